@@ -1,0 +1,85 @@
+# vellum - plain Makefile.  `make` builds, `make check` runs every test
+# (plain build, then ASan+UBSan), `make demo` runs the sample ingest.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libarchive libcrypto libxml-2.0 libmagic sqlite3 jansson
+TESTPKG := cmocka
+SHARED  ?= $(abspath ../shared)
+
+MODULES := common storage metadata fixity ingest
+INCS    := $(addprefix -I,$(MODULES))
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
+           -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(INCS) $(PKG_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lpthread
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(MODULES))))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps check check-suites check-long demo bench fuzz clean tidy
+
+all: deps $(BUILD)/vellum $(UNIT_BINS)
+
+deps:
+	@pkg-config --exists $(PKGS) $(TESTPKG) && command -v bats >/dev/null \
+	  && command -v xmllint >/dev/null || tools/install-deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libvellum.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vellum: $(TOOL_OBJS) $(BUILD)/libvellum.a
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libvellum.a $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libvellum.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvellum.a $(LDLIBS) $(TEST_LIBS)
+
+# One suite run: unit binaries and bats files, TAP counted by tests/run.
+check-suites: all
+	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) tests/run $(BUILD)
+
+check: deps
+	@rm -f build/.counts build-san/.counts
+	@$(MAKE) --no-print-directory BUILD=build check-suites || true
+	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites || true
+	@tests/run --total build/.counts build-san/.counts
+
+check-long: all
+	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) VELLUM_LONG=1 tests/run $(BUILD)
+
+demo: all
+	@tools/demo $(BUILD)/vellum
+
+bench: all
+	@tools/bench $(BUILD)/vellum
+
+fuzz: deps
+	@tools/fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

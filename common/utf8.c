@@ -1,0 +1,132 @@
+/* UTF-8 validation, printable names for messages, and the OCFL logical path
+ * rules. */
+#include "vl_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when the
+ * bytes there are not one.  Strict: no overlongs, surrogates or code points
+ * above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len, i;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0; /* continuation byte, C0/C1 overlong lead, or > F4 */
+    }
+    if (n < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
+        return 0; /* overlong */
+    if (cp >= 0xD800 && cp <= 0xDFFF)
+        return 0; /* surrogate */
+    if (cp > 0x10FFFF)
+        return 0;
+    return len;
+}
+
+int vl_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = utf8_seq(p + i, len - i);
+        if (n == 0)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+char *vl_name_escape(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0, o = 0;
+    char *out;
+
+    /* Worst case every byte becomes four characters. */
+    out = malloc(len * 4 + 1);
+    if (!out)
+        return NULL;
+    while (i < len) {
+        size_t n = utf8_seq(p + i, len - i);
+        if (n == 0 || p[i] < 0x20 || p[i] == 0x7F) {
+            snprintf(out + o, 5, "\\x%02x", p[i]);
+            o += 4;
+            i++;
+        } else {
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int path_reject(vl_error *err, const char *path, const char *why)
+{
+    char *esc = vl_name_escape(path);
+    int rc = vl_error_set(err, VL_EINPUT, "invalid path \"%s\": %s",
+                          esc ? esc : "?", why);
+
+    free(esc);
+    return rc;
+}
+
+int vl_logical_path_check(const char *path, vl_error *err)
+{
+    size_t len = strlen(path), i, seg_start = 0;
+
+    if (len == 0)
+        return path_reject(err, path, "empty path");
+    if (!vl_utf8_valid(path, len))
+        return path_reject(err, path, "invalid UTF-8");
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if (c < 0x20 || c == 0x7F)
+            return path_reject(err, path, "control character");
+    }
+    if (path[0] == '/')
+        return path_reject(err, path, "begins with /");
+    if (path[len - 1] == '/')
+        return path_reject(err, path, "ends with /");
+    /* Walk segments, including the last one (ended by the NUL). */
+    for (i = 0; i <= len; i++) {
+        if (i < len && path[i] != '/')
+            continue;
+        size_t seg = i - seg_start;
+        const char *s = path + seg_start;
+        if (seg == 0)
+            return path_reject(err, path, "empty segment");
+        if (seg == 1 && s[0] == '.')
+            return path_reject(err, path, "\".\" segment");
+        if (seg == 2 && s[0] == '.' && s[1] == '.')
+            return path_reject(err, path, "\"..\" segment");
+        if (seg > 255)
+            return path_reject(err, path, "segment longer than 255 bytes");
+        seg_start = i + 1;
+    }
+    return VL_OK;
+}

@@ -1,0 +1,196 @@
+/* vellum common primitives: errors, buffers, paths and files, UTF-8, time,
+ * the digest engine and the worker pool.  Every other module may use these;
+ * this module uses nothing above it. */
+#ifndef VL_COMMON_H
+#define VL_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define VL_VERSION "0.1.0"
+
+/* ---- status codes -------------------------------------------------------
+ * A status doubles as the CLI exit code, so the library and the program agree
+ * on what each failure means. */
+enum {
+    VL_OK = 0,
+    VL_FINDING = 1,   /* the command worked and found a problem (invalid, fixity) */
+    VL_EINPUT = 2,    /* usage error or rejected input; nothing was changed */
+    VL_ESYS = 3,      /* system error (I/O, memory, database) */
+};
+
+typedef struct vl_error {
+    int status;          /* one of the codes above */
+    int sys_errno;       /* errno when status is VL_ESYS, else 0 */
+    char msg[1024];      /* one line naming the file or object */
+} vl_error;
+
+/* Fill err (may be NULL) and return status.  Formats like printf. */
+int vl_error_set(vl_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* VL_ESYS with ": strerror(errno)" appended; returns VL_ESYS. */
+int vl_error_sys(vl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void vl_error_clear(vl_error *err);
+
+/* ---- growable buffer with a size cap (for untrusted input) ------------- */
+typedef struct vl_buf {
+    char *data;       /* always NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+    size_t max;       /* 0 = unlimited */
+} vl_buf;
+
+void vl_buf_init(vl_buf *b, size_t max);
+int vl_buf_append(vl_buf *b, const void *data, size_t len, vl_error *err);
+int vl_buf_printf(vl_buf *b, vl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void vl_buf_reset(vl_buf *b);     /* len = 0, keeps memory */
+void vl_buf_release(vl_buf *b);   /* frees memory */
+char *vl_buf_detach(vl_buf *b);   /* caller owns data (never NULL) */
+
+/* ---- memory ------------------------------------------------------------ */
+/* Abort-free helpers: return NULL on failure like malloc. */
+char *vl_strdup(const char *s);
+char *vl_strndup(const char *s, size_t n);
+char *vl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- paths and files ---------------------------------------------------- */
+char *vl_path_join(const char *a, const char *b);      /* malloc'd "a/b" */
+const char *vl_path_basename(const char *p);           /* pointer into p */
+char *vl_path_dirname(const char *p);                  /* malloc'd */
+
+int vl_fs_mkdirs(const char *path, vl_error *err);     /* mkdir -p, 0755 */
+int vl_fs_mkdirs_parent(const char *file_path, vl_error *err);
+int vl_fs_rmtree(const char *path, vl_error *err);     /* rm -rf; ok if absent */
+int vl_fs_fsync_path(const char *path, vl_error *err); /* file or directory */
+int vl_fs_fsync_parent(const char *path, vl_error *err);
+/* Write data to path.tmp-<pid>, fsync, rename over path, fsync the folder. */
+int vl_fs_write_atomic(const char *path, const void *data, size_t len,
+                       vl_error *err);
+/* Read a whole small file; fails with VL_EINPUT when larger than max. */
+int vl_fs_read_file(const char *path, size_t max, vl_buf *out, vl_error *err);
+int vl_fs_exists(const char *path);                    /* 1 if lstat succeeds */
+int vl_fs_is_dir(const char *path);                    /* 1 if a directory (no symlink follow) */
+/* 1 if path is a directory with no entries, 0 if it has entries, -1 if absent
+ * or not a directory. */
+int vl_fs_dir_empty(const char *path);
+/* Copy a file (read/write loop), fsyncing the destination. */
+int vl_fs_copy_file(const char *src, const char *dst, vl_error *err);
+/* Flush the whole filesystem holding path (syncfs) - one call instead of an
+ * fsync per file when committing many files. */
+int vl_fs_syncfs(const char *path, vl_error *err);
+/* Bytes free to an unprivileged user on the filesystem holding path. */
+int vl_fs_free_bytes(const char *path, uint64_t *out, vl_error *err);
+
+/* Recursive directory listing in byte-sorted order, relative paths with '/'.
+ * The callback gets each entry (files, symlinks, others; directories too when
+ * with_dirs); returning non-zero stops the walk with that status. */
+enum { VL_WALK_FILE = 1, VL_WALK_DIR, VL_WALK_SYMLINK, VL_WALK_OTHER };
+typedef int (*vl_walk_fn)(void *arg, const char *rel, int kind,
+                          const struct stat *st, vl_error *err);
+int vl_fs_walk(const char *root, int with_dirs, vl_walk_fn fn, void *arg,
+               vl_error *err);
+
+/* ---- UTF-8 and names ---------------------------------------------------- */
+int vl_utf8_valid(const char *s, size_t len);          /* 1 if valid UTF-8 */
+/* Printable copy for messages: invalid UTF-8 bytes and control characters
+ * become \xNN.  malloc'd. */
+char *vl_name_escape(const char *s);
+/* Check a relative path for use as an OCFL logical path: non-empty, no
+ * leading or trailing '/', no empty, "." or ".." segment, valid UTF-8, no
+ * control characters (U+0000-U+001F, U+007F), each segment at most 255 bytes.
+ * Returns VL_OK or VL_EINPUT with a message naming the (escaped) path. */
+int vl_logical_path_check(const char *path, vl_error *err);
+
+/* ---- time ----------------------------------------------------------------
+ * vl_time_now honours VELLUM_NOW (RFC 3339 or seconds since the epoch) so that
+ * tests can set the clock. */
+int64_t vl_time_now(void);
+void vl_time_rfc3339(int64_t t, char out[32]);         /* "2026-11-27T04:45:45Z" */
+/* Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". */
+int vl_time_parse(const char *s, int64_t *out);
+
+/* ---- identifiers -------------------------------------------------------- */
+void vl_uuid4(char out[37]);                            /* random, lower-case */
+
+/* ---- digest engine -------------------------------------------------------
+ * One read of a stream feeds every requested algorithm.  Algorithm names are
+ * the OCFL ones; hex output is lower case. */
+typedef enum {
+    VL_MD5 = 0,
+    VL_SHA1,
+    VL_SHA256,
+    VL_SHA512,
+    VL_BLAKE2B512,
+    VL_DIGEST_COUNT
+} vl_digest_alg;
+
+#define VL_DIGEST_BIT(a) (1u << (a))
+#define VL_DIGEST_HEX_MAX 129   /* 128 hex chars + NUL */
+#define VL_IO_BUFSIZE (1u << 20)
+
+const char *vl_digest_name(vl_digest_alg alg);          /* "sha512", "blake2b-512" */
+int vl_digest_from_name(const char *name, vl_digest_alg *out); /* 0 ok, -1 unknown */
+size_t vl_digest_hex_len(vl_digest_alg alg);            /* 32, 40, 64, 128, 128 */
+/* Parse "md5,sha1" into a bit mask; "" or "none" gives 0. */
+int vl_digest_mask_parse(const char *list, unsigned *mask, vl_error *err);
+
+typedef struct vl_digest_result {
+    unsigned mask;
+    char hex[VL_DIGEST_COUNT][VL_DIGEST_HEX_MAX];
+} vl_digest_result;
+
+typedef struct vl_digest_ctx vl_digest_ctx;
+vl_digest_ctx *vl_digest_new(unsigned mask);            /* NULL on failure */
+void vl_digest_update(vl_digest_ctx *ctx, const void *data, size_t len);
+int vl_digest_final(vl_digest_ctx *ctx, vl_digest_result *out, vl_error *err);
+void vl_digest_free(vl_digest_ctx *ctx);
+
+/* A pull source of bytes: returns bytes read, 0 at end, -1 on error (with err
+ * filled). */
+typedef ssize_t (*vl_read_fn)(void *arg, void *buf, size_t cap, vl_error *err);
+/* Sees every chunk as it passes (e.g. the first block for libmagic). */
+typedef int (*vl_chunk_fn)(void *arg, const void *data, size_t len, vl_error *err);
+
+/* Pump a source to completion: each buffer read once feeds every digest in
+ * mask, is written to out_fd when out_fd >= 0, and is shown to observer when
+ * not NULL.  Constant memory (one VL_IO_BUFSIZE buffer). */
+int vl_digest_pump(vl_read_fn rd, void *rd_arg, int out_fd, unsigned mask,
+                   vl_chunk_fn observer, void *observer_arg,
+                   vl_digest_result *out, uint64_t *size, vl_error *err);
+/* Convenience: pump from a file descriptor / a path. */
+int vl_digest_fd(int in_fd, int out_fd, unsigned mask, vl_digest_result *out,
+                 uint64_t *size, vl_error *err);
+int vl_digest_file(const char *path, unsigned mask, vl_digest_result *out,
+                   uint64_t *size, vl_error *err);
+/* Digest of a memory block, hex into out (VL_DIGEST_HEX_MAX bytes). */
+void vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,
+                      char *out);
+/* The OpenSSL version string, for PREMIS agents. */
+const char *vl_digest_library_version(void);
+
+/* ---- worker pool ---------------------------------------------------------
+ * Parallel for: nthreads workers (0 = one per online core) call fn for each
+ * index in [0, nitems), pulling the next index as they finish.  The first
+ * failure stops new work; its status and message are returned. */
+typedef int (*vl_pool_fn)(void *ctx, size_t index, int worker, vl_error *err);
+int vl_pool_run(size_t nitems, int nthreads, vl_pool_fn fn, void *ctx,
+                vl_error *err);
+int vl_ncpu(void);
+
+/* ---- key = value files (vellum.conf) -----------------------------------
+ * Lines "key = value"; '#' starts a comment line.  Small and hand-written:
+ * no library in our dependency set reads this format, and it has five keys. */
+typedef struct vl_kv vl_kv;
+int vl_kv_load(const char *path, vl_kv **out, vl_error *err);
+vl_kv *vl_kv_new(void);
+const char *vl_kv_get(const vl_kv *kv, const char *key);  /* NULL if unset */
+int vl_kv_set(vl_kv *kv, const char *key, const char *value);
+int vl_kv_save(const vl_kv *kv, const char *path, vl_error *err); /* atomic */
+void vl_kv_free(vl_kv *kv);
+
+#endif

@@ -1,0 +1,275 @@
+/* The local-filesystem backend: relative paths under a root folder. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vl_storage.h"
+
+struct vl_backend {
+    char *root;
+};
+
+struct vl_reader {
+    int fd;
+    char *path;
+};
+
+vl_backend *vl_backend_fs_new(const char *root_dir)
+{
+    vl_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->root = vl_strdup(root_dir);
+    if (!b->root) {
+        free(b);
+        return NULL;
+    }
+    size_t n = strlen(b->root);
+    while (n > 1 && b->root[n - 1] == '/')
+        b->root[--n] = '\0';
+    return b;
+}
+
+void vl_backend_free(vl_backend *b)
+{
+    if (!b)
+        return;
+    free(b->root);
+    free(b);
+}
+
+const char *vl_backend_root(const vl_backend *b) { return b->root; }
+
+static char *abs_path(const vl_backend *b, const char *rel)
+{
+    if (!rel || !*rel)
+        return vl_strdup(b->root);
+    return vl_path_join(b->root, rel);
+}
+
+int vl_backend_open(vl_backend *b, const char *rel, vl_reader **out,
+                    vl_error *err)
+{
+    int rc = VL_OK;
+    char *p = abs_path(b, rel);
+    vl_reader *r = NULL;
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        rc = vl_error_sys(err, "cannot open %s", p);
+        goto done;
+    }
+    r = calloc(1, sizeof *r);
+    if (!r) {
+        close(fd);
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    r->fd = fd;
+    r->path = p;
+    p = NULL;
+    *out = r;
+done:
+    free(p);
+    return rc;
+}
+
+ssize_t vl_reader_read(void *reader, void *buf, size_t cap, vl_error *err)
+{
+    vl_reader *r = reader;
+    for (;;) {
+        ssize_t n = read(r->fd, buf, cap);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        vl_error_sys(err, "cannot read %s", r->path);
+        return -1;
+    }
+}
+
+void vl_reader_close(vl_reader *r)
+{
+    if (!r)
+        return;
+    close(r->fd);
+    free(r->path);
+    free(r);
+}
+
+int vl_backend_read_all(vl_backend *b, const char *rel, size_t max,
+                        vl_buf *out, vl_error *err)
+{
+    char *p = abs_path(b, rel);
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int rc = vl_fs_read_file(p, max, out, err);
+    free(p);
+    return rc;
+}
+
+static int kind_of(mode_t m)
+{
+    if (S_ISREG(m))
+        return VL_WALK_FILE;
+    if (S_ISDIR(m))
+        return VL_WALK_DIR;
+    if (S_ISLNK(m))
+        return VL_WALK_SYMLINK;
+    return VL_WALK_OTHER;
+}
+
+int vl_backend_stat(vl_backend *b, const char *rel, int *kind, uint64_t *size,
+                    vl_error *err)
+{
+    int rc = VL_OK;
+    struct stat st;
+    char *p = abs_path(b, rel);
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if (lstat(p, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            *kind = 0;
+            if (size)
+                *size = 0;
+        } else {
+            rc = vl_error_sys(err, "cannot stat %s", p);
+        }
+        goto done;
+    }
+    *kind = kind_of(st.st_mode);
+    if (size)
+        *size = (uint64_t)st.st_size;
+done:
+    free(p);
+    return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
+                    void *arg, vl_error *err)
+{
+    int rc = VL_OK;
+    char *p = abs_path(b, rel_dir);
+    DIR *d = NULL;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    d = opendir(p);
+    if (!d) {
+        rc = vl_error_sys(err, "cannot list %s", p);
+        goto done;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, ncap * sizeof *nn);
+            if (!nn) {
+                rc = vl_error_set(err, VL_ESYS, "out of memory");
+                goto done;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        if (!(names[n] = vl_strdup(e->d_name))) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            goto done;
+        }
+        n++;
+    }
+    qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n && rc == VL_OK; i++) {
+        struct stat st;
+        int kind = VL_WALK_OTHER;
+        if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+            kind = kind_of(st.st_mode);
+        rc = fn(arg, names[i], kind, err);
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (d)
+        closedir(d);
+    free(p);
+    return rc;
+}
+
+int vl_backend_write(vl_backend *b, const char *rel, const void *data,
+                     size_t len, vl_error *err)
+{
+    char *p = abs_path(b, rel);
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int rc = vl_fs_mkdirs_parent(p, err);
+    if (rc == VL_OK)
+        rc = vl_fs_write_atomic(p, data, len, err);
+    free(p);
+    return rc;
+}
+
+int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
+                   vl_error *err)
+{
+    char *p = abs_path(b, rel);
+    int rc = VL_OK;
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if ((rc = vl_fs_mkdirs_parent(p, err)) != VL_OK)
+        goto done;
+    /* RENAME_NOREPLACE: never clobber something another writer put there. */
+    if (renameat2(AT_FDCWD, local_path, AT_FDCWD, p, RENAME_NOREPLACE) != 0) {
+        rc = vl_error_sys(err, "cannot move %s to %s", local_path, p);
+        goto done;
+    }
+    rc = vl_fs_fsync_parent(p, err);
+done:
+    free(p);
+    return rc;
+}
+
+int vl_backend_delete(vl_backend *b, const char *rel, vl_error *err)
+{
+    char *p = abs_path(b, rel);
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int rc = vl_fs_rmtree(p, err);
+    free(p);
+    return rc;
+}
+
+int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
+                                const char *inventory, size_t len,
+                                const char *sidecar_name, const char *sidecar,
+                                vl_error *err)
+{
+    int rc;
+    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    char *side_rel = vl_path_join(object_rel, sidecar_name);
+    if (!inv_rel || !side_rel) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = vl_backend_write(b, inv_rel, inventory, len, err)) != VL_OK)
+        goto done;
+    rc = vl_backend_write(b, side_rel, sidecar, strlen(sidecar), err);
+done:
+    free(inv_rel);
+    free(side_rel);
+    return rc;
+}

@@ -1,0 +1,1148 @@
+/* The catalog: an SQLite index of objects, versions, content and files.
+ * Everything here can be rebuilt from the OCFL store, so the database is
+ * tuned for speed (WAL, synchronous=NORMAL) rather than for being the record.
+ * Other modules keep their own tables in the same database (vl_catalog_db);
+ * this file only ever touches the five tables it creates. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "vl_storage.h"
+
+#define CATALOG_SCHEMA_VERSION 1
+
+struct vl_catalog {
+    sqlite3 *db;
+    char *path;
+};
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS objects ("
+    "  id TEXT PRIMARY KEY,"
+    "  path TEXT NOT NULL,"
+    "  head INTEGER,"
+    "  digest_alg TEXT,"
+    "  created TEXT,"
+    "  updated TEXT);"
+    "CREATE TABLE IF NOT EXISTS versions ("
+    "  object_id TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,"
+    "  num INTEGER NOT NULL,"
+    "  created TEXT,"
+    "  message TEXT,"
+    "  user_name TEXT,"
+    "  user_address TEXT,"
+    "  PRIMARY KEY (object_id, num));"
+    "CREATE TABLE IF NOT EXISTS content ("
+    "  object_id TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,"
+    "  digest TEXT NOT NULL,"
+    "  content_path TEXT NOT NULL,"
+    "  size INTEGER,"   /* NULL when the file was missing from storage */
+    "  PRIMARY KEY (object_id, content_path));"
+    /* digest -> first content path and size, for files() and objects(). */
+    "CREATE INDEX IF NOT EXISTS content_digest"
+    "  ON content (object_id, digest, content_path);"
+    "CREATE TABLE IF NOT EXISTS files ("
+    "  object_id TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,"
+    "  version INTEGER NOT NULL,"
+    "  logical_path TEXT NOT NULL,"
+    "  digest TEXT NOT NULL,"
+    "  PRIMARY KEY (object_id, version, logical_path));"
+    /* "which objects hold this digest" (dedup reports, events). */
+    "CREATE INDEX IF NOT EXISTS files_digest ON files (digest);"
+    "CREATE TABLE IF NOT EXISTS fixity ("
+    "  object_id TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,"
+    "  content_path TEXT NOT NULL,"
+    "  algorithm TEXT NOT NULL,"
+    "  value TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS fixity_object"
+    "  ON fixity (object_id, content_path, algorithm);";
+
+/* Tables owned by this file, children first (clear and remove). */
+static const char *const own_tables[] = {"fixity", "files", "content",
+                                         "versions", "objects"};
+
+static int db_fail(vl_catalog *cat, vl_error *err, const char *what)
+{
+    return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s", cat->path, what,
+                        sqlite3_errmsg(cat->db));
+}
+
+static int exec(vl_catalog *cat, const char *sql, const char *what,
+                vl_error *err)
+{
+    if (sqlite3_exec(cat->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(cat, err, what);
+    return VL_OK;
+}
+
+static int prepare(vl_catalog *cat, const char *sql, sqlite3_stmt **st,
+                   vl_error *err)
+{
+    if (sqlite3_prepare_v2(cat->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(cat, err, "preparing a query");
+    }
+    return VL_OK;
+}
+
+/* Bind text that may be NULL (absent message or user). */
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Run a bound statement that returns no rows, then reset it for reuse. */
+static int step_done(vl_catalog *cat, sqlite3_stmt *st, const char *what,
+                     vl_error *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(cat, err, what);
+    return VL_OK;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* ---- write scopes -------------------------------------------------------
+ * A write that must be atomic runs in its own transaction, or in a savepoint
+ * when the caller already holds one (vl_catalog_begin).  A fresh transaction
+ * is BEGIN IMMEDIATE so a concurrent writer makes us wait in the busy handler
+ * instead of failing later on a read-to-write upgrade. */
+typedef struct scope {
+    int outer; /* 1 = we opened the transaction, 0 = savepoint */
+    int open;
+} scope;
+
+static int scope_begin(vl_catalog *cat, scope *s, int write, vl_error *err)
+{
+    s->outer = sqlite3_get_autocommit(cat->db);
+    s->open = 0;
+    const char *sql = s->outer ? (write ? "BEGIN IMMEDIATE" : "BEGIN")
+                               : "SAVEPOINT vl_scope";
+    int rc = exec(cat, sql, "starting a transaction", err);
+    if (rc == VL_OK)
+        s->open = 1;
+    return rc;
+}
+
+static int scope_end(vl_catalog *cat, scope *s, int ok, vl_error *err)
+{
+    int rc = VL_OK;
+    if (!s->open)
+        return VL_OK;
+    s->open = 0;
+    if (ok) {
+        rc = exec(cat, s->outer ? "COMMIT" : "RELEASE vl_scope",
+                  "committing", err);
+        if (rc == VL_OK)
+            return VL_OK;
+    }
+    /* Undo; errors here add nothing to the one already reported. */
+    if (s->outer) {
+        if (!sqlite3_get_autocommit(cat->db))
+            sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    } else {
+        sqlite3_exec(cat->db, "ROLLBACK TO vl_scope; RELEASE vl_scope", NULL,
+                     NULL, NULL);
+    }
+    return rc;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static int user_version(vl_catalog *cat, int *out, vl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(cat, "PRAGMA user_version", &st, err);
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    else
+        rc = db_fail(cat, err, "reading the schema version");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int create_schema(vl_catalog *cat, vl_error *err)
+{
+    scope s;
+    int ver = 0;
+    /* Two processes may open a new catalog at once: take the write lock
+     * before looking, so exactly one creates the schema. */
+    int rc = scope_begin(cat, &s, 1, err);
+    if (rc != VL_OK)
+        return rc;
+    rc = user_version(cat, &ver, err);
+    if (rc != VL_OK)
+        goto done;
+    if (ver > CATALOG_SCHEMA_VERSION) {
+        rc = vl_error_set(err, VL_ESYS,
+                          "catalog %s: schema version %d is newer than this "
+                          "vellum understands (%d)",
+                          cat->path, ver, CATALOG_SCHEMA_VERSION);
+        goto done;
+    }
+    if (ver == CATALOG_SCHEMA_VERSION)
+        goto done;
+    rc = exec(cat, schema_sql, "creating the schema", err);
+    if (rc == VL_OK)
+        rc = exec(cat, "PRAGMA user_version = 1", "setting the schema version",
+                  err);
+done:
+    if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
+        rc = VL_ESYS;
+    return rc;
+}
+
+int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
+{
+    int rc = VL_OK;
+    vl_catalog *cat = calloc(1, sizeof *cat);
+    *out = NULL;
+    if (!cat || !(cat->path = vl_strdup(path))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if (sqlite3_open_v2(path, &cat->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = cat->db ? db_fail(cat, err, "cannot open")
+                     : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
+                                    path);
+        goto done;
+    }
+    /* Concurrent vellum processes share the catalog: wait for locks. */
+    sqlite3_busy_timeout(cat->db, 60000);
+    sqlite3_extended_result_codes(cat->db, 1);
+    rc = exec(cat, "PRAGMA journal_mode=WAL", "setting WAL mode", err);
+    if (rc == VL_OK)
+        rc = exec(cat, "PRAGMA synchronous=NORMAL", "setting synchronous",
+                  err);
+    if (rc == VL_OK)
+        rc = exec(cat, "PRAGMA foreign_keys=ON", "enabling foreign keys", err);
+    if (rc == VL_OK)
+        rc = create_schema(cat, err);
+    if (rc != VL_OK)
+        goto done;
+    *out = cat;
+    cat = NULL;
+done:
+    vl_catalog_close(cat);
+    return rc;
+}
+
+void vl_catalog_close(vl_catalog *cat)
+{
+    if (!cat)
+        return;
+    sqlite3_close_v2(cat->db);
+    free(cat->path);
+    free(cat);
+}
+
+void *vl_catalog_db(vl_catalog *cat) { return cat->db; }
+
+int vl_catalog_begin(vl_catalog *cat, vl_error *err)
+{
+    if (!sqlite3_get_autocommit(cat->db))
+        return vl_error_set(err, VL_ESYS,
+                            "catalog %s: a transaction is already open",
+                            cat->path);
+    return exec(cat, "BEGIN IMMEDIATE", "starting a transaction", err);
+}
+
+int vl_catalog_commit(vl_catalog *cat, vl_error *err)
+{
+    int rc = exec(cat, "COMMIT", "committing", err);
+    if (rc != VL_OK)
+        vl_catalog_rollback(cat);
+    return rc;
+}
+
+void vl_catalog_rollback(vl_catalog *cat)
+{
+    if (!sqlite3_get_autocommit(cat->db))
+        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- sync ---------------------------------------------------------------- */
+
+typedef struct sync_ctx {
+    vl_catalog *cat;
+    vl_backend *b;
+    const char *object_rel;
+    const char *id;
+    sqlite3_stmt *ins;
+    int num;
+    int rc;
+    vl_error *err;
+} sync_ctx;
+
+/* Content size from storage; *known = 0 when the file is absent. */
+static int content_size(vl_backend *b, const char *object_rel,
+                        const char *content_path, int *known, uint64_t *size,
+                        vl_error *err)
+{
+    int kind = 0;
+    char *rel = vl_path_join(object_rel, content_path);
+    if (!rel)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    *size = 0;
+    int rc = vl_backend_stat(b, rel, &kind, size, err);
+    free(rel);
+    *known = rc == VL_OK && kind == VL_WALK_FILE;
+    return rc;
+}
+
+static int sync_content(void *arg, const char *digest, const char *path)
+{
+    sync_ctx *c = arg;
+    uint64_t size;
+    int known;
+    c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
+    if (c->rc != VL_OK)
+        return 1;
+    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 2, digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 3, path, -1, SQLITE_STATIC);
+    if (known)
+        sqlite3_bind_int64(c->ins, 4, (sqlite3_int64)size);
+    else
+        sqlite3_bind_null(c->ins, 4);
+    c->rc = step_done(c->cat, c->ins, "inserting content", c->err);
+    return c->rc != VL_OK;
+}
+
+static int sync_file(void *arg, const char *logical, const char *digest)
+{
+    sync_ctx *c = arg;
+    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(c->ins, 2, c->num);
+    sqlite3_bind_text(c->ins, 3, logical, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 4, digest, -1, SQLITE_STATIC);
+    c->rc = step_done(c->cat, c->ins, "inserting a file", c->err);
+    return c->rc != VL_OK;
+}
+
+static int sync_fixity(void *arg, const char *alg, const char *digest,
+                       const char *path)
+{
+    sync_ctx *c = arg;
+    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 3, alg, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 4, digest, -1, SQLITE_STATIC);
+    c->rc = step_done(c->cat, c->ins, "inserting fixity", c->err);
+    return c->rc != VL_OK;
+}
+
+/* Delete this object's rows from our child tables.  The objects row itself
+ * is kept by sync (upserted) so rows of other modules' tables that reference
+ * it survive a re-sync. */
+static int delete_children(vl_catalog *cat, const char *id, vl_error *err)
+{
+    int rc = VL_OK;
+    for (size_t i = 0; i + 1 < sizeof own_tables / sizeof *own_tables; i++) {
+        char sql[96];
+        sqlite3_stmt *st = NULL;
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE object_id = ?",
+                 own_tables[i]);
+        rc = prepare(cat, sql, &st, err);
+        if (rc != VL_OK)
+            break;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        rc = step_done(cat, st, "deleting old rows", err);
+        sqlite3_finalize(st);
+        if (rc != VL_OK)
+            break;
+    }
+    return rc;
+}
+
+int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
+                           const char *object_rel, const vl_inventory *inv,
+                           vl_error *err)
+{
+    scope s = {0, 0};
+    sync_ctx c = {.cat = cat, .b = b, .object_rel = object_rel,
+                  .id = vl_inventory_id(inv), .err = err};
+    sqlite3_stmt *st = NULL;
+    int head = vl_inventory_head(inv);
+    vl_version_info first = {0}, last = {0};
+    int rc = VL_OK;
+
+    if (!c.id) {
+        rc = vl_error_set(err, VL_EINPUT, "catalog %s: inventory of %s has no id",
+                          cat->path, object_rel);
+        goto done;
+    }
+    if (head > 0 && (vl_inventory_version_info(inv, 1, &first) != 0 ||
+                     vl_inventory_version_info(inv, head, &last) != 0)) {
+        rc = vl_error_set(err, VL_EINPUT,
+                          "catalog %s: inventory of %s lacks a version",
+                          cat->path, c.id);
+        goto done;
+    }
+    rc = scope_begin(cat, &s, 1, err);
+    if (rc != VL_OK)
+        goto done;
+    rc = delete_children(cat, c.id, err);
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO objects (id, path, head, digest_alg, created, "
+                 "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                 "ON CONFLICT (id) DO UPDATE SET path = ?2, head = ?3, "
+                 "digest_alg = ?4, created = ?5, updated = ?6",
+                 &st, err);
+    if (rc != VL_OK)
+        goto done;
+    sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, object_rel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, head);
+    bind_text(st, 4, vl_digest_name(vl_inventory_digest_alg(inv)));
+    bind_text(st, 5, first.created);
+    bind_text(st, 6, last.created);
+    rc = step_done(cat, st, "writing the object row", err);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO versions (object_id, num, created, message, "
+                 "user_name, user_address) VALUES (?, ?, ?, ?, ?, ?)",
+                 &st, err);
+    for (int n = 1; rc == VL_OK && n <= head; n++) {
+        vl_version_info vi;
+        if (vl_inventory_version_info(inv, n, &vi) != 0) {
+            rc = vl_error_set(err, VL_EINPUT,
+                              "catalog %s: inventory of %s lacks version %d",
+                              cat->path, c.id, n);
+            break;
+        }
+        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, n);
+        bind_text(st, 3, vi.created);
+        bind_text(st, 4, vi.message);
+        bind_text(st, 5, vi.user_name);
+        bind_text(st, 6, vi.user_address);
+        rc = step_done(cat, st, "inserting a version", err);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO content (object_id, digest, content_path, size) "
+                 "VALUES (?, ?, ?, ?)",
+                 &c.ins, err);
+    if (rc == VL_OK && vl_inventory_manifest_foreach(inv, sync_content, &c))
+        rc = c.rc;
+    sqlite3_finalize(c.ins);
+    c.ins = NULL;
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO files (object_id, version, logical_path, digest) "
+                 "VALUES (?, ?, ?, ?)",
+                 &c.ins, err);
+    for (c.num = 1; rc == VL_OK && c.num <= head; c.num++)
+        if (vl_inventory_state_foreach(inv, c.num, sync_file, &c))
+            rc = c.rc ? c.rc
+                      : vl_error_set(err, VL_EINPUT,
+                                     "catalog %s: inventory of %s lacks "
+                                     "version %d", cat->path, c.id, c.num);
+    sqlite3_finalize(c.ins);
+    c.ins = NULL;
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO fixity (object_id, content_path, algorithm, "
+                 "value) VALUES (?, ?, ?, ?)",
+                 &c.ins, err);
+    if (rc == VL_OK && vl_inventory_fixity_foreach(inv, sync_fixity, &c))
+        rc = c.rc;
+    sqlite3_finalize(c.ins);
+    c.ins = NULL;
+done:
+    if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
+        rc = VL_ESYS;
+    if (rc != VL_OK && c.id && err && !strstr(err->msg, c.id))
+        vl_error_set(err, rc, "%s (syncing object %s)", err->msg, c.id);
+    return rc;
+}
+
+int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err)
+{
+    scope s;
+    sqlite3_stmt *st = NULL;
+    int rc = scope_begin(cat, &s, 1, err);
+    if (rc != VL_OK)
+        return rc;
+    /* Explicit deletes: correct even if foreign_keys was switched off. */
+    rc = delete_children(cat, id, err);
+    if (rc == VL_OK)
+        rc = prepare(cat, "DELETE FROM objects WHERE id = ?", &st, err);
+    if (rc == VL_OK) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        rc = step_done(cat, st, "deleting an object", err);
+    }
+    sqlite3_finalize(st);
+    if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
+        rc = VL_ESYS;
+    return rc;
+}
+
+int vl_catalog_clear(vl_catalog *cat, vl_error *err)
+{
+    scope s;
+    int rc = scope_begin(cat, &s, 1, err);
+    if (rc != VL_OK)
+        return rc;
+    for (size_t i = 0; rc == VL_OK && i < sizeof own_tables / sizeof *own_tables;
+         i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "DELETE FROM %s", own_tables[i]);
+        rc = exec(cat, sql, "clearing the catalog", err);
+    }
+    if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
+        rc = VL_ESYS;
+    return rc;
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+/* Head-state totals: a digest's size is that of any of its content paths. */
+#define OBJECT_SELECT                                                        \
+    "SELECT o.id, o.path, o.head, o.created, o.updated,"                    \
+    " (SELECT count(*) FROM files f"                                         \
+    "   WHERE f.object_id = o.id AND f.version = o.head),"                  \
+    " (SELECT coalesce(sum((SELECT c.size FROM content c"                    \
+    "     WHERE c.object_id = f.object_id AND c.digest = f.digest"          \
+    "     AND c.size IS NOT NULL LIMIT 1)), 0) FROM files f"               \
+    "   WHERE f.object_id = o.id AND f.version = o.head)"                   \
+    " FROM objects o "
+
+static int object_rows(vl_catalog *cat, sqlite3_stmt *st, int *seen,
+                       vl_catalog_object_fn fn, void *arg, vl_error *err)
+{
+    int step, rc = VL_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        vl_catalog_object o = {
+            .id = col_text(st, 0),
+            .path = col_text(st, 1),
+            .head = sqlite3_column_int(st, 2),
+            .created = col_text(st, 3),
+            .updated = col_text(st, 4),
+            .files = (uint64_t)sqlite3_column_int64(st, 5),
+            .bytes = (uint64_t)sqlite3_column_int64(st, 6),
+        };
+        (*seen)++;
+        rc = fn(arg, &o);
+        if (rc != 0)
+            return rc;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_fail(cat, err, "listing objects");
+    return rc;
+}
+
+int vl_catalog_objects(vl_catalog *cat, vl_catalog_object_fn fn, void *arg,
+                       vl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int seen = 0;
+    int rc = prepare(cat, OBJECT_SELECT "ORDER BY o.id", &st, err);
+    if (rc == VL_OK)
+        rc = object_rows(cat, st, &seen, fn, arg, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_get_object(vl_catalog *cat, const char *id,
+                          vl_catalog_object_fn fn, void *arg, vl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int seen = 0;
+    int rc = prepare(cat, OBJECT_SELECT "WHERE o.id = ?", &st, err);
+    if (rc != VL_OK)
+        goto done;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = object_rows(cat, st, &seen, fn, arg, err);
+    if (rc == VL_OK && !seen)
+        rc = vl_error_set(err, VL_EINPUT, "no object with id \"%s\"", id);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_files(vl_catalog *cat, const char *id, int version,
+                     vl_catalog_file_fn fn, void *arg, vl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, step, head = 0;
+
+    rc = prepare(cat, "SELECT head FROM objects WHERE id = ?", &st, err);
+    if (rc != VL_OK)
+        goto done;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        head = sqlite3_column_int(st, 0);
+    } else if (step == SQLITE_DONE) {
+        rc = vl_error_set(err, VL_EINPUT, "no object with id \"%s\"", id);
+        goto done;
+    } else {
+        rc = db_fail(cat, err, "looking up an object");
+        goto done;
+    }
+    if (version == 0)
+        version = head;
+    if (version < 1 || version > head) {
+        rc = vl_error_set(err, VL_EINPUT, "object \"%s\" has no version %d",
+                          id, version);
+        goto done;
+    }
+    sqlite3_finalize(st);
+    /* Content = the first content path (byte order) holding the digest. */
+    rc = prepare(cat,
+                 "SELECT f.logical_path, c.content_path, f.digest, c.size"
+                 " FROM files f LEFT JOIN content c"
+                 "  ON c.object_id = f.object_id AND c.content_path ="
+                 "   (SELECT min(c2.content_path) FROM content c2"
+                 "     WHERE c2.object_id = f.object_id"
+                 "     AND c2.digest = f.digest)"
+                 " WHERE f.object_id = ? AND f.version = ?"
+                 " ORDER BY f.logical_path",
+                 &st, err);
+    if (rc != VL_OK)
+        goto done;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, version);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        vl_catalog_file f = {
+            .logical = col_text(st, 0),
+            .content = col_text(st, 1),
+            .digest = col_text(st, 2),
+            .size = (uint64_t)sqlite3_column_int64(st, 3),
+        };
+        rc = fn(arg, &f);
+        if (rc != 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_fail(cat, err, "listing files");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- check ----------------------------------------------------------------
+ * The inventory is loaded into TEMP tables so each comparison is one SQL
+ * query in each direction, whatever the object's size.  TEMP tables live in
+ * this connection only and never take the main database's write lock. */
+
+static const char *const check_schema_sql =
+    "CREATE TEMP TABLE IF NOT EXISTS chk_versions ("
+    "  num INTEGER PRIMARY KEY, created TEXT, message TEXT, user_name TEXT,"
+    "  user_address TEXT);"
+    "CREATE TEMP TABLE IF NOT EXISTS chk_content ("
+    "  content_path TEXT PRIMARY KEY, digest TEXT, size INTEGER,"
+    "  present INTEGER);"
+    "CREATE TEMP TABLE IF NOT EXISTS chk_files ("
+    "  version INTEGER, logical_path TEXT, digest TEXT,"
+    "  PRIMARY KEY (version, logical_path));"
+    "CREATE TEMP TABLE IF NOT EXISTS chk_fixity ("
+    "  content_path TEXT, algorithm TEXT, value TEXT);"
+    "CREATE INDEX IF NOT EXISTS temp.chk_fixity_path"
+    "  ON chk_fixity (content_path, algorithm, value);";
+
+static const char *const check_clear_sql =
+    "DELETE FROM temp.chk_versions; DELETE FROM temp.chk_content;"
+    "DELETE FROM temp.chk_files; DELETE FROM temp.chk_fixity;";
+
+typedef struct check_ctx {
+    vl_catalog *cat;
+    const vl_inventory *inv;
+    vl_message_fn fn;
+    void *arg;
+    size_t findings;
+    int oom;
+} check_ctx;
+
+static void report(check_ctx *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void report(check_ctx *k, const char *fmt, ...)
+{
+    char *line = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&line, fmt, ap);
+    va_end(ap);
+    k->findings++;
+    if (n < 0) {
+        k->oom = 1;
+        return;
+    }
+    if (k->fn)
+        k->fn(k->arg, line);
+    free(line);
+}
+
+/* Escaped copy of a row string for a message line; "(none)" for NULL. */
+static char *esc(const char *s, check_ctx *k)
+{
+    char *e = vl_name_escape(s ? s : "(none)");
+    if (!e)
+        k->oom = 1;
+    return e;
+}
+
+static const char *vname(check_ctx *k, int num, char out[16])
+{
+    vl_inventory_version_name(k->inv, num, out);
+    return out;
+}
+
+/* Load callbacks: insert one row into a temp table. */
+static int load_content(void *arg, const char *digest, const char *path)
+{
+    sync_ctx *c = arg;
+    uint64_t size;
+    int known;
+    c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
+    if (c->rc != VL_OK)
+        return 1;
+    sqlite3_bind_text(c->ins, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 2, digest, -1, SQLITE_STATIC);
+    if (known)
+        sqlite3_bind_int64(c->ins, 3, (sqlite3_int64)size);
+    else
+        sqlite3_bind_null(c->ins, 3);
+    sqlite3_bind_int(c->ins, 4, known);
+    c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
+    return c->rc != VL_OK;
+}
+
+static int load_file(void *arg, const char *logical, const char *digest)
+{
+    sync_ctx *c = arg;
+    sqlite3_bind_int(c->ins, 1, c->num);
+    sqlite3_bind_text(c->ins, 2, logical, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 3, digest, -1, SQLITE_STATIC);
+    c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
+    return c->rc != VL_OK;
+}
+
+static int load_fixity(void *arg, const char *alg, const char *digest,
+                       const char *path)
+{
+    sync_ctx *c = arg;
+    sqlite3_bind_text(c->ins, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 2, alg, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins, 3, digest, -1, SQLITE_STATIC);
+    c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
+    return c->rc != VL_OK;
+}
+
+static int load_inventory(vl_catalog *cat, vl_backend *b,
+                          const char *object_rel, const vl_inventory *inv,
+                          vl_error *err)
+{
+    sync_ctx c = {.cat = cat, .b = b, .object_rel = object_rel, .err = err};
+    int head = vl_inventory_head(inv);
+    int rc = prepare(cat,
+                     "INSERT OR REPLACE INTO temp.chk_versions VALUES "
+                     "(?, ?, ?, ?, ?)",
+                     &c.ins, err);
+    for (int n = 1; rc == VL_OK && n <= head; n++) {
+        vl_version_info vi;
+        if (vl_inventory_version_info(inv, n, &vi) != 0)
+            continue; /* reported as a missing version */
+        sqlite3_bind_int(c.ins, 1, n);
+        bind_text(c.ins, 2, vi.created);
+        bind_text(c.ins, 3, vi.message);
+        bind_text(c.ins, 4, vi.user_name);
+        bind_text(c.ins, 5, vi.user_address);
+        rc = step_done(cat, c.ins, "loading the inventory", err);
+    }
+    sqlite3_finalize(c.ins);
+    c.ins = NULL;
+    if (rc != VL_OK)
+        return rc;
+
+    /* OR REPLACE/IGNORE: a malformed inventory listing a path twice must
+     * not abort the check; the validator reports that. */
+    rc = prepare(cat,
+                 "INSERT OR REPLACE INTO temp.chk_content VALUES (?, ?, ?, ?)",
+                 &c.ins, err);
+    if (rc == VL_OK && vl_inventory_manifest_foreach(inv, load_content, &c))
+        rc = c.rc;
+    sqlite3_finalize(c.ins);
+    c.ins = NULL;
+    if (rc != VL_OK)
+        return rc;
+
+    rc = prepare(cat, "INSERT OR IGNORE INTO temp.chk_files VALUES (?, ?, ?)",
+                 &c.ins, err);
+    for (c.num = 1; rc == VL_OK && c.num <= head; c.num++)
+        if (vl_inventory_state_foreach(inv, c.num, load_file, &c) && c.rc)
+            rc = c.rc;
+    sqlite3_finalize(c.ins);
+    c.ins = NULL;
+    if (rc != VL_OK)
+        return rc;
+
+    rc = prepare(cat, "INSERT INTO temp.chk_fixity VALUES (?, ?, ?)", &c.ins,
+                 err);
+    if (rc == VL_OK && vl_inventory_fixity_foreach(inv, load_fixity, &c))
+        rc = c.rc;
+    sqlite3_finalize(c.ins);
+    return rc;
+}
+
+/* One comparison query: each row is a disagreement, formatted by line(). */
+typedef void (*row_fn)(check_ctx *k, sqlite3_stmt *st);
+
+static int compare(check_ctx *k, const char *id, const char *sql, row_fn line,
+                   vl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+    int rc = prepare(k->cat, sql, &st, err);
+    if (rc != VL_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        line(k, st);
+    if (step != SQLITE_DONE)
+        rc = db_fail(k->cat, err, "comparing with the inventory");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void line_version_extra(check_ctx *k, sqlite3_stmt *st)
+{
+    char v[16];
+    report(k, "catalog has version %s but the inventory does not",
+           vname(k, sqlite3_column_int(st, 0), v));
+}
+
+static void line_version_missing(check_ctx *k, sqlite3_stmt *st)
+{
+    char v[16];
+    report(k, "inventory has version %s but the catalog does not",
+           vname(k, sqlite3_column_int(st, 0), v));
+}
+
+static void line_version_field(check_ctx *k, sqlite3_stmt *st)
+{
+    char v[16];
+    char *a = esc(col_text(st, 2), k), *b = esc(col_text(st, 3), k);
+    if (a && b)
+        report(k, "catalog and inventory disagree on %s %s: catalog \"%s\", "
+                  "inventory \"%s\"",
+               vname(k, sqlite3_column_int(st, 0), v), col_text(st, 1), a, b);
+    free(a);
+    free(b);
+}
+
+static void line_file_extra(check_ctx *k, sqlite3_stmt *st)
+{
+    char v[16];
+    char *p = esc(col_text(st, 1), k);
+    if (p)
+        report(k, "catalog says %s has %s but the inventory does not",
+               vname(k, sqlite3_column_int(st, 0), v), p);
+    free(p);
+}
+
+static void line_file_missing(check_ctx *k, sqlite3_stmt *st)
+{
+    char v[16];
+    char *p = esc(col_text(st, 1), k);
+    if (p)
+        report(k, "inventory says %s has %s but the catalog does not",
+               vname(k, sqlite3_column_int(st, 0), v), p);
+    free(p);
+}
+
+static void line_file_digest(check_ctx *k, sqlite3_stmt *st)
+{
+    char v[16];
+    char *p = esc(col_text(st, 1), k);
+    char *a = esc(col_text(st, 2), k), *b = esc(col_text(st, 3), k);
+    if (p && a && b)
+        report(k, "%s %s: catalog digest %s, inventory digest %s",
+               vname(k, sqlite3_column_int(st, 0), v), p, a, b);
+    free(p);
+    free(a);
+    free(b);
+}
+
+static void line_content_extra(check_ctx *k, sqlite3_stmt *st)
+{
+    char *p = esc(col_text(st, 0), k);
+    if (p)
+        report(k, "catalog lists content %s but the inventory does not", p);
+    free(p);
+}
+
+static void line_content_missing(check_ctx *k, sqlite3_stmt *st)
+{
+    char *p = esc(col_text(st, 0), k);
+    if (p)
+        report(k, "inventory lists content %s but the catalog does not", p);
+    free(p);
+}
+
+static void line_content_digest(check_ctx *k, sqlite3_stmt *st)
+{
+    char *p = esc(col_text(st, 0), k);
+    char *a = esc(col_text(st, 1), k), *b = esc(col_text(st, 2), k);
+    if (p && a && b)
+        report(k, "content %s: catalog digest %s, inventory digest %s", p, a,
+               b);
+    free(p);
+    free(a);
+    free(b);
+}
+
+static void line_content_size(check_ctx *k, sqlite3_stmt *st)
+{
+    char *p = esc(col_text(st, 0), k);
+    char cs[32] = "(none)", ss[32] = "missing";
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+        snprintf(cs, sizeof cs, "%lld", (long long)sqlite3_column_int64(st, 1));
+    if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+        snprintf(ss, sizeof ss, "%lld", (long long)sqlite3_column_int64(st, 2));
+    if (p)
+        report(k, "content %s: catalog size %s, size on storage %s", p, cs, ss);
+    free(p);
+}
+
+static void line_content_absent(check_ctx *k, sqlite3_stmt *st)
+{
+    char *p = esc(col_text(st, 0), k);
+    if (p)
+        report(k, "content %s is in the inventory but missing from storage",
+               p);
+    free(p);
+}
+
+static void line_fixity_extra(check_ctx *k, sqlite3_stmt *st)
+{
+    char *p = esc(col_text(st, 0), k), *a = esc(col_text(st, 1), k);
+    char *x = esc(col_text(st, 2), k);
+    if (p && a && x)
+        report(k, "catalog has %s fixity %s for %s but the inventory does not",
+               a, x, p);
+    free(p);
+    free(a);
+    free(x);
+}
+
+static void line_fixity_missing(check_ctx *k, sqlite3_stmt *st)
+{
+    char *p = esc(col_text(st, 0), k), *a = esc(col_text(st, 1), k);
+    char *x = esc(col_text(st, 2), k);
+    if (p && a && x)
+        report(k, "inventory has %s fixity %s for %s but the catalog does not",
+               a, x, p);
+    free(p);
+    free(a);
+    free(x);
+}
+
+static const struct {
+    const char *sql;
+    row_fn line;
+} comparisons[] = {
+    {"SELECT num FROM versions WHERE object_id = ?1 AND num NOT IN"
+     " (SELECT num FROM temp.chk_versions) ORDER BY num",
+     line_version_extra},
+    {"SELECT num FROM temp.chk_versions WHERE num NOT IN"
+     " (SELECT num FROM versions WHERE object_id = ?1) ORDER BY num",
+     line_version_missing},
+    {"SELECT v.num, 'created', v.created, i.created FROM versions v"
+     " JOIN temp.chk_versions i USING (num) WHERE v.object_id = ?1"
+     " AND v.created IS NOT i.created"
+     " UNION ALL SELECT v.num, 'message', v.message, i.message FROM versions v"
+     " JOIN temp.chk_versions i USING (num) WHERE v.object_id = ?1"
+     " AND v.message IS NOT i.message"
+     " UNION ALL SELECT v.num, 'user name', v.user_name, i.user_name"
+     " FROM versions v JOIN temp.chk_versions i USING (num)"
+     " WHERE v.object_id = ?1 AND v.user_name IS NOT i.user_name"
+     " UNION ALL SELECT v.num, 'user address', v.user_address, i.user_address"
+     " FROM versions v JOIN temp.chk_versions i USING (num)"
+     " WHERE v.object_id = ?1 AND v.user_address IS NOT i.user_address"
+     " ORDER BY 1, 2",
+     line_version_field},
+    {"SELECT f.version, f.logical_path FROM files f WHERE f.object_id = ?1"
+     " AND NOT EXISTS (SELECT 1 FROM temp.chk_files i"
+     "  WHERE i.version = f.version AND i.logical_path = f.logical_path)"
+     " ORDER BY 1, 2",
+     line_file_extra},
+    {"SELECT i.version, i.logical_path FROM temp.chk_files i"
+     " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.object_id = ?1"
+     "  AND f.version = i.version AND f.logical_path = i.logical_path)"
+     " ORDER BY 1, 2",
+     line_file_missing},
+    {"SELECT f.version, f.logical_path, f.digest, i.digest FROM files f"
+     " JOIN temp.chk_files i"
+     "  ON i.version = f.version AND i.logical_path = f.logical_path"
+     " WHERE f.object_id = ?1 AND f.digest IS NOT i.digest ORDER BY 1, 2",
+     line_file_digest},
+    {"SELECT c.content_path FROM content c WHERE c.object_id = ?1"
+     " AND c.content_path NOT IN (SELECT content_path FROM temp.chk_content)"
+     " ORDER BY 1",
+     line_content_extra},
+    {"SELECT i.content_path FROM temp.chk_content i WHERE i.content_path"
+     " NOT IN (SELECT content_path FROM content WHERE object_id = ?1)"
+     " ORDER BY 1",
+     line_content_missing},
+    {"SELECT c.content_path, c.digest, i.digest FROM content c"
+     " JOIN temp.chk_content i USING (content_path)"
+     " WHERE c.object_id = ?1 AND c.digest IS NOT i.digest ORDER BY 1",
+     line_content_digest},
+    {"SELECT c.content_path, c.size, i.size FROM content c"
+     " JOIN temp.chk_content i USING (content_path)"
+     " WHERE c.object_id = ?1 AND c.size IS NOT i.size ORDER BY 1",
+     line_content_size},
+    /* Not a catalog disagreement, but the catalog cannot be right about a
+     * file the store lost: callers comparing catalog and store want it. */
+    {"SELECT content_path FROM temp.chk_content WHERE NOT present"
+     " AND ?1 IS NOT NULL ORDER BY 1",
+     line_content_absent},
+    {"SELECT content_path, algorithm, value FROM fixity WHERE object_id = ?1"
+     " EXCEPT SELECT content_path, algorithm, value FROM temp.chk_fixity"
+     " ORDER BY 1, 2, 3",
+     line_fixity_extra},
+    {"SELECT content_path, algorithm, value FROM temp.chk_fixity"
+     " EXCEPT SELECT content_path, algorithm, value FROM fixity"
+     "  WHERE object_id = ?1 ORDER BY 1, 2, 3",
+     line_fixity_missing},
+};
+
+/* The objects row against the inventory's id, path, head and dates. */
+static int check_object_row(check_ctx *k, const char *id,
+                            const char *object_rel, int *found,
+                            vl_error *err)
+{
+    const vl_inventory *inv = k->inv;
+    sqlite3_stmt *st = NULL;
+    int head = vl_inventory_head(inv), step;
+    vl_version_info first = {0}, last = {0};
+    char *eid = esc(id, k);
+    int rc = prepare(k->cat,
+                     "SELECT path, head, digest_alg, created, updated"
+                     " FROM objects WHERE id = ?",
+                     &st, err);
+    *found = 0;
+    if (rc != VL_OK || !eid)
+        goto done;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        report(k, "catalog has no object \"%s\" but the inventory does", eid);
+        goto done;
+    }
+    if (step != SQLITE_ROW) {
+        rc = db_fail(k->cat, err, "looking up an object");
+        goto done;
+    }
+    *found = 1;
+    if (head > 0) {
+        vl_inventory_version_info(inv, 1, &first);
+        vl_inventory_version_info(inv, head, &last);
+    }
+    const char *path = col_text(st, 0), *alg = col_text(st, 2);
+    const char *want_alg = vl_digest_name(vl_inventory_digest_alg(inv));
+    struct {
+        const char *what, *cat, *inv;
+    } fields[] = {
+        {"path", path, object_rel},
+        {"digest algorithm", alg, want_alg},
+        {"created", col_text(st, 3), first.created},
+        {"updated", col_text(st, 4), last.created},
+    };
+    if (sqlite3_column_int(st, 1) != head ||
+        sqlite3_column_type(st, 1) == SQLITE_NULL)
+        report(k, "object \"%s\": catalog head %d, inventory head %d", eid,
+               sqlite3_column_int(st, 1), head);
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        const char *a = fields[i].cat, *b = fields[i].inv;
+        if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0)) {
+            char *ea = esc(a, k), *eb = esc(b, k);
+            if (ea && eb)
+                report(k, "object \"%s\": catalog %s \"%s\", inventory \"%s\"",
+                       eid, fields[i].what, ea, eb);
+            free(ea);
+            free(eb);
+        }
+    }
+done:
+    free(eid);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_check_object(vl_catalog *cat, vl_backend *b,
+                            const char *object_rel, const vl_inventory *inv,
+                            vl_message_fn fn, void *arg, vl_error *err)
+{
+    check_ctx k = {.cat = cat, .inv = inv, .fn = fn, .arg = arg};
+    const char *id = vl_inventory_id(inv);
+    scope s = {0, 0};
+    int found = 0;
+    int rc;
+
+    if (!id)
+        return vl_error_set(err, VL_EINPUT,
+                            "catalog %s: inventory of %s has no id", cat->path,
+                            object_rel);
+    /* IF NOT EXISTS each time: a caller's rollback may have undone them. */
+    rc = exec(cat, check_schema_sql, "creating check tables", err);
+    if (rc != VL_OK)
+        return rc;
+    /* One read snapshot for all comparisons (a savepoint inside a caller's
+     * transaction).  Only TEMP tables are written. */
+    rc = scope_begin(cat, &s, 0, err);
+    if (rc == VL_OK)
+        rc = exec(cat, check_clear_sql, "clearing check tables", err);
+    if (rc == VL_OK)
+        rc = load_inventory(cat, b, object_rel, inv, err);
+    if (rc == VL_OK)
+        rc = check_object_row(&k, id, object_rel, &found, err);
+    for (size_t i = 0;
+         rc == VL_OK && found && i < sizeof comparisons / sizeof *comparisons;
+         i++)
+        rc = compare(&k, id, comparisons[i].sql, comparisons[i].line, err);
+    if (rc == VL_OK && k.oom)
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+    if (rc == VL_OK)
+        rc = exec(cat, check_clear_sql, "clearing check tables", err);
+    /* Commit only to end the snapshot: the temp rows are already gone. */
+    if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
+        rc = VL_ESYS;
+    if (rc == VL_OK && k.findings)
+        rc = VL_FINDING;
+    return rc;
+}

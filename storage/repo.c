@@ -1,0 +1,350 @@
+/* A vellum repository: configuration, the OCFL storage root, the catalog and
+ * the staging area, all in one folder on one filesystem. */
+#define VL_STORAGE_INTERNAL
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo_internal.h"
+
+#define ROOT_NAMASTE "0=ocfl_1.1"
+#define LAYOUT_EXT "0004-hashed-n-tuple-storage-layout"
+
+static int write_file(const char *dir, const char *name, const char *text,
+                      vl_error *err)
+{
+    char *p = vl_path_join(dir, name);
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int rc = vl_fs_mkdirs_parent(p, err);
+    if (rc == VL_OK)
+        rc = vl_fs_write_atomic(p, text, strlen(text), err);
+    free(p);
+    return rc;
+}
+
+/* Lay out a new repository inside tmp (an empty folder). */
+static int build_repo(const char *tmp, const vl_repo_options *opts,
+                      vl_error *err)
+{
+    int rc;
+    char *store = vl_path_join(tmp, VL_STORE_DIR);
+    char *layout_json = NULL;
+    vl_kv *kv = vl_kv_new();
+    vl_layout layout;
+    vl_catalog *cat = NULL;
+    char *cat_path = vl_path_join(tmp, VL_CATALOG_FILE);
+    char *conf_path = vl_path_join(tmp, VL_CONFIG_FILE);
+    char fixity[128] = "";
+
+    vl_layout_default(&layout);
+    layout_json = vl_layout_config_json(&layout);
+    if (!store || !kv || !layout_json || !cat_path || !conf_path) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = write_file(store, ROOT_NAMASTE, "ocfl_1.1\n", err)) ||
+        (rc = write_file(store, "ocfl_layout.json",
+                         "{\n  \"extension\": \"" LAYOUT_EXT "\",\n"
+                         "  \"description\": \"OCFL object identifiers are hashed "
+                         "with sha256 and the digest split into three 3-character "
+                         "tuples that name nested folders; the object root folder is "
+                         "the full digest.\"\n}\n", err)) ||
+        (rc = write_file(store, "extensions/" LAYOUT_EXT "/config.json",
+                         layout_json, err)))
+        goto done;
+    char *dirs[] = {VL_STAGING_DIR, VL_EVENTS_DIR};
+    for (size_t i = 0; i < 2; i++) {
+        char *d = vl_path_join(tmp, dirs[i]);
+        rc = d ? vl_fs_mkdirs(d, err) : vl_error_set(err, VL_ESYS, "out of memory");
+        free(d);
+        if (rc)
+            goto done;
+    }
+    for (int a = 0; a < VL_DIGEST_COUNT; a++) {
+        if (!(opts->fixity_mask & VL_DIGEST_BIT(a)))
+            continue;
+        if (*fixity)
+            strcat(fixity, ",");
+        strcat(fixity, vl_digest_name((vl_digest_alg)a));
+    }
+    vl_kv_set(kv, "digest", vl_digest_name(opts->digest));
+    vl_kv_set(kv, "fixity", *fixity ? fixity : "none");
+    if ((rc = vl_kv_save(kv, conf_path, err)))
+        goto done;
+    if ((rc = vl_catalog_open(cat_path, &cat, err)))
+        goto done;
+done:
+    vl_catalog_close(cat);
+    vl_kv_free(kv);
+    free(store);
+    free(layout_json);
+    free(cat_path);
+    free(conf_path);
+    return rc;
+}
+
+int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
+{
+    int rc = VL_OK;
+    char *tmp = NULL, *parent = NULL;
+    if (opts->digest != VL_SHA512 && opts->digest != VL_SHA256)
+        return vl_error_set(err, VL_EINPUT, "the inventory digest must be sha512 or sha256");
+    int empty = vl_fs_dir_empty(dir);
+    if (empty == 0)
+        return vl_error_set(err, VL_EINPUT, "%s is not empty; a repository needs "
+                            "an empty or new folder", dir);
+    if (empty < 0 && vl_fs_exists(dir))
+        return vl_error_set(err, VL_EINPUT, "%s exists and is not a folder", dir);
+    /* Build beside the target and rename, so a failed init leaves nothing. */
+    tmp = vl_asprintf("%s.vellum-init-%ld", dir, (long)getpid());
+    parent = vl_path_dirname(dir);
+    if (!tmp || !parent) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = vl_fs_mkdirs(parent, err)) != VL_OK)
+        goto done;
+    vl_fs_rmtree(tmp, NULL);
+    if (mkdir(tmp, 0755) != 0) {
+        rc = vl_error_sys(err, "cannot create %s", tmp);
+        goto done;
+    }
+    if ((rc = build_repo(tmp, opts, err)) != VL_OK)
+        goto done;
+    if ((rc = vl_fs_syncfs(tmp, err)) != VL_OK)
+        goto done;
+    /* rename() replaces an empty directory, so an existing empty target works. */
+    if (rename(tmp, dir) != 0) {
+        rc = vl_error_sys(err, "cannot create repository %s", dir);
+        goto done;
+    }
+    rc = vl_fs_fsync_parent(dir, err);
+done:
+    if (rc != VL_OK && tmp)
+        vl_fs_rmtree(tmp, NULL);
+    free(tmp);
+    free(parent);
+    return rc;
+}
+
+int vl_repo_open(const char *dir, vl_repo **out, vl_error *err)
+{
+    int rc = VL_OK;
+    vl_buf buf;
+    vl_repo *r = calloc(1, sizeof *r);
+    char *conf = vl_path_join(dir, VL_CONFIG_FILE);
+    char *cat_path = vl_path_join(dir, VL_CATALOG_FILE);
+    char *namaste = NULL;
+    vl_buf_init(&buf, 1 << 20);
+    if (!r || !conf || !cat_path) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    r->dir = vl_strdup(dir);
+    r->store_dir = vl_path_join(dir, VL_STORE_DIR);
+    r->staging_dir = vl_path_join(dir, VL_STAGING_DIR);
+    namaste = vl_path_join(r->store_dir, ROOT_NAMASTE);
+    if (!r->dir || !r->store_dir || !r->staging_dir || !namaste) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if (!vl_fs_exists(conf) || !vl_fs_exists(namaste)) {
+        rc = vl_error_set(err, VL_EINPUT, "%s is not a vellum repository "
+                          "(run 'vellum init' or give --repo)", dir);
+        goto done;
+    }
+    if ((rc = vl_kv_load(conf, &r->config, err)) != VL_OK)
+        goto done;
+    const char *d = vl_kv_get(r->config, "digest");
+    r->digest = VL_SHA512;
+    if (d && (vl_digest_from_name(d, &r->digest) != 0 ||
+              (r->digest != VL_SHA512 && r->digest != VL_SHA256))) {
+        rc = vl_error_set(err, VL_EINPUT, "%s: digest \"%s\" must be sha512 or sha256",
+                          conf, d);
+        goto done;
+    }
+    const char *f = vl_kv_get(r->config, "fixity");
+    if ((rc = vl_digest_mask_parse(f ? f : "", &r->fixity_mask, err)) != VL_OK)
+        goto done;
+    r->fixity_mask &= ~VL_DIGEST_BIT(r->digest);
+    if (!(r->backend = vl_backend_fs_new(r->store_dir))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    rc = vl_backend_read_all(r->backend, "extensions/" LAYOUT_EXT "/config.json",
+                             1 << 16, &buf, err);
+    if (rc == VL_OK)
+        rc = vl_layout_parse(buf.data, buf.len, &r->layout, err);
+    if (rc != VL_OK) {
+        rc = vl_error_set(err, rc, "%s: storage layout: %s", r->store_dir, err->msg);
+        goto done;
+    }
+    if ((rc = vl_fs_mkdirs(r->staging_dir, err)) != VL_OK)
+        goto done;
+    if ((rc = vl_catalog_open(cat_path, &r->catalog, err)) != VL_OK)
+        goto done;
+    *out = r;
+    r = NULL;
+done:
+    vl_repo_close(r);
+    vl_buf_release(&buf);
+    free(conf);
+    free(cat_path);
+    free(namaste);
+    return rc;
+}
+
+void vl_repo_close(vl_repo *r)
+{
+    if (!r)
+        return;
+    vl_catalog_close(r->catalog);
+    vl_backend_free(r->backend);
+    vl_kv_free(r->config);
+    free(r->dir);
+    free(r->store_dir);
+    free(r->staging_dir);
+    free(r);
+}
+
+const char *vl_repo_dir(const vl_repo *r) { return r->dir; }
+const char *vl_repo_staging_dir(const vl_repo *r) { return r->staging_dir; }
+vl_backend *vl_repo_backend(vl_repo *r) { return r->backend; }
+vl_catalog *vl_repo_catalog(vl_repo *r) { return r->catalog; }
+vl_digest_alg vl_repo_digest(const vl_repo *r) { return r->digest; }
+unsigned vl_repo_fixity_mask(const vl_repo *r) { return r->fixity_mask; }
+
+const char *vl_repo_config_get(const vl_repo *r, const char *key)
+{
+    return vl_kv_get(r->config, key);
+}
+
+int vl_repo_config_set(vl_repo *r, const char *key, const char *value,
+                       vl_error *err)
+{
+    char *conf = vl_path_join(r->dir, VL_CONFIG_FILE);
+    int rc;
+    if (!conf || vl_kv_set(r->config, key, value) != 0)
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+    else
+        rc = vl_kv_save(r->config, conf, err);
+    free(conf);
+    return rc;
+}
+
+char *vl_repo_object_path(const vl_repo *r, const char *id)
+{
+    return vl_layout_object_path(&r->layout, id);
+}
+
+char *vl_sidecar_text(vl_digest_alg alg, const char *inventory, size_t len)
+{
+    char hex[VL_DIGEST_HEX_MAX];
+    vl_digest_buffer(alg, inventory, len, hex);
+    return vl_asprintf("%s inventory.json\n", hex);
+}
+
+/* The digest in a sidecar ("DIGEST<ws>inventory.json"). */
+static int sidecar_digest(vl_backend *b, const char *rel, char *out,
+                          vl_error *err)
+{
+    vl_buf buf;
+    vl_buf_init(&buf, 4096);
+    int rc = vl_backend_read_all(b, rel, 4096, &buf, err);
+    if (rc == VL_OK) {
+        size_t n = strcspn(buf.data, " \t");
+        if (n == 0 || n >= VL_DIGEST_HEX_MAX)
+            rc = vl_error_set(err, VL_FINDING, "%s is not a valid sidecar", rel);
+        else {
+            memcpy(out, buf.data, n);
+            out[n] = '\0';
+        }
+    }
+    vl_buf_release(&buf);
+    return rc;
+}
+
+int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
+                              vl_inventory **out, vl_error *err)
+{
+    int rc = VL_OK;
+    vl_buf buf;
+    vl_inventory *inv = NULL;
+    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    char *side_rel = NULL, *vside_rel = NULL;
+    char want[VL_DIGEST_HEX_MAX], got[VL_DIGEST_HEX_MAX], vname[16];
+    int kind = 0;
+    vl_buf_init(&buf, VL_MAX_INVENTORY_BYTES);
+    if (!inv_rel)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if ((rc = vl_backend_stat(r->backend, inv_rel, &kind, NULL, err)) != VL_OK)
+        goto done;
+    if (kind != VL_WALK_FILE) {
+        rc = vl_error_set(err, VL_EINPUT, "no object at %s", object_rel);
+        goto done;
+    }
+    if ((rc = vl_backend_read_all(r->backend, inv_rel, VL_MAX_INVENTORY_BYTES,
+                                  &buf, err)) != VL_OK)
+        goto done;
+    if ((rc = vl_inventory_parse(buf.data, buf.len, &inv, err)) != VL_OK) {
+        rc = vl_error_set(err, VL_FINDING, "%s/inventory.json: %s", object_rel,
+                          err->msg);
+        goto done;
+    }
+    vl_digest_alg alg = vl_inventory_digest_alg(inv);
+    side_rel = vl_asprintf("%s/inventory.json.%s", object_rel, vl_digest_name(alg));
+    vl_inventory_version_name(inv, vl_inventory_head(inv), vname);
+    vside_rel = vl_asprintf("%s/%s/inventory.json.%s", object_rel, vname,
+                            vl_digest_name(alg));
+    if (!side_rel || !vside_rel) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    vl_digest_buffer(alg, buf.data, buf.len, got);
+    /* A commit writes the root inventory and then its sidecar; if it stopped
+     * between the two, the head version's sidecar vouches for the root. */
+    if ((sidecar_digest(r->backend, side_rel, want, NULL) != VL_OK ||
+         strcasecmp(want, got) != 0) &&
+        (sidecar_digest(r->backend, vside_rel, want, NULL) != VL_OK ||
+         strcasecmp(want, got) != 0)) {
+        rc = vl_error_set(err, VL_FINDING, "%s/inventory.json does not match its "
+                          "sidecar digest", object_rel);
+        goto done;
+    }
+    *out = inv;
+    inv = NULL;
+done:
+    vl_inventory_free(inv);
+    vl_buf_release(&buf);
+    free(inv_rel);
+    free(side_rel);
+    free(vside_rel);
+    return rc;
+}
+
+int vl_repo_load_inventory(vl_repo *r, const char *id, vl_inventory **out,
+                           vl_error *err)
+{
+    char *rel = vl_repo_object_path(r, id);
+    vl_inventory *inv = NULL;
+    if (!rel)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int rc = vl_repo_read_inventory_at(r, rel, &inv, err);
+    if (rc == VL_EINPUT)
+        rc = vl_error_set(err, VL_EINPUT, "no object with id \"%s\"", id);
+    else if (rc == VL_OK && strcmp(vl_inventory_id(inv), id) != 0)
+        rc = vl_error_set(err, VL_FINDING, "%s holds object \"%s\", not \"%s\"",
+                          rel, vl_inventory_id(inv), id);
+    if (rc == VL_OK) {
+        *out = inv;
+        inv = NULL;
+    }
+    vl_inventory_free(inv);
+    free(rel);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* Private to storage/: the repository handle's fields and helpers shared by
+ * the files that implement repositories, transactions and recovery. */
+#ifndef VL_REPO_INTERNAL_H
+#define VL_REPO_INTERNAL_H
+
+#ifndef VL_STORAGE_INTERNAL
+#error "repo_internal.h is private to storage/"
+#endif
+
+#include "vl_storage.h"
+
+#define VL_STORE_DIR "store"
+#define VL_STAGING_DIR "staging"
+#define VL_CATALOG_FILE "catalog.sqlite"
+#define VL_CONFIG_FILE "vellum.conf"
+#define VL_EVENTS_DIR "events"
+#define VL_LOCKS_DIR ".locks"        /* inside staging/, kept by recover */
+#define VL_INTENT_FILE "intent.json" /* inside each staging/txn-* folder */
+#define VL_MAX_INVENTORY_BYTES (1024u * 1024u * 1024u)
+
+struct vl_repo {
+    char *dir;
+    char *store_dir;
+    char *staging_dir;
+    vl_backend *backend;
+    vl_catalog *catalog;
+    vl_kv *config;
+    vl_layout layout;
+    vl_digest_alg digest;
+    unsigned fixity_mask;
+};
+
+/* Read and check an object's root inventory at object_rel: parse, sidecar
+ * digest, and (when the sidecar lags behind a crashed commit) the head
+ * version's own sidecar.  VL_EINPUT when there is no object there. */
+int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
+                              vl_inventory **out, vl_error *err);
+/* Object locks are keyed by the sha256 of the id; transaction folders are
+ * named staging/txn-<key>-<uuid> so recover can tell a live one (locked). */
+void vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX]);
+int vl_lock_by_key(vl_repo *r, const char *key, int wait_seconds,
+                   vl_lock **out, vl_error *err);
+
+/* "DIGEST inventory.json\n" for an inventory's bytes. */
+char *vl_sidecar_text(vl_digest_alg alg, const char *inventory, size_t len);
+
+#endif

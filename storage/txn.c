@@ -1,0 +1,503 @@
+/* Transactions: one new object version built in staging and committed in
+ * an order that leaves the object at its old or its new head whenever the
+ * process stops:
+ *   staging/txn-X/intent.json     names the object (for vellum recover)
+ *   staging/txn-X/object/...      the new object, or just its new vN/
+ *   syncfs; rename into the store; root inventory, then sidecar; catalog. */
+#define VL_STORAGE_INTERNAL
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo_internal.h"
+
+#define LOCK_WAIT_SECONDS 120
+
+struct vl_txn {
+    vl_repo *repo;
+    vl_lock *lock;
+    char *id;
+    char *object_rel;
+    vl_inventory *inv;        /* head inventory copy, or a new one */
+    int is_new;
+    int num;                  /* version being built */
+    char vname[16];
+    char *txn_dir;
+    char *build_dir;          /* txn_dir/object */
+    char *content_root;       /* build_dir/vN/<contentDirectory> */
+    unsigned mask;
+    pthread_mutex_t mu;
+    json_t *state;            /* logical path -> digest of the new version */
+    json_t *staged;           /* digest -> logical path whose staged copy we keep */
+    json_t *fixity;           /* [alg, hex, logical] extra values */
+};
+
+const char *vl_txn_object_id(const vl_txn *t) { return t->id; }
+int vl_txn_is_new_object(const vl_txn *t) { return t->is_new; }
+int vl_txn_version(const vl_txn *t) { return t->num; }
+unsigned vl_txn_digest_mask(const vl_txn *t) { return t->mask; }
+const vl_inventory *vl_txn_head_inventory(const vl_txn *t)
+{
+    return t->is_new ? NULL : t->inv;
+}
+
+static void txn_free(vl_txn *t)
+{
+    if (!t)
+        return;
+    vl_lock_release(t->lock);
+    vl_inventory_free(t->inv);
+    json_decref(t->state);
+    json_decref(t->staged);
+    json_decref(t->fixity);
+    pthread_mutex_destroy(&t->mu);
+    free(t->id);
+    free(t->object_rel);
+    free(t->txn_dir);
+    free(t->build_dir);
+    free(t->content_root);
+    free(t);
+}
+
+static int write_intent(vl_txn *t, vl_error *err)
+{
+    json_t *o = json_pack("{s:s, s:s, s:i, s:b}", "id", t->id, "object",
+                          t->object_rel, "version", t->num, "new", t->is_new);
+    char *s = o ? json_dumps(o, JSON_SORT_KEYS) : NULL;
+    char *p = vl_path_join(t->txn_dir, VL_INTENT_FILE);
+    int rc = (!s || !p) ? vl_error_set(err, VL_ESYS, "out of memory")
+                        : vl_fs_write_atomic(p, s, strlen(s), err);
+    json_decref(o);
+    free(s);
+    free(p);
+    return rc;
+}
+
+int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
+{
+    int rc = VL_OK;
+    char uuid[37], minted[64];
+    vl_txn *t = calloc(1, sizeof *t);
+    if (!t)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    pthread_mutex_init(&t->mu, NULL);
+    if (!id) {
+        vl_uuid4(uuid);
+        snprintf(minted, sizeof minted, "urn:uuid:%s", uuid);
+        id = minted;
+    }
+    if (!*id || !vl_utf8_valid(id, strlen(id))) {
+        rc = vl_error_set(err, VL_EINPUT, "object id must be non-empty UTF-8");
+        goto done;
+    }
+    t->repo = r;
+    t->id = vl_strdup(id);
+    t->object_rel = vl_repo_object_path(r, id);
+    t->state = json_object();
+    t->staged = json_object();
+    t->fixity = json_array();
+    if (!t->id || !t->object_rel || !t->state || !t->staged || !t->fixity) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = vl_lock_object(r, id, LOCK_WAIT_SECONDS, &t->lock, err)) != VL_OK)
+        goto done;
+    rc = vl_repo_load_inventory(r, id, &t->inv, err);
+    if (rc == VL_EINPUT) { /* no such object yet */
+        t->is_new = 1;
+        t->inv = vl_inventory_new(id, r->digest);
+        if (!t->inv) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            goto done;
+        }
+        vl_error_clear(err);
+        rc = VL_OK;
+    } else if (rc != VL_OK) {
+        goto done;
+    }
+    t->num = vl_inventory_head(t->inv) + 1;
+    vl_inventory_version_name(t->inv, t->num, t->vname);
+    t->mask = VL_DIGEST_BIT(vl_inventory_digest_alg(t->inv)) | r->fixity_mask;
+    {
+        char u[37], key[VL_DIGEST_HEX_MAX];
+        vl_uuid4(u);
+        vl_lock_key(id, key);
+        t->txn_dir = vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u);
+    }
+    t->build_dir = t->txn_dir ? vl_path_join(t->txn_dir, "object") : NULL;
+    t->content_root = t->build_dir
+        ? vl_asprintf("%s/%s/%s", t->build_dir, t->vname, vl_inventory_content_dir(t->inv))
+        : NULL;
+    if (!t->txn_dir || !t->build_dir || !t->content_root) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = vl_fs_mkdirs(t->content_root, err)) != VL_OK)
+        goto done;
+    if ((rc = write_intent(t, err)) != VL_OK)
+        goto done;
+    *out = t;
+    t = NULL;
+done:
+    if (t && t->txn_dir)
+        vl_fs_rmtree(t->txn_dir, NULL);
+    txn_free(t);
+    return rc;
+}
+
+int vl_txn_stage_path(vl_txn *t, const char *logical, char **out, vl_error *err)
+{
+    int rc = vl_logical_path_check(logical, err);
+    if (rc != VL_OK)
+        return rc;
+    char *p = vl_path_join(t->content_root, logical);
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if ((rc = vl_fs_mkdirs_parent(p, err)) != VL_OK) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    return VL_OK;
+}
+
+static int content_path_of(vl_txn *t, const char *logical, char **out)
+{
+    *out = vl_asprintf("%s/%s/%s", t->vname, vl_inventory_content_dir(t->inv), logical);
+    return *out ? 0 : -1;
+}
+
+int vl_txn_add(vl_txn *t, const char *logical, const vl_digest_result *d,
+               uint64_t size, int staged, vl_error *err)
+{
+    int rc = VL_OK;
+    vl_digest_alg alg = vl_inventory_digest_alg(t->inv);
+    const char *hex = d->hex[alg];
+    char *stage = NULL;
+    (void)size;
+    if ((rc = vl_logical_path_check(logical, err)) != VL_OK)
+        return rc;
+    if (!(d->mask & VL_DIGEST_BIT(alg)))
+        return vl_error_set(err, VL_ESYS, "internal: %s digest missing for %s",
+                            vl_digest_name(alg), logical);
+    pthread_mutex_lock(&t->mu);
+    if (json_object_get(t->state, logical)) {
+        rc = vl_error_set(err, VL_EINPUT, "\"%s\" is given twice in one deposit",
+                          logical);
+        goto done;
+    }
+    json_object_set_new(t->state, logical, json_string(hex));
+    int known = vl_inventory_content_path(t->inv, hex) != NULL ||
+                json_object_get(t->staged, hex) != NULL;
+    if (!known && staged) {
+        json_object_set_new(t->staged, hex, json_string(logical));
+        /* Record the extra fixity algorithms for the new content. */
+        for (int a = 0; a < VL_DIGEST_COUNT; a++)
+            if (a != (int)alg && (t->repo->fixity_mask & VL_DIGEST_BIT(a)) &&
+                (d->mask & VL_DIGEST_BIT(a)))
+                json_array_append_new(t->fixity, json_pack("{s:i, s:s, s:s}",
+                                      "alg", a, "hex", d->hex[a], "logical", logical));
+    } else if (staged) {
+        /* Deduplication: the content is stored already. */
+        pthread_mutex_unlock(&t->mu);
+        stage = vl_path_join(t->content_root, logical);
+        if (stage && unlink(stage) != 0 && errno != ENOENT)
+            rc = vl_error_sys(err, "cannot remove staged %s", stage);
+        free(stage);
+        return rc;
+    } else if (!known) {
+        rc = vl_error_set(err, VL_ESYS, "internal: content of %s is neither "
+                          "staged nor stored", logical);
+    }
+done:
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+int vl_txn_keep(vl_txn *t, const char *logical, vl_error *err)
+{
+    if (t->is_new)
+        return vl_error_set(err, VL_EINPUT, "object \"%s\" has no earlier version "
+                            "to keep %s from", t->id, logical);
+    const char *d = vl_inventory_lookup(t->inv, t->num - 1, logical);
+    if (!d)
+        return vl_error_set(err, VL_EINPUT, "\"%s\" is not in the head version of "
+                            "\"%s\"", logical, t->id);
+    pthread_mutex_lock(&t->mu);
+    json_object_set_new(t->state, logical, json_string(d));
+    pthread_mutex_unlock(&t->mu);
+    return VL_OK;
+}
+
+struct keep_ctx {
+    vl_txn *t;
+};
+
+static int keep_one(void *arg, const char *logical, const char *digest)
+{
+    vl_txn *t = ((struct keep_ctx *)arg)->t;
+    if (!json_object_get(t->state, logical))
+        json_object_set_new(t->state, logical, json_string(digest));
+    return 0;
+}
+
+int vl_txn_keep_all(vl_txn *t, vl_error *err)
+{
+    struct keep_ctx k = {t};
+    if (t->is_new)
+        return VL_OK;
+    pthread_mutex_lock(&t->mu);
+    vl_inventory_state_foreach(t->inv, t->num - 1, keep_one, &k);
+    pthread_mutex_unlock(&t->mu);
+    (void)err;
+    return VL_OK;
+}
+
+int vl_txn_add_fixity(vl_txn *t, const char *logical, vl_digest_alg alg,
+                      const char *hex, vl_error *err)
+{
+    pthread_mutex_lock(&t->mu);
+    int rc = json_array_append_new(t->fixity, json_pack("{s:i, s:s, s:s}", "alg",
+                                   (int)alg, "hex", hex, "logical", logical));
+    pthread_mutex_unlock(&t->mu);
+    return rc ? vl_error_set(err, VL_ESYS, "out of memory") : VL_OK;
+}
+
+/* No logical path may also be a folder of another (E095). */
+static int check_conflicts(vl_txn *t, vl_error *err)
+{
+    const char *logical;
+    json_t *v;
+    json_object_foreach(t->state, logical, v)
+    {
+        char *p = vl_strdup(logical);
+        if (!p)
+            return vl_error_set(err, VL_ESYS, "out of memory");
+        for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/')) {
+            *s = '\0';
+            if (json_object_get(t->state, p)) {
+                int rc = vl_error_set(err, VL_EINPUT, "\"%s\" is both a file and "
+                                      "the folder of \"%s\"", p, logical);
+                free(p);
+                return rc;
+            }
+        }
+        free(p);
+    }
+    return VL_OK;
+}
+
+/* Staged copies removed by deduplication can leave empty folders, which
+ * OCFL forbids in content directories (E024).  Returns 1 if dir was removed. */
+static int prune_empty_dirs(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int left = 0;
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        left++;
+        if (e->d_type == DT_DIR) {
+            char *sub = vl_path_join(dir, e->d_name);
+            if (sub && prune_empty_dirs(sub))
+                left--;
+            free(sub);
+        }
+    }
+    closedir(d);
+    return left == 0 && rmdir(dir) == 0;
+}
+
+static int apply_fixity(vl_txn *t, vl_error *err)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(t->fixity, i, f)
+    {
+        int alg = (int)json_integer_value(json_object_get(f, "alg"));
+        const char *hex = json_string_value(json_object_get(f, "hex"));
+        const char *logical = json_string_value(json_object_get(f, "logical"));
+        const char *digest = json_string_value(json_object_get(t->state, logical));
+        const char *cpath = digest ? vl_inventory_content_path(t->inv, digest) : NULL;
+        if (!cpath)
+            continue;   /* not part of the new state */
+        if (vl_inventory_fixity_add(t->inv, (vl_digest_alg)alg, hex, cpath) != 0)
+            return vl_error_set(err, VL_ESYS, "out of memory");
+    }
+    return VL_OK;
+}
+
+/* 1 when the new state equals the head state. */
+static int unchanged(vl_txn *t)
+{
+    if (t->is_new)
+        return 0;
+    vl_version_info vi;
+    if (vl_inventory_version_info(t->inv, t->num - 1, &vi) != 0 ||
+        vi.file_count != json_object_size(t->state))
+        return 0;
+    const char *logical;
+    json_t *v;
+    json_object_foreach(t->state, logical, v)
+    {
+        const char *d = vl_inventory_lookup(t->inv, t->num - 1, logical);
+        if (!d || strcmp(d, json_string_value(v)) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int write_inventory_pair(const char *dir, vl_digest_alg alg,
+                                const char *text, size_t len, vl_error *err)
+{
+    char *inv = vl_path_join(dir, "inventory.json");
+    char *side = vl_asprintf("%s/inventory.json.%s", dir, vl_digest_name(alg));
+    char *sc = vl_sidecar_text(alg, text, len);
+    int rc;
+    if (!inv || !side || !sc)
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+    else if ((rc = vl_fs_write_atomic(inv, text, len, err)) == VL_OK)
+        rc = vl_fs_write_atomic(side, sc, strlen(sc), err);
+    free(inv);
+    free(side);
+    free(sc);
+    return rc;
+}
+
+/* Build the new version's inventory in memory from the collected state. */
+static int build_inventory(vl_txn *t, const vl_txn_info *info, vl_error *err)
+{
+    char created[32];
+    const char *logical;
+    json_t *v;
+    vl_time_rfc3339(vl_time_now(), created);
+    if (vl_inventory_version_add(t->inv, created, info ? info->message : NULL,
+                                 info ? info->user_name : NULL,
+                                 info ? info->user_address : NULL) != t->num)
+        return vl_error_set(err, VL_ESYS, "internal: cannot add version %s", t->vname);
+    json_object_foreach(t->staged, logical, v)
+    {
+        /* key is the digest, value the logical path staged for it */
+        char *cpath;
+        if (content_path_of(t, json_string_value(v), &cpath) != 0)
+            return vl_error_set(err, VL_ESYS, "out of memory");
+        int bad = vl_inventory_manifest_add(t->inv, logical, cpath);
+        free(cpath);
+        if (bad)
+            return vl_error_set(err, VL_ESYS, "out of memory");
+    }
+    json_object_foreach(t->state, logical, v)
+        if (vl_inventory_state_add(t->inv, t->num, json_string_value(v), logical))
+            return vl_error_set(err, VL_ESYS, "out of memory");
+    return apply_fixity(t, err);
+}
+
+int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
+                  vl_error *err)
+{
+    int rc = VL_OK;
+    char *text = NULL, *vdir = NULL, *side = NULL, *namaste = NULL;
+    char *obj_vdir = NULL;
+    size_t len = 0;
+    vl_repo *r = t->repo;
+    vl_digest_alg alg = vl_inventory_digest_alg(t->inv);
+    *version = 0;
+    if (unchanged(t))
+        goto done; /* nothing to write: the deposit equals the head state */
+    if (json_object_size(t->state) == 0) {
+        rc = vl_error_set(err, VL_EINPUT, "nothing to deposit: no files");
+        goto done;
+    }
+    if ((rc = check_conflicts(t, err)) != VL_OK)
+        goto done;
+    if ((rc = build_inventory(t, info, err)) != VL_OK)
+        goto done;
+    if (!(text = vl_inventory_serialize(t->inv, &len))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    vdir = vl_path_join(t->build_dir, t->vname);
+    obj_vdir = vl_path_join(t->object_rel, t->vname);
+    if (!vdir || !obj_vdir) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    prune_empty_dirs(t->content_root);
+    if ((rc = write_inventory_pair(vdir, alg, text, len, err)) != VL_OK)
+        goto done;
+    if (t->is_new) {
+        namaste = vl_path_join(t->build_dir, "0=ocfl_object_1.1");
+        if (!namaste) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            goto done;
+        }
+        if ((rc = vl_fs_write_atomic(namaste, "ocfl_object_1.1\n", 16, err)) ||
+            (rc = write_inventory_pair(t->build_dir, alg, text, len, err)))
+            goto done;
+    }
+    /* One flush for every staged file instead of an fsync per file. */
+    if ((rc = vl_fs_syncfs(t->build_dir, err)) != VL_OK)
+        goto done;
+    if (t->is_new) {
+        rc = vl_backend_put(r->backend, t->build_dir, t->object_rel, err);
+    } else {
+        side = vl_sidecar_text(alg, text, len);
+        char sname[32];
+        snprintf(sname, sizeof sname, "inventory.json.%s", vl_digest_name(alg));
+        if (!side)
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+        else if ((rc = vl_backend_put(r->backend, vdir, obj_vdir, err)) == VL_OK)
+            rc = vl_backend_commit_inventory(r->backend, t->object_rel, text, len,
+                                             sname, side, err);
+    }
+    if (rc != VL_OK) {
+        if (vl_fs_exists(vdir))
+            goto done;   /* nothing reached the store */
+        /* Part of the version reached the store: leave the intent for
+         * 'vellum recover', which finishes or undoes it. */
+        rc = vl_error_set(err, rc, "%s; run 'vellum recover'", err->msg);
+        txn_free(t);
+        t = NULL;
+        goto done;
+    }
+    *version = t->num;
+    /* The store is committed; the catalog follows.  If this fails, vellum
+     * recover (the intent file is still there) brings it in line. */
+    if ((rc = vl_catalog_sync_object(r->catalog, r->backend, t->object_rel, t->inv,
+                                     err)) != VL_OK) {
+        rc = vl_error_set(err, rc, "version %s of \"%s\" is stored, but the catalog "
+                          "could not be updated (%s); run 'vellum recover'",
+                          t->vname, t->id, err->msg);
+        txn_free(t);   /* keep staging/txn-X for recover */
+        t = NULL;
+        goto done;
+    }
+done:
+    free(text);
+    free(vdir);
+    free(obj_vdir);
+    free(side);
+    free(namaste);
+    if (t) {
+        vl_fs_rmtree(t->txn_dir, NULL);
+        txn_free(t);
+    }
+    return rc;
+}
+
+void vl_txn_abort(vl_txn *t)
+{
+    if (!t)
+        return;
+    vl_fs_rmtree(t->txn_dir, NULL);
+    txn_free(t);
+}

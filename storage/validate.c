@@ -1,0 +1,351 @@
+/* OCFL 1.0/1.1 validator: findings, helpers and the public entry points.
+ * The checks live in validate_inventory.c (inventory documents),
+ * validate_object.c (object roots) and validate_root.c (storage roots). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate_private.h"
+
+/* ---- findings ---------------------------------------------------------- */
+
+static const char *pick_code(const char *codes, int spec, char out[8])
+{
+    const char *bar = strchr(codes, '|');
+    if (!bar)
+        return codes;
+    if (spec != VV_SPEC_1_0) {
+        size_t n = (size_t)(bar - codes);
+        if (n > 7)
+            n = 7;
+        memcpy(out, codes, n);
+        out[n] = '\0';
+        return out;
+    }
+    return strcmp(bar + 1, "-") ? bar + 1 : NULL;
+}
+
+void vv_report(vv_ctx *v, const char *codes, const char *rel,
+               const char *fmt, ...)
+{
+    char cbuf[8];
+    const char *code = pick_code(codes, v->spec, cbuf);
+    if (!code)
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char *path = vv_join(v->base ? v->base : "", rel ? rel : "");
+    char *text = (rel && *rel) ? vl_asprintf("%s: %s", rel, msg) : NULL;
+    vl_finding f = {
+        .code = code,
+        .severity = code[0] == 'W' ? VL_SEV_WARNING : VL_SEV_ERROR,
+        .object = v->label ? v->label
+                  : (v->base && *v->base ? v->base : "."),
+        .path = path ? path : "",
+        .message = text ? text : msg,
+    };
+    if (f.severity == VL_SEV_ERROR) {
+        v->errors++;
+        if (v->c)
+            v->c->errors++;
+    } else if (v->c) {
+        v->c->warnings++;
+    }
+    if (v->o && v->o->on_finding)
+        v->o->on_finding(v->o->arg, &f);
+    free(path);
+    free(text);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+int vv_spec_from_type(const char *type)
+{
+    if (!type)
+        return VV_SPEC_UNKNOWN;
+    if (!strcmp(type, VL_OCFL_INVENTORY_TYPE_1_0))
+        return VV_SPEC_1_0;
+    if (!strcmp(type, VL_OCFL_INVENTORY_TYPE_1_1))
+        return VV_SPEC_1_1;
+    return VV_SPEC_UNKNOWN;
+}
+
+const char *vv_spec_name(int spec)
+{
+    return spec == VV_SPEC_1_0 ? "1.0" : "1.1";
+}
+
+int vv_hex_ok(const char *s, size_t want_len)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!isxdigit((unsigned char)s[n]))
+            return 0;
+    return n > 0 && (want_len == 0 || n == want_len);
+}
+
+int vv_uri_ok(const char *s)
+{
+    if (!isalpha((unsigned char)*s))
+        return 0;
+    const char *p = s + 1;
+    while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+        p++;
+    if (*p != ':' || !p[1])
+        return 0;
+    for (p++; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int digits(const char *s, int n, int *val)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *val = v;
+    return 1;
+}
+
+/* RFC 3339 date-time: full-date "T" full-time, seconds required. */
+int vv_rfc3339_ok(const char *s)
+{
+    int y, mo, d, h, mi, se, oh, om;
+    if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' ||
+        !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+        (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
+        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+        !digits(s + 17, 2, &se))
+        return 0;
+    (void)y;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return 0;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if ((*p == 'Z' || *p == 'z') && !p[1])
+        return 1;
+    if ((*p == '+' || *p == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
+        digits(p + 4, 2, &om) && !p[6])
+        return oh <= 23 && om <= 59;
+    return 0;
+}
+
+int vv_version_parse(const char *name, long *num, int *pad)
+{
+    if (name[0] != 'v')
+        return -1;
+    const char *d = name + 1;
+    size_t n = strlen(d);
+    if (n == 0 || n > 18)
+        return -2;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)d[i]))
+            return -2;
+    long v = strtol(d, NULL, 10);
+    if (v <= 0)
+        return -2;
+    *num = v;
+    *pad = d[0] == '0' ? (int)n : 0;
+    return 0;
+}
+
+int vv_registered_extension(const char *name)
+{
+    static const char *const known[] = {
+        "0001-digest-algorithms",
+        "0002-flat-direct-storage-layout",
+        "0003-hash-and-id-n-tuple-storage-layout",
+        "0004-hashed-n-tuple-storage-layout",
+        "0005-mutable-head",
+        "0006-flat-omit-prefix-storage-layout",
+        "0007-n-tuple-omit-prefix-storage-layout",
+        "0008-schema-registry",
+        "0009-digest-algorithms",
+        "0010-differential-n-tuple-omit-prefix-storage-layout",
+        "0011-direct-clean-path-layout",
+        "0012-hash-and-no-prefix-id-n-tuple-storage-layout",
+        "initial",
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(name, known[i]))
+            return 1;
+    return 0;
+}
+
+int vv_path_shape(const char *p)
+{
+    size_t n = strlen(p);
+    if (n == 0)
+        return 2;
+    if (p[0] == '/' || p[n - 1] == '/')
+        return 1;
+    const char *s = p;
+    for (;;) {
+        const char *e = strchr(s, '/');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == 0 || (len == 1 && s[0] == '.') ||
+            (len == 2 && s[0] == '.' && s[1] == '.'))
+            return 2;
+        if (!e)
+            return 0;
+        s = e + 1;
+    }
+}
+
+char *vv_join(const char *a, const char *b)
+{
+    if (!a || !*a)
+        return vl_strdup(b ? b : "");
+    if (!b || !*b)
+        return vl_strdup(a);
+    return vl_asprintf("%s/%s", a, b);
+}
+
+int vv_read(vv_ctx *v, const char *rel, size_t max, vl_buf *out,
+            vl_error *err)
+{
+    char *p = vv_join(v->base, rel);
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int rc = vl_backend_read_all(v->b, p, max, out, err);
+    free(p);
+    return rc;
+}
+
+int vv_stat(vv_ctx *v, const char *rel, int *kind, vl_error *err)
+{
+    char *p = vv_join(v->base, rel);
+    if (!p)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int rc = vl_backend_stat(v->b, p, kind, NULL, err);
+    free(p);
+    return rc;
+}
+
+static int list_add(void *arg, const char *name, int kind, vl_error *err)
+{
+    vv_list *l = arg;
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 16;
+        vv_entry *ne = realloc(l->e, ncap * sizeof *ne);
+        if (!ne)
+            return vl_error_set(err, VL_ESYS, "out of memory");
+        l->e = ne;
+        l->cap = ncap;
+    }
+    if (!(l->e[l->n].name = vl_strdup(name)))
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    l->e[l->n++].kind = kind;
+    return VL_OK;
+}
+
+int vv_list_dir(vl_backend *b, const char *rel, vv_list *out, vl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return vl_backend_list(b, rel, list_add, out, err);
+}
+
+void vv_list_free(vv_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->e[i].name);
+    free(l->e);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- public entry points ------------------------------------------------ */
+
+int vl_validate_object(vl_backend *b, const char *object_rel,
+                       const vl_validate_options *o, vl_validate_counts *c,
+                       vl_error *err)
+{
+    vv_ctx v = {.b = b, .o = o, .c = c, .base = object_rel ? object_rel : "",
+                .spec = VV_SPEC_1_1};
+    if (c)
+        c->objects++;
+    int rc = vv_object_run(&v, err);
+    free(v.label);
+    return rc;
+}
+
+int vl_validate_storage_root(vl_backend *b, const vl_validate_options *o,
+                             vl_validate_counts *c, vl_error *err)
+{
+    return vv_root_run(b, o, c, err);
+}
+
+int vl_validate_inventory_buffer(const char *json, size_t len,
+                                 const vl_validate_options *o,
+                                 vl_validate_counts *c, vl_error *err)
+{
+    vv_ctx v = {.o = o, .c = c, .base = "", .spec = VV_SPEC_1_1};
+    vv_inv inv;
+    vv_inventory_init(&inv);
+    int rc = vv_inventory_check(&v, "inventory.json", json, len,
+                                VV_SPEC_UNKNOWN, &inv, err);
+    vv_inventory_free(&inv);
+    return rc;
+}
+
+/* 1 object, 2 storage root, 0 neither (from the namaste file names). */
+static int namaste_kind(const vv_list *l)
+{
+    int kind = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (!strncmp(l->e[i].name, "0=ocfl_object_", 14))
+            return 1;
+        if (!strncmp(l->e[i].name, "0=ocfl_", 7))
+            kind = 2;
+    }
+    return kind;
+}
+
+int vl_validate_path(const char *dir, const vl_validate_options *o,
+                     vl_validate_counts *c, vl_error *err)
+{
+    int rc = VL_OK, kind = 0;
+    vv_list l = {0};
+    vl_backend *b = vl_backend_fs_new(dir);
+    if (!b)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if ((rc = vl_backend_stat(b, "", &kind, NULL, err)) != VL_OK)
+        goto done;
+    if (kind != VL_WALK_DIR) {
+        rc = vl_error_set(err, VL_EINPUT,
+                          "%s is not an OCFL storage root or object", dir);
+        goto done;
+    }
+    if ((rc = vv_list_dir(b, "", &l, err)) != VL_OK)
+        goto done;
+    switch (namaste_kind(&l)) {
+    case 1:
+        rc = vl_validate_object(b, "", o, c, err);
+        break;
+    case 2:
+        rc = vl_validate_storage_root(b, o, c, err);
+        break;
+    default:
+        rc = vl_error_set(err, VL_EINPUT,
+                          "%s is not an OCFL storage root or object", dir);
+    }
+done:
+    vv_list_free(&l);
+    vl_backend_free(b);
+    return rc;
+}

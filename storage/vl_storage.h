@@ -1,0 +1,352 @@
+/* vellum storage: the backend interface, OCFL inventories, the repository
+ * (storage root + catalog + staging), transactions that add object versions,
+ * reading objects back, the validator, locks and recovery.
+ * Uses only common/. */
+#ifndef VL_STORAGE_H
+#define VL_STORAGE_H
+
+#include "vl_common.h"
+
+/* ======================================================================
+ * Backend: every byte of the OCFL store is reached through this interface,
+ * so the store can later live on S3-compatible storage.  Paths are relative
+ * to the backend root, '/'-separated, never starting with '/'.  "" is the root.
+ * ==================================================================== */
+typedef struct vl_backend vl_backend;
+typedef struct vl_reader vl_reader;
+
+vl_backend *vl_backend_fs_new(const char *root_dir);    /* NULL on OOM */
+void vl_backend_free(vl_backend *b);
+const char *vl_backend_root(const vl_backend *b);       /* for messages */
+
+/* Streams.  Open of a missing file: VL_ESYS with sys_errno == ENOENT. */
+int vl_backend_open(vl_backend *b, const char *rel, vl_reader **out,
+                    vl_error *err);
+/* Same shape as vl_read_fn (pass the reader as the arg). */
+ssize_t vl_reader_read(void *reader, void *buf, size_t cap, vl_error *err);
+void vl_reader_close(vl_reader *r);
+/* Whole small file (inventories, sidecars, namaste); VL_EINPUT when > max. */
+int vl_backend_read_all(vl_backend *b, const char *rel, size_t max,
+                        vl_buf *out, vl_error *err);
+/* *kind = 0 when absent, else VL_WALK_FILE/DIR/SYMLINK/OTHER. */
+int vl_backend_stat(vl_backend *b, const char *rel, int *kind, uint64_t *size,
+                    vl_error *err);
+/* One level, entries in byte order, "." and ".." left out. */
+typedef int (*vl_list_fn)(void *arg, const char *name, int kind,
+                          vl_error *err);
+int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
+                    void *arg, vl_error *err);
+/* Atomic create-or-replace of a small file (temp, fsync, rename). */
+int vl_backend_write(vl_backend *b, const char *rel, const void *data,
+                     size_t len, vl_error *err);
+/* Move a finished local file or folder (built in staging, already synced)
+ * into place; rel must not exist.  A rename on a filesystem. */
+int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
+                   vl_error *err);
+/* Remove a file or a whole tree; absent is fine. */
+int vl_backend_delete(vl_backend *b, const char *rel, vl_error *err);
+/* Commit point of a version: write an object's root inventory and then its
+ * sidecar, each atomically; the root inventory is the last thing written. */
+int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
+                                const char *inventory, size_t len,
+                                const char *sidecar_name, const char *sidecar,
+                                vl_error *err);
+
+/* ======================================================================
+ * Inventory: an OCFL inventory.json held as a parsed JSON document.
+ * vl_inventory_parse checks only what vellum needs to use it; the validator
+ * does the full conformance check.
+ * ==================================================================== */
+typedef struct vl_inventory vl_inventory;
+
+#define VL_OCFL_INVENTORY_TYPE_1_1 "https://ocfl.io/1.1/spec/#inventory"
+#define VL_OCFL_INVENTORY_TYPE_1_0 "https://ocfl.io/1.0/spec/#inventory"
+
+vl_inventory *vl_inventory_new(const char *id, vl_digest_alg alg);
+int vl_inventory_parse(const char *json, size_t len, vl_inventory **out,
+                       vl_error *err);
+void vl_inventory_free(vl_inventory *inv);
+/* Deep copy (a transaction edits a copy of the head inventory). */
+vl_inventory *vl_inventory_copy(const vl_inventory *inv);
+/* Pretty JSON with sorted keys and a trailing newline; malloc'd. */
+char *vl_inventory_serialize(const vl_inventory *inv, size_t *len);
+
+const char *vl_inventory_id(const vl_inventory *inv);
+vl_digest_alg vl_inventory_digest_alg(const vl_inventory *inv);
+const char *vl_inventory_content_dir(const vl_inventory *inv); /* "content" default */
+int vl_inventory_head(const vl_inventory *inv);         /* 0 when no versions */
+/* Version directory name as used by this object ("v3" or "v003"). */
+void vl_inventory_version_name(const vl_inventory *inv, int num, char out[16]);
+
+typedef struct vl_version_info {
+    const char *created;
+    const char *message;        /* NULL when absent */
+    const char *user_name;      /* NULL when absent */
+    const char *user_address;   /* NULL when absent */
+    size_t file_count;
+} vl_version_info;
+int vl_inventory_version_info(const vl_inventory *inv, int num,
+                              vl_version_info *out);
+
+/* Iterate a version's logical state; stops on non-zero return. */
+typedef int (*vl_state_fn)(void *arg, const char *logical, const char *digest);
+int vl_inventory_state_foreach(const vl_inventory *inv, int num,
+                               vl_state_fn fn, void *arg);
+/* Iterate the manifest: each (digest, content path). */
+int vl_inventory_manifest_foreach(const vl_inventory *inv, vl_state_fn fn,
+                                  void *arg);
+/* First content path stored for a digest, or NULL. */
+const char *vl_inventory_content_path(const vl_inventory *inv,
+                                      const char *digest);
+/* Digest of a logical path in a version, or NULL. */
+const char *vl_inventory_lookup(const vl_inventory *inv, int num,
+                                const char *logical);
+/* Fixity value of a content path for an algorithm, or NULL. */
+const char *vl_inventory_fixity(const vl_inventory *inv, vl_digest_alg alg,
+                                const char *content_path);
+/* Iterate the fixity block: (algorithm name, digest, content path). */
+typedef int (*vl_fixity_fn)(void *arg, const char *alg, const char *digest,
+                            const char *content_path);
+int vl_inventory_fixity_foreach(const vl_inventory *inv, vl_fixity_fn fn,
+                                void *arg);
+
+/* Building (used by transactions). */
+int vl_inventory_manifest_add(vl_inventory *inv, const char *digest,
+                              const char *content_path);
+int vl_inventory_fixity_add(vl_inventory *inv, vl_digest_alg alg,
+                            const char *digest, const char *content_path);
+/* Append version head+1 with an empty state; returns its number or -1. */
+int vl_inventory_version_add(vl_inventory *inv, const char *created,
+                             const char *message, const char *user_name,
+                             const char *user_address);
+int vl_inventory_state_add(vl_inventory *inv, int num, const char *digest,
+                           const char *logical);
+/* 1 when versions a and b have the same logical state. */
+int vl_inventory_states_equal(const vl_inventory *inv, int a, int b);
+/* Drop every version after num and manifest/fixity entries under them
+ * (used to roll back an uncommitted in-memory version). */
+int vl_inventory_truncate(vl_inventory *inv, int num);
+
+/* ======================================================================
+ * Storage layout: extension 0004-hashed-n-tuple-storage-layout.
+ * ==================================================================== */
+typedef struct vl_layout {
+    vl_digest_alg alg;        /* sha256 by default */
+    int tuple_size;           /* 3 */
+    int number_of_tuples;     /* 3 */
+    int short_object_root;    /* 0 */
+} vl_layout;
+
+void vl_layout_default(vl_layout *l);
+/* Parse/produce extensions/0004-hashed-n-tuple-storage-layout/config.json */
+int vl_layout_parse(const char *json, size_t len, vl_layout *out,
+                    vl_error *err);
+char *vl_layout_config_json(const vl_layout *l);
+/* Object root path relative to the storage root; malloc'd. */
+char *vl_layout_object_path(const vl_layout *l, const char *id);
+
+/* ======================================================================
+ * Catalog: an index of objects, versions, files and events, rebuilt from the
+ * store at will.  SQLite today, behind this interface so a shared database
+ * can replace it.
+ * ==================================================================== */
+typedef struct vl_catalog vl_catalog;
+
+int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err);
+void vl_catalog_close(vl_catalog *cat);
+/* Replace every row of one object with what its inventory says; content
+ * sizes come from the backend. */
+int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
+                           const char *object_rel, const vl_inventory *inv,
+                           vl_error *err);
+int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err);
+int vl_catalog_clear(vl_catalog *cat, vl_error *err);
+int vl_catalog_begin(vl_catalog *cat, vl_error *err);
+int vl_catalog_commit(vl_catalog *cat, vl_error *err);
+void vl_catalog_rollback(vl_catalog *cat);
+
+typedef struct vl_catalog_object {
+    const char *id;
+    const char *path;         /* object root relative to the storage root */
+    int head;
+    const char *created;      /* v1 created */
+    const char *updated;      /* head created */
+    uint64_t files;           /* files in the head state */
+    uint64_t bytes;           /* bytes in the head state */
+} vl_catalog_object;
+typedef int (*vl_catalog_object_fn)(void *arg, const vl_catalog_object *o);
+int vl_catalog_objects(vl_catalog *cat, vl_catalog_object_fn fn, void *arg,
+                       vl_error *err);
+/* VL_EINPUT "no object" when absent. */
+int vl_catalog_get_object(vl_catalog *cat, const char *id, vl_catalog_object_fn fn,
+                      void *arg, vl_error *err);
+
+typedef struct vl_catalog_file {
+    const char *logical;
+    const char *content;      /* content path relative to the object root */
+    const char *digest;       /* inventory digest */
+    uint64_t size;
+} vl_catalog_file;
+typedef int (*vl_catalog_file_fn)(void *arg, const vl_catalog_file *f);
+int vl_catalog_files(vl_catalog *cat, const char *id, int version,
+                     vl_catalog_file_fn fn, void *arg, vl_error *err);
+/* Compare the catalog rows of an object with its inventory and content sizes;
+ * each disagreement is passed to fn as one line.  Returns VL_OK when they
+ * agree, VL_FINDING when not. */
+typedef void (*vl_message_fn)(void *arg, const char *message);
+int vl_catalog_check_object(vl_catalog *cat, vl_backend *b,
+                            const char *object_rel, const vl_inventory *inv,
+                            vl_message_fn fn, void *arg, vl_error *err);
+/* The underlying SQLite handle, for modules that keep their own tables in
+ * the catalog database (formats, events).  Opaque here on purpose. */
+void *vl_catalog_db(vl_catalog *cat);
+
+/* ======================================================================
+ * Repository: REPO/{vellum.conf, store/, catalog.sqlite, events/, staging/}
+ * ==================================================================== */
+typedef struct vl_repo vl_repo;
+
+typedef struct vl_repo_options {
+    vl_digest_alg digest;     /* VL_SHA512 or VL_SHA256 */
+    unsigned fixity_mask;     /* extra algorithms always recorded */
+} vl_repo_options;
+
+/* Refuses (VL_EINPUT) a non-empty folder. */
+int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err);
+/* VL_EINPUT when dir is not a vellum repository. */
+int vl_repo_open(const char *dir, vl_repo **out, vl_error *err);
+void vl_repo_close(vl_repo *r);
+
+const char *vl_repo_dir(const vl_repo *r);
+const char *vl_repo_staging_dir(const vl_repo *r);
+vl_backend *vl_repo_backend(vl_repo *r);
+vl_catalog *vl_repo_catalog(vl_repo *r);
+vl_digest_alg vl_repo_digest(const vl_repo *r);
+unsigned vl_repo_fixity_mask(const vl_repo *r);
+const char *vl_repo_config_get(const vl_repo *r, const char *key);
+int vl_repo_config_set(vl_repo *r, const char *key, const char *value,
+                       vl_error *err);
+/* Object root relative to the storage root (malloc'd). */
+char *vl_repo_object_path(const vl_repo *r, const char *id);
+
+/* Load an object's root inventory (sidecar checked); VL_EINPUT "no object
+ * with id ..." when absent. */
+int vl_repo_load_inventory(vl_repo *r, const char *id, vl_inventory **out,
+                           vl_error *err);
+/* Rebuild the catalog from the storage root alone. */
+int vl_repo_reindex(vl_repo *r, size_t *objects, vl_error *err);
+/* Finish or undo interrupted transactions and clear staging leftovers;
+ * *repaired counts objects whose store or catalog was fixed. */
+int vl_repo_recover(vl_repo *r, size_t *repaired, vl_error *err);
+
+/* Write version num (0 = head) of an object's logical state under dest,
+ * verifying every digest while copying.  Built beside dest and renamed into
+ * place; dest must not exist.  A digest mismatch is VL_FINDING naming the
+ * file, and nothing is left at dest. */
+int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
+                vl_error *err);
+
+/* ======================================================================
+ * Locks: one per object, held for a whole transaction (flock, so a killed
+ * process releases it).
+ * ==================================================================== */
+typedef struct vl_lock vl_lock;
+/* Waits up to wait_seconds (0 = do not wait); VL_ESYS "object ... is locked
+ * by another process" after that. */
+int vl_lock_object(vl_repo *r, const char *id, int wait_seconds,
+                   vl_lock **out, vl_error *err);
+void vl_lock_release(vl_lock *l);
+
+/* ======================================================================
+ * Transactions: build one new version (or a new object) in staging, then
+ * commit it atomically.
+ * ==================================================================== */
+typedef struct vl_txn vl_txn;
+
+/* id NULL mints urn:uuid:<uuid4>.  Takes the object lock. */
+int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err);
+const char *vl_txn_object_id(const vl_txn *t);
+int vl_txn_is_new_object(const vl_txn *t);
+int vl_txn_version(const vl_txn *t);     /* the version being built */
+/* Algorithms every added file must carry (inventory digest + fixity). */
+unsigned vl_txn_digest_mask(const vl_txn *t);
+/* Head inventory of an existing object (NULL for a new one). */
+const vl_inventory *vl_txn_head_inventory(const vl_txn *t);
+
+/* Staging path where the content for a logical path is written; parent
+ * folders are made.  malloc'd; thread-safe. */
+int vl_txn_stage_path(vl_txn *t, const char *logical, char **out,
+                      vl_error *err);
+/* Add a file to the new state.  staged = 1 when its bytes were written to
+ * vl_txn_stage_path(logical); when the content is already stored the staged
+ * copy is removed (deduplication).  Thread-safe. */
+int vl_txn_add(vl_txn *t, const char *logical, const vl_digest_result *d,
+               uint64_t size, int staged, vl_error *err);
+/* Carry a file of the head state into the new state unchanged (merge). */
+int vl_txn_keep(vl_txn *t, const char *logical, vl_error *err);
+/* Carry every head file into the new state unless the new state already has
+ * that logical path (for --merge, after adding the new files). */
+int vl_txn_keep_all(vl_txn *t, vl_error *err);
+/* An extra fixity value for a logical path of the new state (e.g. from a
+ * donor manifest). */
+int vl_txn_add_fixity(vl_txn *t, const char *logical, vl_digest_alg alg,
+                      const char *hex, vl_error *err);
+
+typedef struct vl_txn_info {
+    const char *message;
+    const char *user_name;
+    const char *user_address;
+} vl_txn_info;
+/* Commit; *version = the new version number, or 0 when the new state equals
+ * the head state (nothing written).  Frees t either way. */
+int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
+                  vl_error *err);
+/* Abandon: staging removed, lock released, t freed. */
+void vl_txn_abort(vl_txn *t);
+
+/* ======================================================================
+ * Validator (OCFL 1.0 and 1.1, codes from the spec's validation table).
+ * ==================================================================== */
+enum { VL_SEV_ERROR = 0, VL_SEV_WARNING = 1 };
+
+typedef struct vl_finding {
+    const char *code;        /* "E040", "W004" */
+    int severity;
+    const char *object;      /* object id, or object path when no id known */
+    const char *path;        /* file or folder the finding is about */
+    const char *message;
+} vl_finding;
+typedef void (*vl_finding_fn)(void *arg, const vl_finding *f);
+
+typedef struct vl_validate_options {
+    int check_digests;       /* recompute content and fixity digests */
+    int nthreads;            /* 0 = every core */
+    vl_finding_fn on_finding;
+    void *arg;
+} vl_validate_options;
+
+typedef struct vl_validate_counts {
+    size_t objects;
+    size_t errors;
+    size_t warnings;
+} vl_validate_counts;
+
+/* A whole storage root at the backend root. */
+int vl_validate_storage_root(vl_backend *b, const vl_validate_options *o,
+                             vl_validate_counts *c, vl_error *err);
+/* One object whose root is object_rel within the backend. */
+int vl_validate_object(vl_backend *b, const char *object_rel,
+                       const vl_validate_options *o, vl_validate_counts *c,
+                       vl_error *err);
+/* Any folder: a storage root or a single object, told apart by its namaste
+ * file; VL_EINPUT when it is neither. */
+int vl_validate_path(const char *dir, const vl_validate_options *o,
+                     vl_validate_counts *c, vl_error *err);
+/* Check one inventory.json document on its own (structure, keys, values,
+ * digests' shape, paths; no files are read).  Findings go to o->on_finding
+ * with object "." and path "inventory.json".  For tests and fuzzing. */
+int vl_validate_inventory_buffer(const char *json, size_t len,
+                                 const vl_validate_options *o,
+                                 vl_validate_counts *c, vl_error *err);
+
+#endif

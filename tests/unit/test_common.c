@@ -1,0 +1,1072 @@
+/* Unit tests for common/: errors, buffers, files, UTF-8 and logical paths,
+ * time, UUIDs, the digest engine, the worker pool and kv files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vl_common.h"
+
+#define BIG_LEN ((size_t)(1u << 20) + 1)
+
+static char *make_tmpdir(void)
+{
+    char tmpl[] = "/tmp/vl-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+
+    assert_non_null(d);
+    return vl_strdup(d);
+}
+
+static void write_file(const char *dir, const char *rel, const char *content)
+{
+    char *p = vl_path_join(dir, rel);
+    vl_error err;
+
+    assert_non_null(p);
+    assert_int_equal(vl_fs_mkdirs_parent(p, &err), VL_OK);
+    assert_int_equal(vl_fs_write_atomic(p, content, strlen(content), &err),
+                     VL_OK);
+    free(p);
+}
+
+static unsigned char *big_pattern(void)
+{
+    unsigned char *d = malloc(BIG_LEN);
+    size_t i;
+
+    assert_non_null(d);
+    for (i = 0; i < BIG_LEN; i++)
+        d[i] = (unsigned char)((i * 31 + 7) & 0xff);
+    return d;
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+static void test_error(void **state)
+{
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_error_set(NULL, VL_EINPUT, "x"), VL_EINPUT);
+    assert_int_equal(vl_error_set(&err, VL_FINDING, "a\nb %d", 7), VL_FINDING);
+    assert_int_equal(err.status, VL_FINDING);
+    assert_string_equal(err.msg, "a b 7");
+
+    errno = ENOENT;
+    assert_int_equal(vl_error_sys(&err, "open %s", "f"), VL_ESYS);
+    assert_int_equal(err.sys_errno, ENOENT);
+    assert_string_equal(err.msg, "open f: No such file or directory");
+
+    /* Prefixing onto the previous message must not corrupt it. */
+    vl_error_set(&err, VL_EINPUT, "ctx: %s", err.msg);
+    assert_string_equal(err.msg, "ctx: open f: No such file or directory");
+    assert_int_equal(err.sys_errno, 0);
+
+    vl_error_clear(&err);
+    assert_int_equal(err.status, VL_OK);
+    assert_string_equal(err.msg, "");
+}
+
+/* ---- buffers and strings -------------------------------------------------- */
+
+static void test_buf(void **state)
+{
+    vl_buf b;
+    vl_error err;
+    char *s;
+    (void)state;
+
+    vl_buf_init(&b, 10);
+    assert_int_equal(vl_buf_append(&b, "0123456789", 10, &err), VL_OK);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data, "0123456789");
+    assert_int_equal(vl_buf_append(&b, "x", 1, &err), VL_EINPUT);
+    assert_string_equal(err.msg, "input larger than 10 bytes");
+    assert_int_equal(b.len, 10);
+    vl_buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.data, "");
+    assert_int_equal(vl_buf_printf(&b, &err, "%d-%s", 42, "ab"), VL_OK);
+    assert_string_equal(b.data, "42-ab");
+    assert_int_equal(vl_buf_printf(&b, &err, "%s", "too long"), VL_EINPUT);
+    assert_string_equal(b.data, "42-ab");
+    s = vl_buf_detach(&b);
+    assert_string_equal(s, "42-ab");
+    assert_null(b.data);
+    free(s);
+
+    /* Unlimited, growing past the initial capacity. */
+    vl_buf_init(&b, 0);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(vl_buf_printf(&b, &err, "%04d", i), VL_OK);
+    assert_int_equal(b.len, 4000);
+    assert_memory_equal(b.data + 3996, "0999", 5);
+    vl_buf_release(&b);
+    assert_null(b.data);
+
+    vl_buf_init(&b, 0);
+    s = vl_buf_detach(&b);
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    free(s);
+
+    s = vl_strndup("abcdef", 3);
+    assert_string_equal(s, "abc");
+    free(s);
+    s = vl_strdup("xyz");
+    assert_string_equal(s, "xyz");
+    free(s);
+    s = vl_asprintf("%s=%u", "k", 5u);
+    assert_string_equal(s, "k=5");
+    free(s);
+}
+
+/* ---- paths and files ------------------------------------------------------ */
+
+static void test_paths(void **state)
+{
+    char *s;
+    (void)state;
+
+    s = vl_path_join("a", "b");
+    assert_string_equal(s, "a/b");
+    free(s);
+    s = vl_path_join("a/", "b");
+    assert_string_equal(s, "a/b");
+    free(s);
+    assert_string_equal(vl_path_basename("x/y/z.txt"), "z.txt");
+    assert_string_equal(vl_path_basename("z.txt"), "z.txt");
+    s = vl_path_dirname("x/y/z.txt");
+    assert_string_equal(s, "x/y");
+    free(s);
+    s = vl_path_dirname("z.txt");
+    assert_string_equal(s, ".");
+    free(s);
+    s = vl_path_dirname("/z");
+    assert_string_equal(s, "/");
+    free(s);
+}
+
+static void test_fs_basic(void **state)
+{
+    char *dir = make_tmpdir();
+    char *deep = vl_path_join(dir, "a/b/c");
+    char *f = vl_path_join(dir, "a/file");
+    char *g = vl_path_join(dir, "a/copy");
+    vl_error err;
+    vl_buf b;
+    uint64_t freeb = 0;
+    (void)state;
+
+    assert_int_equal(vl_fs_mkdirs(deep, &err), VL_OK);
+    assert_int_equal(vl_fs_mkdirs(deep, &err), VL_OK); /* idempotent */
+    assert_int_equal(vl_fs_is_dir(deep), 1);
+    assert_int_equal(vl_fs_dir_empty(deep), 1);
+    assert_int_equal(vl_fs_write_atomic(f, "hello", 5, &err), VL_OK);
+    assert_int_equal(vl_fs_exists(f), 1);
+    assert_int_equal(vl_fs_is_dir(f), 0);
+    assert_int_equal(vl_fs_dir_empty(f), -1);
+    assert_int_equal(vl_fs_dir_empty("/nonexistent/vl"), -1);
+
+    char *a = vl_path_join(dir, "a");
+    assert_int_equal(vl_fs_dir_empty(a), 0);
+    free(a);
+
+    /* Creating a directory where a file exists fails and names it. */
+    assert_int_equal(vl_fs_mkdirs(f, &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "a/file"));
+
+    assert_int_equal(vl_fs_read_file(f, 100, &b, &err), VL_OK);
+    assert_int_equal(b.len, 5);
+    assert_string_equal(b.data, "hello");
+    vl_buf_release(&b);
+    assert_int_equal(vl_fs_read_file(f, 4, &b, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "a/file"));
+    assert_int_equal(vl_fs_read_file("/nonexistent/vl", 4, &b, &err), VL_ESYS);
+    assert_int_equal(err.sys_errno, ENOENT);
+    assert_non_null(strstr(err.msg, "/nonexistent/vl"));
+
+    assert_int_equal(vl_fs_copy_file(f, g, &err), VL_OK);
+    assert_int_equal(vl_fs_read_file(g, 0, &b, &err), VL_OK);
+    assert_string_equal(b.data, "hello");
+    vl_buf_release(&b);
+
+    assert_int_equal(vl_fs_fsync_path(g, &err), VL_OK);
+    assert_int_equal(vl_fs_fsync_parent(g, &err), VL_OK);
+    assert_int_equal(vl_fs_syncfs(dir, &err), VL_OK);
+    assert_int_equal(vl_fs_free_bytes(dir, &freeb, &err), VL_OK);
+    assert_true(freeb > 0);
+    assert_int_equal(vl_fs_syncfs("/nonexistent/vl", &err), VL_ESYS);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    assert_int_equal(vl_fs_exists(dir), 0);
+    free(f);
+    free(g);
+    free(deep);
+    free(dir);
+}
+
+static void test_write_atomic(void **state)
+{
+    char *dir = make_tmpdir();
+    char *f = vl_path_join(dir, "conf");
+    char *bad = vl_path_join(dir, "missing/conf");
+    vl_error err;
+    vl_buf b;
+    (void)state;
+
+    assert_int_equal(vl_fs_write_atomic(f, "one", 3, &err), VL_OK);
+    assert_int_equal(vl_fs_write_atomic(f, "second", 6, &err), VL_OK);
+    assert_int_equal(vl_fs_read_file(f, 0, &b, &err), VL_OK);
+    assert_string_equal(b.data, "second");
+    vl_buf_release(&b);
+    /* Empty content is a valid file. */
+    assert_int_equal(vl_fs_write_atomic(f, "", 0, &err), VL_OK);
+    assert_int_equal(vl_fs_read_file(f, 0, &b, &err), VL_OK);
+    assert_int_equal(b.len, 0);
+    assert_non_null(b.data);
+    vl_buf_release(&b);
+    /* Only the target remains: no temporary file left behind. */
+    assert_int_equal(vl_fs_dir_empty(dir), 0);
+    char *tmp = vl_asprintf("%s.tmp-%ld", f, (long)getpid());
+    assert_int_equal(vl_fs_exists(tmp), 0);
+    free(tmp);
+
+    assert_int_equal(vl_fs_write_atomic(bad, "x", 1, &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "missing/conf"));
+    assert_int_equal(err.sys_errno, ENOENT);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    free(bad);
+    free(f);
+    free(dir);
+}
+
+static void test_rmtree(void **state)
+{
+    char *dir = make_tmpdir();
+    char *outside = make_tmpdir();
+    char *keep = vl_path_join(outside, "keep.txt");
+    char *link = vl_path_join(dir, "sub/link");
+    vl_error err;
+    (void)state;
+
+    write_file(dir, "sub/deeper/f.txt", "data");
+    write_file(dir, "top.txt", "data");
+    write_file(outside, "keep.txt", "keep me");
+    assert_int_equal(symlink(outside, link), 0);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    assert_int_equal(vl_fs_exists(dir), 0);
+    /* The symlink was removed, not followed. */
+    assert_int_equal(vl_fs_exists(keep), 1);
+    /* Absent is fine. */
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+
+    /* A plain file and a dangling symlink are removed too. */
+    assert_int_equal(vl_fs_rmtree(keep, &err), VL_OK);
+    assert_int_equal(vl_fs_exists(keep), 0);
+    assert_int_equal(symlink("/nonexistent/vl", keep), 0);
+    assert_int_equal(vl_fs_rmtree(keep, &err), VL_OK);
+    assert_int_equal(vl_fs_exists(keep), 0);
+
+    assert_int_equal(vl_fs_rmtree(outside, &err), VL_OK);
+    free(link);
+    free(keep);
+    free(outside);
+    free(dir);
+}
+
+struct walk_log {
+    vl_buf out;
+    int stop_at; /* stop with VL_FINDING on this entry number, or -1 */
+    int count;
+};
+
+static int walk_rec(void *arg, const char *rel, int kind, const struct stat *st,
+                    vl_error *err)
+{
+    struct walk_log *log = arg;
+    static const char kinds[] = "?FDLO";
+
+    assert_non_null(st);
+    if (kind == VL_WALK_FILE)
+        assert_true(S_ISREG(st->st_mode));
+    if (kind == VL_WALK_SYMLINK)
+        assert_true(S_ISLNK(st->st_mode));
+    if (log->count++ == log->stop_at)
+        return vl_error_set(err, VL_FINDING, "stopped at %s", rel);
+    return vl_buf_printf(&log->out, err, "%c:%s\n", kinds[kind], rel);
+}
+
+static void test_walk(void **state)
+{
+    char *dir = make_tmpdir();
+    char *p;
+    struct walk_log log;
+    vl_error err;
+    (void)state;
+
+    write_file(dir, "b/x.txt", "1");
+    write_file(dir, "b/c/d.txt", "2");
+    write_file(dir, "a", "3");
+    write_file(dir, "B", "4");
+    write_file(dir, "a2/z", "5");
+    write_file(dir, "a-", "6");
+    p = vl_path_join(dir, "empty");
+    assert_int_equal(vl_fs_mkdirs(p, &err), VL_OK);
+    free(p);
+    p = vl_path_join(dir, "l");
+    assert_int_equal(symlink("b", p), 0); /* a symlinked directory */
+    free(p);
+    p = vl_path_join(dir, "fifo");
+    assert_int_equal(mkfifo(p, 0600), 0);
+    free(p);
+
+    vl_buf_init(&log.out, 0);
+    log.stop_at = -1;
+    log.count = 0;
+    assert_int_equal(vl_fs_walk(dir, 0, walk_rec, &log, &err), VL_OK);
+    /* Byte order ('B' < 'a', "a-" < "a2"), symlink not followed. */
+    assert_string_equal(log.out.data,
+                        "F:B\n"
+                        "F:a\n"
+                        "F:a-\n"
+                        "F:a2/z\n"
+                        "F:b/c/d.txt\n"
+                        "F:b/x.txt\n"
+                        "O:fifo\n"
+                        "L:l\n");
+    vl_buf_reset(&log.out);
+    log.count = 0;
+    assert_int_equal(vl_fs_walk(dir, 1, walk_rec, &log, &err), VL_OK);
+    assert_string_equal(log.out.data,
+                        "F:B\n"
+                        "F:a\n"
+                        "F:a-\n"
+                        "D:a2\n"
+                        "F:a2/z\n"
+                        "D:b\n"
+                        "D:b/c\n"
+                        "F:b/c/d.txt\n"
+                        "F:b/x.txt\n"
+                        "D:empty\n"
+                        "O:fifo\n"
+                        "L:l\n");
+
+    /* A callback's status stops the walk and is returned. */
+    vl_buf_reset(&log.out);
+    log.count = 0;
+    log.stop_at = 2;
+    assert_int_equal(vl_fs_walk(dir, 0, walk_rec, &log, &err), VL_FINDING);
+    assert_string_equal(err.msg, "stopped at a-");
+    assert_string_equal(log.out.data, "F:B\nF:a\n");
+    vl_buf_release(&log.out);
+
+    /* A missing root is an error naming it. */
+    p = vl_path_join(dir, "nope");
+    log.stop_at = -1;
+    vl_buf_init(&log.out, 0);
+    assert_int_equal(vl_fs_walk(p, 0, walk_rec, &log, &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "nope"));
+    free(p);
+    vl_buf_release(&log.out);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    free(dir);
+}
+
+/* ---- UTF-8 and logical paths ---------------------------------------------- */
+
+static void test_utf8(void **state)
+{
+    (void)state;
+#define V(s) vl_utf8_valid(s, sizeof(s) - 1)
+    assert_int_equal(V(""), 1);
+    assert_int_equal(V("plain ascii"), 1);
+    assert_int_equal(V("caf\xc3\xa9"), 1);
+    assert_int_equal(V("\xe2\x82\xac"), 1);          /* euro sign */
+    assert_int_equal(V("\xf0\x9f\x98\x80"), 1);      /* emoji */
+    assert_int_equal(V("\xf4\x8f\xbf\xbf"), 1);      /* U+10FFFF */
+    assert_int_equal(V("\xc0\x80"), 0);              /* overlong NUL */
+    assert_int_equal(V("\xc1\xbf"), 0);              /* overlong */
+    assert_int_equal(V("\xe0\x80\xaf"), 0);          /* overlong '/' */
+    assert_int_equal(V("\xf0\x80\x80\xaf"), 0);      /* overlong */
+    assert_int_equal(V("\xed\xa0\x80"), 0);          /* surrogate D800 */
+    assert_int_equal(V("\xed\xbf\xbf"), 0);          /* surrogate DFFF */
+    assert_int_equal(V("\xf4\x90\x80\x80"), 0);      /* > U+10FFFF */
+    assert_int_equal(V("\xf5\x80\x80\x80"), 0);
+    assert_int_equal(V("\x80"), 0);                  /* lone continuation */
+    assert_int_equal(V("\xc3"), 0);                  /* truncated */
+    assert_int_equal(V("\xe2\x82"), 0);
+    assert_int_equal(V("\xc3\x28"), 0);              /* bad continuation */
+    assert_int_equal(V("\xff"), 0);
+#undef V
+    /* Length is honoured, not the NUL. */
+    assert_int_equal(vl_utf8_valid("\xc3\xa9", 1), 0);
+}
+
+static void test_name_escape(void **state)
+{
+    char *s;
+    (void)state;
+
+    s = vl_name_escape("a\nb\x7f" "c\\d");
+    assert_string_equal(s, "a\\x0ab\\x7fc\\d");
+    free(s);
+    s = vl_name_escape("caf\xc3\xa9 \xff\xc3");
+    assert_string_equal(s, "caf\xc3\xa9 \\xff\\xc3");
+    free(s);
+    s = vl_name_escape("");
+    assert_string_equal(s, "");
+    free(s);
+}
+
+static void expect_reject(const char *path, const char *msg)
+{
+    vl_error err;
+
+    vl_error_clear(&err);
+    assert_int_equal(vl_logical_path_check(path, &err), VL_EINPUT);
+    assert_int_equal(err.status, VL_EINPUT);
+    assert_string_equal(err.msg, msg);
+}
+
+static void test_logical_path(void **state)
+{
+    char seg[300];
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_logical_path_check("a", &err), VL_OK);
+    assert_int_equal(vl_logical_path_check("dir/sub/file.txt", &err), VL_OK);
+    assert_int_equal(vl_logical_path_check("..a/b..c/.hidden", &err), VL_OK);
+    assert_int_equal(vl_logical_path_check("with space/and\\backslash", &err),
+                     VL_OK);
+    /* NFC and NFD spellings are both valid and are not normalised. */
+    assert_int_equal(vl_logical_path_check("caf\xc3\xa9", &err), VL_OK);
+    assert_int_equal(vl_logical_path_check("cafe\xcc\x81", &err), VL_OK);
+
+    expect_reject("", "invalid path \"\": empty path");
+    expect_reject("a//b", "invalid path \"a//b\": empty segment");
+    expect_reject("/a", "invalid path \"/a\": begins with /");
+    expect_reject("a/", "invalid path \"a/\": ends with /");
+    expect_reject("a/./b", "invalid path \"a/./b\": \".\" segment");
+    expect_reject(".", "invalid path \".\": \".\" segment");
+    expect_reject("a/../b", "invalid path \"a/../b\": \"..\" segment");
+    expect_reject("..", "invalid path \"..\": \"..\" segment");
+    expect_reject("a/\xff", "invalid path \"a/\\xff\": invalid UTF-8");
+    expect_reject("a\tb", "invalid path \"a\\x09b\": control character");
+    expect_reject("a\x7f", "invalid path \"a\\x7f\": control character");
+
+    memset(seg, 'x', 255);
+    seg[255] = '\0';
+    assert_int_equal(vl_logical_path_check(seg, &err), VL_OK);
+    char *two = vl_asprintf("d/%s/e", seg);
+    assert_int_equal(vl_logical_path_check(two, &err), VL_OK);
+    free(two);
+    seg[255] = 'x';
+    seg[256] = '\0';
+    assert_int_equal(vl_logical_path_check(seg, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "segment longer than 255 bytes"));
+    two = vl_asprintf("d/%s", seg);
+    assert_int_equal(vl_logical_path_check(two, &err), VL_EINPUT);
+    free(two);
+    /* 255 bytes counted in bytes: 127 two-byte chars + 1 = 255 ok. */
+    char multi[600] = "";
+    for (int i = 0; i < 127; i++)
+        strcat(multi, "\xc3\xa9");
+    strcat(multi, "x");
+    assert_int_equal(vl_logical_path_check(multi, &err), VL_OK);
+    strcat(multi, "y");
+    assert_int_equal(vl_logical_path_check(multi, &err), VL_EINPUT);
+}
+
+/* ---- time and identifiers ------------------------------------------------- */
+
+static void test_time(void **state)
+{
+    char buf[32];
+    int64_t t;
+    (void)state;
+
+    vl_time_rfc3339(0, buf);
+    assert_string_equal(buf, "1970-01-01T00:00:00Z");
+    vl_time_rfc3339(1795754745, buf);
+    assert_string_equal(buf, "2026-11-27T04:45:45Z");
+
+    assert_int_equal(vl_time_parse("2026-11-27T04:45:45Z", &t), 0);
+    assert_int_equal(t, 1795754745);
+    assert_int_equal(vl_time_parse("2026-11-27T04:45:45.123456Z", &t), 0);
+    assert_int_equal(t, 1795754745);
+    assert_int_equal(vl_time_parse("2026-11-27T10:15:45+05:30", &t), 0);
+    assert_int_equal(t, 1795754745);
+    assert_int_equal(vl_time_parse("2026-11-26T20:45:45-08:00", &t), 0);
+    assert_int_equal(t, 1795754745);
+    assert_int_equal(vl_time_parse("2026-11-27T04:45:45.5+00:00", &t), 0);
+    assert_int_equal(t, 1795754745);
+    assert_int_equal(vl_time_parse("2026-11-27", &t), 0);
+    assert_int_equal(t, 1795754745 - (4 * 3600 + 45 * 60 + 45));
+    assert_int_equal(vl_time_parse("1970-01-01", &t), 0);
+    assert_int_equal(t, 0);
+    assert_int_equal(vl_time_parse("1969-12-31T23:59:59Z", &t), 0);
+    assert_int_equal(t, -1);
+    assert_int_equal(vl_time_parse("2024-02-29", &t), 0);
+
+    /* Round trip through the formatter. */
+    for (int64_t v = -86400; v < 4102444800LL; v += 123456789) {
+        vl_time_rfc3339(v, buf);
+        assert_int_equal(vl_time_parse(buf, &t), 0);
+        assert_int_equal(t, v);
+    }
+
+    static const char *bad[] = {
+        "", "2026", "2026-1-01", "2026-13-01", "2026-00-10", "2023-02-29",
+        "2026-04-31", "2026-11-27T", "2026-11-27T04:45:45",
+        "2026-11-27T24:00:00Z", "2026-11-27T04:60:00Z", "2026-11-27T04:45:45.Z",
+        "2026-11-27T04:45:45+0530", "2026-11-27T04:45:45Zjunk",
+        "2026-11-27 junk", "abcd-ef-gh", "2026-11-27T04:45:45+24:00",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = 12345;
+        if (vl_time_parse(bad[i], &t) != -1)
+            fail_msg("accepted \"%s\"", bad[i]);
+        assert_int_equal(t, 12345);
+    }
+
+    setenv("VELLUM_NOW", "1000000000", 1);
+    assert_int_equal(vl_time_now(), 1000000000);
+    setenv("VELLUM_NOW", "2026-11-27T04:45:45Z", 1);
+    assert_int_equal(vl_time_now(), 1795754745);
+    setenv("VELLUM_NOW", "2026-11-27T05:45:45+01:00", 1);
+    assert_int_equal(vl_time_now(), 1795754745);
+    unsetenv("VELLUM_NOW");
+    int64_t now = vl_time_now();
+    assert_true(now > 1700000000);
+}
+
+static void test_uuid(void **state)
+{
+    char a[37], b[37];
+    (void)state;
+
+    vl_uuid4(a);
+    vl_uuid4(b);
+    assert_int_equal(strlen(a), 36);
+    assert_string_not_equal(a, b);
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23)
+            assert_int_equal(a[i], '-');
+        else
+            assert_non_null(strchr("0123456789abcdef", a[i]));
+    }
+    assert_int_equal(a[14], '4');
+    assert_non_null(strchr("89ab", a[19]));
+}
+
+/* ---- digests -------------------------------------------------------------- */
+
+static const char *const kat_empty[VL_DIGEST_COUNT] = {
+    "d41d8cd98f00b204e9800998ecf8427e",
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+    "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+    "786a02f742015903c6c6fd852552d272912f4740e15847618a86e217f71f5419"
+    "d25e1031afee585313896444934eb04b903a685b1448b755d56f701afe9be2ce",
+};
+static const char *const kat_abc[VL_DIGEST_COUNT] = {
+    "900150983cd24fb0d6963f7d28e17f72",
+    "a9993e364706816aba3e25717850c26c9cd0d89d",
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+    "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
+    "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923",
+};
+
+static void test_digest_names(void **state)
+{
+    static const char *names[] = {"md5", "sha1", "sha256", "sha512",
+                                  "blake2b-512"};
+    static const size_t lens[] = {32, 40, 64, 128, 128};
+    vl_digest_alg alg;
+    unsigned mask;
+    vl_error err;
+    (void)state;
+
+    for (int i = 0; i < VL_DIGEST_COUNT; i++) {
+        assert_string_equal(vl_digest_name((vl_digest_alg)i), names[i]);
+        assert_int_equal(vl_digest_from_name(names[i], &alg), 0);
+        assert_int_equal(alg, i);
+        assert_int_equal(vl_digest_hex_len((vl_digest_alg)i), lens[i]);
+    }
+    assert_int_equal(vl_digest_from_name("sha-256", &alg), -1);
+    assert_int_equal(vl_digest_from_name("SHA256", &alg), -1);
+
+    assert_int_equal(vl_digest_mask_parse("md5,sha1", &mask, &err), VL_OK);
+    assert_int_equal(mask, VL_DIGEST_BIT(VL_MD5) | VL_DIGEST_BIT(VL_SHA1));
+    assert_int_equal(vl_digest_mask_parse(" sha512 , blake2b-512 ", &mask, &err),
+                     VL_OK);
+    assert_int_equal(mask,
+                     VL_DIGEST_BIT(VL_SHA512) | VL_DIGEST_BIT(VL_BLAKE2B512));
+    mask = 99;
+    assert_int_equal(vl_digest_mask_parse("", &mask, &err), VL_OK);
+    assert_int_equal(mask, 0);
+    mask = 99;
+    assert_int_equal(vl_digest_mask_parse("none", &mask, &err), VL_OK);
+    assert_int_equal(mask, 0);
+    mask = 99;
+    assert_int_equal(vl_digest_mask_parse("sha256,crc32", &mask, &err),
+                     VL_EINPUT);
+    assert_non_null(strstr(err.msg, "crc32"));
+    assert_int_equal(mask, 99);
+
+    assert_non_null(strstr(vl_digest_library_version(), "OpenSSL"));
+}
+
+static void test_digest_kat(void **state)
+{
+    char hex[VL_DIGEST_HEX_MAX];
+    vl_digest_result res;
+    vl_error err;
+    (void)state;
+
+    for (int i = 0; i < VL_DIGEST_COUNT; i++) {
+        vl_digest_buffer((vl_digest_alg)i, "", 0, hex);
+        assert_string_equal(hex, kat_empty[i]);
+        vl_digest_buffer((vl_digest_alg)i, "abc", 3, hex);
+        assert_string_equal(hex, kat_abc[i]);
+
+        vl_digest_ctx *ctx = vl_digest_new(VL_DIGEST_BIT(i));
+        assert_non_null(ctx);
+        vl_digest_update(ctx, "a", 1);
+        vl_digest_update(ctx, "", 0);
+        vl_digest_update(ctx, "bc", 2);
+        assert_int_equal(vl_digest_final(ctx, &res, &err), VL_OK);
+        vl_digest_free(ctx);
+        assert_int_equal(res.mask, VL_DIGEST_BIT(i));
+        assert_string_equal(res.hex[i], kat_abc[i]);
+        assert_int_equal(strlen(res.hex[i]), vl_digest_hex_len((vl_digest_alg)i));
+    }
+}
+
+static void test_digest_chunks(void **state)
+{
+    static const size_t sizes[] = {1, 7, 4093, 65537, 3};
+    unsigned char *data = big_pattern();
+    char oneshot[VL_DIGEST_HEX_MAX];
+    vl_digest_result res;
+    vl_error err;
+    (void)state;
+
+    /* Independent anchor (Python hashlib) for the pattern itself. */
+    vl_digest_buffer(VL_SHA256, data, BIG_LEN, oneshot);
+    assert_string_equal(oneshot, "0d09f3eabb5c78e5d435c41e3b3755f1"
+                                 "c4d038657f739d0be0083c24e71235df");
+    vl_digest_buffer(VL_MD5, data, BIG_LEN, oneshot);
+    assert_string_equal(oneshot, "b68260e9a33f6d74165da80734481246");
+
+    for (int a = 0; a < VL_DIGEST_COUNT; a++) {
+        vl_digest_ctx *ctx = vl_digest_new(VL_DIGEST_BIT(a));
+        size_t off = 0, k = 0;
+
+        assert_non_null(ctx);
+        while (off < BIG_LEN) {
+            size_t n = sizes[k++ % 5];
+            if (n > BIG_LEN - off)
+                n = BIG_LEN - off;
+            vl_digest_update(ctx, data + off, n);
+            off += n;
+        }
+        assert_int_equal(vl_digest_final(ctx, &res, &err), VL_OK);
+        vl_digest_free(ctx);
+        vl_digest_buffer((vl_digest_alg)a, data, BIG_LEN, oneshot);
+        assert_string_equal(res.hex[a], oneshot);
+        assert_string_not_equal(res.hex[a], kat_empty[a]);
+    }
+    free(data);
+}
+
+static void test_digest_multi(void **state)
+{
+    unsigned char *data = big_pattern();
+    char *dir = make_tmpdir();
+    char *f = vl_path_join(dir, "big.bin");
+    unsigned all = (1u << VL_DIGEST_COUNT) - 1;
+    vl_digest_result multi, single;
+    uint64_t size = 0;
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_fs_write_atomic(f, data, BIG_LEN, &err), VL_OK);
+    assert_int_equal(vl_digest_file(f, all, &multi, &size, &err), VL_OK);
+    assert_int_equal(size, BIG_LEN);
+    assert_int_equal(multi.mask, all);
+    for (int a = 0; a < VL_DIGEST_COUNT; a++) {
+        memset(&single, 0, sizeof single);
+        assert_int_equal(vl_digest_file(f, VL_DIGEST_BIT(a), &single, NULL,
+                                        &err), VL_OK);
+        assert_int_equal(single.mask, VL_DIGEST_BIT(a));
+        assert_string_equal(single.hex[a], multi.hex[a]);
+        /* Algorithms outside the mask stay empty. */
+        assert_string_equal(single.hex[(a + 1) % VL_DIGEST_COUNT], "");
+    }
+
+    /* vl_digest_fd gives the same answer. */
+    int fd = open(f, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(vl_digest_fd(fd, -1, all, &single, &size, &err), VL_OK);
+    close(fd);
+    assert_memory_equal(&single, &multi, sizeof single);
+
+    char *missing = vl_path_join(dir, "missing.bin");
+    assert_int_equal(vl_digest_file(missing, all, &single, &size, &err),
+                     VL_ESYS);
+    assert_non_null(strstr(err.msg, "missing.bin"));
+    assert_int_equal(err.sys_errno, ENOENT);
+    free(missing);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    free(f);
+    free(dir);
+    free(data);
+}
+
+struct mem_src {
+    const unsigned char *data;
+    size_t len, off, step;
+    int fail_after; /* fail on this call number, or -1 */
+    int calls;
+};
+
+/* Hands out odd-sized chunks, never filling the buffer. */
+static ssize_t mem_read(void *arg, void *buf, size_t cap, vl_error *err)
+{
+    struct mem_src *s = arg;
+    size_t n;
+
+    assert_int_equal(cap, VL_IO_BUFSIZE);
+    if (s->calls++ == s->fail_after) {
+        vl_error_set(err, VL_ESYS, "source broke");
+        return -1;
+    }
+    n = s->len - s->off;
+    if (n > s->step)
+        n = s->step;
+    memcpy(buf, s->data + s->off, n);
+    s->off += n;
+    s->step = s->step * 3 + 1;
+    if (s->step > cap)
+        s->step = 1;
+    return (ssize_t)n;
+}
+
+struct observed {
+    vl_digest_ctx *ctx;
+    uint64_t bytes;
+    int chunks;
+    int fail_at; /* fail on this chunk number, or -1 */
+};
+
+static int observe(void *arg, const void *data, size_t len, vl_error *err)
+{
+    struct observed *o = arg;
+
+    if (o->chunks++ == o->fail_at)
+        return vl_error_set(err, VL_FINDING, "observer says no");
+    o->bytes += len;
+    vl_digest_update(o->ctx, data, len);
+    return VL_OK;
+}
+
+static void test_digest_pump(void **state)
+{
+    unsigned char *data = big_pattern();
+    char *dir = make_tmpdir();
+    char *f = vl_path_join(dir, "copy.bin");
+    struct mem_src src = {data, BIG_LEN, 0, 1, -1, 0};
+    struct observed obs = {NULL, 0, 0, -1};
+    vl_digest_result res, seen;
+    char oneshot[VL_DIGEST_HEX_MAX];
+    uint64_t size = 0;
+    vl_error err;
+    vl_buf copy;
+    unsigned mask = VL_DIGEST_BIT(VL_SHA512) | VL_DIGEST_BIT(VL_MD5);
+    (void)state;
+
+    obs.ctx = vl_digest_new(VL_DIGEST_BIT(VL_SHA256));
+    int fd = open(f, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(vl_digest_pump(mem_read, &src, fd, mask, observe, &obs,
+                                    &res, &size, &err), VL_OK);
+    close(fd);
+    assert_int_equal(size, BIG_LEN);
+    assert_true(src.calls > 10); /* really was fed in many pieces */
+    assert_int_equal(obs.bytes, BIG_LEN);
+    assert_int_equal(obs.chunks, src.calls - 1); /* every non-empty read */
+    assert_int_equal(vl_digest_final(obs.ctx, &seen, &err), VL_OK);
+    vl_digest_free(obs.ctx);
+    vl_digest_buffer(VL_SHA256, data, BIG_LEN, oneshot);
+    assert_string_equal(seen.hex[VL_SHA256], oneshot);
+    vl_digest_buffer(VL_SHA512, data, BIG_LEN, oneshot);
+    assert_string_equal(res.hex[VL_SHA512], oneshot);
+    vl_digest_buffer(VL_MD5, data, BIG_LEN, oneshot);
+    assert_string_equal(res.hex[VL_MD5], oneshot);
+    assert_string_equal(res.hex[VL_SHA256], "");
+
+    assert_int_equal(vl_fs_read_file(f, 0, &copy, &err), VL_OK);
+    assert_int_equal(copy.len, BIG_LEN);
+    assert_memory_equal(copy.data, data, BIG_LEN);
+    vl_buf_release(&copy);
+
+    /* A read failure stops the pump with the source's message. */
+    struct mem_src bad = {data, BIG_LEN, 0, 100, 3, 0};
+    assert_int_equal(vl_digest_pump(mem_read, &bad, -1, mask, NULL, NULL, &res,
+                                    &size, &err), VL_ESYS);
+    assert_string_equal(err.msg, "source broke");
+    assert_int_equal(bad.calls, 4);
+
+    /* An observer failure stops it too, with the observer's status. */
+    struct mem_src ok2 = {data, BIG_LEN, 0, 100, -1, 0};
+    struct observed obs2 = {vl_digest_new(0), 0, 0, 1};
+    assert_int_equal(vl_digest_pump(mem_read, &ok2, -1, mask, observe, &obs2,
+                                    &res, &size, &err), VL_FINDING);
+    assert_string_equal(err.msg, "observer says no");
+    assert_int_equal(ok2.calls, 2);
+    vl_digest_free(obs2.ctx);
+
+    /* Writing to a bad descriptor is a system error. */
+    struct mem_src ok3 = {data, 10, 0, 100, -1, 0};
+    assert_int_equal(vl_digest_pump(mem_read, &ok3, 9999, mask, NULL, NULL,
+                                    &res, &size, &err), VL_ESYS);
+    assert_int_equal(err.sys_errno, EBADF);
+
+    /* Empty input, no digests requested, NULL err: still fine. */
+    struct mem_src empty = {data, 0, 0, 100, -1, 0};
+    assert_int_equal(vl_digest_pump(mem_read, &empty, -1, 0, NULL, NULL, &res,
+                                    &size, NULL), VL_OK);
+    assert_int_equal(size, 0);
+    assert_int_equal(res.mask, 0);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    free(f);
+    free(dir);
+    free(data);
+}
+
+/* ---- worker pool ---------------------------------------------------------- */
+
+struct sum_ctx {
+    atomic_ullong sum;
+    atomic_int *seen;
+    int nthreads_max;
+    atomic_int bad_worker;
+    size_t fail_at;   /* SIZE_MAX = never */
+    atomic_int done;
+};
+
+static int sum_fn(void *ctx, size_t index, int worker, vl_error *err)
+{
+    struct sum_ctx *c = ctx;
+
+    if (worker < 0 || worker >= c->nthreads_max)
+        atomic_store(&c->bad_worker, 1);
+    if (index == c->fail_at)
+        return vl_error_set(err, VL_FINDING, "item %zu is bad", index);
+    atomic_fetch_add(&c->seen[index], 1);
+    atomic_fetch_add(&c->sum, (unsigned long long)index);
+    atomic_fetch_add(&c->done, 1);
+    return VL_OK;
+}
+
+static void run_sum(int nthreads, size_t fail_at, int expect_rc)
+{
+    struct sum_ctx c;
+    vl_error err;
+    size_t n = 10000;
+    int rc;
+
+    c.seen = calloc(n, sizeof *c.seen);
+    assert_non_null(c.seen);
+    atomic_init(&c.sum, 0);
+    atomic_init(&c.bad_worker, 0);
+    atomic_init(&c.done, 0);
+    c.nthreads_max = nthreads > 0 ? nthreads : vl_ncpu();
+    c.fail_at = fail_at;
+    vl_error_clear(&err);
+    rc = vl_pool_run(n, nthreads, sum_fn, &c, &err);
+    assert_int_equal(rc, expect_rc);
+    assert_int_equal(atomic_load(&c.bad_worker), 0);
+    if (expect_rc == VL_OK) {
+        assert_int_equal(atomic_load(&c.sum), (unsigned long long)n * (n - 1) / 2);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(atomic_load(&c.seen[i]), 1);
+    } else {
+        assert_int_equal(err.status, expect_rc);
+        assert_string_equal(err.msg, "item 500 is bad");
+        /* Work stopped soon after the failure. */
+        assert_true(atomic_load(&c.done) < (int)n - 1);
+        for (size_t i = 0; i < n; i++)
+            assert_true(atomic_load(&c.seen[i]) <= 1);
+        if (nthreads == 1)
+            assert_int_equal(atomic_load(&c.done), 500);
+    }
+    free(c.seen);
+}
+
+static void test_pool(void **state)
+{
+    (void)state;
+    assert_true(vl_ncpu() >= 1);
+    run_sum(2, SIZE_MAX, VL_OK);
+    run_sum(0, SIZE_MAX, VL_OK);
+    run_sum(1, SIZE_MAX, VL_OK);
+    run_sum(64, SIZE_MAX, VL_OK);
+    run_sum(2, 500, VL_FINDING);
+    run_sum(1, 500, VL_FINDING);
+    run_sum(0, 500, VL_FINDING);
+    /* Nothing to do is success. */
+    assert_int_equal(vl_pool_run(0, 4, sum_fn, NULL, NULL), VL_OK);
+}
+
+static int cap_fn(void *ctx, size_t index, int worker, vl_error *err)
+{
+    atomic_int *maxw = ctx;
+    (void)index;
+    (void)err;
+    if (worker > atomic_load(maxw))
+        atomic_store(maxw, worker);
+    return VL_OK;
+}
+
+static void test_pool_cap(void **state)
+{
+    atomic_int maxw;
+    (void)state;
+
+    /* More threads than items: no worker id beyond the item count. */
+    atomic_init(&maxw, -1);
+    assert_int_equal(vl_pool_run(3, 16, cap_fn, &maxw, NULL), VL_OK);
+    assert_true(atomic_load(&maxw) >= 0 && atomic_load(&maxw) < 3);
+}
+
+/* ---- kv ------------------------------------------------------------------- */
+
+static void test_kv(void **state)
+{
+    char *dir = make_tmpdir();
+    char *f = vl_path_join(dir, "vellum.conf");
+    char *g = vl_path_join(dir, "saved.conf");
+    vl_kv *kv = NULL, *kv2 = NULL;
+    vl_error err;
+    vl_buf b;
+    (void)state;
+
+    write_file(dir, "vellum.conf",
+               "# comment\n"
+               "\n"
+               "  digest_algorithm   =   sha512  \n"
+               "\t# indented comment\n"
+               "fixity = md5, sha1\r\n"
+               "empty =\n"
+               "url = http://x/?a=b#frag\n"
+               "digest_algorithm = sha256\n");
+    assert_int_equal(vl_kv_load(f, &kv, &err), VL_OK);
+    assert_non_null(kv);
+    assert_string_equal(vl_kv_get(kv, "digest_algorithm"), "sha256");
+    assert_string_equal(vl_kv_get(kv, "fixity"), "md5, sha1");
+    assert_string_equal(vl_kv_get(kv, "empty"), "");
+    assert_string_equal(vl_kv_get(kv, "url"), "http://x/?a=b#frag");
+    assert_null(vl_kv_get(kv, "missing"));
+
+    assert_int_equal(vl_kv_set(kv, "new_key", "v1"), VL_OK);
+    assert_int_equal(vl_kv_set(kv, "fixity", "none"), VL_OK);
+    assert_int_not_equal(vl_kv_set(kv, "bad key", "v"), VL_OK);
+    assert_int_not_equal(vl_kv_set(kv, "k", "line\nbreak"), VL_OK);
+    assert_int_equal(vl_kv_save(kv, g, &err), VL_OK);
+
+    assert_int_equal(vl_fs_read_file(g, 0, &b, &err), VL_OK);
+    assert_string_equal(b.data,
+                        "# vellum repository configuration\n"
+                        "digest_algorithm = sha256\n"
+                        "fixity = none\n"
+                        "empty = \n"
+                        "url = http://x/?a=b#frag\n"
+                        "new_key = v1\n");
+    vl_buf_release(&b);
+
+    assert_int_equal(vl_kv_load(g, &kv2, &err), VL_OK);
+    assert_string_equal(vl_kv_get(kv2, "new_key"), "v1");
+    assert_string_equal(vl_kv_get(kv2, "fixity"), "none");
+    assert_string_equal(vl_kv_get(kv2, "empty"), "");
+    vl_kv_free(kv2);
+    vl_kv_free(kv);
+
+    /* A fresh one saves just the header. */
+    kv = vl_kv_new();
+    assert_int_equal(vl_kv_save(kv, g, &err), VL_OK);
+    vl_kv_free(kv);
+    assert_int_equal(vl_fs_read_file(g, 0, &b, &err), VL_OK);
+    assert_string_equal(b.data, "# vellum repository configuration\n");
+    vl_buf_release(&b);
+
+    write_file(dir, "bad.conf", "# ok\na = 1\nthis line is wrong\n");
+    char *bad = vl_path_join(dir, "bad.conf");
+    kv = (vl_kv *)1;
+    assert_int_equal(vl_kv_load(bad, &kv, &err), VL_EINPUT);
+    assert_null(kv);
+    assert_non_null(strstr(err.msg, "bad.conf:3"));
+    write_file(dir, "bad.conf", "= value\n");
+    assert_int_equal(vl_kv_load(bad, &kv, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "bad.conf:1"));
+    free(bad);
+
+    char *missing = vl_path_join(dir, "missing.conf");
+    assert_int_equal(vl_kv_load(missing, &kv, &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "missing.conf"));
+    free(missing);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    free(g);
+    free(f);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error),
+        cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_fs_basic),
+        cmocka_unit_test(test_write_atomic),
+        cmocka_unit_test(test_rmtree),
+        cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_name_escape),
+        cmocka_unit_test(test_logical_path),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_uuid),
+        cmocka_unit_test(test_digest_names),
+        cmocka_unit_test(test_digest_kat),
+        cmocka_unit_test(test_digest_chunks),
+        cmocka_unit_test(test_digest_multi),
+        cmocka_unit_test(test_digest_pump),
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_pool_cap),
+        cmocka_unit_test(test_kv),
+    };
+
+    return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}

@@ -1,0 +1,103 @@
+/* Helpers shared by the vellum commands. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_common_option(cli_common *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'R':
+        c->repo = arg;
+        return 1;
+    case 'J':
+        c->json = 1;
+        return 1;
+    case 'Q':
+        c->quiet = 1;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *cli_repo_dir(const cli_common *c)
+{
+    if (c->repo && *c->repo)
+        return c->repo;
+    const char *env = getenv("VELLUM_REPO");
+    if (env && *env)
+        return env;
+    return "vellum-repo";
+}
+
+int cli_fail(const vl_error *err)
+{
+    fprintf(stderr, "vellum: %s\n", err->msg[0] ? err->msg : "failed");
+    return err->status ? err->status : CLI_EXIT_SYSTEM;
+}
+
+int cli_open_repo(const cli_common *c, vl_repo **out)
+{
+    vl_error err = {0};
+    if (vl_repo_open(cli_repo_dir(c), out, &err) != VL_OK)
+        return cli_fail(&err);
+    return CLI_EXIT_OK;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "vellum %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'vellum %s --help')\n", cmd);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_progress_enabled(const cli_common *c)
+{
+    return !c->quiet && !c->json && isatty(STDERR_FILENO);
+}
+
+int cli_parse_version(const char *s)
+{
+    if (!s)
+        return -1;
+    if (*s == 'v')
+        s++;
+    if (!*s)
+        return -1;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 1 || v > 1000000)
+        return -1;
+    return (int)v;
+}
+
+void cli_print_json(json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    if (s)
+        printf("%s\n", s);
+    free(s);
+    json_decref(v);
+}
+
+void cli_format_size(uint64_t bytes, char out[32])
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, 32, "%llu B", (unsigned long long)bytes);
+    else
+        snprintf(out, 32, "%.1f %s", v, units[u]);
+}

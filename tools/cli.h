@@ -1,0 +1,65 @@
+/* Shared helpers of the vellum command-line program.  Commands live one per
+ * file (tools/cmd_*.c); they parse arguments, call libvellum and print.
+ * Exit codes: 0 ok, 1 findings, 2 usage or rejected input, 3 system error. */
+#ifndef VL_CLI_H
+#define VL_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "vl_common.h"
+#include "vl_storage.h"
+#include "vl_ingest.h"
+#include <jansson.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FINDINGS 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_SYSTEM 3
+
+/* Long options every command accepts; append to a command's own table. */
+#define CLI_COMMON_OPTIONS                                  \
+    {"repo", required_argument, NULL, 'R'},                 \
+    {"json", no_argument, NULL, 'J'},                       \
+    {"quiet", no_argument, NULL, 'Q'},                      \
+    {"help", no_argument, NULL, 'h'}
+
+typedef struct cli_common {
+    const char *repo;   /* --repo, else $VELLUM_REPO, else ./vellum-repo */
+    int json;
+    int quiet;
+} cli_common;
+
+/* Handle R/J/Q in a getopt switch: returns 1 when the option was common. */
+int cli_common_option(cli_common *c, int opt, const char *arg);
+const char *cli_repo_dir(const cli_common *c);
+/* Open the repository; on failure print the error and return its exit code. */
+int cli_open_repo(const cli_common *c, vl_repo **out);
+/* "vellum: <message>" on stderr; returns err->status as an exit code. */
+int cli_fail(const vl_error *err);
+/* "vellum <cmd>: <message>" + usage hint on stderr; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Progress goes to stderr only when it is a terminal and not --quiet. */
+int cli_progress_enabled(const cli_common *c);
+/* Parse "v3" or "3" into 3; -1 when malformed. */
+int cli_parse_version(const char *s);
+
+/* Print a JSON value on stdout (pretty, sorted keys) and free it. */
+void cli_print_json(json_t *v);
+/* "1.2 MiB" style sizes for people. */
+void cli_format_size(uint64_t bytes, char out[32]);
+
+/* Each command: int cmd_NAME(int argc, char **argv), argv[0] = NAME. */
+#define CLI_COMMAND(name) int cmd_##name(int argc, char **argv)
+CLI_COMMAND(init);
+CLI_COMMAND(ingest);
+CLI_COMMAND(ls);
+CLI_COMMAND(show);
+CLI_COMMAND(get);
+CLI_COMMAND(reindex);
+CLI_COMMAND(recover);
+CLI_COMMAND(validate);
+CLI_COMMAND(config);
+
+#endif

@@ -1,0 +1,39 @@
+/* vellum reindex: rebuild the catalog from the storage root. */
+#include "cli.h"
+
+static const char usage[] =
+    "usage: vellum reindex [--repo DIR] [--json]\n"
+    "\n"
+    "Rebuild the catalog from the OCFL storage root alone (the store is the\n"
+    "truth; the catalog is an index of it).\n";
+
+CLI_COMMAND(reindex)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    cli_common c = {0};
+    vl_error err = {0};
+    vl_repo *repo = NULL;
+    size_t n = 0;
+    int opt, rc;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_common_option(&c, opt, optarg))
+            continue;
+        if (opt == 'h') {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        return cli_usage_error("reindex", "unknown option");
+    }
+    if (optind < argc)
+        return cli_usage_error("reindex", "unexpected argument '%s'", argv[optind]);
+    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+        return rc;
+    if (vl_repo_reindex(repo, &n, &err) != VL_OK)
+        rc = cli_fail(&err);
+    else if (c.json)
+        cli_print_json(json_pack("{s:I}", "objects", (json_int_t)n));
+    else
+        printf("reindexed %zu objects\n", n);
+    vl_repo_close(repo);
+    return rc;
+}

@@ -1,0 +1,114 @@
+/* vellum show: an object's versions and the files of one version. */
+#include <stdlib.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: vellum show ID [--version vN] [--repo DIR] [--json]\n"
+    "\n"
+    "Show an object's versions (created, user, message) and the files of the\n"
+    "head version, or of vN: logical path, size, digest and where it is stored.\n";
+
+struct show_ctx {
+    json_t *files;
+    vl_digest_alg alg;
+};
+
+static int print_file(void *arg, const vl_catalog_file *f)
+{
+    struct show_ctx *s = arg;
+    if (s->files) {
+        json_array_append_new(s->files, json_pack("{s:s, s:s, s:s, s:I}", "path",
+                              f->logical, "content", f->content, "digest", f->digest,
+                              "size", (json_int_t)f->size));
+    } else {
+        printf("  %-40s %12llu  %s:%.16s...  %s\n", f->logical,
+               (unsigned long long)f->size, vl_digest_name(s->alg), f->digest,
+               f->content);
+    }
+    return 0;
+}
+
+CLI_COMMAND(show)
+{
+    static const struct option opts[] = {
+        {"version", required_argument, NULL, 'v'}, CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    cli_common c = {0};
+    vl_error err = {0};
+    vl_repo *repo = NULL;
+    vl_inventory *inv = NULL;
+    int opt, rc, num = 0;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_common_option(&c, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'v':
+            if ((num = cli_parse_version(optarg)) < 0)
+                return cli_usage_error("show", "--version takes vN, e.g. v2");
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error("show", "unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error("show", "give one object id");
+    const char *id = argv[optind];
+    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+        return rc;
+    if (vl_repo_load_inventory(repo, id, &inv, &err) != VL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    int head = vl_inventory_head(inv);
+    if (num == 0)
+        num = head;
+    if (num > head) {
+        rc = cli_usage_error("show", "\"%s\" has no version v%d (head is v%d)", id,
+                             num, head);
+        goto done;
+    }
+    struct show_ctx s = {c.json ? json_array() : NULL, vl_inventory_digest_alg(inv)};
+    json_t *versions = c.json ? json_array() : NULL;
+    char *path = vl_repo_object_path(repo, id);
+    if (!c.json)
+        printf("object   %s\nstored   store/%s\ndigest   %s\nhead     v%d\n\nversions:\n",
+               id, path ? path : "?", vl_digest_name(s.alg), head);
+    for (int v = 1; v <= head; v++) {
+        vl_version_info vi;
+        char vname[16];
+        vl_inventory_version_name(inv, v, vname);
+        if (vl_inventory_version_info(inv, v, &vi) != 0)
+            continue;
+        if (versions)
+            json_array_append_new(versions, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I}",
+                                  "version", vname, "created", vi.created, "message",
+                                  vi.message, "user", vi.user_name, "address",
+                                  vi.user_address, "files", (json_int_t)vi.file_count));
+        else
+            printf("  %-5s %s  %zu files  %s%s%s%s  %s\n", vname, vi.created ? vi.created : "",
+                   vi.file_count, vi.user_name ? vi.user_name : "-",
+                   vi.user_address ? " <" : "", vi.user_address ? vi.user_address : "",
+                   vi.user_address ? ">" : "", vi.message ? vi.message : "");
+    }
+    if (!c.json)
+        printf("\nfiles in v%d:\n", num);
+    rc = vl_catalog_files(vl_repo_catalog(repo), id, num, print_file, &s, &err);
+    if (rc != VL_OK) {
+        json_decref(s.files);
+        json_decref(versions);
+        rc = cli_fail(&err);
+    } else if (c.json) {
+        cli_print_json(json_pack("{s:s, s:s?, s:s, s:i, s:o, s:i, s:o}", "id", id,
+                                 "path", path, "digestAlgorithm",
+                                 vl_digest_name(s.alg), "head", head, "versions",
+                                 versions, "version", num, "files", s.files));
+    }
+    free(path);
+done:
+    vl_inventory_free(inv);
+    vl_repo_close(repo);
+    return rc;
+}

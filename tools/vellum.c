@@ -1,0 +1,57 @@
+/* vellum: the command-line front end.  Dispatches to one function per
+ * command (tools/cmd_*.c); all behaviour lives in libvellum. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, "create a repository"},
+    {"ingest", cmd_ingest, "deposit files as a new object or version"},
+    {"ls", cmd_ls, "list objects"},
+    {"show", cmd_show, "show an object's versions and files"},
+    {"get", cmd_get, "write an object's files out, verifying digests"},
+    {"validate", cmd_validate, "check OCFL conformance and digests"},
+    {"reindex", cmd_reindex, "rebuild the catalog from the store"},
+    {"recover", cmd_recover, "finish or undo interrupted work"},
+    {"config", cmd_config, "show or change repository settings"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vellum <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'vellum <command> --help' describes a command.\n"
+                 "Exit: 0 ok, 1 findings, 2 usage or rejected input, "
+                 "3 system error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("vellum %s\n", VL_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "vellum: '%s' is not a command; see 'vellum --help'\n",
+            argv[1]);
+    return CLI_EXIT_USAGE;
+}
