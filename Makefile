@@ -34,6 +34,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
+.SECONDARY:
+
 .PHONY: all deps check check-suites check-long demo bench fuzz clean tidy
 
 all: deps $(BUILD)/vellum $(UNIT_BINS)

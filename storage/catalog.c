@@ -34,14 +34,16 @@ static const char *const schema_sql =
     "  message TEXT,"
     "  user_name TEXT,"
     "  user_address TEXT,"
-    "  PRIMARY KEY (object_id, num));"
+    "  PRIMARY KEY (object_id, num)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS content ("
     "  object_id TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,"
     "  digest TEXT NOT NULL,"
     "  content_path TEXT NOT NULL,"
     "  size INTEGER,"   /* NULL when the file was missing from storage */
-    "  PRIMARY KEY (object_id, content_path));"
-    /* digest -> first content path and size, for files() and objects(). */
+    "  PRIMARY KEY (object_id, content_path)) WITHOUT ROWID;"
+    /* digest -> first content path and size, for files() and objects().
+     * WITHOUT ROWID: rows are stored once, in key order, not table + index,
+     * which halves the pages a 100,000-file sync writes. */
     "CREATE INDEX IF NOT EXISTS content_digest"
     "  ON content (object_id, digest, content_path);"
     "CREATE TABLE IF NOT EXISTS files ("
@@ -49,9 +51,7 @@ static const char *const schema_sql =
     "  version INTEGER NOT NULL,"
     "  logical_path TEXT NOT NULL,"
     "  digest TEXT NOT NULL,"
-    "  PRIMARY KEY (object_id, version, logical_path));"
-    /* "which objects hold this digest" (dedup reports, events). */
-    "CREATE INDEX IF NOT EXISTS files_digest ON files (digest);"
+    "  PRIMARY KEY (object_id, version, logical_path)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS fixity ("
     "  object_id TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,"
     "  content_path TEXT NOT NULL,"
@@ -232,6 +232,12 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
                   err);
     if (rc == VL_OK)
         rc = exec(cat, "PRAGMA foreign_keys=ON", "enabling foreign keys", err);
+    /* A large object's sync touches tens of MB of pages: the default 2 MB
+     * cache spills to the WAL mid-transaction and reads it back.  The check
+     * tables are scratch, so memory is the place for them. */
+    if (rc == VL_OK)
+        rc = exec(cat, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY",
+                  "setting the cache size", err);
     if (rc == VL_OK)
         rc = create_schema(cat, err);
     if (rc != VL_OK)

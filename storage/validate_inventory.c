@@ -67,6 +67,7 @@ void vv_inventory_free(vv_inv *inv)
         free(inv->versions[i].state);
     free(inv->versions);
     free(inv->manifest);
+    free(inv->misplaced);
     free(inv->fixity);
     json_decref(inv->root);
     memset(inv, 0, sizeof *inv);
@@ -328,7 +329,8 @@ static int check_manifest(ictx *x)
                 (vv_pair){d, json_string_value(p)};
         }
     }
-    qsort(inv->manifest, inv->nmanifest, sizeof(vv_pair), pair_cmp);
+    if (inv->nmanifest)
+        qsort(inv->manifest, inv->nmanifest, sizeof(vv_pair), pair_cmp);
     rc = check_conflicts(x, inv->manifest, inv->nmanifest, "E101",
                          "content path");
 done:
@@ -442,7 +444,8 @@ static int check_state(ictx *x, vv_version *ver, json_t *st)
                 return rc;
         }
     }
-    qsort(ver->state, ver->nstate, sizeof(vv_pair), pair_cmp);
+    if (ver->nstate)
+        qsort(ver->state, ver->nstate, sizeof(vv_pair), pair_cmp);
     char what[64];
     snprintf(what, sizeof what, "version %s: logical path", ver->name);
     return check_conflicts(x, ver->state, ver->nstate, "E095", what);
@@ -572,7 +575,8 @@ static int check_versions(ictx *x)
         }
         inv->versions[inv->nversions++] = (vv_version){k, num, o, NULL, 0};
     }
-    qsort(inv->versions, inv->nversions, sizeof(vv_version), version_cmp);
+    if (inv->nversions)
+        qsort(inv->versions, inv->nversions, sizeof(vv_version), version_cmp);
     check_sequence(x);
     for (size_t i = 0; i < inv->nversions; i++) {
         int rc = check_version(x, &inv->versions[i]);
@@ -601,8 +605,9 @@ static void check_head(ictx *x)
 
 /* ---- manifest against versions ------------------------------------------ */
 
-/* Content paths must be VERSION/CONTENTDIR/... with a real version name. */
-static void check_content_place(ictx *x, const char *p)
+/* Content paths must be VERSION/CONTENTDIR/... with a real version name;
+ * 1 when not. */
+static int check_content_place(ictx *x, const char *p)
 {
     vv_inv *inv = x->inv;
     const char *s1 = strchr(p, '/');
@@ -616,6 +621,7 @@ static void check_content_place(ictx *x, const char *p)
     if (vv_version_parse(vname, &num, &pad) == 0)
         ver = vv_inventory_version(inv, num);
     char *e = vl_name_escape(p);
+    int bad = 1;
     if (ver && (vlen != strlen(ver->name) || strncmp(p, ver->name, vlen)))
         vv_report(x->v, "E014", x->file,
                   "content path '%s' does not use the version folder name %s",
@@ -629,18 +635,24 @@ static void check_content_place(ictx *x, const char *p)
         vv_report(x->v, "E042", x->file,
                   "content path '%s' is not inside %s/%s/", e ? e : "?",
                   ver->name, inv->content_dir);
+    else
+        bad = 0;
     free(e);
+    return bad;
 }
 
-static void check_manifest_usage(ictx *x)
+static int check_manifest_usage(ictx *x)
 {
     vv_inv *inv = x->inv;
     json_t *m = json_object_get(inv->root, "manifest");
     if (!json_is_object(m) || !inv->nversions)
-        return;
+        return VL_OK;
+    if (!(inv->misplaced = calloc(inv->nmanifest + 1, 1)))
+        return oom(x->err);
     for (size_t i = 0; i < inv->nmanifest; i++)
         if (!vv_path_shape(inv->manifest[i].path))
-            check_content_place(x, inv->manifest[i].path);
+            inv->misplaced[i] =
+                (unsigned char)check_content_place(x, inv->manifest[i].path);
     const char *d;
     json_t *arr;
     json_object_foreach(m, d, arr) {
@@ -652,6 +664,7 @@ static void check_manifest_usage(ictx *x)
                       sd);
         }
     }
+    return VL_OK;
 }
 
 /* ---- fixity -------------------------------------------------------------- */
@@ -784,7 +797,8 @@ static int check_fixity(ictx *x)
         if (rc)
             return rc;
     }
-    qsort(x->inv->fixity, x->inv->nfixity, sizeof(vv_fix), fix_cmp);
+    if (x->inv->nfixity)
+        qsort(x->inv->fixity, x->inv->nfixity, sizeof(vv_fix), fix_cmp);
     return VL_OK;
 }
 
@@ -833,7 +847,8 @@ int vv_inventory_check(vv_ctx *v, const char *file, const char *data,
     if ((rc = check_manifest(&x)) || (rc = check_versions(&x)))
         goto done;
     check_head(&x);
-    check_manifest_usage(&x);
+    if ((rc = check_manifest_usage(&x)))
+        goto done;
     rc = check_fixity(&x);
 done:
     json_decref(x.state_digests);

@@ -20,6 +20,7 @@ typedef struct octx {
     int have_inv;
     int declared;            /* a valid 0=ocfl_object_1.x was found */
     unsigned char *seen;     /* per manifest entry: found on disk */
+    size_t walked;           /* files found by the current content walk */
     size_t *ver_files;       /* per inventory version: manifest entries */
     vl_error *err;
 } octx;
@@ -261,7 +262,7 @@ static void mark_seen(octx *o, const char *path)
         o->seen[i] = 1;
 }
 
-static int walk_content(octx *o, const char *rel)
+static int walk_content(octx *o, const char *rel, int top)
 {
     vv_ctx *v = o->v;
     vv_list l;
@@ -274,7 +275,7 @@ static int walk_content(octx *o, const char *rel)
         vv_report(v, "E023", rel, "cannot list the folder: %s", e.msg);
         goto done;
     }
-    if (l.n == 0)
+    if (l.n == 0 && !top)
         vv_report(v, "E024", rel, "empty folder in a content directory");
     for (size_t i = 0; i < l.n && rc == VL_OK; i++) {
         char *child = vv_join(rel, l.e[i].name);
@@ -283,8 +284,8 @@ static int walk_content(octx *o, const char *rel)
             break;
         }
         if (l.e[i].kind == VL_WALK_DIR)
-            rc = walk_content(o, child);
-        else if (l.e[i].kind == VL_WALK_FILE)
+            rc = walk_content(o, child, 0);
+        else if (l.e[i].kind == VL_WALK_FILE && ++o->walked)
             mark_seen(o, child);
         else
             vv_report(v, "E090", child,
@@ -342,7 +343,7 @@ static void compare_inventory(octx *o, const char *file, const vv_version *ver,
 {
     vv_ctx *v = o->v;
     const vv_inv *ri = &o->inv;
-    if (vi->head && strcmp(vi->head, ver->name))
+    if (vi->head_num && vi->head_num != ver->num)
         vv_report(v, "E040", file, "head is '%s' in the inventory of %s",
                   vi->head, ver->name);
     if (vi->id && ri->id && strcmp(vi->id, ri->id))
@@ -436,6 +437,18 @@ static void count_version_files(octx *o)
     }
 }
 
+/* The content folder of a version is missing (E016): its files are not
+ * reported one by one. */
+static void mark_version_absent(octx *o, const char *vname)
+{
+    size_t n = strlen(vname);
+    for (size_t i = 0; i < o->inv.nmanifest; i++) {
+        const char *p = o->inv.manifest[i].path;
+        if (!strncmp(p, vname, n) && p[n] == '/' && !o->seen[i])
+            o->seen[i] = 2;
+    }
+}
+
 static int check_version_dir(octx *o, size_t idx, int *prev_spec)
 {
     vv_ctx *v = o->v;
@@ -474,15 +487,18 @@ static int check_version_dir(octx *o, size_t idx, int *prev_spec)
         rc = oom(o->err);
         goto done;
     }
-    if (!has_content && o->ver_files[idx])
+    if (!has_content && o->ver_files[idx]) {
         vv_report(v, "E016", crel, "missing, but the manifest lists %zu "
                   "file%s in it", o->ver_files[idx],
                   o->ver_files[idx] == 1 ? "" : "s");
-    else if (has_content && !o->ver_files[idx])
+        mark_version_absent(o, ver->name);
+    }
+    o->walked = 0;
+    if (has_content)
+        rc = walk_content(o, crel, 1);
+    if (rc == VL_OK && has_content && !o->ver_files[idx] && !o->walked)
         vv_report(v, "W003", crel,
                   "content directory of a version that adds no files");
-    if (has_content)
-        rc = walk_content(o, crel);
     free(crel);
     if (rc == VL_OK)
         rc = check_version_inventory(o, ver, &l, prev_spec);
@@ -533,7 +549,8 @@ static int check_missing(octx *o)
         const vv_pair *p = &o->inv.manifest[i];
         if (o->seen[i] || (i > 0 && !strcmp(p->path, o->inv.manifest[i - 1].path)))
             continue;
-        if (vv_path_shape(p->path))
+        if (vv_path_shape(p->path) ||
+            (o->inv.misplaced && o->inv.misplaced[i]))
             continue;
         int kind = 0;
         vl_error e = {0};
@@ -641,7 +658,8 @@ static size_t build_jobs(octx *o, djob *jobs)
     size_t n = 0, f = 0;
     for (size_t i = 0; i < inv->nmanifest; i++) {
         const vv_pair *m = &inv->manifest[i];
-        if (!o->seen[i] || (i > 0 && !strcmp(m->path, inv->manifest[i - 1].path)))
+        if (o->seen[i] != 1 ||
+            (i > 0 && !strcmp(m->path, inv->manifest[i - 1].path)))
             continue;
         while (f < inv->nfixity && strcmp(inv->fixity[f].path, m->path) < 0)
             f++;

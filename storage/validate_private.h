@@ -64,6 +64,7 @@ typedef struct vv_inv {
     size_t nmanifest;
     vv_version *versions; /* sorted by number */
     size_t nversions;
+    unsigned char *misplaced; /* per manifest entry: E014/E042 reported */
     vv_fix *fixity;      /* sorted by content path */
     size_t nfixity;
     int fatal;           /* not JSON or not an object: nothing usable */

@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# Crash safety: kill -9 an ingest at random moments.  After `vellum recover`
+# every object reads back at its old or its new head, the catalog agrees
+# with the store, and the store validates.
+
+load helpers
+
+setup() {
+    setup_repo
+}
+
+# Make a source state: many small files plus a few larger ones, so an
+# ingest lasts long enough to be interrupted in every phase.
+make_state() {
+    local dir=$1 seed=$2
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    python3 - "$dir" "$seed" <<'PY'
+import os, random, sys
+d, seed = sys.argv[1], int(sys.argv[2])
+r = random.Random(seed)
+for i in range(150):
+    sub = os.path.join(d, "f%02d" % (i % 12))
+    os.makedirs(sub, exist_ok=True)
+    with open(os.path.join(sub, "file%03d.txt" % i), "wb") as f:
+        f.write(r.randbytes(r.randint(1, 8000)) if i % 5 else b"shared content\n")
+for i in range(3):
+    with open(os.path.join(d, "big%d.bin" % i), "wb") as f:
+        f.write(r.randbytes(4 * 1024 * 1024))
+PY
+}
+
+catalog_agrees() {
+    local copy="$BATS_TEST_TMPDIR/copy"
+    rm -rf "$copy"
+    cp -a "$REPO" "$copy"
+    "$VELLUM" reindex --repo "$copy" >/dev/null
+    diff <("$VELLUM" ls --json | grep -v '"updated"\|"created"') \
+         <("$VELLUM" ls --repo "$copy" --json | grep -v '"updated"\|"created"') || return 1
+    for id in $("$VELLUM" ls --repo "$copy" --json | jfield '" ".join(o["id"] for o in d)'); do
+        diff <("$VELLUM" show "$id" --json) <("$VELLUM" show "$id" --repo "$copy" --json) || return 1
+    done
+}
+
+@test "kill -9 at 20 random moments: every object at its old or new head" {
+    RANDOM=20261127
+    S="$BATS_TEST_TMPDIR/states"
+    mkdir -p "$S"
+    make_state "$S/0" 0
+    start=$(date +%s%N)
+    "$VELLUM" ingest "$S/0" --id urn:crash:a --quiet >/dev/null
+    span_ms=$(( ($(date +%s%N) - start) / 1000000 + 20 ))
+    cp -a "$S/0" "$S/head-a"
+    killed=0
+    for trial in $(seq 1 20); do
+        make_state "$S/new" "$trial"
+        # every fifth trial creates a new object instead of a version
+        if [ $((trial % 5)) -eq 0 ]; then id="urn:crash:new$trial"; else id=urn:crash:a; fi
+        "$VELLUM" ingest "$S/new" --id "$id" --quiet >/dev/null 2>&1 &
+        pid=$!
+        delay=$((RANDOM % span_ms))
+        sleep "$(printf '0.%03d' "$delay")"
+        if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
+        wait "$pid" 2>/dev/null || true
+        run "$VELLUM" recover
+        [ "$status" -eq 0 ] || { echo "trial $trial: recover: $output"; return 1; }
+        staging_clean || { echo "trial $trial: staging not clean"; return 1; }
+        out="$BATS_TEST_TMPDIR/out$trial"
+        if [ "$id" = urn:crash:a ]; then
+            "$VELLUM" get "$id" "$out" >/dev/null
+            if diff -r -q "$S/new" "$out/data" >/dev/null; then
+                rm -rf "$S/head-a" && cp -a "$S/new" "$S/head-a"
+            else
+                diff -r -q "$S/head-a" "$out/data" >/dev/null || { echo "trial $trial: neither head"; return 1; }
+            fi
+        else
+            if "$VELLUM" show "$id" >/dev/null 2>&1; then
+                "$VELLUM" get "$id" "$out" >/dev/null
+                diff -r -q "$S/new" "$out/data" >/dev/null || { echo "trial $trial: new object partial"; return 1; }
+            else
+                [ -z "$(find "$REPO/store" -path "*$(printf '%s' "$id" | sha256sum | cut -c1-64)*" -print -quit)" ] \
+                    || { echo "trial $trial: half-written object visible"; return 1; }
+            fi
+        fi
+        rm -rf "$out"
+        catalog_agrees || { echo "trial $trial: catalog disagrees"; return 1; }
+        if "$VELLUM" validate --help >/dev/null 2>&1; then
+            run "$VELLUM" validate --all --no-digests
+            [ "$status" -eq 0 ] || { echo "trial $trial: validate: $output"; return 1; }
+        fi
+    done
+    echo "# killed $killed of 20 ingests mid-way" >&3
+    [ "$killed" -ge 10 ]
+}
+
+@test "two ingests into one object never interleave" {
+    S="$BATS_TEST_TMPDIR/states"
+    make_state "$S/a" 101
+    make_state "$S/b" 102
+    "$VELLUM" ingest "$S/a" --id urn:lock:x --quiet >/dev/null &
+    p1=$!
+    "$VELLUM" ingest "$S/b" --id urn:lock:x --quiet >/dev/null &
+    p2=$!
+    wait $p1
+    wait $p2
+    run "$VELLUM" show urn:lock:x --json
+    [ "$(echo "$output" | jfield 'd["head"]')" = "2" ]
+    "$VELLUM" get urn:lock:x "$BATS_TEST_TMPDIR/v1" --version v1 >/dev/null
+    "$VELLUM" get urn:lock:x "$BATS_TEST_TMPDIR/v2" --version v2 >/dev/null
+    # each version is exactly one of the two deposits
+    { diff -r -q "$S/a" "$BATS_TEST_TMPDIR/v1/data" && diff -r -q "$S/b" "$BATS_TEST_TMPDIR/v2/data"; } >/dev/null ||
+    { diff -r -q "$S/b" "$BATS_TEST_TMPDIR/v1/data" && diff -r -q "$S/a" "$BATS_TEST_TMPDIR/v2/data"; } >/dev/null
+}

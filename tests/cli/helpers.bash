@@ -1,0 +1,31 @@
+# Shared setup for the CLI tests: a fresh repository per test, and helpers.
+# $VELLUM is the binary under test, $VELLUM_TESTS the tests/ folder.
+
+setup_repo() {
+    export REPO="$BATS_TEST_TMPDIR/repo"
+    export VELLUM_REPO="$REPO"
+    run "$VELLUM" init --repo "$REPO" "$@"
+    [ "$status" -eq 0 ] || { echo "init failed: $output"; return 1; }
+}
+
+# Root folder of an object in the store (0004 layout: sha256 of the id).
+object_dir() {
+    local h
+    h=$(printf '%s' "$1" | sha256sum | cut -c1-64)
+    echo "$REPO/store/${h:0:3}/${h:3:3}/${h:6:3}/$h"
+}
+
+# Nothing left behind in staging but the lock folder.
+staging_clean() {
+    [ -z "$(ls -A "$REPO/staging" | grep -v '^\.locks$')" ]
+}
+
+# Number of objects in the store (folders with an object namaste).
+object_count() {
+    find "$REPO/store" -name '0=ocfl_object_1.1' | wc -l
+}
+
+# JSON field from stdin: jfield 'expr' (python3 expression over `d`).
+jfield() {
+    python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+}

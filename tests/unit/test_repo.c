@@ -1,0 +1,395 @@
+/* Unit tests for storage/: inventories, the 0004 layout, and repository
+ * operations through the library, with the catalog compared against the
+ * store after every kind of operation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vl_ingest.h"
+#include "vl_storage.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char *tmpdir(void)
+{
+    char tmpl[] = "/tmp/vl-repo-test-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    return vl_strdup(tmpl);
+}
+
+static void put(const char *dir, const char *rel, const char *text)
+{
+    char *p = vl_path_join(dir, rel);
+    vl_error err = {0};
+    assert_int_equal(vl_fs_mkdirs_parent(p, &err), VL_OK);
+    assert_int_equal(vl_fs_write_atomic(p, text, strlen(text), &err), VL_OK);
+    free(p);
+}
+
+struct mismatch {
+    int count;
+    char first[512];
+};
+
+static void on_mismatch(void *arg, const char *msg)
+{
+    struct mismatch *m = arg;
+    if (!m->count++)
+        snprintf(m->first, sizeof m->first, "%s", msg);
+}
+
+/* The catalog agrees with the store for every object in the catalog and
+ * every object in the store is in the catalog. */
+struct agree_ctx {
+    vl_repo *r;
+    size_t n;
+};
+
+static int check_one(void *arg, const vl_catalog_object *o)
+{
+    struct agree_ctx *c = arg;
+    vl_inventory *inv = NULL;
+    vl_error err = {0};
+    struct mismatch m = {0};
+    assert_int_equal(vl_repo_load_inventory(c->r, o->id, &inv, &err), VL_OK);
+    int rc = vl_catalog_check_object(vl_repo_catalog(c->r), vl_repo_backend(c->r),
+                                     o->path, inv, on_mismatch, &m, &err);
+    if (rc != VL_OK)
+        fail_msg("catalog disagrees with store for %s: %s", o->id, m.first);
+    vl_inventory_free(inv);
+    c->n++;
+    return 0;
+}
+
+static void assert_catalog_agrees(vl_repo *r, size_t expect_objects)
+{
+    struct agree_ctx c = {r, 0};
+    vl_error err = {0};
+    assert_int_equal(vl_catalog_objects(vl_repo_catalog(r), check_one, &c, &err), VL_OK);
+    assert_int_equal(c.n, expect_objects);
+}
+
+static vl_repo *new_repo(char **dir_out, vl_digest_alg alg, unsigned fixity)
+{
+    char *base = tmpdir();
+    char *dir = vl_path_join(base, "repo");
+    vl_repo_options o = {alg, fixity};
+    vl_error err = {0};
+    vl_repo *r = NULL;
+    assert_int_equal(vl_repo_init(dir, &o, &err), VL_OK);
+    assert_int_equal(vl_repo_open(dir, &r, &err), VL_OK);
+    free(dir);
+    *dir_out = base;
+    return r;
+}
+
+static int ingest(vl_repo *r, const char *src, const char *id, int merge,
+                  vl_ingest_result *res)
+{
+    vl_ingest_options o = {0};
+    vl_error err = {0};
+    o.id = id;
+    o.merge = merge;
+    o.message = "test";
+    o.user_name = "Tester";
+    o.user_address = "mailto:t@example.org";
+    const char *srcs[] = {src};
+    int rc = vl_ingest(r, srcs, 1, &o, res, &err);
+    if (rc != VL_OK && rc != VL_EINPUT)
+        fail_msg("ingest failed: %s", err.msg);
+    return rc;
+}
+
+/* ---- layout ------------------------------------------------------------ */
+
+static void test_layout_examples(void **state)
+{
+    (void)state;
+    vl_layout l;
+    vl_error err = {0};
+    vl_layout_default(&l);
+    char *p = vl_layout_object_path(&l, "object-01");
+    assert_string_equal(p, "3c0/ff4/240/3c0ff4240c1e116dba14c7627f2319b58aa3d77606d0d90dfc6161608ac987d4");
+    free(p);
+    p = vl_layout_object_path(&l, "..hor/rib:le-$id");
+    assert_string_equal(p, "487/326/d8c/487326d8c2a3c0b885e23da1469b4d6671fd4e76978924b4443e9e3c316cda6d");
+    free(p);
+    const char *ex2 = "{\"extensionName\":\"0004-hashed-n-tuple-storage-layout\","
+                      "\"digestAlgorithm\":\"md5\",\"tupleSize\":2,\"numberOfTuples\":15,"
+                      "\"shortObjectRoot\":true}";
+    assert_int_equal(vl_layout_parse(ex2, strlen(ex2), &l, &err), VL_OK);
+    p = vl_layout_object_path(&l, "object-01");
+    assert_string_equal(p, "ff/75/53/44/92/48/5e/ab/b3/9f/86/35/67/28/88/4e");
+    free(p);
+    const char *ex3 = "{\"extensionName\":\"0004-hashed-n-tuple-storage-layout\","
+                      "\"tupleSize\":0,\"numberOfTuples\":0}";
+    assert_int_equal(vl_layout_parse(ex3, strlen(ex3), &l, &err), VL_OK);
+    p = vl_layout_object_path(&l, "object-01");
+    assert_string_equal(p, "3c0ff4240c1e116dba14c7627f2319b58aa3d77606d0d90dfc6161608ac987d4");
+    free(p);
+    const char *bad = "{\"extensionName\":\"0004-hashed-n-tuple-storage-layout\","
+                      "\"tupleSize\":0,\"numberOfTuples\":2}";
+    assert_int_equal(vl_layout_parse(bad, strlen(bad), &l, &err), VL_EINPUT);
+    const char *full = "{\"extensionName\":\"0004-hashed-n-tuple-storage-layout\","
+                       "\"digestAlgorithm\":\"md5\",\"tupleSize\":4,\"numberOfTuples\":8,"
+                       "\"shortObjectRoot\":true}";
+    assert_int_equal(vl_layout_parse(full, strlen(full), &l, &err), VL_EINPUT);
+    char *json = NULL;
+    vl_layout_default(&l);
+    json = vl_layout_config_json(&l);
+    vl_layout back;
+    assert_int_equal(vl_layout_parse(json, strlen(json), &back, &err), VL_OK);
+    assert_int_equal(back.tuple_size, 3);
+    assert_int_equal(back.alg, VL_SHA256);
+    free(json);
+}
+
+/* ---- inventory --------------------------------------------------------- */
+
+static void test_inventory_build_and_round_trip(void **state)
+{
+    (void)state;
+    vl_error err = {0};
+    vl_inventory *inv = vl_inventory_new("urn:x", VL_SHA512);
+    assert_non_null(inv);
+    assert_int_equal(vl_inventory_head(inv), 0);
+    assert_int_equal(vl_inventory_version_add(inv, "2026-01-01T00:00:00Z", "m",
+                                              "n", "mailto:a@b"), 1);
+    assert_int_equal(vl_inventory_manifest_add(inv, "aa", "v1/content/b"), 0);
+    assert_int_equal(vl_inventory_manifest_add(inv, "aa", "v1/content/a"), 0);
+    assert_int_equal(vl_inventory_state_add(inv, 1, "aa", "z"), 0);
+    assert_int_equal(vl_inventory_state_add(inv, 1, "aa", "y"), 0);
+    assert_int_equal(vl_inventory_fixity_add(inv, VL_MD5, "mm", "v1/content/a"), 0);
+    assert_int_equal(vl_inventory_fixity_add(inv, VL_MD5, "mm", "v1/content/a"), 0);
+    size_t len;
+    char *text = vl_inventory_serialize(inv, &len);
+    assert_non_null(text);
+    assert_int_equal(text[len - 1], '\n');
+    /* path arrays come out sorted, whatever order they were added in */
+    assert_non_null(strstr(text, "\"v1/content/a\",\n      \"v1/content/b\""));
+    vl_inventory *back = NULL;
+    assert_int_equal(vl_inventory_parse(text, len, &back, &err), VL_OK);
+    assert_string_equal(vl_inventory_id(back), "urn:x");
+    assert_int_equal(vl_inventory_head(back), 1);
+    assert_string_equal(vl_inventory_lookup(back, 1, "y"), "aa");
+    assert_null(vl_inventory_lookup(back, 1, "x"));
+    assert_string_equal(vl_inventory_content_path(back, "aa"), "v1/content/a");
+    assert_string_equal(vl_inventory_fixity(back, VL_MD5, "v1/content/a"), "mm");
+    vl_version_info vi;
+    assert_int_equal(vl_inventory_version_info(back, 1, &vi), 0);
+    assert_string_equal(vi.user_address, "mailto:a@b");
+    assert_int_equal(vi.file_count, 2);
+    char *again = vl_inventory_serialize(back, NULL);
+    assert_string_equal(text, again);  /* byte-stable */
+    free(again);
+    free(text);
+    /* a second version equal in state, then truncated away */
+    assert_int_equal(vl_inventory_version_add(inv, "2026-01-02T00:00:00Z", NULL, NULL, NULL), 2);
+    vl_inventory_state_add(inv, 2, "aa", "y");
+    vl_inventory_state_add(inv, 2, "aa", "z");
+    assert_true(vl_inventory_states_equal(inv, 1, 2));
+    vl_inventory_manifest_add(inv, "bb", "v2/content/q");
+    vl_inventory_state_add(inv, 2, "bb", "q");
+    assert_false(vl_inventory_states_equal(inv, 1, 2));
+    vl_inventory_truncate(inv, 1);
+    assert_int_equal(vl_inventory_head(inv), 1);
+    assert_null(vl_inventory_content_path(inv, "bb"));
+    vl_inventory_free(back);
+    vl_inventory_free(inv);
+}
+
+static void test_inventory_parse_rejects(void **state)
+{
+    (void)state;
+    vl_error err = {0};
+    vl_inventory *inv = NULL;
+    const char *cases[] = {
+        "not json",
+        "{\"id\":\"x\",\"id\":\"y\"}",
+        "{\"id\":\"x\",\"digestAlgorithm\":\"md5\",\"head\":\"v1\",\"manifest\":{},"
+        "\"versions\":{\"v1\":{\"state\":{}}}}",
+        "{\"id\":\"x\",\"digestAlgorithm\":\"sha512\",\"head\":\"v2\",\"manifest\":{},"
+        "\"versions\":{\"v1\":{\"state\":{}}}}",
+        "{\"id\":\"x\",\"digestAlgorithm\":\"sha512\",\"head\":\"v1\",\"manifest\":{\"a\":\"p\"},"
+        "\"versions\":{\"v1\":{\"state\":{}}}}",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(vl_inventory_parse(cases[i], strlen(cases[i]), &inv, &err),
+                         VL_EINPUT);
+        assert_true(err.msg[0] != '\0');
+    }
+    const char *padded =
+        "{\"id\":\"x\",\"digestAlgorithm\":\"sha256\",\"head\":\"v002\",\"manifest\":{},"
+        "\"versions\":{\"v001\":{\"state\":{}},\"v002\":{\"state\":{}}}}";
+    assert_int_equal(vl_inventory_parse(padded, strlen(padded), &inv, &err), VL_OK);
+    char name[16];
+    vl_inventory_version_name(inv, 3, name);
+    assert_string_equal(name, "v003");
+    assert_int_equal(vl_inventory_digest_alg(inv), VL_SHA256);
+    vl_inventory_free(inv);
+}
+
+/* ---- repository operations with catalog agreement ---------------------- */
+
+static void test_operations_keep_catalog_and_store_in_agreement(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA512, VL_DIGEST_BIT(VL_MD5));
+    char *src = vl_path_join(base, "src");
+    char *more = vl_path_join(base, "more");
+    vl_ingest_result res;
+    vl_error err = {0};
+    size_t n = 0;
+
+    put(src, "a.txt", "alpha\n");
+    put(src, "dir/b.txt", "beta\n");
+    put(src, "dir/dup.txt", "alpha\n");
+    assert_int_equal(ingest(r, src, "urn:op:1", 0, &res), VL_OK);
+    assert_int_equal(res.version, 1);
+    assert_catalog_agrees(r, 1);
+
+    /* unchanged: no version */
+    assert_int_equal(ingest(r, src, "urn:op:1", 0, &res), VL_OK);
+    assert_int_equal(res.version, 0);
+    assert_catalog_agrees(r, 1);
+
+    /* new version */
+    put(src, "c.txt", "gamma\n");
+    assert_int_equal(ingest(r, src, "urn:op:1", 0, &res), VL_OK);
+    assert_int_equal(res.version, 2);
+    assert_catalog_agrees(r, 1);
+
+    /* merge */
+    put(more, "a.txt", "replaced\n");
+    assert_int_equal(ingest(r, more, "urn:op:1", 1, &res), VL_OK);
+    assert_int_equal(res.version, 3);
+    assert_catalog_agrees(r, 1);
+
+    /* a merge that would make a path both file and folder is refused */
+    char *clash = vl_path_join(base, "clash");
+    put(clash, "a.txt/inner", "x\n");
+    assert_int_equal(ingest(r, clash, "urn:op:1", 1, &res), VL_EINPUT);
+    free(clash);
+    assert_catalog_agrees(r, 1);
+
+    /* a second object (minted id) */
+    assert_int_equal(ingest(r, more, NULL, 0, &res), VL_OK);
+    assert_int_equal(strncmp(res.id, "urn:uuid:", 9), 0);
+    assert_catalog_agrees(r, 2);
+
+    /* reindex from the store alone */
+    assert_int_equal(vl_repo_reindex(r, &n, &err), VL_OK);
+    assert_int_equal(n, 2);
+    assert_catalog_agrees(r, 2);
+
+    /* recover with nothing to do */
+    assert_int_equal(vl_repo_recover(r, &n, &err), VL_OK);
+    assert_int_equal(n, 0);
+    assert_catalog_agrees(r, 2);
+
+    /* the md5 fixity block holds the new content */
+    vl_inventory *inv = NULL;
+    assert_int_equal(vl_repo_load_inventory(r, "urn:op:1", &inv, &err), VL_OK);
+    char md5[VL_DIGEST_HEX_MAX];
+    vl_digest_buffer(VL_MD5, "gamma\n", 6, md5);
+    assert_string_equal(vl_inventory_fixity(inv, VL_MD5, "v2/content/data/c.txt"), md5);
+    /* v3 state: a.txt replaced, b, dup and c kept */
+    assert_non_null(vl_inventory_lookup(inv, 3, "data/c.txt"));
+    assert_non_null(vl_inventory_lookup(inv, 3, "data/dir/dup.txt"));
+    char sha[VL_DIGEST_HEX_MAX];
+    vl_digest_buffer(VL_SHA512, "replaced\n", 9, sha);
+    assert_string_equal(vl_inventory_lookup(inv, 3, "data/a.txt"), sha);
+    vl_inventory_free(inv);
+
+    /* the catalog check notices a disagreement */
+    assert_int_equal(vl_catalog_remove_object(vl_repo_catalog(r), "urn:op:1", &err), VL_OK);
+    struct agree_ctx c = {r, 0};
+    assert_int_equal(vl_catalog_objects(vl_repo_catalog(r), check_one, &c, &err), VL_OK);
+    assert_int_equal(c.n, 1);
+
+    vl_repo_close(r);
+    vl_fs_rmtree(base, &err);
+    free(base);
+    free(src);
+    free(more);
+}
+
+static void test_lock_excludes_a_second_holder(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA256, 0);
+    vl_lock *a = NULL, *b = NULL;
+    vl_error err = {0};
+    assert_int_equal(vl_lock_object(r, "urn:l", 0, &a, &err), VL_OK);
+    /* flock locks belong to open file descriptions: a second open conflicts */
+    assert_int_equal(vl_lock_object(r, "urn:l", 0, &b, &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "locked"));
+    vl_lock_release(a);
+    assert_int_equal(vl_lock_object(r, "urn:l", 0, &b, &err), VL_OK);
+    vl_lock_release(b);
+    vl_repo_close(r);
+    vl_fs_rmtree(base, &err);
+    free(base);
+}
+
+static void test_get_verifies_and_leaves_nothing_on_mismatch(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA512, 0);
+    char *src = vl_path_join(base, "src");
+    char *out = vl_path_join(base, "out");
+    vl_ingest_result res;
+    vl_error err = {0};
+    put(src, "x/y.txt", "payload\n");
+    assert_int_equal(ingest(r, src, "urn:g", 0, &res), VL_OK);
+    assert_int_equal(vl_repo_get(r, "urn:g", 0, out, &err), VL_OK);
+    char *got = vl_path_join(out, "data/x/y.txt");
+    vl_buf b;
+    assert_int_equal(vl_fs_read_file(got, 0, &b, &err), VL_OK);
+    assert_string_equal(b.data, "payload\n");
+    vl_buf_release(&b);
+    free(got);
+    /* corrupt the stored copy */
+    char *rel = vl_repo_object_path(r, "urn:g");
+    char *stored = vl_asprintf("%s/store/%s/v1/content/data/x/y.txt", vl_repo_dir(r), rel);
+    FILE *f = fopen(stored, "w");
+    assert_non_null(f);
+    fputs("PAYLOAD\n", f);
+    fclose(f);
+    char *out2 = vl_path_join(base, "out2");
+    assert_int_equal(vl_repo_get(r, "urn:g", 0, out2, &err), VL_FINDING);
+    assert_non_null(strstr(err.msg, "data/x/y.txt"));
+    assert_false(vl_fs_exists(out2));
+    assert_int_equal(vl_repo_get(r, "urn:g", 2, out2, &err), VL_EINPUT);
+    free(rel);
+    free(stored);
+    free(out2);
+    vl_repo_close(r);
+    vl_fs_rmtree(base, &err);
+    free(base);
+    free(src);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layout_examples),
+        cmocka_unit_test(test_inventory_build_and_round_trip),
+        cmocka_unit_test(test_inventory_parse_rejects),
+        cmocka_unit_test(test_operations_keep_catalog_and_store_in_agreement),
+        cmocka_unit_test(test_lock_excludes_a_second_holder),
+        cmocka_unit_test(test_get_verifies_and_leaves_nothing_on_mismatch),
+    };
+    return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
+}
