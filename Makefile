@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libarchive libcrypto libxml-2.0 libmagic sqlite3 jansson
+PKGS    := libarchive libcrypto libxml-2.0 libmagic sqlite3 jansson icu-uc
 TESTPKG := cmocka
 SHARED  ?= $(abspath ../shared)
 
@@ -36,13 +36,18 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .SECONDARY:
 
-.PHONY: all deps check check-suites check-long demo bench fuzz clean tidy
+.PHONY: all build deps check check-suites check-long demo bench fuzz clean
 
-all: deps $(BUILD)/vellum $(UNIT_BINS)
+# deps runs first in its own make so that pkg-config sees freshly installed
+# libraries when the build's flags are worked out.
+all: deps
+	@$(MAKE) --no-print-directory build
 
+build: $(BUILD)/vellum $(UNIT_BINS)
+
+# install-deps only installs what is missing, so it is cheap to run each time.
 deps:
-	@pkg-config --exists $(PKGS) $(TESTPKG) && command -v bats >/dev/null \
-	  && command -v xmllint >/dev/null || tools/install-deps
+	@tools/install-deps
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -60,7 +65,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libvellum.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvellum.a $(LDLIBS) $(TEST_LIBS)
 
 # One suite run: unit binaries and bats files, TAP counted by tests/run.
-check-suites: all
+check-suites: build
 	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) tests/run $(BUILD)
 
 check: deps
@@ -69,14 +74,15 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites || true
 	@tests/run --total build/.counts build-san/.counts
 
-check-long: all
+check-long: deps
+	@$(MAKE) --no-print-directory build
 	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) VELLUM_LONG=1 tests/run $(BUILD)
 
 demo: all
 	@tools/demo $(BUILD)/vellum
 
 bench: all
-	@tools/bench $(BUILD)/vellum
+	@tools/bench $(BUILD)/vellum $(BENCH)
 
 fuzz: deps
 	@tools/fuzz $(FUZZ_SECONDS)

@@ -1,15 +1,21 @@
-/* Private to ingest/. */
+/* Private to ingest/: the per-file records of a deposit and the sources
+ * that fill them. */
 #ifndef VL_INGEST_INTERNAL_H
 #define VL_INGEST_INTERNAL_H
+
+#include <pthread.h>
 
 #include "vl_ingest.h"
 
 #define VL_PAYLOAD_DIR "data"
+#define VL_BAG_TAG_DIR "metadata/bag"
 
+/* A file listed from a folder source, not yet read. */
 typedef struct vl_entry {
     char *src;          /* path to read */
-    char *logical;      /* logical path in the object (data/...) */
+    char *logical;      /* logical path in the object */
     uint64_t size;      /* size seen when listed */
+    int is_tag;         /* a bag tag file (its bytes also go to the bag) */
 } vl_entry;
 
 typedef struct vl_entry_list {
@@ -18,8 +24,83 @@ typedef struct vl_entry_list {
     uint64_t bytes;
 } vl_entry_list;
 
+/* What the deposit holds, one record per file, kept compact because a
+ * deposit may hold 100,000 files. */
+typedef struct vl_record {
+    char *logical;
+    char *staged;       /* where its bytes are in staging */
+    char *shown;        /* source name for messages */
+    uint64_t size;
+    char *hex[VL_DIGEST_COUNT];   /* only the algorithms computed */
+    char *mime, *encoding, *description, *puid, *format_name, *format_version;
+    int from_archive;   /* unpacked from an archive */
+} vl_record;
+
+typedef struct vl_deposit {
+    vl_record *recs;
+    size_t n, cap;
+    uint64_t bytes;
+    pthread_mutex_t mu;
+} vl_deposit;
+
+/* The state of one ingest run, shared by the sources. */
+typedef struct vl_ingest_run {
+    vl_repo *repo;
+    vl_txn *txn;
+    const vl_ingest_options *o;
+    unsigned mask;              /* digests every file gets */
+    vl_deposit dep;
+    vl_bag *bag;                /* when the deposit is a bag */
+    uint64_t limit;             /* max bytes: option or free space */
+    size_t archives;            /* archives unpacked */
+    char *archive_names;        /* for the unpacking event, comma separated */
+    vl_ingest_progress prog;
+    pthread_mutex_t prog_mu;
+    long long last_report_ms;
+    size_t warnings;
+    int nthreads;
+} vl_ingest_run;
+
+void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force);
+
+/* Records: add one (thread-safe), fill it from a digest result and format. */
+int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
+                   const char *shown, uint64_t size, const vl_digest_result *res,
+                   const vl_format *fmt, int from_archive, vl_error *err);
+void vl_deposit_release(vl_deposit *d);
+
+/* Folder and single-file sources. */
 int vl_source_collect(const char *path, const vl_ingest_options *o,
-                      vl_entry_list *list, vl_error *err);
+                      int as_bag, vl_entry_list *list, vl_error *err);
 void vl_entry_list_release(vl_entry_list *l);
+/* Read, stage, hash and identify listed files on every core. */
+int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err);
+/* 1 when path is a folder holding bagit.txt. */
+int vl_source_is_bag_dir(const char *path);
+
+/* Archive sources (libarchive): 1 when path is an archive libarchive reads. */
+int vl_archive_detect(const char *path);
+/* 1 when path is an archive to unpack: libarchive reads it and its format is
+ * a plain container (ZIP, tar, 7z...), not a document that is a ZIP inside
+ * (DOCX, ODF, EPUB), which is kept whole. */
+int vl_archive_is_container_file(const char *path);
+/* Stream every entry of an archive into staging; entries go under prefix
+ * (e.g. "data") unless the archive is a bag (then its payload goes to data/
+ * and its tag files to metadata/bag/). */
+int vl_archive_ingest(vl_ingest_run *run, const char *path, vl_error *err);
+const char *vl_archive_library_version(void);
+
+/* Leading bytes kept for identification while a file streams past. */
+typedef struct vl_prefix {
+    unsigned char *buf;
+    size_t len, cap;
+} vl_prefix;
+int vl_prefix_observe(void *arg, const void *data, size_t len, vl_error *err);
+
+/* Name collisions after Unicode normalization (NFC) or case folding: one
+ * warning per pair. */
+void vl_names_check_collisions(vl_ingest_run *run);
 
 #endif

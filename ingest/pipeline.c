@@ -1,96 +1,452 @@
-/* The ingest pipeline: list and check every source entry, then let one
- * worker per core copy each file into staging while every digest is
- * computed from the same buffer, then commit the version. */
+/* The ingest pipeline: sources are listed and checked, every byte is read
+ * once to be staged, hashed and identified (on every core for folders,
+ * streamed for archives), the deposit is checked against a bag's manifests
+ * or a donor's manifest, and the version is committed with its PREMIS
+ * events.  Any refusal drops the staging area: nothing reaches the store. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ingest_internal.h"
 
-struct run {
-    vl_txn *txn;
-    vl_entry_list list;
-    const vl_ingest_options *o;
-    pthread_mutex_t mu;
-    vl_ingest_progress prog;
-    struct timespec last_report;
-    size_t stored;
-};
+/* Leave room for inventories and the catalog when judging free space. */
+#define SPACE_MARGIN (16u << 20)
 
-static void report(struct run *r, uint64_t bytes, int force)
+void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)
 {
-    if (!r->o->progress)
-        return;
-    pthread_mutex_lock(&r->mu);
-    r->prog.files_done++;
-    r->prog.bytes_done += bytes;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long ms = (now.tv_sec - r->last_report.tv_sec) * 1000 +
-              (now.tv_nsec - r->last_report.tv_nsec) / 1000000;
-    if (force || ms >= 200) {
-        r->last_report = now;
-        r->o->progress(r->o->cb_arg, &r->prog);
-    }
-    pthread_mutex_unlock(&r->mu);
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&run->prog_mu);
+    run->warnings++;
+    if (run->o->warn)
+        run->o->warn(run->o->cb_arg, msg);
+    pthread_mutex_unlock(&run->prog_mu);
 }
 
-static int stage_one(void *arg, size_t i, int worker, vl_error *err)
+static long long now_ms(void)
 {
-    struct run *r = arg;
-    const vl_entry *e = &r->list.items[i];
-    char *dst = NULL;
-    int in = -1, out = -1, rc;
-    vl_digest_result res;
-    uint64_t size = 0;
-    struct stat st;
-    (void)worker;
-    if ((rc = vl_txn_stage_path(r->txn, e->logical, &dst, err)) != VL_OK)
-        return rc;
-    in = open(e->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0) {
-        rc = vl_error_sys(err, "cannot read %s", e->src);
-        goto done;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force)
+{
+    if (!run->o->progress)
+        return;
+    pthread_mutex_lock(&run->prog_mu);
+    run->prog.files_done += files;
+    run->prog.bytes_done += bytes;
+    long long t = now_ms();
+    if (force || t - run->last_report_ms >= 200) {
+        run->last_report_ms = t;
+        run->o->progress(run->o->cb_arg, &run->prog);
     }
-    posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (out < 0) {
-        rc = vl_error_sys(err, "cannot create %s", dst);
-        goto done;
-    }
-    if ((rc = vl_digest_fd(in, out, vl_txn_digest_mask(r->txn), &res, &size, err)) != VL_OK) {
-        rc = vl_error_set(err, rc, "%s: %s", e->src, err->msg);
-        goto done;
-    }
-    /* A file that changes while we read it would be stored half old, half
-     * new: refuse it rather than keep a copy nobody ever had. */
-    if (fstat(in, &st) != 0 || (uint64_t)st.st_size != size || size != e->size) {
-        rc = vl_error_set(err, VL_EINPUT, "%s changed while it was being deposited; "
-                          "try again when it is stable", e->src);
-        goto done;
-    }
-    if (close(out) != 0) {
-        out = -1;
-        rc = vl_error_sys(err, "cannot write %s", dst);
-        goto done;
-    }
-    out = -1;
-    if ((rc = vl_txn_add(r->txn, e->logical, &res, size, 1, err)) != VL_OK)
-        goto done;
-    report(r, size, 0);
-done:
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    free(dst);
+    pthread_mutex_unlock(&run->prog_mu);
+}
+
+static void record_result(const vl_record *r, vl_digest_result *d)
+{
+    memset(d, 0, sizeof *d);
+    for (int a = 0; a < VL_DIGEST_COUNT; a++)
+        if (r->hex[a]) {
+            d->mask |= VL_DIGEST_BIT(a);
+            snprintf(d->hex[a], sizeof d->hex[a], "%s", r->hex[a]);
+        }
+}
+
+/* Digests a check needs that the first read did not compute (a bag in an
+ * archive names its algorithms only in manifests that may come after the
+ * payload): read the staged copy again for just those. */
+static int add_missing_digests(vl_record *r, unsigned need, vl_error *err)
+{
+    unsigned missing = 0;
+    for (int a = 0; a < VL_DIGEST_COUNT; a++)
+        if ((need & VL_DIGEST_BIT(a)) && !r->hex[a])
+            missing |= VL_DIGEST_BIT(a);
+    if (!missing)
+        return VL_OK;
+    vl_digest_result d;
+    int rc = vl_digest_file(r->staged, missing, &d, NULL, err);
+    for (int a = 0; rc == VL_OK && a < VL_DIGEST_COUNT; a++)
+        if ((missing & VL_DIGEST_BIT(a)) && !(r->hex[a] = vl_strdup(d.hex[a])))
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
     return rc;
+}
+
+static void report_line(void *arg, const char *msg)
+{
+    vl_ingest_run *run = arg;
+    vl_run_warn(run, "%s", msg);
+}
+
+/* ---- archive entries: final names ---------------------------------------- */
+
+/* A bag inside an archive sits at the top or in one top folder. */
+static const char *archive_bag_root(vl_ingest_run *run)
+{
+    static char root[4096];
+    for (size_t i = 0; i < run->dep.n; i++) {
+        const char *l = run->dep.recs[i].logical;
+        if (!strcmp(l, "bagit.txt"))
+            return "";
+        const char *slash = strchr(l, '/');
+        if (slash && !strcmp(slash + 1, "bagit.txt") &&
+            (size_t)(slash - l) + 2 < sizeof root) {
+            snprintf(root, sizeof root, "%.*s/", (int)(slash - l), l);
+            /* every entry must be under that folder */
+            for (size_t j = 0; j < run->dep.n; j++)
+                if (strncmp(run->dep.recs[j].logical, root, strlen(root)) != 0)
+                    return NULL;
+            return root;
+        }
+    }
+    return NULL;
+}
+
+/* Give archive entries their logical paths and move their staged bytes
+ * from scratch to the content folder. */
+static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
+{
+    const char *bag_root = bag_ok ? archive_bag_root(run) : NULL;
+    int rc = VL_OK;
+    if (bag_root && !(run->bag = vl_bag_new()))
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
+        vl_record *r = &run->dep.recs[i];
+        char *logical = NULL, *dst = NULL;
+        vl_error why = {0};
+        if (!r->from_archive)
+            continue;
+        if (bag_root) {
+            const char *rel = r->logical + strlen(bag_root);
+            if (!strncmp(rel, "data/", 5)) {
+                logical = vl_strdup(rel);
+            } else {
+                logical = vl_path_join(VL_BAG_TAG_DIR, rel);
+                vl_buf b;
+                if ((rc = vl_fs_read_file(r->staged, 256u << 20, &b, err)) == VL_OK) {
+                    rc = vl_bag_add_tag_file(run->bag, rel, b.data, b.len, err);
+                    vl_buf_release(&b);
+                }
+            }
+        } else {
+            logical = vl_path_join(VL_PAYLOAD_DIR, r->logical);
+        }
+        if (rc != VL_OK)
+            break;
+        if (!logical) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            break;
+        }
+        if (vl_logical_path_check(logical, &why) != VL_OK) {
+            rc = vl_error_set(err, VL_EINPUT, "refusing entry %s: %s", r->shown, why.msg);
+            free(logical);
+            break;
+        }
+        if ((rc = vl_txn_stage_path(run->txn, logical, &dst, err)) == VL_OK &&
+            rename(r->staged, dst) != 0)
+            rc = vl_error_sys(err, "cannot move %s to %s", r->staged, dst);
+        if (rc == VL_OK) {
+            free(r->logical);
+            free(r->staged);
+            r->logical = logical;
+            r->staged = dst;
+        } else {
+            free(logical);
+            free(dst);
+        }
+    }
+    return rc;
+}
+
+/* ---- checks against a bag and a donor manifest ------------------------- */
+
+static int check_bag(vl_ingest_run *run, vl_error *err)
+{
+    int rc;
+    for (size_t i = 0; i < run->dep.n; i++) {
+        vl_record *r = &run->dep.recs[i];
+        vl_digest_result d;
+        if (strncmp(r->logical, "data/", 5) != 0)
+            continue;
+        if ((rc = add_missing_digests(r, vl_bag_payload_mask(run->bag), err)) != VL_OK)
+            return rc;
+        record_result(r, &d);
+        if ((rc = vl_bag_payload_seen(run->bag, r->logical, r->size, &d, err)) != VL_OK)
+            return rc;
+    }
+    rc = vl_bag_verify(run->bag, report_line, run, err);
+    if (rc == VL_EINPUT)
+        rc = vl_error_set(err, VL_EINPUT, "refusing the bag: it does not match its "
+                          "manifests (each problem is listed above)");
+    return rc;
+}
+
+/* Donor manifest paths are relative to the deposit: "a/b.txt" matches
+ * data/a/b.txt; "data/a/b.txt" and "./a/b.txt" are accepted too. */
+static const char *manifest_expect(const vl_manifest *m, const char *logical)
+{
+    const char *rel = logical + strlen(VL_PAYLOAD_DIR) + 1;
+    const char *hex = vl_manifest_lookup(m, rel);
+    if (!hex)
+        hex = vl_manifest_lookup(m, logical);
+    if (!hex) {
+        char *dot = vl_asprintf("./%s", rel);
+        if (dot)
+            hex = vl_manifest_lookup(m, dot);
+        free(dot);
+    }
+    return hex;
+}
+
+static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *err)
+{
+    vl_digest_alg alg = vl_manifest_alg(m);
+    size_t problems = 0;
+    json_t *present = json_object();
+    if (!present)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    for (size_t i = 0; i < run->dep.n; i++) {
+        vl_record *r = &run->dep.recs[i];
+        if (strncmp(r->logical, "data/", 5) != 0)
+            continue;
+        json_object_set_new(present, r->logical + 5, json_true());
+        const char *want = manifest_expect(m, r->logical);
+        if (!want) {
+            vl_run_warn(run, "%s: not listed in the manifest", r->logical + 5);
+            problems++;
+        } else if (!r->hex[alg] || strcasecmp(want, r->hex[alg]) != 0) {
+            vl_run_warn(run, "%s: %s mismatch: manifest says %s, file has %s",
+                        r->logical + 5, vl_digest_name(alg), want,
+                        r->hex[alg] ? r->hex[alg] : "?");
+            problems++;
+        }
+    }
+    for (size_t i = 0; i < vl_manifest_count(m); i++) {
+        const char *p, *hex;
+        vl_manifest_entry(m, i, &p, &hex);
+        const char *q = p;
+        while (q[0] == '.' && q[1] == '/')
+            q += 2;
+        if (!strncmp(q, "data/", 5) && !json_object_get(present, q) &&
+            json_object_get(present, q + 5))
+            continue;
+        if (!json_object_get(present, q)) {
+            vl_run_warn(run, "%s: listed in the manifest but missing from the deposit", p);
+            problems++;
+        }
+    }
+    json_decref(present);
+    if (problems)
+        return vl_error_set(err, VL_EINPUT, "refusing the deposit: %zu discrepanc%s "
+                            "with the manifest (listed above); nothing was stored",
+                            problems, problems == 1 ? "y" : "ies");
+    return VL_OK;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static int add_events(vl_ingest_run *run, const char *const *sources, size_t nsources,
+                      const vl_manifest *m, vl_error *err)
+{
+    vl_txn *t = run->txn;
+    vl_event ev;
+    char detail[2048], algs[128] = "";
+    char depositor[512];
+    const char *magic = vl_identify_library_version();
+    const char *agents_ingest[3], *agents_digest[2], *agents_id[2], *agents_un[2];
+    int rc;
+    size_t pos = 0;
+    for (int a = 0; a < VL_DIGEST_COUNT; a++)
+        if (run->mask & VL_DIGEST_BIT(a))
+            pos += (size_t)snprintf(algs + pos, sizeof algs - pos, "%s%s",
+                                    pos ? ", " : "", vl_digest_name((vl_digest_alg)a));
+    snprintf(depositor, sizeof depositor, "%s%s%s%s",
+             run->o->user_name ? run->o->user_name : "unknown depositor",
+             run->o->user_address ? " <" : "",
+             run->o->user_address ? run->o->user_address : "",
+             run->o->user_address ? ">" : "");
+    agents_ingest[0] = vl_agent_vellum();
+    agents_ingest[1] = depositor;
+    agents_digest[0] = vl_agent_vellum();
+    agents_digest[1] = vl_agent_openssl();
+
+    pos = 0;
+    detail[0] = '\0';
+    for (size_t i = 0; i < nsources; i++)
+        pos += (size_t)snprintf(detail + pos, pos < sizeof detail ? sizeof detail - pos : 0,
+                                "%s%s", i ? ", " : "", sources[i]);
+    char ingest_detail[2600];
+    snprintf(ingest_detail, sizeof ingest_detail, "Deposited %zu files (%llu bytes) "
+             "from %s", run->dep.n, (unsigned long long)run->dep.bytes, detail);
+    vl_event_init(&ev, VL_EV_INGESTION, NULL);
+    ev.detail = ingest_detail;
+    ev.agents = agents_ingest;
+    ev.nagents = 2;
+    if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
+        return rc;
+
+    snprintf(detail, sizeof detail, "Computed %s for every file, from one read of "
+             "its bytes", algs);
+    vl_event_init(&ev, VL_EV_DIGEST, NULL);
+    ev.detail = detail;
+    ev.agents = agents_digest;
+    ev.nagents = 2;
+    if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
+        return rc;
+
+    if (!run->o->no_identify) {
+        size_t with_puid = 0, unknown = 0;
+        const char **unk = calloc(run->dep.n + 1, sizeof *unk);
+        if (!unk)
+            return vl_error_set(err, VL_ESYS, "out of memory");
+        for (size_t i = 0; i < run->dep.n; i++) {
+            if (run->dep.recs[i].puid)
+                with_puid++;
+            if (!run->dep.recs[i].mime ||
+                !strcmp(run->dep.recs[i].mime, "application/octet-stream"))
+                unk[unknown++] = run->dep.recs[i].logical;
+        }
+        snprintf(detail, sizeof detail, "Identified the format of %zu files with "
+                 "libmagic and vellum's PRONOM table; %zu have a PRONOM identifier",
+                 run->dep.n, with_puid);
+        agents_id[0] = vl_agent_vellum();
+        agents_id[1] = magic;
+        vl_event_init(&ev, VL_EV_FORMAT_ID, NULL);
+        ev.detail = detail;
+        ev.agents = agents_id;
+        ev.nagents = 2;
+        rc = vl_txn_add_event(t, &ev, err);
+        /* files whose outcome differs get their own event naming them */
+        if (rc == VL_OK && unknown) {
+            vl_event_init(&ev, VL_EV_FORMAT_ID, NULL);
+            ev.outcome = "warning";
+            ev.detail = "Format not identified (application/octet-stream)";
+            ev.files = unk;
+            ev.nfiles = unknown > 1000 ? 1000 : unknown;
+            ev.agents = agents_id;
+            ev.nagents = 2;
+            rc = vl_txn_add_event(t, &ev, err);
+        }
+        free(unk);
+        if (rc != VL_OK)
+            return rc;
+    }
+    if (run->archives) {
+        snprintf(detail, sizeof detail, "Unpacked %zu archive%s with libarchive, "
+                 "streaming each entry into staging: %s", run->archives,
+                 run->archives == 1 ? "" : "s", run->archive_names ? run->archive_names : "");
+        agents_un[0] = vl_agent_vellum();
+        agents_un[1] = vl_archive_library_version();
+        vl_event_init(&ev, VL_EV_UNPACKING, NULL);
+        ev.detail = detail;
+        ev.agents = agents_un;
+        ev.nagents = 2;
+        if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
+            return rc;
+    }
+    if (run->bag) {
+        snprintf(detail, sizeof detail, "BagIt %s bag validated: bagit.txt, bag-info.txt, "
+                 "payload and tag manifests, Payload-Oxum", vl_bag_version(run->bag));
+        vl_event_init(&ev, VL_EV_VALIDATION, NULL);
+        ev.detail = detail;
+        ev.agents = agents_ingest;
+        ev.nagents = 1;
+        if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
+            return rc;
+        vl_event_init(&ev, VL_EV_FIXITY, NULL);
+        ev.detail = "Every payload file matched the bag's payload manifests";
+        ev.agents = agents_digest;
+        ev.nagents = 2;
+        if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
+            return rc;
+    }
+    if (m) {
+        snprintf(detail, sizeof detail, "Every file matched the donor's %s manifest %s "
+                 "(%zu entries)", vl_digest_name(vl_manifest_alg(m)),
+                 run->o->manifest_path, vl_manifest_count(m));
+        vl_event_init(&ev, VL_EV_FIXITY, NULL);
+        ev.detail = detail;
+        ev.agents = agents_digest;
+        ev.nagents = 2;
+        if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
+            return rc;
+    }
+    return VL_OK;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+struct bag_fixity_ctx {
+    vl_ingest_run *run;
+    vl_digest_alg inv_alg;
+    int rc;
+    vl_error *err;
+};
+
+static void keep_bag_digest(void *arg, const char *rel, vl_digest_alg alg, const char *hex)
+{
+    struct bag_fixity_ctx *c = arg;
+    if (alg == c->inv_alg || c->rc != VL_OK)
+        return;
+    c->rc = vl_txn_add_fixity(c->run->txn, rel, alg, hex, c->err);
+}
+
+static int add_to_txn(vl_ingest_run *run, const vl_manifest *m, vl_error *err)
+{
+    vl_digest_alg inv_alg = vl_repo_digest(run->repo);
+    const vl_inventory *head = vl_txn_head_inventory(run->txn);
+    int rc = VL_OK;
+    if (head)
+        inv_alg = vl_inventory_digest_alg(head);
+    for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
+        vl_record *r = &run->dep.recs[i];
+        vl_digest_result d;
+        record_result(r, &d);
+        rc = vl_txn_add(run->txn, r->logical, &d, r->size, 1, err);
+        /* digests computed for another reason go to the fixity block too */
+        for (int a = 0; rc == VL_OK && a < VL_DIGEST_COUNT; a++)
+            if (a != (int)inv_alg && r->hex[a] &&
+                ((m && a == (int)vl_manifest_alg(m)) ||
+                 (run->bag && (vl_bag_payload_mask(run->bag) & VL_DIGEST_BIT(a)))))
+                rc = vl_txn_add_fixity(run->txn, r->logical, (vl_digest_alg)a, r->hex[a], err);
+    }
+    return rc;
+}
+
+static int classify_is_archive(vl_ingest_run *run, const char *path)
+{
+    struct stat st;
+    if (run->o->no_unpack || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size == 0)
+        return 0;
+    return vl_archive_is_container_file(path);
+}
+
+static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg)
+{
+    vl_catalog *cat = vl_repo_catalog(run->repo);
+    vl_error err = {0};
+    for (size_t i = 0; i < run->dep.n; i++) {
+        vl_record *r = &run->dep.recs[i];
+        if (!r->mime || !r->hex[alg])
+            continue;
+        vl_catalog_format f = {r->mime, r->encoding, r->description, r->puid,
+                               r->format_name, r->format_version};
+        vl_catalog_format_put(cat, id, r->hex[alg], &f, &err);
+    }
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -101,64 +457,178 @@ static int entry_cmp(const void *a, const void *b)
 int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
               const vl_ingest_options *o, vl_ingest_result *res, vl_error *err)
 {
-    struct run r = {0};
-    int rc = VL_OK;
+    vl_ingest_run run = {0};
+    vl_entry_list list = {0};
+    vl_manifest *m = NULL;
+    int rc = VL_OK, *is_archive = NULL, as_bag = 0;
     uint64_t free_bytes = 0;
-    r.o = o;
-    pthread_mutex_init(&r.mu, NULL);
+    run.repo = repo;
+    run.o = o;
+    run.nthreads = o->nthreads;
+    pthread_mutex_init(&run.dep.mu, NULL);
+    pthread_mutex_init(&run.prog_mu, NULL);
     memset(res, 0, sizeof *res);
     if (nsources == 0) {
         rc = vl_error_set(err, VL_EINPUT, "nothing to ingest: give a folder or file");
         goto done;
     }
-    for (size_t i = 0; i < nsources; i++)
-        if ((rc = vl_source_collect(sources[i], o, &r.list, err)) != VL_OK)
+    if (o->manifest_path) {
+        vl_buf b;
+        if ((rc = vl_fs_read_file(o->manifest_path, 256u << 20, &b, err)) != VL_OK)
             goto done;
-    qsort(r.list.items, r.list.n, sizeof *r.list.items, entry_cmp);
-    for (size_t i = 1; i < r.list.n; i++)
-        if (!strcmp(r.list.items[i].logical, r.list.items[i - 1].logical)) {
+        const char *base = vl_path_basename(o->manifest_path);
+        int bagit = !strncmp(base, "manifest-", 9) || !strncmp(base, "tagmanifest-", 12);
+        int hint = -1;
+        if (bagit) {
+            char alg[32];
+            vl_digest_alg a;
+            if (sscanf(strchr(base, '-') + 1, "%31[^.]", alg) == 1 &&
+                vl_digest_from_name(alg, &a) == 0)
+                hint = (int)a;
+        }
+        rc = vl_manifest_parse(b.data, b.len, hint, bagit, o->manifest_path, &m, err);
+        vl_buf_release(&b);
+        if (rc != VL_OK)
+            goto done;
+    }
+    if (!(is_archive = calloc(nsources, sizeof *is_archive))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    /* List and check every folder and plain file before writing anything. */
+    as_bag = nsources == 1 && vl_source_is_bag_dir(sources[0]);
+    for (size_t i = 0; i < nsources; i++) {
+        if ((is_archive[i] = classify_is_archive(&run, sources[i])))
+            continue;
+        if ((rc = vl_source_collect(sources[i], o, as_bag, &list, err)) != VL_OK)
+            goto done;
+    }
+    if (list.n)
+        qsort(list.items, list.n, sizeof *list.items, entry_cmp);
+    for (size_t i = 1; i < list.n; i++)
+        if (!strcmp(list.items[i].logical, list.items[i - 1].logical)) {
             rc = vl_error_set(err, VL_EINPUT, "%s and %s would both be stored as %s",
-                              r.list.items[i - 1].src, r.list.items[i].src,
-                              r.list.items[i].logical);
+                              list.items[i - 1].src, list.items[i].src,
+                              list.items[i].logical);
             goto done;
         }
-    if (r.list.n == 0) {
+    if ((rc = vl_fs_free_bytes(vl_repo_staging_dir(repo), &free_bytes, err)) != VL_OK)
+        goto done;
+    run.limit = free_bytes > SPACE_MARGIN ? free_bytes - SPACE_MARGIN : 0;
+    if (o->max_bytes && o->max_bytes < run.limit)
+        run.limit = o->max_bytes;
+    if (list.bytes > run.limit) {
+        rc = vl_error_set(err, VL_EINPUT, "the deposit holds %llu bytes, over the "
+                          "limit of %llu (--max-bytes or the free space in staging)",
+                          (unsigned long long)list.bytes, (unsigned long long)run.limit);
+        goto done;
+    }
+    if ((rc = vl_txn_begin(repo, o->id, &run.txn, err)) != VL_OK)
+        goto done;
+    snprintf(res->id, sizeof res->id, "%s", vl_txn_object_id(run.txn));
+    run.mask = vl_txn_digest_mask(run.txn);
+    if (m)
+        run.mask |= VL_DIGEST_BIT(vl_manifest_alg(m));
+    run.prog.files_total = list.n;
+    run.prog.bytes_total = list.bytes;
+    run.last_report_ms = now_ms();
+    if (as_bag) {
+        if (!(run.bag = vl_bag_new())) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            goto done;
+        }
+    }
+    if (list.n) {
+        if (run.bag) {
+            /* The tag files say which digests the payload needs: read them
+             * first (vl_source_stage_list does), parse, then hash. */
+            for (size_t i = 0; i < list.n; i++)
+                if (list.items[i].is_tag) {
+                    vl_buf b;
+                    if ((rc = vl_fs_read_file(list.items[i].src, 256u << 20, &b, err)) != VL_OK)
+                        goto done;
+                    rc = vl_bag_add_tag_file(run.bag, list.items[i].logical +
+                                             strlen(VL_BAG_TAG_DIR) + 1, b.data, b.len, err);
+                    vl_buf_release(&b);
+                    if (rc != VL_OK)
+                        goto done;
+                }
+            if ((rc = vl_bag_parse(run.bag, err)) != VL_OK)
+                goto done;
+            run.mask |= vl_bag_payload_mask(run.bag);
+        }
+        if ((rc = vl_source_stage_list(&run, &list, err)) != VL_OK)
+            goto done;
+    }
+    for (size_t i = 0; i < nsources; i++) {
+        if (!is_archive[i])
+            continue;
+        size_t before = run.dep.n;
+        if ((rc = vl_archive_ingest(&run, sources[i], err)) != VL_OK)
+            goto done;
+        char *names = vl_asprintf("%s%s%s", run.archive_names ? run.archive_names : "",
+                                  run.archive_names ? ", " : "", sources[i]);
+        free(run.archive_names);
+        run.archive_names = names;
+        (void)before;
+    }
+    if (run.archives) {
+        int bag_ok = nsources == 1 && !as_bag;
+        if ((rc = place_archive_entries(&run, bag_ok, err)) != VL_OK)
+            goto done;
+        if (run.bag) {
+            if ((rc = vl_bag_parse(run.bag, err)) != VL_OK)
+                goto done;
+        }
+    }
+    vl_run_progress(&run, 0, 0, 1);
+    if (run.dep.n == 0) {
         rc = vl_error_set(err, VL_EINPUT, "nothing to ingest: the sources hold no files");
         goto done;
     }
-    if ((rc = vl_fs_free_bytes(vl_repo_staging_dir(repo), &free_bytes, err)) != VL_OK)
+    if (run.bag && (rc = check_bag(&run, err)) != VL_OK)
         goto done;
-    if (r.list.bytes > free_bytes) {
-        rc = vl_error_set(err, VL_EINPUT, "the deposit needs %llu bytes but the "
-                          "repository's filesystem has %llu free",
-                          (unsigned long long)r.list.bytes,
-                          (unsigned long long)free_bytes);
+    if (m && (rc = check_manifest(&run, m, err)) != VL_OK)
         goto done;
+    vl_names_check_collisions(&run);
+    if (run.bag)
+        snprintf(res->bag_version, sizeof res->bag_version, "%s", vl_bag_version(run.bag));
+    if ((rc = add_to_txn(&run, m, err)) != VL_OK)
+        goto done;
+    if (run.bag) {
+        struct bag_fixity_ctx bc = {&run, vl_repo_digest(repo), VL_OK, err};
+        if (vl_txn_head_inventory(run.txn))
+            bc.inv_alg = vl_inventory_digest_alg(vl_txn_head_inventory(run.txn));
+        vl_bag_foreach_digest(run.bag, keep_bag_digest, &bc);
+        if ((rc = bc.rc) != VL_OK)
+            goto done;
     }
-    if ((rc = vl_txn_begin(repo, o->id, &r.txn, err)) != VL_OK)
+    if (o->merge && (rc = vl_txn_keep_all(run.txn, err)) != VL_OK)
         goto done;
-    snprintf(res->id, sizeof res->id, "%s", vl_txn_object_id(r.txn));
-    r.prog.files_total = r.list.n;
-    r.prog.bytes_total = r.list.bytes;
-    clock_gettime(CLOCK_MONOTONIC, &r.last_report);
-    if ((rc = vl_pool_run(r.list.n, o->nthreads, stage_one, &r, err)) != VL_OK)
-        goto done;
-    if (o->progress) {
-        r.prog.files_done--;   /* report() counts one more */
-        report(&r, 0, 1);
-    }
-    if (o->merge && (rc = vl_txn_keep_all(r.txn, err)) != VL_OK)
+    if ((rc = add_events(&run, sources, nsources, m, err)) != VL_OK)
         goto done;
     vl_txn_info info = {o->message, o->user_name, o->user_address};
-    vl_txn *t = r.txn;
-    r.txn = NULL;   /* commit frees it whatever happens */
+    vl_digest_alg inv_alg = vl_txn_head_inventory(run.txn)
+        ? vl_inventory_digest_alg(vl_txn_head_inventory(run.txn)) : vl_repo_digest(repo);
+    vl_txn *t = run.txn;
+    run.txn = NULL;   /* commit frees it whatever happens */
     if ((rc = vl_txn_commit(t, &info, &res->version, err)) != VL_OK)
         goto done;
-    res->files = r.list.n;
-    res->bytes = r.list.bytes;
+    /* formats are recorded under the committed digests, after the commit */
+    if (res->version > 0)
+        record_formats(&run, res->id, inv_alg);
+    res->files = run.dep.n;
+    res->bytes = run.dep.bytes;
+    res->warnings = run.warnings;
 done:
-    vl_txn_abort(r.txn);
-    vl_entry_list_release(&r.list);
-    pthread_mutex_destroy(&r.mu);
+    vl_txn_abort(run.txn);
+    vl_entry_list_release(&list);
+    vl_deposit_release(&run.dep);
+    vl_bag_free(run.bag);
+    vl_manifest_free(m);
+    free(is_archive);
+    free(run.archive_names);
+    pthread_mutex_destroy(&run.dep.mu);
+    pthread_mutex_destroy(&run.prog_mu);
     return rc;
 }

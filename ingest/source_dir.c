@@ -1,14 +1,18 @@
 /* Folder and single-file sources: a sorted list of the regular files to
- * deposit, each with its logical path under data/.  Everything is checked
- * before a byte is copied, so a refusal stores nothing. */
+ * deposit, each with its logical path, checked before a byte is copied so a
+ * refusal stores nothing; then every core reads, stages, hashes and
+ * identifies them, each byte read once. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ingest_internal.h"
 
 static int add_entry(vl_entry_list *l, const char *src, const char *logical,
-                     uint64_t size, vl_error *err)
+                     uint64_t size, int is_tag, vl_error *err)
 {
     if (l->n == l->cap) {
         size_t ncap = l->cap ? l->cap * 2 : 256;
@@ -22,6 +26,7 @@ static int add_entry(vl_entry_list *l, const char *src, const char *logical,
     e->src = vl_strdup(src);
     e->logical = vl_strdup(logical);
     e->size = size;
+    e->is_tag = is_tag;
     if (!e->src || !e->logical) {
         free(e->src);
         free(e->logical);
@@ -42,41 +47,62 @@ void vl_entry_list_release(vl_entry_list *l)
     memset(l, 0, sizeof *l);
 }
 
+int vl_source_is_bag_dir(const char *path)
+{
+    char *p = vl_path_join(path, "bagit.txt");
+    struct stat st;
+    int yes = p && lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+    free(p);
+    return yes;
+}
+
 struct walk_ctx {
     const char *root;
     vl_entry_list *list;
     const vl_ingest_options *o;
+    int as_bag;
 };
 
-static int check_name(const char *root, const char *rel, const char *logical,
-                      vl_error *err)
+static int refuse(vl_error *err, const char *path, const char *why)
 {
-    vl_error why = {0};
-    if (vl_logical_path_check(logical, &why) == VL_OK)
-        return VL_OK;
-    char *shown = vl_name_escape(rel);
-    int rc = vl_error_set(err, VL_EINPUT, "refusing %s/%s: %s", root,
-                          shown ? shown : "?", why.msg);
+    char *shown = vl_name_escape(path);
+    int rc = vl_error_set(err, VL_EINPUT, "refusing %s: %s", shown ? shown : "?", why);
     free(shown);
     return rc;
+}
+
+/* Logical path of a file in the source: data/<rel>, or for a bag its payload
+ * as data/<rel under data/> and its tag files under metadata/bag/. */
+static char *logical_of(const struct walk_ctx *c, const char *rel, int *is_tag)
+{
+    *is_tag = 0;
+    if (!c->as_bag)
+        return vl_path_join(VL_PAYLOAD_DIR, rel);
+    if (!strncmp(rel, "data/", 5))
+        return vl_strdup(rel);
+    *is_tag = 1;
+    return vl_path_join(VL_BAG_TAG_DIR, rel);
 }
 
 static int walk_one(void *arg, const char *rel, int kind, const struct stat *st,
                     vl_error *err)
 {
     struct walk_ctx *c = arg;
-    char *logical = vl_path_join(VL_PAYLOAD_DIR, rel);
+    int is_tag = 0, rc = VL_OK;
+    char *logical = logical_of(c, rel, &is_tag);
     char *src = vl_path_join(c->root, rel);
-    int rc = VL_OK;
+    vl_error why = {0};
     if (!logical || !src) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    if ((rc = check_name(c->root, rel, logical, err)) != VL_OK)
+    if (vl_logical_path_check(logical, &why) != VL_OK) {
+        rc = refuse(err, src, why.msg);
         goto done;
+    }
     switch (kind) {
     case VL_WALK_FILE:
-        rc = add_entry(c->list, src, logical, (uint64_t)st->st_size, err);
+        rc = add_entry(c->list, src, logical, (uint64_t)st->st_size, is_tag, err);
         break;
     case VL_WALK_DIR:
         if (vl_fs_dir_empty(src) == 1 && c->o->warn) {
@@ -89,20 +115,25 @@ static int walk_one(void *arg, const char *rel, int kind, const struct stat *st,
             free(shown);
         }
         break;
-    case VL_WALK_SYMLINK: {
-        char *shown = vl_name_escape(src);
-        rc = vl_error_set(err, VL_EINPUT, "refusing %s: symbolic links are not "
-                          "deposited (copy the target in instead)", shown ? shown : "?");
-        free(shown);
+    case VL_WALK_SYMLINK:
+        if (c->o->symlinks_skip) {
+            if (c->o->warn) {
+                char *shown = vl_name_escape(src);
+                char *msg = vl_asprintf("symbolic link %s left out (--symlinks skip)",
+                                        shown ? shown : "?");
+                if (msg)
+                    c->o->warn(c->o->cb_arg, msg);
+                free(msg);
+                free(shown);
+            }
+            break;
+        }
+        rc = refuse(err, src, "symbolic links are not deposited (copy the target "
+                              "in, or give --symlinks skip)");
         break;
-    }
-    default: {
-        char *shown = vl_name_escape(src);
-        rc = vl_error_set(err, VL_EINPUT, "refusing %s: not a regular file "
-                          "(device, FIFO or socket)", shown ? shown : "?");
-        free(shown);
+    default:
+        rc = refuse(err, src, "not a regular file (device, FIFO or socket)");
         break;
-    }
     }
 done:
     free(logical);
@@ -110,28 +141,143 @@ done:
     return rc;
 }
 
-int vl_source_collect(const char *path, const vl_ingest_options *o,
+int vl_source_collect(const char *path, const vl_ingest_options *o, int as_bag,
                       vl_entry_list *list, vl_error *err)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
         return vl_error_sys(err, "cannot read source %s", path);
     if (S_ISDIR(st.st_mode)) {
-        struct walk_ctx c = {path, list, o};
+        struct walk_ctx c = {path, list, o, as_bag};
         return vl_fs_walk(path, 1, walk_one, &c, err);
     }
     if (S_ISREG(st.st_mode)) {
-        const char *base = vl_path_basename(path);
-        struct walk_ctx c = {NULL, list, o};
         char *dir = vl_path_dirname(path);
         if (!dir)
             return vl_error_set(err, VL_ESYS, "out of memory");
-        c.root = dir;
-        int rc = walk_one(&c, base, VL_WALK_FILE, &st, err);
+        struct walk_ctx c = {dir, list, o, 0};
+        int rc = walk_one(&c, vl_path_basename(path), VL_WALK_FILE, &st, err);
         free(dir);
         return rc;
     }
     if (S_ISLNK(st.st_mode))
-        return vl_error_set(err, VL_EINPUT, "refusing %s: a symbolic link", path);
-    return vl_error_set(err, VL_EINPUT, "refusing %s: not a file or folder", path);
+        return refuse(err, path, "a symbolic link");
+    return refuse(err, path, "not a file or folder");
+}
+
+/* ---- staging on every core -------------------------------------------- */
+
+static ssize_t fd_read(void *arg, void *buf, size_t cap, vl_error *err)
+{
+    int fd = *(int *)arg;
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR) {
+            vl_error_sys(err, "read failed");
+            return -1;
+        }
+    }
+}
+
+struct stage_ctx {
+    vl_ingest_run *run;
+    vl_entry_list *list;
+    vl_identifier **ids;      /* one per worker */
+    vl_prefix *prefixes;      /* one per worker */
+};
+
+static int stage_one(void *arg, size_t i, int worker, vl_error *err)
+{
+    struct stage_ctx *c = arg;
+    vl_ingest_run *run = c->run;
+    const vl_entry *e = &c->list->items[i];
+    char *dst = NULL;
+    int in = -1, out = -1, rc;
+    vl_digest_result res;
+    vl_format fmt, *fmtp = NULL;
+    uint64_t size = 0;
+    struct stat st;
+    vl_prefix *pre = &c->prefixes[worker];
+    if ((rc = vl_txn_stage_path(run->txn, e->logical, &dst, err)) != VL_OK)
+        return rc;
+    in = open(e->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0) {
+        rc = vl_error_sys(err, "cannot read %s", e->src);
+        goto done;
+    }
+    posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0) {
+        rc = vl_error_sys(err, "cannot create %s", dst);
+        goto done;
+    }
+    pre->len = 0;
+    rc = vl_digest_pump(fd_read, &in, out, run->mask,
+                        run->o->no_identify ? NULL : vl_prefix_observe, pre, &res,
+                        &size, err);
+    if (rc != VL_OK) {
+        rc = vl_error_set(err, rc, "%s: %s", e->src, err->msg);
+        goto done;
+    }
+    /* A file that changes while we read it would be stored half old, half
+     * new: refuse it rather than keep a copy nobody ever had. */
+    if (fstat(in, &st) != 0 || (uint64_t)st.st_size != size || size != e->size) {
+        rc = vl_error_set(err, VL_EINPUT, "%s changed while it was being deposited; "
+                          "try again when it is stable", e->src);
+        goto done;
+    }
+    if (close(out) != 0) {
+        out = -1;
+        rc = vl_error_sys(err, "cannot write %s", dst);
+        goto done;
+    }
+    out = -1;
+    if (!run->o->no_identify) {
+        if (!c->ids[worker] && (rc = vl_identifier_open(&c->ids[worker], err)) != VL_OK)
+            goto done;
+        if ((rc = vl_identify_buffer(c->ids[worker], pre->buf, pre->len, size,
+                                     vl_path_basename(e->logical), &fmt, err)) != VL_OK)
+            goto done;
+        fmtp = &fmt;
+    }
+    rc = vl_deposit_add(&run->dep, e->logical, dst, e->src, size, &res, fmtp, 0, err);
+    if (rc == VL_OK)
+        vl_run_progress(run, 1, size, 0);
+done:
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    free(dst);
+    return rc;
+}
+
+int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err)
+{
+    int n = run->nthreads > 0 ? run->nthreads : vl_ncpu();
+    struct stage_ctx c = {run, list, calloc((size_t)n, sizeof *c.ids),
+                          calloc((size_t)n, sizeof *c.prefixes)};
+    int rc = VL_OK;
+    if (!c.ids || !c.prefixes) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    for (int w = 0; w < n; w++) {
+        c.prefixes[w].cap = vl_identify_prefix_bytes();
+        if (!(c.prefixes[w].buf = malloc(c.prefixes[w].cap))) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            goto done;
+        }
+    }
+    rc = vl_pool_run(list->n, n, stage_one, &c, err);
+done:
+    for (int w = 0; c.ids && w < n; w++)
+        vl_identifier_close(c.ids[w]);
+    for (int w = 0; c.prefixes && w < n; w++)
+        free(c.prefixes[w].buf);
+    free(c.ids);
+    free(c.prefixes);
+    return rc;
 }

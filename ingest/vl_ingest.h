@@ -21,6 +21,13 @@ typedef struct vl_ingest_options {
     const char *user_address;
     int merge;                  /* add/replace on top of the head state */
     int nthreads;               /* 0: one per core */
+    const char *manifest_path;  /* donor checksum manifest to check against */
+    int symlinks_skip;          /* leave symlinks out with a warning (else refuse) */
+    int expand_nested;          /* unpack archives found inside archives */
+    int no_unpack;              /* keep archive sources as files */
+    int no_identify;            /* skip format identification */
+    uint64_t max_bytes;         /* refuse deposits larger than this (0 = no cap
+                                   beyond the free space in staging) */
     /* Called now and then from worker threads (serialised). */
     void (*progress)(void *arg, const vl_ingest_progress *p);
     /* One line per warning (e.g. an empty folder that OCFL cannot keep). */
@@ -34,7 +41,12 @@ typedef struct vl_ingest_result {
     size_t files;               /* files in the deposit */
     uint64_t bytes;
     size_t stored;              /* files whose content was new to the object */
+    size_t warnings;
+    char bag_version[16];       /* "1.0" when the deposit was a BagIt bag */
 } vl_ingest_result;
+
+/* Problems found in the deposit (manifest or bag discrepancies) are passed
+ * to o->warn one per line before vl_ingest returns VL_EINPUT. */
 
 /* Deposit the sources (folders or single files) as one new version.  Folder
  * contents and files land under data/ in the logical state.  Refused input
@@ -42,5 +54,96 @@ typedef struct vl_ingest_result {
  * nothing is stored. */
 int vl_ingest(vl_repo *r, const char *const *sources, size_t nsources,
               const vl_ingest_options *o, vl_ingest_result *res, vl_error *err);
+
+/* ======================================================================
+ * Format identification: libmagic's MIME type, encoding and description
+ * from the leading bytes of a file (the same buffer that fed the digests),
+ * plus a PRONOM identifier (PUID) where the result fixes one.
+ * ==================================================================== */
+typedef struct vl_format {
+    char mime[128];          /* "application/pdf" */
+    char encoding[64];       /* "binary", "us-ascii", "utf-8" */
+    char description[512];   /* libmagic's text: "PDF document, version 1.7" */
+    char puid[32];           /* "fmt/276", or "" when not known */
+    char format_name[128];   /* PRONOM format name, or libmagic's */
+    char format_version[32]; /* "1.7", or "" */
+} vl_format;
+
+/* One libmagic handle.  Not thread-safe: one per worker. */
+typedef struct vl_identifier vl_identifier;
+int vl_identifier_open(vl_identifier **out, vl_error *err);
+void vl_identifier_close(vl_identifier *id);
+/* How many leading bytes identification looks at (keep this many). */
+size_t vl_identify_prefix_bytes(void);
+/* Identify from the leading bytes of a file; name (may be NULL) is the file
+ * name, used only to tell apart formats that share a container (e.g. DOCX
+ * and XLSX inside ZIP, CSV in plain text).  total_size is the file's size. */
+int vl_identify_buffer(vl_identifier *id, const void *data, size_t len,
+                       uint64_t total_size, const char *name, vl_format *out,
+                       vl_error *err);
+/* "libmagic 5.44" for PREMIS agents. */
+const char *vl_identify_library_version(void);
+
+/* ======================================================================
+ * Checksum manifests: a donor's md5sum/sha1sum/sha256sum/sha512sum output
+ * (also "hex *path" binary mode and BSD "SHA256 (path) = hex"), or a BagIt
+ * manifest ("hex path" with %0A/%0D/%25 escapes).
+ * ==================================================================== */
+typedef struct vl_manifest vl_manifest;
+/* alg_hint: the algorithm if known (from a BagIt file name), else -1 to
+ * infer from the digest length (32 md5, 40 sha1, 64 sha256, 128 sha512). */
+int vl_manifest_parse(const char *data, size_t len, int alg_hint, int bagit,
+                      const char *source_name, vl_manifest **out, vl_error *err);
+void vl_manifest_free(vl_manifest *m);
+vl_digest_alg vl_manifest_alg(const vl_manifest *m);
+size_t vl_manifest_count(const vl_manifest *m);
+/* Entry i: path as written (after unescaping) and lower-case hex. */
+void vl_manifest_entry(const vl_manifest *m, size_t i, const char **path,
+                       const char **hex);
+/* Expected digest for a path, or NULL. */
+const char *vl_manifest_lookup(const vl_manifest *m, const char *path);
+
+/* ======================================================================
+ * BagIt (RFC 8493, and 0.97): tag files are handed in as bytes so that a
+ * bag in a folder and a bag in an archive are checked the same way.
+ * ==================================================================== */
+typedef struct vl_bag vl_bag;
+typedef void (*vl_report_fn)(void *arg, const char *message);
+
+vl_bag *vl_bag_new(void);
+void vl_bag_free(vl_bag *bag);
+/* A file in the bag's top folder or a tag folder (rel to the bag root, not
+ * under data/): bagit.txt, bag-info.txt, manifest-*.txt, tagmanifest-*.txt,
+ * fetch.txt, or any other tag file (its digest is checked by the tag
+ * manifests).  Copies the bytes; capped at 256 MiB for manifests, 16 MiB for other tag files. */
+int vl_bag_add_tag_file(vl_bag *bag, const char *rel, const void *data,
+                        size_t len, vl_error *err);
+/* Parse and check the declaration, manifests and bag-info.txt once every
+ * tag file is added.  Refuses (VL_EINPUT): no or bad bagit.txt, unsupported
+ * version or encoding, no payload manifest, a manifest line that does not
+ * parse, an algorithm vellum cannot compute, a fetch.txt with entries,
+ * malformed bag-info.txt. */
+int vl_bag_parse(vl_bag *bag, vl_error *err);
+const char *vl_bag_version(const vl_bag *bag);      /* "1.0", "0.97" */
+/* Digest algorithms the payload must be hashed with. */
+unsigned vl_bag_payload_mask(const vl_bag *bag);
+/* Record a payload file (path relative to the bag root, "data/...") and
+ * what vellum computed for it. */
+int vl_bag_payload_seen(vl_bag *bag, const char *rel, uint64_t size,
+                        const vl_digest_result *d, vl_error *err);
+/* After every payload file: each discrepancy (digest mismatch with expected
+ * and actual, file in a manifest but missing, file present but in no
+ * manifest, Payload-Oxum, tag manifest mismatch) goes to fn as one line.
+ * VL_OK when the bag is complete and valid, VL_EINPUT when not. */
+int vl_bag_verify(vl_bag *bag, vl_report_fn fn, void *arg, vl_error *err);
+/* bag-info.txt labels and values in file order (continuation lines joined). */
+size_t vl_bag_info_count(const vl_bag *bag);
+void vl_bag_info_entry(const vl_bag *bag, size_t i, const char **label,
+                       const char **value);
+/* Each (algorithm, hex) the payload manifests give for a path, so ingest can
+ * keep them in the OCFL fixity block. */
+typedef void (*vl_bag_digest_fn)(void *arg, const char *rel, vl_digest_alg alg,
+                                 const char *hex);
+void vl_bag_foreach_digest(const vl_bag *bag, vl_bag_digest_fn fn, void *arg);
 
 #endif

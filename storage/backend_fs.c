@@ -192,7 +192,8 @@ int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
         }
         n++;
     }
-    qsort(names, n, sizeof *names, name_cmp);
+    if (n)
+        qsort(names, n, sizeof *names, name_cmp);
     for (size_t i = 0; i < n && rc == VL_OK; i++) {
         struct stat st;
         int kind = VL_WALK_OTHER;

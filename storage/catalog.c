@@ -19,6 +19,8 @@ struct vl_catalog {
     char *path;
 };
 
+/* WITHOUT ROWID: rows are stored once, in key order, rather than as a table
+ * plus a primary-key index, which halves the pages a big sync writes. */
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS objects ("
     "  id TEXT PRIMARY KEY,"
@@ -42,10 +44,10 @@ static const char *const schema_sql =
     "  size INTEGER,"   /* NULL when the file was missing from storage */
     "  PRIMARY KEY (object_id, content_path)) WITHOUT ROWID;"
     /* digest -> first content path and size, for files() and objects().
-     * WITHOUT ROWID: rows are stored once, in key order, not table + index,
-     * which halves the pages a 100,000-file sync writes. */
+     * Covering (size included): otherwise the planner prefers the primary
+     * key and a head-state total turns quadratic. */
     "CREATE INDEX IF NOT EXISTS content_digest"
-    "  ON content (object_id, digest, content_path);"
+    "  ON content (object_id, digest, content_path, size);"
     "CREATE TABLE IF NOT EXISTS files ("
     "  object_id TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,"
     "  version INTEGER NOT NULL,"

@@ -133,6 +133,31 @@ static int resync_catalog(vl_repo *r, const char *id, const char *object_rel,
     return rc;
 }
 
+/* Events of a version that did reach the store are recorded (once: the
+ * append skips ids already logged); those of a dropped one are not. */
+static int record_pending_events(vl_repo *r, const char *object_rel, int num,
+                                 json_t *events, vl_error *err)
+{
+    vl_inventory *inv = NULL;
+    size_t i;
+    json_t *ev;
+    if (json_array_size(events) == 0)
+        return VL_OK;
+    if (vl_repo_read_inventory_at(r, object_rel, &inv, NULL) != VL_OK)
+        return VL_OK;   /* the object never reached the store */
+    int committed = vl_inventory_head(inv) >= num;
+    vl_inventory_free(inv);
+    if (!committed)
+        return VL_OK;
+    json_array_foreach(events, i, ev)
+    {
+        int rc = vl_events_append_json(r, ev, err);
+        if (rc != VL_OK)
+            return rc;
+    }
+    return VL_OK;
+}
+
 /* One interrupted transaction.  *busy = 1 when its object is locked by a
  * live process (then it is not interrupted, just running). */
 static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
@@ -175,6 +200,9 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
         goto done;
     if ((rc = resync_catalog(r, id, obj, err)) != VL_OK)
         goto done;
+    if ((rc = record_pending_events(r, obj, num, json_object_get(intent, "events"),
+                                    err)) != VL_OK)
+        goto done;
     *repaired = 1;
 done:
     vl_lock_release(lock);
@@ -192,6 +220,10 @@ int vl_repo_recover(vl_repo *r, size_t *repaired, vl_error *err)
     size_t fixed = 0;
     if (!d)
         return vl_error_sys(err, "cannot list %s", r->staging_dir);
+    if ((rc = vl_events_catch_up(r, err)) != VL_OK) {
+        closedir(d);
+        return rc;
+    }
     while ((e = readdir(d)) && rc == VL_OK) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
             !strcmp(e->d_name, VL_LOCKS_DIR))

@@ -73,5 +73,8 @@ int vl_repo_reindex(vl_repo *r, size_t *objects, vl_error *err)
         vl_catalog_rollback(r->catalog);
     if (objects)
         *objects = c.objects;
+    /* Events come back from the event log (the catalog only indexes it). */
+    if (rc == VL_OK)
+        rc = vl_events_reindex(r, NULL, err);
     return rc;
 }

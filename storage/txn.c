@@ -31,17 +31,20 @@ struct vl_txn {
     char *txn_dir;
     char *build_dir;          /* txn_dir/object */
     char *content_root;       /* build_dir/vN/<contentDirectory> */
+    char *scratch;            /* txn_dir/scratch */
     unsigned mask;
     pthread_mutex_t mu;
     json_t *state;            /* logical path -> digest of the new version */
     json_t *staged;           /* digest -> logical path whose staged copy we keep */
     json_t *fixity;           /* [alg, hex, logical] extra values */
+    json_t *events;           /* events to record once committed */
 };
 
 const char *vl_txn_object_id(const vl_txn *t) { return t->id; }
 int vl_txn_is_new_object(const vl_txn *t) { return t->is_new; }
 int vl_txn_version(const vl_txn *t) { return t->num; }
 unsigned vl_txn_digest_mask(const vl_txn *t) { return t->mask; }
+const char *vl_txn_scratch_dir(const vl_txn *t) { return t->scratch; }
 const vl_inventory *vl_txn_head_inventory(const vl_txn *t)
 {
     return t->is_new ? NULL : t->inv;
@@ -56,19 +59,22 @@ static void txn_free(vl_txn *t)
     json_decref(t->state);
     json_decref(t->staged);
     json_decref(t->fixity);
+    json_decref(t->events);
     pthread_mutex_destroy(&t->mu);
     free(t->id);
     free(t->object_rel);
     free(t->txn_dir);
     free(t->build_dir);
     free(t->content_root);
+    free(t->scratch);
     free(t);
 }
 
 static int write_intent(vl_txn *t, vl_error *err)
 {
-    json_t *o = json_pack("{s:s, s:s, s:i, s:b}", "id", t->id, "object",
-                          t->object_rel, "version", t->num, "new", t->is_new);
+    json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O}", "id", t->id, "object",
+                          t->object_rel, "version", t->num, "new", t->is_new,
+                          "events", t->events);
     char *s = o ? json_dumps(o, JSON_SORT_KEYS) : NULL;
     char *p = vl_path_join(t->txn_dir, VL_INTENT_FILE);
     int rc = (!s || !p) ? vl_error_set(err, VL_ESYS, "out of memory")
@@ -102,7 +108,9 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     t->state = json_object();
     t->staged = json_object();
     t->fixity = json_array();
-    if (!t->id || !t->object_rel || !t->state || !t->staged || !t->fixity) {
+    t->events = json_array();
+    if (!t->id || !t->object_rel || !t->state || !t->staged || !t->fixity ||
+        !t->events) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
@@ -134,11 +142,13 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     t->content_root = t->build_dir
         ? vl_asprintf("%s/%s/%s", t->build_dir, t->vname, vl_inventory_content_dir(t->inv))
         : NULL;
-    if (!t->txn_dir || !t->build_dir || !t->content_root) {
+    t->scratch = t->txn_dir ? vl_path_join(t->txn_dir, "scratch") : NULL;
+    if (!t->txn_dir || !t->build_dir || !t->content_root || !t->scratch) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    if ((rc = vl_fs_mkdirs(t->content_root, err)) != VL_OK)
+    if ((rc = vl_fs_mkdirs(t->content_root, err)) != VL_OK ||
+        (rc = vl_fs_mkdirs(t->scratch, err)) != VL_OK)
         goto done;
     if ((rc = write_intent(t, err)) != VL_OK)
         goto done;
@@ -267,6 +277,32 @@ int vl_txn_add_fixity(vl_txn *t, const char *logical, vl_digest_alg alg,
                                    (int)alg, "hex", hex, "logical", logical));
     pthread_mutex_unlock(&t->mu);
     return rc ? vl_error_set(err, VL_ESYS, "out of memory") : VL_OK;
+}
+
+int vl_txn_add_event(vl_txn *t, const vl_event *ev, vl_error *err)
+{
+    vl_event copy = *ev;
+    copy.object_id = t->id;
+    copy.version = t->num;
+    json_t *j = vl_event_to_json(&copy);
+    pthread_mutex_lock(&t->mu);
+    int rc = j ? json_array_append_new(t->events, j) : -1;
+    pthread_mutex_unlock(&t->mu);
+    return rc ? vl_error_set(err, VL_ESYS, "out of memory") : VL_OK;
+}
+
+/* Record the committed version's events (log, then catalog). */
+static int record_events(vl_repo *r, json_t *events, vl_error *err)
+{
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        int rc = vl_events_append_json(r, ev, err);
+        if (rc != VL_OK)
+            return rc;
+    }
+    return VL_OK;
 }
 
 /* No logical path may also be a folder of another (E095). */
@@ -444,6 +480,10 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
             (rc = write_inventory_pair(t->build_dir, alg, text, len, err)))
             goto done;
     }
+    /* The intent now carries the events, for recover to record them if we
+     * stop after the store commit. */
+    if ((rc = write_intent(t, err)) != VL_OK)
+        goto done;
     /* One flush for every staged file instead of an fsync per file. */
     if ((rc = vl_fs_syncfs(t->build_dir, err)) != VL_OK)
         goto done;
@@ -478,6 +518,14 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
                           "could not be updated (%s); run 'vellum recover'",
                           t->vname, t->id, err->msg);
         txn_free(t);   /* keep staging/txn-X for recover */
+        t = NULL;
+        goto done;
+    }
+    if ((rc = record_events(r, t->events, err)) != VL_OK) {
+        rc = vl_error_set(err, rc, "version %s of \"%s\" is stored, but its events "
+                          "could not be recorded (%s); run 'vellum recover'",
+                          t->vname, t->id, err->msg);
+        txn_free(t);
         t = NULL;
         goto done;
     }

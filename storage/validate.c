@@ -33,7 +33,7 @@ void vv_report(vv_ctx *v, const char *codes, const char *rel,
 {
     char cbuf[8];
     const char *code = pick_code(codes, v->spec, cbuf);
-    if (!code)
+    if (!code || (code[0] == 'W' && v->quiet_warnings))
         return;
     char msg[2048];
     va_list ap;
@@ -297,6 +297,11 @@ int vl_validate_inventory_buffer(const char *json, size_t len,
     vv_ctx v = {.o = o, .c = c, .base = "", .spec = VV_SPEC_1_1};
     vv_inv inv;
     vv_inventory_init(&inv);
+    vv_inventory_load(&inv, json, len);
+    int spec = vv_spec_from_type(
+        json_string_value(json_object_get(inv.root, "type")));
+    if (spec != VV_SPEC_UNKNOWN)
+        v.spec = spec;
     int rc = vv_inventory_check(&v, "inventory.json", json, len,
                                 VV_SPEC_UNKNOWN, &inv, err);
     vv_inventory_free(&inv);

@@ -55,10 +55,16 @@ const vv_pair *vv_manifest_find(const vv_inv *inv, const char *path)
 
 const vv_version *vv_inventory_version(const vv_inv *inv, long num)
 {
-    for (size_t i = 0; i < inv->nversions; i++)
-        if (inv->versions[i].num == num)
-            return &inv->versions[i];
-    return NULL;
+    size_t lo = 0, hi = inv->nversions;
+    while (lo < hi) {      /* versions are sorted by number */
+        size_t mid = lo + (hi - lo) / 2;
+        if (inv->versions[mid].num < num)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < inv->nversions && inv->versions[lo].num == num
+               ? &inv->versions[lo] : NULL;
 }
 
 void vv_inventory_free(vv_inv *inv)
@@ -701,8 +707,9 @@ static int fixity_add(ictx *x, size_t *cap, const char *a, const char *d,
     return VL_OK;
 }
 
-static void check_fixity_digest(ictx *x, const char *a, int alg,
-                                const char *d, json_t *lower)
+/* 1 when the digest is well formed for its algorithm. */
+static int check_fixity_digest(ictx *x, const char *a, int alg,
+                               const char *d, json_t *lower)
 {
     char sd[20];
     short_digest(d, sd);
@@ -719,10 +726,11 @@ static void check_fixity_digest(ictx *x, const char *a, int alg,
         vv_report(x->v, "E097", x->file,
                   "fixity %s digest '%s' occurs more than once (ignoring "
                   "case)", a, sd);
+    return ok;
 }
 
 static int check_fixity_paths(ictx *x, size_t *cap, const char *a,
-                              const char *d, json_t *arr)
+                              const char *d, int well_formed, json_t *arr)
 {
     size_t i;
     json_t *p;
@@ -748,7 +756,7 @@ static int check_fixity_paths(ictx *x, size_t *cap, const char *a,
             free(e);
             continue;
         }
-        int rc = fixity_add(x, cap, a, d, s);
+        int rc = well_formed ? fixity_add(x, cap, a, d, s) : VL_OK;
         if (rc)
             return rc;
     }
@@ -789,8 +797,8 @@ static int check_fixity(ictx *x)
         json_t *arr;
         int rc = VL_OK;
         json_object_foreach(block, d, arr) {
-            check_fixity_digest(x, a, alg, d, lower);
-            if ((rc = check_fixity_paths(x, &cap, a, d, arr)))
+            int ok = check_fixity_digest(x, a, alg, d, lower);
+            if ((rc = check_fixity_paths(x, &cap, a, d, ok, arr)))
                 break;
         }
         json_decref(lower);

@@ -407,8 +407,11 @@ static int check_version_inventory(octx *o, const vv_version *ver,
         rc = check_sidecar(o, ver->name, entries, &o->inv, &b);
         goto done;
     }
-    if ((rc = vv_inventory_check(v, file, b.data, b.len, VV_SPEC_UNKNOWN, &vi,
-                                 o->err)) || vi.fatal)
+    v->quiet_warnings = 1;
+    rc = vv_inventory_check(v, file, b.data, b.len, VV_SPEC_UNKNOWN, &vi,
+                            o->err);
+    v->quiet_warnings = 0;
+    if (rc || vi.fatal)
         goto done;
     if ((rc = check_sidecar(o, ver->name, entries, &vi, &b)))
         goto done;
@@ -426,14 +429,18 @@ static void count_version_files(octx *o)
 {
     for (size_t i = 0; i < o->inv.nmanifest; i++) {
         const char *p = o->inv.manifest[i].path;
-        const char *s = strchr(p, '/');
-        if (!s)
+        size_t n = strcspn(p, "/");
+        char name[32];
+        long num;
+        int pad;
+        if (!p[n] || n >= sizeof name)
             continue;
-        for (size_t k = 0; k < o->inv.nversions; k++) {
-            const char *n = o->inv.versions[k].name;
-            if (strlen(n) == (size_t)(s - p) && !strncmp(p, n, (size_t)(s - p)))
-                o->ver_files[k]++;
-        }
+        memcpy(name, p, n);
+        name[n] = '\0';
+        const vv_version *ver = vv_version_parse(name, &num, &pad) ? NULL
+                                : vv_inventory_version(&o->inv, num);
+        if (ver && !strcmp(ver->name, name))
+            o->ver_files[ver - o->inv.versions]++;
     }
 }
 
@@ -521,8 +528,8 @@ static int check_versions(octx *o)
     for (size_t i = 0; i < o->inv.nversions && rc == VL_OK; i++) {
         const vv_entry *e = find_entry(&o->root, o->inv.versions[i].name);
         if (!e || e->kind != VL_WALK_DIR)
-            vv_report(v, "E010", o->inv.versions[i].name,
-                      "version folder is missing");
+            vv_report(v, "E046", o->inv.versions[i].name,
+                      "version folder of the inventory is missing");
         else
             rc = check_version_dir(o, i, &prev_spec);
     }
@@ -735,8 +742,11 @@ static int check_root_inventory(octx *o)
     vv_ctx *v = o->v;
     int rc;
     if (!o->have_inv) {
-        if (!find_entry(&o->root, ROOT_INV))
+        const vv_entry *e = find_entry(&o->root, ROOT_INV);
+        if (!e)
             vv_report(v, "E063", ROOT_INV, "the object has no inventory");
+        else if (e->kind != VL_WALK_FILE)
+            vv_report(v, "E063", ROOT_INV, "not a regular file");
         return VL_OK;
     }
     int declared = o->declared ? v->spec : VV_SPEC_UNKNOWN;

@@ -23,6 +23,8 @@ typedef struct vv_ctx {
     char *label;         /* object id, else base (owned) */
     int spec;            /* declared spec version of the object/root */
     size_t errors;       /* errors reported in this context */
+    int quiet_warnings;  /* checking a prior version's inventory: its
+                            warnings repeat the root inventory's */
 } vv_ctx;
 
 /* Report one finding.  codes is "E104" or "E104|E046": the code under 1.1,

@@ -249,8 +249,8 @@ static int run_object(rctx *r, const char *rel, int depth)
         ov.c->objects++;
     int rc = vv_object_run(&ov, r->err);
     if (rc == VL_OK && ov.spec > r->v.spec)
-        vv_report(&ov, "E081", "", "object declares OCFL %s inside a %s "
-                  "storage root", vv_spec_name(ov.spec),
+        vv_report(&ov, "E081", "", "object at %s declares OCFL %s inside a "
+                  "%s storage root", rel, vv_spec_name(ov.spec),
                   vv_spec_name(r->v.spec));
     if (rc == VL_OK && r->lay.kind && ov.label) {
         char *want = layout_path(&r->lay, ov.label);

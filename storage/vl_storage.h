@@ -197,6 +197,19 @@ typedef void (*vl_message_fn)(void *arg, const char *message);
 int vl_catalog_check_object(vl_catalog *cat, vl_backend *b,
                             const char *object_rel, const vl_inventory *inv,
                             vl_message_fn fn, void *arg, vl_error *err);
+/* Format identification results, per object and content digest. */
+typedef struct vl_catalog_format {
+    const char *mime, *encoding, *description, *puid, *format_name,
+        *format_version;
+} vl_catalog_format;
+int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
+                          const char *digest, const vl_catalog_format *f,
+                          vl_error *err);
+/* fn is not called when nothing is recorded for the digest. */
+typedef int (*vl_catalog_format_fn)(void *arg, const vl_catalog_format *f);
+int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
+                          const char *digest, vl_catalog_format_fn fn,
+                          void *arg, vl_error *err);
 /* The underlying SQLite handle, for modules that keep their own tables in
  * the catalog database (formats, events).  Opaque here on purpose. */
 void *vl_catalog_db(vl_catalog *cat);
@@ -247,6 +260,81 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
                 vl_error *err);
 
 /* ======================================================================
+ * Preservation events (PREMIS).  Each goes to the append-only, hash-chained
+ * log REPO/events/events.jsonl (one canonical JSON object per line carrying
+ * the SHA-256 of the line before it) and to the catalog.  Event types are
+ * terms of the Library of Congress PREMIS eventType vocabulary.
+ * ==================================================================== */
+#define VL_EV_INGESTION "ingestion"
+#define VL_EV_DIGEST "message digest calculation"
+#define VL_EV_FORMAT_ID "format identification"
+#define VL_EV_FIXITY "fixity check"
+#define VL_EV_UNPACKING "unpacking"
+#define VL_EV_VALIDATION "validation"
+#define VL_EV_METADATA "metadata extraction"
+#define VL_EV_DISSEMINATION "dissemination"
+#define VL_EV_CREATION "creation"
+
+typedef struct vl_event {
+    char id[64];                 /* urn:uuid:..., set by vl_event_init */
+    char datetime[32];           /* RFC 3339, set by vl_event_init */
+    const char *type;            /* VL_EV_* */
+    const char *outcome;         /* "success", "fail" or "warning" */
+    const char *detail;          /* what was done, for people */
+    const char *outcome_detail;  /* what was found (failing files...) or NULL */
+    const char *object_id;
+    int version;                 /* object version concerned, 0 = none */
+    const char *const *files;    /* logical paths; none = the whole version */
+    size_t nfiles;
+    const char *const *agents;   /* "vellum 0.1.0", "OpenSSL 3.0.x", ... */
+    size_t nagents;
+} vl_event;
+
+void vl_event_init(vl_event *ev, const char *type, const char *object_id);
+/* Append to the log (flock + fsync) and then to the catalog.  An event whose
+ * id is already in the log is not written again. */
+int vl_events_append(vl_repo *r, const vl_event *ev, vl_error *err);
+
+typedef struct vl_event_row {
+    long seq;
+    const char *id, *type, *datetime, *outcome, *detail, *outcome_detail;
+    const char *object_id;
+    int version;
+    const char *files_json;      /* JSON array text, "[]" for the whole version */
+    const char *agents_json;     /* JSON array text */
+} vl_event_row;
+typedef struct vl_event_filter {
+    const char *object_id;       /* NULL = all */
+    const char *type;
+    const char *since;           /* RFC 3339 or date; NULL = all */
+    const char *outcome;
+} vl_event_filter;
+typedef int (*vl_event_fn)(void *arg, const vl_event_row *row);
+int vl_events_list(vl_repo *r, const vl_event_filter *f, vl_event_fn fn,
+                   void *arg, vl_error *err);
+/* Check the chain line by line and that catalog and log agree; each problem
+ * to fn naming the line.  VL_OK intact, VL_FINDING when not. */
+int vl_events_verify(vl_repo *r, vl_message_fn fn, void *arg, vl_error *err);
+/* Rebuild the catalog's events from the log. */
+int vl_events_reindex(vl_repo *r, size_t *count, vl_error *err);
+/* The agent strings vellum uses (static storage). */
+const char *vl_agent_vellum(void);
+const char *vl_agent_openssl(void);
+
+/* Catalog side of events (used by storage/events.c). */
+int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
+                            const char *hash, vl_error *err);
+int vl_catalog_event_exists(vl_catalog *cat, const char *id, int *exists,
+                            vl_error *err);
+int vl_catalog_events_clear(vl_catalog *cat, vl_error *err);
+int vl_catalog_events_query(vl_catalog *cat, const vl_event_filter *f,
+                            vl_event_fn fn, void *arg, vl_error *err);
+/* Every (seq, hash) in seq order, to compare with the log. */
+typedef int (*vl_event_hash_fn)(void *arg, long seq, const char *hash);
+int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
+                             vl_error *err);
+
+/* ======================================================================
  * Locks: one per object, held for a whole transaction (flock, so a killed
  * process releases it).
  * ==================================================================== */
@@ -273,6 +361,9 @@ unsigned vl_txn_digest_mask(const vl_txn *t);
 /* Head inventory of an existing object (NULL for a new one). */
 const vl_inventory *vl_txn_head_inventory(const vl_txn *t);
 
+/* A private scratch folder inside the transaction's staging area, on the
+ * same filesystem as the store (for unpacking before names are final). */
+const char *vl_txn_scratch_dir(const vl_txn *t);
 /* Staging path where the content for a logical path is written; parent
  * folders are made.  malloc'd; thread-safe. */
 int vl_txn_stage_path(vl_txn *t, const char *logical, char **out,
@@ -282,6 +373,10 @@ int vl_txn_stage_path(vl_txn *t, const char *logical, char **out,
  * copy is removed (deduplication).  Thread-safe. */
 int vl_txn_add(vl_txn *t, const char *logical, const vl_digest_result *d,
                uint64_t size, int staged, vl_error *err);
+/* An event to record when this version commits (object id and version are
+ * filled in); kept in the intent file so recover records it if the process
+ * dies after the store commit. */
+int vl_txn_add_event(vl_txn *t, const vl_event *ev, vl_error *err);
 /* Carry a file of the head state into the new state unchanged (merge). */
 int vl_txn_keep(vl_txn *t, const char *logical, vl_error *err);
 /* Carry every head file into the new state unless the new state already has

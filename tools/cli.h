@@ -61,5 +61,6 @@ CLI_COMMAND(reindex);
 CLI_COMMAND(recover);
 CLI_COMMAND(validate);
 CLI_COMMAND(config);
+CLI_COMMAND(events);
 
 #endif

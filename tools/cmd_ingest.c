@@ -1,4 +1,5 @@
 /* vellum ingest: deposit folders or files as a new object or version. */
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,13 +10,48 @@
 static const char usage[] =
     "usage: vellum ingest SOURCE... [--id ID] [--message TEXT]\n"
     "                     [--user-name NAME --user-address URI] [--merge]\n"
-    "                     [--repo DIR] [--json] [--quiet]\n"
+    "                     [--manifest FILE] [--symlinks refuse|skip]\n"
+    "                     [--expand-nested] [--no-unpack] [--no-identify]\n"
+    "                     [--max-bytes N[K|M|G|T]] [--repo DIR] [--json] [--quiet]\n"
     "\n"
-    "Deposit SOURCE folders and files as one new version.  A new id (or none:\n"
-    "one is minted as urn:uuid:...) makes v1; an existing id makes a new version\n"
-    "whose state is the sources, or with --merge the head state with the\n"
-    "sources' files added or replaced.  Files land under data/.  A deposit that\n"
-    "changes nothing writes no version.\n";
+    "Deposit SOURCEs (folders, files, archives, BagIt bags as folders or\n"
+    "archives) as one new version.  A new id (or none: one is minted as\n"
+    "urn:uuid:...) makes v1; an existing id makes a new version whose state is\n"
+    "the sources, or with --merge the head state with the sources' files added\n"
+    "or replaced.  Files land under data/ (a bag's tag files under\n"
+    "metadata/bag/).  A deposit that changes nothing writes no version.\n"
+    "  --manifest FILE   donor checksums (md5sum/sha*sum output or a BagIt\n"
+    "                    manifest): any mismatch, missing or unlisted file\n"
+    "                    refuses the whole deposit\n"
+    "  --symlinks skip   leave symbolic and hard links out with a warning\n"
+    "                    (default: refuse the deposit)\n"
+    "  --expand-nested   unpack archives found inside archives\n"
+    "  --no-unpack       keep archive sources as files\n"
+    "  --no-identify     skip format identification\n"
+    "  --max-bytes N     refuse deposits (or archives expanding) past N bytes\n";
+
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s)
+        return -1;
+    switch (*end) {
+    case 'K': case 'k': v <<= 10; end++; break;
+    case 'M': case 'm': v <<= 20; end++; break;
+    case 'G': case 'g': v <<= 30; end++; break;
+    case 'T': case 't': v <<= 40; end++; break;
+    default: break;
+    }
+    if (*end == 'i' || *end == 'B')
+        end++;
+    if (*end == 'B')
+        end++;
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
 
 struct progress_state {
     struct timespec start;
@@ -54,6 +90,12 @@ CLI_COMMAND(ingest)
         {"user-name", required_argument, NULL, 'n'},
         {"user-address", required_argument, NULL, 'a'},
         {"merge", no_argument, NULL, 'M'},
+        {"manifest", required_argument, NULL, 'f'},
+        {"symlinks", required_argument, NULL, 's'},
+        {"expand-nested", no_argument, NULL, 'E'},
+        {"no-unpack", no_argument, NULL, 'U'},
+        {"no-identify", no_argument, NULL, 'I'},
+        {"max-bytes", required_argument, NULL, 'B'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
@@ -72,6 +114,20 @@ CLI_COMMAND(ingest)
         case 'n': o.user_name = optarg; break;
         case 'a': o.user_address = optarg; break;
         case 'M': o.merge = 1; break;
+        case 'f': o.manifest_path = optarg; break;
+        case 's':
+            if (!strcmp(optarg, "skip"))
+                o.symlinks_skip = 1;
+            else if (strcmp(optarg, "refuse") != 0)
+                return cli_usage_error("ingest", "--symlinks takes refuse or skip");
+            break;
+        case 'E': o.expand_nested = 1; break;
+        case 'U': o.no_unpack = 1; break;
+        case 'I': o.no_identify = 1; break;
+        case 'B':
+            if (parse_size(optarg, &o.max_bytes) != 0)
+                return cli_usage_error("ingest", "--max-bytes takes a size like 500M");
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
@@ -88,6 +144,10 @@ CLI_COMMAND(ingest)
     if (!o.user_name) { /* the repository's default depositor, if set */
         o.user_name = vl_repo_config_get(repo, "user.name");
         o.user_address = vl_repo_config_get(repo, "user.address");
+    }
+    if (!o.user_name) { /* else the account that ran the deposit */
+        struct passwd *pw = getpwuid(geteuid());
+        o.user_name = pw && pw->pw_name ? pw->pw_name : "unknown";
     }
     if (!o.message)
         o.message = "Deposit by vellum ingest";
@@ -106,10 +166,12 @@ CLI_COMMAND(ingest)
         goto done;
     }
     if (c.json) {
-        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I}", "id", res.id,
+        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:s?}", "id", res.id,
                                  "version", res.version, "changed", res.version > 0,
                                  "files", (json_int_t)res.files, "bytes",
-                                 (json_int_t)res.bytes));
+                                 (json_int_t)res.bytes, "warnings",
+                                 (json_int_t)res.warnings, "bag_version",
+                                 res.bag_version[0] ? res.bag_version : NULL));
     } else if (res.version == 0) {
         printf("%s: no changes; no version written\n", res.id);
     } else {

@@ -12,19 +12,42 @@ static const char usage[] =
 struct show_ctx {
     json_t *files;
     vl_digest_alg alg;
+    vl_catalog *cat;
+    const char *id;
 };
+
+struct fmt_copy {
+    char mime[128], puid[32], name[160];
+    json_t *json;
+};
+
+static int got_format(void *arg, const vl_catalog_format *f)
+{
+    struct fmt_copy *c = arg;
+    snprintf(c->mime, sizeof c->mime, "%s", f->mime ? f->mime : "");
+    snprintf(c->puid, sizeof c->puid, "%s", f->puid ? f->puid : "");
+    snprintf(c->name, sizeof c->name, "%s%s%s", f->format_name ? f->format_name : "",
+             f->format_version ? " " : "", f->format_version ? f->format_version : "");
+    c->json = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "mime", f->mime,
+                        "encoding", f->encoding, "description", f->description, "puid",
+                        f->puid, "name", f->format_name, "version", f->format_version);
+    return 0;
+}
 
 static int print_file(void *arg, const vl_catalog_file *f)
 {
     struct show_ctx *s = arg;
+    struct fmt_copy fc = {"", "", "", NULL};
+    vl_error err = {0};
+    vl_catalog_format_get(s->cat, s->id, f->digest, got_format, &fc, &err);
     if (s->files) {
-        json_array_append_new(s->files, json_pack("{s:s, s:s, s:s, s:I}", "path",
+        json_array_append_new(s->files, json_pack("{s:s, s:s, s:s, s:I, s:o*}", "path",
                               f->logical, "content", f->content, "digest", f->digest,
-                              "size", (json_int_t)f->size));
+                              "size", (json_int_t)f->size, "format", fc.json));
     } else {
-        printf("  %-40s %12llu  %s:%.16s...  %s\n", f->logical,
+        printf("  %-40s %12llu  %s:%.16s...  %-24s %-10s %s\n", f->logical,
                (unsigned long long)f->size, vl_digest_name(s->alg), f->digest,
-               f->content);
+               fc.mime[0] ? fc.mime : "-", fc.puid[0] ? fc.puid : "-", f->content);
     }
     return 0;
 }
@@ -70,7 +93,8 @@ CLI_COMMAND(show)
                              num, head);
         goto done;
     }
-    struct show_ctx s = {c.json ? json_array() : NULL, vl_inventory_digest_alg(inv)};
+    struct show_ctx s = {c.json ? json_array() : NULL, vl_inventory_digest_alg(inv),
+                         vl_repo_catalog(repo), id};
     json_t *versions = c.json ? json_array() : NULL;
     char *path = vl_repo_object_path(repo, id);
     if (!c.json)

@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"validate", cmd_validate, "check OCFL conformance and digests"},
     {"reindex", cmd_reindex, "rebuild the catalog from the store"},
     {"recover", cmd_recover, "finish or undo interrupted work"},
+    {"events", cmd_events, "list preservation events; verify the event log"},
     {"config", cmd_config, "show or change repository settings"},
 };
 

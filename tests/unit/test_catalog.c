@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -121,7 +122,12 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof *f);
     vl_error err = {0};
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/vl-catalog-XXXXXX");
+    /* tmpfs when there is one: the big test makes and removes 100,000
+     * files, which a disk-backed /tmp can take minutes over. */
+    snprintf(f->dir, sizeof f->dir, "%s/vl-catalog-XXXXXX",
+             vl_fs_is_dir("/dev/shm") && access("/dev/shm", W_OK) == 0
+                 ? "/dev/shm"
+                 : "/tmp");
     assert_non_null(mkdtemp(f->dir));
     f->store = vl_path_join(f->dir, "store");
     f->dbpath = vl_path_join(f->dir, "catalog.sqlite");
@@ -814,9 +820,12 @@ static void test_sync_100k(void **state)
     print_message("# 100k files: sync %.2fs, object() %.2fs, re-sync %.2fs, "
                   "check %.2fs\n",
                   t1 - t0, t2 - t1, t3 - t2, t4 - t3);
-    /* Generous bound (sanitizer builds, slow disks); typical is far less. */
-    assert_true(t1 - t0 < 20.0);
-    assert_true(t4 - t3 < 20.0);
+    /* Bounds that catch a quadratic plan (hours at this size) without
+     * flaking on a loaded machine or a sanitizer build; typical is ~2 s. */
+    assert_true(t1 - t0 < 60.0);
+    assert_true(t2 - t1 < 30.0);
+    assert_true(t3 - t2 < 60.0);
+    assert_true(t4 - t3 < 60.0);
     vl_inventory_free(inv);
 }
 

@@ -1,0 +1,46 @@
+/* Private to the descriptive-metadata files of metadata/ (dc.c, csv.c,
+ * xml_safe.c, descriptive.c, crosswalk.c) and their tests and fuzz
+ * targets: the CSV reader and the in-memory entry points. */
+#ifndef VL_DESCRIPTIVE_INTERNAL_H
+#define VL_DESCRIPTIVE_INTERNAL_H
+
+#ifndef VL_METADATA_INTERNAL
+#error "descriptive_internal.h is private to metadata/"
+#endif
+
+#include "vl_metadata.h"
+
+/* Bounds for untrusted metadata files. */
+#define VL_META_FILE_MAX ((size_t)64 << 20)   /* a --metadata file */
+#define VL_CSV_FIELD_MAX ((size_t)1 << 20)    /* one CSV field */
+#define VL_CSV_FIELDS_MAX 4096                /* fields in one CSV record */
+#define VL_DC_VALUE_MAX ((size_t)1 << 20)     /* one DC value */
+
+/* ---- CSV (csv.c) ---------------------------------------------------------
+ * One call per record.  row counts records from 1 (the header is row 1);
+ * line is the physical line the record starts on.  fields[i] are
+ * NUL-terminated UTF-8; returning non-zero stops with that status. */
+typedef int (*vl_csv_row_fn)(void *arg, size_t row, size_t line,
+                             char **fields, size_t nfields, vl_error *err);
+/* RFC 4180 with the usual leniencies (LF or CR alone end a line, a quote
+ * inside an unquoted field is kept).  name is used in messages. */
+int vl_csv_parse(const char *data, size_t len, const char *name,
+                 vl_csv_row_fn fn, void *arg, vl_error *err);
+
+/* ---- descriptive.c ------------------------------------------------------ */
+/* vl_descriptive_load on bytes already read; name is used in messages. */
+int vl_descriptive_load_memory(vl_descriptive *d, const char *name,
+                               const char *data, size_t len, vl_error *err);
+
+/* ---- crosswalk.c -------------------------------------------------------- */
+/* MODS -> DC from a parsed mods:mods element (an xmlNodePtr). */
+int vl_mods_node_to_dc(const void *mods_node, vl_dc *out, const char *name,
+                       vl_error *err);
+
+/* ---- dc.c --------------------------------------------------------------- */
+/* Index of an element name (case-insensitive) in vl_dc_elements(), or -1. */
+int vl_dc_element_index(const char *element);
+/* Append all of src's values to dst. */
+int vl_dc_merge(vl_dc *dst, const vl_dc *src, vl_error *err);
+
+#endif

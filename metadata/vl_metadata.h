@@ -1,0 +1,135 @@
+/* vellum metadata: Dublin Core and MODS records, their crosswalks, CSV
+ * metadata in Archivematica's shape, safe reading of user XML, the METS
+ * writer (PREMIS inside), schema validation with an XML catalog, and
+ * exports.  Uses storage/ and common/. */
+#ifndef VL_METADATA_H
+#define VL_METADATA_H
+
+#include "vl_common.h"
+#include "vl_storage.h"
+
+/* ======================================================================
+ * Dublin Core: the 15 elements of the DCMI element set, each repeatable.
+ * ==================================================================== */
+typedef struct vl_dc vl_dc;
+
+vl_dc *vl_dc_new(void);
+void vl_dc_free(vl_dc *dc);
+/* The 15 element names, NULL-terminated: title, creator, subject,
+ * description, publisher, contributor, date, type, format, identifier,
+ * source, language, relation, coverage, rights. */
+const char *const *vl_dc_elements(void);
+/* Add a value; VL_EINPUT when element is not one of the 15. */
+int vl_dc_add(vl_dc *dc, const char *element, const char *value, vl_error *err);
+/* "title=Letters of Ann" as given to --dc. */
+int vl_dc_add_assignment(vl_dc *dc, const char *assignment, vl_error *err);
+size_t vl_dc_count(const vl_dc *dc);
+void vl_dc_entry(const vl_dc *dc, size_t i, const char **element,
+                 const char **value);
+int vl_dc_is_empty(const vl_dc *dc);
+
+/* ======================================================================
+ * Safe XML: user XML is parsed with no network, no external entities, no
+ * DTD loading and bounded entity expansion; a billion-laughs file, an
+ * external-entity file and malformed XML are refused (VL_EINPUT) with a
+ * clear error naming the file and line.
+ * ==================================================================== */
+/* Returns an xmlDocPtr (as void *) to be freed with vl_xml_free. */
+int vl_xml_read_safe(const char *data, size_t len, const char *name,
+                     void **doc, vl_error *err);
+void vl_xml_free(void *doc);
+
+/* ======================================================================
+ * Descriptive metadata given at ingest: --dc, --metadata FILE (DC XML,
+ * MODS XML, or metadata.csv), bag-info.txt.  Kept as DC per target plus the
+ * original MODS XML when MODS was given.
+ * ==================================================================== */
+typedef struct vl_descriptive vl_descriptive;
+
+vl_descriptive *vl_descriptive_new(void);
+void vl_descriptive_free(vl_descriptive *d);
+/* Whole-deposit DC (created on demand; owned by d). */
+vl_dc *vl_descriptive_deposit_dc(vl_descriptive *d);
+/* Load --metadata FILE: DC XML (oai_dc:dc or a record of dc:* elements),
+ * MODS XML (mods:mods), or CSV (a "filename" column plus dc.* columns; a
+ * row for "objects/" or "data/" (or "objects", "data") describes the whole
+ * deposit, other rows describe files, given relative to the deposit as
+ * "objects/x", "data/x" or "x").  VL_EINPUT on anything else. */
+int vl_descriptive_load(vl_descriptive *d, const char *path, vl_error *err);
+/* Map bag-info.txt labels to DC by the documented table (see metadata/dc.c)
+ * and add them to the deposit DC. */
+int vl_descriptive_add_bag_info(vl_descriptive *d, const char *label,
+                                const char *value, vl_error *err);
+/* Per-file DC for a logical path ("data/x"), or NULL. */
+const vl_dc *vl_descriptive_file_dc(const vl_descriptive *d,
+                                    const char *logical);
+/* Logical paths that have per-file metadata, for checking they exist. */
+size_t vl_descriptive_file_count(const vl_descriptive *d);
+const char *vl_descriptive_file_path(const vl_descriptive *d, size_t i);
+/* The MODS record given by the user (serialized XML of the mods:mods
+ * element) or NULL when only DC was given. */
+const char *vl_descriptive_mods_xml(const vl_descriptive *d);
+
+/* ======================================================================
+ * Crosswalks (Library of Congress mappings).
+ * ==================================================================== */
+/* DC -> MODS (LoC "Dublin Core to MODS" mapping): a serialized mods:mods
+ * element (malloc'd), valid against MODS 3.8. */
+char *vl_dc_to_mods(const vl_dc *dc);
+/* MODS -> DC (LoC "MODS to Dublin Core" mapping) from MODS XML. */
+int vl_mods_to_dc(const char *mods_xml, size_t len, vl_dc *out, vl_error *err);
+
+/* ======================================================================
+ * METS writer (libxml2 xmlTextWriter: streams, never builds a DOM).
+ * ==================================================================== */
+typedef struct vl_mets_file {
+    const char *logical;          /* "data/letters/one.txt" */
+    uint64_t size;
+    const char *sha512;           /* the inventory digest when sha512 */
+    const char *digests[VL_DIGEST_COUNT]; /* every algorithm computed, or NULL */
+    const char *mime;             /* or NULL */
+    const char *format_name;      /* or NULL */
+    const char *format_version;   /* or NULL */
+    const char *puid;             /* PRONOM registry key, or NULL */
+    const char *original_name;    /* name as deposited (archive entry...), or NULL */
+} vl_mets_file;
+
+typedef struct vl_mets_agent {
+    const char *name;             /* "vellum 0.1.0", "Ann <mailto:...>" */
+    const char *type;             /* PREMIS agentType: "software", "person", "organization" */
+    const char *role;             /* METS agent ROLE for metsHdr, or NULL */
+} vl_mets_agent;
+
+typedef struct vl_mets_source {
+    const char *object_id;
+    const char *create_date;      /* RFC 3339 */
+    const char *vellum_version;   /* "0.1.0" */
+    const vl_descriptive *desc;   /* may be NULL */
+    /* Files in logical path byte order, data/ only; called repeatedly:
+     * rewind() then next() until it returns 0 (1 = a file, <0 = error). */
+    void (*rewind)(void *arg);
+    int (*next)(void *arg, vl_mets_file *out);
+    void *arg;
+    /* Events to write in digiprovMD: rewind_events then next_event. */
+    void (*rewind_events)(void *arg);
+    int (*next_event)(void *arg, vl_event_row *out);
+    void *event_arg;
+    const vl_mets_agent *agents;
+    size_t nagents;
+} vl_mets_source;
+
+/* Write METS to path (atomically: temp + rename). */
+int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err);
+
+/* ======================================================================
+ * Schema validation, offline, with an XML catalog mapping schema URLs to
+ * local files (../shared/schemas/catalog.xml in the tests).
+ * ==================================================================== */
+/* Validate an XML file against METS (and, through it, the PREMIS, MODS and
+ * DC schemas it embeds).  schemas_dir holds mets.xsd and catalog.xml.
+ * Each problem to fn as one line "file:line: message"; VL_OK valid,
+ * VL_FINDING invalid, VL_EINPUT when the schemas cannot be loaded. */
+int vl_schema_validate_mets(const char *schemas_dir, const char *xml_path,
+                            vl_message_fn fn, void *arg, vl_error *err);
+
+#endif

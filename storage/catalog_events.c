@@ -1,0 +1,188 @@
+/* The catalog's copy of the preservation event log: one row per log line,
+ * with the fields people search by pulled out into columns. */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vl_storage.h"
+
+static const char *const events_schema =
+    "CREATE TABLE IF NOT EXISTS events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  type TEXT NOT NULL,"
+    "  datetime TEXT NOT NULL,"
+    "  outcome TEXT,"
+    "  detail TEXT,"
+    "  outcome_detail TEXT,"
+    "  object_id TEXT,"
+    "  version INTEGER,"
+    "  files TEXT,"
+    "  agents TEXT,"
+    "  hash TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_object ON events (object_id, seq);"
+    "CREATE INDEX IF NOT EXISTS events_type ON events (type, datetime);";
+
+static int db_err(sqlite3 *db, vl_error *err, const char *what)
+{
+    return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
+                        sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
+}
+
+static int ensure(sqlite3 *db, vl_error *err)
+{
+    if (sqlite3_exec(db, events_schema, NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(db, err, "creating the events table");
+    return VL_OK;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
+                            const char *hash, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    json_t *j = json_loads(line, 0, NULL);
+    char *files = NULL, *agents = NULL;
+    int rc;
+    if (!j)
+        return vl_error_set(err, VL_FINDING, "event %ld is not valid JSON", seq);
+    if ((rc = ensure(db, err)) != VL_OK)
+        goto done;
+    if (sqlite3_prepare_v2(db,
+            "INSERT OR REPLACE INTO events (seq, id, type, datetime, outcome, detail,"
+            " outcome_detail, object_id, version, files, agents, hash)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(db, err, "preparing an event insert");
+        goto done;
+    }
+    files = json_dumps(json_object_get(j, "files"), JSON_COMPACT | JSON_ENCODE_ANY);
+    agents = json_dumps(json_object_get(j, "agents"), JSON_COMPACT | JSON_ENCODE_ANY);
+    sqlite3_bind_int64(st, 1, seq);
+    bind_opt(st, 2, json_string_value(json_object_get(j, "id")));
+    bind_opt(st, 3, json_string_value(json_object_get(j, "type")));
+    bind_opt(st, 4, json_string_value(json_object_get(j, "datetime")));
+    bind_opt(st, 5, json_string_value(json_object_get(j, "outcome")));
+    bind_opt(st, 6, json_string_value(json_object_get(j, "detail")));
+    bind_opt(st, 7, json_string_value(json_object_get(j, "outcome_detail")));
+    bind_opt(st, 8, json_string_value(json_object_get(j, "object")));
+    sqlite3_bind_int(st, 9, (int)json_integer_value(json_object_get(j, "version")));
+    bind_opt(st, 10, files ? files : "[]");
+    bind_opt(st, 11, agents ? agents : "[]");
+    bind_opt(st, 12, hash);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(db, err, "recording an event");
+done:
+    sqlite3_finalize(st);
+    json_decref(j);
+    free(files);
+    free(agents);
+    return rc;
+}
+
+int vl_catalog_event_exists(vl_catalog *cat, const char *id, int *exists,
+                            vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err);
+    *exists = 0;
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE id = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_err(db, err, "looking up an event");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *exists = 1;
+    else if (s != SQLITE_DONE)
+        rc = db_err(db, err, "looking up an event");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_events_clear(vl_catalog *cat, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    int rc = ensure(db, err);
+    if (rc == VL_OK && sqlite3_exec(db, "DELETE FROM events", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_err(db, err, "clearing events");
+    return rc;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+int vl_catalog_events_query(vl_catalog *cat, const vl_event_filter *f,
+                            vl_event_fn fn, void *arg, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err);
+    int64_t since_t = 0;
+    char since[32] = "";
+    if (rc != VL_OK)
+        return rc;
+    if (f && f->since) {
+        if (vl_time_parse(f->since, &since_t) != 0)
+            return vl_error_set(err, VL_EINPUT, "\"%s\" is not a date (YYYY-MM-DD "
+                                "or RFC 3339)", f->since);
+        vl_time_rfc3339(since_t, since);
+    }
+    if (sqlite3_prepare_v2(db,
+            "SELECT seq, id, type, datetime, outcome, detail, outcome_detail,"
+            " object_id, version, files, agents FROM events"
+            " WHERE (?1 IS NULL OR object_id = ?1) AND (?2 IS NULL OR type = ?2)"
+            " AND (?3 IS NULL OR datetime >= ?3) AND (?4 IS NULL OR outcome = ?4)"
+            " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, err, "listing events");
+    bind_opt(st, 1, f ? f->object_id : NULL);
+    bind_opt(st, 2, f ? f->type : NULL);
+    bind_opt(st, 3, *since ? since : NULL);
+    bind_opt(st, 4, f ? f->outcome : NULL);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        vl_event_row row = {
+            (long)sqlite3_column_int64(st, 0), col(st, 1), col(st, 2), col(st, 3),
+            col(st, 4), col(st, 5), col(st, 6), col(st, 7), sqlite3_column_int(st, 8),
+            col(st, 9), col(st, 10)};
+        if (fn(arg, &row) != 0)
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = db_err(db, err, "listing events");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
+                             vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err);
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM events ORDER BY seq", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_err(db, err, "reading event hashes");
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(arg, (long)sqlite3_column_int64(st, 0), col(st, 1)) != 0)
+            break;
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = db_err(db, err, "reading event hashes");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,87 @@
+/* The catalog's format identification results, per object and content
+ * digest (identical content has one format). */
+#include <sqlite3.h>
+
+#include "vl_storage.h"
+
+static int db_err(sqlite3 *db, vl_error *err, const char *what)
+{
+    return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
+                        sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
+}
+
+static int ensure(sqlite3 *db, vl_error *err)
+{
+    if (sqlite3_exec(db,
+            "CREATE TABLE IF NOT EXISTS formats ("
+            "  object_id TEXT NOT NULL, digest TEXT NOT NULL, mime TEXT,"
+            "  encoding TEXT, description TEXT, puid TEXT, format_name TEXT,"
+            "  format_version TEXT, PRIMARY KEY (object_id, digest)) WITHOUT ROWID",
+            NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(db, err, "creating the formats table");
+    return VL_OK;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
+                          const char *digest, const vl_catalog_format *f,
+                          vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err);
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db,
+            "INSERT OR REPLACE INTO formats VALUES (?,?,?,?,?,?,?,?)", -1, &st,
+            NULL) != SQLITE_OK)
+        return db_err(db, err, "preparing a format insert");
+    bind_opt(st, 1, object_id);
+    bind_opt(st, 2, digest);
+    bind_opt(st, 3, f->mime);
+    bind_opt(st, 4, f->encoding);
+    bind_opt(st, 5, f->description);
+    bind_opt(st, 6, f->puid);
+    bind_opt(st, 7, f->format_name);
+    bind_opt(st, 8, f->format_version);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(db, err, "recording a format");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
+                          const char *digest, vl_catalog_format_fn fn,
+                          void *arg, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err);
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db,
+            "SELECT mime, encoding, description, puid, format_name, format_version"
+            " FROM formats WHERE object_id = ? AND digest = ?", -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, err, "reading a format");
+    sqlite3_bind_text(st, 1, object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        vl_catalog_format f = {
+            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+            (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5)};
+        fn(arg, &f);
+    } else if (s != SQLITE_DONE) {
+        rc = db_err(db, err, "reading a format");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,772 @@
+/* BagIt checker: 0.97 and 1.0 bags built in memory, each refusal of
+ * vl_bag_parse and each discrepancy kind of vl_bag_verify asserted by its
+ * message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vl_ingest.h"
+
+typedef struct pf {
+    const char *path;      /* as on disk, "data/..." */
+    const char *content;
+} pf;
+
+typedef struct report {
+    char text[16384];
+    size_t n;
+} report;
+
+static void collect(void *arg, const char *message)
+{
+    report *r = arg;
+    size_t used = strlen(r->text);
+
+    assert_null(strchr(message, '\n'));
+    snprintf(r->text + used, sizeof r->text - used, "%s\n", message);
+    r->n++;
+}
+
+static void add(vl_bag *b, const char *rel, const char *text)
+{
+    vl_error err = {0};
+    if (vl_bag_add_tag_file(b, rel, text, strlen(text), &err) != VL_OK)
+        fail_msg("add %s: %s", rel, err.msg);
+}
+
+/* "hex path" lines with CR, LF and % percent-encoded (BagIt 1.0). */
+static char *manifest_text(vl_digest_alg a, const pf *f, size_t n,
+                           const char *eol)
+{
+    vl_buf b;
+    size_t i;
+    const char *p;
+
+    vl_buf_init(&b, 0);
+    vl_buf_append(&b, "", 0, NULL);
+    for (i = 0; i < n; i++) {
+        char hex[VL_DIGEST_HEX_MAX];
+        vl_digest_buffer(a, f[i].content, strlen(f[i].content), hex);
+        vl_buf_printf(&b, NULL, "%s ", hex);
+        for (p = f[i].path; *p; p++) {
+            if (*p == '\n')
+                vl_buf_printf(&b, NULL, "%%0A");
+            else if (*p == '\r')
+                vl_buf_printf(&b, NULL, "%%0D");
+            else if (*p == '%')
+                vl_buf_printf(&b, NULL, "%%25");
+            else
+                vl_buf_append(&b, p, 1, NULL);
+        }
+        vl_buf_printf(&b, NULL, "%s", eol);
+    }
+    return vl_buf_detach(&b);
+}
+
+static char *tag_line(vl_digest_alg a, const char *rel, const char *text,
+                      const char *eol)
+{
+    char hex[VL_DIGEST_HEX_MAX];
+    vl_digest_buffer(a, text, strlen(text), hex);
+    return vl_asprintf("%s %s%s", hex, rel, eol);
+}
+
+static const char *manifest_name(vl_digest_alg a, int tag)
+{
+    static char buf[64];
+    snprintf(buf, sizeof buf, "%smanifest-%s.txt", tag ? "tag" : "",
+             a == VL_BLAKE2B512 ? "blake2b512" : vl_digest_name(a));
+    return buf;
+}
+
+/* A bag with a payload manifest per algorithm in algs, optional
+ * bag-info.txt, and (tag_alg >= 0) a tag manifest over every tag file. */
+static vl_bag *build(const char *version, const char *eol, unsigned algs,
+                     const pf *f, size_t n, const char *info, int tag_alg)
+{
+    vl_bag *b = vl_bag_new();
+    vl_buf tm;
+    char *decl = vl_asprintf("BagIt-Version: %s%sTag-File-Character-Encoding: "
+                             "UTF-8%s", version, eol, eol);
+    int a;
+
+    assert_non_null(b);
+    vl_buf_init(&tm, 0);
+    vl_buf_append(&tm, "", 0, NULL);
+    add(b, "bagit.txt", decl);
+    if (tag_alg >= 0) {
+        char *l = tag_line((vl_digest_alg)tag_alg, "bagit.txt", decl,
+                           eol);
+        vl_buf_printf(&tm, NULL, "%s", l);
+        free(l);
+    }
+    free(decl);
+    if (info) {
+        add(b, "bag-info.txt", info);
+        if (tag_alg >= 0) {
+            char *l = tag_line((vl_digest_alg)tag_alg, "bag-info.txt",
+                               info, eol);
+            vl_buf_printf(&tm, NULL, "%s", l);
+            free(l);
+        }
+    }
+    for (a = 0; a < VL_DIGEST_COUNT; a++) {
+        if (!(algs & VL_DIGEST_BIT(a)))
+            continue;
+        char *m = manifest_text((vl_digest_alg)a, f, n, eol);
+        char name[64];
+        snprintf(name, sizeof name, "%s", manifest_name((vl_digest_alg)a, 0));
+        add(b, name, m);
+        if (tag_alg >= 0) {
+            char *l = tag_line((vl_digest_alg)tag_alg, name, m, eol);
+            vl_buf_printf(&tm, NULL, "%s", l);
+            free(l);
+        }
+        free(m);
+    }
+    if (tag_alg >= 0)
+        add(b, manifest_name((vl_digest_alg)tag_alg, 1), tm.data);
+    vl_buf_release(&tm);
+    return b;
+}
+
+static void parse_ok(vl_bag *b)
+{
+    vl_error err = {0};
+    if (vl_bag_parse(b, &err) != VL_OK)
+        fail_msg("parse: %s", err.msg);
+}
+
+static void parse_refused(vl_bag *b, const char *frag1, const char *frag2)
+{
+    vl_error err = {0};
+    int rc = vl_bag_parse(b, &err);
+    if (rc != VL_EINPUT)
+        fail_msg("expected refusal containing \"%s\", got %d", frag1, rc);
+    if (!strstr(err.msg, frag1) || (frag2 && !strstr(err.msg, frag2)))
+        fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", err.msg, frag1,
+                 frag2 ? frag2 : "");
+    vl_bag_free(b);
+}
+
+static void seen(vl_bag *b, const char *rel, const char *content)
+{
+    vl_digest_result d = {0};
+    vl_error err = {0};
+    int a;
+
+    d.mask = (1u << VL_DIGEST_COUNT) - 1;
+    for (a = 0; a < VL_DIGEST_COUNT; a++)
+        vl_digest_buffer((vl_digest_alg)a, content, strlen(content), d.hex[a]);
+    if (vl_bag_payload_seen(b, rel, strlen(content), &d, &err) != VL_OK)
+        fail_msg("payload_seen %s: %s", rel, err.msg);
+}
+
+static int verify(vl_bag *b, report *r)
+{
+    vl_error err = {0};
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    rc = vl_bag_verify(b, collect, r, &err);
+    if (rc == VL_EINPUT)
+        assert_non_null(strstr(err.msg, "bag is not valid"));
+    return rc;
+}
+
+static void has(const report *r, const char *frag)
+{
+    if (!strstr(r->text, frag))
+        fail_msg("report lacks \"%s\":\n%s", frag, r->text);
+}
+
+static const pf files2[] = {{"data/a.txt", "hello"}, {"data/sub/b.txt", ""}};
+
+static void count_digest(void *arg, const char *rel, vl_digest_alg alg,
+                         const char *hex)
+{
+    size_t *n = arg;
+    assert_int_equal(strncmp(rel, "data/", 5), 0);
+    assert_int_equal(strlen(hex), vl_digest_hex_len(alg));
+    (*n)++;
+}
+
+static void test_valid_1_0(void **state)
+{
+    vl_bag *b = build("1.0", "\n", VL_DIGEST_BIT(VL_SHA256) |
+                                       VL_DIGEST_BIT(VL_SHA512),
+                      files2, 2,
+                      "Source-Organization: Example Org\n"
+                      "Payload-Oxum: 5.2\n"
+                      "Contact-Name: A\n"
+                      "Contact-Name: B\n",
+                      VL_SHA256);
+    report r;
+    const char *l, *v;
+    size_t nd = 0;
+
+    parse_ok(b);
+    assert_string_equal(vl_bag_version(b), "1.0");
+    assert_int_equal(vl_bag_payload_mask(b),
+                     VL_DIGEST_BIT(VL_SHA256) | VL_DIGEST_BIT(VL_SHA512));
+    assert_int_equal(vl_bag_info_count(b), 4);
+    vl_bag_info_entry(b, 0, &l, &v);
+    assert_string_equal(l, "Source-Organization");
+    assert_string_equal(v, "Example Org");
+    vl_bag_info_entry(b, 3, &l, &v);
+    assert_string_equal(l, "Contact-Name");
+    assert_string_equal(v, "B");
+    vl_bag_foreach_digest(b, count_digest, &nd);
+    assert_int_equal(nd, 4);
+    seen(b, "data/sub/b.txt", "");
+    seen(b, "data/a.txt", "hello");
+    assert_int_equal(verify(b, &r), VL_OK);
+    assert_int_equal(r.n, 0);
+    vl_bag_free(b);
+}
+
+static void test_valid_0_97_crlf(void **state)
+{
+    vl_bag *b = build("0.97", "\r\n", VL_DIGEST_BIT(VL_MD5), files2, 2,
+                      "Payload-Oxum: 5.2\r\nExternal-Description: one\r\n"
+                      "  two\r\n", VL_MD5);
+    report r;
+    const char *l, *v;
+
+    parse_ok(b);
+    assert_string_equal(vl_bag_version(b), "0.97");
+    vl_bag_info_entry(b, 1, &l, &v);
+    assert_string_equal(v, "one two");
+    seen(b, "data/a.txt", "hello");
+    seen(b, "data/sub/b.txt", "");
+    assert_int_equal(verify(b, &r), VL_OK);
+    vl_bag_free(b);
+}
+
+static void test_cr_line_endings(void **state)
+{
+    vl_bag *b = build("1.0", "\r", VL_DIGEST_BIT(VL_SHA512), files2, 2,
+                      "A: 1\rB: 2\r", VL_SHA512);
+    report r;
+
+    parse_ok(b);
+    assert_int_equal(vl_bag_info_count(b), 2);
+    seen(b, "data/a.txt", "hello");
+    seen(b, "data/sub/b.txt", "");
+    assert_int_equal(verify(b, &r), VL_OK);
+    vl_bag_free(b);
+}
+
+/* A bag whose bagit.txt is decl (manifest and payload valid). */
+static vl_bag *with_decl(const char *decl, size_t len)
+{
+    vl_bag *b = vl_bag_new();
+    vl_error err = {0};
+    assert_int_equal(vl_bag_add_tag_file(b, "bagit.txt", decl, len, &err),
+                     VL_OK);
+    add(b, "manifest-md5.txt", "");
+    return b;
+}
+
+static void test_declaration_refusals(void **state)
+{
+    static const struct {
+        const char *decl;
+        const char *frag;
+    } c[] = {
+        {"\xEF\xBB\xBF" "BagIt-Version: 1.0\nTag-File-Character-Encoding: "
+         "UTF-8\n", "byte-order mark"},
+        {"\xEF\xBB\xBF" "BagIt-Version: 0.97\nTag-File-Character-Encoding: "
+         "UTF-8\n", "byte-order mark"},
+        {"BagIt-Version : 0.97\nTag-File-Character-Encoding : UTF-8\n",
+         "bagit.txt line 1"},
+        {"BagIt-Version:  1.0\nTag-File-Character-Encoding: UTF-8\n",
+         "bagit.txt line 1"},
+        {"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8 \n",
+         "bagit.txt line 2"},
+        {"Tag-File-Character-Encoding: UTF-8\nBagIt-Version: 1.0\n",
+         "bagit.txt line 1"},
+        {"BagIt-Version: 1.0\n", "exactly two lines"},
+        {"", "exactly two lines"},
+        {"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n\n",
+         "exactly two lines"},
+        {"BagIt-Version: 0.99\nTag-File-Character-Encoding: UTF-8\n",
+         "0.99 is not supported"},
+        {"BagIt-Version: 1.0\nTag-File-Character-Encoding: ISO-8859-1\n",
+         "must be UTF-8"},
+        {"BagIt-Version: 0.97\nTag-File-Character-Encoding: NO-SUCH-CODE\n",
+         "not one vellum can read"},
+        {"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-\xff\n",
+         "not valid UTF-8"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof c / sizeof c[0]; i++)
+        parse_refused(with_decl(c[i].decl, strlen(c[i].decl)), c[i].frag,
+                      NULL);
+
+    vl_bag *b = vl_bag_new();
+    add(b, "manifest-md5.txt", "");
+    parse_refused(b, "no bagit.txt", NULL);
+
+    /* Declaration without a final newline, lower-case encoding name. */
+    b = with_decl("BagIt-Version: 1.0\nTag-File-Character-Encoding: utf-8",
+                  53);
+    parse_ok(b);
+    vl_bag_free(b);
+}
+
+/* 0.97 allowed other encodings: the conformance suite has UTF-16 tags. */
+static void test_utf16_0_97(void **state)
+{
+    static const char decl[] = "BagIt-Version: 0.97\n"
+                               "Tag-File-Character-Encoding: UTF-16BE\n";
+    vl_bag *b = with_decl(decl, sizeof decl - 1);
+    vl_error err = {0};
+    char hex[VL_DIGEST_HEX_MAX];
+    char ascii[200], u16[404];
+    size_t i, n;
+    report r;
+    const char *l, *v;
+
+    /* bag-info.txt with a BOM, as UTF-16BE. */
+    n = (size_t)snprintf(ascii, sizeof ascii, "Contact-Name: Ann\n");
+    u16[0] = (char)0xFE;
+    u16[1] = (char)0xFF;
+    for (i = 0; i < n; i++) {
+        u16[2 + 2 * i] = 0;
+        u16[3 + 2 * i] = ascii[i];
+    }
+    assert_int_equal(vl_bag_add_tag_file(b, "bag-info.txt", u16, 2 + 2 * n,
+                                         &err), VL_OK);
+    vl_digest_buffer(VL_SHA1, "x", 1, hex);
+    n = (size_t)snprintf(ascii, sizeof ascii, "%s data/x\n", hex);
+    for (i = 0; i < n; i++) {
+        u16[2 * i] = 0;
+        u16[2 * i + 1] = ascii[i];
+    }
+    assert_int_equal(vl_bag_add_tag_file(b, "manifest-sha1.txt", u16, 2 * n,
+                                         &err), VL_OK);
+    parse_ok(b);
+    vl_bag_info_entry(b, 0, &l, &v);
+    assert_string_equal(l, "Contact-Name");
+    assert_string_equal(v, "Ann");
+    seen(b, "data/x", "x");
+    assert_int_equal(verify(b, &r), VL_OK);
+    vl_bag_free(b);
+
+    /* Odd byte count is not UTF-16. */
+    b = with_decl(decl, sizeof decl - 1);
+    assert_int_equal(vl_bag_add_tag_file(b, "bag-info.txt", "\0A\0", 3, &err),
+                     VL_OK);
+    parse_refused(b, "bag-info.txt: not valid UTF-16BE", NULL);
+}
+
+static const char decl10[] = "BagIt-Version: 1.0\n"
+                             "Tag-File-Character-Encoding: UTF-8\n";
+
+static void test_manifest_refusals(void **state)
+{
+    vl_bag *b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "bag-info.txt", "A: b\n");
+    parse_refused(b, "no payload manifest", NULL);
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-sha224.txt", "");
+    parse_refused(b, "manifest-sha224.txt", "\"sha224\" is not one vellum "
+                  "can compute");
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-md5.txt", "");
+    add(b, "tagmanifest-sha3512.txt", "");
+    parse_refused(b, "tagmanifest-sha3512.txt", "\"sha3512\"");
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-blake2b.txt", "");
+    add(b, "manifest-blake2b512.txt", "");
+    parse_refused(b, "both give blake2b-512", NULL);
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-md5.txt", "0cc175b9c0f1b6a831c399e269772661 data/a\n"
+                               "garbage\n");
+    parse_refused(b, "manifest-md5.txt line 2", NULL);
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-md5.txt", "0cc175b9c0f1b6a831c399e269772661 bag-info.txt\n");
+    parse_refused(b, "manifest-md5.txt line 1", "outside data/");
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-md5.txt", "0cc175b9c0f1b6a831c399e269772661 data/../x\n");
+    parse_refused(b, "manifest-md5.txt line 1", "\"..\" segment");
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-md5.txt", "");
+    add(b, "tagmanifest-md5.txt", "0cc175b9c0f1b6a831c399e269772661 data/a\n");
+    parse_refused(b, "tagmanifest-md5.txt line 1", "payload file");
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-md5.txt", "0cc175b9c0f1b6a831c399e269772661 data/a\n"
+                               "0cc175b9c0f1b6a831c399e269772661 data/a\n");
+    parse_refused(b, "manifest-md5.txt line 2", "duplicate path");
+
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-md5.txt", "\xEF\xBB\xBF");
+    parse_refused(b, "manifest-md5.txt", "byte-order mark");
+
+    /* A manifest in a tag folder is only a tag file. */
+    b = vl_bag_new();
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-md5.txt", "");
+    add(b, "meta/manifest-sha224.txt", "anything");
+    parse_ok(b);
+    vl_bag_free(b);
+}
+
+static void test_fetch(void **state)
+{
+    vl_bag *b = with_decl(decl10, sizeof decl10 - 1);
+    add(b, "fetch.txt", "http://example.org/a 10 data/a\n\n"
+                        "http://example.org/b - data/b\n");
+    parse_refused(b, "fetch.txt lists 2 files to download; vellum does not "
+                  "fetch over the network", NULL);
+
+    b = with_decl(decl10, sizeof decl10 - 1);
+    add(b, "fetch.txt", "http://example.org/a 10 data/a\n");
+    parse_refused(b, "lists 1 file to download", NULL);
+
+    b = with_decl(decl10, sizeof decl10 - 1);
+    add(b, "fetch.txt", "\n  \n");
+    parse_ok(b);
+    vl_bag_free(b);
+}
+
+static vl_bag *with_info(const char *version, const char *info)
+{
+    char *decl = vl_asprintf("BagIt-Version: %s\n"
+                             "Tag-File-Character-Encoding: UTF-8\n", version);
+    vl_bag *b = with_decl(decl, strlen(decl));
+    free(decl);
+    add(b, "bag-info.txt", info);
+    return b;
+}
+
+static void test_bag_info(void **state)
+{
+    vl_bag *b = with_info("1.0", "External-Description: a long\n"
+                                 "   description\n"
+                                 "\tcontinued\n"
+                                 "\n"
+                                 "Label With Space:value:with:colons  \n"
+                                 "Empty:\n"
+                                 "Keyword: x\n"
+                                 "Keyword: y\n");
+    const char *l, *v;
+
+    parse_ok(b);
+    assert_int_equal(vl_bag_info_count(b), 5);
+    vl_bag_info_entry(b, 0, &l, &v);
+    assert_string_equal(v, "a long description continued");
+    vl_bag_info_entry(b, 1, &l, &v);
+    assert_string_equal(l, "Label With Space");
+    assert_string_equal(v, "value:with:colons");
+    vl_bag_info_entry(b, 2, &l, &v);
+    assert_string_equal(l, "Empty");
+    assert_string_equal(v, "");
+    vl_bag_info_entry(b, 4, &l, &v);
+    assert_string_equal(l, "Keyword");
+    assert_string_equal(v, "y");
+    vl_bag_free(b);
+
+    parse_refused(with_info("1.0", "A: 1\nB: 2\nno colon here\n"),
+                  "bag-info.txt line 3", "no ':'");
+    parse_refused(with_info("1.0", "  leading continuation\n"),
+                  "bag-info.txt line 1", "continuation");
+    parse_refused(with_info("1.0", "A: 1\n\n  after blank\n"),
+                  "bag-info.txt line 3", "continuation");
+    parse_refused(with_info("1.0", "A: 1\n: no label\n"),
+                  "bag-info.txt line 2", "empty label");
+    parse_refused(with_info("1.0", "Label : value\n"),
+                  "bag-info.txt line 1", "label ends with whitespace");
+    parse_refused(with_info("1.0", "A: \xc3\x28\n"),
+                  "bag-info.txt line 1", "UTF-8");
+    parse_refused(with_info("1.0", "\xEF\xBB\xBF" "A: 1\n"),
+                  "bag-info.txt", "byte-order mark");
+    parse_refused(with_info("1.0", "A: 1\nPayload-Oxum: 12\n"),
+                  "bag-info.txt line 2", "Payload-Oxum \"12\" is not");
+    parse_refused(with_info("1.0", "Payload-Oxum: 1.\n"),
+                  "bag-info.txt line 1", "OCTETCOUNT.STREAMCOUNT");
+    parse_refused(with_info("1.0", "payload-oxum: 1.1\nX: y\n"
+                                   "Payload-Oxum: 1.1\n"),
+                  "bag-info.txt line 3", "given again (first on line 1)");
+    parse_refused(with_info("1.0", "Payload-Oxum: 99999999999999999999.1\n"),
+                  "bag-info.txt line 1", "Payload-Oxum");
+
+    /* 0.97: whitespace before the colon is allowed. */
+    b = with_info("0.97", "Label : value\n");
+    parse_ok(b);
+    vl_bag_info_entry(b, 0, &l, &v);
+    assert_string_equal(l, "Label");
+    assert_string_equal(v, "value");
+    vl_bag_free(b);
+
+    /* Continuation of the Payload-Oxum value still gets checked. */
+    b = with_info("1.0", "Payload-Oxum: 5.\n 1\n");
+    parse_refused(b, "line 1", "\"5. 1\"");
+}
+
+static void test_package_info_0_95(void **state)
+{
+    vl_bag *b = with_info("0.95", "A: 1\n");
+    const char *l, *v;
+
+    vl_bag_free(b);
+    b = with_decl("BagIt-Version: 0.95\nTag-File-Character-Encoding: UTF-8\n",
+                  54);
+    add(b, "package-info.txt", "Contact-Name: Old\n");
+    parse_ok(b);
+    assert_int_equal(vl_bag_info_count(b), 1);
+    vl_bag_info_entry(b, 0, &l, &v);
+    assert_string_equal(v, "Old");
+    vl_bag_free(b);
+}
+
+/* Every discrepancy kind, all reported by one verify. */
+static void test_every_discrepancy(void **state)
+{
+    static const pf listed[] = {
+        {"data/x.txt", "original"},
+        {"data/y.txt", "gone"},
+        {"data/w.txt", "fine"},
+    };
+    vl_bag *b = vl_bag_new();
+    char *md5 = manifest_text(VL_MD5, listed, 3, "\n");
+    char *sha = manifest_text(VL_SHA256, listed, 3, "\n");
+    char *md5e, *tm, hex[VL_DIGEST_HEX_MAX], hex2[VL_DIGEST_HEX_MAX];
+    const char *info = "Payload-Oxum: 4.3\n";
+    report r;
+
+    /* data/e.txt is in the md5 manifest only. */
+    vl_digest_buffer(VL_MD5, "extra", 5, hex);
+    md5e = vl_asprintf("%s%s data/e.txt\n", md5, hex);
+    add(b, "bagit.txt", decl10);
+    add(b, "bag-info.txt", info);
+    add(b, "manifest-md5.txt", md5e);
+    add(b, "manifest-sha256.txt", sha);
+    vl_digest_buffer(VL_SHA256, decl10, strlen(decl10), hex);
+    tm = vl_asprintf("%s bagit.txt\n"
+                     "0000000000000000000000000000000000000000000000000000000000000000 bag-info.txt\n"
+                     "%s meta/absent.txt\n", hex, hex);
+    add(b, "tagmanifest-sha256.txt", tm);
+    parse_ok(b);
+
+    seen(b, "data/x.txt", "changed");
+    seen(b, "data/w.txt", "fine");
+    seen(b, "data/z.txt", "stray");
+    seen(b, "data/e.txt", "extra");
+    assert_int_equal(verify(b, &r), VL_EINPUT);
+
+    vl_digest_buffer(VL_SHA256, "original", 8, hex);
+    vl_digest_buffer(VL_SHA256, "changed", 7, hex2);
+    char *want = vl_asprintf("data/x.txt: sha256 expected %s got %s", hex,
+                             hex2);
+    has(&r, want);
+    free(want);
+    vl_digest_buffer(VL_MD5, "original", 8, hex);
+    vl_digest_buffer(VL_MD5, "changed", 7, hex2);
+    want = vl_asprintf("data/x.txt: md5 expected %s got %s", hex, hex2);
+    has(&r, want);
+    free(want);
+    has(&r, "data/y.txt: listed in manifest-md5.txt, manifest-sha256.txt "
+            "but missing\n");
+    has(&r, "data/z.txt: present but in no payload manifest\n");
+    has(&r, "data/e.txt: present but not listed in manifest-sha256.txt\n");
+    has(&r, "Payload-Oxum in bag-info.txt is 4.3 but the payload has 21 "
+            "bytes in 4 files\n");
+    vl_digest_buffer(VL_SHA256, info, strlen(info), hex);
+    want = vl_asprintf("bag-info.txt: sha256 expected "
+                       "0000000000000000000000000000000000000000000000000000000000000000"
+                       " got %s (tagmanifest-sha256.txt)", hex);
+    has(&r, want);
+    free(want);
+    has(&r, "meta/absent.txt: listed in tagmanifest-sha256.txt but missing\n");
+    assert_int_equal(r.n, 8);
+    /* Sorted: tag files, then payload by path, then the bag as a whole. */
+    assert_int_equal(strncmp(r.text, "bag-info.txt:", 13), 0);
+    assert_non_null(strstr(r.text, "Payload-Oxum in"));
+    assert_true(strstr(r.text, "data/e.txt") < strstr(r.text, "data/x.txt"));
+    assert_true(strstr(r.text, "data/z.txt") < strstr(r.text, "Payload-Oxum"));
+
+    /* Verify again: same report, nothing lost or doubled. */
+    report r2;
+    assert_int_equal(verify(b, &r2), VL_EINPUT);
+    assert_string_equal(r.text, r2.text);
+
+    free(md5);
+    free(md5e);
+    free(sha);
+    free(tm);
+    vl_bag_free(b);
+}
+
+/* 0.97 asked for each payload file in at least one manifest. */
+static void test_0_97_one_manifest_enough(void **state)
+{
+    static const pf f[] = {{"data/a", "a"}};
+    vl_bag *b = vl_bag_new();
+    char *md5 = manifest_text(VL_MD5, f, 1, "\n");
+    report r;
+
+    add(b, "bagit.txt", "BagIt-Version: 0.97\n"
+                        "Tag-File-Character-Encoding: UTF-8\n");
+    add(b, "manifest-md5.txt", md5);
+    add(b, "manifest-sha1.txt", "");
+    parse_ok(b);
+    seen(b, "data/a", "a");
+    assert_int_equal(verify(b, &r), VL_OK);
+    free(md5);
+    vl_bag_free(b);
+}
+
+static void test_percent_encoded_paths(void **state)
+{
+    static const pf f[] = {{"data/line\nbreak", "1"},
+                           {"data/cr\rname", "2"},
+                           {"data/100%", "3"},
+                           {"data/caf\xc3\xa9", "4"}};
+    vl_bag *b = build("1.0", "\n", VL_DIGEST_BIT(VL_SHA512), f, 4, NULL, -1);
+    report r;
+
+    parse_ok(b);
+    seen(b, "data/cr\rname", "2");
+    seen(b, "data/100%", "3");
+    /* Byte-exact: the decomposed form of the same name is another file. */
+    seen(b, "data/cafe\xcc\x81", "4");
+    assert_int_equal(verify(b, &r), VL_EINPUT);
+    has(&r, "data/caf\xc3\xa9: listed in manifest-sha512.txt but missing");
+    has(&r, "data/cafe\xcc\x81: present but in no payload manifest");
+    /* The control character is escaped in messages. */
+    has(&r, "data/line\\x0abreak: listed in manifest-sha512.txt but missing");
+    assert_int_equal(r.n, 3);
+    vl_bag_free(b);
+}
+
+static void test_payload_seen_errors(void **state)
+{
+    vl_bag *b = build("1.0", "\n", VL_DIGEST_BIT(VL_SHA256), files2, 2, NULL,
+                      -1);
+    vl_digest_result d = {0};
+    vl_error err = {0};
+
+    assert_int_equal(vl_bag_payload_seen(b, "data/a.txt", 5, &d, &err),
+                     VL_EINPUT);
+    assert_non_null(strstr(err.msg, "before vl_bag_parse"));
+    parse_ok(b);
+    assert_int_equal(vl_bag_payload_seen(b, "bag-info.txt", 5, &d, &err),
+                     VL_EINPUT);
+    assert_non_null(strstr(err.msg, "under data/"));
+    assert_int_equal(vl_bag_payload_seen(b, "data/a.txt", 5, &d, &err),
+                     VL_EINPUT);
+    assert_non_null(strstr(err.msg, "no sha256 digest"));
+    seen(b, "data/sub/b.txt", "");
+    assert_int_equal(vl_bag_payload_seen(b, "data/sub/b.txt", 0, &d, &err),
+                     VL_EINPUT);
+    assert_non_null(strstr(err.msg, "recorded twice"));
+    vl_bag_free(b);
+}
+
+static void test_tag_file_limits(void **state)
+{
+    vl_bag *b = vl_bag_new();
+    vl_error err = {0};
+    size_t big = (16u << 20) + 1;
+    char *data = calloc(1, big);
+
+    assert_non_null(data);
+    assert_int_equal(vl_bag_add_tag_file(b, "bag-info.txt", data, big, &err),
+                     VL_EINPUT);
+    assert_non_null(strstr(err.msg, "bag-info.txt: tag file of 16777217 "
+                            "bytes"));
+    /* Manifests grow with the payload and get more room. */
+    assert_int_equal(vl_bag_add_tag_file(b, "manifest-md5.txt", data, big,
+                                         &err), VL_OK);
+    free(data);
+    assert_int_equal(vl_bag_add_tag_file(b, "manifest-md5.txt", "", 0, &err),
+                     VL_EINPUT);
+    assert_non_null(strstr(err.msg, "given twice"));
+    assert_int_equal(vl_bag_add_tag_file(b, "data/x", "", 0, &err),
+                     VL_EINPUT);
+    assert_non_null(strstr(err.msg, "payload, not a tag file"));
+    assert_int_equal(vl_bag_add_tag_file(b, "../x", "", 0, &err), VL_EINPUT);
+    vl_bag_free(b);
+
+    b = with_decl(decl10, sizeof decl10 - 1);
+    parse_ok(b);
+    assert_int_equal(vl_bag_add_tag_file(b, "late.txt", "", 0, &err),
+                     VL_EINPUT);
+    assert_int_equal(vl_bag_parse(b, &err), VL_EINPUT);
+    vl_bag_free(b);
+
+    /* Verify before parse is refused too. */
+    b = vl_bag_new();
+    assert_int_equal(vl_bag_verify(b, NULL, NULL, &err), VL_EINPUT);
+    vl_bag_free(b);
+}
+
+static void test_blake2b_and_empty_payload(void **state)
+{
+    vl_bag *b = build("1.0", "\n", VL_DIGEST_BIT(VL_BLAKE2B512), files2, 2,
+                      "Payload-Oxum: 5.2\n", VL_BLAKE2B512);
+    report r;
+
+    parse_ok(b);
+    assert_int_equal(vl_bag_payload_mask(b), VL_DIGEST_BIT(VL_BLAKE2B512));
+    seen(b, "data/a.txt", "hello");
+    seen(b, "data/sub/b.txt", "");
+    assert_int_equal(verify(b, &r), VL_OK);
+    vl_bag_free(b);
+
+    /* An empty bag with Payload-Oxum 0.0 is valid. */
+    b = build("1.0", "\n", VL_DIGEST_BIT(VL_SHA256), NULL, 0,
+              "Payload-Oxum: 0.0\n", -1);
+    parse_ok(b);
+    assert_int_equal(verify(b, &r), VL_OK);
+    vl_bag_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_1_0),
+        cmocka_unit_test(test_valid_0_97_crlf),
+        cmocka_unit_test(test_cr_line_endings),
+        cmocka_unit_test(test_declaration_refusals),
+        cmocka_unit_test(test_utf16_0_97),
+        cmocka_unit_test(test_manifest_refusals),
+        cmocka_unit_test(test_fetch),
+        cmocka_unit_test(test_bag_info),
+        cmocka_unit_test(test_package_info_0_95),
+        cmocka_unit_test(test_every_discrepancy),
+        cmocka_unit_test(test_0_97_one_manifest_enough),
+        cmocka_unit_test(test_percent_encoded_paths),
+        cmocka_unit_test(test_payload_seen_errors),
+        cmocka_unit_test(test_tag_file_limits),
+        cmocka_unit_test(test_blake2b_and_empty_payload),
+    };
+    return cmocka_run_group_tests_name("bagit", tests, NULL, NULL);
+}

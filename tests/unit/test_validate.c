@@ -1,0 +1,275 @@
+/* OCFL validator: every fixture made by tests/fixtures/ocfl/make-fixtures.
+ * A bad fixture's name starts with the exact set of codes expected
+ * ("E023+E042-..."); a good fixture must give no error. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vl_storage.h"
+
+static char fixtures[4096];
+
+typedef struct seen {
+    char codes[4096];        /* "+E023+E042+" style, sorted on compare */
+    size_t errors, warnings;
+    char last_message[2048];
+    char last_object[1024];
+    char last_path[1024];
+} seen;
+
+static void collect(void *arg, const vl_finding *f)
+{
+    seen *s = arg;
+    char key[8];
+    snprintf(key, sizeof key, "+%s+", f->code);
+    if (!strstr(s->codes, key)) {
+        if (!s->codes[0])
+            strcat(s->codes, "+");
+        strncat(s->codes, f->code, sizeof s->codes - strlen(s->codes) - 8);
+        strcat(s->codes, "+");
+    }
+    assert_true(f->severity == (f->code[0] == 'W' ? VL_SEV_WARNING
+                                                   : VL_SEV_ERROR));
+    assert_non_null(f->object);
+    assert_non_null(f->path);
+    assert_true(f->message[0] != '\0');
+    snprintf(s->last_message, sizeof s->last_message, "%s", f->message);
+    snprintf(s->last_object, sizeof s->last_object, "%s", f->object);
+    snprintf(s->last_path, sizeof s->last_path, "%s", f->path);
+}
+
+/* Validate a fixture folder; objects without a declaration and roots
+ * without one are handed to the object / root checks directly. */
+static int run(const char *dir, int digests, int threads, seen *s,
+               vl_validate_counts *c)
+{
+    vl_validate_options o = {.check_digests = digests, .nthreads = threads,
+                             .on_finding = collect, .arg = s};
+    vl_error err = {0};
+    memset(c, 0, sizeof *c);
+    memset(s, 0, sizeof *s);
+    int rc = vl_validate_path(dir, &o, c, &err);
+    if (rc == VL_EINPUT) {
+        char inv[4200];
+        snprintf(inv, sizeof inv, "%s/inventory.json", dir);
+        vl_backend *b = vl_backend_fs_new(dir);
+        assert_non_null(b);
+        rc = access(inv, F_OK) == 0 ? vl_validate_object(b, "", &o, c, &err)
+                                    : vl_validate_storage_root(b, &o, c, &err);
+        vl_backend_free(b);
+    }
+    if (rc != VL_OK)
+        print_error("%s: %s\n", dir, err.msg);
+    return rc;
+}
+
+static int code_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "+E042+E023+" or "E023+E042" -> "E023+E042" */
+static void normalise(const char *in, char *out, size_t cap)
+{
+    char buf[4096], *parts[256];
+    size_t n = 0;
+    snprintf(buf, sizeof buf, "%s", in);
+    for (char *t = strtok(buf, "+"); t && n < 256; t = strtok(NULL, "+"))
+        parts[n++] = t;
+    qsort(parts, n, sizeof *parts, code_cmp);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "+" : "",
+                 parts[i]);
+}
+
+static void test_bad(void **state)
+{
+    const char *dir = *state;
+    const char *name = strrchr(dir, '/') + 1;
+    char want_raw[256], want[256], got[4096];
+    size_t n = strcspn(name, "-");
+    snprintf(want_raw, sizeof want_raw, "%.*s", (int)n, name);
+    normalise(want_raw, want, sizeof want);
+    seen s;
+    vl_validate_counts c;
+    assert_int_equal(run(dir, 1, 0, &s, &c), VL_OK);
+    normalise(s.codes, got, sizeof got);
+    if (strcmp(want, got))
+        print_error("%s: expected %s, got %s (last: %s)\n", name, want, got,
+                    s.last_message);
+    assert_string_equal(want, got);
+}
+
+static void test_good(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    assert_int_equal(run(*state, 1, 0, &s, &c), VL_OK);
+    if (c.errors)
+        print_error("%s: %s\n", (const char *)*state, s.last_message);
+    assert_int_equal(c.errors, 0);
+    assert_true(c.objects >= 1);
+}
+
+static char *fixture(const char *rel)
+{
+    static char buf[8][4200];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", fixtures, rel);
+    return buf[k];
+}
+
+static void test_no_digests_skips_content(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    const char *d = fixture("bad/E092-content-digest-mismatch");
+    assert_int_equal(run(d, 0, 0, &s, &c), VL_OK);
+    assert_int_equal(c.errors, 0);
+    assert_int_equal(run(d, 1, 1, &s, &c), VL_OK);
+    assert_int_equal(c.errors, 1);
+    /* the message names the file and the object is the inventory id */
+    assert_non_null(strstr(s.last_message, "v1/content/a.txt"));
+    assert_string_equal(s.last_object, "urn:example:E092-content-digest-mismatch");
+}
+
+static void test_threads_agree(void **state)
+{
+    seen s1, s2;
+    vl_validate_counts c1, c2;
+    const char *d = fixture("bad/E093-fixity-mismatch");
+    assert_int_equal(run(d, 1, 1, &s1, &c1), VL_OK);
+    assert_int_equal(run(d, 1, 4, &s2, &c2), VL_OK);
+    assert_string_equal(s1.codes, s2.codes);
+    assert_int_equal(c1.errors, c2.errors);
+}
+
+static void test_storage_root_counts(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    assert_int_equal(run(fixture("good/storage-root-0004"), 1, 0, &s, &c),
+                     VL_OK);
+    assert_int_equal(c.objects, 2);
+    assert_int_equal(c.errors, 0);
+    assert_int_equal(c.warnings, 0);
+    /* storage root findings carry the path relative to the root */
+    assert_int_equal(run(fixture("bad/E084-file-in-intermediate-folder"), 1, 0,
+                         &s, &c), VL_OK);
+    assert_string_equal(s.last_path, "aa/stray.txt");
+}
+
+static void test_not_ocfl(void **state)
+{
+    vl_validate_options o = {0};
+    vl_validate_counts c = {0};
+    vl_error err = {0};
+    assert_int_equal(vl_validate_path(fixtures, &o, &c, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "is not an OCFL storage root or object"));
+    assert_int_equal(vl_validate_path("/nonexistent/vellum", &o, &c, &err),
+                     VL_EINPUT);
+}
+
+static void buffer_codes(const char *json, char *out, size_t cap)
+{
+    seen s;
+    memset(&s, 0, sizeof s);
+    vl_validate_options o = {.on_finding = collect, .arg = &s};
+    vl_validate_counts c = {0};
+    vl_error err = {0};
+    assert_int_equal(vl_validate_inventory_buffer(json, strlen(json), &o, &c,
+                                                  &err), VL_OK);
+    normalise(s.codes, out, cap);
+}
+
+static void test_inventory_buffer(void **state)
+{
+    char got[1024];
+    const char *good =
+        "{\"id\":\"urn:x\",\"type\":\"https://ocfl.io/1.1/spec/#inventory\","
+        "\"digestAlgorithm\":\"sha512\",\"head\":\"v1\",\"manifest\":{},"
+        "\"versions\":{\"v1\":{\"created\":\"2024-01-01T00:00:00+01:00\","
+        "\"message\":\"m\",\"user\":{\"name\":\"a\",\"address\":"
+        "\"mailto:a@b\"},\"state\":{}}}}";
+    buffer_codes(good, got, sizeof got);
+    assert_string_equal(got, "");
+    buffer_codes("{\"id\":1,\"id\":2}", got, sizeof got);
+    assert_string_equal(got, "E033");
+    buffer_codes("[]", got, sizeof got);
+    assert_string_equal(got, "E033");
+    buffer_codes("{}", got, sizeof got);
+    assert_string_equal(got, "E036+E041+E043");
+    buffer_codes("{\"id\":\"urn:x\",\"type\":\"https://ocfl.io/1.0/spec/"
+                 "#inventory\",\"digestAlgorithm\":\"sha512\",\"head\":\"v1\","
+                 "\"manifest\":{},\"versions\":{\"v1\":{\"created\":"
+                 "\"2024-01-01T00:00:00Z\",\"state\":{}}},\"fixity\":null}",
+                 got, sizeof got);
+    assert_string_equal(got, "E056+W007");   /* 1.0 has no E111 */
+}
+
+int main(void)
+{
+    const char *tests = getenv("VELLUM_TESTS");
+    char tmpl[] = "/tmp/vellum-validate-XXXXXX", cmd[8400];
+    if (!mkdtemp(tmpl))
+        return 1;
+    snprintf(fixtures, sizeof fixtures, "%s", tmpl);
+    snprintf(cmd, sizeof cmd, "python3 %s/fixtures/ocfl/make-fixtures %s",
+             tests && *tests ? tests : "tests", fixtures);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot build fixtures: %s\n", cmd);
+        return 1;
+    }
+    struct CMUnitTest fixed[] = {
+        cmocka_unit_test(test_no_digests_skips_content),
+        cmocka_unit_test(test_threads_agree),
+        cmocka_unit_test(test_storage_root_counts),
+        cmocka_unit_test(test_not_ocfl),
+        cmocka_unit_test(test_inventory_buffer),
+    };
+    size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0, cap = 256;
+    struct CMUnitTest *all = calloc(cap, sizeof *all);
+    char **names = calloc(cap, sizeof *names);
+    for (size_t i = 0; i < nfixed; i++)
+        all[n++] = fixed[i];
+    const char *kinds[] = {"good", "bad"};
+    for (int k = 0; k < 2; k++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%s", fixtures, kinds[k]);
+        struct dirent **ents;
+        int m = scandir(dir, &ents, NULL, alphasort);
+        for (int i = 0; i < m; i++) {
+            if (ents[i]->d_name[0] != '.' && n < cap) {
+                names[n] = malloc(strlen(dir) + strlen(ents[i]->d_name) + 2);
+                sprintf(names[n], "%s/%s", dir, ents[i]->d_name);
+                all[n] = (struct CMUnitTest){
+                    .name = strrchr(names[n], '/') - strlen(kinds[k]),
+                    .test_func = k ? test_bad : test_good,
+                    .initial_state = names[n]};
+                n++;
+            }
+            free(ents[i]);
+        }
+        if (m >= 0)
+            free(ents);
+    }
+    int failed = _cmocka_run_group_tests("validate", all, n, NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(all);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", fixtures);
+    if (system(cmd) != 0)
+        return 1;
+    return failed;
+}
