@@ -167,12 +167,14 @@ static int clean_name(const char *archive_path, const char *raw, char **out,
                       vl_error *err)
 {
     vl_error why = {0};
-    if (!raw || !*raw)
+    if (!raw)
         return refuse_entry(err, archive_path, "(no name)", "an entry without a name");
     if (raw[0] == '/')
         return refuse_entry(err, archive_path, raw, "absolute path");
     while (raw[0] == '.' && raw[1] == '/')
         raw += 2;
+    if (!strcmp(raw, "."))
+        raw = "";   /* the archive's own top folder (ISO images list it) */
     char *n = vl_strdup(raw);
     if (!n)
         return vl_error_set(err, VL_ESYS, "out of memory");

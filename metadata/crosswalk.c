@@ -450,6 +450,9 @@ static int join(struct mods_in *in, const xmlNode *n, const char *sep)
             rc = vl_buf_append(&in->b, sep, strlen(sep), in->err);
         if (rc == VL_OK)
             rc = vl_buf_append(&in->b, v, strlen(v), in->err);
+        if (rc == VL_EINPUT)
+            vl_error_set(in->err, rc, "%s:%ld: value longer than 1 MiB",
+                         in->name, xmlGetLineNo(n));
     }
     free(v);
     return rc;

@@ -151,9 +151,9 @@ int vl_csv_parse(const char *data, size_t len, const char *name,
     }
     if (in_quotes) {
         rc = vl_error_set(err, VL_EINPUT,
-                          "%s:%zu: quoted field opened on line %zu is never "
+                          "%s:%zu: a quoted field starts here and is never "
                           "closed",
-                          name, line, quote_line);
+                          name, quote_line);
         goto done;
     }
     /* A last record without a line end (but not an empty last line). */

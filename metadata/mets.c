@@ -9,10 +9,10 @@
  *   dmdSec dmd-dc    oai_dc:dc of the deposit
  *   dmdSec dmd-mods  mods:mods of the deposit
  *   dmdSec dmd-file-NNNNNN   oai_dc:dc of file NNNNNN, where given
- *   amdSec amdSec-object
+ *   amdSec amdSec-1 (PREMIS 3 as its default namespace)
+ *     techMD techMD-NNNNNN        PREMIS object of file NNNNNN, one line
  *     digiprovMD digiprov-events  every PREMIS event of the version, once
  *     digiprovMD digiprov-agents  every PREMIS agent, once (xmlID agent-N)
- *   amdSec amdSec-NNNNNN / techMD techMD-NNNNNN   PREMIS object of a file
  *   fileSec / fileGrp USE="original" / file file-NNNNNN (ADMID techMD-NNNNNN)
  *   structMap TYPE="physical": div Object > div Directory... > div Item
  * An event with no files links the object (linkingObjectIdentifier "local"
@@ -165,9 +165,17 @@ oom:
 
 /* ---- writer wrappers: each is a no-op once something failed ------------- */
 
+/* PREMIS records are written in the default namespace, declared once on
+ * the amdSec (every METS element is prefixed, so nothing else is affected):
+ * a prefix on every PREMIS tag would cost a sixth of a file's bytes. */
+static const char *local(const char *name)
+{
+    return strncmp(name, "premis:", 7) ? name : name + 7;
+}
+
 static void start(mw *m, const char *name)
 {
-    if (!m->failed && xmlTextWriterStartElement(m->w, BAD_CAST name) < 0)
+    if (!m->failed && xmlTextWriterStartElement(m->w, BAD_CAST local(name)) < 0)
         m->failed = 1;
 }
 
@@ -203,7 +211,7 @@ static void elem(mw *m, const char *name, const char *value)
 {
     if (m->failed || !value)
         return;
-    if (xmlTextWriterWriteElement(m->w, BAD_CAST name,
+    if (xmlTextWriterWriteElement(m->w, BAD_CAST local(name),
                                   BAD_CAST clean(m, value)) < 0)
         m->failed = 1;
 }
@@ -610,8 +618,6 @@ static void write_event(mw *m, const vl_mets_source *src, const vl_event_row *ev
 static int write_provenance(mw *m, const vl_mets_source *src, vl_error *err)
 {
     int rc = VL_OK, got;
-    start(m, "mets:amdSec");
-    attr(m, "ID", "amdSec-object");
     if (m->has_events) {
         start_wrap(m, "mets:digiprovMD", "digiprov-events", "PREMIS:EVENT", "3.0");
         src->rewind_events(src->event_arg);
@@ -646,7 +652,6 @@ static int write_provenance(mw *m, const vl_mets_source *src, vl_error *err)
         end(m);
     }
     end_wrap(m);
-    end(m);   /* amdSec */
 done:
     return rc;
 }
@@ -659,13 +664,13 @@ static int file_amd(mw *m, const vl_mets_source *src, size_t n,
     char id[48], size[32];
     const char *name;
 
-    start(m, "mets:amdSec");
-    attr_id(m, "ID", "amdSec-", n);
     snprintf(id, sizeof id, "techMD-%06zu", n);
     start_wrap(m, "mets:techMD", id, "PREMIS:OBJECT", "3.0");
+    /* One line per PREMIS object: indenting its 20-odd elements would cost
+     * a sixth of the file's bytes. */
     start(m, "premis:object");
-    attr(m, "xsi:type", "premis:file");
-    attr(m, "version", "3.0");
+    xmlTextWriterSetIndent(m->w, 0);
+    attr(m, "xsi:type", "file");   /* resolved in the default namespace */
     start(m, "premis:objectIdentifier");
     elem(m, "premis:objectIdentifierType", "local");
     elem(m, "premis:objectIdentifierValue", f->logical);
@@ -702,8 +707,10 @@ static int file_amd(mw *m, const vl_mets_source *src, size_t n,
     end(m);   /* objectCharacteristics */
     elem(m, "premis:originalName", f->original_name);
     end(m);   /* object */
+    if (!m->failed && xmlTextWriterWriteRaw(m->w, BAD_CAST "\n") < 0)
+        m->failed = 1;
+    xmlTextWriterSetIndent(m->w, 1);
     end_wrap(m);
-    end(m);   /* amdSec */
     return VL_OK;
 }
 
@@ -854,7 +861,6 @@ static void write_header(mw *m, const vl_mets_source *src)
     attr(m, "xmlns:mets", NS_METS);
     attr(m, "xmlns:xlink", NS_XLINK);
     attr(m, "xmlns:xsi", NS_XSI);
-    attr(m, "xmlns:premis", NS_PREMIS);
     attr(m, "xmlns:mods", NS_MODS);
     attr(m, "xmlns:oai_dc", NS_OAI_DC);
     attr(m, "xmlns:dc", NS_DC);
@@ -885,10 +891,16 @@ static int write_all(mw *m, const vl_mets_source *src, vl_error *err)
     if (src->desc && vl_descriptive_file_count(src->desc) > 0 &&
         (rc = each_file(m, src, file_dmd, &count, err)) != VL_OK)
         goto done;
-    if ((rc = write_provenance(m, src, err)) != VL_OK)
-        goto done;
+    /* One amdSec: techMD of every file, then the version's provenance
+     * (METS orders techMD before digiprovMD). */
+    start(m, "mets:amdSec");
+    attr(m, "ID", "amdSec-1");
+    attr(m, "xmlns", NS_PREMIS);   /* see local() */
     if ((rc = each_file(m, src, file_amd, &count, err)) != VL_OK)
         goto done;
+    if ((rc = write_provenance(m, src, err)) != VL_OK)
+        goto done;
+    end(m);
     if (count > 0) {   /* fileSec needs at least one file */
         start(m, "mets:fileSec");
         start(m, "mets:fileGrp");

@@ -61,6 +61,7 @@ CLI_COMMAND(reindex);
 CLI_COMMAND(recover);
 CLI_COMMAND(validate);
 CLI_COMMAND(config);
+CLI_COMMAND(identify);
 CLI_COMMAND(events);
 
 #endif

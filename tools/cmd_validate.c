@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vl_metadata.h"
 
 static void usage(FILE *out)
 {
@@ -17,6 +18,11 @@ static void usage(FILE *out)
             "IDs)\n"
             "  --path DIR      any OCFL storage root or object folder\n"
             "  --no-digests    check structure only\n"
+            "  --mets          also validate each object's METS.xml against the "
+            "METS,\n"
+            "                  PREMIS, MODS and DC schemas (needs `vellum config "
+            "schemas PATH`\n"
+            "                  or $VELLUM_SCHEMAS)\n"
             "  --json          findings as a JSON array\n"
             "  --repo DIR      repository (default $VELLUM_REPO or "
             "./vellum-repo)\n\n"
@@ -61,6 +67,92 @@ static void print_summary(const out_state *s, const vl_validate_counts *c)
            c->warnings, c->warnings == 1 ? "" : "s");
 }
 
+/* --mets: the head version's METS.xml of each object, against the schemas
+ * (offline).  Each problem is an error finding "METS <id>: METS.xml:L: msg". */
+typedef struct mets_run {
+    vl_repo *repo;
+    const char *schemas;
+    out_state *out;
+    vl_validate_counts *c;
+    const char *id;
+    vl_error *err;
+    int rc;                   /* a failure that stops the command */
+} mets_run;
+
+static void mets_finding(mets_run *m, int severity, const char *message)
+{
+    vl_finding f = {.code = "METS", .severity = severity, .object = m->id,
+                    .path = "METS.xml", .message = message};
+    print_finding(m->out, &f);
+    if (severity == VL_SEV_ERROR)
+        m->c->errors++;
+    else
+        m->c->warnings++;
+}
+
+static void mets_message(void *arg, const char *message)
+{
+    mets_finding(arg, VL_SEV_ERROR, message);
+}
+
+static int mets_check(mets_run *m, const char *id)
+{
+    vl_inventory *inv = NULL;
+    vl_error lerr = {0};
+    char *rel = NULL, *full = NULL;
+    const char *digest, *content;
+    int rc = VL_OK;
+
+    m->id = id;
+    /* An object whose inventory cannot be read was reported above. */
+    if (vl_repo_load_inventory(m->repo, id, &inv, &lerr) != VL_OK)
+        goto done;
+    digest = vl_inventory_lookup(inv, vl_inventory_head(inv), "METS.xml");
+    content = digest ? vl_inventory_content_path(inv, digest) : NULL;
+    if (!content) {
+        mets_finding(m, VL_SEV_WARNING, "no METS.xml in the head version");
+        goto done;
+    }
+    if (!(rel = vl_repo_object_path(m->repo, id)) ||
+        !(full = vl_asprintf("%s/%s/%s", vl_backend_root(vl_repo_backend(m->repo)),
+                             rel, content))) {
+        rc = vl_error_set(m->err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    rc = vl_schema_validate_mets(m->schemas, full, mets_message, m, &lerr);
+    if (rc == VL_ESYS) {   /* unreadable: a finding, go on with the rest */
+        mets_finding(m, VL_SEV_ERROR, lerr.msg);
+        rc = VL_OK;
+    } else if (rc == VL_FINDING) {
+        rc = VL_OK;
+    } else if (rc != VL_OK) {
+        *m->err = lerr;
+    }
+done:
+    vl_inventory_free(inv);
+    free(rel);
+    free(full);
+    return rc;
+}
+
+static int mets_each(void *arg, const vl_catalog_object *o)
+{
+    mets_run *m = arg;
+    return (m->rc = mets_check(m, o->id)) != VL_OK;
+}
+
+static int mets_all(mets_run *m, char **ids, int n)
+{
+    if (n) {
+        for (int i = 0; i < n; i++)
+            if ((m->rc = mets_check(m, ids[i])) != VL_OK)
+                return m->rc;
+        return VL_OK;
+    }
+    int rc = vl_catalog_objects(vl_repo_catalog(m->repo), mets_each, m, m->err);
+    return m->rc != VL_OK ? m->rc : rc;
+}
+
 static int validate_ids(vl_repo *repo, char **ids, int n,
                         const vl_validate_options *o, vl_validate_counts *c,
                         int *missing, vl_error *err)
@@ -91,12 +183,14 @@ int cmd_validate(int argc, char **argv)
         {"path", required_argument, NULL, 'p'},
         {"all", no_argument, NULL, 'a'},
         {"no-digests", no_argument, NULL, 'n'},
+        {"mets", no_argument, NULL, 'm'},
         CLI_COMMON_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     cli_common com = {0};
     const char *path = NULL;
-    int all = 0, digests = 1, opt, missing = 0, rc;
+    const char *schemas = NULL;
+    int all = 0, digests = 1, mets = 0, opt, missing = 0, rc;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&com, opt, optarg))
             continue;
@@ -104,6 +198,7 @@ int cmd_validate(int argc, char **argv)
         case 'p': path = optarg; break;
         case 'a': all = 1; break;
         case 'n': digests = 0; break;
+        case 'm': mets = 1; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: return cli_usage_error("validate", "unknown option");
         }
@@ -113,6 +208,9 @@ int cmd_validate(int argc, char **argv)
         return cli_usage_error("validate", "--path takes no IDs or --all");
     if (all && nids)
         return cli_usage_error("validate", "give IDs or --all, not both");
+    if (mets && path)
+        return cli_usage_error("validate", "--mets works on the repository's "
+                               "objects, not --path");
     out_state st = {.json = com.json};
     vl_validate_options o = {.check_digests = digests, .nthreads = 0,
                              .on_finding = print_finding, .arg = &st};
@@ -121,6 +219,17 @@ int cmd_validate(int argc, char **argv)
     vl_repo *repo = NULL;
     if (!path && (rc = cli_open_repo(&com, &repo)) != CLI_EXIT_OK)
         return rc;
+    if (mets) {
+        schemas = getenv("VELLUM_SCHEMAS");
+        if (!schemas || !*schemas)
+            schemas = vl_repo_config_get(repo, "schemas");
+        if (!schemas || !*schemas) {
+            vl_repo_close(repo);
+            return cli_usage_error("validate", "--mets needs the schemas: run "
+                                   "`vellum config schemas PATH` (or set "
+                                   "VELLUM_SCHEMAS)");
+        }
+    }
     if (com.json)
         printf("[");
     if (path)
@@ -129,6 +238,11 @@ int cmd_validate(int argc, char **argv)
         rc = validate_ids(repo, argv + optind, nids, &o, &c, &missing, &err);
     else
         rc = vl_validate_storage_root(vl_repo_backend(repo), &o, &c, &err);
+    if (rc == VL_OK && mets) {
+        mets_run m = {.repo = repo, .schemas = schemas, .out = &st, .c = &c,
+                      .err = &err};
+        rc = mets_all(&m, argv + optind, nids);
+    }
     if (rc == VL_OK)
         print_summary(&st, &c);
     else if (com.json)

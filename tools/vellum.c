@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"reindex", cmd_reindex, "rebuild the catalog from the store"},
     {"recover", cmd_recover, "finish or undo interrupted work"},
     {"events", cmd_events, "list preservation events; verify the event log"},
+    {"identify", cmd_identify, "identify file formats (MIME type, PUID)"},
     {"config", cmd_config, "show or change repository settings"},
 };
 

@@ -12,14 +12,15 @@ setup() {
 
 # The deposit was refused: exit 2, message matches, nothing stored.
 refused() {
-    local pattern=$1
+    local pattern=$1 saved=$output
     [ "$status" -eq 2 ] || { echo "status $status: $output"; return 1; }
-    [[ "$output" == *$pattern* ]] || { echo "message: $output"; return 1; }
+    [[ "$output" == *"$pattern"* ]] || { echo "message: $output"; return 1; }
     [ "$(echo "$output" | wc -l)" -le 2 ] || { echo "not one line: $output"; return 1; }
     [ "$(object_count)" -eq 0 ] || { echo "something was stored"; return 1; }
     staging_clean || { echo "staging not clean"; return 1; }
     run "$VELLUM" validate --all
     [ "$status" -eq 0 ] || { echo "repository invalid: $output"; return 1; }
+    output=$saved
 }
 
 mktar() {   # mktar FILE python-body (tarfile t open for writing)

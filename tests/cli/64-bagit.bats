@@ -40,7 +40,7 @@ setup() {
     make_bag "$B" 1.0 sha256 sha512
     run "$VELLUM" ingest "$B" --id urn:b:1 --json
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
-    [ "$(echo "$output" | jfield 'd["bag_version"], d["files"]')" = "1.0 8" ]
+    [ "$(echo "$output" | jfield 'd["bag_version"], d["files"]')" = "1.0 9" ]
     "$VELLUM" get urn:b:1 "$BATS_TEST_TMPDIR/o"
     diff -r "$B/data" "$BATS_TEST_TMPDIR/o/data"
     cmp "$B/bag-info.txt" "$BATS_TEST_TMPDIR/o/metadata/bag/bag-info.txt"
