@@ -15,6 +15,7 @@
  * Kept on purpose: TAR (tar archives), CDF (MS Office 97-2003), CSV and
  * JSON (change MIME types), TEXT and ENCODING (text and its charset). */
 #include <magic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +43,20 @@ size_t vl_identify_prefix_bytes(void)
     return PREFIX_BYTES;
 }
 
+static char version_text[32];
+
+static void version_once(void)
+{
+    int v = magic_version();   /* the library loaded, not the header */
+    snprintf(version_text, sizeof version_text, "libmagic %d.%02d", v / 100,
+             v % 100);
+}
+
 const char *vl_identify_library_version(void)
 {
-    static char text[32];
-    /* Racy only in writing the same bytes twice; the version is fixed. */
-    if (!text[0]) {
-        int v = magic_version();
-        snprintf(text, sizeof text, "libmagic %d.%02d", v / 100, v % 100);
-    }
-    return text;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, version_once);
+    return version_text;
 }
 
 int vl_identifier_open(vl_identifier **out, vl_error *err)

@@ -103,4 +103,9 @@ int vl_prefix_observe(void *arg, const void *data, size_t len, vl_error *err);
  * warning per pair. */
 void vl_names_check_collisions(vl_ingest_run *run);
 
+/* Write METS.xml for the version being built and add it to the txn. */
+typedef struct vl_descriptive vl_descriptive;
+int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
+                         vl_error *err);
+
 #endif

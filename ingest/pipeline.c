@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ingest_internal.h"
+#include "vl_metadata.h"
 
 /* Leave room for inventories and the catalog when judging free space. */
 #define SPACE_MARGIN (16u << 20)
@@ -449,6 +450,30 @@ static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg
     }
 }
 
+/* Per-file descriptive metadata must name files of the new state. */
+static int check_file_metadata(vl_ingest_run *run, const vl_descriptive *desc,
+                               vl_error *err)
+{
+    json_t *have = json_object();
+    int rc = VL_OK;
+    if (!have)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    for (size_t i = 0; i < run->dep.n; i++)
+        json_object_set_new(have, run->dep.recs[i].logical, json_true());
+    const vl_inventory *head = vl_txn_head_inventory(run->txn);
+    for (size_t i = 0; i < vl_descriptive_file_count(desc) && rc == VL_OK; i++) {
+        const char *p = vl_descriptive_file_path(desc, i);
+        if (json_object_get(have, p))
+            continue;
+        if (run->o->merge && head && vl_inventory_lookup(head, vl_inventory_head(head), p))
+            continue;
+        rc = vl_error_set(err, VL_EINPUT, "metadata describes %s, which is not in the "
+                          "deposit", p);
+    }
+    json_decref(have);
+    return rc;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
     return strcmp(((const vl_entry *)a)->logical, ((const vl_entry *)b)->logical);
@@ -460,6 +485,7 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     vl_ingest_run run = {0};
     vl_entry_list list = {0};
     vl_manifest *m = NULL;
+    vl_descriptive *desc = NULL;
     int rc = VL_OK, *is_archive = NULL, as_bag = 0;
     uint64_t free_bytes = 0;
     run.repo = repo;
@@ -491,6 +517,16 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
         if (rc != VL_OK)
             goto done;
     }
+    /* Descriptive metadata is read (and refused) before anything is staged. */
+    if (!(desc = vl_descriptive_new())) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < o->ndc; i++)
+        if ((rc = vl_dc_add_assignment(vl_descriptive_deposit_dc(desc), o->dc[i], err)) != VL_OK)
+            goto done;
+    if (o->metadata_path && (rc = vl_descriptive_load(desc, o->metadata_path, err)) != VL_OK)
+        goto done;
     if (!(is_archive = calloc(nsources, sizeof *is_archive))) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
@@ -591,8 +627,15 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     if (m && (rc = check_manifest(&run, m, err)) != VL_OK)
         goto done;
     vl_names_check_collisions(&run);
-    if (run.bag)
+    if (run.bag) {
         snprintf(res->bag_version, sizeof res->bag_version, "%s", vl_bag_version(run.bag));
+        for (size_t i = 0; i < vl_bag_info_count(run.bag); i++) {
+            const char *label, *value;
+            vl_bag_info_entry(run.bag, i, &label, &value);
+            if ((rc = vl_descriptive_add_bag_info(desc, label, value, err)) != VL_OK)
+                goto done;
+        }
+    }
     if ((rc = add_to_txn(&run, m, err)) != VL_OK)
         goto done;
     if (run.bag) {
@@ -605,7 +648,19 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     }
     if (o->merge && (rc = vl_txn_keep_all(run.txn, err)) != VL_OK)
         goto done;
+    if ((rc = check_file_metadata(&run, desc, err)) != VL_OK)
+        goto done;
+    /* METS.xml differs every time (dates, event ids): judge "nothing
+     * changed" on everything else. */
+    if (vl_txn_unchanged_except(run.txn, "METS.xml")) {
+        res->files = run.dep.n;
+        res->bytes = run.dep.bytes;
+        res->version = 0;
+        goto done;
+    }
     if ((rc = add_events(&run, sources, nsources, m, err)) != VL_OK)
+        goto done;
+    if ((rc = vl_ingest_write_mets(&run, desc, err)) != VL_OK)
         goto done;
     vl_txn_info info = {o->message, o->user_name, o->user_address};
     vl_digest_alg inv_alg = vl_txn_head_inventory(run.txn)
@@ -626,6 +681,7 @@ done:
     vl_deposit_release(&run.dep);
     vl_bag_free(run.bag);
     vl_manifest_free(m);
+    vl_descriptive_free(desc);
     free(is_archive);
     free(run.archive_names);
     pthread_mutex_destroy(&run.dep.mu);

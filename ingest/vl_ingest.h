@@ -28,6 +28,9 @@ typedef struct vl_ingest_options {
     int no_identify;            /* skip format identification */
     uint64_t max_bytes;         /* refuse deposits larger than this (0 = no cap
                                    beyond the free space in staging) */
+    const char *const *dc;      /* "element=value" descriptive assignments */
+    size_t ndc;
+    const char *metadata_path;  /* DC XML, MODS XML or metadata.csv */
     /* Called now and then from worker threads (serialised). */
     void (*progress)(void *arg, const vl_ingest_progress *p);
     /* One line per warning (e.g. an empty folder that OCFL cannot keep). */

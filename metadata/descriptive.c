@@ -187,6 +187,46 @@ static int absorb(vl_descriptive *d, vl_descriptive *src, vl_error *err)
     return files_normalize(d, err);
 }
 
+/* ---- filling from a stored METS (mets_read.c) ----------------------------- */
+
+int vl_descriptive_set_mods_xml(vl_descriptive *d, const char *xml,
+                                vl_error *err)
+{
+    char *copy = vl_strdup(xml);
+
+    if (!copy)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    free(d->mods_xml);
+    d->mods_xml = copy;
+    return VL_OK;
+}
+
+int vl_descriptive_add_file_dc(vl_descriptive *d, const char *logical,
+                               const vl_dc *dc, vl_error *err)
+{
+    char *path = vl_strdup(logical);
+    vl_dc *copy = vl_dc_new();
+    int rc;
+
+    if (!path || !copy) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto fail;
+    }
+    if ((rc = vl_dc_merge(copy, dc, err)) != VL_OK ||
+        (rc = file_push(d, path, copy, err)) != VL_OK)
+        goto fail;
+    /* A METS lists files in path order, so sorting is rarely needed; when
+     * it is, it also folds two records for one file into one. */
+    if (d->nfiles > 1 &&
+        strcmp(d->files[d->nfiles - 2].logical, logical) >= 0)
+        return files_normalize(d, err);
+    return VL_OK;
+fail:
+    free(path);
+    vl_dc_free(copy);
+    return rc;
+}
+
 /* ---- XML ------------------------------------------------------------------ */
 
 static int in_ns(const xmlNode *n, const char *ns)

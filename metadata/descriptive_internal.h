@@ -1,6 +1,6 @@
 /* Private to the descriptive-metadata files of metadata/ (dc.c, csv.c,
- * xml_safe.c, descriptive.c, crosswalk.c) and their tests and fuzz
- * targets: the CSV reader and the in-memory entry points. */
+ * xml_safe.c, descriptive.c, crosswalk.c, mets_read.c) and their tests and
+ * fuzz targets: the CSV reader and the in-memory entry points. */
 #ifndef VL_DESCRIPTIVE_INTERNAL_H
 #define VL_DESCRIPTIVE_INTERNAL_H
 
@@ -31,6 +31,14 @@ int vl_csv_parse(const char *data, size_t len, const char *name,
 /* vl_descriptive_load on bytes already read; name is used in messages. */
 int vl_descriptive_load_memory(vl_descriptive *d, const char *name,
                                const char *data, size_t len, vl_error *err);
+
+/* Setters used when reading a stored METS back (mets_read.c): replace the
+ * MODS record; add a copy of a file's DC under a logical path ("data/x"),
+ * merged with any record the path already has. */
+int vl_descriptive_set_mods_xml(vl_descriptive *d, const char *xml,
+                                vl_error *err);
+int vl_descriptive_add_file_dc(vl_descriptive *d, const char *logical,
+                               const vl_dc *dc, vl_error *err);
 
 /* ---- crosswalk.c -------------------------------------------------------- */
 /* MODS -> DC from a parsed mods:mods element (an xmlNodePtr). */

@@ -325,14 +325,14 @@ static void write_dc(mw *m, const vl_dc *dc)
     end(m);
 }
 
-/* Known namespaces keep the prefixes declared on mets:mets; any other is
+/* Namespaces keep the prefixes declared on mets:mets; any other is
  * declared on the element that uses it (prefix vlnsN). */
 static const char *known_prefix(const xmlNs *ns)
 {
     static const char *const map[][2] = {
         {NS_MODS, "mods"}, {NS_XLINK, "xlink"}, {NS_XSI, "xsi"},
         {NS_XML, "xml"}, {NS_DC, "dc"}, {NS_OAI_DC, "oai_dc"},
-        {NS_PREMIS, "premis"}, {NS_METS, "mets"},
+        {NS_METS, "mets"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp((const char *)ns->href, map[i][0]))
@@ -340,26 +340,18 @@ static const char *known_prefix(const xmlNs *ns)
     return NULL;
 }
 
-/* Name with its prefix into out; declares an unknown namespace on the
- * element being written (*k counts the declarations made). */
-static void qualified(mw *m, const xmlNs *ns, const xmlChar *local,
-                      char *out, size_t cap, int *k, int declare)
+/* Qualified name into out; an unknown namespace takes prefix vlns<*k>,
+ * which the caller declares, and *k moves on. */
+static void qualified(const xmlNs *ns, const xmlChar *name, char *out,
+                      size_t cap, int *k)
 {
     const char *p;
-    if (!ns) {
-        snprintf(out, cap, "%s", (const char *)local);
-        return;
-    }
-    if ((p = known_prefix(ns)) != NULL) {
-        snprintf(out, cap, "%s:%s", p, (const char *)local);
-        return;
-    }
-    char decl[32];
-    snprintf(decl, sizeof decl, "xmlns:vlns%d", *k);
-    snprintf(out, cap, "vlns%d:%s", *k, (const char *)local);
-    (*k)++;
-    if (declare)
-        attr(m, decl, (const char *)ns->href);
+    if (!ns)
+        snprintf(out, cap, "%s", (const char *)name);
+    else if ((p = known_prefix(ns)) != NULL)
+        snprintf(out, cap, "%s:%s", p, (const char *)name);
+    else
+        snprintf(out, cap, "vlns%d:%s", (*k)++, (const char *)name);
 }
 
 /* Re-emit a parsed record (the MODS given or crosswalked) through the
@@ -377,7 +369,7 @@ static void copy_node(mw *m, xmlNode *node)
         if (node->type != XML_ELEMENT_NODE)
             continue;   /* comments, PIs: not part of the record */
         int k = 0;
-        qualified(m, node->ns, node->name, name, sizeof name, &k, 0);
+        qualified(node->ns, node->name, name, sizeof name, &k);
         start(m, name);
         if (k)   /* the element's own namespace, declared after start */
             attr(m, "xmlns:vlns0", (const char *)node->ns->href);
@@ -388,7 +380,7 @@ static void copy_node(mw *m, xmlNode *node)
                 snprintf(decl, sizeof decl, "xmlns:vlns%d", k);
                 attr(m, decl, (const char *)a->ns->href);
             }
-            qualified(m, a->ns, a->name, name, sizeof name, &k, 0);
+            qualified(a->ns, a->name, name, sizeof name, &k);
             attr(m, name, v ? (const char *)v : "");
             xmlFree(v);
         }

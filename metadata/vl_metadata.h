@@ -118,7 +118,15 @@ typedef struct vl_mets_source {
     size_t nagents;
 } vl_mets_source;
 
-/* Write METS to path (atomically: temp + rename). */
+/* Write METS to path (atomically: temp + fsync + rename).  Files are walked
+ * once per section (3 passes, 4 with per-file DC) and must come in byte
+ * order of logical path (VL_EINPUT otherwise); IDs are generated
+ * ("file-000001", "techMD-000001", "dmd-file-000001", "dmd-dc", "dmd-mods",
+ * "digiprov-events", "digiprov-agents", "agent-1"); PREMIS 3 is written in
+ * the default namespace of the one amdSec.  An event with files "[]" links
+ * the object id, one listing files links each ("local", logical path); an
+ * agent named by an event but not in agents is added as software.  See the
+ * top of mets.c for the whole layout. */
 int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err);
 
 /* ======================================================================
@@ -126,9 +134,14 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err);
  * local files (../shared/schemas/catalog.xml in the tests).
  * ==================================================================== */
 /* Validate an XML file against METS (and, through it, the PREMIS, MODS and
- * DC schemas it embeds).  schemas_dir holds mets.xsd and catalog.xml.
- * Each problem to fn as one line "file:line: message"; VL_OK valid,
- * VL_FINDING invalid, VL_EINPUT when the schemas cannot be loaded. */
+ * DC schemas it embeds).  schemas_dir holds mets-bundle.xsd (or mets.xsd
+ * alone, which skips embedded records) and catalog.xml; nothing is fetched
+ * from the network.  The compiled schema is cached per folder; the document
+ * is validated streaming (no DOM; so xsd:ID uniqueness is not checked).
+ * Each problem to fn as one line "file:line: message" (file = base name of
+ * xml_path; at most 1000 lines, then a count); VL_OK valid, VL_FINDING
+ * invalid or not well-formed, VL_EINPUT when the schemas cannot be loaded,
+ * VL_ESYS when xml_path cannot be read. */
 int vl_schema_validate_mets(const char *schemas_dir, const char *xml_path,
                             vl_message_fn fn, void *arg, vl_error *err);
 

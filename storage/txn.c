@@ -35,9 +35,11 @@ struct vl_txn {
     unsigned mask;
     pthread_mutex_t mu;
     json_t *state;            /* logical path -> digest of the new version */
+    json_t *added;            /* logical paths given by this deposit (not kept) */
     json_t *staged;           /* digest -> logical path whose staged copy we keep */
     json_t *fixity;           /* [alg, hex, logical] extra values */
     json_t *events;           /* events to record once committed */
+    json_t *event_text;       /* [files_json, agents_json] per event, for rows */
 };
 
 const char *vl_txn_object_id(const vl_txn *t) { return t->id; }
@@ -57,9 +59,11 @@ static void txn_free(vl_txn *t)
     vl_lock_release(t->lock);
     vl_inventory_free(t->inv);
     json_decref(t->state);
+    json_decref(t->added);
     json_decref(t->staged);
     json_decref(t->fixity);
     json_decref(t->events);
+    json_decref(t->event_text);
     pthread_mutex_destroy(&t->mu);
     free(t->id);
     free(t->object_rel);
@@ -106,10 +110,11 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     t->id = vl_strdup(id);
     t->object_rel = vl_repo_object_path(r, id);
     t->state = json_object();
+    t->added = json_object();
     t->staged = json_object();
     t->fixity = json_array();
     t->events = json_array();
-    if (!t->id || !t->object_rel || !t->state || !t->staged || !t->fixity ||
+    if (!t->id || !t->object_rel || !t->state || !t->added || !t->staged || !t->fixity ||
         !t->events) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
@@ -197,11 +202,14 @@ int vl_txn_add(vl_txn *t, const char *logical, const vl_digest_result *d,
         return vl_error_set(err, VL_ESYS, "internal: %s digest missing for %s",
                             vl_digest_name(alg), logical);
     pthread_mutex_lock(&t->mu);
-    if (json_object_get(t->state, logical)) {
+    /* A path kept from the head (merge) may be replaced; one given twice
+     * by the deposit itself may not. */
+    if (json_object_get(t->added, logical)) {
         rc = vl_error_set(err, VL_EINPUT, "\"%s\" is given twice in one deposit",
                           logical);
         goto done;
     }
+    json_object_set_new(t->added, logical, json_true());
     json_object_set_new(t->state, logical, json_string(hex));
     int known = vl_inventory_content_path(t->inv, hex) != NULL ||
                 json_object_get(t->staged, hex) != NULL;
@@ -289,6 +297,63 @@ int vl_txn_add_event(vl_txn *t, const vl_event *ev, vl_error *err)
     int rc = j ? json_array_append_new(t->events, j) : -1;
     pthread_mutex_unlock(&t->mu);
     return rc ? vl_error_set(err, VL_ESYS, "out of memory") : VL_OK;
+}
+
+size_t vl_txn_event_count(const vl_txn *t) { return json_array_size(t->events); }
+
+int vl_txn_event_row(vl_txn *t, size_t i, vl_event_row *out)
+{
+    json_t *ev = json_array_get(t->events, i);
+    if (!ev)
+        return -1;
+    if (!t->event_text && !(t->event_text = json_array()))
+        return -1;
+    while (json_array_size(t->event_text) <= i) {
+        json_t *e = json_array_get(t->events, json_array_size(t->event_text));
+        char *f = json_dumps(json_object_get(e, "files"), JSON_COMPACT);
+        char *a = json_dumps(json_object_get(e, "agents"), JSON_COMPACT);
+        json_array_append_new(t->event_text, json_pack("[s?, s?]", f, a));
+        free(f);
+        free(a);
+    }
+    json_t *txt = json_array_get(t->event_text, i);
+    memset(out, 0, sizeof *out);
+    out->seq = (long)i + 1;
+    out->id = json_string_value(json_object_get(ev, "id"));
+    out->type = json_string_value(json_object_get(ev, "type"));
+    out->datetime = json_string_value(json_object_get(ev, "datetime"));
+    out->outcome = json_string_value(json_object_get(ev, "outcome"));
+    out->detail = json_string_value(json_object_get(ev, "detail"));
+    out->outcome_detail = json_string_value(json_object_get(ev, "outcome_detail"));
+    out->object_id = json_string_value(json_object_get(ev, "object"));
+    out->version = (int)json_integer_value(json_object_get(ev, "version"));
+    out->files_json = json_string_value(json_array_get(txt, 0));
+    out->agents_json = json_string_value(json_array_get(txt, 1));
+    return 0;
+}
+
+int vl_txn_unchanged_except(vl_txn *t, const char *ignore)
+{
+    if (t->is_new)
+        return 0;
+    vl_version_info vi;
+    if (vl_inventory_version_info(t->inv, t->num - 1, &vi) != 0)
+        return 0;
+    size_t head_n = vi.file_count - (vl_inventory_lookup(t->inv, t->num - 1, ignore) ? 1 : 0);
+    size_t new_n = json_object_size(t->state) - (json_object_get(t->state, ignore) ? 1 : 0);
+    if (head_n != new_n)
+        return 0;
+    const char *logical;
+    json_t *v;
+    json_object_foreach(t->state, logical, v)
+    {
+        if (!strcmp(logical, ignore))
+            continue;
+        const char *d = vl_inventory_lookup(t->inv, t->num - 1, logical);
+        if (!d || strcmp(d, json_string_value(v)) != 0)
+            return 0;
+    }
+    return 1;
 }
 
 /* Record the committed version's events (log, then catalog). */

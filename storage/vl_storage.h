@@ -377,6 +377,12 @@ int vl_txn_add(vl_txn *t, const char *logical, const vl_digest_result *d,
  * filled in); kept in the intent file so recover records it if the process
  * dies after the store commit. */
 int vl_txn_add_event(vl_txn *t, const vl_event *ev, vl_error *err);
+/* Events added so far, as rows (strings owned by t; valid until commit). */
+size_t vl_txn_event_count(const vl_txn *t);
+int vl_txn_event_row(vl_txn *t, size_t i, vl_event_row *out);
+/* 1 when the new state, leaving out the logical path ignore (e.g. the
+ * METS.xml that describes it), equals the head state leaving it out too. */
+int vl_txn_unchanged_except(vl_txn *t, const char *ignore);
 /* Carry a file of the head state into the new state unchanged (merge). */
 int vl_txn_keep(vl_txn *t, const char *logical, vl_error *err);
 /* Carry every head file into the new state unless the new state already has

@@ -28,7 +28,12 @@ static const char usage[] =
     "  --expand-nested   unpack archives found inside archives\n"
     "  --no-unpack       keep archive sources as files\n"
     "  --no-identify     skip format identification\n"
-    "  --max-bytes N     refuse deposits (or archives expanding) past N bytes\n";
+    "  --max-bytes N     refuse deposits (or archives expanding) past N bytes\n"
+    "  --dc ELEMENT=VALUE  Dublin Core for the whole deposit (repeatable; the 15\n"
+    "                    DC elements: title, creator, subject, description, ...)\n"
+    "  --metadata FILE   a DC XML record, a MODS record, or a metadata.csv\n"
+    "                    (filename + dc.* columns; a row for objects/ or data/\n"
+    "                    describes the whole deposit)\n";
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -96,6 +101,8 @@ CLI_COMMAND(ingest)
         {"no-unpack", no_argument, NULL, 'U'},
         {"no-identify", no_argument, NULL, 'I'},
         {"max-bytes", required_argument, NULL, 'B'},
+        {"dc", required_argument, NULL, 'D'},
+        {"metadata", required_argument, NULL, 'T'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
@@ -104,6 +111,8 @@ CLI_COMMAND(ingest)
     struct progress_state ps = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
+    const char **dcs = NULL;
+    size_t ndc = 0;
     int opt, rc;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
@@ -124,6 +133,15 @@ CLI_COMMAND(ingest)
         case 'E': o.expand_nested = 1; break;
         case 'U': o.no_unpack = 1; break;
         case 'I': o.no_identify = 1; break;
+        case 'D': {
+            const char **nd = realloc(dcs, (ndc + 1) * sizeof *nd);
+            if (!nd)
+                return CLI_EXIT_SYSTEM;
+            dcs = nd;
+            dcs[ndc++] = optarg;
+            break;
+        }
+        case 'T': o.metadata_path = optarg; break;
         case 'B':
             if (parse_size(optarg, &o.max_bytes) != 0)
                 return cli_usage_error("ingest", "--max-bytes takes a size like 500M");
@@ -135,8 +153,12 @@ CLI_COMMAND(ingest)
             return cli_usage_error("ingest", "unknown option");
         }
     }
-    if (optind >= argc)
+    o.dc = dcs;
+    o.ndc = ndc;
+    if (optind >= argc) {
+        free(dcs);
         return cli_usage_error("ingest", "give at least one folder or file to deposit");
+    }
     if (o.user_address && !o.user_name)
         return cli_usage_error("ingest", "--user-address needs --user-name");
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
@@ -180,6 +202,7 @@ CLI_COMMAND(ingest)
         printf("%s v%d (%zu files, %s)\n", res.id, res.version, res.files, sz);
     }
 done:
+    free(dcs);
     vl_repo_close(repo);
     return rc;
 }

@@ -182,3 +182,31 @@ setup() {
     [ "$status" -eq 2 ]
     [[ "$output" == *"no files"* ]]
 }
+
+@test "an ingest records PREMIS events with their agents" {
+    "$VELLUM" ingest "$SRC" --id urn:t:events --user-name Ann --user-address mailto:ann@example.org >/dev/null
+    run "$VELLUM" events urn:t:events --json
+    [ "$status" -eq 0 ]
+    types=$(echo "$output" | jfield '",".join(e["type"] for e in d)')
+    [[ "$types" == *"ingestion"*"message digest calculation"*"format identification"* ]]
+    [ "$(echo "$output" | jfield 'all(e["version"] == 1 and e["object"] == "urn:t:events" for e in d)')" = "True" ]
+    [[ "$(echo "$output" | jfield '[e["agents"] for e in d if e["type"]=="ingestion"][0]')" == *"Ann <mailto:ann@example.org>"* ]]
+    [[ "$(echo "$output" | jfield '[e["agents"] for e in d if e["type"]=="message digest calculation"][0]')" == *OpenSSL* ]]
+    [[ "$(echo "$output" | jfield '[e["agents"] for e in d if e["type"]=="format identification"][0]')" == *libmagic* ]]
+    # a no-change ingest records nothing
+    n=$(echo "$output" | jfield 'len(d)')
+    "$VELLUM" ingest "$SRC" --id urn:t:events >/dev/null
+    [ "$("$VELLUM" events urn:t:events --json | jfield 'len(d)')" = "$n" ]
+}
+
+@test "formats are identified while ingesting and shown by show" {
+    python3 "$VELLUM_TESTS/fixtures/formats/make-formats" "$BATS_TEST_TMPDIR/fmt" >/dev/null
+    run "$VELLUM" ingest "$BATS_TEST_TMPDIR/fmt" --id urn:t:formats
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    run "$VELLUM" show urn:t:formats --json
+    puids=$(echo "$output" | jfield '" ".join(sorted(set(f["format"]["puid"] for f in d["files"] if f.get("format") and f["format"].get("puid"))))')
+    for p in fmt/11 fmt/4 fmt/101 x-fmt/111; do
+        [[ " $puids " == *" $p "* ]] || { echo "missing $p in $puids"; return 1; }
+    done
+    [ "$(echo "$output" | jfield '[f["format"]["mime"] for f in d["files"] if f["path"].endswith(".png")][0]')" = "image/png" ]
+}

@@ -1,0 +1,204 @@
+/* The METS.xml of a deposit's version: every data/ file of the new state
+ * (new ones from the deposit's records, kept ones from the catalog when
+ * merging), this version's PREMIS events, the agents and the descriptive
+ * metadata, written into staging and added to the version like any file. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ingest_internal.h"
+#include "vl_metadata.h"
+
+struct pkg_file {
+    vl_mets_file f;
+    char *owned[8];      /* strings copied for kept files */
+};
+
+struct pkg {
+    struct pkg_file *files;
+    size_t n, cap, pos;
+    vl_txn *txn;
+    size_t ev_pos;
+};
+
+static int push(struct pkg *p, struct pkg_file *pf)
+{
+    if (p->n == p->cap) {
+        size_t ncap = p->cap ? p->cap * 2 : 1024;
+        struct pkg_file *nf = realloc(p->files, ncap * sizeof *nf);
+        if (!nf)
+            return -1;
+        p->files = nf;
+        p->cap = ncap;
+    }
+    p->files[p->n++] = *pf;
+    return 0;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct pkg_file *)a)->f.logical,
+                  ((const struct pkg_file *)b)->f.logical);
+}
+
+static void rewind_files(void *arg) { ((struct pkg *)arg)->pos = 0; }
+
+static int next_file(void *arg, vl_mets_file *out)
+{
+    struct pkg *p = arg;
+    if (p->pos >= p->n)
+        return 0;
+    *out = p->files[p->pos++].f;
+    return 1;
+}
+
+static void rewind_events(void *arg) { ((struct pkg *)arg)->ev_pos = 0; }
+
+static int next_event(void *arg, vl_event_row *out)
+{
+    struct pkg *p = arg;
+    if (p->ev_pos >= vl_txn_event_count(p->txn))
+        return 0;
+    return vl_txn_event_row(p->txn, p->ev_pos++, out) == 0 ? 1 : -1;
+}
+
+/* Kept files (merge): what the catalog knows of the head version. */
+struct kept_ctx {
+    struct pkg *p;
+    json_t *given;
+    vl_catalog *cat;
+    const char *id;
+    const vl_inventory *head;
+    int failed;
+};
+
+static int got_kept_format(void *arg, const vl_catalog_format *f)
+{
+    struct pkg_file *pf = arg;
+    pf->f.mime = pf->owned[1] = f->mime ? vl_strdup(f->mime) : NULL;
+    pf->f.format_name = pf->owned[2] = f->format_name ? vl_strdup(f->format_name) : NULL;
+    pf->f.format_version = pf->owned[3] = f->format_version ? vl_strdup(f->format_version) : NULL;
+    pf->f.puid = pf->owned[4] = f->puid ? vl_strdup(f->puid) : NULL;
+    return 0;
+}
+
+static int add_kept(void *arg, const vl_catalog_file *cf)
+{
+    struct kept_ctx *k = arg;
+    struct pkg_file pf;
+    vl_error err = {0};
+    if (strncmp(cf->logical, "data/", 5) != 0 || json_object_get(k->given, cf->logical))
+        return 0;
+    memset(&pf, 0, sizeof pf);
+    pf.f.logical = pf.owned[0] = vl_strdup(cf->logical);
+    pf.f.size = cf->size;
+    vl_digest_alg alg = vl_inventory_digest_alg(k->head);
+    pf.f.digests[alg] = pf.owned[5] = vl_strdup(cf->digest);
+    if (alg == VL_SHA512)
+        pf.f.sha512 = pf.f.digests[alg];
+    vl_catalog_format_get(k->cat, k->id, cf->digest, got_kept_format, &pf, &err);
+    if (!pf.f.logical || push(k->p, &pf) != 0) {
+        k->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
+                         vl_error *err)
+{
+    struct pkg p = {0};
+    json_t *given = json_object();
+    char *path = NULL, created[32];
+    int rc = VL_OK;
+    p.txn = run->txn;
+    const vl_inventory *head = vl_txn_head_inventory(run->txn);
+    vl_digest_alg inv_alg = head ? vl_inventory_digest_alg(head) : vl_repo_digest(run->repo);
+    if (!given) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < run->dep.n; i++) {
+        vl_record *r = &run->dep.recs[i];
+        struct pkg_file pf;
+        if (strncmp(r->logical, "data/", 5) != 0)
+            continue;
+        memset(&pf, 0, sizeof pf);
+        pf.f.logical = r->logical;
+        pf.f.size = r->size;
+        for (int a = 0; a < VL_DIGEST_COUNT; a++)
+            pf.f.digests[a] = r->hex[a];
+        pf.f.sha512 = r->hex[VL_SHA512];
+        pf.f.mime = r->mime;
+        pf.f.format_name = r->format_name;
+        pf.f.format_version = r->format_version;
+        pf.f.puid = r->puid;
+        pf.f.original_name = r->from_archive ? r->shown : NULL;
+        json_object_set_new(given, r->logical, json_true());
+        if (push(&p, &pf) != 0) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            goto done;
+        }
+    }
+    if (run->o->merge && head) {
+        struct kept_ctx k = {&p, given, vl_repo_catalog(run->repo),
+                             vl_txn_object_id(run->txn), head, 0};
+        rc = vl_catalog_files(vl_repo_catalog(run->repo), vl_txn_object_id(run->txn),
+                              vl_inventory_head(head), add_kept, &k, err);
+        if (rc == VL_OK && k.failed)
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+        if (rc != VL_OK)
+            goto done;
+    }
+    if (p.n)
+        qsort(p.files, p.n, sizeof *p.files, file_cmp);
+    (void)inv_alg;
+
+    char depositor[512];
+    snprintf(depositor, sizeof depositor, "%s%s%s%s",
+             run->o->user_name ? run->o->user_name : "unknown depositor",
+             run->o->user_address ? " <" : "", run->o->user_address ? run->o->user_address : "",
+             run->o->user_address ? ">" : "");
+    vl_mets_agent agents[5];
+    size_t na = 0;
+    agents[na++] = (vl_mets_agent){vl_agent_vellum(), "software", "CREATOR"};
+    agents[na++] = (vl_mets_agent){vl_agent_openssl(), "software", NULL};
+    if (!run->o->no_identify)
+        agents[na++] = (vl_mets_agent){vl_identify_library_version(), "software", NULL};
+    if (run->archives)
+        agents[na++] = (vl_mets_agent){vl_archive_library_version(), "software", NULL};
+    agents[na++] = (vl_mets_agent){depositor, "person", "OTHER"};
+
+    vl_time_rfc3339(vl_time_now(), created);
+    vl_mets_source src = {0};
+    src.object_id = vl_txn_object_id(run->txn);
+    src.create_date = created;
+    src.vellum_version = VL_VERSION;
+    src.desc = desc;
+    src.rewind = rewind_files;
+    src.next = next_file;
+    src.arg = &p;
+    src.rewind_events = rewind_events;
+    src.next_event = next_event;
+    src.event_arg = &p;
+    src.agents = agents;
+    src.nagents = na;
+    if ((rc = vl_txn_stage_path(run->txn, "METS.xml", &path, err)) != VL_OK)
+        goto done;
+    if ((rc = vl_mets_write(&src, path, err)) != VL_OK)
+        goto done;
+    vl_digest_result d;
+    uint64_t size = 0;
+    if ((rc = vl_digest_file(path, run->mask, &d, &size, err)) != VL_OK)
+        goto done;
+    rc = vl_txn_add(run->txn, "METS.xml", &d, size, 1, err);
+done:
+    for (size_t i = 0; i < p.n; i++)
+        for (int j = 0; j < 8; j++)
+            free(p.files[i].owned[j]);
+    free(p.files);
+    json_decref(given);
+    free(path);
+    return rc;
+}

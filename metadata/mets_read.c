@@ -1,0 +1,1147 @@
+/* Reading a vellum METS back: what each file is (its PREMIS object:
+ * identifier, size, format, original name, and the fileSec MIME type) and
+ * the descriptive metadata (deposit DC, the MODS record, per-file DC).
+ * This is what lets the store alone say what every file is when the
+ * catalog is lost, and what an export regenerates its METS from.
+ *
+ * Streaming (xmlTextReader): only what must be joined at the end is kept,
+ * a few strings per file.  Links are followed by the METS's own references,
+ * never by guessing from ID spelling:
+ *   file   --ADMID-->  techMD (PREMIS object: the logical path)
+ *   div    --DMDID-->  dmdSec, and the div's fptr --FILEID--> file
+ *   the outermost div of the structMap --DMDID--> the deposit's dmdSecs
+ * (only when a METS has no structMap links are "dmd-dc"/"dmd-mods" taken
+ * as the deposit's, as vl_mets_write names them).
+ *
+ * The input is refused if it has a DOCTYPE: a vellum METS never has one,
+ * and without it there is nothing to expand or fetch (with
+ * XML_PARSE_NONET and no XML_PARSE_NOENT besides). */
+#define VL_METADATA_INTERNAL
+#include "descriptive_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <libxml/uri.h>
+#include <libxml/xmlreader.h>
+
+#define NS_METS "http://www.loc.gov/METS/"
+#define NS_XLINK "http://www.w3.org/1999/xlink"
+#define NS_PREMIS "http://www.loc.gov/premis/v3"
+#define NS_MODS "http://www.loc.gov/mods/v3"
+#define NS_OAI_DC "http://www.openarchives.org/OAI/2.0/oai_dc/"
+#define NS_DC "http://purl.org/dc/elements/1.1/"
+
+#define METS_NAME_MAX 4096   /* an ID list or a path; longer is not ours */
+
+typedef struct techmd {
+    char *id;
+    char *logical, *name, *version, *puid, *original, *encoding, *description;
+    uint64_t size;
+    int used;
+    char *id_type;      /* the objectIdentifierType just read */
+    char *reg_name;     /* the formatRegistryName just read */
+} techmd;
+
+typedef struct mfile {
+    char *id, *admid, *mime, *href;
+} mfile;
+
+typedef struct dmd {
+    char *id;
+    vl_dc *dc;
+    char *mods;
+} dmd;
+
+typedef struct item {
+    char *dmdid;
+    char *fileid;       /* NULL: the outermost div (the deposit) */
+} item;
+
+enum { SEC_NONE, SEC_DMD, SEC_TECHMD, SEC_FILESEC, SEC_STRUCT };
+
+typedef struct mr {
+    xmlTextReaderPtr r;
+    const char *name;
+    /* input */
+    vl_read_fn rd;
+    void *rd_arg;
+    vl_error io_err;
+    int io_failed;
+    int prolog;         /* scanning the prolog: 0 done, else scanner state */
+    int refused;        /* a DOCTYPE (or non-UTF-8 start) was seen */
+    /* the first parser error */
+    char perr[512];
+    /* what was read */
+    techmd *t;
+    size_t nt, ct;
+    mfile *f;
+    size_t nf, cf;
+    dmd *d;
+    size_t nd, cd;
+    item *it;
+    size_t ni, ci;
+    char **divs;        /* DMDID of each open div (or NULL) */
+    size_t ndivs, cdivs;
+    /* where we are */
+    int sec, sec_depth;
+    int struct_seen;    /* only the first structMap is read */
+    char *sec_id;       /* ID of the open dmdSec/techMD */
+    dmd *cur_dmd;       /* the dmdSec being read */
+    int dc_depth;       /* depth of its oai_dc:dc, or -1 */
+    techmd *cur_t;      /* the PREMIS object being read */
+    int obj_depth;
+} mr;
+
+/* ---- input -------------------------------------------------------------- */
+
+/* Prolog scanner: refuses "<!" that is not a comment before the root
+ * element (a DOCTYPE), and a NUL there (UTF-16 would hide one).  States:
+ * 1 text, 2 after '<', 3 in <?...?>, 4 '?' seen in a PI, 5 after "<!",
+ * 6 after "<!-", 7 in a comment, 8 '-' seen, 9 "--" seen. */
+static void scan_prolog(mr *m, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n && m->prolog && !m->refused; i++) {
+        unsigned char c = p[i];
+        if (c == 0) {
+            m->refused = 1;
+            break;
+        }
+        switch (m->prolog) {
+        case 1: if (c == '<') m->prolog = 2; break;
+        case 2:
+            if (c == '?')
+                m->prolog = 3;
+            else if (c == '!')
+                m->prolog = 5;
+            else
+                m->prolog = 0;   /* the root element: the prolog is over */
+            break;
+        case 3: if (c == '?') m->prolog = 4; break;
+        case 4: m->prolog = c == '>' ? 1 : c == '?' ? 4 : 3; break;
+        case 5:
+            if (c == '-')
+                m->prolog = 6;
+            else
+                m->refused = 1;  /* <!DOCTYPE (or anything but a comment) */
+            break;
+        case 6:
+            if (c == '-')
+                m->prolog = 7;
+            else
+                m->refused = 1;
+            break;
+        case 7: if (c == '-') m->prolog = 8; break;
+        case 8: m->prolog = c == '-' ? 9 : 7; break;
+        case 9: m->prolog = c == '>' ? 1 : c == '-' ? 9 : 7; break;
+        }
+    }
+}
+
+static int io_read(void *ctx, char *buf, int len)
+{
+    mr *m = ctx;
+    ssize_t n;
+    if (m->refused || m->io_failed)
+        return -1;
+    n = m->rd(m->rd_arg, buf, (size_t)len, &m->io_err);
+    if (n < 0) {
+        m->io_failed = 1;
+        return -1;
+    }
+    if (m->prolog)
+        scan_prolog(m, (const unsigned char *)buf, (size_t)n);
+    return m->refused ? -1 : (int)n;
+}
+
+static int io_close(void *ctx)
+{
+    return 0;   /* the caller owns the stream */
+}
+
+static void on_error(void *arg, xmlErrorPtr e)
+{
+    mr *m = arg;
+    size_t l;
+    if (!e || m->perr[0] || e->level < XML_ERR_ERROR)
+        return;
+    snprintf(m->perr, sizeof m->perr, "%s:%d: %s", m->name, e->line,
+             e->message ? e->message : "malformed XML");
+    l = strlen(m->perr);
+    if (l && m->perr[l - 1] == '\n')
+        m->perr[l - 1] = '\0';
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *np = realloc(*p, ncap * size);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+static int is(mr *m, const char *ns, const char *local)
+{
+    const char *u = (const char *)xmlTextReaderConstNamespaceUri(m->r);
+    const char *l = (const char *)xmlTextReaderConstLocalName(m->r);
+    return u && l && !strcmp(u, ns) && !strcmp(l, local);
+}
+
+static char *attr(mr *m, const char *name)
+{
+    xmlChar *v = xmlTextReaderGetAttribute(m->r, BAD_CAST name);
+    char *s = v ? vl_strdup((const char *)v) : NULL;
+    xmlFree(v);
+    return s;
+}
+
+/* Text content of the current element (malloc'd; "" when empty). */
+static char *text(mr *m)
+{
+    xmlChar *v = xmlTextReaderReadString(m->r);
+    char *s = vl_strdup(v ? (const char *)v : "");
+    xmlFree(v);
+    return s;
+}
+
+/* Set *slot to the element's text, keeping the first value seen. */
+static int set_text(mr *m, char **slot)
+{
+    if (*slot)
+        return VL_OK;
+    return (*slot = text(m)) ? VL_OK : VL_ESYS;
+}
+
+static int oom(vl_error *err)
+{
+    return vl_error_set(err, VL_ESYS, "out of memory");
+}
+
+/* Next space-separated token of an IDREFS list into out. */
+static const char *next_token(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    if (!*s)
+        return NULL;
+    while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+        if (n + 1 < cap)
+            out[n++] = *s;
+        s++;
+    }
+    out[n] = '\0';
+    return s;
+}
+
+/* ---- descriptive sections ----------------------------------------------- */
+
+/* mods:mods as a document of its own, so that the namespaces declared on
+ * mets:mets come along (xmlDocCopyNode declares them on the copy). */
+static int read_mods(mr *m, vl_error *err)
+{
+    xmlNodePtr node = xmlTextReaderExpand(m->r), copy;
+    xmlDocPtr doc = NULL;
+    xmlBufferPtr buf = NULL;
+    int rc = VL_OK;
+
+    if (!node) {
+        rc = VL_EINPUT;   /* the parser error says why */
+        goto done;
+    }
+    if (m->cur_dmd->mods)
+        goto done;
+    if (!(doc = xmlNewDoc(BAD_CAST "1.0")) ||
+        !(copy = xmlDocCopyNode(node, doc, 1))) {
+        rc = oom(err);
+        goto done;
+    }
+    xmlDocSetRootElement(doc, copy);
+    xmlReconciliateNs(doc, copy);
+    if (!(buf = xmlBufferCreate()) || xmlNodeDump(buf, doc, copy, 0, 0) < 0) {
+        rc = oom(err);
+        goto done;
+    }
+    if (xmlBufferLength(buf) > (int)VL_META_FILE_MAX) {
+        rc = vl_error_set(err, VL_EINPUT, "%s: the MODS record is larger "
+                          "than 64 MiB", m->name);
+        goto done;
+    }
+    if (!(m->cur_dmd->mods = vl_strdup((const char *)xmlBufferContent(buf))))
+        rc = oom(err);
+done:
+    xmlBufferFree(buf);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
+{
+    const char *ln = (const char *)xmlTextReaderConstLocalName(m->r);
+    int rc = VL_OK;
+
+    if (!m->cur_dmd) {
+        if (grow((void **)&m->d, &m->cd, m->nd, sizeof *m->d) != 0)
+            return oom(err);
+        m->cur_dmd = &m->d[m->nd++];
+        memset(m->cur_dmd, 0, sizeof *m->cur_dmd);
+        m->cur_dmd->id = m->sec_id;
+        m->sec_id = NULL;
+    }
+    if (is(m, NS_OAI_DC, "dc") && m->dc_depth < 0 && !m->cur_dmd->dc) {
+        if (!(m->cur_dmd->dc = vl_dc_new()))
+            return oom(err);
+        m->dc_depth = depth;
+    } else if (m->dc_depth >= 0 && depth == m->dc_depth + 1 &&
+               is(m, NS_DC, ln) && vl_dc_element_index(ln) >= 0 &&
+               !strcmp(ln, vl_dc_elements()[vl_dc_element_index(ln)])) {
+        char *v = text(m);
+        const char *p = v;
+        if (!v)
+            return oom(err);
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        /* An empty element says nothing; anything else must be a value
+         * vellum could have written. */
+        if (*p && (rc = vl_dc_add(m->cur_dmd->dc, ln, v, err)) != VL_OK)
+            vl_error_set(err, rc, "%s:%d: %s", m->name,
+                         xmlTextReaderGetParserLineNumber(m->r),
+                         err ? err->msg : "");
+        free(v);
+    } else if (is(m, NS_MODS, "mods")) {
+        rc = read_mods(m, err);
+        *skip = 1;   /* the record is read whole */
+    }
+    return rc;
+}
+
+/* ---- technical metadata (PREMIS objects) -------------------------------- */
+
+/* formatNote values written as "encoding: X" / "description: X" carry
+ * libmagic's encoding and description, so that they come back too. */
+static int format_note(mr *m, techmd *t)
+{
+    char *v = text(m);
+    int rc = VL_OK;
+    if (!v)
+        return VL_ESYS;
+    if (!strncmp(v, "encoding: ", 10) && !t->encoding)
+        rc = (t->encoding = vl_strdup(v + 10)) ? VL_OK : VL_ESYS;
+    else if (!strncmp(v, "description: ", 13) && !t->description)
+        rc = (t->description = vl_strdup(v + 13)) ? VL_OK : VL_ESYS;
+    free(v);
+    return rc;
+}
+
+static int techmd_element(mr *m, int depth, vl_error *err)
+{
+    techmd *t = m->cur_t;
+    int rc = VL_OK;
+
+    if (!t) {
+        /* One PREMIS object per techMD (sec_id is taken by the first). */
+        if (!is(m, NS_PREMIS, "object") || !m->sec_id)
+            return VL_OK;
+        if (grow((void **)&m->t, &m->ct, m->nt, sizeof *m->t) != 0)
+            return oom(err);
+        t = m->cur_t = &m->t[m->nt++];
+        memset(t, 0, sizeof *t);
+        t->id = m->sec_id;
+        m->sec_id = NULL;
+        m->obj_depth = depth;
+        return VL_OK;
+    }
+    if (is(m, NS_PREMIS, "objectIdentifierType")) {
+        free(t->id_type);
+        rc = (t->id_type = text(m)) ? VL_OK : VL_ESYS;
+    } else if (is(m, NS_PREMIS, "objectIdentifierValue")) {
+        if (t->id_type && !strcmp(t->id_type, "local"))
+            rc = set_text(m, &t->logical);
+    } else if (is(m, NS_PREMIS, "size")) {
+        char *v = text(m), *end = NULL;
+        if (!v)
+            return oom(err);
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (errno || end == v || *end || v[0] == '-')
+            rc = vl_error_set(err, VL_EINPUT, "%s:%d: premis:size \"%.40s\" "
+                              "is not a number of bytes", m->name,
+                              xmlTextReaderGetParserLineNumber(m->r), v);
+        else
+            t->size = n;
+        free(v);
+        return rc;
+    } else if (is(m, NS_PREMIS, "formatName")) {
+        rc = set_text(m, &t->name);
+    } else if (is(m, NS_PREMIS, "formatVersion")) {
+        rc = set_text(m, &t->version);
+    } else if (is(m, NS_PREMIS, "formatRegistryName")) {
+        free(t->reg_name);
+        rc = (t->reg_name = text(m)) ? VL_OK : VL_ESYS;
+    } else if (is(m, NS_PREMIS, "formatRegistryKey")) {
+        if (t->reg_name && !strcasecmp(t->reg_name, "PRONOM"))
+            rc = set_text(m, &t->puid);
+    } else if (is(m, NS_PREMIS, "formatNote")) {
+        rc = format_note(m, t);
+    } else if (is(m, NS_PREMIS, "originalName")) {
+        rc = set_text(m, &t->original);
+    }
+    return rc == VL_ESYS ? oom(err) : rc;
+}
+
+/* ---- fileSec and structMap ---------------------------------------------- */
+
+static int file_element(mr *m, vl_error *err)
+{
+    if (is(m, NS_METS, "file")) {
+        mfile *f;
+        if (grow((void **)&m->f, &m->cf, m->nf, sizeof *m->f) != 0)
+            return oom(err);
+        f = &m->f[m->nf++];
+        memset(f, 0, sizeof *f);
+        f->id = attr(m, "ID");
+        f->admid = attr(m, "ADMID");
+        f->mime = attr(m, "MIMETYPE");
+    } else if (is(m, NS_METS, "FLocat") && m->nf && !m->f[m->nf - 1].href) {
+        xmlChar *h = xmlTextReaderGetAttributeNs(m->r, BAD_CAST "href",
+                                                 BAD_CAST NS_XLINK);
+        if (h && !(m->f[m->nf - 1].href = vl_strdup((const char *)h))) {
+            xmlFree(h);
+            return oom(err);
+        }
+        xmlFree(h);
+    }
+    return VL_OK;
+}
+
+static int add_item(mr *m, const char *dmdid, const char *fileid, vl_error *err)
+{
+    item *i;
+    if (grow((void **)&m->it, &m->ci, m->ni, sizeof *m->it) != 0)
+        return oom(err);
+    i = &m->it[m->ni];
+    i->dmdid = vl_strdup(dmdid);
+    i->fileid = fileid ? vl_strdup(fileid) : NULL;
+    if (!i->dmdid || (fileid && !i->fileid)) {
+        free(i->dmdid);
+        free(i->fileid);
+        return oom(err);
+    }
+    m->ni++;
+    return VL_OK;
+}
+
+static int struct_element(mr *m, int empty, vl_error *err)
+{
+    int rc = VL_OK;
+    if (is(m, NS_METS, "div")) {
+        char *dmdid = attr(m, "DMDID");
+        if (m->ndivs == 0 && dmdid)   /* the outermost div: the deposit */
+            rc = add_item(m, dmdid, NULL, err);
+        if (rc == VL_OK && !empty) {
+            if (grow((void **)&m->divs, &m->cdivs, m->ndivs, sizeof *m->divs) != 0) {
+                free(dmdid);
+                return oom(err);
+            }
+            m->divs[m->ndivs++] = dmdid;
+            dmdid = NULL;
+        }
+        free(dmdid);
+    } else if (is(m, NS_METS, "fptr") && m->ndivs && m->divs[m->ndivs - 1]) {
+        char *fileid = attr(m, "FILEID");
+        if (fileid)
+            rc = add_item(m, m->divs[m->ndivs - 1], fileid, err);
+        free(fileid);
+    }
+    return rc;
+}
+
+/* ---- the walk ----------------------------------------------------------- */
+
+static void end_section(mr *m)
+{
+    free(m->sec_id);
+    m->sec_id = NULL;
+    m->sec = SEC_NONE;
+    m->cur_dmd = NULL;
+    m->dc_depth = -1;
+    m->cur_t = NULL;
+}
+
+static int on_start(mr *m, int depth, int empty, int *skip, vl_error *err)
+{
+    if (m->sec == SEC_NONE) {
+        int sec = SEC_NONE;
+        if (is(m, NS_METS, "dmdSec"))
+            sec = SEC_DMD;
+        else if (is(m, NS_METS, "techMD"))
+            sec = SEC_TECHMD;
+        else if (is(m, NS_METS, "fileSec"))
+            sec = SEC_FILESEC;
+        else if (is(m, NS_METS, "structMap") && !m->struct_seen)
+            sec = SEC_STRUCT;
+        else if (is(m, NS_METS, "digiprovMD") || is(m, NS_METS, "rightsMD") ||
+                 is(m, NS_METS, "sourceMD") || is(m, NS_METS, "behaviorSec")) {
+            *skip = 1;   /* events and agents: nothing to restore */
+            return VL_OK;
+        }
+        if (sec == SEC_NONE || empty)
+            return VL_OK;
+        m->sec = sec;
+        m->sec_depth = depth;
+        m->struct_seen |= sec == SEC_STRUCT;
+        if ((sec == SEC_DMD || sec == SEC_TECHMD) && !(m->sec_id = attr(m, "ID")))
+            m->sec_id = vl_strdup("");
+        return (sec == SEC_DMD || sec == SEC_TECHMD) && !m->sec_id ? oom(err)
+                                                                  : VL_OK;
+    }
+    switch (m->sec) {
+    case SEC_DMD: return dmd_element(m, depth, skip, err);
+    case SEC_TECHMD: return techmd_element(m, depth, err);
+    case SEC_FILESEC: return file_element(m, err);
+    case SEC_STRUCT: return struct_element(m, empty, err);
+    }
+    return VL_OK;
+}
+
+static void on_end(mr *m, int depth)
+{
+    if (m->sec == SEC_NONE)
+        return;
+    if (depth == m->sec_depth) {
+        end_section(m);
+        return;
+    }
+    if (m->sec == SEC_DMD && depth == m->dc_depth)
+        m->dc_depth = -1;
+    else if (m->sec == SEC_TECHMD && m->cur_t && depth == m->obj_depth)
+        m->cur_t = NULL;   /* one PREMIS object per techMD */
+    else if (m->sec == SEC_STRUCT && is(m, NS_METS, "div") && m->ndivs)
+        free(m->divs[--m->ndivs]);
+}
+
+static int walk(mr *m, vl_error *err)
+{
+    int rc = VL_OK, got, skip = 0;
+    for (;;) {
+        got = skip ? xmlTextReaderNext(m->r) : xmlTextReaderRead(m->r);
+        skip = 0;
+        if (got != 1)
+            break;
+        int type = xmlTextReaderNodeType(m->r);
+        int depth = xmlTextReaderDepth(m->r);
+        if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+            m->refused = 1;   /* the prolog scanner should have said so */
+            got = -1;
+            break;
+        }
+        /* Next() from an element steps over it: its end tag is not seen. */
+        if (type == XML_READER_TYPE_ELEMENT) {
+            int empty = xmlTextReaderIsEmptyElement(m->r);
+            if ((rc = on_start(m, depth, empty, &skip, err)) != VL_OK)
+                goto done;
+            if (skip && m->sec != SEC_NONE && depth == m->sec_depth)
+                end_section(m);
+        } else if (type == XML_READER_TYPE_END_ELEMENT) {
+            on_end(m, depth);
+        }
+    }
+    if (got == 0)
+        goto done;
+    if (m->io_failed) {
+        rc = vl_error_set(err, m->io_err.status ? m->io_err.status : VL_ESYS,
+                          "%s", m->io_err.msg[0] ? m->io_err.msg : "read error");
+        if (m->io_err.sys_errno && err)
+            err->sys_errno = m->io_err.sys_errno;
+    } else if (m->refused) {
+        rc = vl_error_set(err, VL_EINPUT, "%s: a DOCTYPE or a non-UTF-8 "
+                          "start is not accepted in a METS (no entities are "
+                          "ever expanded or fetched)", m->name);
+    } else {
+        rc = vl_error_set(err, VL_EINPUT, "%s", m->perr[0] ? m->perr
+                          : "malformed METS");
+    }
+done:
+    return rc;
+}
+
+/* ---- joining ------------------------------------------------------------ */
+
+/* Sorted index of IDs for lookups in the joins (files can be many). */
+typedef struct idx {
+    const char **ids;   /* points at the id field; the struct follows */
+    size_t n;
+} idx;
+
+static const char *key_of(const void *p) { return *(const char *const *)p; }
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const char *x = key_of(*(const void *const *)a);
+    const char *y = key_of(*(const void *const *)b);
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+/* Build an index over n structs of size sz whose first member is the id. */
+static int idx_build(idx *ix, void *base, size_t n, size_t sz)
+{
+    ix->n = n;
+    ix->ids = n ? malloc(n * sizeof *ix->ids) : NULL;
+    if (n && !ix->ids)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        ix->ids[i] = (const char *)((char *)base + i * sz);
+    qsort(ix->ids, n, sizeof *ix->ids, cmp_entry);
+    return 0;
+}
+
+static void *idx_find(const idx *ix, const char *id)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *k = key_of(ix->ids[mid]);
+        int c = strcmp(k ? k : "", id);
+        if (!c)
+            return (void *)ix->ids[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The logical path a file element stands for: its PREMIS object's local
+ * identifier, else its FLocat href unescaped.  malloc'd or NULL. */
+static char *file_logical(const idx *tix, const mfile *f)
+{
+    char tok[METS_NAME_MAX];
+    const char *s = f->admid;
+    while (s && (s = next_token(s, tok, sizeof tok)) != NULL) {
+        const techmd *t = idx_find(tix, tok);
+        if (t && t->logical)
+            return vl_strdup(t->logical);
+    }
+    if (f->href)
+        return xmlURIUnescapeString(f->href, 0, NULL);
+    return NULL;
+}
+
+static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
+                            vl_descriptive *desc, vl_error *err)
+{
+    char tok[METS_NAME_MAX];
+    idx dix = {0};
+    int rc = VL_OK, deposit_linked = 0;
+    vl_dc *dep = NULL;
+
+    if (idx_build(&dix, m->d, m->nd, sizeof *m->d) != 0)
+        return oom(err);
+    for (size_t i = 0; i < m->ni && rc == VL_OK; i++) {
+        const item *it = &m->it[i];
+        char *logical = NULL;
+        if (it->fileid) {
+            const mfile *f = idx_find(fix, it->fileid);
+            if (!f || !(logical = file_logical(tix, f)))
+                continue;   /* a link to nothing: nothing to restore */
+        } else {
+            deposit_linked = 1;
+        }
+        for (const char *s = it->dmdid;
+             rc == VL_OK && (s = next_token(s, tok, sizeof tok)) != NULL;) {
+            const dmd *d = idx_find(&dix, tok);
+            if (!d)
+                continue;
+            if (logical && d->dc && !vl_dc_is_empty(d->dc)) {
+                rc = vl_descriptive_add_file_dc(desc, logical, d->dc, err);
+            } else if (!logical && d->dc) {
+                if (!dep && !(dep = vl_descriptive_deposit_dc(desc)))
+                    rc = oom(err);
+                else
+                    rc = vl_dc_merge(dep, d->dc, err);
+            } else if (!logical && d->mods && !vl_descriptive_mods_xml(desc)) {
+                rc = vl_descriptive_set_mods_xml(desc, d->mods, err);
+            }
+        }
+        free(logical);
+    }
+    /* No structMap links: the IDs vl_mets_write gives the deposit. */
+    if (rc == VL_OK && !deposit_linked) {
+        const dmd *d = idx_find(&dix, "dmd-dc");
+        if (d && d->dc && !vl_dc_is_empty(d->dc)) {
+            if (!(dep = vl_descriptive_deposit_dc(desc)))
+                rc = oom(err);
+            else
+                rc = vl_dc_merge(dep, d->dc, err);
+        }
+        d = idx_find(&dix, "dmd-mods");
+        if (rc == VL_OK && d && d->mods && !vl_descriptive_mods_xml(desc))
+            rc = vl_descriptive_set_mods_xml(desc, d->mods, err);
+    }
+    free(dix.ids);
+    return rc;
+}
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+static int report(techmd *t, const char *mime, vl_mets_file_fn fn, void *arg,
+                  vl_error *err)
+{
+    vl_mets_file_info fi;
+    memset(&fi, 0, sizeof fi);
+    t->used = 1;
+    if (!t->logical)
+        return VL_OK;
+    fi.logical = t->logical;
+    fi.size = t->size;
+    fi.mime = nonempty(mime);
+    fi.format_name = nonempty(t->name);
+    fi.format_version = nonempty(t->version);
+    fi.puid = nonempty(t->puid);
+    fi.encoding = nonempty(t->encoding);
+    fi.description = nonempty(t->description);
+    fi.original_name = nonempty(t->original);
+    /* vl_mets_write puts the MIME type in formatName when there is no
+     * better name, and "unknown" when nothing was identified: neither is a
+     * format name of its own. */
+    if (fi.format_name && ((fi.mime && !strcmp(fi.format_name, fi.mime)) ||
+                           (!fi.mime && !fi.puid && !fi.format_version &&
+                            !strcmp(fi.format_name, "unknown"))))
+        fi.format_name = NULL;
+    return fn(arg, &fi, err);
+}
+
+static int report_files(mr *m, const idx *tix, vl_mets_file_fn fn, void *arg,
+                        vl_error *err)
+{
+    char tok[METS_NAME_MAX];
+    int rc = VL_OK;
+    for (size_t i = 0; i < m->nf && rc == VL_OK; i++) {
+        const char *s = m->f[i].admid;
+        while (rc == VL_OK && s && (s = next_token(s, tok, sizeof tok)) != NULL) {
+            techmd *t = idx_find(tix, tok);
+            if (t && !t->used)
+                rc = report(t, m->f[i].mime, fn, arg, err);
+        }
+    }
+    /* PREMIS objects no file points at: still say what they are. */
+    for (size_t i = 0; i < m->nt && rc == VL_OK; i++)
+        if (!m->t[i].used)
+            rc = report(&m->t[i], NULL, fn, arg, err);
+    return rc;
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+static void mr_free(mr *m)
+{
+    for (size_t i = 0; i < m->nt; i++) {
+        techmd *t = &m->t[i];
+        free(t->id); free(t->logical); free(t->name); free(t->version);
+        free(t->puid); free(t->original); free(t->encoding);
+        free(t->description); free(t->id_type); free(t->reg_name);
+    }
+    free(m->t);
+    for (size_t i = 0; i < m->nf; i++) {
+        free(m->f[i].id); free(m->f[i].admid); free(m->f[i].mime);
+        free(m->f[i].href);
+    }
+    free(m->f);
+    for (size_t i = 0; i < m->nd; i++) {
+        free(m->d[i].id);
+        vl_dc_free(m->d[i].dc);
+        free(m->d[i].mods);
+    }
+    free(m->d);
+    for (size_t i = 0; i < m->ni; i++) {
+        free(m->it[i].dmdid);
+        free(m->it[i].fileid);
+    }
+    free(m->it);
+    for (size_t i = 0; i < m->ndivs; i++)
+        free(m->divs[i]);
+    free(m->divs);
+    free(m->sec_id);
+}
+
+/* check (may be NULL) runs after the whole input was parsed and before
+ * anything is handed out. */
+typedef int (*check_fn)(void *arg, vl_error *err);
+
+static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
+                     vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
+                     check_fn check, void *check_arg, vl_error *err)
+{
+    mr mt;
+    mr *m = &mt;
+    idx tix = {0}, fix = {0};
+    int rc;
+
+    memset(&mt, 0, sizeof mt);
+    m->name = name ? name : "METS.xml";
+    m->rd = rd;
+    m->rd_arg = rd_arg;
+    m->prolog = 1;
+    m->dc_depth = -1;
+    /* NONET and no NOENT: nothing fetched, nothing expanded (and a
+     * DOCTYPE is refused before the parser sees it).  UTF-8 is forced:
+     * vellum writes nothing else. */
+    m->r = xmlReaderForIO(io_read, io_close, m, NULL, "UTF-8",
+                          XML_PARSE_NONET | XML_PARSE_NOERROR |
+                          XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    if (!m->r) {
+        rc = oom(err);
+        goto done;
+    }
+    xmlTextReaderSetStructuredErrorHandler(m->r, on_error, m);
+    if ((rc = walk(m, err)) != VL_OK)
+        goto done;
+    if (check && (rc = check(check_arg, err)) != VL_OK)
+        goto done;
+    if (idx_build(&tix, m->t, m->nt, sizeof *m->t) != 0 ||
+        idx_build(&fix, m->f, m->nf, sizeof *m->f) != 0) {
+        rc = oom(err);
+        goto done;
+    }
+    if (desc && (rc = fill_descriptive(m, &tix, &fix, desc, err)) != VL_OK)
+        goto done;
+    if (fn)
+        rc = report_files(m, &tix, fn, arg, err);
+done:
+    free(tix.ids);
+    free(fix.ids);
+    if (m->r)
+        xmlFreeTextReader(m->r);
+    mr_free(m);
+    return rc;
+}
+
+int vl_mets_read(vl_read_fn rd, void *rd_arg, const char *name,
+                 vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
+                 vl_error *err)
+{
+    return read_core(rd, rd_arg, name, desc, fn, arg, NULL, NULL, err);
+}
+
+struct fd_src {
+    int fd;
+    const char *path;
+};
+
+static ssize_t fd_read(void *arg, void *buf, size_t cap, vl_error *err)
+{
+    struct fd_src *s = arg;
+    for (;;) {
+        ssize_t n = read(s->fd, buf, cap);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR) {
+            vl_error_sys(err, "cannot read %s", s->path);
+            return -1;
+        }
+    }
+}
+
+int vl_mets_read_file(const char *path, vl_descriptive *desc,
+                      vl_mets_file_fn fn, void *arg, vl_error *err)
+{
+    struct fd_src s = {open(path, O_RDONLY | O_CLOEXEC), path};
+    int rc;
+    if (s.fd < 0)
+        return vl_error_sys(err, "cannot open %s", path);
+    rc = vl_mets_read(fd_read, &s, path, desc, fn, arg, err);
+    close(s.fd);
+    return rc;
+}
+
+/* ---- the METS stored in an object version ------------------------------- */
+
+/* Reads the stored bytes while their digest is computed, so a METS that
+ * does not match its inventory digest is a finding, not a silent source of
+ * wrong answers. */
+struct stored {
+    vl_reader *rd;
+    vl_digest_ctx *dc;
+    vl_digest_alg alg;
+    const char *digest;   /* expected */
+    const char *id;
+    int num;
+};
+
+static ssize_t stored_read(void *arg, void *buf, size_t cap, vl_error *err)
+{
+    struct stored *s = arg;
+    ssize_t n = vl_reader_read(s->rd, buf, cap, err);
+    if (n > 0)
+        vl_digest_update(s->dc, buf, (size_t)n);
+    return n;
+}
+
+/* The parser may stop before the end of the input (trailing bytes are
+ * still part of the stored file), so drain it into the digest, then
+ * compare. */
+static int stored_check(void *arg, vl_error *err)
+{
+    struct stored *s = arg;
+    vl_digest_result res;
+    char buf[65536];
+    ssize_t n;
+    int rc;
+    while ((n = stored_read(s, buf, sizeof buf, err)) > 0)
+        ;
+    if (n < 0)
+        return err && err->status ? err->status : VL_ESYS;
+    if ((rc = vl_digest_final(s->dc, &res, err)) != VL_OK)
+        return rc;
+    if (strcasecmp(res.hex[s->alg], s->digest) != 0)
+        return vl_error_set(err, VL_FINDING, "%s: METS.xml of v%d fails its "
+                            "%s check: expected %s, got %s", s->id, s->num,
+                            vl_digest_name(s->alg), s->digest, res.hex[s->alg]);
+    return VL_OK;
+}
+
+/* Where the version's METS.xml is stored.  *digest and *rel are NULL/unset
+ * when the version has none. */
+static int stored_locate(vl_repo *r, const vl_inventory *inv, int num,
+                         const char **digest, char **rel, vl_error *err)
+{
+    const char *cpath;
+    char *obj = NULL;
+    *rel = NULL;
+    *digest = vl_inventory_lookup(inv, num, "METS.xml");
+    if (!*digest)
+        return VL_OK;
+    if (!(cpath = vl_inventory_content_path(inv, *digest)))
+        return vl_error_set(err, VL_FINDING, "%s: METS.xml of v%d has digest "
+                            "%s that is not in the manifest",
+                            vl_inventory_id(inv), num, *digest);
+    obj = vl_repo_object_path(r, vl_inventory_id(inv));
+    *rel = obj ? vl_path_join(obj, cpath) : NULL;
+    free(obj);
+    return *rel ? VL_OK : oom(err);
+}
+
+static int resolve_version(const vl_inventory *inv, const char *id, int *num,
+                           vl_error *err)
+{
+    int head = vl_inventory_head(inv);
+    if (*num == 0)
+        *num = head;
+    if (*num < 1 || *num > head)
+        return vl_error_set(err, VL_EINPUT, "object \"%s\" has no version v%d "
+                            "(head is v%d)", id, *num, head);
+    return VL_OK;
+}
+
+int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
+                            vl_descriptive *desc, vl_mets_file_fn fn,
+                            void *arg, int *found, vl_error *err)
+{
+    struct stored s;
+    const char *digest = NULL;
+    const char *id = vl_inventory_id(inv);
+    char *rel = NULL, *name = NULL;
+    int rc;
+
+    memset(&s, 0, sizeof s);
+    if (found)
+        *found = 0;
+    if ((rc = resolve_version(inv, id, &num, err)) != VL_OK ||
+        (rc = stored_locate(r, inv, num, &digest, &rel, err)) != VL_OK)
+        goto done;
+    if (!digest) {
+        if (!found)
+            rc = vl_error_set(err, VL_EINPUT, "object \"%s\" v%d has no "
+                              "METS.xml", id, num);
+        goto done;
+    }
+    if (found)
+        *found = 1;
+    s.alg = vl_inventory_digest_alg(inv);
+    s.digest = digest;
+    s.id = id;
+    s.num = num;
+    if (!(name = vl_asprintf("%s v%d METS.xml", id, num)) ||
+        !(s.dc = vl_digest_new(VL_DIGEST_BIT(s.alg)))) {
+        rc = oom(err);
+        goto done;
+    }
+    if ((rc = vl_backend_open(vl_repo_backend(r), rel, &s.rd, err)) != VL_OK)
+        goto done;
+    /* Nothing the file says is handed out before its digest matched. */
+    rc = read_core(stored_read, &s, name, desc, fn, arg, stored_check, &s, err);
+done:
+    vl_reader_close(s.rd);
+    vl_digest_free(s.dc);
+    free(rel);
+    free(name);
+    return rc;
+}
+
+int vl_mets_read_stored(vl_repo *r, const char *id, int num,
+                        vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
+                        int *found, vl_error *err)
+{
+    vl_inventory *inv = NULL;
+    int rc = vl_repo_load_inventory(r, id, &inv, err);
+    if (rc == VL_OK)
+        rc = vl_mets_read_stored_inv(r, inv, num, desc, fn, arg, found, err);
+    vl_inventory_free(inv);
+    return rc;
+}
+
+int vl_mets_stored_to_fd(vl_repo *r, const char *id, int num, int fd,
+                         vl_error *err)
+{
+    vl_inventory *inv = NULL;
+    vl_reader *rd = NULL;
+    vl_digest_result res;
+    const char *digest = NULL;
+    char *rel = NULL;
+    vl_digest_alg alg;
+    int rc;
+
+    if ((rc = vl_repo_load_inventory(r, id, &inv, err)) != VL_OK ||
+        (rc = resolve_version(inv, id, &num, err)) != VL_OK ||
+        (rc = stored_locate(r, inv, num, &digest, &rel, err)) != VL_OK)
+        goto done;
+    if (!digest) {
+        rc = vl_error_set(err, VL_EINPUT, "object \"%s\" v%d has no METS.xml",
+                          id, num);
+        goto done;
+    }
+    alg = vl_inventory_digest_alg(inv);
+    if ((rc = vl_backend_open(vl_repo_backend(r), rel, &rd, err)) != VL_OK ||
+        (rc = vl_digest_pump(vl_reader_read, rd, fd, VL_DIGEST_BIT(alg), NULL,
+                             NULL, &res, NULL, err)) != VL_OK)
+        goto done;
+    if (strcasecmp(res.hex[alg], digest) != 0)
+        rc = vl_error_set(err, VL_FINDING, "%s: METS.xml of v%d fails its %s "
+                          "check: expected %s, got %s", id, num,
+                          vl_digest_name(alg), digest, res.hex[alg]);
+done:
+    vl_reader_close(rd);
+    free(rel);
+    vl_inventory_free(inv);
+    return rc;
+}
+
+/* ---- restoring the catalog's formats ------------------------------------ */
+
+struct restore {
+    vl_catalog *cat;
+    const vl_inventory *inv;
+    int num;
+    size_t files;
+};
+
+static int restore_one(void *arg, const vl_mets_file_info *f, vl_error *err)
+{
+    struct restore *rs = arg;
+    const char *digest = vl_inventory_lookup(rs->inv, rs->num, f->logical);
+    vl_catalog_format cf = {f->mime, f->encoding, f->description, f->puid,
+                            f->format_name, f->format_version};
+    int rc;
+    /* A METS naming a file its version does not have, or saying nothing
+     * about its format, has nothing to restore for it. */
+    if (!digest || (!f->mime && !f->puid && !f->format_name))
+        return VL_OK;
+    if ((rc = vl_catalog_format_put(rs->cat, vl_inventory_id(rs->inv), digest,
+                                    &cf, err)) == VL_OK)
+        rs->files++;
+    return rc;
+}
+
+struct id_list {
+    char **ids;
+    size_t n, cap;
+};
+
+static int collect_id(void *arg, const vl_catalog_object *o)
+{
+    struct id_list *l = arg;
+    if (grow((void **)&l->ids, &l->cap, l->n, sizeof *l->ids) != 0)
+        return VL_ESYS;
+    if (!(l->ids[l->n] = vl_strdup(o->id)))
+        return VL_ESYS;
+    l->n++;
+    return 0;
+}
+
+/* One object: every version's METS, oldest first, so that where versions
+ * disagree about a content digest the newest identification wins; a METS
+ * already read (same digest) is not read again. */
+static int restore_object(vl_repo *r, const char *id, size_t *files,
+                          vl_error *err)
+{
+    vl_catalog *cat = vl_repo_catalog(r);
+    vl_inventory *inv = NULL;
+    struct restore rs = {cat, NULL, 0, 0};
+    const char *prev = NULL;
+    int rc, in_txn = 0;
+
+    if ((rc = vl_repo_load_inventory(r, id, &inv, err)) != VL_OK)
+        goto done;
+    rs.inv = inv;
+    if ((rc = vl_catalog_begin(cat, err)) != VL_OK)
+        goto done;
+    in_txn = 1;
+    for (int v = 1; v <= vl_inventory_head(inv); v++) {
+        const char *d = vl_inventory_lookup(inv, v, "METS.xml");
+        if (!d || (prev && !strcmp(prev, d)))
+            continue;
+        prev = d;
+        rs.num = v;
+        if ((rc = vl_mets_read_stored_inv(r, inv, v, NULL, restore_one, &rs,
+                                          NULL, err)) != VL_OK)
+            goto done;
+    }
+    if ((rc = vl_catalog_commit(cat, err)) != VL_OK)
+        goto done;
+    in_txn = 0;
+    *files += rs.files;
+done:
+    if (in_txn)
+        vl_catalog_rollback(cat);
+    vl_inventory_free(inv);
+    return rc;
+}
+
+int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err)
+{
+    struct id_list l = {NULL, 0, 0};
+    size_t n = 0;
+    int rc = vl_catalog_objects(vl_repo_catalog(r), collect_id, &l, err);
+
+    if (rc != VL_OK) {
+        if (err && !err->msg[0])
+            vl_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        if ((rc = restore_object(r, l.ids[i], &n, err)) != VL_OK)
+            goto done;
+done:
+    if (files)
+        *files = n;
+    for (size_t i = 0; i < l.n; i++)
+        free(l.ids[i]);
+    free(l.ids);
+    return rc;
+}
