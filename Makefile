@@ -66,11 +66,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libvellum.a
 
 # One suite run: unit binaries and bats files, TAP counted by tests/run.
 check-suites: build
-	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) tests/run $(BUILD)
+	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) \
+	  VELLUM_FUZZ_REGRESS=$(VELLUM_FUZZ_REGRESS) tests/run $(BUILD)
 
 check: deps
 	@rm -f build/.counts build-san/.counts
-	@$(MAKE) --no-print-directory BUILD=build check-suites || true
+	@$(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites || true
 	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites || true
 	@tests/run --total build/.counts build-san/.counts
 

@@ -149,4 +149,10 @@ typedef void (*vl_bag_digest_fn)(void *arg, const char *rel, vl_digest_alg alg,
                                  const char *hex);
 void vl_bag_foreach_digest(const vl_bag *bag, vl_bag_digest_fn fn, void *arg);
 
+/* Check a bag in a folder (tag files outside data/, payload under data/)
+ * with this validator, without depositing it (an export checks the bag it
+ * wrote).  Discrepancies to fn one per line; VL_OK valid, VL_EINPUT not. */
+int vl_bag_check_dir(const char *dir, vl_report_fn fn, void *arg,
+                     vl_error *err);
+
 #endif

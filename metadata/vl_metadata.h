@@ -145,4 +145,106 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err);
 int vl_schema_validate_mets(const char *schemas_dir, const char *xml_path,
                             vl_message_fn fn, void *arg, vl_error *err);
 
+/* ======================================================================
+ * Reading a vellum METS back (metadata/mets_read.c): streaming
+ * (xmlTextReader), no network, no entity expansion, a DOCTYPE refused.
+ * Files are joined to their PREMIS objects by ADMID, and dmdSecs to files
+ * and to the deposit by the structMap's DMDID/FILEID links.
+ * ==================================================================== */
+typedef struct vl_mets_file_info {
+    const char *logical;        /* PREMIS objectIdentifier of type "local" */
+    uint64_t size;
+    const char *mime;           /* fileSec MIMETYPE, or NULL */
+    /* formatName, or NULL when it only repeats the MIME type or is the
+     * "unknown" vl_mets_write puts when nothing was identified */
+    const char *format_name;
+    const char *format_version; /* or NULL */
+    const char *puid;           /* formatRegistryKey of PRONOM, or NULL */
+    /* formatNote "encoding: X" / "description: X" when written, or NULL */
+    const char *encoding;
+    const char *description;
+    const char *original_name;  /* or NULL */
+} vl_mets_file_info;
+/* Called once per PREMIS object, files in fileSec order; non-VL_OK stops. */
+typedef int (*vl_mets_file_fn)(void *arg, const vl_mets_file_info *f,
+                               vl_error *err);
+
+/* Read a METS from a stream.  desc (may be NULL) receives the deposit DC,
+ * the MODS record (serialized mods:mods) and per-file DC; fn (may be NULL)
+ * each file.  Nothing is handed out before the whole input parsed.
+ * VL_EINPUT "name:line: ..." when malformed; name is used in messages. */
+int vl_mets_read(vl_read_fn rd, void *rd_arg, const char *name,
+                 vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
+                 vl_error *err);
+int vl_mets_read_file(const char *path, vl_descriptive *desc,
+                      vl_mets_file_fn fn, void *arg, vl_error *err);
+/* The METS.xml of version num (0 = head), read through the backend while
+ * its digest is checked against the inventory (VL_FINDING on a mismatch,
+ * before anything is handed out).  A version without METS.xml: *found = 0
+ * and VL_OK, or VL_EINPUT when found is NULL. */
+int vl_mets_read_stored(vl_repo *r, const char *id, int num,
+                        vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
+                        int *found, vl_error *err);
+/* The same with the object's inventory already loaded. */
+int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
+                            vl_descriptive *desc, vl_mets_file_fn fn,
+                            void *arg, int *found, vl_error *err);
+/* Copy the stored METS.xml of version num (0 = head) to fd, streaming,
+ * digest checked (VL_FINDING after the bytes when it does not match);
+ * VL_EINPUT when the version has none. */
+int vl_mets_stored_to_fd(vl_repo *r, const char *id, int num, int fd,
+                         vl_error *err);
+/* After vl_repo_reindex: put back every object's format identification
+ * results from the METS stored in its versions (oldest first, so the
+ * newest wins for a digest).  *files counts the files restored. */
+int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err);
+
+/* ======================================================================
+ * Exports (metadata/export.c)
+ * ==================================================================== */
+/* Write the METS of version num (0 = head) to path as of now: files from
+ * the catalog (which must agree with the store), every digest the
+ * inventory has (manifest and fixity), formats from the catalog, every
+ * event of the object up to now that is not about a later version,
+ * descriptive metadata and original names from the stored METS, and the
+ * versions' depositors as people. */
+int vl_mets_regenerate(vl_repo *r, const char *id, int num, const char *path,
+                       vl_error *err);
+
+/* Checks a bag folder written by an export (vellum's BagIt validator lives
+ * in ingest/, above this module: vl_bag_check_dir in vl_ingest.h).  VL_OK
+ * when valid. */
+typedef int (*vl_export_check_fn)(void *arg, const char *bag_dir,
+                                  vl_error *err);
+
+typedef struct vl_export_options {
+    int version;                /* 0 = head */
+    const char *format;         /* "mets", "bagit" or "ocfl" */
+    const char *archive;        /* NULL (a folder), "zip", "tar", "tar.gz" */
+    vl_export_check_fn check_bag;   /* required for "bagit" */
+    void *check_arg;
+} vl_export_options;
+
+typedef struct vl_export_result {
+    int version;                /* the version exported */
+    size_t files;               /* payload files (ocfl: files copied) */
+    uint64_t bytes;
+    char event_id[64];          /* the dissemination event recorded */
+} vl_export_result;
+
+/* Export version o->version of an object to dest, which must not exist
+ * (VL_EINPUT; nothing is written).  mets: METS.xml regenerated now plus
+ * data/; bagit: a BagIt 1.0 bag (sha512 and sha256 payload and tag
+ * manifests, bag-info.txt from the deposit DC, METS.xml as a tag file),
+ * checked by o->check_bag; ocfl: the object folder byte for byte (for an
+ * older version, v1..vN with vN's inventory at the root), validated with
+ * every digest.  With o->archive, dest is that archive (one top folder
+ * named after dest).  Built beside dest, renamed into place at the end;
+ * a failure leaves nothing at dest or beside it.  Records one PREMIS
+ * "dissemination" event (also, outcome "fail", when a check of the stored
+ * content fails: VL_FINDING). */
+int vl_export(vl_repo *r, const char *id, const char *dest,
+              const vl_export_options *o, vl_export_result *res,
+              vl_error *err);
+
 #endif

@@ -450,4 +450,120 @@ int vl_validate_inventory_buffer(const char *json, size_t len,
                                  const vl_validate_options *o,
                                  vl_validate_counts *c, vl_error *err);
 
+/* ======================================================================
+ * Report queries (storage/catalog_report.c): read-only summaries for
+ * curators' reports.  Audit figures come from the audits table and are
+ * empty when no audit has run.  Times are RFC 3339 UTC strings; since NULL
+ * means all time.
+ * ==================================================================== */
+typedef struct vl_report_totals {
+    uint64_t objects, versions;
+    uint64_t files, bytes;               /* head states */
+    uint64_t stored_files, stored_bytes; /* content kept, every version */
+} vl_report_totals;
+int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,
+                             vl_error *err);
+
+typedef struct vl_report_format_row {
+    const char *puid, *mime, *format_name, *format_version; /* NULL unknown */
+    uint64_t files, bytes;
+} vl_report_format_row;
+typedef int (*vl_report_format_fn)(void *arg, const vl_report_format_row *f);
+/* Head-state files grouped by (PUID, MIME type), most files first. */
+int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
+                              void *arg, vl_error *err);
+
+typedef struct vl_report_coverage {
+    uint64_t objects;
+    uint64_t within, overdue, never;     /* last audit vs cutoff */
+    uint64_t last_passed, last_failed;   /* outcome of the latest audit */
+} vl_report_coverage;
+/* A last audit finished at or after cutoff is within the interval. */
+int vl_catalog_report_coverage(vl_catalog *cat, const char *cutoff,
+                               vl_report_coverage *out, vl_error *err);
+/* Objects never audited (last_audit NULL), then those audited before
+ * cutoff, longest ago first; at most limit. */
+typedef int (*vl_report_due_fn)(void *arg, const char *object_id,
+                                const char *last_audit);
+int vl_catalog_report_due(vl_catalog *cat, const char *cutoff, size_t limit,
+                          vl_report_due_fn fn, void *arg, vl_error *err);
+
+typedef struct vl_report_day {
+    const char *date;                    /* YYYY-MM-DD, UTC */
+    uint64_t audits, objects, files, bytes;
+    uint64_t failures;                   /* failed object audits */
+} vl_report_day;
+typedef int (*vl_report_day_fn)(void *arg, const vl_report_day *d);
+/* Audits finished since, per day, oldest first; days without audits are
+ * left out. */
+int vl_catalog_report_history(vl_catalog *cat, const char *since,
+                              vl_report_day_fn fn, void *arg, vl_error *err);
+
+typedef struct vl_report_failure {
+    const char *object_id;
+    const char *kind, *code, *path, *expected, *actual, *message; /* or NULL */
+    const char *first_seen, *last_seen;  /* earliest/latest audit finding it */
+    int current;                         /* found by the object's last audit */
+} vl_report_failure;
+typedef int (*vl_report_failure_fn)(void *arg, const vl_report_failure *f);
+/* Distinct failures (object, kind, path, expected, actual) seen since, and
+ * every failure of each object's latest audit, by object and path. */
+int vl_catalog_report_failures(vl_catalog *cat, const char *since,
+                               vl_report_failure_fn fn, void *arg,
+                               vl_error *err);
+
+/* ======================================================================
+ * Audit history (storage/catalog_audits.c): one row per object audit in the
+ * catalog's "audits" table.  Reindex leaves it alone: the store cannot
+ * rebuild it (the fixity events in the log carry the same outcomes).
+ * Times are RFC 3339 UTC, so they sort as text.
+ * ==================================================================== */
+typedef struct vl_audit_row {
+    long id;                    /* set by the catalog; ignored on insert */
+    const char *object_id;
+    const char *started, *finished;
+    const char *outcome;        /* "pass" or "fail" */
+    uint64_t bytes, files;
+    double seconds;
+    const char *failures_json;  /* JSON array of {kind, code, path, algorithm,
+                                   expected, actual, message}; "[]" if none */
+} vl_audit_row;
+int vl_catalog_audit_insert(vl_catalog *cat, const vl_audit_row *row,
+                            vl_error *err);
+/* Every object in the catalog with its stored content bytes (all versions)
+ * and its last audit: never audited first (by id), then oldest audit first. */
+typedef struct vl_audit_object {
+    const char *id;
+    uint64_t bytes;
+    const char *last_started;   /* NULL = never audited */
+    const char *last_outcome;
+} vl_audit_object;
+typedef int (*vl_audit_object_fn)(void *arg, const vl_audit_object *o);
+int vl_catalog_audit_objects(vl_catalog *cat, vl_audit_object_fn fn, void *arg,
+                             vl_error *err);
+/* since: RFC 3339 or date, NULL = all.  Rows in the order they started. */
+typedef int (*vl_audit_row_fn)(void *arg, const vl_audit_row *row);
+int vl_catalog_audits_since(vl_catalog *cat, const char *since,
+                            vl_audit_row_fn fn, void *arg, vl_error *err);
+/* Each failure of the audits since, oldest first; first_seen is the first
+ * audit that found the same (object, kind, code, path). */
+typedef struct vl_audit_failure_row {
+    const char *object_id, *started, *first_seen;
+    const char *kind, *code, *path, *algorithm, *expected, *actual, *message;
+} vl_audit_failure_row;
+typedef int (*vl_audit_failure_row_fn)(void *arg,
+                                       const vl_audit_failure_row *f);
+int vl_catalog_audit_failures_since(vl_catalog *cat, const char *since,
+                                    vl_audit_failure_row_fn fn, void *arg,
+                                    vl_error *err);
+/* Totals per UTC day (of started), oldest first. */
+typedef struct vl_audit_day {
+    const char *day;            /* "YYYY-MM-DD" */
+    uint64_t objects, passed, failed, bytes, files;
+    double seconds;
+} vl_audit_day;
+typedef int (*vl_audit_day_fn)(void *arg, const vl_audit_day *d);
+int vl_catalog_audit_days(vl_catalog *cat, const char *since,
+                          vl_audit_day_fn fn, void *arg, vl_error *err);
+
 #endif

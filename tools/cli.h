@@ -63,5 +63,6 @@ CLI_COMMAND(validate);
 CLI_COMMAND(config);
 CLI_COMMAND(identify);
 CLI_COMMAND(events);
+CLI_COMMAND(export);
 
 #endif

@@ -1,11 +1,13 @@
 /* vellum reindex: rebuild the catalog from the storage root. */
 #include "cli.h"
+#include "vl_metadata.h"
 
 static const char usage[] =
     "usage: vellum reindex [--repo DIR] [--json]\n"
     "\n"
     "Rebuild the catalog from the OCFL storage root alone (the store is the\n"
-    "truth; the catalog is an index of it).\n";
+    "truth; the catalog is an index of it).  Format identification results\n"
+    "come back from the METS.xml stored in each object version.\n";
 
 CLI_COMMAND(reindex)
 {
@@ -13,7 +15,7 @@ CLI_COMMAND(reindex)
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
-    size_t n = 0;
+    size_t n = 0, formats = 0;
     int opt, rc;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
@@ -28,12 +30,15 @@ CLI_COMMAND(reindex)
         return cli_usage_error("reindex", "unexpected argument '%s'", argv[optind]);
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
         return rc;
-    if (vl_repo_reindex(repo, &n, &err) != VL_OK)
+    if (vl_repo_reindex(repo, &n, &err) != VL_OK ||
+        vl_metadata_reindex_formats(repo, &formats, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (c.json)
-        cli_print_json(json_pack("{s:I}", "objects", (json_int_t)n));
+        cli_print_json(json_pack("{s:I, s:I}", "objects", (json_int_t)n,
+                                 "formats", (json_int_t)formats));
     else
-        printf("reindexed %zu objects\n", n);
+        printf("reindexed %zu objects (%zu file formats from METS)\n", n,
+               formats);
     vl_repo_close(repo);
     return rc;
 }

@@ -1,13 +1,17 @@
 /* vellum show: an object's versions and the files of one version. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "vl_metadata.h"
 
 static const char usage[] =
-    "usage: vellum show ID [--version vN] [--repo DIR] [--json]\n"
+    "usage: vellum show ID [--version vN] [--mets] [--repo DIR] [--json]\n"
     "\n"
     "Show an object's versions (created, user, message) and the files of the\n"
-    "head version, or of vN: logical path, size, digest and where it is stored.\n";
+    "head version, or of vN: logical path, size, digest and where it is stored.\n"
+    "--mets prints the METS.xml stored with the version instead (its digest\n"
+    "checked as it is read).\n";
 
 struct show_ctx {
     json_t *files;
@@ -55,12 +59,13 @@ static int print_file(void *arg, const vl_catalog_file *f)
 CLI_COMMAND(show)
 {
     static const struct option opts[] = {
-        {"version", required_argument, NULL, 'v'}, CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"version", required_argument, NULL, 'v'}, {"mets", no_argument, NULL, 'm'},
+        CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
     vl_inventory *inv = NULL;
-    int opt, rc, num = 0;
+    int opt, rc, num = 0, mets = 0;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
             continue;
@@ -68,6 +73,9 @@ CLI_COMMAND(show)
         case 'v':
             if ((num = cli_parse_version(optarg)) < 0)
                 return cli_usage_error("show", "--version takes vN, e.g. v2");
+            break;
+        case 'm':
+            mets = 1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -81,6 +89,12 @@ CLI_COMMAND(show)
     const char *id = argv[optind];
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
         return rc;
+    if (mets) {   /* the XML itself, streamed: --json does not apply */
+        fflush(stdout);
+        if (vl_mets_stored_to_fd(repo, id, num, STDOUT_FILENO, &err) != VL_OK)
+            rc = cli_fail(&err);
+        goto done;
+    }
     if (vl_repo_load_inventory(repo, id, &inv, &err) != VL_OK) {
         rc = cli_fail(&err);
         goto done;

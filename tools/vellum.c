@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"ls", cmd_ls, "list objects"},
     {"show", cmd_show, "show an object's versions and files"},
     {"get", cmd_get, "write an object's files out, verifying digests"},
+    {"export", cmd_export, "export as a METS package, BagIt bag or OCFL copy"},
     {"validate", cmd_validate, "check OCFL conformance and digests"},
     {"reindex", cmd_reindex, "rebuild the catalog from the store"},
     {"recover", cmd_recover, "finish or undo interrupted work"},

@@ -34,7 +34,7 @@ setup() {
     [ ! -e "$d/v1/content/data/sub/same-as-a.txt" ]
     [ -f "$d/v1/content/data/sub/random.bin" ]
     run jfield 'sorted(p for ps in d["versions"]["v1"]["state"].values() for p in ps)' < "$d/inventory.json"
-    [ "$output" = "['data/a.txt', 'data/sub/random.bin', 'data/sub/same-as-a.txt']" ]
+    [ "$output" = "['METS.xml', 'data/a.txt', 'data/sub/random.bin', 'data/sub/same-as-a.txt']" ]
     # no empty folders are left in content (OCFL E024)
     [ -z "$(find "$d" -type d -empty)" ]
 }
@@ -65,7 +65,7 @@ setup() {
     [ -f "$d/v2/content/data/b.txt" ]
     [ ! -e "$d/v2/content/data/sub/random.bin" ]
     run jfield 'sorted(p for ps in d["versions"]["v2"]["state"].values() for p in ps), d["versions"]["v2"]["message"], d["versions"]["v2"]["user"]["name"], d["versions"]["v2"]["user"]["address"], d["head"]' < "$d/inventory.json"
-    [ "$output" = "['data/b.txt', 'data/sub/random.bin', 'data/sub/same-as-a.txt'] second Ann mailto:ann@example.org v2" ]
+    [ "$output" = "['METS.xml', 'data/b.txt', 'data/sub/random.bin', 'data/sub/same-as-a.txt'] second Ann mailto:ann@example.org v2" ]
     cmp "$d/inventory.json" "$d/v2/inventory.json"
     # created is RFC 3339 with a zone
     run jfield 'd["versions"]["v2"]["created"]' < "$d/inventory.json"

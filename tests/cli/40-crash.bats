@@ -78,8 +78,8 @@ catalog_agrees() {
                 "$VELLUM" get "$id" "$out" >/dev/null
                 diff -r -q "$S/new" "$out/data" >/dev/null || { echo "trial $trial: new object partial"; return 1; }
             else
-                [ -z "$(find "$REPO/store" -path "*$(printf '%s' "$id" | sha256sum | cut -c1-64)*" -print -quit)" ] \
-                    || { echo "trial $trial: half-written object visible"; return 1; }
+                left=$(find "$REPO/store" -path "*$(printf '%s' "$id" | sha256sum | cut -c1-64)*" -print -quit)
+                [ -z "$left" ] || { echo "trial $trial: half-written object visible: $left"; "$VELLUM" show "$id"; ls -laR "$left" | head -30; return 1; }
             fi
         fi
         rm -rf "$out"

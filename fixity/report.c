@@ -1,0 +1,552 @@
+/* Curators' reports: gather totals, formats, audit coverage and history from
+ * the catalog into a small model, then write it as HTML (report_html.c),
+ * JSON or CSV.  Failure rows are not held in the model: they are streamed
+ * from the catalog while writing, so a report stays small in memory however
+ * many files failed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "report_private.h"
+
+/* ---- small helpers -------------------------------------------------------- */
+
+void rp_size(uint64_t bytes, char out[32])
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1024.0 && u < 5) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, 32, "%llu B", (unsigned long long)bytes);
+    else
+        snprintf(out, 32, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s",
+                 v, units[u]);
+}
+
+void rp_count(uint64_t n, char out[32])
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
+    int o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+static char *dup_opt(const char *s)
+{
+    return s ? vl_strdup(s) : NULL;
+}
+
+static int oom(vl_error *err)
+{
+    return vl_error_set(err, VL_ESYS, "out of memory");
+}
+
+int rp_failures(const rp_model *m, vl_report_failure_fn fn, void *arg,
+                vl_error *err)
+{
+    return vl_catalog_report_failures(m->cat, m->since[0] ? m->since : NULL,
+                                      fn, arg, err);
+}
+
+int rp_headline(const rp_model *m, char *out, size_t cap)
+{
+    const vl_report_coverage *c = &m->cov;
+    char n[32], k[32];
+    rp_count(c->objects, n);
+    if (c->last_failed > 0) {
+        rp_count(c->last_failed, k);
+        snprintf(out, cap, "%s object%s FAILED fixity", k,
+                 c->last_failed == 1 ? "" : "s");
+        return 2;
+    }
+    if (c->objects == 0) {
+        snprintf(out, cap, "The repository holds no objects yet");
+        return 1;
+    }
+    if (c->never == c->objects) {
+        snprintf(out, cap, "None of the %s object%s has been audited yet", n,
+                 c->objects == 1 ? "" : "s");
+        return 1;
+    }
+    if (c->never > 0) {
+        char a[32];
+        rp_count(c->objects - c->never, a);
+        rp_count(c->never, k);
+        snprintf(out, cap,
+                 "All %s audited object%s passed; %s never audited", a,
+                 c->objects - c->never == 1 ? "" : "s", k);
+        return 1;
+    }
+    if (c->objects == 1)
+        snprintf(out, cap, "The 1 object passed its last audit");
+    else
+        snprintf(out, cap, "All %s objects passed their last audit", n);
+    if (c->overdue > 0) {
+        size_t len = strlen(out);
+        rp_count(c->overdue, k);
+        snprintf(out + len, cap - len, "; %s overdue", k);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- gathering -------------------------------------------------------------- */
+
+static void model_free(rp_model *m)
+{
+    for (size_t i = 0; i < m->nformats; i++) {
+        free(m->formats[i].puid);
+        free(m->formats[i].mime);
+        free(m->formats[i].name);
+        free(m->formats[i].version);
+    }
+    free(m->formats);
+    for (size_t i = 0; i < m->ndue; i++) {
+        free(m->due[i].id);
+        free(m->due[i].last);
+    }
+    free(m->due);
+    free(m->days);
+}
+
+static int on_format(void *arg, const vl_report_format_row *f)
+{
+    rp_model *m = arg;
+    rp_format *slot;
+    m->format_kinds++;
+    if (m->nformats < RP_MAX_FORMATS) {
+        slot = &m->formats[m->nformats++];
+        slot->puid = dup_opt(f->puid);
+        slot->mime = dup_opt(f->mime);
+        slot->name = dup_opt(f->format_name);
+        slot->version = dup_opt(f->format_version);
+        if ((f->puid && !slot->puid) || (f->mime && !slot->mime) ||
+            (f->format_name && !slot->name) ||
+            (f->format_version && !slot->version))
+            return VL_ESYS;
+    } else {
+        /* Rows come most-used first: everything past the cap is the tail. */
+        slot = &m->formats[RP_MAX_FORMATS];
+        if (m->nformats == RP_MAX_FORMATS)
+            m->nformats++;
+        slot->other_kinds++;
+    }
+    slot->files += f->files;
+    slot->bytes += f->bytes;
+    return 0;
+}
+
+static int on_due(void *arg, const char *id, const char *last)
+{
+    rp_model *m = arg;
+    rp_due *d = &m->due[m->ndue];
+    d->id = vl_strdup(id ? id : "");
+    d->last = dup_opt(last);
+    m->ndue++;
+    return (!d->id || (last && !d->last)) ? VL_ESYS : 0;
+}
+
+static int on_day(void *arg, const vl_report_day *d)
+{
+    rp_model *m = arg;
+    if (m->ndays == m->days_cap) {
+        size_t cap = m->days_cap ? m->days_cap * 2 : 64;
+        rp_day *p = realloc(m->days, cap * sizeof *p);
+        if (!p)
+            return VL_ESYS;
+        m->days = p;
+        m->days_cap = cap;
+    }
+    rp_day *o = &m->days[m->ndays++];
+    snprintf(o->date, sizeof o->date, "%s", d->date ? d->date : "");
+    o->audits = d->audits;
+    o->objects = d->objects;
+    o->files = d->files;
+    o->bytes = d->bytes;
+    o->failures = d->failures;
+    return 0;
+}
+
+typedef struct fail_count {
+    rp_model *m;
+    char *last_object;
+    int failed;
+} fail_count;
+
+static int on_fail_count(void *arg, const vl_report_failure *f)
+{
+    fail_count *c = arg;
+    const char *id = f->object_id ? f->object_id : "";
+    c->m->failure_rows++;
+    if (f->current)
+        c->m->failure_current++;
+    /* Rows come ordered by object: count each change of object. */
+    if (!c->last_object || strcmp(c->last_object, id) != 0) {
+        c->m->failure_objects++;
+        free(c->last_object);
+        if (!(c->last_object = vl_strdup(id))) {
+            c->failed = 1;
+            return VL_ESYS;
+        }
+    }
+    return 0;
+}
+
+static int interval_days(vl_repo *r)
+{
+    const char *v = vl_repo_config_get(r, "audit.interval_days");
+    char *end;
+    long d;
+    if (!v || !*v)
+        return 90;
+    errno = 0;
+    d = strtol(v, &end, 10);
+    /* A malformed setting is the audit command's to reject; use the default. */
+    if (errno || *end || d < 1 || d > 36500)
+        return 90;
+    return (int)d;
+}
+
+static int gather(vl_repo *r, const char *since, rp_model *m, vl_error *err)
+{
+    int64_t now = vl_time_now(), t;
+    fail_count fc = {m, NULL, 0};
+    int rc = VL_OK;
+
+    m->cat = vl_repo_catalog(r);
+    m->repo_dir = vl_repo_dir(r);
+    m->interval_days = interval_days(r);
+    vl_time_rfc3339(now, m->generated);
+    vl_time_rfc3339(now - (int64_t)m->interval_days * 86400, m->cutoff);
+    if (since && *since) {
+        if (vl_time_parse(since, &t) != 0) {
+            rc = vl_error_set(err, VL_EINPUT,
+                              "--since '%s' is not a date (YYYY-MM-DD) or an "
+                              "RFC 3339 time", since);
+            goto done;
+        }
+        vl_time_rfc3339(t, m->since);
+    }
+    rc = vl_catalog_report_totals(m->cat, &m->totals, err);
+    if (rc != VL_OK)
+        goto done;
+    m->formats = calloc(RP_MAX_FORMATS + 1, sizeof *m->formats);
+    m->due = calloc(RP_MAX_DUE, sizeof *m->due);
+    if (!m->formats || !m->due) {
+        rc = oom(err);
+        goto done;
+    }
+    rc = vl_catalog_report_formats(m->cat, on_format, m, err);
+    if (rc == VL_OK)
+        rc = vl_catalog_report_coverage(m->cat, m->cutoff, &m->cov, err);
+    if (rc == VL_OK)
+        rc = vl_catalog_report_due(m->cat, m->cutoff, RP_MAX_DUE, on_due, m,
+                                   err);
+    if (rc == VL_OK)
+        rc = vl_catalog_report_history(m->cat, m->since[0] ? m->since : NULL,
+                                       on_day, m, err);
+    if (rc == VL_OK)
+        rc = rp_failures(m, on_fail_count, &fc, err);
+    /* Callbacks return VL_ESYS without a message only when memory ran out. */
+    if (rc != VL_OK && err && !err->msg[0])
+        rc = oom(err);
+done:
+    free(fc.last_object);
+    return rc;
+}
+
+/* ---- JSON ----------------------------------------------------------------------
+ * Written key by key in sorted order, arrays one element per line, so the
+ * failures can be streamed and the output still diffs well. */
+
+#define JFLAGS (JSON_SORT_KEYS | JSON_ENCODE_ANY)
+
+static int json_put(FILE *f, json_t *v)
+{
+    int rc = v ? json_dumpf(v, f, JFLAGS) : -1;
+    json_decref(v);
+    return rc == 0 ? VL_OK : VL_ESYS;
+}
+
+static json_t *j_format(const rp_format *p)
+{
+    return json_pack("{s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I}", "puid", p->puid,
+                     "mime", p->mime, "name", p->name, "version", p->version,
+                     "files", (json_int_t)p->files, "bytes",
+                     (json_int_t)p->bytes, "other_formats",
+                     (json_int_t)p->other_kinds);
+}
+
+static json_t *j_day(const rp_day *d)
+{
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "date", d->date,
+                     "audits", (json_int_t)d->audits, "objects",
+                     (json_int_t)d->objects, "files", (json_int_t)d->files,
+                     "bytes", (json_int_t)d->bytes, "failures",
+                     (json_int_t)d->failures);
+}
+
+typedef struct json_stream {
+    FILE *f;
+    size_t n;
+} json_stream;
+
+static int on_json_failure(void *arg, const vl_report_failure *x)
+{
+    json_stream *s = arg;
+    json_t *v = json_pack(
+        "{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:b}",
+        "object", x->object_id, "kind", x->kind, "code", x->code, "path",
+        x->path, "expected", x->expected, "actual", x->actual, "message",
+        x->message, "first_seen", x->first_seen, "last_seen", x->last_seen,
+        "current", x->current);
+    fputs(s->n++ ? ",\n    " : "\n    ", s->f);
+    return json_put(s->f, v);
+}
+
+static int write_json(const rp_model *m, FILE *f, vl_error *err)
+{
+    char headline[256];
+    int kind = rp_headline(m, headline, sizeof headline);
+    json_stream js = {f, 0};
+    int rc = VL_OK;
+
+    fputs("{\n  \"coverage\": ", f);
+    rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:s}",
+                                "objects", (json_int_t)m->cov.objects,
+                                "within", (json_int_t)m->cov.within,
+                                "overdue", (json_int_t)m->cov.overdue,
+                                "never", (json_int_t)m->cov.never,
+                                "last_passed", (json_int_t)m->cov.last_passed,
+                                "last_failed", (json_int_t)m->cov.last_failed,
+                                "interval_days", m->interval_days,
+                                "cutoff", m->cutoff));
+    fputs(",\n  \"due\": [", f);
+    for (size_t i = 0; i < m->ndue; i++) {
+        fputs(i ? ",\n    " : "\n    ", f);
+        rc |= json_put(f, json_pack("{s:s, s:s?}", "object", m->due[i].id,
+                                    "last_audit", m->due[i].last));
+    }
+    fputs(m->ndue ? "\n  ],\n  \"failures\": [" : "],\n  \"failures\": [", f);
+    if (rc == VL_OK) {
+        rc = rp_failures(m, on_json_failure, &js, err);
+        if (rc != VL_OK)
+            goto done;
+    }
+    fputs(js.n ? "\n  ],\n  \"formats\": [" : "],\n  \"formats\": [", f);
+    for (size_t i = 0; i < m->nformats; i++) {
+        fputs(i ? ",\n    " : "\n    ", f);
+        rc |= json_put(f, j_format(&m->formats[i]));
+    }
+    fprintf(f, "%s,\n  \"generated\": \"%s\",\n  \"history\": [",
+            m->nformats ? "\n  ]" : "]", m->generated);
+    for (size_t i = 0; i < m->ndays; i++) {
+        fputs(i ? ",\n    " : "\n    ", f);
+        rc |= json_put(f, j_day(&m->days[i]));
+    }
+    fputs(m->ndays ? "\n  ],\n  \"repository\": " : "],\n  \"repository\": ", f);
+    rc |= json_put(f, json_string(m->repo_dir));
+    fputs(",\n  \"since\": ", f);
+    rc |= json_put(f, m->since[0] ? json_string(m->since) : json_null());
+    fputs(",\n  \"status\": ", f);
+    rc |= json_put(f, json_pack("{s:s, s:s, s:I, s:I, s:I}", "headline",
+                                headline, "level",
+                                kind == 2 ? "failed"
+                                : kind == 1 ? "attention" : "ok",
+                                "failed_objects",
+                                (json_int_t)m->cov.last_failed,
+                                "failures_listed",
+                                (json_int_t)m->failure_rows,
+                                "failures_current",
+                                (json_int_t)m->failure_current));
+    fputs(",\n  \"totals\": ", f);
+    rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "objects",
+                                (json_int_t)m->totals.objects, "versions",
+                                (json_int_t)m->totals.versions, "files",
+                                (json_int_t)m->totals.files, "bytes",
+                                (json_int_t)m->totals.bytes, "stored_files",
+                                (json_int_t)m->totals.stored_files,
+                                "stored_bytes",
+                                (json_int_t)m->totals.stored_bytes));
+    fputs("\n}\n", f);
+    if (rc != VL_OK)
+        rc = vl_error_set(err, VL_ESYS, "writing the JSON report failed");
+done:
+    return rc;
+}
+
+/* ---- CSV ------------------------------------------------------------------------
+ * RFC 4180: CRLF line ends; a field holding a comma, quote, CR or LF is
+ * quoted with quotes doubled.  Sections (totals, formats, coverage, history,
+ * failures) each start with a one-field title row and a header row, and are
+ * separated by an empty line. */
+
+static void csv_field(FILE *f, const char *s, int last)
+{
+    if (s && strpbrk(s, ",\"\r\n")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else if (s) {
+        fputs(s, f);
+    }
+    fputs(last ? "\r\n" : ",", f);
+}
+
+static void csv_num(FILE *f, uint64_t v, int last)
+{
+    fprintf(f, "%llu%s", (unsigned long long)v, last ? "\r\n" : ",");
+}
+
+static int on_csv_failure(void *arg, const vl_report_failure *x)
+{
+    FILE *f = arg;
+    csv_field(f, x->object_id, 0);
+    csv_field(f, x->kind, 0);
+    csv_field(f, x->code, 0);
+    csv_field(f, x->path, 0);
+    csv_field(f, x->expected, 0);
+    csv_field(f, x->actual, 0);
+    csv_field(f, x->first_seen, 0);
+    csv_field(f, x->last_seen, 0);
+    csv_field(f, x->current ? "yes" : "no", 0);
+    csv_field(f, x->message, 1);
+    return 0;
+}
+
+static int write_csv(const rp_model *m, FILE *f, vl_error *err)
+{
+    const vl_report_totals *t = &m->totals;
+    const struct {
+        const char *name;
+        uint64_t v;
+    } totals[] = {
+        {"objects", t->objects},           {"versions", t->versions},
+        {"files", t->files},               {"bytes", t->bytes},
+        {"stored_files", t->stored_files}, {"stored_bytes", t->stored_bytes},
+    };
+    fputs("totals\r\nmetric,value\r\n", f);
+    for (size_t i = 0; i < sizeof totals / sizeof totals[0]; i++) {
+        csv_field(f, totals[i].name, 0);
+        csv_num(f, totals[i].v, 1);
+    }
+    fputs("\r\nformats\r\npuid,mime,format_name,format_version,files,bytes,"
+          "other_formats\r\n", f);
+    for (size_t i = 0; i < m->nformats; i++) {
+        const rp_format *p = &m->formats[i];
+        csv_field(f, p->puid, 0);
+        csv_field(f, p->mime, 0);
+        csv_field(f, p->name, 0);
+        csv_field(f, p->version, 0);
+        csv_num(f, p->files, 0);
+        csv_num(f, p->bytes, 0);
+        csv_num(f, p->other_kinds, 1);
+    }
+    fprintf(f, "\r\ncoverage\r\nmetric,value\r\nobjects,%llu\r\n"
+               "within,%llu\r\noverdue,%llu\r\nnever,%llu\r\n"
+               "last_passed,%llu\r\nlast_failed,%llu\r\ninterval_days,%d\r\n"
+               "cutoff,%s\r\n",
+            (unsigned long long)m->cov.objects,
+            (unsigned long long)m->cov.within,
+            (unsigned long long)m->cov.overdue,
+            (unsigned long long)m->cov.never,
+            (unsigned long long)m->cov.last_passed,
+            (unsigned long long)m->cov.last_failed, m->interval_days,
+            m->cutoff);
+    fputs("\r\nhistory\r\ndate,audits,objects,files,bytes,failures\r\n", f);
+    for (size_t i = 0; i < m->ndays; i++) {
+        const rp_day *d = &m->days[i];
+        csv_field(f, d->date, 0);
+        csv_num(f, d->audits, 0);
+        csv_num(f, d->objects, 0);
+        csv_num(f, d->files, 0);
+        csv_num(f, d->bytes, 0);
+        csv_num(f, d->failures, 1);
+    }
+    fputs("\r\nfailures\r\nobject,kind,code,path,expected,actual,first_seen,"
+          "last_seen,current,message\r\n", f);
+    return rp_failures(m, on_csv_failure, f, err);
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
+                    const char *out_path, vl_error *err)
+{
+    rp_model m = {0};
+    FILE *f = stdout;
+    char *tmp = NULL;
+    int rc = gather(r, since, &m, err);
+    if (rc != VL_OK)
+        goto done;
+    /* Written beside the destination and renamed over it: a reader never
+     * sees half a report, and a failed run leaves the old one. */
+    if (out_path) {
+        if (!(tmp = vl_asprintf("%s.tmp-%ld", out_path, (long)getpid()))) {
+            rc = oom(err);
+            goto done;
+        }
+        if (!(f = fopen(tmp, "w"))) {
+            rc = vl_error_sys(err, "create %s", tmp);
+            goto done;
+        }
+    }
+    if (fmt == VL_REPORT_JSON)
+        rc = write_json(&m, f, err);
+    else if (fmt == VL_REPORT_CSV)
+        rc = write_csv(&m, f, err);
+    else
+        rc = rp_write_html(&m, f, err);
+    if (rc != VL_OK)
+        goto done;
+    if (fflush(f) != 0 || ferror(f)) {
+        rc = vl_error_sys(err, "write %s", tmp ? tmp : "standard output");
+        goto done;
+    }
+    if (tmp) {
+        if (fsync(fileno(f)) != 0) {
+            rc = vl_error_sys(err, "fsync %s", tmp);
+            goto done;
+        }
+        int closed = fclose(f);
+        f = NULL;
+        if (closed != 0) {
+            rc = vl_error_sys(err, "close %s", tmp);
+            goto done;
+        }
+        if (rename(tmp, out_path) != 0) {
+            rc = vl_error_sys(err, "rename %s to %s", tmp, out_path);
+            goto done;
+        }
+        free(tmp);
+        tmp = NULL;
+        rc = vl_fs_fsync_parent(out_path, err);
+    }
+done:
+    if (rc != VL_OK && err && !err->msg[0])
+        vl_error_set(err, rc, "writing the report failed");
+    if (tmp) {
+        if (f)
+            fclose(f);
+        unlink(tmp);
+        free(tmp);
+    }
+    model_free(&m);
+    return rc;
+}

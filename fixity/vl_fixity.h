@@ -1,0 +1,108 @@
+/* vellum fixity: audits (full OCFL validation with every digest recomputed,
+ * plus catalog-against-store agreement), their scheduling within budgets,
+ * and reports for curators.  Uses storage/ and common/. */
+#ifndef VL_FIXITY_H
+#define VL_FIXITY_H
+
+#include "vl_common.h"
+#include "vl_storage.h"
+
+/* ======================================================================
+ * Audits
+ * ==================================================================== */
+typedef struct vl_audit_failure {
+    const char *kind;        /* "digest", "missing", "unexpected", "inventory",
+                                "catalog", "unreadable", "structure" */
+    const char *code;        /* OCFL validation code ("E092") or NULL */
+    const char *path;        /* file or folder concerned, or NULL */
+    const char *expected;    /* expected digest, or NULL */
+    const char *actual;      /* computed digest, or NULL */
+    const char *message;
+    const char *algorithm;   /* of expected/actual ("sha512"), or NULL */
+} vl_audit_failure;
+
+typedef struct vl_audit_result {
+    const char *object_id;
+    int passed;              /* 1 pass, 0 fail */
+    uint64_t files;          /* content files read */
+    uint64_t bytes;          /* bytes read */
+    double seconds;
+    size_t nfailures;
+    const vl_audit_failure *failures;
+} vl_audit_result;
+
+typedef struct vl_audit_options {
+    int nthreads;                 /* 0 = every core */
+    uint64_t max_bytes;           /* 0 = no budget */
+    double max_seconds;           /* 0 = no budget */
+    /* Called after each object (serialised). */
+    void (*on_object)(void *arg, const vl_audit_result *r);
+    void *arg;
+    /* Optional, same arg: an object is about to be audited (for progress);
+     * an object was left for a later run (locked by a deposit). */
+    void (*on_start)(void *arg, const char *object_id, uint64_t bytes);
+    void (*on_skip)(void *arg, const char *object_id, const char *why);
+} vl_audit_options;
+
+typedef struct vl_audit_summary {
+    size_t objects;
+    size_t passed;
+    size_t failed;
+    uint64_t bytes;
+    double seconds;
+    int budget_reached;      /* stopped by --max-bytes/--max-seconds */
+    size_t skipped;          /* left for a later run (see on_skip) */
+} vl_audit_summary;
+
+/* Audit the given objects (ids), or all objects when n == 0 and all != 0.
+ * Each object audit records one PREMIS "fixity check" event (outcome
+ * success or fail; the detail lists each failing file with expected and
+ * actual digests, missing and unexpected files) and one row in the
+ * catalog's audit history.  Nothing is repaired.  Returns VL_OK when every
+ * audited object passed, VL_FINDING when any failed. */
+int vl_audit(vl_repo *r, const char *const *ids, size_t n,
+             const vl_audit_options *o, vl_audit_summary *s, vl_error *err);
+/* --due: objects never audited first, then the longest since audited,
+ * stopping at the budgets (repository config audit.max_bytes_per_run and
+ * audit.max_seconds_per_run unless o overrides); the next run continues. */
+int vl_audit_due(vl_repo *r, const vl_audit_options *o, vl_audit_summary *s,
+                 vl_error *err);
+
+typedef struct vl_audit_status {
+    size_t objects;
+    size_t never_audited;
+    size_t overdue;               /* last audit older than the interval */
+    size_t within_interval;
+    int interval_days;            /* audit.interval_days (default 90) */
+    double bytes_per_second;      /* observed rate of past audits, 0 if none */
+    uint64_t bytes_to_audit;      /* bytes of never-audited + overdue objects */
+    int64_t cycle_complete_at;    /* estimated epoch seconds, 0 if unknown */
+    uint64_t max_bytes_per_run;   /* budgets from the config, 0 = none */
+    double max_seconds_per_run;
+    size_t runs_needed;           /* --due runs (one a day) to finish, 0 if
+                                     unknown */
+    int64_t next_due_at;          /* when nothing is due: earliest time an
+                                     object falls due, else 0 */
+} vl_audit_status;
+/* Status; fn (may be NULL) gets each overdue or never-audited object. */
+typedef void (*vl_audit_status_fn)(void *arg, const char *object_id,
+                                   const char *last_audit /* NULL = never */,
+                                   uint64_t bytes);
+int vl_audit_status_get(vl_repo *r, vl_audit_status *st, vl_audit_status_fn fn,
+                        void *arg, vl_error *err);
+/* A byte count with an optional K, M, G or T suffix (powers of 1024), for
+ * --max-bytes and audit.max_bytes_per_run; -1 when malformed. */
+int vl_audit_parse_size(const char *s, uint64_t *out);
+
+/* ======================================================================
+ * Reports for curators
+ * ==================================================================== */
+typedef enum { VL_REPORT_HTML, VL_REPORT_JSON, VL_REPORT_CSV } vl_report_format;
+
+/* Write a report to out_path (atomically), or to stdout when out_path is
+ * NULL.  since (RFC 3339 or date, may be NULL) limits the audit history and
+ * failures shown. */
+int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
+                    const char *out_path, vl_error *err);
+
+#endif

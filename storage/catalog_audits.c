@@ -1,0 +1,250 @@
+/* The catalog's audit history: one row per object audit (fixity/audit.c),
+ * read back for scheduling (--due, --status) and for curators' reports.
+ * Not one of catalog.c's tables, so a reindex keeps it. */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "vl_storage.h"
+
+static const char *const audits_schema =
+    "CREATE TABLE IF NOT EXISTS audits ("
+    "  id INTEGER PRIMARY KEY,"
+    "  object_id TEXT NOT NULL,"
+    "  started TEXT NOT NULL,"
+    "  finished TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL,"      /* pass | fail */
+    "  bytes INTEGER,"
+    "  files INTEGER,"
+    "  seconds REAL,"
+    "  failures TEXT);"             /* JSON array */
+    "CREATE INDEX IF NOT EXISTS audits_object ON audits (object_id, started);"
+    "CREATE INDEX IF NOT EXISTS audits_started ON audits (started);";
+
+static int db_err(sqlite3 *db, vl_error *err, const char *what)
+{
+    return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
+                        sqlite3_db_filename(db, "main"), what,
+                        sqlite3_errmsg(db));
+}
+
+static int ensure(sqlite3 *db, vl_error *err)
+{
+    if (sqlite3_exec(db, audits_schema, NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(db, err, "creating the audits table");
+    return VL_OK;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Prepare sql after making sure the table exists. */
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+                   const char *what, vl_error *err)
+{
+    int rc = ensure(db, err);
+    if (rc == VL_OK && sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        rc = db_err(db, err, what);
+    return rc;
+}
+
+/* since as a canonical RFC 3339 string (so it compares with the stored
+ * times as text); "" when NULL.  VL_EINPUT when unparsable. */
+static int since_text(const char *since, char out[32], vl_error *err)
+{
+    int64_t t;
+    out[0] = '\0';
+    if (!since || !*since)
+        return VL_OK;
+    if (vl_time_parse(since, &t) != 0)
+        return vl_error_set(err, VL_EINPUT, "'%s' is not a date or RFC 3339 "
+                            "time", since);
+    vl_time_rfc3339(t, out);
+    return VL_OK;
+}
+
+int vl_catalog_audit_insert(vl_catalog *cat, const vl_audit_row *row,
+                            vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(db,
+                     "INSERT INTO audits (object_id, started, finished, outcome,"
+                     " bytes, files, seconds, failures) VALUES (?,?,?,?,?,?,?,?)",
+                     &st, "preparing an audit insert", err);
+    if (rc != VL_OK)
+        goto done;
+    sqlite3_bind_text(st, 1, row->object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, row->started, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, row->finished, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, row->outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)row->bytes);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)row->files);
+    sqlite3_bind_double(st, 7, row->seconds);
+    sqlite3_bind_text(st, 8, row->failures_json ? row->failures_json : "[]",
+                      -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(db, err, "recording an audit");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_audit_objects(vl_catalog *cat, vl_audit_object_fn fn, void *arg,
+                             vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+    /* The last audit is the latest row (highest id), whatever the clock
+     * said; content sizes are NULL for files missing from storage. */
+    rc = prepare(db,
+                 "SELECT o.id,"
+                 " (SELECT COALESCE(SUM(c.size), 0) FROM content c"
+                 "   WHERE c.object_id = o.id),"
+                 " a.started, a.outcome"
+                 " FROM objects o LEFT JOIN audits a ON a.id ="
+                 "   (SELECT MAX(id) FROM audits WHERE object_id = o.id)"
+                 " ORDER BY a.started IS NOT NULL, a.started, o.id",
+                 &st, "listing objects to audit", err);
+    if (rc != VL_OK)
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        vl_audit_object o = {col(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+                             col(st, 2), col(st, 3)};
+        if ((rc = fn(arg, &o)) != 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_err(db, err, "listing objects to audit");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_audits_since(vl_catalog *cat, const char *since,
+                            vl_audit_row_fn fn, void *arg, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    char from[32];
+    int rc, step;
+    if ((rc = since_text(since, from, err)) != VL_OK)
+        return rc;
+    rc = prepare(db,
+                 "SELECT id, object_id, started, finished, outcome, bytes, files,"
+                 " seconds, failures FROM audits WHERE started >= ?"
+                 " ORDER BY started, id",
+                 &st, "listing audits", err);
+    if (rc != VL_OK)
+        goto done;
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        vl_audit_row r = {
+            .id = (long)sqlite3_column_int64(st, 0),
+            .object_id = col(st, 1),
+            .started = col(st, 2),
+            .finished = col(st, 3),
+            .outcome = col(st, 4),
+            .bytes = (uint64_t)sqlite3_column_int64(st, 5),
+            .files = (uint64_t)sqlite3_column_int64(st, 6),
+            .seconds = sqlite3_column_double(st, 7),
+            .failures_json = col(st, 8),
+        };
+        if ((rc = fn(arg, &r)) != 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_err(db, err, "listing audits");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_audit_failures_since(vl_catalog *cat, const char *since,
+                                    vl_audit_failure_row_fn fn, void *arg,
+                                    vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    char from[32];
+    int rc, step;
+    if ((rc = since_text(since, from, err)) != VL_OK)
+        return rc;
+    /* first_seen looks at the whole history, not only since. */
+    rc = prepare(db,
+                 "WITH f AS ("
+                 "  SELECT a.id AS aid, a.object_id, a.started, j.key AS k,"
+                 "   json_extract(j.value, '$.kind') AS kind,"
+                 "   json_extract(j.value, '$.code') AS code,"
+                 "   json_extract(j.value, '$.path') AS path,"
+                 "   json_extract(j.value, '$.algorithm') AS algorithm,"
+                 "   json_extract(j.value, '$.expected') AS expected,"
+                 "   json_extract(j.value, '$.actual') AS actual,"
+                 "   json_extract(j.value, '$.message') AS message"
+                 "  FROM audits a, json_each(a.failures) j"
+                 "  WHERE a.outcome = 'fail' AND json_valid(a.failures)),"
+                 " g AS (SELECT *, MIN(started) OVER (PARTITION BY object_id,"
+                 "   kind, IFNULL(code, ''), IFNULL(path, '')) AS first_seen"
+                 "  FROM f)"
+                 " SELECT object_id, started, first_seen, kind, code, path,"
+                 "  algorithm, expected, actual, message FROM g"
+                 " WHERE started >= ? ORDER BY started, aid, k",
+                 &st, "listing audit failures", err);
+    if (rc != VL_OK)
+        goto done;
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        vl_audit_failure_row f = {col(st, 0), col(st, 1), col(st, 2),
+                                  col(st, 3), col(st, 4), col(st, 5),
+                                  col(st, 6), col(st, 7), col(st, 8),
+                                  col(st, 9)};
+        if ((rc = fn(arg, &f)) != 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_err(db, err, "listing audit failures");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_audit_days(vl_catalog *cat, const char *since,
+                          vl_audit_day_fn fn, void *arg, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    char from[32];
+    int rc, step;
+    if ((rc = since_text(since, from, err)) != VL_OK)
+        return rc;
+    rc = prepare(db,
+                 "SELECT substr(started, 1, 10) AS day, COUNT(*),"
+                 " SUM(outcome = 'pass'), SUM(outcome <> 'pass'),"
+                 " COALESCE(SUM(bytes), 0), COALESCE(SUM(files), 0),"
+                 " COALESCE(SUM(seconds), 0)"
+                 " FROM audits WHERE started >= ? GROUP BY day ORDER BY day",
+                 &st, "totalling audits", err);
+    if (rc != VL_OK)
+        goto done;
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        vl_audit_day d = {
+            .day = col(st, 0),
+            .objects = (uint64_t)sqlite3_column_int64(st, 1),
+            .passed = (uint64_t)sqlite3_column_int64(st, 2),
+            .failed = (uint64_t)sqlite3_column_int64(st, 3),
+            .bytes = (uint64_t)sqlite3_column_int64(st, 4),
+            .files = (uint64_t)sqlite3_column_int64(st, 5),
+            .seconds = sqlite3_column_double(st, 6),
+        };
+        if ((rc = fn(arg, &d)) != 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_err(db, err, "totalling audits");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
