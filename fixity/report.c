@@ -62,7 +62,7 @@ int rp_failures(const rp_model *m, vl_report_failure_fn fn, void *arg,
 
 int rp_headline(const rp_model *m, char *out, size_t cap)
 {
-    const vl_report_coverage *c = &m->cov;
+    const rp_coverage *c = &m->cov;
     char n[32], k[32];
     rp_count(c->objects, n);
     if (c->last_failed > 0) {
@@ -148,17 +148,20 @@ static int on_format(void *arg, const vl_report_format_row *f)
     return 0;
 }
 
-static int on_due(void *arg, const char *id, const char *last)
+/* Overdue and never-audited objects arrive in due order: keep the first. */
+static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
 {
     rp_model *m = arg;
-    rp_due *d = &m->due[m->ndue];
+    if (m->ndue >= RP_MAX_DUE || m->oom)
+        return;
+    rp_due *d = &m->due[m->ndue++];
     d->id = vl_strdup(id ? id : "");
     d->last = dup_opt(last);
-    m->ndue++;
-    return (!d->id || (last && !d->last)) ? VL_ESYS : 0;
+    if (!d->id || (last && !d->last))
+        m->oom = 1;
 }
 
-static int on_day(void *arg, const vl_report_day *d)
+static int on_day(void *arg, const vl_audit_day *d)
 {
     rp_model *m = arg;
     if (m->ndays == m->days_cap) {
@@ -170,12 +173,12 @@ static int on_day(void *arg, const vl_report_day *d)
         m->days_cap = cap;
     }
     rp_day *o = &m->days[m->ndays++];
-    snprintf(o->date, sizeof o->date, "%s", d->date ? d->date : "");
-    o->audits = d->audits;
+    snprintf(o->date, sizeof o->date, "%.10s", d->day ? d->day : "");
     o->objects = d->objects;
+    o->failures = d->failed;
     o->files = d->files;
     o->bytes = d->bytes;
-    o->failures = d->failures;
+    o->seconds = d->seconds;
     return 0;
 }
 
@@ -204,32 +207,16 @@ static int on_fail_count(void *arg, const vl_report_failure *f)
     return 0;
 }
 
-static int interval_days(vl_repo *r)
-{
-    const char *v = vl_repo_config_get(r, "audit.interval_days");
-    char *end;
-    long d;
-    if (!v || !*v)
-        return 90;
-    errno = 0;
-    d = strtol(v, &end, 10);
-    /* A malformed setting is the audit command's to reject; use the default. */
-    if (errno || *end || d < 1 || d > 36500)
-        return 90;
-    return (int)d;
-}
-
 static int gather(vl_repo *r, const char *since, rp_model *m, vl_error *err)
 {
-    int64_t now = vl_time_now(), t;
+    int64_t t;
+    vl_audit_status st;
     fail_count fc = {m, NULL, 0};
     int rc = VL_OK;
 
     m->cat = vl_repo_catalog(r);
     m->repo_dir = vl_repo_dir(r);
-    m->interval_days = interval_days(r);
-    vl_time_rfc3339(now, m->generated);
-    vl_time_rfc3339(now - (int64_t)m->interval_days * 86400, m->cutoff);
+    vl_time_rfc3339(vl_time_now(), m->generated);
     if (since && *since) {
         if (vl_time_parse(since, &t) != 0) {
             rc = vl_error_set(err, VL_EINPUT,
@@ -239,26 +226,36 @@ static int gather(vl_repo *r, const char *since, rp_model *m, vl_error *err)
         }
         vl_time_rfc3339(t, m->since);
     }
-    rc = vl_catalog_report_totals(m->cat, &m->totals, err);
-    if (rc != VL_OK)
-        goto done;
     m->formats = calloc(RP_MAX_FORMATS + 1, sizeof *m->formats);
     m->due = calloc(RP_MAX_DUE, sizeof *m->due);
     if (!m->formats || !m->due) {
         rc = oom(err);
         goto done;
     }
-    rc = vl_catalog_report_formats(m->cat, on_format, m, err);
+    rc = vl_catalog_report_totals(m->cat, &m->totals, err);
     if (rc == VL_OK)
-        rc = vl_catalog_report_coverage(m->cat, m->cutoff, &m->cov, err);
+        rc = vl_catalog_report_formats(m->cat, on_format, m, err);
+    /* Coverage as `vellum audit --status` counts it, so the two agree. */
     if (rc == VL_OK)
-        rc = vl_catalog_report_due(m->cat, m->cutoff, RP_MAX_DUE, on_due, m,
-                                   err);
+        rc = vl_audit_status_get(r, &st, on_due, m, err);
+    if (rc != VL_OK)
+        goto done;
+    m->interval_days = st.interval_days;
+    m->cov.objects = st.objects;
+    m->cov.within = st.within_interval;
+    m->cov.overdue = st.overdue;
+    m->cov.never = st.never_audited;
+    m->cov.bytes_to_audit = st.bytes_to_audit;
+    m->cov.cycle_complete_at = st.cycle_complete_at;
+    rc = vl_catalog_report_last_outcomes(m->cat, &m->cov.last_passed,
+                                         &m->cov.last_failed, err);
     if (rc == VL_OK)
-        rc = vl_catalog_report_history(m->cat, m->since[0] ? m->since : NULL,
-                                       on_day, m, err);
+        rc = vl_catalog_audit_days(m->cat, m->since[0] ? m->since : NULL,
+                                   on_day, m, err);
     if (rc == VL_OK)
         rc = rp_failures(m, on_fail_count, &fc, err);
+    if (rc == VL_OK && m->oom)
+        rc = VL_ESYS;
     /* Callbacks return VL_ESYS without a message only when memory ran out. */
     if (rc != VL_OK && err && !err->msg[0])
         rc = oom(err);
@@ -291,11 +288,11 @@ static json_t *j_format(const rp_format *p)
 
 static json_t *j_day(const rp_day *d)
 {
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "date", d->date,
-                     "audits", (json_int_t)d->audits, "objects",
-                     (json_int_t)d->objects, "files", (json_int_t)d->files,
-                     "bytes", (json_int_t)d->bytes, "failures",
-                     (json_int_t)d->failures);
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}", "date", d->date,
+                     "objects", (json_int_t)d->objects, "files",
+                     (json_int_t)d->files, "bytes", (json_int_t)d->bytes,
+                     "failures", (json_int_t)d->failures, "seconds",
+                     d->seconds);
 }
 
 typedef struct json_stream {
@@ -307,9 +304,11 @@ static int on_json_failure(void *arg, const vl_report_failure *x)
 {
     json_stream *s = arg;
     json_t *v = json_pack(
-        "{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:b}",
+        "{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, "
+        "s:b}",
         "object", x->object_id, "kind", x->kind, "code", x->code, "path",
-        x->path, "expected", x->expected, "actual", x->actual, "message",
+        x->path, "logical_path", x->logical, "algorithm", x->algorithm, "expected", x->expected,
+        "actual", x->actual, "message",
         x->message, "first_seen", x->first_seen, "last_seen", x->last_seen,
         "current", x->current);
     fputs(s->n++ ? ",\n    " : "\n    ", s->f);
@@ -323,8 +322,12 @@ static int write_json(const rp_model *m, FILE *f, vl_error *err)
     json_stream js = {f, 0};
     int rc = VL_OK;
 
+    char done_at[32];
+    if (m->cov.cycle_complete_at)
+        vl_time_rfc3339(m->cov.cycle_complete_at, done_at);
     fputs("{\n  \"coverage\": ", f);
-    rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:s}",
+    rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, "
+                                "s:s?}",
                                 "objects", (json_int_t)m->cov.objects,
                                 "within", (json_int_t)m->cov.within,
                                 "overdue", (json_int_t)m->cov.overdue,
@@ -332,7 +335,10 @@ static int write_json(const rp_model *m, FILE *f, vl_error *err)
                                 "last_passed", (json_int_t)m->cov.last_passed,
                                 "last_failed", (json_int_t)m->cov.last_failed,
                                 "interval_days", m->interval_days,
-                                "cutoff", m->cutoff));
+                                "bytes_to_audit",
+                                (json_int_t)m->cov.bytes_to_audit,
+                                "cycle_complete_at",
+                                m->cov.cycle_complete_at ? done_at : NULL));
     fputs(",\n  \"due\": [", f);
     for (size_t i = 0; i < m->ndue; i++) {
         fputs(i ? ",\n    " : "\n    ", f);
@@ -421,6 +427,8 @@ static int on_csv_failure(void *arg, const vl_report_failure *x)
     csv_field(f, x->kind, 0);
     csv_field(f, x->code, 0);
     csv_field(f, x->path, 0);
+    csv_field(f, x->logical, 0);
+    csv_field(f, x->algorithm, 0);
     csv_field(f, x->expected, 0);
     csv_field(f, x->actual, 0);
     csv_field(f, x->first_seen, 0);
@@ -461,26 +469,26 @@ static int write_csv(const rp_model *m, FILE *f, vl_error *err)
     fprintf(f, "\r\ncoverage\r\nmetric,value\r\nobjects,%llu\r\n"
                "within,%llu\r\noverdue,%llu\r\nnever,%llu\r\n"
                "last_passed,%llu\r\nlast_failed,%llu\r\ninterval_days,%d\r\n"
-               "cutoff,%s\r\n",
+               "bytes_to_audit,%llu\r\n",
             (unsigned long long)m->cov.objects,
             (unsigned long long)m->cov.within,
             (unsigned long long)m->cov.overdue,
             (unsigned long long)m->cov.never,
             (unsigned long long)m->cov.last_passed,
             (unsigned long long)m->cov.last_failed, m->interval_days,
-            m->cutoff);
-    fputs("\r\nhistory\r\ndate,audits,objects,files,bytes,failures\r\n", f);
+            (unsigned long long)m->cov.bytes_to_audit);
+    fputs("\r\nhistory\r\ndate,objects,files,bytes,failures\r\n", f);
     for (size_t i = 0; i < m->ndays; i++) {
         const rp_day *d = &m->days[i];
         csv_field(f, d->date, 0);
-        csv_num(f, d->audits, 0);
         csv_num(f, d->objects, 0);
         csv_num(f, d->files, 0);
         csv_num(f, d->bytes, 0);
         csv_num(f, d->failures, 1);
     }
-    fputs("\r\nfailures\r\nobject,kind,code,path,expected,actual,first_seen,"
-          "last_seen,current,message\r\n", f);
+    fputs("\r\nfailures\r\nobject,kind,code,path,logical_path,algorithm,"
+          "expected,actual,"
+          "first_seen,last_seen,current,message\r\n", f);
     return rp_failures(m, on_csv_failure, f, err);
 }
 

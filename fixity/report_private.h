@@ -18,9 +18,17 @@ typedef struct rp_format {
 } rp_format;
 
 typedef struct rp_day {
-    char date[11];                        /* YYYY-MM-DD */
-    uint64_t audits, objects, files, bytes, failures;
+    char date[11];                        /* YYYY-MM-DD (UTC, audit start) */
+    uint64_t objects, failures, files, bytes;  /* object audits, failed */
+    double seconds;
 } rp_day;
+
+typedef struct rp_coverage {
+    uint64_t objects, within, overdue, never;  /* as `vellum audit --status` */
+    uint64_t last_passed, last_failed;    /* outcome of the latest audit */
+    uint64_t bytes_to_audit;              /* overdue + never audited */
+    int64_t cycle_complete_at;            /* estimate, 0 = unknown */
+} rp_coverage;
 
 typedef struct rp_due {
     char *id;
@@ -35,15 +43,15 @@ typedef struct rp_model {
     const char *repo_dir;
     char generated[32];
     char since[32];                       /* "" = all time */
-    char cutoff[32];                      /* now - interval */
     int interval_days;
     vl_report_totals totals;
     rp_format *formats;
     size_t nformats;
     size_t format_kinds;                  /* distinct (PUID, MIME) groups */
-    vl_report_coverage cov;
+    rp_coverage cov;
     rp_due *due;
     size_t ndue;
+    int oom;                              /* a callback ran out of memory */
     rp_day *days;
     size_t ndays, days_cap;
     uint64_t failure_rows;                /* distinct failures listed */

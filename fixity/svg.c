@@ -25,7 +25,7 @@ static void day_text(int64_t t, char out[11])
 {
     char buf[32];
     vl_time_rfc3339(t, buf);
-    snprintf(out, 11, "%s", buf);
+    snprintf(out, 11, "%.10s", buf);
 }
 
 /* A round step (1, 2 or 5 times a power of ten, in the unit's scale) that
@@ -50,14 +50,14 @@ static double nice_step(double max)
 }
 
 typedef struct bar {
-    uint64_t bytes, objects, audits, failures;
+    uint64_t bytes, objects, failures;
     int64_t start;
 } bar;
 
 void rp_svg_history(const rp_model *m, FILE *f)
 {
     bar bars[RP_MAX_BARS + 1];
-    const int top = 22, plot = 150, rug = 8, height = 222;
+    const int top = 22, plot = 150, rug = 5, height = 206;
     const int base = top + plot;
     int64_t end = day_start(m->generated), start = -1;
     int64_t span, bin;
@@ -89,7 +89,6 @@ void rp_svg_history(const rp_model *m, FILE *f)
         bar *x = &bars[(t - start) / DAY / bin];
         x->bytes += m->days[i].bytes;
         x->objects += m->days[i].objects;
-        x->audits += m->days[i].audits;
         x->failures += m->days[i].failures;
     }
     for (size_t i = 0; i < nbars; i++) {
@@ -119,14 +118,11 @@ void rp_svg_history(const rp_model *m, FILE *f)
                "<title id=\"history-title\">Bytes audited per %s, %s to %s"
                "</title>\n",
             height, bin == 1 ? "day" : "period", a, b);
-    /* Gridlines with their labels sitting on them, at the left. */
+    /* Gridlines first; their labels go on top of the bars, at the end. */
     for (double g = 0; g <= axis_max + step / 2; g += step) {
         int y = base - (int)(g / axis_max * plot + 0.5);
         fprintf(f, "<line class=\"grid\" x1=\"0\" x2=\"100%%\" y1=\"%d\" "
                    "y2=\"%d\"/>\n", y, y);
-        if (g > 0 || max_bytes == 0)
-            fprintf(f, "<text class=\"axis\" x=\"0\" y=\"%d\">%g %s</text>\n",
-                    y - 4, g, unit_name);
     }
     if (max_objects)
         fprintf(f, "<text class=\"axis\" x=\"100%%\" y=\"%d\" "
@@ -144,7 +140,7 @@ void rp_svg_history(const rp_model *m, FILE *f)
         day_text(x->start, a);
         day_text(x->start + (bin - 1) * DAY, b);
         rp_size(x->bytes, s1);
-        if (!x->audits && !x->failures)
+        if (!x->objects && !x->failures)
             continue;
         fprintf(f, "<g class=\"day%s\" data-date=\"%s\" data-bytes=\"%llu\" "
                    "data-objects=\"%llu\" data-failures=\"%llu\">"
@@ -160,7 +156,7 @@ void rp_svg_history(const rp_model *m, FILE *f)
         if (x->failures)
             fprintf(f, "<rect class=\"rug\" x=\"%.3f%%\" y=\"%d\" "
                        "width=\"%.3f%%\" height=\"%d\"/>",
-                    c - (w < 1.2 ? 0.6 : w / 2), base + 3,
+                    c - (w < 1.2 ? 0.6 : w / 2), base + 7,
                     w < 1.2 ? 1.2 : w, rug);
         if (x->objects) {
             int cy = base - (int)((double)x->objects / (double)max_objects *
@@ -170,6 +166,9 @@ void rp_svg_history(const rp_model *m, FILE *f)
         }
         fputs("</g>\n", f);
     }
+    for (double g = step; max_bytes && g <= axis_max + step / 2; g += step)
+        fprintf(f, "<text class=\"axis\" x=\"0\" y=\"%d\">%g %s</text>\n",
+                base - (int)(g / axis_max * plot + 0.5) - 4, g, unit_name);
     if (max_bytes == 0 && m->ndays == 0)
         fprintf(f, "<text class=\"empty\" x=\"50%%\" y=\"%d\" "
                    "text-anchor=\"middle\">No audits recorded in this period"
@@ -254,12 +253,15 @@ void rp_svg_formats(const rp_model *m, FILE *f)
             fputc(')', f);
         }
         fprintf(f, ": %s file%s, %s</title>", s1, p->files == 1 ? "" : "s", s2);
-        fprintf(f, "<text class=\"label\" x=\"0\" y=\"%d\">", y + 15);
-        clipped(f, name, 34);
+        /* Two labels: the page's CSS shows the short one on phones. */
+        fprintf(f, "<text class=\"label narrow\" x=\"0\" y=\"%d\">", y + 15);
+        clipped(f, name, 30);
+        fprintf(f, "</text><text class=\"label wide\" x=\"0\" y=\"%d\">",
+                y + 15);
+        clipped(f, name, 64);
         if (p->mime && p->puid) {
-            fputs("<tspan class=\"wide\"> \xc2\xb7 ", f);
-            clipped(f, p->mime, 40);
-            fputs("</tspan>", f);
+            fputs(" \xc2\xb7 ", f);
+            clipped(f, p->mime, 48);
         }
         fprintf(f, "</text><text class=\"value\" x=\"100%%\" y=\"%d\" "
                    "text-anchor=\"end\">%s file%s<tspan class=\"wide\"> "
@@ -275,7 +277,7 @@ void rp_svg_formats(const rp_model *m, FILE *f)
 
 void rp_svg_coverage(const rp_model *m, FILE *f)
 {
-    const vl_report_coverage *c = &m->cov;
+    const rp_coverage *c = &m->cov;
     const struct {
         const char *cls, *label;
         uint64_t n;

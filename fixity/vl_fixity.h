@@ -54,7 +54,7 @@ typedef struct vl_audit_summary {
     size_t skipped;          /* left for a later run (see on_skip) */
 } vl_audit_summary;
 
-/* Audit the given objects (ids), or all objects when n == 0 and all != 0.
+/* Audit the given objects (ids), or every object when n == 0.
  * Each object audit records one PREMIS "fixity check" event (outcome
  * success or fail; the detail lists each failing file with expected and
  * actual digests, missing and unexpected files) and one row in the

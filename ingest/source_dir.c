@@ -228,6 +228,10 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
                           "try again when it is stable", e->src);
         goto done;
     }
+    /* Start writing big files back now, so the one syncfs at commit has
+     * little left to wait for. */
+    if (size >= (8u << 20))
+        sync_file_range(out, 0, 0, SYNC_FILE_RANGE_WRITE);
     if (close(out) != 0) {
         out = -1;
         rc = vl_error_sys(err, "cannot write %s", dst);

@@ -603,7 +603,8 @@ static int idx_build(idx *ix, void *base, size_t n, size_t sz)
         return -1;
     for (size_t i = 0; i < n; i++)
         ix->ids[i] = (const char *)((char *)base + i * sz);
-    qsort(ix->ids, n, sizeof *ix->ids, cmp_entry);
+    if (n > 1)
+        qsort(ix->ids, n, sizeof *ix->ids, cmp_entry);
     return 0;
 }
 

@@ -207,7 +207,8 @@ int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err);
  * inventory has (manifest and fixity), formats from the catalog, every
  * event of the object up to now that is not about a later version,
  * descriptive metadata and original names from the stored METS, and the
- * versions' depositors as people. */
+ * versions' depositors as people.  A version deposited without descriptive
+ * metadata takes the latest given before it. */
 int vl_mets_regenerate(vl_repo *r, const char *id, int num, const char *path,
                        vl_error *err);
 

@@ -238,7 +238,7 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
      * cache spills to the WAL mid-transaction and reads it back.  The check
      * tables are scratch, so memory is the place for them. */
     if (rc == VL_OK)
-        rc = exec(cat, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY",
+        rc = exec(cat, "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY",
                   "setting the cache size", err);
     if (rc == VL_OK)
         rc = create_schema(cat, err);
@@ -293,6 +293,7 @@ typedef struct sync_ctx {
     const char *object_rel;
     const char *id;
     sqlite3_stmt *ins;
+    sqlite3_stmt *known_size;   /* size already recorded for a content path */
     int num;
     int rc;
     vl_error *err;
@@ -317,9 +318,24 @@ static int content_size(vl_backend *b, const char *object_rel,
 static int sync_content(void *arg, const char *digest, const char *path)
 {
     sync_ctx *c = arg;
-    uint64_t size;
-    int known;
-    c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
+    uint64_t size = 0;
+    int known = 0;
+    /* Content is immutable once stored: a size the catalog already holds
+     * need not be read from storage again (a new version of a big object
+     * would otherwise stat every file it ever had). */
+    if (c->known_size) {
+        sqlite3_bind_text(c->known_size, 1, c->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(c->known_size, 2, path, -1, SQLITE_STATIC);
+        if (sqlite3_step(c->known_size) == SQLITE_ROW &&
+            sqlite3_column_type(c->known_size, 0) != SQLITE_NULL) {
+            size = (uint64_t)sqlite3_column_int64(c->known_size, 0);
+            known = 1;
+        }
+        sqlite3_reset(c->known_size);
+        sqlite3_clear_bindings(c->known_size);
+    }
+    if (!known)
+        c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
     if (c->rc != VL_OK)
         return 1;
     sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
@@ -406,6 +422,24 @@ int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
     rc = scope_begin(cat, &s, 1, err);
     if (rc != VL_OK)
         goto done;
+    /* Keep the sizes already known before the rows go (see sync_content). */
+    rc = exec(cat, "CREATE TEMP TABLE IF NOT EXISTS sync_sizes ("
+                   " content_path TEXT PRIMARY KEY, size INTEGER);"
+                   "DELETE FROM temp.sync_sizes", "preparing a sync", err);
+    if (rc == VL_OK)
+        rc = prepare(cat, "INSERT OR REPLACE INTO temp.sync_sizes SELECT content_path, size"
+                          " FROM content WHERE object_id = ?", &st, err);
+    if (rc == VL_OK) {
+        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+        rc = step_done(cat, st, "reading known sizes", err);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (rc == VL_OK)
+        rc = prepare(cat, "SELECT size FROM temp.sync_sizes WHERE ?1 IS NOT NULL"
+                          " AND content_path = ?2", &c.known_size, err);
+    if (rc != VL_OK)
+        goto done;
     rc = delete_children(cat, c.id, err);
     if (rc != VL_OK)
         goto done;
@@ -490,6 +524,8 @@ int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
     sqlite3_finalize(c.ins);
     c.ins = NULL;
 done:
+    sqlite3_finalize(c.known_size);
+    sqlite3_finalize(st);
     if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
         rc = VL_ESYS;
     if (rc != VL_OK && c.id && err && !strstr(err->msg, c.id))

@@ -1,10 +1,11 @@
 /* Read-only summaries of the catalog for curators' reports: totals, the
- * format distribution of head states, audit coverage, audit history per day
- * and fixity failures.  Every figure is one aggregate query, so a report on a
+ * format distribution of head states, last audit outcomes and fixity
+ * failures (coverage and per-day history come from catalog_audits.c).  Every figure is one aggregate query, so a report on a
  * repository of many thousands of objects costs a few index scans and holds
  * only what it prints.  The audits table belongs to storage/catalog_audits.c;
  * it is only read here, and a catalog where no audit has run yet (no table)
- * simply has no audit figures. */
+ * simply has no audit figures.  As there, times are RFC 3339 UTC text and an
+ * object's latest audit is its highest row id. */
 #include <string.h>
 
 #include <sqlite3.h>
@@ -59,15 +60,13 @@ static int table_exists(sqlite3 *db, const char *name, int *out, vl_error *err)
 }
 
 /* Run a query with one row of integer columns into out[0..n). */
-static int one_row(sqlite3 *db, const char *sql, const char *bind1,
-                   uint64_t *out, int n, const char *what, vl_error *err)
+static int one_row(sqlite3 *db, const char *sql, uint64_t *out, int n,
+                   const char *what, vl_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = prep(db, sql, &st, what, err);
     if (rc != VL_OK)
         return rc;
-    if (bind1)
-        sqlite3_bind_text(st, 1, bind1, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         for (int i = 0; i < n; i++)
             out[i] = col_u64(st, i);
@@ -91,12 +90,12 @@ int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,
     uint64_t v[2] = {0, 0};
     int rc;
     memset(out, 0, sizeof *out);
-    rc = one_row(db, "SELECT count(*) FROM objects", NULL, v, 1,
+    rc = one_row(db, "SELECT count(*) FROM objects", v, 1,
                  "counting objects", err);
     if (rc != VL_OK)
         goto done;
     out->objects = v[0];
-    rc = one_row(db, "SELECT count(*) FROM versions", NULL, v, 1,
+    rc = one_row(db, "SELECT count(*) FROM versions", v, 1,
                  "counting versions", err);
     if (rc != VL_OK)
         goto done;
@@ -105,13 +104,13 @@ int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,
                  "SELECT count(*), coalesce(sum(" HEAD_FILE_SIZE "), 0)"
                  " FROM objects o JOIN files f"
                  " ON f.object_id = o.id AND f.version = o.head",
-                 NULL, v, 2, "adding up head states", err);
+                 v, 2, "adding up head states", err);
     if (rc != VL_OK)
         goto done;
     out->files = v[0];
     out->bytes = v[1];
     rc = one_row(db, "SELECT count(*), coalesce(sum(size), 0) FROM content",
-                 NULL, v, 2, "adding up stored content", err);
+                 v, 2, "adding up stored content", err);
     if (rc != VL_OK)
         goto done;
     out->stored_files = v[0];
@@ -167,119 +166,23 @@ done:
     return rc;
 }
 
-/* Each object's latest audit: the highest row id (rows are appended as
- * audits finish, so this is also the latest by time, without ties). */
-#define LAST_AUDITS                                                         \
-    "WITH last AS (SELECT a.object_id, a.finished, a.outcome FROM audits a" \
-    " JOIN (SELECT object_id, max(id) AS id FROM audits GROUP BY object_id)" \
-    " m ON m.id = a.id) "
-
-int vl_catalog_report_coverage(vl_catalog *cat, const char *cutoff,
-                               vl_report_coverage *out, vl_error *err)
+int vl_catalog_report_last_outcomes(vl_catalog *cat, uint64_t *passed,
+                                    uint64_t *failed, vl_error *err)
 {
     sqlite3 *db = vl_catalog_db(cat);
-    uint64_t v[6] = {0};
+    uint64_t v[2] = {0, 0};
     int have = 0;
     int rc = table_exists(db, "audits", &have, err);
-    memset(out, 0, sizeof *out);
-    if (rc != VL_OK)
-        goto done;
-    if (!have) {
-        rc = one_row(db, "SELECT count(*) FROM objects", NULL, v, 1,
-                     "counting objects", err);
-        out->objects = out->never = v[0];
-        goto done;
-    }
-    rc = one_row(db,
-                 LAST_AUDITS
-                 "SELECT count(*), coalesce(sum(l.finished IS NULL), 0),"
-                 " coalesce(sum(l.finished >= ?1), 0),"
-                 " coalesce(sum(l.finished < ?1), 0),"
-                 " coalesce(sum(l.outcome = 'pass'), 0),"
-                 " coalesce(sum(l.outcome = 'fail'), 0)"
-                 " FROM objects o LEFT JOIN last l ON l.object_id = o.id",
-                 cutoff, v, 6, "working out audit coverage", err);
-    if (rc != VL_OK)
-        goto done;
-    out->objects = v[0];
-    out->never = v[1];
-    out->within = v[2];
-    out->overdue = v[3];
-    out->last_passed = v[4];
-    out->last_failed = v[5];
-done:
-    return rc;
-}
-
-int vl_catalog_report_due(vl_catalog *cat, const char *cutoff, size_t limit,
-                          vl_report_due_fn fn, void *arg, vl_error *err)
-{
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
-    int have = 0, s;
-    int rc = table_exists(db, "audits", &have, err);
-    if (rc != VL_OK)
-        goto done;
-    /* Never audited first (NULL sorts first), then the longest ago. */
-    rc = prep(db,
-              have ? LAST_AUDITS
-                     "SELECT o.id, l.finished FROM objects o"
-                     " LEFT JOIN last l ON l.object_id = o.id"
-                     " WHERE l.finished IS NULL OR l.finished < ?1"
-                     " ORDER BY l.finished, o.id LIMIT ?2"
-                   : "SELECT id, NULL FROM objects ORDER BY id LIMIT ?2",
-              &st, "listing objects due for audit", err);
-    if (rc != VL_OK)
-        goto done;
-    sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-    while ((s = sqlite3_step(st)) == SQLITE_ROW)
-        if ((rc = fn(arg, col_text(st, 0), col_text(st, 1))) != 0)
-            goto done;
-    if (s != SQLITE_DONE)
-        rc = db_err(db, err, "listing objects due for audit");
-done:
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int vl_catalog_report_history(vl_catalog *cat, const char *since,
-                              vl_report_day_fn fn, void *arg, vl_error *err)
-{
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
-    int have = 0, s;
-    int rc = table_exists(db, "audits", &have, err);
-    if (rc != VL_OK || !have)
-        goto done;
-    /* Days are UTC calendar days: finished is RFC 3339 in UTC. */
-    rc = prep(db,
-              "SELECT substr(finished, 1, 10) AS day, count(*),"
-              " count(DISTINCT object_id), coalesce(sum(files), 0),"
-              " coalesce(sum(bytes), 0), coalesce(sum(outcome = 'fail'), 0)"
-              " FROM audits WHERE ?1 IS NULL OR finished >= ?1"
-              " GROUP BY day ORDER BY day",
-              &st, "preparing the audit history", err);
-    if (rc != VL_OK)
-        goto done;
-    if (since)
-        sqlite3_bind_text(st, 1, since, -1, SQLITE_STATIC);
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        vl_report_day d = {
-            .date = col_text(st, 0),
-            .audits = col_u64(st, 1),
-            .objects = col_u64(st, 2),
-            .files = col_u64(st, 3),
-            .bytes = col_u64(st, 4),
-            .failures = col_u64(st, 5),
-        };
-        if ((rc = fn(arg, &d)) != 0)
-            goto done;
-    }
-    if (s != SQLITE_DONE)
-        rc = db_err(db, err, "reading the audit history");
-done:
-    sqlite3_finalize(st);
+    /* The latest audit is the highest row id, as in catalog_audits.c. */
+    if (rc == VL_OK && have)
+        rc = one_row(db,
+                     "SELECT coalesce(sum(a.outcome = 'pass'), 0),"
+                     " coalesce(sum(a.outcome <> 'pass'), 0)"
+                     " FROM objects o JOIN audits a ON a.id ="
+                     " (SELECT max(id) FROM audits WHERE object_id = o.id)",
+                     v, 2, "counting last audit outcomes", err);
+    *passed = v[0];
+    *failed = v[1];
     return rc;
 }
 
@@ -298,27 +201,33 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
     if (rc != VL_OK || !have)
         goto done;
     rc = prep(db,
-              "WITH items AS (SELECT a.id AS audit, a.object_id, a.finished,"
+              "WITH items AS (SELECT a.id AS audit, a.object_id, a.started,"
               "  json_extract(j.value, '$.kind') AS kind,"
               "  json_extract(j.value, '$.code') AS code,"
               "  json_extract(j.value, '$.path') AS path,"
+              "  json_extract(j.value, '$.algorithm') AS algorithm,"
               "  json_extract(j.value, '$.expected') AS expected,"
               "  json_extract(j.value, '$.actual') AS actual,"
               "  json_extract(j.value, '$.message') AS message"
               "  FROM audits a LEFT JOIN json_each(CASE WHEN"
               "   json_valid(a.failures) AND json_type(a.failures) = 'array'"
               "   THEN a.failures ELSE '[]' END) j"
-              "  WHERE a.outcome = 'fail'),"
+              "  WHERE a.outcome <> 'pass'),"
               " latest AS (SELECT object_id, max(id) AS id FROM audits"
               "  GROUP BY object_id),"
-              " grouped AS (SELECT object_id, kind, path, expected, actual,"
-              "  max(code) AS code, max(message) AS message,"
-              "  min(finished) AS first_seen, max(finished) AS last_seen,"
+              " grouped AS (SELECT object_id, kind, code, path, expected,"
+              "  actual, max(algorithm) AS algorithm, max(message) AS message,"
+              "  min(started) AS first_seen, max(started) AS last_seen,"
               "  max(audit) AS last_audit FROM items"
-              "  GROUP BY object_id, kind, path, expected, actual)"
-              " SELECT g.object_id, g.kind, g.code, g.path, g.expected,"
-              "  g.actual, g.message, g.first_seen, g.last_seen,"
-              "  g.last_audit = l.id AS current"
+              "  GROUP BY object_id, kind, code, path, expected, actual)"
+              " SELECT g.object_id, g.kind, g.code, g.path, g.algorithm,"
+              "  g.expected, g.actual, g.message, g.first_seen, g.last_seen,"
+              "  g.last_audit = l.id,"
+              /* the file as curators know it: a content path's logical name */
+              "  (SELECT f.logical_path FROM content c JOIN files f"
+              "   ON f.object_id = c.object_id AND f.digest = c.digest"
+              "   WHERE c.object_id = g.object_id AND c.content_path = g.path"
+              "   ORDER BY f.version DESC, f.logical_path LIMIT 1)"
               " FROM grouped g JOIN latest l ON l.object_id = g.object_id"
               " WHERE ?1 IS NULL OR g.last_seen >= ?1 OR g.last_audit = l.id"
               " ORDER BY g.object_id, g.path, g.kind, g.first_seen",
@@ -333,12 +242,14 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
             .kind = col_text(st, 1),
             .code = col_text(st, 2),
             .path = col_text(st, 3),
-            .expected = col_text(st, 4),
-            .actual = col_text(st, 5),
-            .message = col_text(st, 6),
-            .first_seen = col_text(st, 7),
-            .last_seen = col_text(st, 8),
-            .current = sqlite3_column_int(st, 9),
+            .algorithm = col_text(st, 4),
+            .expected = col_text(st, 5),
+            .actual = col_text(st, 6),
+            .message = col_text(st, 7),
+            .first_seen = col_text(st, 8),
+            .last_seen = col_text(st, 9),
+            .current = sqlite3_column_int(st, 10),
+            .logical = col_text(st, 11),
         };
         if ((rc = fn(arg, &f)) != 0)
             goto done;

@@ -36,6 +36,7 @@ struct vl_txn {
     pthread_mutex_t mu;
     json_t *state;            /* logical path -> digest of the new version */
     json_t *added;            /* logical paths given by this deposit (not kept) */
+    json_t *dirs;             /* staging folders already made */
     json_t *staged;           /* digest -> logical path whose staged copy we keep */
     json_t *fixity;           /* [alg, hex, logical] extra values */
     json_t *events;           /* events to record once committed */
@@ -60,6 +61,7 @@ static void txn_free(vl_txn *t)
     vl_inventory_free(t->inv);
     json_decref(t->state);
     json_decref(t->added);
+    json_decref(t->dirs);
     json_decref(t->staged);
     json_decref(t->fixity);
     json_decref(t->events);
@@ -111,10 +113,12 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     t->object_rel = vl_repo_object_path(r, id);
     t->state = json_object();
     t->added = json_object();
+    t->dirs = json_object();
     t->staged = json_object();
     t->fixity = json_array();
     t->events = json_array();
-    if (!t->id || !t->object_rel || !t->state || !t->added || !t->staged || !t->fixity ||
+    if (!t->id || !t->object_rel || !t->state || !t->added || !t->dirs || !t->staged ||
+        !t->fixity ||
         !t->events) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
@@ -174,10 +178,26 @@ int vl_txn_stage_path(vl_txn *t, const char *logical, char **out, vl_error *err)
     char *p = vl_path_join(t->content_root, logical);
     if (!p)
         return vl_error_set(err, VL_ESYS, "out of memory");
-    if ((rc = vl_fs_mkdirs_parent(p, err)) != VL_OK) {
+    /* Many files share a folder: make each folder once, not once per file. */
+    const char *slash = strrchr(logical, '/');
+    char *dir = slash ? vl_strndup(logical, (size_t)(slash - logical)) : vl_strdup("");
+    int known = 0;
+    if (dir) {
+        pthread_mutex_lock(&t->mu);
+        known = json_object_get(t->dirs, dir) != NULL;
+        pthread_mutex_unlock(&t->mu);
+    }
+    if (!known && (rc = vl_fs_mkdirs_parent(p, err)) != VL_OK) {
         free(p);
+        free(dir);
         return rc;
     }
+    if (dir && !known) {
+        pthread_mutex_lock(&t->mu);
+        json_object_set_new(t->dirs, dir, json_true());
+        pthread_mutex_unlock(&t->mu);
+    }
+    free(dir);
     *out = p;
     return VL_OK;
 }

@@ -452,9 +452,8 @@ int vl_validate_inventory_buffer(const char *json, size_t len,
 
 /* ======================================================================
  * Report queries (storage/catalog_report.c): read-only summaries for
- * curators' reports.  Audit figures come from the audits table and are
- * empty when no audit has run.  Times are RFC 3339 UTC strings; since NULL
- * means all time.
+ * curators' reports, beside the audit history queries below.  Audit figures
+ * are empty when no audit has run.  since is RFC 3339 UTC, NULL = all.
  * ==================================================================== */
 typedef struct vl_report_totals {
     uint64_t objects, versions;
@@ -473,41 +472,25 @@ typedef int (*vl_report_format_fn)(void *arg, const vl_report_format_row *f);
 int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                               void *arg, vl_error *err);
 
-typedef struct vl_report_coverage {
-    uint64_t objects;
-    uint64_t within, overdue, never;     /* last audit vs cutoff */
-    uint64_t last_passed, last_failed;   /* outcome of the latest audit */
-} vl_report_coverage;
-/* A last audit finished at or after cutoff is within the interval. */
-int vl_catalog_report_coverage(vl_catalog *cat, const char *cutoff,
-                               vl_report_coverage *out, vl_error *err);
-/* Objects never audited (last_audit NULL), then those audited before
- * cutoff, longest ago first; at most limit. */
-typedef int (*vl_report_due_fn)(void *arg, const char *object_id,
-                                const char *last_audit);
-int vl_catalog_report_due(vl_catalog *cat, const char *cutoff, size_t limit,
-                          vl_report_due_fn fn, void *arg, vl_error *err);
-
-typedef struct vl_report_day {
-    const char *date;                    /* YYYY-MM-DD, UTC */
-    uint64_t audits, objects, files, bytes;
-    uint64_t failures;                   /* failed object audits */
-} vl_report_day;
-typedef int (*vl_report_day_fn)(void *arg, const vl_report_day *d);
-/* Audits finished since, per day, oldest first; days without audits are
- * left out. */
-int vl_catalog_report_history(vl_catalog *cat, const char *since,
-                              vl_report_day_fn fn, void *arg, vl_error *err);
+/* Outcome of each object's latest audit (highest audits row id). */
+int vl_catalog_report_last_outcomes(vl_catalog *cat, uint64_t *passed,
+                                    uint64_t *failed, vl_error *err);
 
 typedef struct vl_report_failure {
     const char *object_id;
-    const char *kind, *code, *path, *expected, *actual, *message; /* or NULL */
-    const char *first_seen, *last_seen;  /* earliest/latest audit finding it */
+    const char *kind, *code, *path, *algorithm, *expected, *actual,
+        *message;                        /* each may be NULL */
+    const char *logical;                 /* logical path of the content path
+                                            in the latest version having it */
+    const char *first_seen, *last_seen;  /* start of the first/last audit
+                                            that found it */
     int current;                         /* found by the object's last audit */
 } vl_report_failure;
 typedef int (*vl_report_failure_fn)(void *arg, const vl_report_failure *f);
-/* Distinct failures (object, kind, path, expected, actual) seen since, and
- * every failure of each object's latest audit, by object and path. */
+/* Failures of audits started since, one row per (object, kind, code, path,
+ * expected, actual) however many audits found it (vl_catalog_audit_failures_
+ * since gives one per audit), plus every failure of each object's latest
+ * audit whenever it was; by object and path. */
 int vl_catalog_report_failures(vl_catalog *cat, const char *since,
                                vl_report_failure_fn fn, void *arg,
                                vl_error *err);

@@ -64,5 +64,7 @@ CLI_COMMAND(config);
 CLI_COMMAND(identify);
 CLI_COMMAND(events);
 CLI_COMMAND(export);
+CLI_COMMAND(report);
+CLI_COMMAND(audit);
 
 #endif

@@ -1,16 +1,43 @@
 /* vellum config: show or change repository settings. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "vl_fixity.h"
 
 static const char usage[] =
     "usage: vellum config [KEY [VALUE]] [--repo DIR]\n"
     "\n"
     "With no KEY, print every setting; with KEY, print it; with KEY VALUE,\n"
     "set it.  Keys: user.name, user.address (default depositor), schemas (path\n"
-    "of the XML schemas).  digest and fixity are fixed at init.\n";
+    "of the XML schemas), audit.interval_days (default 90),\n"
+    "audit.max_bytes_per_run (bytes, or with K, M, G, T) and\n"
+    "audit.max_seconds_per_run (budgets of `vellum audit --due`; unset = none).\n"
+    "digest and fixity are fixed at init.\n";
 
-static const char *const settable[] = {"user.name", "user.address", "schemas", NULL};
+static const char *const settable[] = {"user.name", "user.address", "schemas",
+                                       "audit.interval_days",
+                                       "audit.max_bytes_per_run",
+                                       "audit.max_seconds_per_run", NULL};
+
+/* Audit settings are checked here so that a nightly run never meets a bad
+ * one; 0 when value suits key. */
+static int audit_value_bad(const char *key, const char *value)
+{
+    char *end;
+    uint64_t size;
+    if (!strcmp(key, "audit.interval_days")) {
+        long d = strtol(value, &end, 10);
+        return end == value || *end || d < 1 || d > 36500;
+    }
+    if (!strcmp(key, "audit.max_bytes_per_run"))
+        return vl_audit_parse_size(value, &size) != 0;
+    if (!strcmp(key, "audit.max_seconds_per_run")) {
+        double v = strtod(value, &end);
+        return end == value || *end || !(v >= 0) || v > 1e9;
+    }
+    return 0;
+}
 
 CLI_COMMAND(config)
 {
@@ -37,6 +64,9 @@ CLI_COMMAND(config)
             ok |= !strcmp(settable[i], argv[optind]);
         if (!ok)
             return cli_usage_error("config", "'%s' cannot be set here", argv[optind]);
+        if (audit_value_bad(argv[optind], argv[optind + 1]))
+            return cli_usage_error("config", "'%s' is not a valid %s",
+                                   argv[optind + 1], argv[optind]);
     }
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
         return rc;
@@ -51,7 +81,9 @@ CLI_COMMAND(config)
             rc = CLI_EXIT_FINDINGS;   /* like git config: unset is exit 1 */
     } else {
         const char *keys[] = {"digest", "fixity", "user.name", "user.address",
-                              "schemas", NULL};
+                              "schemas", "audit.interval_days",
+                              "audit.max_bytes_per_run",
+                              "audit.max_seconds_per_run", NULL};
         for (int i = 0; keys[i]; i++) {
             const char *v = vl_repo_config_get(repo, keys[i]);
             if (v)

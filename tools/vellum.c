@@ -23,6 +23,8 @@ static const struct command commands[] = {
     {"recover", cmd_recover, "finish or undo interrupted work"},
     {"events", cmd_events, "list preservation events; verify the event log"},
     {"identify", cmd_identify, "identify file formats (MIME type, PUID)"},
+    {"audit", cmd_audit, "fixity audits: --due nightly, --status"},
+    {"report", cmd_report, "report for curators: holdings, formats, audits"},
     {"config", cmd_config, "show or change repository settings"},
 };
 

@@ -1,0 +1,755 @@
+/* Audits: each object gets a full OCFL validation with every content and
+ * fixity digest recomputed (the validator, on every core), then its catalog
+ * rows are compared with its inventory and the sizes on storage.  The
+ * outcome is recorded twice: a PREMIS "fixity check" event in the log and a
+ * row in the catalog's audit history (for scheduling and reports).  Nothing
+ * is ever repaired here. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "audit_private.h"
+#include "vl_fixity.h"
+
+/* Object locks: a deposit in progress would look like an unexpected
+ * version folder.  Wait a little, then leave the object for the next run. */
+#define AUDIT_LOCK_WAIT 10
+
+double vl_audit_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int vl_audit_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    int shift = 0;
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    v = strtoull(s, &end, 10);
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: break;
+    }
+    if ((*end == 'i' || *end == 'I') && shift)
+        end++;
+    if ((*end == 'b' || *end == 'B') && shift)
+        end++;
+    if (*end || (shift && v > (UINT64_MAX >> shift)))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+/* ---- one object's failures ------------------------------------------- */
+
+/* What recompute_actual does for a failure. */
+enum { RC_NONE = 0, RC_CONTENT, RC_SIDECAR };
+
+typedef struct fail_list {
+    vl_audit_failure *v;
+    size_t n, cap;
+    int oom;
+    unsigned char *recompute;   /* per failure: RC_* */
+} fail_list;
+
+static void fail_list_free(fail_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].path);
+        free((char *)l->v[i].expected);
+        free((char *)l->v[i].actual);
+        free((char *)l->v[i].message);
+        free((char *)l->v[i].algorithm);
+    }
+    free(l->v);
+    free(l->recompute);
+    memset(l, 0, sizeof *l);
+}
+
+/* kind and code are static strings; the rest are copied. */
+static vl_audit_failure *fail_add(fail_list *l, const char *kind,
+                                  const char *code, const char *path,
+                                  const char *message)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        vl_audit_failure *v = realloc(l->v, cap * sizeof *v);
+        unsigned char *rc = v ? realloc(l->recompute, cap) : NULL;
+        if (v)
+            l->v = v;
+        if (!rc) {
+            l->oom = 1;
+            return NULL;
+        }
+        l->recompute = rc;
+        l->cap = cap;
+    }
+    vl_audit_failure *f = &l->v[l->n];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->code = code;
+    f->path = path ? vl_strdup(path) : NULL;
+    f->message = vl_strdup(message ? message : "");
+    if ((path && !f->path) || !f->message) {
+        free((char *)f->path);
+        free((char *)f->message);
+        l->oom = 1;
+        return NULL;
+    }
+    l->recompute[l->n] = 0;
+    l->n++;
+    return f;
+}
+
+/* Validation codes are 4 characters; keep a static copy so failures can
+ * point at them after the finding is gone. */
+static const char *static_code(const char *code)
+{
+    static const char *const known[] = {
+        "E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008",
+        "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016",
+        "E017", "E018", "E019", "E020", "E021", "E022", "E023", "E024",
+        "E025", "E026", "E027", "E028", "E029", "E030", "E031", "E032",
+        "E033", "E034", "E035", "E036", "E037", "E038", "E039", "E040",
+        "E041", "E042", "E043", "E044", "E045", "E046", "E047", "E048",
+        "E049", "E050", "E051", "E052", "E053", "E054", "E055", "E056",
+        "E057", "E058", "E059", "E060", "E061", "E062", "E063", "E064",
+        "E066", "E067", "E068", "E069", "E070", "E071", "E072", "E073",
+        "E074", "E075", "E076", "E077", "E078", "E079", "E080", "E081",
+        "E082", "E083", "E084", "E085", "E086", "E087", "E088", "E089",
+        "E090", "E091", "E092", "E093", "E094", "E095", "E096", "E097",
+        "E098", "E099", "E100", "E101", "E102", "E103", "E104", "E105",
+        "E106", "E107", "E108", "E110", "E111", "E112", NULL};
+    for (int i = 0; known[i]; i++)
+        if (!strcmp(known[i], code))
+            return known[i];
+    return "E000";
+}
+
+/* ---- one object ------------------------------------------------------ */
+
+typedef struct obj {
+    vl_repo *r;
+    const char *id;
+    char *rel;                 /* object root in the store */
+    size_t rel_len;
+    vl_inventory *inv;         /* parsed without the sidecar check, or NULL */
+    fail_list fl;
+    uint64_t files, bytes;
+    vl_error *err;
+} obj;
+
+/* "...<pre>PATH<post>..." -> malloc'd PATH; post is searched from the end
+ * because a path may contain anything. */
+static char *between(const char *s, const char *pre, const char *post)
+{
+    const char *a = strstr(s, pre), *b = NULL, *p;
+    if (!a)
+        return NULL;
+    a += strlen(pre);
+    for (p = strstr(a, post); p; p = strstr(p + 1, post))
+        b = p;
+    return b ? vl_strndup(a, (size_t)(b - a)) : NULL;
+}
+
+static const char *manifest_digest_of(const vl_inventory *inv,
+                                      const char *path);
+
+/* A digest finding from the validator: its message carries shortened
+ * digests, so the full expected one comes from the inventory and the
+ * actual one is recomputed afterwards (only failing files are re-read). */
+static void add_digest(obj *o, const char *code, const char *msg)
+{
+    char *path = NULL, *alg = NULL, *exp = NULL, *act = NULL, *text = NULL;
+    vl_audit_failure *f;
+    const char *full = NULL;
+    if (!strncmp(msg, "fixity size ", 12)) {
+        /* "fixity size N for P does not match the file (M bytes)" */
+        path = between(msg, " for ", " does not match the file (");
+        exp = vl_strndup(msg + 12, strcspn(msg + 12, " "));
+        const char *m = strstr(msg, " does not match the file (");
+        if (m) {
+            m += strlen(" does not match the file (");
+            act = vl_strndup(m, strcspn(m, " "));
+        }
+        alg = vl_strdup("size");
+        text = vl_asprintf("fixity size does not match: expected %s, actual %s",
+                           exp ? exp : "?", act ? act : "?");
+        f = fail_add(&o->fl, "digest", code, path, text ? text : msg);
+        if (f) {
+            f->algorithm = alg, f->expected = exp, f->actual = act;
+            alg = exp = act = NULL;
+        }
+        goto done;
+    }
+    path = between(msg, "... for ", " does not match the file (computed ");
+    if (!strncmp(msg, "fixity ", 7)) {
+        alg = vl_strndup(msg + 7, strcspn(msg + 7, " "));
+        vl_digest_alg a;
+        if (o->inv && path && alg && vl_digest_from_name(alg, &a) == 0)
+            full = vl_inventory_fixity(o->inv, a, path);
+    } else {
+        alg = o->inv ? vl_strdup(vl_digest_name(vl_inventory_digest_alg(o->inv)))
+                     : NULL;
+        if (o->inv && path)
+            full = manifest_digest_of(o->inv, path);
+    }
+    /* Fallbacks: the validator's shortened digests. */
+    exp = full ? vl_strdup(full) : between(msg, " digest ", " for ");
+    act = between(msg, "(computed ", ")");
+    f = fail_add(&o->fl, "digest", code, path, msg);
+    if (f) {
+        f->algorithm = alg, f->expected = exp, f->actual = act;
+        alg = exp = act = NULL;
+        if (path && f->algorithm)
+            o->fl.recompute[o->fl.n - 1] = RC_CONTENT;
+    }
+done:
+    free(path);
+    free(alg);
+    free(exp);
+    free(act);
+    free(text);
+}
+
+static int starts(const char *s, const char *p)
+{
+    return !strncmp(s, p, strlen(p));
+}
+
+static void on_finding(void *arg, const vl_finding *f)
+{
+    obj *o = arg;
+    const char *rel = f->path ? f->path : "", *msg = f->message;
+    const char *code = static_code(f->code), *kind = "structure";
+    char *path = NULL;
+    if (f->severity != VL_SEV_ERROR)
+        return;   /* warnings are advice, not fixity failures */
+    /* Paths relative to the object root, and the message without the
+     * validator's "rel: " prefix. */
+    if (!strncmp(rel, o->rel, o->rel_len) &&
+        (rel[o->rel_len] == '/' || !rel[o->rel_len]))
+        rel += o->rel_len + (rel[o->rel_len] == '/');
+    size_t rl = strlen(rel);
+    if (rl && !strncmp(msg, rel, rl) && !strncmp(msg + rl, ": ", 2))
+        msg += rl + 2;
+    const char *base = vl_path_basename(rel);
+
+    if (!strcmp(code, "E092") || !strcmp(code, "E093")) {
+        if (starts(msg, "manifest digest ") || starts(msg, "fixity ")) {
+            add_digest(o, code, msg);
+            return;
+        }
+        if (starts(msg, "manifest content path ")) {
+            kind = "missing";
+            path = between(msg, "manifest content path ", " does not exist");
+            msg = path ? "missing from storage (listed in the manifest)" : msg;
+        } else if (starts(msg, "cannot read ")) {
+            kind = "unreadable";
+            path = vl_strndup(msg + 12, strcspn(msg + 12, ":"));
+        } else if (starts(msg, "cannot stat")) {
+            kind = "unreadable";
+        }
+    } else if (!strcmp(code, "E023") || !strcmp(code, "E015") ||
+               (!strcmp(code, "E046") && strstr(msg, "not in the inventory")) ||
+               (!strcmp(code, "E001") && starts(msg, "unexpected"))) {
+        kind = "unexpected";
+    } else if (!strcmp(code, "E016")) {
+        kind = "missing";
+    } else if (starts(base, "inventory.json") || !strcmp(code, "E058") ||
+               !strcmp(code, "E060") || !strcmp(code, "E063")) {
+        kind = "inventory";
+    }
+    if (fail_add(&o->fl, kind, code, path ? path : (*rel ? rel : NULL), msg) &&
+        !strcmp(code, "E060"))
+        o->fl.recompute[o->fl.n - 1] = RC_SIDECAR;
+    free(path);
+}
+
+typedef struct find_ctx {
+    const char *path;
+    const char *digest;
+} find_ctx;
+
+static int find_path(void *arg, const char *digest, const char *path)
+{
+    find_ctx *c = arg;
+    if (strcmp(path, c->path))
+        return 0;
+    c->digest = digest;
+    return 1;
+}
+
+static const char *manifest_digest_of(const vl_inventory *inv, const char *path)
+{
+    find_ctx c = {path, NULL};
+    vl_inventory_manifest_foreach(inv, find_path, &c);
+    return c.digest;
+}
+
+/* A sidecar that does not match its inventory: the validator shortens
+ * both digests, so read them in full (both files are small). */
+static void sidecar_digests(obj *o, vl_audit_failure *f)
+{
+    vl_backend *b = vl_repo_backend(o->r);
+    const char *name = vl_path_basename(f->path);
+    char *dir = vl_path_dirname(f->path), *side = NULL, *inv = NULL;
+    char *alg = NULL, *exp = NULL, *act = NULL, *text = NULL;
+    char hex[VL_DIGEST_HEX_MAX];
+    vl_digest_alg a;
+    vl_buf sb, ib;
+    vl_error e = {0};
+    vl_buf_init(&sb, 4096);
+    vl_buf_init(&ib, 0);
+    if (strncmp(name, "inventory.json.", 15) ||
+        vl_digest_from_name(name + 15, &a) != 0)
+        goto done;
+    if (!dir || !(side = vl_asprintf("%s/%s", o->rel, f->path)) ||
+        !(inv = vl_asprintf("%s/%s%sinventory.json", o->rel,
+                            strcmp(dir, ".") && *dir ? dir : "",
+                            strcmp(dir, ".") && *dir ? "/" : ""))) {
+        o->fl.oom = 1;
+        goto done;
+    }
+    if (vl_backend_read_all(b, side, 4096, &sb, &e) != VL_OK ||
+        vl_backend_read_all(b, inv, (size_t)1 << 30, &ib, &e) != VL_OK)
+        goto done;
+    vl_digest_buffer(a, ib.data, ib.len, hex);
+    alg = vl_strdup(name + 15);
+    exp = vl_strndup(sb.data, strcspn(sb.data, " \t\n"));
+    act = vl_strdup(hex);
+    text = vl_asprintf("inventory.json does not match its sidecar: expected "
+                       "%s %s, actual %s", name + 15, exp ? exp : "?", hex);
+    if (!alg || !exp || !act || !text) {
+        o->fl.oom = 1;
+        goto done;
+    }
+    free((char *)f->message);
+    f->algorithm = alg, f->expected = exp, f->actual = act, f->message = text;
+    alg = exp = act = text = NULL;
+done:
+    vl_buf_release(&sb);
+    vl_buf_release(&ib);
+    free(dir);
+    free(side);
+    free(inv);
+    free(alg);
+    free(exp);
+    free(act);
+    free(text);
+}
+
+/* The full actual digest of each failing file (constant memory: a stream). */
+static void recompute_actual(obj *o)
+{
+    vl_backend *b = vl_repo_backend(o->r);
+    for (size_t i = 0; i < o->fl.n; i++) {
+        vl_audit_failure *f = &o->fl.v[i];
+        vl_digest_alg a;
+        vl_reader *rd = NULL;
+        vl_digest_result res;
+        vl_error e = {0};
+        char *rel;
+        if (o->fl.recompute[i] == RC_SIDECAR)
+            sidecar_digests(o, f);
+        if (o->fl.recompute[i] != RC_CONTENT ||
+            vl_digest_from_name(f->algorithm, &a) != 0)
+            continue;
+        if (!(rel = vl_asprintf("%s/%s", o->rel, f->path))) {
+            o->fl.oom = 1;
+            return;
+        }
+        if (vl_backend_open(b, rel, &rd, &e) == VL_OK &&
+            vl_digest_pump(vl_reader_read, rd, -1, VL_DIGEST_BIT(a), NULL, NULL,
+                           &res, NULL, &e) == VL_OK) {
+            char *act = vl_strdup(res.hex[a]);
+            char *text = vl_asprintf("%s%s digest does not match: "
+                                     "expected %s, actual %s",
+                                     strcmp(f->code, "E093") ? "" : "fixity ",
+                                     f->algorithm,
+                                     f->expected ? f->expected : "?",
+                                     res.hex[a]);
+            if (act && text) {
+                free((char *)f->actual);
+                free((char *)f->message);
+                f->actual = act;
+                f->message = text;
+            } else {
+                free(act);
+                free(text);
+                o->fl.oom = 1;
+            }
+        }
+        vl_reader_close(rd);
+        free(rel);
+    }
+}
+
+/* Content files and bytes on storage (what the validator read). */
+static int count_content(void *arg, const char *digest, const char *path)
+{
+    obj *o = arg;
+    char *rel = vl_asprintf("%s/%s", o->rel, path);
+    int kind = 0;
+    uint64_t size = 0;
+    vl_error e = {0};
+    if (!rel) {
+        o->fl.oom = 1;
+        return 1;
+    }
+    if (vl_backend_stat(vl_repo_backend(o->r), rel, &kind, &size, &e) == VL_OK &&
+        kind == VL_WALK_FILE) {
+        o->files++;
+        o->bytes += size;
+    }
+    free(rel);
+    return 0;
+}
+
+static void on_catalog(void *arg, const char *message)
+{
+    obj *o = arg;
+    char *path = NULL;
+    /* "content P: catalog size ..." / "content P is in the inventory ..." */
+    if (starts(message, "content ")) {
+        const char *p = message + 8;
+        const char *e = strstr(p, " is in the inventory");
+        if (!e)
+            e = strstr(p, ": ");
+        if (e)
+            path = vl_strndup(p, (size_t)(e - p));
+    }
+    fail_add(&o->fl, "catalog", NULL, path, message);
+    free(path);
+}
+
+/* Parse the root inventory for expected digests, sizes and the catalog
+ * check.  Without its sidecar check on purpose: the validator reports a
+ * bad sidecar, and the catalog comparison is still worth having. */
+static void load_inventory(obj *o)
+{
+    vl_buf b;
+    vl_error e = {0};
+    char *rel = vl_asprintf("%s/inventory.json", o->rel);
+    vl_buf_init(&b, 0);
+    if (!rel) {
+        o->fl.oom = 1;
+        return;
+    }
+    if (vl_backend_read_all(vl_repo_backend(o->r), rel, (size_t)1 << 30, &b,
+                            &e) == VL_OK &&
+        vl_inventory_parse(b.data, b.len, &o->inv, &e) != VL_OK)
+        o->inv = NULL;
+    vl_buf_release(&b);
+    free(rel);
+}
+
+static char *failures_json(const fail_list *l)
+{
+    json_t *a = json_array();
+    char *s = NULL;
+    for (size_t i = 0; a && i < l->n; i++) {
+        const vl_audit_failure *f = &l->v[i];
+        json_array_append_new(
+            a, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "kind",
+                         f->kind, "code", f->code, "path", f->path, "algorithm",
+                         f->algorithm, "expected", f->expected, "actual",
+                         f->actual, "message", f->message));
+    }
+    if (a)
+        s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+/* One line per failure for the event's outcome detail. */
+static char *failure_lines(const fail_list *l)
+{
+    vl_buf b;
+    vl_buf_init(&b, 0);
+    for (size_t i = 0; i < l->n; i++) {
+        const vl_audit_failure *f = &l->v[i];
+        if (vl_buf_printf(&b, NULL, "%s%s %s %s: %s", i ? "\n" : "",
+                          f->code ? f->code : "-", f->kind,
+                          f->path ? f->path : "-", f->message) != VL_OK) {
+            vl_buf_release(&b);
+            return NULL;
+        }
+    }
+    return vl_buf_detach(&b);
+}
+
+static int record(obj *o, const vl_audit_result *res, const char *started,
+                  const char *finished, vl_error *err)
+{
+    const char *agents[2] = {vl_agent_vellum(), vl_agent_openssl()};
+    char *fj = failures_json(&o->fl), *lines = failure_lines(&o->fl);
+    char *detail = vl_asprintf(
+        "audit: full OCFL validation with every content and fixity digest "
+        "recomputed, and catalog-against-store agreement; %llu files, %llu "
+        "bytes read; %zu problem%s", (unsigned long long)res->files,
+        (unsigned long long)res->bytes, res->nfailures,
+        res->nfailures == 1 ? "" : "s");
+    vl_event ev;
+    int rc;
+    if (!fj || !lines || !detail) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory recording the audit of "
+                          "%s", o->id);
+        goto done;
+    }
+    vl_event_init(&ev, VL_EV_FIXITY, o->id);
+    ev.outcome = res->passed ? "success" : "fail";
+    ev.detail = detail;
+    ev.outcome_detail = res->passed ? NULL : lines;
+    ev.version = o->inv ? vl_inventory_head(o->inv) : 0;
+    ev.agents = agents;
+    ev.nagents = 2;
+    if ((rc = vl_events_append(o->r, &ev, err)) != VL_OK)
+        goto done;
+    vl_audit_row row = {
+        .object_id = o->id,
+        .started = started,
+        .finished = finished,
+        .outcome = res->passed ? "pass" : "fail",
+        .bytes = res->bytes,
+        .files = res->files,
+        .seconds = res->seconds,
+        .failures_json = fj,
+    };
+    rc = vl_catalog_audit_insert(vl_repo_catalog(o->r), &row, err);
+done:
+    free(fj);
+    free(lines);
+    free(detail);
+    return rc;
+}
+
+/* Audit one object and record it; *skipped when its lock was busy. */
+static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
+                     vl_audit_summary *s, vl_error *err)
+{
+    obj o = {.r = r, .id = id, .err = err};
+    vl_backend *b = vl_repo_backend(r);
+    vl_lock *lock = NULL;
+    vl_error lerr = {0};
+    char started[32], finished[32];
+    double t0 = vl_audit_clock();
+    int rc = VL_OK, kind = 0;
+
+    if (vl_lock_object(r, id, AUDIT_LOCK_WAIT, &lock, &lerr) != VL_OK) {
+        s->skipped++;
+        if (opt && opt->on_skip)
+            opt->on_skip(opt->arg, id, lerr.msg);
+        goto done;
+    }
+    vl_time_rfc3339(vl_time_now(), started);
+    if (!(o.rel = vl_repo_object_path(r, id))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory auditing %s", id);
+        goto done;
+    }
+    o.rel_len = strlen(o.rel);
+    if ((rc = vl_backend_stat(b, o.rel, &kind, NULL, err)) != VL_OK)
+        goto done;
+    if (kind != VL_WALK_DIR) {
+        char *m = vl_asprintf("the object folder %s is missing from the store",
+                              o.rel);
+        fail_add(&o.fl, "missing", NULL, NULL, m ? m : "object folder missing");
+        free(m);
+    } else {
+        vl_validate_options vo = {.check_digests = 1,
+                                  .nthreads = opt ? opt->nthreads : 0,
+                                  .on_finding = on_finding, .arg = &o};
+        vl_validate_counts c = {0};
+        load_inventory(&o);
+        if ((rc = vl_validate_object(b, o.rel, &vo, &c, err)) != VL_OK)
+            goto done;
+        recompute_actual(&o);
+        if (o.inv) {
+            vl_inventory_manifest_foreach(o.inv, count_content, &o);
+            rc = vl_catalog_check_object(vl_repo_catalog(r), b, o.rel, o.inv,
+                                         on_catalog, &o, err);
+            if (rc != VL_OK && rc != VL_FINDING)
+                goto done;
+            rc = VL_OK;
+        }
+    }
+    if (o.fl.oom) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory auditing %s", id);
+        goto done;
+    }
+    vl_time_rfc3339(vl_time_now(), finished);
+    vl_audit_result res = {
+        .object_id = id,
+        .passed = o.fl.n == 0,
+        .files = o.files,
+        .bytes = o.bytes,
+        .seconds = vl_audit_clock() - t0,
+        .nfailures = o.fl.n,
+        .failures = o.fl.v,
+    };
+    if ((rc = record(&o, &res, started, finished, err)) != VL_OK)
+        goto done;
+    s->objects++;
+    if (res.passed)
+        s->passed++;
+    else
+        s->failed++;
+    s->bytes += res.bytes;
+    if (opt && opt->on_object)
+        opt->on_object(opt->arg, &res);
+done:
+    vl_lock_release(lock);
+    vl_inventory_free(o.inv);
+    fail_list_free(&o.fl);
+    free(o.rel);
+    return rc;
+}
+
+int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
+                 const vl_audit_options *o, uint64_t max_bytes,
+                 double max_seconds, vl_audit_summary *s, vl_error *err)
+{
+    double t0 = vl_audit_clock();
+    int rc = VL_OK;
+    for (size_t i = 0; i < n; i++) {
+        double used = vl_audit_clock() - t0;
+        /* Budgets: never stop before the first object, so every run makes
+         * progress; bytes are known ahead, so stop before overshooting. */
+        if (i > 0 && ((max_bytes && s->bytes + t[i].bytes > max_bytes) ||
+                      (max_seconds > 0 && used >= max_seconds))) {
+            s->budget_reached = 1;
+            break;
+        }
+        if (o && o->on_start)
+            o->on_start(o->arg, t[i].id, t[i].bytes);
+        if ((rc = audit_one(r, t[i].id, o, s, err)) != VL_OK)
+            break;
+    }
+    s->seconds = vl_audit_clock() - t0;
+    if (rc == VL_OK && s->failed)
+        rc = VL_FINDING;
+    return rc;
+}
+
+/* ---- vl_audit: given ids, or every object ------------------------------ */
+
+static int collect(void *arg, const vl_audit_object *ao)
+{
+    vl_audit_targets *ts = arg;
+    return vl_audit_targets_add(ts, ao->id, ao->bytes, ao->last_started);
+}
+
+int vl_audit_targets_add(vl_audit_targets *ts, const char *id, uint64_t bytes,
+                         const char *last)
+{
+    if (ts->n == ts->cap) {
+        size_t cap = ts->cap ? ts->cap * 2 : 64;
+        vl_audit_target *v = realloc(ts->v, cap * sizeof *v);
+        if (!v)
+            return VL_ESYS;
+        ts->v = v;
+        ts->cap = cap;
+    }
+    vl_audit_target *t = &ts->v[ts->n];
+    t->id = vl_strdup(id);
+    t->last = last ? vl_strdup(last) : NULL;
+    t->bytes = bytes;
+    if (!t->id || (last && !t->last)) {
+        free(t->id);
+        free(t->last);
+        return VL_ESYS;
+    }
+    ts->n++;
+    return VL_OK;
+}
+
+void vl_audit_targets_free(vl_audit_targets *ts)
+{
+    for (size_t i = 0; i < ts->n; i++) {
+        free(ts->v[i].id);
+        free(ts->v[i].last);
+    }
+    free(ts->v);
+    memset(ts, 0, sizeof *ts);
+}
+
+int vl_audit_targets_load(vl_repo *r, vl_audit_targets *ts, vl_error *err)
+{
+    int rc = vl_catalog_audit_objects(vl_repo_catalog(r), collect, ts, err);
+    if (rc != VL_OK && err && !err->msg[0])
+        rc = vl_error_set(err, VL_ESYS, "out of memory listing objects");
+    return rc;
+}
+
+int vl_audit(vl_repo *r, const char *const *ids, size_t n,
+             const vl_audit_options *o, vl_audit_summary *s, vl_error *err)
+{
+    vl_audit_targets all = {0}, want = {0};
+    vl_audit_summary local = {0};
+    int rc;
+    if (!s)
+        s = &local;
+    memset(s, 0, sizeof *s);
+    if ((rc = vl_audit_targets_load(r, &all, err)) != VL_OK)
+        goto done;
+    if (n == 0) {
+        /* Every object, in id order (the catalog list is in due order). */
+        for (size_t i = 0; i < all.n; i++)
+            if ((rc = vl_audit_targets_add(&want, all.v[i].id, all.v[i].bytes,
+                                           NULL)) != VL_OK) {
+                rc = vl_error_set(err, VL_ESYS, "out of memory");
+                goto done;
+            }
+        qsort(want.v, want.n, sizeof *want.v, vl_audit_target_cmp_id);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bytes = 0;
+        int found = 0, kind = 0;
+        for (size_t j = 0; j < all.n && !found; j++)
+            if (!strcmp(all.v[j].id, ids[i]))
+                found = 1, bytes = all.v[j].bytes;
+        if (!found) {
+            /* In the store but not in the catalog: audit it, and the
+             * catalog check says what is wrong. */
+            char *rel = vl_repo_object_path(r, ids[i]);
+            if (!rel) {
+                rc = vl_error_set(err, VL_ESYS, "out of memory");
+                goto done;
+            }
+            rc = vl_backend_stat(vl_repo_backend(r), rel, &kind, NULL, err);
+            free(rel);
+            if (rc != VL_OK)
+                goto done;
+            if (kind != VL_WALK_DIR) {
+                rc = vl_error_set(err, VL_EINPUT, "no object with id %s",
+                                  ids[i]);
+                goto done;
+            }
+        }
+        if (vl_audit_targets_add(&want, ids[i], bytes, NULL) != VL_OK) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            goto done;
+        }
+    }
+    rc = vl_audit_run(r, want.v, want.n, o, o ? o->max_bytes : 0,
+                      o ? o->max_seconds : 0, s, err);
+done:
+    vl_audit_targets_free(&all);
+    vl_audit_targets_free(&want);
+    return rc;
+}
+
+int vl_audit_target_cmp_id(const void *a, const void *b)
+{
+    return strcmp(((const vl_audit_target *)a)->id,
+                  ((const vl_audit_target *)b)->id);
+}

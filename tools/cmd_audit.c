@@ -1,0 +1,270 @@
+/* vellum audit: fixity audits (full OCFL validation, every digest
+ * recomputed, catalog agreement), their nightly schedule and its status. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vl_fixity.h"
+
+static const char usage[] =
+    "usage: vellum audit [ID... | --all | --due] [--max-bytes N] [--max-seconds N]\n"
+    "                    [--repo DIR] [--json] [--quiet]\n"
+    "       vellum audit --status [--repo DIR] [--json]\n"
+    "\n"
+    "Audit objects: a full OCFL validation with every content and fixity digest\n"
+    "recomputed, and the catalog compared with the store.  Each object audit\n"
+    "records a PREMIS \"fixity check\" event.  Nothing is repaired.\n"
+    "\n"
+    "  --all            every object\n"
+    "  --due            objects never audited, then those audited longest ago\n"
+    "                   (only those older than audit.interval_days), up to the\n"
+    "                   budgets; the next run carries on\n"
+    "  --max-bytes N    stop before an object that would take the bytes read past\n"
+    "                   N (K, M, G, T suffixes); default audit.max_bytes_per_run\n"
+    "                   for --due\n"
+    "  --max-seconds N  start no object after N seconds; default\n"
+    "                   audit.max_seconds_per_run for --due\n"
+    "  --status         never-audited and overdue objects, and when the current\n"
+    "                   cycle completes at the observed rate\n"
+    "\n"
+    "Each failed object gets an ALERT line on stderr.\n"
+    "Exit: 0 every object passed, 1 a fixity failure, 2 bad usage or unknown ID,\n"
+    "3 system error.\n";
+
+typedef struct out_ctx {
+    cli_common *c;
+    json_t *objects;          /* --json */
+} out_ctx;
+
+static void print_failure(FILE *f, const char *indent, const vl_audit_failure *x)
+{
+    fprintf(f, "%s%s %s: %s", indent, x->code ? x->code : x->kind,
+            x->path ? x->path : "-", x->message);
+}
+
+static void on_start(void *arg, const char *id, uint64_t bytes)
+{
+    out_ctx *o = arg;
+    if (cli_progress_enabled(o->c)) {
+        char sz[32];
+        cli_format_size(bytes, sz);
+        fprintf(stderr, "auditing %s (%s)...\n", id, sz);
+    }
+}
+
+static void on_skip(void *arg, const char *id, const char *why)
+{
+    fprintf(stderr, "vellum: skipped %s, left for the next run: %s\n", id, why);
+}
+
+static void on_object(void *arg, const vl_audit_result *r)
+{
+    out_ctx *o = arg;
+    char sz[32];
+    /* The alert goes out as soon as the object is done, whatever the
+     * output format: it is what a cron mail or the journal should show. */
+    if (!r->passed) {
+        fprintf(stderr, "vellum: ALERT fixity failure in %s: %zu problem%s "
+                "(first: ", r->object_id, r->nfailures,
+                r->nfailures == 1 ? "" : "s");
+        print_failure(stderr, "", &r->failures[0]);
+        fputs(")\n", stderr);
+    }
+    if (o->objects) {
+        json_t *fails = json_array();
+        for (size_t i = 0; i < r->nfailures; i++) {
+            const vl_audit_failure *x = &r->failures[i];
+            json_array_append_new(
+                fails, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}",
+                                 "kind", x->kind, "code", x->code, "path",
+                                 x->path, "algorithm", x->algorithm, "expected",
+                                 x->expected, "actual", x->actual, "message",
+                                 x->message));
+        }
+        json_array_append_new(
+            o->objects, json_pack("{s:s, s:b, s:I, s:I, s:f, s:o}", "id",
+                                  r->object_id, "passed", r->passed, "files",
+                                  (json_int_t)r->files, "bytes",
+                                  (json_int_t)r->bytes, "seconds", r->seconds,
+                                  "failures", fails));
+        return;
+    }
+    cli_format_size(r->bytes, sz);
+    printf("%s %s (%llu files, %s)\n", r->passed ? "pass" : "FAIL",
+           r->object_id, (unsigned long long)r->files, sz);
+    for (size_t i = 0; i < r->nfailures; i++) {
+        print_failure(stdout, "  ", &r->failures[i]);
+        putchar('\n');
+    }
+    fflush(stdout);
+}
+
+static void print_summary(const out_ctx *o, const vl_audit_summary *s)
+{
+    char sz[32], rate[32];
+    if (o->objects) {
+        json_t *j = json_pack("{s:{s:I, s:I, s:I, s:I, s:f, s:b, s:I}, s:O}",
+                              "summary", "objects", (json_int_t)s->objects,
+                              "passed", (json_int_t)s->passed, "failed",
+                              (json_int_t)s->failed, "bytes",
+                              (json_int_t)s->bytes, "seconds", s->seconds,
+                              "budget_reached", s->budget_reached, "skipped",
+                              (json_int_t)s->skipped, "objects", o->objects);
+        cli_print_json(j);
+        return;
+    }
+    cli_format_size(s->bytes, sz);
+    cli_format_size(s->seconds > 0 ? (uint64_t)((double)s->bytes / s->seconds) : 0,
+                    rate);
+    printf("audited %zu object%s: %zu passed, %zu failed; %s in %.2f s (%s/s)%s\n",
+           s->objects, s->objects == 1 ? "" : "s", s->passed, s->failed, sz,
+           s->seconds, rate,
+           s->budget_reached ? "; budget reached, the next run continues" : "");
+}
+
+/* ---- --status ----------------------------------------------------------- */
+
+static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
+{
+    json_t *arr = arg;
+    char sz[32];
+    if (arr) {
+        json_array_append_new(arr, json_pack("{s:s, s:s?, s:I}", "id", id,
+                                             "last_audit", last, "bytes",
+                                             (json_int_t)bytes));
+        return;
+    }
+    cli_format_size(bytes, sz);
+    if (last)
+        printf("overdue  %s  last audited %s  %s\n", id, last, sz);
+    else
+        printf("never    %s  %s\n", id, sz);
+}
+
+static int status(vl_repo *repo, int json)
+{
+    vl_audit_status st;
+    vl_error err = {0};
+    json_t *due = json ? json_array() : NULL;
+    char when[32] = "", next[32] = "", sz[32], rate[32];
+    if (vl_audit_status_get(repo, &st, on_due, due, &err) != VL_OK) {
+        json_decref(due);
+        return cli_fail(&err);
+    }
+    if (st.cycle_complete_at)
+        vl_time_rfc3339(st.cycle_complete_at, when);
+    if (st.next_due_at)
+        vl_time_rfc3339(st.next_due_at, next);
+    if (json) {
+        cli_print_json(json_pack(
+            "{s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:s?, s:I, s:I, s:f, s:s?, s:o}",
+            "objects", (json_int_t)st.objects, "never_audited",
+            (json_int_t)st.never_audited, "overdue", (json_int_t)st.overdue,
+            "within_interval", (json_int_t)st.within_interval, "interval_days",
+            st.interval_days, "bytes_per_second", st.bytes_per_second,
+            "bytes_to_audit", (json_int_t)st.bytes_to_audit,
+            "cycle_complete_at", when[0] ? when : NULL, "runs_needed",
+            (json_int_t)st.runs_needed, "max_bytes_per_run",
+            (json_int_t)st.max_bytes_per_run, "max_seconds_per_run",
+            st.max_seconds_per_run, "next_due_at", next[0] ? next : NULL,
+            "due", due));
+        return CLI_EXIT_OK;
+    }
+    cli_format_size(st.bytes_to_audit, sz);
+    cli_format_size((uint64_t)st.bytes_per_second, rate);
+    printf("objects: %zu (never audited %zu, overdue %zu, within %d days %zu)\n",
+           st.objects, st.never_audited, st.overdue, st.interval_days,
+           st.within_interval);
+    printf("to audit: %zu objects, %s\n", st.never_audited + st.overdue, sz);
+    if (st.bytes_per_second > 0)
+        printf("observed rate: %s/s\n", rate);
+    else
+        printf("observed rate: none yet (no audit recorded)\n");
+    if (st.max_bytes_per_run || st.max_seconds_per_run > 0) {
+        cli_format_size(st.max_bytes_per_run, sz);
+        printf("budget per run: %s, %.0f s (0 = none)\n",
+               st.max_bytes_per_run ? sz : "0", st.max_seconds_per_run);
+    }
+    if (st.never_audited + st.overdue == 0)
+        printf("cycle complete%s%s\n", next[0] ? "; next object due " : "", next);
+    else if (when[0])
+        printf("cycle completes: %s (%zu daily run%s of audit --due)\n", when,
+               st.runs_needed, st.runs_needed == 1 ? "" : "s");
+    else if (st.runs_needed)
+        printf("cycle completes: in %zu daily runs of audit --due\n",
+               st.runs_needed);
+    else
+        printf("cycle completes: unknown until an audit has been timed\n");
+    return CLI_EXIT_OK;
+}
+
+CLI_COMMAND(audit)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"due", no_argument, NULL, 'd'},
+        {"status", no_argument, NULL, 's'},
+        {"max-bytes", required_argument, NULL, 'b'},
+        {"max-seconds", required_argument, NULL, 't'},
+        CLI_COMMON_OPTIONS,
+        {0, 0, 0, 0}};
+    cli_common c = {0};
+    vl_audit_options ao = {0};
+    vl_audit_summary s = {0};
+    vl_error err = {0};
+    vl_repo *repo = NULL;
+    int opt, rc, all = 0, due = 0, stat = 0;
+    char *end;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_common_option(&c, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'a': all = 1; break;
+        case 'd': due = 1; break;
+        case 's': stat = 1; break;
+        case 'b':
+            if (vl_audit_parse_size(optarg, &ao.max_bytes) != 0 || !ao.max_bytes)
+                return cli_usage_error("audit", "--max-bytes '%s' is not a size",
+                                       optarg);
+            break;
+        case 't':
+            ao.max_seconds = strtod(optarg, &end);
+            if (*end || end == optarg || !(ao.max_seconds > 0))
+                return cli_usage_error("audit", "--max-seconds '%s' is not a "
+                                       "number of seconds", optarg);
+            break;
+        case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
+        default: return cli_usage_error("audit", "unknown option");
+        }
+    }
+    int nids = argc - optind;
+    if (all + due + stat + (nids > 0) != 1)
+        return cli_usage_error("audit", "give IDs, --all, --due or --status "
+                               "(one of them)");
+    if (stat && (ao.max_bytes || ao.max_seconds > 0))
+        return cli_usage_error("audit", "--status takes no budgets");
+    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+        return rc;
+    if (stat) {
+        rc = status(repo, c.json);
+        vl_repo_close(repo);
+        return rc;
+    }
+    out_ctx o = {.c = &c, .objects = c.json ? json_array() : NULL};
+    ao.on_object = on_object;
+    ao.on_start = on_start;
+    ao.on_skip = on_skip;
+    ao.arg = &o;
+    if (due)
+        rc = vl_audit_due(repo, &ao, &s, &err);
+    else
+        rc = vl_audit(repo, (const char *const *)(argv + optind), (size_t)nids,
+                      &ao, &s, &err);
+    if (rc == VL_OK || rc == VL_FINDING)
+        print_summary(&o, &s);
+    json_decref(o.objects);
+    vl_repo_close(repo);
+    if (rc != VL_OK && rc != VL_FINDING)
+        return cli_fail(&err);
+    return rc == VL_FINDING ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
+}
