@@ -378,7 +378,7 @@ static int regenerate(vl_repo *r, const vl_inventory *inv, int num,
         rfile *f = &g.files[i];
         struct fmt_copy fc = {f, 0};
         const sfile *s = stored_lookup(&g, f->logical);
-        f->fixity[alg] = vl_inventory_lookup(inv, num, f->logical);
+        f->fixity[alg] = f->digest;   /* the catalog's copy: lasts */
         for (int a = 0; a < VL_DIGEST_COUNT; a++)
             if (a != (int)alg)
                 f->fixity[a] = vl_inventory_fixity(inv, (vl_digest_alg)a,

@@ -880,7 +880,7 @@ struct stored {
     vl_reader *rd;
     vl_digest_ctx *dc;
     vl_digest_alg alg;
-    const char *digest;   /* expected */
+    char digest[VL_DIGEST_HEX_MAX];   /* expected (a copy: see below) */
     const char *id;
     int num;
 };
@@ -975,7 +975,9 @@ int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
     if (found)
         *found = 1;
     s.alg = vl_inventory_digest_alg(inv);
-    s.digest = digest;
+    /* vl_inventory_lookup's answer lasts only until a lookup in another
+     * version, which a callback may well make. */
+    snprintf(s.digest, sizeof s.digest, "%s", digest);
     s.id = id;
     s.num = num;
     if (!(name = vl_asprintf("%s v%d METS.xml", id, num)) ||
@@ -1094,7 +1096,8 @@ static int restore_object(vl_repo *r, const char *id, size_t *files,
     vl_catalog *cat = vl_repo_catalog(r);
     vl_inventory *inv = NULL;
     struct restore rs = {cat, NULL, 0, 0};
-    const char *prev = NULL;
+    /* A copy: a lookup in another version invalidates what lookup gave. */
+    char prev[VL_DIGEST_HEX_MAX] = "";
     int rc, in_txn = 0;
 
     if ((rc = vl_repo_load_inventory(r, id, &inv, err)) != VL_OK)
@@ -1105,9 +1108,9 @@ static int restore_object(vl_repo *r, const char *id, size_t *files,
     in_txn = 1;
     for (int v = 1; v <= vl_inventory_head(inv); v++) {
         const char *d = vl_inventory_lookup(inv, v, "METS.xml");
-        if (!d || (prev && !strcmp(prev, d)))
+        if (!d || !strcmp(prev, d))
             continue;
-        prev = d;
+        snprintf(prev, sizeof prev, "%s", d);
         rs.num = v;
         if ((rc = vl_mets_read_stored_inv(r, inv, v, NULL, restore_one, &rs,
                                           NULL, err)) != VL_OK)

@@ -395,9 +395,25 @@ static int delete_children(vl_catalog *cat, const char *id, vl_error *err)
     return rc;
 }
 
+static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
+                     const vl_inventory *inv, int reuse_sizes, vl_error *err);
+
 int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
                            const char *object_rel, const vl_inventory *inv,
                            vl_error *err)
+{
+    return sync_impl(cat, b, object_rel, inv, 0, err);
+}
+
+int vl_catalog_sync_new_version(vl_catalog *cat, vl_backend *b,
+                                const char *object_rel, const vl_inventory *inv,
+                                vl_error *err)
+{
+    return sync_impl(cat, b, object_rel, inv, 1, err);
+}
+
+static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
+                     const vl_inventory *inv, int reuse_sizes, vl_error *err)
 {
     scope s = {0, 0};
     sync_ctx c = {.cat = cat, .b = b, .object_rel = object_rel,
@@ -423,6 +439,8 @@ int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
     if (rc != VL_OK)
         goto done;
     /* Keep the sizes already known before the rows go (see sync_content). */
+    if (!reuse_sizes)
+        goto sizes_done;
     rc = exec(cat, "CREATE TEMP TABLE IF NOT EXISTS sync_sizes ("
                    " content_path TEXT PRIMARY KEY, size INTEGER);"
                    "DELETE FROM temp.sync_sizes", "preparing a sync", err);
@@ -440,6 +458,7 @@ int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
                           " AND content_path = ?2", &c.known_size, err);
     if (rc != VL_OK)
         goto done;
+sizes_done:
     rc = delete_children(cat, c.id, err);
     if (rc != VL_OK)
         goto done;

@@ -597,8 +597,8 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
     *version = t->num;
     /* The store is committed; the catalog follows.  If this fails, vellum
      * recover (the intent file is still there) brings it in line. */
-    if ((rc = vl_catalog_sync_object(r->catalog, r->backend, t->object_rel, t->inv,
-                                     err)) != VL_OK) {
+    if ((rc = vl_catalog_sync_new_version(r->catalog, r->backend, t->object_rel, t->inv,
+                                          err)) != VL_OK) {
         rc = vl_error_set(err, rc, "version %s of \"%s\" is stored, but the catalog "
                           "could not be updated (%s); run 'vellum recover'",
                           t->vname, t->id, err->msg);

@@ -159,6 +159,12 @@ void vl_catalog_close(vl_catalog *cat);
 int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
                            const char *object_rel, const vl_inventory *inv,
                            vl_error *err);
+/* The same after a commit of a new version: sizes of content the catalog
+ * already records are kept (stored content never changes), so only new
+ * content is read from storage. */
+int vl_catalog_sync_new_version(vl_catalog *cat, vl_backend *b,
+                                const char *object_rel, const vl_inventory *inv,
+                                vl_error *err);
 int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err);
 int vl_catalog_clear(vl_catalog *cat, vl_error *err);
 int vl_catalog_begin(vl_catalog *cat, vl_error *err);

@@ -269,7 +269,7 @@ print(json.dumps([(f["path"], f.get("format") and {k: f["format"][k] for k in ke
     [[ "$before" == *"fmt/"* ]]
     rm -f "$REPO/catalog.sqlite" "$REPO/catalog.sqlite-wal" "$REPO/catalog.sqlite-shm"
     run "$VELLUM" reindex --json
-    [ "$status" -eq 0 ]
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
     [ "$(echo "$output" | jfield 'd["formats"] > 0')" = "True" ]
     [ "$(formats urn:t:exp)" = "$before" ]
     [ "$(formats urn:t:exp v1)" = "$before1" ]

@@ -18,7 +18,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-    export OCFLJS="$BATS_FILE_TMPDIR/ocfljs"
+    export OCFLJS="$BATS_FILE_TMPDIR/ocfljs" FIX="$BATS_FILE_TMPDIR/fix"
     local cache="${VELLUM_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vellum/npm}"
     local log="$BATS_FILE_TMPDIR/npm-install.log"
     mkdir -p "$OCFLJS" "$cache"
@@ -29,7 +29,6 @@ setup_file() {
         return 0
     fi
     # Sources shared by every test (read-only): v1, v2 and v3 states.
-    export FIX="$BATS_FILE_TMPDIR/fix"
     tricky_tree "$FIX/s1"
     tricky_tree_v2 "$FIX/s1" "$FIX/s2"
     mkdir -p "$FIX/s3/sub"
