@@ -145,8 +145,11 @@ int vl_source_collect(const char *path, const vl_ingest_options *o, int as_bag,
                       vl_entry_list *list, vl_error *err)
 {
     struct stat st;
-    if (lstat(path, &st) != 0)
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return vl_error_set(err, VL_EINPUT, "no such file or folder: %s", path);
         return vl_error_sys(err, "cannot read source %s", path);
+    }
     if (S_ISDIR(st.st_mode)) {
         struct walk_ctx c = {path, list, o, as_bag};
         return vl_fs_walk(path, 1, walk_one, &c, err);

@@ -87,7 +87,7 @@ audit_damaged() {
     audit_damaged
     [[ "$output" == *"  E092 v1/content/data/d/b.txt: missing from storage (listed in the manifest)"* ]]
     [[ "$(last_detail urn:t:b)" == *"E092 missing v1/content/data/d/b.txt"* ]]
-    run "$VELLUM" audit urn:t:b --json
+    run --separate-stderr "$VELLUM" audit urn:t:b --json
     [ "$status" -eq 1 ]
     [ "$(echo "$output" | jfield '[f["kind"] for f in d["objects"][0]["failures"] if f["code"]=="E092"]')" = "['missing']" ]
 }
