@@ -480,18 +480,31 @@ static void write_history(const rp_model *m, FILE *f)
     fputs("<section id=\"history\">\n<h2>Audit history</h2>\n", f);
     rp_count(audits, a);
     rp_size(bytes, b);
-    fprintf(f, "<p>%s object audit%s read %s on %zu day%s", a,
-            audits == 1 ? "" : "s", b, m->ndays, m->ndays == 1 ? "" : "s");
-    if (fails)
-        fprintf(f, "; %llu failed, on %llu day%s (in red)",
-                (unsigned long long)fails, (unsigned long long)fail_days,
-                fail_days == 1 ? "" : "s");
-    fputs(".</p>\n<figure id=\"history-chart\">\n", f);
+    if (m->ndays == 0) {
+        fputs("<p>No audits recorded", f);
+        if (m->since[0]) {
+            fputs(" since ", f);
+            when(f, m->since);
+        }
+        fputs(".", f);
+    } else {
+        fprintf(f, "<p>%s object audit%s read %s on %zu day%s", a,
+                audits == 1 ? "" : "s", b, m->ndays, m->ndays == 1 ? "" : "s");
+        if (fails)
+            fprintf(f, "; %llu failed, on %llu day%s (in red)",
+                    (unsigned long long)fails, (unsigned long long)fail_days,
+                    fail_days == 1 ? "" : "s");
+        fputs(".", f);
+    }
+    fputs("</p>\n<figure id=\"history-chart\">\n", f);
     rp_svg_history(m, f);
-    fputs("<ul class=\"legend\"><li><span class=\"swatch bytes\"></span>bytes "
-          "audited</li><li><span class=\"swatch dot\"></span>objects audited"
-          "</li><li><span class=\"swatch fail\"></span>day with a failure</li>"
-          "</ul>\n</figure>\n", f);
+    /* Red appears only when something failed, in the legend too. */
+    fprintf(f, "<ul class=\"legend\"><li><span class=\"swatch bytes\"></span>"
+               "bytes audited</li><li><span class=\"swatch dot\"></span>"
+               "objects audited</li>%s</ul>\n</figure>\n",
+            fails ? "<li><span class=\"swatch fail\"></span>day with a "
+                    "failure</li>"
+                  : "");
     if (m->ndays) {
         fputs("<details><summary>Audits per day</summary>\n<div "
               "class=\"table-wrap\"><table class=\"days\">\n<thead><tr><th>Date"

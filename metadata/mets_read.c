@@ -1054,19 +1054,30 @@ struct restore {
     size_t files;
 };
 
+static int has_format(void *arg, const vl_catalog_format *f)
+{
+    *(int *)arg = 1;
+    return 0;
+}
+
 static int restore_one(void *arg, const vl_mets_file_info *f, vl_error *err)
 {
     struct restore *rs = arg;
     const char *digest = vl_inventory_lookup(rs->inv, rs->num, f->logical);
+    const char *id = vl_inventory_id(rs->inv);
     vl_catalog_format cf = {f->mime, f->encoding, f->description, f->puid,
                             f->format_name, f->format_version};
-    int rc;
+    int rc, known = 0;
     /* A METS naming a file its version does not have, or saying nothing
      * about its format, has nothing to restore for it. */
     if (!digest || (!f->mime && !f->puid && !f->format_name))
         return VL_OK;
-    if ((rc = vl_catalog_format_put(rs->cat, vl_inventory_id(rs->inv), digest,
-                                    &cf, err)) == VL_OK)
+    /* Only gaps are filled: what the catalog has came from identification
+     * itself and may say more than the METS does. */
+    if ((rc = vl_catalog_format_get(rs->cat, id, digest, has_format, &known,
+                                    err)) != VL_OK || known)
+        return rc;
+    if ((rc = vl_catalog_format_put(rs->cat, id, digest, &cf, err)) == VL_OK)
         rs->files++;
     return rc;
 }
@@ -1087,11 +1098,12 @@ static int collect_id(void *arg, const vl_catalog_object *o)
     return 0;
 }
 
-/* One object: every version's METS, oldest first, so that where versions
- * disagree about a content digest the newest identification wins; a METS
- * already read (same digest) is not read again. */
-static int restore_object(vl_repo *r, const char *id, size_t *files,
-                          vl_error *err)
+/* One object: every version's METS, newest first, so that where versions
+ * disagree about a content digest the newest identification wins (the
+ * first one fills the gap); a METS already read (same digest) is not read
+ * again. */
+int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
+                                vl_error *err)
 {
     vl_catalog *cat = vl_repo_catalog(r);
     vl_inventory *inv = NULL;
@@ -1106,7 +1118,7 @@ static int restore_object(vl_repo *r, const char *id, size_t *files,
     if ((rc = vl_catalog_begin(cat, err)) != VL_OK)
         goto done;
     in_txn = 1;
-    for (int v = 1; v <= vl_inventory_head(inv); v++) {
+    for (int v = vl_inventory_head(inv); v >= 1; v--) {
         const char *d = vl_inventory_lookup(inv, v, "METS.xml");
         if (!d || !strcmp(prev, d))
             continue;
@@ -1119,7 +1131,8 @@ static int restore_object(vl_repo *r, const char *id, size_t *files,
     if ((rc = vl_catalog_commit(cat, err)) != VL_OK)
         goto done;
     in_txn = 0;
-    *files += rs.files;
+    if (files)
+        *files += rs.files;
 done:
     if (in_txn)
         vl_catalog_rollback(cat);
@@ -1139,7 +1152,7 @@ int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err)
         goto done;
     }
     for (size_t i = 0; i < l.n; i++)
-        if ((rc = restore_object(r, l.ids[i], &n, err)) != VL_OK)
+        if ((rc = vl_metadata_restore_formats(r, l.ids[i], &n, err)) != VL_OK)
             goto done;
 done:
     if (files)

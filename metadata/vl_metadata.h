@@ -194,9 +194,14 @@ int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
  * VL_EINPUT when the version has none. */
 int vl_mets_stored_to_fd(vl_repo *r, const char *id, int num, int fd,
                          vl_error *err);
-/* After vl_repo_reindex: put back every object's format identification
- * results from the METS stored in its versions (oldest first, so the
- * newest wins for a digest).  *files counts the files restored. */
+/* Put back an object's format identification results that the catalog
+ * lacks from the METS stored in its versions (newest first, so the newest
+ * wins for a digest); results the catalog has are left as they are.
+ * *files (may be NULL) is increased by the number restored.  For reindex,
+ * and for recover after it rebuilt an object's rows. */
+int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
+                                vl_error *err);
+/* The same for every object in the catalog (after vl_repo_reindex). */
 int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err);
 
 /* ======================================================================

@@ -213,24 +213,24 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
               "   json_valid(a.failures) AND json_type(a.failures) = 'array'"
               "   THEN a.failures ELSE '[]' END) j"
               "  WHERE a.outcome <> 'pass'),"
-              " latest AS (SELECT object_id, max(id) AS id FROM audits"
-              "  GROUP BY object_id),"
               " grouped AS (SELECT object_id, kind, code, path, expected,"
               "  actual, max(algorithm) AS algorithm, max(message) AS message,"
               "  min(started) AS first_seen, max(started) AS last_seen,"
               "  max(audit) AS last_audit FROM items"
-              "  GROUP BY object_id, kind, code, path, expected, actual)"
-              " SELECT g.object_id, g.kind, g.code, g.path, g.algorithm,"
-              "  g.expected, g.actual, g.message, g.first_seen, g.last_seen,"
-              "  g.last_audit = l.id,"
+              "  GROUP BY object_id, kind, code, path, expected, actual),"
+              /* latest audit per failing object only, through the index */
+              " marked AS (SELECT g.*, g.last_audit = (SELECT max(a.id)"
+              "  FROM audits a WHERE a.object_id = g.object_id) AS current"
+              "  FROM grouped g)"
+              " SELECT object_id, kind, code, path, algorithm, expected, actual,"
+              "  message, first_seen, last_seen, current,"
               /* the file as curators know it: a content path's logical name */
               "  (SELECT f.logical_path FROM content c JOIN files f"
               "   ON f.object_id = c.object_id AND f.digest = c.digest"
-              "   WHERE c.object_id = g.object_id AND c.content_path = g.path"
+              "   WHERE c.object_id = m.object_id AND c.content_path = m.path"
               "   ORDER BY f.version DESC, f.logical_path LIMIT 1)"
-              " FROM grouped g JOIN latest l ON l.object_id = g.object_id"
-              " WHERE ?1 IS NULL OR g.last_seen >= ?1 OR g.last_audit = l.id"
-              " ORDER BY g.object_id, g.path, g.kind, g.first_seen",
+              " FROM marked m WHERE ?1 IS NULL OR last_seen >= ?1 OR current"
+              " ORDER BY object_id, path, kind, first_seen",
               &st, "preparing the failure list", err);
     if (rc != VL_OK)
         goto done;

@@ -43,9 +43,9 @@ setup_file() {
     timeout 30 npm ping --cache "$cache" --fetch-retries=0 --fetch-timeout=15000 \
         > "$log" 2>&1 || online=0
     if [ $online = 1 ]; then
-        timeout 240 npm install "${npmopts[@]}" --prefer-offline >> "$log" 2>&1
+        timeout 240 npm install "${npmopts[@]}" --prefer-offline >> "$log" 2>&1 || true
     else
-        timeout 60 npm install "${npmopts[@]}" --offline >> "$log" 2>&1
+        timeout 60 npm install "${npmopts[@]}" --offline >> "$log" 2>&1 || true
     fi
     if [ -f "$OCFLJS/node_modules/@ocfl/ocfl-fs/package.json" ]; then
         # One ocfl-js object (v1 = s1, v2 = s2), shared read-only.
