@@ -64,6 +64,7 @@ typedef struct fail_list {
 static void fail_list_free(fail_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].code);
         free((char *)l->v[i].path);
         free((char *)l->v[i].expected);
         free((char *)l->v[i].actual);
@@ -75,7 +76,7 @@ static void fail_list_free(fail_list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* kind and code are static strings; the rest are copied. */
+/* kind is a static string; the rest are copied. */
 static vl_audit_failure *fail_add(fail_list *l, const char *kind,
                                   const char *code, const char *path,
                                   const char *message)
@@ -96,10 +97,11 @@ static vl_audit_failure *fail_add(fail_list *l, const char *kind,
     vl_audit_failure *f = &l->v[l->n];
     memset(f, 0, sizeof *f);
     f->kind = kind;
-    f->code = code;
+    f->code = code ? vl_strdup(code) : NULL;
     f->path = path ? vl_strdup(path) : NULL;
     f->message = vl_strdup(message ? message : "");
-    if ((path && !f->path) || !f->message) {
+    if ((code && !f->code) || (path && !f->path) || !f->message) {
+        free((char *)f->code);
         free((char *)f->path);
         free((char *)f->message);
         l->oom = 1;
@@ -108,31 +110,6 @@ static vl_audit_failure *fail_add(fail_list *l, const char *kind,
     l->recompute[l->n] = 0;
     l->n++;
     return f;
-}
-
-/* Validation codes are 4 characters; keep a static copy so failures can
- * point at them after the finding is gone. */
-static const char *static_code(const char *code)
-{
-    static const char *const known[] = {
-        "E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008",
-        "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016",
-        "E017", "E018", "E019", "E020", "E021", "E022", "E023", "E024",
-        "E025", "E026", "E027", "E028", "E029", "E030", "E031", "E032",
-        "E033", "E034", "E035", "E036", "E037", "E038", "E039", "E040",
-        "E041", "E042", "E043", "E044", "E045", "E046", "E047", "E048",
-        "E049", "E050", "E051", "E052", "E053", "E054", "E055", "E056",
-        "E057", "E058", "E059", "E060", "E061", "E062", "E063", "E064",
-        "E066", "E067", "E068", "E069", "E070", "E071", "E072", "E073",
-        "E074", "E075", "E076", "E077", "E078", "E079", "E080", "E081",
-        "E082", "E083", "E084", "E085", "E086", "E087", "E088", "E089",
-        "E090", "E091", "E092", "E093", "E094", "E095", "E096", "E097",
-        "E098", "E099", "E100", "E101", "E102", "E103", "E104", "E105",
-        "E106", "E107", "E108", "E110", "E111", "E112", NULL};
-    for (int i = 0; known[i]; i++)
-        if (!strcmp(known[i], code))
-            return known[i];
-    return "E000";
 }
 
 /* ---- one object ------------------------------------------------------ */
@@ -230,7 +207,7 @@ static void on_finding(void *arg, const vl_finding *f)
 {
     obj *o = arg;
     const char *rel = f->path ? f->path : "", *msg = f->message;
-    const char *code = static_code(f->code), *kind = "structure";
+    const char *code = f->code ? f->code : "", *kind = "structure";
     char *path = NULL;
     if (f->severity != VL_SEV_ERROR)
         return;   /* warnings are advice, not fixity failures */

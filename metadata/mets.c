@@ -274,6 +274,10 @@ static int each_file(mw *m, const vl_mets_source *src, file_fn fn,
         if (m->failed)
             break;
     }
+    /* A failed write (disk full) stops the pass; vl_mets_write reports it
+     * with its errno, so do not mistake the short pass for a changed list. */
+    if (m->failed)
+        goto done;
     /* Every pass must see the same files, or IDs would point nowhere. */
     if (count && *count != (size_t)-1 && *count != n)
         rc = vl_error_set(err, VL_ESYS, "METS of %s: the file list changed "
@@ -927,6 +931,12 @@ done:
     return rc;
 }
 
+static void silent_error(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
 int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
 {
     mw mt;
@@ -938,6 +948,11 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
     memset(&mt, 0, sizeof mt);
     m->fd = -1;
     vl_buf_init(&m->scratch, 0);
+    /* Write errors are reported once, by us, with their errno; libxml2's own
+     * "I/O error" line on stderr would only repeat it. */
+    xmlGenericErrorFunc saved_generic = xmlGenericError;
+    void *saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, silent_error);
     if (!src || !src->object_id || !src->rewind || !src->next || !path ||
         (src->next_event && !src->rewind_events)) {
         rc = vl_error_set(err, VL_EINPUT, "METS: incomplete source");
@@ -1005,5 +1020,6 @@ done:
         free(m->agents[i].name);
     free(m->agents);
     vl_buf_release(&m->scratch);
+    xmlSetGenericErrorFunc(saved_ctx, saved_generic);
     return rc;
 }

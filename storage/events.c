@@ -105,10 +105,44 @@ static int read_last_line(int fd, vl_buf *line, vl_error *err)
     return rc;
 }
 
+/* A log that does not end in a newline ends in a line whose write was cut
+ * short (a crash or a full disk): it was never recorded in the catalog
+ * (that happens after the line is synced), so it is cut back to the last
+ * complete line.  *size is the log's size afterwards. */
+static int drop_unfinished_line(int fd, const char *path, off_t *size,
+                                vl_error *err)
+{
+    struct stat st;
+    char c;
+    if (fstat(fd, &st) != 0)
+        return vl_error_sys(err, "cannot stat %s", path);
+    *size = st.st_size;
+    if (st.st_size == 0 || (pread(fd, &c, 1, st.st_size - 1) == 1 && c == '\n'))
+        return VL_OK;
+    off_t pos = st.st_size;
+    char chunk[4096];
+    while (pos > 0) {
+        size_t n = pos > (off_t)sizeof chunk ? sizeof chunk : (size_t)pos;
+        if (pread(fd, chunk, n, pos - (off_t)n) != (ssize_t)n)
+            return vl_error_sys(err, "cannot read %s", path);
+        char *nl = memrchr(chunk, '\n', n);
+        if (nl) {
+            pos = pos - (off_t)n + (nl - chunk) + 1;
+            break;
+        }
+        pos -= (off_t)n;
+    }
+    if (ftruncate(fd, pos) != 0 || fdatasync(fd) != 0)
+        return vl_error_sys(err, "cannot repair the unfinished last line of %s", path);
+    *size = pos;
+    return VL_OK;
+}
+
 /* Append one event (given as JSON without seq/prev) under the log lock. */
 int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
 {
     int rc = VL_OK, lockfd = -1, fd = -1, exists = 0;
+    off_t size_before = 0;
     char *lock_path = paths(r, LOCK_NAME), *log_path = paths(r, LOG_NAME);
     char *text = NULL, *line = NULL;
     vl_buf last;
@@ -137,7 +171,8 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
         rc = vl_error_sys(err, "cannot open %s", log_path);
         goto done;
     }
-    if ((rc = read_last_line(fd, &last, err)) != VL_OK)
+    if ((rc = drop_unfinished_line(fd, log_path, &size_before, err)) != VL_OK ||
+        (rc = read_last_line(fd, &last, err)) != VL_OK)
         goto done;
     char prev[VL_DIGEST_HEX_MAX];
     long seq = 1;
@@ -172,17 +207,23 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
             continue;
         if (w <= 0) {
             rc = vl_error_sys(err, "cannot append to %s", log_path);
-            goto done;
+            goto cut_back;
         }
         off += (size_t)w;
     }
     if (fdatasync(fd) != 0) {
         rc = vl_error_sys(err, "cannot flush %s", log_path);
-        goto done;
+        goto cut_back;
     }
     char hash[VL_DIGEST_HEX_MAX];
     vl_digest_buffer(VL_SHA256, text, len, hash);
     rc = vl_catalog_event_insert(r->catalog, seq, text, hash, err);
+    goto done;
+cut_back:
+    /* A half-written line (disk full) must not stay: later lines would be
+     * glued to it.  The event was never recorded, so cutting is safe. */
+    if (ftruncate(fd, size_before) == 0)
+        fdatasync(fd);
 done:
     if (fd >= 0)
         close(fd);

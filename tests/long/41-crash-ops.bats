@@ -1,0 +1,109 @@
+#!/usr/bin/env bats
+# make check-long: kill -9 at 50 seeded random moments during each kind of
+# operation (new object, new version, export, audit, reindex).  After each:
+# recover, then validate --all and events verify are clean, every object
+# reads back at a head it really had, and no completed version has lost or
+# duplicated events.
+
+load ../cli/helpers
+
+TRIALS=${CRASH_TRIALS:-50}
+
+make_state() {
+    python3 - "$1" "$2" <<'PY'
+import os, random, sys
+d, seed = sys.argv[1], int(sys.argv[2])
+r = random.Random(seed)
+os.makedirs(d, exist_ok=True)
+for i in range(80):
+    sub = os.path.join(d, "f%d" % (i % 8))
+    os.makedirs(sub, exist_ok=True)
+    open(os.path.join(sub, "x%03d" % i), "wb").write(r.randbytes(r.randint(1, 6000)))
+open(os.path.join(d, "big.bin"), "wb").write(r.randbytes(3 * 1024 * 1024))
+PY
+}
+
+# settle: recover, then the invariants
+settle() {
+    local what=$1
+    run "$VELLUM" recover
+    [ "$status" -eq 0 ] || { echo "$what: recover: $output"; return 1; }
+    staging_clean || { echo "$what: staging not clean"; return 1; }
+    run "$VELLUM" validate --all --no-digests
+    [ "$status" -eq 0 ] || { echo "$what: validate: $output"; return 1; }
+    run "$VELLUM" events verify
+    [ "$status" -eq 0 ] || { echo "$what: events verify: $output"; return 1; }
+    # every stored version has exactly one ingestion event
+    for id in $("$VELLUM" ls --json | jfield '" ".join(o["id"] for o in d)'); do
+        head=$("$VELLUM" show "$id" --json | jfield 'd["head"]')
+        counts=$("$VELLUM" events "$id" --type ingestion --json | jfield '" ".join(str(sum(1 for e in d if e["version"]==v)) for v in range(1, '"$head"'+1))')
+        for c in $counts; do
+            [ "$c" -eq 1 ] || { echo "$what: $id has event counts $counts"; return 1; }
+        done
+    done
+}
+
+kill_during() {   # kill_during MAXMS CMD...
+    local maxms=$1; shift
+    "$@" >/dev/null 2>&1 &
+    local pid=$!
+    sleep "$(printf '0.%03d' $((RANDOM % maxms)))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+}
+
+@test "kill -9 during ingest of new objects and new versions" {
+    setup_repo
+    RANDOM=7
+    S="$BATS_TEST_TMPDIR/s"
+    make_state "$S/0" 0
+    "$VELLUM" ingest "$S/0" --id urn:k:v --quiet >/dev/null
+    cp -a "$S/0" "$S/head"
+    for t in $(seq 1 "$TRIALS"); do
+        make_state "$S/n" "$t"
+        if [ $((t % 2)) -eq 0 ]; then
+            kill_during 900 "$VELLUM" ingest "$S/n" --id "urn:k:new$t" --quiet
+        else
+            kill_during 900 "$VELLUM" ingest "$S/n" --id urn:k:v --quiet
+        fi
+        settle "trial $t" || return 1
+        if [ $((t % 2)) -eq 1 ]; then
+            rm -rf "$BATS_TEST_TMPDIR/o"
+            "$VELLUM" get urn:k:v "$BATS_TEST_TMPDIR/o" >/dev/null
+            if diff -r -q "$S/n" "$BATS_TEST_TMPDIR/o/data" >/dev/null; then
+                rm -rf "$S/head" && cp -a "$S/n" "$S/head"
+            else
+                diff -r -q "$S/head" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "trial $t: neither head"; return 1; }
+            fi
+        elif "$VELLUM" show "urn:k:new$t" >/dev/null 2>&1; then
+            rm -rf "$BATS_TEST_TMPDIR/o"
+            "$VELLUM" get "urn:k:new$t" "$BATS_TEST_TMPDIR/o" >/dev/null
+            diff -r -q "$S/n" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "trial $t: partial new object"; return 1; }
+        fi
+    done
+}
+
+@test "kill -9 during export, audit and reindex" {
+    setup_repo
+    RANDOM=11
+    S="$BATS_TEST_TMPDIR/s"
+    for i in 1 2 3; do make_state "$S/$i" "$i"; "$VELLUM" ingest "$S/$i" --id "urn:k:$i" --quiet >/dev/null; done
+    for t in $(seq 1 "$TRIALS"); do
+        kill_during 600 "$VELLUM" export urn:k:1 "$BATS_TEST_TMPDIR/e$t" --format bagit
+        settle "export $t" || return 1
+        # an export is either complete at DEST or absent, and nothing is left beside it
+        if [ -e "$BATS_TEST_TMPDIR/e$t" ]; then
+            [ -f "$BATS_TEST_TMPDIR/e$t/bagit.txt" ] || { echo "export $t: partial"; return 1; }
+        fi
+        [ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep -E "^e$t\\." )" ] || { echo "export $t: temp left"; ls "$BATS_TEST_TMPDIR"; return 1; }
+        kill_during 600 "$VELLUM" audit --all
+        settle "audit $t" || return 1
+        kill_during 300 "$VELLUM" reindex
+        settle "reindex $t" || return 1
+        for i in 1 2 3; do
+            rm -rf "$BATS_TEST_TMPDIR/o"
+            "$VELLUM" get "urn:k:$i" "$BATS_TEST_TMPDIR/o" >/dev/null || { echo "trial $t: get urn:k:$i"; return 1; }
+            diff -r -q "$S/$i" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "trial $t: urn:k:$i changed"; return 1; }
+        done
+    done
+}
