@@ -686,7 +686,8 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
                 rc = vl_error_set(err, VL_ESYS, "out of memory");
                 goto done;
             }
-        qsort(want.v, want.n, sizeof *want.v, vl_audit_target_cmp_id);
+        if (want.n > 1)
+            qsort(want.v, want.n, sizeof *want.v, vl_audit_target_cmp_id);
     }
     for (size_t i = 0; i < n; i++) {
         uint64_t bytes = 0;

@@ -59,6 +59,7 @@ typedef struct vl_ingest_run {
     long long last_report_ms;
     size_t warnings;
     int nthreads;
+    char mets_digest[VL_DIGEST_COUNT][VL_DIGEST_HEX_MAX]; /* of METS.xml written */
 } vl_ingest_run;
 
 void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)

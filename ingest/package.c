@@ -192,6 +192,7 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     uint64_t size = 0;
     if ((rc = vl_digest_file(path, run->mask, &d, &size, err)) != VL_OK)
         goto done;
+    memcpy(run->mets_digest, d.hex, sizeof run->mets_digest);
     rc = vl_txn_add(run->txn, "METS.xml", &d, size, 1, err);
 done:
     for (size_t i = 0; i < p.n; i++)

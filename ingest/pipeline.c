@@ -448,6 +448,12 @@ static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg
                                r->format_name, r->format_version};
         vl_catalog_format_put(cat, id, r->hex[alg], &f, &err);
     }
+    /* The version's own METS.xml: vellum wrote it, so its format is known. */
+    if (run->mets_digest[alg][0]) {
+        vl_catalog_format f = {"application/xml", "utf-8", "METS document (XML 1.0)",
+                               "fmt/101", "Extensible Markup Language", "1.0"};
+        vl_catalog_format_put(cat, id, run->mets_digest[alg], &f, &err);
+    }
 }
 
 /* Per-file descriptive metadata must name files of the new state. */

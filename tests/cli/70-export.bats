@@ -274,3 +274,11 @@ print(json.dumps([(f["path"], f.get("format") and {k: f["format"][k] for k in ke
     [ "$(formats urn:t:exp)" = "$before" ]
     [ "$(formats urn:t:exp v1)" = "$before1" ]
 }
+
+@test "reindex with the catalog in place keeps every format field" {
+    before=$("$VELLUM" show urn:t:exp --json)
+    [[ "$before" == *'"encoding": "us-ascii"'* ]]
+    run "$VELLUM" reindex
+    [ "$status" -eq 0 ]
+    [ "$("$VELLUM" show urn:t:exp --json)" = "$before" ]
+}
