@@ -480,6 +480,11 @@ static int check_file_metadata(vl_ingest_run *run, const vl_descriptive *desc,
     return rc;
 }
 
+static int record_cmp(const void *a, const void *b)
+{
+    return strcmp(((const vl_record *)a)->logical, ((const vl_record *)b)->logical);
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
     return strcmp(((const vl_entry *)a)->logical, ((const vl_entry *)b)->logical);
@@ -624,6 +629,10 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
         }
     }
     vl_run_progress(&run, 0, 0, 1);
+    /* Workers finish in any order: sort so that deduplication keeps the
+     * first path in byte order and every listing is stable. */
+    if (run.dep.n)
+        qsort(run.dep.recs, run.dep.n, sizeof *run.dep.recs, record_cmp);
     if (run.dep.n == 0) {
         rc = vl_error_set(err, VL_EINPUT, "nothing to ingest: the sources hold no files");
         goto done;
@@ -671,13 +680,14 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     vl_txn_info info = {o->message, o->user_name, o->user_address};
     vl_digest_alg inv_alg = vl_txn_head_inventory(run.txn)
         ? vl_inventory_digest_alg(vl_txn_head_inventory(run.txn)) : vl_repo_digest(repo);
+    /* Formats go to the catalog before the commit: rows are keyed by
+     * content digest, so if the commit never happens they match no file,
+     * and if it does they are already there when a crash follows it. */
+    record_formats(&run, res->id, inv_alg);
     vl_txn *t = run.txn;
     run.txn = NULL;   /* commit frees it whatever happens */
     if ((rc = vl_txn_commit(t, &info, &res->version, err)) != VL_OK)
         goto done;
-    /* formats are recorded under the committed digests, after the commit */
-    if (res->version > 0)
-        record_formats(&run, res->id, inv_alg);
     res->files = run.dep.n;
     res->bytes = run.dep.bytes;
     res->warnings = run.warnings;

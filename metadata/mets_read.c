@@ -1060,26 +1060,41 @@ static int has_format(void *arg, const vl_catalog_format *f)
     return 0;
 }
 
-static int restore_one(void *arg, const vl_mets_file_info *f, vl_error *err)
+/* Put a format unless the catalog already has one for the digest. */
+static int fill_gap(struct restore *rs, const char *digest,
+                    const vl_catalog_format *cf, vl_error *err)
 {
-    struct restore *rs = arg;
-    const char *digest = vl_inventory_lookup(rs->inv, rs->num, f->logical);
     const char *id = vl_inventory_id(rs->inv);
-    vl_catalog_format cf = {f->mime, f->encoding, f->description, f->puid,
-                            f->format_name, f->format_version};
     int rc, known = 0;
-    /* A METS naming a file its version does not have, or saying nothing
-     * about its format, has nothing to restore for it. */
-    if (!digest || (!f->mime && !f->puid && !f->format_name))
-        return VL_OK;
     /* Only gaps are filled: what the catalog has came from identification
      * itself and may say more than the METS does. */
     if ((rc = vl_catalog_format_get(rs->cat, id, digest, has_format, &known,
                                     err)) != VL_OK || known)
         return rc;
-    if ((rc = vl_catalog_format_put(rs->cat, id, digest, &cf, err)) == VL_OK)
+    if ((rc = vl_catalog_format_put(rs->cat, id, digest, cf, err)) == VL_OK)
         rs->files++;
     return rc;
+}
+
+static int restore_one(void *arg, const vl_mets_file_info *f, vl_error *err)
+{
+    struct restore *rs = arg;
+    const char *digest = vl_inventory_lookup(rs->inv, rs->num, f->logical);
+    vl_catalog_format cf = {f->mime, f->encoding, f->description, f->puid,
+                            f->format_name, f->format_version};
+    /* A METS naming a file its version does not have, or saying nothing
+     * about its format, has nothing to restore for it. */
+    if (!digest || (!f->mime && !f->puid && !f->format_name))
+        return VL_OK;
+    return fill_gap(rs, digest, &cf, err);
+}
+
+const vl_catalog_format *vl_mets_catalog_format(void)
+{
+    static const vl_catalog_format f = {
+        "application/xml", "utf-8", "METS document (XML 1.0)", "fmt/101",
+        "Extensible Markup Language", "1.0"};
+    return &f;
 }
 
 struct id_list {
@@ -1125,8 +1140,9 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
         snprintf(prev, sizeof prev, "%s", d);
         rs.num = v;
         if ((rc = vl_mets_read_stored_inv(r, inv, v, NULL, restore_one, &rs,
-                                          NULL, err)) != VL_OK)
-            goto done;
+                                          NULL, err)) != VL_OK ||
+            (rc = fill_gap(&rs, prev, vl_mets_catalog_format(), err)) != VL_OK)
+            goto done;   /* (it read as a METS, so that is what it is) */
     }
     if ((rc = vl_catalog_commit(cat, err)) != VL_OK)
         goto done;

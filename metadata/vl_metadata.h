@@ -201,6 +201,8 @@ int vl_mets_stored_to_fd(vl_repo *r, const char *id, int num, int fd,
  * and for recover after it rebuilt an object's rows. */
 int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
                                 vl_error *err);
+/* What a METS.xml vellum wrote is, as the catalog records it (static). */
+const vl_catalog_format *vl_mets_catalog_format(void);
 /* The same for every object in the catalog (after vl_repo_reindex). */
 int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err);
 

@@ -392,7 +392,7 @@ static void test_export_api(void **state)
                                   "DELETE FROM formats", NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(vl_metadata_restore_formats(r, "urn:t:api", &nfmt, &err), VL_OK);
-    assert_int_equal(nfmt, 2);
+    assert_int_equal(nfmt, 3);   /* two data files and METS.xml itself */
 
     vl_repo_close(r);
     vl_fs_rmtree(dir, NULL);
