@@ -80,6 +80,8 @@ static int got_kept_format(void *arg, const vl_catalog_format *f)
     pf->f.format_name = pf->owned[2] = f->format_name ? vl_strdup(f->format_name) : NULL;
     pf->f.format_version = pf->owned[3] = f->format_version ? vl_strdup(f->format_version) : NULL;
     pf->f.puid = pf->owned[4] = f->puid ? vl_strdup(f->puid) : NULL;
+    pf->f.encoding = pf->owned[6] = f->encoding ? vl_strdup(f->encoding) : NULL;
+    pf->f.description = pf->owned[7] = f->description ? vl_strdup(f->description) : NULL;
     return 0;
 }
 
@@ -134,6 +136,8 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
         pf.f.format_name = r->format_name;
         pf.f.format_version = r->format_version;
         pf.f.puid = r->puid;
+        pf.f.encoding = r->encoding;
+        pf.f.description = r->description;
         pf.f.original_name = r->from_archive ? r->shown : NULL;
         json_object_set_new(given, r->logical, json_true());
         if (push(&p, &pf) != 0) {

@@ -60,7 +60,7 @@ typedef struct rfile {
     char *logical, *content, *digest;
     uint64_t size;
     const char *fixity[VL_DIGEST_COUNT];   /* into the inventory */
-    char *mime, *name, *version, *puid, *original;
+    char *mime, *name, *version, *puid, *original, *encoding, *description;
 } rfile;
 
 typedef struct revent {
@@ -73,7 +73,8 @@ typedef struct revent {
 /* What the stored METS says about a file (original name; format when the
  * catalog has none). */
 typedef struct sfile {
-    char *logical, *mime, *name, *version, *puid, *original;
+    char *logical, *mime, *name, *version, *puid, *original, *encoding,
+        *description;
 } sfile;
 
 typedef struct regen {
@@ -112,10 +113,13 @@ static int stored_file(void *arg, const vl_mets_file_info *f, vl_error *err)
     s->version = dup_or_null(f->format_version);
     s->puid = dup_or_null(f->puid);
     s->original = dup_or_null(f->original_name);
+    s->encoding = dup_or_null(f->encoding);
+    s->description = dup_or_null(f->description);
     g->ns++;
     if (!s->logical || (f->mime && !s->mime) || (f->format_name && !s->name) ||
         (f->format_version && !s->version) || (f->puid && !s->puid) ||
-        (f->original_name && !s->original))
+        (f->original_name && !s->original) || (f->encoding && !s->encoding) ||
+        (f->description && !s->description))
         return oom(err);
     return VL_OK;
 }
@@ -164,9 +168,12 @@ static int catalog_format(void *arg, const vl_catalog_format *cf)
     c->f->name = dup_or_null(cf->format_name);
     c->f->version = dup_or_null(cf->format_version);
     c->f->puid = dup_or_null(cf->puid);
+    c->f->encoding = dup_or_null(cf->encoding);
+    c->f->description = dup_or_null(cf->description);
     c->failed = (cf->mime && !c->f->mime) || (cf->format_name && !c->f->name) ||
                 (cf->format_version && !c->f->version) ||
-                (cf->puid && !c->f->puid);
+                (cf->puid && !c->f->puid) || (cf->encoding && !c->f->encoding) ||
+                (cf->description && !c->f->description);
     return 0;
 }
 
@@ -228,6 +235,8 @@ static int g_next(void *arg, vl_mets_file *out)
     out->format_version = f->version;
     out->puid = f->puid;
     out->original_name = f->original;
+    out->encoding = f->encoding;
+    out->description = f->description;
     return 1;
 }
 
@@ -301,6 +310,7 @@ static void regen_free(regen *g)
         rfile *f = &g->files[i];
         free(f->logical); free(f->content); free(f->digest); free(f->mime);
         free(f->name); free(f->version); free(f->puid); free(f->original);
+        free(f->encoding); free(f->description);
     }
     free(g->files);
     for (size_t i = 0; i < g->ne; i++) {
@@ -313,7 +323,8 @@ static void regen_free(regen *g)
     for (size_t i = 0; i < g->ns; i++) {
         sfile *s = &g->stored[i];
         free(s->logical); free(s->mime); free(s->name); free(s->version);
-        free(s->puid); free(s->original);
+        free(s->puid); free(s->original); free(s->encoding);
+        free(s->description);
     }
     free(g->stored);
     for (size_t i = 0; i < g->npeople; i++)
@@ -391,8 +402,12 @@ static int regenerate(vl_repo *r, const vl_inventory *inv, int num,
             f->name = dup_or_null(s->name);
             f->version = dup_or_null(s->version);
             f->puid = dup_or_null(s->puid);
+            f->encoding = dup_or_null(s->encoding);
+            f->description = dup_or_null(s->description);
             fc.failed = (s->mime && !f->mime) || (s->name && !f->name) ||
-                        (s->version && !f->version) || (s->puid && !f->puid);
+                        (s->version && !f->version) || (s->puid && !f->puid) ||
+                        (s->encoding && !f->encoding) ||
+                        (s->description && !f->description);
         }
         if (!fc.failed && s && s->original && !(f->original = vl_strdup(s->original)))
             fc.failed = 1;

@@ -699,6 +699,21 @@ static int file_amd(mw *m, const vl_mets_source *src, size_t n,
         elem(m, "premis:formatRegistryKey", f->puid);
         end(m);
     }
+    /* libmagic's encoding and description, so that the store alone says
+     * everything the catalog does (read back by mets_read.c). */
+    if (f->encoding) {
+        char note[160];
+        snprintf(note, sizeof note, "encoding: %s", f->encoding);
+        elem(m, "premis:formatNote", note);
+    }
+    if (f->description) {
+        char *note = vl_asprintf("description: %s", f->description);
+        if (!note)
+            m->failed = 1;
+        else
+            elem(m, "premis:formatNote", note);
+        free(note);
+    }
     end(m);   /* format */
     end(m);   /* objectCharacteristics */
     elem(m, "premis:originalName", f->original_name);

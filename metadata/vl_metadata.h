@@ -91,6 +91,8 @@ typedef struct vl_mets_file {
     const char *format_name;      /* or NULL */
     const char *format_version;   /* or NULL */
     const char *puid;             /* PRONOM registry key, or NULL */
+    const char *encoding;         /* libmagic's encoding ("us-ascii"), or NULL */
+    const char *description;      /* libmagic's description, or NULL */
     const char *original_name;    /* name as deposited (archive entry...), or NULL */
 } vl_mets_file;
 

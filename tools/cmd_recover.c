@@ -1,5 +1,6 @@
 /* vellum recover: finish or undo interrupted work, clear staging. */
 #include "cli.h"
+#include "vl_metadata.h"
 
 static const char usage[] =
     "usage: vellum recover [--repo DIR] [--json]\n"
@@ -30,7 +31,8 @@ CLI_COMMAND(recover)
         return cli_usage_error("recover", "unexpected argument '%s'", argv[optind]);
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
         return rc;
-    if (vl_repo_recover(repo, &n, &err) != VL_OK)
+    if (vl_repo_recover(repo, &n, &err) != VL_OK ||
+        vl_metadata_reindex_formats(repo, NULL, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (c.json)
         cli_print_json(json_pack("{s:I}", "objects_repaired", (json_int_t)n));
