@@ -302,7 +302,12 @@ static int ingest_archive(vl_ingest_run *run, const char *path, const char *pref
     while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         free(name);
         name = NULL;
-        const char *raw = archive_entry_pathname(e);
+        /* The UTF-8 name when the archive says what its names are (zip's
+         * UTF-8 flag, pax); else the bytes as stored, which the name check
+         * then judges (and refuses when they are not UTF-8). */
+        const char *raw = archive_entry_pathname_utf8(e);
+        if (!raw)
+            raw = archive_entry_pathname(e);
         if ((rc = clean_name(path, raw, &name, err)) != VL_OK)
             goto done;
         if (archive_entry_is_encrypted(e)) {

@@ -542,6 +542,13 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         goto done;
     if ((rc = build_inventory(t, info, err)) != VL_OK)
         goto done;
+    /* The inventory now holds the new state: drop the deposit's own maps
+     * before serializing, so a 100,000-file version is held once, not twice. */
+    json_decref(t->state);
+    json_decref(t->added);
+    json_decref(t->staged);
+    json_decref(t->dirs);
+    t->state = t->added = t->staged = t->dirs = NULL;
     if (!(text = vl_inventory_serialize(t->inv, &len))) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;

@@ -1,5 +1,6 @@
 /* vellum: the command-line front end.  Dispatches to one function per
  * command (tools/cmd_*.c); all behaviour lives in libvellum. */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Names are UTF-8 bytes whatever the user's locale: libarchive converts
+     * entry names through the C library's locale, which must be UTF-8. */
+    if (!setlocale(LC_CTYPE, "C.UTF-8"))
+        setlocale(LC_CTYPE, "");
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

@@ -104,3 +104,20 @@ PY
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | jfield 'd["files"]')" = "5" ]
 }
+
+@test "zip and tar entries with non-ASCII UTF-8 names keep their names" {
+    python3 - "$BATS_TEST_TMPDIR" <<'PY'
+import io, sys, tarfile, zipfile
+d = sys.argv[1]
+with zipfile.ZipFile(d + "/u.zip", "w") as z:
+    z.writestr("café/naïve 日本.txt", "zip\n")
+with tarfile.open(d + "/u.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    b = b"tar\n"; i = tarfile.TarInfo("café/naïve 日本.txt"); i.size = len(b); t.addfile(i, io.BytesIO(b))
+PY
+    for a in u.zip u.tar; do
+        run "$VELLUM" ingest "$BATS_TEST_TMPDIR/$a" --id "urn:a:utf8-$a"
+        [ "$status" -eq 0 ] || { echo "$a: $output"; return 1; }
+        "$VELLUM" get "urn:a:utf8-$a" "$BATS_TEST_TMPDIR/o-$a" >/dev/null
+        [ -f "$BATS_TEST_TMPDIR/o-$a/data/café/naïve 日本.txt" ]
+    done
+}

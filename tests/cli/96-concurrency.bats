@@ -9,7 +9,7 @@ load helpers
 make_src() {   # make_src DIR SEED
     python3 - "$1" "$2" <<'PY'
 import os, random, sys
-d, seed = sys.argv[1], int(sys.argv[2])
+d, seed = sys.argv[1], sys.argv[2]
 r = random.Random(seed)
 os.makedirs(d, exist_ok=True)
 for i in range(60):
