@@ -69,10 +69,18 @@ check-suites: build
 	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) \
 	  VELLUM_FUZZ_REGRESS=$(VELLUM_FUZZ_REGRESS) tests/run $(BUILD)
 
+# The plain and the sanitizer suites run side by side (much of the time is
+# spent waiting on fsync and child processes); each writes its own log.
 check: deps
 	@rm -f build/.counts build-san/.counts
-	@$(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites || true
-	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites || true
+	@$(MAKE) --no-print-directory BUILD=build build >/dev/null
+	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null
+	@mkdir -p build build-san
+	@echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"
+	@( $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
+	 ( $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
+	 wait
+	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
 	@tests/run --total build/.counts build-san/.counts
 
 check-long: deps
