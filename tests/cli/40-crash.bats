@@ -42,7 +42,11 @@ catalog_agrees() {
     done
 }
 
-@test "kill -9 at 20 random moments: every object at its old or new head" {
+# The sanitizer run uses fewer trials (VELLUM_CRASH_TRIALS) to keep
+# make check near ten minutes; the plain run does all 20.
+TRIALS=${VELLUM_CRASH_TRIALS:-20}
+
+@test "kill -9 at $TRIALS random moments: every object at its old or new head" {
     RANDOM=20261127
     S="$BATS_TEST_TMPDIR/states"
     mkdir -p "$S"
@@ -52,7 +56,7 @@ catalog_agrees() {
     span_ms=$(( ($(date +%s%N) - start) / 1000000 + 20 ))
     cp -a "$S/0" "$S/head-a"
     killed=0
-    for trial in $(seq 1 20); do
+    for trial in $(seq 1 "$TRIALS"); do
         make_state "$S/new" "$trial"
         # every fifth trial creates a new object instead of a version
         if [ $((trial % 5)) -eq 0 ]; then id="urn:crash:new$trial"; else id=urn:crash:a; fi
@@ -89,8 +93,8 @@ catalog_agrees() {
             [ "$status" -eq 0 ] || { echo "trial $trial: validate: $output"; return 1; }
         fi
     done
-    echo "# killed $killed of 20 ingests mid-way" >&3
-    [ "$killed" -ge 10 ]
+    echo "# killed $killed of $TRIALS ingests mid-way" >&3
+    [ "$killed" -ge $((TRIALS / 2)) ]
 }
 
 @test "two ingests into one object never interleave" {
