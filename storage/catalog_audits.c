@@ -4,7 +4,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "vl_storage.h"
+#include "catalog_sql.h"
 
 static const char *const audits_schema =
     "CREATE TABLE IF NOT EXISTS audits ("
@@ -20,23 +20,11 @@ static const char *const audits_schema =
     "CREATE INDEX IF NOT EXISTS audits_object ON audits (object_id, started);"
     "CREATE INDEX IF NOT EXISTS audits_started ON audits (started);";
 
-static int db_err(sqlite3 *db, vl_error *err, const char *what)
-{
-    return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
-                        sqlite3_db_filename(db, "main"), what,
-                        sqlite3_errmsg(db));
-}
-
 static int ensure(sqlite3 *db, vl_error *err)
 {
     if (sqlite3_exec(db, audits_schema, NULL, NULL, NULL) != SQLITE_OK)
-        return db_err(db, err, "creating the audits table");
+        return vl_sql_err(db, err, "creating the audits table");
     return VL_OK;
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
 }
 
 /* Prepare sql after making sure the table exists. */
@@ -45,7 +33,7 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
 {
     int rc = ensure(db, err);
     if (rc == VL_OK && sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-        rc = db_err(db, err, what);
+        rc = vl_sql_err(db, err, what);
     return rc;
 }
 
@@ -85,7 +73,7 @@ int vl_catalog_audit_insert(vl_catalog *cat, const vl_audit_row *row,
     sqlite3_bind_text(st, 8, row->failures_json ? row->failures_json : "[]",
                       -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(db, err, "recording an audit");
+        rc = vl_sql_err(db, err, "recording an audit");
 done:
     sqlite3_finalize(st);
     return rc;
@@ -111,13 +99,13 @@ int vl_catalog_audit_objects(vl_catalog *cat, vl_audit_object_fn fn, void *arg,
     if (rc != VL_OK)
         goto done;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        vl_audit_object o = {col(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
-                             col(st, 2), col(st, 3)};
+        vl_audit_object o = {vl_sql_col(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+                             vl_sql_col(st, 2), vl_sql_col(st, 3)};
         if ((rc = fn(arg, &o)) != 0)
             goto done;
     }
     if (step != SQLITE_DONE)
-        rc = db_err(db, err, "listing objects to audit");
+        rc = vl_sql_err(db, err, "listing objects to audit");
 done:
     sqlite3_finalize(st);
     return rc;
@@ -143,20 +131,20 @@ int vl_catalog_audits_since(vl_catalog *cat, const char *since,
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         vl_audit_row r = {
             .id = (long)sqlite3_column_int64(st, 0),
-            .object_id = col(st, 1),
-            .started = col(st, 2),
-            .finished = col(st, 3),
-            .outcome = col(st, 4),
+            .object_id = vl_sql_col(st, 1),
+            .started = vl_sql_col(st, 2),
+            .finished = vl_sql_col(st, 3),
+            .outcome = vl_sql_col(st, 4),
             .bytes = (uint64_t)sqlite3_column_int64(st, 5),
             .files = (uint64_t)sqlite3_column_int64(st, 6),
             .seconds = sqlite3_column_double(st, 7),
-            .failures_json = col(st, 8),
+            .failures_json = vl_sql_col(st, 8),
         };
         if ((rc = fn(arg, &r)) != 0)
             goto done;
     }
     if (step != SQLITE_DONE)
-        rc = db_err(db, err, "listing audits");
+        rc = vl_sql_err(db, err, "listing audits");
 done:
     sqlite3_finalize(st);
     return rc;
@@ -196,15 +184,15 @@ int vl_catalog_audit_failures_since(vl_catalog *cat, const char *since,
         goto done;
     sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        vl_audit_failure_row f = {col(st, 0), col(st, 1), col(st, 2),
-                                  col(st, 3), col(st, 4), col(st, 5),
-                                  col(st, 6), col(st, 7), col(st, 8),
-                                  col(st, 9)};
+        vl_audit_failure_row f = {vl_sql_col(st, 0), vl_sql_col(st, 1), vl_sql_col(st, 2),
+                                  vl_sql_col(st, 3), vl_sql_col(st, 4), vl_sql_col(st, 5),
+                                  vl_sql_col(st, 6), vl_sql_col(st, 7), vl_sql_col(st, 8),
+                                  vl_sql_col(st, 9)};
         if ((rc = fn(arg, &f)) != 0)
             goto done;
     }
     if (step != SQLITE_DONE)
-        rc = db_err(db, err, "listing audit failures");
+        rc = vl_sql_err(db, err, "listing audit failures");
 done:
     sqlite3_finalize(st);
     return rc;
@@ -231,7 +219,7 @@ int vl_catalog_audit_days(vl_catalog *cat, const char *since,
     sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         vl_audit_day d = {
-            .day = col(st, 0),
+            .day = vl_sql_col(st, 0),
             .objects = (uint64_t)sqlite3_column_int64(st, 1),
             .passed = (uint64_t)sqlite3_column_int64(st, 2),
             .failed = (uint64_t)sqlite3_column_int64(st, 3),
@@ -243,7 +231,7 @@ int vl_catalog_audit_days(vl_catalog *cat, const char *since,
             goto done;
     }
     if (step != SQLITE_DONE)
-        rc = db_err(db, err, "totalling audits");
+        rc = vl_sql_err(db, err, "totalling audits");
 done:
     sqlite3_finalize(st);
     return rc;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vl_storage.h"
+#include "catalog_sql.h"
 
 static const char *const events_schema =
     "CREATE TABLE IF NOT EXISTS events ("
@@ -24,16 +24,10 @@ static const char *const events_schema =
     "CREATE INDEX IF NOT EXISTS events_object ON events (object_id, seq);"
     "CREATE INDEX IF NOT EXISTS events_type ON events (type, datetime);";
 
-static int db_err(sqlite3 *db, vl_error *err, const char *what)
-{
-    return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
-                        sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
-}
-
 static int ensure(sqlite3 *db, vl_error *err)
 {
     if (sqlite3_exec(db, events_schema, NULL, NULL, NULL) != SQLITE_OK)
-        return db_err(db, err, "creating the events table");
+        return vl_sql_err(db, err, "creating the events table");
     return VL_OK;
 }
 
@@ -61,7 +55,7 @@ int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
             "INSERT OR REPLACE INTO events (seq, id, type, datetime, outcome, detail,"
             " outcome_detail, object_id, version, files, agents, hash)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(db, err, "preparing an event insert");
+        rc = vl_sql_err(db, err, "preparing an event insert");
         goto done;
     }
     files = json_dumps(json_object_get(j, "files"), JSON_COMPACT | JSON_ENCODE_ANY);
@@ -79,7 +73,7 @@ int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
     bind_opt(st, 11, agents ? agents : "[]");
     bind_opt(st, 12, hash);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(db, err, "recording an event");
+        rc = vl_sql_err(db, err, "recording an event");
 done:
     sqlite3_finalize(st);
     json_decref(j);
@@ -99,13 +93,13 @@ int vl_catalog_event_exists(vl_catalog *cat, const char *id, int *exists,
         return rc;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE id = ?", -1, &st, NULL) !=
         SQLITE_OK)
-        return db_err(db, err, "looking up an event");
+        return vl_sql_err(db, err, "looking up an event");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW)
         *exists = 1;
     else if (s != SQLITE_DONE)
-        rc = db_err(db, err, "looking up an event");
+        rc = vl_sql_err(db, err, "looking up an event");
     sqlite3_finalize(st);
     return rc;
 }
@@ -115,13 +109,8 @@ int vl_catalog_events_clear(vl_catalog *cat, vl_error *err)
     sqlite3 *db = vl_catalog_db(cat);
     int rc = ensure(db, err);
     if (rc == VL_OK && sqlite3_exec(db, "DELETE FROM events", NULL, NULL, NULL) != SQLITE_OK)
-        rc = db_err(db, err, "clearing events");
+        rc = vl_sql_err(db, err, "clearing events");
     return rc;
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
 }
 
 int vl_catalog_events_query(vl_catalog *cat, const vl_event_filter *f,
@@ -146,7 +135,7 @@ int vl_catalog_events_query(vl_catalog *cat, const vl_event_filter *f,
             " WHERE (?1 IS NULL OR object_id = ?1) AND (?2 IS NULL OR type = ?2)"
             " AND (?3 IS NULL OR datetime >= ?3) AND (?4 IS NULL OR outcome = ?4)"
             " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-        return db_err(db, err, "listing events");
+        return vl_sql_err(db, err, "listing events");
     bind_opt(st, 1, f ? f->object_id : NULL);
     bind_opt(st, 2, f ? f->type : NULL);
     bind_opt(st, 3, *since ? since : NULL);
@@ -154,14 +143,14 @@ int vl_catalog_events_query(vl_catalog *cat, const vl_event_filter *f,
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         vl_event_row row = {
-            (long)sqlite3_column_int64(st, 0), col(st, 1), col(st, 2), col(st, 3),
-            col(st, 4), col(st, 5), col(st, 6), col(st, 7), sqlite3_column_int(st, 8),
-            col(st, 9), col(st, 10)};
+            (long)sqlite3_column_int64(st, 0), vl_sql_col(st, 1), vl_sql_col(st, 2), vl_sql_col(st, 3),
+            vl_sql_col(st, 4), vl_sql_col(st, 5), vl_sql_col(st, 6), vl_sql_col(st, 7), sqlite3_column_int(st, 8),
+            vl_sql_col(st, 9), vl_sql_col(st, 10)};
         if (fn(arg, &row) != 0)
             break;
     }
     if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = db_err(db, err, "listing events");
+        rc = vl_sql_err(db, err, "listing events");
     sqlite3_finalize(st);
     return rc;
 }
@@ -176,13 +165,13 @@ int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
         return rc;
     if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM events ORDER BY seq", -1, &st,
                            NULL) != SQLITE_OK)
-        return db_err(db, err, "reading event hashes");
+        return vl_sql_err(db, err, "reading event hashes");
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(arg, (long)sqlite3_column_int64(st, 0), col(st, 1)) != 0)
+        if (fn(arg, (long)sqlite3_column_int64(st, 0), vl_sql_col(st, 1)) != 0)
             break;
     if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = db_err(db, err, "reading event hashes");
+        rc = vl_sql_err(db, err, "reading event hashes");
     sqlite3_finalize(st);
     return rc;
 }

@@ -2,13 +2,7 @@
  * digest (identical content has one format). */
 #include <sqlite3.h>
 
-#include "vl_storage.h"
-
-static int db_err(sqlite3 *db, vl_error *err, const char *what)
-{
-    return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
-                        sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
-}
+#include "catalog_sql.h"
 
 static int ensure(sqlite3 *db, vl_error *err)
 {
@@ -18,7 +12,7 @@ static int ensure(sqlite3 *db, vl_error *err)
             "  encoding TEXT, description TEXT, puid TEXT, format_name TEXT,"
             "  format_version TEXT, PRIMARY KEY (object_id, digest)) WITHOUT ROWID",
             NULL, NULL, NULL) != SQLITE_OK)
-        return db_err(db, err, "creating the formats table");
+        return vl_sql_err(db, err, "creating the formats table");
     return VL_OK;
 }
 
@@ -42,7 +36,7 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
     if (sqlite3_prepare_v2(db,
             "INSERT OR REPLACE INTO formats VALUES (?,?,?,?,?,?,?,?)", -1, &st,
             NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing a format insert");
+        return vl_sql_err(db, err, "preparing a format insert");
     bind_opt(st, 1, object_id);
     bind_opt(st, 2, digest);
     bind_opt(st, 3, f->mime);
@@ -52,7 +46,7 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
     bind_opt(st, 7, f->format_name);
     bind_opt(st, 8, f->format_version);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(db, err, "recording a format");
+        rc = vl_sql_err(db, err, "recording a format");
     sqlite3_finalize(st);
     return rc;
 }
@@ -69,7 +63,7 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
     if (sqlite3_prepare_v2(db,
             "SELECT mime, encoding, description, puid, format_name, format_version"
             " FROM formats WHERE object_id = ? AND digest = ?", -1, &st, NULL) != SQLITE_OK)
-        return db_err(db, err, "reading a format");
+        return vl_sql_err(db, err, "reading a format");
     sqlite3_bind_text(st, 1, object_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
@@ -80,7 +74,7 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
             (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5)};
         fn(arg, &f);
     } else if (s != SQLITE_DONE) {
-        rc = db_err(db, err, "reading a format");
+        rc = vl_sql_err(db, err, "reading a format");
     }
     sqlite3_finalize(st);
     return rc;

@@ -10,28 +10,16 @@
 
 #include <sqlite3.h>
 
-#include "vl_storage.h"
-
-static int db_err(sqlite3 *db, vl_error *err, const char *what)
-{
-    return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
-                        sqlite3_db_filename(db, "main"), what,
-                        sqlite3_errmsg(db));
-}
+#include "catalog_sql.h"
 
 static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st,
                 const char *what, vl_error *err)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;
-        return db_err(db, err, what);
+        return vl_sql_err(db, err, what);
     }
     return VL_OK;
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
 }
 
 static uint64_t col_u64(sqlite3_stmt *st, int i)
@@ -54,7 +42,7 @@ static int table_exists(sqlite3 *db, const char *name, int *out, vl_error *err)
     if (s == SQLITE_ROW || s == SQLITE_DONE)
         *out = s == SQLITE_ROW;
     else
-        rc = db_err(db, err, "looking up a table");
+        rc = vl_sql_err(db, err, "looking up a table");
     sqlite3_finalize(st);
     return rc;
 }
@@ -71,7 +59,7 @@ static int one_row(sqlite3 *db, const char *sql, uint64_t *out, int n,
         for (int i = 0; i < n; i++)
             out[i] = col_u64(st, i);
     } else {
-        rc = db_err(db, err, what);
+        rc = vl_sql_err(db, err, what);
     }
     sqlite3_finalize(st);
     return rc;
@@ -149,10 +137,10 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
         goto done;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         vl_report_format_row f = {
-            .puid = col_text(st, 0),
-            .mime = col_text(st, 1),
-            .format_name = col_text(st, 2),
-            .format_version = col_text(st, 3),
+            .puid = vl_sql_col(st, 0),
+            .mime = vl_sql_col(st, 1),
+            .format_name = vl_sql_col(st, 2),
+            .format_version = vl_sql_col(st, 3),
             .files = col_u64(st, 4),
             .bytes = col_u64(st, 5),
         };
@@ -160,7 +148,7 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
             goto done;
     }
     if (s != SQLITE_DONE)
-        rc = db_err(db, err, "reading the format distribution");
+        rc = vl_sql_err(db, err, "reading the format distribution");
 done:
     sqlite3_finalize(st);
     return rc;
@@ -238,24 +226,24 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
         sqlite3_bind_text(st, 1, since, -1, SQLITE_STATIC);
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         vl_report_failure f = {
-            .object_id = col_text(st, 0),
-            .kind = col_text(st, 1),
-            .code = col_text(st, 2),
-            .path = col_text(st, 3),
-            .algorithm = col_text(st, 4),
-            .expected = col_text(st, 5),
-            .actual = col_text(st, 6),
-            .message = col_text(st, 7),
-            .first_seen = col_text(st, 8),
-            .last_seen = col_text(st, 9),
+            .object_id = vl_sql_col(st, 0),
+            .kind = vl_sql_col(st, 1),
+            .code = vl_sql_col(st, 2),
+            .path = vl_sql_col(st, 3),
+            .algorithm = vl_sql_col(st, 4),
+            .expected = vl_sql_col(st, 5),
+            .actual = vl_sql_col(st, 6),
+            .message = vl_sql_col(st, 7),
+            .first_seen = vl_sql_col(st, 8),
+            .last_seen = vl_sql_col(st, 9),
             .current = sqlite3_column_int(st, 10),
-            .logical = col_text(st, 11),
+            .logical = vl_sql_col(st, 11),
         };
         if ((rc = fn(arg, &f)) != 0)
             goto done;
     }
     if (s != SQLITE_DONE)
-        rc = db_err(db, err, "reading the failure list");
+        rc = vl_sql_err(db, err, "reading the failure list");
 done:
     sqlite3_finalize(st);
     return rc;
