@@ -4,6 +4,7 @@
  * outcome is recorded twice: a PREMIS "fixity check" event in the log and a
  * row in the catalog's audit history (for scheduling and reports).  Nothing
  * is ever repaired here. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,6 +511,28 @@ done:
     return rc;
 }
 
+/* A read error inside one object (a folder or file made unreadable, a
+ * failing disk) is that object's failure, not the end of the run: it is
+ * recorded as "unreadable" with the path it names and the audit goes on.
+ * Running out of memory or space is still the run's error.  Returns VL_OK
+ * when the error was taken as a failure. */
+static int take_read_error(obj *o, int rc, vl_error *err)
+{
+    if (rc != VL_ESYS || err->sys_errno == 0 || err->sys_errno == ENOMEM ||
+        err->sys_errno == ENOSPC || err->sys_errno == EDQUOT)
+        return rc;
+    char *path = NULL;
+    const char *at = strstr(err->msg, o->rel);
+    if (at && at[o->rel_len] == '/') {
+        const char *p = at + o->rel_len + 1;
+        path = vl_strndup(p, strcspn(p, ":"));
+    }
+    fail_add(&o->fl, "unreadable", NULL, path, err->msg);
+    free(path);
+    vl_error_clear(err);
+    return VL_OK;
+}
+
 /* Audit one object and record it; *skipped when its lock was busy. */
 static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
                      vl_audit_summary *s, vl_error *err)
@@ -534,9 +557,11 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
         goto done;
     }
     o.rel_len = strlen(o.rel);
-    if ((rc = vl_backend_stat(b, o.rel, &kind, NULL, err)) != VL_OK)
-        goto done;
-    if (kind != VL_WALK_DIR) {
+    rc = vl_backend_stat(b, o.rel, &kind, NULL, err);
+    if (rc != VL_OK) {
+        if ((rc = take_read_error(&o, rc, err)) != VL_OK)
+            goto done;
+    } else if (kind != VL_WALK_DIR) {
         char *m = vl_asprintf("the object folder %s is missing from the store",
                               o.rel);
         fail_add(&o.fl, "missing", NULL, NULL, m ? m : "object folder missing");
@@ -547,16 +572,18 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
                                   .on_finding = on_finding, .arg = &o};
         vl_validate_counts c = {0};
         load_inventory(&o);
-        if ((rc = vl_validate_object(b, o.rel, &vo, &c, err)) != VL_OK)
+        rc = vl_validate_object(b, o.rel, &vo, &c, err);
+        if ((rc = take_read_error(&o, rc, err)) != VL_OK)
             goto done;
         recompute_actual(&o);
         if (o.inv) {
             vl_inventory_manifest_foreach(o.inv, count_content, &o);
             rc = vl_catalog_check_object(vl_repo_catalog(r), b, o.rel, o.inv,
                                          on_catalog, &o, err);
-            if (rc != VL_OK && rc != VL_FINDING)
+            if (rc == VL_FINDING)
+                rc = VL_OK;
+            if ((rc = take_read_error(&o, rc, err)) != VL_OK)
                 goto done;
-            rc = VL_OK;
         }
     }
     if (o.fl.oom) {

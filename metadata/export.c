@@ -11,7 +11,8 @@
  * (zip, tar, tar.gz; one top folder named after DEST) is written to
  * DEST.vellum-export-<pid>.part from it.  Only a finished, checked export
  * is renamed to DEST (never over anything), and a failure removes both
- * temporary names.  The payload is materialised by vl_repo_get, so every
+ * temporary names; both are registered in staging first (vl_outside_begin)
+ * so that recover removes them after a kill.  The payload is materialised by vl_repo_get, so every
  * digest is checked on the way out.
  *
  * Layering: metadata/ may not use ingest/, where the BagIt validator
@@ -1211,6 +1212,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
     vl_inventory *inv = NULL;
     vl_descriptive *desc = NULL;
     char *tmp = NULL, *part = NULL, *mets = NULL, *where = NULL, *parent = NULL;
+    vl_outside *outside = NULL;
     char note[512] = "";
     const char *format = o ? o->format : NULL, *archive = o ? o->archive : NULL;
     size_t files = 0;
@@ -1249,6 +1251,11 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
         rc = oom(err);
         goto done;
     }
+    /* Registered before they exist, so recover can clear them after a
+     * kill; tmp and part live outside the repository. */
+    const char *tmps[] = {tmp, part};
+    if ((rc = vl_outside_begin(r, tmps, 2, &outside, err)) != VL_OK)
+        goto done;
     /* Leftovers of an earlier run of this same pid: ours to clear. */
     vl_fs_rmtree(tmp, NULL);
     unlink(part);
@@ -1333,6 +1340,7 @@ done:
         vl_fs_rmtree(tmp, NULL);
     if (part && worked)
         unlink(part);
+    vl_outside_end(outside);
     vl_descriptive_free(desc);
     vl_inventory_free(inv);
     free(tmp);

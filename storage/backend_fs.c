@@ -274,3 +274,41 @@ done:
     free(side_rel);
     return rc;
 }
+
+int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
+                                     const char *from_rel,
+                                     const char *sidecar_name,
+                                     const char *sidecar, vl_error *err)
+{
+    int rc = VL_OK;
+    char *from = NULL, *inv = NULL, *tmp = NULL, *side_rel = NULL;
+    char *obj_from = vl_path_join(object_rel, from_rel);
+    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    if (!obj_from || !inv_rel || !(from = abs_path(b, obj_from)) ||
+        !(inv = abs_path(b, inv_rel)) ||
+        !(tmp = vl_asprintf("%s.tmp-%ld", inv, (long)getpid())) ||
+        !(side_rel = vl_path_join(object_rel, sidecar_name))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    /* temp, fsync (in the copy), rename, fsync the folder: as
+     * vl_fs_write_atomic, without holding the text in memory. */
+    if ((rc = vl_fs_copy_file(from, tmp, err)) != VL_OK)
+        goto done;
+    if (rename(tmp, inv) != 0) {
+        rc = vl_error_sys(err, "rename %s to %s", tmp, inv);
+        unlink(tmp);
+        goto done;
+    }
+    if ((rc = vl_fs_fsync_parent(inv, err)) != VL_OK)
+        goto done;
+    rc = vl_backend_write(b, side_rel, sidecar, strlen(sidecar), err);
+done:
+    free(obj_from);
+    free(inv_rel);
+    free(from);
+    free(inv);
+    free(tmp);
+    free(side_rel);
+    return rc;
+}

@@ -2,6 +2,7 @@
  * its digest is recomputed, into a folder beside the destination that is
  * renamed into place only when every file matched. */
 #define VL_STORAGE_INTERNAL
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,7 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
 {
     struct get_ctx c = {0};
     char *rel = NULL;
+    vl_outside *outside = NULL;
     int rc;
     if (vl_fs_exists(dest))
         return vl_error_set(err, VL_EINPUT, "%s already exists; give a new folder", dest);
@@ -120,6 +122,19 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
+    /* Registered so recover can clear it after a kill.  A reader who may
+     * not write to staging still gets the copy, unregistered. */
+    const char *tmps[] = {c.tmp};
+    vl_error oerr = {0};
+    if (vl_outside_begin(r, tmps, 1, &outside, &oerr) != VL_OK &&
+        (oerr.status != VL_ESYS || (oerr.sys_errno != EACCES &&
+                                    oerr.sys_errno != EROFS &&
+                                    oerr.sys_errno != EPERM))) {
+        rc = oerr.status;
+        if (err)
+            *err = oerr;
+        goto done;
+    }
     vl_fs_rmtree(c.tmp, NULL);
     if ((rc = vl_fs_mkdirs(c.tmp, err)) != VL_OK)
         goto done;
@@ -135,6 +150,7 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
 done:
     if (rc != VL_OK && c.tmp)
         vl_fs_rmtree(c.tmp, NULL);
+    vl_outside_end(outside);
     free(c.items);
     free(c.tmp);
     free(rel);

@@ -194,7 +194,7 @@ static void sort_path_map(json_t *map)
     }
 }
 
-char *vl_inventory_serialize(const vl_inventory *inv, size_t *len)
+static void sort_paths(const vl_inventory *inv)
 {
     const char *k;
     json_t *v;
@@ -203,6 +203,21 @@ char *vl_inventory_serialize(const vl_inventory *inv, size_t *len)
         sort_path_map(json_object_get(v, "state"));
     json_object_foreach(json_object_get(inv->root, "fixity"), k, v)
         sort_path_map(v);
+}
+
+int vl_inventory_dump(const vl_inventory *inv, vl_inventory_sink sink,
+                      void *arg)
+{
+    sort_paths(inv);
+    if (json_dump_callback(inv->root, sink, arg,
+                           JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+        return -1;
+    return sink("\n", 1, arg);
+}
+
+char *vl_inventory_serialize(const vl_inventory *inv, size_t *len)
+{
+    sort_paths(inv);
     char *s = json_dumps(inv->root, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (!s)
         return NULL;

@@ -212,12 +212,12 @@ done:
     return rc;
 }
 
-int vl_repo_recover(vl_repo *r, size_t *repaired, vl_error *err)
+int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err)
 {
     DIR *d = opendir(r->staging_dir);
     struct dirent *e;
     int rc = VL_OK;
-    size_t fixed = 0;
+    size_t fixed = 0, cleared = 0;
     if (!d)
         return vl_error_sys(err, "cannot list %s", r->staging_dir);
     if ((rc = vl_events_catch_up(r, err)) != VL_OK) {
@@ -226,7 +226,8 @@ int vl_repo_recover(vl_repo *r, size_t *repaired, vl_error *err)
     }
     while ((e = readdir(d)) && rc == VL_OK) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-            !strcmp(e->d_name, VL_LOCKS_DIR))
+            !strcmp(e->d_name, VL_LOCKS_DIR) ||
+            !strcmp(e->d_name, VL_OUTSIDE_DIR))
             continue;
         char *p = vl_path_join(r->staging_dir, e->d_name);
         int busy = 0, did = 0;
@@ -242,7 +243,11 @@ int vl_repo_recover(vl_repo *r, size_t *repaired, vl_error *err)
         free(p);
     }
     closedir(d);
-    if (repaired)
-        *repaired = fixed;
+    if (rc == VL_OK)
+        rc = vl_outside_recover(r, &cleared, err);
+    if (out) {
+        out->repaired = fixed;
+        out->temporaries = cleared;
+    }
     return rc;
 }

@@ -22,6 +22,7 @@ int vl_events_catch_up(vl_repo *r, vl_error *err);
 #define VL_CONFIG_FILE "vellum.conf"
 #define VL_EVENTS_DIR "events"
 #define VL_LOCKS_DIR ".locks"        /* inside staging/, kept by recover */
+#define VL_OUTSIDE_DIR ".outside"    /* inside staging/, see outside.c */
 #define VL_INTENT_FILE "intent.json" /* inside each staging/txn-* folder */
 #define VL_MAX_INVENTORY_BYTES (1024u * 1024u * 1024u)
 

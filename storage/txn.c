@@ -7,6 +7,7 @@
 #define VL_STORAGE_INTERNAL
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -477,20 +478,114 @@ static int unchanged(vl_txn *t)
     return 1;
 }
 
-static int write_inventory_pair(const char *dir, vl_digest_alg alg,
-                                const char *text, size_t len, vl_error *err)
+/* The inventory goes to its file through a buffer that also feeds the
+ * digest for the sidecar: the serialized text is never held whole. */
+typedef struct inv_writer {
+    int fd;
+    vl_digest_ctx *dc;
+    size_t n;
+    int failed;            /* errno of a failed write, or -1 out of memory */
+    char buf[1 << 16];
+} inv_writer;
+
+static int inv_flush(inv_writer *w)
 {
-    char *inv = vl_path_join(dir, "inventory.json");
+    const char *p = w->buf;
+    while (w->n && !w->failed) {
+        ssize_t k = write(w->fd, p, w->n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            w->failed = k < 0 ? errno : EIO;
+            break;
+        }
+        p += k;
+        w->n -= (size_t)k;
+    }
+    return w->failed ? -1 : 0;
+}
+
+static int inv_sink(const char *data, size_t len, void *arg)
+{
+    inv_writer *w = arg;
+    vl_digest_update(w->dc, data, len);
+    while (len) {
+        if (w->n == sizeof w->buf && inv_flush(w) != 0)
+            return -1;
+        size_t take = sizeof w->buf - w->n < len ? sizeof w->buf - w->n : len;
+        memcpy(w->buf + w->n, data, take);
+        w->n += take;
+        data += take;
+        len -= take;
+    }
+    return 0;
+}
+
+/* Write dir/inventory.json (temp, fsync, rename) and its sidecar; *sidecar
+ * gets the sidecar's text (malloc'd) for the root inventory's copy. */
+static int write_inventory_pair(const char *dir, const vl_inventory *inv,
+                                char **sidecar, vl_error *err)
+{
+    vl_digest_alg alg = vl_inventory_digest_alg(inv);
+    char *path = vl_path_join(dir, "inventory.json");
+    char *tmp = path ? vl_asprintf("%s.tmp-%ld", path, (long)getpid()) : NULL;
     char *side = vl_asprintf("%s/inventory.json.%s", dir, vl_digest_name(alg));
-    char *sc = vl_sidecar_text(alg, text, len);
-    int rc;
-    if (!inv || !side || !sc)
+    inv_writer *w = calloc(1, sizeof *w);
+    vl_digest_result res;
+    int rc = VL_OK;
+    *sidecar = NULL;
+    if (w)
+        w->fd = -1;
+    if (!path || !tmp || !side || !w ||
+        !(w->dc = vl_digest_new(VL_DIGEST_BIT(alg)))) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
-    else if ((rc = vl_fs_write_atomic(inv, text, len, err)) == VL_OK)
-        rc = vl_fs_write_atomic(side, sc, strlen(sc), err);
-    free(inv);
+        goto done;
+    }
+    if ((w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        rc = vl_error_sys(err, "create %s", tmp);
+        goto done;
+    }
+    if (vl_inventory_dump(inv, inv_sink, w) != 0 || inv_flush(w) != 0) {
+        errno = w->failed > 0 ? w->failed : ENOMEM;
+        rc = vl_error_sys(err, "write %s", tmp);
+        goto done;
+    }
+    if (fsync(w->fd) != 0) {
+        rc = vl_error_sys(err, "fsync %s", tmp);
+        goto done;
+    }
+    int fd = w->fd;
+    w->fd = -1;
+    if (close(fd) != 0) {
+        rc = vl_error_sys(err, "close %s", tmp);
+        goto done;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = vl_error_sys(err, "rename %s to %s", tmp, path);
+        goto done;
+    }
+    if ((rc = vl_digest_final(w->dc, &res, err)) != VL_OK)
+        goto done;
+    if (!(*sidecar = vl_asprintf("%s inventory.json\n", res.hex[alg]))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    rc = vl_fs_write_atomic(side, *sidecar, strlen(*sidecar), err);
+done:
+    if (w && w->fd >= 0)
+        close(w->fd);
+    if (rc != VL_OK) {
+        if (tmp)
+            unlink(tmp);
+        free(*sidecar);
+        *sidecar = NULL;
+    }
+    if (w)
+        vl_digest_free(w->dc);
+    free(w);
+    free(path);
+    free(tmp);
     free(side);
-    free(sc);
     return rc;
 }
 
@@ -526,9 +621,8 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
                   vl_error *err)
 {
     int rc = VL_OK;
-    char *text = NULL, *vdir = NULL, *side = NULL, *namaste = NULL;
-    char *obj_vdir = NULL;
-    size_t len = 0;
+    char *vdir = NULL, *side = NULL, *namaste = NULL, *obj_vdir = NULL;
+    char *root_inv = NULL, *root_side = NULL, *ver_inv = NULL;
     vl_repo *r = t->repo;
     vl_digest_alg alg = vl_inventory_digest_alg(t->inv);
     *version = 0;
@@ -549,10 +643,6 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
     json_decref(t->staged);
     json_decref(t->dirs);
     t->state = t->added = t->staged = t->dirs = NULL;
-    if (!(text = vl_inventory_serialize(t->inv, &len))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
-        goto done;
-    }
     vdir = vl_path_join(t->build_dir, t->vname);
     obj_vdir = vl_path_join(t->object_rel, t->vname);
     if (!vdir || !obj_vdir) {
@@ -560,16 +650,22 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         goto done;
     }
     prune_empty_dirs(t->content_root);
-    if ((rc = write_inventory_pair(vdir, alg, text, len, err)) != VL_OK)
+    if ((rc = write_inventory_pair(vdir, t->inv, &side, err)) != VL_OK)
         goto done;
     if (t->is_new) {
         namaste = vl_path_join(t->build_dir, "0=ocfl_object_1.1");
-        if (!namaste) {
+        root_inv = vl_path_join(t->build_dir, "inventory.json");
+        root_side = vl_asprintf("%s/inventory.json.%s", t->build_dir,
+                                vl_digest_name(alg));
+        ver_inv = vl_path_join(vdir, "inventory.json");
+        if (!namaste || !root_inv || !root_side || !ver_inv) {
             rc = vl_error_set(err, VL_ESYS, "out of memory");
             goto done;
         }
+        /* The root inventory is a copy of v1's: copied, not serialized again. */
         if ((rc = vl_fs_write_atomic(namaste, "ocfl_object_1.1\n", 16, err)) ||
-            (rc = write_inventory_pair(t->build_dir, alg, text, len, err)))
+            (rc = vl_fs_copy_file(ver_inv, root_inv, err)) ||
+            (rc = vl_fs_write_atomic(root_side, side, strlen(side), err)))
             goto done;
     }
     /* The intent now carries the events, for recover to record them if we
@@ -582,14 +678,12 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
     if (t->is_new) {
         rc = vl_backend_put(r->backend, t->build_dir, t->object_rel, err);
     } else {
-        side = vl_sidecar_text(alg, text, len);
-        char sname[32];
+        char sname[32], from[32];
         snprintf(sname, sizeof sname, "inventory.json.%s", vl_digest_name(alg));
-        if (!side)
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
-        else if ((rc = vl_backend_put(r->backend, vdir, obj_vdir, err)) == VL_OK)
-            rc = vl_backend_commit_inventory(r->backend, t->object_rel, text, len,
-                                             sname, side, err);
+        snprintf(from, sizeof from, "%s/inventory.json", t->vname);
+        if ((rc = vl_backend_put(r->backend, vdir, obj_vdir, err)) == VL_OK)
+            rc = vl_backend_commit_inventory_copy(r->backend, t->object_rel,
+                                                  from, sname, side, err);
     }
     if (rc != VL_OK) {
         if (vl_fs_exists(vdir))
@@ -622,11 +716,13 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         goto done;
     }
 done:
-    free(text);
     free(vdir);
     free(obj_vdir);
     free(side);
     free(namaste);
+    free(root_inv);
+    free(root_side);
+    free(ver_inv);
     if (t) {
         vl_fs_rmtree(t->txn_dir, NULL);
         txn_free(t);

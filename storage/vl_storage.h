@@ -51,6 +51,12 @@ int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
                                 const char *inventory, size_t len,
                                 const char *sidecar_name, const char *sidecar,
                                 vl_error *err);
+/* The same, with the root inventory copied from the object's own
+ * from_rel (the new version's inventory, "v3/inventory.json"). */
+int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
+                                     const char *from_rel,
+                                     const char *sidecar_name,
+                                     const char *sidecar, vl_error *err);
 
 /* ======================================================================
  * Inventory: an OCFL inventory.json held as a parsed JSON document.
@@ -70,6 +76,12 @@ void vl_inventory_free(vl_inventory *inv);
 vl_inventory *vl_inventory_copy(const vl_inventory *inv);
 /* Pretty JSON with sorted keys and a trailing newline; malloc'd. */
 char *vl_inventory_serialize(const vl_inventory *inv, size_t *len);
+/* The same text handed to sink piece by piece, never held whole (a
+ * 200,000-file inventory is tens of MiB).  sink returns 0, or -1 to stop;
+ * so does vl_inventory_dump. */
+typedef int (*vl_inventory_sink)(const char *data, size_t len, void *arg);
+int vl_inventory_dump(const vl_inventory *inv, vl_inventory_sink sink,
+                      void *arg);
 
 const char *vl_inventory_id(const vl_inventory *inv);
 vl_digest_alg vl_inventory_digest_alg(const vl_inventory *inv);
@@ -254,9 +266,25 @@ int vl_repo_load_inventory(vl_repo *r, const char *id, vl_inventory **out,
                            vl_error *err);
 /* Rebuild the catalog from the storage root alone. */
 int vl_repo_reindex(vl_repo *r, size_t *objects, vl_error *err);
-/* Finish or undo interrupted transactions and clear staging leftovers;
- * *repaired counts objects whose store or catalog was fixed. */
-int vl_repo_recover(vl_repo *r, size_t *repaired, vl_error *err);
+/* Finish or undo interrupted transactions, clear staging leftovers and
+ * the temporaries killed exports and gets left beside their destination. */
+typedef struct vl_recover_counts {
+    size_t repaired;     /* objects whose store or catalog was fixed */
+    size_t temporaries;  /* abandoned temporaries removed outside the repo */
+} vl_recover_counts;
+int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err);
+
+/* Temporaries outside the repository (DEST.vellum-export-<pid> built beside
+ * DEST): registered in staging while the work runs, under a lock, so that
+ * recover can remove what a killed process left.  Register absolute or
+ * relative paths, whose last component contains ".vellum-", before making
+ * them; end once they are renamed into place or removed. */
+typedef struct vl_outside vl_outside;
+int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
+                     vl_outside **out, vl_error *err);
+void vl_outside_end(vl_outside *w);
+/* Clear every record nobody holds; *cleared counts paths removed. */
+int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err);
 
 /* Write version num (0 = head) of an object's logical state under dest,
  * verifying every digest while copying.  Built beside dest and renamed into

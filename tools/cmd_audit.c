@@ -38,8 +38,12 @@ typedef struct out_ctx {
 
 static void print_failure(FILE *f, const char *indent, const vl_audit_failure *x)
 {
-    fprintf(f, "%s%s %s: %s", indent, x->code ? x->code : x->kind,
-            x->path ? x->path : "-", x->message);
+    if (x->path)
+        fprintf(f, "%s%s %s: %s", indent, x->code ? x->code : x->kind,
+                x->path, x->message);
+    else
+        fprintf(f, "%s%s: %s", indent, x->code ? x->code : x->kind,
+                x->message);
 }
 
 static void on_start(void *arg, const char *id, uint64_t bytes)

@@ -7,8 +7,9 @@ static const char usage[] =
     "\n"
     "After a crash or a kill: every interrupted deposit is either completed\n"
     "(its version had reached the store) or dropped (it had not), the catalog\n"
-    "is brought in line with the store, and staging is emptied.  Deposits\n"
-    "still running in other processes are left alone.\n";
+    "is brought in line with the store, and staging is emptied.  Temporaries\n"
+    "that a killed export or get left beside its destination are removed.\n"
+    "Work still running in other processes is left alone.\n";
 
 CLI_COMMAND(recover)
 {
@@ -16,7 +17,7 @@ CLI_COMMAND(recover)
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
-    size_t n = 0;
+    vl_recover_counts n = {0};
     int opt, rc;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
@@ -35,9 +36,14 @@ CLI_COMMAND(recover)
         vl_metadata_reindex_formats(repo, NULL, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (c.json)
-        cli_print_json(json_pack("{s:I}", "objects_repaired", (json_int_t)n));
+        cli_print_json(json_pack("{s:I,s:I}", "objects_repaired",
+                                 (json_int_t)n.repaired,
+                                 "temporaries_removed",
+                                 (json_int_t)n.temporaries));
     else
-        printf("recovered: %zu interrupted deposits settled, staging cleared\n", n);
+        printf("recovered: %zu interrupted deposits settled, staging cleared, "
+               "%zu abandoned temporaries removed\n", n.repaired,
+               n.temporaries);
     vl_repo_close(repo);
     return rc;
 }

@@ -231,6 +231,71 @@ nothing_beside() {
     staging_clean
 }
 
+# Start CMD in the background and stop it (SIGSTOP) once GLOB exists; the
+# pid is left in $STOPPED.
+stop_when_exists() {
+    local glob=$1; shift
+    "$@" >/dev/null 2>&1 &
+    STOPPED=$!
+    for _ in $(seq 1 3000); do
+        compgen -G "$glob" >/dev/null && { kill -STOP "$STOPPED"; return 0; }
+        sleep 0.01
+    done
+    echo "never saw $glob"; return 1
+}
+
+@test "a killed export or get leaves temporaries that recover removes; a live one is left alone" {
+    head -c 48000000 /dev/urandom > "$SRC/reel.bin"
+    "$VELLUM" ingest "$SRC" --id urn:t:big --quiet >/dev/null
+    stop_when_exists "$OUT/bag.vellum-export-*" "$VELLUM" export urn:t:big "$OUT/bag" --format bagit
+    # Its owner is alive (stopped): recover must not touch its work.
+    run "$VELLUM" recover
+    [ "$status" -eq 0 ]
+    [[ "$output" == *", 0 abandoned temporaries removed" ]]
+    compgen -G "$OUT/bag.vellum-export-*" >/dev/null
+    [ "$(ls "$REPO/staging/.outside" | wc -l)" -ge 1 ]
+    kill -9 "$STOPPED"; wait "$STOPPED" || true
+    run "$VELLUM" recover --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield 'd["temporaries_removed"] >= 1')" = True ]
+    [ -z "$(ls -A "$OUT")" ]
+    [ -z "$(ls -A "$REPO/staging/.outside")" ]
+    # The same for vellum get.
+    stop_when_exists "$OUT/copy.vellum-get-*" "$VELLUM" get urn:t:big "$OUT/copy"
+    kill -9 "$STOPPED"; wait "$STOPPED" || true
+    compgen -G "$OUT/copy.vellum-get-*" >/dev/null
+    run "$VELLUM" recover
+    [ "$status" -eq 0 ]
+    [[ "$output" == *", 1 abandoned temporaries removed" ]]
+    [ -z "$(ls -A "$OUT")" ]
+    # And a stopped-then-resumed export still finishes, whole.
+    stop_when_exists "$OUT/bag.vellum-export-*" "$VELLUM" export urn:t:big "$OUT/bag" --format bagit
+    "$VELLUM" recover >/dev/null
+    kill -CONT "$STOPPED"; wait "$STOPPED"
+    [ -f "$OUT/bag/bagit.txt" ]
+    cmp "$SRC/reel.bin" "$OUT/bag/data/data/reel.bin" || cmp "$SRC/reel.bin" "$OUT/bag/data/reel.bin"
+    nothing_beside
+    [ -z "$(ls -A "$REPO/staging/.outside")" ]
+    run "$VELLUM" validate --all
+    [ "$status" -eq 0 ]
+}
+
+@test "recover removes only what a record names, and only temporaries" {
+    mkdir -p "$REPO/staging/.outside"
+    keep="$BATS_TEST_TMPDIR/precious"
+    mkdir -p "$keep" "$OUT/x.vellum-export-1"
+    printf 'mine\n' > "$keep/file"
+    # A tampered record naming a folder that is not a vellum temporary.
+    printf '%s\0%s\0%s' "$keep" "$OUT/x.vellum-export-1" "$OUT/cut-short.vellum-export-2" > "$REPO/staging/.outside/forged"
+    mkdir -p "$OUT/cut-short.vellum-export-2"
+    run "$VELLUM" recover
+    [ "$status" -eq 0 ]
+    [ -f "$keep/file" ]
+    [ ! -e "$OUT/x.vellum-export-1" ]
+    [ -d "$OUT/cut-short.vellum-export-2" ]   # no final NUL: not trusted
+    [ ! -e "$REPO/staging/.outside/forged" ]
+}
+
 @test "show --mets prints the stored METS, which validates" {
     run "$VELLUM" show urn:t:exp --mets
     [ "$status" -eq 0 ]

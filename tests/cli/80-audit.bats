@@ -118,6 +118,78 @@ audit_damaged() {
     [[ "$(last_detail urn:t:b)" == *"E058 inventory inventory.json.sha512"* ]]
 }
 
+# Read errors need a user the permissions stop; root reads anything, so as
+# root the repository moves to a folder "nobody" can reach, is given to
+# nobody, and vellum runs as nobody (setpriv, from util-linux).
+as_reader() {
+    if [ "$(id -u)" -eq 0 ]; then
+        setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+    else
+        "$@"
+    fi
+}
+readable_by_nobody() {
+    [ "$(id -u)" -eq 0 ] || return 0
+    local base
+    base=$(mktemp -d /tmp/vellum-perm.XXXXXX)
+    chmod 755 "$base"
+    mv "$REPO" "$base/repo"
+    export REPO="$base/repo" VELLUM_REPO="$base/repo" PERM_BASE="$base"
+    chown -R nobody:nogroup "$REPO"
+    B=$(object_dir urn:t:b)
+}
+teardown() {
+    [ -z "${PERM_BASE:-}" ] || { chmod -R u+rwX "$PERM_BASE"; rm -rf "$PERM_BASE"; }
+}
+
+@test "an unreadable content file (permissions): E092 naming it, the audit goes on" {
+    readable_by_nobody
+    f="$B/v1/content/data/a.txt"
+    chmod 000 "$f"
+    run --separate-stderr as_reader "$VELLUM" audit --all
+    [ "$status" -eq 1 ]
+    [ "$(grep -c 'ALERT' <<< "$stderr")" -eq 1 ]
+    [[ "$stderr" == "vellum: ALERT fixity failure in urn:t:b: 1 problem (first: E092 v1/content/data/a.txt: cannot read"* ]]
+    [[ "$output" == *"pass urn:t:a ("* ]]
+    [[ "$output" == *"  E092 v1/content/data/a.txt: cannot read v1/content/data/a.txt: "*"Permission denied"* ]]
+    [[ "$output" == *"pass urn:t:c ("* ]]
+    [[ "${lines[-1]}" == "audited 3 objects: 2 passed, 1 failed;"* ]]
+    run as_reader "$VELLUM" events urn:t:b --type "fixity check" --json
+    [ "$(echo "$output" | jfield 'd[-1]["outcome"]')" = fail ]
+    [[ "$(echo "$output" | jfield 'd[-1]["outcome_detail"]')" == "E092 unreadable v1/content/data/a.txt: "* ]]
+    run --separate-stderr as_reader "$VELLUM" audit urn:t:b --json
+    [ "$status" -eq 1 ]
+    [ "$(echo "$output" | jfield '[(f["kind"], f["path"]) for f in d["objects"][0]["failures"]]')" = \
+      "[('unreadable', 'v1/content/data/a.txt')]" ]
+    # Nothing was touched: readable again, the object passes.
+    chmod 444 "$f"
+    run as_reader "$VELLUM" audit urn:t:b
+    [ "$status" -eq 0 ]
+    run as_reader "$VELLUM" events verify
+    [ "$status" -eq 0 ]
+}
+
+@test "an unreadable folder or object folder fails that object only, never the run" {
+    readable_by_nobody
+    chmod 000 "$B/v1/content"
+    run --separate-stderr as_reader "$VELLUM" audit --all
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"pass urn:t:a ("* ]]
+    [[ "$output" == *"  E023 v1/content: cannot list the folder: "*"Permission denied"* ]]
+    [[ "$output" == *"pass urn:t:c ("* ]]
+    [[ "${lines[-1]}" == "audited 3 objects: 2 passed, 1 failed;"* ]]
+    chmod 755 "$B/v1/content"
+    chmod 000 "$B"
+    run --separate-stderr as_reader "$VELLUM" audit --all --json
+    [ "$status" -eq 1 ]
+    [ "$(echo "$output" | jfield 'd["summary"]["objects"], d["summary"]["failed"]')" = "3 1" ]
+    [ "$(echo "$output" | jfield '[f["kind"] for o in d["objects"] for f in o["failures"]]')" = "['unreadable']" ]
+    [[ "$(echo "$output" | jfield 'd["objects"][1]["failures"][0]["message"]')" == "cannot list $B: Permission denied" ]]
+    chmod 755 "$B"
+    run as_reader "$VELLUM" audit --all
+    [ "$status" -eq 0 ]
+}
+
 @test "a failed audit repairs nothing: the damage is still there next time" {
     rm -f "$B/inventory.json.sha512"
     run "$VELLUM" audit urn:t:b

@@ -15,9 +15,11 @@ object_dir() {
     echo "$REPO/store/${h:0:3}/${h:3:3}/${h:6:3}/$h"
 }
 
-# Nothing left behind in staging but the lock folder.
+# Nothing left behind in staging but the lock folder and an empty record
+# folder for temporaries outside the repository.
 staging_clean() {
-    [ -z "$(ls -A "$REPO/staging" | grep -v '^\.locks$')" ]
+    [ -z "$(ls -A "$REPO/staging" | grep -v -e '^\.locks$' -e '^\.outside$')" ] &&
+        [ -z "$(ls -A "$REPO/staging/.outside" 2>/dev/null)" ]
 }
 
 # Number of objects in the store (folders with an object namaste).

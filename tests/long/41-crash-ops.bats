@@ -95,9 +95,13 @@ kill_during() {   # kill_during MAXMS CMD...
         if [ -e "$BATS_TEST_TMPDIR/e$t" ]; then
             [ -f "$BATS_TEST_TMPDIR/e$t/bagit.txt" ] || { echo "export $t: partial"; return 1; }
         fi
-        # A killed export may leave DEST.vellum-export-PID beside DEST: it is
-        # outside the repository, so recover cannot see it (README, "Not yet").
-        rm -rf "$BATS_TEST_TMPDIR/e$t".vellum-export-*
+        # recover removed whatever temporaries the killed export left
+        [ -z "$(compgen -G "$BATS_TEST_TMPDIR/e$t.vellum-*")" ] || { echo "export $t: temporaries left"; return 1; }
+        # a complete export has exactly one dissemination event for it
+        n=$("$VELLUM" events urn:k:1 --type dissemination --json | jfield 'sum(1 for e in d if "/e'"$t"'" in e.get("detail","")+e.get("outcome_detail",""))')
+        if [ -e "$BATS_TEST_TMPDIR/e$t" ]; then
+            [ "$n" -eq 1 ] || { echo "export $t: $n events for a complete export"; return 1; }
+        fi
         kill_during 600 "$VELLUM" audit --all
         settle "audit $t" || return 1
         kill_during 300 "$VELLUM" reindex

@@ -153,6 +153,19 @@ static void test_layout_examples(void **state)
 
 /* ---- inventory --------------------------------------------------------- */
 
+static int buf_sink(const char *data, size_t len, void *arg)
+{
+    return vl_buf_append(arg, data, len, NULL) == VL_OK ? 0 : -1;
+}
+
+/* Fails on its third piece. */
+static int failing_sink(const char *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    return ++*(int *)arg == 3 ? -1 : 0;
+}
+
 static void test_inventory_build_and_round_trip(void **state)
 {
     (void)state;
@@ -189,6 +202,17 @@ static void test_inventory_build_and_round_trip(void **state)
     char *again = vl_inventory_serialize(back, NULL);
     assert_string_equal(text, again);  /* byte-stable */
     free(again);
+    /* the streamed form is the same bytes, in pieces; a sink that fails
+     * stops it with -1 */
+    vl_buf streamed;
+    vl_buf_init(&streamed, 0);
+    assert_int_equal(vl_inventory_dump(back, buf_sink, &streamed), 0);
+    assert_int_equal(streamed.len, len);
+    assert_memory_equal(streamed.data, text, len);
+    vl_buf_release(&streamed);
+    int calls = 0;
+    assert_int_equal(vl_inventory_dump(back, failing_sink, &calls), -1);
+    assert_int_equal(calls, 3);
     free(text);
     /* a second version equal in state, then truncated away */
     assert_int_equal(vl_inventory_version_add(inv, "2026-01-02T00:00:00Z", NULL, NULL, NULL), 2);
@@ -291,8 +315,10 @@ static void test_operations_keep_catalog_and_store_in_agreement(void **state)
     assert_catalog_agrees(r, 2);
 
     /* recover with nothing to do */
-    assert_int_equal(vl_repo_recover(r, &n, &err), VL_OK);
-    assert_int_equal(n, 0);
+    vl_recover_counts rec;
+    assert_int_equal(vl_repo_recover(r, &rec, &err), VL_OK);
+    assert_int_equal(rec.repaired, 0);
+    assert_int_equal(rec.temporaries, 0);
     assert_catalog_agrees(r, 2);
 
     /* the md5 fixity block holds the new content */

@@ -1,0 +1,215 @@
+/* Temporaries outside the repository.  An export or a get builds its
+ * result beside DEST (DEST.vellum-export-<pid>, DEST.vellum-get-<pid>) and
+ * renames it into place; a process killed before that leaves the temporary
+ * behind, out of staging's reach.  So the temporary is registered first:
+ * a record staging/.outside/<uuid> lists its absolute paths (each ending in
+ * NUL, since a path may hold any byte but NUL) and is flock'd for as long
+ * as the work runs.  recover clears every record nobody holds: the paths
+ * it names, then the record.
+ *
+ * The record is written under a dot name, locked, synced and only then
+ * renamed to its final name, so recover never sees a record it could take
+ * before its owner has locked it.  recover removes only paths whose last
+ * component carries ".vellum-", so an edited record cannot turn it on
+ * arbitrary files. */
+#define VL_STORAGE_INTERNAL
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "repo_internal.h"
+
+#define OUTSIDE_MARK ".vellum-"
+#define OUTSIDE_RECORD_MAX (1024u * 1024u)
+
+struct vl_outside {
+    int fd;
+    char *record;
+};
+
+static char *absolute_path(const char *p)
+{
+    if (p[0] == '/')
+        return vl_strdup(p);
+    char *cwd = getcwd(NULL, 0);
+    char *abs = cwd ? vl_path_join(cwd, p) : NULL;
+    free(cwd);
+    return abs;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
+                     vl_outside **out, vl_error *err)
+{
+    char uuid[37], *dir = NULL, *tmp = NULL, *name = NULL, *fin = NULL;
+    int rc = VL_OK, fd = -1;
+    vl_outside *w = NULL;
+    *out = NULL;
+    vl_uuid4(uuid);
+    if (!(dir = vl_path_join(r->staging_dir, VL_OUTSIDE_DIR)) ||
+        !(name = vl_asprintf(".new-%s", uuid)) ||
+        !(tmp = vl_path_join(dir, name)) || !(fin = vl_path_join(dir, uuid)) ||
+        !(w = calloc(1, sizeof *w))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = vl_fs_mkdirs(dir, err)) != VL_OK)
+        goto done;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        rc = vl_error_sys(err, "cannot create %s", tmp);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *abs = absolute_path(paths[i]);
+        int bad = !abs || write_all(fd, abs, strlen(abs) + 1) != 0;
+        free(abs);
+        if (bad) {
+            rc = vl_error_sys(err, "cannot write %s", tmp);
+            goto done;
+        }
+    }
+    if (fsync(fd) != 0 || rename(tmp, fin) != 0) {
+        rc = vl_error_sys(err, "cannot write %s", fin);
+        goto done;
+    }
+    if ((rc = vl_fs_fsync_parent(fin, err)) != VL_OK)
+        goto done;
+    w->fd = fd;
+    w->record = fin;
+    fd = -1;
+    fin = NULL;
+    *out = w;
+    w = NULL;
+done:
+    if (fd >= 0) {
+        unlink(tmp);
+        close(fd);
+    }
+    free(w);
+    free(dir);
+    free(name);
+    free(tmp);
+    free(fin);
+    return rc;
+}
+
+void vl_outside_end(vl_outside *w)
+{
+    if (!w)
+        return;
+    unlink(w->record);
+    close(w->fd);   /* drops the flock */
+    free(w->record);
+    free(w);
+}
+
+/* Remove what one abandoned record names, then the record. */
+static int clear_record(const char *record, int fd, size_t *cleared,
+                        vl_error *err)
+{
+    vl_buf buf;
+    int rc = VL_OK;
+    vl_buf_init(&buf, 4096);
+    for (;;) {
+        char chunk[4096];
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = vl_error_sys(err, "cannot read %s", record);
+            goto done;
+        }
+        if (got == 0)
+            break;
+        if (buf.len + (size_t)got > OUTSIDE_RECORD_MAX ||
+            vl_buf_append(&buf, chunk, (size_t)got, err) != VL_OK) {
+            rc = vl_error_set(err, VL_ESYS, "%s is too large", record);
+            goto done;
+        }
+    }
+    /* A final path without its NUL was cut short: not trusted. */
+    for (size_t at = 0; at < buf.len;) {
+        const char *p = (const char *)buf.data + at;
+        size_t len = strnlen(p, buf.len - at);
+        if (at + len == buf.len)
+            break;
+        at += len + 1;
+        const char *base = strrchr(p, '/');
+        if (p[0] != '/' || !base || !strstr(base, OUTSIDE_MARK) ||
+            strstr(p, "/../"))
+            continue;
+        if (vl_fs_exists(p)) {
+            if ((rc = vl_fs_rmtree(p, err)) != VL_OK)
+                goto done;
+            (*cleared)++;
+        }
+    }
+    /* ENOENT: its owner ended it between our open and our lock. */
+    if (unlink(record) != 0 && errno != ENOENT)
+        rc = vl_error_sys(err, "cannot remove %s", record);
+done:
+    vl_buf_release(&buf);
+    return rc;
+}
+
+int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err)
+{
+    char *dir = vl_path_join(r->staging_dir, VL_OUTSIDE_DIR);
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *e;
+    int rc = VL_OK;
+    *cleared = 0;
+    if (!dir)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if (!d) {
+        if (errno != ENOENT)
+            rc = vl_error_sys(err, "cannot list %s", dir);
+        free(dir);
+        return rc;
+    }
+    while (rc == VL_OK && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        /* A ".new-" record was never completed, so its owner had not yet
+         * made anything outside: unlocked, it only needs removing. */
+        int unfinished = !strncmp(e->d_name, ".new-", 5);
+        char *p = vl_path_join(dir, e->d_name);
+        int fd = p ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+        if (!p)
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+        else if (fd < 0 && errno != ENOENT)
+            rc = vl_error_sys(err, "cannot open %s", p);
+        else if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            if (!unfinished)
+                rc = clear_record(p, fd, cleared, err);
+            else if (unlink(p) != 0 && errno != ENOENT)
+                rc = vl_error_sys(err, "cannot remove %s", p);
+        }
+        /* else: its owner is still at work, or it is gone already */
+        if (fd >= 0)
+            close(fd);
+        free(p);
+    }
+    closedir(d);
+    free(dir);
+    return rc;
+}
