@@ -1176,33 +1176,42 @@ static const char *format_label(const char *format)
                                    : "a METS package";
 }
 
-static int record_event(vl_repo *r, const char *id, int num,
-                        const vl_export_options *o, const char *where,
-                        int ok, const char *outcome_detail,
-                        vl_export_result *res, vl_error *err)
-{
+typedef struct export_event {
     vl_event ev;
     char detail[4400], arc[64];
     const char *agents[3];
+} export_event;
+
+static void export_event_init(export_event *x, const char *id, int num,
+                              const vl_export_options *o, const char *where,
+                              int ok, const char *outcome_detail)
+{
     size_t na = 0;
-    vl_event_init(&ev, VL_EV_DISSEMINATION, id);
-    agents[na++] = vl_agent_vellum();
-    agents[na++] = vl_agent_openssl();
+    vl_event_init(&x->ev, VL_EV_DISSEMINATION, id);
+    x->agents[na++] = vl_agent_vellum();
+    x->agents[na++] = vl_agent_openssl();
     if (o->archive)
-        agents[na++] = archive_version_string();
-    snprintf(arc, sizeof arc, " (%s archive)", o->archive ? o->archive : "");
-    snprintf(detail, sizeof detail, "Exported v%d as %s, format %s%s, to %s",
-             num, format_label(o->format), o->format, o->archive ? arc : "",
+        x->agents[na++] = archive_version_string();
+    snprintf(x->arc, sizeof x->arc, " (%s archive)",
+             o->archive ? o->archive : "");
+    snprintf(x->detail, sizeof x->detail,
+             "Exported v%d as %s, format %s%s, to %s", num,
+             format_label(o->format), o->format, o->archive ? x->arc : "",
              where);
-    ev.outcome = ok ? "success" : "fail";
-    ev.detail = detail;
-    ev.outcome_detail = outcome_detail;
-    ev.version = num;
-    ev.agents = agents;
-    ev.nagents = na;
+    x->ev.outcome = ok ? "success" : "fail";
+    x->ev.detail = x->detail;
+    x->ev.outcome_detail = outcome_detail;
+    x->ev.version = num;
+    x->ev.agents = x->agents;
+    x->ev.nagents = na;
+}
+
+static int record_event(vl_repo *r, const export_event *x,
+                        vl_export_result *res, vl_error *err)
+{
     if (res)
-        snprintf(res->event_id, sizeof res->event_id, "%s", ev.id);
-    return vl_events_append(r, &ev, err);
+        snprintf(res->event_id, sizeof res->event_id, "%s", x->ev.id);
+    return vl_events_append(r, &x->ev, err);
 }
 
 int vl_export(vl_repo *r, const char *id, const char *dest,
@@ -1213,6 +1222,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
     vl_descriptive *desc = NULL;
     char *tmp = NULL, *part = NULL, *mets = NULL, *where = NULL, *parent = NULL;
     vl_outside *outside = NULL;
+    export_event done_event;
     char note[512] = "";
     const char *format = o ? o->format : NULL, *archive = o ? o->archive : NULL;
     size_t files = 0;
@@ -1301,14 +1311,19 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
                      "checked on the way out", files, (unsigned long long)bytes);
         }
     }
+    /* Promised before the move, so a kill between the move and the event
+     * still gets the event recorded by recover. */
+    export_event_init(&done_event, id, num, o, where, 1, note);
     if (archive) {
         if ((rc = write_archive(tmp, part, dest, archive, err)) != VL_OK ||
+            (rc = vl_outside_promise(outside, dest, &done_event.ev, err)) ||
             (rc = move_new(part, dest, err)) != VL_OK)
             goto done;
         placed = 1;
         vl_fs_rmtree(tmp, NULL);
     } else {
         if ((rc = vl_fs_syncfs(tmp, err)) != VL_OK ||
+            (rc = vl_outside_promise(outside, dest, &done_event.ev, err)) ||
             (rc = move_new(tmp, dest, err)) != VL_OK)
             goto done;
         placed = 1;
@@ -1317,7 +1332,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
         goto done;
     /* An export nobody can account for must not stay: without its event
      * it is removed again. */
-    if ((rc = record_event(r, id, num, o, where, 1, note, res, err)) != VL_OK)
+    if ((rc = record_event(r, &done_event, res, err)) != VL_OK)
         goto done;
     if (res) {
         res->version = num;
@@ -1329,8 +1344,10 @@ done:
      * finding: it gets its event too. */
     if (rc == VL_FINDING && worked && !placed) {
         vl_error keep = err ? *err : (vl_error){0};
-        record_event(r, id, num, o, where ? where : dest, 0, keep.msg, res,
-                     NULL);
+        export_event failed;
+        export_event_init(&failed, id, num, o, where ? where : dest, 0,
+                          keep.msg);
+        record_event(r, &failed, res, NULL);
         if (err)
             *err = keep;
     }

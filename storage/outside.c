@@ -22,6 +22,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "repo_internal.h"
 
 #define OUTSIDE_MARK ".vellum-"
@@ -30,7 +32,18 @@
 struct vl_outside {
     int fd;
     char *record;
+    char *promise;     /* .event-<uuid> */
 };
+
+/* staging/.outside/.event-<uuid> for a record staging/.outside/<uuid> */
+static char *promise_path(const char *record)
+{
+    char *dir = vl_path_dirname(record);
+    char *p = dir ? vl_asprintf("%s/.event-%s", dir, vl_path_basename(record))
+                  : NULL;
+    free(dir);
+    return p;
+}
 
 static char *absolute_path(const char *p)
 {
@@ -93,6 +106,11 @@ int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
     }
     if ((rc = vl_fs_fsync_parent(fin, err)) != VL_OK)
         goto done;
+    if (!(w->promise = promise_path(fin))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        unlink(fin);
+        goto done;
+    }
     w->fd = fd;
     w->record = fin;
     fd = -1;
@@ -112,23 +130,74 @@ done:
     return rc;
 }
 
+int vl_outside_promise(vl_outside *w, const char *dest, const vl_event *ev,
+                       vl_error *err)
+{
+    json_t *j = json_object(), *e = vl_event_to_json(ev);
+    char *abs = absolute_path(dest), *text = NULL;
+    int rc = VL_OK;
+    if (!j || !e || !abs ||
+        json_object_set_new(j, "dest", json_string(abs)) != 0 ||
+        json_object_set(j, "event", e) != 0 ||
+        !(text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)))
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+    else
+        rc = vl_fs_write_atomic(w->promise, text, strlen(text), err);
+    json_decref(j);
+    json_decref(e);
+    free(abs);
+    free(text);
+    return rc;
+}
+
 void vl_outside_end(vl_outside *w)
 {
     if (!w)
         return;
+    unlink(w->promise);
     unlink(w->record);
     close(w->fd);   /* drops the flock */
     free(w->record);
+    free(w->promise);
     free(w);
 }
 
-/* Remove what one abandoned record names, then the record. */
-static int clear_record(const char *record, int fd, size_t *cleared,
-                        vl_error *err)
+/* A promised event whose destination is in place is recorded (once). */
+static int keep_promise(vl_repo *r, const char *record, vl_error *err)
+{
+    char *path = promise_path(record);
+    json_t *j = NULL;
+    int rc = VL_OK;
+    if (!path)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if (!vl_fs_exists(path))
+        goto done;
+    j = json_load_file(path, 0, NULL);
+    const char *dest = json_string_value(json_object_get(j, "dest"));
+    json_t *ev = json_object_get(j, "event");
+    /* An unreadable promise was cut short by the crash: the rename it
+     * announces had not happened yet. */
+    if (dest && json_is_object(ev) && vl_fs_exists(dest) &&
+        (rc = vl_events_append_json(r, ev, err)) != VL_OK)
+        goto done;
+    if (unlink(path) != 0 && errno != ENOENT)
+        rc = vl_error_sys(err, "cannot remove %s", path);
+done:
+    json_decref(j);
+    free(path);
+    return rc;
+}
+
+/* Keep its promise, remove what one abandoned record names, then the
+ * record. */
+static int clear_record(vl_repo *r, const char *record, int fd,
+                        size_t *cleared, vl_error *err)
 {
     vl_buf buf;
     int rc = VL_OK;
     vl_buf_init(&buf, 4096);
+    if ((rc = keep_promise(r, record, err)) != VL_OK)
+        goto done;
     for (;;) {
         char chunk[4096];
         ssize_t got = read(fd, chunk, sizeof chunk);
@@ -187,8 +256,9 @@ int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err)
         return rc;
     }
     while (rc == VL_OK && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            !strncmp(e->d_name, ".event-", 7))
+            continue;   /* promises are read with their record */
         /* A ".new-" record was never completed, so its owner had not yet
          * made anything outside: unlocked, it only needs removing. */
         int unfinished = !strncmp(e->d_name, ".new-", 5);
@@ -200,7 +270,7 @@ int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err)
             rc = vl_error_sys(err, "cannot open %s", p);
         else if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
             if (!unfinished)
-                rc = clear_record(p, fd, cleared, err);
+                rc = clear_record(r, p, fd, cleared, err);
             else if (unlink(p) != 0 && errno != ENOENT)
                 rc = vl_error_sys(err, "cannot remove %s", p);
         }

@@ -282,6 +282,11 @@ int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err);
 typedef struct vl_outside vl_outside;
 int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
                      vl_outside **out, vl_error *err);
+/* Just before moving the result to dest: the event to record once it is
+ * there.  If the process dies in between, recover records it. */
+struct vl_event;
+int vl_outside_promise(vl_outside *w, const char *dest,
+                       const struct vl_event *ev, vl_error *err);
 void vl_outside_end(vl_outside *w);
 /* Clear every record nobody holds; *cleared counts paths removed. */
 int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err);

@@ -296,6 +296,34 @@ stop_when_exists() {
     [ ! -e "$REPO/staging/.outside/forged" ]
 }
 
+@test "a promised export event is recorded by recover once the export is in place, and only then" {
+    "$VELLUM" export urn:t:exp "$OUT/first" --format mets >/dev/null
+    mkdir -p "$OUT/placed"
+    # Two abandoned records, as a kill between the final rename and the event
+    # leaves them: one export reached its destination, one did not.
+    for n in placed missing; do
+        "$VELLUM" events urn:t:exp --type dissemination --json | python3 -c "
+import json, sys, uuid
+e = json.load(sys.stdin)[-1]
+e.pop('seq', None); e.pop('prev', None)
+e['id'] = 'urn:uuid:' + str(uuid.uuid4())
+e['detail'] = 'Exported to $OUT/$n'
+json.dump({'dest': '$OUT/$n', 'event': e}, open('$REPO/staging/.outside/.event-rec-$n', 'w'))
+"
+        printf '%s\0' "$OUT/$n.vellum-export-1" > "$REPO/staging/.outside/rec-$n"
+    done
+    run "$VELLUM" recover
+    [ "$status" -eq 0 ]
+    run "$VELLUM" events urn:t:exp --type dissemination --json
+    [ "$(echo "$output" | jfield 'sum(1 for e in d if e["detail"] == "Exported to '"$OUT"'/placed")')" = 1 ]
+    [ "$(echo "$output" | jfield 'sum(1 for e in d if "/missing" in e["detail"])')" = 0 ]
+    [ -z "$(ls -A "$REPO/staging/.outside")" ]
+    run "$VELLUM" recover
+    [ "$("$VELLUM" events urn:t:exp --type dissemination --json | jfield 'len(d)')" = 2 ]
+    run "$VELLUM" events verify
+    [ "$status" -eq 0 ]
+}
+
 @test "show --mets prints the stored METS, which validates" {
     run "$VELLUM" show urn:t:exp --mets
     [ "$status" -eq 0 ]

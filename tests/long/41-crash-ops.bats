@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# make check-long: kill -9 at 50 seeded random moments during each kind of
-# operation (new object, new version, export, audit, reindex).  After each:
+# make check-long: kill -9 at CRASH_TRIALS (50) seeded random moments during
+# each kind of operation (new object, new version, export, audit, reindex).  After each:
 # recover, then validate --all and events verify are clean, every object
 # reads back at a head it really had, and no completed version has lost or
 # duplicated events.
@@ -43,73 +43,112 @@ settle() {
     done
 }
 
-kill_during() {   # kill_during MAXMS CMD...
+# kill_during MAXMS CMD...: start CMD, kill -9 it after a random delay below
+# MAXMS.  Counts runs in $RUNS and kills that struck a running process in
+# $KILLED; a run that had already finished shortens MAXMS (in $SPAN) so
+# that most trials really interrupt the operation.
+kill_during() {
     local maxms=$1; shift
     "$@" >/dev/null 2>&1 &
     local pid=$!
-    sleep "$(printf '0.%03d' $((RANDOM % maxms)))"
-    kill -9 "$pid" 2>/dev/null || true   # it may have finished already
+    RUNS=$((RUNS + 1))
+    sleep "$(printf '%d.%03d' $(( (RANDOM * 32768 + RANDOM) % maxms / 1000 )) $(( (RANDOM * 32768 + RANDOM) % maxms % 1000 )))"
+    if kill -9 "$pid" 2>/dev/null; then
+        KILLED=$((KILLED + 1))
+    else
+        SPAN=$((maxms * 3 / 4 + 1))
+    fi
     wait "$pid" 2>/dev/null || true
 }
 
-@test "kill -9 during ingest of new objects and new versions" {
+# span_ms CMD...: how long one undisturbed run takes, plus a margin.
+span_ms() {
+    local t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1
+    echo $(( ($(date +%s%N) - t0) / 1000000 + 50 ))
+}
+
+report_kills() {   # report_kills LABEL
+    echo "# $1: $KILLED of $RUNS runs killed mid-way" >&3
+}
+
+@test "kill -9 during ingest of new objects and of new versions, $TRIALS each" {
     setup_repo
     RANDOM=7
     S="$BATS_TEST_TMPDIR/s"
     make_state "$S/0" 0
     "$VELLUM" ingest "$S/0" --id urn:k:v --quiet >/dev/null
     cp -a "$S/0" "$S/head"
-    for t in $(seq 1 "$TRIALS"); do
-        make_state "$S/n" "$t"
-        if [ $((t % 2)) -eq 0 ]; then
-            kill_during 900 "$VELLUM" ingest "$S/n" --id "urn:k:new$t" --quiet
-        else
-            kill_during 900 "$VELLUM" ingest "$S/n" --id urn:k:v --quiet
-        fi
-        settle "trial $t" || return 1
-        if [ $((t % 2)) -eq 1 ]; then
-            rm -rf "$BATS_TEST_TMPDIR/o"
-            "$VELLUM" get urn:k:v "$BATS_TEST_TMPDIR/o" >/dev/null
-            if diff -r -q "$S/n" "$BATS_TEST_TMPDIR/o/data" >/dev/null; then
-                rm -rf "$S/head" && cp -a "$S/n" "$S/head"
+    make_state "$S/n" 999
+    span=$(span_ms "$VELLUM" ingest "$S/n" --id urn:k:probe --quiet)
+    for kind in version object; do
+        SPAN=$span RUNS=0 KILLED=0
+        for t in $(seq 1 "$TRIALS"); do
+            make_state "$S/n" "$t"
+            if [ "$kind" = object ]; then
+                kill_during "$SPAN" "$VELLUM" ingest "$S/n" --id "urn:k:new$t" --quiet
             else
-                diff -r -q "$S/head" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "trial $t: neither head"; return 1; }
+                kill_during "$SPAN" "$VELLUM" ingest "$S/n" --id urn:k:v --quiet
             fi
-        elif "$VELLUM" show "urn:k:new$t" >/dev/null 2>&1; then
-            rm -rf "$BATS_TEST_TMPDIR/o"
-            "$VELLUM" get "urn:k:new$t" "$BATS_TEST_TMPDIR/o" >/dev/null
-            diff -r -q "$S/n" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "trial $t: partial new object"; return 1; }
-        fi
+            settle "$kind trial $t" || return 1
+            if [ "$kind" = version ]; then
+                rm -rf "$BATS_TEST_TMPDIR/o"
+                "$VELLUM" get urn:k:v "$BATS_TEST_TMPDIR/o" >/dev/null
+                if diff -r -q "$S/n" "$BATS_TEST_TMPDIR/o/data" >/dev/null; then
+                    rm -rf "$S/head" && cp -a "$S/n" "$S/head"
+                else
+                    diff -r -q "$S/head" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "trial $t: neither head"; return 1; }
+                fi
+            elif "$VELLUM" show "urn:k:new$t" >/dev/null 2>&1; then
+                rm -rf "$BATS_TEST_TMPDIR/o"
+                "$VELLUM" get "urn:k:new$t" "$BATS_TEST_TMPDIR/o" >/dev/null
+                diff -r -q "$S/n" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "trial $t: partial new object"; return 1; }
+            fi
+        done
+        report_kills "ingest, new $kind"
+        [ "$KILLED" -ge $((TRIALS / 2)) ] || { echo "too few $kind ingests were interrupted"; return 1; }
     done
 }
 
-@test "kill -9 during export, audit and reindex" {
+@test "kill -9 during export, audit and reindex, $TRIALS each" {
     setup_repo
     RANDOM=11
     S="$BATS_TEST_TMPDIR/s"
     for i in 1 2 3; do make_state "$S/$i" "$i"; "$VELLUM" ingest "$S/$i" --id "urn:k:$i" --quiet >/dev/null; done
+    check_objects() {
+        for i in 1 2 3; do
+            rm -rf "$BATS_TEST_TMPDIR/o"
+            "$VELLUM" get "urn:k:$i" "$BATS_TEST_TMPDIR/o" >/dev/null || { echo "$1: get urn:k:$i"; return 1; }
+            diff -r -q "$S/$i" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "$1: urn:k:$i changed"; return 1; }
+        done
+    }
+    SPAN=$(span_ms "$VELLUM" export urn:k:1 "$BATS_TEST_TMPDIR/probe" --format bagit) RUNS=0 KILLED=0
     for t in $(seq 1 "$TRIALS"); do
-        kill_during 600 "$VELLUM" export urn:k:1 "$BATS_TEST_TMPDIR/e$t" --format bagit
+        kill_during "$SPAN" "$VELLUM" export urn:k:1 "$BATS_TEST_TMPDIR/e$t" --format bagit
         settle "export $t" || return 1
-        # an export is either complete at DEST or absent, and nothing is left beside it
+        # an export is either complete at DEST or absent
         if [ -e "$BATS_TEST_TMPDIR/e$t" ]; then
             [ -f "$BATS_TEST_TMPDIR/e$t/bagit.txt" ] || { echo "export $t: partial"; return 1; }
         fi
         # recover removed whatever temporaries the killed export left
         [ -z "$(compgen -G "$BATS_TEST_TMPDIR/e$t.vellum-*")" ] || { echo "export $t: temporaries left"; return 1; }
-        # a complete export has exactly one dissemination event for it
-        n=$("$VELLUM" events urn:k:1 --type dissemination --json | jfield 'sum(1 for e in d if "/e'"$t"'" in e.get("detail","")+e.get("outcome_detail",""))')
-        if [ -e "$BATS_TEST_TMPDIR/e$t" ]; then
-            [ "$n" -eq 1 ] || { echo "export $t: $n events for a complete export"; return 1; }
-        fi
-        kill_during 600 "$VELLUM" audit --all
-        settle "audit $t" || return 1
-        kill_during 300 "$VELLUM" reindex
-        settle "reindex $t" || return 1
-        for i in 1 2 3; do
-            rm -rf "$BATS_TEST_TMPDIR/o"
-            "$VELLUM" get "urn:k:$i" "$BATS_TEST_TMPDIR/o" >/dev/null || { echo "trial $t: get urn:k:$i"; return 1; }
-            diff -r -q "$S/$i" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "trial $t: urn:k:$i changed"; return 1; }
-        done
     done
+    report_kills "export"
+    [ "$KILLED" -ge $((TRIALS / 2)) ] || { echo "too few exports were interrupted"; return 1; }
+    SPAN=$(span_ms "$VELLUM" audit --all) RUNS=0 KILLED=0
+    for t in $(seq 1 "$TRIALS"); do
+        kill_during "$SPAN" "$VELLUM" audit --all
+        settle "audit $t" || return 1
+    done
+    report_kills "audit"
+    [ "$KILLED" -ge $((TRIALS / 2)) ] || { echo "too few audits were interrupted"; return 1; }
+    check_objects "after the audits" || return 1
+    SPAN=$(span_ms "$VELLUM" reindex) RUNS=0 KILLED=0
+    for t in $(seq 1 "$TRIALS"); do
+        kill_during "$SPAN" "$VELLUM" reindex
+        settle "reindex $t" || return 1
+        check_objects "reindex $t" || return 1
+    done
+    report_kills "reindex"
+    [ "$KILLED" -ge $((TRIALS / 2)) ] || { echo "too few reindexes were interrupted"; return 1; }
 }
