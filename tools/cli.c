@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cli.h"
 
@@ -100,4 +101,32 @@ void cli_format_size(uint64_t bytes, char out[32])
         snprintf(out, 32, "%llu B", (unsigned long long)bytes);
     else
         snprintf(out, 32, "%.1f %s", v, units[u]);
+}
+
+void cli_print_padded(const char *s, int width)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    int cols = 0;
+    size_t left = strlen(s);
+    for (const char *p = s; left;) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, p, left, &st);
+        if (n == (size_t)-1 || n == (size_t)-2) {
+            cols++;   /* not UTF-8: one column per byte, as printed */
+            p++;
+            left--;
+            memset(&st, 0, sizeof st);
+            continue;
+        }
+        if (n == 0)
+            break;
+        int w = wcwidth(wc);
+        cols += w > 0 ? w : 0;
+        p += n;
+        left -= n;
+    }
+    fputs(s, stdout);
+    for (; cols < width; cols++)
+        putchar(' ');
 }

@@ -49,6 +49,9 @@ int cli_parse_version(const char *s);
 void cli_print_json(json_t *v);
 /* "1.2 MiB" style sizes for people. */
 void cli_format_size(uint64_t bytes, char out[32]);
+/* Print s, then spaces up to width terminal columns: columns, not bytes,
+ * so names in any script line up. */
+void cli_print_padded(const char *s, int width);
 
 /* Each command: int cmd_NAME(int argc, char **argv), argv[0] = NAME. */
 #define CLI_COMMAND(name) int cmd_##name(int argc, char **argv)

@@ -49,7 +49,9 @@ static int print_file(void *arg, const vl_catalog_file *f)
                               f->logical, "content", f->content, "digest", f->digest,
                               "size", (json_int_t)f->size, "format", fc.json));
     } else {
-        printf("  %-40s %12llu  %s:%.16s...  %-24s %-10s %s\n", f->logical,
+        fputs("  ", stdout);
+        cli_print_padded(f->logical, 40);
+        printf(" %12llu  %s:%.16s...  %-24s %-10s %s\n",
                (unsigned long long)f->size, vl_digest_name(s->alg), f->digest,
                fc.mime[0] ? fc.mime : "-", fc.puid[0] ? fc.puid : "-", f->content);
     }

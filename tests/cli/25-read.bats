@@ -38,6 +38,23 @@ setup() {
     [[ "$output" == *'no object with id "urn:t:nope"'* ]]
 }
 
+@test "show lines up names by terminal columns, not bytes (accents, CJK)" {
+    mkdir -p "$BATS_TEST_TMPDIR/names"
+    for n in plain.txt "résumé.txt" "日本語.txt"; do printf x > "$BATS_TEST_TMPDIR/names/$n"; done
+    "$VELLUM" ingest "$BATS_TEST_TMPDIR/names" --id urn:t:names --quiet >/dev/null
+    run "$VELLUM" show urn:t:names
+    [ "$status" -eq 0 ]
+    # Column where the size field ends, counting a CJK character as two.
+    printf '%s\n' "$output" | grep ' data/' | python3 -c "
+import sys, unicodedata
+cols = set()
+for line in sys.stdin:
+    w = lambda s: sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in s)
+    cols.add(w(line[:line.index(' sha512:')]))
+assert len(cols) == 1, cols
+"
+}
+
 @test "get rebuilds each version byte-exact" {
     run "$VELLUM" get urn:t:read "$BATS_TEST_TMPDIR/head"
     [ "$status" -eq 0 ]
