@@ -73,8 +73,8 @@ check-suites: build
 # spent waiting on fsync and child processes); each writes its own log.
 check: deps
 	@rm -f build/.counts build-san/.counts
-	@$(MAKE) --no-print-directory BUILD=build build >/dev/null
-	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null
+	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build build >/dev/null
+	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null
 	@mkdir -p build build-san
 	@echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"
 	@( $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
