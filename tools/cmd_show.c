@@ -54,6 +54,7 @@ static int print_file(void *arg, const vl_catalog_file *f)
         printf(" %12llu  %s:%.16s...  %-24s %-10s %s\n",
                (unsigned long long)f->size, vl_digest_name(s->alg), f->digest,
                fc.mime[0] ? fc.mime : "-", fc.puid[0] ? fc.puid : "-", f->content);
+        json_decref(fc.json);   /* only the --json listing takes it */
     }
     return 0;
 }
