@@ -88,10 +88,10 @@ int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,
     if (rc != VL_OK)
         goto done;
     out->versions = v[0];
+    /* Each sync keeps its object's head totals (catalog.c). */
     rc = one_row(db,
-                 "SELECT count(*), coalesce(sum(" HEAD_FILE_SIZE "), 0)"
-                 " FROM objects o JOIN files f"
-                 " ON f.object_id = o.id AND f.version = o.head",
+                 "SELECT coalesce(sum(head_files), 0),"
+                 " coalesce(sum(head_bytes), 0) FROM objects",
                  v, 2, "adding up head states", err);
     if (rc != VL_OK)
         goto done;

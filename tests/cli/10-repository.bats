@@ -107,3 +107,29 @@ load helpers
     run "$VELLUM" config
     [[ "$output" == *"digest = sha512"* ]]
 }
+
+@test "a schema-1 catalog is upgraded in place: head totals filled in, ls unchanged" {
+    setup_repo
+    src="$BATS_TEST_TMPDIR/src"
+    mkdir -p "$src"
+    printf 'one\n' > "$src/a.txt"; head -c 5000 /dev/urandom > "$src/b.bin"
+    "$VELLUM" ingest "$src" --id urn:t:one --quiet >/dev/null
+    printf 'two\n' > "$src/c.txt"
+    "$VELLUM" ingest "$src" --id urn:t:one --quiet >/dev/null
+    "$VELLUM" ingest "$src" --id urn:t:two --quiet >/dev/null
+    before=$("$VELLUM" ls --json)
+    [ "$(echo "$before" | jfield '[(o["id"], o["files"]) for o in d]')" = "[('urn:t:one', 4), ('urn:t:two', 4)]" ]
+    # Make it what vellum 0.1 wrote: no head totals, schema version 1.
+    sqlite3 "$REPO/catalog.sqlite" "ALTER TABLE objects DROP COLUMN head_files;
+        ALTER TABLE objects DROP COLUMN head_bytes; PRAGMA user_version = 1;"
+    run "$VELLUM" ls --json
+    [ "$status" -eq 0 ]
+    [ "$output" = "$before" ]
+    [ "$(sqlite3 "$REPO/catalog.sqlite" 'PRAGMA user_version')" = 2 ]
+    [ "$(sqlite3 "$REPO/catalog.sqlite" 'SELECT count(*) FROM objects WHERE head_files IS NULL OR head_bytes IS NULL')" = 0 ]
+    # A catalog from a newer vellum is refused, not rewritten.
+    sqlite3 "$REPO/catalog.sqlite" "PRAGMA user_version = 9"
+    run "$VELLUM" ls
+    [ "$status" -eq 3 ]
+    [[ "$output" == *"schema version 9 is newer than this vellum understands (2)"* ]]
+}
