@@ -132,13 +132,28 @@ report_kills() {   # report_kills LABEL
         fi
         # recover removed whatever temporaries the killed export left
         [ -z "$(compgen -G "$BATS_TEST_TMPDIR/e$t.vellum-*")" ] || { echo "export $t: temporaries left"; return 1; }
+        # an export in place has exactly one dissemination event, one that
+        # is not there has none
+        n=$("$VELLUM" events urn:k:1 --type dissemination --json | jfield 'sum(1 for e in d if e["detail"].endswith("to '"$BATS_TEST_TMPDIR/e$t"'"))')
+        if [ -e "$BATS_TEST_TMPDIR/e$t" ]; then want=1; else want=0; fi
+        [ "$n" -eq "$want" ] || { echo "export $t: $n dissemination events, want $want"; return 1; }
     done
     report_kills "export"
     [ "$KILLED" -ge $((TRIALS / 2)) ] || { echo "too few exports were interrupted"; return 1; }
     SPAN=$(span_ms "$VELLUM" audit --all) RUNS=0 KILLED=0
     for t in $(seq 1 "$TRIALS"); do
+        before=$("$VELLUM" events --type "fixity check" --json | jfield 'len(d)')
+        killed_before=$KILLED
         kill_during "$SPAN" "$VELLUM" audit --all
         settle "audit $t" || return 1
+        # a finished audit recorded one event per object; a killed one at
+        # most that many, each object's at most once
+        after=$("$VELLUM" events --type "fixity check" --json | jfield 'len(d)')
+        if [ "$KILLED" -eq "$killed_before" ]; then
+            [ $((after - before)) -eq 3 ] || { echo "audit $t: finished with $((after - before)) events"; return 1; }
+        else
+            [ $((after - before)) -le 3 ] || { echo "audit $t: killed with $((after - before)) events"; return 1; }
+        fi
     done
     report_kills "audit"
     [ "$KILLED" -ge $((TRIALS / 2)) ] || { echo "too few audits were interrupted"; return 1; }
