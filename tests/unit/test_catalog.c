@@ -309,7 +309,7 @@ static void test_open_schema(void **state)
     char *mode = query_text(f, "PRAGMA journal_mode");
     assert_string_equal(mode, "wal");
     free(mode);
-    assert_int_equal(query_int(f, "PRAGMA user_version"), 1);
+    assert_int_equal(query_int(f, "PRAGMA user_version"), 2);
     assert_int_equal(query_int(f, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(f, "SELECT count(*) FROM sqlite_master WHERE "
                                   "type='table' AND name IN ('objects',"
