@@ -245,7 +245,7 @@ stop_when_exists() {
 }
 
 @test "a killed export or get leaves temporaries that recover removes; a live one is left alone" {
-    head -c 48000000 /dev/urandom > "$SRC/reel.bin"
+    head -c 12000000 /dev/urandom > "$SRC/reel.bin"
     "$VELLUM" ingest "$SRC" --id urn:t:big --quiet >/dev/null
     stop_when_exists "$OUT/bag.vellum-export-*" "$VELLUM" export urn:t:big "$OUT/bag" --format bagit
     # Its owner is alive (stopped): recover must not touch its work.
