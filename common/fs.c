@@ -48,22 +48,40 @@ char *vl_path_dirname(const char *p)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* write() until everything is out; short writes and EINTR are normal. */
-static int write_all(int fd, const void *data, size_t len)
+int vl_fs_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
 
     while (len > 0) {
         ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;   /* no progress: do not spin */
             return -1;
         }
         p += n;
         len -= (size_t)n;
     }
     return 0;
+}
+
+char *vl_path_absolute(const char *p)
+{
+    char *dir = vl_path_dirname(p), *real = NULL, *out = NULL;
+    if (dir && (real = realpath(dir, NULL)) != NULL)
+        out = vl_path_join(real, vl_path_basename(p));
+    else if (p[0] == '/')
+        out = vl_strdup(p);
+    else {
+        char *cwd = getcwd(NULL, 0);
+        out = cwd ? vl_path_join(cwd, p) : NULL;
+        free(cwd);
+    }
+    free(dir);
+    free(real);
+    return out;
 }
 
 static ssize_t read_retry(int fd, void *buf, size_t cap)
@@ -228,7 +246,7 @@ int vl_fs_write_atomic(const char *path, const void *data, size_t len,
         goto done;
     }
     created = 1;
-    if (write_all(fd, data, len) != 0) {
+    if (vl_fs_write_all(fd, data, len) != 0) {
         rc = vl_error_sys(err, "write %s", tmp);
         goto done;
     }
@@ -367,7 +385,7 @@ int vl_fs_copy_file(const char *src, const char *dst, vl_error *err)
         }
         if (n == 0)
             break;
-        if (write_all(out, buf, (size_t)n) != 0) {
+        if (vl_fs_write_all(out, buf, (size_t)n) != 0) {
             rc = vl_error_sys(err, "write %s", dst);
             goto done;
         }

@@ -62,12 +62,17 @@ char *vl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *vl_path_join(const char *a, const char *b);      /* malloc'd "a/b" */
 const char *vl_path_basename(const char *p);           /* pointer into p */
 char *vl_path_dirname(const char *p);                  /* malloc'd */
+/* Absolute form of p, its folder resolved (realpath) when it exists, for
+ * paths recorded to be used later from anywhere; malloc'd. */
+char *vl_path_absolute(const char *p);
 
 int vl_fs_mkdirs(const char *path, vl_error *err);     /* mkdir -p, 0755 */
 int vl_fs_mkdirs_parent(const char *file_path, vl_error *err);
 int vl_fs_rmtree(const char *path, vl_error *err);     /* rm -rf; ok if absent */
 int vl_fs_fsync_path(const char *path, vl_error *err); /* file or directory */
 int vl_fs_fsync_parent(const char *path, vl_error *err);
+/* write() until all of data is out (short writes, EINTR); -1 with errno. */
+int vl_fs_write_all(int fd, const void *data, size_t len);
 /* Write data to path.tmp-<pid>, fsync, rename over path, fsync the folder. */
 int vl_fs_write_atomic(const char *path, const void *data, size_t len,
                        vl_error *err);

@@ -1146,18 +1146,6 @@ static int move_new(const char *from, const char *to, vl_error *err)
     return VL_OK;
 }
 
-/* DEST as an absolute path, for the event (the process's working folder
- * means nothing later). */
-static char *absolute(const char *dest)
-{
-    char *dir = vl_path_dirname(dest), *real = NULL, *out = NULL;
-    if (dir && (real = realpath(dir, NULL)) != NULL)
-        out = vl_path_join(real, vl_path_basename(dest));
-    free(dir);
-    free(real);
-    return out ? out : vl_strdup(dest);
-}
-
 static int data_count(void *arg, const char *rel, int kind,
                       const struct stat *st, vl_error *err)
 {
@@ -1257,7 +1245,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
     if (!(tmp = vl_asprintf("%s.vellum-export-%ld", dest, (long)getpid())) ||
         !(part = vl_asprintf("%s.part", tmp)) ||
         !(mets = vl_path_join(tmp, "METS.xml")) ||
-        !(desc = vl_descriptive_new()) || !(where = absolute(dest))) {
+        !(desc = vl_descriptive_new()) || !(where = vl_path_absolute(dest))) {
         rc = oom(err);
         goto done;
     }

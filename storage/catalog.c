@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "catalog_sql.h"
 #include "vl_storage.h"
 
 #define CATALOG_SCHEMA_VERSION 2
@@ -64,15 +65,13 @@ static const char *const schema_sql =
     "CREATE INDEX IF NOT EXISTS fixity_object"
     "  ON fixity (object_id, content_path, algorithm);";
 
-/* Head-state totals of objects: a digest's size is that of any of its
- * content paths (NULL when missing from storage). */
+/* Head-state totals of objects. */
 #define HEAD_TOTALS_SQL                                                      \
     "UPDATE objects SET"                                                     \
     " head_files = (SELECT count(*) FROM files f"                           \
     "   WHERE f.object_id = objects.id AND f.version = objects.head),"      \
-    " head_bytes = (SELECT coalesce(sum((SELECT c.size FROM content c"      \
-    "     WHERE c.object_id = f.object_id AND c.digest = f.digest"          \
-    "     AND c.size IS NOT NULL LIMIT 1)), 0) FROM files f"               \
+    " head_bytes = (SELECT coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)"    \
+    "   FROM files f"                                                        \
     "   WHERE f.object_id = objects.id AND f.version = objects.head)"
 
 /* Schema 1 -> 2: the head totals, filled in once for every object. */

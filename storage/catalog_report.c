@@ -65,12 +65,6 @@ static int one_row(sqlite3 *db, const char *sql, uint64_t *out, int n,
     return rc;
 }
 
-/* A head file's size is that of any content path holding its digest (the
- * covering index content_digest answers it without touching the table). */
-#define HEAD_FILE_SIZE                                                      \
-    "(SELECT c.size FROM content c WHERE c.object_id = f.object_id"         \
-    " AND c.digest = f.digest AND c.size IS NOT NULL LIMIT 1)"
-
 int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,
                              vl_error *err)
 {
@@ -120,7 +114,7 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
     rc = prep(db,
               have ? "SELECT fm.puid, fm.mime, max(fm.format_name),"
                      " max(fm.format_version), count(*),"
-                     " coalesce(sum(" HEAD_FILE_SIZE "), 0)"
+                     " coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)"
                      " FROM objects o JOIN files f"
                      " ON f.object_id = o.id AND f.version = o.head"
                      " LEFT JOIN formats fm"
@@ -128,7 +122,7 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                      " GROUP BY fm.puid, fm.mime"
                      " ORDER BY count(*) DESC, 6 DESC, fm.puid, fm.mime"
                    : "SELECT NULL, NULL, NULL, NULL, count(*),"
-                     " coalesce(sum(" HEAD_FILE_SIZE "), 0)"
+                     " coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)"
                      " FROM objects o JOIN files f"
                      " ON f.object_id = o.id AND f.version = o.head"
                      " HAVING count(*) > 0",

@@ -19,4 +19,11 @@ static inline const char *vl_sql_col(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
+/* A head file's size: that of any content path holding its digest, f
+ * being the files row (the covering index content_digest answers it
+ * without touching the table). */
+#define VL_SQL_HEAD_FILE_SIZE                                               \
+    "(SELECT c.size FROM content c WHERE c.object_id = f.object_id"         \
+    " AND c.digest = f.digest AND c.size IS NOT NULL LIMIT 1)"
+
 #endif

@@ -201,15 +201,9 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
     memcpy(line, text, len);
     line[len] = '\n';
     line[len + 1] = '\0';
-    for (size_t off = 0; off < len + 1;) {
-        ssize_t w = write(fd, line + off, len + 1 - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = vl_error_sys(err, "cannot append to %s", log_path);
-            goto cut_back;
-        }
-        off += (size_t)w;
+    if (vl_fs_write_all(fd, line, len + 1) != 0) {
+        rc = vl_error_sys(err, "cannot append to %s", log_path);
+        goto cut_back;
     }
     if (fdatasync(fd) != 0) {
         rc = vl_error_sys(err, "cannot flush %s", log_path);

@@ -45,30 +45,6 @@ static char *promise_path(const char *record)
     return p;
 }
 
-static char *absolute_path(const char *p)
-{
-    if (p[0] == '/')
-        return vl_strdup(p);
-    char *cwd = getcwd(NULL, 0);
-    char *abs = cwd ? vl_path_join(cwd, p) : NULL;
-    free(cwd);
-    return abs;
-}
-
-static int write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
                      vl_outside **out, vl_error *err)
 {
@@ -92,8 +68,8 @@ int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        char *abs = absolute_path(paths[i]);
-        int bad = !abs || write_all(fd, abs, strlen(abs) + 1) != 0;
+        char *abs = vl_path_absolute(paths[i]);
+        int bad = !abs || vl_fs_write_all(fd, abs, strlen(abs) + 1) != 0;
         free(abs);
         if (bad) {
             rc = vl_error_sys(err, "cannot write %s", tmp);
@@ -134,7 +110,7 @@ int vl_outside_promise(vl_outside *w, const char *dest, const vl_event *ev,
                        vl_error *err)
 {
     json_t *j = json_object(), *e = vl_event_to_json(ev);
-    char *abs = absolute_path(dest), *text = NULL;
+    char *abs = vl_path_absolute(dest), *text = NULL;
     int rc = VL_OK;
     if (!j || !e || !abs ||
         json_object_set_new(j, "dest", json_string(abs)) != 0 ||

@@ -490,18 +490,9 @@ typedef struct inv_writer {
 
 static int inv_flush(inv_writer *w)
 {
-    const char *p = w->buf;
-    while (w->n && !w->failed) {
-        ssize_t k = write(w->fd, p, w->n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            w->failed = k < 0 ? errno : EIO;
-            break;
-        }
-        p += k;
-        w->n -= (size_t)k;
-    }
+    if (!w->failed && vl_fs_write_all(w->fd, w->buf, w->n) != 0)
+        w->failed = errno;
+    w->n = 0;
     return w->failed ? -1 : 0;
 }
 

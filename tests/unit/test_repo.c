@@ -12,26 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit_files.h"
 #include "vl_ingest.h"
 #include "vl_storage.h"
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static char *tmpdir(void)
-{
-    char tmpl[] = "/tmp/vl-repo-test-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
-    return vl_strdup(tmpl);
-}
-
-static void put(const char *dir, const char *rel, const char *text)
-{
-    char *p = vl_path_join(dir, rel);
-    vl_error err = {0};
-    assert_int_equal(vl_fs_mkdirs_parent(p, &err), VL_OK);
-    assert_int_equal(vl_fs_write_atomic(p, text, strlen(text), &err), VL_OK);
-    free(p);
-}
 
 struct mismatch {
     int count;
