@@ -228,14 +228,29 @@ int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
                    vl_error *err)
 {
     char *p = abs_path(b, rel);
-    int rc = VL_OK;
+    int rc = VL_OK, moved = -1;
     if (!p)
         return vl_error_set(err, VL_ESYS, "out of memory");
-    if ((rc = vl_fs_mkdirs_parent(p, err)) != VL_OK)
-        goto done;
-    /* RENAME_NOREPLACE: never clobber something another writer put there. */
-    if (renameat2(AT_FDCWD, local_path, AT_FDCWD, p, RENAME_NOREPLACE) != 0) {
+    /* recover may prune an empty parent that another process just made
+     * (vl_backend_prune): make the path again and retry the move. */
+    for (int tries = 0; tries < 3 && moved != 0; tries++) {
+        if ((rc = vl_fs_mkdirs_parent(p, err)) != VL_OK)
+            goto done;
+        /* RENAME_NOREPLACE: never clobber something another writer put there. */
+        moved = renameat2(AT_FDCWD, local_path, AT_FDCWD, p, RENAME_NOREPLACE);
+        if (moved != 0 && errno != ENOENT)
+            break;
+    }
+    if (moved != 0) {
         rc = vl_error_sys(err, "cannot move %s to %s", local_path, p);
+        /* leave no empty path behind in the store */
+        char *slash = strrchr(rel, '/');
+        if (slash) {
+            char *parent = vl_strndup(rel, (size_t)(slash - rel));
+            if (parent)
+                vl_backend_prune(b, parent, NULL);
+            free(parent);
+        }
         goto done;
     }
     rc = vl_fs_fsync_parent(p, err);
@@ -251,6 +266,39 @@ int vl_backend_delete(vl_backend *b, const char *rel, vl_error *err)
         return vl_error_set(err, VL_ESYS, "out of memory");
     int rc = vl_fs_rmtree(p, err);
     free(p);
+    return rc;
+}
+
+int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err)
+{
+    char *cur = vl_strdup(rel);
+    int rc = VL_OK;
+    if (!cur)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    while (*cur) {
+        char *p = abs_path(b, cur);
+        if (!p) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            break;
+        }
+        int gone = rmdir(p);
+        if (gone != 0 && errno != ENOENT) {
+            if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR)
+                rc = vl_error_sys(err, "cannot remove %s", p);
+            free(p);
+            break;
+        }
+        if (gone == 0 && (rc = vl_fs_fsync_parent(p, err)) != VL_OK) {
+            free(p);
+            break;
+        }
+        free(p);
+        char *slash = strrchr(cur, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+    }
+    free(cur);
     return rc;
 }
 

@@ -164,6 +164,37 @@ done:
     return rc;
 }
 
+/* Temporaries of promise writes (".event-<uuid>.tmp-<pid>") that a kill
+ * cut short; only called once the record's owner is known to be gone. */
+static int remove_promise_temps(const char *record, vl_error *err)
+{
+    char *dir = vl_path_dirname(record);
+    char *prefix = vl_asprintf(".event-%s.tmp-", vl_path_basename(record));
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *e;
+    int rc = VL_OK;
+    if (!dir || !prefix) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    while (d && rc == VL_OK && (e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        char *p = vl_path_join(dir, e->d_name);
+        if (!p)
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+        else if (unlink(p) != 0 && errno != ENOENT)
+            rc = vl_error_sys(err, "cannot remove %s", p);
+        free(p);
+    }
+done:
+    if (d)
+        closedir(d);
+    free(dir);
+    free(prefix);
+    return rc;
+}
+
 /* Keep its promise, remove what one abandoned record names, then the
  * record. */
 static int clear_record(vl_repo *r, const char *record, int fd,
@@ -172,7 +203,8 @@ static int clear_record(vl_repo *r, const char *record, int fd,
     vl_buf buf;
     int rc = VL_OK;
     vl_buf_init(&buf, 4096);
-    if ((rc = keep_promise(r, record, err)) != VL_OK)
+    if ((rc = keep_promise(r, record, err)) != VL_OK ||
+        (rc = remove_promise_temps(record, err)) != VL_OK)
         goto done;
     for (;;) {
         char chunk[4096];
@@ -234,7 +266,7 @@ int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err)
     while (rc == VL_OK && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
             !strncmp(e->d_name, ".event-", 7))
-            continue;   /* promises are read with their record */
+            continue;   /* promises (and their temporaries) go with their record */
         /* A ".new-" record was never completed, so its owner had not yet
          * made anything outside: unlocked, it only needs removing. */
         int unfinished = !strncmp(e->d_name, ".new-", 5);

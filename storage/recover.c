@@ -74,47 +74,158 @@ done:
     return rc;
 }
 
-static int roll_forward(vl_repo *r, const char *object_rel, int num,
-                        vl_error *err)
+/* Bytes of a small store file, or an empty buffer when it is absent. */
+static int read_if_present(vl_repo *r, const char *rel, size_t max, vl_buf *out,
+                           int *present, vl_error *err)
+{
+    int kind = 0, rc = vl_backend_stat(r->backend, rel, &kind, NULL, err);
+    *present = 0;
+    if (rc != VL_OK || kind != VL_WALK_FILE)
+        return rc;
+    *present = 1;
+    return vl_backend_read_all(r->backend, rel, max, out, err);
+}
+
+/* Make the object's root inventory and its sidecar byte-equal to the
+ * newest version inventory that reached the store: vN when the
+ * transaction's version folder is there (roll forward), otherwise the head
+ * the root names.  A version folder's inventory was written and synced
+ * before the folder was renamed into the store, so it is the copy to trust;
+ * this also heals a root inventory whose sidecar was not yet replaced.
+ * A new object that never reached the store leaves only the folders of its
+ * path, which are removed up to the first that holds something else.
+ * *unhealed gets a reason (malloc'd) when the object cannot be settled. */
+static int settle_root(vl_repo *r, const char *object_rel, int num,
+                       int *changed, char **unhealed, vl_error *err)
 {
     vl_inventory *cur = NULL, *vinv = NULL;
-    vl_buf buf;
-    char vname[16], *vrel = NULL, *side = NULL;
-    int rc, kind = 0;
-    vl_buf_init(&buf, VL_MAX_INVENTORY_BYTES);
-    /* Version naming comes from the current root inventory. */
-    if ((rc = vl_repo_read_inventory_at(r, object_rel, &cur, err)) != VL_OK)
+    vl_buf root, vbuf, side;
+    char vname[16], sname[32];
+    char *root_rel = vl_path_join(object_rel, "inventory.json");
+    char *vrel = NULL, *side_rel = NULL, *want_side = NULL;
+    int rc = VL_OK, kind = 0, present = 0, side_present = 0;
+    vl_buf_init(&root, VL_MAX_INVENTORY_BYTES);
+    vl_buf_init(&vbuf, VL_MAX_INVENTORY_BYTES);
+    vl_buf_init(&side, 4096);
+    *changed = 0;
+    *unhealed = NULL;
+    if (!root_rel) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
-    if (vl_inventory_head(cur) >= num)
-        goto done;   /* already committed */
+    }
+    if ((rc = read_if_present(r, root_rel, VL_MAX_INVENTORY_BYTES, &root, &present,
+                              err)) != VL_OK)
+        goto done;
+    if (!present) {
+        if ((rc = vl_backend_stat(r->backend, object_rel, &kind, NULL, err)) != VL_OK)
+            goto done;
+        if (num == 1) {
+            /* A whole object moves in by one rename: it is absent or whole.
+             * What can be left is the empty path that led to it. */
+            rc = vl_backend_prune(r->backend, object_rel, err);
+            if (rc == VL_OK && kind)
+                *changed = 1;
+        } else {
+            *unhealed = vl_asprintf("%s has no root inventory", object_rel);
+        }
+        goto done;
+    }
+    if (vl_inventory_parse(root.data, root.len, &cur, err) != VL_OK) {
+        vl_error_clear(err);
+        *unhealed = vl_asprintf("%s/inventory.json cannot be read as an inventory",
+                                object_rel);
+        goto done;
+    }
     vl_inventory_version_name(cur, num, vname);
     if (!(vrel = vl_path_join(object_rel, vname))) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    if ((rc = vl_backend_stat(r->backend, vrel, &kind, NULL, err)) != VL_OK ||
-        kind != VL_WALK_DIR)
-        goto done;   /* the version never reached the store */
-    if ((rc = read_version_inventory(r, vrel, &buf, &vinv, err)) != VL_OK) {
-        rc = vl_error_set(err, VL_FINDING, "%s is in the store but its inventory "
-                          "is not sound (%s); left for a curator", vrel, err->msg);
+    if ((rc = vl_backend_stat(r->backend, vrel, &kind, NULL, err)) != VL_OK)
+        goto done;
+    if (kind != VL_WALK_DIR) {
+        /* The version never reached the store: the head stays. */
+        free(vrel);
+        vl_inventory_version_name(cur, vl_inventory_head(cur), vname);
+        if (!(vrel = vl_path_join(object_rel, vname))) {
+            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            goto done;
+        }
+    }
+    if (read_version_inventory(r, vrel, &vbuf, &vinv, err) != VL_OK) {
+        *unhealed = vl_asprintf("%s/inventory.json is not sound (%s)", vrel, err->msg);
+        vl_error_clear(err);
         goto done;
     }
-    char sname[32];
     snprintf(sname, sizeof sname, "inventory.json.%s",
              vl_digest_name(vl_inventory_digest_alg(vinv)));
-    if (!(side = vl_sidecar_text(vl_inventory_digest_alg(vinv), buf.data, buf.len))) {
+    if (!(side_rel = vl_path_join(object_rel, sname)) ||
+        !(want_side = vl_sidecar_text(vl_inventory_digest_alg(vinv), vbuf.data,
+                                      vbuf.len))) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    rc = vl_backend_commit_inventory(r->backend, object_rel, buf.data, buf.len,
-                                     sname, side, err);
+    if ((rc = read_if_present(r, side_rel, 4096, &side, &side_present, err)) != VL_OK)
+        goto done;
+    if (root.len == vbuf.len && !memcmp(root.data, vbuf.data, vbuf.len) &&
+        side_present && side.len == strlen(want_side) &&
+        !memcmp(side.data, want_side, side.len))
+        goto done;   /* root, sidecar and version copy agree */
+    rc = vl_backend_commit_inventory(r->backend, object_rel, vbuf.data, vbuf.len,
+                                     sname, want_side, err);
+    if (rc == VL_OK)
+        *changed = 1;
 done:
     vl_inventory_free(cur);
     vl_inventory_free(vinv);
-    vl_buf_release(&buf);
+    vl_buf_release(&root);
+    vl_buf_release(&vbuf);
+    vl_buf_release(&side);
+    free(root_rel);
     free(vrel);
-    free(side);
+    free(side_rel);
+    free(want_side);
+    return rc;
+}
+
+/* Rule: after recover, every object a transaction touched validates (the
+ * structure and every inventory's sidecar; digests are the audit's work),
+ * or recover names it.  *reason gets the first error found. */
+struct first_error {
+    char *reason;
+};
+
+static void keep_first_error(void *arg, const vl_finding *f)
+{
+    struct first_error *fe = arg;
+    if (f->severity == VL_SEV_ERROR && !fe->reason)
+        fe->reason = vl_asprintf("%s %s: %s", f->code, f->path ? f->path : "",
+                                 f->message);
+}
+
+static int check_healed(vl_repo *r, const char *object_rel, char **reason,
+                        vl_error *err)
+{
+    struct first_error fe = {NULL};
+    vl_validate_options o = {0};
+    vl_validate_counts c = {0};
+    int kind = 0, rc = vl_backend_stat(r->backend, object_rel, &kind, NULL, err);
+    *reason = NULL;
+    if (rc != VL_OK || kind == 0)
+        return rc;   /* a dropped new object: nothing left to check */
+    o.check_digests = 0;
+    o.nthreads = 1;
+    o.on_finding = keep_first_error;
+    o.arg = &fe;
+    rc = vl_validate_object(r->backend, object_rel, &o, &c, err);
+    if (rc == VL_FINDING) {
+        vl_error_clear(err);
+        rc = VL_OK;
+    }
+    if (rc == VL_OK && c.errors)
+        *reason = fe.reason ? fe.reason : vl_strdup("it does not validate");
+    else
+        free(fe.reason);
     return rc;
 }
 
@@ -161,13 +272,14 @@ static int record_pending_events(vl_repo *r, const char *object_rel, int num,
 /* One interrupted transaction.  *busy = 1 when its object is locked by a
  * live process (then it is not interrupted, just running). */
 static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
-                       int *repaired, vl_error *err)
+                       vl_recover_counts *out, vl_error *err)
 {
     vl_buf buf;
     json_t *intent = NULL;
     vl_lock *lock = NULL;
     char *ipath = vl_path_join(txn_dir, VL_INTENT_FILE);
-    int rc = VL_OK;
+    char *unhealed = NULL;
+    int rc = VL_OK, changed = 0;
     vl_buf_init(&buf, 1 << 20);
     *busy = 0;
     if (!ipath)
@@ -194,21 +306,28 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
     int num = (int)json_integer_value(json_object_get(intent, "version"));
     if (!id || !obj || num < 1)
         goto done;   /* a torn intent is never written (atomic), but be safe */
-    if ((rc = clean_object_temps(r, obj, err)) != VL_OK)
+    if ((rc = clean_object_temps(r, obj, err)) != VL_OK ||
+        (rc = settle_root(r, obj, num, &changed, &unhealed, err)) != VL_OK)
         goto done;
-    if (num > 1 && (rc = roll_forward(r, obj, num, err)) != VL_OK)
+    if (!unhealed &&
+        ((rc = resync_catalog(r, id, obj, err)) != VL_OK ||
+         (rc = record_pending_events(r, obj, num, json_object_get(intent, "events"),
+                                     err)) != VL_OK ||
+         (rc = check_healed(r, obj, &unhealed, err)) != VL_OK))
         goto done;
-    if ((rc = resync_catalog(r, id, obj, err)) != VL_OK)
-        goto done;
-    if ((rc = record_pending_events(r, obj, num, json_object_get(intent, "events"),
-                                    err)) != VL_OK)
-        goto done;
-    *repaired = 1;
+    if (unhealed) {
+        out->unhealed++;
+        if (out->on_unhealed)
+            out->on_unhealed(out->arg, id, unhealed);
+    } else {
+        out->repaired++;
+    }
 done:
     vl_lock_release(lock);
     json_decref(intent);
     vl_buf_release(&buf);
     free(ipath);
+    free(unhealed);
     return rc;
 }
 
@@ -217,7 +336,10 @@ int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err)
     DIR *d = opendir(r->staging_dir);
     struct dirent *e;
     int rc = VL_OK;
-    size_t fixed = 0, cleared = 0;
+    vl_recover_counts local = {0};
+    if (!out)
+        out = &local;
+    out->repaired = out->temporaries = out->unhealed = 0;
     if (!d)
         return vl_error_sys(err, "cannot list %s", r->staging_dir);
     if ((rc = vl_events_catch_up(r, err)) != VL_OK) {
@@ -230,24 +352,19 @@ int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err)
             !strcmp(e->d_name, VL_OUTSIDE_DIR))
             continue;
         char *p = vl_path_join(r->staging_dir, e->d_name);
-        int busy = 0, did = 0;
+        int busy = 0;
         if (!p) {
             rc = vl_error_set(err, VL_ESYS, "out of memory");
             break;
         }
         if (!strncmp(e->d_name, "txn-", 4))
-            rc = recover_txn(r, p, &busy, &did, err);
+            rc = recover_txn(r, p, &busy, out, err);
         if (rc == VL_OK && !busy)
             rc = vl_fs_rmtree(p, err);
-        fixed += (size_t)did;
         free(p);
     }
     closedir(d);
     if (rc == VL_OK)
-        rc = vl_outside_recover(r, &cleared, err);
-    if (out) {
-        out->repaired = fixed;
-        out->temporaries = cleared;
-    }
+        rc = vl_outside_recover(r, &out->temporaries, err);
     return rc;
 }

@@ -45,6 +45,10 @@ int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
                    vl_error *err);
 /* Remove a file or a whole tree; absent is fine. */
 int vl_backend_delete(vl_backend *b, const char *rel, vl_error *err);
+/* Remove rel and then each parent folder while it is empty, stopping at the
+ * first that holds something else (or at the root); absent is fine.  What a
+ * dropped new object leaves of its path.  (No folders on object stores.) */
+int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err);
 /* Commit point of a version: write an object's root inventory and then its
  * sidecar, each atomically; the root inventory is the last thing written. */
 int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
@@ -268,9 +272,16 @@ int vl_repo_load_inventory(vl_repo *r, const char *id, vl_inventory **out,
 int vl_repo_reindex(vl_repo *r, size_t *objects, vl_error *err);
 /* Finish or undo interrupted transactions, clear staging leftovers and
  * the temporaries killed exports and gets left beside their destination. */
+/* Objects recover could not bring to a valid state are named through
+ * on_unhealed (set by the caller, may be NULL) and counted. */
+typedef void (*vl_unhealed_fn)(void *arg, const char *object_id,
+                               const char *reason);
 typedef struct vl_recover_counts {
-    size_t repaired;     /* objects whose store or catalog was fixed */
+    size_t repaired;     /* interrupted deposits settled (finished or undone) */
+    size_t unhealed;     /* objects left invalid: named through on_unhealed */
     size_t temporaries;  /* abandoned temporaries removed outside the repo */
+    vl_unhealed_fn on_unhealed;
+    void *arg;
 } vl_recover_counts;
 int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err);
 

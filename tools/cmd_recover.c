@@ -9,7 +9,21 @@ static const char usage[] =
     "(its version had reached the store) or dropped (it had not), the catalog\n"
     "is brought in line with the store, and staging is emptied.  Temporaries\n"
     "that a killed export or get left beside its destination are removed.\n"
-    "Work still running in other processes is left alone.\n";
+    "Work still running in other processes is left alone.\n"
+    "\n"
+    "Afterwards every object an interrupted deposit touched validates; one\n"
+    "that cannot be brought to a valid state is named, and the exit code is 1.\n";
+
+static void print_unhealed(void *arg, const char *object_id, const char *reason)
+{
+    json_t *list = arg;
+    if (list)
+        json_array_append_new(list, json_pack("{s:s,s:s}", "id", object_id,
+                                              "reason", reason));
+    else
+        fprintf(stderr, "vellum: error: could not heal \"%s\": %s; left for a "
+                "curator ('vellum validate' shows it)\n", object_id, reason);
+}
 
 CLI_COMMAND(recover)
 {
@@ -32,18 +46,24 @@ CLI_COMMAND(recover)
         return cli_usage_error("recover", "unexpected argument '%s'", argv[optind]);
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
         return rc;
+    json_t *unhealed = c.json ? json_array() : NULL;
+    n.on_unhealed = print_unhealed;
+    n.arg = unhealed;
     if (vl_repo_recover(repo, &n, &err) != VL_OK ||
         vl_metadata_reindex_formats(repo, NULL, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (c.json)
-        cli_print_json(json_pack("{s:I,s:I}", "objects_repaired",
+        cli_print_json(json_pack("{s:I,s:I,s:O}", "objects_repaired",
                                  (json_int_t)n.repaired,
                                  "temporaries_removed",
-                                 (json_int_t)n.temporaries));
+                                 (json_int_t)n.temporaries, "unhealed", unhealed));
     else
         printf("recovered: %zu interrupted deposits settled, staging cleared, "
-               "%zu abandoned temporaries removed\n", n.repaired,
-               n.temporaries);
+               "%zu abandoned temporaries removed%s\n", n.repaired,
+               n.temporaries, n.unhealed ? "; some objects could not be healed" : "");
+    if (rc == CLI_EXIT_OK && n.unhealed)
+        rc = CLI_EXIT_FINDINGS;
+    json_decref(unhealed);
     vl_repo_close(repo);
     return rc;
 }

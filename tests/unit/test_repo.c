@@ -300,7 +300,7 @@ static void test_operations_keep_catalog_and_store_in_agreement(void **state)
     assert_catalog_agrees(r, 2);
 
     /* recover with nothing to do */
-    vl_recover_counts rec;
+    vl_recover_counts rec = {0};
     assert_int_equal(vl_repo_recover(r, &rec, &err), VL_OK);
     assert_int_equal(rec.repaired, 0);
     assert_int_equal(rec.temporaries, 0);
