@@ -151,8 +151,14 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
             rc = vl_error_set(err, VL_ESYS, "out of memory");
             break;
         }
-        if (vl_logical_path_check(logical, &why) != VL_OK) {
-            rc = vl_error_set(err, VL_EINPUT, "refusing entry %s: %s", r->shown, why.msg);
+        /* The limits judge the path as stored, known only now (a bag's
+         * root folder is dropped, its tag files go to metadata/bag/). */
+        if (vl_logical_path_check(logical, &why) != VL_OK ||
+            vl_logical_path_limits(logical, &why) != VL_OK) {
+            char *shown = vl_name_shorten(r->shown, VL_NAME_SHOWN_MAX);
+            rc = vl_error_set(err, VL_EINPUT, "refusing entry %s: %s",
+                              shown ? shown : "?", why.msg);
+            free(shown);
             free(logical);
             break;
         }
