@@ -436,8 +436,10 @@ static int add_to_txn(vl_ingest_run *run, const vl_manifest *m, vl_error *err)
 static int classify_is_archive(vl_ingest_run *run, const char *path)
 {
     struct stat st;
+    /* A hard-linked archive is listed like any file, and refused (or left
+     * out) there as a hard link. */
     if (run->o->no_unpack || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size == 0)
+        st.st_nlink > 1 || st.st_size == 0)
         return 0;
     return vl_archive_is_container_file(path);
 }

@@ -320,7 +320,11 @@ static int ingest_archive(vl_ingest_run *run, const char *path, const char *pref
         int type = archive_entry_filetype(e);
         if (type == AE_IFDIR)
             continue;
-        if (type == AE_IFLNK || archive_entry_hardlink(e)) {
+        /* A hard link is a link entry (tar), or any name of a file with
+         * several (cpio, ISO): cpio's first names carry no bytes, so keeping
+         * one would store an empty file.  The same rule as for folders. */
+        if (type == AE_IFLNK || archive_entry_hardlink(e) ||
+            (type == AE_IFREG && archive_entry_nlink(e) > 1)) {
             if (run->o->symlinks_skip) {
                 char *shown = vl_name_shorten(raw, VL_NAME_SHOWN_MAX);
                 vl_run_warn(run, "%s: %s %s left out (--symlinks skip)", path,

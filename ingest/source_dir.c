@@ -116,6 +116,18 @@ static int walk_one(void *arg, const char *rel, int kind, const struct stat *st,
     }
     switch (kind) {
     case VL_WALK_FILE:
+        /* Another name for the same bytes may lie outside the deposit
+         * (ln /etc/passwd deposit/pw), and no name is the original. */
+        if (st->st_nlink > 1) {
+            if (c->o->symlinks_skip) {
+                warn(c, "hard link", src, "left out (--symlinks skip)");
+                break;
+            }
+            rc = refuse(err, src, "hard links are not deposited (the file has "
+                                  "other names, perhaps outside the deposit; "
+                                  "copy it in, or give --symlinks skip)");
+            break;
+        }
         if (vl_logical_path_limits(logical, &why) != VL_OK) {
             rc = refuse(err, src, why.msg);
             break;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# Limits.  A logical path (data/... as stored) may be at most 250 levels
-# deep and 2048 bytes long: exactly at a limit a deposit is stored and read
-# back by every command; one past it is refused with exit 2, one line naming
-# the limit, and nothing stored.
+# Links and limits.  Hard and symbolic links are refused (or left out with
+# --symlinks skip), in folders and in archives.  A logical path (data/... as
+# stored) may be at most 250 levels deep and 2048 bytes long: exactly at a
+# limit a deposit is stored and read back by every command; one past it is
+# refused with exit 2, one line naming the limit, and nothing stored.
 
 load helpers
 
@@ -89,6 +90,87 @@ readback() {
     run "$VELLUM" show "$id" --json
     [ "$status" -eq 0 ] || { echo "show after reindex: $output"; return 1; }
     [[ "$output" == *"$leaf"* ]] || { echo "show after reindex lacks $leaf"; return 1; }
+}
+
+# ---- links ----------------------------------------------------------------
+
+@test "README's sentence holds: links are refused by default, left out with a warning under --symlinks skip" {
+    # the sentence these tests check (whatever the line breaks)
+    tr -s ' \n' '  ' < "$VELLUM_TESTS/../README.md" |
+        grep -qF 'Symbolic and hard links** are refused by default. With `--symlinks skip` they are left out with a warning.'
+    D="$W/deposit"
+    mkdir -p "$D"
+    printf 'kept\n' > "$D/a.txt"
+    printf 'outside secret\n' > "$W/outside.txt"
+    ln "$W/outside.txt" "$D/pw"          # ln /etc/passwd deposit/pw, same filesystem
+    run "$VELLUM" ingest "$D" --id urn:l:hard
+    refused "$D/pw"
+    [[ "$output" == *"hard links are not deposited"* ]]
+    ln -s a.txt "$D/sym"
+    run "$VELLUM" ingest "$D" --id urn:l:hard --symlinks skip
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"warning: hard link $D/pw left out (--symlinks skip)"* ]]
+    [[ "$output" == *"warning: symbolic link $D/sym left out (--symlinks skip)"* ]]
+    "$VELLUM" get urn:l:hard "$W/got" >/dev/null
+    [ "$(cd "$W/got/data" && ls)" = "a.txt" ]
+    [ -z "$(grep -rl 'outside secret' "$REPO/store")" ]
+}
+
+@test "a hard-linked file or archive given as the source is refused like one in a folder" {
+    printf 'one\n' > "$W/one.txt"
+    ln "$W/one.txt" "$W/two.txt"
+    run "$VELLUM" ingest "$W/one.txt" --id urn:l:single
+    refused "$W/one.txt: hard links are not deposited"
+    mkdir -p "$W/c" && printf 'c\n' > "$W/c/c.txt"
+    (cd "$W" && bsdtar --format pax -cf c.tar c && ln c.tar c2.tar)
+    run "$VELLUM" ingest "$W/c.tar" --id urn:l:arc
+    refused "$W/c.tar: hard links are not deposited"
+}
+
+@test "archives: hard-link entries (tar), every name of a multiply-linked file (cpio, ISO), symlinks (zip)" {
+    S="$W/src"
+    mkdir -p "$S"
+    printf 'other\n' > "$S/c.txt"
+    printf 'hello\n' > "$S/a.txt"
+    ln "$S/a.txt" "$S/b.txt"
+    (cd "$W" && bsdtar --format newc -cf x.cpio src && bsdtar --format pax -cf x.tar src &&
+        bsdtar --format iso9660 -cf x.iso src)
+    for a in x.cpio x.tar x.iso; do
+        run "$VELLUM" ingest "$W/$a" --id "urn:l:$a"
+        refused "a hard link (give --symlinks skip to leave it out)"
+    done
+    # zip: a symbolic link entry (the refusals first: nothing is stored yet)
+    Z="$W/zsrc"
+    mkdir -p "$Z"
+    printf 'z\n' > "$Z/z.txt"
+    ln -s z.txt "$Z/s.txt"
+    (cd "$W" && zip -qry z.zip zsrc)
+    run "$VELLUM" ingest "$W/z.zip" --id urn:l:zip
+    refused "entry zsrc/s.txt: a symbolic link"
+    # cpio (newc) keeps the bytes with the last name only: no name of the
+    # linked file may be kept, or an empty b.txt would be stored
+    run "$VELLUM" ingest "$W/x.cpio" --id urn:l:cpio --symlinks skip
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"hard link src/a.txt left out"* ]]
+    [[ "$output" == *"hard link src/b.txt left out"* ]]
+    "$VELLUM" get urn:l:cpio "$W/cpio" >/dev/null
+    [ "$(cd "$W/cpio/data" && find . -type f | sort)" = "./src/c.txt" ]
+    # ISO: both names of the file carry its link count
+    run "$VELLUM" ingest "$W/x.iso" --id urn:l:iso --symlinks skip
+    [ "$status" -eq 0 ]
+    "$VELLUM" get urn:l:iso "$W/iso" >/dev/null
+    [ "$(cd "$W/iso/data" && find . -type f | sort)" = "./src/c.txt" ]
+    # tar: the link entry is left out; the entry holding the bytes is a file
+    run "$VELLUM" ingest "$W/x.tar" --id urn:l:tar --symlinks skip
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"hard link src/"?".txt left out"* ]]
+    "$VELLUM" get urn:l:tar "$W/tar" >/dev/null
+    [ "$(cd "$W/tar/data" && find . -type f | wc -l)" -eq 2 ]
+    [ -z "$(find "$W/tar/data" -type f -empty)" ]
+    # zip, skipped
+    run "$VELLUM" ingest "$W/z.zip" --id urn:l:zip --symlinks skip
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"symbolic link zsrc/s.txt left out (--symlinks skip)"* ]]
 }
 
 # ---- depth ------------------------------------------------------------------
