@@ -80,6 +80,8 @@ readback() {
     run "$VELLUM" export "$id" "$out/bag" --format bagit
     [ "$status" -eq 0 ] || { echo "export bagit: $output"; return 1; }
     diff -r "$dep" "$out/bag/data" || { echo "export bagit: data differs"; return 1; }
+    run "$VELLUM" export "$id" "$out/ocfl" --format ocfl
+    [ "$status" -eq 0 ] || { echo "export ocfl: $output"; return 1; }
     run "$VELLUM" validate --all
     [ "$status" -eq 0 ] || { echo "validate: $output"; return 1; }
     run "$VELLUM" show "$id"
