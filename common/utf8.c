@@ -1,5 +1,5 @@
-/* UTF-8 validation, printable names for messages, and the OCFL logical path
- * rules. */
+/* UTF-8 validation, printable (and shortened) names for messages, the OCFL
+ * logical path rules and vellum's limits on logical paths. */
 #include "vl_common.h"
 
 #include <stdio.h>
@@ -85,9 +85,59 @@ char *vl_name_escape(const char *s)
     return out;
 }
 
+/* One unit of vl_name_escape's output at p[i]: its width there (a \xNN
+ * escape is 4) and how many input bytes it takes. */
+static size_t escape_unit(const unsigned char *p, size_t len, size_t i,
+                          size_t *in)
+{
+    size_t n = utf8_seq(p + i, len - i);
+
+    if (n == 0 || p[i] < 0x20 || p[i] == 0x7F) {
+        *in = 1;
+        return 4;
+    }
+    *in = n;
+    return n;
+}
+
+char *vl_name_shorten(const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), i, in, w, total = 0, pos = 0;
+    size_t head_end = 0, tail_start = len, keep, head_max, tail_max;
+    char *head = NULL, *h = NULL, *t = NULL, *out = NULL;
+
+    for (i = 0; i < len; i += in)
+        total += escape_unit(p, len, i, &in);
+    if (total <= max || max < 8)
+        return vl_name_escape(s);
+    /* Head and tail share what is left after "...", the tail a little
+     * more: a path's last names say most. */
+    keep = max - 3;
+    head_max = keep * 2 / 5;
+    tail_max = keep - head_max;
+    for (i = 0; i < len; i += in) {
+        w = escape_unit(p, len, i, &in);
+        if (pos + w <= head_max)
+            head_end = i + in;
+        if (total - pos <= tail_max && tail_start == len)
+            tail_start = i;
+        pos += w;
+    }
+    head = vl_strndup(s, head_end);
+    h = head ? vl_name_escape(head) : NULL;
+    t = vl_name_escape(s + tail_start);
+    if (h && t)
+        out = vl_asprintf("%s...%s", h, t);
+    free(head);
+    free(h);
+    free(t);
+    return out;
+}
+
 static int path_reject(vl_error *err, const char *path, const char *why)
 {
-    char *esc = vl_name_escape(path);
+    char *esc = vl_name_shorten(path, VL_NAME_SHOWN_MAX);
     int rc = vl_error_set(err, VL_EINPUT, "invalid path \"%s\": %s",
                           esc ? esc : "?", why);
 
@@ -128,5 +178,20 @@ int vl_logical_path_check(const char *path, vl_error *err)
             return path_reject(err, path, "segment longer than 255 bytes");
         seg_start = i + 1;
     }
+    return VL_OK;
+}
+
+int vl_logical_path_limits(const char *path, vl_error *err)
+{
+    size_t len = strlen(path), depth = 1;
+
+    for (size_t i = 0; i < len; i++)
+        depth += path[i] == '/';
+    if (depth > VL_PATH_MAX_DEPTH)
+        return vl_error_set(err, VL_EINPUT, "path too deep: %zu levels in the "
+                            "object (the limit is %d)", depth, VL_PATH_MAX_DEPTH);
+    if (len > VL_PATH_MAX_BYTES)
+        return vl_error_set(err, VL_EINPUT, "path too long: %zu bytes in the "
+                            "object (the limit is %d)", len, VL_PATH_MAX_BYTES);
     return VL_OK;
 }

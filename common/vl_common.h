@@ -105,11 +105,36 @@ int vl_utf8_valid(const char *s, size_t len);          /* 1 if valid UTF-8 */
 /* Printable copy for messages: invalid UTF-8 bytes and control characters
  * become \xNN.  malloc'd. */
 char *vl_name_escape(const char *s);
+/* Printable copy like vl_name_escape; when that is longer than max bytes,
+ * its head and tail joined by "...", cut between characters (never inside a
+ * UTF-8 sequence or a \xNN escape), so a message naming a very long or deep
+ * path stays one readable line.  malloc'd. */
+char *vl_name_shorten(const char *s, size_t max);
+/* Paths in messages are shortened to this many bytes: two fit in a message. */
+#define VL_NAME_SHOWN_MAX 300
 /* Check a relative path for use as an OCFL logical path: non-empty, no
  * leading or trailing '/', no empty, "." or ".." segment, valid UTF-8, no
  * control characters (U+0000-U+001F, U+007F), each segment at most 255 bytes.
  * Returns VL_OK or VL_EINPUT with a message naming the (escaped) path. */
 int vl_logical_path_check(const char *path, vl_error *err);
+
+/* vellum's limits on a logical path (as stored: "data/letters/a.pdf"), the
+ * same at ingest and for every command after it.
+ * Depth counts the names in the path, "data" and the file name included.
+ * The METS structMap nests one div per folder inside four more levels, so
+ * 250 keeps every METS.xml vellum writes within the 256 levels that libxml2
+ * (and xmllint, lxml...) read by default.
+ * Bytes: Linux refuses a whole path of 4096 bytes or more (PATH_MAX), and a
+ * stored file sits below the repository, its staging folder (about 140
+ * bytes) or an export's temporary name: 2048 leaves the other half for
+ * those. */
+#define VL_PATH_MAX_DEPTH 250
+#define VL_PATH_MAX_BYTES 2048
+/* VL_OK when path is within both limits, else VL_EINPUT with the reason
+ * only (the caller names the path): "path too deep: 251 levels in the
+ * object (the limit is 250)" or "path too long: 2049 bytes in the object
+ * (the limit is 2048)". */
+int vl_logical_path_limits(const char *path, vl_error *err);
 
 /* ---- time ----------------------------------------------------------------
  * vl_time_now honours VELLUM_NOW (RFC 3339 or seconds since the epoch) so that

@@ -151,8 +151,14 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
             rc = vl_error_set(err, VL_ESYS, "out of memory");
             break;
         }
-        if (vl_logical_path_check(logical, &why) != VL_OK) {
-            rc = vl_error_set(err, VL_EINPUT, "refusing entry %s: %s", r->shown, why.msg);
+        /* The limits judge the path as stored, known only now (a bag's
+         * root folder is dropped, its tag files go to metadata/bag/). */
+        if (vl_logical_path_check(logical, &why) != VL_OK ||
+            vl_logical_path_limits(logical, &why) != VL_OK) {
+            char *shown = vl_name_shorten(r->shown, VL_NAME_SHOWN_MAX);
+            rc = vl_error_set(err, VL_EINPUT, "refusing entry %s: %s",
+                              shown ? shown : "?", why.msg);
+            free(shown);
             free(logical);
             break;
         }
@@ -430,8 +436,10 @@ static int add_to_txn(vl_ingest_run *run, const vl_manifest *m, vl_error *err)
 static int classify_is_archive(vl_ingest_run *run, const char *path)
 {
     struct stat st;
+    /* A hard-linked archive is listed like any file, and refused (or left
+     * out) there as a hard link. */
     if (run->o->no_unpack || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size == 0)
+        st.st_nlink > 1 || st.st_size == 0)
         return 0;
     return vl_archive_is_container_file(path);
 }

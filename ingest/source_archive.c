@@ -99,7 +99,7 @@ static ssize_t archive_pull(void *arg, void *buf, size_t cap, vl_error *err)
     struct entry_read *er = arg;
     la_ssize_t n = archive_read_data(er->a, buf, cap);
     if (n < 0) {
-        char *shown = vl_name_escape(er->name);
+        char *shown = vl_name_shorten(er->name, VL_NAME_SHOWN_MAX);
         vl_error_set(err, VL_EINPUT, "corrupt or truncated archive at entry %s: %s",
                      shown ? shown : "?", archive_error_string(er->a));
         free(shown);
@@ -127,7 +127,7 @@ static int watch_chunk(void *arg, const void *data, size_t len, vl_error *err)
     if (w->prefix)
         vl_prefix_observe(w->prefix, data, len, err);
     if (w->total_before + w->out > w->limit) {
-        char *shown = vl_name_escape(w->name);
+        char *shown = vl_name_shorten(w->name, VL_NAME_SHOWN_MAX);
         int rc = vl_error_set(err, VL_EINPUT, "refusing the archive: at entry %s the "
                               "deposit passes %llu bytes (--max-bytes or the free space "
                               "in staging); a decompression bomb?", shown ? shown : "?",
@@ -140,7 +140,7 @@ static int watch_chunk(void *arg, const void *data, size_t len, vl_error *err)
         if (raw < 1)
             raw = 1;
         if (w->out / (uint64_t)raw > BOMB_RATIO) {
-            char *shown = vl_name_escape(w->name);
+            char *shown = vl_name_shorten(w->name, VL_NAME_SHOWN_MAX);
             int rc = vl_error_set(err, VL_EINPUT, "refusing entry %s: it expands more "
                                   "than %d:1 (a decompression bomb?)", shown ? shown : "?",
                                   BOMB_RATIO);
@@ -154,10 +154,12 @@ static int watch_chunk(void *arg, const void *data, size_t len, vl_error *err)
 static int refuse_entry(vl_error *err, const char *archive_path, const char *name,
                         const char *why)
 {
-    char *shown = vl_name_escape(name ? name : "");
-    int rc = vl_error_set(err, VL_EINPUT, "refusing %s: entry %s: %s", archive_path,
-                          shown ? shown : "?", why);
+    char *shown = vl_name_shorten(name ? name : "", VL_NAME_SHOWN_MAX);
+    char *arc = vl_name_shorten(archive_path, VL_NAME_SHOWN_MAX);
+    int rc = vl_error_set(err, VL_EINPUT, "refusing %s: entry %s: %s",
+                          arc ? arc : "?", shown ? shown : "?", why);
     free(shown);
+    free(arc);
     return rc;
 }
 
@@ -318,9 +320,13 @@ static int ingest_archive(vl_ingest_run *run, const char *path, const char *pref
         int type = archive_entry_filetype(e);
         if (type == AE_IFDIR)
             continue;
-        if (type == AE_IFLNK || archive_entry_hardlink(e)) {
+        /* A hard link is a link entry (tar), or any name of a file with
+         * several (cpio, ISO): cpio's first names carry no bytes, so keeping
+         * one would store an empty file.  The same rule as for folders. */
+        if (type == AE_IFLNK || archive_entry_hardlink(e) ||
+            (type == AE_IFREG && archive_entry_nlink(e) > 1)) {
             if (run->o->symlinks_skip) {
-                char *shown = vl_name_escape(raw);
+                char *shown = vl_name_shorten(raw, VL_NAME_SHOWN_MAX);
                 vl_run_warn(run, "%s: %s %s left out (--symlinks skip)", path,
                             type == AE_IFLNK ? "symbolic link" : "hard link",
                             shown ? shown : "?");

@@ -65,10 +65,24 @@ struct walk_ctx {
 
 static int refuse(vl_error *err, const char *path, const char *why)
 {
-    char *shown = vl_name_escape(path);
+    char *shown = vl_name_shorten(path, VL_NAME_SHOWN_MAX);
     int rc = vl_error_set(err, VL_EINPUT, "refusing %s: %s", shown ? shown : "?", why);
     free(shown);
     return rc;
+}
+
+/* One warning line: what, the path shown, why. */
+static void warn(const struct walk_ctx *c, const char *what, const char *path,
+                 const char *why)
+{
+    if (!c->o->warn)
+        return;
+    char *shown = vl_name_shorten(path, VL_NAME_SHOWN_MAX);
+    char *msg = vl_asprintf("%s %s %s", what, shown ? shown : "?", why);
+    if (msg)
+        c->o->warn(c->o->cb_arg, msg);
+    free(msg);
+    free(shown);
 }
 
 /* Logical path of a file in the source: data/<rel>, or for a bag its payload
@@ -102,30 +116,36 @@ static int walk_one(void *arg, const char *rel, int kind, const struct stat *st,
     }
     switch (kind) {
     case VL_WALK_FILE:
+        /* Another name for the same bytes may lie outside the deposit
+         * (ln /etc/passwd deposit/pw), and no name is the original. */
+        if (st->st_nlink > 1) {
+            if (c->o->symlinks_skip) {
+                warn(c, "hard link", src, "left out (--symlinks skip)");
+                break;
+            }
+            rc = refuse(err, src, "hard links are not deposited (the file has "
+                                  "other names, perhaps outside the deposit; "
+                                  "copy it in, or give --symlinks skip)");
+            break;
+        }
+        if (vl_logical_path_limits(logical, &why) != VL_OK) {
+            rc = refuse(err, src, why.msg);
+            break;
+        }
         rc = add_entry(c->list, src, logical, (uint64_t)st->st_size, is_tag, err);
         break;
     case VL_WALK_DIR:
-        if (vl_fs_dir_empty(src) == 1 && c->o->warn) {
-            char *shown = vl_name_escape(src);
-            char *msg = vl_asprintf("empty folder %s is not kept: OCFL stores "
-                                    "files, not folders", shown ? shown : "?");
-            if (msg)
-                c->o->warn(c->o->cb_arg, msg);
-            free(msg);
-            free(shown);
+        if (vl_fs_dir_empty(src) == 1) {
+            warn(c, "empty folder", src, "is not kept: OCFL stores files, not folders");
+            break;
         }
+        /* Refused here, the walk goes no deeper than the limits. */
+        if (vl_logical_path_limits(logical, &why) != VL_OK)
+            rc = refuse(err, src, why.msg);
         break;
     case VL_WALK_SYMLINK:
         if (c->o->symlinks_skip) {
-            if (c->o->warn) {
-                char *shown = vl_name_escape(src);
-                char *msg = vl_asprintf("symbolic link %s left out (--symlinks skip)",
-                                        shown ? shown : "?");
-                if (msg)
-                    c->o->warn(c->o->cb_arg, msg);
-                free(msg);
-                free(shown);
-            }
+            warn(c, "symbolic link", src, "left out (--symlinks skip)");
             break;
         }
         rc = refuse(err, src, "symbolic links are not deposited (copy the target "

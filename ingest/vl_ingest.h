@@ -22,7 +22,8 @@ typedef struct vl_ingest_options {
     int merge;                  /* add/replace on top of the head state */
     int nthreads;               /* 0: one per core */
     const char *manifest_path;  /* donor checksum manifest to check against */
-    int symlinks_skip;          /* leave symlinks out with a warning (else refuse) */
+    int symlinks_skip;          /* leave symbolic and hard links out with a
+                                   warning (else refuse) */
     int expand_nested;          /* unpack archives found inside archives */
     int no_unpack;              /* keep archive sources as files */
     int no_identify;            /* skip format identification */
@@ -53,7 +54,8 @@ typedef struct vl_ingest_result {
 
 /* Deposit the sources (folders or single files) as one new version.  Folder
  * contents and files land under data/ in the logical state.  Refused input
- * (bad names, symlinks, special files) is VL_EINPUT naming the entry, and
+ * (bad names, symbolic and hard links, special files, paths past
+ * VL_PATH_MAX_DEPTH or VL_PATH_MAX_BYTES) is VL_EINPUT naming the entry, and
  * nothing is stored. */
 int vl_ingest(vl_repo *r, const char *const *sources, size_t nsources,
               const vl_ingest_options *o, vl_ingest_result *res, vl_error *err);

@@ -492,6 +492,115 @@ static void test_logical_path(void **state)
     assert_int_equal(vl_logical_path_check(multi, &err), VL_EINPUT);
 }
 
+/* Long paths in messages keep their head and tail, cut between
+ * characters, never inside a UTF-8 sequence or a \xNN escape. */
+static void test_name_shorten(void **state)
+{
+    char *s, *in;
+    (void)state;
+
+    s = vl_name_shorten("short/path", 300);
+    assert_string_equal(s, "short/path");
+    free(s);
+    s = vl_name_shorten("a\tb", 300);          /* escaped like vl_name_escape */
+    assert_string_equal(s, "a\\x09b");
+    free(s);
+
+    /* 2000 levels of "d/": head and tail kept, the whole within max. */
+    in = calloc(1, 4100);
+    assert_non_null(in);
+    strcpy(in, "/srv/deposit");
+    for (int i = 0; i < 2000; i++)
+        strcat(in, "/d");
+    strcat(in, "/leaf.txt");
+    s = vl_name_shorten(in, 100);
+    assert_true(strlen(s) <= 100);
+    assert_non_null(strstr(s, "..."));
+    assert_memory_equal(s, "/srv/deposit/d/d", 16);
+    assert_string_equal(s + strlen(s) - 11, "/d/leaf.txt");
+    free(s);
+
+    /* Three-byte characters: every cut lands between two of them. */
+    in[0] = '\0';
+    for (int i = 0; i < 400; i++)
+        strcat(in, "\xe6\x97\xa5");              /* U+65E5 */
+    for (size_t max = 8; max < 60; max++) {
+        s = vl_name_shorten(in, max);
+        assert_true(strlen(s) <= max);
+        assert_true(vl_utf8_valid(s, strlen(s)));
+        char *dots = strstr(s, "...");
+        assert_non_null(dots);
+        assert_int_equal((size_t)(dots - s) % 3, 0);
+        assert_int_equal(strlen(dots + 3) % 3, 0);
+        free(s);
+    }
+
+    /* Escapes (\xff becomes four bytes) are never split. */
+    in[0] = '\0';
+    for (int i = 0; i < 300; i++)
+        strcat(in, "\xff");
+    for (size_t max = 16; max < 40; max++) {
+        s = vl_name_shorten(in, max);
+        assert_true(strlen(s) <= max);
+        char *dots = strstr(s, "...");
+        assert_non_null(dots);
+        assert_int_equal((size_t)(dots - s) % 4, 0);
+        assert_int_equal(strlen(dots + 3) % 4, 0);
+        assert_memory_equal(s, "\\xff", 4);
+        free(s);
+    }
+    free(in);
+}
+
+/* The limits are exact: at the limit accepted, one past refused, and the
+ * message names the limit. */
+static void test_logical_path_limits(void **state)
+{
+    char *p = calloc(1, 3 * VL_PATH_MAX_BYTES);
+    vl_error err;
+    (void)state;
+
+    assert_non_null(p);
+    strcpy(p, "data");
+    for (int i = 2; i < VL_PATH_MAX_DEPTH; i++)
+        strcat(p, "/d");
+    strcat(p, "/f");                              /* VL_PATH_MAX_DEPTH names */
+    assert_int_equal(vl_logical_path_limits(p, &err), VL_OK);
+    assert_int_equal(vl_logical_path_check(p, &err), VL_OK);
+    strcat(p, "/g");
+    vl_error_clear(&err);
+    assert_int_equal(vl_logical_path_limits(p, &err), VL_EINPUT);
+    assert_string_equal(err.msg, "path too deep: 251 levels in the object "
+                                 "(the limit is 250)");
+
+    /* bytes: data/ + 255-byte names + a last name making 2048 in all */
+    strcpy(p, "data");
+    while (strlen(p) + 1 + 255 < VL_PATH_MAX_BYTES) {
+        strcat(p, "/");
+        memset(p + strlen(p), 'n', 255);
+    }
+    strcat(p, "/");
+    memset(p + strlen(p), 'f', VL_PATH_MAX_BYTES - strlen(p));
+    assert_int_equal(strlen(p), VL_PATH_MAX_BYTES);
+    assert_int_equal(vl_logical_path_check(p, &err), VL_OK);
+    assert_int_equal(vl_logical_path_limits(p, &err), VL_OK);
+    strcat(p, "x");
+    assert_int_equal(vl_logical_path_check(p, &err), VL_OK);
+    assert_int_equal(vl_logical_path_limits(p, &err), VL_EINPUT);
+    assert_string_equal(err.msg, "path too long: 2049 bytes in the object "
+                                 "(the limit is 2048)");
+    /* a long invalid path is named shortened, on one line under 1 KiB */
+    memset(p, 'x', 2 * VL_PATH_MAX_BYTES);
+    p[2 * VL_PATH_MAX_BYTES] = '\0';
+    p[100] = '\t';
+    assert_int_equal(vl_logical_path_check(p, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "x\\x09x"));       /* the head shows it */
+    assert_non_null(strstr(err.msg, "xxx...xxx"));
+    assert_non_null(strstr(err.msg, "x\": control character"));
+    assert_true(strlen(err.msg) < 400);
+    free(p);
+}
+
 /* ---- time and identifiers ------------------------------------------------- */
 
 static void test_time(void **state)
@@ -1056,6 +1165,8 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_name_escape),
         cmocka_unit_test(test_logical_path),
+        cmocka_unit_test(test_name_shorten),
+        cmocka_unit_test(test_logical_path_limits),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_digest_names),
