@@ -23,7 +23,7 @@ CLI_COMMAND(init)
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
-    vl_repo_options ro = {VL_SHA512, 0};
+    vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE};
     vl_error err = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
