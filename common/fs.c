@@ -124,7 +124,8 @@ int vl_fs_mkdirs(const char *path, vl_error *err)
             continue;
         char c = *p;
         *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+        /* 0777: the umask decides, and a repository narrows it. */
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
             rc = vl_error_sys(err, "mkdir %s", tmp);
             goto done;
         }
@@ -230,8 +231,23 @@ int vl_fs_fsync_parent(const char *path, vl_error *err)
 
 /* ---- files ---------------------------------------------------------------- */
 
-int vl_fs_write_atomic(const char *path, const void *data, size_t len,
-                       vl_error *err)
+/* Drop every write bit of an open file.  Committed files are read-only (as
+ * git keeps its objects), so a stray write fails instead of changing
+ * preserved bytes; done before the fsync, so the mode is as durable as the
+ * bytes. */
+static int drop_write_bits(int fd, const char *path, vl_error *err)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0)
+        return vl_error_sys(err, "stat %s", path);
+    if ((st.st_mode & 0222) && fchmod(fd, st.st_mode & 0555) != 0)
+        return vl_error_sys(err, "chmod %s", path);
+    return VL_OK;
+}
+
+static int write_atomic(const char *path, const void *data, size_t len,
+                        int readonly, vl_error *err)
 {
     char *tmp = vl_asprintf("%s.tmp-%ld", path, (long)getpid());
     int fd = -1, rc = VL_OK, created = 0;
@@ -240,7 +256,10 @@ int vl_fs_write_atomic(const char *path, const void *data, size_t len,
         rc = vl_error_sys(err, "%s", path);
         goto done;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* A temp file of a dead process with our pid may be read-only. */
+    unlink(tmp);
+    /* 0666: the umask decides, and a repository narrows it. */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         rc = vl_error_sys(err, "create %s", tmp);
         goto done;
@@ -250,6 +269,8 @@ int vl_fs_write_atomic(const char *path, const void *data, size_t len,
         rc = vl_error_sys(err, "write %s", tmp);
         goto done;
     }
+    if (readonly && (rc = drop_write_bits(fd, tmp, err)) != VL_OK)
+        goto done;
     if (fsync(fd) != 0) {
         rc = vl_error_sys(err, "fsync %s", tmp);
         goto done;
@@ -274,6 +295,18 @@ done:
         unlink(tmp);
     free(tmp);
     return rc;
+}
+
+int vl_fs_write_atomic(const char *path, const void *data, size_t len,
+                       vl_error *err)
+{
+    return write_atomic(path, data, len, 0, err);
+}
+
+int vl_fs_write_atomic_readonly(const char *path, const void *data, size_t len,
+                                vl_error *err)
+{
+    return write_atomic(path, data, len, 1, err);
 }
 
 int vl_fs_read_file(const char *path, size_t max, vl_buf *out, vl_error *err)
@@ -356,7 +389,8 @@ int vl_fs_dir_empty(const char *path)
     return result;
 }
 
-int vl_fs_copy_file(const char *src, const char *dst, vl_error *err)
+static int copy_file(const char *src, const char *dst, int readonly,
+                     vl_error *err)
 {
     char *buf = NULL;
     int in = -1, out = -1, rc = VL_OK, created = 0;
@@ -371,7 +405,7 @@ int vl_fs_copy_file(const char *src, const char *dst, vl_error *err)
         rc = vl_error_sys(err, "open %s", src);
         goto done;
     }
-    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (out < 0) {
         rc = vl_error_sys(err, "create %s", dst);
         goto done;
@@ -390,6 +424,8 @@ int vl_fs_copy_file(const char *src, const char *dst, vl_error *err)
             goto done;
         }
     }
+    if (readonly && (rc = drop_write_bits(out, dst, err)) != VL_OK)
+        goto done;
     if (fsync(out) != 0) {
         rc = vl_error_sys(err, "fsync %s", dst);
         goto done;
@@ -410,6 +446,48 @@ done:
         unlink(dst);
     free(buf);
     return rc;
+}
+
+int vl_fs_copy_file(const char *src, const char *dst, vl_error *err)
+{
+    return copy_file(src, dst, 0, err);
+}
+
+int vl_fs_copy_file_readonly(const char *src, const char *dst, vl_error *err)
+{
+    return copy_file(src, dst, 1, err);
+}
+
+/* nftw has no user pointer: the first failure is kept per thread. */
+static _Thread_local int ro_errno;
+static _Thread_local char ro_failed[512];
+
+static int ro_one(const char *fpath, const struct stat *sb, int flag,
+                  struct FTW *ftw)
+{
+    (void)ftw;
+    if (flag == FTW_DNR || flag == FTW_NS) {
+        ro_errno = errno ? errno : EACCES;
+        snprintf(ro_failed, sizeof ro_failed, "%s", fpath);
+        return 1;
+    }
+    if (flag == FTW_F && S_ISREG(sb->st_mode) && (sb->st_mode & 0222) &&
+        chmod(fpath, sb->st_mode & 0555) != 0) {
+        ro_errno = errno;
+        snprintf(ro_failed, sizeof ro_failed, "%s", fpath);
+        return 1;
+    }
+    return 0;
+}
+
+int vl_fs_make_files_readonly(const char *root, vl_error *err)
+{
+    ro_errno = 0;
+    ro_failed[0] = '\0';
+    if (nftw(root, ro_one, 32, FTW_PHYS) == 0)
+        return VL_OK;
+    errno = ro_errno ? ro_errno : errno;
+    return vl_error_sys(err, "chmod %s", ro_failed[0] ? ro_failed : root);
 }
 
 int vl_fs_syncfs(const char *path, vl_error *err)

@@ -66,16 +66,21 @@ char *vl_path_dirname(const char *p);                  /* malloc'd */
  * paths recorded to be used later from anywhere; malloc'd. */
 char *vl_path_absolute(const char *p);
 
-int vl_fs_mkdirs(const char *path, vl_error *err);     /* mkdir -p, 0755 */
+int vl_fs_mkdirs(const char *path, vl_error *err);     /* mkdir -p, 0777 & ~umask */
 int vl_fs_mkdirs_parent(const char *file_path, vl_error *err);
 int vl_fs_rmtree(const char *path, vl_error *err);     /* rm -rf; ok if absent */
 int vl_fs_fsync_path(const char *path, vl_error *err); /* file or directory */
 int vl_fs_fsync_parent(const char *path, vl_error *err);
 /* write() until all of data is out (short writes, EINTR); -1 with errno. */
 int vl_fs_write_all(int fd, const void *data, size_t len);
-/* Write data to path.tmp-<pid>, fsync, rename over path, fsync the folder. */
+/* Write data to path.tmp-<pid>, fsync, rename over path, fsync the folder.
+ * New files and folders are made 0666/0777 and left to the umask. */
 int vl_fs_write_atomic(const char *path, const void *data, size_t len,
                        vl_error *err);
+/* The same, the file read-only (write bits dropped before the fsync) by the
+ * time it has its name: for committed files. */
+int vl_fs_write_atomic_readonly(const char *path, const void *data,
+                                size_t len, vl_error *err);
 /* Read a whole small file; fails with VL_EINPUT when larger than max. */
 int vl_fs_read_file(const char *path, size_t max, vl_buf *out, vl_error *err);
 int vl_fs_exists(const char *path);                    /* 1 if lstat succeeds */
@@ -85,6 +90,10 @@ int vl_fs_is_dir(const char *path);                    /* 1 if a directory (no s
 int vl_fs_dir_empty(const char *path);
 /* Copy a file (read/write loop), fsyncing the destination. */
 int vl_fs_copy_file(const char *src, const char *dst, vl_error *err);
+int vl_fs_copy_file_readonly(const char *src, const char *dst, vl_error *err);
+/* Drop the write bits of every regular file under root (folders keep
+ * theirs, so the tree can still be renamed and removed). */
+int vl_fs_make_files_readonly(const char *root, vl_error *err);
 /* Flush the whole filesystem holding path (syncfs) - one call instead of an
  * fsync per file when committing many files. */
 int vl_fs_syncfs(const char *path, vl_error *err);

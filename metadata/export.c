@@ -758,9 +758,16 @@ static int copy_file(ocfl_copy *c, const char *rel, const char *dst_rel,
     }
     if ((rc = vl_backend_open(c->b, src, &rd, err)) != VL_OK)
         goto done;
-    fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
         rc = vl_error_sys(err, "cannot create %s", dst);
+        goto done;
+    }
+    /* A copy of the object keeps the store's read-only files (its folders
+     * stay writable, so the user can still remove it). */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || fchmod(fd, st.st_mode & 0555) != 0) {
+        rc = vl_error_sys(err, "cannot make %s read-only", dst);
         goto done;
     }
     while ((n = vl_reader_read(rd, c->buf, VL_IO_BUFSIZE, err)) > 0) {
@@ -1085,7 +1092,7 @@ static int write_archive(const char *dir, const char *out, const char *dest,
     }
     if (rc != VL_OK)
         goto done;
-    fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
         rc = vl_error_sys(err, "cannot create %s", out);
         goto done;

@@ -977,7 +977,7 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    m->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    m->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (m->fd < 0) {
         rc = vl_error_sys(err, "cannot create %s", tmp);
         goto done;

@@ -218,8 +218,9 @@ int vl_backend_write(vl_backend *b, const char *rel, const void *data,
     if (!p)
         return vl_error_set(err, VL_ESYS, "out of memory");
     int rc = vl_fs_mkdirs_parent(p, err);
+    /* Whatever is written into the store is committed: read-only. */
     if (rc == VL_OK)
-        rc = vl_fs_write_atomic(p, data, len, err);
+        rc = vl_fs_write_atomic_readonly(p, data, len, err);
     free(p);
     return rc;
 }
@@ -340,8 +341,10 @@ int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
         goto done;
     }
     /* temp, fsync (in the copy), rename, fsync the folder: as
-     * vl_fs_write_atomic, without holding the text in memory. */
-    if ((rc = vl_fs_copy_file(from, tmp, err)) != VL_OK)
+     * vl_fs_write_atomic, without holding the text in memory.  A temp of
+     * a dead process with our pid may be read-only: removed first. */
+    unlink(tmp);
+    if ((rc = vl_fs_copy_file_readonly(from, tmp, err)) != VL_OK)
         goto done;
     if (rename(tmp, inv) != 0) {
         rc = vl_error_sys(err, "rename %s to %s", tmp, inv);

@@ -159,14 +159,14 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
     }
     if ((rc = vl_fs_mkdirs_parent(log_path, err)) != VL_OK)
         goto done;
-    lockfd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    lockfd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0) {
         rc = vl_error_sys(err, "cannot lock %s", lock_path);
         goto done;
     }
     if ((rc = vl_catalog_event_exists(r->catalog, id, &exists, err)) != VL_OK || exists)
         goto done;
-    fd = open(log_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    fd = open(log_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (fd < 0) {
         rc = vl_error_sys(err, "cannot open %s", log_path);
         goto done;

@@ -69,7 +69,7 @@ static int copy_one(void *arg, size_t i, int worker, vl_error *err)
         (rc = vl_fs_mkdirs_parent(dst, err)) != VL_OK ||
         (rc = vl_backend_open(c->r->backend, src, &rd, err)) != VL_OK)
         goto done;
-    fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
         rc = vl_error_sys(err, "cannot create %s", dst);
         goto done;

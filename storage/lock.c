@@ -44,7 +44,7 @@ int vl_lock_by_key(vl_repo *r, const char *hex, int wait_seconds,
     }
     if ((rc = vl_fs_mkdirs(dir, err)) != VL_OK)
         goto done;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0) {
         rc = vl_error_sys(err, "cannot open lock file %s", path);
         goto done;

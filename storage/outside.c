@@ -62,7 +62,7 @@ int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
     }
     if ((rc = vl_fs_mkdirs(dir, err)) != VL_OK)
         goto done;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 || flock(fd, LOCK_EX) != 0) {
         rc = vl_error_sys(err, "cannot create %s", tmp);
         goto done;

@@ -2,6 +2,7 @@
  * the staging area, all in one folder on one filesystem. */
 #define VL_STORAGE_INTERNAL
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,29 @@
 #define LAYOUT_EXT "0004-hashed-n-tuple-storage-layout"
 
 static int write_file(const char *dir, const char *name, const char *text,
-                      vl_error *err)
+                      int readonly, vl_error *err)
 {
     char *p = vl_path_join(dir, name);
     if (!p)
         return vl_error_set(err, VL_ESYS, "out of memory");
     int rc = vl_fs_mkdirs_parent(p, err);
     if (rc == VL_OK)
-        rc = vl_fs_write_atomic(p, text, strlen(text), err);
+        rc = readonly ? vl_fs_write_atomic_readonly(p, text, strlen(text), err)
+                      : vl_fs_write_atomic(p, text, strlen(text), err);
     free(p);
     return rc;
+}
+
+/* SQLite makes a new database 0644 & ~umask, which is not group-writable
+ * under shared = group; an empty file made here is an empty database, and
+ * SQLite gives its -wal and -shm files the database's mode. */
+static int create_catalog_file(const char *path, vl_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return errno == EEXIST ? VL_OK : vl_error_sys(err, "cannot create %s", path);
+    close(fd);
+    return VL_OK;
 }
 
 /* Lay out a new repository inside tmp (an empty folder). */
@@ -47,15 +61,19 @@ static int build_repo(const char *tmp, const vl_repo_options *opts,
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    if ((rc = write_file(store, ROOT_NAMASTE, "ocfl_1.1\n", err)) ||
+    /* The storage root's own files never change: read-only like objects. */
+    if ((rc = write_file(store, ROOT_NAMASTE, "ocfl_1.1\n", 1, err)) ||
         (rc = write_file(store, "ocfl_layout.json",
                          "{\n  \"extension\": \"" LAYOUT_EXT "\",\n"
                          "  \"description\": \"OCFL object identifiers are hashed "
                          "with sha256 and the digest split into three 3-character "
                          "tuples that name nested folders; the object root folder is "
-                         "the full digest.\"\n}\n", err)) ||
+                         "the full digest.\"\n}\n", 1, err)) ||
         (rc = write_file(store, "extensions/" LAYOUT_EXT "/config.json",
-                         layout_json, err)))
+                         layout_json, 1, err)) ||
+        /* The event log exists from the start, with the repository's
+         * mode rather than that of whoever deposits first. */
+        (rc = write_file(tmp, VL_EVENTS_DIR "/events.jsonl", "", 0, err)))
         goto done;
     char *dirs[] = {VL_STAGING_DIR, VL_EVENTS_DIR};
     for (size_t i = 0; i < 2; i++) {
@@ -74,9 +92,11 @@ static int build_repo(const char *tmp, const vl_repo_options *opts,
     }
     vl_kv_set(kv, "digest", vl_digest_name(opts->digest));
     vl_kv_set(kv, "fixity", *fixity ? fixity : "none");
+    vl_kv_set(kv, "shared", vl_shared_name(opts->shared));
     if ((rc = vl_kv_save(kv, conf_path, err)))
         goto done;
-    if ((rc = vl_catalog_open(cat_path, &cat, err)))
+    if ((rc = create_catalog_file(cat_path, err)) ||
+        (rc = vl_catalog_open(cat_path, &cat, err)))
         goto done;
 done:
     vl_catalog_close(cat);
@@ -90,10 +110,15 @@ done:
 
 int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
 {
-    int rc = VL_OK;
+    int rc = VL_OK, entered = 0;
     char *tmp = NULL, *parent = NULL;
+    mode_t saved_umask = 0;
+    struct stat st;
     if (opts->digest != VL_SHA512 && opts->digest != VL_SHA256)
         return vl_error_set(err, VL_EINPUT, "the inventory digest must be sha512 or sha256");
+    if (opts->shared != VL_SHARED_PRIVATE && opts->shared != VL_SHARED_GROUP &&
+        opts->shared != VL_SHARED_WORLD)
+        return vl_error_set(err, VL_EINPUT, "shared must be private, group or world");
     int empty = vl_fs_dir_empty(dir);
     if (empty == 0)
         return vl_error_set(err, VL_EINPUT, "%s is not empty; a repository needs "
@@ -109,9 +134,19 @@ int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
     }
     if ((rc = vl_fs_mkdirs(parent, err)) != VL_OK)
         goto done;
+    /* The parent is the user's; from here on, the repository's modes. */
+    saved_umask = vl_shared_enter(opts->shared);
+    entered = 1;
     vl_fs_rmtree(tmp, NULL);
-    if (mkdir(tmp, 0755) != 0) {
+    if (mkdir(tmp, 0777) != 0) {
         rc = vl_error_sys(err, "cannot create %s", tmp);
+        goto done;
+    }
+    /* setgid: every folder made inside inherits it, and with it the
+     * repository's group. */
+    if (opts->shared == VL_SHARED_GROUP &&
+        (stat(tmp, &st) != 0 || chmod(tmp, (st.st_mode & 07777) | S_ISGID) != 0)) {
+        rc = vl_error_sys(err, "cannot set the group mode of %s", tmp);
         goto done;
     }
     if ((rc = build_repo(tmp, opts, err)) != VL_OK)
@@ -127,6 +162,8 @@ int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
 done:
     if (rc != VL_OK && tmp)
         vl_fs_rmtree(tmp, NULL);
+    if (entered)
+        vl_shared_leave(saved_umask);
     free(tmp);
     free(parent);
     return rc;
@@ -172,6 +209,17 @@ int vl_repo_open(const char *dir, vl_repo **out, vl_error *err)
     if ((rc = vl_digest_mask_parse(f ? f : "", &r->fixity_mask, err)) != VL_OK)
         goto done;
     r->fixity_mask &= ~VL_DIGEST_BIT(r->digest);
+    /* Without the key (a repository from before it existed): private. */
+    const char *sh = vl_kv_get(r->config, "shared");
+    if (sh && vl_shared_parse(sh, &r->shared) != 0) {
+        rc = vl_error_set(err, VL_EINPUT, "%s: shared \"%s\" must be private, "
+                          "group or world", conf, sh);
+        goto done;
+    }
+    /* Everything this process makes from here on gets the repository's
+     * modes (files outside it too); vl_repo_close gives the umask back. */
+    r->saved_umask = vl_shared_enter(r->shared);
+    r->umask_entered = 1;
     if (!(r->backend = vl_backend_fs_new(r->store_dir))) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
@@ -186,7 +234,8 @@ int vl_repo_open(const char *dir, vl_repo **out, vl_error *err)
     }
     if ((rc = vl_fs_mkdirs(r->staging_dir, err)) != VL_OK)
         goto done;
-    if ((rc = vl_catalog_open(cat_path, &r->catalog, err)) != VL_OK)
+    if ((rc = create_catalog_file(cat_path, err)) != VL_OK ||
+        (rc = vl_catalog_open(cat_path, &r->catalog, err)) != VL_OK)
         goto done;
     *out = r;
     r = NULL;
@@ -204,6 +253,8 @@ void vl_repo_close(vl_repo *r)
     if (!r)
         return;
     vl_catalog_close(r->catalog);
+    if (r->umask_entered)
+        vl_shared_leave(r->saved_umask);
     vl_backend_free(r->backend);
     vl_kv_free(r->config);
     free(r->dir);
@@ -218,6 +269,7 @@ vl_backend *vl_repo_backend(vl_repo *r) { return r->backend; }
 vl_catalog *vl_repo_catalog(vl_repo *r) { return r->catalog; }
 vl_digest_alg vl_repo_digest(const vl_repo *r) { return r->digest; }
 unsigned vl_repo_fixity_mask(const vl_repo *r) { return r->fixity_mask; }
+vl_shared vl_repo_shared(const vl_repo *r) { return r->shared; }
 
 const char *vl_repo_config_get(const vl_repo *r, const char *key)
 {

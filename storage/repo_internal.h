@@ -36,6 +36,9 @@ struct vl_repo {
     vl_layout layout;
     vl_digest_alg digest;
     unsigned fixity_mask;
+    vl_shared shared;
+    mode_t saved_umask;       /* the caller's, given back on close */
+    int umask_entered;
 };
 
 /* Read and check an object's root inventory at object_rel: parse, sidecar

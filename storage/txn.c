@@ -3,7 +3,8 @@
  * process stops:
  *   staging/txn-X/intent.json     names the object (for vellum recover)
  *   staging/txn-X/object/...      the new object, or just its new vN/
- *   syncfs; rename into the store; root inventory, then sidecar; catalog. */
+ *   files made read-only; syncfs; rename into the store; root inventory,
+ *   then sidecar (both read-only); catalog. */
 #define VL_STORAGE_INTERNAL
 #include <dirent.h>
 #include <errno.h>
@@ -532,7 +533,7 @@ static int write_inventory_pair(const char *dir, const vl_inventory *inv,
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    if ((w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+    if ((w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
         rc = vl_error_sys(err, "create %s", tmp);
         goto done;
     }
@@ -662,6 +663,11 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
     /* The intent now carries the events, for recover to record them if we
      * stop after the store commit. */
     if ((rc = write_intent(t, err)) != VL_OK)
+        goto done;
+    /* Everything in the new version (or object) is read-only before it
+     * is flushed and renamed into the store, never after: a stop in
+     * between must not leave writable committed files. */
+    if ((rc = vl_fs_make_files_readonly(t->build_dir, err)) != VL_OK)
         goto done;
     /* One flush for every staged file instead of an fsync per file. */
     if ((rc = vl_fs_syncfs(t->build_dir, err)) != VL_OK)

@@ -36,11 +36,13 @@ typedef int (*vl_list_fn)(void *arg, const char *name, int kind,
                           vl_error *err);
 int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
                     void *arg, vl_error *err);
-/* Atomic create-or-replace of a small file (temp, fsync, rename). */
+/* Atomic create-or-replace of a small file (temp, fsync, rename); the
+ * file is read-only, as everything committed to the store. */
 int vl_backend_write(vl_backend *b, const char *rel, const void *data,
                      size_t len, vl_error *err);
-/* Move a finished local file or folder (built in staging, already synced)
- * into place; rel must not exist.  A rename on a filesystem. */
+/* Move a finished local file or folder (built in staging, already synced,
+ * its files already read-only) into place; rel must not exist.  A rename
+ * on a filesystem. */
 int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
                    vl_error *err);
 /* Remove a file or a whole tree; absent is fine. */
@@ -241,9 +243,33 @@ void *vl_catalog_db(vl_catalog *cat);
  * ==================================================================== */
 typedef struct vl_repo vl_repo;
 
+/* Who may read the repository (vellum.conf "shared", see shared.c):
+ * private (folders 0750, files 0640), group (2770, 0660) or world (0755,
+ * 0644); committed files are read-only (0440, 0440, 0444).  The caller's
+ * umask can only narrow these. */
+typedef enum {
+    VL_SHARED_PRIVATE = 0,
+    VL_SHARED_GROUP,
+    VL_SHARED_WORLD,
+} vl_shared;
+int vl_shared_parse(const char *name, vl_shared *out);    /* 0, or -1 unknown */
+const char *vl_shared_name(vl_shared s);
+typedef struct vl_shared_modes {
+    mode_t folders, files, committed;
+} vl_shared_modes;
+/* The modes new repository files get under s: as the setting gives them,
+ * or as they come out under the process's current umask. */
+void vl_shared_mode_bits(vl_shared s, int under_caller_umask, vl_shared_modes *out);
+/* Narrow the process umask by s; returns the umask to give back to
+ * vl_shared_leave.  The umask is per process: vl_repo_open enters and
+ * vl_repo_close leaves, so repositories must be closed in reverse order. */
+mode_t vl_shared_enter(vl_shared s);
+void vl_shared_leave(mode_t saved);
+
 typedef struct vl_repo_options {
     vl_digest_alg digest;     /* VL_SHA512 or VL_SHA256 */
     unsigned fixity_mask;     /* extra algorithms always recorded */
+    vl_shared shared;         /* default (0) private */
 } vl_repo_options;
 
 /* Refuses (VL_EINPUT) a non-empty folder. */
@@ -258,6 +284,7 @@ vl_backend *vl_repo_backend(vl_repo *r);
 vl_catalog *vl_repo_catalog(vl_repo *r);
 vl_digest_alg vl_repo_digest(const vl_repo *r);
 unsigned vl_repo_fixity_mask(const vl_repo *r);
+vl_shared vl_repo_shared(const vl_repo *r);
 const char *vl_repo_config_get(const vl_repo *r, const char *key);
 int vl_repo_config_set(vl_repo *r, const char *key, const char *value,
                        vl_error *err);

@@ -12,20 +12,26 @@ static const char usage[] =
     "set it.  Keys: user.name, user.address (default depositor), schemas (path\n"
     "of the XML schemas), audit.interval_days (default 90),\n"
     "audit.max_bytes_per_run (bytes, or with K, M, G, T) and\n"
-    "audit.max_seconds_per_run (budgets of `vellum audit --due`; unset = none).\n"
+    "audit.max_seconds_per_run (budgets of `vellum audit --due`; unset = none),\n"
+    "shared (private, group or world: the modes of files and folders made from\n"
+    "now on; existing ones keep theirs).\n"
     "digest and fixity are fixed at init.\n";
 
 static const char *const settable[] = {"user.name", "user.address", "schemas",
                                        "audit.interval_days",
                                        "audit.max_bytes_per_run",
-                                       "audit.max_seconds_per_run", NULL};
+                                       "audit.max_seconds_per_run", "shared",
+                                       NULL};
 
-/* Audit settings are checked here so that a nightly run never meets a bad
- * one; 0 when value suits key. */
+/* Audit and sharing settings are checked here so that no later run meets
+ * a bad one; 0 when value suits key. */
 static int audit_value_bad(const char *key, const char *value)
 {
     char *end;
     uint64_t size;
+    vl_shared shared;
+    if (!strcmp(key, "shared"))
+        return vl_shared_parse(value, &shared) != 0;
     if (!strcmp(key, "audit.interval_days")) {
         long d = strtol(value, &end, 10);
         return end == value || *end || d < 1 || d > 36500;
@@ -73,6 +79,10 @@ CLI_COMMAND(config)
     if (nargs == 2) {
         if (vl_repo_config_set(repo, argv[optind], argv[optind + 1], &err) != VL_OK)
             rc = cli_fail(&err);
+        else if (!strcmp(argv[optind], "shared"))
+            fprintf(stderr, "vellum: note: shared = %s applies to files and folders "
+                    "made from now on; existing ones keep their modes\n",
+                    argv[optind + 1]);
     } else if (nargs == 1) {
         const char *v = vl_repo_config_get(repo, argv[optind]);
         if (v)
@@ -83,7 +93,7 @@ CLI_COMMAND(config)
         const char *keys[] = {"digest", "fixity", "user.name", "user.address",
                               "schemas", "audit.interval_days",
                               "audit.max_bytes_per_run",
-                              "audit.max_seconds_per_run", NULL};
+                              "audit.max_seconds_per_run", "shared", NULL};
         for (int i = 0; keys[i]; i++) {
             const char *v = vl_repo_config_get(repo, keys[i]);
             if (v)

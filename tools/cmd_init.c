@@ -5,7 +5,8 @@
 
 static const char usage[] =
     "usage: vellum init [--repo DIR] [--digest sha512|sha256]\n"
-    "                   [--fixity md5,sha1,sha256,blake2b-512] [--json]\n"
+    "                   [--fixity md5,sha1,sha256,blake2b-512]\n"
+    "                   [--shared private|group|world] [--json]\n"
     "\n"
     "Create a repository in DIR (else $VELLUM_REPO, else ./vellum-repo): an\n"
     "OCFL 1.1 storage root using the 0004-hashed-n-tuple-storage-layout\n"
@@ -13,17 +14,22 @@ static const char usage[] =
     "new or empty.\n"
     "  --digest ALG   inventory digest (default sha512)\n"
     "  --fixity LIST  extra digests always recorded in each inventory's fixity\n"
-    "                 block (default none: each costs throughput)\n";
+    "                 block (default none: each costs throughput)\n"
+    "  --shared WHO   who may read the repository: private (default; folders\n"
+    "                 0750, files 0640), group (2770, 0660) or world (0755,\n"
+    "                 0644).  Committed files are read-only (0440, 0440,\n"
+    "                 0444).  Your umask can only narrow these.\n";
 
 CLI_COMMAND(init)
 {
     static const struct option opts[] = {
         {"digest", required_argument, NULL, 'd'},
         {"fixity", required_argument, NULL, 'f'},
+        {"shared", required_argument, NULL, 's'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
-    vl_repo_options ro = {VL_SHA512, 0};
+    vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE};
     vl_error err = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -39,6 +45,10 @@ CLI_COMMAND(init)
             if (vl_digest_mask_parse(optarg, &ro.fixity_mask, &err) != VL_OK)
                 return cli_usage_error("init", "--fixity: %s", err.msg);
             break;
+        case 's':
+            if (vl_shared_parse(optarg, &ro.shared) != 0)
+                return cli_usage_error("init", "--shared must be private, group or world");
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
@@ -51,11 +61,32 @@ CLI_COMMAND(init)
     const char *dir = cli_repo_dir(&c);
     if (vl_repo_init(dir, &ro, &err) != VL_OK)
         return cli_fail(&err);
+    /* The modes as they came out: the user's umask may narrow them. */
+    vl_shared_modes want, got;
+    char folders[8], files[8], committed[8];
+    vl_shared_mode_bits(ro.shared, 0, &want);
+    vl_shared_mode_bits(ro.shared, 1, &got);
+    snprintf(folders, sizeof folders, "%04o", (unsigned)got.folders);
+    snprintf(files, sizeof files, "%04o", (unsigned)got.files);
+    snprintf(committed, sizeof committed, "%04o", (unsigned)got.committed);
     if (c.json)
-        cli_print_json(json_pack("{s:s, s:s}", "repository", dir, "digest",
-                                 vl_digest_name(ro.digest)));
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "repository",
+                                 dir, "digest", vl_digest_name(ro.digest), "shared",
+                                 vl_shared_name(ro.shared), "modes", "folders",
+                                 folders, "files", files, "committed", committed));
     else
-        printf("initialized repository %s (inventory digest %s)\n", dir,
-               vl_digest_name(ro.digest));
+        printf("initialized repository %s (inventory digest %s)\n"
+               "shared = %s: folders %s, files %s, committed files %s\n", dir,
+               vl_digest_name(ro.digest), vl_shared_name(ro.shared), folders,
+               files, committed);
+    /* Narrowing a private repository further is the user's choice; a group
+     * or world one that its readers cannot use is probably not. */
+    if (ro.shared != VL_SHARED_PRIVATE && (got.files != want.files ||
+                                           got.folders != want.folders))
+        fprintf(stderr, "vellum: warning: your umask narrows shared = %s to "
+                "folders %s and files %s (not %04o and %04o); give everyone who "
+                "uses this repository a umask of %s\n", vl_shared_name(ro.shared),
+                folders, files, (unsigned)want.folders, (unsigned)want.files,
+                ro.shared == VL_SHARED_GROUP ? "0007 or 0002" : "0022");
     return CLI_EXIT_OK;
 }

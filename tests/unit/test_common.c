@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vl_common.h"
@@ -213,6 +214,73 @@ static void test_fs_basic(void **state)
     free(f);
     free(g);
     free(deep);
+    free(dir);
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* New files and folders are left to the umask; the read-only writers drop
+ * every write bit before the file has its name, and a read-only temp left
+ * by a dead process does not stop the next write. */
+static void test_fs_modes(void **state)
+{
+    char *dir = make_tmpdir();
+    char *sub = vl_path_join(dir, "a/b");
+    char *f = vl_path_join(dir, "a/f");
+    char *ro = vl_path_join(dir, "a/ro");
+    char *cp = vl_path_join(dir, "a/cp");
+    char *cpro = vl_path_join(dir, "a/b/cpro");
+    char *stale = vl_asprintf("%s.tmp-%ld", ro, (long)getpid());
+    vl_error err;
+    vl_buf b;
+    mode_t before = umask(027);
+    (void)state;
+
+    assert_int_equal(vl_fs_mkdirs(sub, &err), VL_OK);
+    assert_int_equal(mode_of(sub), 0750);
+    assert_int_equal(vl_fs_write_atomic(f, "x", 1, &err), VL_OK);
+    assert_int_equal(mode_of(f), 0640);
+    assert_int_equal(vl_fs_copy_file(f, cp, &err), VL_OK);
+    assert_int_equal(mode_of(cp), 0640);
+    assert_int_equal(vl_fs_write_atomic_readonly(ro, "one", 3, &err), VL_OK);
+    assert_int_equal(mode_of(ro), 0440);
+    int fd = open(stale, O_WRONLY | O_CREAT | O_EXCL, 0400);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(vl_fs_write_atomic_readonly(ro, "two", 3, &err), VL_OK);
+    assert_int_equal(mode_of(ro), 0440);
+    assert_int_equal(vl_fs_exists(stale), 0);
+    assert_int_equal(vl_fs_read_file(ro, 0, &b, &err), VL_OK);
+    assert_string_equal(b.data, "two");
+    vl_buf_release(&b);
+    assert_int_equal(vl_fs_copy_file_readonly(f, cpro, &err), VL_OK);
+    assert_int_equal(mode_of(cpro), 0440);
+    /* The whole tree: files lose their write bits, folders keep theirs. */
+    assert_int_equal(vl_fs_make_files_readonly(dir, &err), VL_OK);
+    assert_int_equal(mode_of(f), 0440);
+    assert_int_equal(mode_of(cp), 0440);
+    assert_int_equal(mode_of(sub), 0750);
+    assert_int_equal(vl_fs_make_files_readonly("/nonexistent/vl", &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "/nonexistent/vl"));
+    /* Never wider than the umask. */
+    umask(077);
+    assert_int_equal(vl_fs_write_atomic(f, "x", 1, &err), VL_OK);
+    assert_int_equal(mode_of(f), 0600);
+    umask(before);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    assert_int_equal(vl_fs_exists(dir), 0);
+    free(sub);
+    free(f);
+    free(ro);
+    free(cp);
+    free(cpro);
+    free(stale);
     free(dir);
 }
 
@@ -1160,6 +1228,7 @@ int main(void)
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_fs_basic),
         cmocka_unit_test(test_write_atomic),
+        cmocka_unit_test(test_fs_modes),
         cmocka_unit_test(test_rmtree),
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_utf8),

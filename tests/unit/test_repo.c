@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit_files.h"
@@ -65,7 +66,7 @@ static vl_repo *new_repo(char **dir_out, vl_digest_alg alg, unsigned fixity)
 {
     char *base = tmpdir();
     char *dir = vl_path_join(base, "repo");
-    vl_repo_options o = {alg, fixity};
+    vl_repo_options o = {alg, fixity, VL_SHARED_PRIVATE};
     vl_error err = {0};
     vl_repo *r = NULL;
     assert_int_equal(vl_repo_init(dir, &o, &err), VL_OK);
@@ -392,6 +393,76 @@ static void test_get_verifies_and_leaves_nothing_on_mismatch(void **state)
     free(out);
 }
 
+/* ---- modes ------------------------------------------------------------- */
+
+static mode_t mode_of(const char *dir, const char *name)
+{
+    char *p = vl_path_join(dir, name);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    free(p);
+    return st.st_mode & 07777;
+}
+
+static mode_t umask_now(void)
+{
+    mode_t m = umask(0);
+    umask(m);
+    return m;
+}
+
+/* Under each setting and caller umask: the catalog and the -wal and -shm
+ * files SQLite makes while the repository is open get the files' mode; the
+ * umask is narrowed while open (never widened) and given back on close. */
+static void test_shared_modes_catalog_and_umask(void **state)
+{
+    static const struct {
+        vl_shared shared;
+        mode_t caller, open_umask, folders, files;
+    } cases[] = {
+        {VL_SHARED_PRIVATE, 022, 027, 0750, 0640},
+        {VL_SHARED_PRIVATE, 077, 077, 0700, 0600},
+        {VL_SHARED_GROUP, 002, 007, 02770, 0660},
+        {VL_SHARED_GROUP, 022, 027, 02750, 0640},
+        {VL_SHARED_WORLD, 002, 022, 0755, 0644},
+    };
+    mode_t before = umask(022);
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *base = tmpdir();
+        char *dir = vl_path_join(base, "repo");
+        vl_repo_options o = {VL_SHA512, 0, cases[i].shared};
+        vl_error err = {0};
+        vl_repo *r = NULL;
+        umask(cases[i].caller);
+        assert_int_equal(vl_repo_init(dir, &o, &err), VL_OK);
+        assert_int_equal(umask_now(), cases[i].caller);
+        assert_int_equal(vl_repo_open(dir, &r, &err), VL_OK);
+        assert_int_equal(vl_repo_shared(r), cases[i].shared);
+        assert_int_equal(umask_now(), cases[i].open_umask);
+        /* A write through the catalog: its -wal and -shm exist now. */
+        assert_int_equal(vl_repo_reindex(r, NULL, &err), VL_OK);
+        assert_int_equal(mode_of(dir, ""), cases[i].folders);
+        assert_int_equal(mode_of(dir, "staging"), cases[i].folders);
+        assert_int_equal(mode_of(dir, "catalog.sqlite"), cases[i].files);
+        assert_int_equal(mode_of(dir, "catalog.sqlite-wal"), cases[i].files);
+        assert_int_equal(mode_of(dir, "catalog.sqlite-shm"), cases[i].files);
+        assert_int_equal(mode_of(dir, "vellum.conf"), cases[i].files);
+        assert_int_equal(mode_of(dir, "store/0=ocfl_1.1"), cases[i].files & 0444);
+        vl_shared_modes m;
+        vl_shared_mode_bits(cases[i].shared, 1, &m);
+        assert_int_equal(m.folders, cases[i].folders);
+        assert_int_equal(m.files, cases[i].files);
+        assert_int_equal(m.committed, cases[i].files & 0444);
+        vl_repo_close(r);
+        assert_int_equal(umask_now(), cases[i].caller);
+        vl_fs_rmtree(base, &err);
+        free(dir);
+        free(base);
+    }
+    umask(before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_operations_keep_catalog_and_store_in_agreement),
         cmocka_unit_test(test_lock_excludes_a_second_holder),
         cmocka_unit_test(test_get_verifies_and_leaves_nothing_on_mismatch),
+        cmocka_unit_test(test_shared_modes_catalog_and_umask),
     };
     return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
 }
