@@ -90,17 +90,7 @@ void cli_print_json(json_t *v)
 
 void cli_format_size(uint64_t bytes, char out[32])
 {
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = (double)bytes;
-    int u = 0;
-    while (v >= 1024 && u < 5) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0)
-        snprintf(out, 32, "%llu B", (unsigned long long)bytes);
-    else
-        snprintf(out, 32, "%.1f %s", v, units[u]);
+    vl_size_format(bytes, out);
 }
 
 void cli_print_padded(const char *s, int width)
