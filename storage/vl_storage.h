@@ -274,6 +274,32 @@ typedef struct vl_recover_counts {
 } vl_recover_counts;
 int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err);
 
+/* Free space for deposits (storage/space.c).  A deposit may fill the
+ * staging filesystem up to a reserve kept for what a commit writes besides
+ * the content and for everything else on that filesystem.  The reserve is
+ * the setting ingest.reserve, a percentage of the filesystem's size ("1%",
+ * the default) or a size ("64M"), and never less than VL_RESERVE_FLOOR. */
+#define VL_RESERVE_KEY "ingest.reserve"
+#define VL_RESERVE_DEFAULT "1%"
+#define VL_RESERVE_FLOOR (4u << 20)
+typedef struct vl_space {
+    uint64_t size;        /* size of the staging filesystem */
+    uint64_t free;        /* bytes free there (to an unprivileged user) */
+    uint64_t reserve;     /* kept free */
+    uint64_t usable;      /* free - reserve, or 0 */
+    char setting[64];     /* ingest.reserve, or the default */
+    int is_default;
+} vl_space;
+/* 0 when text is a valid ingest.reserve ("N%" or "N.N%" up to 100, or a
+ * size with K/M/G/T); *out is then the bytes it means on a filesystem of
+ * fs_size bytes, before the floor. */
+int vl_reserve_parse(const char *text, uint64_t fs_size, uint64_t *out);
+int vl_repo_space(vl_repo *r, vl_space *out, vl_error *err);
+/* "staging has F bytes (..) of free space and keeps a reserve of R bytes
+ * (..), which leaves U bytes (..); the reserve is ingest.reserve (...):
+ * change it with 'vellum config ingest.reserve SIZE|PERCENT'" */
+void vl_space_describe(const vl_space *s, char *buf, size_t n);
+
 /* Temporaries outside the repository (DEST.vellum-export-<pid> built beside
  * DEST): registered in staging while the work runs, under a lock, so that
  * recover can remove what a killed process left.  Register absolute or

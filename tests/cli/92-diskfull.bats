@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Disk full: the repository lives on a 24 MiB tmpfs.  Deposits too big for
-# the free space are refused up front (or while an archive streams), and
-# when the filesystem fills up during an ingest (a ballast file written while
-# the ingest is paused mid-staging) the ingest fails with one clear line,
+# the free space less the reserve (4 MiB here: 1% of 24 MiB is under the
+# floor) are refused up front (or while an archive streams), and when the
+# filesystem fills up during an ingest (a ballast file written while the
+# ingest is paused mid-staging) the ingest fails with one clear line,
 # nothing is half-visible, `vellum recover` leaves the repository valid, and
 # the space is given back.  Needs root (mount); skipped otherwise.
 
@@ -10,6 +11,8 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 MANY_FILES=1500        # 4 KiB each: one tmpfs page per file
+FS_BYTES=25165824      # the tmpfs: 24 MiB
+RESERVE=4194304        # the reserve's floor, 4 MiB (1% of 24 MiB is less)
 
 setup_file() {
     # Sources live outside the small filesystem, shared read-only by tests.
@@ -18,6 +21,7 @@ setup_file() {
     printf 'kept safe\n' > "$SRCS/small/a.txt"
     head -c 200000 /dev/urandom > "$SRCS/small/sub/b.bin"
     head -c 40M /dev/urandom > "$SRCS/big/big.bin"
+    head -c 12M /dev/urandom > "$SRCS/12m.bin"
     # Random data does not compress: the archives stay about as big as their
     # contents, on the roomy filesystem, while expanding them would overflow.
     head -c 30M /dev/urandom > "$SRCS/t30/r30.bin"
@@ -116,7 +120,7 @@ one_clear_line() {
     local rc=$1 errfile=$2 pattern=$3
     [ "$(wc -l < "$errfile")" -eq 1 ] ||
         { echo "expected one line on stderr, got:"; cat "$errfile"; return 1; }
-    grep -Eq "$pattern" "$errfile" ||
+    grep -Eiq "$pattern" "$errfile" ||
         { echo "stderr does not match /$pattern/:"; cat "$errfile"; return 1; }
     [[ "$(cat "$errfile")" == vellum:* ]] ||
         { echo "stderr is not vellum's own message:"; cat "$errfile"; return 1; }
@@ -144,6 +148,12 @@ absent() {
     [ ! -e "$(object_dir "$1")" ] || { echo "$1 has a folder in the store"; return 1; }
     "$VELLUM" ls --json | jfield "'$1' not in [o['id'] for o in d]" | grep -qx True ||
         { echo "$1 is listed by vellum ls"; return 1; }
+}
+
+# num_after FILE BEFORE AFTER: the first number standing between the words
+# BEFORE and AFTER in FILE ("has 123 bytes" -> num_after f 'has ' ' bytes').
+num_after() {
+    grep -o "$2[0-9]*$3" "$1" | head -1 | tr -cd '0-9'
 }
 
 # The free space now is within 1 MiB of $1.
@@ -177,7 +187,8 @@ space_back() {
     [ "$status" -eq 2 ]
     echo "$stderr" > "$T/err"
     one_clear_line 2 "$T/err" "free space"
-    # Four 5 MiB entries: the first is staged, then the deposit is refused.
+    # Four 5 MiB entries (20 MiB; about 19.4 MB fit above the reserve): the
+    # first ones are staged, then the deposit is refused.
     run --separate-stderr "$VELLUM" ingest "$SRCS/t4.tar.gz" --id urn:df:tgz
     [ "$status" -eq 2 ]
     echo "$stderr" > "$T/err"
@@ -253,4 +264,61 @@ space_back() {
     echo "phases: $phases"
     # The sweep really did run out of space before the commit at least once.
     [ "$failed" -ge 2 ]
+}
+
+# The reserve is a fraction of the filesystem (1%) with a floor of 4 MiB,
+# and the setting ingest.reserve changes it.  With about 15 MB free (as in
+# the report) small deposits go in, and a refusal says what the deposit
+# needs, the free space, the reserve and the setting.
+@test "with 15 MB free the reserve is 4 MiB; a refusal names need, free space, reserve and setting" {
+    fill_leaving 15728640
+    run "$VELLUM" ingest "$SRCS/small" --id urn:df:fits --quiet
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    before=$(avail)
+    run --separate-stderr "$VELLUM" ingest "$SRCS/12m.bin" --id urn:df:12m
+    echo "$stderr" > "$T/err"
+    echo "exit $status: $stderr"
+    [ "$status" -eq 2 ]
+    one_clear_line 2 "$T/err" "^vellum: refusing the deposit: it needs 12582912 bytes \(12\.0 MiB\); staging has [0-9]+ bytes \([0-9.]+ MiB\) of free space and keeps a reserve of $RESERVE bytes \(4\.0 MiB\), which leaves [0-9]+ bytes \([0-9.]+ MiB\); the reserve is ingest\.reserve \(1% of the 24\.0 MiB filesystem by default, at least 4\.0 MiB\): change it with 'vellum config ingest\.reserve SIZE\|PERCENT'$"
+    free=$(num_after "$T/err" 'has ' ' bytes')
+    left=$(num_after "$T/err" 'leaves ' ' bytes')
+    [ "$left" -eq $((free - RESERVE)) ]
+    # The free space is what df says, less the catalog's index files that
+    # the ingest itself opened.
+    [ "$free" -le "$before" ] && [ $((before - free)) -le 262144 ]
+    absent urn:df:12m
+    staging_clean
+
+    # A size.
+    "$VELLUM" config ingest.reserve 8M
+    [ "$("$VELLUM" config ingest.reserve)" = 8M ]
+    run --separate-stderr "$VELLUM" ingest "$SRCS/12m.bin" --id urn:df:12m
+    [ "$status" -eq 2 ]
+    [[ "$stderr" == *"keeps a reserve of 8388608 bytes (8.0 MiB), which leaves"* ]]
+    [[ "$stderr" == *"the reserve is ingest.reserve (set to 8M, at least 4.0 MiB)"* ]]
+    # A percentage of the filesystem: half of 24 MiB.
+    "$VELLUM" config ingest.reserve 50%
+    run --separate-stderr "$VELLUM" ingest "$SRCS/12m.bin" --id urn:df:12m
+    [ "$status" -eq 2 ]
+    [[ "$stderr" == *"keeps a reserve of $((FS_BYTES / 2)) bytes (12.0 MiB)"* ]]
+    [[ "$stderr" == *"(set to 50%, at least 4.0 MiB)"* ]]
+    # Never under the floor.
+    "$VELLUM" config ingest.reserve 0
+    run --separate-stderr "$VELLUM" ingest "$SRCS/12m.bin" --id urn:df:12m
+    [ "$status" -eq 2 ]
+    [[ "$stderr" == *"keeps a reserve of $RESERVE bytes (4.0 MiB)"* ]]
+    # --max-bytes can only lower the limit, and says so.
+    run --separate-stderr "$VELLUM" ingest "$SRCS/small" --id urn:df:cap --max-bytes 1000
+    [ "$status" -eq 2 ]
+    [[ "$stderr" == "vellum: refusing the deposit: it needs 200010 bytes (195.3 KiB); over --max-bytes 1000 (1000 B)" ]]
+    # Values that are neither are refused, and nothing is set.
+    for bad in lots 5%% 101% -1% 1.5.0% "%" 12Q; do
+        run "$VELLUM" config ingest.reserve "$bad"
+        [ "$status" -eq 2 ] || { echo "config ingest.reserve $bad: $status"; return 1; }
+    done
+    [ "$("$VELLUM" config ingest.reserve)" = 0 ]
+    absent urn:df:12m
+    absent urn:df:cap
+    rm -f "$FS/ballast"
+    repository_sound
 }

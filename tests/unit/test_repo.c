@@ -392,6 +392,54 @@ static void test_get_verifies_and_leaves_nothing_on_mismatch(void **state)
     free(out);
 }
 
+/* ---- reserve, unfinished work, read-only opens ------------------------- */
+
+static void test_reserve_settings(void **state)
+{
+    (void)state;
+    uint64_t v = 0;
+    const uint64_t fs = 25165824;   /* 24 MiB */
+    assert_int_equal(vl_reserve_parse("1%", fs, &v), 0);
+    assert_int_equal(v, 251658);
+    assert_int_equal(vl_reserve_parse("0.5%", 1000000, &v), 0);
+    assert_int_equal(v, 5000);
+    assert_int_equal(vl_reserve_parse("100%", fs, &v), 0);
+    assert_int_equal(v, fs);
+    assert_int_equal(vl_reserve_parse("64M", fs, &v), 0);
+    assert_int_equal(v, 64u << 20);
+    assert_int_equal(vl_reserve_parse("0", fs, &v), 0);
+    assert_int_equal(v, 0);
+    const char *bad[] = {"", "%", "101%", "-1%", "1.%", ".5%", "1.2.3%", "1e2%",
+                         " 1%", "1 %", "lots", "12Q", "-5M", NULL};
+    for (int i = 0; bad[i]; i++)
+        if (vl_reserve_parse(bad[i], fs, &v) == 0)
+            fail_msg("\"%s\" taken as a reserve", bad[i]);
+}
+
+static void test_space_keeps_the_floor(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA256, 0);
+    vl_space s;
+    vl_error err = {0};
+    assert_int_equal(vl_repo_space(r, &s, &err), VL_OK);
+    assert_true(s.is_default);
+    assert_string_equal(s.setting, "1%");
+    assert_true(s.reserve >= VL_RESERVE_FLOOR);
+    assert_true(s.reserve >= s.size / 100);
+    assert_int_equal(s.usable, s.free > s.reserve ? s.free - s.reserve : 0);
+    assert_int_equal(vl_repo_config_set(r, VL_RESERVE_KEY, "0", &err), VL_OK);
+    assert_int_equal(vl_repo_space(r, &s, &err), VL_OK);
+    assert_int_equal(s.reserve, VL_RESERVE_FLOOR);
+    assert_int_equal(vl_repo_config_set(r, VL_RESERVE_KEY, "nonsense", &err), VL_OK);
+    assert_int_equal(vl_repo_space(r, &s, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "ingest.reserve \"nonsense\""));
+    vl_repo_close(r);
+    vl_fs_rmtree(base, &err);
+    free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +449,8 @@ int main(void)
         cmocka_unit_test(test_operations_keep_catalog_and_store_in_agreement),
         cmocka_unit_test(test_lock_excludes_a_second_holder),
         cmocka_unit_test(test_get_verifies_and_leaves_nothing_on_mismatch),
+        cmocka_unit_test(test_reserve_settings),
+        cmocka_unit_test(test_space_keeps_the_floor),
     };
     return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
 }
