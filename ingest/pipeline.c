@@ -708,6 +708,15 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     res->warnings = run.warnings;
 done:
     vl_txn_abort(run.txn);
+    /* A full disk: after the staging area is given back, say how much more
+     * room the deposit needs.  (Once a version is stored, the message says
+     * so instead and names 'vellum recover'; it carries no errno.) */
+    if (rc == VL_ESYS && err && err->sys_errno == ENOSPC) {
+        uint64_t need = list.bytes > run.dep.bytes ? list.bytes : run.dep.bytes;
+        vl_space_error(repo, "the deposit", need, err);
+        rc = vl_error_set(err, VL_ESYS, "%s; nothing was stored", err->msg);
+        err->sys_errno = ENOSPC;
+    }
     vl_entry_list_release(&list);
     vl_deposit_release(&run.dep);
     vl_bag_free(run.bag);

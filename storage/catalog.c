@@ -3,6 +3,7 @@
  * tuned for speed (WAL, synchronous=NORMAL) rather than for being the record.
  * Other modules keep their own tables in the same database (vl_catalog_db);
  * this file only ever touches the five tables it creates. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,13 @@ static const char *const own_tables[] = {"fixity", "files", "content",
 
 static int db_fail(vl_catalog *cat, vl_error *err, const char *what)
 {
+    if (vl_sql_no_space(cat->db)) {
+        vl_error_set(err, VL_ESYS, "catalog %s: %s: no space left on device",
+                     cat->path, what);
+        if (err)
+            err->sys_errno = ENOSPC;
+        return VL_ESYS;
+    }
     return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s", cat->path, what,
                         sqlite3_errmsg(cat->db));
 }

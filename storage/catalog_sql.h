@@ -3,13 +3,32 @@
 #ifndef VL_CATALOG_SQL_H
 #define VL_CATALOG_SQL_H
 
+#include <errno.h>
 #include <sqlite3.h>
 
 #include "vl_storage.h"
 
-/* VL_ESYS naming the database file, what was being done and SQLite's word. */
+/* A full disk reaches SQLite as SQLITE_FULL, or as an I/O error (growing
+ * the -shm file) whose errno says so. */
+static inline int vl_sql_no_space(sqlite3 *db)
+{
+    int code = sqlite3_extended_errcode(db) & 0xff;
+    return code == SQLITE_FULL ||
+           ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) &&
+            sqlite3_system_errno(db) == ENOSPC);
+}
+
+/* VL_ESYS naming the database file, what was being done and SQLite's word
+ * ("no space left on device", with sys_errno ENOSPC, for a full disk). */
 static inline int vl_sql_err(sqlite3 *db, vl_error *err, const char *what)
 {
+    if (vl_sql_no_space(db)) {
+        vl_error_set(err, VL_ESYS, "catalog %s: %s: no space left on device",
+                     sqlite3_db_filename(db, "main"), what);
+        if (err)
+            err->sys_errno = ENOSPC;
+        return VL_ESYS;
+    }
     return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
                         sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
 }

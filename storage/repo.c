@@ -184,9 +184,11 @@ int vl_repo_open(const char *dir, vl_repo **out, vl_error *err)
         rc = vl_error_set(err, rc, "%s: storage layout: %s", r->store_dir, err->msg);
         goto done;
     }
-    if ((rc = vl_fs_mkdirs(r->staging_dir, err)) != VL_OK)
-        goto done;
-    if ((rc = vl_catalog_open(cat_path, &r->catalog, err)) != VL_OK)
+    if ((rc = vl_fs_mkdirs(r->staging_dir, err)) == VL_OK)
+        rc = vl_catalog_open(cat_path, &r->catalog, err);
+    if (rc == VL_ESYS && err && err->sys_errno == ENOSPC)
+        rc = vl_space_error(r, "writing", 0, err);
+    if (rc != VL_OK)
         goto done;
     *out = r;
     r = NULL;

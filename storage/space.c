@@ -5,6 +5,7 @@
  * fraction of the filesystem, so it grows with big disks and stays small on
  * small ones, with a floor below which a commit could not finish. */
 #define VL_STORAGE_INTERNAL
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,4 +83,46 @@ void vl_space_describe(const vl_space *s, char *buf, size_t n)
              (unsigned long long)s->free, free_h,
              (unsigned long long)s->reserve, res_h,
              (unsigned long long)s->usable, use_h, how, floor_h);
+}
+
+int vl_space_error(vl_repo *r, const char *what, uint64_t need,
+                   vl_error *err)
+{
+    vl_space s;
+    vl_error why = *err;
+    char tail[700], need_h[32], more_h[32];
+    /* Keep what failed, without the repeated strerror text. */
+    char *cut = strstr(why.msg, ": No space left on device");
+    if (cut)
+        *cut = '\0';
+    if (vl_repo_space(r, &s, NULL) != VL_OK) {
+        vl_error_set(err, VL_ESYS, "no space left on device in %s: %s (%s)",
+                     r->staging_dir, what, why.msg);
+        err->sys_errno = ENOSPC;
+        return VL_ESYS;
+    }
+    vl_space_describe(&s, tail, sizeof tail);
+    uint64_t want = need + s.reserve;
+    uint64_t more = want > s.free ? want - s.free : 0;
+    char needs[160];
+    vl_size_format(need, need_h);
+    vl_size_format(more, more_h);
+    if (need)
+        snprintf(needs, sizeof needs, "%s needs %llu bytes (%s) and the reserve",
+                 what, (unsigned long long)need, need_h);
+    else
+        snprintf(needs, sizeof needs, "%s needs the reserve", what);
+    if (more)
+        vl_error_set(err, VL_ESYS, "no space left on device in %s: %s, %llu "
+                     "bytes (%s) more than are free: %s (%s)", r->staging_dir,
+                     needs, (unsigned long long)more, more_h, tail, why.msg);
+    else
+        /* The space came back meanwhile, or what a commit writes besides
+         * the content did not fit in the reserve. */
+        vl_error_set(err, VL_ESYS, "no space left on device in %s: %s, which "
+                     "are free now, so the filesystem filled up meanwhile or "
+                     "the reserve is too small for the metadata: %s (%s)",
+                     r->staging_dir, needs, tail, why.msg);
+    err->sys_errno = ENOSPC;
+    return VL_ESYS;
 }

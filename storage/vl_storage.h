@@ -299,6 +299,12 @@ int vl_repo_space(vl_repo *r, vl_space *out, vl_error *err);
  * (..), which leaves U bytes (..); the reserve is ingest.reserve (...):
  * change it with 'vellum config ingest.reserve SIZE|PERCENT'" */
 void vl_space_describe(const vl_space *s, char *buf, size_t n);
+/* Turn err (a write that failed with ENOSPC) into one line: no space left
+ * on device in staging, what needs how many bytes, how many more than
+ * there is room for, the free space and the reserve, then what failed.
+ * Returns VL_ESYS; err->sys_errno stays ENOSPC. */
+int vl_space_error(vl_repo *r, const char *what, uint64_t need,
+                   vl_error *err);
 
 /* Temporaries outside the repository (DEST.vellum-export-<pid> built beside
  * DEST): registered in staging while the work runs, under a lock, so that

@@ -207,7 +207,18 @@ space_back() {
     resume_and_wait
     echo "ingest exit $ING_RC: $(cat "$T/ingest.err")"
     [ "$ING_RC" -eq 3 ]
-    one_clear_line 3 "$T/ingest.err" "No space left on device"
+    one_clear_line 3 "$T/ingest.err" "^vellum: no space left on device in $REPO/staging: the deposit needs"
+    # What it needs, what is free, the reserve, and how much more is needed:
+    # the deposit's 1500 x 4096 bytes plus the reserve, less the free space.
+    grep -q "needs $((MANY_FILES * 4096)) bytes (5.9 MiB) and the reserve, " "$T/ingest.err"
+    grep -q "keeps a reserve of $RESERVE bytes (4.0 MiB)" "$T/ingest.err"
+    grep -q "change it with 'vellum config ingest.reserve SIZE|PERCENT'" "$T/ingest.err"
+    grep -q "; nothing was stored$" "$T/ingest.err"
+    free=$(num_after "$T/ingest.err" 'has ' ' bytes')
+    more=$(num_after "$T/ingest.err" 'reserve, ' ' bytes')
+    echo "free $free, more $more, avail now $(avail)"
+    [ "$more" -eq $((MANY_FILES * 4096 + RESERVE - free)) ]
+    [ "$free" -le "$(avail)" ] && [ $(( $(avail) - free )) -le 1048576 ]
     [ ! -s "$T/ingest.out" ]
     absent urn:df:many
     rm -f "$FS/ballast"
@@ -242,7 +253,7 @@ space_back() {
             phases+="ok "
         else
             [ "$ING_RC" -eq 3 ]
-            one_clear_line 3 "$T/ingest.err" "No space left on device|disk is full"
+            one_clear_line 3 "$T/ingest.err" "no space left on device"
             failed=$((failed + 1))
         fi
         repository_sound
