@@ -33,6 +33,18 @@ static inline int vl_sql_err(sqlite3 *db, vl_error *err, const char *what)
                         sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
 }
 
+/* Make sure a side table exists; schema holds its CREATE TABLE and CREATE
+ * INDEX statements, all IF NOT EXISTS.  A read-only catalog is never
+ * written: a table it lacks (no audit has run yet, say) gets an empty
+ * stand-in in the connection's TEMP schema, so queries find no rows. */
+int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
+                  vl_error *err);
+/* Each side table's own; a read-only catalog calls them all as it opens,
+ * since making a stand-in in the midst of a query would abort it. */
+int vl_sql_ensure_audits(sqlite3 *db, vl_error *err);
+int vl_sql_ensure_events(sqlite3 *db, vl_error *err);
+int vl_sql_ensure_formats(sqlite3 *db, vl_error *err);
+
 static inline const char *vl_sql_col(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);

@@ -134,6 +134,12 @@ done:
 
 int vl_repo_open(const char *dir, vl_repo **out, vl_error *err)
 {
+    return vl_repo_open_mode(dir, VL_OPEN_WRITE, out, err);
+}
+
+int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
+                      vl_error *err)
+{
     int rc = VL_OK;
     vl_buf buf;
     vl_repo *r = calloc(1, sizeof *r);
@@ -184,10 +190,15 @@ int vl_repo_open(const char *dir, vl_repo **out, vl_error *err)
         rc = vl_error_set(err, rc, "%s: storage layout: %s", r->store_dir, err->msg);
         goto done;
     }
-    if ((rc = vl_fs_mkdirs(r->staging_dir, err)) == VL_OK)
-        rc = vl_catalog_open(cat_path, &r->catalog, err);
-    if (rc == VL_ESYS && err && err->sys_errno == ENOSPC)
-        rc = vl_space_error(r, "writing", 0, err);
+    if (mode == VL_OPEN_READ) {
+        /* no staging folder made, no schema written */
+        rc = vl_catalog_open_readonly(cat_path, &r->catalog, err);
+    } else {
+        if ((rc = vl_fs_mkdirs(r->staging_dir, err)) == VL_OK)
+            rc = vl_catalog_open(cat_path, &r->catalog, err);
+        if (rc == VL_ESYS && err && err->sys_errno == ENOSPC)
+            rc = vl_space_error(r, "writing", 0, err);
+    }
     if (rc != VL_OK)
         goto done;
     *out = r;

@@ -165,6 +165,11 @@ char *vl_layout_object_path(const vl_layout *l, const char *id);
 typedef struct vl_catalog vl_catalog;
 
 int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err);
+/* For commands that only read: writes nothing, on a full or read-only
+ * filesystem too (see catalog.c); a missing catalog reads as empty, and
+ * every write fails. */
+int vl_catalog_open_readonly(const char *path, vl_catalog **out,
+                             vl_error *err);
 void vl_catalog_close(vl_catalog *cat);
 /* Replace every row of one object with what its inventory says; content
  * sizes come from the backend. */
@@ -246,6 +251,16 @@ typedef struct vl_repo_options {
 int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err);
 /* VL_EINPUT when dir is not a vellum repository. */
 int vl_repo_open(const char *dir, vl_repo **out, vl_error *err);
+/* How a command uses the repository:
+ *  - VL_OPEN_READ: reads only.  Nothing is written at all (no staging
+ *    folder, no catalog schema or upgrade, no SQLite files where there is
+ *    no room or no write access), so it works on a full or read-only
+ *    filesystem; catalog writes fail.
+ *  - VL_OPEN_WRITE (vl_repo_open): reads and writes.
+ *  - VL_OPEN_RECOVER: the same, for recover itself. */
+typedef enum { VL_OPEN_WRITE = 0, VL_OPEN_READ, VL_OPEN_RECOVER } vl_open_mode;
+int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
+                      vl_error *err);
 void vl_repo_close(vl_repo *r);
 
 const char *vl_repo_dir(const vl_repo *r);

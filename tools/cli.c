@@ -42,8 +42,13 @@ int cli_fail(const vl_error *err)
 
 int cli_open_repo(const cli_common *c, vl_repo **out)
 {
+    return cli_open_repo_mode(c, VL_OPEN_WRITE, out);
+}
+
+int cli_open_repo_mode(const cli_common *c, vl_open_mode mode, vl_repo **out)
+{
     vl_error err = {0};
-    if (vl_repo_open(cli_repo_dir(c), out, &err) != VL_OK)
+    if (vl_repo_open_mode(cli_repo_dir(c), mode, out, &err) != VL_OK)
         return cli_fail(&err);
     return CLI_EXIT_OK;
 }

@@ -73,7 +73,8 @@ CLI_COMMAND(config)
             return cli_usage_error("config", "'%s' is not a valid %s",
                                    argv[optind + 1], argv[optind]);
     }
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, nargs == 2 ? VL_OPEN_WRITE : VL_OPEN_READ,
+                                 &repo)) != CLI_EXIT_OK)
         return rc;
     if (nargs == 2) {
         if (vl_repo_config_set(repo, argv[optind], argv[optind + 1], &err) != VL_OK)

@@ -30,7 +30,7 @@ CLI_COMMAND(recover)
     }
     if (optind < argc)
         return cli_usage_error("recover", "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, VL_OPEN_RECOVER, &repo)) != CLI_EXIT_OK)
         return rc;
     if (vl_repo_recover(repo, &n, &err) != VL_OK ||
         vl_metadata_reindex_formats(repo, NULL, &err) != VL_OK)

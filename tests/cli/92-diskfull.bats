@@ -5,7 +5,9 @@
 # filesystem fills up during an ingest (a ballast file written while the
 # ingest is paused mid-staging) the ingest fails with one clear line,
 # nothing is half-visible, `vellum recover` leaves the repository valid, and
-# the space is given back.  Needs root (mount); skipped otherwise.
+# the space is given back.  While the disk is full, or the filesystem
+# read-only, the commands that read still work and write nothing.  Needs
+# root (mount); skipped otherwise.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -54,6 +56,10 @@ setup() {
 }
 
 teardown() {
+    if [ -n "${HOLDER:-}" ]; then
+        rm -f "$T/held"
+        wait "$HOLDER" 2>/dev/null || true
+    fi
     if [ -n "${INGEST_PID:-}" ] && kill -0 "$INGEST_PID" 2>/dev/null; then
         kill -CONT "$INGEST_PID" 2>/dev/null || true
         kill -KILL "$INGEST_PID" 2>/dev/null || true
@@ -154,6 +160,42 @@ absent() {
 # BEFORE and AFTER in FILE ("has 123 bytes" -> num_after f 'has ' ' bytes').
 num_after() {
     grep -o "$2[0-9]*$3" "$1" | head -1 | tr -cd '0-9'
+}
+
+# A listing of everything in the repository (names, sizes, modes, times)
+# and a digest of every file: equal before and after means nothing written.
+repo_state() {
+    (cd "$REPO" && find . -printf '%p %s %m %T@\n' | LC_ALL=C sort &&
+        find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+}
+
+# The commands that only read, each of which must succeed with nothing on
+# stderr (the read-only tests run them on a full and a read-only disk).
+# get, which writes its copy elsewhere, is checked by get_works.
+readers_work() {
+    local out="$T/reader-out"
+    for cmd in "ls" "ls --json" "show urn:df:small" "show urn:df:small --json" \
+               "validate --all" "validate urn:df:small" "audit --status" \
+               "events" "events verify" "report --format json" "config" \
+               "config digest"; do
+        # shellcheck disable=SC2086
+        "$VELLUM" $cmd > "$out" 2> "$T/reader-err" ||
+            { echo "vellum $cmd failed: $(cat "$T/reader-err")"; return 1; }
+        [ ! -s "$T/reader-err" ] ||
+            { echo "vellum $cmd said: $(cat "$T/reader-err")"; return 1; }
+    done
+    "$VELLUM" ls | grep -q '^urn:df:small' || { echo "ls lost urn:df:small"; return 1; }
+}
+
+# get copies an object out of the repository (to a roomy filesystem); it
+# registers its temporary for recover where it can, and leaves no record.
+get_works() {
+    rm -rf "$T/get-out"
+    "$VELLUM" get urn:df:small "$T/get-out" > /dev/null 2> "$T/reader-err" ||
+        { echo "get failed: $(cat "$T/reader-err")"; return 1; }
+    [ ! -s "$T/reader-err" ] || { echo "get said: $(cat "$T/reader-err")"; return 1; }
+    diff -r "$SRCS/small" "$T/get-out/data"
+    [ -z "$(ls -A "$REPO/staging/.outside" 2>/dev/null)" ]
 }
 
 # The free space now is within 1 MiB of $1.
@@ -331,5 +373,69 @@ space_back() {
     absent urn:df:12m
     absent urn:df:cap
     rm -f "$FS/ballast"
+    repository_sound
+}
+
+@test "while the disk is full, the commands that read work and write nothing" {
+    fill_leaving 0
+    [ "$(avail)" -lt 65536 ]
+    repo_state > "$T/state-before"
+    readers_work
+    repo_state > "$T/state-after"
+    diff "$T/state-before" "$T/state-after"
+    [ ! -e "$REPO/catalog.sqlite-wal" ] && [ ! -e "$REPO/catalog.sqlite-shm" ]
+    get_works
+    # A deposit now: refused with the path, the reserve and what is missing.
+    run --separate-stderr "$VELLUM" ingest "$SRCS/small" --id urn:df:none
+    echo "exit $status: $stderr"
+    [ "$status" -eq 3 ]
+    echo "$stderr" > "$T/err"
+    one_clear_line 3 "$T/err" "^vellum: no space left on device in $REPO/staging: writing needs the reserve, [0-9]+ bytes \([0-9.]+ [KMi]*B\) more than are free: staging has [0-9]+ bytes"
+    free=$(num_after "$T/err" 'has ' ' bytes')
+    more=$(num_after "$T/err" 'reserve, ' ' bytes')
+    [ "$more" -eq $((RESERVE - free)) ]
+    # The refused writer may leave SQLite's empty index files behind; the
+    # readers still work with them there.
+    readers_work
+    rm -f "$FS/ballast"
+    absent urn:df:none
+    repository_sound
+}
+
+@test "while the disk is full and another process has the catalog open, the readers work" {
+    # A live connection (as a running deposit has) keeps the WAL index.
+    python3 - "$REPO/catalog.sqlite" "$T/held" <<'PY' &
+import sqlite3, sys, time, os
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("select count(*) from objects").fetchall()
+open(sys.argv[2], "w").close()
+# until the test (or its teardown) removes the file; at most ten minutes
+for _ in range(12000):
+    if not os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.05)
+db.close()
+PY
+    HOLDER=$!
+    while [ ! -e "$T/held" ]; do kill -0 "$HOLDER" || return 1; sleep 0.05; done
+    [ -e "$REPO/catalog.sqlite-shm" ]
+    fill_leaving 0
+    readers_work
+    get_works
+    rm -f "$T/held"
+    wait "$HOLDER"
+    HOLDER=
+    rm -f "$FS/ballast"
+    repository_sound
+}
+
+@test "on a read-only filesystem, the commands that read work" {
+    mount -o remount,ro "$FS"
+    readers_work
+    get_works
+    run "$VELLUM" ingest "$SRCS/small" --id urn:df:ro
+    [ "$status" -eq 3 ]
+    mount -o remount,rw "$FS"
+    absent urn:df:ro
     repository_sound
 }

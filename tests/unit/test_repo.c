@@ -440,6 +440,60 @@ static void test_space_keeps_the_floor(void **state)
     free(base);
 }
 
+/* A read-only open makes nothing: no staging folder, no catalog, no
+ * tables; a missing catalog reads as empty and writes through it fail. */
+static void test_read_only_open_makes_nothing(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA256, 0);
+    char *dir = vl_strdup(vl_repo_dir(r));
+    char *src = vl_path_join(base, "src");
+    char *staging = vl_path_join(dir, "staging");
+    char *cat = vl_path_join(dir, "catalog.sqlite");
+    vl_ingest_result res;
+    vl_error err = {0};
+    put(src, "a.txt", "a\n");
+    assert_int_equal(ingest(r, src, "urn:ro", 0, &res), VL_OK);
+    vl_repo_close(r);
+    r = NULL;
+    /* read-only, with the catalog there: the object is found */
+    assert_int_equal(vl_repo_open_mode(dir, VL_OPEN_READ, &r, &err), VL_OK);
+    struct agree_ctx c = {r, 0};
+    assert_int_equal(vl_catalog_objects(vl_repo_catalog(r), check_one, &c, &err),
+                     VL_OK);
+    assert_int_equal(c.n, 1);
+    vl_catalog_format f = {"text/plain", NULL, NULL, NULL, NULL, NULL};
+    assert_int_equal(vl_catalog_format_put(vl_repo_catalog(r), "urn:ro", "00", &f,
+                                           &err), VL_ESYS);
+    vl_repo_close(r);
+    r = NULL;
+    /* without staging and catalog: neither is made */
+    assert_int_equal(vl_fs_rmtree(staging, &err), VL_OK);
+    assert_int_equal(unlink(cat), 0);
+    char *side = vl_asprintf("%s-wal", cat);
+    unlink(side);
+    free(side);
+    side = vl_asprintf("%s-shm", cat);
+    unlink(side);
+    free(side);
+    assert_int_equal(vl_repo_open_mode(dir, VL_OPEN_READ, &r, &err), VL_OK);
+    c.r = r;
+    c.n = 0;
+    assert_int_equal(vl_catalog_objects(vl_repo_catalog(r), check_one, &c, &err),
+                     VL_OK);
+    assert_int_equal(c.n, 0);
+    vl_repo_close(r);
+    assert_false(vl_fs_exists(staging));
+    assert_false(vl_fs_exists(cat));
+    vl_fs_rmtree(base, &err);
+    free(base);
+    free(dir);
+    free(src);
+    free(staging);
+    free(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_get_verifies_and_leaves_nothing_on_mismatch),
         cmocka_unit_test(test_reserve_settings),
         cmocka_unit_test(test_space_keeps_the_floor),
+        cmocka_unit_test(test_read_only_open_makes_nothing),
     };
     return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
 }
