@@ -255,9 +255,11 @@ int vl_repo_open(const char *dir, vl_repo **out, vl_error *err);
  *  - VL_OPEN_READ: reads only.  Nothing is written at all (no staging
  *    folder, no catalog schema or upgrade, no SQLite files where there is
  *    no room or no write access), so it works on a full or read-only
- *    filesystem; catalog writes fail.
- *  - VL_OPEN_WRITE (vl_repo_open): reads and writes.
- *  - VL_OPEN_RECOVER: the same, for recover itself. */
+ *    filesystem; catalog writes fail.  Callers should warn about
+ *    vl_repo_pending work, since what they show may be out of date.
+ *  - VL_OPEN_WRITE (vl_repo_open): refused, VL_ESYS naming 'vellum
+ *    recover', while a crash's unfinished work is pending.
+ *  - VL_OPEN_RECOVER: writes, whatever is pending (for recover itself). */
 typedef enum { VL_OPEN_WRITE = 0, VL_OPEN_READ, VL_OPEN_RECOVER } vl_open_mode;
 int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
                       vl_error *err);
@@ -288,6 +290,19 @@ typedef struct vl_recover_counts {
     size_t temporaries;  /* abandoned temporaries removed outside the repo */
 } vl_recover_counts;
 int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err);
+
+/* Work a crash or a kill left unfinished, which 'vellum recover' settles:
+ * transactions in staging whose object lock nobody holds, and records of
+ * export or get temporaries whose owner is gone.  Work that a live process
+ * is doing is not counted.  Writes nothing. */
+typedef struct vl_pending {
+    size_t txns;          /* staging/txn-* folders nobody is working on */
+    size_t outside;       /* staging/.outside records nobody holds */
+    char first[300];      /* one of them, relative to the repository */
+} vl_pending;
+int vl_repo_pending(vl_repo *r, vl_pending *out, vl_error *err);
+/* "a crash or kill left 1 unfinished transaction (staging/txn-...)" */
+void vl_pending_describe(const vl_pending *p, char *buf, size_t n);
 
 /* Free space for deposits (storage/space.c).  A deposit may fill the
  * staging filesystem up to a reserve kept for what a commit writes besides

@@ -48,8 +48,17 @@ int cli_open_repo(const cli_common *c, vl_repo **out)
 int cli_open_repo_mode(const cli_common *c, vl_open_mode mode, vl_repo **out)
 {
     vl_error err = {0};
+    vl_pending p;
+    char what[512];
     if (vl_repo_open_mode(cli_repo_dir(c), mode, out, &err) != VL_OK)
         return cli_fail(&err);
+    /* Writers were refused above; readers go on, but say so once. */
+    if (mode == VL_OPEN_READ && vl_repo_pending(*out, &p, &err) == VL_OK &&
+        (p.txns || p.outside)) {
+        vl_pending_describe(&p, what, sizeof what);
+        fprintf(stderr, "vellum: warning: %s; what is shown may be out of "
+                "date until you run 'vellum recover'\n", what);
+    }
     return CLI_EXIT_OK;
 }
 

@@ -440,6 +440,55 @@ static void test_space_keeps_the_floor(void **state)
     free(base);
 }
 
+static void test_pending_work_is_told_from_live_work(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA256, 0);
+    char *dir = vl_strdup(vl_repo_dir(r));
+    char key[VL_DIGEST_HEX_MAX], rel[256];
+    vl_pending p;
+    vl_lock *lock = NULL;
+    vl_repo *w = NULL;
+    vl_error err = {0};
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns + p.outside, 0);
+    /* a transaction folder whose lock is held is live work */
+    vl_digest_buffer(VL_SHA256, "urn:p", 5, key);   /* the lock key */
+    snprintf(rel, sizeof rel, "staging/txn-%s-1234/intent.json", key);
+    put(dir, rel, "{}");
+    assert_int_equal(vl_lock_object(r, "urn:p", 0, &lock, &err), VL_OK);
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns, 0);
+    assert_int_equal(vl_repo_open(dir, &w, &err), VL_OK);
+    vl_repo_close(w);
+    /* once let go, it is unfinished: writers are refused, recover is not */
+    vl_lock_release(lock);
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns, 1);
+    snprintf(rel, sizeof rel, "staging/txn-%s-1234", key);
+    assert_string_equal(p.first, rel);
+    char msg[512];
+    vl_pending_describe(&p, msg, sizeof msg);
+    assert_non_null(strstr(msg, "1 unfinished transaction ("));
+    w = NULL;
+    assert_int_equal(vl_repo_open(dir, &w, &err), VL_ESYS);
+    assert_null(w);
+    assert_non_null(strstr(err.msg, "run 'vellum recover' first"));
+    assert_int_equal(vl_repo_open_mode(dir, VL_OPEN_READ, &w, &err), VL_OK);
+    vl_repo_close(w);
+    assert_int_equal(vl_repo_open_mode(dir, VL_OPEN_RECOVER, &w, &err), VL_OK);
+    vl_recover_counts n;
+    assert_int_equal(vl_repo_recover(w, &n, &err), VL_OK);
+    vl_repo_close(w);
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns + p.outside, 0);
+    vl_repo_close(r);
+    vl_fs_rmtree(base, &err);
+    free(base);
+    free(dir);
+}
+
 /* A read-only open makes nothing: no staging folder, no catalog, no
  * tables; a missing catalog reads as empty and writes through it fail. */
 static void test_read_only_open_makes_nothing(void **state)
@@ -483,6 +532,9 @@ static void test_read_only_open_makes_nothing(void **state)
     assert_int_equal(vl_catalog_objects(vl_repo_catalog(r), check_one, &c, &err),
                      VL_OK);
     assert_int_equal(c.n, 0);
+    vl_pending p;
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns + p.outside, 0);
     vl_repo_close(r);
     assert_false(vl_fs_exists(staging));
     assert_false(vl_fs_exists(cat));
@@ -505,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_get_verifies_and_leaves_nothing_on_mismatch),
         cmocka_unit_test(test_reserve_settings),
         cmocka_unit_test(test_space_keeps_the_floor),
+        cmocka_unit_test(test_pending_work_is_told_from_live_work),
         cmocka_unit_test(test_read_only_open_makes_nothing),
     };
     return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
