@@ -109,6 +109,11 @@ typedef int (*vl_walk_fn)(void *arg, const char *rel, int kind,
 int vl_fs_walk(const char *root, int with_dirs, vl_walk_fn fn, void *arg,
                vl_error *err);
 
+/* ---- sizes ---------------------------------------------------------------
+ * Bytes, or with K, M, G, T (powers of 1024; "KiB", "MB" accepted too). */
+int vl_size_parse(const char *s, uint64_t *out);       /* 0 ok, -1 not a size */
+void vl_size_format(uint64_t bytes, char out[32]);     /* "4.0 MiB", "512 B" */
+
 /* ---- UTF-8 and names ---------------------------------------------------- */
 int vl_utf8_valid(const char *s, size_t len);          /* 1 if valid UTF-8 */
 /* Printable copy for messages: invalid UTF-8 bytes and control characters

@@ -27,27 +27,7 @@ double vl_audit_clock(void)
 
 int vl_audit_parse_size(const char *s, uint64_t *out)
 {
-    char *end;
-    unsigned long long v;
-    int shift = 0;
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    v = strtoull(s, &end, 10);
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: break;
-    }
-    if ((*end == 'i' || *end == 'I') && shift)
-        end++;
-    if ((*end == 'b' || *end == 'B') && shift)
-        end++;
-    if (*end || (shift && v > (UINT64_MAX >> shift)))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
+    return vl_size_parse(s, out);
 }
 
 /* ---- one object's failures ------------------------------------------- */

@@ -52,6 +52,8 @@ typedef struct vl_ingest_run {
     vl_deposit dep;
     vl_bag *bag;                /* when the deposit is a bag */
     uint64_t limit;             /* max bytes: option or free space */
+    int limit_is_option;        /* limit is --max-bytes, not the space */
+    vl_space space;             /* staging's free space and reserve */
     size_t archives;            /* archives unpacked */
     char *archive_names;        /* for the unpacking event, comma separated */
     vl_ingest_progress prog;
@@ -65,6 +67,11 @@ typedef struct vl_ingest_run {
 void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force);
+/* Refuse (VL_EINPUT) a deposit that would pass run->limit: the message is
+ * fmt ("refusing the deposit: it needs"), the bytes needed, and which limit
+ * applies: --max-bytes, or the free space and the reserve. */
+int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Records: add one (thread-safe), fill it from a digest result and format. */
 int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,

@@ -18,9 +18,6 @@
 #include "ingest_internal.h"
 #include "vl_metadata.h"
 
-/* Leave room for inventories and the catalog when judging free space. */
-#define SPACE_MARGIN (16u << 20)
-
 void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)
 {
     char msg[1024];
@@ -33,6 +30,25 @@ void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)
     if (run->o->warn)
         run->o->warn(run->o->cb_arg, msg);
     pthread_mutex_unlock(&run->prog_mu);
+}
+
+int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
+                       const char *fmt, ...)
+{
+    char what[512], need_h[32], limit_h[32], why[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    vl_size_format(need, need_h);
+    vl_size_format(run->limit, limit_h);
+    if (run->limit_is_option)
+        snprintf(why, sizeof why, "over --max-bytes %llu (%s)",
+                 (unsigned long long)run->limit, limit_h);
+    else
+        vl_space_describe(&run->space, why, sizeof why);
+    return vl_error_set(err, VL_EINPUT, "%s %llu bytes (%s); %s", what,
+                        (unsigned long long)need, need_h, why);
 }
 
 static long long now_ms(void)
@@ -506,7 +522,6 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     vl_manifest *m = NULL;
     vl_descriptive *desc = NULL;
     int rc = VL_OK, *is_archive = NULL, as_bag = 0;
-    uint64_t free_bytes = 0;
     run.repo = repo;
     run.o = o;
     run.nthreads = o->nthreads;
@@ -567,15 +582,15 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
                               list.items[i].logical);
             goto done;
         }
-    if ((rc = vl_fs_free_bytes(vl_repo_staging_dir(repo), &free_bytes, err)) != VL_OK)
+    if ((rc = vl_repo_space(repo, &run.space, err)) != VL_OK)
         goto done;
-    run.limit = free_bytes > SPACE_MARGIN ? free_bytes - SPACE_MARGIN : 0;
-    if (o->max_bytes && o->max_bytes < run.limit)
+    run.limit = run.space.usable;
+    if (o->max_bytes && o->max_bytes < run.limit) {
         run.limit = o->max_bytes;
+        run.limit_is_option = 1;
+    }
     if (list.bytes > run.limit) {
-        rc = vl_error_set(err, VL_EINPUT, "the deposit holds %llu bytes, over the "
-                          "limit of %llu (--max-bytes or the free space in staging)",
-                          (unsigned long long)list.bytes, (unsigned long long)run.limit);
+        rc = vl_run_refuse_size(&run, list.bytes, err, "refusing the deposit: it needs");
         goto done;
     }
     if ((rc = vl_txn_begin(repo, o->id, &run.txn, err)) != VL_OK)
@@ -701,6 +716,15 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     res->warnings = run.warnings;
 done:
     vl_txn_abort(run.txn);
+    /* A full disk: after the staging area is given back, say how much more
+     * room the deposit needs.  (Once a version is stored, the message says
+     * so instead and names 'vellum recover'; it carries no errno.) */
+    if (rc == VL_ESYS && err && err->sys_errno == ENOSPC) {
+        uint64_t need = list.bytes > run.dep.bytes ? list.bytes : run.dep.bytes;
+        vl_space_error(repo, "the deposit", need, err);
+        rc = vl_error_set(err, VL_ESYS, "%s; nothing was stored", err->msg);
+        err->sys_errno = ENOSPC;
+    }
     vl_entry_list_release(&list);
     vl_deposit_release(&run.dep);
     vl_bag_free(run.bag);

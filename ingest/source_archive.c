@@ -117,7 +117,7 @@ struct watch {
     uint64_t out;           /* bytes of this entry so far */
     int64_t raw_start;      /* compressed bytes consumed when the entry began */
     uint64_t total_before;  /* deposit bytes before this entry */
-    uint64_t limit;
+    vl_ingest_run *run;     /* for its limit */
 };
 
 static int watch_chunk(void *arg, const void *data, size_t len, vl_error *err)
@@ -126,12 +126,12 @@ static int watch_chunk(void *arg, const void *data, size_t len, vl_error *err)
     w->out += len;
     if (w->prefix)
         vl_prefix_observe(w->prefix, data, len, err);
-    if (w->total_before + w->out > w->limit) {
+    if (w->total_before + w->out > w->run->limit) {
         char *shown = vl_name_shorten(w->name, VL_NAME_SHOWN_MAX);
-        int rc = vl_error_set(err, VL_EINPUT, "refusing the archive: at entry %s the "
-                              "deposit passes %llu bytes (--max-bytes or the free space "
-                              "in staging); a decompression bomb?", shown ? shown : "?",
-                              (unsigned long long)w->limit);
+        int rc = vl_run_refuse_size(w->run, w->total_before + w->out, err,
+                                    "refusing the archive at entry %s (a "
+                                    "decompression bomb?): the deposit passes",
+                                    shown ? shown : "?");
         free(shown);
         return rc;
     }
@@ -233,7 +233,7 @@ static int stage_entry(vl_ingest_run *run, struct archive *a, const char *path,
     }
     struct entry_read er = {a, name};
     struct watch w = {run->o->no_identify ? NULL : pre, a, name, 0,
-                      archive_filter_bytes(a, -1), run->dep.bytes, run->limit};
+                      archive_filter_bytes(a, -1), run->dep.bytes, run};
     if (pre)
         pre->len = 0;
     if ((rc = vl_digest_pump(archive_pull, &er, fd, run->mask, watch_chunk, &w, &res,
@@ -348,8 +348,11 @@ static int ingest_archive(vl_ingest_run *run, const char *path, const char *pref
         }
         if (archive_entry_size_is_set(e) &&
             run->dep.bytes + (uint64_t)archive_entry_size(e) > run->limit) {
-            rc = refuse_entry(err, path, raw, "it would take the deposit past "
-                              "--max-bytes or the free space in staging");
+            char *shown = vl_name_escape(raw ? raw : "");
+            rc = vl_run_refuse_size(run, run->dep.bytes + (uint64_t)archive_entry_size(e),
+                                    err, "refusing %s: entry %s would take the "
+                                    "deposit to", path, shown ? shown : "?");
+            free(shown);
             goto done;
         }
         if ((rc = stage_entry(run, a, path, name, prefix, depth, seen, &pre, idf,

@@ -241,7 +241,9 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
                         run->o->no_identify ? NULL : vl_prefix_observe, pre, &res,
                         &size, err);
     if (rc != VL_OK) {
+        int sys = err->sys_errno;   /* a full disk must still read as one */
         rc = vl_error_set(err, rc, "%s: %s", e->src, err->msg);
+        err->sys_errno = sys;
         goto done;
     }
     /* A file that changes while we read it would be stored half old, half

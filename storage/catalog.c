@@ -3,10 +3,14 @@
  * tuned for speed (WAL, synchronous=NORMAL) rather than for being the record.
  * Other modules keep their own tables in the same database (vl_catalog_db);
  * this file only ever touches the five tables it creates. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -80,12 +84,29 @@ static const char *const migrate_1_2_sql =
     "ALTER TABLE objects ADD COLUMN head_bytes INTEGER;"
     HEAD_TOTALS_SQL ";";
 
+/* Schema 1 read without upgrading: a TEMP view of the same name, which
+ * unqualified queries find first, adds the head totals. */
+static const char *const read_1_as_2_sql =
+    "CREATE TEMP VIEW objects AS SELECT o.*,"
+    " (SELECT count(*) FROM main.files f"
+    "   WHERE f.object_id = o.id AND f.version = o.head) AS head_files,"
+    " (SELECT coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0) FROM main.files f"
+    "   WHERE f.object_id = o.id AND f.version = o.head) AS head_bytes"
+    " FROM main.objects o";
+
 /* Tables owned by this file, children first (clear and remove). */
 static const char *const own_tables[] = {"fixity", "files", "content",
                                          "versions", "objects"};
 
 static int db_fail(vl_catalog *cat, vl_error *err, const char *what)
 {
+    if (vl_sql_no_space(cat->db)) {
+        vl_error_set(err, VL_ESYS, "catalog %s: %s: no space left on device",
+                     cat->path, what);
+        if (err)
+            err->sys_errno = ENOSPC;
+        return VL_ESYS;
+    }
     return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s", cat->path, what,
                         sqlite3_errmsg(cat->db));
 }
@@ -272,6 +293,209 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
     cat = NULL;
 done:
     vl_catalog_close(cat);
+    return rc;
+}
+
+/* ---- read-only open ------------------------------------------------------
+ * Commands that only read must work on a full or read-only filesystem and
+ * write nothing there.  SQLite reads a WAL database through its -shm index,
+ * creating it (and an empty -wal) when missing: a reader needs that to read
+ * safely beside a live writer, so it is used where it exists or where there
+ * is room and write access to make it.  Where there is neither, no writer
+ * can be at work, and a database with no WAL to replay (no -wal, or an
+ * empty one) is whole in its main file: it is opened immutable, with no
+ * locks and no side files. */
+
+#define ROOM_FOR_INDEX (1u << 20)   /* the -shm takes 32 KiB; keep a margin */
+
+static int room_for_index(const char *path)
+{
+    char *dir = vl_path_dirname(path);
+    struct statvfs sv;
+    int ok = dir && statvfs(dir, &sv) == 0 && !(sv.f_flag & ST_RDONLY) &&
+             (uint64_t)sv.f_bavail * sv.f_frsize >= ROOM_FOR_INDEX &&
+             access(dir, W_OK) == 0;
+    free(dir);
+    return ok;
+}
+
+/* "file:" URI of path with query; bytes other than unreserved ones and '/'
+ * are %-escaped, so '?', '#' and '%' in a folder name stay part of it. */
+static char *file_uri(const char *path, const char *query)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path);
+    char *uri = malloc(5 + 3 * n + 1 + strlen(query) + 1), *o = uri;
+    if (!uri)
+        return NULL;
+    o += sprintf(o, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr("/-._~", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    sprintf(o, "?%s", query);
+    return uri;
+}
+
+/* Open cat->path read-only with the given URI query and read the schema
+ * version (the first read, where SQLite opens the WAL if any). */
+static int open_uri(vl_catalog *cat, const char *query, int *ver,
+                    vl_error *err)
+{
+    char *uri = file_uri(cat->path, query);
+    int rc = VL_OK;
+    if (!uri)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if (sqlite3_open_v2(uri, &cat->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK) {
+        rc = cat->db ? db_fail(cat, err, "cannot open")
+                     : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
+                                    cat->path);
+    } else {
+        sqlite3_busy_timeout(cat->db, 60000);
+        sqlite3_extended_result_codes(cat->db, 1);
+        rc = exec(cat, "PRAGMA cache_size=-8192; PRAGMA temp_store=FILE",
+                  "setting the cache size", err);
+        if (rc == VL_OK)
+            rc = user_version(cat, ver, err);
+    }
+    free(uri);
+    if (rc != VL_OK && cat->db) {
+        sqlite3_close_v2(cat->db);
+        cat->db = NULL;
+    }
+    return rc;
+}
+
+/* No catalog yet (or one never given a schema): an empty one in memory, as
+ * a reindex of an empty store would make. */
+static int open_empty(vl_catalog *cat, vl_error *err)
+{
+    if (sqlite3_open_v2(":memory:", &cat->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK)
+        return cat->db ? db_fail(cat, err, "cannot open")
+                       : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
+                                      cat->path);
+    sqlite3_extended_result_codes(cat->db, 1);
+    return create_schema(cat, err);
+}
+
+/* An existing catalog file, read-only (see above). */
+static int open_file(vl_catalog *cat, vl_error *err)
+{
+    int rc = VL_ESYS, ver = 0;
+    char *wal = vl_asprintf("%s-wal", cat->path);
+    struct stat ws;
+    if (!wal)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    int have_wal = stat(wal, &ws) == 0;
+    if (have_wal || room_for_index(cat->path))
+        rc = open_uri(cat, "mode=ro", &ver, err);
+    if (rc != VL_OK && (!have_wal || ws.st_size == 0))
+        rc = open_uri(cat, "immutable=1", &ver, err);
+    else if (rc != VL_OK)
+        rc = vl_error_set(err, rc, "%s (its write-ahead log %s holds changes "
+                          "that cannot be read without writing the index "
+                          "beside it; make room, or run a command that "
+                          "writes)", err->msg, wal);
+    if (rc != VL_OK)
+        goto done;
+    if (ver == 0) {
+        /* A file with no schema (an empty file, say) holds nothing. */
+        sqlite3_close_v2(cat->db);
+        cat->db = NULL;
+        rc = open_empty(cat, err);
+    } else if (ver == 1) {
+        /* Upgrading is a write, left to the next command that writes; the
+         * head totals are worked out as they are read. */
+        rc = exec(cat, read_1_as_2_sql, "reading a version 1 schema", err);
+    } else if (ver > CATALOG_SCHEMA_VERSION) {
+        rc = vl_error_set(err, VL_ESYS, "catalog %s: schema version %d is newer "
+                          "than this vellum understands (%d)", cat->path, ver,
+                          CATALOG_SCHEMA_VERSION);
+    }
+done:
+    free(wal);
+    return rc;
+}
+
+int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
+{
+    int rc = VL_OK;
+    vl_catalog *cat = calloc(1, sizeof *cat);
+    struct stat st;
+    *out = NULL;
+    if (!cat || !(cat->path = vl_strdup(path)))
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+    else if (stat(path, &st) == 0)
+        rc = open_file(cat, err);
+    else if (errno == ENOENT)
+        rc = open_empty(cat, err);
+    else
+        rc = vl_error_sys(err, "cannot read catalog %s", path);
+    /* Side tables (or their stand-ins) exist before any query runs. */
+    if (rc == VL_OK && (rc = vl_sql_ensure_audits(cat->db, err)) == VL_OK &&
+        (rc = vl_sql_ensure_events(cat->db, err)) == VL_OK)
+        rc = vl_sql_ensure_formats(cat->db, err);
+    if (rc == VL_OK) {
+        *out = cat;
+        cat = NULL;
+    }
+    vl_catalog_close(cat);
+    return rc;
+}
+
+int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
+                  vl_error *err)
+{
+    static const char create[] = "CREATE TABLE IF NOT EXISTS ";
+    sqlite3_stmt *st = NULL;
+    char *sql = NULL;
+    char what[96];
+    int rc = VL_OK, step;
+    snprintf(what, sizeof what, "creating the %s table", table);
+    if (sqlite3_db_readonly(db, "main") != 1) {
+        if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
+            rc = vl_sql_err(db, err, what);
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = "
+                           "'table' AND name = ?1 UNION ALL SELECT 1 FROM "
+                           "temp.sqlite_master WHERE type = 'table' AND "
+                           "name = ?1", -1, &st, NULL) != SQLITE_OK) {
+        rc = vl_sql_err(db, err, "looking for a table");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    if ((step = sqlite3_step(st)) == SQLITE_ROW)
+        goto done;
+    if (step != SQLITE_DONE) {
+        rc = vl_sql_err(db, err, "looking for a table");
+        goto done;
+    }
+    /* Its CREATE TABLE statement alone (indexes are no use on no rows),
+     * made TEMP. */
+    const char *from = strstr(schema, create);
+    const char *end = from ? strchr(from, ';') : NULL;
+    size_t len = !from ? 0 : end ? (size_t)(end - from) : strlen(from);
+    if (!from)
+        rc = vl_error_set(err, VL_ESYS, "internal: no CREATE TABLE for %s", table);
+    else if (!(sql = vl_asprintf("CREATE TEMP TABLE IF NOT EXISTS %.*s",
+                                 (int)(len - strlen(create)),
+                                 from + strlen(create))))
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+    else if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = vl_sql_err(db, err, what);
+done:
+    sqlite3_finalize(st);
+    free(sql);
     return rc;
 }
 

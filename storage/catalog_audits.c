@@ -22,9 +22,12 @@ static const char *const audits_schema =
 
 static int ensure(sqlite3 *db, vl_error *err)
 {
-    if (sqlite3_exec(db, audits_schema, NULL, NULL, NULL) != SQLITE_OK)
-        return vl_sql_err(db, err, "creating the audits table");
-    return VL_OK;
+    return vl_sql_ensure(db, "audits", audits_schema, err);
+}
+
+int vl_sql_ensure_audits(sqlite3 *db, vl_error *err)
+{
+    return ensure(db, err);
 }
 
 /* Prepare sql after making sure the table exists. */

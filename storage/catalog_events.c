@@ -26,9 +26,12 @@ static const char *const events_schema =
 
 static int ensure(sqlite3 *db, vl_error *err)
 {
-    if (sqlite3_exec(db, events_schema, NULL, NULL, NULL) != SQLITE_OK)
-        return vl_sql_err(db, err, "creating the events table");
-    return VL_OK;
+    return vl_sql_ensure(db, "events", events_schema, err);
+}
+
+int vl_sql_ensure_events(sqlite3 *db, vl_error *err)
+{
+    return ensure(db, err);
 }
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)

@@ -4,16 +4,20 @@
 
 #include "catalog_sql.h"
 
+static const char *const formats_schema =
+    "CREATE TABLE IF NOT EXISTS formats ("
+    "  object_id TEXT NOT NULL, digest TEXT NOT NULL, mime TEXT,"
+    "  encoding TEXT, description TEXT, puid TEXT, format_name TEXT,"
+    "  format_version TEXT, PRIMARY KEY (object_id, digest)) WITHOUT ROWID";
+
 static int ensure(sqlite3 *db, vl_error *err)
 {
-    if (sqlite3_exec(db,
-            "CREATE TABLE IF NOT EXISTS formats ("
-            "  object_id TEXT NOT NULL, digest TEXT NOT NULL, mime TEXT,"
-            "  encoding TEXT, description TEXT, puid TEXT, format_name TEXT,"
-            "  format_version TEXT, PRIMARY KEY (object_id, digest)) WITHOUT ROWID",
-            NULL, NULL, NULL) != SQLITE_OK)
-        return vl_sql_err(db, err, "creating the formats table");
-    return VL_OK;
+    return vl_sql_ensure(db, "formats", formats_schema, err);
+}
+
+int vl_sql_ensure_formats(sqlite3 *db, vl_error *err)
+{
+    return ensure(db, err);
 }
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)

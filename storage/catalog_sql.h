@@ -3,16 +3,47 @@
 #ifndef VL_CATALOG_SQL_H
 #define VL_CATALOG_SQL_H
 
+#include <errno.h>
 #include <sqlite3.h>
 
 #include "vl_storage.h"
 
-/* VL_ESYS naming the database file, what was being done and SQLite's word. */
+/* A full disk reaches SQLite as SQLITE_FULL, or as an I/O error (growing
+ * the -shm file) whose errno says so. */
+static inline int vl_sql_no_space(sqlite3 *db)
+{
+    int code = sqlite3_extended_errcode(db) & 0xff;
+    return code == SQLITE_FULL ||
+           ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) &&
+            sqlite3_system_errno(db) == ENOSPC);
+}
+
+/* VL_ESYS naming the database file, what was being done and SQLite's word
+ * ("no space left on device", with sys_errno ENOSPC, for a full disk). */
 static inline int vl_sql_err(sqlite3 *db, vl_error *err, const char *what)
 {
+    if (vl_sql_no_space(db)) {
+        vl_error_set(err, VL_ESYS, "catalog %s: %s: no space left on device",
+                     sqlite3_db_filename(db, "main"), what);
+        if (err)
+            err->sys_errno = ENOSPC;
+        return VL_ESYS;
+    }
     return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
                         sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
 }
+
+/* Make sure a side table exists; schema holds its CREATE TABLE and CREATE
+ * INDEX statements, all IF NOT EXISTS.  A read-only catalog is never
+ * written: a table it lacks (no audit has run yet, say) gets an empty
+ * stand-in in the connection's TEMP schema, so queries find no rows. */
+int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
+                  vl_error *err);
+/* Each side table's own; a read-only catalog calls them all as it opens,
+ * since making a stand-in in the midst of a query would abort it. */
+int vl_sql_ensure_audits(sqlite3 *db, vl_error *err);
+int vl_sql_ensure_events(sqlite3 *db, vl_error *err);
+int vl_sql_ensure_formats(sqlite3 *db, vl_error *err);
 
 static inline const char *vl_sql_col(sqlite3_stmt *st, int i)
 {

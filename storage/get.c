@@ -123,13 +123,15 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
         goto done;
     }
     /* Registered so recover can clear it after a kill.  A reader who may
-     * not write to staging still gets the copy, unregistered. */
+     * not write to staging (or finds its disk full) still gets the copy,
+     * unregistered. */
     const char *tmps[] = {c.tmp};
     vl_error oerr = {0};
     if (vl_outside_begin(r, tmps, 1, &outside, &oerr) != VL_OK &&
         (oerr.status != VL_ESYS || (oerr.sys_errno != EACCES &&
                                     oerr.sys_errno != EROFS &&
-                                    oerr.sys_errno != EPERM))) {
+                                    oerr.sys_errno != EPERM &&
+                                    oerr.sys_errno != ENOSPC))) {
         rc = oerr.status;
         if (err)
             *err = oerr;

@@ -169,7 +169,26 @@ done:
     return rc;
 }
 
+/* A writer must not build on what a crash left half done. */
+static int refuse_pending(vl_repo *r, vl_error *err)
+{
+    vl_pending p;
+    char what[512];
+    int rc = vl_repo_pending(r, &p, err);
+    if (rc != VL_OK || (!p.txns && !p.outside))
+        return rc;
+    vl_pending_describe(&p, what, sizeof what);
+    return vl_error_set(err, VL_ESYS, "refusing to change %s: %s; run 'vellum "
+                        "recover' first", r->dir, what);
+}
+
 int vl_repo_open(const char *dir, vl_repo **out, vl_error *err)
+{
+    return vl_repo_open_mode(dir, VL_OPEN_WRITE, out, err);
+}
+
+int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
+                      vl_error *err)
 {
     int rc = VL_OK;
     vl_buf buf;
@@ -232,10 +251,17 @@ int vl_repo_open(const char *dir, vl_repo **out, vl_error *err)
         rc = vl_error_set(err, rc, "%s: storage layout: %s", r->store_dir, err->msg);
         goto done;
     }
-    if ((rc = vl_fs_mkdirs(r->staging_dir, err)) != VL_OK)
-        goto done;
-    if ((rc = create_catalog_file(cat_path, err)) != VL_OK ||
-        (rc = vl_catalog_open(cat_path, &r->catalog, err)) != VL_OK)
+    if (mode == VL_OPEN_READ) {
+        /* no staging folder made, no schema written */
+        rc = vl_catalog_open_readonly(cat_path, &r->catalog, err);
+    } else if (mode != VL_OPEN_WRITE || (rc = refuse_pending(r, err)) == VL_OK) {
+        if ((rc = vl_fs_mkdirs(r->staging_dir, err)) == VL_OK &&
+            (rc = create_catalog_file(cat_path, err)) == VL_OK)
+            rc = vl_catalog_open(cat_path, &r->catalog, err);
+        if (rc == VL_ESYS && err && err->sys_errno == ENOSPC)
+            rc = vl_space_error(r, "writing", 0, err);
+    }
+    if (rc != VL_OK)
         goto done;
     *out = r;
     r = NULL;

@@ -171,6 +171,11 @@ char *vl_layout_object_path(const vl_layout *l, const char *id);
 typedef struct vl_catalog vl_catalog;
 
 int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err);
+/* For commands that only read: writes nothing, on a full or read-only
+ * filesystem too (see catalog.c); a missing catalog reads as empty, and
+ * every write fails. */
+int vl_catalog_open_readonly(const char *path, vl_catalog **out,
+                             vl_error *err);
 void vl_catalog_close(vl_catalog *cat);
 /* Replace every row of one object with what its inventory says; content
  * sizes come from the backend. */
@@ -276,6 +281,18 @@ typedef struct vl_repo_options {
 int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err);
 /* VL_EINPUT when dir is not a vellum repository. */
 int vl_repo_open(const char *dir, vl_repo **out, vl_error *err);
+/* How a command uses the repository:
+ *  - VL_OPEN_READ: reads only.  Nothing is written at all (no staging
+ *    folder, no catalog schema or upgrade, no SQLite files where there is
+ *    no room or no write access), so it works on a full or read-only
+ *    filesystem; catalog writes fail.  Callers should warn about
+ *    vl_repo_pending work, since what they show may be out of date.
+ *  - VL_OPEN_WRITE (vl_repo_open): refused, VL_ESYS naming 'vellum
+ *    recover', while a crash's unfinished work is pending.
+ *  - VL_OPEN_RECOVER: writes, whatever is pending (for recover itself). */
+typedef enum { VL_OPEN_WRITE = 0, VL_OPEN_READ, VL_OPEN_RECOVER } vl_open_mode;
+int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
+                      vl_error *err);
 void vl_repo_close(vl_repo *r);
 
 const char *vl_repo_dir(const vl_repo *r);
@@ -311,6 +328,51 @@ typedef struct vl_recover_counts {
     void *arg;
 } vl_recover_counts;
 int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err);
+
+/* Work a crash or a kill left unfinished, which 'vellum recover' settles:
+ * transactions in staging whose object lock nobody holds, and records of
+ * export or get temporaries whose owner is gone.  Work that a live process
+ * is doing is not counted.  Writes nothing. */
+typedef struct vl_pending {
+    size_t txns;          /* staging/txn-* folders nobody is working on */
+    size_t outside;       /* staging/.outside records nobody holds */
+    char first[300];      /* one of them, relative to the repository */
+} vl_pending;
+int vl_repo_pending(vl_repo *r, vl_pending *out, vl_error *err);
+/* "a crash or kill left 1 unfinished transaction (staging/txn-...)" */
+void vl_pending_describe(const vl_pending *p, char *buf, size_t n);
+
+/* Free space for deposits (storage/space.c).  A deposit may fill the
+ * staging filesystem up to a reserve kept for what a commit writes besides
+ * the content and for everything else on that filesystem.  The reserve is
+ * the setting ingest.reserve, a percentage of the filesystem's size ("1%",
+ * the default) or a size ("64M"), and never less than VL_RESERVE_FLOOR. */
+#define VL_RESERVE_KEY "ingest.reserve"
+#define VL_RESERVE_DEFAULT "1%"
+#define VL_RESERVE_FLOOR (4u << 20)
+typedef struct vl_space {
+    uint64_t size;        /* size of the staging filesystem */
+    uint64_t free;        /* bytes free there (to an unprivileged user) */
+    uint64_t reserve;     /* kept free */
+    uint64_t usable;      /* free - reserve, or 0 */
+    char setting[64];     /* ingest.reserve, or the default */
+    int is_default;
+} vl_space;
+/* 0 when text is a valid ingest.reserve ("N%" or "N.N%" up to 100, or a
+ * size with K/M/G/T); *out is then the bytes it means on a filesystem of
+ * fs_size bytes, before the floor. */
+int vl_reserve_parse(const char *text, uint64_t fs_size, uint64_t *out);
+int vl_repo_space(vl_repo *r, vl_space *out, vl_error *err);
+/* "staging has F bytes (..) of free space and keeps a reserve of R bytes
+ * (..), which leaves U bytes (..); the reserve is ingest.reserve (...):
+ * change it with 'vellum config ingest.reserve SIZE|PERCENT'" */
+void vl_space_describe(const vl_space *s, char *buf, size_t n);
+/* Turn err (a write that failed with ENOSPC) into one line: no space left
+ * on device in staging, what needs how many bytes, how many more than
+ * there is room for, the free space and the reserve, then what failed.
+ * Returns VL_ESYS; err->sys_errno stays ENOSPC. */
+int vl_space_error(vl_repo *r, const char *what, uint64_t need,
+                   vl_error *err);
 
 /* Temporaries outside the repository (DEST.vellum-export-<pid> built beside
  * DEST): registered in staging while the work runs, under a lock, so that

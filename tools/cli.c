@@ -42,9 +42,23 @@ int cli_fail(const vl_error *err)
 
 int cli_open_repo(const cli_common *c, vl_repo **out)
 {
+    return cli_open_repo_mode(c, VL_OPEN_WRITE, out);
+}
+
+int cli_open_repo_mode(const cli_common *c, vl_open_mode mode, vl_repo **out)
+{
     vl_error err = {0};
-    if (vl_repo_open(cli_repo_dir(c), out, &err) != VL_OK)
+    vl_pending p;
+    char what[512];
+    if (vl_repo_open_mode(cli_repo_dir(c), mode, out, &err) != VL_OK)
         return cli_fail(&err);
+    /* Writers were refused above; readers go on, but say so once. */
+    if (mode == VL_OPEN_READ && vl_repo_pending(*out, &p, &err) == VL_OK &&
+        (p.txns || p.outside)) {
+        vl_pending_describe(&p, what, sizeof what);
+        fprintf(stderr, "vellum: warning: %s; what is shown may be out of "
+                "date until you run 'vellum recover'\n", what);
+    }
     return CLI_EXIT_OK;
 }
 
@@ -90,17 +104,7 @@ void cli_print_json(json_t *v)
 
 void cli_format_size(uint64_t bytes, char out[32])
 {
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = (double)bytes;
-    int u = 0;
-    while (v >= 1024 && u < 5) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0)
-        snprintf(out, 32, "%llu B", (unsigned long long)bytes);
-    else
-        snprintf(out, 32, "%.1f %s", v, units[u]);
+    vl_size_format(bytes, out);
 }
 
 void cli_print_padded(const char *s, int width)

@@ -33,8 +33,11 @@ typedef struct cli_common {
 /* Handle R/J/Q in a getopt switch: returns 1 when the option was common. */
 int cli_common_option(cli_common *c, int opt, const char *arg);
 const char *cli_repo_dir(const cli_common *c);
-/* Open the repository; on failure print the error and return its exit code. */
+/* Open the repository; on failure print the error and return its exit code.
+ * cli_open_repo is for commands that write (refused while a crash's work is
+ * unfinished); VL_OPEN_READ commands write nothing and warn about it. */
 int cli_open_repo(const cli_common *c, vl_repo **out);
+int cli_open_repo_mode(const cli_common *c, vl_open_mode mode, vl_repo **out);
 /* "vellum: <message>" on stderr; returns err->status as an exit code. */
 int cli_fail(const vl_error *err);
 /* "vellum <cmd>: <message>" + usage hint on stderr; returns 2. */

@@ -247,7 +247,9 @@ CLI_COMMAND(audit)
                                "(one of them)");
     if (stat && (ao.max_bytes || ao.max_seconds > 0))
         return cli_usage_error("audit", "--status takes no budgets");
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    /* --status only reads; audits record events and history. */
+    if ((rc = cli_open_repo_mode(&c, stat ? VL_OPEN_READ : VL_OPEN_WRITE,
+                                 &repo)) != CLI_EXIT_OK)
         return rc;
     if (stat) {
         rc = status(repo, c.json);

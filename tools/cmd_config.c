@@ -12,7 +12,9 @@ static const char usage[] =
     "set it.  Keys: user.name, user.address (default depositor), schemas (path\n"
     "of the XML schemas), audit.interval_days (default 90),\n"
     "audit.max_bytes_per_run (bytes, or with K, M, G, T) and\n"
-    "audit.max_seconds_per_run (budgets of `vellum audit --due`; unset = none),\n"
+    "audit.max_seconds_per_run (budgets of `vellum audit --due`; unset = none);\n"
+    "ingest.reserve (free space deposits leave on the staging filesystem: a\n"
+    "percentage of it or a size; default 1%, never under 4 MiB);\n"
     "shared (private, group or world: the modes of files and folders made from\n"
     "now on; existing ones keep theirs).\n"
     "digest and fixity are fixed at init.\n";
@@ -20,12 +22,12 @@ static const char usage[] =
 static const char *const settable[] = {"user.name", "user.address", "schemas",
                                        "audit.interval_days",
                                        "audit.max_bytes_per_run",
-                                       "audit.max_seconds_per_run", "shared",
-                                       NULL};
+                                       "audit.max_seconds_per_run",
+                                       VL_RESERVE_KEY, "shared", NULL};
 
-/* Audit and sharing settings are checked here so that no later run meets
- * a bad one; 0 when value suits key. */
-static int audit_value_bad(const char *key, const char *value)
+/* Settings with a format are checked here so that a nightly audit or a
+ * deposit never meets a bad one; 0 when value suits key. */
+static int value_bad(const char *key, const char *value)
 {
     char *end;
     uint64_t size;
@@ -42,6 +44,8 @@ static int audit_value_bad(const char *key, const char *value)
         double v = strtod(value, &end);
         return end == value || *end || !(v >= 0) || v > 1e9;
     }
+    if (!strcmp(key, VL_RESERVE_KEY))
+        return vl_reserve_parse(value, 0, &size) != 0;
     return 0;
 }
 
@@ -70,11 +74,12 @@ CLI_COMMAND(config)
             ok |= !strcmp(settable[i], argv[optind]);
         if (!ok)
             return cli_usage_error("config", "'%s' cannot be set here", argv[optind]);
-        if (audit_value_bad(argv[optind], argv[optind + 1]))
+        if (value_bad(argv[optind], argv[optind + 1]))
             return cli_usage_error("config", "'%s' is not a valid %s",
                                    argv[optind + 1], argv[optind]);
     }
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, nargs == 2 ? VL_OPEN_WRITE : VL_OPEN_READ,
+                                 &repo)) != CLI_EXIT_OK)
         return rc;
     if (nargs == 2) {
         if (vl_repo_config_set(repo, argv[optind], argv[optind + 1], &err) != VL_OK)
@@ -93,7 +98,8 @@ CLI_COMMAND(config)
         const char *keys[] = {"digest", "fixity", "user.name", "user.address",
                               "schemas", "audit.interval_days",
                               "audit.max_bytes_per_run",
-                              "audit.max_seconds_per_run", "shared", NULL};
+                              "audit.max_seconds_per_run", VL_RESERVE_KEY,
+                              "shared", NULL};
         for (int i = 0; keys[i]; i++) {
             const char *v = vl_repo_config_get(repo, keys[i]);
             if (v)

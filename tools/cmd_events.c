@@ -83,7 +83,7 @@ CLI_COMMAND(events)
         f.object_id = argv[optind++];
     if (optind < argc)
         return cli_usage_error("events", "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
     json_t *arr = c.json ? json_array() : NULL;
     if (verify) {

@@ -33,7 +33,7 @@ CLI_COMMAND(get)
     }
     if (optind + 2 != argc)
         return cli_usage_error("get", "give an object id and a destination folder");
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
     if (vl_repo_get(repo, argv[optind], num, argv[optind + 1], &err) != VL_OK)
         rc = cli_fail(&err);

@@ -43,7 +43,7 @@ CLI_COMMAND(ls)
     }
     if (optind < argc)
         return cli_usage_error("ls", "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
     json_t *arr = c.json ? json_array() : NULL;
     if (vl_catalog_objects(vl_repo_catalog(repo), print_row, arr, &err) != VL_OK) {

@@ -44,7 +44,7 @@ CLI_COMMAND(recover)
     }
     if (optind < argc)
         return cli_usage_error("recover", "unexpected argument '%s'", argv[optind]);
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, VL_OPEN_RECOVER, &repo)) != CLI_EXIT_OK)
         return rc;
     json_t *unhealed = c.json ? json_array() : NULL;
     n.on_unhealed = print_unhealed;

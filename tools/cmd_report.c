@@ -72,7 +72,7 @@ CLI_COMMAND(report)
     if (since && vl_time_parse(since, &t) != 0)
         return cli_usage_error("report", "--since '%s' is not a date "
                                "(YYYY-MM-DD) or an RFC 3339 time", since);
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
     if (vl_report_write(repo, fmt, since, out, &err) != VL_OK)
         rc = cli_fail(&err);

@@ -90,7 +90,7 @@ CLI_COMMAND(show)
     if (optind + 1 != argc)
         return cli_usage_error("show", "give one object id");
     const char *id = argv[optind];
-    if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
+    if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
     if (mets) {   /* the XML itself, streamed: --json does not apply */
         fflush(stdout);

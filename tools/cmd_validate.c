@@ -217,7 +217,7 @@ int cmd_validate(int argc, char **argv)
     vl_validate_counts c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
-    if (!path && (rc = cli_open_repo(&com, &repo)) != CLI_EXIT_OK)
+    if (!path && (rc = cli_open_repo_mode(&com, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
     if (mets) {
         schemas = getenv("VELLUM_SCHEMAS");

@@ -108,7 +108,7 @@ load helpers
     [[ "$output" == *"digest = sha512"* ]]
 }
 
-@test "a schema-1 catalog is upgraded in place: head totals filled in, ls unchanged" {
+@test "a schema-1 catalog is read as it is and upgraded in place by a command that writes" {
     setup_repo
     src="$BATS_TEST_TMPDIR/src"
     mkdir -p "$src"
@@ -122,9 +122,14 @@ load helpers
     # Make it what vellum 0.1 wrote: no head totals, schema version 1.
     sqlite3 "$REPO/catalog.sqlite" "ALTER TABLE objects DROP COLUMN head_files;
         ALTER TABLE objects DROP COLUMN head_bytes; PRAGMA user_version = 1;"
+    # A command that only reads writes nothing, so it reads version 1.
     run "$VELLUM" ls --json
     [ "$status" -eq 0 ]
     [ "$output" = "$before" ]
+    [ "$(sqlite3 "$REPO/catalog.sqlite" 'PRAGMA user_version')" = 1 ]
+    run "$VELLUM" recover
+    [ "$status" -eq 0 ]
+    [ "$("$VELLUM" ls --json)" = "$before" ]
     [ "$(sqlite3 "$REPO/catalog.sqlite" 'PRAGMA user_version')" = 2 ]
     [ "$(sqlite3 "$REPO/catalog.sqlite" 'SELECT count(*) FROM objects WHERE head_files IS NULL OR head_bytes IS NULL')" = 0 ]
     # A catalog from a newer vellum is refused, not rewritten.

@@ -1140,6 +1140,35 @@ static void test_pool_cap(void **state)
 
 /* ---- kv ------------------------------------------------------------------- */
 
+static void test_sizes(void **state)
+{
+    (void)state;
+    uint64_t v = 0;
+    char out[32];
+    assert_int_equal(vl_size_parse("0", &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(vl_size_parse("512", &v), 0);
+    assert_int_equal(v, 512);
+    assert_int_equal(vl_size_parse("64M", &v), 0);
+    assert_int_equal(v, 64u << 20);
+    assert_int_equal(vl_size_parse("2GiB", &v), 0);
+    assert_int_equal(v, 2ull << 30);
+    assert_int_equal(vl_size_parse("1kb", &v), 0);
+    assert_int_equal(v, 1024);
+    const char *bad[] = {"", "M", "-1", "1X", "1 M", "1MM", "16777216T", NULL};
+    for (int i = 0; bad[i]; i++)
+        if (vl_size_parse(bad[i], &v) == 0)
+            fail_msg("\"%s\" taken as a size", bad[i]);
+    vl_size_format(0, out);
+    assert_string_equal(out, "0 B");
+    vl_size_format(1023, out);
+    assert_string_equal(out, "1023 B");
+    vl_size_format(4194304, out);
+    assert_string_equal(out, "4.0 MiB");
+    vl_size_format(25079808, out);
+    assert_string_equal(out, "23.9 MiB");
+}
+
 static void test_kv(void **state)
 {
     char *dir = make_tmpdir();
@@ -1245,6 +1274,7 @@ int main(void)
         cmocka_unit_test(test_digest_pump),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_pool_cap),
+        cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_kv),
     };
 

@@ -463,6 +463,160 @@ static void test_shared_modes_catalog_and_umask(void **state)
     umask(before);
 }
 
+/* ---- reserve, unfinished work, read-only opens ------------------------- */
+
+static void test_reserve_settings(void **state)
+{
+    (void)state;
+    uint64_t v = 0;
+    const uint64_t fs = 25165824;   /* 24 MiB */
+    assert_int_equal(vl_reserve_parse("1%", fs, &v), 0);
+    assert_int_equal(v, 251658);
+    assert_int_equal(vl_reserve_parse("0.5%", 1000000, &v), 0);
+    assert_int_equal(v, 5000);
+    assert_int_equal(vl_reserve_parse("100%", fs, &v), 0);
+    assert_int_equal(v, fs);
+    assert_int_equal(vl_reserve_parse("64M", fs, &v), 0);
+    assert_int_equal(v, 64u << 20);
+    assert_int_equal(vl_reserve_parse("0", fs, &v), 0);
+    assert_int_equal(v, 0);
+    const char *bad[] = {"", "%", "101%", "-1%", "1.%", ".5%", "1.2.3%", "1e2%",
+                         " 1%", "1 %", "lots", "12Q", "-5M", NULL};
+    for (int i = 0; bad[i]; i++)
+        if (vl_reserve_parse(bad[i], fs, &v) == 0)
+            fail_msg("\"%s\" taken as a reserve", bad[i]);
+}
+
+static void test_space_keeps_the_floor(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA256, 0);
+    vl_space s;
+    vl_error err = {0};
+    assert_int_equal(vl_repo_space(r, &s, &err), VL_OK);
+    assert_true(s.is_default);
+    assert_string_equal(s.setting, "1%");
+    assert_true(s.reserve >= VL_RESERVE_FLOOR);
+    assert_true(s.reserve >= s.size / 100);
+    assert_int_equal(s.usable, s.free > s.reserve ? s.free - s.reserve : 0);
+    assert_int_equal(vl_repo_config_set(r, VL_RESERVE_KEY, "0", &err), VL_OK);
+    assert_int_equal(vl_repo_space(r, &s, &err), VL_OK);
+    assert_int_equal(s.reserve, VL_RESERVE_FLOOR);
+    assert_int_equal(vl_repo_config_set(r, VL_RESERVE_KEY, "nonsense", &err), VL_OK);
+    assert_int_equal(vl_repo_space(r, &s, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "ingest.reserve \"nonsense\""));
+    vl_repo_close(r);
+    vl_fs_rmtree(base, &err);
+    free(base);
+}
+
+static void test_pending_work_is_told_from_live_work(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA256, 0);
+    char *dir = vl_strdup(vl_repo_dir(r));
+    char key[VL_DIGEST_HEX_MAX], rel[256];
+    vl_pending p;
+    vl_lock *lock = NULL;
+    vl_repo *w = NULL;
+    vl_error err = {0};
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns + p.outside, 0);
+    /* a transaction folder whose lock is held is live work */
+    vl_digest_buffer(VL_SHA256, "urn:p", 5, key);   /* the lock key */
+    snprintf(rel, sizeof rel, "staging/txn-%s-1234/intent.json", key);
+    put(dir, rel, "{}");
+    assert_int_equal(vl_lock_object(r, "urn:p", 0, &lock, &err), VL_OK);
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns, 0);
+    assert_int_equal(vl_repo_open(dir, &w, &err), VL_OK);
+    vl_repo_close(w);
+    /* once let go, it is unfinished: writers are refused, recover is not */
+    vl_lock_release(lock);
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns, 1);
+    snprintf(rel, sizeof rel, "staging/txn-%s-1234", key);
+    assert_string_equal(p.first, rel);
+    char msg[512];
+    vl_pending_describe(&p, msg, sizeof msg);
+    assert_non_null(strstr(msg, "1 unfinished transaction ("));
+    w = NULL;
+    assert_int_equal(vl_repo_open(dir, &w, &err), VL_ESYS);
+    assert_null(w);
+    assert_non_null(strstr(err.msg, "run 'vellum recover' first"));
+    assert_int_equal(vl_repo_open_mode(dir, VL_OPEN_READ, &w, &err), VL_OK);
+    vl_repo_close(w);
+    assert_int_equal(vl_repo_open_mode(dir, VL_OPEN_RECOVER, &w, &err), VL_OK);
+    vl_recover_counts n;
+    assert_int_equal(vl_repo_recover(w, &n, &err), VL_OK);
+    vl_repo_close(w);
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns + p.outside, 0);
+    vl_repo_close(r);
+    vl_fs_rmtree(base, &err);
+    free(base);
+    free(dir);
+}
+
+/* A read-only open makes nothing: no staging folder, no catalog, no
+ * tables; a missing catalog reads as empty and writes through it fail. */
+static void test_read_only_open_makes_nothing(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA256, 0);
+    char *dir = vl_strdup(vl_repo_dir(r));
+    char *src = vl_path_join(base, "src");
+    char *staging = vl_path_join(dir, "staging");
+    char *cat = vl_path_join(dir, "catalog.sqlite");
+    vl_ingest_result res;
+    vl_error err = {0};
+    put(src, "a.txt", "a\n");
+    assert_int_equal(ingest(r, src, "urn:ro", 0, &res), VL_OK);
+    vl_repo_close(r);
+    r = NULL;
+    /* read-only, with the catalog there: the object is found */
+    assert_int_equal(vl_repo_open_mode(dir, VL_OPEN_READ, &r, &err), VL_OK);
+    struct agree_ctx c = {r, 0};
+    assert_int_equal(vl_catalog_objects(vl_repo_catalog(r), check_one, &c, &err),
+                     VL_OK);
+    assert_int_equal(c.n, 1);
+    vl_catalog_format f = {"text/plain", NULL, NULL, NULL, NULL, NULL};
+    assert_int_equal(vl_catalog_format_put(vl_repo_catalog(r), "urn:ro", "00", &f,
+                                           &err), VL_ESYS);
+    vl_repo_close(r);
+    r = NULL;
+    /* without staging and catalog: neither is made */
+    assert_int_equal(vl_fs_rmtree(staging, &err), VL_OK);
+    assert_int_equal(unlink(cat), 0);
+    char *side = vl_asprintf("%s-wal", cat);
+    unlink(side);
+    free(side);
+    side = vl_asprintf("%s-shm", cat);
+    unlink(side);
+    free(side);
+    assert_int_equal(vl_repo_open_mode(dir, VL_OPEN_READ, &r, &err), VL_OK);
+    c.r = r;
+    c.n = 0;
+    assert_int_equal(vl_catalog_objects(vl_repo_catalog(r), check_one, &c, &err),
+                     VL_OK);
+    assert_int_equal(c.n, 0);
+    vl_pending p;
+    assert_int_equal(vl_repo_pending(r, &p, &err), VL_OK);
+    assert_int_equal(p.txns + p.outside, 0);
+    vl_repo_close(r);
+    assert_false(vl_fs_exists(staging));
+    assert_false(vl_fs_exists(cat));
+    vl_fs_rmtree(base, &err);
+    free(base);
+    free(dir);
+    free(src);
+    free(staging);
+    free(cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +627,10 @@ int main(void)
         cmocka_unit_test(test_lock_excludes_a_second_holder),
         cmocka_unit_test(test_get_verifies_and_leaves_nothing_on_mismatch),
         cmocka_unit_test(test_shared_modes_catalog_and_umask),
+        cmocka_unit_test(test_reserve_settings),
+        cmocka_unit_test(test_space_keeps_the_floor),
+        cmocka_unit_test(test_pending_work_is_told_from_live_work),
+        cmocka_unit_test(test_read_only_open_makes_nothing),
     };
     return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
 }
