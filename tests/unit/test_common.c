@@ -430,6 +430,85 @@ static void test_name_escape(void **state)
     s = vl_name_escape("");
     assert_string_equal(s, "");
     free(s);
+    /* C1 controls (U+009B is a CSI), bidirectional overrides and isolates,
+     * line and paragraph separators: every byte escaped. */
+    s = vl_name_escape("a\xc2\x9b" "1m\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x80\xa8");
+    assert_string_equal(s, "a\\xc2\\x9b1m\\xe2\\x80\\xaeb\\xe2\\x81\\xa6c\\xe2\\x80\\xa8");
+    /* Escaping twice changes nothing. */
+    char *twice = vl_name_escape(s);
+    assert_string_equal(twice, s);
+    free(twice);
+    free(s);
+    /* Printable neighbours are kept: U+00A0, U+200F (RLM), U+202F. */
+    s = vl_name_escape("\xc2\xa0\xe2\x80\x8f\xe2\x80\xaf");
+    assert_string_equal(s, "\xc2\xa0\xe2\x80\x8f\xe2\x80\xaf");
+    free(s);
+    assert_int_equal(vl_text_printable("caf\xc3\xa9 \xe2\x82\xac"), 1);
+    assert_int_equal(vl_text_printable("a\x1b[31m"), 0);
+    assert_int_equal(vl_text_printable("\xc2\x85"), 0);
+    assert_int_equal(vl_text_printable("\xff"), 0);
+    /* Cut short at a whole escape, never in the middle of one. */
+    char small[8];
+    vl_text_escape_into(small, sizeof small, "ab\x1b\x1b");
+    assert_string_equal(small, "ab\\x1b");
+    vl_text_escape_into(small, sizeof small, "abcd\x1b");
+    assert_string_equal(small, "abcd");
+}
+
+static void expect_bad_id(const char *id, const char *msg)
+{
+    vl_error err;
+
+    vl_error_clear(&err);
+    assert_int_equal(vl_object_id_check(id, &err), VL_EINPUT);
+    assert_string_equal(err.msg, msg);
+}
+
+static void test_object_id(void **state)
+{
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_object_id_check("urn:example:acc-2026-04", &err), VL_OK);
+    assert_int_equal(vl_object_id_check("info:fedora/x y/\xc3\xa9\\z", &err),
+                     VL_OK);
+    expect_bad_id("", "an object id must not be empty");
+    expect_bad_id("urn:a\x1b[31mRED",
+                  "object id \"urn:a\\x1b[31mRED\" holds a control character; "
+                  "an id must be printable text");
+    expect_bad_id("urn:a\nb", "object id \"urn:a\\x0ab\" holds a control "
+                  "character; an id must be printable text");
+    expect_bad_id("a\tb", "object id \"a\\x09b\" holds a control character; "
+                  "an id must be printable text");
+    expect_bad_id("a\x7f", "object id \"a\\x7f\" holds a control character; "
+                  "an id must be printable text");
+    expect_bad_id("a\xc2\x9b", "object id \"a\\xc2\\x9b\" holds a control "
+                  "character; an id must be printable text");
+    expect_bad_id("a\xe2\x80\xae", "object id \"a\\xe2\\x80\\xae\" holds a "
+                  "control character; an id must be printable text");
+    expect_bad_id("a\xff", "object id \"a\\xff\" is not UTF-8");
+    /* A long one is shown cut short. */
+    char id[600];
+    memset(id, 'x', sizeof id - 2);
+    id[sizeof id - 2] = '\x01';
+    id[sizeof id - 1] = '\0';
+    vl_error_clear(&err);
+    assert_int_equal(vl_object_id_check(id, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "...\" holds a control character"));
+}
+
+/* Messages quote depositors' text: no control character gets through. */
+static void test_error_escapes(void **state)
+{
+    vl_error err;
+    (void)state;
+
+    vl_error_set(&err, VL_EINPUT, "title \"%s\" refused", "T\x1b[2J\nline\xc2\x9b");
+    assert_string_equal(err.msg, "title \"T\\x1b[2J line\\xc2\\x9b\" refused");
+    errno = ENOENT;
+    vl_error_sys(&err, "cannot open %s", "a\x1b]0;x\x07");
+    assert_string_equal(err.msg, "cannot open a\\x1b]0;x\\x07: No such file or "
+                        "directory");
 }
 
 static void expect_reject(const char *path, const char *msg)
@@ -1055,6 +1134,8 @@ int main(void)
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_name_escape),
+        cmocka_unit_test(test_object_id),
+        cmocka_unit_test(test_error_escapes),
         cmocka_unit_test(test_logical_path),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_uuid),
