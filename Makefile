@@ -43,7 +43,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 all: deps
 	@$(MAKE) --no-print-directory build
 
-build: $(BUILD)/vellum $(UNIT_BINS)
+build: $(BUILD)/vellum $(UNIT_BINS) $(BUILD)/tests/hooks.so
 
 # install-deps only installs what is missing, so it is cheap to run each time.
 deps:
@@ -63,6 +63,12 @@ $(BUILD)/vellum: $(TOOL_OBJS) $(BUILD)/libvellum.a
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libvellum.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvellum.a $(LDLIBS) $(TEST_LIBS)
+
+# Test hooks the CLI tests preload into vellum (tests/cli/hooks.c): never
+# sanitized, since they sit in front of the sanitizer's own interceptors.
+$(BUILD)/tests/hooks.so: tests/cli/hooks.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
 # One suite run: unit binaries and bats files, TAP counted by tests/run.
 check-suites: build

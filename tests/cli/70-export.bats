@@ -3,6 +3,7 @@
 # and formats restored by reindex from the stored METS.
 
 load helpers
+load hooks
 
 setup() {
     setup_repo
@@ -231,23 +232,16 @@ nothing_beside() {
     staging_clean
 }
 
-# Start CMD in the background and stop it (SIGSTOP) once GLOB exists; the
-# pid is left in $STOPPED.
-stop_when_exists() {
+# Run CMD killed (SIGKILL, as kill -9) right after it created its second
+# file under a path matching GLOB.
+kill_at() {
     local glob=$1; shift
-    "$@" >/dev/null 2>&1 &
-    STOPPED=$!
-    for _ in $(seq 1 3000); do
-        compgen -G "$glob" >/dev/null && { kill -STOP "$STOPPED"; return 0; }
-        sleep 0.01
-    done
-    echo "never saw $glob"; return 1
+    run with_hooks VELLUM_HOOK_AT="kill:open:2:$glob" "$@"
+    [ "$status" -eq 137 ] || { echo "not killed at $glob: $status $output"; return 1; }
 }
 
 @test "a killed export or get leaves temporaries that recover removes; a live one is left alone" {
-    head -c 12000000 /dev/urandom > "$SRC/reel.bin"
-    "$VELLUM" ingest "$SRC" --id urn:t:big --quiet >/dev/null
-    stop_when_exists "$OUT/bag.vellum-export-*" "$VELLUM" export urn:t:big "$OUT/bag" --format bagit
+    start_stopped "$OUT/bag.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/bag" --format bagit
     # Its owner is alive (stopped): recover must not touch its work.
     run "$VELLUM" recover
     [ "$status" -eq 0 ]
@@ -261,19 +255,18 @@ stop_when_exists() {
     [ -z "$(ls -A "$OUT")" ]
     [ -z "$(ls -A "$REPO/staging/.outside")" ]
     # The same for vellum get.
-    stop_when_exists "$OUT/copy.vellum-get-*" "$VELLUM" get urn:t:big "$OUT/copy"
-    kill -9 "$STOPPED"; wait "$STOPPED" || true
+    kill_at "$OUT/copy.vellum-get-*/*" "$VELLUM" get urn:t:exp "$OUT/copy"
     compgen -G "$OUT/copy.vellum-get-*" >/dev/null
     run "$VELLUM" recover
     [ "$status" -eq 0 ]
     [[ "$output" == *", 1 abandoned temporaries removed" ]]
     [ -z "$(ls -A "$OUT")" ]
     # And a stopped-then-resumed export still finishes, whole.
-    stop_when_exists "$OUT/bag.vellum-export-*" "$VELLUM" export urn:t:big "$OUT/bag" --format bagit
+    start_stopped "$OUT/bag.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/bag" --format bagit
     "$VELLUM" recover >/dev/null
     kill -CONT "$STOPPED"; wait "$STOPPED"
     [ -f "$OUT/bag/bagit.txt" ]
-    cmp "$SRC/reel.bin" "$OUT/bag/data/data/reel.bin" || cmp "$SRC/reel.bin" "$OUT/bag/data/reel.bin"
+    cmp "$SRC/box one/three.txt" "$OUT/bag/data/box one/three.txt"
     nothing_beside
     [ -z "$(ls -A "$REPO/staging/.outside")" ]
     run "$VELLUM" validate --all
