@@ -273,6 +273,47 @@ kill_at() {
     [ "$status" -eq 0 ]
 }
 
+@test "export and get first remove what killed runs to the same destination left, and only that" {
+    # A running export to bag (stopped), then a killed one to bag and a
+    # killed one to another destination.
+    start_stopped "$OUT/bag.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/bag" --format mets
+    live="$OUT/bag.vellum-export-$STOPPED"
+    [ -d "$live" ]
+    kill_at "$OUT/bag.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/bag" --format bagit
+    kill_at "$OUT/other.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/other" --format mets
+    [ "$(compgen -G "$OUT/bag.vellum-*" | wc -l)" -eq 2 ]
+    dead=$(compgen -G "$OUT/bag.vellum-export-*" | grep -vxF "$live")
+    # Given by another path to the same folder: the same destination.
+    cd "$BATS_TEST_TMPDIR"
+    run "$VELLUM" export urn:t:exp out/../out/bag --format bagit
+    [ "$status" -eq 0 ]
+    [ -f "$OUT/bag/bagit.txt" ]
+    # the dead run's temporary is gone, the live one's kept, and another
+    # destination's waits for recover
+    [ "$(compgen -G "$OUT/bag.vellum-*")" = "$live" ]
+    compgen -G "$OUT/other.vellum-export-*" >/dev/null
+    ! grep -rqaF "$dead" "$REPO/staging/.outside"
+    grep -rqaF "$live" "$REPO/staging/.outside"
+    # get does the same, whatever kind of run left the temporary
+    kill_at "$OUT/copy.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/copy" --format mets
+    kill_at "$OUT/copy.vellum-get-*/*" "$VELLUM" get urn:t:exp "$OUT/copy"
+    [ -z "$(compgen -G "$OUT/copy.vellum-export-*")" ]
+    compgen -G "$OUT/copy.vellum-get-*" >/dev/null
+    run "$VELLUM" get urn:t:exp "$OUT/copy"
+    [ "$status" -eq 0 ]
+    [ -z "$(compgen -G "$OUT/copy.vellum-*")" ]
+    cmp "$SRC/box one/three.txt" "$OUT/copy/data/box one/three.txt"
+    # The live export, killed now, and the other destination are recover's.
+    kill -9 "$STOPPED"; wait "$STOPPED" || true
+    run "$VELLUM" recover --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield 'd["temporaries_removed"] >= 2')" = True ]
+    [ "$(ls -A "$OUT" | sort | tr '\n' ' ')" = "bag copy " ]
+    [ -z "$(ls -A "$REPO/staging/.outside")" ]
+    run "$VELLUM" events verify
+    [ "$status" -eq 0 ]
+}
+
 @test "recover removes only what a record names, and only temporaries" {
     mkdir -p "$REPO/staging/.outside"
     keep="$BATS_TEST_TMPDIR/precious"
