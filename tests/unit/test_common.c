@@ -952,16 +952,19 @@ struct sum_ctx {
     int nthreads_max;
     atomic_int bad_worker;
     size_t fail_at;   /* SIZE_MAX = never */
+    int fail_rest;    /* every item from fail_at on fails, not just that one */
     atomic_int done;
+    atomic_int calls;
 };
 
 static int sum_fn(void *ctx, size_t index, int worker, vl_error *err)
 {
     struct sum_ctx *c = ctx;
 
+    atomic_fetch_add(&c->calls, 1);
     if (worker < 0 || worker >= c->nthreads_max)
         atomic_store(&c->bad_worker, 1);
-    if (index == c->fail_at)
+    if (index == c->fail_at || (c->fail_rest && index > c->fail_at))
         return vl_error_set(err, VL_FINDING, "item %zu is bad", index);
     atomic_fetch_add(&c->seen[index], 1);
     atomic_fetch_add(&c->sum, (unsigned long long)index);
@@ -969,7 +972,12 @@ static int sum_fn(void *ctx, size_t index, int worker, vl_error *err)
     return VL_OK;
 }
 
-static void run_sum(int nthreads, size_t fail_at, int expect_rc)
+/* Only results and ordering guarantees are asserted, never how far the
+ * other workers got by some moment: that depends on scheduling.  The pool
+ * hands indexes out in order and a worker finishes the item it holds, so
+ * after a failure at item k every item before k was done, exactly once. */
+static void run_sum_rest(int nthreads, size_t fail_at, int fail_rest,
+                         int expect_rc)
 {
     struct sum_ctx c;
     vl_error err;
@@ -981,8 +989,10 @@ static void run_sum(int nthreads, size_t fail_at, int expect_rc)
     atomic_init(&c.sum, 0);
     atomic_init(&c.bad_worker, 0);
     atomic_init(&c.done, 0);
+    atomic_init(&c.calls, 0);
     c.nthreads_max = nthreads > 0 ? nthreads : vl_ncpu();
     c.fail_at = fail_at;
+    c.fail_rest = fail_rest;
     vl_error_clear(&err);
     rc = vl_pool_run(n, nthreads, sum_fn, &c, &err);
     assert_int_equal(rc, expect_rc);
@@ -993,15 +1003,36 @@ static void run_sum(int nthreads, size_t fail_at, int expect_rc)
             assert_int_equal(atomic_load(&c.seen[i]), 1);
     } else {
         assert_int_equal(err.status, expect_rc);
-        assert_string_equal(err.msg, "item 500 is bad");
-        /* Work stopped soon after the failure. */
-        assert_true(atomic_load(&c.done) < (int)n - 1);
         for (size_t i = 0; i < n; i++)
             assert_true(atomic_load(&c.seen[i]) <= 1);
-        if (nthreads == 1)
+        for (size_t i = 0; i < fail_at; i++)
+            assert_int_equal(atomic_load(&c.seen[i]), 1);
+        assert_int_equal(atomic_load(&c.seen[fail_at]), 0);
+        if (nthreads == 1) {
+            /* one worker: it stops at the failure, nothing after it runs */
+            assert_string_equal(err.msg, "item 500 is bad");
             assert_int_equal(atomic_load(&c.done), 500);
+            assert_int_equal(atomic_load(&c.calls), 501);
+        } else if (!fail_rest) {
+            assert_string_equal(err.msg, "item 500 is bad");
+        } else {
+            /* Every item from fail_at on fails: each worker stops at its
+             * first failure, so the run ends after at most one item per
+             * worker past fail_at, whatever the scheduling, and the error
+             * reported is one of those. */
+            int workers = nthreads > 0 ? nthreads : vl_ncpu();
+            unsigned long first = strtoul(err.msg + strlen("item "), NULL, 10);
+            assert_int_equal(atomic_load(&c.done), (int)fail_at);
+            assert_true(atomic_load(&c.calls) <= (int)fail_at + workers);
+            assert_true(first >= fail_at && first < fail_at + (size_t)workers);
+        }
     }
     free(c.seen);
+}
+
+static void run_sum(int nthreads, size_t fail_at, int expect_rc)
+{
+    run_sum_rest(nthreads, fail_at, 0, expect_rc);
 }
 
 static void test_pool(void **state)
@@ -1015,6 +1046,9 @@ static void test_pool(void **state)
     run_sum(2, 500, VL_FINDING);
     run_sum(1, 500, VL_FINDING);
     run_sum(0, 500, VL_FINDING);
+    run_sum_rest(2, 500, 1, VL_FINDING);
+    run_sum_rest(8, 500, 1, VL_FINDING);
+    run_sum_rest(1, 500, 1, VL_FINDING);
     /* Nothing to do is success. */
     assert_int_equal(vl_pool_run(0, 4, sum_fn, NULL, NULL), VL_OK);
 }
