@@ -4,6 +4,7 @@
 # with the store, and the store validates.
 
 load helpers
+load hooks
 
 setup() {
     setup_repo
@@ -51,29 +52,28 @@ TRIALS=${VELLUM_CRASH_TRIALS:-20}
     S="$BATS_TEST_TMPDIR/states"
     mkdir -p "$S"
     make_state "$S/0" 0
-    start=$(date +%s%N)
-    "$VELLUM" ingest "$S/0" --id urn:crash:a --quiet >/dev/null
-    span_ms=$(( ($(date +%s%N) - start) / 1000000 + 20 ))
+    # The moments are filesystem calls, not delays: the first ingest counts
+    # its calls, and each trial is killed (SIGKILL, by the test hooks) right
+    # after a random one of the first 90% of them, so it is struck mid-way
+    # however fast or loaded the machine is.
+    with_hooks VELLUM_HOOK_AT=count:any VELLUM_HOOK_COUNT="$BATS_TEST_TMPDIR/calls" \
+        "$VELLUM" ingest "$S/0" --id urn:crash:a --quiet >/dev/null
+    calls=$(cat "$BATS_TEST_TMPDIR/calls")
+    [ "$calls" -gt 100 ]
     cp -a "$S/0" "$S/head-a"
     killed=0 trial=0
-    # Trials go on until TRIALS ingests were killed mid-way (at most 3x as
-    # many runs): on a loaded machine the first ingest's span says little
-    # about the next, so a run that finished first shortens the span.
     while [ "$killed" -lt "$TRIALS" ] && [ "$trial" -lt $((3 * TRIALS)) ]; do
         trial=$((trial + 1))
         make_state "$S/new" "$trial"
         # every fifth trial creates a new object instead of a version
         if [ $((trial % 5)) -eq 0 ]; then id="urn:crash:new$trial"; else id=urn:crash:a; fi
-        "$VELLUM" ingest "$S/new" --id "$id" --quiet >/dev/null 2>&1 &
-        pid=$!
-        delay=$((RANDOM % span_ms))
-        sleep "$(printf '0.%03d' "$delay")"
-        if kill -9 "$pid" 2>/dev/null; then
+        at=$(( (RANDOM * 32768 + RANDOM) % (calls * 9 / 10) + 1 ))
+        run with_hooks VELLUM_HOOK_AT="kill:any:$at" "$VELLUM" ingest "$S/new" --id "$id" --quiet
+        if [ "$status" -eq 137 ]; then
             killed=$((killed + 1))
         else
-            span_ms=$((span_ms * 3 / 4 + 1))
+            [ "$status" -eq 0 ] || { echo "trial $trial: ingest: $status $output"; return 1; }
         fi
-        wait "$pid" 2>/dev/null || true
         run "$VELLUM" recover
         [ "$status" -eq 0 ] || { echo "trial $trial: recover: $output"; return 1; }
         staging_clean || { echo "trial $trial: staging not clean"; return 1; }
