@@ -214,6 +214,16 @@ assert os.environ["ID"] in {f["object"] for f in d["failures"]}
 '
 }
 
+@test "ingest --manifest: a donor manifest line with control characters is quoted escaped" {
+    (cd "$SRC" && sha256sum a.txt) > "$BATS_TEST_TMPDIR/m.sha256"
+    printf '%064d  gone\033[31m.txt\n' 0 >> "$BATS_TEST_TMPDIR/m.sha256"
+    run "$VELLUM" ingest "$SRC" --id urn:t:m --manifest "$BATS_TEST_TMPDIR/m.sha256"
+    [ "$status" -eq 2 ]
+    printf '%s' "$output" | no_raw
+    [[ "$output" == *'gone\x1b[31m.txt: listed in the manifest but missing'* ]]
+    [ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+}
+
 @test "identify and config print names and values escaped" {
     f="$BATS_TEST_TMPDIR/note"$'\e[31m'".txt"
     printf 'plain text\n' > "$f"
