@@ -43,7 +43,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 all: deps
 	@$(MAKE) --no-print-directory build
 
-build: $(BUILD)/vellum $(UNIT_BINS) $(BUILD)/tests/killstep.so
+build: $(BUILD)/vellum $(UNIT_BINS) $(BUILD)/tests/killstep.so $(BUILD)/tests/hooks.so
 
 # install-deps only installs what is missing, so it is cheap to run each time.
 deps:
@@ -67,6 +67,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libvellum.a
 # The kill-at-every-step shim (tests/faults/killstep.c) is preloaded into
 # vellum, so it is built without the sanitizers, as a plain shared object.
 $(BUILD)/tests/killstep.so: tests/faults/killstep.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
+# Test hooks the CLI tests preload into vellum (tests/cli/hooks.c): never
+# sanitized, since they sit in front of the sanitizer's own interceptors.
+$(BUILD)/tests/hooks.so: tests/cli/hooks.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 

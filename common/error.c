@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Messages end up in single-line logs and CLI output, so fold newlines. */
-static void one_line(char *s)
+/* Messages end up in single-line logs and on terminals, and often quote
+ * what a depositor wrote: fold newlines, and escape every other control
+ * character (vl_name_escape's rules) so none reaches a terminal. */
+static void one_line(char *msg, size_t cap, char *s)
 {
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
-            *s = ' ';
+    for (char *p = s; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    vl_text_escape_into(msg, cap, s);
 }
 
 int vl_error_set(vl_error *err, int status, const char *fmt, ...)
@@ -25,10 +28,9 @@ int vl_error_set(vl_error *err, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    memcpy(err->msg, tmp, sizeof tmp);
+    one_line(err->msg, sizeof err->msg, tmp);
     err->status = status;
     err->sys_errno = 0;
-    one_line(err->msg);
     return status;
 }
 
@@ -46,10 +48,9 @@ int vl_error_sys(vl_error *err, const char *fmt, ...)
     va_end(ap);
     n = strlen(tmp);
     snprintf(tmp + n, sizeof tmp - n, ": %s", strerror(saved));
-    memcpy(err->msg, tmp, sizeof tmp);
+    one_line(err->msg, sizeof err->msg, tmp);
     err->status = VL_ESYS;
     err->sys_errno = saved;
-    one_line(err->msg);
     errno = saved;
     return VL_ESYS;
 }

@@ -1,5 +1,5 @@
-/* UTF-8 validation, printable (and shortened) names for messages, the OCFL
- * logical path rules and vellum's limits on logical paths. */
+/* UTF-8 validation, printable (and shortened) names for messages, object id
+ * and OCFL logical path rules, and vellum's limits on logical paths. */
 #include "vl_common.h"
 
 #include <stdio.h>
@@ -7,16 +7,18 @@
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when the
- * bytes there are not one.  Strict: no overlongs, surrogates or code points
- * above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+ * bytes there are not one; *out gets its code point.  Strict: no overlongs,
+ * surrogates or code points above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *out)
 {
     unsigned c = s[0];
     size_t len, i;
     uint32_t cp;
 
-    if (c < 0x80)
+    if (c < 0x80) {
+        *out = c;
         return 1;
+    }
     if (c >= 0xC2 && c <= 0xDF) {
         len = 2;
         cp = c & 0x1F;
@@ -42,16 +44,36 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
         return 0; /* surrogate */
     if (cp > 0x10FFFF)
         return 0;
+    *out = cp;
     return len;
+}
+
+/* What a terminal acts on instead of showing, or what disguises text: C0
+ * controls, DEL and C1 controls (escape sequences, line breaks; U+009B is a
+ * CSI on some terminals), the bidirectional embeddings, overrides and
+ * isolates (they reorder what follows, so one name can pass for another),
+ * and the line and paragraph separators (a line break to some viewers). */
+static int cp_unprintable(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t vl_utf8_printable(const char *s, size_t n)
+{
+    uint32_t cp;
+    size_t len = n ? utf8_seq((const unsigned char *)s, n, &cp) : 0;
+    return len && !cp_unprintable(cp) ? len : 0;
 }
 
 int vl_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
+    uint32_t cp;
 
     while (i < len) {
-        size_t n = utf8_seq(p + i, len - i);
+        size_t n = utf8_seq(p + i, len - i, &cp);
         if (n == 0)
             return 0;
         i += n;
@@ -59,29 +81,59 @@ int vl_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
-char *vl_name_escape(const char *s)
+/* Escaped s into out (cap bytes, cap >= 1, always terminated): each byte
+ * of what is not printable UTF-8 becomes \xNN.  A sequence that does not fit
+ * whole is left out, and so is the rest: returns 1 when s was cut short. */
+static int escape_to(char *out, size_t cap, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s), i = 0, o = 0;
-    char *out;
+    const char *p = s;
+    size_t left = strlen(s), o = 0;
+    int cut = 0;
 
-    /* Worst case every byte becomes four characters. */
-    out = malloc(len * 4 + 1);
-    if (!out)
-        return NULL;
-    while (i < len) {
-        size_t n = utf8_seq(p + i, len - i);
-        if (n == 0 || p[i] < 0x20 || p[i] == 0x7F) {
-            snprintf(out + o, 5, "\\x%02x", p[i]);
-            o += 4;
-            i++;
-        } else {
-            memcpy(out + o, p + i, n);
+    while (left) {
+        size_t n = vl_utf8_printable(p, left);
+        if (n) {
+            if (o + n >= cap) {
+                cut = 1;
+                break;
+            }
+            memcpy(out + o, p, n);
             o += n;
-            i += n;
+        } else {
+            /* an invalid byte, or a control character's whole sequence */
+            uint32_t cp;
+            size_t bad = utf8_seq((const unsigned char *)p, left, &cp);
+            n = bad ? bad : 1;
+            if (o + 4 * n >= cap) {
+                cut = 1;
+                break;
+            }
+            for (size_t i = 0; i < n; i++, o += 4)
+                snprintf(out + o, 5, "\\x%02x", (unsigned char)p[i]);
         }
+        p += n;
+        left -= n;
     }
     out[o] = '\0';
+    return cut;
+}
+
+int vl_text_printable(const char *s)
+{
+    size_t left = strlen(s), n;
+    for (; left; s += n, left -= n)
+        if (!(n = vl_utf8_printable(s, left)))
+            return 0;
+    return 1;
+}
+
+char *vl_name_escape(const char *s)
+{
+    /* Worst case every byte becomes four characters. */
+    size_t cap = strlen(s) * 4 + 1;
+    char *out = malloc(cap);
+    if (out)
+        escape_to(out, cap, s);
     return out;
 }
 
@@ -90,9 +142,9 @@ char *vl_name_escape(const char *s)
 static size_t escape_unit(const unsigned char *p, size_t len, size_t i,
                           size_t *in)
 {
-    size_t n = utf8_seq(p + i, len - i);
+    size_t n = vl_utf8_printable((const char *)p + i, len - i);
 
-    if (n == 0 || p[i] < 0x20 || p[i] == 0x7F) {
+    if (n == 0) {   /* escaped: each byte of the sequence is a \xNN */
         *in = 1;
         return 4;
     }
@@ -133,6 +185,30 @@ char *vl_name_shorten(const char *s, size_t max)
     free(h);
     free(t);
     return out;
+}
+
+void vl_text_escape_into(char *out, size_t cap, const char *s)
+{
+    if (cap)
+        escape_to(out, cap, s);
+}
+
+int vl_object_id_check(const char *id, vl_error *err)
+{
+    char shown[256];
+    const char *why = NULL;
+
+    if (!id || !*id)
+        return vl_error_set(err, VL_EINPUT, "an object id must not be empty");
+    if (!vl_utf8_valid(id, strlen(id)))
+        why = "is not UTF-8";
+    else if (!vl_text_printable(id))
+        why = "holds a control character; an id must be printable text";
+    if (!why)
+        return VL_OK;
+    int cut = escape_to(shown, sizeof shown, id);
+    return vl_error_set(err, VL_EINPUT, "object id \"%s%s\" %s", shown,
+                        cut ? "..." : "", why);
 }
 
 static int path_reject(vl_error *err, const char *path, const char *why)

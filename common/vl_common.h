@@ -116,8 +116,17 @@ void vl_size_format(uint64_t bytes, char out[32]);     /* "4.0 MiB", "512 B" */
 
 /* ---- UTF-8 and names ---------------------------------------------------- */
 int vl_utf8_valid(const char *s, size_t len);          /* 1 if valid UTF-8 */
-/* Printable copy for messages: invalid UTF-8 bytes and control characters
- * become \xNN.  malloc'd. */
+/* Length of the printable UTF-8 sequence at s (at most n bytes), or 0 when
+ * the bytes there are not UTF-8 or are what a terminal acts on or what
+ * disguises text: C0 and C1 controls, DEL, the bidirectional embeddings,
+ * overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the line and
+ * paragraph separators (U+2028, U+2029). */
+size_t vl_utf8_printable(const char *s, size_t n);
+/* 1 when all of s is printable UTF-8 (vl_name_escape would not change it). */
+int vl_text_printable(const char *s);
+/* Printable copy for messages and text output: every byte of invalid UTF-8
+ * and of the characters above becomes \xNN ('\\' is kept, so escaping twice
+ * changes nothing).  malloc'd. */
 char *vl_name_escape(const char *s);
 /* Printable copy like vl_name_escape; when that is longer than max bytes,
  * its head and tail joined by "...", cut between characters (never inside a
@@ -126,6 +135,11 @@ char *vl_name_escape(const char *s);
 char *vl_name_shorten(const char *s, size_t max);
 /* Paths in messages are shortened to this many bytes: two fit in a message. */
 #define VL_NAME_SHOWN_MAX 300
+/* The same into out (cap bytes), cut short at a whole character. */
+void vl_text_escape_into(char *out, size_t cap, const char *s);
+/* An object id: non-empty, UTF-8, and printable as above (no control
+ * characters).  VL_OK, or VL_EINPUT naming the (escaped) id. */
+int vl_object_id_check(const char *id, vl_error *err);
 /* Check a relative path for use as an OCFL logical path: non-empty, no
  * leading or trailing '/', no empty, "." or ".." segment, valid UTF-8, no
  * control characters (U+0000-U+001F, U+007F), each segment at most 255 bytes.

@@ -397,12 +397,23 @@ done:
  * RFC 4180: CRLF line ends; a field holding a comma, quote, CR or LF is
  * quoted with quotes doubled.  Sections (totals, formats, coverage, history,
  * failures) each start with a one-field title row and a header row, and are
- * separated by an empty line. */
+ * separated by an empty line.
+ *
+ * Values can be a depositor's (object ids, file names), and the CSV is read
+ * on terminals and by line-based tools as well as by spreadsheets: control
+ * characters (newlines included) are hex-escaped like everywhere else that
+ * prints text, so one row is one line, and a value a spreadsheet would run
+ * as a formula (= + - @ or tab first) gets a leading ' (OWASP's advice).
+ * The JSON report keeps every value exact. */
 
-static void csv_field(FILE *f, const char *s, int last)
+static void csv_field(FILE *f, const char *value, int last)
 {
+    int plain = !value || vl_text_printable(value);
+    char *esc = plain ? NULL : vl_name_escape(value);
+    const char *s = plain ? value : esc ? esc : "?";
+    int formula = s && s[0] && strchr("=+-@", s[0]);
     if (s && strpbrk(s, ",\"\r\n")) {
-        fputc('"', f);
+        fputs(formula ? "\"'" : "\"", f);
         for (; *s; s++) {
             if (*s == '"')
                 fputc('"', f);
@@ -410,9 +421,12 @@ static void csv_field(FILE *f, const char *s, int last)
         }
         fputc('"', f);
     } else if (s) {
+        if (formula)
+            fputc('\'', f);
         fputs(s, f);
     }
     fputs(last ? "\r\n" : ",", f);
+    free(esc);
 }
 
 static void csv_num(FILE *f, uint64_t v, int last)

@@ -126,37 +126,38 @@ static const char css[] =
 
 /* ---- escaping ------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s)
+/* Code point of the valid 2- or 3-byte UTF-8 sequence at s, or 0. */
+static unsigned utf8_cp(const unsigned char *s, size_t left)
 {
-    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
-             : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-             : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    for (size_t i = 1; i < n; i++)
-        if (!s[i])
-            return 0;
-    return n && vl_utf8_valid((const char *)s, n) ? n : 0;
+    if (left >= 2 && s[0] >= 0xC2 && s[0] <= 0xDF && (s[1] & 0xC0) == 0x80)
+        return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+    if (left >= 3 && s[0] >= 0xE0 && s[0] <= 0xEF &&
+        vl_utf8_valid((const char *)s, 3))
+        return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+    return 0;
 }
 
 /* Object ids and file names are whatever depositors gave: escape markup,
- * and show bytes that are not text (and bidirectional overrides, which
- * could make one name look like another) as visible \xNN / \u escapes. */
+ * and show what is not text (control characters, bytes that are not UTF-8,
+ * and bidirectional overrides, which could make one name look like
+ * another: vl_utf8_printable's list) as visible \xNN / \uXXXX escapes. */
 void rp_html_text(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t left = strlen((const char *)p);
     while (*p) {
-        size_t n = utf8_seq(p);
-        if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F))) {
-            fprintf(f, "\\x%02X", *p);
-            p++;
-            continue;
-        }
-        if (n == 3 && p[0] == 0xE2 &&
-            ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
-             (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9))) {
-            fprintf(f, "\\u%04X",
-                    ((p[0] & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F));
-            p += 3;
+        size_t n = vl_utf8_printable((const char *)p, left);
+        if (n == 0) {
+            unsigned cp = utf8_cp(p, left);
+            if (cp) {
+                fprintf(f, "\\u%04X", cp);
+                n = cp < 0x800 ? 2 : 3;
+            } else {
+                fprintf(f, "\\x%02X", *p);
+                n = 1;
+            }
+            p += n;
+            left -= n;
             continue;
         }
         switch (*p) {
@@ -168,6 +169,7 @@ void rp_html_text(FILE *f, const char *s)
         default: fwrite(p, 1, n, f);
         }
         p += n;
+        left -= n;
     }
 }
 

@@ -1256,6 +1256,10 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
         rc = oom(err);
         goto done;
     }
+    /* What a killed export or get to the same destination left. */
+    size_t stale;
+    if ((rc = vl_outside_clear_for(r, dest, &stale, err)) != VL_OK)
+        goto done;
     /* Registered before they exist, so recover can clear them after a
      * kill; tmp and part live outside the repository. */
     const char *tmps[] = {tmp, part};

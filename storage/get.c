@@ -90,6 +90,15 @@ done:
     return rc;
 }
 
+/* A failure that only says this user may not write to the repository. */
+static int may_not_write(const vl_error *e)
+{
+    return e->status == VL_ESYS && (e->sys_errno == EACCES ||
+                                    e->sys_errno == EROFS ||
+                                    e->sys_errno == EPERM ||
+                                    e->sys_errno == ENOSPC);
+}
+
 int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
                 vl_error *err)
 {
@@ -122,16 +131,17 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    /* Registered so recover can clear it after a kill.  A reader who may
-     * not write to staging (or finds its disk full) still gets the copy,
-     * unregistered. */
+    /* What a killed get or export to the same destination left goes
+     * first; then ours is registered so recover can clear it after a kill.
+     * A reader who may not write to staging (or finds its disk full) still gets the copy,
+     * unregistered (and leaves stale temporaries to someone who may). */
     const char *tmps[] = {c.tmp};
     vl_error oerr = {0};
-    if (vl_outside_begin(r, tmps, 1, &outside, &oerr) != VL_OK &&
-        (oerr.status != VL_ESYS || (oerr.sys_errno != EACCES &&
-                                    oerr.sys_errno != EROFS &&
-                                    oerr.sys_errno != EPERM &&
-                                    oerr.sys_errno != ENOSPC))) {
+    size_t stale;
+    if ((vl_outside_clear_for(r, dest, &stale, &oerr) != VL_OK &&
+         !may_not_write(&oerr)) ||
+        (vl_outside_begin(r, tmps, 1, &outside, &oerr) != VL_OK &&
+         !may_not_write(&oerr))) {
         rc = oerr.status;
         if (err)
             *err = oerr;

@@ -5,7 +5,9 @@
  * a record staging/.outside/<uuid> lists its absolute paths (each ending in
  * NUL, since a path may hold any byte but NUL) and is flock'd for as long
  * as the work runs.  recover clears every record nobody holds: the paths
- * it names, then the record.
+ * it names, then the record.  An export or a get first clears, the same
+ * way, the abandoned records naming a temporary of its own destination, so
+ * a killed run's leftovers do not wait for recover.
  *
  * The record is written under a dot name, locked, synced and only then
  * renamed to its final name, so recover never sees a record it could take
@@ -195,99 +197,186 @@ done:
     return rc;
 }
 
-/* Keep its promise, remove what one abandoned record names, then the
- * record. */
-static int clear_record(vl_repo *r, const char *record, int fd,
-                        size_t *cleared, vl_error *err)
+/* The whole record behind fd into buf. */
+static int read_record(const char *record, int fd, vl_buf *buf, vl_error *err)
 {
-    vl_buf buf;
-    int rc = VL_OK;
-    vl_buf_init(&buf, 4096);
-    if ((rc = keep_promise(r, record, err)) != VL_OK ||
-        (rc = remove_promise_temps(record, err)) != VL_OK)
-        goto done;
     for (;;) {
         char chunk[4096];
         ssize_t got = read(fd, chunk, sizeof chunk);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got < 0) {
-            rc = vl_error_sys(err, "cannot read %s", record);
-            goto done;
-        }
+        if (got < 0)
+            return vl_error_sys(err, "cannot read %s", record);
         if (got == 0)
-            break;
-        if (buf.len + (size_t)got > OUTSIDE_RECORD_MAX ||
-            vl_buf_append(&buf, chunk, (size_t)got, err) != VL_OK) {
-            rc = vl_error_set(err, VL_ESYS, "%s is too large", record);
-            goto done;
-        }
+            return VL_OK;
+        if (buf->len + (size_t)got > OUTSIDE_RECORD_MAX ||
+            vl_buf_append(buf, chunk, (size_t)got, err) != VL_OK)
+            return vl_error_set(err, VL_ESYS, "%s is too large", record);
     }
-    /* A final path without its NUL was cut short: not trusted. */
-    for (size_t at = 0; at < buf.len;) {
-        const char *p = (const char *)buf.data + at;
-        size_t len = strnlen(p, buf.len - at);
-        if (at + len == buf.len)
+}
+
+/* The next trusted path of a record at *at, or NULL at its end: absolute,
+ * no "..", a last component carrying the mark, and ended by its NUL (a
+ * final path without it was cut short). */
+static const char *next_path(const vl_buf *buf, size_t *at)
+{
+    while (*at < buf->len) {
+        const char *p = (const char *)buf->data + *at;
+        size_t len = strnlen(p, buf->len - *at);
+        if (*at + len == buf->len)
             break;
-        at += len + 1;
+        *at += len + 1;
         const char *base = strrchr(p, '/');
-        if (p[0] != '/' || !base || !strstr(base, OUTSIDE_MARK) ||
-            strstr(p, "/../"))
-            continue;
+        if (p[0] == '/' && base && strstr(base, OUTSIDE_MARK) &&
+            !strstr(p, "/../"))
+            return p;
+    }
+    *at = buf->len;
+    return NULL;
+}
+
+/* Keep its promise, remove what one abandoned record names, then the
+ * record. */
+static int clear_record(vl_repo *r, const char *record, const vl_buf *buf,
+                        size_t *cleared, vl_error *err)
+{
+    const char *p;
+    size_t at = 0;
+    int rc;
+    if ((rc = keep_promise(r, record, err)) != VL_OK ||
+        (rc = remove_promise_temps(record, err)) != VL_OK)
+        return rc;
+    while ((p = next_path(buf, &at))) {
         if (vl_fs_exists(p)) {
             if ((rc = vl_fs_rmtree(p, err)) != VL_OK)
-                goto done;
+                return rc;
             (*cleared)++;
         }
     }
     /* ENOENT: its owner ended it between our open and our lock. */
     if (unlink(record) != 0 && errno != ENOENT)
-        rc = vl_error_sys(err, "cannot remove %s", record);
-done:
-    vl_buf_release(&buf);
-    return rc;
+        return vl_error_sys(err, "cannot remove %s", record);
+    return VL_OK;
 }
 
-int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err)
+/* Where the temporaries of one destination are: its folder (by device and
+ * inode, so any spelling of the path matches) and "NAME.vellum-". */
+typedef struct dest_key {
+    dev_t dev;
+    ino_t ino;
+    char *prefix;
+} dest_key;
+
+/* 1 when some path of the record is a temporary of that destination, or
+ * lies inside one (an export's own get registers its work there). */
+static int names_dest(const vl_buf *buf, const dest_key *k)
+{
+    const char *p;
+    size_t at = 0, plen = strlen(k->prefix);
+    while ((p = next_path(buf, &at))) {
+        for (const char *c = strchr(p, '/'); c; c = strchr(c + 1, '/')) {
+            struct stat st;
+            char *dir;
+            if (strncmp(c + 1, k->prefix, plen) != 0 ||
+                !(dir = vl_strndup(p, c > p ? (size_t)(c - p) : 1)))
+                continue;
+            int same = stat(dir, &st) == 0 && st.st_dev == k->dev &&
+                       st.st_ino == k->ino;
+            free(dir);
+            if (same)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Every record nobody holds (or, with k, only those naming a temporary of
+ * k's destination) is cleared. */
+static int clear_abandoned(vl_repo *r, const dest_key *k, size_t *cleared,
+                           vl_error *err)
 {
     char *dir = vl_path_join(r->staging_dir, VL_OUTSIDE_DIR);
     DIR *d = dir ? opendir(dir) : NULL;
     struct dirent *e;
+    vl_buf buf;
     int rc = VL_OK;
-    *cleared = 0;
-    if (!dir)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+    vl_buf_init(&buf, 0);
+    if (!dir) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
     if (!d) {
         if (errno != ENOENT)
             rc = vl_error_sys(err, "cannot list %s", dir);
-        free(dir);
-        return rc;
+        goto done;
     }
     while (rc == VL_OK && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
             !strncmp(e->d_name, ".event-", 7))
             continue;   /* promises (and their temporaries) go with their record */
         /* A ".new-" record was never completed, so its owner had not yet
-         * made anything outside: unlocked, it only needs removing. */
+         * made anything outside: unlocked, it only needs removing (by
+         * recover; one destination's clearing cannot tell whose it is). */
         int unfinished = !strncmp(e->d_name, ".new-", 5);
+        if (unfinished && k)
+            continue;
         char *p = vl_path_join(dir, e->d_name);
         int fd = p ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+        vl_buf_reset(&buf);
         if (!p)
             rc = vl_error_set(err, VL_ESYS, "out of memory");
         else if (fd < 0 && errno != ENOENT)
             rc = vl_error_sys(err, "cannot open %s", p);
         else if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            if (!unfinished)
-                rc = clear_record(r, p, fd, cleared, err);
-            else if (unlink(p) != 0 && errno != ENOENT)
-                rc = vl_error_sys(err, "cannot remove %s", p);
+            if (unfinished) {
+                if (unlink(p) != 0 && errno != ENOENT)
+                    rc = vl_error_sys(err, "cannot remove %s", p);
+            } else if ((rc = read_record(p, fd, &buf, err)) == VL_OK &&
+                       (!k || names_dest(&buf, k))) {
+                rc = clear_record(r, p, &buf, cleared, err);
+            }
         }
         /* else: its owner is still at work, or it is gone already */
         if (fd >= 0)
             close(fd);
         free(p);
     }
-    closedir(d);
+done:
+    if (d)
+        closedir(d);
+    vl_buf_release(&buf);
     free(dir);
+    return rc;
+}
+
+int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err)
+{
+    *cleared = 0;
+    return clear_abandoned(r, NULL, cleared, err);
+}
+
+int vl_outside_clear_for(vl_repo *r, const char *dest, size_t *cleared,
+                         vl_error *err)
+{
+    char *parent = vl_path_dirname(dest);
+    const char *base = strrchr(dest, '/');
+    dest_key k = {0};
+    struct stat st;
+    int rc = VL_OK;
+    *cleared = 0;
+    base = base ? base + 1 : dest;
+    if (!parent || !(k.prefix = vl_asprintf("%s" OUTSIDE_MARK, base))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    /* No folder, no temporaries in it: the caller names the problem. */
+    if (!*base || stat(parent, &st) != 0)
+        goto done;
+    k.dev = st.st_dev;
+    k.ino = st.st_ino;
+    rc = clear_abandoned(r, &k, cleared, err);
+done:
+    free(k.prefix);
+    free(parent);
     return rc;
 }

@@ -106,10 +106,8 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
         snprintf(minted, sizeof minted, "urn:uuid:%s", uuid);
         id = minted;
     }
-    if (!*id || !vl_utf8_valid(id, strlen(id))) {
-        rc = vl_error_set(err, VL_EINPUT, "object id must be non-empty UTF-8");
+    if ((rc = vl_object_id_check(id, err)) != VL_OK)
         goto done;
-    }
     t->repo = r;
     t->id = vl_strdup(id);
     t->object_rel = vl_repo_object_path(r, id);

@@ -390,6 +390,11 @@ int vl_outside_promise(vl_outside *w, const char *dest,
 void vl_outside_end(vl_outside *w);
 /* Clear every record nobody holds; *cleared counts paths removed. */
 int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err);
+/* The same for the records naming a temporary of dest (dest.vellum-...,
+ * in dest's folder): what killed exports and gets to that destination left
+ * behind.  A running one's (its record locked) is left alone. */
+int vl_outside_clear_for(vl_repo *r, const char *dest, size_t *cleared,
+                         vl_error *err);
 
 /* Write version num (0 = head) of an object's logical state under dest,
  * verifying every digest while copying.  Built beside dest and renamed into

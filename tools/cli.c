@@ -34,9 +34,30 @@ const char *cli_repo_dir(const cli_common *c)
     return "vellum-repo";
 }
 
+const char *cli_text(const char *s)
+{
+    static char *slots[CLI_TEXT_SLOTS];
+    static unsigned next;
+    if (!s)
+        return "";
+    if (vl_text_printable(s))
+        return s;
+    char **slot = &slots[next++ % CLI_TEXT_SLOTS];
+    free(*slot);
+    *slot = vl_name_escape(s);
+    return *slot ? *slot : "?";
+}
+
+int cli_check_id(const char *id)
+{
+    vl_error err = {0};
+    return vl_object_id_check(id, &err) == VL_OK ? CLI_EXIT_OK : cli_fail(&err);
+}
+
 int cli_fail(const vl_error *err)
 {
-    fprintf(stderr, "vellum: %s\n", err->msg[0] ? err->msg : "failed");
+    /* Library messages are escaped already; this catches any that are not. */
+    fprintf(stderr, "vellum: %s\n", err->msg[0] ? cli_text(err->msg) : "failed");
     return err->status ? err->status : CLI_EXIT_SYSTEM;
 }
 
@@ -64,12 +85,13 @@ int cli_open_repo_mode(const cli_common *c, vl_open_mode mode, vl_repo **out)
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "vellum %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see 'vellum %s --help')\n", cmd);
+    vsnprintf(msg, sizeof msg, fmt, ap);   /* may quote an argument */
     va_end(ap);
+    fprintf(stderr, "vellum %s: %s\n(see 'vellum %s --help')\n", cmd,
+            cli_text(msg), cmd);
     return CLI_EXIT_USAGE;
 }
 
@@ -107,8 +129,9 @@ void cli_format_size(uint64_t bytes, char out[32])
     vl_size_format(bytes, out);
 }
 
-void cli_print_padded(const char *s, int width)
+void cli_print_padded(const char *text, int width)
 {
+    const char *s = cli_text(text);
     mbstate_t st;
     memset(&st, 0, sizeof st);
     int cols = 0;

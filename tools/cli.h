@@ -38,6 +38,16 @@ const char *cli_repo_dir(const cli_common *c);
  * unfinished); VL_OPEN_READ commands write nothing and warn about it. */
 int cli_open_repo(const cli_common *c, vl_repo **out);
 int cli_open_repo_mode(const cli_common *c, vl_open_mode mode, vl_repo **out);
+/* Text that came from a depositor or from the store (ids, file names,
+ * titles, messages), made safe for a terminal or a text stream: control
+ * characters, bidirectional overrides and bytes that are not UTF-8 are
+ * hex-escaped (vl_name_escape).  NULL gives "".  The copy is kept until
+ * CLI_TEXT_SLOTS more calls: enough for the arguments of one printf. */
+#define CLI_TEXT_SLOTS 16
+const char *cli_text(const char *s);
+/* An object id given on the command line (vl_object_id_check): on a bad one
+ * prints the error and returns 2, else 0. */
+int cli_check_id(const char *id);
 /* "vellum: <message>" on stderr; returns err->status as an exit code. */
 int cli_fail(const vl_error *err);
 /* "vellum <cmd>: <message>" + usage hint on stderr; returns 2. */
@@ -52,8 +62,8 @@ int cli_parse_version(const char *s);
 void cli_print_json(json_t *v);
 /* "1.2 MiB" style sizes for people. */
 void cli_format_size(uint64_t bytes, char out[32]);
-/* Print s, then spaces up to width terminal columns: columns, not bytes,
- * so names in any script line up. */
+/* Print s (through cli_text), then spaces up to width terminal columns:
+ * columns, not bytes, so names in any script line up. */
 void cli_print_padded(const char *s, int width);
 
 /* Each command: int cmd_NAME(int argc, char **argv), argv[0] = NAME. */

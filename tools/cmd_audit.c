@@ -39,11 +39,11 @@ typedef struct out_ctx {
 static void print_failure(FILE *f, const char *indent, const vl_audit_failure *x)
 {
     if (x->path)
-        fprintf(f, "%s%s %s: %s", indent, x->code ? x->code : x->kind,
-                x->path, x->message);
+        fprintf(f, "%s%s %s: %s", indent, cli_text(x->code ? x->code : x->kind),
+                cli_text(x->path), cli_text(x->message));
     else
-        fprintf(f, "%s%s: %s", indent, x->code ? x->code : x->kind,
-                x->message);
+        fprintf(f, "%s%s: %s", indent, cli_text(x->code ? x->code : x->kind),
+                cli_text(x->message));
 }
 
 static void on_start(void *arg, const char *id, uint64_t bytes)
@@ -52,13 +52,14 @@ static void on_start(void *arg, const char *id, uint64_t bytes)
     if (cli_progress_enabled(o->c)) {
         char sz[32];
         cli_format_size(bytes, sz);
-        fprintf(stderr, "auditing %s (%s)...\n", id, sz);
+        fprintf(stderr, "auditing %s (%s)...\n", cli_text(id), sz);
     }
 }
 
 static void on_skip(void *arg, const char *id, const char *why)
 {
-    fprintf(stderr, "vellum: skipped %s, left for the next run: %s\n", id, why);
+    fprintf(stderr, "vellum: skipped %s, left for the next run: %s\n",
+            cli_text(id), cli_text(why));
 }
 
 static void on_object(void *arg, const vl_audit_result *r)
@@ -69,7 +70,7 @@ static void on_object(void *arg, const vl_audit_result *r)
      * output format: it is what a cron mail or the journal should show. */
     if (!r->passed) {
         fprintf(stderr, "vellum: ALERT fixity failure in %s: %zu problem%s "
-                "(first: ", r->object_id, r->nfailures,
+                "(first: ", cli_text(r->object_id), r->nfailures,
                 r->nfailures == 1 ? "" : "s");
         print_failure(stderr, "", &r->failures[0]);
         fputs(")\n", stderr);
@@ -95,7 +96,7 @@ static void on_object(void *arg, const vl_audit_result *r)
     }
     cli_format_size(r->bytes, sz);
     printf("%s %s (%llu files, %s)\n", r->passed ? "pass" : "FAIL",
-           r->object_id, (unsigned long long)r->files, sz);
+           cli_text(r->object_id), (unsigned long long)r->files, sz);
     for (size_t i = 0; i < r->nfailures; i++) {
         print_failure(stdout, "  ", &r->failures[i]);
         putchar('\n');
@@ -140,9 +141,10 @@ static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
     }
     cli_format_size(bytes, sz);
     if (last)
-        printf("overdue  %s  last audited %s  %s\n", id, last, sz);
+        printf("overdue  %s  last audited %s  %s\n", cli_text(id), cli_text(last),
+               sz);
     else
-        printf("never    %s  %s\n", id, sz);
+        printf("never    %s  %s\n", cli_text(id), sz);
 }
 
 static int status(vl_repo *repo, int json)
@@ -242,6 +244,9 @@ CLI_COMMAND(audit)
         }
     }
     int nids = argc - optind;
+    for (int i = optind; i < argc; i++)
+        if ((rc = cli_check_id(argv[i])) != CLI_EXIT_OK)
+            return rc;
     if (all + due + stat + (nids > 0) != 1)
         return cli_usage_error("audit", "give IDs, --all, --due or --status "
                                "(one of them)");

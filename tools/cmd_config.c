@@ -91,7 +91,7 @@ CLI_COMMAND(config)
     } else if (nargs == 1) {
         const char *v = vl_repo_config_get(repo, argv[optind]);
         if (v)
-            printf("%s\n", v);
+            printf("%s\n", cli_text(v));
         else
             rc = CLI_EXIT_FINDINGS;   /* like git config: unset is exit 1 */
     } else {
@@ -103,7 +103,7 @@ CLI_COMMAND(config)
         for (int i = 0; keys[i]; i++) {
             const char *v = vl_repo_config_get(repo, keys[i]);
             if (v)
-                printf("%s = %s\n", keys[i], v);
+                printf("%s = %s\n", keys[i], cli_text(v));
         }
     }
     vl_repo_close(repo);

@@ -32,11 +32,11 @@ static int print_event(void *arg, const vl_event_row *e)
     char ver[16] = "";
     if (e->version)
         snprintf(ver, sizeof ver, " v%d", e->version);
-    printf("%s  %-27s %-7s %s%s  %s\n", e->datetime, e->type,
-           e->outcome ? e->outcome : "", e->object_id ? e->object_id : "-", ver,
-           e->detail ? e->detail : "");
+    printf("%s  %-27s %-7s %s%s  %s\n", cli_text(e->datetime), cli_text(e->type),
+           cli_text(e->outcome), e->object_id ? cli_text(e->object_id) : "-", ver,
+           cli_text(e->detail));
     if (e->outcome_detail && *e->outcome_detail)
-        printf("    %s\n", e->outcome_detail);
+        printf("    %s\n", cli_text(e->outcome_detail));
     return 0;
 }
 
@@ -46,7 +46,7 @@ static void print_problem(void *arg, const char *msg)
     if (arr)
         json_array_append_new(arr, json_string(msg));
     else
-        printf("%s\n", msg);
+        printf("%s\n", cli_text(msg));
 }
 
 CLI_COMMAND(events)
@@ -83,6 +83,8 @@ CLI_COMMAND(events)
         f.object_id = argv[optind++];
     if (optind < argc)
         return cli_usage_error("events", "unexpected argument '%s'", argv[optind]);
+    if (f.object_id && (rc = cli_check_id(f.object_id)) != CLI_EXIT_OK)
+        return rc;
     if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
     json_t *arr = c.json ? json_array() : NULL;

@@ -22,7 +22,7 @@ static const char usage[] =
 
 static void bag_problem(void *arg, const char *message)
 {
-    fprintf(stderr, "vellum export: bag: %s\n", message);
+    fprintf(stderr, "vellum export: bag: %s\n", cli_text(message));
 }
 
 /* The bag checker lives in ingest/, above the exporter in metadata/. */
@@ -75,6 +75,8 @@ CLI_COMMAND(export)
     if (eo.archive && strcmp(eo.archive, "zip") && strcmp(eo.archive, "tar") &&
         strcmp(eo.archive, "tar.gz"))
         return cli_usage_error("export", "--archive takes zip, tar or tar.gz");
+    if ((rc = cli_check_id(argv[optind])) != CLI_EXIT_OK)
+        return rc;
     eo.check_bag = check_bag;
     const char *id = argv[optind], *dest = argv[optind + 1];
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
@@ -88,8 +90,9 @@ CLI_COMMAND(export)
                                  "files", (json_int_t)res.files, "bytes",
                                  (json_int_t)res.bytes, "event", res.event_id));
     else
-        printf("%s v%d -> %s (%s%s%s, %zu files, every digest verified)\n", id,
-               res.version, dest, eo.format, eo.archive ? ", " : "",
+        printf("%s v%d -> %s (%s%s%s, %zu files, every digest verified)\n",
+               cli_text(id), res.version, cli_text(dest), eo.format,
+               eo.archive ? ", " : "",
                eo.archive ? eo.archive : "", res.files);
     vl_repo_close(repo);
     return rc;

@@ -31,6 +31,8 @@ CLI_COMMAND(get)
             return cli_usage_error("get", "unknown option");
         }
     }
+    if (optind + 2 == argc && (rc = cli_check_id(argv[optind])) != CLI_EXIT_OK)
+        return rc;
     if (optind + 2 != argc)
         return cli_usage_error("get", "give an object id and a destination folder");
     if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
@@ -41,7 +43,8 @@ CLI_COMMAND(get)
         cli_print_json(json_pack("{s:s, s:s, s:b}", "id", argv[optind], "dest",
                                  argv[optind + 1], "verified", 1));
     else
-        printf("%s -> %s (every digest verified)\n", argv[optind], argv[optind + 1]);
+        printf("%s -> %s (every digest verified)\n", cli_text(argv[optind]),
+               cli_text(argv[optind + 1]));
     vl_repo_close(repo);
     return rc;
 }

@@ -93,8 +93,8 @@ CLI_COMMAND(identify)
         size_t len = 0;
         uint64_t size = 0;
         if (read_prefix(path, buf, cap, &len, &size) != 0) {
-            fprintf(stderr, "vellum identify: cannot read '%s': %s\n", path,
-                    strerror(errno));
+            fprintf(stderr, "vellum identify: cannot read '%s': %s\n",
+                    cli_text(path), strerror(errno));
             rc = CLI_EXIT_USAGE;
             continue;
         }
@@ -114,8 +114,10 @@ CLI_COMMAND(identify)
                 "format_version", f.format_version, "size", (json_int_t)size));
             free(esc);
         } else {
-            printf("%s\t%s; charset=%s\t%s\t%s\n", path, f.mime, f.encoding,
-                   f.puid[0] ? f.puid : "-", f.description);
+            /* libmagic's description may quote the file's own text */
+            printf("%s\t%s; charset=%s\t%s\t%s\n", cli_text(path), cli_text(f.mime),
+                   cli_text(f.encoding), f.puid[0] ? f.puid : "-",
+                   cli_text(f.description));
         }
     }
     if (arr) {

@@ -84,7 +84,7 @@ static void show_progress(void *arg, const vl_ingest_progress *p)
 static void show_warning(void *arg, const char *msg)
 {
     (void)arg;
-    fprintf(stderr, "vellum: warning: %s\n", msg);
+    fprintf(stderr, "vellum: warning: %s\n", cli_text(msg));
 }
 
 CLI_COMMAND(ingest)
@@ -159,6 +159,11 @@ CLI_COMMAND(ingest)
         free(dcs);
         return cli_usage_error("ingest", "give at least one folder or file to deposit");
     }
+    /* Refused before anything is read: a deposit can be long. */
+    if (o.id && (rc = cli_check_id(o.id)) != CLI_EXIT_OK) {
+        free(dcs);
+        return rc;
+    }
     if (o.user_address && !o.user_name)
         return cli_usage_error("ingest", "--user-address needs --user-name");
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
@@ -195,11 +200,12 @@ CLI_COMMAND(ingest)
                                  (json_int_t)res.warnings, "bag_version",
                                  res.bag_version[0] ? res.bag_version : NULL));
     } else if (res.version == 0) {
-        printf("%s: no changes; no version written\n", res.id);
+        printf("%s: no changes; no version written\n", cli_text(res.id));
     } else {
         char sz[32];
         cli_format_size(res.bytes, sz);
-        printf("%s v%d (%zu files, %s)\n", res.id, res.version, res.files, sz);
+        printf("%s v%d (%zu files, %s)\n", cli_text(res.id), res.version, res.files,
+               sz);
     }
 done:
     free(dcs);

@@ -19,7 +19,7 @@ static int print_row(void *arg, const vl_catalog_object *o)
     } else {
         char sz[32];
         cli_format_size(o->bytes, sz);
-        printf("%s\tv%d\t%llu files\t%s\t%s\n", o->id, o->head,
+        printf("%s\tv%d\t%llu files\t%s\t%s\n", cli_text(o->id), o->head,
                (unsigned long long)o->files, sz, o->updated ? o->updated : "");
     }
     return 0;

@@ -77,7 +77,7 @@ CLI_COMMAND(report)
     if (vl_report_write(repo, fmt, since, out, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (out && !c.quiet && cli_progress_enabled(&c))
-        fprintf(stderr, "vellum report: wrote %s\n", out);
+        fprintf(stderr, "vellum report: wrote %s\n", cli_text(out));
     vl_repo_close(repo);
     return rc;
 }

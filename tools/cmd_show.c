@@ -53,7 +53,8 @@ static int print_file(void *arg, const vl_catalog_file *f)
         cli_print_padded(f->logical, 40);
         printf(" %12llu  %s:%.16s...  %-24s %-10s %s\n",
                (unsigned long long)f->size, vl_digest_name(s->alg), f->digest,
-               fc.mime[0] ? fc.mime : "-", fc.puid[0] ? fc.puid : "-", f->content);
+               fc.mime[0] ? cli_text(fc.mime) : "-", fc.puid[0] ? fc.puid : "-",
+               cli_text(f->content));
         json_decref(fc.json);   /* only the --json listing takes it */
     }
     return 0;
@@ -89,6 +90,8 @@ CLI_COMMAND(show)
     }
     if (optind + 1 != argc)
         return cli_usage_error("show", "give one object id");
+    if ((rc = cli_check_id(argv[optind])) != CLI_EXIT_OK)
+        return rc;
     const char *id = argv[optind];
     if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
@@ -116,7 +119,7 @@ CLI_COMMAND(show)
     char *path = vl_repo_object_path(repo, id);
     if (!c.json)
         printf("object   %s\nstored   store/%s\ndigest   %s\nhead     v%d\n\nversions:\n",
-               id, path ? path : "?", vl_digest_name(s.alg), head);
+               cli_text(id), path ? path : "?", vl_digest_name(s.alg), head);
     for (int v = 1; v <= head; v++) {
         vl_version_info vi;
         char vname[16];
@@ -129,10 +132,10 @@ CLI_COMMAND(show)
                                   vi.message, "user", vi.user_name, "address",
                                   vi.user_address, "files", (json_int_t)vi.file_count));
         else
-            printf("  %-5s %s  %zu files  %s%s%s%s  %s\n", vname, vi.created ? vi.created : "",
-                   vi.file_count, vi.user_name ? vi.user_name : "-",
-                   vi.user_address ? " <" : "", vi.user_address ? vi.user_address : "",
-                   vi.user_address ? ">" : "", vi.message ? vi.message : "");
+            printf("  %-5s %s  %zu files  %s%s%s%s  %s\n", vname, cli_text(vi.created),
+                   vi.file_count, vi.user_name ? cli_text(vi.user_name) : "-",
+                   vi.user_address ? " <" : "", cli_text(vi.user_address),
+                   vi.user_address ? ">" : "", cli_text(vi.message));
     }
     if (!c.json)
         printf("\nfiles in v%d:\n", num);

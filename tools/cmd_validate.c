@@ -39,7 +39,8 @@ static void print_finding(void *arg, const vl_finding *f)
 {
     out_state *s = arg;
     if (!s->json) {
-        printf("%s %s: %s\n", f->code, f->object, f->message);
+        printf("%s %s: %s\n", cli_text(f->code), cli_text(f->object),
+               cli_text(f->message));
         s->printed++;
         return;
     }
@@ -165,7 +166,7 @@ static int validate_ids(vl_repo *repo, char **ids, int n,
             return vl_error_set(err, VL_ESYS, "out of memory");
         rc = vl_backend_stat(b, rel, &kind, NULL, err);
         if (rc == VL_OK && kind != VL_WALK_DIR) {
-            fprintf(stderr, "vellum: no object with id %s\n", ids[i]);
+            fprintf(stderr, "vellum: no object with id %s\n", cli_text(ids[i]));
             *missing = 1;
         } else if (rc == VL_OK) {
             rc = vl_validate_object(b, rel, o, c, err);
@@ -204,6 +205,9 @@ int cmd_validate(int argc, char **argv)
         }
     }
     int nids = argc - optind;
+    for (int i = optind; i < argc; i++)
+        if ((rc = cli_check_id(argv[i])) != CLI_EXIT_OK)
+            return rc;
     if (path && (all || nids))
         return cli_usage_error("validate", "--path takes no IDs or --all");
     if (all && nids)

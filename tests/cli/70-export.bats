@@ -3,6 +3,7 @@
 # and formats restored by reindex from the stored METS.
 
 load helpers
+load hooks
 
 setup() {
     setup_repo
@@ -231,23 +232,16 @@ nothing_beside() {
     staging_clean
 }
 
-# Start CMD in the background and stop it (SIGSTOP) once GLOB exists; the
-# pid is left in $STOPPED.
-stop_when_exists() {
+# Run CMD killed (SIGKILL, as kill -9) right after it created its second
+# file under a path matching GLOB.
+kill_at() {
     local glob=$1; shift
-    "$@" >/dev/null 2>&1 &
-    STOPPED=$!
-    for _ in $(seq 1 3000); do
-        compgen -G "$glob" >/dev/null && { kill -STOP "$STOPPED"; return 0; }
-        sleep 0.01
-    done
-    echo "never saw $glob"; return 1
+    run with_hooks VELLUM_HOOK_AT="kill:open:2:$glob" "$@"
+    [ "$status" -eq 137 ] || { echo "not killed at $glob: $status $output"; return 1; }
 }
 
 @test "a killed export or get leaves temporaries that recover removes; a live one is left alone" {
-    head -c 12000000 /dev/urandom > "$SRC/reel.bin"
-    "$VELLUM" ingest "$SRC" --id urn:t:big --quiet >/dev/null
-    stop_when_exists "$OUT/bag.vellum-export-*" "$VELLUM" export urn:t:big "$OUT/bag" --format bagit
+    start_stopped "$OUT/bag.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/bag" --format bagit
     # Its owner is alive (stopped): recover must not touch its work.
     run "$VELLUM" recover
     [ "$status" -eq 0 ]
@@ -261,22 +255,62 @@ stop_when_exists() {
     [ -z "$(ls -A "$OUT")" ]
     [ -z "$(ls -A "$REPO/staging/.outside")" ]
     # The same for vellum get.
-    stop_when_exists "$OUT/copy.vellum-get-*" "$VELLUM" get urn:t:big "$OUT/copy"
-    kill -9 "$STOPPED"; wait "$STOPPED" || true
+    kill_at "$OUT/copy.vellum-get-*/*" "$VELLUM" get urn:t:exp "$OUT/copy"
     compgen -G "$OUT/copy.vellum-get-*" >/dev/null
     run "$VELLUM" recover
     [ "$status" -eq 0 ]
     [[ "$output" == *", 1 abandoned temporaries removed" ]]
     [ -z "$(ls -A "$OUT")" ]
     # And a stopped-then-resumed export still finishes, whole.
-    stop_when_exists "$OUT/bag.vellum-export-*" "$VELLUM" export urn:t:big "$OUT/bag" --format bagit
+    start_stopped "$OUT/bag.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/bag" --format bagit
     "$VELLUM" recover >/dev/null
     kill -CONT "$STOPPED"; wait "$STOPPED"
     [ -f "$OUT/bag/bagit.txt" ]
-    cmp "$SRC/reel.bin" "$OUT/bag/data/data/reel.bin" || cmp "$SRC/reel.bin" "$OUT/bag/data/reel.bin"
+    cmp "$SRC/box one/three.txt" "$OUT/bag/data/box one/three.txt"
     nothing_beside
     [ -z "$(ls -A "$REPO/staging/.outside")" ]
     run "$VELLUM" validate --all
+    [ "$status" -eq 0 ]
+}
+
+@test "export and get first remove what killed runs to the same destination left, and only that" {
+    # A running export to bag (stopped), then a killed one to bag and a
+    # killed one to another destination.
+    start_stopped "$OUT/bag.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/bag" --format mets
+    live="$OUT/bag.vellum-export-$STOPPED"
+    [ -d "$live" ]
+    kill_at "$OUT/bag.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/bag" --format bagit
+    kill_at "$OUT/other.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/other" --format mets
+    [ "$(compgen -G "$OUT/bag.vellum-*" | wc -l)" -eq 2 ]
+    dead=$(compgen -G "$OUT/bag.vellum-export-*" | grep -vxF "$live")
+    # Given by another path to the same folder: the same destination.
+    cd "$BATS_TEST_TMPDIR"
+    run "$VELLUM" export urn:t:exp out/../out/bag --format bagit
+    [ "$status" -eq 0 ]
+    [ -f "$OUT/bag/bagit.txt" ]
+    # the dead run's temporary is gone, the live one's kept, and another
+    # destination's waits for recover
+    [ "$(compgen -G "$OUT/bag.vellum-*")" = "$live" ]
+    compgen -G "$OUT/other.vellum-export-*" >/dev/null
+    ! grep -rqaF "$dead" "$REPO/staging/.outside"
+    grep -rqaF "$live" "$REPO/staging/.outside"
+    # get does the same, whatever kind of run left the temporary
+    kill_at "$OUT/copy.vellum-export-*/*" "$VELLUM" export urn:t:exp "$OUT/copy" --format mets
+    kill_at "$OUT/copy.vellum-get-*/*" "$VELLUM" get urn:t:exp "$OUT/copy"
+    [ -z "$(compgen -G "$OUT/copy.vellum-export-*")" ]
+    compgen -G "$OUT/copy.vellum-get-*" >/dev/null
+    run "$VELLUM" get urn:t:exp "$OUT/copy"
+    [ "$status" -eq 0 ]
+    [ -z "$(compgen -G "$OUT/copy.vellum-*")" ]
+    cmp "$SRC/box one/three.txt" "$OUT/copy/data/box one/three.txt"
+    # The live export, killed now, and the other destination are recover's.
+    kill -9 "$STOPPED"; wait "$STOPPED" || true
+    run "$VELLUM" recover --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield 'd["temporaries_removed"] >= 2')" = True ]
+    [ "$(ls -A "$OUT" | sort | tr '\n' ' ')" = "bag copy " ]
+    [ -z "$(ls -A "$REPO/staging/.outside")" ]
+    run "$VELLUM" events verify
     [ "$status" -eq 0 ]
 }
 

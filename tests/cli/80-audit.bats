@@ -5,6 +5,7 @@
 # (fake clock: VELLUM_NOW); --status; the audit history survives reindex.
 
 load helpers
+load hooks
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -224,7 +225,10 @@ teardown() {
 }
 
 @test "--max-seconds: a tiny budget still audits one object, then stops" {
-    run "$VELLUM" audit --all --max-seconds 0.000001 --json
+    # The clock runs fast (the test hooks move it on 1000 s at each read),
+    # so the budget is spent after the first object on any machine, and a
+    # coarse clock cannot make the audit look instantaneous.
+    run with_hooks VELLUM_HOOK_CLOCK_STEP=1000 "$VELLUM" audit --all --max-seconds 1 --json
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | jfield 'd["summary"]["objects"], d["summary"]["budget_reached"]')" = "1 True" ]
 }
@@ -290,7 +294,9 @@ EOF
     "$VELLUM" config audit.max_bytes_per_run $((bytes / 3 + 10))
     run "$VELLUM" audit --status --json
     [ "$(echo "$output" | jfield 'd["runs_needed"]')" = 3 ]
-    run "$VELLUM" audit --due --json
+    # Timed on a clock that moves (1 s a read), so the observed rate is
+    # never a division by a zero duration, however coarse the real clock.
+    run with_hooks VELLUM_HOOK_CLOCK_STEP=1 "$VELLUM" audit --due --json
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | jfield '[o["id"] for o in d["objects"]], d["summary"]["budget_reached"]')" = "['urn:t:a'] True" ]
     run "$VELLUM" audit --status --json

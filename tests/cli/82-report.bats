@@ -35,7 +35,8 @@ chrome() {
     }
     local prof
     prof=$(mktemp -d "$BATS_TEST_TMPDIR/chrome.XXXXXX")
-    timeout 120 chromium --headless --no-sandbox --disable-gpu \
+    # The bound only stops a hung browser; a loaded machine stays well inside.
+    timeout 600 chromium --headless --no-sandbox --disable-gpu \
         --disable-dev-shm-usage --no-first-run --disable-background-networking \
         --disable-component-update --disable-sync --user-data-dir="$prof" "$@" \
         2>"$prof.log"

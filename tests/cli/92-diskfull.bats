@@ -10,6 +10,7 @@
 # root (mount); skipped otherwise.
 
 load helpers
+load hooks
 bats_require_minimum_version 1.5.0
 
 MANY_FILES=1500        # 4 KiB each: one tmpfs page per file
@@ -90,27 +91,18 @@ fill_leaving() {
         { rm -f "$FS/ballast"; head -c $((a - n)) /dev/zero > "$FS/ballast" 2>/dev/null || true; }
 }
 
-# Start ingesting the many-files folder in the background, and pause it
-# (SIGSTOP) as soon as staging holds deposited content, that is after the
-# up-front free-space check.  Sets INGEST_PID and STAGED (files staged).
+# Start ingesting the many-files folder in the background, paused (SIGSTOP,
+# by the test hooks) right after it created its first file of deposited
+# content in staging, that is after the up-front free-space check.  Sets
+# INGEST_PID and STAGED (files staged).
 start_and_pause() {
     local id=$1
-    "$VELLUM" ingest "$SRCS/many" --id "$id" --quiet > "$T/ingest.out" 2> "$T/ingest.err" &
+    hooks_env
+    env "${HOOKS_ENV[@]}" VELLUM_HOOK_AT="stop:open:1:$REPO/staging/*/content/data/*" \
+        "$VELLUM" ingest "$SRCS/many" --id "$id" --quiet > "$T/ingest.out" 2> "$T/ingest.err" &
     INGEST_PID=$!
-    for _ in $(seq 1 4000); do
-        if [ -n "$(find "$REPO/staging" -path '*/content/data/*' -type f -print -quit 2>/dev/null)" ]; then
-            kill -STOP "$INGEST_PID"
-            STAGED=$(find "$REPO/staging" -path '*/content/data/*' -type f | wc -l)
-            return 0
-        fi
-        if ! kill -0 "$INGEST_PID" 2>/dev/null; then
-            echo "the ingest ended before it could be paused: $(cat "$T/ingest.err")"
-            return 1
-        fi
-        sleep 0.005
-    done
-    echo "the ingest never staged anything"
-    return 1
+    wait_stopped "$INGEST_PID" || { echo "$(cat "$T/ingest.err")"; return 1; }
+    STAGED=$(find "$REPO/staging" -path '*/content/data/*' -type f | wc -l)
 }
 
 # Let the paused ingest run on; sets ING_RC.

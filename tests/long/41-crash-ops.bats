@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
-# make check-long: kill -9 at CRASH_TRIALS (50) seeded random moments during
+# make check-long: kill -9 at CRASH_TRIALS (50) seeded random moments (the
+# test hooks strike right after a random filesystem call) during
 # each kind of operation (new object, new version, export, audit, reindex).  After each:
 # recover, then validate --all and events verify are clean, every object
 # reads back at a head it really had, and no completed version has lost or
 # duplicated events.
 
 load ../cli/helpers
+load ../cli/hooks
 
 TRIALS=${CRASH_TRIALS:-50}
 
@@ -43,29 +45,25 @@ settle() {
     done
 }
 
-# kill_during MAXMS CMD...: start CMD, kill -9 it after a random delay below
-# MAXMS.  Counts runs in $RUNS and kills that struck a running process in
-# $KILLED; a run that had already finished shortens MAXMS (in $SPAN) so
-# that most trials really interrupt the operation.
+# kill_during CALLS CMD...: run CMD killed (SIGKILL, by the test hooks)
+# right after a random one of the first 90% of the CALLS filesystem calls an
+# undisturbed run makes, so that it is struck mid-way on any machine.
+# Counts runs in $RUNS and runs that died by the signal in $KILLED.
 kill_during() {
-    local maxms=$1; shift
-    "$@" >/dev/null 2>&1 &
-    local pid=$!
+    local calls=$1; shift
+    local at=$(( (RANDOM * 32768 + RANDOM) % (calls * 9 / 10 + 1) + 1 ))
     RUNS=$((RUNS + 1))
-    sleep "$(printf '%d.%03d' $(( (RANDOM * 32768 + RANDOM) % maxms / 1000 )) $(( (RANDOM * 32768 + RANDOM) % maxms % 1000 )))"
-    if kill -9 "$pid" 2>/dev/null; then
+    run with_hooks VELLUM_HOOK_AT="kill:any:$at" "$@"
+    if [ "$status" -eq 137 ]; then
         KILLED=$((KILLED + 1))
-    else
-        SPAN=$((maxms * 3 / 4 + 1))
     fi
-    wait "$pid" 2>/dev/null || true
 }
 
-# span_ms CMD...: how long one undisturbed run takes, plus a margin.
-span_ms() {
-    local t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1
-    echo $(( ($(date +%s%N) - t0) / 1000000 + 50 ))
+# calls_of CMD...: how many filesystem calls one undisturbed run makes.
+calls_of() {
+    with_hooks VELLUM_HOOK_AT=count:any VELLUM_HOOK_COUNT="$BATS_TEST_TMPDIR/calls" \
+        "$@" >/dev/null 2>&1
+    cat "$BATS_TEST_TMPDIR/calls"
 }
 
 report_kills() {   # report_kills LABEL
@@ -80,7 +78,7 @@ report_kills() {   # report_kills LABEL
     "$VELLUM" ingest "$S/0" --id urn:k:v --quiet >/dev/null
     cp -a "$S/0" "$S/head"
     make_state "$S/n" 999
-    span=$(span_ms "$VELLUM" ingest "$S/n" --id urn:k:probe --quiet)
+    span=$(calls_of "$VELLUM" ingest "$S/n" --id urn:k:probe --quiet)
     for kind in version object; do
         SPAN=$span RUNS=0 KILLED=0
         for t in $(seq 1 "$TRIALS"); do
@@ -122,7 +120,7 @@ report_kills() {   # report_kills LABEL
             diff -r -q "$S/$i" "$BATS_TEST_TMPDIR/o/data" >/dev/null || { echo "$1: urn:k:$i changed"; return 1; }
         done
     }
-    SPAN=$(span_ms "$VELLUM" export urn:k:1 "$BATS_TEST_TMPDIR/probe" --format bagit) RUNS=0 KILLED=0
+    SPAN=$(calls_of "$VELLUM" export urn:k:1 "$BATS_TEST_TMPDIR/probe" --format bagit) RUNS=0 KILLED=0
     for t in $(seq 1 "$TRIALS"); do
         kill_during "$SPAN" "$VELLUM" export urn:k:1 "$BATS_TEST_TMPDIR/e$t" --format bagit
         settle "export $t" || return 1
@@ -140,7 +138,7 @@ report_kills() {   # report_kills LABEL
     done
     report_kills "export"
     [ "$KILLED" -ge $((TRIALS / 2)) ] || { echo "too few exports were interrupted"; return 1; }
-    SPAN=$(span_ms "$VELLUM" audit --all) RUNS=0 KILLED=0
+    SPAN=$(calls_of "$VELLUM" audit --all) RUNS=0 KILLED=0
     for t in $(seq 1 "$TRIALS"); do
         before=$("$VELLUM" events --type "fixity check" --json | jfield 'len(d)')
         killed_before=$KILLED
@@ -158,7 +156,7 @@ report_kills() {   # report_kills LABEL
     report_kills "audit"
     [ "$KILLED" -ge $((TRIALS / 2)) ] || { echo "too few audits were interrupted"; return 1; }
     check_objects "after the audits" || return 1
-    SPAN=$(span_ms "$VELLUM" reindex) RUNS=0 KILLED=0
+    SPAN=$(calls_of "$VELLUM" reindex) RUNS=0 KILLED=0
     for t in $(seq 1 "$TRIALS"); do
         kill_during "$SPAN" "$VELLUM" reindex
         settle "reindex $t" || return 1

@@ -498,6 +498,85 @@ static void test_name_escape(void **state)
     s = vl_name_escape("");
     assert_string_equal(s, "");
     free(s);
+    /* C1 controls (U+009B is a CSI), bidirectional overrides and isolates,
+     * line and paragraph separators: every byte escaped. */
+    s = vl_name_escape("a\xc2\x9b" "1m\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x80\xa8");
+    assert_string_equal(s, "a\\xc2\\x9b1m\\xe2\\x80\\xaeb\\xe2\\x81\\xa6c\\xe2\\x80\\xa8");
+    /* Escaping twice changes nothing. */
+    char *twice = vl_name_escape(s);
+    assert_string_equal(twice, s);
+    free(twice);
+    free(s);
+    /* Printable neighbours are kept: U+00A0, U+200F (RLM), U+202F. */
+    s = vl_name_escape("\xc2\xa0\xe2\x80\x8f\xe2\x80\xaf");
+    assert_string_equal(s, "\xc2\xa0\xe2\x80\x8f\xe2\x80\xaf");
+    free(s);
+    assert_int_equal(vl_text_printable("caf\xc3\xa9 \xe2\x82\xac"), 1);
+    assert_int_equal(vl_text_printable("a\x1b[31m"), 0);
+    assert_int_equal(vl_text_printable("\xc2\x85"), 0);
+    assert_int_equal(vl_text_printable("\xff"), 0);
+    /* Cut short at a whole escape, never in the middle of one. */
+    char small[8];
+    vl_text_escape_into(small, sizeof small, "ab\x1b\x1b");
+    assert_string_equal(small, "ab\\x1b");
+    vl_text_escape_into(small, sizeof small, "abcd\x1b");
+    assert_string_equal(small, "abcd");
+}
+
+static void expect_bad_id(const char *id, const char *msg)
+{
+    vl_error err;
+
+    vl_error_clear(&err);
+    assert_int_equal(vl_object_id_check(id, &err), VL_EINPUT);
+    assert_string_equal(err.msg, msg);
+}
+
+static void test_object_id(void **state)
+{
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_object_id_check("urn:example:acc-2026-04", &err), VL_OK);
+    assert_int_equal(vl_object_id_check("info:fedora/x y/\xc3\xa9\\z", &err),
+                     VL_OK);
+    expect_bad_id("", "an object id must not be empty");
+    expect_bad_id("urn:a\x1b[31mRED",
+                  "object id \"urn:a\\x1b[31mRED\" holds a control character; "
+                  "an id must be printable text");
+    expect_bad_id("urn:a\nb", "object id \"urn:a\\x0ab\" holds a control "
+                  "character; an id must be printable text");
+    expect_bad_id("a\tb", "object id \"a\\x09b\" holds a control character; "
+                  "an id must be printable text");
+    expect_bad_id("a\x7f", "object id \"a\\x7f\" holds a control character; "
+                  "an id must be printable text");
+    expect_bad_id("a\xc2\x9b", "object id \"a\\xc2\\x9b\" holds a control "
+                  "character; an id must be printable text");
+    expect_bad_id("a\xe2\x80\xae", "object id \"a\\xe2\\x80\\xae\" holds a "
+                  "control character; an id must be printable text");
+    expect_bad_id("a\xff", "object id \"a\\xff\" is not UTF-8");
+    /* A long one is shown cut short. */
+    char id[600];
+    memset(id, 'x', sizeof id - 2);
+    id[sizeof id - 2] = '\x01';
+    id[sizeof id - 1] = '\0';
+    vl_error_clear(&err);
+    assert_int_equal(vl_object_id_check(id, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "...\" holds a control character"));
+}
+
+/* Messages quote depositors' text: no control character gets through. */
+static void test_error_escapes(void **state)
+{
+    vl_error err;
+    (void)state;
+
+    vl_error_set(&err, VL_EINPUT, "title \"%s\" refused", "T\x1b[2J\nline\xc2\x9b");
+    assert_string_equal(err.msg, "title \"T\\x1b[2J line\\xc2\\x9b\" refused");
+    errno = ENOENT;
+    vl_error_sys(&err, "cannot open %s", "a\x1b]0;x\x07");
+    assert_string_equal(err.msg, "cannot open a\\x1b]0;x\\x07: No such file or "
+                        "directory");
 }
 
 static void expect_reject(const char *path, const char *msg)
@@ -1050,16 +1129,19 @@ struct sum_ctx {
     int nthreads_max;
     atomic_int bad_worker;
     size_t fail_at;   /* SIZE_MAX = never */
+    int fail_rest;    /* every item from fail_at on fails, not just that one */
     atomic_int done;
+    atomic_int calls;
 };
 
 static int sum_fn(void *ctx, size_t index, int worker, vl_error *err)
 {
     struct sum_ctx *c = ctx;
 
+    atomic_fetch_add(&c->calls, 1);
     if (worker < 0 || worker >= c->nthreads_max)
         atomic_store(&c->bad_worker, 1);
-    if (index == c->fail_at)
+    if (index == c->fail_at || (c->fail_rest && index > c->fail_at))
         return vl_error_set(err, VL_FINDING, "item %zu is bad", index);
     atomic_fetch_add(&c->seen[index], 1);
     atomic_fetch_add(&c->sum, (unsigned long long)index);
@@ -1067,7 +1149,12 @@ static int sum_fn(void *ctx, size_t index, int worker, vl_error *err)
     return VL_OK;
 }
 
-static void run_sum(int nthreads, size_t fail_at, int expect_rc)
+/* Only results and ordering guarantees are asserted, never how far the
+ * other workers got by some moment: that depends on scheduling.  The pool
+ * hands indexes out in order and a worker finishes the item it holds, so
+ * after a failure at item k every item before k was done, exactly once. */
+static void run_sum_rest(int nthreads, size_t fail_at, int fail_rest,
+                         int expect_rc)
 {
     struct sum_ctx c;
     vl_error err;
@@ -1079,8 +1166,10 @@ static void run_sum(int nthreads, size_t fail_at, int expect_rc)
     atomic_init(&c.sum, 0);
     atomic_init(&c.bad_worker, 0);
     atomic_init(&c.done, 0);
+    atomic_init(&c.calls, 0);
     c.nthreads_max = nthreads > 0 ? nthreads : vl_ncpu();
     c.fail_at = fail_at;
+    c.fail_rest = fail_rest;
     vl_error_clear(&err);
     rc = vl_pool_run(n, nthreads, sum_fn, &c, &err);
     assert_int_equal(rc, expect_rc);
@@ -1091,15 +1180,36 @@ static void run_sum(int nthreads, size_t fail_at, int expect_rc)
             assert_int_equal(atomic_load(&c.seen[i]), 1);
     } else {
         assert_int_equal(err.status, expect_rc);
-        assert_string_equal(err.msg, "item 500 is bad");
-        /* Work stopped soon after the failure. */
-        assert_true(atomic_load(&c.done) < (int)n - 1);
         for (size_t i = 0; i < n; i++)
             assert_true(atomic_load(&c.seen[i]) <= 1);
-        if (nthreads == 1)
+        for (size_t i = 0; i < fail_at; i++)
+            assert_int_equal(atomic_load(&c.seen[i]), 1);
+        assert_int_equal(atomic_load(&c.seen[fail_at]), 0);
+        if (nthreads == 1) {
+            /* one worker: it stops at the failure, nothing after it runs */
+            assert_string_equal(err.msg, "item 500 is bad");
             assert_int_equal(atomic_load(&c.done), 500);
+            assert_int_equal(atomic_load(&c.calls), 501);
+        } else if (!fail_rest) {
+            assert_string_equal(err.msg, "item 500 is bad");
+        } else {
+            /* Every item from fail_at on fails: each worker stops at its
+             * first failure, so the run ends after at most one item per
+             * worker past fail_at, whatever the scheduling, and the error
+             * reported is one of those. */
+            int workers = nthreads > 0 ? nthreads : vl_ncpu();
+            unsigned long first = strtoul(err.msg + strlen("item "), NULL, 10);
+            assert_int_equal(atomic_load(&c.done), (int)fail_at);
+            assert_true(atomic_load(&c.calls) <= (int)fail_at + workers);
+            assert_true(first >= fail_at && first < fail_at + (size_t)workers);
+        }
     }
     free(c.seen);
+}
+
+static void run_sum(int nthreads, size_t fail_at, int expect_rc)
+{
+    run_sum_rest(nthreads, fail_at, 0, expect_rc);
 }
 
 static void test_pool(void **state)
@@ -1113,6 +1223,9 @@ static void test_pool(void **state)
     run_sum(2, 500, VL_FINDING);
     run_sum(1, 500, VL_FINDING);
     run_sum(0, 500, VL_FINDING);
+    run_sum_rest(2, 500, 1, VL_FINDING);
+    run_sum_rest(8, 500, 1, VL_FINDING);
+    run_sum_rest(1, 500, 1, VL_FINDING);
     /* Nothing to do is success. */
     assert_int_equal(vl_pool_run(0, 4, sum_fn, NULL, NULL), VL_OK);
 }
@@ -1262,6 +1375,8 @@ int main(void)
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_name_escape),
+        cmocka_unit_test(test_object_id),
+        cmocka_unit_test(test_error_escapes),
         cmocka_unit_test(test_logical_path),
         cmocka_unit_test(test_name_shorten),
         cmocka_unit_test(test_logical_path_limits),

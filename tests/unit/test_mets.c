@@ -774,7 +774,8 @@ static void test_100k(void **state)
            "peak RSS +%ld KiB\n", n, (long long)st.st_size, per_file, secs,
            rss1 - rss0);
     assert_true(per_file < 2048);
-    assert_true(secs < 30);   /* seconds (sanitizer builds are slower) */
+    /* secs is reported, never asserted: the result must not depend on how
+     * loaded the machine is. */
     /* AddressSanitizer keeps up to 256 MiB of freed blocks in quarantine,
      * so peak RSS says nothing about the writer there; the plain build
      * checks it. */
