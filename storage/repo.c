@@ -169,13 +169,16 @@ done:
     return rc;
 }
 
-/* A writer must not build on what a crash left half done. */
+/* A writer must not build on what a crash left half done.  Abandoned export
+ * or get temporaries lie outside the repository and leave it consistent, so
+ * they do not stop a writer (export clears its own destination's first, and
+ * the CLI warns of the rest). */
 static int refuse_pending(vl_repo *r, vl_error *err)
 {
     vl_pending p;
     char what[512];
     int rc = vl_repo_pending(r, &p, err);
-    if (rc != VL_OK || (!p.txns && !p.outside))
+    if (rc != VL_OK || !p.txns)
         return rc;
     vl_pending_describe(&p, what, sizeof what);
     return vl_error_set(err, VL_ESYS, "refusing to change %s: %s; run 'vellum "

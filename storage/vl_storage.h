@@ -288,7 +288,8 @@ int vl_repo_open(const char *dir, vl_repo **out, vl_error *err);
  *    filesystem; catalog writes fail.  Callers should warn about
  *    vl_repo_pending work, since what they show may be out of date.
  *  - VL_OPEN_WRITE (vl_repo_open): refused, VL_ESYS naming 'vellum
- *    recover', while a crash's unfinished work is pending.
+ *    recover', while a crash's unfinished transaction is pending (abandoned
+ *    export or get temporaries lie outside and do not stop a writer).
  *  - VL_OPEN_RECOVER: writes, whatever is pending (for recover itself). */
 typedef enum { VL_OPEN_WRITE = 0, VL_OPEN_READ, VL_OPEN_RECOVER } vl_open_mode;
 int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,

@@ -73,12 +73,17 @@ int cli_open_repo_mode(const cli_common *c, vl_open_mode mode, vl_repo **out)
     char what[512];
     if (vl_repo_open_mode(cli_repo_dir(c), mode, out, &err) != VL_OK)
         return cli_fail(&err);
-    /* Writers were refused above; readers go on, but say so once. */
-    if (mode == VL_OPEN_READ && vl_repo_pending(*out, &p, &err) == VL_OK &&
+    /* Writers were refused above for unfinished transactions; readers go
+     * on, but say so once, and so do writers for temporaries left outside. */
+    if (mode != VL_OPEN_RECOVER && vl_repo_pending(*out, &p, &err) == VL_OK &&
         (p.txns || p.outside)) {
         vl_pending_describe(&p, what, sizeof what);
-        fprintf(stderr, "vellum: warning: %s; what is shown may be out of "
-                "date until you run 'vellum recover'\n", what);
+        if (mode == VL_OPEN_READ)
+            fprintf(stderr, "vellum: warning: %s; what is shown may be out "
+                    "of date until you run 'vellum recover'\n", what);
+        else
+            fprintf(stderr, "vellum: warning: %s; 'vellum recover' removes "
+                    "%s\n", what, p.outside == 1 ? "it" : "them");
     }
     return CLI_EXIT_OK;
 }

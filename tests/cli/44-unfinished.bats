@@ -185,7 +185,12 @@ EOF
     printf '%s\0' "$OUT/bag.vellum-export-4242" > "$REPO/staging/.outside/3f2a6c1e-0d4b-4f7a-9a8e-5b1c2d3e4f50"
     warning="vellum: warning: a crash or kill left 1 abandoned export or get temporary (staging/.outside/3f2a6c1e-0d4b-4f7a-9a8e-5b1c2d3e4f50); what is shown may be out of date until you run 'vellum recover'"
     readers_warn "$warning"
-    writers_refused "vellum: refusing to change $REPO: a crash or kill left 1 abandoned export or get temporary (staging/.outside/*); run 'vellum recover' first"
+    # They lie outside the repository, which stays consistent: writers go
+    # on, with one warning.
+    run --separate-stderr "$VELLUM" ingest "$SRC" --id urn:u:b --quiet
+    [ "$status" -eq 0 ]
+    [ "$stderr" = "vellum: warning: a crash or kill left 1 abandoned export or get temporary (staging/.outside/3f2a6c1e-0d4b-4f7a-9a8e-5b1c2d3e4f50); 'vellum recover' removes it" ]
+    [ -d "$OUT/bag.vellum-export-4242" ]
     # A record still being written (dot name) is its owner's, not a leftover.
     : > "$REPO/staging/.outside/.new-6d7e8f90-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
     # Two transactions and the record together.

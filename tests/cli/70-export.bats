@@ -5,6 +5,10 @@
 load helpers
 load hooks
 
+teardown() {
+    stopped_cleanup
+}
+
 setup() {
     setup_repo
     SRC="$BATS_TEST_TMPDIR/letters"

@@ -32,9 +32,23 @@ with_hooks() {
 start_stopped() {
     local glob=$1; shift
     hooks_env || return 1
-    env "${HOOKS_ENV[@]}" VELLUM_HOOK_AT="stop:open:2:$glob" "$@" >/dev/null 2>&1 &
+    # fd 3 is bats' own output: a process left stopped must not hold it,
+    # or bats would wait for it forever.
+    env "${HOOKS_ENV[@]}" VELLUM_HOOK_AT="stop:open:2:$glob" "$@" >/dev/null 2>&1 3>&- &
     STOPPED=$!
+    echo "$STOPPED" >> "$BATS_TEST_TMPDIR/.stopped-pids"
     wait_stopped "$STOPPED"
+}
+
+# stopped_cleanup: kill whatever start_stopped left (for teardown, so that
+# a failed test leaves no stopped process behind).
+stopped_cleanup() {
+    local pid
+    [ -f "$BATS_TEST_TMPDIR/.stopped-pids" ] || return 0
+    while read -r pid; do
+        kill -9 "$pid" 2>/dev/null || true
+    done < "$BATS_TEST_TMPDIR/.stopped-pids"
+    rm -f "$BATS_TEST_TMPDIR/.stopped-pids"
 }
 
 # wait_stopped PID: wait until the process is stopped (state T), as the
