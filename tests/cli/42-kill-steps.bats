@@ -116,6 +116,8 @@ save_snapshot() {
     command -v strace >/dev/null || { echo "strace is missing (tools/install-deps installs it)"; return 1; }
     "$VELLUM" ingest "$T/a" --id urn:k:s "${USER_OPTS[@]}" >/dev/null
     save_snapshot
+    # LeakSanitizer cannot run under ptrace: a sanitizer build leaves it off
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
     strace -f -qq -o "$T/renames" -e trace=rename "$VELLUM" ingest "$T/b" --id urn:k:s --merge "${USER_OPTS[@]}" >/dev/null
     n=$(grep -c 'rename(' "$T/renames")
     grep 'rename(' "$T/renames" | tail -1 | grep -q '/inventory.json.sha512")' ||
