@@ -100,7 +100,7 @@ check-long: deps
 	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) VELLUM_LONG=1 tests/run $(BUILD)
 
 demo: all
-	@tools/demo $(BUILD)/vellum
+	@VELLUM_SHARED=$(SHARED) tools/demo $(BUILD)/vellum
 
 bench: all
 	@tools/bench $(BUILD)/vellum $(BENCH)

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -124,6 +125,10 @@ int vl_utf8_valid(const char *s, size_t len);          /* 1 if valid UTF-8 */
 size_t vl_utf8_printable(const char *s, size_t n);
 /* 1 when all of s is printable UTF-8 (vl_name_escape would not change it). */
 int vl_text_printable(const char *s);
+/* Write value (NULL: empty) as one CSV field, then "," or, when last, CRLF:
+ * quoted as RFC 4180 asks, control characters hex-escaped, and a value
+ * that starts like a spreadsheet formula led by '. */
+void vl_csv_field(FILE *f, const char *value, int last);
 /* Printable copy for messages and text output: every byte of invalid UTF-8
  * and of the characters above becomes \xNN ('\\' is kept, so escaping twice
  * changes nothing).  malloc'd. */

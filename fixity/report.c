@@ -406,28 +406,7 @@ done:
  * as a formula (= + - @ or tab first) gets a leading ' (OWASP's advice).
  * The JSON report keeps every value exact. */
 
-static void csv_field(FILE *f, const char *value, int last)
-{
-    int plain = !value || vl_text_printable(value);
-    char *esc = plain ? NULL : vl_name_escape(value);
-    const char *s = plain ? value : esc ? esc : "?";
-    int formula = s && s[0] && strchr("=+-@", s[0]);
-    if (s && strpbrk(s, ",\"\r\n")) {
-        fputs(formula ? "\"'" : "\"", f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else if (s) {
-        if (formula)
-            fputc('\'', f);
-        fputs(s, f);
-    }
-    fputs(last ? "\r\n" : ",", f);
-    free(esc);
-}
+
 
 static void csv_num(FILE *f, uint64_t v, int last)
 {
@@ -437,18 +416,18 @@ static void csv_num(FILE *f, uint64_t v, int last)
 static int on_csv_failure(void *arg, const vl_report_failure *x)
 {
     FILE *f = arg;
-    csv_field(f, x->object_id, 0);
-    csv_field(f, x->kind, 0);
-    csv_field(f, x->code, 0);
-    csv_field(f, x->path, 0);
-    csv_field(f, x->logical, 0);
-    csv_field(f, x->algorithm, 0);
-    csv_field(f, x->expected, 0);
-    csv_field(f, x->actual, 0);
-    csv_field(f, x->first_seen, 0);
-    csv_field(f, x->last_seen, 0);
-    csv_field(f, x->current ? "yes" : "no", 0);
-    csv_field(f, x->message, 1);
+    vl_csv_field(f, x->object_id, 0);
+    vl_csv_field(f, x->kind, 0);
+    vl_csv_field(f, x->code, 0);
+    vl_csv_field(f, x->path, 0);
+    vl_csv_field(f, x->logical, 0);
+    vl_csv_field(f, x->algorithm, 0);
+    vl_csv_field(f, x->expected, 0);
+    vl_csv_field(f, x->actual, 0);
+    vl_csv_field(f, x->first_seen, 0);
+    vl_csv_field(f, x->last_seen, 0);
+    vl_csv_field(f, x->current ? "yes" : "no", 0);
+    vl_csv_field(f, x->message, 1);
     return 0;
 }
 
@@ -465,17 +444,17 @@ static int write_csv(const rp_model *m, FILE *f, vl_error *err)
     };
     fputs("totals\r\nmetric,value\r\n", f);
     for (size_t i = 0; i < sizeof totals / sizeof totals[0]; i++) {
-        csv_field(f, totals[i].name, 0);
+        vl_csv_field(f, totals[i].name, 0);
         csv_num(f, totals[i].v, 1);
     }
     fputs("\r\nformats\r\npuid,mime,format_name,format_version,files,bytes,"
           "other_formats\r\n", f);
     for (size_t i = 0; i < m->nformats; i++) {
         const rp_format *p = &m->formats[i];
-        csv_field(f, p->puid, 0);
-        csv_field(f, p->mime, 0);
-        csv_field(f, p->name, 0);
-        csv_field(f, p->version, 0);
+        vl_csv_field(f, p->puid, 0);
+        vl_csv_field(f, p->mime, 0);
+        vl_csv_field(f, p->name, 0);
+        vl_csv_field(f, p->version, 0);
         csv_num(f, p->files, 0);
         csv_num(f, p->bytes, 0);
         csv_num(f, p->other_kinds, 1);
@@ -494,7 +473,7 @@ static int write_csv(const rp_model *m, FILE *f, vl_error *err)
     fputs("\r\nhistory\r\ndate,objects,files,bytes,failures\r\n", f);
     for (size_t i = 0; i < m->ndays; i++) {
         const rp_day *d = &m->days[i];
-        csv_field(f, d->date, 0);
+        vl_csv_field(f, d->date, 0);
         csv_num(f, d->objects, 0);
         csv_num(f, d->files, 0);
         csv_num(f, d->bytes, 0);

@@ -30,6 +30,10 @@ int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
         r.puid = dup_or_null(fmt->puid);
         r.format_name = dup_or_null(fmt->format_name);
         r.format_version = dup_or_null(fmt->format_version);
+        r.basis = dup_or_null(fmt->basis);
+        r.warning = dup_or_null(fmt->warning);
+        r.others = dup_or_null(fmt->others);
+        r.signatures = dup_or_null(fmt->signatures);
     }
     if (!r.logical || !r.staged || !r.shown)
         goto oom;
@@ -60,6 +64,10 @@ oom:
     free(r.puid);
     free(r.format_name);
     free(r.format_version);
+    free(r.basis);
+    free(r.warning);
+    free(r.others);
+    free(r.signatures);
     return vl_error_set(err, VL_ESYS, "out of memory");
 }
 
@@ -78,6 +86,10 @@ void vl_deposit_release(vl_deposit *d)
         free(r->puid);
         free(r->format_name);
         free(r->format_version);
+        free(r->basis);
+        free(r->warning);
+        free(r->others);
+        free(r->signatures);
     }
     free(d->recs);
     d->recs = NULL;

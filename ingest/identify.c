@@ -1,5 +1,8 @@
-/* Format identification: libmagic's MIME type, encoding and description of
- * the leading bytes of a file, then a PRONOM identifier from puid.c.
+/* Format identification.  With PRONOM signatures: the PRONOM engine
+ * (pronom.h) first; libmagic only for what PRONOM lacks (the encoding of
+ * text formats, the MIME type of files no signature identified).  Without
+ * them: libmagic's MIME type, encoding and description of the leading
+ * bytes, then a PRONOM identifier from puid.c's small table.
  *
  * One magic handle per vl_identifier, switched between description and MIME
  * mode with magic_setflags: measured as fast as two handles, and it loads the
@@ -20,8 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vl_ingest.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "pronom.h"
 #include "puid.h"
+#include "vl_ingest.h"
 
 /* 256 KiB: the whole of most small files; JPEG's APP1 (Exif) segment is
  * at most 64 KiB; PNG and WAV put the chunks that fix a version before the
@@ -33,10 +41,60 @@
 #define BASE_FLAGS (MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_APPTYPE | \
                     MAGIC_NO_CHECK_ELF | MAGIC_NO_CHECK_TOKENS)
 #define MIME_FLAGS (BASE_FLAGS | MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING)
+/* The encoding of a file PRONOM called text: no magic tests at all. */
+#define ENCODING_FLAGS (BASE_FLAGS | MAGIC_MIME_ENCODING | MAGIC_NO_CHECK_SOFT | \
+                        MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CDF | \
+                        MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON)
+
+struct vl_signatures {
+    vl_pronom *engine;
+    char describe[64];
+};
 
 struct vl_identifier {
     magic_t magic;
+    const vl_signatures *sigs;
+    unsigned char *tail;     /* the last bytes of a file, read back */
 };
+
+int vl_signatures_open(const char *signatures, const char *containers,
+                       const char *cache_dir, vl_signatures **out,
+                       vl_error *err)
+{
+    vl_pronom_options o = {signatures, containers, cache_dir};
+    vl_signatures *s = calloc(1, sizeof *s);
+    int rc = VL_OK;
+    *out = NULL;
+    if (!s) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = vl_pronom_open(&o, &s->engine, err)) != VL_OK)
+        goto done;
+    const char *v = vl_pronom_signature_version(s->engine);
+    const char *cv = vl_pronom_container_version(s->engine);
+    snprintf(s->describe, sizeof s->describe, "DROID %s%s%s%s",
+             (*v == 'V' || *v == 'v') ? "" : "V", v, *cv ? "; containers " : "",
+             cv);
+    *out = s;
+    s = NULL;
+done:
+    vl_signatures_close(s);
+    return rc;
+}
+
+void vl_signatures_close(vl_signatures *s)
+{
+    if (!s)
+        return;
+    vl_pronom_close(s->engine);
+    free(s);
+}
+
+const char *vl_signatures_describe(const vl_signatures *s)
+{
+    return s ? s->describe : "";
+}
 
 size_t vl_identify_prefix_bytes(void)
 {
@@ -59,7 +117,8 @@ const char *vl_identify_library_version(void)
     return version_text;
 }
 
-int vl_identifier_open(vl_identifier **out, vl_error *err)
+int vl_identifier_open(const vl_signatures *sigs, vl_identifier **out,
+                       vl_error *err)
 {
     vl_identifier *id = NULL;
     size_t bytes = PREFIX_BYTES;
@@ -83,6 +142,12 @@ int vl_identifier_open(vl_identifier **out, vl_error *err)
         rc = vl_error_set(err, VL_ESYS, "libmagic: cannot set the byte limit");
         goto done;
     }
+    id->sigs = sigs;
+    if (sigs && vl_pronom_eof_bytes(sigs->engine) &&
+        !(id->tail = malloc(vl_pronom_eof_bytes(sigs->engine)))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
     *out = id;
     id = NULL;
     rc = VL_OK;
@@ -97,7 +162,13 @@ void vl_identifier_close(vl_identifier *id)
         return;
     if (id->magic)
         magic_close(id->magic);
+    free(id->tail);
     free(id);
+}
+
+size_t vl_identify_eof_bytes(const vl_identifier *id)
+{
+    return id && id->sigs ? vl_pronom_eof_bytes(id->sigs->engine) : 0;
 }
 
 static void copy_text(char *dst, size_t cap, const char *src, size_t n)
@@ -114,15 +185,17 @@ static int magic_fail(vl_identifier *id, vl_error *err)
     return vl_error_set(err, VL_ESYS, "libmagic: %s", m ? m : "failed");
 }
 
-int vl_identify_buffer(vl_identifier *id, const void *data, size_t len,
-                       uint64_t total_size, const char *name, vl_format *out,
-                       vl_error *err)
+/* libmagic's answer, and the built-in table's PUID when puid is set. */
+static int magic_identify(vl_identifier *id, const void *data, size_t len,
+                          uint64_t total_size, const char *name, int puid,
+                          vl_format *out, vl_error *err)
 {
     static const char nothing[1];
     const char *r, *semi;
     int rc = VL_ESYS;
 
     memset(out, 0, sizeof *out);
+
     if (len > PREFIX_BYTES)
         len = PREFIX_BYTES;
     if (!data || !len) {
@@ -155,8 +228,155 @@ int vl_identify_buffer(vl_identifier *id, const void *data, size_t len,
             copy_text(out->encoding, sizeof out->encoding, semi + 8,
                       strlen(semi + 8));
     }
-    vl_puid_classify(data, len, total_size, name, out);
+    if (puid)
+        vl_puid_classify(data, len, total_size, name, out);
     rc = VL_OK;
 done:
     return rc;
+}
+
+/* The encoding of a text format, from libmagic's encoding check alone. */
+static int magic_encoding(vl_identifier *id, const void *data, size_t len,
+                          vl_format *out, vl_error *err)
+{
+    const char *r;
+    if (!len)
+        return VL_OK;   /* an empty file has no encoding to tell */
+    if (magic_setflags(id->magic, ENCODING_FLAGS) != 0 ||
+        !(r = magic_buffer(id->magic, data, len > PREFIX_BYTES ? PREFIX_BYTES : len)))
+        return magic_fail(id, err);
+    copy_text(out->encoding, sizeof out->encoding, r, strlen(r));
+    return VL_OK;
+}
+
+/* A format whose bytes are text, so that its encoding is worth telling:
+ * PRONOM gives no encodings, only MIME types. */
+static int is_text_mime(const char *mime)
+{
+    size_t n = strlen(mime);
+    return !strncmp(mime, "text/", 5) || strstr(mime, "xml") ||
+           strstr(mime, "json") || (n > 4 && !strcmp(mime + n - 4, "+xml")) ||
+           !strcmp(mime, "application/javascript") ||
+           !strcmp(mime, "application/x-sh") || !strcmp(mime, "application/rtf");
+}
+
+/* Append sep and b to the text in dst (cut at cap). */
+static void append_text(char *dst, size_t cap, const char *sep, const char *b)
+{
+    size_t n = strlen(dst);
+    if (n && n < cap)
+        n += (size_t)snprintf(dst + n, cap - n, "%s", sep);
+    if (n < cap)
+        snprintf(dst + n, cap - n, "%s", b);
+}
+
+int vl_identify_file(vl_identifier *id, const void *bof, size_t boflen,
+                     const void *eof, size_t eoflen, uint64_t size,
+                     const char *name, const char *path, vl_format *out,
+                     vl_error *err)
+{
+    vl_pronom_result *res = NULL;
+    int rc = VL_OK;
+    memset(out, 0, sizeof *out);
+    if (!bof)
+        boflen = 0;
+    if (!id->sigs)
+        return magic_identify(id, bof, boflen, size, name, 1, out, err);
+    /* a file that fits in the leading bytes is its own end; without its
+     * end, signatures on it cannot match */
+    if ((uint64_t)boflen >= size) {
+        eof = bof;
+        eoflen = boflen;
+    } else if (!eof) {
+        eof = "";
+        eoflen = 0;
+    }
+    if (!(res = malloc(sizeof *res))) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = vl_pronom_identify(id->sigs->engine, bof, boflen, eof, eoflen,
+                                 size, name, path, res, err)) != VL_OK)
+        goto done;
+    snprintf(out->signatures, sizeof out->signatures, "%s", id->sigs->describe);
+    snprintf(out->warning, sizeof out->warning, "%s", res->warning);
+    if (res->n) {
+        const vl_pronom_match *m = &res->m[0];
+        snprintf(out->puid, sizeof out->puid, "%s", m->puid);
+        snprintf(out->format_name, sizeof out->format_name, "%s", m->name);
+        snprintf(out->format_version, sizeof out->format_version, "%s", m->version);
+        snprintf(out->basis, sizeof out->basis, "%s", m->basis);
+        for (size_t i = 1; i < res->n; i++)
+            append_text(out->others, sizeof out->others, " ", res->m[i].puid);
+    }
+    if (!res->n || res->m[0].basis_kind == VL_PRONOM_BASIS_EXTENSION ||
+        !res->m[0].mime[0]) {
+        /* No signature, or a format PRONOM gives no MIME type: libmagic's
+         * type, encoding and description (no built-in PUID: PRONOM's word
+         * stands). */
+        vl_format magic;
+        if ((rc = magic_identify(id, bof, boflen, size, name, 0, &magic, err)) != VL_OK)
+            goto done;
+        memcpy(out->mime, magic.mime, sizeof out->mime);
+        memcpy(out->encoding, magic.encoding, sizeof out->encoding);
+        memcpy(out->description, magic.description, sizeof out->description);
+        if (!res->n) {
+            snprintf(out->format_name, sizeof out->format_name, "%s",
+                     magic.format_name[0] ? magic.format_name : "");
+        }
+        goto done;
+    }
+    snprintf(out->mime, sizeof out->mime, "%s", res->m[0].mime);
+    copy_text(out->description, sizeof out->description, out->format_name,
+              strlen(out->format_name));
+    append_text(out->description, sizeof out->description, " ", out->format_version);
+    if (is_text_mime(out->mime))
+        rc = magic_encoding(id, bof, boflen, out, err);
+    else
+        snprintf(out->encoding, sizeof out->encoding, "binary");
+done:
+    free(res);
+    return rc;
+}
+
+int vl_identify_path(vl_identifier *id, const void *bof, size_t boflen,
+                     uint64_t size, const char *name, const char *path,
+                     vl_format *out, vl_error *err)
+{
+    size_t want = vl_identify_eof_bytes(id), got = 0;
+    int fd = -1, rc;
+    if (!want || (uint64_t)boflen >= size || !path)
+        return vl_identify_file(id, bof, boflen, NULL, 0, size, name, path, out, err);
+    if ((uint64_t)want > size)
+        want = (size_t)size;
+    /* The end of a file just written is in the page cache: one pread. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = vl_error_sys(err, "cannot read %s", path);
+        goto done;
+    }
+    while (got < want) {
+        ssize_t n = pread(fd, id->tail + got, want - got,
+                          (off_t)(size - want + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? vl_error_sys(err, "cannot read %s", path)
+                       : vl_error_set(err, VL_ESYS, "%s is shorter than it was", path);
+            goto done;
+        }
+        got += (size_t)n;
+    }
+    rc = vl_identify_file(id, bof, boflen, id->tail, got, size, name, path, out, err);
+done:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int vl_identify_buffer(vl_identifier *id, const void *data, size_t len,
+                       uint64_t total_size, const char *name, vl_format *out,
+                       vl_error *err)
+{
+    return vl_identify_file(id, data, len, NULL, 0, total_size, name, NULL, out,
+                            err);
 }

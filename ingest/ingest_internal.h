@@ -33,6 +33,7 @@ typedef struct vl_record {
     uint64_t size;
     char *hex[VL_DIGEST_COUNT];   /* only the algorithms computed */
     char *mime, *encoding, *description, *puid, *format_name, *format_version;
+    char *basis, *warning, *others, *signatures;   /* PRONOM's, or NULL */
     int from_archive;   /* unpacked from an archive */
 } vl_record;
 
@@ -51,6 +52,7 @@ typedef struct vl_ingest_run {
     unsigned mask;              /* digests every file gets */
     vl_deposit dep;
     vl_bag *bag;                /* when the deposit is a bag */
+    vl_signatures *sigs;        /* PRONOM signatures, or NULL (libmagic only) */
     uint64_t limit;             /* max bytes: option or free space */
     int limit_is_option;        /* limit is --max-bytes, not the space */
     vl_space space;             /* staging's free space and reserve */

@@ -12,7 +12,7 @@
 
 struct pkg_file {
     vl_mets_file f;
-    char *owned[8];      /* strings copied for kept files */
+    char *owned[12];     /* strings copied for kept files */
 };
 
 struct pkg {
@@ -82,6 +82,10 @@ static int got_kept_format(void *arg, const vl_catalog_format *f)
     pf->f.puid = pf->owned[4] = f->puid ? vl_strdup(f->puid) : NULL;
     pf->f.encoding = pf->owned[6] = f->encoding ? vl_strdup(f->encoding) : NULL;
     pf->f.description = pf->owned[7] = f->description ? vl_strdup(f->description) : NULL;
+    pf->f.basis = pf->owned[8] = f->basis ? vl_strdup(f->basis) : NULL;
+    pf->f.warning = pf->owned[9] = f->warning ? vl_strdup(f->warning) : NULL;
+    pf->f.others = pf->owned[10] = f->others ? vl_strdup(f->others) : NULL;
+    pf->f.signatures = pf->owned[11] = f->signatures ? vl_strdup(f->signatures) : NULL;
     return 0;
 }
 
@@ -138,6 +142,10 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
         pf.f.puid = r->puid;
         pf.f.encoding = r->encoding;
         pf.f.description = r->description;
+        pf.f.basis = r->basis;
+        pf.f.warning = r->warning;
+        pf.f.others = r->others;
+        pf.f.signatures = r->signatures;
         pf.f.original_name = r->from_archive ? r->shown : NULL;
         json_object_set_new(given, r->logical, json_true());
         if (push(&p, &pf) != 0) {
@@ -164,12 +172,18 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
              run->o->user_name ? run->o->user_name : "unknown depositor",
              run->o->user_address ? " <" : "", run->o->user_address ? run->o->user_address : "",
              run->o->user_address ? ">" : "");
-    vl_mets_agent agents[5];
+    vl_mets_agent agents[6];
     size_t na = 0;
+    char sigs[96];
     agents[na++] = (vl_mets_agent){vl_agent_vellum(), "software", "CREATOR"};
     agents[na++] = (vl_mets_agent){vl_agent_openssl(), "software", NULL};
     if (!run->o->no_identify)
         agents[na++] = (vl_mets_agent){vl_identify_library_version(), "software", NULL};
+    if (!run->o->no_identify && run->sigs) {
+        snprintf(sigs, sizeof sigs, "PRONOM signatures: %s",
+                 vl_signatures_describe(run->sigs));
+        agents[na++] = (vl_mets_agent){sigs, "software", NULL};
+    }
     if (run->archives)
         agents[na++] = (vl_mets_agent){vl_archive_library_version(), "software", NULL};
     agents[na++] = (vl_mets_agent){depositor, "person", "OTHER"};
@@ -200,7 +214,7 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     rc = vl_txn_add(run->txn, "METS.xml", &d, size, 1, err);
 done:
     for (size_t i = 0; i < p.n; i++)
-        for (int j = 0; j < 8; j++)
+        for (size_t j = 0; j < sizeof p.files[i].owned / sizeof *p.files[i].owned; j++)
             free(p.files[i].owned[j]);
     free(p.files);
     json_decref(given);

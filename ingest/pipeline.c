@@ -338,16 +338,28 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
         for (size_t i = 0; i < run->dep.n; i++) {
             if (run->dep.recs[i].puid)
                 with_puid++;
-            if (!run->dep.recs[i].mime ||
-                !strcmp(run->dep.recs[i].mime, "application/octet-stream"))
+            /* with signatures, unidentified means no PUID */
+            if (run->sigs ? !run->dep.recs[i].puid
+                          : (!run->dep.recs[i].mime ||
+                             !strcmp(run->dep.recs[i].mime, "application/octet-stream")))
                 unk[unknown++] = run->dep.recs[i].logical;
         }
-        snprintf(detail, sizeof detail, "Identified the format of %zu files with "
-                 "libmagic and vellum's PRONOM table; %zu have a PRONOM identifier",
-                 run->dep.n, with_puid);
+        if (run->sigs)
+            snprintf(detail, sizeof detail, "Identified the format of %zu files "
+                     "with PRONOM signatures (%s), libmagic for text encodings "
+                     "and for what PRONOM does not identify; %zu have a PRONOM "
+                     "identifier, %zu have none", run->dep.n,
+                     vl_signatures_describe(run->sigs), with_puid,
+                     run->dep.n - with_puid);
+        else
+            snprintf(detail, sizeof detail, "Identified the format of %zu files with "
+                     "libmagic and vellum's PRONOM table (no PRONOM signature file "
+                     "is set); %zu have a PRONOM identifier", run->dep.n, with_puid);
         agents_id[0] = vl_agent_vellum();
         agents_id[1] = magic;
         vl_event_init(&ev, VL_EV_FORMAT_ID, NULL);
+        if (run->sigs && unknown)
+            ev.outcome = "warning";
         ev.detail = detail;
         ev.agents = agents_id;
         ev.nagents = 2;
@@ -356,7 +368,8 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
         if (rc == VL_OK && unknown) {
             vl_event_init(&ev, VL_EV_FORMAT_ID, NULL);
             ev.outcome = "warning";
-            ev.detail = "Format not identified (application/octet-stream)";
+            ev.detail = run->sigs ? "Format not identified by PRONOM signatures"
+                                  : "Format not identified (application/octet-stream)";
             ev.files = unk;
             ev.nfiles = unknown > 1000 ? 1000 : unknown;
             ev.agents = agents_id;
@@ -469,13 +482,15 @@ static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg
         if (!r->mime || !r->hex[alg])
             continue;
         vl_catalog_format f = {r->mime, r->encoding, r->description, r->puid,
-                               r->format_name, r->format_version};
+                               r->format_name, r->format_version, r->basis,
+                               r->warning, r->others, r->signatures};
         vl_catalog_format_put(cat, id, r->hex[alg], &f, &err);
     }
     /* The version's own METS.xml: vellum wrote it, so its format is known. */
     if (run->mets_digest[alg][0]) {
         vl_catalog_format f = {"application/xml", "utf-8", "METS document (XML 1.0)",
-                               "fmt/101", "Extensible Markup Language", "1.0"};
+                               "fmt/101", "Extensible Markup Language", "1.0",
+                               NULL, NULL, NULL, NULL};
         vl_catalog_format_put(cat, id, run->mets_digest[alg], &f, &err);
     }
 }
@@ -512,6 +527,32 @@ static int record_cmp(const void *a, const void *b)
 static int entry_cmp(const void *a, const void *b)
 {
     return strcmp(((const vl_entry *)a)->logical, ((const vl_entry *)b)->logical);
+}
+
+/* The repository's PRONOM signature files (settings pronom.signatures and
+ * pronom.containers), compiled once into REPO/cache.  Without them,
+ * identification is libmagic's. */
+static int open_signatures(vl_ingest_run *run, vl_error *err)
+{
+    const char *sig = vl_repo_config_get(run->repo, VL_CONF_PRONOM_SIGNATURES);
+    const char *con = vl_repo_config_get(run->repo, VL_CONF_PRONOM_CONTAINERS);
+    char *cache = NULL;
+    int rc;
+    if (!sig || !*sig)
+        return VL_OK;
+    if (!(cache = vl_path_join(vl_repo_dir(run->repo), VL_CACHE_DIR)))
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    /* no cache is only slower: a failure here is not the deposit's */
+    if (mkdir(cache, 0777) != 0 && errno != EEXIST) {
+        free(cache);
+        cache = NULL;
+    }
+    rc = vl_signatures_open(sig, con && *con ? con : NULL, cache, &run->sigs, err);
+    if (rc != VL_OK)
+        rc = vl_error_set(err, rc, "%s (setting %s; 'vellum config' changes it)",
+                          err->msg, VL_CONF_PRONOM_SIGNATURES);
+    free(cache);
+    return rc;
 }
 
 int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
@@ -593,6 +634,8 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
         rc = vl_run_refuse_size(&run, list.bytes, err, "refusing the deposit: it needs");
         goto done;
     }
+    if (!o->no_identify && (rc = open_signatures(&run, err)) != VL_OK)
+        goto done;
     if ((rc = vl_txn_begin(repo, o->id, &run.txn, err)) != VL_OK)
         goto done;
     snprintf(res->id, sizeof res->id, "%s", vl_txn_object_id(run.txn));
@@ -728,6 +771,7 @@ done:
     vl_entry_list_release(&list);
     vl_deposit_release(&run.dep);
     vl_bag_free(run.bag);
+    vl_signatures_close(run.sigs);
     vl_manifest_free(m);
     vl_descriptive_free(desc);
     free(is_archive);

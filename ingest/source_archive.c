@@ -72,7 +72,7 @@ int vl_archive_is_container_file(const char *path)
     size_t cap = vl_identify_prefix_bytes();
     if (!vl_archive_detect(path))
         return 0;
-    if (!(buf = malloc(cap)) || vl_identifier_open(&idf, NULL) != VL_OK)
+    if (!(buf = malloc(cap)) || vl_identifier_open(NULL, &idf, NULL) != VL_OK)
         goto done;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -246,8 +246,8 @@ static int stage_entry(vl_ingest_run *run, struct archive *a, const char *path,
     }
     fd = -1;
     if (!run->o->no_identify) {
-        if ((rc = vl_identify_buffer(idf, pre->buf, pre->len, size,
-                                     vl_path_basename(name), &fmt, err)) != VL_OK)
+        if ((rc = vl_identify_path(idf, pre->buf, pre->len, size,
+                                   vl_path_basename(name), staged, &fmt, err)) != VL_OK)
             goto done;
         fmtp = &fmt;
     }
@@ -293,7 +293,7 @@ static int ingest_archive(vl_ingest_run *run, const char *path, const char *pref
         rc = vl_error_set(err, VL_ESYS, "out of memory");
         goto done;
     }
-    if (!run->o->no_identify && (rc = vl_identifier_open(&idf, err)) != VL_OK)
+    if (!run->o->no_identify && (rc = vl_identifier_open(run->sigs, &idf, err)) != VL_OK)
         goto done;
     if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
         rc = vl_error_set(err, VL_EINPUT, "cannot read archive %s: %s", path,

@@ -264,10 +264,11 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
     }
     out = -1;
     if (!run->o->no_identify) {
-        if (!c->ids[worker] && (rc = vl_identifier_open(&c->ids[worker], err)) != VL_OK)
+        if (!c->ids[worker] &&
+            (rc = vl_identifier_open(run->sigs, &c->ids[worker], err)) != VL_OK)
             goto done;
-        if ((rc = vl_identify_buffer(c->ids[worker], pre->buf, pre->len, size,
-                                     vl_path_basename(e->logical), &fmt, err)) != VL_OK)
+        if ((rc = vl_identify_path(c->ids[worker], pre->buf, pre->len, size,
+                                   vl_path_basename(e->logical), dst, &fmt, err)) != VL_OK)
             goto done;
         fmtp = &fmt;
     }

@@ -61,28 +61,72 @@ int vl_ingest(vl_repo *r, const char *const *sources, size_t nsources,
               const vl_ingest_options *o, vl_ingest_result *res, vl_error *err);
 
 /* ======================================================================
- * Format identification: libmagic's MIME type, encoding and description
- * from the leading bytes of a file (the same buffer that fed the digests),
- * plus a PRONOM identifier (PUID) where the result fixes one.
+ * Format identification.  With PRONOM signatures (a DROID signature file
+ * and a container signature file, see vl_signatures_open) a file's format
+ * is its PRONOM identifier (PUID), found as DROID finds it: byte
+ * signatures on the first and last bytes, container signatures inside ZIP
+ * and OLE2 files, extensions only when no signature matched.  libmagic
+ * gives the text encoding of text formats and the MIME type of what PRONOM
+ * cannot identify.  Without signatures: libmagic, then vellum's small
+ * built-in table of PUIDs.
  * ==================================================================== */
 typedef struct vl_format {
     char mime[128];          /* "application/pdf" */
     char encoding[64];       /* "binary", "us-ascii", "utf-8" */
-    char description[512];   /* libmagic's text: "PDF document, version 1.7" */
+    char description[512];   /* libmagic's text, or PRONOM's format name */
     char puid[32];           /* "fmt/276", or "" when not known */
-    char format_name[128];   /* PRONOM format name, or libmagic's */
-    char format_version[32]; /* "1.7", or "" */
+    char format_name[160];   /* PRONOM format name, or libmagic's */
+    char format_version[64]; /* "1.7", or "" */
+    /* PRONOM only (else ""): how the first match was made ("byte match
+     * BOF 0-7", "container entry WordDocument", "extension match pdf"),
+     * DROID's warning ("extension mismatch", "2 formats match"), the other
+     * matching PUIDs ("fmt/19 fmt/20"), and the signature files used. */
+    char basis[256];
+    char warning[256];
+    char others[256];
+    char signatures[64];     /* "DROID V122; containers 40" */
 } vl_format;
 
-/* One libmagic handle.  Not thread-safe: one per worker. */
+/* PRONOM signatures, compiled once (a binary cache in cache_dir, keyed by
+ * the files' digests, when cache_dir is not NULL) and shared read-only by
+ * every worker.  containers may be NULL. */
+typedef struct vl_signatures vl_signatures;
+/* The settings that name a repository's signature files, and the folder
+ * (in the repository) where their compiled form is kept. */
+#define VL_CONF_PRONOM_SIGNATURES "pronom.signatures"
+#define VL_CONF_PRONOM_CONTAINERS "pronom.containers"
+#define VL_CACHE_DIR "cache"
+int vl_signatures_open(const char *signatures, const char *containers,
+                       const char *cache_dir, vl_signatures **out,
+                       vl_error *err);
+void vl_signatures_close(vl_signatures *s);
+/* "DROID V122; containers 40", as vl_format.signatures holds it */
+const char *vl_signatures_describe(const vl_signatures *s);
+
+/* One identifier per worker (libmagic handles are not thread-safe); sigs
+ * (may be NULL) must outlive it. */
 typedef struct vl_identifier vl_identifier;
-int vl_identifier_open(vl_identifier **out, vl_error *err);
+int vl_identifier_open(const vl_signatures *sigs, vl_identifier **out,
+                       vl_error *err);
 void vl_identifier_close(vl_identifier *id);
 /* How many leading bytes identification looks at (keep this many). */
 size_t vl_identify_prefix_bytes(void);
-/* Identify from the leading bytes of a file; name (may be NULL) is the file
- * name, used only to tell apart formats that share a container (e.g. DOCX
- * and XLSX inside ZIP, CSV in plain text).  total_size is the file's size. */
+/* How many trailing bytes the signatures look at (0 without signatures). */
+size_t vl_identify_eof_bytes(const vl_identifier *id);
+/* Identify a file from its first bytes (bof) and its last (eof, may be
+ * NULL when the file is no longer than boflen); name (may be NULL) is the
+ * file name, for its extension; path (may be NULL) is where the whole file
+ * can be read, for container signatures.  size is the file's size. */
+int vl_identify_file(vl_identifier *id, const void *bof, size_t boflen,
+                     const void *eof, size_t eoflen, uint64_t size,
+                     const char *name, const char *path, vl_format *out,
+                     vl_error *err);
+/* The same for a file whose leading bytes were kept while it streamed to
+ * path: the last bytes are read back from path when needed. */
+int vl_identify_path(vl_identifier *id, const void *bof, size_t boflen,
+                     uint64_t size, const char *name, const char *path,
+                     vl_format *out, vl_error *err);
+/* Leading bytes only (no container look, no end of file beyond them). */
 int vl_identify_buffer(vl_identifier *id, const void *data, size_t len,
                        uint64_t total_size, const char *name, vl_format *out,
                        vl_error *err);

@@ -62,6 +62,7 @@ typedef struct rfile {
     uint64_t size;
     const char *fixity[VL_DIGEST_COUNT];   /* into the inventory */
     char *mime, *name, *version, *puid, *original, *encoding, *description;
+    char *pronom[4];   /* basis, warning, others, signatures */
 } rfile;
 
 typedef struct revent {
@@ -76,6 +77,7 @@ typedef struct revent {
 typedef struct sfile {
     char *logical, *mime, *name, *version, *puid, *original, *encoding,
         *description;
+    char *pronom[4];   /* basis, warning, others, signatures */
 } sfile;
 
 typedef struct regen {
@@ -100,10 +102,22 @@ static char *dup_or_null(const char *s)
     return s ? vl_strdup(s) : NULL;
 }
 
+/* PRONOM's four notes, copied; 1 when out of memory. */
+static int copy_pronom(char *dst[4], const char *const src[4])
+{
+    int failed = 0;
+    for (int i = 0; i < 4; i++) {
+        dst[i] = dup_or_null(src[i]);
+        failed |= src[i] && !dst[i];
+    }
+    return failed;
+}
+
 static int stored_file(void *arg, const vl_mets_file_info *f, vl_error *err)
 {
     regen *g = arg;
     sfile *s;
+    const char *const notes[4] = {f->basis, f->warning, f->others, f->signatures};
     if (grow((void **)&g->stored, &g->cs, g->ns, sizeof *g->stored) != 0)
         return oom(err);
     s = &g->stored[g->ns];
@@ -117,7 +131,7 @@ static int stored_file(void *arg, const vl_mets_file_info *f, vl_error *err)
     s->encoding = dup_or_null(f->encoding);
     s->description = dup_or_null(f->description);
     g->ns++;
-    if (!s->logical || (f->mime && !s->mime) || (f->format_name && !s->name) ||
+    if (copy_pronom(s->pronom, notes) || !s->logical || (f->mime && !s->mime) || (f->format_name && !s->name) ||
         (f->format_version && !s->version) || (f->puid && !s->puid) ||
         (f->original_name && !s->original) || (f->encoding && !s->encoding) ||
         (f->description && !s->description))
@@ -171,7 +185,8 @@ static int catalog_format(void *arg, const vl_catalog_format *cf)
     c->f->puid = dup_or_null(cf->puid);
     c->f->encoding = dup_or_null(cf->encoding);
     c->f->description = dup_or_null(cf->description);
-    c->failed = (cf->mime && !c->f->mime) || (cf->format_name && !c->f->name) ||
+    const char *const notes[4] = {cf->basis, cf->warning, cf->others, cf->signatures};
+    c->failed = copy_pronom(c->f->pronom, notes) || (cf->mime && !c->f->mime) || (cf->format_name && !c->f->name) ||
                 (cf->format_version && !c->f->version) ||
                 (cf->puid && !c->f->puid) || (cf->encoding && !c->f->encoding) ||
                 (cf->description && !c->f->description);
@@ -238,6 +253,10 @@ static int g_next(void *arg, vl_mets_file *out)
     out->original_name = f->original;
     out->encoding = f->encoding;
     out->description = f->description;
+    out->basis = f->pronom[0];
+    out->warning = f->pronom[1];
+    out->others = f->pronom[2];
+    out->signatures = f->pronom[3];
     return 1;
 }
 
@@ -312,6 +331,8 @@ static void regen_free(regen *g)
         free(f->logical); free(f->content); free(f->digest); free(f->mime);
         free(f->name); free(f->version); free(f->puid); free(f->original);
         free(f->encoding); free(f->description);
+        for (int j = 0; j < 4; j++)
+            free(f->pronom[j]);
     }
     free(g->files);
     for (size_t i = 0; i < g->ne; i++) {
@@ -326,6 +347,8 @@ static void regen_free(regen *g)
         free(s->logical); free(s->mime); free(s->name); free(s->version);
         free(s->puid); free(s->original); free(s->encoding);
         free(s->description);
+        for (int j = 0; j < 4; j++)
+            free(s->pronom[j]);
     }
     free(g->stored);
     for (size_t i = 0; i < g->npeople; i++)
@@ -405,7 +428,8 @@ static int regenerate(vl_repo *r, const vl_inventory *inv, int num,
             f->puid = dup_or_null(s->puid);
             f->encoding = dup_or_null(s->encoding);
             f->description = dup_or_null(s->description);
-            fc.failed = (s->mime && !f->mime) || (s->name && !f->name) ||
+            fc.failed = copy_pronom(f->pronom, (const char *const *)s->pronom) ||
+                        (s->mime && !f->mime) || (s->name && !f->name) ||
                         (s->version && !f->version) || (s->puid && !f->puid) ||
                         (s->encoding && !f->encoding) ||
                         (s->description && !f->description);

@@ -714,6 +714,20 @@ static int file_amd(mw *m, const vl_mets_source *src, size_t n,
             elem(m, "premis:formatNote", note);
         free(note);
     }
+    /* How PRONOM identified it, so that the basis travels with the object. */
+    const char *const prefixes[] = {"PRONOM basis: ", "PRONOM warning: ",
+                                    "PRONOM also matches: ", "identified with: "};
+    const char *const values[] = {f->basis, f->warning, f->others, f->signatures};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        if (!values[i])
+            continue;
+        char *note = vl_asprintf("%s%s", prefixes[i], values[i]);
+        if (!note)
+            m->failed = 1;
+        else
+            elem(m, "premis:formatNote", note);
+        free(note);
+    }
     end(m);   /* format */
     end(m);   /* objectCharacteristics */
     elem(m, "premis:originalName", f->original_name);

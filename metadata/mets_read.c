@@ -42,6 +42,7 @@
 typedef struct techmd {
     char *id;
     char *logical, *name, *version, *puid, *original, *encoding, *description;
+    char *basis, *warning, *others, *signatures;   /* PRONOM's notes */
     uint64_t size;
     int used;
     char *id_type;      /* the objectIdentifierType just read */
@@ -341,6 +342,14 @@ static int format_note(mr *m, techmd *t)
         rc = (t->encoding = vl_strdup(v + 10)) ? VL_OK : VL_ESYS;
     else if (!strncmp(v, "description: ", 13) && !t->description)
         rc = (t->description = vl_strdup(v + 13)) ? VL_OK : VL_ESYS;
+    else if (!strncmp(v, "PRONOM basis: ", 14) && !t->basis)
+        rc = (t->basis = vl_strdup(v + 14)) ? VL_OK : VL_ESYS;
+    else if (!strncmp(v, "PRONOM warning: ", 16) && !t->warning)
+        rc = (t->warning = vl_strdup(v + 16)) ? VL_OK : VL_ESYS;
+    else if (!strncmp(v, "PRONOM also matches: ", 21) && !t->others)
+        rc = (t->others = vl_strdup(v + 21)) ? VL_OK : VL_ESYS;
+    else if (!strncmp(v, "identified with: ", 17) && !t->signatures)
+        rc = (t->signatures = vl_strdup(v + 17)) ? VL_OK : VL_ESYS;
     free(v);
     return rc;
 }
@@ -717,6 +726,10 @@ static int report(techmd *t, const char *mime, vl_mets_file_fn fn, void *arg,
     fi.puid = nonempty(t->puid);
     fi.encoding = nonempty(t->encoding);
     fi.description = nonempty(t->description);
+    fi.basis = nonempty(t->basis);
+    fi.warning = nonempty(t->warning);
+    fi.others = nonempty(t->others);
+    fi.signatures = nonempty(t->signatures);
     fi.original_name = nonempty(t->original);
     /* vl_mets_write puts the MIME type in formatName when there is no
      * better name, and "unknown" when nothing was identified: neither is a
@@ -757,6 +770,7 @@ static void mr_free(mr *m)
         free(t->id); free(t->logical); free(t->name); free(t->version);
         free(t->puid); free(t->original); free(t->encoding);
         free(t->description); free(t->id_type); free(t->reg_name);
+        free(t->basis); free(t->warning); free(t->others); free(t->signatures);
     }
     free(m->t);
     for (size_t i = 0; i < m->nf; i++) {
@@ -1081,7 +1095,8 @@ static int restore_one(void *arg, const vl_mets_file_info *f, vl_error *err)
     struct restore *rs = arg;
     const char *digest = vl_inventory_lookup(rs->inv, rs->num, f->logical);
     vl_catalog_format cf = {f->mime, f->encoding, f->description, f->puid,
-                            f->format_name, f->format_version};
+                            f->format_name, f->format_version, f->basis,
+                            f->warning, f->others, f->signatures};
     /* A METS naming a file its version does not have, or saying nothing
      * about its format, has nothing to restore for it. */
     if (!digest || (!f->mime && !f->puid && !f->format_name))
@@ -1093,7 +1108,7 @@ const vl_catalog_format *vl_mets_catalog_format(void)
 {
     static const vl_catalog_format f = {
         "application/xml", "utf-8", "METS document (XML 1.0)", "fmt/101",
-        "Extensible Markup Language", "1.0"};
+        "Extensible Markup Language", "1.0", NULL, NULL, NULL, NULL};
     return &f;
 }
 

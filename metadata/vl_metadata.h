@@ -94,6 +94,9 @@ typedef struct vl_mets_file {
     const char *encoding;         /* libmagic's encoding ("us-ascii"), or NULL */
     const char *description;      /* libmagic's description, or NULL */
     const char *original_name;    /* name as deposited (archive entry...), or NULL */
+    /* PRONOM's basis and warning, the other matching PUIDs, the signature
+     * files used ("DROID V122; containers 40"); each NULL when none */
+    const char *basis, *warning, *others, *signatures;
 } vl_mets_file;
 
 typedef struct vl_mets_agent {
@@ -166,6 +169,9 @@ typedef struct vl_mets_file_info {
     const char *encoding;
     const char *description;
     const char *original_name;  /* or NULL */
+    /* formatNote "PRONOM basis: X", "PRONOM warning: X", "PRONOM also
+     * matches: X", "identified with: X" when written, or NULL */
+    const char *basis, *warning, *others, *signatures;
 } vl_mets_file_info;
 /* Called once per PREMIS object, files in fileSec order; non-VL_OK stops. */
 typedef int (*vl_mets_file_fn)(void *arg, const vl_mets_file_info *f,

@@ -10,9 +10,18 @@ static const char *const formats_schema =
     "  encoding TEXT, description TEXT, puid TEXT, format_name TEXT,"
     "  format_version TEXT, PRIMARY KEY (object_id, digest)) WITHOUT ROWID";
 
+/* How PRONOM identified it: beside the formats table rather than in it, so
+ * that catalogs made before PRONOM need no change of table. */
+static const char *const pronom_schema =
+    "CREATE TABLE IF NOT EXISTS format_basis ("
+    "  object_id TEXT NOT NULL, digest TEXT NOT NULL, basis TEXT,"
+    "  warning TEXT, others TEXT, signatures TEXT,"
+    "  PRIMARY KEY (object_id, digest)) WITHOUT ROWID";
+
 static int ensure(sqlite3 *db, vl_error *err)
 {
-    return vl_sql_ensure(db, "formats", formats_schema, err);
+    int rc = vl_sql_ensure(db, "formats", formats_schema, err);
+    return rc == VL_OK ? vl_sql_ensure(db, "format_basis", pronom_schema, err) : rc;
 }
 
 int vl_sql_ensure_formats(sqlite3 *db, vl_error *err)
@@ -52,6 +61,22 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = vl_sql_err(db, err, "recording a format");
     sqlite3_finalize(st);
+    st = NULL;
+    if (rc != VL_OK || !(f->basis || f->warning || f->others || f->signatures))
+        return rc;
+    if (sqlite3_prepare_v2(db,
+            "INSERT OR REPLACE INTO format_basis VALUES (?,?,?,?,?,?)", -1, &st,
+            NULL) != SQLITE_OK)
+        return vl_sql_err(db, err, "preparing a format basis insert");
+    bind_opt(st, 1, object_id);
+    bind_opt(st, 2, digest);
+    bind_opt(st, 3, f->basis);
+    bind_opt(st, 4, f->warning);
+    bind_opt(st, 5, f->others);
+    bind_opt(st, 6, f->signatures);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = vl_sql_err(db, err, "recording a format basis");
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -65,8 +90,11 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
     if (rc != VL_OK)
         return rc;
     if (sqlite3_prepare_v2(db,
-            "SELECT mime, encoding, description, puid, format_name, format_version"
-            " FROM formats WHERE object_id = ? AND digest = ?", -1, &st, NULL) != SQLITE_OK)
+            "SELECT f.mime, f.encoding, f.description, f.puid, f.format_name,"
+            " f.format_version, b.basis, b.warning, b.others, b.signatures"
+            " FROM formats f LEFT JOIN format_basis b"
+            " ON b.object_id = f.object_id AND b.digest = f.digest"
+            " WHERE f.object_id = ? AND f.digest = ?", -1, &st, NULL) != SQLITE_OK)
         return vl_sql_err(db, err, "reading a format");
     sqlite3_bind_text(st, 1, object_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
@@ -75,7 +103,9 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
         vl_catalog_format f = {
             (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
             (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-            (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5)};
+            (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
+            (const char *)sqlite3_column_text(st, 6), (const char *)sqlite3_column_text(st, 7),
+            (const char *)sqlite3_column_text(st, 8), (const char *)sqlite3_column_text(st, 9)};
         fn(arg, &f);
     } else if (s != SQLITE_DONE) {
         rc = vl_sql_err(db, err, "reading a format");

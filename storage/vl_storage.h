@@ -230,6 +230,10 @@ int vl_catalog_check_object(vl_catalog *cat, vl_backend *b,
 typedef struct vl_catalog_format {
     const char *mime, *encoding, *description, *puid, *format_name,
         *format_version;
+    /* PRONOM's basis and warning, the other matching PUIDs and the
+     * signature files that identified it ("DROID V122; containers 40"),
+     * or NULL */
+    const char *basis, *warning, *others, *signatures;
 } vl_catalog_format;
 int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
                           const char *digest, const vl_catalog_format *f,

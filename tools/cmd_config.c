@@ -1,6 +1,8 @@
 /* vellum config: show or change repository settings. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "vl_fixity.h"
@@ -16,14 +18,42 @@ static const char usage[] =
     "ingest.reserve (free space deposits leave on the staging filesystem: a\n"
     "percentage of it or a size; default 1%, never under 4 MiB);\n"
     "shared (private, group or world: the modes of files and folders made from\n"
-    "now on; existing ones keep theirs).\n"
+    "now on; existing ones keep theirs);\n"
+    "pronom.signatures and pronom.containers (the DROID signature file and the\n"
+    "container signature file deposits are identified with; a signature file\n"
+    "is loaded before it is set).\n"
     "digest and fixity are fixed at init.\n";
 
 static const char *const settable[] = {"user.name", "user.address", "schemas",
                                        "audit.interval_days",
                                        "audit.max_bytes_per_run",
                                        "audit.max_seconds_per_run",
-                                       VL_RESERVE_KEY, "shared", NULL};
+                                       VL_RESERVE_KEY, "shared",
+                                       VL_CONF_PRONOM_SIGNATURES,
+                                       VL_CONF_PRONOM_CONTAINERS, NULL};
+
+/* A signature file must load (so that no deposit meets a bad one); a
+ * container file must be a readable file (it loads with its signatures at
+ * the next deposit).  Prints the reason; 0 when good. */
+static int pronom_file_bad(const char *key, const char *value)
+{
+    vl_error err = {0};
+    vl_signatures *sigs = NULL;
+    struct stat st;
+    if (stat(value, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "vellum config: %s: cannot read '%s': %s\n", key,
+                cli_text(value), errno ? strerror(errno) : "not a file");
+        return 1;
+    }
+    if (strcmp(key, VL_CONF_PRONOM_SIGNATURES) != 0)
+        return 0;
+    if (vl_signatures_open(value, NULL, NULL, &sigs, &err) != VL_OK) {
+        fprintf(stderr, "vellum config: %s\n", cli_text(err.msg));
+        return 1;
+    }
+    vl_signatures_close(sigs);
+    return 0;
+}
 
 /* Settings with a format are checked here so that a nightly audit or a
  * deposit never meets a bad one; 0 when value suits key. */
@@ -77,17 +107,25 @@ CLI_COMMAND(config)
         if (value_bad(argv[optind], argv[optind + 1]))
             return cli_usage_error("config", "'%s' is not a valid %s",
                                    argv[optind + 1], argv[optind]);
+        if (!strncmp(argv[optind], "pronom.", 7) &&
+            pronom_file_bad(argv[optind], argv[optind + 1]))
+            return CLI_EXIT_USAGE;
     }
     if ((rc = cli_open_repo_mode(&c, nargs == 2 ? VL_OPEN_WRITE : VL_OPEN_READ,
                                  &repo)) != CLI_EXIT_OK)
         return rc;
     if (nargs == 2) {
-        if (vl_repo_config_set(repo, argv[optind], argv[optind + 1], &err) != VL_OK)
+        /* a file is kept by its absolute path: deposits run from anywhere */
+        char *abs = !strncmp(argv[optind], "pronom.", 7) ? realpath(argv[optind + 1], NULL)
+                                                         : NULL;
+        if (vl_repo_config_set(repo, argv[optind], abs ? abs : argv[optind + 1],
+                               &err) != VL_OK)
             rc = cli_fail(&err);
         else if (!strcmp(argv[optind], "shared"))
             fprintf(stderr, "vellum: note: shared = %s applies to files and folders "
                     "made from now on; existing ones keep their modes\n",
                     argv[optind + 1]);
+        free(abs);
     } else if (nargs == 1) {
         const char *v = vl_repo_config_get(repo, argv[optind]);
         if (v)
@@ -99,7 +137,8 @@ CLI_COMMAND(config)
                               "schemas", "audit.interval_days",
                               "audit.max_bytes_per_run",
                               "audit.max_seconds_per_run", VL_RESERVE_KEY,
-                              "shared", NULL};
+                              "shared", VL_CONF_PRONOM_SIGNATURES,
+                              VL_CONF_PRONOM_CONTAINERS, NULL};
         for (int i = 0; keys[i]; i++) {
             const char *v = vl_repo_config_get(repo, keys[i]);
             if (v)

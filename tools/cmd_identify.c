@@ -1,23 +1,65 @@
-/* vellum identify: format identification of files, without a repository. */
+/* vellum identify: format identification of files and folders, without a
+ * repository. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 static const char usage[] =
-    "usage: vellum identify FILE... [--json]\n"
+    "usage: vellum identify PATH... [--signatures FILE] [--containers FILE]\n"
+    "                       [--format text|csv|json] [--json]\n"
     "\n"
-    "Identify the format of each file as ingest does: libmagic's MIME type,\n"
-    "encoding and description of the file's leading bytes, and the PRONOM\n"
-    "identifier (PUID) where the result fixes one.  One line per file:\n"
-    "  path<TAB>mime; charset=encoding<TAB>PUID or -<TAB>description\n"
-    "--json prints an array of {path, mime, encoding, description, puid,\n"
-    "format_name, format_version, size}.  Exit 2 when a file cannot be read\n"
+    "Identify the format of each file as ingest does; folders are walked\n"
+    "recursively, in name order.  With PRONOM signatures (a DROID signature\n"
+    "file and a container signature file) each file gets its PRONOM\n"
+    "identifier as DROID finds it: byte signatures on its first and last\n"
+    "bytes, container signatures inside ZIP and OLE2 files, extensions only\n"
+    "when no signature matched.  libmagic gives text encodings and the MIME\n"
+    "type of what PRONOM does not identify.\n"
+    "\n"
+    "  --signatures FILE  DROID signature file (else $VELLUM_PRONOM_SIGNATURES,\n"
+    "                     else the repository's pronom.signatures setting when\n"
+    "                     --repo or $VELLUM_REPO names one; without any,\n"
+    "                     libmagic and vellum's small built-in PUID table)\n"
+    "  --containers FILE  container signature file (else\n"
+    "                     $VELLUM_PRONOM_CONTAINERS, else pronom.containers)\n"
+    "  --format FORMAT    text (default): path<TAB>mime; charset=encoding<TAB>\n"
+    "                     PUID or -<TAB>description; csv: a header row, then\n"
+    "                     path,size,puid,format,version,mime,basis,warning;\n"
+    "                     json (as --json): an array of objects\n"
+    "\n"
+    "The compiled signatures are kept in $XDG_CACHE_HOME/vellum (or\n"
+    "~/.cache/vellum), so later runs start at once.  On a terminal, progress\n"
+    "and files per second go to stderr.  Exit 2 when a path cannot be read\n"
     "(the others are still identified).\n";
+
+enum { FMT_TEXT, FMT_CSV, FMT_JSON };
+
+typedef struct ident_run {
+    vl_identifier *idf;
+    unsigned char *buf;
+    size_t cap;
+    int format;
+    int progress;
+    json_t *arr;
+    size_t files;
+    double started;
+    double last_shown;
+    int rc;
+} ident_run;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Read up to cap leading bytes of path (one pass, no more); size from fstat. */
 static int read_prefix(const char *path, unsigned char *buf, size_t cap,
@@ -56,77 +98,272 @@ done:
     return rc;
 }
 
+static void print_one(ident_run *r, const char *path, uint64_t size,
+                      const vl_format *f)
+{
+    if (r->format == FMT_JSON) {
+        /* JSON strings must be UTF-8: escape an odd file name */
+        char *esc = vl_utf8_valid(path, strlen(path)) ? NULL : vl_name_escape(path);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "path",
+                              esc ? esc : path, "mime", f->mime, "encoding",
+                              f->encoding, "description", f->description, "puid",
+                              f->puid, "format_name", f->format_name,
+                              "format_version", f->format_version, "size",
+                              (json_int_t)size);
+        if (o && f->signatures[0]) {
+            json_object_set_new(o, "basis", json_string(f->basis));
+            json_object_set_new(o, "warning", json_string(f->warning));
+            json_object_set_new(o, "also_matches", json_string(f->others));
+            json_object_set_new(o, "signatures", json_string(f->signatures));
+        }
+        json_array_append_new(r->arr, o);
+        free(esc);
+    } else if (r->format == FMT_CSV) {
+        char sz[24], puids[300];
+        snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+        /* several matches: every PUID, as DROID lists them */
+        snprintf(puids, sizeof puids, "%s%s%s", f->puid, f->others[0] ? " " : "",
+                 f->others);
+        vl_csv_field(stdout, path, 0);
+        vl_csv_field(stdout, sz, 0);
+        vl_csv_field(stdout, puids, 0);
+        vl_csv_field(stdout, f->format_name, 0);
+        vl_csv_field(stdout, f->format_version, 0);
+        vl_csv_field(stdout, f->mime, 0);
+        vl_csv_field(stdout, f->basis, 0);
+        vl_csv_field(stdout, f->warning, 1);
+    } else {
+        /* libmagic's description may quote the file's own text */
+        printf("%s\t%s; charset=%s\t%s%s%s\t%s%s%s%s\n", cli_text(path),
+               cli_text(f->mime), cli_text(f->encoding), f->puid[0] ? f->puid : "-",
+               f->others[0] ? " " : "", f->others, cli_text(f->description),
+               f->warning[0] ? " (warning: " : "", f->warning,
+               f->warning[0] ? ")" : "");
+    }
+}
+
+static void show_progress(ident_run *r, int last)
+{
+    double t = now_s();
+    if (!r->progress || (!last && t - r->last_shown < 1.0))
+        return;
+    r->last_shown = t;
+    double el = t - r->started;
+    fprintf(stderr, "\ridentified %zu files in %.1f s (%.0f files/s)%s", r->files,
+            el, el > 0 ? (double)r->files / el : 0.0, last ? "\n" : "");
+}
+
+static int identify_one(ident_run *r, const char *path)
+{
+    vl_error err = {0};
+    vl_format f;
+    size_t len = 0;
+    uint64_t size = 0;
+    if (read_prefix(path, r->buf, r->cap, &len, &size) != 0) {
+        fprintf(stderr, "vellum identify: cannot read '%s': %s\n", cli_text(path),
+                strerror(errno));
+        r->rc = CLI_EXIT_USAGE;
+        return 0;
+    }
+    if (vl_identify_path(r->idf, r->buf, len, size, vl_path_basename(path), path,
+                         &f, &err) != VL_OK) {
+        /* a file that vanished or shrank is that file's problem */
+        if (err.status != VL_ESYS || err.sys_errno) {
+            fprintf(stderr, "vellum identify: %s\n", cli_text(err.msg));
+            r->rc = CLI_EXIT_USAGE;
+            return 0;
+        }
+        return cli_fail(&err);
+    }
+    print_one(r, path, size, &f);
+    r->files++;
+    show_progress(r, 0);
+    return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* depth bounds the walk the way ingest's path limit does */
+static int walk(ident_run *r, const char *path, int depth)
+{
+    struct stat st;
+    DIR *d = NULL;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return identify_one(r, path);
+    if (depth > VL_PATH_MAX_DEPTH || !(d = opendir(path))) {
+        fprintf(stderr, "vellum identify: cannot read '%s': %s\n", cli_text(path),
+                depth > VL_PATH_MAX_DEPTH ? "folders nested too deep" : strerror(errno));
+        r->rc = CLI_EXIT_USAGE;
+        return 0;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, ncap * sizeof *nn);
+            if (!nn) {
+                rc = cli_fail(&(vl_error){VL_ESYS, ENOMEM, "out of memory"});
+                goto done;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        if (!(names[n] = vl_path_join(path, e->d_name))) {
+            rc = cli_fail(&(vl_error){VL_ESYS, ENOMEM, "out of memory"});
+            goto done;
+        }
+        n++;
+    }
+    if (n)
+        qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n && !rc; i++) {
+        /* links are not followed into folders, and not identified */
+        if (lstat(names[i], &st) == 0 && S_ISLNK(st.st_mode))
+            continue;
+        if (lstat(names[i], &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+            continue;
+        rc = walk(r, names[i], depth + 1);
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* $XDG_CACHE_HOME/vellum or ~/.cache/vellum, made if missing; NULL when
+ * there is no such place (then nothing is cached). */
+static char *cache_dir(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char *base = xdg && *xdg ? vl_strdup(xdg)
+                 : home && *home ? vl_path_join(home, ".cache") : NULL;
+    char *dir = base ? vl_path_join(base, "vellum") : NULL;
+    if (base)
+        mkdir(base, 0700);
+    if (dir && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        free(dir);
+        dir = NULL;
+    }
+    free(base);
+    return dir;
+}
+
 CLI_COMMAND(identify)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    enum { OPT_SIGS = 1000, OPT_CONT, OPT_FORMAT };
+    static const struct option opts[] = {
+        CLI_COMMON_OPTIONS,
+        {"signatures", required_argument, 0, OPT_SIGS},
+        {"containers", required_argument, 0, OPT_CONT},
+        {"format", required_argument, 0, OPT_FORMAT},
+        {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
-    vl_identifier *idf = NULL;
-    unsigned char *buf = NULL;
-    size_t cap = vl_identify_prefix_bytes();
-    json_t *arr = NULL;
+    vl_signatures *sigs = NULL;
+    vl_repo *repo = NULL;
+    const char *sig_path = NULL, *cont_path = NULL, *format = NULL;
+    char *cache = NULL;
+    ident_run r = {0};
     int opt, rc = CLI_EXIT_OK;
 
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
             continue;
-        if (opt == 'h') {
+        switch (opt) {
+        case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
+        case OPT_SIGS: sig_path = optarg; break;
+        case OPT_CONT: cont_path = optarg; break;
+        case OPT_FORMAT: format = optarg; break;
+        default:
+            return cli_usage_error("identify", "unknown option");
         }
-        return cli_usage_error("identify", "unknown option");
     }
     if (optind >= argc)
         return cli_usage_error("identify", "no file given");
-    if (!(buf = malloc(cap))) {
-        rc = cli_fail(&(vl_error){VL_ESYS, ENOMEM, "out of memory"});
+    r.format = c.json ? FMT_JSON : FMT_TEXT;
+    if (format) {
+        if (!strcmp(format, "text") && !c.json)
+            r.format = FMT_TEXT;
+        else if (!strcmp(format, "csv") && !c.json)
+            r.format = FMT_CSV;
+        else if (!strcmp(format, "json"))
+            r.format = FMT_JSON;
+        else
+            return cli_usage_error("identify", "--format takes text, csv or json%s",
+                                   c.json ? " (and --json is json)" : "");
+    }
+    if (!sig_path && getenv("VELLUM_PRONOM_SIGNATURES") && *getenv("VELLUM_PRONOM_SIGNATURES"))
+        sig_path = getenv("VELLUM_PRONOM_SIGNATURES");
+    if (!cont_path && getenv("VELLUM_PRONOM_CONTAINERS") && *getenv("VELLUM_PRONOM_CONTAINERS"))
+        cont_path = getenv("VELLUM_PRONOM_CONTAINERS");
+    /* a repository named on purpose lends its settings */
+    if (!sig_path && (c.repo || (getenv("VELLUM_REPO") && *getenv("VELLUM_REPO")))) {
+        if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
+            goto done;
+        sig_path = vl_repo_config_get(repo, VL_CONF_PRONOM_SIGNATURES);
+        if (!cont_path)
+            cont_path = vl_repo_config_get(repo, VL_CONF_PRONOM_CONTAINERS);
+        if (sig_path && !*sig_path)
+            sig_path = NULL;
+        if (cont_path && !*cont_path)
+            cont_path = NULL;
+    }
+    if (cont_path && !sig_path) {
+        rc = cli_usage_error("identify", "--containers needs a signature file "
+                             "(--signatures)");
         goto done;
     }
-    if (vl_identifier_open(&idf, &err) != VL_OK) {
-        rc = cli_fail(&err);
-        goto done;
-    }
-    arr = c.json ? json_array() : NULL;
-    for (int i = optind; i < argc; i++) {
-        const char *path = argv[i];
-        vl_format f;
-        size_t len = 0;
-        uint64_t size = 0;
-        if (read_prefix(path, buf, cap, &len, &size) != 0) {
-            fprintf(stderr, "vellum identify: cannot read '%s': %s\n",
-                    cli_text(path), strerror(errno));
-            rc = CLI_EXIT_USAGE;
-            continue;
-        }
-        if (vl_identify_buffer(idf, buf, len, size, path, &f, &err) != VL_OK) {
+    if (sig_path) {
+        cache = cache_dir();
+        if (vl_signatures_open(sig_path, cont_path, cache, &sigs, &err) != VL_OK) {
             rc = cli_fail(&err);
             goto done;
         }
-        if (arr) {
-            /* JSON strings must be UTF-8: escape an odd file name */
-            char *esc = vl_utf8_valid(path, strlen(path)) ? NULL
-                                                          : vl_name_escape(path);
-            json_array_append_new(arr, json_pack(
-                "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "path",
-                esc ? esc : path,
-                "mime", f.mime, "encoding", f.encoding, "description",
-                f.description, "puid", f.puid, "format_name", f.format_name,
-                "format_version", f.format_version, "size", (json_int_t)size));
-            free(esc);
-        } else {
-            /* libmagic's description may quote the file's own text */
-            printf("%s\t%s; charset=%s\t%s\t%s\n", cli_text(path), cli_text(f.mime),
-                   cli_text(f.encoding), f.puid[0] ? f.puid : "-",
-                   cli_text(f.description));
-        }
     }
-    if (arr) {
-        cli_print_json(arr);
-        arr = NULL;
+    r.cap = vl_identify_prefix_bytes();
+    if (!(r.buf = malloc(r.cap))) {
+        rc = cli_fail(&(vl_error){VL_ESYS, ENOMEM, "out of memory"});
+        goto done;
     }
+    if (vl_identifier_open(sigs, &r.idf, &err) != VL_OK) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    r.arr = r.format == FMT_JSON ? json_array() : NULL;
+    r.progress = cli_progress_enabled(&c);
+    r.started = r.last_shown = now_s();
+    if (r.format == FMT_CSV)
+        fputs("path,size,puid,format,version,mime,basis,warning\r\n", stdout);
+    for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
+        rc = walk(&r, argv[i], 0);
+    if (rc != CLI_EXIT_OK)
+        goto done;
+    if (r.progress && now_s() - r.started >= 1.0)
+        show_progress(&r, 1);
+    if (r.arr) {
+        cli_print_json(r.arr);
+        r.arr = NULL;
+    }
+    rc = r.rc;
 done:
-    json_decref(arr);
-    vl_identifier_close(idf);
-    free(buf);
+    json_decref(r.arr);
+    vl_identifier_close(r.idf);
+    vl_signatures_close(sigs);
+    vl_repo_close(repo);
+    free(r.buf);
+    free(cache);
     return rc;
 }

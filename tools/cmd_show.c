@@ -32,9 +32,12 @@ static int got_format(void *arg, const vl_catalog_format *f)
     snprintf(c->puid, sizeof c->puid, "%s", f->puid ? f->puid : "");
     snprintf(c->name, sizeof c->name, "%s%s%s", f->format_name ? f->format_name : "",
              f->format_version ? " " : "", f->format_version ? f->format_version : "");
-    c->json = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "mime", f->mime,
-                        "encoding", f->encoding, "description", f->description, "puid",
-                        f->puid, "name", f->format_name, "version", f->format_version);
+    c->json = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+                        "mime", f->mime, "encoding", f->encoding, "description",
+                        f->description, "puid", f->puid, "name", f->format_name,
+                        "version", f->format_version, "basis", f->basis, "warning",
+                        f->warning, "also_matches", f->others, "signatures",
+                        f->signatures);
     return 0;
 }
 

@@ -253,7 +253,7 @@ static void expect(const bytes *b, const char *name, const char *mime,
     vl_identifier *id = NULL;
     vl_format f;
     vl_error err = {0};
-    assert_int_equal(vl_identifier_open(&id, &err), VL_OK);
+    assert_int_equal(vl_identifier_open(NULL, &id, &err), VL_OK);
     assert_int_equal(vl_identify_buffer(id, b->d, b->len, b->len, name, &f,
                                         &err), VL_OK);
     vl_identifier_close(id);
@@ -388,7 +388,7 @@ static void test_encoding_and_description(void **state)
     vl_error err = {0};
     const char *s = "Plain notes in UTF-8: na\xc3\xafve caf\xc3\xa9.\n";
     (void)state;
-    assert_int_equal(vl_identifier_open(&id, &err), VL_OK);
+    assert_int_equal(vl_identifier_open(NULL, &id, &err), VL_OK);
     assert_int_equal(vl_identify_buffer(id, s, strlen(s), strlen(s), NULL, &f,
                                         &err), VL_OK);
     assert_string_equal(f.encoding, "utf-8");
@@ -444,7 +444,7 @@ static void test_odd_input(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (unsigned char)((i * 131 + 7) % 251);
-    assert_int_equal(vl_identifier_open(&id, &err), VL_OK);
+    assert_int_equal(vl_identifier_open(NULL, &id, &err), VL_OK);
     assert_int_equal(vl_identify_buffer(id, NULL, 0, 0, NULL, &f, &err), VL_OK);
     assert_string_equal(f.description, "empty");
     assert_string_equal(f.puid, "");
@@ -477,7 +477,7 @@ static void *thread_main(void *arg)
     vl_format f;
     vl_error err = {0};
     int ok = 1;
-    if (vl_identifier_open(&id, &err) != VL_OK)
+    if (vl_identifier_open(NULL, &id, &err) != VL_OK)
         return NULL;
     for (int i = 0; i < 200 && ok; i++)
         ok = vl_identify_buffer(id, b->d, b->len, b->len, "a.png", &f, &err)

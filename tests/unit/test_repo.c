@@ -583,7 +583,8 @@ static void test_read_only_open_makes_nothing(void **state)
     assert_int_equal(vl_catalog_objects(vl_repo_catalog(r), check_one, &c, &err),
                      VL_OK);
     assert_int_equal(c.n, 1);
-    vl_catalog_format f = {"text/plain", NULL, NULL, NULL, NULL, NULL};
+    vl_catalog_format f = {"text/plain", NULL, NULL, NULL, NULL, NULL,
+                           NULL, NULL, NULL, NULL};
     assert_int_equal(vl_catalog_format_put(vl_repo_catalog(r), "urn:ro", "00", &f,
                                            &err), VL_ESYS);
     vl_repo_close(r);
