@@ -98,9 +98,11 @@ line_of() {
     [[ "$output" == *"nope.pdf"* ]]
     [[ "$output" == *"image.png	image/png"* ]]
     [[ "$output" == *"image89.gif	image/gif"* ]]
+    # a folder is walked: each file in it, in name order
     run "$VELLUM" identify "$F"
-    [ "$status" -eq 2 ]
-    [[ "$output" == *"$F"* ]]
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"$F/image.png	image/png"* ]]
+    [ "$(printf '%s\n' "$output" | cut -f1)" = "$(find "$F" -type f | LC_ALL=C sort)" ]
 }
 
 @test "identify: usage errors" {
