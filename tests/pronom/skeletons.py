@@ -9,7 +9,9 @@ their smallest offsets and zeros everywhere else, as the PRONOM team's own
 writes OUTDIR/sig-<ID>.<ext> for every internal signature and
 OUTDIR/manifest.tsv (file, signature id, expected PUIDs, note).  With a
 container signature file it also writes OUTDIR/container-<ID>.<ext> for
-each ZIP container signature and OUTDIR/containers.tsv.
+each ZIP container signature, listed in the manifest as "container:<ID>".
+The extension is one PRONOM gives a format using the signature, so no
+extension mismatch arises.
 
 This is a second, independent reading of the compiled signature format (it
 shares nothing with vellum's C engine), following DROID 6's matcher
@@ -50,8 +52,7 @@ import re
 import zipfile
 import xml.etree.ElementTree as ET
 
-NS = '{http://www.nationalarchives.gov.uk/pronom/SignatureFile}'
-CNS = ''           # the container file has no namespace
+NS = ''            # namespaces are stripped on reading (strip_ns)
 ALL = frozenset(range(256))
 GAP = 8            # zero bytes between the BOF/variable part and the EOF part
 MAX_SLIDE = 4096   # how far a clashing sequence may be moved to fit
@@ -109,16 +110,34 @@ def _set_positions(body):
     return [frozenset(single)] * width
 
 
+def _quoted_to_hex(body):
+    """'ab' inside a set -> 6162, so ['6'-'7'] reads as [36:37]."""
+    return re.sub(r"'([^']*)'",
+                  lambda m: ''.join('%02X' % b for b in m.group(1).encode('latin-1')),
+                  body).replace('-', ':')
+
+
 def parse_pattern(text):
-    """Compiled-form pattern -> list of frozensets (one per byte)."""
+    """Pattern -> list of frozensets (one per byte).  Reads the compiled
+    form and PRONOM's raw form (container files): spaces, 'text', gaps
+    {n}, {n-m}, {n-*} and * (the minimum gap is written)."""
     out = []
-    s = re.sub(r'\s+', '', text or '')
+    s = text or ''
     i = 0
     while i < len(s):
         c = s[i]
-        if c == '[':
+        if c.isspace():
+            i += 1
+        elif c == "'":
+            j = s.index("'", i + 1)
+            out.extend(frozenset([b]) for b in s[i + 1:j].encode('latin-1'))
+            i = j + 1
+        elif c == '[':
             j = s.index(']', i)
-            out.extend(_set_positions(s[i + 1:j]))
+            body = s[i + 1:j]
+            if "'" in body:
+                body = _quoted_to_hex(body)
+            out.extend(_set_positions(body))
             i = j + 1
         elif c == '(':
             # alternatives: take the first (PRONOM's raw form; the compiled
@@ -126,6 +145,12 @@ def parse_pattern(text):
             j = s.index(')', i)
             out.extend(parse_pattern(s[i + 1:j].split('|')[0]))
             i = j + 1
+        elif c == '{':
+            j = s.index('}', i)
+            out.extend([ALL] * int(s[i + 1:j].split('-')[0]))
+            i = j + 1
+        elif c == '*':
+            i += 1
         elif s.startswith('??', i):
             out.append(ALL)
             i += 2
@@ -133,6 +158,14 @@ def parse_pattern(text):
             out.append(frozenset([int(s[i:i + 2], 16)]))
             i += 2
     return out
+
+
+def strip_ns(root):
+    """Drop the XML namespace so both files read with plain tag names."""
+    for el in root.iter():
+        if '}' in el.tag:
+            el.tag = el.tag.split('}', 1)[1]
+    return root
 
 
 # ---- one SubSequence -> (relative pattern, its min offset) ---------------
@@ -218,6 +251,7 @@ def place_sequence(canvas, subseqs, start_floor, backwards, note):
         mn = int(ss.get('SubSeqMinOffset', '0'))
         mx = ss.get('SubSeqMaxOffset')
         mx = int(mx) if mx is not None else mn + MAX_SLIDE
+        mx = max(mx, mn)             # DROID: a max below the min is the min
         if idx > 0 or start_floor > 0:
             mx = mn + MAX_SLIDE      # DROID: no max for later SubSequences
         placed = False
@@ -314,7 +348,7 @@ def choose_ext(users):
 
 
 def write_internal(sigfile, outdir):
-    root = ET.parse(sigfile).getroot()
+    root = strip_ns(ET.parse(sigfile).getroot())
     uses = read_formats(root)
     rows = []
     for sig in root.iter(NS + 'InternalSignature'):
@@ -347,10 +381,63 @@ def write_internal(sigfile, outdir):
 
 # ---- ZIP container signatures (optional third argument) -----------------
 
-def container_bytes(files_el):
-    """A container File's BinarySignatures -> bytes satisfying them (raw
-    PRONOM syntax, so gaps and quoted text are read here)."""
-    raise NotImplementedError
+def puid_extensions(sigfile):
+    root = strip_ns(ET.parse(sigfile).getroot())
+    return {ff.get('PUID'): [e.text.strip() for e in ff.findall('Extension')
+                             if e.text]
+            for ff in root.iter('FileFormat')}
+
+
+def write_containers(confile, sigfile, outdir):
+    """One ZIP per ZIP ContainerSignature: each listed entry, holding a
+    skeleton of the entry's first binary signature (empty when it has
+    none).  Entries are deflated, as in real OOXML/ODF files, except
+    "mimetype", which ODF and EPUB store first and uncompressed.  OLE2 is
+    not generated (python has no writer)."""
+    root = strip_ns(ET.parse(confile).getroot())
+    exts = puid_extensions(sigfile)
+    mapping = {}
+    for m in root.iter('FileFormatMapping'):
+        mapping.setdefault(m.get('signatureId'), []).append(m.get('Puid'))
+    rows = []
+    for cs in root.iter('ContainerSignature'):
+        cid = cs.get('Id')
+        if cs.get('ContainerType') != 'ZIP':
+            continue
+        puids = mapping.get(cid, [])
+        ext = choose_ext([(p, exts.get(p, [])) for p in puids])
+        name = 'container-%s%s' % (cid, ('.' + safe_ext(ext)) if ext else '')
+        notes = []
+        entries = []
+        try:
+            for f in cs.find('Files').findall('File'):
+                path = f.find('Path').text.strip()
+                sigs = f.findall('BinarySignatures/InternalSignatureCollection/InternalSignature')
+                data = b''
+                if sigs:
+                    data, n = skeleton(sigs[0])
+                    notes += n
+                    if len(sigs) > 1:
+                        notes.append('%s: first of %d signatures' % (path, len(sigs)))
+                entries.append((path, data))
+        except SkelError as e:
+            notes.append('not generated: %s' % e)
+            entries = None
+        if entries is not None:
+            entries.sort(key=lambda e: e[0] != 'mimetype')
+            with zipfile.ZipFile(os.path.join(outdir, name), 'w') as z:
+                for path, data in entries:
+                    method = (zipfile.ZIP_STORED if path == 'mimetype'
+                              else zipfile.ZIP_DEFLATED)
+                    z.writestr(zipfile.ZipInfo(path, (2020, 1, 1, 0, 0, 0)),
+                               data, compress_type=method)
+        else:
+            name = '-'
+        if not puids:
+            notes.append('no FileFormatMapping')
+        rows.append((name, 'container:' + cid, ' '.join(puids),
+                     '; '.join(notes)))
+    return rows
 
 
 def main(argv):
@@ -359,6 +446,12 @@ def main(argv):
         return 2
     os.makedirs(argv[2], exist_ok=True)
     rows = write_internal(argv[1], argv[2])
+    if len(argv) > 3:
+        crows = write_containers(argv[3], argv[1], argv[2])
+        with open(os.path.join(argv[2], 'manifest.tsv'), 'a') as f:
+            for r in crows:
+                f.write('\t'.join(r) + '\n')
+        rows += crows
     made = sum(1 for r in rows if r[0] != '-')
     sys.stderr.write('%d skeletons of %d signatures in %s\n'
                      % (made, len(rows), argv[2]))
