@@ -1,0 +1,152 @@
+/* Private to the PRONOM engine (ingest/pronom*.c): the pieces pronom.h
+ * names, seen from inside.  Not for the rest of ingest/: use pronom.h. */
+#ifndef VL_PRONOM_INTERNAL_H
+#define VL_PRONOM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pronom.h"
+
+/* ---- compiled sequences (pronom_seq.c) --------------------------------- */
+enum { VL_PRONOM_EL_SET = 1, VL_PRONOM_EL_GAP, VL_PRONOM_EL_ALT };
+
+typedef struct vl_pronom_el {
+    int kind;
+    uint8_t set[32];             /* SET: bit b set when byte b matches */
+    uint32_t min, max;           /* GAP: bytes skipped; max UINT32_MAX = any */
+    vl_pronom_seq **alt;         /* ALT: alternatives (each its own seq) */
+    size_t nalt;
+} vl_pronom_el;
+
+#define VL_PRONOM_UNBOUNDED SIZE_MAX
+
+struct vl_pronom_seq {
+    vl_pronom_el *e;
+    size_t n;
+    size_t minlen, maxlen;       /* maxlen VL_PRONOM_UNBOUNDED with '*' */
+    int fixed;                   /* only single-byte sets: one length */
+    uint8_t *lit;                /* leading bytes that are one value each */
+    size_t litlen;
+};
+
+/* Every end position of s matched from pos in direction dir (+1: s's bytes
+ * at pos, pos+1...; -1: s's last byte at pos-1, going down), distinct, at
+ * most cap of them (the first found).  Returns how many; 0 = no match. */
+size_t vl_pronom_seq_ends(const vl_pronom_seq *s, const uint8_t *buf,
+                          size_t len, size_t pos, int dir, size_t *ends,
+                          size_t cap);
+/* 1 when s matches at pos (forwards), *end the first end found. */
+int vl_pronom_seq_match_at(const vl_pronom_seq *s, const uint8_t *buf,
+                           size_t len, size_t pos, size_t *end);
+/* The first start in [from, last_start] where s matches (forwards);
+ * 1 with *start and *end, else 0.  Uses the leading literal with memmem. */
+int vl_pronom_seq_find(const vl_pronom_seq *s, const uint8_t *buf,
+                       size_t len, size_t from, size_t last_start,
+                       size_t *start, size_t *end);
+
+/* ---- signatures (pronom_sig.c) ----------------------------------------- */
+/* The id of an InternalSignature, the bytes it needs from each end (for
+ * window sizes: SIZE_MAX when unbounded), and its BOF-anchored leading
+ * bytes at offset 0 when it has some (for the first-bytes index). */
+int vl_pronom_sig_id(const vl_pronom_sig *s);
+void vl_pronom_sig_needs(const vl_pronom_sig *s, size_t *bof, size_t *eof);
+size_t vl_pronom_sig_bof_prefix(const vl_pronom_sig *s, uint8_t *out,
+                                size_t cap);
+/* The longest fixed byte run of any subsequence anchor, for the prefilter:
+ * every match of s contains it (0 when none can be relied on). */
+size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out);
+
+/* Serialisation for the cache (pronom_cache.c): a flat byte form. */
+int vl_pronom_sig_save(const vl_pronom_sig *s, vl_buf *out, vl_error *err);
+/* Reads one signature at *pos in data[0..len); 0 ok, -1 corrupt. */
+int vl_pronom_sig_load(const uint8_t *data, size_t len, size_t *pos,
+                       vl_pronom_sig **out);
+int vl_pronom_seq_save(const vl_pronom_seq *s, vl_buf *out, vl_error *err);
+int vl_pronom_seq_load(const uint8_t *data, size_t len, size_t *pos,
+                       int depth, vl_pronom_seq **out);
+
+/* ---- the signature file (pronom_sigfile.c) ----------------------------- */
+typedef struct vl_pronom_format {
+    int id;
+    char *puid, *name, *version, *mime;
+    char **ext;          /* lower case, no dot */
+    size_t next;
+    int *sig;            /* InternalSignatureIDs */
+    size_t nsig;
+    int *prio;           /* HasPriorityOverFileFormatIDs */
+    size_t nprio;
+} vl_pronom_format;
+
+typedef struct vl_pronom_sigfile {
+    char *version;               /* "V122" */
+    vl_pronom_sig **sigs;        /* InternalSignatures, file order */
+    size_t nsig;
+    vl_pronom_format *fmts;      /* FileFormats, file order */
+    size_t nfmt;
+} vl_pronom_sigfile;
+
+int vl_pronom_sigfile_load(const char *path, vl_pronom_sigfile **out,
+                           vl_error *err);
+/* The same from memory; name is used in messages. */
+int vl_pronom_sigfile_load_memory(const char *name, const char *data,
+                                  size_t len, vl_pronom_sigfile **out,
+                                  vl_error *err);
+void vl_pronom_sigfile_free(vl_pronom_sigfile *f);
+
+/* ---- many signatures at once (pronom_match.c) -------------------------- */
+typedef struct vl_pronom_matcher vl_pronom_matcher;
+/* Takes nothing from f: it must outlive the matcher. */
+int vl_pronom_matcher_new(const vl_pronom_sigfile *f, vl_pronom_matcher **out,
+                          vl_error *err);
+void vl_pronom_matcher_free(vl_pronom_matcher *m);
+size_t vl_pronom_matcher_bof_bytes(const vl_pronom_matcher *m);
+size_t vl_pronom_matcher_eof_bytes(const vl_pronom_matcher *m);
+/* Indexes (into f->fmts) of the formats whose signatures match, after
+ * DROID's priorities; basis[i] says which signature and where. */
+int vl_pronom_matcher_run(const vl_pronom_matcher *m, const uint8_t *bof,
+                          size_t boflen, const uint8_t *eof, size_t eoflen,
+                          uint64_t size, size_t *fmt, char (*basis)[256],
+                          size_t cap, size_t *n);
+/* Among formats fmt[0..n), drop those another one has priority over
+ * (transitively); n updated. */
+void vl_pronom_matcher_prioritise(const vl_pronom_matcher *m, size_t *fmt,
+                                  char (*basis)[256], size_t *n);
+/* Formats listing extension ext (lower case); index list into out. */
+size_t vl_pronom_matcher_by_ext(const vl_pronom_matcher *m, const char *ext,
+                                size_t *out, size_t cap);
+/* Index of the format with this PUID, or SIZE_MAX. */
+size_t vl_pronom_matcher_by_puid(const vl_pronom_matcher *m,
+                                 const char *puid);
+
+/* ---- the compiled form on disk (pronom_cache.c) ------------------------ */
+/* Key: SHA-256 over both files' bytes (hex into key, 65 bytes). */
+int vl_pronom_cache_key(const char *sigpath, const char *contpath,
+                        char key[65], vl_error *err);
+/* VL_OK and *out when a valid cache file for key is there; VL_EINPUT
+ * (err says why) when absent or unusable: the caller recompiles. */
+int vl_pronom_cache_read(const char *dir, const char *key,
+                         vl_pronom_sigfile **out, vl_error *err);
+int vl_pronom_cache_write(const char *dir, const char *key,
+                          const vl_pronom_sigfile *f, vl_error *err);
+
+/* ---- containers (pronom_container.c, written elsewhere) ---------------- */
+typedef struct vl_pronom_containers vl_pronom_containers;
+enum { VL_CONTAINER_ZIP = 1, VL_CONTAINER_OLE2 = 2 };
+int vl_pronom_containers_load(const char *path, vl_pronom_containers **out,
+                              vl_error *err);
+void vl_pronom_containers_free(vl_pronom_containers *c);
+/* signatureVersion */
+const char *vl_pronom_containers_version(const vl_pronom_containers *c);
+/* The container type whose TriggerPuid is puid, else 0. */
+int vl_pronom_containers_trigger(const vl_pronom_containers *c,
+                                 const char *puid);
+/* Open path as that container type and test every container signature of
+ * the type: puids[i]/basis[i] for each match, *n set; VL_OK even when
+ * nothing matches; a corrupt container is VL_EINPUT. */
+int vl_pronom_containers_match(const vl_pronom_containers *c, int type,
+                               const char *path, char (*puids)[32],
+                               char (*basis)[256], size_t cap, size_t *n,
+                               vl_error *err);
+
+#endif
