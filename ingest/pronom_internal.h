@@ -53,9 +53,12 @@ int vl_pronom_sig_id(const vl_pronom_sig *s);
 void vl_pronom_sig_needs(const vl_pronom_sig *s, size_t *bof, size_t *eof);
 size_t vl_pronom_sig_bof_prefix(const vl_pronom_sig *s, uint8_t *out,
                                 size_t cap);
-/* The longest fixed byte run of any subsequence anchor, for the prefilter:
- * every match of s contains it (0 when none can be relied on). */
-size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out);
+/* For the prefilter: leading fixed bytes of one subsequence's Sequence
+ * that every match of s contains, and where: *from 0 = in the first
+ * *reach bytes, 1 = in the last *reach bytes, 2 = anywhere in either
+ * window (*reach SIZE_MAX).  Returns their length (0: none). */
+size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out,
+                              int *from, size_t *reach);
 
 /* Serialisation for the cache (pronom_cache.c): a flat byte form. */
 int vl_pronom_sig_save(const vl_pronom_sig *s, vl_buf *out, vl_error *err);

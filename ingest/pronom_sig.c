@@ -434,17 +434,37 @@ size_t vl_pronom_sig_bof_prefix(const vl_pronom_sig *s, uint8_t *out,
     return 0;
 }
 
-size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out)
+size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out,
+                              int *from, size_t *reach)
 {
-    size_t best = 0;
+    size_t best = 0, best_reach = SIZE_MAX;
     for (size_t b = 0; b < s->nbs; b++)
         for (size_t k = 0; k < s->bs[b].nsub; k++) {
-            const vl_pronom_seq *a = s->bs[b].sub[k].anchor;
-            if (a->litlen > best) {
+            const subseq *q = &s->bs[b].sub[k];
+            const vl_pronom_seq *a = q->anchor;
+            int first = s->bs[b].ref == REF_EOF ? k == s->bs[b].nsub - 1
+                                                : k == 0;
+            size_t r = SIZE_MAX;
+            if (!a->litlen)
+                continue;
+            /* Only the anchored first subsequence has a bounded place. */
+            if (first && s->bs[b].ref != REF_VAR && q->max != NO_MAX)
+                r = sat(sat((size_t)q->max, a->maxlen == VL_PRONOM_UNBOUNDED
+                                            ? SIZE_MAX : a->maxlen),
+                        frag_span(s->bs[b].ref == REF_EOF ? q->right : q->left,
+                                  s->bs[b].ref == REF_EOF ? q->nright
+                                                          : q->nleft, 1));
+            /* A bounded place beats a longer literal. */
+            if ((r != SIZE_MAX && best_reach == SIZE_MAX) ||
+                ((r == SIZE_MAX) == (best_reach == SIZE_MAX) &&
+                 a->litlen > best)) {
                 best = a->litlen;
+                best_reach = r;
                 *out = a->lit;
+                *from = r == SIZE_MAX ? 2 : s->bs[b].ref == REF_EOF;
             }
         }
+    *reach = best_reach;
     return best;
 }
 
