@@ -193,6 +193,33 @@ static void run_generator(const char *sigfile, const char *confile,
                  outdir, st);
 }
 
+/* One generation per signature file, shared by its test cases (the
+ * generator takes a few seconds; the skeletons are only read). */
+static struct {
+    char sigfile[4096];
+    const char *outdir;
+} g_gen[4];
+static size_t g_ngen;
+
+static const char *generated(const char *sigfile, const char *confile)
+{
+    for (size_t i = 0; i < g_ngen; i++)
+        if (strcmp(g_gen[i].sigfile, sigfile) == 0)
+            return g_gen[i].outdir;
+    assert_true(g_ngen < sizeof g_gen / sizeof g_gen[0]);
+    if (access(sigfile, R_OK) != 0)
+        fail_msg("no signature file %s (VELLUM_SHARED=%s)", sigfile,
+                 shared_dir());
+    if (confile && access(confile, R_OK) != 0)
+        fail_msg("no container file %s (VELLUM_SHARED=%s)", confile,
+                 shared_dir());
+    const char *d = new_outdir();
+    run_generator(sigfile, confile, d);
+    snprintf(g_gen[g_ngen].sigfile, sizeof g_gen[0].sigfile, "%s", sigfile);
+    g_gen[g_ngen++].outdir = d;
+    return d;
+}
+
 /* ---- identifying one file ----------------------------------------------- */
 
 /* Read the first and last bytes the engine asks for, as ingest does. */
@@ -253,8 +280,17 @@ typedef struct {
     const char *sigfile;
     const char *confile;     /* or NULL */
     const char *known;       /* the known-differences file */
+    int containers;          /* 1: the ZIP container skeletons only;
+                                0: the internal signatures only */
     double min_rate;
 } suite;
+
+#define CONTAINER_PREFIX "container:"
+
+static int is_container_row(const char *sig)
+{
+    return strncmp(sig, CONTAINER_PREFIX, strlen(CONTAINER_PREFIX)) == 0;
+}
 
 static void run_suite(const suite *s)
 {
@@ -270,21 +306,28 @@ static void run_suite(const suite *s)
     const char *diffpath = getenv("VELLUM_SKEL_DIFFS");
     double t0 = now_s(), t_gen, t_open, t_id;
 
-    if (access(s->sigfile, R_OK) != 0)
-        fail_msg("no signature file %s (VELLUM_SHARED=%s)", s->sigfile,
-                 shared_dir());
     load_known(s->known, &known);
-    outdir = new_outdir();
-    run_generator(s->sigfile, s->confile, outdir);
+    outdir = generated(s->sigfile, s->confile);
     t_gen = now_s();
     if (vl_pronom_open(&o, &p, &err) != VL_OK)
         fail_msg("vl_pronom_open %s: %s", s->sigfile, err.msg);
     t_open = now_s();
+    if (s->containers && !vl_pronom_container_version(p)[0]) {
+        /* Only the temporary stub (pronom_container_stub.c, until the
+         * pronom-cont branch is merged) reads a container file and knows
+         * no version; the real reader fails on a file it cannot read. */
+        printf("# %s: the engine has no container matching yet "
+               "(container version \"\"): ZIP skeletons not checked\n",
+               s->label);
+        vl_pronom_close(p);
+        skip();
+    }
     if (diffpath && *diffpath) {
-        diffs = fopen(diffpath, "w");
+        diffs = fopen(diffpath, "a");   /* one file for every suite */
         if (!diffs)
             fail_msg("cannot write %s: %s", diffpath, strerror(errno));
-        fprintf(diffs, "# %s: signature\texpected\tgot\tfile\tbasis/warning\n",
+        fprintf(diffs, "# %s: signature\texpected\tgot\tkind\tfile\t"
+                "basis/warning\n",
                 s->label);
     }
 
@@ -302,6 +345,8 @@ static void run_suite(const suite *s)
         if (split_tabs(line, fld, 4) < 3)
             fail_msg("bad manifest line in %s", manifest);
         const char *file = fld[0], *sig = fld[1], *expected = fld[2];
+        if (is_container_row(sig) != s->containers)
+            continue;
         if (!expected[0]) {       /* no format uses it: nothing to expect */
             unused++;
             continue;
@@ -333,9 +378,9 @@ static void run_suite(const suite *s)
         known_diff *k = find_known(&known, sig);
         if (k)
             k->present = 1;
-        if (!pass && diffs)
-            fprintf(diffs, "%s\t%s\t%s\t%s\t%s%s%s\n", sig, expected, got,
-                    file, res.n ? res.m[0].basis : "",
+        if ((kind != EXACT || strchr(expected, ' ')) && diffs)
+            fprintf(diffs, "%s\t%s\t%s\t%s\t%s\t%s%s%s\n", sig, expected,
+                    got, kind_name[kind], file, res.n ? res.m[0].basis : "",
                     res.warning[0] ? " / " : "", res.warning);
         if (pass && k) {
             stale++;
@@ -343,10 +388,11 @@ static void run_suite(const suite *s)
                     "(%s gives %s): remove the line\n", s->known, k->line, sig,
                     file, got);
         } else if (!pass && !k) {
-            unlisted++;
-            fprintf(stderr, "# %s: signature %s (%s): expected %s, got %s (%s)"
-                    " - an engine bug, or list it with the reason\n", s->label,
-                    sig, file, expected, got, kind_name[kind]);
+            /* the first few in full; the diffs file has them all */
+            if (unlisted++ < 25)
+                fprintf(stderr, "# %s: signature %s (%s): expected %s, got %s (%s)"
+                        " - an engine bug, or list it with the reason\n",
+                        s->label, sig, file, expected, got, kind_name[kind]);
         } else if (!pass) {
             if (strcmp(k->got, got) != 0) {
                 stale++;
@@ -357,7 +403,8 @@ static void run_suite(const suite *s)
         }
     }
     for (size_t i = 0; i < known.n; i++)
-        if (!known.v[i].present) {
+        if (!known.v[i].present &&
+            is_container_row(known.v[i].sig) == s->containers) {
             stale++;
             fprintf(stderr, "%s:%d: signature %s is not in %s: remove the "
                     "line\n", s->known, known.v[i].line, known.v[i].sig,
@@ -367,9 +414,9 @@ static void run_suite(const suite *s)
 
     size_t ok = counts[EXACT] + counts[INCLUDED];
     double rate = total ? (double)ok / (double)total : 0.0;
-    printf("# %s: %zu signatures (%zu used by no format, not counted): "
+    printf("# %s%s: %zu signatures (%zu used by no format, not counted): "
            "exact %zu, included %zu, wrong %zu, none %zu; pass rate %.2f%%\n",
-           s->label, total, unused, counts[EXACT], counts[INCLUDED],
+           s->label, s->containers ? " ZIP containers" : "", total, unused, counts[EXACT], counts[INCLUDED],
            counts[WRONG], counts[NONE], 100.0 * rate);
     printf("# %s: %zu known differences listed, %zu unlisted, %zu stale; "
            "generate %.1fs, open %.1fs, identify %.1fs\n", s->label, known.n,
@@ -392,7 +439,8 @@ static void run_suite(const suite *s)
 
 /* ---- each skeleton against its own signature ------------------------------ */
 
-static void self_match(const char *label, const char *sigfile)
+static void self_match(const char *label, const char *sigfile,
+                       const char *confile)
 {
     const char *outdir;
     char *manifest = NULL, *line = NULL;
@@ -401,11 +449,7 @@ static void self_match(const char *label, const char *sigfile)
     vl_error err = {0};
     FILE *mf = NULL;
 
-    if (access(sigfile, R_OK) != 0)
-        fail_msg("no signature file %s (VELLUM_SHARED=%s)", sigfile,
-                 shared_dir());
-    outdir = new_outdir();
-    run_generator(sigfile, NULL, outdir);
+    outdir = generated(sigfile, confile);
     if (vl_pronom_sigfile_load(sigfile, &sf, &err) != VL_OK)
         fail_msg("vl_pronom_sigfile_load %s: %s", sigfile, err.msg);
     manifest = vl_path_join(outdir, "manifest.tsv");
@@ -416,7 +460,7 @@ static void self_match(const char *label, const char *sigfile)
         char *fld[4], basis[256] = "";
         const vl_pronom_sig *sig = NULL;
         if (line[0] == '#' || split_tabs(line, fld, 4) < 3 ||
-            strcmp(fld[0], "-") == 0)
+            strcmp(fld[0], "-") == 0 || is_container_row(fld[1]))
             continue;
         int id = atoi(fld[1]);
         for (size_t i = 0; i < sf->nsig && !sig; i++)
@@ -455,45 +499,73 @@ static void self_match(const char *label, const char *sigfile)
 
 /* ---- the tests ------------------------------------------------------------ */
 
-static void test_v122_self(void **state)
+typedef struct {
+    char sig[4096], con[4096], known[4096];
+} files;
+
+static void v122(files *f)
 {
-    char sig[4096];
-    snprintf(sig, sizeof sig, "%s/pronom/DROID_SignatureFile_V122.xml",
+    snprintf(f->sig, sizeof f->sig, "%s/pronom/DROID_SignatureFile_V122.xml",
              shared_dir());
-    self_match("V122", sig);
+    snprintf(f->con, sizeof f->con,
+             "%s/pronom/container-signature-20260119.xml", shared_dir());
+    snprintf(f->known, sizeof f->known, "%s/pronom/known-differences.tsv",
+             tests_dir());
 }
 
-static void test_v118_self(void **state)
+static void v118(files *f)
 {
-    char sig[4096];
-    snprintf(sig, sizeof sig, "%s/pronom/older/DROID_SignatureFile_V118.xml",
-             shared_dir());
-    self_match("V118", sig);
+    snprintf(f->sig, sizeof f->sig,
+             "%s/pronom/older/DROID_SignatureFile_V118.xml", shared_dir());
+    snprintf(f->con, sizeof f->con,
+             "%s/pronom/older/container-signature-20240501.xml", shared_dir());
+    snprintf(f->known, sizeof f->known,
+             "%s/pronom/known-differences-V118.tsv", tests_dir());
+}
+
+static void test_v122_self(void **state)
+{
+    files f;
+    v122(&f);
+    self_match("V122", f.sig, f.con);
 }
 
 static void test_v122(void **state)
 {
-    char sig[4096], con[4096], known[4096];
-    snprintf(sig, sizeof sig, "%s/pronom/DROID_SignatureFile_V122.xml",
-             shared_dir());
-    snprintf(con, sizeof con, "%s/pronom/container-signature-20260119.xml",
-             shared_dir());
-    snprintf(known, sizeof known, "%s/pronom/known-differences.tsv",
-             tests_dir());
-    suite s = {"V122", sig, con, known, 0.99};
+    files f;
+    v122(&f);
+    suite s = {"V122", f.sig, f.con, f.known, 0, 0.99};
     run_suite(&s);
+}
+
+static void test_v122_containers(void **state)
+{
+    files f;
+    v122(&f);
+    suite s = {"V122", f.sig, f.con, f.known, 1, 0.99};
+    run_suite(&s);
+}
+
+static void test_v118_self(void **state)
+{
+    files f;
+    v118(&f);
+    self_match("V118", f.sig, f.con);
 }
 
 static void test_v118(void **state)
 {
-    char sig[4096], con[4096], known[4096];
-    snprintf(sig, sizeof sig,
-             "%s/pronom/older/DROID_SignatureFile_V118.xml", shared_dir());
-    snprintf(con, sizeof con,
-             "%s/pronom/older/container-signature-20240501.xml", shared_dir());
-    snprintf(known, sizeof known, "%s/pronom/known-differences-V118.tsv",
-             tests_dir());
-    suite s = {"V118", sig, con, known, 0.99};
+    files f;
+    v118(&f);
+    suite s = {"V118", f.sig, f.con, f.known, 0, 0.99};
+    run_suite(&s);
+}
+
+static void test_v118_containers(void **state)
+{
+    files f;
+    v118(&f);
+    suite s = {"V118", f.sig, f.con, f.known, 1, 0.99};
     run_suite(&s);
 }
 
@@ -502,8 +574,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v122_self),
         cmocka_unit_test(test_v122),
+        cmocka_unit_test(test_v122_containers),
         cmocka_unit_test(test_v118_self),
         cmocka_unit_test(test_v118),
+        cmocka_unit_test(test_v118_containers),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
