@@ -173,7 +173,8 @@ static int group_frags(rawfrag *rf, size_t n, fragpos **out, size_t *nout)
 {
     fragpos *fp = NULL;
     size_t np = 0;
-    qsort(rf, n, sizeof *rf, cmp_rawfrag);
+    if (n)
+        qsort(rf, n, sizeof *rf, cmp_rawfrag);
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || rf[i].position != rf[i - 1].position) {
             fragpos *x = realloc(fp, (np + 1) * sizeof *x);
