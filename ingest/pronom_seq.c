@@ -578,3 +578,97 @@ int vl_pronom_seq_find(const vl_pronom_seq *s, const uint8_t *buf,
     }
     return 0;
 }
+
+/* ---- the cache's flat form (pronom_cache.c) --------------------------------
+ * Native byte order: a cache is only read on the machine that wrote it
+ * (its header's format version changes with this layout). */
+
+static int put(vl_buf *b, const void *p, size_t n, vl_error *err)
+{
+    return vl_buf_append(b, p, n, err);
+}
+
+static int get(const uint8_t *d, size_t len, size_t *pos, void *out,
+               size_t n)
+{
+    if (len - *pos < n || *pos > len)
+        return -1;
+    memcpy(out, d + *pos, n);
+    *pos += n;
+    return 0;
+}
+
+int vl_pronom_seq_save(const vl_pronom_seq *s, vl_buf *out, vl_error *err)
+{
+    uint32_t n = (uint32_t)s->n;
+    int rc = put(out, &n, sizeof n, err);
+    for (size_t i = 0; i < s->n && rc == VL_OK; i++) {
+        const vl_pronom_el *e = &s->e[i];
+        uint8_t k = (uint8_t)e->kind;
+        if ((rc = put(out, &k, 1, err)) != VL_OK)
+            break;
+        if (e->kind == VL_PRONOM_EL_SET) {
+            rc = put(out, e->set, sizeof e->set, err);
+        } else if (e->kind == VL_PRONOM_EL_GAP) {
+            if ((rc = put(out, &e->min, 4, err)) == VL_OK)
+                rc = put(out, &e->max, 4, err);
+        } else {
+            uint32_t na = (uint32_t)e->nalt;
+            rc = put(out, &na, 4, err);
+            for (size_t a = 0; a < e->nalt && rc == VL_OK; a++)
+                rc = vl_pronom_seq_save(e->alt[a], out, err);
+        }
+    }
+    return rc;
+}
+
+int vl_pronom_seq_load(const uint8_t *d, size_t len, size_t *pos, int depth,
+                       vl_pronom_seq **out)
+{
+    vl_pronom_seq *s = NULL;
+    uint32_t n;
+    int rc = -1;
+
+    *out = NULL;
+    if (depth > SEQ_DEPTH_MAX || get(d, len, pos, &n, 4) != 0 || n == 0 ||
+        n > len - *pos)   /* every element takes a byte at least */
+        goto done;
+    if (!(s = calloc(1, sizeof *s)) || !(s->e = calloc(n, sizeof *s->e)))
+        goto done;
+    for (; s->n < n; s->n++) {
+        vl_pronom_el *e = &s->e[s->n];
+        uint8_t k;
+        if (get(d, len, pos, &k, 1) != 0)
+            goto done;
+        e->kind = k;
+        if (k == VL_PRONOM_EL_SET) {
+            if (get(d, len, pos, e->set, sizeof e->set) != 0)
+                goto done;
+        } else if (k == VL_PRONOM_EL_GAP) {
+            if (get(d, len, pos, &e->min, 4) != 0 ||
+                get(d, len, pos, &e->max, 4) != 0 || e->max < e->min)
+                goto done;
+        } else if (k == VL_PRONOM_EL_ALT) {
+            uint32_t na;
+            if (get(d, len, pos, &na, 4) != 0 || na == 0 ||
+                na > len - *pos || !(e->alt = calloc(na, sizeof *e->alt)))
+                goto done;
+            for (; e->nalt < na; e->nalt++)
+                if (vl_pronom_seq_load(d, len, pos, depth + 1,
+                                       &e->alt[e->nalt]) != 0)
+                    goto done;
+        } else {
+            goto done;
+        }
+    }
+    if (seq_finish(s) != 0)
+        goto done;
+    *out = s;
+    s = NULL;
+    rc = 0;
+done:
+    if (s && s->n < n && s->e)
+        s->n++;   /* free the element being read too */
+    vl_pronom_seq_free(s);
+    return rc;
+}

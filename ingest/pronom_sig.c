@@ -173,7 +173,8 @@ static int group_frags(rawfrag *rf, size_t n, fragpos **out, size_t *nout)
 {
     fragpos *fp = NULL;
     size_t np = 0;
-    qsort(rf, n, sizeof *rf, cmp_rawfrag);
+    if (n)
+        qsort(rf, n, sizeof *rf, cmp_rawfrag);
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || rf[i].position != rf[i - 1].position) {
             fragpos *x = realloc(fp, (np + 1) * sizeof *x);
@@ -669,4 +670,142 @@ int vl_pronom_sig_match(const vl_pronom_sig *s, const uint8_t *bof,
         }
     }
     return 1;
+}
+
+/* ---- the cache's flat form (pronom_cache.c) ------------------------------------ */
+
+static int put(vl_buf *b, const void *p, size_t n, vl_error *err)
+{
+    return vl_buf_append(b, p, n, err);
+}
+
+static int get(const uint8_t *d, size_t len, size_t *pos, void *out,
+               size_t n)
+{
+    if (*pos > len || len - *pos < n)
+        return -1;
+    memcpy(out, d + *pos, n);
+    *pos += n;
+    return 0;
+}
+
+static int frags_save(const fragpos *fp, size_t n, vl_buf *out, vl_error *err)
+{
+    uint32_t np = (uint32_t)n;
+    int rc = put(out, &np, 4, err);
+    for (size_t i = 0; i < n && rc == VL_OK; i++) {
+        uint32_t na = (uint32_t)fp[i].nalt;
+        rc = put(out, &na, 4, err);
+        for (size_t k = 0; k < fp[i].nalt && rc == VL_OK; k++) {
+            const frag *f = &fp[i].alt[k];
+            if ((rc = put(out, &f->min, 4, err)) == VL_OK &&
+                (rc = put(out, &f->max, 4, err)) == VL_OK)
+                rc = vl_pronom_seq_save(f->seq, out, err);
+        }
+    }
+    return rc;
+}
+
+static int frags_load(const uint8_t *d, size_t len, size_t *pos,
+                      fragpos **out, size_t *nout)
+{
+    uint32_t np;
+    fragpos *fp = NULL;
+    size_t done_n = 0;
+    if (get(d, len, pos, &np, 4) != 0 || np > len - *pos)
+        return -1;
+    if (np && !(fp = calloc(np, sizeof *fp)))
+        return -1;
+    for (; done_n < np; done_n++) {
+        uint32_t na;
+        fragpos *g = &fp[done_n];
+        if (get(d, len, pos, &na, 4) != 0 || na == 0 || na > len - *pos ||
+            !(g->alt = calloc(na, sizeof *g->alt)))
+            goto fail;
+        for (; g->nalt < na; g->nalt++) {
+            frag *f = &g->alt[g->nalt];
+            if (get(d, len, pos, &f->min, 4) != 0 ||
+                get(d, len, pos, &f->max, 4) != 0 || f->max < f->min ||
+                vl_pronom_seq_load(d, len, pos, 0, &f->seq) != 0)
+                goto fail;
+        }
+    }
+    *out = fp;
+    *nout = np;
+    return 0;
+fail:
+    fragpos_free(fp, done_n < np ? done_n + 1 : np);
+    return -1;
+}
+
+int vl_pronom_sig_save(const vl_pronom_sig *s, vl_buf *out, vl_error *err)
+{
+    int32_t id = s->id;
+    uint32_t nb = (uint32_t)s->nbs;
+    int rc = put(out, &id, 4, err);
+    if (rc == VL_OK)
+        rc = put(out, &nb, 4, err);
+    for (size_t b = 0; b < s->nbs && rc == VL_OK; b++) {
+        uint32_t ref = (uint32_t)s->bs[b].ref, ns = (uint32_t)s->bs[b].nsub;
+        if ((rc = put(out, &ref, 4, err)) == VL_OK)
+            rc = put(out, &ns, 4, err);
+        for (size_t k = 0; k < s->bs[b].nsub && rc == VL_OK; k++) {
+            const subseq *q = &s->bs[b].sub[k];
+            int32_t position = q->position;
+            if ((rc = put(out, &position, 4, err)) == VL_OK &&
+                (rc = put(out, &q->min, 8, err)) == VL_OK &&
+                (rc = put(out, &q->max, 8, err)) == VL_OK &&
+                (rc = vl_pronom_seq_save(q->anchor, out, err)) == VL_OK &&
+                (rc = frags_save(q->left, q->nleft, out, err)) == VL_OK)
+                rc = frags_save(q->right, q->nright, out, err);
+        }
+    }
+    return rc;
+}
+
+int vl_pronom_sig_load(const uint8_t *d, size_t len, size_t *pos,
+                       vl_pronom_sig **out)
+{
+    vl_pronom_sig *s = calloc(1, sizeof *s);
+    int32_t id;
+    uint32_t nb;
+    int rc = -1;
+
+    *out = NULL;
+    if (!s || get(d, len, pos, &id, 4) != 0 || get(d, len, pos, &nb, 4) != 0 ||
+        nb == 0 || nb > len - *pos || !(s->bs = calloc(nb, sizeof *s->bs)))
+        goto done;
+    s->id = id;
+    for (; s->nbs < nb; s->nbs++) {
+        bseq *b = &s->bs[s->nbs];
+        uint32_t ref, ns;
+        if (get(d, len, pos, &ref, 4) != 0 || ref > REF_EOF ||
+            get(d, len, pos, &ns, 4) != 0 || ns == 0 || ns > len - *pos ||
+            !(b->sub = calloc(ns, sizeof *b->sub))) {
+            s->nbs++;
+            goto done;
+        }
+        b->ref = (int)ref;
+        for (; b->nsub < ns; b->nsub++) {
+            subseq *q = &b->sub[b->nsub];
+            int32_t position;
+            if (get(d, len, pos, &position, 4) != 0 ||
+                get(d, len, pos, &q->min, 8) != 0 ||
+                get(d, len, pos, &q->max, 8) != 0 || q->max < q->min ||
+                vl_pronom_seq_load(d, len, pos, 0, &q->anchor) != 0 ||
+                frags_load(d, len, pos, &q->left, &q->nleft) != 0 ||
+                frags_load(d, len, pos, &q->right, &q->nright) != 0) {
+                b->nsub++;
+                s->nbs++;
+                goto done;
+            }
+            q->position = position;
+        }
+    }
+    *out = s;
+    s = NULL;
+    rc = 0;
+done:
+    vl_pronom_sig_free(s);
+    return rc;
 }
