@@ -218,10 +218,12 @@ static int subseq_from_xml(const xmlNode *n, int id, subseq *q, vl_error *err)
         goto done;
     }
     q->position = (int)v;
-    if (q->max != NO_MAX && q->max < q->min) {
-        rc = sig_err(err, id, "SubSeqMaxOffset below SubSeqMinOffset");
-        goto done;
-    }
+    /* DROID raises a maximum below the minimum to the minimum
+     * (SubSequence.setMaxSeqOffset); both container files hold such
+     * signatures (24010: Min 4, Max 0), so refusing them would refuse the
+     * file. */
+    if (q->max != NO_MAX && q->max < q->min)
+        q->max = q->min;
     for (const xmlNode *c = n->children; c; c = c->next) {
         int left = is_el(c, "LeftFragment");
         if (is_el(c, "Sequence")) {
@@ -245,10 +247,12 @@ static int subseq_from_xml(const xmlNode *n, int id, subseq *q, vl_error *err)
             memset(x, 0, sizeof *x);
             if (attr_u64(c, "MinOffset", &mn) < 0 ||
                 attr_u64(c, "MaxOffset", &mx) < 0 ||
-                attr_u64(c, "Position", &pos) < 0 || mx < mn) {
+                attr_u64(c, "Position", &pos) < 0) {
                 rc = sig_err(err, id, "bad fragment offsets or Position");
                 goto done;
             }
+            if (mx < mn)   /* as for SubSequences: DROID clamps */
+                mx = mn;
             if ((rc = compile_text(c, id, &x->f.seq, err)) != VL_OK)
                 goto done;
             x->position = (int)pos;
