@@ -49,6 +49,7 @@ typedef struct cfile {
 
 typedef struct csig {
     int id, type;
+    int broken;              /* a byte signature did not compile: never matches */
     cfile *f;
     size_t nf;
     size_t first;            /* its first file's index over all files */
@@ -73,6 +74,8 @@ struct vl_pronom_containers {
     size_t n, nfiles;
     trigger *t;
     size_t nt;
+    size_t nbroken;
+    char warning[sizeof ((vl_error *)0)->msg];   /* the first broken one */
     cref *ref[3];            /* by VL_CONTAINER_* */
     size_t nref[3];
     size_t npaths[3];        /* distinct paths */
@@ -205,8 +208,10 @@ static int load_file(const char *shown, int sigid, xmlNode *fn, cfile *f,
             VL_OK) {
             char why[sizeof err->msg];
             memcpy(why, err->msg, sizeof why);
-            return vl_error_set(err, rc, "%s: container signature %d, file "
-                                "%s: %s", shown, sigid, f->path, why);
+            vl_error_set(err, rc, "%s: container signature %d, file %s: %s",
+                         shown, sigid, f->path, why);
+            /* VL_EINPUT: this signature is unusable, the caller decides. */
+            return rc;
         }
         f->nsig++;
         if (anchored_at_eof(is))
@@ -215,7 +220,11 @@ static int load_file(const char *shown, int sigid, xmlNode *fn, cfile *f,
     return VL_OK;
 }
 
-static int load_sig(const char *shown, xmlNode *sn, csig *s, vl_error *err)
+/* A byte signature that does not compile makes its ContainerSignature
+ * unusable, not the file: DROID, too, marks such a subsequence invalid
+ * and goes on (its SubSequence.setSequence).  *bad gets the message. */
+static int load_sig(const char *shown, xmlNode *sn, csig *s, vl_error *err,
+                    vl_error *bad)
 {
     char *v;
     xmlNode *fn, *files;
@@ -237,6 +246,12 @@ static int load_sig(const char *shown, xmlNode *sn, csig *s, vl_error *err)
         if (!is_el(fn, "File"))
             continue;
         rc = load_file(shown, s->id, fn, &f, err);
+        if (rc == VL_EINPUT && f.path && f.path[0]) {
+            if (!s->broken)
+                *bad = *err;
+            s->broken = 1;
+            rc = VL_OK;
+        }
         /* DROID keeps a signature's Files in a map by Path: a Path given
          * twice is the later File (signature 1100 lists WordDocument
          * bare, then with a byte signature). */
@@ -374,8 +389,14 @@ int vl_pronom_containers_load(const char *path, vl_pronom_containers **out,
         c->s = ns;
         memset(&c->s[c->n], 0, sizeof *c->s);
         c->n++;
-        if ((rc = load_sig(shown, n, &c->s[c->n - 1], err)) != VL_OK)
-            goto done;
+        {
+            vl_error bad = {0};
+            csig *cs = &c->s[c->n - 1];
+            if ((rc = load_sig(shown, n, cs, err, &bad)) != VL_OK)
+                goto done;
+            if (cs->broken && !c->nbroken++)
+                snprintf(c->warning, sizeof c->warning, "%s", bad.msg);
+        }
         c->s[c->n - 1].first = c->nfiles;
         c->nfiles += c->s[c->n - 1].nf;
     }
@@ -445,6 +466,14 @@ size_t vl_pronom_containers_count(const vl_pronom_containers *c, int type)
         if (!type || c->s[i].type == type)
             n++;
     return n;
+}
+
+const char *vl_pronom_containers_warning(const vl_pronom_containers *c,
+                                         size_t *nbroken)
+{
+    if (nbroken)
+        *nbroken = c->nbroken;
+    return c->warning;
 }
 
 int vl_pronom_containers_trigger(const vl_pronom_containers *c,
@@ -760,7 +789,7 @@ int vl_pronom_containers_match(const vl_pronom_containers *c, int type,
         goto done;
     for (i = 0; i < c->n; i++) {
         const csig *s = &c->s[i];
-        if (s->type != type)
+        if (s->type != type || s->broken)
             continue;
         for (k = 0; k < s->nf && r.hit[s->first + k]; k++)
             ;

@@ -23,12 +23,18 @@ typedef struct vl_pronom_containers vl_pronom_containers;
 #define VL_CONTAINER_OLE2 2
 
 /* Load path: VL_EINPUT naming the file when it is not a container
- * signature file (or a signature in it does not compile). */
+ * signature file.  A ContainerSignature whose byte signature does not
+ * compile is kept but never matches (DROID too skips invalid ones):
+ * vl_pronom_containers_warning tells. */
 int vl_pronom_containers_load(const char *path, vl_pronom_containers **out,
                               vl_error *err);
 void vl_pronom_containers_free(vl_pronom_containers *c);
 /* The signatureVersion attribute ("40"), or "". */
 const char *vl_pronom_containers_version(const vl_pronom_containers *c);
+/* How many ContainerSignatures could not be compiled (*nbroken, may be
+ * NULL) and the first one's message, or "". */
+const char *vl_pronom_containers_warning(const vl_pronom_containers *c,
+                                         size_t *nbroken);
 /* How many ContainerSignatures of a type (0: of every type) were read;
  * signatures of other container types are kept but never matched. */
 size_t vl_pronom_containers_count(const vl_pronom_containers *c, int type);

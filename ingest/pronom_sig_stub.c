@@ -37,7 +37,10 @@ static int hexv(int c)
 
 static stub_el *push(stub_seq *q)
 {
-    stub_el *e = realloc(q->e, (q->n + 1) * sizeof *e);
+    stub_el *e;
+    if (q->n >= 4096)
+        return NULL;
+    e = realloc(q->e, (q->n + 1) * sizeof *e);
     if (!e)
         return NULL;
     q->e = e;
@@ -76,7 +79,10 @@ static int parse(stub_seq *q, const char *t)
             if (*t)
                 t++;
         } else if (*t == '[' && t[1] == '&') {
-            int m = hexv(t[2]) * 16 + hexv(t[3]), c;
+            int m, c;
+            if (hexv(t[2]) < 0 || hexv(t[3]) < 0 || t[4] != ']')
+                return -1;
+            m = hexv(t[2]) * 16 + hexv(t[3]);
             if (!(e = push(q)))
                 return -1;
             for (c = 0; c < 256; c++)
@@ -87,10 +93,16 @@ static int parse(stub_seq *q, const char *t)
             int lo, hi, c;
             t++;
             if (*t == '\'') {
+                if (strnlen(t, 8) < 8 || t[2] != '\'' || t[3] != '-' ||
+                    t[4] != '\'' || t[6] != '\'')
+                    return -1;
                 lo = (uint8_t)t[1];
                 hi = (uint8_t)t[5];
                 t += 7;
             } else {
+                if (hexv(t[0]) < 0 || hexv(t[1]) < 0 || t[2] != ':' ||
+                    hexv(t[3]) < 0 || hexv(t[4]) < 0)
+                    return -1;
                 lo = hexv(t[0]) * 16 + hexv(t[1]);
                 hi = hexv(t[3]) * 16 + hexv(t[4]);
                 t += 5;
@@ -112,6 +124,8 @@ static int parse(stub_seq *q, const char *t)
                                   : e->gmin;
             if (e->gmax == 0)
                 e->gmax = 1, e->gmin = 0;
+            if (e->gmax > 64 || e->gmin > e->gmax)
+                return -1;           /* the stub's backtracking stays small */
             t = strchr(t, '}');
             if (!t)
                 return -1;
