@@ -22,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <libxml/parser.h>
@@ -715,6 +719,56 @@ bad:
     return VL_FINDING;
 }
 
+static uint64_t rd16(const uint8_t *p) { return (uint64_t)p[0] | (uint64_t)p[1] << 8; }
+static uint64_t rd32(const uint8_t *p) { return rd16(p) | rd16(p + 2) << 16; }
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | rd32(p + 4) << 32; }
+
+/* The entry count the end of central directory record declares (ZIP64's
+ * when there is one), or 0 when none is found (libarchive then decides).
+ * libarchive's seekable reader loads that many entries before giving the
+ * first, so a hostile count must be refused before it gets there. */
+static int zip_declared_entries(const char *path, const char *shown,
+                                uint64_t *count, vl_error *err)
+{
+    enum { TAIL = 65535 + 22 + 20 };
+    uint8_t *buf = malloc(TAIL);
+    struct stat st;
+    size_t len, i;
+    int fd = -1, rc = VL_OK;
+
+    *count = 0;
+    if (!buf)
+        return vl_error_sys(err, "%s: matching", shown);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+        rc = vl_error_sys(err, "%s: cannot open", shown);
+        goto done;
+    }
+    len = (uint64_t)st.st_size < TAIL ? (size_t)st.st_size : TAIL;
+    if (pread(fd, buf, len, st.st_size - (off_t)len) != (ssize_t)len) {
+        rc = vl_error_sys(err, "%s: cannot read", shown);
+        goto done;
+    }
+    for (i = len >= 22 ? len - 22 + 1 : 0; i-- > 0;) {
+        if (memcmp(buf + i, "PK\5\6", 4))
+            continue;
+        *count = rd16(buf + i + 10);
+        /* ZIP64: the locator just before, pointing at the ZIP64 record. */
+        if (i >= 20 && !memcmp(buf + i - 20, "PK\6\7", 4)) {
+            uint8_t z[56];
+            if (pread(fd, z, sizeof z, (off_t)rd64(buf + i - 20 + 8)) ==
+                    (ssize_t)sizeof z &&
+                !memcmp(z, "PK\6\6", 4))
+                *count = rd64(z + 32);
+        }
+        break;
+    }
+done:
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return rc;
+}
+
 static int match_zip(run *r, const char *path, const char *shown,
                      vl_error *err)
 {
@@ -722,8 +776,18 @@ static int match_zip(run *r, const char *path, const char *shown,
     size_t count = 0;
     int rc = VL_OK, ar;
 
+    uint64_t declared;
+
     if (!z.a)
         return vl_error_sys(err, "%s: matching", shown);
+    if ((rc = zip_declared_entries(path, shown, &declared, err)) != VL_OK)
+        goto done;
+    if (declared > ZIP_MAX_ENTRIES) {
+        rc = vl_error_set(err, VL_EINPUT, "%s: ZIP container declares %llu "
+                          "entries, more than the %d looked inside", shown,
+                          (unsigned long long)declared, ZIP_MAX_ENTRIES);
+        goto done;
+    }
     archive_read_support_format_zip(z.a);
     if (archive_read_open_filename(z.a, path, 65536) != ARCHIVE_OK) {
         rc = archive_errno(z.a) == ENOENT || archive_errno(z.a) == EACCES

@@ -333,6 +333,30 @@ static void test_corrupt_containers(void **state)
     expect_einput(VL_CONTAINER_ZIP, bad, "ZIP");
     free(bad);
     vl_buf_release(&b);
+    /* A ZIP64 end record declaring 200000 entries: refused before
+     * libarchive loads a central directory that large. */
+    vl_buf_init(&b, 0);
+    assert_int_equal(vl_fs_read_file(zip, 1 << 20, &b, &err), VL_OK);
+    {
+        size_t cd_end = b.len - 22;
+        uint8_t rec[56 + 20] = {0}, eocd[22];
+        memcpy(eocd, b.data + cd_end, 22);
+        memcpy(rec, "PK\6\6", 4);
+        rec[4] = 44;
+        ow_put32(rec + 24, 200000);                 /* entries on disk */
+        ow_put32(rec + 32, 200000);                 /* total entries */
+        memcpy(rec + 56, "PK\6\7", 4);
+        ow_put32(rec + 56 + 8, (uint32_t)cd_end);   /* the ZIP64 record */
+        rec[56 + 16] = 1;
+        b.len = cd_end;
+        assert_int_equal(vl_buf_append(&b, rec, sizeof rec, &err), VL_OK);
+        assert_int_equal(vl_buf_append(&b, eocd, sizeof eocd, &err), VL_OK);
+    }
+    bad = vl_path_join(g_dir, "many.docx");
+    assert_int_equal(vl_fs_write_atomic(bad, b.data, b.len, &err), VL_OK);
+    expect_einput(VL_CONTAINER_ZIP, bad, "declares 200000 entries");
+    free(bad);
+    vl_buf_release(&b);
     /* An OLE2 file with its directory pointing beyond the file. */
     vl_buf_init(&b, 0);
     assert_int_equal(vl_fs_read_file(ole, 1 << 20, &b, &err), VL_OK);
