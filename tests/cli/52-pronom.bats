@@ -17,7 +17,8 @@ setup() {
     { printf 'GIF89a\x01\x00\x01\x00\x00\x00\x00'; head -c 100 /dev/zero; printf ';'; } > "$S/sub/dot.gif"
     printf 'Dear Ann,\nthank you.\n' > "$S/sub/notes.txt"
     cp "$S/report.pdf" "$S/sub/deeper/really-a-pdf.png"
-    head -c 3000 /dev/urandom > "$S/sub/deeper/noise.bin"
+    # fixed bytes that match no signature (random ones might, now and then)
+    python3 -c 'import sys; sys.stdout.buffer.write(bytes(((i * 7 + 3) % 251) ^ 0x5a for i in range(3000)))' > "$S/sub/deeper/noise"
     python3 - "$S/letter.docx" <<'PY'
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1], "w") as z:
@@ -46,11 +47,12 @@ csv_row() {
     # a container signature: the Word OOXML inside the ZIP
     [[ "$(csv_row "$S/letter.docx")" == *",fmt/412,Microsoft Word for Windows,2007 onwards,"*"[Content_Types].xml"* ]]
     # no signature: the extension alone, said so
-    [[ "$(csv_row "$S/sub/notes.txt")" == *",x-fmt/111,Plain Text File,,text/plain,"*xtension* ]]
+    # (DROID lists every format with that extension)
+    [[ "$(csv_row "$S/sub/notes.txt")" == *",x-fmt/111 fmt/1085 fmt/1591,Plain Text File,,text/plain,extension match txt,3 formats match" ]]
     # a PDF named .png: identified by its bytes, with DROID's warning
     [[ "$(csv_row "$S/sub/deeper/really-a-pdf.png")" == *",fmt/18,"*"extension mismatch"* ]]
     # nothing known: no PUID, libmagic's MIME type
-    [[ "$(csv_row "$S/sub/deeper/noise.bin")" == "$S/sub/deeper/noise.bin,3000,,,,application/octet-stream,"* ]]
+    [ "$(csv_row "$S/sub/deeper/noise")" = "$S/sub/deeper/noise,3000,,,,application/octet-stream,," ]
 }
 
 @test "identify --json gives the basis and the signature versions; text names the PUID" {
@@ -137,10 +139,10 @@ csv_row() {
     [ "$(echo "$output" | jfield '[f["format"]["puid"] for f in d["files"] if f["path"].endswith("letter.docx")][0]')" = fmt/412 ]
     [ "$(echo "$output" | jfield '[f["format"]["puid"] for f in d["files"] if f["path"].endswith("report.pdf")][0]')" = fmt/18 ]
     mets=$(find "$(object_dir urn:p:one)/v1/content" -name METS.xml)
-    grep -q '<premis:formatRegistryKey>fmt/412</premis:formatRegistryKey>' "$mets"
-    grep -q '<premis:formatNote>PRONOM basis: .*Content_Types' "$mets"
-    grep -q '<premis:formatNote>PRONOM warning: extension mismatch' "$mets"
-    grep -q '<premis:formatNote>identified with: DROID V122; containers 40</premis:formatNote>' "$mets"
+    grep -q '<formatRegistryKey>fmt/412</formatRegistryKey>' "$mets"
+    grep -q '<formatNote>PRONOM basis: .*Content_Types' "$mets"
+    grep -q '<formatNote>PRONOM warning: extension mismatch' "$mets"
+    grep -q '<formatNote>identified with: DROID V122; containers 40</formatNote>' "$mets"
     # one file stayed unidentified: the identification event says warning
     run "$VELLUM" events urn:p:one --json
     [ "$(echo "$output" | jfield '[e["outcome"] for e in d if e["type"] == "format identification" and "DROID V122" in e["detail"]][0]')" = warning ]
@@ -154,7 +156,7 @@ csv_row() {
     # a METS export carries the same notes
     run "$VELLUM" export urn:p:one "$BATS_TEST_TMPDIR/out" --format mets
     [ "$status" -eq 0 ]
-    grep -q '<premis:formatNote>identified with: DROID V122; containers 40</premis:formatNote>' "$BATS_TEST_TMPDIR/out/METS.xml"
+    grep -q '<formatNote>identified with: DROID V122; containers 40</formatNote>' "$BATS_TEST_TMPDIR/out/METS.xml"
     # the compiled signatures were kept in the repository
     ls "$REPO/cache" | grep -q .
 }
