@@ -24,8 +24,8 @@ static const char usage[] =
     "type of what PRONOM does not identify.\n"
     "\n"
     "  --signatures FILE  DROID signature file (else $VELLUM_PRONOM_SIGNATURES,\n"
-    "                     else the repository's pronom.signatures setting when\n"
-    "                     --repo or $VELLUM_REPO names one; without any,\n"
+    "                     else the pronom.signatures setting of the\n"
+    "                     repository --repo names; without any,\n"
     "                     libmagic and vellum's small built-in PUID table)\n"
     "  --containers FILE  container signature file (else\n"
     "                     $VELLUM_PRONOM_CONTAINERS, else pronom.containers)\n"
@@ -310,7 +310,9 @@ CLI_COMMAND(identify)
     if (!cont_path && getenv("VELLUM_PRONOM_CONTAINERS") && *getenv("VELLUM_PRONOM_CONTAINERS"))
         cont_path = getenv("VELLUM_PRONOM_CONTAINERS");
     /* a repository named on purpose lends its settings */
-    if (!sig_path && (c.repo || (getenv("VELLUM_REPO") && *getenv("VELLUM_REPO")))) {
+    /* only --repo: $VELLUM_REPO is set for the other commands, and identify
+     * works without a repository */
+    if (!sig_path && c.repo) {
         if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
             goto done;
         sig_path = vl_repo_config_get(repo, VL_CONF_PRONOM_SIGNATURES);

@@ -124,8 +124,11 @@ csv_row() {
     run "$VELLUM" config
     [[ "$output" == *"pronom.signatures = $(realpath "$SIGS")"* ]]
     [[ "$output" == *"pronom.containers = $(realpath "$CONT")"* ]]
-    # identify borrows a repository's settings when one is named
+    # identify borrows a repository's settings when --repo names one (not
+    # from $VELLUM_REPO: identify needs no repository)
     run "$VELLUM" identify --format csv "$S/letter.docx"
+    [[ "$output" != *fmt/412* ]]
+    run "$VELLUM" identify --repo "$REPO" --format csv "$S/letter.docx"
     [[ "$output" == *fmt/412* ]]
 }
 
