@@ -127,9 +127,9 @@ csv_row() {
     # identify borrows a repository's settings when --repo names one (not
     # from $VELLUM_REPO: identify needs no repository)
     run "$VELLUM" identify --format csv "$S/letter.docx"
-    [[ "$output" != *fmt/412* ]]
+    [[ "$output" != *"container signature"* ]]
     run "$VELLUM" identify --repo "$REPO" --format csv "$S/letter.docx"
-    [[ "$output" == *fmt/412* ]]
+    [[ "$output" == *",fmt/412,"*"container signature 1030"* ]]
 }
 
 @test "a deposit records PUID, basis and signature versions in the catalog, METS and events" {
