@@ -122,6 +122,22 @@ size_t vl_pronom_matcher_by_ext(const vl_pronom_matcher *m, const char *ext,
 size_t vl_pronom_matcher_by_puid(const vl_pronom_matcher *m,
                                  const char *puid);
 
+/* Aho-Corasick over many byte strings (pronom_match.c): the matcher's
+ * prefilter, here so that tests can drive it directly.  Built once,
+ * read-only afterwards (shared by threads); a scan keeps its state on the
+ * caller's stack.  Empty patterns never match. */
+typedef struct vl_pronom_ac vl_pronom_ac;
+int vl_pronom_ac_new(const uint8_t *const *pat, const size_t *len, size_t n,
+                     vl_pronom_ac **out, vl_error *err);
+void vl_pronom_ac_free(vl_pronom_ac *a);
+/* Every occurrence of every pattern lying wholly in buf[from, to): hit
+ * gets the pattern's index and the occurrence's end (exclusive, a buf
+ * offset), in order of end; a nonzero return from hit stops the scan. */
+void vl_pronom_ac_scan(const vl_pronom_ac *a, const uint8_t *buf, size_t from,
+                       size_t to, int (*hit)(void *ctx, size_t pat,
+                                             size_t end),
+                       void *ctx);
+
 /* ---- the compiled form on disk (pronom_cache.c) ------------------------ */
 /* Key: SHA-256 over both files' bytes (hex into key, 65 bytes). */
 int vl_pronom_cache_key(const char *sigpath, const char *contpath,
