@@ -156,7 +156,8 @@ int vl_pronom_identify(const vl_pronom *p, const uint8_t *bof, size_t boflen,
     int rc = VL_ESYS;
 
     memset(res, 0, sizeof *res);
-    if (!(basis = calloc(CAND_MAX, sizeof *basis))) {
+    /* Uninitialised on purpose: only the first n entries are read. */
+    if (!(basis = malloc(CAND_MAX * sizeof *basis))) {
         rc = vl_error_sys(err, "PRONOM identification");
         goto done;
     }

@@ -663,11 +663,14 @@ int vl_pronom_matcher_run(const vl_pronom_matcher *m, const uint8_t *bof,
                           uint64_t size, size_t *fmt, char (*basis)[256],
                           size_t cap, size_t *n)
 {
-    run *r = calloc(1, sizeof *r);
+    /* Not calloc: the 16 KiB of basis text need no zeroing, and zeroing
+     * them was a tenth of the time per small file. */
+    run *r = malloc(sizeof *r);
     if (!r) {
         *n = 0;
         return VL_ESYS;
     }
+    r->n = 0;
     r->m = m;
     r->bof = bof;
     r->boflen = bof ? boflen : 0;
