@@ -47,8 +47,9 @@ int vl_pronom_open(const vl_pronom_options *o, vl_pronom **out,
     }
     if (o->cache_dir) {
         vl_error ignored = {0};
-        if ((rc = vl_pronom_cache_key(o->signatures, o->containers, key,
-                                      err)) != VL_OK)
+        if ((rc = vl_pronom_cache_key_remembered(o->cache_dir, o->signatures,
+                                                 o->containers, key, err))
+            != VL_OK)
             goto done;
         /* Any cache problem means: compile from the XML again. */
         if (vl_pronom_cache_read(o->cache_dir, key, &p->f, &ignored) != VL_OK)

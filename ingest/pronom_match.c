@@ -89,6 +89,17 @@ void vl_pronom_ac_free(vl_pronom_ac *a)
     free(a);
 }
 
+/* Bits set in x, without relying on a popcount instruction (the build
+ * targets baseline x86-64, where __builtin_popcountll is a libgcc call). */
+static unsigned popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+    x = (x & UINT64_C(0x3333333333333333)) +
+        ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 static int ac_has(const vl_pronom_ac *a, uint32_t s, unsigned c)
 {
     return (int)((a->map[s][c >> 6] >> (c & 63)) & 1);
@@ -98,7 +109,7 @@ static uint32_t ac_child(const vl_pronom_ac *a, uint32_t s, unsigned c)
 {
     uint64_t w = a->map[s][c >> 6] & ((UINT64_C(1) << (c & 63)) - 1);
     return a->kids[a->first[s] + a->below[s][c >> 6] +
-                   (uint32_t)__builtin_popcountll(w)];
+                   popcount64(w)];
 }
 
 /* The next state from s on byte c (the goto function, failure links
@@ -190,16 +201,16 @@ int vl_pronom_ac_new(const uint8_t *const *pat, const size_t *len, size_t n,
         a->out[s] = a->dict[s] = AC_NONE;
         for (uint32_t k = b.kid[s]; k != AC_NONE; k = b.sib[k])
             a->map[s][b.byte[k] >> 6] |= UINT64_C(1) << (b.byte[k] & 63);
-        for (unsigned c = 0; c < 256; c++) {
-            if (!ac_has(a, s, c))
-                continue;
-            for (uint32_t k = b.kid[s]; k != AC_NONE; k = b.sib[k])
-                if (b.byte[k] == c)
-                    a->kids[nk++] = k;
-        }
         for (int w = 1; w < 4; w++)
             a->below[s][w] = (uint8_t)(a->below[s][w - 1] +
-                              __builtin_popcountll(a->map[s][w - 1]));
+                              popcount64(a->map[s][w - 1]));
+        /* Each child at its rank among its siblings: in byte order. */
+        for (uint32_t k = b.kid[s]; k != AC_NONE; k = b.sib[k]) {
+            unsigned c = b.byte[k];
+            uint64_t lo = a->map[s][c >> 6] & ((UINT64_C(1) << (c & 63)) - 1);
+            a->kids[nk + a->below[s][c >> 6] + popcount64(lo)] = k;
+        }
+        nk += a->below[s][3] + popcount64(a->map[s][3]);
     }
     for (unsigned c = 0; c < 256; c++)
         a->root[c] = ac_has(a, 0, c) ? ac_child(a, 0, c) : 0;
