@@ -330,16 +330,19 @@ static void test_matcher_windows(void **st)
             file[i] = (uint8_t)rnd();
         for (int k = rnd() % 6; k-- > 0;) {
             const uint8_t *t = tokens[rnd() % 3];
-            size_t tl = 1 + rnd() % 4, at;
+            size_t tl = 1 + rnd() % 4;
+            long at, jig = (long)(rnd() % 3) - 1;
             /* near the start, near the end, or at a window's edge */
             switch (rnd() % 4) {
-            case 0: at = rnd() % 12; break;
-            case 1: at = size - tl - rnd() % 8; break;
-            case 2: at = win > tl ? win - tl + rnd() % 3 - 1 : 0; break;
-            default: at = size - win + rnd() % 3 - 1; break;
+            case 0: at = (long)(rnd() % 12); break;
+            case 1: at = (long)(size - tl) - (long)(rnd() % 8); break;
+            case 2: at = (long)win - (long)tl + jig; break;
+            default: at = (long)(size - win) + jig; break;
             }
-            if (at + tl > size)
-                at = size - tl;
+            if (at < 0)
+                at = 0;
+            if ((size_t)at + tl > size)
+                at = (long)(size - tl);
             memcpy(file + at, rnd() % 2 ? t : t + 4 - tl, tl);
         }
         assert_int_equal(vl_pronom_matcher_run(m, file, win,
