@@ -47,8 +47,9 @@ int vl_pronom_open(const vl_pronom_options *o, vl_pronom **out,
     }
     if (o->cache_dir) {
         vl_error ignored = {0};
-        if ((rc = vl_pronom_cache_key(o->signatures, o->containers, key,
-                                      err)) != VL_OK)
+        if ((rc = vl_pronom_cache_key_remembered(o->cache_dir, o->signatures,
+                                                 o->containers, key, err))
+            != VL_OK)
             goto done;
         /* Any cache problem means: compile from the XML again. */
         if (vl_pronom_cache_read(o->cache_dir, key, &p->f, &ignored) != VL_OK)
@@ -156,7 +157,8 @@ int vl_pronom_identify(const vl_pronom *p, const uint8_t *bof, size_t boflen,
     int rc = VL_ESYS;
 
     memset(res, 0, sizeof *res);
-    if (!(basis = calloc(CAND_MAX, sizeof *basis))) {
+    /* Uninitialised on purpose: only the first n entries are read. */
+    if (!(basis = malloc(CAND_MAX * sizeof *basis))) {
         rc = vl_error_sys(err, "PRONOM identification");
         goto done;
     }

@@ -62,12 +62,21 @@ size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out,
 
 /* Serialisation for the cache (pronom_cache.c): a flat byte form. */
 int vl_pronom_sig_save(const vl_pronom_sig *s, vl_buf *out, vl_error *err);
-/* Reads one signature at *pos in data[0..len); 0 ok, -1 corrupt. */
+/* A bump allocator (pronom_cache.c): what a cache load builds lives in a
+ * few large blocks, freed together with the signature file, instead of in
+ * tens of thousands of small allocations.  alloc returns zeroed memory
+ * aligned for any object, or NULL past the arena's bound. */
+typedef struct vl_pronom_arena vl_pronom_arena;
+void *vl_pronom_arena_alloc(vl_pronom_arena *a, size_t n);
+void vl_pronom_arena_free(vl_pronom_arena *a);
+/* Reads one signature at *pos in data[0..len), every piece from arena;
+ * 0 ok, -1 corrupt or arena exhausted (nothing to free: the arena goes). */
 int vl_pronom_sig_load(const uint8_t *data, size_t len, size_t *pos,
-                       vl_pronom_sig **out);
+                       vl_pronom_arena *arena, vl_pronom_sig **out);
 int vl_pronom_seq_save(const vl_pronom_seq *s, vl_buf *out, vl_error *err);
 int vl_pronom_seq_load(const uint8_t *data, size_t len, size_t *pos,
-                       int depth, vl_pronom_seq **out);
+                       int depth, vl_pronom_arena *arena,
+                       vl_pronom_seq **out);
 
 /* ---- the signature file (pronom_sigfile.c) ----------------------------- */
 typedef struct vl_pronom_format {
@@ -87,6 +96,7 @@ typedef struct vl_pronom_sigfile {
     size_t nsig;
     vl_pronom_format *fmts;      /* FileFormats, file order */
     size_t nfmt;
+    vl_pronom_arena *arena;      /* set: everything above lives in it */
 } vl_pronom_sigfile;
 
 int vl_pronom_sigfile_load(const char *path, vl_pronom_sigfile **out,
@@ -122,10 +132,32 @@ size_t vl_pronom_matcher_by_ext(const vl_pronom_matcher *m, const char *ext,
 size_t vl_pronom_matcher_by_puid(const vl_pronom_matcher *m,
                                  const char *puid);
 
+/* Aho-Corasick over many byte strings (pronom_match.c): the matcher's
+ * prefilter, here so that tests can drive it directly.  Built once,
+ * read-only afterwards (shared by threads); a scan keeps its state on the
+ * caller's stack.  Empty patterns never match. */
+typedef struct vl_pronom_ac vl_pronom_ac;
+int vl_pronom_ac_new(const uint8_t *const *pat, const size_t *len, size_t n,
+                     vl_pronom_ac **out, vl_error *err);
+void vl_pronom_ac_free(vl_pronom_ac *a);
+/* Every occurrence of every pattern lying wholly in buf[from, to): hit
+ * gets the pattern's index and the occurrence's end (exclusive, a buf
+ * offset), in order of end; a nonzero return from hit stops the scan. */
+void vl_pronom_ac_scan(const vl_pronom_ac *a, const uint8_t *buf, size_t from,
+                       size_t to, int (*hit)(void *ctx, size_t pat,
+                                             size_t end),
+                       void *ctx);
+
 /* ---- the compiled form on disk (pronom_cache.c) ------------------------ */
 /* Key: SHA-256 over both files' bytes (hex into key, 65 bytes). */
 int vl_pronom_cache_key(const char *sigpath, const char *contpath,
                         char key[65], vl_error *err);
+/* The same key, remembered in dir (pronom-keys) against the files'
+ * (device, inode, size, mtime, ctime): hashed again only when one of
+ * those changed. */
+int vl_pronom_cache_key_remembered(const char *dir, const char *sigpath,
+                                   const char *contpath, char key[65],
+                                   vl_error *err);
 /* VL_OK and *out when a valid cache file for key is there; VL_EINPUT
  * (err says why) when absent or unusable: the caller recompiles. */
 int vl_pronom_cache_read(const char *dir, const char *key,

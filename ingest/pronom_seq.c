@@ -32,16 +32,25 @@ static int set_has(const uint8_t *set, unsigned b)
     return (set[b >> 3] >> (b & 7)) & 1;
 }
 
+/* 1 when set holds exactly one byte value (then *value).  Four word
+ * tests, not 256 bit tests: a cache load runs this on every element. */
 static int set_single(const uint8_t *set, uint8_t *value)
 {
-    int count = 0;
-    for (unsigned b = 0; b < 256; b++)
-        if (set_has(set, b)) {
-            if (++count > 1)
-                return 0;
-            *value = (uint8_t)b;
-        }
-    return count == 1;
+    int at = -1;
+    for (int w = 0; w < 4; w++) {
+        uint64_t x = 0;   /* bit j of byte k is value 64w + 8k + j */
+        for (int k = 0; k < 8; k++)
+            x |= (uint64_t)set[8 * w + k] << (8 * k);
+        if (!x)
+            continue;
+        if (at >= 0 || (x & (x - 1)))
+            return 0;   /* a second bit */
+        at = 64 * w + __builtin_ctzll(x);
+    }
+    if (at < 0)
+        return 0;
+    *value = (uint8_t)at;
+    return 1;
 }
 
 void vl_pronom_seq_free(vl_pronom_seq *s)
@@ -78,8 +87,13 @@ static size_t add_sat(size_t a, size_t b)
             a > VL_PRONOM_UNBOUNDED - 1 - b) ? VL_PRONOM_UNBOUNDED : a + b;
 }
 
-/* Lengths, the fixed flag and the leading literal, from the elements. */
-static int seq_finish(vl_pronom_seq *s)
+/* Lengths, the fixed flag and the leading literal, from the elements;
+ * the literal from arena when one is given.  known: the literal when the
+ * caller already has it (a cache load: its first run of plain bytes), so
+ * that the sets need not be decoded again; its length must not exceed the
+ * true one (a shorter literal is only a weaker prefilter). */
+static int seq_finish(vl_pronom_seq *s, vl_pronom_arena *arena,
+                      const uint8_t *known, size_t known_len)
 {
     size_t lit = 0;
     uint8_t v;
@@ -108,14 +122,21 @@ static int seq_finish(vl_pronom_seq *s)
             s->maxlen = add_sat(s->maxlen, mx);
         }
     }
-    while (lit < s->n && s->e[lit].kind == VL_PRONOM_EL_SET &&
-           set_single(s->e[lit].set, &v))
-        lit++;
+    if (known)
+        lit = known_len;
+    else
+        while (lit < s->n && s->e[lit].kind == VL_PRONOM_EL_SET &&
+               set_single(s->e[lit].set, &v))
+            lit++;
     if (lit) {
-        if (!(s->lit = malloc(lit)))
+        if (!(s->lit = arena ? vl_pronom_arena_alloc(arena, lit)
+                             : malloc(lit)))
             return -1;
-        for (size_t i = 0; i < lit; i++)
-            set_single(s->e[i].set, &s->lit[i]);
+        if (known)
+            memcpy(s->lit, known, lit);
+        else
+            for (size_t i = 0; i < lit; i++)
+                set_single(s->e[i].set, &s->lit[i]);
         s->litlen = lit;
     }
     return 0;
@@ -376,7 +397,7 @@ static int parse_seq(parser *p, int depth, vl_pronom_seq **out)
             goto done;
         }
     }
-    if (seq_finish(s) != 0)
+    if (seq_finish(s, NULL, NULL, 0) != 0)
         goto nomem;
     *out = s;
     s = NULL;
@@ -598,13 +619,34 @@ static int get(const uint8_t *d, size_t len, size_t *pos, void *out,
     return 0;
 }
 
+/* Element kinds in the file besides the in-memory ones: a run of
+ * single-value sets (most of every signature) as a count and the bytes,
+ * 1 + 4 + n bytes instead of 33 per byte. */
+enum { EL_FILE_LIT = 8 };
+
 int vl_pronom_seq_save(const vl_pronom_seq *s, vl_buf *out, vl_error *err)
 {
     uint32_t n = (uint32_t)s->n;
     int rc = put(out, &n, sizeof n, err);
-    for (size_t i = 0; i < s->n && rc == VL_OK; i++) {
+    for (size_t i = 0; i < s->n && rc == VL_OK;) {
         const vl_pronom_el *e = &s->e[i];
-        uint8_t k = (uint8_t)e->kind;
+        uint8_t k = (uint8_t)e->kind, v;
+        uint32_t run = 0;
+        while (i + run < s->n && s->e[i + run].kind == VL_PRONOM_EL_SET &&
+               set_single(s->e[i + run].set, &v))
+            run++;
+        if (run) {
+            k = EL_FILE_LIT;
+            if ((rc = put(out, &k, 1, err)) != VL_OK ||
+                (rc = put(out, &run, 4, err)) != VL_OK)
+                break;
+            for (uint32_t r = 0; r < run && rc == VL_OK; r++) {
+                set_single(s->e[i + r].set, &v);
+                rc = put(out, &v, 1, err);
+            }
+            i += run;
+            continue;
+        }
         if ((rc = put(out, &k, 1, err)) != VL_OK)
             break;
         if (e->kind == VL_PRONOM_EL_SET) {
@@ -618,57 +660,75 @@ int vl_pronom_seq_save(const vl_pronom_seq *s, vl_buf *out, vl_error *err)
             for (size_t a = 0; a < e->nalt && rc == VL_OK; a++)
                 rc = vl_pronom_seq_save(e->alt[a], out, err);
         }
+        i++;
     }
     return rc;
 }
 
 int vl_pronom_seq_load(const uint8_t *d, size_t len, size_t *pos, int depth,
-                       vl_pronom_seq **out)
+                       vl_pronom_arena *arena, vl_pronom_seq **out)
 {
     vl_pronom_seq *s = NULL;
+    const uint8_t *lead = NULL;   /* the leading run of plain bytes */
+    size_t lead_len = 0;
     uint32_t n;
-    int rc = -1;
 
     *out = NULL;
     if (depth > SEQ_DEPTH_MAX || get(d, len, pos, &n, 4) != 0 || n == 0 ||
         n > len - *pos)   /* every element takes a byte at least */
-        goto done;
-    if (!(s = calloc(1, sizeof *s)) || !(s->e = calloc(n, sizeof *s->e)))
-        goto done;
-    for (; s->n < n; s->n++) {
+        return -1;
+    if (!(s = vl_pronom_arena_alloc(arena, sizeof *s)) ||
+        !(s->e = vl_pronom_arena_alloc(arena, (size_t)n * sizeof *s->e)))
+        return -1;
+    while (s->n < n) {
         vl_pronom_el *e = &s->e[s->n];
         uint8_t k;
         if (get(d, len, pos, &k, 1) != 0)
-            goto done;
+            return -1;
+        if (k == EL_FILE_LIT) {
+            uint32_t run;
+            if (get(d, len, pos, &run, 4) != 0 || run == 0 ||
+                run > n - s->n || run > len - *pos)
+                return -1;
+            if (s->n == 0) {
+                lead = d + *pos;
+                lead_len = run;
+            }
+            for (uint32_t r = 0; r < run; r++, s->n++) {
+                uint8_t v = d[(*pos)++];
+                s->e[s->n].kind = VL_PRONOM_EL_SET;
+                s->e[s->n].set[v >> 3] = (uint8_t)(1u << (v & 7));
+            }
+            continue;
+        }
         e->kind = k;
         if (k == VL_PRONOM_EL_SET) {
             if (get(d, len, pos, e->set, sizeof e->set) != 0)
-                goto done;
+                return -1;
         } else if (k == VL_PRONOM_EL_GAP) {
             if (get(d, len, pos, &e->min, 4) != 0 ||
                 get(d, len, pos, &e->max, 4) != 0 || e->max < e->min)
-                goto done;
+                return -1;
         } else if (k == VL_PRONOM_EL_ALT) {
             uint32_t na;
             if (get(d, len, pos, &na, 4) != 0 || na == 0 ||
-                na > len - *pos || !(e->alt = calloc(na, sizeof *e->alt)))
-                goto done;
+                na > len - *pos ||
+                !(e->alt = vl_pronom_arena_alloc(arena,
+                                                 (size_t)na * sizeof *e->alt)))
+                return -1;
             for (; e->nalt < na; e->nalt++)
-                if (vl_pronom_seq_load(d, len, pos, depth + 1,
+                if (vl_pronom_seq_load(d, len, pos, depth + 1, arena,
                                        &e->alt[e->nalt]) != 0)
-                    goto done;
+                    return -1;
         } else {
-            goto done;
+            return -1;
         }
+        s->n++;
     }
-    if (seq_finish(s) != 0)
-        goto done;
+    /* No leading run: no literal (the writer puts every single-value set
+     * into a run), given as a zero-length one so nothing is decoded. */
+    if (seq_finish(s, arena, lead ? lead : d, lead_len) != 0)
+        return -1;
     *out = s;
-    s = NULL;
-    rc = 0;
-done:
-    if (s && s->n < n && s->e)
-        s->n++;   /* free the element being read too */
-    vl_pronom_seq_free(s);
-    return rc;
+    return 0;
 }

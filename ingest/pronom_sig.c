@@ -711,35 +711,32 @@ static int frags_save(const fragpos *fp, size_t n, vl_buf *out, vl_error *err)
 }
 
 static int frags_load(const uint8_t *d, size_t len, size_t *pos,
-                      fragpos **out, size_t *nout)
+                      vl_pronom_arena *arena, fragpos **out, size_t *nout)
 {
     uint32_t np;
     fragpos *fp = NULL;
-    size_t done_n = 0;
     if (get(d, len, pos, &np, 4) != 0 || np > len - *pos)
         return -1;
-    if (np && !(fp = calloc(np, sizeof *fp)))
+    if (np && !(fp = vl_pronom_arena_alloc(arena, (size_t)np * sizeof *fp)))
         return -1;
-    for (; done_n < np; done_n++) {
+    for (size_t i = 0; i < np; i++) {
         uint32_t na;
-        fragpos *g = &fp[done_n];
+        fragpos *g = &fp[i];
         if (get(d, len, pos, &na, 4) != 0 || na == 0 || na > len - *pos ||
-            !(g->alt = calloc(na, sizeof *g->alt)))
-            goto fail;
+            !(g->alt = vl_pronom_arena_alloc(arena,
+                                             (size_t)na * sizeof *g->alt)))
+            return -1;
         for (; g->nalt < na; g->nalt++) {
             frag *f = &g->alt[g->nalt];
             if (get(d, len, pos, &f->min, 4) != 0 ||
                 get(d, len, pos, &f->max, 4) != 0 || f->max < f->min ||
-                vl_pronom_seq_load(d, len, pos, 0, &f->seq) != 0)
-                goto fail;
+                vl_pronom_seq_load(d, len, pos, 0, arena, &f->seq) != 0)
+                return -1;
         }
     }
     *out = fp;
     *nout = np;
     return 0;
-fail:
-    fragpos_free(fp, done_n < np ? done_n + 1 : np);
-    return -1;
 }
 
 int vl_pronom_sig_save(const vl_pronom_sig *s, vl_buf *out, vl_error *err)
@@ -768,27 +765,26 @@ int vl_pronom_sig_save(const vl_pronom_sig *s, vl_buf *out, vl_error *err)
 }
 
 int vl_pronom_sig_load(const uint8_t *d, size_t len, size_t *pos,
-                       vl_pronom_sig **out)
+                       vl_pronom_arena *arena, vl_pronom_sig **out)
 {
-    vl_pronom_sig *s = calloc(1, sizeof *s);
+    vl_pronom_sig *s = vl_pronom_arena_alloc(arena, sizeof *s);
     int32_t id;
     uint32_t nb;
-    int rc = -1;
 
     *out = NULL;
     if (!s || get(d, len, pos, &id, 4) != 0 || get(d, len, pos, &nb, 4) != 0 ||
-        nb == 0 || nb > len - *pos || !(s->bs = calloc(nb, sizeof *s->bs)))
-        goto done;
+        nb == 0 || nb > len - *pos ||
+        !(s->bs = vl_pronom_arena_alloc(arena, (size_t)nb * sizeof *s->bs)))
+        return -1;
     s->id = id;
     for (; s->nbs < nb; s->nbs++) {
         bseq *b = &s->bs[s->nbs];
         uint32_t ref, ns;
         if (get(d, len, pos, &ref, 4) != 0 || ref > REF_EOF ||
             get(d, len, pos, &ns, 4) != 0 || ns == 0 || ns > len - *pos ||
-            !(b->sub = calloc(ns, sizeof *b->sub))) {
-            s->nbs++;
-            goto done;
-        }
+            !(b->sub = vl_pronom_arena_alloc(arena,
+                                             (size_t)ns * sizeof *b->sub)))
+            return -1;
         b->ref = (int)ref;
         for (; b->nsub < ns; b->nsub++) {
             subseq *q = &b->sub[b->nsub];
@@ -796,20 +792,13 @@ int vl_pronom_sig_load(const uint8_t *d, size_t len, size_t *pos,
             if (get(d, len, pos, &position, 4) != 0 ||
                 get(d, len, pos, &q->min, 8) != 0 ||
                 get(d, len, pos, &q->max, 8) != 0 || q->max < q->min ||
-                vl_pronom_seq_load(d, len, pos, 0, &q->anchor) != 0 ||
-                frags_load(d, len, pos, &q->left, &q->nleft) != 0 ||
-                frags_load(d, len, pos, &q->right, &q->nright) != 0) {
-                b->nsub++;
-                s->nbs++;
-                goto done;
-            }
+                vl_pronom_seq_load(d, len, pos, 0, arena, &q->anchor) != 0 ||
+                frags_load(d, len, pos, arena, &q->left, &q->nleft) != 0 ||
+                frags_load(d, len, pos, arena, &q->right, &q->nright) != 0)
+                return -1;
             q->position = position;
         }
     }
     *out = s;
-    s = NULL;
-    rc = 0;
-done:
-    vl_pronom_sig_free(s);
-    return rc;
+    return 0;
 }

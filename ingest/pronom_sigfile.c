@@ -71,6 +71,11 @@ void vl_pronom_sigfile_free(vl_pronom_sigfile *f)
 {
     if (!f)
         return;
+    if (f->arena) {   /* loaded from the cache: one arena holds it all */
+        vl_pronom_arena_free(f->arena);
+        free(f);
+        return;
+    }
     for (size_t i = 0; i < f->nsig; i++)
         vl_pronom_sig_free(f->sigs[i]);
     free(f->sigs);
