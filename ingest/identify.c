@@ -235,6 +235,27 @@ done:
     return rc;
 }
 
+/* libmagic's MIME type and encoding alone, in one pass. */
+static int magic_mime(vl_identifier *id, const void *data, size_t len,
+                      vl_format *out, vl_error *err)
+{
+    static const char nothing[1];
+    const char *r, *semi;
+    memset(out, 0, sizeof *out);
+    if (!data || !len) {
+        data = nothing;
+        len = 0;
+    }
+    if (magic_setflags(id->magic, MIME_FLAGS) != 0 ||
+        !(r = magic_buffer(id->magic, data, len > PREFIX_BYTES ? PREFIX_BYTES : len)))
+        return magic_fail(id, err);
+    semi = strchr(r, ';');
+    copy_text(out->mime, sizeof out->mime, r, semi ? (size_t)(semi - r) : strlen(r));
+    if (semi && (semi = strstr(semi, "charset=")))
+        copy_text(out->encoding, sizeof out->encoding, semi + 8, strlen(semi + 8));
+    return VL_OK;
+}
+
 /* The encoding of a text format, from libmagic's encoding check alone. */
 static int magic_encoding(vl_identifier *id, const void *data, size_t len,
                           vl_format *out, vl_error *err)
@@ -264,6 +285,8 @@ static int is_text_mime(const char *mime)
 static void append_text(char *dst, size_t cap, const char *sep, const char *b)
 {
     size_t n = strlen(dst);
+    if (!*b)
+        return;
     if (n && n < cap)
         n += (size_t)snprintf(dst + n, cap - n, "%s", sep);
     if (n < cap)
@@ -309,31 +332,41 @@ int vl_identify_file(vl_identifier *id, const void *bof, size_t boflen,
         for (size_t i = 1; i < res->n; i++)
             append_text(out->others, sizeof out->others, " ", res->m[i].puid);
     }
-    if (!res->n || res->m[0].basis_kind == VL_PRONOM_BASIS_EXTENSION ||
-        !res->m[0].mime[0]) {
-        /* No signature, or a format PRONOM gives no MIME type: libmagic's
-         * type, encoding and description (no built-in PUID: PRONOM's word
-         * stands). */
-        vl_format magic;
-        if ((rc = magic_identify(id, bof, boflen, size, name, 0, &magic, err)) != VL_OK)
-            goto done;
-        memcpy(out->mime, magic.mime, sizeof out->mime);
-        memcpy(out->encoding, magic.encoding, sizeof out->encoding);
-        memcpy(out->description, magic.description, sizeof out->description);
-        if (!res->n) {
-            snprintf(out->format_name, sizeof out->format_name, "%s",
-                     magic.format_name[0] ? magic.format_name : "");
-        }
+    const vl_pronom_match *m = res->n ? &res->m[0] : NULL;
+    if (m) {
+        copy_text(out->description, sizeof out->description, m->name, strlen(m->name));
+        append_text(out->description, sizeof out->description, " ", m->version);
+    }
+    if (m && m->basis_kind != VL_PRONOM_BASIS_EXTENSION) {
+        /* A byte or container signature: PRONOM's MIME type; libmagic only
+         * for the encoding of a text format. */
+        snprintf(out->mime, sizeof out->mime, "%s",
+                 m->mime[0] ? m->mime : "application/octet-stream");
+        if (m->mime[0] && is_text_mime(m->mime))
+            rc = magic_encoding(id, bof, boflen, out, err);
+        else
+            snprintf(out->encoding, sizeof out->encoding, "binary");
         goto done;
     }
-    snprintf(out->mime, sizeof out->mime, "%s", res->m[0].mime);
-    copy_text(out->description, sizeof out->description, out->format_name,
-              strlen(out->format_name));
-    append_text(out->description, sizeof out->description, " ", out->format_version);
-    if (is_text_mime(out->mime))
-        rc = magic_encoding(id, bof, boflen, out, err);
-    else
-        snprintf(out->encoding, sizeof out->encoding, "binary");
+    if (m && m->mime[0] && is_text_mime(m->mime)) {
+        /* The extension of a text format (most text has no signature): its
+         * encoding says whether it is text at all; only bytes that are not
+         * go on to libmagic's tests. */
+        if ((rc = magic_encoding(id, bof, boflen, out, err)) != VL_OK)
+            goto done;
+        if (strcmp(out->encoding, "binary") != 0 || !boflen) {
+            snprintf(out->mime, sizeof out->mime, "%s", m->mime);
+            goto done;
+        }
+    }
+    /* Nothing, or only an extension: libmagic's MIME type and encoding, in
+     * one pass (its description would take a second pass of the same
+     * tests; the PRONOM name stands in when there is one). */
+    vl_format magic;
+    if ((rc = magic_mime(id, bof, boflen, &magic, err)) != VL_OK)
+        goto done;
+    memcpy(out->mime, magic.mime, sizeof out->mime);
+    memcpy(out->encoding, magic.encoding, sizeof out->encoding);
 done:
     free(res);
     return rc;
