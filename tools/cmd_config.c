@@ -32,27 +32,42 @@ static const char *const settable[] = {"user.name", "user.address", "schemas",
                                        VL_CONF_PRONOM_SIGNATURES,
                                        VL_CONF_PRONOM_CONTAINERS, NULL};
 
-/* A signature file must load (so that no deposit meets a bad one); a
- * container file must be a readable file (it loads with its signatures at
- * the next deposit).  Prints the reason; 0 when good. */
-static int pronom_file_bad(const char *key, const char *value)
+/* The PRONOM files a repository would have after setting key to value must
+ * load together (so that no deposit meets a bad one); they are compiled
+ * into REPO/cache on the way, so that the first deposit starts at once.
+ * Only a container file set before any signature file is merely checked
+ * to be a readable file.  Prints the reason; 0 when good. */
+static int pronom_file_bad(vl_repo *repo, const char *key, const char *value)
 {
     vl_error err = {0};
     vl_signatures *sigs = NULL;
     struct stat st;
+    int is_sigs = !strcmp(key, VL_CONF_PRONOM_SIGNATURES);
+    const char *sig = is_sigs ? value : vl_repo_config_get(repo, VL_CONF_PRONOM_SIGNATURES);
+    const char *cont = is_sigs ? vl_repo_config_get(repo, VL_CONF_PRONOM_CONTAINERS) : value;
+    char *cache = NULL;
+    int bad = 0;
     if (stat(value, &st) != 0 || !S_ISREG(st.st_mode)) {
         fprintf(stderr, "vellum config: %s: cannot read '%s': %s\n", key,
                 cli_text(value), errno ? strerror(errno) : "not a file");
         return 1;
     }
-    if (strcmp(key, VL_CONF_PRONOM_SIGNATURES) != 0)
+    if (!sig || !*sig)
         return 0;
-    if (vl_signatures_open(value, NULL, NULL, &sigs, &err) != VL_OK) {
+    if (cont && !*cont)
+        cont = NULL;
+    cache = vl_path_join(vl_repo_dir(repo), VL_CACHE_DIR);
+    if (cache && mkdir(cache, 0777) != 0 && errno != EEXIST) {
+        free(cache);   /* no cache is only slower */
+        cache = NULL;
+    }
+    if (vl_signatures_open(sig, cont, cache, &sigs, &err) != VL_OK) {
         fprintf(stderr, "vellum config: %s\n", cli_text(err.msg));
-        return 1;
+        bad = 1;
     }
     vl_signatures_close(sigs);
-    return 0;
+    free(cache);
+    return bad;
 }
 
 /* Settings with a format are checked here so that a nightly audit or a
@@ -107,9 +122,6 @@ CLI_COMMAND(config)
         if (value_bad(argv[optind], argv[optind + 1]))
             return cli_usage_error("config", "'%s' is not a valid %s",
                                    argv[optind + 1], argv[optind]);
-        if (!strncmp(argv[optind], "pronom.", 7) &&
-            pronom_file_bad(argv[optind], argv[optind + 1]))
-            return CLI_EXIT_USAGE;
     }
     if ((rc = cli_open_repo_mode(&c, nargs == 2 ? VL_OPEN_WRITE : VL_OPEN_READ,
                                  &repo)) != CLI_EXIT_OK)
@@ -118,6 +130,12 @@ CLI_COMMAND(config)
         /* a file is kept by its absolute path: deposits run from anywhere */
         char *abs = !strncmp(argv[optind], "pronom.", 7) ? realpath(argv[optind + 1], NULL)
                                                          : NULL;
+        if (!strncmp(argv[optind], "pronom.", 7) &&
+            pronom_file_bad(repo, argv[optind], abs ? abs : argv[optind + 1])) {
+            free(abs);
+            vl_repo_close(repo);
+            return CLI_EXIT_USAGE;
+        }
         if (vl_repo_config_set(repo, argv[optind], abs ? abs : argv[optind + 1],
                                &err) != VL_OK)
             rc = cli_fail(&err);

@@ -121,6 +121,13 @@ csv_row() {
     [ "$status" -eq 2 ]
     run "$VELLUM" config pronom.containers "$CONT"
     [ "$status" -eq 0 ]
+    # setting them compiled both into the repository's cache already
+    ls "$REPO/cache" | grep -q '^pronom-'
+    # a refused file leaves the setting as it was
+    run "$VELLUM" config pronom.containers "$BATS_TEST_TMPDIR/bad.xml"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *bad.xml* ]]
+    [ "$("$VELLUM" config pronom.containers)" = "$(realpath "$CONT")" ]
     run "$VELLUM" config
     [[ "$output" == *"pronom.signatures = $(realpath "$SIGS")"* ]]
     [[ "$output" == *"pronom.containers = $(realpath "$CONT")"* ]]
