@@ -61,8 +61,13 @@ int vl_pronom_open(const vl_pronom_options *o, vl_pronom **out,
         if (o->cache_dir) {
             vl_error ignored = {0};
             /* A cache that cannot be written only costs time later. */
-            (void)vl_pronom_cache_write(o->cache_dir, key, p->f, &ignored);
+            (void)vl_pronom_cache_write(o->cache_dir, key, &p->f, &ignored);
         }
+        /* The cache's copy did not read back (a bug, or no memory): what
+         * the XML gives is still right. */
+        if (!p->f &&
+            (rc = vl_pronom_sigfile_load(o->signatures, &p->f, err)) != VL_OK)
+            goto done;
     }
     if ((rc = vl_pronom_matcher_new(p->f, &p->m, err)) != VL_OK)
         goto done;

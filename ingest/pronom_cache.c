@@ -241,34 +241,38 @@ static int save(const vl_pronom_sigfile *f, vl_buf *b, vl_error *err)
 }
 
 int vl_pronom_cache_write(const char *dir, const char *key,
-                          const vl_pronom_sigfile *f, vl_error *err)
+                          vl_pronom_sigfile **f, vl_error *err)
 {
     vl_buf b;
     header h;
     char hex[VL_DIGEST_HEX_MAX];
     char *path = NULL;
+    vl_pronom_sigfile *loaded;
     int rc;
 
     vl_buf_init(&b, CACHE_MAX);
     memset(&h, 0, sizeof h);
     /* Room for the header first, filled in once the payload is known. */
     if ((rc = vl_buf_append(&b, &h, sizeof h, err)) != VL_OK ||
-        (rc = save(f, &b, err)) != VL_OK)
+        (rc = save(*f, &b, err)) != VL_OK)
         goto done;
-    {
-        /* The arena the payload loads into, found by loading it: the
-         * reader then makes it one block of exactly that size. */
-        vl_pronom_sigfile *check = payload_load((const uint8_t *)b.data +
-                                                sizeof h, b.len - sizeof h,
-                                                0);
-        if (!check) {
-            rc = vl_error_set(err, VL_ESYS, "PRONOM cache: the compiled "
-                              "form does not read back");
-            goto done;
-        }
-        h.arena_size = arena_used(check->arena);
-        vl_pronom_sigfile_free(check);
+    /* The compiled form is let go before its copy is loaded: holding the
+     * two at once was the peak of a run without a cache (the payload is
+     * only some 0.2 MB). */
+    vl_pronom_sigfile_free(*f);
+    *f = NULL;
+    /* Loaded back as a cache read would: this checks that the payload
+     * reads back, gives the arena size the reader then allocates as one
+     * block, and is what the caller goes on with. */
+    loaded = payload_load((const uint8_t *)b.data + sizeof h,
+                          b.len - sizeof h, 0);
+    if (!loaded) {
+        rc = vl_error_set(err, VL_ESYS, "PRONOM cache: the compiled "
+                          "form does not read back");
+        goto done;
     }
+    *f = loaded;
+    h.arena_size = arena_used(loaded->arena);
     memcpy(h.magic, CACHE_MAGIC, 8);
     h.layout = CACHE_LAYOUT;
     h.header_size = sizeof h;

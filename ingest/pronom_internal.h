@@ -162,8 +162,13 @@ int vl_pronom_cache_key_remembered(const char *dir, const char *sigpath,
  * (err says why) when absent or unusable: the caller recompiles. */
 int vl_pronom_cache_read(const char *dir, const char *key,
                          vl_pronom_sigfile **out, vl_error *err);
+/* Writes *f (compiled from the XML) to dir's cache and replaces it with
+ * the form a cache read would give (one arena, loaded back from the bytes
+ * written), so that the compiled form and its copy are never both held.
+ * Whatever the result, *f is then that form, or untouched (the payload
+ * could not be built), or NULL (it did not read back: compile again). */
 int vl_pronom_cache_write(const char *dir, const char *key,
-                          const vl_pronom_sigfile *f, vl_error *err);
+                          vl_pronom_sigfile **f, vl_error *err);
 
 /* ==== container signatures (pronom_container.c) ==== BEGIN ==============
  * The container signature file (container-signature-*.xml), loaded once,

@@ -397,6 +397,14 @@ static int parse_seq(parser *p, int depth, vl_pronom_seq **out)
             goto done;
         }
     }
+    /* The doubling left up to half of the array unused, and a compiled
+     * signature file holds some 100,000 elements of 64 bytes until the
+     * run ends: give the rest back. */
+    if (s->n && s->n < cap) {
+        vl_pronom_el *e = realloc(s->e, s->n * sizeof *e);
+        if (e)
+            s->e = e;
+    }
     if (seq_finish(s, NULL, NULL, 0) != 0)
         goto nomem;
     *out = s;

@@ -272,6 +272,17 @@ static int subseq_from_xml(const xmlNode *n, int id, subseq *q, vl_error *err)
     }
     rc = VL_OK;
 done:
+    /* The caller counts q only when it is whole: what a failure leaves in
+     * it (a Sequence before a second one, the left fragments before the
+     * right ones ran out of memory) is freed here. */
+    if (rc != VL_OK) {
+        vl_pronom_seq_free(q->anchor);
+        fragpos_free(q->left, q->nleft);
+        fragpos_free(q->right, q->nright);
+        q->anchor = NULL;
+        q->left = q->right = NULL;
+        q->nleft = q->nright = 0;
+    }
     for (size_t i = 0; i < nl; i++)
         vl_pronom_seq_free(lf[i].f.seq);
     for (size_t i = 0; i < nr; i++)

@@ -492,6 +492,13 @@ static void test_engine_bad_files(void **st)
         "</InternalSignatureCollection></FFSignatureFile>",
         "<FFSignatureFile><FileFormatCollection><FileFormat ID=\"x\"/>"
         "</FileFormatCollection></FFSignatureFile>",
+        /* Refused after its first Sequence compiled (a leak the fuzzer
+         * found: the sanitizer build checks it is freed). */
+        "<FFSignatureFile><InternalSignatureCollection><InternalSignature "
+        "ID=\"9\"><ByteSequence><SubSequence><Sequence>49</Sequence>"
+        "<Sequence>4A</Sequence></SubSequence></ByteSequence>"
+        "</InternalSignature></InternalSignatureCollection>"
+        "</FFSignatureFile>",
     };
     char *dir = tmpdir();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
