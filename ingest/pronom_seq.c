@@ -18,6 +18,10 @@
 #define SEQ_DEPTH_MAX 16             /* nested alternatives */
 #define SEQ_GAP_MAX 0x7fffffffu      /* {n}: at most this */
 #define SEQ_STEPS_MAX 200000ul       /* per match call */
+/* A search over a window shares one budget: the per-call one, plus a few
+ * steps per byte searched, so that a hostile pattern cannot make each of
+ * 256 Ki start positions spend a full call's budget. */
+#define SEQ_FIND_STEPS_PER_BYTE 64ul
 
 /* ---- building ------------------------------------------------------------ */
 
@@ -457,7 +461,7 @@ typedef struct mctx {
     const uint8_t *buf;
     size_t len;
     int dir;
-    unsigned long steps;
+    unsigned long steps, limit;
     size_t *ends;
     size_t cap, n;
     int first_only;
@@ -481,7 +485,7 @@ static int walk(mctx *m, const vl_pronom_seq *s, size_t i, const frame *up,
 {
     for (;;) {
         const vl_pronom_el *e;
-        if (++m->steps > SEQ_STEPS_MAX)
+        if (++m->steps > m->limit)
             return -1;
         if (i == s->n) {
             if (!up)
@@ -560,7 +564,7 @@ size_t vl_pronom_seq_ends(const vl_pronom_seq *s, const uint8_t *buf,
                           size_t len, size_t pos, int dir, size_t *ends,
                           size_t cap)
 {
-    mctx m = {buf, len, dir, 0, ends, cap, 0, 0};
+    mctx m = {buf, len, dir, 0, SEQ_STEPS_MAX, ends, cap, 0, 0};
     if (!cap || pos > len)
         return 0;
     if (s->fixed)
@@ -570,15 +574,28 @@ size_t vl_pronom_seq_ends(const vl_pronom_seq *s, const uint8_t *buf,
     return m.n;
 }
 
-int vl_pronom_seq_match_at(const vl_pronom_seq *s, const uint8_t *buf,
-                           size_t len, size_t pos, size_t *end)
+/* One forward match at pos, counting its steps in *used against limit; -1
+ * when the budget ran out. */
+static int match_budget(const vl_pronom_seq *s, const uint8_t *buf, size_t len,
+                        size_t pos, size_t *end, unsigned long *used,
+                        unsigned long limit)
 {
-    mctx m = {buf, len, 1, 0, end, 1, 0, 1};
+    mctx m = {buf, len, 1, *used, limit, end, 1, 0, 1};
+    int r;
     if (pos > len)
         return 0;
     if (s->fixed)
         return fixed_at(s, buf, len, pos, 1, end);
-    return walk(&m, s, 0, NULL, pos) > 0 && m.n == 1;
+    r = walk(&m, s, 0, NULL, pos);
+    *used = m.steps;
+    return r < 0 ? -1 : r > 0 && m.n == 1;
+}
+
+int vl_pronom_seq_match_at(const vl_pronom_seq *s, const uint8_t *buf,
+                           size_t len, size_t pos, size_t *end)
+{
+    unsigned long used = 0;
+    return match_budget(s, buf, len, pos, end, &used, SEQ_STEPS_MAX) > 0;
 }
 
 int vl_pronom_seq_find(const vl_pronom_seq *s, const uint8_t *buf,
@@ -586,8 +603,11 @@ int vl_pronom_seq_find(const vl_pronom_seq *s, const uint8_t *buf,
                        size_t *start, size_t *end)
 {
     size_t at = from;
+    unsigned long used = 0, limit;
     if (last_start > len)
         last_start = len;
+    limit = SEQ_STEPS_MAX + SEQ_FIND_STEPS_PER_BYTE *
+                                (unsigned long)(last_start >= from ? last_start - from + 1 : 0);
     while (at <= last_start) {
         if (s->litlen) {
             const uint8_t *hit;
@@ -599,7 +619,10 @@ int vl_pronom_seq_find(const vl_pronom_seq *s, const uint8_t *buf,
                 return 0;
             at = (size_t)(hit - buf);
         }
-        if (vl_pronom_seq_match_at(s, buf, len, at, end)) {
+        int r = match_budget(s, buf, len, at, end, &used, limit);
+        if (r < 0)
+            return 0;   /* out of budget: no match, as for one call */
+        if (r) {
             *start = at;
             return 1;
         }
