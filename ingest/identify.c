@@ -42,6 +42,10 @@
                     MAGIC_NO_CHECK_ELF | MAGIC_NO_CHECK_TOKENS)
 #define MIME_FLAGS (BASE_FLAGS | MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING)
 /* The encoding of a file PRONOM called text: no magic tests at all. */
+/* Text's MIME type and charset without the magic tests. */
+#define TEXT_MIME_FLAGS (BASE_FLAGS | MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING | \
+                         MAGIC_NO_CHECK_SOFT | MAGIC_NO_CHECK_TAR | \
+                         MAGIC_NO_CHECK_CDF | MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON)
 #define ENCODING_FLAGS (BASE_FLAGS | MAGIC_MIME_ENCODING | MAGIC_NO_CHECK_SOFT | \
                         MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CDF | \
                         MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON)
@@ -235,9 +239,9 @@ done:
     return rc;
 }
 
-/* libmagic's MIME type and encoding alone, in one pass. */
-static int magic_mime(vl_identifier *id, const void *data, size_t len,
-                      vl_format *out, vl_error *err)
+/* libmagic's MIME type and encoding alone, in one pass with flags. */
+static int magic_mime_flags(vl_identifier *id, const void *data, size_t len,
+                            int flags, vl_format *out, vl_error *err)
 {
     static const char nothing[1];
     const char *r, *semi;
@@ -246,7 +250,7 @@ static int magic_mime(vl_identifier *id, const void *data, size_t len,
         data = nothing;
         len = 0;
     }
-    if (magic_setflags(id->magic, MIME_FLAGS) != 0 ||
+    if (magic_setflags(id->magic, flags) != 0 ||
         !(r = magic_buffer(id->magic, data, len > PREFIX_BYTES ? PREFIX_BYTES : len)))
         return magic_fail(id, err);
     semi = strchr(r, ';');
@@ -254,6 +258,12 @@ static int magic_mime(vl_identifier *id, const void *data, size_t len,
     if (semi && (semi = strstr(semi, "charset=")))
         copy_text(out->encoding, sizeof out->encoding, semi + 8, strlen(semi + 8));
     return VL_OK;
+}
+
+static int magic_mime(vl_identifier *id, const void *data, size_t len,
+                      vl_format *out, vl_error *err)
+{
+    return magic_mime_flags(id, data, len, MIME_FLAGS, out, err);
 }
 
 /* The encoding of a text format, from libmagic's encoding check alone. */
@@ -359,12 +369,20 @@ int vl_identify_file(vl_identifier *id, const void *bof, size_t boflen,
             goto done;
         }
     }
-    /* Nothing, or only an extension: libmagic's MIME type and encoding, in
-     * one pass (its description would take a second pass of the same
-     * tests; the PRONOM name stands in when there is one). */
+    /* Nothing, or only an extension: libmagic's MIME type and encoding.
+     * Text first, from libmagic without its magic tests (text/plain and the
+     * charset; its regex tests for script and source subtypes cost as much
+     * as everything else together); anything else gets the full tests, in
+     * one pass (a description would be a second pass of the same tests; the
+     * PRONOM name stands in when there is one). */
     vl_format magic;
-    if ((rc = magic_mime(id, bof, boflen, &magic, err)) != VL_OK)
+    if ((rc = magic_mime_flags(id, bof, boflen, TEXT_MIME_FLAGS, &magic, err)) != VL_OK)
         goto done;
+    if (!boflen || !strcmp(magic.encoding, "binary") ||
+        strncmp(magic.mime, "text/", 5) != 0) {
+        if ((rc = magic_mime(id, bof, boflen, &magic, err)) != VL_OK)
+            goto done;
+    }
     memcpy(out->mime, magic.mime, sizeof out->mime);
     memcpy(out->encoding, magic.encoding, sizeof out->encoding);
 done:
