@@ -2,7 +2,8 @@
  * failures, the PREMIS fixity event), the --due schedule against a fixed
  * clock (VELLUM_NOW), the per-run budgets, and the CSV and HTML reports with
  * hostile object ids and repository names.  Nothing here sleeps or measures
- * time: the wall clock is fixed through VELLUM_NOW. */
+ * time: the wall clock is fixed through VELLUM_NOW and the monotonic clock
+ * of the time budgets is a fake one the tests move. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit_files.h"
@@ -23,6 +26,27 @@
 #define DAY 86400
 /* 2026-01-01T00:00:00Z */
 #define T0 1767225600LL
+
+/* ---- a fake monotonic clock ------------------------------------------- */
+
+/* The audit's time budget reads CLOCK_MONOTONIC (vl_audit_clock).  This
+ * definition takes the place of libc's for the whole test binary (libvellum
+ * is linked statically into it): while fake_clock is set, CLOCK_MONOTONIC
+ * stands still at fake_now and moves only when a test moves it, so a time
+ * budget runs out after a chosen number of objects however fast or slow
+ * the machine.  Every other read goes to the kernel. */
+static int fake_clock;
+static double fake_now;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    if (fake_clock && id == CLOCK_MONOTONIC) {
+        ts->tv_sec = (time_t)fake_now;
+        ts->tv_nsec = (long)((fake_now - (double)ts->tv_sec) * 1e9);
+        return 0;
+    }
+    return (int)syscall(SYS_clock_gettime, id, ts);
+}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -364,11 +388,8 @@ static void test_byte_budget_stops_and_next_run_continues(void **state)
 }
 
 /* A budget smaller than one object still audits one object (every run makes
- * progress) and stops there.  There is no injectable monotonic clock in
- * fixity/ (vl_audit_clock is CLOCK_MONOTONIC), so the seconds budget is
- * tested only at its extreme: 1 ns is always used up by one object's audit;
- * a slower machine can only make that more certain. */
-static void test_tiny_budgets_audit_exactly_one_object(void **state)
+ * progress) and stops there. */
+static void test_tiny_byte_budget_audits_exactly_one_object(void **state)
 {
     (void)state;
     char *base;
@@ -385,17 +406,65 @@ static void test_tiny_budgets_audit_exactly_one_object(void **state)
     assert_int_equal(s.objects, 1);
     assert_int_equal(s.budget_reached, 1);
 
-    o.max_bytes = 0;
-    o.max_seconds = 1e-9;
-    assert_int_equal(vl_audit(r, NULL, 0, &o, &s, &err), VL_OK);
-    assert_int_equal(s.objects, 1);
-    assert_int_equal(s.budget_reached, 1);
-
     /* No budget: all of them. */
-    o.max_seconds = 0;
+    o.max_bytes = 0;
     assert_int_equal(vl_audit(r, NULL, 0, &o, &s, &err), VL_OK);
     assert_int_equal(s.objects, 2);
     assert_int_equal(s.budget_reached, 0);
+    cleanup(r, base);
+}
+
+/* Each object audit "takes" 10 s of the fake clock. */
+static void tick_10s(void *arg, const vl_audit_result *res)
+{
+    (void)res;
+    (*(size_t *)arg)++;
+    fake_now += 10;
+}
+
+/* The seconds budget, against the fake clock: with 25 s and 10 s an object,
+ * the run starts a third object at 20 s (still under budget) and stops
+ * before a fourth at 30 s; the config's audit.max_seconds_per_run is used
+ * when the options give none. */
+static void test_seconds_budget_with_a_fake_clock(void **state)
+{
+    (void)state;
+    char *base;
+    set_now(T0);
+    vl_repo *r = new_repo(&base);
+    vl_error err = {0};
+    const char *ids[] = {"o1", "o2", "o3", "o4", "o5"};
+    for (size_t i = 0; i < 5; i++)
+        deposit(r, base, ids[i], "same\n");
+
+    size_t seen = 0;
+    vl_audit_options o = {0};
+    vl_audit_summary s;
+    o.on_object = tick_10s;
+    o.arg = &seen;
+    o.max_seconds = 25;
+    fake_now = 1000;
+    fake_clock = 1;
+    int rc = vl_audit(r, NULL, 0, &o, &s, &err);
+    fake_clock = 0;
+    assert_int_equal(rc, VL_OK);
+    assert_int_equal(seen, 3);
+    assert_int_equal(s.objects, 3);
+    assert_int_equal(s.budget_reached, 1);
+    assert_true(s.seconds >= 29.999 && s.seconds <= 30.001);
+
+    assert_int_equal(vl_repo_config_set(r, "audit.max_seconds_per_run", "15",
+                                        &err), VL_OK);
+    o.max_seconds = 0;
+    seen = 0;
+    set_now(T0 + 91 * DAY);   /* all five due, o4 and o5 (never) first */
+    fake_clock = 1;
+    rc = vl_audit_due(r, &o, &s, &err);
+    fake_clock = 0;
+    assert_int_equal(rc, VL_OK);
+    /* 0 s: o4, 10 s: o5 (the two never audited), 20 s >= 15: stop. */
+    assert_int_equal(seen, 2);
+    assert_int_equal(s.budget_reached, 1);
     cleanup(r, base);
 }
 
@@ -452,7 +521,8 @@ int main(void)
         cmocka_unit_test(test_audit_tampered_file_fails_naming_it),
         cmocka_unit_test(test_due_follows_interval_and_last_audit),
         cmocka_unit_test(test_byte_budget_stops_and_next_run_continues),
-        cmocka_unit_test(test_tiny_budgets_audit_exactly_one_object),
+        cmocka_unit_test(test_tiny_byte_budget_audits_exactly_one_object),
+        cmocka_unit_test(test_seconds_budget_with_a_fake_clock),
         cmocka_unit_test(test_reports_escape_hostile_ids),
     };
     return cmocka_run_group_tests_name("fixity", tests, NULL, NULL);
