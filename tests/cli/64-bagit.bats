@@ -58,6 +58,16 @@ setup() {
     run "$VELLUM" ingest "$B" --id urn:b:2 --json
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
     [ "$(echo "$output" | jfield 'd["bag_version"]')" = "0.97" ]
+    # The bag's md5 manifest was read: its digests are kept as fixity...
+    want=$(md5sum "$B/data/letter.txt" | cut -d' ' -f1)
+    run jfield 'd["fixity"]["md5"]["'$want'"][0]' < "$(object_dir urn:b:2)/inventory.json"
+    [ "$output" = "v1/content/data/letter.txt" ]
+    # ...and checked: the same bag with one md5 line altered is refused.
+    sed -i '/data\/letter.txt$/{s/^0/1/;t;s/^./0/}' "$B/manifest-md5.txt"
+    run "$VELLUM" ingest "$B" --id urn:b:2b
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"letter.txt"* ]]
+    [ "$(object_count)" -eq 1 ]
 }
 
 @test "a bag inside a zip and a tar.gz ingests the same way" {
