@@ -5,8 +5,10 @@
  *
  *   VELLUM_HOOK_AT=ACTION:CALL:N[:GLOB]
  *       right after the N-th call of CALL (mkdir, open, rename, write,
- *       fsync, unlink, or any: all of them) whose path matches GLOB
- *       (fnmatch; write and fsync have no path and always match), the
+ *       fsync, unlink, busy: a non-blocking flock that found the lock
+ *       held by another process, or any: all of them) whose path matches
+ *       GLOB (fnmatch; write, fsync and busy have no path and always
+ *       match), the
  *       process gets ACTION: stop (SIGSTOP: the test then kills or
  *       continues it) or kill (SIGKILL: exactly what kill -9 does there).
  *       ACTION count only counts.
@@ -20,6 +22,7 @@
  *
  * Not part of vellum: built beside the unit tests, never installed. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <signal.h>
@@ -28,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,6 +147,20 @@ ssize_t write(int fd, const void *buf, size_t n)
     REAL(ssize_t, "write", (int, const void *, size_t))
     ssize_t rc = real(fd, buf, n);
     hit("write", NULL);
+    return rc;
+}
+
+/* A lock attempt that failed because another process holds the lock: a
+ * test can stop a process right there, knowing it is waiting its turn. */
+int flock(int fd, int op)
+{
+    REAL(int, "flock", (int, int))
+    int rc = real(fd, op);
+    if (rc != 0 && (op & LOCK_NB) && errno == EWOULDBLOCK) {
+        int saved = errno;
+        hit("busy", NULL);
+        errno = saved;
+    }
     return rc;
 }
 
