@@ -80,6 +80,12 @@ setup() {
     diff -r "$B/data" "$BATS_TEST_TMPDIR/o/data"
     run "$VELLUM" ingest "$BATS_TEST_TMPDIR/bag.tgz" --id urn:b:4 --json
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    # The same way: read as a bag (not as a plain archive of files), with
+    # the payload back under data/ and the tag files under metadata/bag/.
+    [ "$(echo "$output" | jfield 'd["bag_version"]')" = "1.0" ]
+    "$VELLUM" get urn:b:4 "$BATS_TEST_TMPDIR/o4"
+    diff -r "$B/data" "$BATS_TEST_TMPDIR/o4/data"
+    cmp "$B/bag-info.txt" "$BATS_TEST_TMPDIR/o4/metadata/bag/bag-info.txt"
 }
 
 @test "a bag with a bad checksum is refused naming the file, nothing stored" {
