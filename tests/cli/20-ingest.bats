@@ -174,6 +174,13 @@ setup() {
     run "$VELLUM" ingest "$SRC" --id urn:t:empty
     [ "$status" -eq 0 ]
     [[ "$output" == *"empty folder"*"not kept"* ]]
+    # Not kept indeed: no such folder in the stored version or read back,
+    # while the files beside it are.
+    [ ! -e "$(object_dir urn:t:empty)/v1/content/data/empty" ]
+    "$VELLUM" get urn:t:empty "$BATS_TEST_TMPDIR/got" >/dev/null
+    [ ! -e "$BATS_TEST_TMPDIR/got/data/empty" ]
+    rmdir "$SRC/empty"
+    diff -r "$SRC" "$BATS_TEST_TMPDIR/got/data"
 }
 
 @test "an empty source is refused" {

@@ -31,6 +31,7 @@ print(" ".join(sorted(f["code"] for f in a)))
 @test "a 1.0 object and a zero-padded object are valid" {
     run "$VELLUM" validate --path "$FX/good/spec-1.0"
     [ "$status" -eq 0 ]
+    [ "$output" = "validated 1 object: 0 errors, 0 warnings" ]
     run "$VELLUM" validate --path "$FX/good/zero-padded"
     [ "$status" -eq 0 ]
     [[ "${lines[0]}" == "W001 urn:example:zero-padded: inventory.json: "* ]]

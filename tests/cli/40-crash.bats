@@ -7,6 +7,10 @@
 load helpers
 load hooks
 
+teardown() {
+    stopped_cleanup
+}
+
 setup() {
     setup_repo
 }
@@ -109,17 +113,27 @@ TRIALS=${VELLUM_CRASH_TRIALS:-20}
     S="$BATS_TEST_TMPDIR/states"
     make_state "$S/a" 101
     make_state "$S/b" 102
-    "$VELLUM" ingest "$S/a" --id urn:lock:x --quiet >/dev/null &
-    p1=$!
-    "$VELLUM" ingest "$S/b" --id urn:lock:x --quiet >/dev/null &
+    # No race left to chance: the first ingest is stopped mid-deposit, its
+    # object lock held; the second is stopped right after it found that
+    # lock taken (the "busy" hook), so the two certainly overlap.
+    start_stopped "$REPO/staging/*/content/data/*" "$VELLUM" ingest "$S/a" --id urn:lock:x --quiet
+    p1=$STOPPED
+    hooks_env
+    env "${HOOKS_ENV[@]}" VELLUM_HOOK_AT="stop:busy:1" "$VELLUM" ingest "$S/b" --id urn:lock:x --quiet >/dev/null 2>&1 3>&- &
     p2=$!
-    wait $p1
-    wait $p2
+    echo "$p2" >> "$BATS_TEST_TMPDIR/.stopped-pids"
+    wait_stopped "$p2"
+    # The second has written nothing into the store while it waits.
+    [ "$(object_count)" -eq 0 ]
+    kill -CONT "$p1"
+    wait "$p1"
+    kill -CONT "$p2"
+    wait "$p2"
     run "$VELLUM" show urn:lock:x --json
     [ "$(echo "$output" | jfield 'd["head"]')" = "2" ]
     "$VELLUM" get urn:lock:x "$BATS_TEST_TMPDIR/v1" --version v1 >/dev/null
     "$VELLUM" get urn:lock:x "$BATS_TEST_TMPDIR/v2" --version v2 >/dev/null
-    # each version is exactly one of the two deposits
-    { diff -r -q "$S/a" "$BATS_TEST_TMPDIR/v1/data" && diff -r -q "$S/b" "$BATS_TEST_TMPDIR/v2/data"; } >/dev/null ||
-    { diff -r -q "$S/b" "$BATS_TEST_TMPDIR/v1/data" && diff -r -q "$S/a" "$BATS_TEST_TMPDIR/v2/data"; } >/dev/null
+    # each version is exactly one deposit, in the order the lock gave
+    diff -r -q "$S/a" "$BATS_TEST_TMPDIR/v1/data"
+    diff -r -q "$S/b" "$BATS_TEST_TMPDIR/v2/data"
 }

@@ -3,6 +3,7 @@
 # on small real-format files written by tests/fixtures/formats/make-formats.
 
 load helpers
+load hooks
 
 setup() {
     F="$BATS_TEST_TMPDIR/formats"
@@ -90,6 +91,12 @@ line_of() {
     [[ "$output" == *"	text/plain; charset=us-ascii	x-fmt/111	"* ]]
     run "$VELLUM" identify --json "$BATS_TEST_TMPDIR/big.txt"
     [ "$(echo "$output" | jfield 'd[0]["size"]')" = $(( (8 << 20) + 1 )) ]
+    # Only the prefix was read: the hooks count the bytes read from it.
+    run with_hooks VELLUM_HOOK_READS="$BATS_TEST_TMPDIR/reads" \
+        VELLUM_HOOK_READ_GLOB="*/big.txt" "$VELLUM" identify "$BATS_TEST_TMPDIR/big.txt"
+    [ "$status" -eq 0 ]
+    read -r n < "$BATS_TEST_TMPDIR/reads"
+    [ "$n" -gt 0 ] && [ "$n" -lt $((1 << 20)) ] || { echo "read $n bytes"; return 1; }
 }
 
 @test "identify: a missing file is exit 2 naming it; the others still print" {

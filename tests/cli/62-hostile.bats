@@ -58,6 +58,9 @@ t.close()" "$1"
     run "$VELLUM" ingest "$H/s.tar" --id urn:h:5 --symlinks skip --json
     [ "$status" -eq 0 ]
     [[ "$output" == *"left out"* ]]
+    # Left out indeed: only f.txt is in the object.
+    "$VELLUM" get urn:h:5 "$H/got" >/dev/null
+    [ "$(cd "$H/got/data" && find . -mindepth 1)" = "./f.txt" ]
 }
 
 @test "duplicate entry names are refused" {
@@ -132,4 +135,7 @@ import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[5000]^=0xff; open
     run "$VELLUM" ingest "$H/n" --id urn:h:15
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | grep -c 'normalization or case')" -eq 2 ]
+    # A warning, not a loss: all four files are kept, each with its bytes.
+    "$VELLUM" get urn:h:15 "$H/got" >/dev/null
+    diff -r "$H/n" "$H/got/data"
 }

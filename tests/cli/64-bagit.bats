@@ -58,6 +58,16 @@ setup() {
     run "$VELLUM" ingest "$B" --id urn:b:2 --json
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
     [ "$(echo "$output" | jfield 'd["bag_version"]')" = "0.97" ]
+    # The bag's md5 manifest was read: its digests are kept as fixity...
+    want=$(md5sum "$B/data/letter.txt" | cut -d' ' -f1)
+    run jfield 'd["fixity"]["md5"]["'$want'"][0]' < "$(object_dir urn:b:2)/inventory.json"
+    [ "$output" = "v1/content/data/letter.txt" ]
+    # ...and checked: the same bag with one md5 line altered is refused.
+    sed -i '/data\/letter.txt$/{s/^0/1/;t;s/^./0/}' "$B/manifest-md5.txt"
+    run "$VELLUM" ingest "$B" --id urn:b:2b
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"letter.txt"* ]]
+    [ "$(object_count)" -eq 1 ]
 }
 
 @test "a bag inside a zip and a tar.gz ingests the same way" {
@@ -70,6 +80,12 @@ setup() {
     diff -r "$B/data" "$BATS_TEST_TMPDIR/o/data"
     run "$VELLUM" ingest "$BATS_TEST_TMPDIR/bag.tgz" --id urn:b:4 --json
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    # The same way: read as a bag (not as a plain archive of files), with
+    # the payload back under data/ and the tag files under metadata/bag/.
+    [ "$(echo "$output" | jfield 'd["bag_version"]')" = "1.0" ]
+    "$VELLUM" get urn:b:4 "$BATS_TEST_TMPDIR/o4"
+    diff -r "$B/data" "$BATS_TEST_TMPDIR/o4/data"
+    cmp "$B/bag-info.txt" "$BATS_TEST_TMPDIR/o4/metadata/bag/bag-info.txt"
 }
 
 @test "a bag with a bad checksum is refused naming the file, nothing stored" {

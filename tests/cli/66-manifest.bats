@@ -23,6 +23,9 @@ setup() {
     (cd "$SRC" && md5sum box1/one.txt box1/blob.bin two.txt) > "$BATS_TEST_TMPDIR/mmd5"
     run "$VELLUM" ingest "$SRC" --id urn:m:2 --manifest "$BATS_TEST_TMPDIR/mmd5"
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    want=$(md5sum "$SRC/box1/blob.bin" | cut -d' ' -f1)
+    run jfield 'd["fixity"]["md5"]["'$want'"][0]' < "$(object_dir urn:m:2)/inventory.json"
+    [ "$output" = "v1/content/data/box1/blob.bin" ]
     (cd "$SRC" && sha512sum -b box1/one.txt box1/blob.bin two.txt) > "$BATS_TEST_TMPDIR/m512"
     run "$VELLUM" ingest "$SRC" --id urn:m:3 --manifest "$BATS_TEST_TMPDIR/m512"
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
@@ -48,6 +51,17 @@ setup() {
     (cd "$SRC" && sha512sum box1/one.txt box1/blob.bin two.txt | sed 's|  |  data/|') > "$BATS_TEST_TMPDIR/manifest-sha512.txt"
     run "$VELLUM" ingest "$SRC" --id urn:m:5 --manifest "$BATS_TEST_TMPDIR/manifest-sha512.txt"
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    # The check ran, against the manifest's own algorithm and every entry.
+    run "$VELLUM" events urn:m:5 --type "fixity check" --json
+    [ "$(echo "$output" | jfield 'len(d)')" -eq 1 ]
+    [ "$(echo "$output" | jfield 'd[0]["outcome"]')" = "success" ]
+    [[ "$(echo "$output" | jfield 'd[0]["detail"]')" == *"sha512 manifest "*"manifest-sha512.txt (3 entries)" ]]
+    # And it can refuse: the same manifest with one digest altered.
+    sed -i '/data\/two.txt$/{s/^0/1/;t;s/^./0/}' "$BATS_TEST_TMPDIR/manifest-sha512.txt"
+    run "$VELLUM" ingest "$SRC" --id urn:m:7 --manifest "$BATS_TEST_TMPDIR/manifest-sha512.txt"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"two.txt: sha512 mismatch"* ]]
+    [ "$(object_count)" -eq 1 ]
 }
 
 @test "a malformed manifest is refused naming the line" {

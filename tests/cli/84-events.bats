@@ -42,6 +42,12 @@ PY
     [ "$(echo "$output" | jfield '[e["object"] for e in d]')" = "['urn:e:2', 'urn:e:3']" ]
     run "$VELLUM" events --outcome fail --json
     [ "$output" = "[]" ]
+    # ...which is the filter at work, not a filter that returns nothing:
+    # every event is a success, and --outcome success lists them all.
+    all=$("$VELLUM" events --json | jfield 'len(d)')
+    [ "$all" -ge 9 ]
+    run "$VELLUM" events --outcome success --json
+    [ "$(echo "$output" | jfield 'len(d)')" = "$all" ]
     run "$VELLUM" events --since yesterday
     [ "$status" -eq 2 ]
 }

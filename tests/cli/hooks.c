@@ -5,14 +5,20 @@
  *
  *   VELLUM_HOOK_AT=ACTION:CALL:N[:GLOB]
  *       right after the N-th call of CALL (mkdir, open, rename, write,
- *       fsync, unlink, or any: all of them) whose path matches GLOB
- *       (fnmatch; write and fsync have no path and always match), the
+ *       fsync, unlink, busy: a non-blocking flock that found the lock
+ *       held by another process, or any: all of them) whose path matches
+ *       GLOB (fnmatch; write, fsync and busy have no path and always
+ *       match), the
  *       process gets ACTION: stop (SIGSTOP: the test then kills or
  *       continues it) or kill (SIGKILL: exactly what kill -9 does there).
  *       ACTION count only counts.
  *   VELLUM_HOOK_COUNT=FILE
  *       at exit, the number of matching calls is written to FILE (to pick
  *       an N that strikes mid-way).
+ *   VELLUM_HOOK_READS=FILE  (with VELLUM_HOOK_READ_GLOB=GLOB)
+ *       at exit, the number of bytes read (read, pread) from files whose
+ *       path matches GLOB is written to FILE: a test can tell how much of
+ *       a file was read without timing anything.
  *   VELLUM_HOOK_CLOCK_STEP=SECONDS
  *       every read of CLOCK_MONOTONIC moves that clock on by SECONDS, so
  *       time budgets run out after a number of reads, however fast or
@@ -20,6 +26,7 @@
  *
  * Not part of vellum: built beside the unit tests, never installed. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <signal.h>
@@ -28,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +46,8 @@ static atomic_long seen;
 static double clock_step;
 static atomic_long clock_reads;
 static int armed;
+static const char *reads_glob;
+static atomic_llong reads_bytes;
 
 __attribute__((constructor)) static void hooks_init(void)
 {
@@ -45,6 +55,8 @@ __attribute__((constructor)) static void hooks_init(void)
     const char *step = getenv("VELLUM_HOOK_CLOCK_STEP");
     if (step)
         clock_step = strtod(step, NULL);
+    if (getenv("VELLUM_HOOK_READS"))
+        reads_glob = getenv("VELLUM_HOOK_READ_GLOB");
     if (!at)
         return;
     /* ACTION:CALL:N[:GLOB]; a GLOB may itself hold ':' */
@@ -57,6 +69,31 @@ __attribute__((constructor)) static void hooks_init(void)
     if (*rest == ':')
         snprintf(glob, sizeof glob, "%s", rest + 1);
     armed = 1;
+}
+
+/* Count n bytes read from fd when its path matches VELLUM_HOOK_READ_GLOB. */
+static void count_read(int fd, ssize_t n)
+{
+    char link[64], path[4096];
+    if (!reads_glob || n <= 0)
+        return;
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t len = readlink(link, path, sizeof path - 1);
+    if (len <= 0)
+        return;
+    path[len] = 0;
+    if (fnmatch(reads_glob, path, 0) == 0)
+        atomic_fetch_add(&reads_bytes, (long long)n);
+}
+
+__attribute__((destructor)) static void hooks_reads_done(void)
+{
+    const char *out = getenv("VELLUM_HOOK_READS");
+    FILE *f = reads_glob && out ? fopen(out, "w") : NULL;
+    if (f) {
+        fprintf(f, "%lld\n", atomic_load(&reads_bytes));
+        fclose(f);
+    }
 }
 
 __attribute__((destructor)) static void hooks_done(void)
@@ -138,11 +175,49 @@ int unlink(const char *path)
     return rc;
 }
 
+ssize_t read(int fd, void *buf, size_t n)
+{
+    REAL(ssize_t, "read", (int, void *, size_t))
+    ssize_t rc = real(fd, buf, n);
+    count_read(fd, rc);
+    return rc;
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    REAL(ssize_t, "pread", (int, void *, size_t, off_t))
+    ssize_t rc = real(fd, buf, n, off);
+    count_read(fd, rc);
+    return rc;
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+{
+    REAL(ssize_t, "pread64", (int, void *, size_t, off64_t))
+    ssize_t rc = real(fd, buf, n, off);
+    count_read(fd, rc);
+    return rc;
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
     REAL(ssize_t, "write", (int, const void *, size_t))
     ssize_t rc = real(fd, buf, n);
     hit("write", NULL);
+    return rc;
+}
+
+/* A lock attempt that failed because another process holds the lock: a
+ * test can stop a process right there, knowing it is waiting its turn. */
+int flock(int fd, int op)
+{
+    REAL(int, "flock", (int, int))
+    int rc = real(fd, op);
+    if (rc != 0 && (op & LOCK_NB) && errno == EWOULDBLOCK) {
+        int saved = errno;
+        hit("busy", NULL);
+        errno = saved;
+    }
     return rc;
 }
 
