@@ -489,7 +489,7 @@ int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
  * ==================================================================== */
 typedef struct vl_lock vl_lock;
 /* Waits up to wait_seconds (0 = do not wait); VL_ESYS "object ... is locked
- * by another process" after that. */
+ * by another process" with err->reason VL_REASON_LOCKED after that. */
 int vl_lock_object(vl_repo *r, const char *id, int wait_seconds,
                    vl_lock **out, vl_error *err);
 void vl_lock_release(vl_lock *l);
