@@ -31,6 +31,7 @@ int vl_error_set(vl_error *err, int status, const char *fmt, ...)
     one_line(err->msg, sizeof err->msg, tmp);
     err->status = status;
     err->sys_errno = 0;
+    err->reason = VL_REASON_NONE;
     return status;
 }
 
@@ -51,6 +52,7 @@ int vl_error_sys(vl_error *err, const char *fmt, ...)
     one_line(err->msg, sizeof err->msg, tmp);
     err->status = VL_ESYS;
     err->sys_errno = saved;
+    err->reason = VL_REASON_NONE;
     errno = saved;
     return VL_ESYS;
 }
@@ -61,5 +63,6 @@ void vl_error_clear(vl_error *err)
         return;
     err->status = VL_OK;
     err->sys_errno = 0;
+    err->reason = VL_REASON_NONE;
     err->msg[0] = '\0';
 }

@@ -23,10 +23,19 @@ enum {
     VL_ESYS = 3,      /* system error (I/O, memory, database) */
 };
 
+/* Why, when a caller must act on the kind of failure rather than show it:
+ * decisions never read msg (its wording is for people). */
+enum {
+    VL_REASON_NONE = 0,
+    VL_REASON_LOCKED = 1, /* another process holds the lock (status VL_ESYS) */
+};
+
 typedef struct vl_error {
     int status;          /* one of the codes above */
     int sys_errno;       /* errno when status is VL_ESYS, else 0 */
     char msg[1024];      /* one line naming the file or object */
+    int reason;          /* VL_REASON_*; reset by vl_error_set/_sys/_clear
+                            (last, so positional initialisers still fit) */
 } vl_error;
 
 /* Fill err (may be NULL) and return status.  Formats like printf. */

@@ -32,14 +32,10 @@ int vl_audit_parse_size(const char *s, uint64_t *out)
 
 /* ---- one object's failures ------------------------------------------- */
 
-/* What recompute_actual does for a failure. */
-enum { RC_NONE = 0, RC_CONTENT, RC_SIDECAR };
-
 typedef struct fail_list {
     vl_audit_failure *v;
     size_t n, cap;
     int oom;
-    unsigned char *recompute;   /* per failure: RC_* */
 } fail_list;
 
 static void fail_list_free(fail_list *l)
@@ -53,7 +49,6 @@ static void fail_list_free(fail_list *l)
         free((char *)l->v[i].algorithm);
     }
     free(l->v);
-    free(l->recompute);
     memset(l, 0, sizeof *l);
 }
 
@@ -65,14 +60,11 @@ static vl_audit_failure *fail_add(fail_list *l, const char *kind,
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
         vl_audit_failure *v = realloc(l->v, cap * sizeof *v);
-        unsigned char *rc = v ? realloc(l->recompute, cap) : NULL;
-        if (v)
-            l->v = v;
-        if (!rc) {
+        if (!v) {
             l->oom = 1;
             return NULL;
         }
-        l->recompute = rc;
+        l->v = v;
         l->cap = cap;
     }
     vl_audit_failure *f = &l->v[l->n];
@@ -88,7 +80,6 @@ static vl_audit_failure *fail_add(fail_list *l, const char *kind,
         l->oom = 1;
         return NULL;
     }
-    l->recompute[l->n] = 0;
     l->n++;
     return f;
 }
@@ -106,90 +97,49 @@ typedef struct obj {
     vl_error *err;
 } obj;
 
-/* "...<pre>PATH<post>..." -> malloc'd PATH; post is searched from the end
- * because a path may contain anything. */
-static char *between(const char *s, const char *pre, const char *post)
+/* A mismatch in full, from the finding's facts (its message shortens the
+ * digests for people). */
+static void add_mismatch(obj *o, const vl_finding *f, const char *path)
 {
-    const char *a = strstr(s, pre), *b = NULL, *p;
-    if (!a)
-        return NULL;
-    a += strlen(pre);
-    for (p = strstr(a, post); p; p = strstr(p + 1, post))
-        b = p;
-    return b ? vl_strndup(a, (size_t)(b - a)) : NULL;
-}
-
-static const char *manifest_digest_of(const vl_inventory *inv,
-                                      const char *path);
-
-/* A digest finding from the validator: its message carries shortened
- * digests, so the full expected one comes from the inventory and the
- * actual one is recomputed afterwards (only failing files are re-read). */
-static void add_digest(obj *o, const char *code, const char *msg)
-{
-    char *path = NULL, *alg = NULL, *exp = NULL, *act = NULL, *text = NULL;
-    vl_audit_failure *f;
-    const char *full = NULL;
-    if (!strncmp(msg, "fixity size ", 12)) {
-        /* "fixity size N for P does not match the file (M bytes)" */
-        path = between(msg, " for ", " does not match the file (");
-        exp = vl_strndup(msg + 12, strcspn(msg + 12, " "));
-        const char *m = strstr(msg, " does not match the file (");
-        if (m) {
-            m += strlen(" does not match the file (");
-            act = vl_strndup(m, strcspn(m, " "));
-        }
-        alg = vl_strdup("size");
-        text = vl_asprintf("fixity size does not match: expected %s, actual %s",
-                           exp ? exp : "?", act ? act : "?");
-        f = fail_add(&o->fl, "digest", code, path, text ? text : msg);
-        if (f) {
-            f->algorithm = alg, f->expected = exp, f->actual = act;
-            alg = exp = act = NULL;
-        }
+    const char *alg = f->algorithm ? f->algorithm : "?";
+    const char *exp = f->expected ? f->expected : "?";
+    const char *act = f->actual ? f->actual : "?";
+    const char *kind = "digest";
+    char *text;
+    vl_audit_failure *af;
+    if (!strcmp(f->code, "E060")) {
+        kind = "inventory";
+        text = vl_asprintf("inventory.json does not match its sidecar: "
+                           "expected %s %s, actual %s", alg, exp, act);
+    } else if (!strcmp(alg, "size")) {
+        text = vl_asprintf("fixity size does not match: expected %s, "
+                           "actual %s", exp, act);
+    } else {
+        text = vl_asprintf("%s%s digest does not match: expected %s, "
+                           "actual %s", strcmp(f->code, "E093") ? "" : "fixity ",
+                           alg, exp, act);
+    }
+    if (!text || !(af = fail_add(&o->fl, kind, f->code, path, text))) {
+        o->fl.oom = 1;
         goto done;
     }
-    path = between(msg, "... for ", " does not match the file (computed ");
-    if (!strncmp(msg, "fixity ", 7)) {
-        alg = vl_strndup(msg + 7, strcspn(msg + 7, " "));
-        vl_digest_alg a;
-        if (o->inv && path && alg && vl_digest_from_name(alg, &a) == 0)
-            full = vl_inventory_fixity(o->inv, a, path);
-    } else {
-        alg = o->inv ? vl_strdup(vl_digest_name(vl_inventory_digest_alg(o->inv)))
-                     : NULL;
-        if (o->inv && path)
-            full = manifest_digest_of(o->inv, path);
-    }
-    /* Fallbacks: the validator's shortened digests. */
-    exp = full ? vl_strdup(full) : between(msg, " digest ", " for ");
-    act = between(msg, "(computed ", ")");
-    f = fail_add(&o->fl, "digest", code, path, msg);
-    if (f) {
-        f->algorithm = alg, f->expected = exp, f->actual = act;
-        alg = exp = act = NULL;
-        if (path && f->algorithm)
-            o->fl.recompute[o->fl.n - 1] = RC_CONTENT;
-    }
+    af->algorithm = f->algorithm ? vl_strdup(f->algorithm) : NULL;
+    af->expected = f->expected ? vl_strdup(f->expected) : NULL;
+    af->actual = f->actual ? vl_strdup(f->actual) : NULL;
+    if ((f->algorithm && !af->algorithm) || (f->expected && !af->expected) ||
+        (f->actual && !af->actual))
+        o->fl.oom = 1;   /* fail_list_free frees what was copied */
 done:
-    free(path);
-    free(alg);
-    free(exp);
-    free(act);
     free(text);
 }
 
-static int starts(const char *s, const char *p)
-{
-    return !strncmp(s, p, strlen(p));
-}
-
+/* Each finding becomes a failure of a kind; the kind comes from the
+ * finding's facts and code, never from its wording. */
 static void on_finding(void *arg, const vl_finding *f)
 {
     obj *o = arg;
     const char *rel = f->path ? f->path : "", *msg = f->message;
     const char *code = f->code ? f->code : "", *kind = "structure";
-    char *path = NULL;
     if (f->severity != VL_SEV_ERROR)
         return;   /* warnings are advice, not fixity failures */
     /* Paths relative to the object root, and the message without the
@@ -200,156 +150,36 @@ static void on_finding(void *arg, const vl_finding *f)
     size_t rl = strlen(rel);
     if (rl && !strncmp(msg, rel, rl) && !strncmp(msg + rl, ": ", 2))
         msg += rl + 2;
-    const char *base = vl_path_basename(rel);
+    /* The file itself; a digest finding's path is the inventory. */
+    const char *path = f->content_path ? f->content_path : (*rel ? rel : NULL);
 
-    if (!strcmp(code, "E092") || !strcmp(code, "E093")) {
-        if (starts(msg, "manifest digest ") || starts(msg, "fixity ")) {
-            add_digest(o, code, msg);
-            return;
-        }
-        if (starts(msg, "manifest content path ")) {
-            kind = "missing";
-            path = between(msg, "manifest content path ", " does not exist");
-            msg = path ? "missing from storage (listed in the manifest)" : msg;
-        } else if (starts(msg, "cannot read ")) {
-            kind = "unreadable";
-            path = vl_strndup(msg + 12, strcspn(msg + 12, ":"));
-        } else if (starts(msg, "cannot stat")) {
-            kind = "unreadable";
-        }
-    } else if (!strcmp(code, "E023") || !strcmp(code, "E015") ||
-               (!strcmp(code, "E046") && strstr(msg, "not in the inventory")) ||
-               (!strcmp(code, "E001") && starts(msg, "unexpected"))) {
-        kind = "unexpected";
-    } else if (!strcmp(code, "E016")) {
+    switch (f->problem) {
+    case VL_PROBLEM_MISMATCH:
+        add_mismatch(o, f, path);
+        return;
+    case VL_PROBLEM_MISSING:
         kind = "missing";
-    } else if (starts(base, "inventory.json") || !strcmp(code, "E058") ||
-               !strcmp(code, "E060") || !strcmp(code, "E063")) {
-        kind = "inventory";
+        if (!strcmp(code, "E092"))   /* a file, rather than a folder */
+            msg = "missing from storage (listed in the manifest)";
+        break;
+    case VL_PROBLEM_UNREADABLE:
+        kind = "unreadable";
+        break;
+    case VL_PROBLEM_UNEXPECTED:
+        kind = "unexpected";
+        break;
+    default:
+        if (!strcmp(code, "E092") || !strcmp(code, "E093"))
+            kind = "structure";
+        else if (!strcmp(code, "E023"))   /* a content folder not listed */
+            kind = "unexpected";
+        else if (!strncmp(vl_path_basename(rel), "inventory.json", 14) ||
+                 !strcmp(code, "E058") || !strcmp(code, "E060") ||
+                 !strcmp(code, "E063"))
+            kind = "inventory";
+        break;
     }
-    if (fail_add(&o->fl, kind, code, path ? path : (*rel ? rel : NULL), msg) &&
-        !strcmp(code, "E060"))
-        o->fl.recompute[o->fl.n - 1] = RC_SIDECAR;
-    free(path);
-}
-
-typedef struct find_ctx {
-    const char *path;
-    const char *digest;
-} find_ctx;
-
-static int find_path(void *arg, const char *digest, const char *path)
-{
-    find_ctx *c = arg;
-    if (strcmp(path, c->path))
-        return 0;
-    c->digest = digest;
-    return 1;
-}
-
-static const char *manifest_digest_of(const vl_inventory *inv, const char *path)
-{
-    find_ctx c = {path, NULL};
-    vl_inventory_manifest_foreach(inv, find_path, &c);
-    return c.digest;
-}
-
-/* A sidecar that does not match its inventory: the validator shortens
- * both digests, so read them in full (both files are small). */
-static void sidecar_digests(obj *o, vl_audit_failure *f)
-{
-    vl_backend *b = vl_repo_backend(o->r);
-    const char *name = vl_path_basename(f->path);
-    char *dir = vl_path_dirname(f->path), *side = NULL, *inv = NULL;
-    char *alg = NULL, *exp = NULL, *act = NULL, *text = NULL;
-    char hex[VL_DIGEST_HEX_MAX];
-    vl_digest_alg a;
-    vl_buf sb, ib;
-    vl_error e = {0};
-    vl_buf_init(&sb, 4096);
-    vl_buf_init(&ib, 0);
-    if (strncmp(name, "inventory.json.", 15) ||
-        vl_digest_from_name(name + 15, &a) != 0)
-        goto done;
-    if (!dir || !(side = vl_asprintf("%s/%s", o->rel, f->path)) ||
-        !(inv = vl_asprintf("%s/%s%sinventory.json", o->rel,
-                            strcmp(dir, ".") && *dir ? dir : "",
-                            strcmp(dir, ".") && *dir ? "/" : ""))) {
-        o->fl.oom = 1;
-        goto done;
-    }
-    if (vl_backend_read_all(b, side, 4096, &sb, &e) != VL_OK ||
-        vl_backend_read_all(b, inv, (size_t)1 << 30, &ib, &e) != VL_OK)
-        goto done;
-    vl_digest_buffer(a, ib.data, ib.len, hex);
-    alg = vl_strdup(name + 15);
-    exp = vl_strndup(sb.data, strcspn(sb.data, " \t\n"));
-    act = vl_strdup(hex);
-    text = vl_asprintf("inventory.json does not match its sidecar: expected "
-                       "%s %s, actual %s", name + 15, exp ? exp : "?", hex);
-    if (!alg || !exp || !act || !text) {
-        o->fl.oom = 1;
-        goto done;
-    }
-    free((char *)f->message);
-    f->algorithm = alg, f->expected = exp, f->actual = act, f->message = text;
-    alg = exp = act = text = NULL;
-done:
-    vl_buf_release(&sb);
-    vl_buf_release(&ib);
-    free(dir);
-    free(side);
-    free(inv);
-    free(alg);
-    free(exp);
-    free(act);
-    free(text);
-}
-
-/* The full actual digest of each failing file (constant memory: a stream). */
-static void recompute_actual(obj *o)
-{
-    vl_backend *b = vl_repo_backend(o->r);
-    for (size_t i = 0; i < o->fl.n; i++) {
-        vl_audit_failure *f = &o->fl.v[i];
-        vl_digest_alg a;
-        vl_reader *rd = NULL;
-        vl_digest_result res;
-        vl_error e = {0};
-        char *rel;
-        if (o->fl.recompute[i] == RC_SIDECAR)
-            sidecar_digests(o, f);
-        if (o->fl.recompute[i] != RC_CONTENT ||
-            vl_digest_from_name(f->algorithm, &a) != 0)
-            continue;
-        if (!(rel = vl_asprintf("%s/%s", o->rel, f->path))) {
-            o->fl.oom = 1;
-            return;
-        }
-        if (vl_backend_open(b, rel, &rd, &e) == VL_OK &&
-            vl_digest_pump(vl_reader_read, rd, -1, VL_DIGEST_BIT(a), NULL, NULL,
-                           &res, NULL, &e) == VL_OK) {
-            char *act = vl_strdup(res.hex[a]);
-            char *text = vl_asprintf("%s%s digest does not match: "
-                                     "expected %s, actual %s",
-                                     strcmp(f->code, "E093") ? "" : "fixity ",
-                                     f->algorithm,
-                                     f->expected ? f->expected : "?",
-                                     res.hex[a]);
-            if (act && text) {
-                free((char *)f->actual);
-                free((char *)f->message);
-                f->actual = act;
-                f->message = text;
-            } else {
-                free(act);
-                free(text);
-                o->fl.oom = 1;
-            }
-        }
-        vl_reader_close(rd);
-        free(rel);
-    }
+    fail_add(&o->fl, kind, code, path, msg);
 }
 
 /* Content files and bytes on storage (what the validator read). */
@@ -371,6 +201,11 @@ static int count_content(void *arg, const char *digest, const char *path)
     }
     free(rel);
     return 0;
+}
+
+static int starts(const char *s, const char *p)
+{
+    return !strncmp(s, p, strlen(p));
 }
 
 static void on_catalog(void *arg, const char *message)
@@ -555,7 +390,6 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
         rc = vl_validate_object(b, o.rel, &vo, &c, err);
         if ((rc = take_read_error(&o, rc, err)) != VL_OK)
             goto done;
-        recompute_actual(&o);
         if (o.inv) {
             vl_inventory_manifest_foreach(o.inv, count_content, &o);
             rc = vl_catalog_check_object(vl_repo_catalog(r), b, o.rel, o.inv,

@@ -26,9 +26,14 @@ int vl_lock_object(vl_repo *r, const char *id, int wait_seconds,
     char hex[VL_DIGEST_HEX_MAX];
     vl_lock_key(id, hex);
     int rc = vl_lock_by_key(r, hex, wait_seconds, out, err);
-    if (rc != VL_OK && wait_seconds > 0 && err && strstr(err->msg, "is locked"))
+    /* Name the object rather than its lock file; other failures keep the
+     * lock file's path, which is what someone fixing them needs. */
+    if (rc != VL_OK && wait_seconds > 0 && err &&
+        err->reason == VL_REASON_LOCKED) {
         vl_error_set(err, rc, "object \"%s\" is locked by another vellum process; "
                      "try again later", id);
+        err->reason = VL_REASON_LOCKED;
+    }
     return rc;
 }
 
@@ -59,6 +64,8 @@ int vl_lock_by_key(vl_repo *r, const char *hex, int wait_seconds,
         if (waited_ms >= wait_seconds * 1000) {
             rc = vl_error_set(err, VL_ESYS, "%s is locked by another vellum "
                               "process", path);
+            if (err)
+                err->reason = VL_REASON_LOCKED;
             goto done;
         }
         struct timespec ts = {0, 100 * 1000 * 1000};

@@ -28,18 +28,18 @@ static const char *pick_code(const char *codes, int spec, char out[8])
     return strcmp(bar + 1, "-") ? bar + 1 : NULL;
 }
 
-void vv_report(vv_ctx *v, const char *codes, const char *rel,
-               const char *fmt, ...)
+static void report(vv_ctx *v, const char *codes, const char *rel,
+                   const vv_facts *facts, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+static void report(vv_ctx *v, const char *codes, const char *rel,
+                   const vv_facts *facts, const char *fmt, va_list ap)
 {
     char cbuf[8];
     const char *code = pick_code(codes, v->spec, cbuf);
     if (!code || (code[0] == 'W' && v->quiet_warnings))
         return;
     char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     char *path = vv_join(v->base ? v->base : "", rel ? rel : "");
     char *text = (rel && *rel) ? vl_asprintf("%s: %s", rel, msg) : NULL;
     vl_finding f = {
@@ -49,7 +49,15 @@ void vv_report(vv_ctx *v, const char *codes, const char *rel,
                   : (v->base && *v->base ? v->base : "."),
         .path = path ? path : "",
         .message = text ? text : msg,
+        .object_root = v->base ? v->base : "",
     };
+    if (facts) {
+        f.problem = facts->problem;
+        f.content_path = facts->content_path;
+        f.algorithm = facts->algorithm;
+        f.expected = facts->expected;
+        f.actual = facts->actual;
+    }
     if (f.severity == VL_SEV_ERROR) {
         v->errors++;
         if (v->c)
@@ -61,6 +69,24 @@ void vv_report(vv_ctx *v, const char *codes, const char *rel,
         v->o->on_finding(v->o->arg, &f);
     free(path);
     free(text);
+}
+
+void vv_report(vv_ctx *v, const char *codes, const char *rel,
+               const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(v, codes, rel, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void vv_report_facts(vv_ctx *v, const char *codes, const char *rel,
+                     const vv_facts *facts, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(v, codes, rel, facts, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- helpers ------------------------------------------------------------ */

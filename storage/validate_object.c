@@ -154,10 +154,12 @@ static int check_sidecar(octx *o, const char *dir, const vv_list *entries,
         vv_report(v, "E061", rel, "not of the form 'DIGEST inventory.json'");
     else {
         vl_digest_buffer((vl_digest_alg)alg, data->data, data->len, want);
-        if (strcasecmp(want, have))
-            vv_report(v, "E060", rel,
-                      "digest %.16s... does not match the inventory "
-                      "(computed %.16s...)", have, want);
+        if (strcasecmp(want, have)) {
+            vv_facts f = {VL_PROBLEM_MISMATCH, rel, alg_name, have, want};
+            vv_report_facts(v, "E060", rel, &f,
+                            "digest %.16s... does not match the inventory "
+                            "(computed %.16s...)", have, want);
+        }
     }
     vl_buf_release(&b);
     free(rel);
@@ -240,8 +242,9 @@ static void check_root_entries(octx *o)
         } else if (k == VL_WALK_DIR && holds_object(o, n)) {
             vv_report(v, "E082", n, "an OCFL object inside another object");
         } else {
-            vv_report(v, "E001", n, "unexpected %s in the object root",
-                      k == VL_WALK_DIR ? "folder" : "file");
+            vv_facts f = {.problem = VL_PROBLEM_UNEXPECTED, .content_path = n};
+            vv_report_facts(v, "E001", n, &f, "unexpected %s in the object "
+                            "root", k == VL_WALK_DIR ? "folder" : "file");
         }
     }
 }
@@ -252,7 +255,8 @@ static void mark_seen(octx *o, const char *path)
 {
     const vv_pair *p = vv_manifest_find(&o->inv, path);
     if (!p) {
-        vv_report(o->v, "E023", path, "file is not in the manifest");
+        vv_facts f = {.problem = VL_PROBLEM_UNEXPECTED, .content_path = path};
+        vv_report_facts(o->v, "E023", path, &f, "file is not in the manifest");
         return;
     }
     size_t i = (size_t)(p - o->inv.manifest);
@@ -486,7 +490,10 @@ static int check_version_dir(octx *o, size_t idx, int *prev_spec)
         else if (l.e[i].kind != VL_WALK_FILE)
             vv_report(v, "E090", rel, "not a regular file");
         else if (strcmp(n, ROOT_INV) && strncmp(n, "inventory.json.", 15))
-            vv_report(v, "E015", rel, "unexpected file in a version folder");
+            vv_report_facts(v, "E015", rel,
+                            &(vv_facts){.problem = VL_PROBLEM_UNEXPECTED,
+                                        .content_path = rel},
+                            "unexpected file in a version folder");
         free(rel);
     }
     char *crel = vv_join(ver->name, cd);
@@ -495,7 +502,10 @@ static int check_version_dir(octx *o, size_t idx, int *prev_spec)
         goto done;
     }
     if (!has_content && o->ver_files[idx]) {
-        vv_report(v, "E016", crel, "missing, but the manifest lists %zu "
+        vv_report_facts(v, "E016", crel,
+                        &(vv_facts){.problem = VL_PROBLEM_MISSING,
+                                    .content_path = crel},
+                        "missing, but the manifest lists %zu "
                   "file%s in it", o->ver_files[idx],
                   o->ver_files[idx] == 1 ? "" : "s");
         mark_version_absent(o, ver->name);
@@ -542,7 +552,10 @@ static int check_versions(octx *o)
             continue;
         const vv_version *ver = vv_inventory_version(&o->inv, num);
         if (!ver || strcmp(ver->name, n))
-            vv_report(v, "E046", n, "version folder is not in the inventory");
+            vv_report_facts(v, "E046", n,
+                            &(vv_facts){.problem = VL_PROBLEM_UNEXPECTED,
+                                        .content_path = n},
+                            "version folder is not in the inventory");
     }
     return rc;
 }
@@ -562,20 +575,39 @@ static int check_missing(octx *o)
         int kind = 0;
         vl_error e = {0};
         if (vv_stat(v, p->path, &kind, &e) != VL_OK)
-            vv_report(v, "E092", p->path, "cannot stat: %s", e.msg);
+            vv_report_facts(v, "E092", p->path,
+                            &(vv_facts){.problem = VL_PROBLEM_UNREADABLE,
+                                        .content_path = p->path},
+                            "cannot stat: %s", e.msg);
         else if (kind == 0 || kind == VL_WALK_DIR)
-            vv_report(v, "E092", ROOT_INV,
-                      "manifest content path %s does not exist", p->path);
+            vv_report_facts(v, "E092", ROOT_INV,
+                            &(vv_facts){.problem = VL_PROBLEM_MISSING,
+                                        .content_path = p->path},
+                            "manifest content path %s does not exist", p->path);
     }
     return VL_OK;
 }
 
 /* ---- digests --------------------------------------------------------------- */
 
+/* One problem found by a worker, reported later in manifest order (workers
+ * run in any order; the output must not).  expected and algorithm point
+ * into the inventory; actual is the worker's own result. */
+typedef struct dproblem {
+    const char *code;        /* static */
+    int problem;             /* vl_problem */
+    const char *algorithm;
+    const char *expected;
+    char actual[VL_DIGEST_HEX_MAX];
+    char *msg;
+} dproblem;
+
 typedef struct djob {
     const vv_pair *m;        /* manifest entry */
     size_t fix_lo, fix_hi;   /* its fixity entries */
-    char *problems;          /* lines "CODE message", or NULL */
+    dproblem *problems;
+    size_t nproblems;
+    int oom;
 } djob;
 
 typedef struct dctx {
@@ -584,14 +616,24 @@ typedef struct dctx {
     djob *jobs;
 } dctx;
 
-static void add_problem(djob *j, const char *code, const char *msg)
+/* Takes msg (malloc'd, may be NULL: then the job is out of memory). */
+static void add_problem(djob *j, const char *code, int problem,
+                        const char *alg, const char *expected,
+                        const char *actual, char *msg)
 {
-    char *n = vl_asprintf("%s%s%s %s", j->problems ? j->problems : "",
-                          j->problems ? "\n" : "", code, msg);
-    if (n) {
-        free(j->problems);
-        j->problems = n;
+    dproblem *n = msg ? realloc(j->problems,
+                                (j->nproblems + 1) * sizeof *n) : NULL;
+    if (!n) {
+        free(msg);
+        j->oom = 1;
+        return;
     }
+    j->problems = n;
+    n[j->nproblems++] = (dproblem){.code = code, .problem = problem,
+                                   .algorithm = alg, .expected = expected,
+                                   .msg = msg};
+    snprintf(n[j->nproblems - 1].actual, VL_DIGEST_HEX_MAX, "%s",
+             actual ? actual : "");
 }
 
 static void compare_fixity(const dctx *d, djob *j, const vl_digest_result *r,
@@ -600,25 +642,25 @@ static void compare_fixity(const dctx *d, djob *j, const vl_digest_result *r,
     for (size_t f = j->fix_lo; f < j->fix_hi; f++) {
         const vv_fix *fx = &d->inv->fixity[f];
         vl_digest_alg a;
-        char msg[512];
         if (!strcmp(fx->alg, "size")) {
             char have[32];
             snprintf(have, sizeof have, "%llu", (unsigned long long)size);
-            if (strcmp(have, fx->digest)) {
-                snprintf(msg, sizeof msg, "fixity size %s for %s does not "
-                         "match the file (%s bytes)", fx->digest,
-                         j->m->path, have);
-                add_problem(j, "E093", msg);
-            }
+            if (strcmp(have, fx->digest))
+                add_problem(j, "E093", VL_PROBLEM_MISMATCH, fx->alg,
+                            fx->digest, have,
+                            vl_asprintf("fixity size %s for %s does not "
+                                        "match the file (%s bytes)",
+                                        fx->digest, j->m->path, have));
             continue;
         }
         if (vl_digest_from_name(fx->alg, &a) != 0 ||
             strcasecmp(r->hex[a], fx->digest) == 0)
             continue;
-        snprintf(msg, sizeof msg, "fixity %s digest %.16s... for %s does "
-                 "not match the file (computed %.16s...)", fx->alg,
-                 fx->digest, j->m->path, r->hex[a]);
-        add_problem(j, "E093", msg);
+        add_problem(j, "E093", VL_PROBLEM_MISMATCH, fx->alg, fx->digest,
+                    r->hex[a],
+                    vl_asprintf("fixity %s digest %.16s... for %s does not "
+                                "match the file (computed %.16s...)", fx->alg,
+                                fx->digest, j->m->path, r->hex[a]));
     }
 }
 
@@ -637,21 +679,24 @@ static int digest_one(void *arg, size_t index, int worker, vl_error *err)
     vl_error e = {0};
     vl_digest_result res;
     uint64_t size = 0;
-    char msg[1400];
     if (!rel)
         return oom(err);
     if (vl_backend_open(d->v->b, rel, &r, &e) != VL_OK ||
         vl_digest_pump(vl_reader_read, r, -1, mask, NULL, NULL, &res, &size,
                        &e) != VL_OK) {
-        snprintf(msg, sizeof msg, "cannot read %s: %s", j->m->path, e.msg);
-        add_problem(j, "E092", msg);
+        add_problem(j, "E092", VL_PROBLEM_UNREADABLE, NULL, NULL, NULL,
+                    vl_asprintf("cannot read %s: %s", j->m->path, e.msg));
     } else {
-        if (strcasecmp(res.hex[d->inv->alg], j->m->digest)) {
-            snprintf(msg, sizeof msg, "manifest digest %.16s... for %s does "
-                     "not match the file (computed %.16s...)", j->m->digest,
-                     j->m->path, res.hex[d->inv->alg]);
-            add_problem(j, "E092", msg);
-        }
+        const char *have = res.hex[d->inv->alg];
+        if (strcasecmp(have, j->m->digest))
+            /* The algorithm by its canonical name: the inventory's
+             * spelling may differ in case. */
+            add_problem(j, "E092", VL_PROBLEM_MISMATCH,
+                        vl_digest_name((vl_digest_alg)d->inv->alg),
+                        j->m->digest, have,
+                        vl_asprintf("manifest digest %.16s... for %s does "
+                                    "not match the file (computed %.16s...)",
+                                    j->m->digest, j->m->path, have));
         compare_fixity(d, j, &res, size);
     }
     vl_reader_close(r);
@@ -673,23 +718,29 @@ static size_t build_jobs(octx *o, djob *jobs)
         size_t hi = f;
         while (hi < inv->nfixity && !strcmp(inv->fixity[hi].path, m->path))
             hi++;
-        jobs[n++] = (djob){m, f, hi, NULL};
+        jobs[n++] = (djob){.m = m, .fix_lo = f, .fix_hi = hi};
         f = hi;
     }
     return n;
 }
 
-static void report_problems(vv_ctx *v, char *lines)
+static void report_problems(vv_ctx *v, const djob *j)
 {
-    for (char *s = lines; s && *s;) {
-        char *nl = strchr(s, '\n');
-        if (nl)
-            *nl = '\0';
-        char code[5];
-        snprintf(code, sizeof code, "%.4s", s);
-        vv_report(v, code, ROOT_INV, "%s", s + 5);
-        s = nl ? nl + 1 : NULL;
+    for (size_t i = 0; i < j->nproblems; i++) {
+        const dproblem *p = &j->problems[i];
+        vv_facts f = {p->problem, j->m->path, p->algorithm, p->expected,
+                      p->actual[0] ? p->actual : NULL};
+        /* Reported against the inventory that lists the file (its
+         * message names the file); content_path names it as data. */
+        vv_report_facts(v, p->code, ROOT_INV, &f, "%s", p->msg);
     }
+}
+
+static void djob_free(djob *j)
+{
+    for (size_t i = 0; i < j->nproblems; i++)
+        free(j->problems[i].msg);
+    free(j->problems);
 }
 
 static int check_digests(octx *o)
@@ -703,10 +754,13 @@ static int check_digests(octx *o)
     size_t n = build_jobs(o, jobs);
     dctx d = {o->v, &o->inv, jobs};
     int rc = vl_pool_run(n, o->v->o->nthreads, digest_one, &d, o->err);
+    for (size_t i = 0; i < n && rc == VL_OK; i++)
+        if (jobs[i].oom)
+            rc = oom(o->err);   /* a finding lost: the run cannot stand */
     for (size_t i = 0; i < n; i++) {
         if (rc == VL_OK)
-            report_problems(o->v, jobs[i].problems);
-        free(jobs[i].problems);
+            report_problems(o->v, &jobs[i]);
+        djob_free(&jobs[i]);
     }
     free(jobs);
     return rc;

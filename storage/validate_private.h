@@ -34,6 +34,20 @@ typedef struct vv_ctx {
 void vv_report(vv_ctx *v, const char *codes, const char *rel,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The facts of a finding (vl_finding's fields of the same names); strings
+ * are borrowed for the call.  content_path is relative to ctx->base. */
+typedef struct vv_facts {
+    int problem;             /* vl_problem */
+    const char *content_path;
+    const char *algorithm;
+    const char *expected;
+    const char *actual;
+} vv_facts;
+/* vv_report with facts (NULL = none). */
+void vv_report_facts(vv_ctx *v, const char *codes, const char *rel,
+                     const vv_facts *facts, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /* (digest, path) pairs point into the inventory's JSON document. */
 typedef struct vv_pair {
     const char *digest;

@@ -489,7 +489,7 @@ int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
  * ==================================================================== */
 typedef struct vl_lock vl_lock;
 /* Waits up to wait_seconds (0 = do not wait); VL_ESYS "object ... is locked
- * by another process" after that. */
+ * by another process" with err->reason VL_REASON_LOCKED after that. */
 int vl_lock_object(vl_repo *r, const char *id, int wait_seconds,
                    vl_lock **out, vl_error *err);
 void vl_lock_release(vl_lock *l);
@@ -559,12 +559,36 @@ void vl_txn_abort(vl_txn *t);
  * ==================================================================== */
 enum { VL_SEV_ERROR = 0, VL_SEV_WARNING = 1 };
 
+/* What happened to a file, for callers that act on findings (the audit,
+ * repair, replication): they read these and the fields below, never the
+ * message, whose wording is for people and may change. */
+typedef enum vl_problem {
+    VL_PROBLEM_OTHER = 0,    /* see code and message */
+    VL_PROBLEM_MISMATCH,     /* content, fixity or sidecar digest (or fixity
+                                size) differs: algorithm, expected, actual */
+    VL_PROBLEM_MISSING,      /* listed in the inventory, absent on storage */
+    VL_PROBLEM_UNREADABLE,   /* on storage but cannot be stat'ed or read */
+    VL_PROBLEM_UNEXPECTED,   /* on storage but not in the inventory */
+} vl_problem;
+
 typedef struct vl_finding {
     const char *code;        /* "E040", "W004" */
     int severity;
     const char *object;      /* object id, or object path when no id known */
-    const char *path;        /* file or folder the finding is about */
+    const char *path;        /* file or folder the finding is about (for
+                                digest findings: the inventory that lists
+                                the file), relative to the backend root */
     const char *message;
+    /* Facts; 0 or NULL when they do not apply or are not known.  Valid only
+     * during the callback. */
+    int problem;             /* vl_problem */
+    const char *object_root; /* the object's (or storage root's) folder,
+                                relative to the backend root ("" = it) */
+    const char *content_path;/* the file or folder, relative to object_root */
+    const char *algorithm;   /* "sha512", "md5", ... or "size" (bytes) */
+    const char *expected;    /* full hex digest (or size) the inventory,
+                                fixity block or sidecar records */
+    const char *actual;      /* full hex digest (or size) of what is stored */
 } vl_finding;
 typedef void (*vl_finding_fn)(void *arg, const vl_finding *f);
 

@@ -210,14 +210,16 @@ static int walk(ident_run *r, const char *path, int depth)
             size_t ncap = cap ? cap * 2 : 64;
             char **nn = realloc(names, ncap * sizeof *nn);
             if (!nn) {
-                rc = cli_fail(&(vl_error){VL_ESYS, ENOMEM, "out of memory"});
+                rc = cli_fail(&(vl_error){.status = VL_ESYS, .sys_errno = ENOMEM,
+                                          .msg = "out of memory"});
                 goto done;
             }
             names = nn;
             cap = ncap;
         }
         if (!(names[n] = vl_path_join(path, e->d_name))) {
-            rc = cli_fail(&(vl_error){VL_ESYS, ENOMEM, "out of memory"});
+            rc = cli_fail(&(vl_error){.status = VL_ESYS, .sys_errno = ENOMEM,
+                                      .msg = "out of memory"});
             goto done;
         }
         n++;
@@ -337,7 +339,8 @@ CLI_COMMAND(identify)
     }
     r.cap = vl_identify_prefix_bytes();
     if (!(r.buf = malloc(r.cap))) {
-        rc = cli_fail(&(vl_error){VL_ESYS, ENOMEM, "out of memory"});
+        rc = cli_fail(&(vl_error){.status = VL_ESYS, .sys_errno = ENOMEM,
+                                  .msg = "out of memory"});
         goto done;
     }
     if (vl_identifier_open(sigs, &r.idf, &err) != VL_OK) {

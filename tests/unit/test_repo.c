@@ -345,6 +345,11 @@ static void test_lock_excludes_a_second_holder(void **state)
     /* flock locks belong to open file descriptions: a second open conflicts */
     assert_int_equal(vl_lock_object(r, "urn:l", 0, &b, &err), VL_ESYS);
     assert_non_null(strstr(err.msg, "locked"));
+    assert_int_equal(err.reason, VL_REASON_LOCKED);
+    /* After a wait the message names the object; the reason survives. */
+    assert_int_equal(vl_lock_object(r, "urn:l", 1, &b, &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "object \"urn:l\" is locked"));
+    assert_int_equal(err.reason, VL_REASON_LOCKED);
     vl_lock_release(a);
     assert_int_equal(vl_lock_object(r, "urn:l", 0, &b, &err), VL_OK);
     vl_lock_release(b);

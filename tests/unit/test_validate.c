@@ -23,7 +23,16 @@ typedef struct seen {
     char last_message[2048];
     char last_object[1024];
     char last_path[1024];
+    /* The facts of the last finding that has a problem ("<null>" = NULL). */
+    struct {
+        char code[8];
+        int problem;
+        char object_root[1024], path[1024], content_path[1024];
+        char algorithm[32], expected[160], actual[160];
+    } facts;
 } seen;
+
+#define KEEP(dst, src) snprintf(dst, sizeof dst, "%s", (src) ? (src) : "<null>")
 
 static void collect(void *arg, const vl_finding *f)
 {
@@ -44,6 +53,16 @@ static void collect(void *arg, const vl_finding *f)
     snprintf(s->last_message, sizeof s->last_message, "%s", f->message);
     snprintf(s->last_object, sizeof s->last_object, "%s", f->object);
     snprintf(s->last_path, sizeof s->last_path, "%s", f->path);
+    if (f->problem != VL_PROBLEM_OTHER) {
+        KEEP(s->facts.code, f->code);
+        s->facts.problem = f->problem;
+        KEEP(s->facts.object_root, f->object_root);
+        KEEP(s->facts.path, f->path);
+        KEEP(s->facts.content_path, f->content_path);
+        KEEP(s->facts.algorithm, f->algorithm);
+        KEEP(s->facts.expected, f->expected);
+        KEEP(s->facts.actual, f->actual);
+    }
 }
 
 /* Validate a fixture folder; objects without a declaration and roots
@@ -143,6 +162,90 @@ static void test_no_digests_skips_content(void **state)
     assert_string_equal(s.last_object, "urn:example:E092-content-digest-mismatch");
 }
 
+/* The facts of a content digest mismatch: the full digests, not the
+ * message's shortened ones, on one thread and on several. */
+static void test_mismatch_facts(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    char want[VL_DIGEST_HEX_MAX], have[VL_DIGEST_HEX_MAX];
+    vl_digest_buffer(VL_SHA512, "alpha\n", 6, want);
+    vl_digest_buffer(VL_SHA512, "ALPHA\n", 6, have);
+    assert_int_equal(strlen(want), 128);
+    for (int threads = 1; threads <= 4; threads += 3) {
+        assert_int_equal(run(fixture("bad/E092-content-digest-mismatch"), 1,
+                             threads, &s, &c), VL_OK);
+        assert_int_equal(c.errors, 1);
+        assert_string_equal(s.facts.code, "E092");
+        assert_int_equal(s.facts.problem, VL_PROBLEM_MISMATCH);
+        assert_string_equal(s.facts.object_root, "");
+        assert_string_equal(s.facts.path, "inventory.json");
+        assert_string_equal(s.facts.content_path, "v1/content/a.txt");
+        assert_string_equal(s.facts.algorithm, "sha512");
+        assert_string_equal(s.facts.expected, want);
+        assert_string_equal(s.facts.actual, have);
+        /* the message still shortens them */
+        assert_null(strstr(s.last_message, want));
+    }
+}
+
+static void test_fixity_mismatch_facts(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    char have[VL_DIGEST_HEX_MAX];
+    vl_digest_buffer(VL_MD5, "alpha\n", 6, have);
+    assert_int_equal(run(fixture("bad/E093-fixity-mismatch"), 1, 0, &s, &c),
+                     VL_OK);
+    assert_string_equal(s.facts.code, "E093");
+    assert_int_equal(s.facts.problem, VL_PROBLEM_MISMATCH);
+    assert_string_equal(s.facts.content_path, "v1/content/a.txt");
+    assert_string_equal(s.facts.algorithm, "md5");
+    assert_string_equal(s.facts.expected, "00000000000000000000000000000000");
+    assert_string_equal(s.facts.actual, have);
+}
+
+static void test_missing_facts(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    assert_int_equal(run(fixture("bad/E092-missing-content-file"), 1, 0, &s,
+                         &c), VL_OK);
+    assert_int_equal(c.errors, 1);
+    assert_string_equal(s.facts.code, "E092");
+    assert_int_equal(s.facts.problem, VL_PROBLEM_MISSING);
+    assert_string_equal(s.facts.content_path, "v2/content/b.txt");
+    assert_string_equal(s.facts.algorithm, "<null>");
+    assert_string_equal(s.facts.expected, "<null>");
+    assert_string_equal(s.facts.actual, "<null>");
+}
+
+/* A sidecar that disagrees: expected is the sidecar's, actual the
+ * inventory's own digest. */
+static void test_sidecar_facts(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    const char *d = fixture("bad/E060-sidecar-digest-wrong");
+    char inv[4300], have[VL_DIGEST_HEX_MAX], zeros[129];
+    vl_buf b;
+    vl_error err = {0};
+    snprintf(inv, sizeof inv, "%s/inventory.json", d);
+    vl_buf_init(&b, 0);
+    assert_int_equal(vl_fs_read_file(inv, 1 << 20, &b, &err), VL_OK);
+    vl_digest_buffer(VL_SHA512, b.data, b.len, have);
+    vl_buf_release(&b);
+    memset(zeros, '0', 128);
+    zeros[128] = '\0';
+    assert_int_equal(run(d, 1, 0, &s, &c), VL_OK);
+    assert_string_equal(s.facts.code, "E060");
+    assert_int_equal(s.facts.problem, VL_PROBLEM_MISMATCH);
+    assert_string_equal(s.facts.content_path, "inventory.json.sha512");
+    assert_string_equal(s.facts.algorithm, "sha512");
+    assert_string_equal(s.facts.expected, zeros);
+    assert_string_equal(s.facts.actual, have);
+}
+
 static void test_threads_agree(void **state)
 {
     seen s1, s2;
@@ -232,6 +335,10 @@ int main(void)
     }
     struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_no_digests_skips_content),
+        cmocka_unit_test(test_mismatch_facts),
+        cmocka_unit_test(test_fixity_mismatch_facts),
+        cmocka_unit_test(test_missing_facts),
+        cmocka_unit_test(test_sidecar_facts),
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_storage_root_counts),
         cmocka_unit_test(test_not_ocfl),
