@@ -2,6 +2,7 @@
 #include "vl_common.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 
 int vl_size_parse(const char *s, uint64_t *out)
@@ -11,7 +12,10 @@ int vl_size_parse(const char *s, uint64_t *out)
     int shift = 0;
     if (!s || *s < '0' || *s > '9')
         return -1;
+    errno = 0;
     v = strtoull(s, &end, 10);
+    if (errno == ERANGE)   /* strtoull's "too big" is ULLONG_MAX, not a size */
+        return -1;
     switch (*end) {
     case 'k': case 'K': shift = 10; end++; break;
     case 'm': case 'M': shift = 20; end++; break;
@@ -21,8 +25,8 @@ int vl_size_parse(const char *s, uint64_t *out)
     }
     if ((*end == 'i' || *end == 'I') && shift)
         end++;
-    if ((*end == 'b' || *end == 'B') && shift)
-        end++;
+    if ((*end == 'b' || *end == 'B') && (shift || end[-1] != 'i'))
+        end++;   /* "512B", "1KB", "1KiB"; never "5BB" or "5iB" */
     if (*end || (shift && v > (UINT64_MAX >> shift)))
         return -1;
     *out = (uint64_t)v << shift;

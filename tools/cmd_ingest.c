@@ -35,29 +35,6 @@ static const char usage[] =
     "                    (filename + dc.* columns; a row for objects/ or data/\n"
     "                    describes the whole deposit)\n";
 
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s)
-        return -1;
-    switch (*end) {
-    case 'K': case 'k': v <<= 10; end++; break;
-    case 'M': case 'm': v <<= 20; end++; break;
-    case 'G': case 'g': v <<= 30; end++; break;
-    case 'T': case 't': v <<= 40; end++; break;
-    default: break;
-    }
-    if (*end == 'i' || *end == 'B')
-        end++;
-    if (*end == 'B')
-        end++;
-    if (*end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 struct progress_state {
     struct timespec start;
     int shown;
@@ -143,7 +120,7 @@ CLI_COMMAND(ingest)
         }
         case 'T': o.metadata_path = optarg; break;
         case 'B':
-            if (parse_size(optarg, &o.max_bytes) != 0)
+            if (vl_size_parse(optarg, &o.max_bytes) != 0)
                 return cli_usage_error("ingest", "--max-bytes takes a size like 500M");
             break;
         case 'h':

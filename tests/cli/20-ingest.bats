@@ -217,3 +217,20 @@ setup() {
     done
     [ "$(echo "$output" | jfield '[f["format"]["mime"] for f in d["files"] if f["path"].endswith(".png")][0]')" = "image/png" ]
 }
+
+@test "--max-bytes takes the sizes audit takes, and refuses what is not one" {
+    mkdir -p "$BATS_TEST_TMPDIR/mb" && printf 'hello\n' > "$BATS_TEST_TMPDIR/mb/a.txt"
+    for bad in 5BB 5iB 1KBB 16777216T 99999999999999999999 lots; do
+        run "$VELLUM" ingest "$BATS_TEST_TMPDIR/mb" --id urn:mb:x --max-bytes "$bad"
+        [ "$status" -eq 2 ] || { echo "--max-bytes $bad: exit $status"; return 1; }
+        [[ "$output" == *"--max-bytes takes a size like 500M"* ]]
+    done
+    [ "$(object_count)" -eq 0 ]
+    # a size that fits is a limit that holds: 6 bytes go in under 6B, not under 5B
+    run "$VELLUM" ingest "$BATS_TEST_TMPDIR/mb" --id urn:mb:x --max-bytes 5B
+    [ "$status" -eq 2 ]
+    run "$VELLUM" ingest "$BATS_TEST_TMPDIR/mb" --id urn:mb:x --max-bytes 6B --quiet
+    [ "$status" -eq 0 ]
+    run "$VELLUM" ingest "$BATS_TEST_TMPDIR/mb" --id urn:mb:y --max-bytes 1KiB --quiet
+    [ "$status" -eq 0 ]
+}

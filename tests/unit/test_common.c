@@ -1268,7 +1268,11 @@ static void test_sizes(void **state)
     assert_int_equal(v, 2ull << 30);
     assert_int_equal(vl_size_parse("1kb", &v), 0);
     assert_int_equal(v, 1024);
-    const char *bad[] = {"", "M", "-1", "1X", "1 M", "1MM", "16777216T", NULL};
+    assert_int_equal(vl_size_parse("512B", &v), 0);
+    assert_int_equal(v, 512);
+    const char *bad[] = {"", "M", "-1", "1X", "1 M", "1MM", "16777216T", "5BB",
+                         "5iB", "1KBB", "99999999999999999999", "18446744073709551616",
+                         NULL};
     for (int i = 0; bad[i]; i++)
         if (vl_size_parse(bad[i], &v) == 0)
             fail_msg("\"%s\" taken as a size", bad[i]);
