@@ -1,6 +1,5 @@
 /* vellum identify: format identification of files and folders, without a
  * repository. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -181,66 +180,51 @@ static int identify_one(ident_run *r, const char *path)
     return 0;
 }
 
-static int name_cmp(const void *a, const void *b)
+struct walk_ctx {
+    ident_run *r;
+    const char *root;
+    int rc;   /* a CLI exit code that stops everything */
+};
+
+/* vl_fs_walk's callback: files are identified; a folder past ingest's
+ * depth limit stops the walk of that argument.  Links and special files
+ * are neither followed nor identified. */
+static int walk_entry(void *arg, const char *rel, int kind, const struct stat *st,
+                      vl_error *err)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    struct walk_ctx *w = arg;
+    char *full;
+    (void)st;
+    if (kind == VL_WALK_DIR) {
+        int depth = 1;
+        for (const char *c = rel; *c; c++)
+            depth += *c == '/';
+        return depth > VL_PATH_MAX_DEPTH
+                   ? vl_error_set(err, VL_EINPUT, "%s: folders nested too deep", w->root)
+                   : VL_OK;
+    }
+    if (kind != VL_WALK_FILE)
+        return VL_OK;
+    if (!(full = vl_path_join(w->root, rel)))
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    w->rc = identify_one(w->r, full);
+    free(full);
+    return w->rc ? VL_ESYS : VL_OK;
 }
 
-/* depth bounds the walk the way ingest's path limit does */
-static int walk(ident_run *r, const char *path, int depth)
+static int walk(ident_run *r, const char *path)
 {
     struct stat st;
-    DIR *d = NULL;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
+    struct walk_ctx w = {r, path, 0};
+    vl_error err = {0};
     if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return identify_one(r, path);
-    if (depth > VL_PATH_MAX_DEPTH || !(d = opendir(path))) {
+    if (vl_fs_walk(path, 1, walk_entry, &w, &err) != VL_OK && !w.rc) {
         fprintf(stderr, "vellum identify: cannot read '%s': %s\n", cli_text(path),
-                depth > VL_PATH_MAX_DEPTH ? "folders nested too deep" : strerror(errno));
+                cli_text(err.msg));
         r->rc = CLI_EXIT_USAGE;
-        return 0;
     }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn) {
-                rc = cli_fail(&(vl_error){.status = VL_ESYS, .sys_errno = ENOMEM,
-                                          .msg = "out of memory"});
-                goto done;
-            }
-            names = nn;
-            cap = ncap;
-        }
-        if (!(names[n] = vl_path_join(path, e->d_name))) {
-            rc = cli_fail(&(vl_error){.status = VL_ESYS, .sys_errno = ENOMEM,
-                                      .msg = "out of memory"});
-            goto done;
-        }
-        n++;
-    }
-    if (n)
-        qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i < n && !rc; i++) {
-        /* links are not followed into folders, and not identified */
-        if (lstat(names[i], &st) == 0 && S_ISLNK(st.st_mode))
-            continue;
-        if (lstat(names[i], &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-            continue;
-        rc = walk(r, names[i], depth + 1);
-    }
-done:
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    if (d)
-        closedir(d);
-    return rc;
+    return w.rc;
 }
 
 /* $XDG_CACHE_HOME/vellum or ~/.cache/vellum, made if missing; NULL when
@@ -353,7 +337,7 @@ CLI_COMMAND(identify)
     if (r.format == FMT_CSV)
         fputs("path,size,puid,format,version,mime,basis,warning\r\n", stdout);
     for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
-        rc = walk(&r, argv[i], 0);
+        rc = walk(&r, argv[i]);
     if (rc != CLI_EXIT_OK)
         goto done;
     if (r.progress && now_s() - r.started >= 1.0)
