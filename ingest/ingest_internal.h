@@ -32,8 +32,10 @@ typedef struct vl_record {
     char *shown;        /* source name for messages */
     uint64_t size;
     char *hex[VL_DIGEST_COUNT];   /* only the algorithms computed */
-    char *mime, *encoding, *description, *puid, *format_name, *format_version;
-    char *basis, *warning, *others, *signatures;   /* PRONOM's, or NULL */
+    /* Interned in the deposit's strings: never freed one by one. */
+    const char *mime, *encoding, *description, *puid, *format_name,
+               *format_version;
+    const char *basis, *warning, *others, *signatures;   /* PRONOM's, or NULL */
     int from_archive;   /* unpacked from an archive */
 } vl_record;
 
@@ -42,6 +44,10 @@ typedef struct vl_deposit {
     size_t n, cap;
     uint64_t bytes;
     pthread_mutex_t mu;
+    /* One copy of each format string (names, MIME types, signature
+     * versions): thousands of files share a handful. */
+    char **strings;             /* open addressing; NULL = free slot */
+    size_t nstrings, capstrings;
 } vl_deposit;
 
 /* The state of one ingest run, shared by the sources. */

@@ -477,6 +477,9 @@ static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg
 {
     vl_catalog *cat = vl_repo_catalog(run->repo);
     vl_error err = {0};
+    /* One transaction for all rows: one autocommit per file cost two locks
+     * and a journal write each, more than identifying the file. */
+    int txn = vl_catalog_begin(cat, &err) == VL_OK;
     for (size_t i = 0; i < run->dep.n; i++) {
         vl_record *r = &run->dep.recs[i];
         if (!r->mime || !r->hex[alg])
@@ -493,6 +496,8 @@ static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg
                                NULL, NULL, NULL, NULL};
         vl_catalog_format_put(cat, id, run->mets_digest[alg], &f, &err);
     }
+    if (txn)
+        vl_catalog_commit(cat, &err);
 }
 
 /* Per-file descriptive metadata must name files of the new state. */

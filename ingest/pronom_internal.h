@@ -53,12 +53,27 @@ int vl_pronom_sig_id(const vl_pronom_sig *s);
 void vl_pronom_sig_needs(const vl_pronom_sig *s, size_t *bof, size_t *eof);
 size_t vl_pronom_sig_bof_prefix(const vl_pronom_sig *s, uint8_t *out,
                                 size_t cap);
-/* For the prefilter: leading fixed bytes of one subsequence's Sequence
- * that every match of s contains, and where: *from 0 = in the first
- * *reach bytes, 1 = in the last *reach bytes, 2 = anywhere in either
- * window (*reach SIZE_MAX).  Returns their length (0: none). */
-size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out,
-                              int *from, size_t *reach);
+/* For the prefilter: what every match of s contains.  A requirement is
+ * one of a few strings (the leading fixed bytes of a Sequence, or of each
+ * alternative of a fragment), each with its place: from 0 = in the first
+ * reach bytes, 1 = in the last reach bytes, 2 = anywhere in either window
+ * (reach SIZE_MAX).  Up to cap requirements into out, the most selective
+ * first (tmp is scratch); with skip_prefix, none from the Sequence that
+ * vl_pronom_sig_bof_prefix names (the first-bytes index checked it). */
+#define VL_PRONOM_REQ_ALTS 64
+typedef struct vl_pronom_req_lit {
+    const uint8_t *lit;
+    size_t litlen;
+    int from;
+    size_t reach;
+} vl_pronom_req_lit;
+typedef struct vl_pronom_req {
+    vl_pronom_req_lit alt[VL_PRONOM_REQ_ALTS];
+    size_t nalt;
+} vl_pronom_req;
+size_t vl_pronom_sig_requirements(const vl_pronom_sig *s, int skip_prefix,
+                                  vl_pronom_req *out, size_t cap,
+                                  vl_pronom_req *tmp);
 
 /* Serialisation for the cache (pronom_cache.c): a flat byte form. */
 int vl_pronom_sig_save(const vl_pronom_sig *s, vl_buf *out, vl_error *err);

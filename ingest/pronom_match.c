@@ -5,16 +5,18 @@
  *    with fixed leading bytes are indexed by their first two bytes (or by
  *    the first one when they have only one): a file tries only those that
  *    start like it;
- *  - every other signature has a prefilter: the leading fixed bytes of one
- *    of its Sequences, which must occur where that Sequence can be (the
- *    first or last N bytes when it is anchored, else anywhere in the
- *    windows).  Those strings are the patterns of two Aho-Corasick
- *    automata, one for strings looked for near the start (or anywhere) and
- *    one for strings near the end (or anywhere): one pass over the BOF
- *    window, as far as the farthest reach, and one over the EOF window
- *    mark the candidates, and only those get the full match.  (This
- *    replaced a memmem per signature, some 750 passes over the windows for
- *    V122: about 5 ms on a 256 KiB window, now a few hundred us.)
+ *  - every signature has a prefilter string where it has one: the
+ *    leading fixed bytes of one of its Sequences (for an indexed one,
+ *    not the Sequence the index already checked), which must occur where
+ *    that Sequence can be (the first or last N bytes when it is anchored,
+ *    else anywhere in the windows).  Those strings are the patterns of one
+ *    Aho-Corasick automaton: a file within one window is scanned once, a
+ *    bigger one over its BOF window (as far as the farthest reach) and
+ *    its EOF window; only signatures whose string occurred get the full
+ *    match.  (This replaced a memmem per signature, some 750 passes over
+ *    the windows for V122: about 5 ms on a 256 KiB window, now a few
+ *    hundred us; gating the indexed signatures too spared the full match
+ *    of a hundred XML signatures on every file starting "<?xml".)
  *    Candidates are then tried in signature file order, as before, so
  *    results and their order do not depend on where the strings were found.
  *
@@ -30,11 +32,15 @@
 #define VL_PRONOM_WINDOW_MAX ((size_t)256 * 1024)
 #define RUN_MAX 64      /* matches collected before priorities */
 
+#define REQ_MAX 3       /* prefilter requirements kept per signature */
+
+/* One string of one requirement of one signature. */
 typedef struct pre {
-    size_t sig;
+    uint32_t sig;
+    uint8_t req;         /* which requirement of sig */
+    uint8_t from;        /* 0 near the start, 1 near the end, 2 anywhere */
     const uint8_t *lit;
     size_t litlen;
-    int from;
     size_t reach;
 } pre;
 
@@ -59,9 +65,16 @@ typedef struct extpair {
  * V122) instead of 1 KiB a node for a full table. */
 #define AC_NONE UINT32_MAX
 
+/* An automaton this small also gets a full transition table (the
+ * matcher keeps its patterns short so that it does): one load per byte. */
+#define AC_DENSE_MAX 0x7fffu
+#define AC_OUT_BIT 0x8000u
+
 struct vl_pronom_ac {
     uint32_t nnode;
     uint32_t root[256];          /* root's transitions; 0 = stay at root */
+    uint16_t (*dense)[256];      /* next node, | AC_OUT_BIT when it ends a
+                                    pattern; NULL when too many nodes */
     uint64_t (*map)[4];          /* per node: bytes with a child */
     uint8_t (*below)[4];         /* per node: children in map words < w */
     uint32_t *first;             /* per node: its first child in kids */
@@ -77,6 +90,7 @@ void vl_pronom_ac_free(vl_pronom_ac *a)
 {
     if (!a)
         return;
+    free(a->dense);
     free(a->map);
     free(a->below);
     free(a->first);
@@ -113,7 +127,8 @@ static uint32_t ac_child(const vl_pronom_ac *a, uint32_t s, unsigned c)
 }
 
 /* The next state from s on byte c (the goto function, failure links
- * followed: each step goes to a shallower node, so a scan is linear). */
+ * followed: each step goes to a shallower node, so a scan is linear).
+ */
 static uint32_t ac_step(const vl_pronom_ac *a, uint32_t s, unsigned c)
 {
     while (s) {
@@ -241,6 +256,26 @@ int vl_pronom_ac_new(const uint8_t *const *pat, const size_t *len, size_t n,
             }
         }
     }
+    /* The full table, breadth first so that a node's failure (shallower)
+     * has its row before the node needs it. */
+    if (b.n <= AC_DENSE_MAX) {
+        uint32_t head = 0, tail = 0;
+        if (!(a->dense = malloc((size_t)b.n * sizeof *a->dense)))
+            goto nomem;
+        queue[tail++] = 0;
+        while (head < tail) {
+            uint32_t u = queue[head++];
+            for (unsigned c = 0; c < 256; c++) {
+                uint32_t v = ac_has(a, u, c) ? ac_child(a, u, c)
+                             : u ? a->dense[a->fail[u]][c] & ~AC_OUT_BIT : 0;
+                a->dense[u][c] = (uint16_t)(v | (v && (a->out[v] != AC_NONE ||
+                                                       a->dict[v] != AC_NONE)
+                                                  ? AC_OUT_BIT : 0));
+            }
+            for (uint32_t k = b.kid[u]; k != AC_NONE; k = b.sib[k])
+                queue[tail++] = k;
+        }
+    }
     *out = a;
     a = NULL;
     rc = VL_OK;
@@ -263,6 +298,20 @@ void vl_pronom_ac_scan(const vl_pronom_ac *a, const uint8_t *buf, size_t from,
                        void *ctx)
 {
     uint32_t s = 0;
+    if (a->dense) {
+        for (size_t i = from; i < to; i++) {
+            uint32_t e = a->dense[s][buf[i]];
+            s = e & ~AC_OUT_BIT;
+            if (!(e & AC_OUT_BIT))
+                continue;
+            for (uint32_t o = a->out[s] != AC_NONE ? s : a->dict[s];
+                 o != AC_NONE; o = a->dict[o])
+                for (uint32_t p = a->out[o]; p != AC_NONE; p = a->pnext[p])
+                    if (hit(ctx, p, i + 1))
+                        return;
+        }
+        return;
+    }
     for (size_t i = from; i < to; i++) {
         /* Inline the root case: it is most of the bytes of most files. */
         s = s ? ac_step(a, s, buf[i]) : a->root[buf[i]];
@@ -283,11 +332,20 @@ struct vl_pronom_matcher {
     size_t bof, eof;
     uint32_t *idx2, *list2;      /* CSR: 65537 offsets, sig indexes */
     uint32_t *idx1, *list1;      /* CSR: 257 offsets */
-    pre *other;
+    uint8_t *nreq;               /* per signature: its requirements */
+    pre *pf;                     /* their strings, grouped by pattern */
+    size_t npf;
+    uint32_t *other;             /* signatures not in the index */
     size_t nother;
-    vl_pronom_ac *ac_bof, *ac_eof;   /* patterns: prefilter strings */
-    uint32_t *bof_pat, *eof_pat;     /* pattern -> index into other */
-    size_t bof_scan, eof_scan;       /* farthest reach from each end */
+    size_t npat;                 /* distinct strings */
+    uint32_t *pat_idx;           /* CSR: string -> its pf entries */
+    const uint8_t **pat;         /* per string: its bytes */
+    size_t *patlen;
+    vl_pronom_ac *ac;            /* patterns: the strings' prefixes */
+    size_t nprefix;
+    uint32_t *prefix_idx;        /* CSR: prefix -> its strings */
+    uint8_t *prefixlen;
+    size_t bof_scan, eof_scan;   /* farthest reach from each end */
     size_t **sigfmt;             /* per signature: the formats using it */
     size_t *nsigfmt;
     idpair *fmt_by_id;           /* sorted by id */
@@ -325,11 +383,15 @@ void vl_pronom_matcher_free(vl_pronom_matcher *m)
     free(m->list2);
     free(m->idx1);
     free(m->list1);
+    free(m->nreq);
+    free(m->pf);
     free(m->other);
-    vl_pronom_ac_free(m->ac_bof);
-    vl_pronom_ac_free(m->ac_eof);
-    free(m->bof_pat);
-    free(m->eof_pat);
+    vl_pronom_ac_free(m->ac);
+    free(m->pat_idx);
+    free(m->pat);
+    free(m->patlen);
+    free(m->prefix_idx);
+    free(m->prefixlen);
     if (m->sigfmt)
         for (size_t i = 0; i < m->f->nsig; i++)
             free(m->sigfmt[i]);
@@ -387,47 +449,137 @@ static int csr_build(const vl_pronom_sigfile *f, size_t nkeys, int width,
     return 0;
 }
 
-/* The two automata over the prefilter strings: near the start (from 0)
- * and anywhere (2) in one, near the end (1) and anywhere in the other;
- * and how far each pass must go. */
+static int cmp_lit(const void *a, const void *b)
+{
+    const pre *x = a, *y = b;
+    size_t n = x->litlen < y->litlen ? x->litlen : y->litlen;
+    int c = memcmp(x->lit, y->lit, n);
+    if (c)
+        return c;
+    if (x->litlen != y->litlen)
+        return x->litlen < y->litlen ? -1 : 1;
+    if (x->sig != y->sig)
+        return x->sig < y->sig ? -1 : 1;
+    return (x->req > y->req) - (x->req < y->req);
+}
+
+/* Every signature's requirements: an indexed one's leave out what the
+ * index checked; short strings only as a signature's one requirement. */
+static int requirements(vl_pronom_matcher *m, vl_error *err)
+{
+    const vl_pronom_sigfile *f = m->f;
+    vl_pronom_req *req = malloc((REQ_MAX + 1) * sizeof *req);
+    size_t cap = 0;
+    int rc = VL_OK;
+    if (!req || !(m->nreq = calloc(f->nsig + 1, 1)))
+        goto nomem;
+    for (size_t i = 0; i < f->nsig; i++) {
+        uint8_t b[2];
+        int indexed = vl_pronom_sig_bof_prefix(f->sigs[i], b, 2) != 0;
+        size_t nr = vl_pronom_sig_requirements(f->sigs[i], indexed, req,
+                                               REQ_MAX, &req[REQ_MAX]);
+        for (size_t r = 0; r < nr; r++) {
+            size_t shortest = SIZE_MAX;
+            for (size_t a = 0; a < req[r].nalt; a++)
+                if (req[r].alt[a].litlen < shortest)
+                    shortest = req[r].alt[a].litlen;
+            /* A byte or two occurs in most files: each hit would cost
+             * more than it saves, unless it is all a signature has. */
+            if ((indexed || r > 0) && shortest < (r > 0 ? 3u : 2u))
+                break;   /* the rest are no better */
+            if (m->npf + req[r].nalt > cap) {
+                size_t nc = cap ? cap * 2 : 4096;
+                pre *x;
+                while (nc < m->npf + req[r].nalt)
+                    nc *= 2;
+                if (!(x = realloc(m->pf, nc * sizeof *x)))
+                    goto nomem;
+                m->pf = x;
+                cap = nc;
+            }
+            for (size_t a = 0; a < req[r].nalt; a++) {
+                const vl_pronom_req_lit *l = &req[r].alt[a];
+                m->pf[m->npf++] = (pre){(uint32_t)i, (uint8_t)r,
+                                        (uint8_t)l->from, l->lit, l->litlen,
+                                        l->reach};
+            }
+            m->nreq[i] = (uint8_t)(r + 1);
+        }
+        if (!indexed)
+            m->other[m->nother++] = (uint32_t)i;
+    }
+    goto done;
+nomem:
+    rc = vl_error_sys(err, "PRONOM signatures");
+done:
+    free(req);
+    return rc;
+}
+
+/* The automaton looks for the first PREFIX_MAX bytes of each string (a
+ * hit checks the rest in place): short patterns keep it to a few thousand
+ * nodes, small enough for a full table that stays in the cache, where
+ * the whole strings made ten thousand. */
+#define PREFIX_MAX 4
+
+/* The distinct prefilter strings (many signatures share one, "<?xml" or
+ * "xmlns" say: a string is checked once however many use it), their
+ * distinct prefixes, the automaton over those, and how far into each
+ * window a scan must go: the farthest reach of the strings looked for
+ * near that end (or anywhere). */
 static int prefilter_build(vl_pronom_matcher *m, vl_error *err)
 {
-    const uint8_t **pat = calloc(m->nother + 1, sizeof *pat);
-    size_t *len = calloc(m->nother + 1, sizeof *len);
+    const uint8_t **pre_pat = NULL;
+    size_t *pre_len = NULL;
     int rc = VL_ESYS;
 
-    if (!pat || !len || !(m->bof_pat = calloc(m->nother + 1,
-                                              sizeof *m->bof_pat)) ||
-        !(m->eof_pat = calloc(m->nother + 1, sizeof *m->eof_pat))) {
+    if (!(m->pat = calloc(m->npf + 1, sizeof *m->pat)) ||
+        !(m->patlen = calloc(m->npf + 1, sizeof *m->patlen)) ||
+        !(m->pat_idx = calloc(m->npf + 2, sizeof *m->pat_idx)) ||
+        !(m->prefix_idx = calloc(m->npf + 2, sizeof *m->prefix_idx)) ||
+        !(m->prefixlen = calloc(m->npf + 1, 1)) ||
+        !(pre_pat = calloc(m->npf + 1, sizeof *pre_pat)) ||
+        !(pre_len = calloc(m->npf + 1, sizeof *pre_len))) {
         rc = vl_error_sys(err, "PRONOM signatures");
         goto done;
     }
-    for (int end = 0; end < 2; end++) {
-        uint32_t *map = end ? m->eof_pat : m->bof_pat;
-        size_t np = 0, scan = 0;
-        for (size_t i = 0; i < m->nother; i++) {
-            const pre *x = &m->other[i];
-            if (!x->litlen || x->from == !end)
-                continue;
-            pat[np] = x->lit;
-            len[np] = x->litlen;
-            map[np++] = (uint32_t)i;
-            if (x->from == 2 || x->reach > scan)
-                scan = x->from == 2 ? SIZE_MAX : x->reach;
+    for (size_t k = 0; k < m->npf; k++) {
+        const pre *x = &m->pf[k];
+        for (int end = 0; end < 2; end++) {
+            size_t *scan = end ? &m->eof_scan : &m->bof_scan;
+            if (x->from == 2)
+                *scan = SIZE_MAX;
+            else if (x->from == end && x->reach > *scan)
+                *scan = x->reach;
         }
-        if (end)
-            m->eof_scan = scan;
-        else
-            m->bof_scan = scan;
-        if ((rc = vl_pronom_ac_new(pat, len, np, end ? &m->ac_eof
-                                                     : &m->ac_bof, err))
-            != VL_OK)
-            goto done;
     }
-    rc = VL_OK;
+    /* Sorted by bytes, equal strings are neighbours, and so are strings
+     * with equal prefixes. */
+    if (m->npf)
+        qsort(m->pf, m->npf, sizeof *m->pf, cmp_lit);
+    for (size_t k = 0; k < m->npf; k++) {
+        const pre *x = &m->pf[k];
+        size_t pl = x->litlen < PREFIX_MAX ? x->litlen : PREFIX_MAX;
+        if (k && x->litlen == m->patlen[m->npat - 1] &&
+            memcmp(x->lit, m->pat[m->npat - 1], x->litlen) == 0)
+            continue;
+        if (!m->nprefix || pl != pre_len[m->nprefix - 1] ||
+            memcmp(x->lit, pre_pat[m->nprefix - 1], pl) != 0) {
+            pre_pat[m->nprefix] = x->lit;
+            pre_len[m->nprefix] = pl;
+            m->prefixlen[m->nprefix] = (uint8_t)pl;
+            m->prefix_idx[m->nprefix++] = (uint32_t)m->npat;
+        }
+        m->pat[m->npat] = x->lit;
+        m->patlen[m->npat] = x->litlen;
+        m->pat_idx[m->npat++] = (uint32_t)k;
+    }
+    m->pat_idx[m->npat] = (uint32_t)m->npf;
+    m->prefix_idx[m->nprefix] = (uint32_t)m->npat;
+    rc = vl_pronom_ac_new(pre_pat, pre_len, m->nprefix, &m->ac, err);
 done:
-    free(pat);
-    free(len);
+    free(pre_pat);
+    free(pre_len);
     return rc;
 }
 
@@ -454,22 +606,16 @@ int vl_pronom_matcher_new(const vl_pronom_sigfile *f, vl_pronom_matcher **out,
         !(m->by_puid = calloc(f->nfmt + 1, sizeof *m->by_puid)))
         goto nomem;
     for (size_t i = 0; i < f->nsig; i++) {
-        uint8_t b[2];
         size_t nb, ob;
-        pre *p = &m->other[m->nother];
         vl_pronom_sig_needs(f->sigs[i], &nb, &ob);
         if (nb > m->bof)
             m->bof = nb;
         if (ob > m->eof)
             m->eof = ob;
         sig_by_id[i] = (idpair){vl_pronom_sig_id(f->sigs[i]), i};
-        if (vl_pronom_sig_bof_prefix(f->sigs[i], b, 2))
-            continue;
-        p->sig = i;
-        p->litlen = vl_pronom_sig_required(f->sigs[i], &p->lit, &p->from,
-                                           &p->reach);
-        m->nother++;
     }
+    if ((rc = requirements(m, err)) != VL_OK)
+        goto done;
     if ((rc = prefilter_build(m, err)) != VL_OK)
         goto done;
     if (m->bof > VL_PRONOM_WINDOW_MAX)
@@ -619,7 +765,12 @@ typedef struct run {
     size_t fmt[RUN_MAX];
     char basis[RUN_MAX][256];
     size_t n;
-    uint64_t *cand;     /* bit per m->other entry: worth a full match */
+    uint8_t *met;       /* per signature: bit r when requirement r is met */
+    /* Per pattern, once seen: 1 in the BOF window (first end there), 2 in
+     * the EOF window (last end there); the patterns seen, in order. */
+    uint8_t *seen;
+    uint32_t *first, *last, *touched;
+    size_t ntouched;
 } run;
 
 static void try_sig(run *r, size_t s)
@@ -645,28 +796,80 @@ static void try_sig(run *r, size_t s)
     }
 }
 
-/* One prefilter pass: the window, the pattern map, and whether it is the
- * EOF pass (reach counted back from the end). */
+/* One prefilter pass: which window it is: 0 the BOF window, 1 the EOF
+ * window, 2 a whole file that fits in one window (both at once). */
 typedef struct pass {
     run *r;
-    const uint32_t *map;
+    const uint8_t *buf;
     size_t len;
-    int eof;
+    int mode;
 } pass;
 
-/* An occurrence of a prefilter string: its signature is a candidate when
- * the string lies where it may (as the memmem over "the first or last
- * reach bytes" had it). */
-static int prefilter_hit(void *ctx, size_t pat, size_t end)
+/* An occurrence of a prefilter string (they come in increasing end
+ * order): the first in the BOF window and the last in the EOF window are
+ * all the candidates need. */
+static void seen_at(run *r, int mode, size_t pat, size_t end)
+{
+    if (!r->seen[pat])
+        r->touched[r->ntouched++] = (uint32_t)pat;
+    if (mode != 1 && !(r->seen[pat] & 1)) {
+        r->seen[pat] |= 1;
+        r->first[pat] = (uint32_t)end;
+    }
+    if (mode != 0) {
+        r->seen[pat] |= 2;
+        r->last[pat] = (uint32_t)end;
+    }
+}
+
+/* A prefix found: which of its strings are there in full. */
+static int prefilter_hit(void *ctx, size_t prefix, size_t end)
 {
     pass *ps = ctx;
-    size_t i = ps->map[pat];
-    const pre *p = &ps->r->m->other[i];
-    if (p->from != 2 && p->reach < ps->len &&
-        (ps->eof ? end - p->litlen < ps->len - p->reach : end > p->reach))
-        return 0;
-    ps->r->cand[i / 64] |= UINT64_C(1) << (i % 64);
+    const vl_pronom_matcher *m = ps->r->m;
+    size_t pl = m->prefixlen[prefix], start = end - pl;
+    for (uint32_t k = m->prefix_idx[prefix]; k < m->prefix_idx[prefix + 1]; k++) {
+        size_t len = m->patlen[k];
+        if (len > pl && (len > ps->len - start ||
+                         memcmp(ps->buf + start + pl, m->pat[k] + pl,
+                                len - pl) != 0))
+            continue;
+        seen_at(ps->r, ps->mode, k, start + len);
+    }
     return 0;
+}
+
+/* The requirements met: a string that lies where it may (in the first or
+ * last reach bytes when it is anchored, anywhere in the windows when not)
+ * meets its requirement. */
+static void mark_candidates(run *r)
+{
+    const vl_pronom_matcher *m = r->m;
+    for (size_t t = 0; t < r->ntouched; t++) {
+        uint32_t pat = r->touched[t];
+        for (uint32_t k = m->pat_idx[pat]; k < m->pat_idx[pat + 1]; k++) {
+            const pre *p = &m->pf[k];
+            int ok;
+            if (p->from == 2)
+                ok = 1;
+            else if (p->from == 0)
+                ok = (r->seen[pat] & 1) &&
+                     (p->reach >= r->boflen || r->first[pat] <= p->reach);
+            else
+                ok = (r->seen[pat] & 2) &&
+                     (p->reach >= r->eoflen ||
+                      r->last[pat] - p->litlen >= r->eoflen - p->reach);
+            if (ok)
+                r->met[p->sig] |= (uint8_t)(1u << p->req);
+        }
+    }
+}
+
+/* Try signature s when all its requirements are met. */
+static void try_cand(run *r, size_t s)
+{
+    if (r->met[s] == (1u << r->m->nreq[s]) - 1)
+        try_sig(r, s);
 }
 
 int vl_pronom_matcher_run(const vl_pronom_matcher *m, const uint8_t *bof,
@@ -677,6 +880,7 @@ int vl_pronom_matcher_run(const vl_pronom_matcher *m, const uint8_t *bof,
     /* Not calloc: the 16 KiB of basis text need no zeroing, and zeroing
      * them was a tenth of the time per small file. */
     run *r = malloc(sizeof *r);
+    int rc = VL_OK;
     if (!r) {
         *n = 0;
         return VL_ESYS;
@@ -696,34 +900,45 @@ int vl_pronom_matcher_run(const vl_pronom_matcher *m, const uint8_t *bof,
         r->bof = eof;
         r->boflen = (size_t)size;
     }
+    r->ntouched = 0;
+    r->met = calloc(m->f->nsig + 1, 1);
+    r->seen = calloc(m->npat + 1, 1);
+    r->first = malloc((m->npat + 1) * sizeof *r->first);
+    r->last = malloc((m->npat + 1) * sizeof *r->last);
+    r->touched = malloc((m->npat + 1) * sizeof *r->touched);
+    if (!r->met || !r->seen || !r->first || !r->last || !r->touched) {
+        *n = 0;
+        rc = VL_ESYS;
+        goto done;
+    }
+    if (r->boflen && r->bof == r->eof && r->boflen == r->eoflen) {
+        /* The whole file in one window: one pass serves both ends. */
+        pass ps = {r, r->bof, r->boflen, 2};
+        vl_pronom_ac_scan(m->ac, r->bof, 0, r->boflen, prefilter_hit, &ps);
+    } else {
+        if (r->boflen) {
+            pass ps = {r, r->bof, r->boflen, 0};
+            size_t to = m->bof_scan < r->boflen ? m->bof_scan : r->boflen;
+            vl_pronom_ac_scan(m->ac, r->bof, 0, to, prefilter_hit, &ps);
+        }
+        if (r->eoflen) {
+            pass ps = {r, r->eof, r->eoflen, 1};
+            size_t from = m->eof_scan < r->eoflen ? r->eoflen - m->eof_scan : 0;
+            vl_pronom_ac_scan(m->ac, r->eof, from, r->eoflen, prefilter_hit,
+                              &ps);
+        }
+    }
+    mark_candidates(r);
     if (r->boflen >= 2) {
         size_t key = (size_t)r->bof[0] << 8 | r->bof[1];
         for (uint32_t k = m->idx2[key]; k < m->idx2[key + 1]; k++)
-            try_sig(r, m->list2[k]);
+            try_cand(r, m->list2[k]);
     }
     if (r->boflen >= 1)
         for (uint32_t k = m->idx1[r->bof[0]]; k < m->idx1[r->bof[0] + 1]; k++)
-            try_sig(r, m->list1[k]);
-    if (!(r->cand = calloc(m->nother / 64 + 1, sizeof *r->cand))) {
-        free(r);
-        *n = 0;
-        return VL_ESYS;
-    }
-    if (r->boflen) {
-        pass ps = {r, m->bof_pat, r->boflen, 0};
-        size_t to = m->bof_scan < r->boflen ? m->bof_scan : r->boflen;
-        vl_pronom_ac_scan(m->ac_bof, r->bof, 0, to, prefilter_hit, &ps);
-    }
-    if (r->eoflen) {
-        pass ps = {r, m->eof_pat, r->eoflen, 1};
-        size_t from = m->eof_scan < r->eoflen ? r->eoflen - m->eof_scan : 0;
-        vl_pronom_ac_scan(m->ac_eof, r->eof, from, r->eoflen, prefilter_hit,
-                          &ps);
-    }
+            try_cand(r, m->list1[k]);
     for (size_t i = 0; i < m->nother; i++)
-        if (!m->other[i].litlen ||
-            (r->cand[i / 64] >> (i % 64) & 1))
-            try_sig(r, m->other[i].sig);
+        try_cand(r, m->other[i]);
     vl_pronom_matcher_prioritise(m, r->fmt, r->basis, &r->n);
     *n = r->n < cap ? r->n : cap;
     for (size_t i = 0; i < *n; i++) {
@@ -731,7 +946,12 @@ int vl_pronom_matcher_run(const vl_pronom_matcher *m, const uint8_t *bof,
         if (basis)
             memcpy(basis[i], r->basis[i], sizeof basis[0]);
     }
-    free(r->cand);
+done:
+    free(r->met);
+    free(r->seen);
+    free(r->first);
+    free(r->last);
+    free(r->touched);
     free(r);
-    return VL_OK;
+    return rc;
 }

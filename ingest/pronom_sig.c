@@ -450,10 +450,80 @@ size_t vl_pronom_sig_bof_prefix(const vl_pronom_sig *s, uint8_t *out,
     return 0;
 }
 
-size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out,
-                              int *from, size_t *reach)
+/* The subsequence whose leading bytes vl_pronom_sig_bof_prefix gives. */
+static const subseq *prefix_subseq(const vl_pronom_sig *s)
 {
-    size_t best = 0, best_reach = SIZE_MAX;
+    for (size_t b = 0; b < s->nbs; b++) {
+        const subseq *q;
+        if (s->bs[b].ref != REF_BOF)
+            continue;
+        q = &s->bs[b].sub[0];
+        if (q->min == 0 && q->max == 0 && !q->nleft && q->anchor->litlen)
+            return q;
+    }
+    return NULL;
+}
+
+/* Requirements, best first: more bytes in the shortest string, then a
+ * bounded place, then fewer strings. */
+static int req_better(const vl_pronom_req *a, const vl_pronom_req *b)
+{
+    size_t la = SIZE_MAX, lb = SIZE_MAX;
+    for (size_t i = 0; i < a->nalt; i++)
+        la = a->alt[i].litlen < la ? a->alt[i].litlen : la;
+    for (size_t i = 0; i < b->nalt; i++)
+        lb = b->alt[i].litlen < lb ? b->alt[i].litlen : lb;
+    if (la != lb)
+        return la > lb;
+    if ((a->alt[0].from != 2) != (b->alt[0].from != 2))
+        return a->alt[0].from != 2;
+    return a->nalt < b->nalt;
+}
+
+/* Keep req among the best cap in out[0..*n). */
+static void req_keep(vl_pronom_req *out, size_t *n, size_t cap,
+                     const vl_pronom_req *req)
+{
+    size_t at = *n;
+    while (at > 0 && req_better(req, &out[at - 1]))
+        at--;
+    if (at >= cap)
+        return;
+    if (*n < cap)
+        (*n)++;
+    memmove(&out[at + 1], &out[at], (*n - 1 - at) * sizeof *out);
+    out[at] = *req;
+}
+
+/* A fragment Position whose every alternative starts with fixed bytes:
+ * one of those strings must occur (anywhere, as far as we say). */
+static void frag_reqs(const fragpos *fp, size_t n, vl_pronom_req *out,
+                      size_t *nout, size_t cap, vl_pronom_req *tmp)
+{
+    for (size_t k = 0; k < n; k++) {
+        tmp->nalt = 0;
+        if (fp[k].nalt == 0 || fp[k].nalt > VL_PRONOM_REQ_ALTS)
+            continue;
+        for (size_t a = 0; a < fp[k].nalt; a++) {
+            const vl_pronom_seq *q = fp[k].alt[a].seq;
+            if (!q->litlen) {
+                tmp->nalt = 0;
+                break;
+            }
+            tmp->alt[tmp->nalt++] = (vl_pronom_req_lit){q->lit, q->litlen, 2,
+                                                        SIZE_MAX};
+        }
+        if (tmp->nalt)
+            req_keep(out, nout, cap, tmp);
+    }
+}
+
+size_t vl_pronom_sig_requirements(const vl_pronom_sig *s, int skip_prefix,
+                                  vl_pronom_req *out, size_t cap,
+                                  vl_pronom_req *tmp)
+{
+    const subseq *skip = skip_prefix ? prefix_subseq(s) : NULL;
+    size_t n = 0;
     for (size_t b = 0; b < s->nbs; b++)
         for (size_t k = 0; k < s->bs[b].nsub; k++) {
             const subseq *q = &s->bs[b].sub[k];
@@ -461,6 +531,10 @@ size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out,
             int first = s->bs[b].ref == REF_EOF ? k == s->bs[b].nsub - 1
                                                 : k == 0;
             size_t r = SIZE_MAX;
+            if (q == skip)
+                continue;
+            frag_reqs(q->left, q->nleft, out, &n, cap, tmp);
+            frag_reqs(q->right, q->nright, out, &n, cap, tmp);
             if (!a->litlen)
                 continue;
             /* Only the anchored first subsequence has a bounded place. */
@@ -470,18 +544,13 @@ size_t vl_pronom_sig_required(const vl_pronom_sig *s, const uint8_t **out,
                         frag_span(s->bs[b].ref == REF_EOF ? q->right : q->left,
                                   s->bs[b].ref == REF_EOF ? q->nright
                                                           : q->nleft, 1));
-            /* A bounded place beats a longer literal. */
-            if ((r != SIZE_MAX && best_reach == SIZE_MAX) ||
-                ((r == SIZE_MAX) == (best_reach == SIZE_MAX) &&
-                 a->litlen > best)) {
-                best = a->litlen;
-                best_reach = r;
-                *out = a->lit;
-                *from = r == SIZE_MAX ? 2 : s->bs[b].ref == REF_EOF;
-            }
+            tmp->nalt = 1;
+            tmp->alt[0] = (vl_pronom_req_lit){
+                a->lit, a->litlen,
+                r == SIZE_MAX ? 2 : s->bs[b].ref == REF_EOF, r};
+            req_keep(out, &n, cap, tmp);
         }
-    *reach = best_reach;
-    return best;
+    return n;
 }
 
 /* ---- matching ------------------------------------------------------------------ */

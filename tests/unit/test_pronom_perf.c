@@ -169,6 +169,39 @@ static void test_ac_many(void **st)
     vl_pronom_ac_free(a);
 }
 
+/* So many long patterns that the automaton is too big for its full
+ * table (more than 32767 nodes): the sparse path finds the same. */
+static void test_ac_large(void **st)
+{
+    enum { NP = 3000, LEN = 4000 };
+    static uint8_t store[NP][20], buf[LEN];
+    static hits got, want;
+    const uint8_t *pat[NP];
+    size_t len[NP];
+    vl_pronom_ac *a;
+    for (size_t i = 0; i < LEN; i++)
+        buf[i] = rnd() % 4 ? (uint8_t)('a' + rnd() % 3) : (uint8_t)rnd();
+    for (size_t p = 0; p < NP; p++) {
+        len[p] = 12 + rnd() % 8;
+        for (size_t i = 0; i < len[p]; i++)
+            store[p][i] = (uint8_t)rnd();
+        if (p % 10 == 0) {   /* some that occur: slices of the text */
+            size_t at = rnd() % (LEN - 20);
+            len[p] = p % 20 ? 3 + p % 5 : 19;
+            memcpy(store[p], buf + at, len[p]);
+        }
+        pat[p] = store[p];
+    }
+    a = ac_of(pat, len, NP);
+    got.n = 0;
+    got.stop_after = 0;
+    vl_pronom_ac_scan(a, buf, 0, LEN, collect, &got);
+    naive(pat, len, NP, buf, 0, LEN, &want);
+    assert_true(want.n >= NP / 20);
+    same_hits(&got, &want);
+    vl_pronom_ac_free(a);
+}
+
 /* The textbook case, suffix chains and duplicates, a stop. */
 static void test_ac_overlapping(void **st)
 {
@@ -668,6 +701,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ac_many),
+        cmocka_unit_test(test_ac_large),
         cmocka_unit_test(test_ac_overlapping),
         cmocka_unit_test(test_ac_all_bytes),
         cmocka_unit_test(test_matcher_windows),
