@@ -59,6 +59,7 @@ struct vl_identifier {
     magic_t magic;
     const vl_signatures *sigs;
     unsigned char *tail;     /* the last bytes of a file, read back */
+    int pronom_only;
 };
 
 int vl_signatures_open(const char *signatures, const char *containers,
@@ -168,6 +169,15 @@ void vl_identifier_close(vl_identifier *id)
         magic_close(id->magic);
     free(id->tail);
     free(id);
+}
+
+int vl_identifier_pronom_only(vl_identifier *id, vl_error *err)
+{
+    if (!id->sigs)
+        return vl_error_set(err, VL_EINPUT, "identification by PRONOM alone "
+                            "needs a signature file");
+    id->pronom_only = 1;
+    return VL_OK;
 }
 
 size_t vl_identify_eof_bytes(const vl_identifier *id)
@@ -346,6 +356,11 @@ int vl_identify_file(vl_identifier *id, const void *bof, size_t boflen,
     if (m) {
         copy_text(out->description, sizeof out->description, m->name, strlen(m->name));
         append_text(out->description, sizeof out->description, " ", m->version);
+    }
+    if (id->pronom_only) {
+        if (m)
+            snprintf(out->mime, sizeof out->mime, "%s", m->mime);
+        goto done;
     }
     if (m && m->basis_kind != VL_PRONOM_BASIS_EXTENSION) {
         /* A byte or container signature: PRONOM's MIME type; libmagic only

@@ -109,6 +109,10 @@ typedef struct vl_identifier vl_identifier;
 int vl_identifier_open(const vl_signatures *sigs, vl_identifier **out,
                        vl_error *err);
 void vl_identifier_close(vl_identifier *id);
+/* PRONOM alone, as Siegfried answers: no libmagic at all, so a file the
+ * signatures do not identify gets no MIME type and no file gets an
+ * encoding.  Only with signatures (VL_EINPUT without). */
+int vl_identifier_pronom_only(vl_identifier *id, vl_error *err);
 /* How many leading bytes identification looks at (keep this many). */
 size_t vl_identify_prefix_bytes(void);
 /* How many trailing bytes the signatures look at (0 without signatures). */

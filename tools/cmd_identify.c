@@ -12,7 +12,7 @@
 
 static const char usage[] =
     "usage: vellum identify PATH... [--signatures FILE] [--containers FILE]\n"
-    "                       [--format text|csv|json] [--json]\n"
+    "                       [--pronom-only] [--format text|csv|json] [--json]\n"
     "\n"
     "Identify the format of each file as ingest does; folders are walked\n"
     "recursively, in name order.  With PRONOM signatures (a DROID signature\n"
@@ -28,6 +28,9 @@ static const char usage[] =
     "                     libmagic and vellum's small built-in PUID table)\n"
     "  --containers FILE  container signature file (else\n"
     "                     $VELLUM_PRONOM_CONTAINERS, else pronom.containers)\n"
+    "  --pronom-only      PRONOM signatures alone, as Siegfried answers: no\n"
+    "                     libmagic, so no encodings, and no MIME type for a\n"
+    "                     file the signatures do not identify (faster)\n"
     "  --format FORMAT    text (default): path<TAB>mime; charset=encoding<TAB>\n"
     "                     PUID or -<TAB>description; csv: a header row, then\n"
     "                     path,size,puid,format,version,mime,basis,warning;\n"
@@ -133,8 +136,11 @@ static void print_one(ident_run *r, const char *path, uint64_t size,
         vl_csv_field(stdout, f->warning, 1);
     } else {
         /* libmagic's description may quote the file's own text */
-        printf("%s\t%s; charset=%s\t%s%s%s\t%s%s%s%s\n", cli_text(path),
-               cli_text(f->mime), cli_text(f->encoding), f->puid[0] ? f->puid : "-",
+        /* by PRONOM alone: no encoding, and maybe no MIME type */
+        printf("%s\t%s%s%s\t%s%s%s\t%s%s%s%s\n", cli_text(path),
+               f->mime[0] ? cli_text(f->mime) : "-",
+               f->encoding[0] ? "; charset=" : "", cli_text(f->encoding),
+               f->puid[0] ? f->puid : "-",
                f->others[0] ? " " : "", f->others, cli_text(f->description),
                f->warning[0] ? " (warning: " : "", f->warning,
                f->warning[0] ? ")" : "");
@@ -247,12 +253,13 @@ static char *cache_dir(void)
 
 CLI_COMMAND(identify)
 {
-    enum { OPT_SIGS = 1000, OPT_CONT, OPT_FORMAT };
+    enum { OPT_SIGS = 1000, OPT_CONT, OPT_FORMAT, OPT_PRONOM_ONLY };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS,
         {"signatures", required_argument, 0, OPT_SIGS},
         {"containers", required_argument, 0, OPT_CONT},
         {"format", required_argument, 0, OPT_FORMAT},
+        {"pronom-only", no_argument, 0, OPT_PRONOM_ONLY},
         {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
@@ -261,7 +268,7 @@ CLI_COMMAND(identify)
     const char *sig_path = NULL, *cont_path = NULL, *format = NULL;
     char *cache = NULL;
     ident_run r = {0};
-    int opt, rc = CLI_EXIT_OK;
+    int opt, rc = CLI_EXIT_OK, pronom_only = 0;
 
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
@@ -270,6 +277,7 @@ CLI_COMMAND(identify)
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
+        case OPT_PRONOM_ONLY: pronom_only = 1; break;
         case OPT_SIGS: sig_path = optarg; break;
         case OPT_CONT: cont_path = optarg; break;
         case OPT_FORMAT: format = optarg; break;
@@ -309,6 +317,11 @@ CLI_COMMAND(identify)
         if (cont_path && !*cont_path)
             cont_path = NULL;
     }
+    if (pronom_only && !sig_path) {
+        rc = cli_usage_error("identify", "--pronom-only needs a signature file "
+                             "(--signatures)");
+        goto done;
+    }
     if (cont_path && !sig_path) {
         rc = cli_usage_error("identify", "--containers needs a signature file "
                              "(--signatures)");
@@ -327,7 +340,8 @@ CLI_COMMAND(identify)
                                   .msg = "out of memory"});
         goto done;
     }
-    if (vl_identifier_open(sigs, &r.idf, &err) != VL_OK) {
+    if (vl_identifier_open(sigs, &r.idf, &err) != VL_OK ||
+        (pronom_only && vl_identifier_pronom_only(r.idf, &err) != VL_OK)) {
         rc = cli_fail(&err);
         goto done;
     }

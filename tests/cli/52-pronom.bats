@@ -67,6 +67,26 @@ csv_row() {
     [[ "$output" == "$S/sub/dot.gif"$'\t'"image/gif; charset=binary"$'\t'"fmt/4"$'\t'* ]]
 }
 
+@test "identify --pronom-only answers as the signatures alone: same PUIDs, no libmagic" {
+    run --separate-stderr "$VELLUM" identify --signatures "$SIGS" --containers "$CONT" \
+        --pronom-only --format csv "$S"
+    [ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+    [ "${#lines[@]}" -eq 7 ]
+    [[ "$(csv_row "$S/report.pdf")" == *",fmt/18,Acrobat PDF 1.4 - Portable Document Format,1.4,application/pdf,"*BOF*"," ]]
+    [[ "$(csv_row "$S/letter.docx")" == *",fmt/412,Microsoft Word for Windows,2007 onwards,"* ]]
+    # nothing known: no libmagic to give a MIME type either
+    [ "$(csv_row "$S/sub/deeper/noise")" = "$S/sub/deeper/noise,3000,,,,,," ]
+    # text output: no charset (libmagic gives encodings), "-" for no MIME type
+    run "$VELLUM" identify --signatures "$SIGS" --pronom-only "$S/sub/dot.gif" "$S/sub/deeper/noise"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "$S/sub/dot.gif"$'\t'"image/gif"$'\t'"fmt/4"$'\t'* ]]
+    [[ "${lines[1]}" == "$S/sub/deeper/noise"$'\t'"-"$'\t'"-"$'\t'* ]]
+    # without signatures there is nothing to answer with
+    XDG_CACHE_HOME="$BATS_TEST_TMPDIR/c2" VELLUM_PRONOM_SIGNATURES= run "$VELLUM" identify --pronom-only "$S/report.pdf"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--pronom-only needs a signature file"* ]]
+}
+
 @test "identify reads the signatures from the environment, and caches them compiled" {
     export VELLUM_PRONOM_SIGNATURES="$SIGS" VELLUM_PRONOM_CONTAINERS="$CONT"
     run "$VELLUM" identify --format csv "$S"
