@@ -45,6 +45,9 @@ int vl_error_set(vl_error *err, int status, const char *fmt, ...)
 int vl_error_sys(vl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void vl_error_clear(vl_error *err);
+/* The one out-of-memory error: VL_ESYS, "out of memory", sys_errno ENOMEM
+ * (so callers that act on the kind of failure see it); returns VL_ESYS. */
+int vl_error_oom(vl_error *err);
 
 /* ---- growable buffer with a size cap (for untrusted input) ------------- */
 typedef struct vl_buf {

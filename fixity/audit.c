@@ -295,8 +295,7 @@ static int record(obj *o, const vl_audit_result *res, const char *started,
     vl_event ev;
     int rc;
     if (!fj || !lines || !detail) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory recording the audit of "
-                          "%s", o->id);
+        rc = vl_error_oom(err);
         goto done;
     }
     vl_event_init(&ev, VL_EV_FIXITY, o->id);
@@ -368,7 +367,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
     }
     vl_time_rfc3339(vl_time_now(), started);
     if (!(o.rel = vl_repo_object_path(r, id))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory auditing %s", id);
+        rc = vl_error_oom(err);
         goto done;
     }
     o.rel_len = strlen(o.rel);
@@ -401,7 +400,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
         }
     }
     if (o.fl.oom) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory auditing %s", id);
+        rc = vl_error_oom(err);
         goto done;
     }
     vl_time_rfc3339(vl_time_now(), finished);
@@ -504,7 +503,7 @@ int vl_audit_targets_load(vl_repo *r, vl_audit_targets *ts, vl_error *err)
 {
     int rc = vl_catalog_audit_objects(vl_repo_catalog(r), collect, ts, err);
     if (rc != VL_OK && err && !err->msg[0])
-        rc = vl_error_set(err, VL_ESYS, "out of memory listing objects");
+        rc = vl_error_oom(err);
     return rc;
 }
 
@@ -524,7 +523,7 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
         for (size_t i = 0; i < all.n; i++)
             if ((rc = vl_audit_targets_add(&want, all.v[i].id, all.v[i].bytes,
                                            NULL)) != VL_OK) {
-                rc = vl_error_set(err, VL_ESYS, "out of memory");
+                rc = vl_error_oom(err);
                 goto done;
             }
         if (want.n > 1)
@@ -541,7 +540,7 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
              * catalog check says what is wrong. */
             char *rel = vl_repo_object_path(r, ids[i]);
             if (!rel) {
-                rc = vl_error_set(err, VL_ESYS, "out of memory");
+                rc = vl_error_oom(err);
                 goto done;
             }
             rc = vl_backend_stat(vl_repo_backend(r), rel, &kind, NULL, err);
@@ -555,7 +554,7 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
             }
         }
         if (vl_audit_targets_add(&want, ids[i], bytes, NULL) != VL_OK) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
     }

@@ -68,7 +68,7 @@ oom:
     free(r.warning);
     free(r.others);
     free(r.signatures);
-    return vl_error_set(err, VL_ESYS, "out of memory");
+    return vl_error_oom(err);
 }
 
 void vl_deposit_release(vl_deposit *d)

@@ -98,7 +98,7 @@ static int add_missing_digests(vl_record *r, unsigned need, vl_error *err)
     int rc = vl_digest_file(r->staged, missing, &d, NULL, err);
     for (int a = 0; rc == VL_OK && a < VL_DIGEST_COUNT; a++)
         if ((missing & VL_DIGEST_BIT(a)) && !(r->hex[a] = vl_strdup(d.hex[a])))
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
     return rc;
 }
 
@@ -139,7 +139,7 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
     const char *bag_root = bag_ok ? archive_bag_root(run) : NULL;
     int rc = VL_OK;
     if (bag_root && !(run->bag = vl_bag_new()))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
         vl_record *r = &run->dep.recs[i];
         char *logical = NULL, *dst = NULL;
@@ -164,7 +164,7 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
         if (rc != VL_OK)
             break;
         if (!logical) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             break;
         }
         /* The limits judge the path as stored, known only now (a bag's
@@ -240,7 +240,7 @@ static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *er
     size_t problems = 0;
     json_t *present = json_object();
     if (!present)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (size_t i = 0; i < run->dep.n; i++) {
         vl_record *r = &run->dep.recs[i];
         if (strncmp(r->logical, "data/", 5) != 0)
@@ -334,7 +334,7 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
         size_t with_puid = 0, unknown = 0;
         const char **unk = calloc(run->dep.n + 1, sizeof *unk);
         if (!unk)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         for (size_t i = 0; i < run->dep.n; i++) {
             if (run->dep.recs[i].puid)
                 with_puid++;
@@ -502,7 +502,7 @@ static int check_file_metadata(vl_ingest_run *run, const vl_descriptive *desc,
     json_t *have = json_object();
     int rc = VL_OK;
     if (!have)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (size_t i = 0; i < run->dep.n; i++)
         json_object_set_new(have, run->dep.recs[i].logical, json_true());
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
@@ -541,7 +541,7 @@ static int open_signatures(vl_ingest_run *run, vl_error *err)
     if (!sig || !*sig)
         return VL_OK;
     if (!(cache = vl_path_join(vl_repo_dir(run->repo), VL_CACHE_DIR)))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     /* no cache is only slower: a failure here is not the deposit's */
     if (mkdir(cache, 0777) != 0 && errno != EEXIST) {
         free(cache);
@@ -594,7 +594,7 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     }
     /* Descriptive metadata is read (and refused) before anything is staged. */
     if (!(desc = vl_descriptive_new())) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     for (size_t i = 0; i < o->ndc; i++)
@@ -603,7 +603,7 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     if (o->metadata_path && (rc = vl_descriptive_load(desc, o->metadata_path, err)) != VL_OK)
         goto done;
     if (!(is_archive = calloc(nsources, sizeof *is_archive))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* List and check every folder and plain file before writing anything. */
@@ -647,7 +647,7 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     run.last_report_ms = now_ms();
     if (as_bag) {
         if (!(run.bag = vl_bag_new())) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
     }

@@ -415,7 +415,7 @@ static int put(struct mods_in *in, const xmlNode *at, const char *el,
     int rc;
 
     if (!v)
-        return vl_error_set(in->err, VL_ESYS, "out of memory");
+        return vl_error_oom(in->err);
     if (!*v)
         return VL_OK;
     rc = vl_dc_add(in->dc, el, v, in->err);
@@ -444,7 +444,7 @@ static int join(struct mods_in *in, const xmlNode *n, const char *sep)
         return VL_OK;
     v = text_of(n);
     if (!v)
-        return vl_error_set(in->err, VL_ESYS, "out of memory");
+        return vl_error_oom(in->err);
     if (*v) {
         if (in->b.len && sep)
             rc = vl_buf_append(&in->b, sep, strlen(sep), in->err);
@@ -667,7 +667,7 @@ int vl_mods_to_dc(const char *mods_xml, size_t len, vl_dc *out, vl_error *err)
         goto done;
     tmp = vl_dc_new();
     if (!tmp) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* Into a scratch record first so a refusal adds nothing to out. */

@@ -46,13 +46,13 @@ static int end_field(struct csv_state *s, size_t line, vl_error *err)
         size_t ncap = s->cap ? s->cap * 2 : 16;
         char **nf = realloc(s->fields, ncap * sizeof *nf);
         if (!nf)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         s->fields = nf;
         s->cap = ncap;
     }
     f = vl_strndup(s->field.data ? s->field.data : "", s->field.len);
     if (!f)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     s->fields[s->nfields++] = f;
     vl_buf_reset(&s->field);
     return VL_OK;

@@ -123,7 +123,7 @@ static int file_push(vl_descriptive *d, char *logical, vl_dc *dc,
         size_t ncap = d->cap ? d->cap * 2 : 16;
         struct file_md *nf = realloc(d->files, ncap * sizeof *nf);
         if (!nf)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         d->files = nf;
         d->cap = ncap;
     }
@@ -169,7 +169,7 @@ static int absorb(vl_descriptive *d, vl_descriptive *src, vl_error *err)
 
     if (src->deposit && !vl_dc_is_empty(src->deposit)) {
         if (!(dep = vl_descriptive_deposit_dc(d)))
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         if ((rc = vl_dc_merge(dep, src->deposit, err)) != VL_OK)
             return rc;
     }
@@ -195,7 +195,7 @@ int vl_descriptive_set_mods_xml(vl_descriptive *d, const char *xml,
     char *copy = vl_strdup(xml);
 
     if (!copy)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     free(d->mods_xml);
     d->mods_xml = copy;
     return VL_OK;
@@ -209,7 +209,7 @@ int vl_descriptive_add_file_dc(vl_descriptive *d, const char *logical,
     int rc;
 
     if (!path || !copy) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto fail;
     }
     if ((rc = vl_dc_merge(copy, dc, err)) != VL_OK ||
@@ -290,7 +290,7 @@ static int load_dc_xml(vl_descriptive *t, const xmlNode *rec, const char *name,
     int rc = VL_OK;
 
     if (!dc)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (c = rec->children; c && rc == VL_OK; c = c->next) {
         if (!in_ns(c, DC_NS))
             continue;
@@ -307,7 +307,7 @@ static int load_dc_xml(vl_descriptive *t, const xmlNode *rec, const char *name,
             break;
         }
         if (!(v = trimmed_content(c))) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             break;
         }
         if (*v && (rc = vl_dc_add(dc, (const char *)c->name, v, err)) != VL_OK)
@@ -336,7 +336,7 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
     if (in_ns(root, MODS_NS) && strcmp((const char *)root->name, "mods") == 0) {
         vl_dc *dc = vl_descriptive_deposit_dc(t);
         if (!dc) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         if ((rc = vl_mods_node_to_dc(root, dc, name, err)) != VL_OK)
@@ -345,7 +345,7 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
         buf = xmlBufferCreate();
         if (!buf || xmlNodeDump(buf, doc, root, 0, 0) < 0 ||
             !(t->mods_xml = vl_strdup((const char *)xmlBufferContent(buf)))) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         goto done;
@@ -405,7 +405,7 @@ static int csv_header(struct csv_load *L, char **fields, size_t n,
 
     L->cols = calloc(n, sizeof *L->cols);
     if (!L->cols)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     L->ncols = n;
     for (i = 0; i < n; i++) {
         char *h = fields[i];
@@ -483,7 +483,7 @@ static int csv_target(struct csv_load *L, size_t row, const char *fn,
         rest = fn + 5;
     *logical = vl_asprintf("data/%s", rest);
     if (!*logical) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (vl_logical_path_check(*logical, &perr) != VL_OK) {
@@ -523,12 +523,12 @@ static int csv_row(void *arg, size_t row, size_t line, char **fields,
         goto done;
     if (logical) {
         if (!(dc = vl_dc_new())) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         target = dc;
     } else if (!(target = vl_descriptive_deposit_dc(L->t))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     for (i = 0; i < n; i++) {
@@ -586,7 +586,7 @@ int vl_descriptive_load_memory(vl_descriptive *d, const char *name,
         return vl_error_set(err, VL_EINPUT, "%s: larger than 64 MiB", name);
     t = vl_descriptive_new();
     if (!t)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         i = 3;
     while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' ||

@@ -35,11 +35,6 @@
 
 #define OCFL_LOCK_WAIT 60   /* seconds to wait for a deposit to finish */
 
-static int oom(vl_error *err)
-{
-    return vl_error_set(err, VL_ESYS, "out of memory");
-}
-
 static int grow(void **p, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
@@ -119,7 +114,7 @@ static int stored_file(void *arg, const vl_mets_file_info *f, vl_error *err)
     sfile *s;
     const char *const notes[4] = {f->basis, f->warning, f->others, f->signatures};
     if (grow((void **)&g->stored, &g->cs, g->ns, sizeof *g->stored) != 0)
-        return oom(err);
+        return vl_error_oom(err);
     s = &g->stored[g->ns];
     memset(s, 0, sizeof *s);
     s->logical = vl_strdup(f->logical);
@@ -135,7 +130,7 @@ static int stored_file(void *arg, const vl_mets_file_info *f, vl_error *err)
         (f->format_version && !s->version) || (f->puid && !s->puid) ||
         (f->original_name && !s->original) || (f->encoding && !s->encoding) ||
         (f->description && !s->description))
-        return oom(err);
+        return vl_error_oom(err);
     return VL_OK;
 }
 
@@ -299,7 +294,7 @@ static int collect_people(regen *g, vl_error *err)
                    ? vl_asprintf("%s <%s>", vi.user_name, vi.user_address)
                    : vl_strdup(vi.user_name);
         if (!name)
-            return oom(err);
+            return vl_error_oom(err);
         for (size_t i = 0; i < g->npeople && !seen; i++)
             seen = !strcmp(g->people[i], name);
         if (seen) {
@@ -309,13 +304,13 @@ static int collect_people(regen *g, vl_error *err)
         char **np = realloc(g->people, (g->npeople + 1) * sizeof *np);
         if (!np) {
             free(name);
-            return oom(err);
+            return vl_error_oom(err);
         }
         g->people = np;
         g->people[g->npeople++] = name;
     }
     if (g->npeople && !(g->agents = calloc(g->npeople, sizeof *g->agents)))
-        return oom(err);
+        return vl_error_oom(err);
     for (size_t i = 0; i < g->npeople; i++) {
         g->agents[i].name = g->people[i];
         g->agents[i].type = "person";
@@ -397,7 +392,7 @@ static int regenerate(vl_repo *r, const vl_inventory *inv, int num,
     rc = vl_catalog_files(cat, g.id, num, catalog_file, &g, err);
     if (rc != VL_OK) {
         if (err && !err->msg[0])
-            oom(err);
+            vl_error_oom(err);
         goto done;
     }
     /* The catalog is an index: if it does not list what the store holds,
@@ -437,7 +432,7 @@ static int regenerate(vl_repo *r, const vl_inventory *inv, int num,
         if (!fc.failed && s && s->original && !(f->original = vl_strdup(s->original)))
             fc.failed = 1;
         if (fc.failed) {
-            rc = oom(err);
+            rc = vl_error_oom(err);
             goto done;
         }
     }
@@ -446,7 +441,7 @@ static int regenerate(vl_repo *r, const vl_inventory *inv, int num,
     rc = vl_events_list(r, &ef, event_row, &g, err);
     if (rc != VL_OK) {
         if (err && !err->msg[0])
-            oom(err);
+            vl_error_oom(err);
         goto done;
     }
     if ((rc = collect_people(&g, err)) != VL_OK)
@@ -493,7 +488,7 @@ int vl_mets_regenerate(vl_repo *r, const char *id, int num, const char *path,
     vl_descriptive *desc = vl_descriptive_new();
     int rc;
     if (!desc)
-        return oom(err);
+        return vl_error_oom(err);
     if ((rc = load_version(r, id, &num, &inv, err)) == VL_OK)
         rc = regenerate(r, inv, num, path, desc, err);
     vl_inventory_free(inv);
@@ -513,7 +508,7 @@ static int materialise_data(vl_repo *r, const char *id, int num,
     char *to = vl_path_join(tmp, "data");
     int rc;
     if (!state || !from || !to) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_repo_get(r, id, num, state, err)) != VL_OK)
@@ -558,10 +553,10 @@ static int bag_collect(void *arg, const char *rel, int kind,
         return vl_error_set(err, VL_ESYS, "%s/data/%s: not a regular file",
                             b->dir, rel);
     if (grow((void **)&b->f, &b->cap, b->n, sizeof *b->f) != 0)
-        return oom(err);
+        return vl_error_oom(err);
     memset(&b->f[b->n], 0, sizeof b->f[b->n]);
     if (!(b->f[b->n].rel = vl_asprintf("data/%s", rel)))
-        return oom(err);
+        return vl_error_oom(err);
     b->n++;
     return VL_OK;
 }
@@ -574,7 +569,7 @@ static int bag_digest(void *ctx, size_t i, int worker, vl_error *err)
     char *path = vl_path_join(b->dir, f->rel);
     int rc;
     if (!path)
-        return oom(err);
+        return vl_error_oom(err);
     rc = vl_digest_file(path, VL_DIGEST_BIT(VL_SHA512) | VL_DIGEST_BIT(VL_SHA256),
                         &d, &f->size, err);
     if (rc == VL_OK) {
@@ -610,7 +605,7 @@ static int write_in(const char *dir, const char *name, const vl_buf *b,
     char *path = vl_path_join(dir, name);
     int rc;
     if (!path)
-        return oom(err);
+        return vl_error_oom(err);
     rc = vl_fs_write_atomic(path, b->data ? b->data : "", b->len, err);
     free(path);
     return rc;
@@ -693,7 +688,7 @@ static int write_bag(const char *dir, vl_descriptive *desc, const char *id,
     vl_buf_init(&m256, 0);
     vl_buf_init(&info, 0);
     if (!data) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_fs_walk(data, 0, bag_collect, &bb, err)) != VL_OK ||
@@ -723,7 +718,7 @@ static int write_bag(const char *dir, vl_descriptive *desc, const char *id,
         vl_digest_result d;
         char *path = vl_path_join(dir, tags[i]);
         if (!path) {
-            rc = oom(err);
+            rc = vl_error_oom(err);
             break;
         }
         rc = vl_digest_file(path, VL_DIGEST_BIT(VL_SHA512) |
@@ -777,7 +772,7 @@ static int copy_file(ocfl_copy *c, const char *rel, const char *dst_rel,
     int fd = -1, rc;
     ssize_t n;
     if (!src || !dst) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_backend_open(c->b, src, &rd, err)) != VL_OK)
@@ -841,10 +836,10 @@ static int copy_entry(void *arg, const char *name, int kind, vl_error *err)
                 return VL_OK;
     rel = *parent ? vl_path_join(parent, name) : vl_strdup(name);
     if (!rel)
-        return oom(err);
+        return vl_error_oom(err);
     if (kind == VL_WALK_DIR) {
         char *dst = vl_path_join(c->tmp, rel);
-        rc = dst ? vl_fs_mkdirs(dst, err) : oom(err);
+        rc = dst ? vl_fs_mkdirs(dst, err) : vl_error_oom(err);
         free(dst);
         if (rc == VL_OK)
             rc = copy_dir(c, rel, err);
@@ -865,7 +860,7 @@ static int copy_dir(ocfl_copy *c, const char *rel, vl_error *err)
     char *full = *rel ? vl_path_join(c->object_rel, rel) : vl_strdup(c->object_rel);
     int rc;
     if (!full)
-        return oom(err);
+        return vl_error_oom(err);
     c->dir_rel = rel;
     rc = vl_backend_list(c->b, full, copy_entry, c, err);
     free(full);
@@ -891,10 +886,10 @@ static int add_skip(ocfl_copy *c, const char *name, vl_error *err)
 {
     char **ns = realloc(c->skip, (c->nskip + 1) * sizeof *ns);
     if (!ns)
-        return oom(err);
+        return vl_error_oom(err);
     c->skip = ns;
     if (!(c->skip[c->nskip] = vl_strdup(name)))
-        return oom(err);
+        return vl_error_oom(err);
     c->nskip++;
     return VL_OK;
 }
@@ -919,7 +914,7 @@ static int export_ocfl(vl_repo *r, const vl_inventory *inv, int num,
              vl_digest_name(vl_inventory_digest_alg(inv)));
     if (!(c.object_rel = vl_repo_object_path(r, id)) ||
         !(c.buf = malloc(VL_IO_BUFSIZE))) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     /* A deposit committing while the folder is read would give a copy of
@@ -1005,7 +1000,7 @@ static int arc_header(arc_ctx *c, const char *name, int is_dir, uint64_t size,
     struct archive_entry *e = archive_entry_new();
     int rc = VL_OK;
     if (!e)
-        return oom(err);
+        return vl_error_oom(err);
     /* Names are UTF-8 and are handed over as they are; under the UTF-8
      * locale write_archive sets, libarchive takes them as such. */
     archive_entry_copy_pathname(e, name);
@@ -1034,7 +1029,7 @@ static int arc_entry(void *arg, const char *rel, int kind,
     if (!(name = vl_asprintf("%s/%s%s", c->top, rel,
                              kind == VL_WALK_DIR ? "/" : "")) ||
         !(path = vl_path_join(c->dir, rel))) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = arc_header(c, name, kind == VL_WALK_DIR, (uint64_t)st->st_size,
@@ -1100,7 +1095,7 @@ static int write_archive(const char *dir, const char *out, const char *dest,
     c.mtime = (time_t)vl_time_now();
     if (!(c.top = archive_top(dest)) || !(c.buf = malloc(VL_IO_BUFSIZE)) ||
         !(c.a = archive_write_new())) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if (!strcmp(kind, "zip")) {
@@ -1265,7 +1260,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
         return vl_error_set(err, VL_EINPUT, "%s already exists; give a new "
                             "name", *dest ? dest : "\"\"");
     if (!(parent = vl_path_dirname(dest)))
-        return oom(err);
+        return vl_error_oom(err);
     if (!vl_fs_is_dir(parent)) {
         rc = vl_error_set(err, VL_EINPUT, "%s: the folder %s does not exist",
                           dest, parent);
@@ -1277,7 +1272,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
         !(part = vl_asprintf("%s.part", tmp)) ||
         !(mets = vl_path_join(tmp, "METS.xml")) ||
         !(desc = vl_descriptive_new()) || !(where = vl_path_absolute(dest))) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     /* What a killed export or get to the same destination left. */
@@ -1321,7 +1316,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
         } else {
             char *data = vl_path_join(tmp, "data");
             if (!data) {
-                rc = oom(err);
+                rc = vl_error_oom(err);
                 goto done;
             }
             rc = vl_fs_walk(data, 0, data_count, counts, err);

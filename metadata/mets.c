@@ -425,7 +425,7 @@ static int write_deposit_dmd(mw *m, const vl_mets_source *src, vl_error *err)
     given_mods = vl_descriptive_mods_xml(src->desc);
     if (!dc && given_mods) {
         if (!(derived = vl_dc_new())) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         rc = vl_mods_to_dc(given_mods, strlen(given_mods), derived, err);
@@ -543,7 +543,7 @@ static int collect_agents(mw *m, const vl_mets_source *src, vl_error *err)
 done:
     return rc;
 oom:
-    return vl_error_set(err, VL_ESYS, "out of memory");
+    return vl_error_oom(err);
 }
 
 static void link_object(mw *m, const char *value)
@@ -774,7 +774,7 @@ static int file_sec(mw *m, const vl_mets_source *src, size_t n,
     attr(m, "LOCTYPE", "URL");
     attr(m, "xlink:type", "simple");
     if (href(m, f->logical) != VL_OK)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     end(m);
     end(m);
     return VL_OK;
@@ -841,7 +841,7 @@ static int struct_file(mw *m, const vl_mets_source *src, size_t n,
     end(m);
     free(t->prev);
     if (!(t->prev = vl_strdup(p)))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     return VL_OK;
 }
 
@@ -988,7 +988,7 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
         goto done;
     }
     if (!(tmp = vl_asprintf("%s.tmp-%ld", path, (long)getpid()))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     m->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -1000,7 +1000,7 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
     if (!out || !(m->w = xmlNewTextWriter(out))) {
         if (out && !m->w)
             xmlOutputBufferClose(out);
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* One-space indentation: readable, and a few bytes per line at most. */

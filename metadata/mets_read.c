@@ -225,11 +225,6 @@ static int set_text(mr *m, char **slot)
     return (*slot = text(m)) ? VL_OK : VL_ESYS;
 }
 
-static int oom(vl_error *err)
-{
-    return vl_error_set(err, VL_ESYS, "out of memory");
-}
-
 /* Next space-separated token of an IDREFS list into out. */
 static const char *next_token(const char *s, char *out, size_t cap)
 {
@@ -266,13 +261,13 @@ static int read_mods(mr *m, vl_error *err)
         goto done;
     if (!(doc = xmlNewDoc(BAD_CAST "1.0")) ||
         !(copy = xmlDocCopyNode(node, doc, 1))) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     xmlDocSetRootElement(doc, copy);
     xmlReconciliateNs(doc, copy);
     if (!(buf = xmlBufferCreate()) || xmlNodeDump(buf, doc, copy, 0, 0) < 0) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if (xmlBufferLength(buf) > (int)VL_META_FILE_MAX) {
@@ -281,7 +276,7 @@ static int read_mods(mr *m, vl_error *err)
         goto done;
     }
     if (!(m->cur_dmd->mods = vl_strdup((const char *)xmlBufferContent(buf))))
-        rc = oom(err);
+        rc = vl_error_oom(err);
 done:
     xmlBufferFree(buf);
     xmlFreeDoc(doc);
@@ -295,7 +290,7 @@ static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
 
     if (!m->cur_dmd) {
         if (grow((void **)&m->d, &m->cd, m->nd, sizeof *m->d) != 0)
-            return oom(err);
+            return vl_error_oom(err);
         m->cur_dmd = &m->d[m->nd++];
         memset(m->cur_dmd, 0, sizeof *m->cur_dmd);
         m->cur_dmd->id = m->sec_id;
@@ -303,7 +298,7 @@ static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
     }
     if (is(m, NS_OAI_DC, "dc") && m->dc_depth < 0 && !m->cur_dmd->dc) {
         if (!(m->cur_dmd->dc = vl_dc_new()))
-            return oom(err);
+            return vl_error_oom(err);
         m->dc_depth = depth;
     } else if (m->dc_depth >= 0 && depth == m->dc_depth + 1 &&
                is(m, NS_DC, ln) && vl_dc_element_index(ln) >= 0 &&
@@ -311,7 +306,7 @@ static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
         char *v = text(m);
         const char *p = v;
         if (!v)
-            return oom(err);
+            return vl_error_oom(err);
         while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
             p++;
         /* An empty element says nothing; anything else must be a value
@@ -364,7 +359,7 @@ static int techmd_element(mr *m, int depth, vl_error *err)
         if (!is(m, NS_PREMIS, "object") || !m->sec_id)
             return VL_OK;
         if (grow((void **)&m->t, &m->ct, m->nt, sizeof *m->t) != 0)
-            return oom(err);
+            return vl_error_oom(err);
         t = m->cur_t = &m->t[m->nt++];
         memset(t, 0, sizeof *t);
         t->id = m->sec_id;
@@ -381,7 +376,7 @@ static int techmd_element(mr *m, int depth, vl_error *err)
     } else if (is(m, NS_PREMIS, "size")) {
         char *v = text(m), *end = NULL;
         if (!v)
-            return oom(err);
+            return vl_error_oom(err);
         errno = 0;
         unsigned long long n = strtoull(v, &end, 10);
         if (errno || end == v || *end || v[0] == '-')
@@ -407,7 +402,7 @@ static int techmd_element(mr *m, int depth, vl_error *err)
     } else if (is(m, NS_PREMIS, "originalName")) {
         rc = set_text(m, &t->original);
     }
-    return rc == VL_ESYS ? oom(err) : rc;
+    return rc == VL_ESYS ? vl_error_oom(err) : rc;
 }
 
 /* ---- fileSec and structMap ---------------------------------------------- */
@@ -417,7 +412,7 @@ static int file_element(mr *m, vl_error *err)
     if (is(m, NS_METS, "file")) {
         mfile *f;
         if (grow((void **)&m->f, &m->cf, m->nf, sizeof *m->f) != 0)
-            return oom(err);
+            return vl_error_oom(err);
         f = &m->f[m->nf++];
         memset(f, 0, sizeof *f);
         f->id = attr(m, "ID");
@@ -428,7 +423,7 @@ static int file_element(mr *m, vl_error *err)
                                                  BAD_CAST NS_XLINK);
         if (h && !(m->f[m->nf - 1].href = vl_strdup((const char *)h))) {
             xmlFree(h);
-            return oom(err);
+            return vl_error_oom(err);
         }
         xmlFree(h);
     }
@@ -439,14 +434,14 @@ static int add_item(mr *m, const char *dmdid, const char *fileid, vl_error *err)
 {
     item *i;
     if (grow((void **)&m->it, &m->ci, m->ni, sizeof *m->it) != 0)
-        return oom(err);
+        return vl_error_oom(err);
     i = &m->it[m->ni];
     i->dmdid = vl_strdup(dmdid);
     i->fileid = fileid ? vl_strdup(fileid) : NULL;
     if (!i->dmdid || (fileid && !i->fileid)) {
         free(i->dmdid);
         free(i->fileid);
-        return oom(err);
+        return vl_error_oom(err);
     }
     m->ni++;
     return VL_OK;
@@ -462,7 +457,7 @@ static int struct_element(mr *m, int empty, vl_error *err)
         if (rc == VL_OK && !empty) {
             if (grow((void **)&m->divs, &m->cdivs, m->ndivs, sizeof *m->divs) != 0) {
                 free(dmdid);
-                return oom(err);
+                return vl_error_oom(err);
             }
             m->divs[m->ndivs++] = dmdid;
             dmdid = NULL;
@@ -513,7 +508,7 @@ static int on_start(mr *m, int depth, int empty, int *skip, vl_error *err)
         m->struct_seen |= sec == SEC_STRUCT;
         if ((sec == SEC_DMD || sec == SEC_TECHMD) && !(m->sec_id = attr(m, "ID")))
             m->sec_id = vl_strdup("");
-        return (sec == SEC_DMD || sec == SEC_TECHMD) && !m->sec_id ? oom(err)
+        return (sec == SEC_DMD || sec == SEC_TECHMD) && !m->sec_id ? vl_error_oom(err)
                                                                   : VL_OK;
     }
     switch (m->sec) {
@@ -659,7 +654,7 @@ static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
     vl_dc *dep = NULL;
 
     if (idx_build(&dix, m->d, m->nd, sizeof *m->d) != 0)
-        return oom(err);
+        return vl_error_oom(err);
     for (size_t i = 0; i < m->ni && rc == VL_OK; i++) {
         const item *it = &m->it[i];
         char *logical = NULL;
@@ -679,7 +674,7 @@ static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
                 rc = vl_descriptive_add_file_dc(desc, logical, d->dc, err);
             } else if (!logical && d->dc) {
                 if (!dep && !(dep = vl_descriptive_deposit_dc(desc)))
-                    rc = oom(err);
+                    rc = vl_error_oom(err);
                 else
                     rc = vl_dc_merge(dep, d->dc, err);
             } else if (!logical && d->mods && !vl_descriptive_mods_xml(desc)) {
@@ -693,7 +688,7 @@ static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
         const dmd *d = idx_find(&dix, "dmd-dc");
         if (d && d->dc && !vl_dc_is_empty(d->dc)) {
             if (!(dep = vl_descriptive_deposit_dc(desc)))
-                rc = oom(err);
+                rc = vl_error_oom(err);
             else
                 rc = vl_dc_merge(dep, d->dc, err);
         }
@@ -821,7 +816,7 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
                           XML_PARSE_NONET | XML_PARSE_NOERROR |
                           XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
     if (!m->r) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     xmlTextReaderSetStructuredErrorHandler(m->r, on_error, m);
@@ -831,7 +826,7 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
         goto done;
     if (idx_build(&tix, m->t, m->nt, sizeof *m->t) != 0 ||
         idx_build(&fix, m->f, m->nf, sizeof *m->f) != 0) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if (desc && (rc = fill_descriptive(m, &tix, &fix, desc, err)) != VL_OK)
@@ -949,7 +944,7 @@ static int stored_locate(vl_repo *r, const vl_inventory *inv, int num,
     obj = vl_repo_object_path(r, vl_inventory_id(inv));
     *rel = obj ? vl_path_join(obj, cpath) : NULL;
     free(obj);
-    return *rel ? VL_OK : oom(err);
+    return *rel ? VL_OK : vl_error_oom(err);
 }
 
 static int resolve_version(const vl_inventory *inv, const char *id, int *num,
@@ -996,7 +991,7 @@ int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
     s.num = num;
     if (!(name = vl_asprintf("%s v%d METS.xml", id, num)) ||
         !(s.dc = vl_digest_new(VL_DIGEST_BIT(s.alg)))) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_backend_open(vl_repo_backend(r), rel, &s.rd, err)) != VL_OK)
@@ -1179,7 +1174,7 @@ int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err)
 
     if (rc != VL_OK) {
         if (err && !err->msg[0])
-            vl_error_set(err, rc, "out of memory");
+            rc = vl_error_oom(err);
         goto done;
     }
     for (size_t i = 0; i < l.n; i++)

@@ -257,15 +257,14 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
     vl_catalog *cat = calloc(1, sizeof *cat);
     *out = NULL;
     if (!cat || !(cat->path = vl_strdup(path))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (sqlite3_open_v2(path, &cat->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         rc = cat->db ? db_fail(cat, err, "cannot open")
-                     : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
-                                    path);
+                     : vl_error_oom(err);
         goto done;
     }
     /* Concurrent vellum processes share the catalog: wait for locks. */
@@ -351,12 +350,11 @@ static int open_uri(vl_catalog *cat, const char *query, int *ver,
     char *uri = file_uri(cat->path, query);
     int rc = VL_OK;
     if (!uri)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if (sqlite3_open_v2(uri, &cat->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
                         NULL) != SQLITE_OK) {
         rc = cat->db ? db_fail(cat, err, "cannot open")
-                     : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
-                                    cat->path);
+                     : vl_error_oom(err);
     } else {
         sqlite3_busy_timeout(cat->db, 60000);
         sqlite3_extended_result_codes(cat->db, 1);
@@ -381,8 +379,7 @@ static int open_empty(vl_catalog *cat, vl_error *err)
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK)
         return cat->db ? db_fail(cat, err, "cannot open")
-                       : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
-                                      cat->path);
+                       : vl_error_oom(err);
     sqlite3_extended_result_codes(cat->db, 1);
     return create_schema(cat, err);
 }
@@ -394,7 +391,7 @@ static int open_file(vl_catalog *cat, vl_error *err)
     char *wal = vl_asprintf("%s-wal", cat->path);
     struct stat ws;
     if (!wal)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int have_wal = stat(wal, &ws) == 0;
     if (have_wal || room_for_index(cat->path))
         rc = open_uri(cat, "mode=ro", &ver, err);
@@ -433,7 +430,7 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
     struct stat st;
     *out = NULL;
     if (!cat || !(cat->path = vl_strdup(path)))
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
     else if (stat(path, &st) == 0)
         rc = open_file(cat, err);
     else if (errno == ENOENT)
@@ -490,7 +487,7 @@ int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
     else if (!(sql = vl_asprintf("CREATE TEMP TABLE IF NOT EXISTS %.*s",
                                  (int)(len - strlen(create)),
                                  from + strlen(create))))
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
     else if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         rc = vl_sql_err(db, err, what);
 done:
@@ -555,7 +552,7 @@ static int content_size(vl_backend *b, const char *object_rel,
     int kind = 0;
     char *rel = vl_path_join(object_rel, content_path);
     if (!rel)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     *size = 0;
     int rc = vl_backend_stat(b, rel, &kind, size, err);
     free(rel);
@@ -1447,7 +1444,7 @@ int vl_catalog_check_object(vl_catalog *cat, vl_backend *b,
          i++)
         rc = compare(&k, id, comparisons[i].sql, comparisons[i].line, err);
     if (rc == VL_OK && k.oom)
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
     if (rc == VL_OK)
         rc = exec(cat, check_clear_sql, "clearing check tables", err);
     /* Commit only to end the snapshot: the temp rows are already gone. */

@@ -62,7 +62,7 @@ static int copy_one(void *arg, size_t i, int worker, vl_error *err)
     src = vl_path_join(c->object_rel, cpath);
     dst = vl_path_join(c->tmp, it->logical);
     if (!src || !dst) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_logical_path_check(it->logical, err)) != VL_OK ||
@@ -124,11 +124,11 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
     c.id = id;
     c.tmp = vl_asprintf("%s.vellum-get-%ld", dest, (long)getpid());
     if (!rel || !c.tmp) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (vl_inventory_state_foreach(c.inv, num, collect, &c) != 0) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* What a killed get or export to the same destination left goes

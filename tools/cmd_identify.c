@@ -166,8 +166,9 @@ static int identify_one(ident_run *r, const char *path)
     }
     if (vl_identify_path(r->idf, r->buf, len, size, vl_path_basename(path), path,
                          &f, &err) != VL_OK) {
-        /* a file that vanished or shrank is that file's problem */
-        if (err.status != VL_ESYS || err.sys_errno) {
+        /* a file that vanished or shrank is that file's problem; running
+         * out of memory is the run's */
+        if (err.status != VL_ESYS || (err.sys_errno && err.sys_errno != ENOMEM)) {
             fprintf(stderr, "vellum identify: %s\n", cli_text(err.msg));
             r->rc = CLI_EXIT_USAGE;
             return 0;
@@ -206,7 +207,7 @@ static int walk_entry(void *arg, const char *rel, int kind, const struct stat *s
     if (kind != VL_WALK_FILE)
         return VL_OK;
     if (!(full = vl_path_join(w->root, rel)))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     w->rc = identify_one(w->r, full);
     free(full);
     return w->rc ? VL_ESYS : VL_OK;
@@ -323,8 +324,8 @@ CLI_COMMAND(identify)
     }
     r.cap = vl_identify_prefix_bytes();
     if (!(r.buf = malloc(r.cap))) {
-        rc = cli_fail(&(vl_error){.status = VL_ESYS, .sys_errno = ENOMEM,
-                                  .msg = "out of memory"});
+        vl_error_oom(&err);
+        rc = cli_fail(&err);
         goto done;
     }
     if (vl_identifier_open(sigs, &r.idf, &err) != VL_OK) {
