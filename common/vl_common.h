@@ -70,6 +70,17 @@ char *vl_buf_detach(vl_buf *b);   /* caller owns data (never NULL) */
 char *vl_strdup(const char *s);
 char *vl_strndup(const char *s, size_t n);
 char *vl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Make room for need elements of elem_size bytes in the array *ptr of
+ * capacity *cap (in elements): the capacity doubles (from 8) until need
+ * fits, so appending one at a time costs few reallocations.  On failure,
+ * including a byte count that would overflow size_t, the array and *cap are
+ * left as they were and vl_error_oom's error is returned. */
+int vl_grow(void **ptr, size_t *cap, size_t need, size_t elem_size,
+            vl_error *err);
+/* vl_grow for an array variable of any element type: VL_GROW(l->v, l->cap,
+ * l->n + 1, err). */
+#define VL_GROW(arr, cap, need, err)                                        \
+    vl_grow((void **)&(arr), &(cap), (need), sizeof *(arr), (err))
 
 /* ---- paths and files ---------------------------------------------------- */
 char *vl_path_join(const char *a, const char *b);      /* malloc'd "a/b" */

@@ -57,15 +57,9 @@ static vl_audit_failure *fail_add(fail_list *l, const char *kind,
                                   const char *code, const char *path,
                                   const char *message)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        vl_audit_failure *v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = 1;
-            return NULL;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (VL_GROW(l->v, l->cap, l->n + 1, NULL) != VL_OK) {
+        l->oom = 1;
+        return NULL;
     }
     vl_audit_failure *f = &l->v[l->n];
     memset(f, 0, sizeof *f);
@@ -468,14 +462,8 @@ static int collect(void *arg, const vl_audit_object *ao)
 int vl_audit_targets_add(vl_audit_targets *ts, const char *id, uint64_t bytes,
                          const char *last)
 {
-    if (ts->n == ts->cap) {
-        size_t cap = ts->cap ? ts->cap * 2 : 64;
-        vl_audit_target *v = realloc(ts->v, cap * sizeof *v);
-        if (!v)
-            return VL_ESYS;
-        ts->v = v;
-        ts->cap = cap;
-    }
+    if (VL_GROW(ts->v, ts->cap, ts->n + 1, NULL) != VL_OK)
+        return VL_ESYS;
     vl_audit_target *t = &ts->v[ts->n];
     t->id = vl_strdup(id);
     t->last = last ? vl_strdup(last) : NULL;

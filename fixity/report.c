@@ -159,14 +159,8 @@ static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
 static int on_day(void *arg, const vl_audit_day *d)
 {
     rp_model *m = arg;
-    if (m->ndays == m->days_cap) {
-        size_t cap = m->days_cap ? m->days_cap * 2 : 64;
-        rp_day *p = realloc(m->days, cap * sizeof *p);
-        if (!p)
-            return VL_ESYS;
-        m->days = p;
-        m->days_cap = cap;
-    }
+    if (VL_GROW(m->days, m->days_cap, m->ndays + 1, NULL) != VL_OK)
+        return VL_ESYS;
     rp_day *o = &m->days[m->ndays++];
     snprintf(o->date, sizeof o->date, "%.10s", d->day ? d->day : "");
     o->objects = d->objects;

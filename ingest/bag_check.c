@@ -40,14 +40,8 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
         return rc;
     }
     if (!strncmp(rel, "data/", 5)) {
-        if (c->n == c->cap) {
-            size_t ncap = c->cap ? c->cap * 2 : 256;
-            pay *np = realloc(c->p, ncap * sizeof *np);
-            if (!np)
-                return vl_error_oom(err);
-            c->p = np;
-            c->cap = ncap;
-        }
+        if (VL_GROW(c->p, c->cap, c->n + 1, err) != VL_OK)
+            return VL_ESYS;
         memset(&c->p[c->n], 0, sizeof c->p[c->n]);
         if (!(c->p[c->n].rel = vl_strdup(rel)))
             return vl_error_oom(err);

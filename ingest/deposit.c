@@ -38,15 +38,9 @@ int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
     if (!r.logical || !r.staged || !r.shown)
         goto oom;
     pthread_mutex_lock(&d->mu);
-    if (d->n == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 1024;
-        vl_record *nr = realloc(d->recs, ncap * sizeof *nr);
-        if (!nr) {
-            pthread_mutex_unlock(&d->mu);
-            goto oom;
-        }
-        d->recs = nr;
-        d->cap = ncap;
+    if (VL_GROW(d->recs, d->cap, d->n + 1, NULL) != VL_OK) {
+        pthread_mutex_unlock(&d->mu);
+        goto oom;
     }
     d->recs[d->n++] = r;
     d->bytes += size;

@@ -24,14 +24,8 @@ struct pkg {
 
 static int push(struct pkg *p, struct pkg_file *pf)
 {
-    if (p->n == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 1024;
-        struct pkg_file *nf = realloc(p->files, ncap * sizeof *nf);
-        if (!nf)
-            return -1;
-        p->files = nf;
-        p->cap = ncap;
-    }
+    if (VL_GROW(p->files, p->cap, p->n + 1, NULL) != VL_OK)
+        return -1;
     p->files[p->n++] = *pf;
     return 0;
 }

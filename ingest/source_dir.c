@@ -14,14 +14,8 @@
 static int add_entry(vl_entry_list *l, const char *src, const char *logical,
                      uint64_t size, int is_tag, vl_error *err)
 {
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 256;
-        vl_entry *ne = realloc(l->items, ncap * sizeof *ne);
-        if (!ne)
-            return vl_error_oom(err);
-        l->items = ne;
-        l->cap = ncap;
-    }
+    if (VL_GROW(l->items, l->cap, l->n + 1, err) != VL_OK)
+        return VL_ESYS;
     vl_entry *e = &l->items[l->n];
     e->src = vl_strdup(src);
     e->logical = vl_strdup(logical);

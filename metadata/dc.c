@@ -85,14 +85,8 @@ static int dc_push(vl_dc *dc, int element, const char *value, vl_error *err)
 {
     char *v;
 
-    if (dc->n == dc->cap) {
-        size_t ncap = dc->cap ? dc->cap * 2 : 16;
-        struct dc_entry *ne = realloc(dc->e, ncap * sizeof *ne);
-        if (!ne)
-            return vl_error_oom(err);
-        dc->e = ne;
-        dc->cap = ncap;
-    }
+    if (VL_GROW(dc->e, dc->cap, dc->n + 1, err) != VL_OK)
+        return VL_ESYS;
     v = vl_strdup(value);
     if (!v)
         return vl_error_oom(err);

@@ -119,14 +119,8 @@ const char *vl_descriptive_mods_xml(const vl_descriptive *d)
 static int file_push(vl_descriptive *d, char *logical, vl_dc *dc,
                      vl_error *err)
 {
-    if (d->nfiles == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 16;
-        struct file_md *nf = realloc(d->files, ncap * sizeof *nf);
-        if (!nf)
-            return vl_error_oom(err);
-        d->files = nf;
-        d->cap = ncap;
-    }
+    if (VL_GROW(d->files, d->cap, d->nfiles + 1, err) != VL_OK)
+        return VL_ESYS;
     d->files[d->nfiles].logical = logical;
     d->files[d->nfiles].dc = dc;
     d->files[d->nfiles].order = d->nfiles;

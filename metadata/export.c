@@ -35,19 +35,6 @@
 
 #define OCFL_LOCK_WAIT 60   /* seconds to wait for a deposit to finish */
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    void *np = realloc(*p, ncap * size);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = ncap;
-    return 0;
-}
-
 /* ======================================================================
  * METS regenerated from the catalog and the store
  * ==================================================================== */
@@ -87,7 +74,7 @@ typedef struct regen {
     sfile *stored;
     size_t ns, cs;
     char **people;
-    size_t npeople;
+    size_t npeople, cpeople;
     vl_mets_agent *agents;
     size_t data_files;   /* data/ files in the inventory state */
 } regen;
@@ -113,8 +100,8 @@ static int stored_file(void *arg, const vl_mets_file_info *f, vl_error *err)
     regen *g = arg;
     sfile *s;
     const char *const notes[4] = {f->basis, f->warning, f->others, f->signatures};
-    if (grow((void **)&g->stored, &g->cs, g->ns, sizeof *g->stored) != 0)
-        return vl_error_oom(err);
+    if (VL_GROW(g->stored, g->cs, g->ns + 1, err) != VL_OK)
+        return VL_ESYS;
     s = &g->stored[g->ns];
     memset(s, 0, sizeof *s);
     s->logical = vl_strdup(f->logical);
@@ -154,7 +141,7 @@ static int catalog_file(void *arg, const vl_catalog_file *f)
      * about it, not part of it. */
     if (strncmp(f->logical, "data/", 5) != 0)
         return 0;
-    if (grow((void **)&g->files, &g->cap, g->n, sizeof *g->files) != 0)
+    if (VL_GROW(g->files, g->cap, g->n + 1, NULL) != VL_OK)
         return VL_ESYS;
     x = &g->files[g->n];
     memset(x, 0, sizeof *x);
@@ -195,7 +182,7 @@ static int event_row(void *arg, const vl_event_row *e)
     /* Events about later versions are not about this one. */
     if (e->version > g->num)
         return 0;
-    if (grow((void **)&g->events, &g->ce, g->ne, sizeof *g->events) != 0)
+    if (VL_GROW(g->events, g->ce, g->ne + 1, NULL) != VL_OK)
         return VL_ESYS;
     x = &g->events[g->ne++];
     memset(x, 0, sizeof *x);
@@ -301,12 +288,10 @@ static int collect_people(regen *g, vl_error *err)
             free(name);
             continue;
         }
-        char **np = realloc(g->people, (g->npeople + 1) * sizeof *np);
-        if (!np) {
+        if (VL_GROW(g->people, g->cpeople, g->npeople + 1, err) != VL_OK) {
             free(name);
-            return vl_error_oom(err);
+            return VL_ESYS;
         }
-        g->people = np;
         g->people[g->npeople++] = name;
     }
     if (g->npeople && !(g->agents = calloc(g->npeople, sizeof *g->agents)))
@@ -552,8 +537,8 @@ static int bag_collect(void *arg, const char *rel, int kind,
     if (kind != VL_WALK_FILE)
         return vl_error_set(err, VL_ESYS, "%s/data/%s: not a regular file",
                             b->dir, rel);
-    if (grow((void **)&b->f, &b->cap, b->n, sizeof *b->f) != 0)
-        return vl_error_oom(err);
+    if (VL_GROW(b->f, b->cap, b->n + 1, err) != VL_OK)
+        return VL_ESYS;
     memset(&b->f[b->n], 0, sizeof b->f[b->n]);
     if (!(b->f[b->n].rel = vl_asprintf("data/%s", rel)))
         return vl_error_oom(err);
@@ -756,7 +741,7 @@ typedef struct ocfl_copy {
     const char *tmp;
     char **skip;          /* top-level names left out (later versions, root
                              inventory and sidecar when they are replaced) */
-    size_t nskip;
+    size_t nskip, cskip;
     char *buf;
     size_t files;
     uint64_t bytes;
@@ -884,10 +869,8 @@ static void on_finding(void *arg, const vl_finding *f)
 
 static int add_skip(ocfl_copy *c, const char *name, vl_error *err)
 {
-    char **ns = realloc(c->skip, (c->nskip + 1) * sizeof *ns);
-    if (!ns)
-        return vl_error_oom(err);
-    c->skip = ns;
+    if (VL_GROW(c->skip, c->cskip, c->nskip + 1, err) != VL_OK)
+        return VL_ESYS;
     if (!(c->skip[c->nskip] = vl_strdup(name)))
         return vl_error_oom(err);
     c->nskip++;

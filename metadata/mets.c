@@ -68,7 +68,7 @@ typedef struct mw {
     int failed;            /* a writer call failed */
     vl_buf scratch;        /* cleaned text, one value at a time */
     agent *agents;
-    size_t nagents;
+    size_t nagents, cagents;
     int has_dc, has_mods;  /* deposit dmdSecs written */
     int has_events;
     char vellum[64];       /* "vellum 0.1.0" */
@@ -482,10 +482,9 @@ static int agent_add(mw *m, const char *name, const char *type)
     for (size_t i = 0; i < m->nagents; i++)
         if (!strcmp(m->agents[i].name, name))
             return VL_OK;
-    agent *a = realloc(m->agents, (m->nagents + 1) * sizeof *a);
-    if (!a)
+    if (VL_GROW(m->agents, m->cagents, m->nagents + 1, NULL) != VL_OK)
         return VL_ESYS;
-    m->agents = a;
+    agent *a = m->agents;
     if (!(a[m->nagents].name = vl_strdup(name)))
         return VL_ESYS;
     a[m->nagents].type = type ? type : "software";

@@ -180,19 +180,6 @@ static void on_error(void *arg, xmlErrorPtr e)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    void *np = realloc(*p, ncap * size);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = ncap;
-    return 0;
-}
-
 static int is(mr *m, const char *ns, const char *local)
 {
     const char *u = (const char *)xmlTextReaderConstNamespaceUri(m->r);
@@ -289,8 +276,8 @@ static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
     int rc = VL_OK;
 
     if (!m->cur_dmd) {
-        if (grow((void **)&m->d, &m->cd, m->nd, sizeof *m->d) != 0)
-            return vl_error_oom(err);
+        if (VL_GROW(m->d, m->cd, m->nd + 1, err) != VL_OK)
+            return VL_ESYS;
         m->cur_dmd = &m->d[m->nd++];
         memset(m->cur_dmd, 0, sizeof *m->cur_dmd);
         m->cur_dmd->id = m->sec_id;
@@ -358,8 +345,8 @@ static int techmd_element(mr *m, int depth, vl_error *err)
         /* One PREMIS object per techMD (sec_id is taken by the first). */
         if (!is(m, NS_PREMIS, "object") || !m->sec_id)
             return VL_OK;
-        if (grow((void **)&m->t, &m->ct, m->nt, sizeof *m->t) != 0)
-            return vl_error_oom(err);
+        if (VL_GROW(m->t, m->ct, m->nt + 1, err) != VL_OK)
+            return VL_ESYS;
         t = m->cur_t = &m->t[m->nt++];
         memset(t, 0, sizeof *t);
         t->id = m->sec_id;
@@ -411,8 +398,8 @@ static int file_element(mr *m, vl_error *err)
 {
     if (is(m, NS_METS, "file")) {
         mfile *f;
-        if (grow((void **)&m->f, &m->cf, m->nf, sizeof *m->f) != 0)
-            return vl_error_oom(err);
+        if (VL_GROW(m->f, m->cf, m->nf + 1, err) != VL_OK)
+            return VL_ESYS;
         f = &m->f[m->nf++];
         memset(f, 0, sizeof *f);
         f->id = attr(m, "ID");
@@ -433,8 +420,8 @@ static int file_element(mr *m, vl_error *err)
 static int add_item(mr *m, const char *dmdid, const char *fileid, vl_error *err)
 {
     item *i;
-    if (grow((void **)&m->it, &m->ci, m->ni, sizeof *m->it) != 0)
-        return vl_error_oom(err);
+    if (VL_GROW(m->it, m->ci, m->ni + 1, err) != VL_OK)
+        return VL_ESYS;
     i = &m->it[m->ni];
     i->dmdid = vl_strdup(dmdid);
     i->fileid = fileid ? vl_strdup(fileid) : NULL;
@@ -455,7 +442,7 @@ static int struct_element(mr *m, int empty, vl_error *err)
         if (m->ndivs == 0 && dmdid)   /* the outermost div: the deposit */
             rc = add_item(m, dmdid, NULL, err);
         if (rc == VL_OK && !empty) {
-            if (grow((void **)&m->divs, &m->cdivs, m->ndivs, sizeof *m->divs) != 0) {
+            if (VL_GROW(m->divs, m->cdivs, m->ndivs + 1, NULL) != VL_OK) {
                 free(dmdid);
                 return vl_error_oom(err);
             }
@@ -1115,7 +1102,7 @@ struct id_list {
 static int collect_id(void *arg, const vl_catalog_object *o)
 {
     struct id_list *l = arg;
-    if (grow((void **)&l->ids, &l->cap, l->n, sizeof *l->ids) != 0)
+    if (VL_GROW(l->ids, l->cap, l->n + 1, NULL) != VL_OK)
         return VL_ESYS;
     if (!(l->ids[l->n] = vl_strdup(o->id)))
         return VL_ESYS;

@@ -176,16 +176,8 @@ int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn) {
-                rc = vl_error_oom(err);
-                goto done;
-            }
-            names = nn;
-            cap = ncap;
-        }
+        if ((rc = VL_GROW(names, cap, n + 1, err)) != VL_OK)
+            goto done;
         if (!(names[n] = vl_strdup(e->d_name))) {
             rc = vl_error_oom(err);
             goto done;

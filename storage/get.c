@@ -31,14 +31,8 @@ struct get_ctx {
 static int collect(void *arg, const char *logical, const char *digest)
 {
     struct get_ctx *c = arg;
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 256;
-        struct get_item *ni = realloc(c->items, ncap * sizeof *ni);
-        if (!ni)
-            return VL_ESYS;
-        c->items = ni;
-        c->cap = ncap;
-    }
+    if (VL_GROW(c->items, c->cap, c->n + 1, NULL) != VL_OK)
+        return VL_ESYS;
     c->items[c->n].logical = logical;
     c->items[c->n].digest = digest;
     c->n++;

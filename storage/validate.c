@@ -267,14 +267,8 @@ int vv_stat(vv_ctx *v, const char *rel, int *kind, vl_error *err)
 static int list_add(void *arg, const char *name, int kind, vl_error *err)
 {
     vv_list *l = arg;
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 16;
-        vv_entry *ne = realloc(l->e, ncap * sizeof *ne);
-        if (!ne)
-            return vl_error_oom(err);
-        l->e = ne;
-        l->cap = ncap;
-    }
+    if (VL_GROW(l->e, l->cap, l->n + 1, err) != VL_OK)
+        return VL_ESYS;
     if (!(l->e[l->n].name = vl_strdup(name)))
         return vl_error_oom(err);
     l->e[l->n++].kind = kind;

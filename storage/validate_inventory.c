@@ -317,15 +317,9 @@ static int check_manifest(ictx *x)
                 continue;
             }
             check_content_path(x, "manifest", json_string_value(p));
-            if (inv->nmanifest == cap) {
-                cap = cap ? cap * 2 : 64;
-                vv_pair *n = realloc(inv->manifest, cap * sizeof *n);
-                if (!n) {
-                    rc = vl_error_oom(x->err);
-                    goto done;
-                }
-                inv->manifest = n;
-            }
+            if ((rc = VL_GROW(inv->manifest, cap, inv->nmanifest + 1,
+                              x->err)) != VL_OK)
+                goto done;
             inv->manifest[inv->nmanifest++] =
                 (vv_pair){d, json_string_value(p)};
         }
@@ -372,13 +366,8 @@ static void check_user(ictx *x, const char *vname, json_t *u)
 static int add_state(ictx *x, vv_version *ver, size_t *cap, const char *d,
                      const char *p)
 {
-    if (ver->nstate == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        vv_pair *n = realloc(ver->state, *cap * sizeof *n);
-        if (!n)
-            return vl_error_oom(x->err);
-        ver->state = n;
-    }
+    if (VL_GROW(ver->state, *cap, ver->nstate + 1, x->err) != VL_OK)
+        return VL_ESYS;
     ver->state[ver->nstate++] = (vv_pair){d, p};
     return VL_OK;
 }
@@ -691,13 +680,8 @@ static int fixity_add(ictx *x, size_t *cap, const char *a, const char *d,
                       const char *p)
 {
     vv_inv *inv = x->inv;
-    if (inv->nfixity == *cap) {
-        *cap = *cap ? *cap * 2 : 64;
-        vv_fix *n = realloc(inv->fixity, *cap * sizeof *n);
-        if (!n)
-            return vl_error_oom(x->err);
-        inv->fixity = n;
-    }
+    if (VL_GROW(inv->fixity, *cap, inv->nfixity + 1, x->err) != VL_OK)
+        return VL_ESYS;
     inv->fixity[inv->nfixity++] = (vv_fix){a, d, p};
     return VL_OK;
 }

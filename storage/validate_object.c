@@ -601,7 +601,7 @@ typedef struct djob {
     const vv_pair *m;        /* manifest entry */
     size_t fix_lo, fix_hi;   /* its fixity entries */
     dproblem *problems;
-    size_t nproblems;
+    size_t nproblems, cproblems;
     int oom;
 } djob;
 
@@ -616,14 +616,13 @@ static void add_problem(djob *j, const char *code, int problem,
                         const char *alg, const char *expected,
                         const char *actual, char *msg)
 {
-    dproblem *n = msg ? realloc(j->problems,
-                                (j->nproblems + 1) * sizeof *n) : NULL;
-    if (!n) {
+    if (!msg || VL_GROW(j->problems, j->cproblems, j->nproblems + 1,
+                        NULL) != VL_OK) {
         free(msg);
         j->oom = 1;
         return;
     }
-    j->problems = n;
+    dproblem *n = j->problems;
     n[j->nproblems++] = (dproblem){.code = code, .problem = problem,
                                    .algorithm = alg, .expected = expected,
                                    .msg = msg};

@@ -78,6 +78,71 @@ static void test_error(void **state)
     assert_string_equal(err.msg, "");
 }
 
+static void test_error_oom(void **state)
+{
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_error_oom(NULL), VL_ESYS);
+    err.reason = VL_REASON_LOCKED;
+    assert_int_equal(vl_error_oom(&err), VL_ESYS);
+    assert_int_equal(err.status, VL_ESYS);
+    assert_int_equal(err.sys_errno, ENOMEM);
+    assert_int_equal(err.reason, VL_REASON_NONE);
+    assert_string_equal(err.msg, "out of memory");
+}
+
+/* ---- array growth ----------------------------------------------------------- */
+
+static void test_grow(void **state)
+{
+    vl_error err;
+    int *v = NULL;
+    size_t cap = 0, n;
+    (void)state;
+
+    /* One at a time: the capacity doubles, the contents survive. */
+    for (n = 0; n < 1000; n++) {
+        assert_int_equal(VL_GROW(v, cap, n + 1, &err), VL_OK);
+        assert_true(cap >= n + 1);
+        v[n] = (int)n;
+    }
+    for (n = 0; n < 1000; n++)
+        assert_int_equal(v[n], (int)n);
+    assert_int_equal(cap, 1024);
+    /* Room already there: nothing moves. */
+    int *before = v;
+    assert_int_equal(VL_GROW(v, cap, 10, &err), VL_OK);
+    assert_ptr_equal(v, before);
+    assert_int_equal(cap, 1024);
+    /* A jump past the next doubling is met at once. */
+    assert_int_equal(VL_GROW(v, cap, 5000, &err), VL_OK);
+    assert_int_equal(cap, 8192);
+
+    /* A byte count that would wrap is refused and changes nothing. */
+    before = v;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(VL_GROW(v, cap, SIZE_MAX / sizeof *v + 1, &err), VL_ESYS);
+    assert_int_equal(err.status, VL_ESYS);
+    assert_int_equal(err.sys_errno, ENOMEM);
+    assert_string_equal(err.msg, "out of memory");
+    assert_ptr_equal(v, before);
+    assert_int_equal(cap, 8192);
+    assert_int_equal(VL_GROW(v, cap, SIZE_MAX, NULL), VL_ESYS);
+    assert_int_equal(cap, 8192);
+    free(v);
+
+    /* Large elements: the count times the size is what must fit. */
+    struct big { char b[1 << 12]; } *bv = NULL;
+    size_t bcap = 0;
+    assert_int_equal(VL_GROW(bv, bcap, SIZE_MAX / 4096 + 1, &err), VL_ESYS);
+    assert_null(bv);
+    assert_int_equal(bcap, 0);
+    assert_int_equal(VL_GROW(bv, bcap, 3, &err), VL_OK);
+    assert_int_equal(bcap, 8);
+    free(bv);
+}
+
 /* ---- buffers and strings -------------------------------------------------- */
 
 static void test_buf(void **state)
@@ -1370,6 +1435,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error),
+        cmocka_unit_test(test_error_oom),
+        cmocka_unit_test(test_grow),
         cmocka_unit_test(test_buf),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_fs_basic),
