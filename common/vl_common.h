@@ -199,6 +199,10 @@ int64_t vl_time_now(void);
 void vl_time_rfc3339(int64_t t, char out[32]);         /* "2026-11-27T04:45:45Z" */
 /* Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". */
 int vl_time_parse(const char *s, int64_t *out);
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC), for measuring how long
+ * something took: never goes back, unlike the wall clock, and is not
+ * touched by VELLUM_NOW. */
+double vl_time_mono(void);
 
 /* ---- identifiers -------------------------------------------------------- */
 void vl_uuid4(char out[37]);                            /* random, lower-case */

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "audit_private.h"
 #include "vl_fixity.h"
@@ -17,13 +16,6 @@
 /* Object locks: a deposit in progress would look like an unexpected
  * version folder.  Wait a little, then leave the object for the next run. */
 #define AUDIT_LOCK_WAIT 10
-
-double vl_audit_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int vl_audit_parse_size(const char *s, uint64_t *out)
 {
@@ -350,7 +342,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
     vl_lock *lock = NULL;
     vl_error lerr = {0};
     char started[32], finished[32];
-    double t0 = vl_audit_clock();
+    double t0 = vl_time_mono();
     int rc = VL_OK, kind = 0;
 
     if (vl_lock_object(r, id, AUDIT_LOCK_WAIT, &lock, &lerr) != VL_OK) {
@@ -403,7 +395,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
         .passed = o.fl.n == 0,
         .files = o.files,
         .bytes = o.bytes,
-        .seconds = vl_audit_clock() - t0,
+        .seconds = vl_time_mono() - t0,
         .nfailures = o.fl.n,
         .failures = o.fl.v,
     };
@@ -429,10 +421,10 @@ int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
                  const vl_audit_options *o, uint64_t max_bytes,
                  double max_seconds, vl_audit_summary *s, vl_error *err)
 {
-    double t0 = vl_audit_clock();
+    double t0 = vl_time_mono();
     int rc = VL_OK;
     for (size_t i = 0; i < n; i++) {
-        double used = vl_audit_clock() - t0;
+        double used = vl_time_mono() - t0;
         /* Budgets: never stop before the first object, so every run makes
          * progress; bytes are known ahead, so stop before overshooting. */
         if (i > 0 && ((max_bytes && s->bytes + t[i].bytes > max_bytes) ||
@@ -445,7 +437,7 @@ int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
         if ((rc = audit_one(r, t[i].id, o, s, err)) != VL_OK)
             break;
     }
-    s->seconds = vl_audit_clock() - t0;
+    s->seconds = vl_time_mono() - t0;
     if (rc == VL_OK && s->failed)
         rc = VL_FINDING;
     return rc;

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ingest_internal.h"
@@ -53,9 +52,7 @@ int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
 
 static long long now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)(vl_time_mono() * 1000.0);
 }
 
 void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force)

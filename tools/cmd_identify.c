@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -52,13 +51,6 @@ typedef struct ident_run {
     double last_shown;
     int rc;
 } ident_run;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Read up to cap leading bytes of path (one pass, no more); size from fstat. */
 static int read_prefix(const char *path, unsigned char *buf, size_t cap,
@@ -143,7 +135,7 @@ static void print_one(ident_run *r, const char *path, uint64_t size,
 
 static void show_progress(ident_run *r, int last)
 {
-    double t = now_s();
+    double t = vl_time_mono();
     if (!r->progress || (!last && t - r->last_shown < 1.0))
         return;
     r->last_shown = t;
@@ -334,14 +326,14 @@ CLI_COMMAND(identify)
     }
     r.arr = r.format == FMT_JSON ? json_array() : NULL;
     r.progress = cli_progress_enabled(&c);
-    r.started = r.last_shown = now_s();
+    r.started = r.last_shown = vl_time_mono();
     if (r.format == FMT_CSV)
         fputs("path,size,puid,format,version,mime,basis,warning\r\n", stdout);
     for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
         rc = walk(&r, argv[i]);
     if (rc != CLI_EXIT_OK)
         goto done;
-    if (r.progress && now_s() - r.started >= 1.0)
+    if (r.progress && vl_time_mono() - r.started >= 1.0)
         show_progress(&r, 1);
     if (r.arr) {
         cli_print_json(r.arr);

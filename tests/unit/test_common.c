@@ -876,6 +876,31 @@ static void test_time(void **state)
     assert_true(now > 1700000000);
 }
 
+/* The monotonic clock: readings in sequence never go back, and
+ * VELLUM_NOW (the wall clock tests set) does not move it.  No assertion on
+ * how much time passes: the machine may be slow or busy. */
+static void test_time_mono(void **state)
+{
+    const char *was = getenv("VELLUM_NOW");
+    char *saved = was ? vl_strdup(was) : NULL;
+    double prev, t;
+    (void)state;
+
+    prev = vl_time_mono();
+    assert_true(prev >= 0.0);
+    setenv("VELLUM_NOW", "1970-01-01T00:00:00Z", 1);
+    for (int i = 0; i < 1000; i++) {
+        t = vl_time_mono();
+        assert_true(t >= prev);
+        prev = t;
+    }
+    if (saved)
+        setenv("VELLUM_NOW", saved, 1);
+    else
+        unsetenv("VELLUM_NOW");
+    free(saved);
+}
+
 static void test_uuid(void **state)
 {
     char a[37], b[37];
@@ -1452,6 +1477,7 @@ int main(void)
         cmocka_unit_test(test_name_shorten),
         cmocka_unit_test(test_logical_path_limits),
         cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time_mono),
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_digest_names),
         cmocka_unit_test(test_digest_kat),
