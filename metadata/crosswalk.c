@@ -70,8 +70,6 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#define MODS_NS "http://www.loc.gov/mods/v3"
-
 /* ---- DC -> MODS ------------------------------------------------------------ */
 
 struct mods_out {
@@ -330,7 +328,7 @@ char *vl_dc_to_mods(const vl_dc *dc)
     if (!m.root)
         goto done;
     xmlDocSetRootElement(m.doc, m.root);
-    m.ns = xmlNewNs(m.root, BAD_CAST MODS_NS, BAD_CAST "mods");
+    m.ns = xmlNewNs(m.root, BAD_CAST VL_NS_MODS, BAD_CAST "mods");
     if (!m.ns)
         goto done;
     xmlSetNs(m.root, m.ns);
@@ -358,7 +356,7 @@ done:
 static int is_mods(const xmlNode *n, const char *name)
 {
     return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           strcmp((const char *)n->ns->href, MODS_NS) == 0 &&
+           strcmp((const char *)n->ns->href, VL_NS_MODS) == 0 &&
            (!name || strcmp((const char *)n->name, name) == 0);
 }
 
@@ -646,7 +644,7 @@ int vl_mods_node_to_dc(const void *mods_node, vl_dc *out, const char *name,
     if (!is_mods(root, "mods")) {
         rc = vl_error_set(err, VL_EINPUT,
                           "%s: root element is not mods:mods (%s)", name,
-                          MODS_NS);
+                          VL_NS_MODS);
         goto done;
     }
     for (c = root->children; c && rc == VL_OK; c = c->next)

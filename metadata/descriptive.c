@@ -29,8 +29,6 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#define DC_NS "http://purl.org/dc/elements/1.1/"
-#define MODS_NS "http://www.loc.gov/mods/v3"
 #define DC_SEARCH_DEPTH 8   /* how deep to look for the DC record */
 
 struct file_md {
@@ -234,7 +232,7 @@ static int has_dc_child(const xmlNode *n)
     const xmlNode *c;
 
     for (c = n->children; c; c = c->next)
-        if (in_ns(c, DC_NS))
+        if (in_ns(c, VL_NS_DC))
             return 1;
     return 0;
 }
@@ -286,7 +284,7 @@ static int load_dc_xml(vl_descriptive *t, const xmlNode *rec, const char *name,
     if (!dc)
         return vl_error_oom(err);
     for (c = rec->children; c && rc == VL_OK; c = c->next) {
-        if (!in_ns(c, DC_NS))
+        if (!in_ns(c, VL_NS_DC))
             continue;
         /* Element names in XML are case-sensitive: dc:Title is not DC. */
         if (vl_dc_element_index((const char *)c->name) < 0 ||
@@ -327,7 +325,7 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
     if (rc != VL_OK)
         goto done;
     root = xmlDocGetRootElement(doc);
-    if (in_ns(root, MODS_NS) && strcmp((const char *)root->name, "mods") == 0) {
+    if (in_ns(root, VL_NS_MODS) && strcmp((const char *)root->name, "mods") == 0) {
         vl_dc *dc = vl_descriptive_deposit_dc(t);
         if (!dc) {
             rc = vl_error_oom(err);
@@ -344,7 +342,7 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
         }
         goto done;
     }
-    if (in_ns(root, MODS_NS)) {
+    if (in_ns(root, VL_NS_MODS)) {
         rc = vl_error_set(err, VL_EINPUT,
                           "%s:%ld: <%s> is not accepted: give one mods:mods "
                           "record",
@@ -354,8 +352,8 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
     rec = find_dc_record(root, 0);
     if (!rec) {
         rc = vl_error_set(err, VL_EINPUT,
-                          "%s: neither a MODS record (mods:mods in " MODS_NS
-                          ") nor Dublin Core (dc:* elements in " DC_NS ")",
+                          "%s: neither a MODS record (mods:mods in " VL_NS_MODS
+                          ") nor Dublin Core (dc:* elements in " VL_NS_DC ")",
                           name);
         goto done;
     }

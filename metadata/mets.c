@@ -32,20 +32,11 @@
 
 #include "vl_metadata.h"
 
-#define NS_METS "http://www.loc.gov/METS/"
-#define NS_XLINK "http://www.w3.org/1999/xlink"
-#define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
-#define NS_PREMIS "http://www.loc.gov/premis/v3"
-#define NS_MODS "http://www.loc.gov/mods/v3"
-#define NS_OAI_DC "http://www.openarchives.org/OAI/2.0/oai_dc/"
-#define NS_DC "http://purl.org/dc/elements/1.1/"
-#define NS_XML "http://www.w3.org/XML/1998/namespace"
-
 #define SCHEMA_LOCATIONS                                                   \
-    NS_METS " http://www.loc.gov/standards/mets/mets.xsd "                 \
-    NS_PREMIS " http://www.loc.gov/standards/premis/v3/premis.xsd "        \
-    NS_MODS " http://www.loc.gov/standards/mods/v3/mods-3-8.xsd "          \
-    NS_OAI_DC " http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+    VL_NS_METS " http://www.loc.gov/standards/mets/mets.xsd "              \
+    VL_NS_PREMIS " http://www.loc.gov/standards/premis/v3/premis.xsd "     \
+    VL_NS_MODS " http://www.loc.gov/standards/mods/v3/mods-3-8.xsd "       \
+    VL_NS_OAI_DC " http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 
 /* The agents written once in digiprov-agents: the source's, vellum's, and
  * any other name an event gives.  A handful, so a plain array. */
@@ -334,9 +325,9 @@ static void write_dc(mw *m, const vl_dc *dc)
 static const char *known_prefix(const xmlNs *ns)
 {
     static const char *const map[][2] = {
-        {NS_MODS, "mods"}, {NS_XLINK, "xlink"}, {NS_XSI, "xsi"},
-        {NS_XML, "xml"}, {NS_DC, "dc"}, {NS_OAI_DC, "oai_dc"},
-        {NS_METS, "mets"},
+        {VL_NS_MODS, "mods"}, {VL_NS_XLINK, "xlink"}, {VL_NS_XSI, "xsi"},
+        {VL_NS_XML, "xml"}, {VL_NS_DC, "dc"}, {VL_NS_OAI_DC, "oai_dc"},
+        {VL_NS_METS, "mets"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp((const char *)ns->href, map[i][0]))
@@ -882,12 +873,12 @@ static void write_header(mw *m, const vl_mets_source *src)
     if (xmlTextWriterStartDocument(m->w, "1.0", "UTF-8", NULL) < 0)
         m->failed = 1;
     start(m, "mets:mets");
-    attr(m, "xmlns:mets", NS_METS);
-    attr(m, "xmlns:xlink", NS_XLINK);
-    attr(m, "xmlns:xsi", NS_XSI);
-    attr(m, "xmlns:mods", NS_MODS);
-    attr(m, "xmlns:oai_dc", NS_OAI_DC);
-    attr(m, "xmlns:dc", NS_DC);
+    attr(m, "xmlns:mets", VL_NS_METS);
+    attr(m, "xmlns:xlink", VL_NS_XLINK);
+    attr(m, "xmlns:xsi", VL_NS_XSI);
+    attr(m, "xmlns:mods", VL_NS_MODS);
+    attr(m, "xmlns:oai_dc", VL_NS_OAI_DC);
+    attr(m, "xmlns:dc", VL_NS_DC);
     attr(m, "xsi:schemaLocation", SCHEMA_LOCATIONS);
     attr(m, "OBJID", src->object_id);
     start(m, "mets:metsHdr");
@@ -919,7 +910,7 @@ static int write_all(mw *m, const vl_mets_source *src, vl_error *err)
      * (METS orders techMD before digiprovMD). */
     start(m, "mets:amdSec");
     attr(m, "ID", "amdSec-1");
-    attr(m, "xmlns", NS_PREMIS);   /* see local() */
+    attr(m, "xmlns", VL_NS_PREMIS);   /* see local() */
     if ((rc = each_file(m, src, file_amd, &count, err)) != VL_OK)
         goto done;
     if ((rc = write_provenance(m, src, err)) != VL_OK)

@@ -30,13 +30,6 @@
 #include <libxml/uri.h>
 #include <libxml/xmlreader.h>
 
-#define NS_METS "http://www.loc.gov/METS/"
-#define NS_XLINK "http://www.w3.org/1999/xlink"
-#define NS_PREMIS "http://www.loc.gov/premis/v3"
-#define NS_MODS "http://www.loc.gov/mods/v3"
-#define NS_OAI_DC "http://www.openarchives.org/OAI/2.0/oai_dc/"
-#define NS_DC "http://purl.org/dc/elements/1.1/"
-
 #define METS_NAME_MAX 4096   /* an ID list or a path; longer is not ours */
 
 typedef struct techmd {
@@ -283,12 +276,12 @@ static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
         m->cur_dmd->id = m->sec_id;
         m->sec_id = NULL;
     }
-    if (is(m, NS_OAI_DC, "dc") && m->dc_depth < 0 && !m->cur_dmd->dc) {
+    if (is(m, VL_NS_OAI_DC, "dc") && m->dc_depth < 0 && !m->cur_dmd->dc) {
         if (!(m->cur_dmd->dc = vl_dc_new()))
             return vl_error_oom(err);
         m->dc_depth = depth;
     } else if (m->dc_depth >= 0 && depth == m->dc_depth + 1 &&
-               is(m, NS_DC, ln) && vl_dc_element_index(ln) >= 0 &&
+               is(m, VL_NS_DC, ln) && vl_dc_element_index(ln) >= 0 &&
                !strcmp(ln, vl_dc_elements()[vl_dc_element_index(ln)])) {
         char *v = text(m);
         const char *p = v;
@@ -303,7 +296,7 @@ static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
                          xmlTextReaderGetParserLineNumber(m->r),
                          err ? err->msg : "");
         free(v);
-    } else if (is(m, NS_MODS, "mods")) {
+    } else if (is(m, VL_NS_MODS, "mods")) {
         rc = read_mods(m, err);
         *skip = 1;   /* the record is read whole */
     }
@@ -343,7 +336,7 @@ static int techmd_element(mr *m, int depth, vl_error *err)
 
     if (!t) {
         /* One PREMIS object per techMD (sec_id is taken by the first). */
-        if (!is(m, NS_PREMIS, "object") || !m->sec_id)
+        if (!is(m, VL_NS_PREMIS, "object") || !m->sec_id)
             return VL_OK;
         if (VL_GROW(m->t, m->ct, m->nt + 1, err) != VL_OK)
             return VL_ESYS;
@@ -354,13 +347,13 @@ static int techmd_element(mr *m, int depth, vl_error *err)
         m->obj_depth = depth;
         return VL_OK;
     }
-    if (is(m, NS_PREMIS, "objectIdentifierType")) {
+    if (is(m, VL_NS_PREMIS, "objectIdentifierType")) {
         free(t->id_type);
         rc = (t->id_type = text(m)) ? VL_OK : VL_ESYS;
-    } else if (is(m, NS_PREMIS, "objectIdentifierValue")) {
+    } else if (is(m, VL_NS_PREMIS, "objectIdentifierValue")) {
         if (t->id_type && !strcmp(t->id_type, "local"))
             rc = set_text(m, &t->logical);
-    } else if (is(m, NS_PREMIS, "size")) {
+    } else if (is(m, VL_NS_PREMIS, "size")) {
         char *v = text(m), *end = NULL;
         if (!v)
             return vl_error_oom(err);
@@ -374,19 +367,19 @@ static int techmd_element(mr *m, int depth, vl_error *err)
             t->size = n;
         free(v);
         return rc;
-    } else if (is(m, NS_PREMIS, "formatName")) {
+    } else if (is(m, VL_NS_PREMIS, "formatName")) {
         rc = set_text(m, &t->name);
-    } else if (is(m, NS_PREMIS, "formatVersion")) {
+    } else if (is(m, VL_NS_PREMIS, "formatVersion")) {
         rc = set_text(m, &t->version);
-    } else if (is(m, NS_PREMIS, "formatRegistryName")) {
+    } else if (is(m, VL_NS_PREMIS, "formatRegistryName")) {
         free(t->reg_name);
         rc = (t->reg_name = text(m)) ? VL_OK : VL_ESYS;
-    } else if (is(m, NS_PREMIS, "formatRegistryKey")) {
+    } else if (is(m, VL_NS_PREMIS, "formatRegistryKey")) {
         if (t->reg_name && !strcasecmp(t->reg_name, "PRONOM"))
             rc = set_text(m, &t->puid);
-    } else if (is(m, NS_PREMIS, "formatNote")) {
+    } else if (is(m, VL_NS_PREMIS, "formatNote")) {
         rc = format_note(m, t);
-    } else if (is(m, NS_PREMIS, "originalName")) {
+    } else if (is(m, VL_NS_PREMIS, "originalName")) {
         rc = set_text(m, &t->original);
     }
     return rc == VL_ESYS ? vl_error_oom(err) : rc;
@@ -396,7 +389,7 @@ static int techmd_element(mr *m, int depth, vl_error *err)
 
 static int file_element(mr *m, vl_error *err)
 {
-    if (is(m, NS_METS, "file")) {
+    if (is(m, VL_NS_METS, "file")) {
         mfile *f;
         if (VL_GROW(m->f, m->cf, m->nf + 1, err) != VL_OK)
             return VL_ESYS;
@@ -405,9 +398,9 @@ static int file_element(mr *m, vl_error *err)
         f->id = attr(m, "ID");
         f->admid = attr(m, "ADMID");
         f->mime = attr(m, "MIMETYPE");
-    } else if (is(m, NS_METS, "FLocat") && m->nf && !m->f[m->nf - 1].href) {
+    } else if (is(m, VL_NS_METS, "FLocat") && m->nf && !m->f[m->nf - 1].href) {
         xmlChar *h = xmlTextReaderGetAttributeNs(m->r, BAD_CAST "href",
-                                                 BAD_CAST NS_XLINK);
+                                                 BAD_CAST VL_NS_XLINK);
         if (h && !(m->f[m->nf - 1].href = vl_strdup((const char *)h))) {
             xmlFree(h);
             return vl_error_oom(err);
@@ -437,7 +430,7 @@ static int add_item(mr *m, const char *dmdid, const char *fileid, vl_error *err)
 static int struct_element(mr *m, int empty, vl_error *err)
 {
     int rc = VL_OK;
-    if (is(m, NS_METS, "div")) {
+    if (is(m, VL_NS_METS, "div")) {
         char *dmdid = attr(m, "DMDID");
         if (m->ndivs == 0 && dmdid)   /* the outermost div: the deposit */
             rc = add_item(m, dmdid, NULL, err);
@@ -450,7 +443,7 @@ static int struct_element(mr *m, int empty, vl_error *err)
             dmdid = NULL;
         }
         free(dmdid);
-    } else if (is(m, NS_METS, "fptr") && m->ndivs && m->divs[m->ndivs - 1]) {
+    } else if (is(m, VL_NS_METS, "fptr") && m->ndivs && m->divs[m->ndivs - 1]) {
         char *fileid = attr(m, "FILEID");
         if (fileid)
             rc = add_item(m, m->divs[m->ndivs - 1], fileid, err);
@@ -475,16 +468,16 @@ static int on_start(mr *m, int depth, int empty, int *skip, vl_error *err)
 {
     if (m->sec == SEC_NONE) {
         int sec = SEC_NONE;
-        if (is(m, NS_METS, "dmdSec"))
+        if (is(m, VL_NS_METS, "dmdSec"))
             sec = SEC_DMD;
-        else if (is(m, NS_METS, "techMD"))
+        else if (is(m, VL_NS_METS, "techMD"))
             sec = SEC_TECHMD;
-        else if (is(m, NS_METS, "fileSec"))
+        else if (is(m, VL_NS_METS, "fileSec"))
             sec = SEC_FILESEC;
-        else if (is(m, NS_METS, "structMap") && !m->struct_seen)
+        else if (is(m, VL_NS_METS, "structMap") && !m->struct_seen)
             sec = SEC_STRUCT;
-        else if (is(m, NS_METS, "digiprovMD") || is(m, NS_METS, "rightsMD") ||
-                 is(m, NS_METS, "sourceMD") || is(m, NS_METS, "behaviorSec")) {
+        else if (is(m, VL_NS_METS, "digiprovMD") || is(m, VL_NS_METS, "rightsMD") ||
+                 is(m, VL_NS_METS, "sourceMD") || is(m, VL_NS_METS, "behaviorSec")) {
             *skip = 1;   /* events and agents: nothing to restore */
             return VL_OK;
         }
@@ -519,7 +512,7 @@ static void on_end(mr *m, int depth)
         m->dc_depth = -1;
     else if (m->sec == SEC_TECHMD && m->cur_t && depth == m->obj_depth)
         m->cur_t = NULL;   /* one PREMIS object per techMD */
-    else if (m->sec == SEC_STRUCT && is(m, NS_METS, "div") && m->ndivs)
+    else if (m->sec == SEC_STRUCT && is(m, VL_NS_METS, "div") && m->ndivs)
         free(m->divs[--m->ndivs]);
 }
 

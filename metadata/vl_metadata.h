@@ -9,6 +9,19 @@
 #include "vl_storage.h"
 
 /* ======================================================================
+ * XML namespaces vellum reads and writes, spelled once (macros, so that
+ * they join other literals, as in a schemaLocation).
+ * ==================================================================== */
+#define VL_NS_METS "http://www.loc.gov/METS/"
+#define VL_NS_MODS "http://www.loc.gov/mods/v3"
+#define VL_NS_PREMIS "http://www.loc.gov/premis/v3"
+#define VL_NS_DC "http://purl.org/dc/elements/1.1/"
+#define VL_NS_OAI_DC "http://www.openarchives.org/OAI/2.0/oai_dc/"
+#define VL_NS_XLINK "http://www.w3.org/1999/xlink"
+#define VL_NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+#define VL_NS_XML "http://www.w3.org/XML/1998/namespace"
+
+/* ======================================================================
  * Dublin Core: the 15 elements of the DCMI element set, each repeatable.
  * ==================================================================== */
 typedef struct vl_dc vl_dc;
