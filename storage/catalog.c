@@ -129,15 +129,6 @@ static int prepare(vl_catalog *cat, const char *sql, sqlite3_stmt **st,
     return VL_OK;
 }
 
-/* Bind text that may be NULL (absent message or user). */
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* Run a bound statement that returns no rows, then reset it for reuse. */
 static int step_done(vl_catalog *cat, sqlite3_stmt *st, const char *what,
                      vl_error *err)
@@ -470,7 +461,7 @@ int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
         rc = vl_sql_err(db, err, "looking for a table");
         goto done;
     }
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, table);
     if ((step = sqlite3_step(st)) == SQLITE_ROW)
         goto done;
     if (step != SQLITE_DONE) {
@@ -569,8 +560,8 @@ static int sync_content(void *arg, const char *digest, const char *path)
      * need not be read from storage again (a new version of a big object
      * would otherwise stat every file it ever had). */
     if (c->known_size) {
-        sqlite3_bind_text(c->known_size, 1, c->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(c->known_size, 2, path, -1, SQLITE_STATIC);
+        vl_sql_bind_text(c->known_size, 1, c->id);
+        vl_sql_bind_text(c->known_size, 2, path);
         if (sqlite3_step(c->known_size) == SQLITE_ROW &&
             sqlite3_column_type(c->known_size, 0) != SQLITE_NULL) {
             size = (uint64_t)sqlite3_column_int64(c->known_size, 0);
@@ -583,13 +574,10 @@ static int sync_content(void *arg, const char *digest, const char *path)
         c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
     if (c->rc != VL_OK)
         return 1;
-    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 2, digest, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 3, path, -1, SQLITE_STATIC);
-    if (known)
-        sqlite3_bind_int64(c->ins, 4, (sqlite3_int64)size);
-    else
-        sqlite3_bind_null(c->ins, 4);
+    vl_sql_bind_text(c->ins, 1, c->id);
+    vl_sql_bind_text(c->ins, 2, digest);
+    vl_sql_bind_text(c->ins, 3, path);
+    vl_sql_bind_size(c->ins, 4, size, known);
     c->rc = step_done(c->cat, c->ins, "inserting content", c->err);
     return c->rc != VL_OK;
 }
@@ -597,10 +585,10 @@ static int sync_content(void *arg, const char *digest, const char *path)
 static int sync_file(void *arg, const char *logical, const char *digest)
 {
     sync_ctx *c = arg;
-    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 1, c->id);
     sqlite3_bind_int(c->ins, 2, c->num);
-    sqlite3_bind_text(c->ins, 3, logical, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 4, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 3, logical);
+    vl_sql_bind_text(c->ins, 4, digest);
     c->rc = step_done(c->cat, c->ins, "inserting a file", c->err);
     return c->rc != VL_OK;
 }
@@ -609,10 +597,10 @@ static int sync_fixity(void *arg, const char *alg, const char *digest,
                        const char *path)
 {
     sync_ctx *c = arg;
-    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 3, alg, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 4, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 1, c->id);
+    vl_sql_bind_text(c->ins, 2, path);
+    vl_sql_bind_text(c->ins, 3, alg);
+    vl_sql_bind_text(c->ins, 4, digest);
     c->rc = step_done(c->cat, c->ins, "inserting fixity", c->err);
     return c->rc != VL_OK;
 }
@@ -631,7 +619,7 @@ static int delete_children(vl_catalog *cat, const char *id, vl_error *err)
         rc = prepare(cat, sql, &st, err);
         if (rc != VL_OK)
             break;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, id);
         rc = step_done(cat, st, "deleting old rows", err);
         sqlite3_finalize(st);
         if (rc != VL_OK)
@@ -693,7 +681,7 @@ static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
         rc = prepare(cat, "INSERT OR REPLACE INTO temp.sync_sizes SELECT content_path, size"
                           " FROM content WHERE object_id = ?", &st, err);
     if (rc == VL_OK) {
-        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, c.id);
         rc = step_done(cat, st, "reading known sizes", err);
         sqlite3_finalize(st);
         st = NULL;
@@ -716,12 +704,12 @@ sizes_done:
                  &st, err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, object_rel, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, c.id);
+    vl_sql_bind_text(st, 2, object_rel);
     sqlite3_bind_int(st, 3, head);
-    bind_text(st, 4, vl_digest_name(vl_inventory_digest_alg(inv)));
-    bind_text(st, 5, first.created);
-    bind_text(st, 6, last.created);
+    vl_sql_bind_text(st, 4, vl_digest_name(vl_inventory_digest_alg(inv)));
+    vl_sql_bind_text(st, 5, first.created);
+    vl_sql_bind_text(st, 6, last.created);
     rc = step_done(cat, st, "writing the object row", err);
     sqlite3_finalize(st);
     st = NULL;
@@ -740,12 +728,12 @@ sizes_done:
                               cat->path, c.id, n);
             break;
         }
-        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, c.id);
         sqlite3_bind_int(st, 2, n);
-        bind_text(st, 3, vi.created);
-        bind_text(st, 4, vi.message);
-        bind_text(st, 5, vi.user_name);
-        bind_text(st, 6, vi.user_address);
+        vl_sql_bind_text(st, 3, vi.created);
+        vl_sql_bind_text(st, 4, vi.message);
+        vl_sql_bind_text(st, 5, vi.user_name);
+        vl_sql_bind_text(st, 6, vi.user_address);
         rc = step_done(cat, st, "inserting a version", err);
     }
     sqlite3_finalize(st);
@@ -791,7 +779,7 @@ sizes_done:
         goto done;
     rc = prepare(cat, HEAD_TOTALS_SQL " WHERE id = ?1", &st, err);
     if (rc == VL_OK) {
-        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, c.id);
         rc = step_done(cat, st, "adding up the head state", err);
     }
 done:
@@ -816,7 +804,7 @@ int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err)
     if (rc == VL_OK)
         rc = prepare(cat, "DELETE FROM objects WHERE id = ?", &st, err);
     if (rc == VL_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, id);
         rc = step_done(cat, st, "deleting an object", err);
     }
     sqlite3_finalize(st);
@@ -892,7 +880,7 @@ int vl_catalog_get_object(vl_catalog *cat, const char *id,
     int rc = prepare(cat, OBJECT_SELECT "WHERE o.id = ?", &st, err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     rc = object_rows(cat, st, &seen, fn, arg, err);
     if (rc == VL_OK && !seen)
         rc = vl_error_set(err, VL_EINPUT, "no object with id \"%s\"", id);
@@ -910,7 +898,7 @@ int vl_catalog_files(vl_catalog *cat, const char *id, int version,
     rc = prepare(cat, "SELECT head FROM objects WHERE id = ?", &st, err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         head = sqlite3_column_int(st, 0);
@@ -942,7 +930,7 @@ int vl_catalog_files(vl_catalog *cat, const char *id, int version,
                  &st, err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     sqlite3_bind_int(st, 2, version);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         vl_catalog_file f = {
@@ -1038,12 +1026,9 @@ static int load_content(void *arg, const char *digest, const char *path)
     c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
     if (c->rc != VL_OK)
         return 1;
-    sqlite3_bind_text(c->ins, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 2, digest, -1, SQLITE_STATIC);
-    if (known)
-        sqlite3_bind_int64(c->ins, 3, (sqlite3_int64)size);
-    else
-        sqlite3_bind_null(c->ins, 3);
+    vl_sql_bind_text(c->ins, 1, path);
+    vl_sql_bind_text(c->ins, 2, digest);
+    vl_sql_bind_size(c->ins, 3, size, known);
     sqlite3_bind_int(c->ins, 4, known);
     c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
     return c->rc != VL_OK;
@@ -1053,8 +1038,8 @@ static int load_file(void *arg, const char *logical, const char *digest)
 {
     sync_ctx *c = arg;
     sqlite3_bind_int(c->ins, 1, c->num);
-    sqlite3_bind_text(c->ins, 2, logical, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 3, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 2, logical);
+    vl_sql_bind_text(c->ins, 3, digest);
     c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
     return c->rc != VL_OK;
 }
@@ -1063,9 +1048,9 @@ static int load_fixity(void *arg, const char *alg, const char *digest,
                        const char *path)
 {
     sync_ctx *c = arg;
-    sqlite3_bind_text(c->ins, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 2, alg, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 3, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 1, path);
+    vl_sql_bind_text(c->ins, 2, alg);
+    vl_sql_bind_text(c->ins, 3, digest);
     c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
     return c->rc != VL_OK;
 }
@@ -1085,10 +1070,10 @@ static int load_inventory(vl_catalog *cat, vl_backend *b,
         if (vl_inventory_version_info(inv, n, &vi) != 0)
             continue; /* reported as a missing version */
         sqlite3_bind_int(c.ins, 1, n);
-        bind_text(c.ins, 2, vi.created);
-        bind_text(c.ins, 3, vi.message);
-        bind_text(c.ins, 4, vi.user_name);
-        bind_text(c.ins, 5, vi.user_address);
+        vl_sql_bind_text(c.ins, 2, vi.created);
+        vl_sql_bind_text(c.ins, 3, vi.message);
+        vl_sql_bind_text(c.ins, 4, vi.user_name);
+        vl_sql_bind_text(c.ins, 5, vi.user_address);
         rc = step_done(cat, c.ins, "loading the inventory", err);
     }
     sqlite3_finalize(c.ins);
@@ -1137,7 +1122,7 @@ static int compare(check_ctx *k, const char *id, const char *sql, row_fn line,
     int rc = prepare(k->cat, sql, &st, err);
     if (rc != VL_OK)
         return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         line(k, st);
     if (step != SQLITE_DONE)
@@ -1366,7 +1351,7 @@ static int check_object_row(check_ctx *k, const char *id,
     *found = 0;
     if (rc != VL_OK || !eid)
         goto done;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
         report(k, "catalog has no object \"%s\" but the inventory does", eid);

@@ -66,15 +66,14 @@ int vl_catalog_audit_insert(vl_catalog *cat, const vl_audit_row *row,
                      &st, "preparing an audit insert", err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, row->object_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, row->started, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, row->finished, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, row->outcome, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, row->object_id);
+    vl_sql_bind_text(st, 2, row->started);
+    vl_sql_bind_text(st, 3, row->finished);
+    vl_sql_bind_text(st, 4, row->outcome);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)row->bytes);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)row->files);
     sqlite3_bind_double(st, 7, row->seconds);
-    sqlite3_bind_text(st, 8, row->failures_json ? row->failures_json : "[]",
-                      -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 8, row->failures_json ? row->failures_json : "[]");
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = vl_sql_err(db, err, "recording an audit");
 done:
@@ -130,7 +129,7 @@ int vl_catalog_audits_since(vl_catalog *cat, const char *since,
                  &st, "listing audits", err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, from);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         vl_audit_row r = {
             .id = (long)sqlite3_column_int64(st, 0),
@@ -185,7 +184,7 @@ int vl_catalog_audit_failures_since(vl_catalog *cat, const char *since,
                  &st, "listing audit failures", err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, from);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         vl_audit_failure_row f = {vl_sql_col(st, 0), vl_sql_col(st, 1), vl_sql_col(st, 2),
                                   vl_sql_col(st, 3), vl_sql_col(st, 4), vl_sql_col(st, 5),
@@ -219,7 +218,7 @@ int vl_catalog_audit_days(vl_catalog *cat, const char *since,
                  &st, "totalling audits", err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, from);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         vl_audit_day d = {
             .day = vl_sql_col(st, 0),
