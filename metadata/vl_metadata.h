@@ -228,6 +228,20 @@ const vl_catalog_format *vl_mets_catalog_format(void);
 int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err);
 
 /* ======================================================================
+ * Whole-repository maintenance (metadata/maintain.c): what 'vellum
+ * recover' and 'vellum reindex' do, for any caller.
+ * ==================================================================== */
+/* vl_repo_recover, then the format results of the objects it settled put
+ * back from their stored METS (vl_metadata_reindex_formats).  counts as
+ * vl_repo_recover's; counts->unhealed > 0 is not an error. */
+int vl_metadata_recover(vl_repo *r, vl_recover_counts *counts, vl_error *err);
+/* vl_repo_reindex (the catalog rebuilt from the storage root alone), then
+ * every object's format results from its stored METS.  *objects and
+ * *formats (either may be NULL) count what was indexed and restored. */
+int vl_metadata_reindex(vl_repo *r, size_t *objects, size_t *formats,
+                        vl_error *err);
+
+/* ======================================================================
  * Exports (metadata/export.c)
  * ==================================================================== */
 /* Write the METS of version num (0 = head) to path as of now: files from
