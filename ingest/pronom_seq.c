@@ -579,13 +579,6 @@ static int match_budget(const vl_pronom_seq *s, const uint8_t *buf, size_t len,
     return r < 0 ? -1 : r > 0 && m.n == 1;
 }
 
-int vl_pronom_seq_match_at(const vl_pronom_seq *s, const uint8_t *buf,
-                           size_t len, size_t pos, size_t *end)
-{
-    unsigned long used = 0;
-    return match_budget(s, buf, len, pos, end, &used, SEQ_STEPS_MAX) > 0;
-}
-
 int vl_pronom_seq_find(const vl_pronom_seq *s, const uint8_t *buf,
                        size_t len, size_t from, size_t last_start,
                        size_t *start, size_t *end)

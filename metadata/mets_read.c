@@ -986,18 +986,6 @@ done:
     return rc;
 }
 
-int vl_mets_read_stored(vl_repo *r, const char *id, int num,
-                        vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
-                        int *found, vl_error *err)
-{
-    vl_inventory *inv = NULL;
-    int rc = vl_repo_load_inventory(r, id, &inv, err);
-    if (rc == VL_OK)
-        rc = vl_mets_read_stored_inv(r, inv, num, desc, fn, arg, found, err);
-    vl_inventory_free(inv);
-    return rc;
-}
-
 int vl_mets_stored_to_fd(vl_repo *r, const char *id, int num, int fd,
                          vl_error *err)
 {

@@ -199,14 +199,11 @@ int vl_mets_read(vl_read_fn rd, void *rd_arg, const char *name,
                  vl_error *err);
 int vl_mets_read_file(const char *path, vl_descriptive *desc,
                       vl_mets_file_fn fn, void *arg, vl_error *err);
-/* The METS.xml of version num (0 = head), read through the backend while
- * its digest is checked against the inventory (VL_FINDING on a mismatch,
- * before anything is handed out).  A version without METS.xml: *found = 0
- * and VL_OK, or VL_EINPUT when found is NULL. */
-int vl_mets_read_stored(vl_repo *r, const char *id, int num,
-                        vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
-                        int *found, vl_error *err);
-/* The same with the object's inventory already loaded. */
+/* The METS.xml of version num (0 = head) of the object whose inventory is
+ * inv, read through the backend while its digest is checked against the
+ * inventory (VL_FINDING on a mismatch, before anything is handed out).  A
+ * version without METS.xml: *found = 0 and VL_OK, or VL_EINPUT when found
+ * is NULL. */
 int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
                             vl_descriptive *desc, vl_mets_file_fn fn,
                             void *arg, int *found, vl_error *err);

@@ -252,16 +252,6 @@ done:
     return rc;
 }
 
-int vl_backend_delete(vl_backend *b, const char *rel, vl_error *err)
-{
-    char *p = abs_path(b, rel);
-    if (!p)
-        return vl_error_oom(err);
-    int rc = vl_fs_rmtree(p, err);
-    free(p);
-    return rc;
-}
-
 int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err)
 {
     char *cur = vl_strdup(rel);

@@ -293,11 +293,9 @@ void vl_repo_close(vl_repo *r)
 }
 
 const char *vl_repo_dir(const vl_repo *r) { return r->dir; }
-const char *vl_repo_staging_dir(const vl_repo *r) { return r->staging_dir; }
 vl_backend *vl_repo_backend(vl_repo *r) { return r->backend; }
 vl_catalog *vl_repo_catalog(vl_repo *r) { return r->catalog; }
 vl_digest_alg vl_repo_digest(const vl_repo *r) { return r->digest; }
-unsigned vl_repo_fixity_mask(const vl_repo *r) { return r->fixity_mask; }
 vl_shared vl_repo_shared(const vl_repo *r) { return r->shared; }
 
 const char *vl_repo_config_get(const vl_repo *r, const char *key)

@@ -46,8 +46,6 @@ struct vl_txn {
 };
 
 const char *vl_txn_object_id(const vl_txn *t) { return t->id; }
-int vl_txn_is_new_object(const vl_txn *t) { return t->is_new; }
-int vl_txn_version(const vl_txn *t) { return t->num; }
 unsigned vl_txn_digest_mask(const vl_txn *t) { return t->mask; }
 const char *vl_txn_scratch_dir(const vl_txn *t) { return t->scratch; }
 const vl_inventory *vl_txn_head_inventory(const vl_txn *t)
@@ -256,21 +254,6 @@ int vl_txn_add(vl_txn *t, const char *logical, const vl_digest_result *d,
 done:
     pthread_mutex_unlock(&t->mu);
     return rc;
-}
-
-int vl_txn_keep(vl_txn *t, const char *logical, vl_error *err)
-{
-    if (t->is_new)
-        return vl_error_set(err, VL_EINPUT, "object \"%s\" has no earlier version "
-                            "to keep %s from", t->id, logical);
-    const char *d = vl_inventory_lookup(t->inv, t->num - 1, logical);
-    if (!d)
-        return vl_error_set(err, VL_EINPUT, "\"%s\" is not in the head version of "
-                            "\"%s\"", logical, t->id);
-    pthread_mutex_lock(&t->mu);
-    json_object_set_new(t->state, logical, json_string(d));
-    pthread_mutex_unlock(&t->mu);
-    return VL_OK;
 }
 
 struct keep_ctx {
