@@ -107,6 +107,35 @@ char *vl_buf_detach(vl_buf *b)
     return p;
 }
 
+int vl_grow(void **ptr, size_t *cap, size_t need, size_t elem_size,
+            vl_error *err)
+{
+    size_t max = elem_size ? SIZE_MAX / elem_size : SIZE_MAX;
+    size_t ncap = *cap;
+    void *p;
+
+    if (need <= *cap)
+        return VL_OK;
+    if (need > max) {
+        errno = ENOMEM;   /* need * elem_size would wrap */
+        return vl_error_oom(err);
+    }
+    if (ncap < 8)
+        ncap = 8;
+    while (ncap < need)
+        ncap = ncap > max / 2 ? max : ncap * 2;
+    if (ncap > max)
+        ncap = max;
+    p = realloc(*ptr, ncap * elem_size);
+    if (!p) {
+        errno = ENOMEM;
+        return vl_error_oom(err);
+    }
+    *ptr = p;
+    *cap = ncap;
+    return VL_OK;
+}
+
 char *vl_strdup(const char *s)
 {
     return vl_strndup(s, strlen(s));

@@ -57,6 +57,14 @@ int vl_error_sys(vl_error *err, const char *fmt, ...)
     return VL_ESYS;
 }
 
+int vl_error_oom(vl_error *err)
+{
+    vl_error_set(err, VL_ESYS, "out of memory");
+    if (err)
+        err->sys_errno = ENOMEM;
+    return VL_ESYS;
+}
+
 void vl_error_clear(vl_error *err)
 {
     if (!err)

@@ -81,15 +81,9 @@ int vl_kv_set(vl_kv *kv, const char *key, const char *value)
             return VL_OK;
         }
     }
-    if (kv->n == kv->cap) {
-        size_t ncap = kv->cap ? kv->cap * 2 : 8;
-        struct kv_entry *ne = realloc(kv->e, ncap * sizeof *ne);
-        if (!ne) {
-            free(v);
-            return VL_ESYS;
-        }
-        kv->e = ne;
-        kv->cap = ncap;
+    if (VL_GROW(kv->e, kv->cap, kv->n + 1, NULL) != VL_OK) {
+        free(v);
+        return VL_ESYS;
     }
     kv->e[kv->n].key = vl_strdup(key);
     if (!kv->e[kv->n].key) {

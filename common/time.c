@@ -29,6 +29,14 @@ int64_t vl_time_now(void)
     return (int64_t)time(NULL);
 }
 
+double vl_time_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void vl_time_rfc3339(int64_t t, char out[32])
 {
     time_t tt = (time_t)t;

@@ -45,6 +45,9 @@ int vl_error_set(vl_error *err, int status, const char *fmt, ...)
 int vl_error_sys(vl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void vl_error_clear(vl_error *err);
+/* The one out-of-memory error: VL_ESYS, "out of memory", sys_errno ENOMEM
+ * (so callers that act on the kind of failure see it); returns VL_ESYS. */
+int vl_error_oom(vl_error *err);
 
 /* ---- growable buffer with a size cap (for untrusted input) ------------- */
 typedef struct vl_buf {
@@ -67,6 +70,17 @@ char *vl_buf_detach(vl_buf *b);   /* caller owns data (never NULL) */
 char *vl_strdup(const char *s);
 char *vl_strndup(const char *s, size_t n);
 char *vl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Make room for need elements of elem_size bytes in the array *ptr of
+ * capacity *cap (in elements): the capacity doubles (from 8) until need
+ * fits, so appending one at a time costs few reallocations.  On failure,
+ * including a byte count that would overflow size_t, the array and *cap are
+ * left as they were and vl_error_oom's error is returned. */
+int vl_grow(void **ptr, size_t *cap, size_t need, size_t elem_size,
+            vl_error *err);
+/* vl_grow for an array variable of any element type: VL_GROW(l->v, l->cap,
+ * l->n + 1, err). */
+#define VL_GROW(arr, cap, need, err)                                        \
+    vl_grow((void **)&(arr), &(cap), (need), sizeof *(arr), (err))
 
 /* ---- paths and files ---------------------------------------------------- */
 char *vl_path_join(const char *a, const char *b);      /* malloc'd "a/b" */
@@ -185,6 +199,10 @@ int64_t vl_time_now(void);
 void vl_time_rfc3339(int64_t t, char out[32]);         /* "2026-11-27T04:45:45Z" */
 /* Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". */
 int vl_time_parse(const char *s, int64_t *out);
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC), for measuring how long
+ * something took: never goes back, unlike the wall clock, and is not
+ * touched by VELLUM_NOW. */
+double vl_time_mono(void);
 
 /* ---- identifiers -------------------------------------------------------- */
 void vl_uuid4(char out[37]);                            /* random, lower-case */

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "audit_private.h"
 #include "vl_fixity.h"
@@ -17,13 +16,6 @@
 /* Object locks: a deposit in progress would look like an unexpected
  * version folder.  Wait a little, then leave the object for the next run. */
 #define AUDIT_LOCK_WAIT 10
-
-double vl_audit_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int vl_audit_parse_size(const char *s, uint64_t *out)
 {
@@ -57,15 +49,9 @@ static vl_audit_failure *fail_add(fail_list *l, const char *kind,
                                   const char *code, const char *path,
                                   const char *message)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        vl_audit_failure *v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = 1;
-            return NULL;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (VL_GROW(l->v, l->cap, l->n + 1, NULL) != VL_OK) {
+        l->oom = 1;
+        return NULL;
     }
     vl_audit_failure *f = &l->v[l->n];
     memset(f, 0, sizeof *f);
@@ -295,8 +281,7 @@ static int record(obj *o, const vl_audit_result *res, const char *started,
     vl_event ev;
     int rc;
     if (!fj || !lines || !detail) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory recording the audit of "
-                          "%s", o->id);
+        rc = vl_error_oom(err);
         goto done;
     }
     vl_event_init(&ev, VL_EV_FIXITY, o->id);
@@ -357,7 +342,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
     vl_lock *lock = NULL;
     vl_error lerr = {0};
     char started[32], finished[32];
-    double t0 = vl_audit_clock();
+    double t0 = vl_time_mono();
     int rc = VL_OK, kind = 0;
 
     if (vl_lock_object(r, id, AUDIT_LOCK_WAIT, &lock, &lerr) != VL_OK) {
@@ -368,7 +353,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
     }
     vl_time_rfc3339(vl_time_now(), started);
     if (!(o.rel = vl_repo_object_path(r, id))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory auditing %s", id);
+        rc = vl_error_oom(err);
         goto done;
     }
     o.rel_len = strlen(o.rel);
@@ -401,7 +386,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
         }
     }
     if (o.fl.oom) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory auditing %s", id);
+        rc = vl_error_oom(err);
         goto done;
     }
     vl_time_rfc3339(vl_time_now(), finished);
@@ -410,7 +395,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
         .passed = o.fl.n == 0,
         .files = o.files,
         .bytes = o.bytes,
-        .seconds = vl_audit_clock() - t0,
+        .seconds = vl_time_mono() - t0,
         .nfailures = o.fl.n,
         .failures = o.fl.v,
     };
@@ -436,10 +421,10 @@ int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
                  const vl_audit_options *o, uint64_t max_bytes,
                  double max_seconds, vl_audit_summary *s, vl_error *err)
 {
-    double t0 = vl_audit_clock();
+    double t0 = vl_time_mono();
     int rc = VL_OK;
     for (size_t i = 0; i < n; i++) {
-        double used = vl_audit_clock() - t0;
+        double used = vl_time_mono() - t0;
         /* Budgets: never stop before the first object, so every run makes
          * progress; bytes are known ahead, so stop before overshooting. */
         if (i > 0 && ((max_bytes && s->bytes + t[i].bytes > max_bytes) ||
@@ -452,7 +437,7 @@ int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
         if ((rc = audit_one(r, t[i].id, o, s, err)) != VL_OK)
             break;
     }
-    s->seconds = vl_audit_clock() - t0;
+    s->seconds = vl_time_mono() - t0;
     if (rc == VL_OK && s->failed)
         rc = VL_FINDING;
     return rc;
@@ -469,14 +454,8 @@ static int collect(void *arg, const vl_audit_object *ao)
 int vl_audit_targets_add(vl_audit_targets *ts, const char *id, uint64_t bytes,
                          const char *last)
 {
-    if (ts->n == ts->cap) {
-        size_t cap = ts->cap ? ts->cap * 2 : 64;
-        vl_audit_target *v = realloc(ts->v, cap * sizeof *v);
-        if (!v)
-            return VL_ESYS;
-        ts->v = v;
-        ts->cap = cap;
-    }
+    if (VL_GROW(ts->v, ts->cap, ts->n + 1, NULL) != VL_OK)
+        return VL_ESYS;
     vl_audit_target *t = &ts->v[ts->n];
     t->id = vl_strdup(id);
     t->last = last ? vl_strdup(last) : NULL;
@@ -504,7 +483,7 @@ int vl_audit_targets_load(vl_repo *r, vl_audit_targets *ts, vl_error *err)
 {
     int rc = vl_catalog_audit_objects(vl_repo_catalog(r), collect, ts, err);
     if (rc != VL_OK && err && !err->msg[0])
-        rc = vl_error_set(err, VL_ESYS, "out of memory listing objects");
+        rc = vl_error_oom(err);
     return rc;
 }
 
@@ -524,7 +503,7 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
         for (size_t i = 0; i < all.n; i++)
             if ((rc = vl_audit_targets_add(&want, all.v[i].id, all.v[i].bytes,
                                            NULL)) != VL_OK) {
-                rc = vl_error_set(err, VL_ESYS, "out of memory");
+                rc = vl_error_oom(err);
                 goto done;
             }
         if (want.n > 1)
@@ -541,7 +520,7 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
              * catalog check says what is wrong. */
             char *rel = vl_repo_object_path(r, ids[i]);
             if (!rel) {
-                rc = vl_error_set(err, VL_ESYS, "out of memory");
+                rc = vl_error_oom(err);
                 goto done;
             }
             rc = vl_backend_stat(vl_repo_backend(r), rel, &kind, NULL, err);
@@ -555,7 +534,7 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
             }
         }
         if (vl_audit_targets_add(&want, ids[i], bytes, NULL) != VL_OK) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
     }

@@ -32,9 +32,6 @@ int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
                  const vl_audit_options *o, uint64_t max_bytes,
                  double max_seconds, vl_audit_summary *s, vl_error *err);
 
-/* Monotonic seconds, for durations (vl_time_now may be a fixed test clock). */
-double vl_audit_clock(void);
-
 /* Repository settings with their defaults; VL_EINPUT naming the key when a
  * value is malformed. */
 int vl_audit_config(vl_repo *r, int *interval_days, uint64_t *max_bytes,

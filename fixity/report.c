@@ -48,11 +48,6 @@ static char *dup_opt(const char *s)
     return s ? vl_strdup(s) : NULL;
 }
 
-static int oom(vl_error *err)
-{
-    return vl_error_set(err, VL_ESYS, "out of memory");
-}
-
 int rp_failures(const rp_model *m, vl_report_failure_fn fn, void *arg,
                 vl_error *err)
 {
@@ -164,14 +159,8 @@ static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
 static int on_day(void *arg, const vl_audit_day *d)
 {
     rp_model *m = arg;
-    if (m->ndays == m->days_cap) {
-        size_t cap = m->days_cap ? m->days_cap * 2 : 64;
-        rp_day *p = realloc(m->days, cap * sizeof *p);
-        if (!p)
-            return VL_ESYS;
-        m->days = p;
-        m->days_cap = cap;
-    }
+    if (VL_GROW(m->days, m->days_cap, m->ndays + 1, NULL) != VL_OK)
+        return VL_ESYS;
     rp_day *o = &m->days[m->ndays++];
     snprintf(o->date, sizeof o->date, "%.10s", d->day ? d->day : "");
     o->objects = d->objects;
@@ -229,7 +218,7 @@ static int gather(vl_repo *r, const char *since, rp_model *m, vl_error *err)
     m->formats = calloc(RP_MAX_FORMATS + 1, sizeof *m->formats);
     m->due = calloc(RP_MAX_DUE, sizeof *m->due);
     if (!m->formats || !m->due) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     rc = vl_catalog_report_totals(m->cat, &m->totals, err);
@@ -258,7 +247,7 @@ static int gather(vl_repo *r, const char *since, rp_model *m, vl_error *err)
         rc = VL_ESYS;
     /* Callbacks return VL_ESYS without a message only when memory ran out. */
     if (rc != VL_OK && err && !err->msg[0])
-        rc = oom(err);
+        rc = vl_error_oom(err);
 done:
     free(fc.last_object);
     return rc;
@@ -500,7 +489,7 @@ int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
      * sees half a report, and a failed run leaves the old one. */
     if (out_path) {
         if (!(tmp = vl_asprintf("%s.tmp-%ld", out_path, (long)getpid()))) {
-            rc = oom(err);
+            rc = vl_error_oom(err);
             goto done;
         }
         if (!(f = fopen(tmp, "w"))) {

@@ -8,6 +8,7 @@
 
 #include "report_private.h"
 
+#define SVG_NS "http://www.w3.org/2000/svg"
 #define DAY 86400
 
 /* Midnight UTC of a YYYY-MM-DD (or RFC 3339) string; -1 when malformed. */
@@ -114,7 +115,7 @@ void rp_svg_history(const rp_model *m, FILE *f)
     day_text(end, b);
     fprintf(f, "<svg class=\"chart history\" width=\"100%%\" height=\"%d\" "
                "role=\"img\" aria-labelledby=\"history-title\" "
-               "xmlns=\"http://www.w3.org/2000/svg\">\n"
+               "xmlns=\"" SVG_NS "\">\n"
                "<title id=\"history-title\">Bytes audited per %s, %s to %s"
                "</title>\n",
             height, bin == 1 ? "day" : "period", a, b);
@@ -218,7 +219,7 @@ void rp_svg_formats(const rp_model *m, FILE *f)
             max = m->formats[i].files;
     fprintf(f, "<svg class=\"chart formats\" width=\"100%%\" height=\"%d\" "
                "role=\"img\" aria-labelledby=\"format-title\" "
-               "xmlns=\"http://www.w3.org/2000/svg\">\n"
+               "xmlns=\"" SVG_NS "\">\n"
                "<title id=\"format-title\">Files per format in the head "
                "versions</title>\n",
             shown ? (int)shown * row + 4 : 40);
@@ -289,7 +290,7 @@ void rp_svg_coverage(const rp_model *m, FILE *f)
     double x = 0;
     fputs("<svg class=\"chart coverage\" width=\"100%\" height=\"28\" "
           "role=\"img\" aria-labelledby=\"coverage-title\" "
-          "xmlns=\"http://www.w3.org/2000/svg\">\n"
+          "xmlns=\"" SVG_NS "\">\n"
           "<title id=\"coverage-title\">Audit coverage</title>\n"
           "<rect class=\"track\" x=\"0\" y=\"0\" width=\"100%\" height=\"28\" "
           "rx=\"4\"/>\n", f);

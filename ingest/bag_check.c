@@ -40,23 +40,17 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
         return rc;
     }
     if (!strncmp(rel, "data/", 5)) {
-        if (c->n == c->cap) {
-            size_t ncap = c->cap ? c->cap * 2 : 256;
-            pay *np = realloc(c->p, ncap * sizeof *np);
-            if (!np)
-                return vl_error_set(err, VL_ESYS, "out of memory");
-            c->p = np;
-            c->cap = ncap;
-        }
+        if (VL_GROW(c->p, c->cap, c->n + 1, err) != VL_OK)
+            return VL_ESYS;
         memset(&c->p[c->n], 0, sizeof c->p[c->n]);
         if (!(c->p[c->n].rel = vl_strdup(rel)))
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         c->n++;
         return VL_OK;
     }
     vl_buf_init(&b, 0);
     if (!(path = vl_path_join(c->dir, rel))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_fs_read_file(path, TAG_FILE_MAX, &b, err)) == VL_OK)
@@ -73,7 +67,7 @@ static int hash_one(void *ctx, size_t i, int worker, vl_error *err)
     char *path = vl_path_join(c->dir, c->p[i].rel);
     int rc;
     if (!path)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     rc = vl_digest_file(path, c->mask, &c->p[i].d, &c->p[i].size, err);
     free(path);
     return rc;
@@ -88,7 +82,7 @@ int vl_bag_check_dir(const char *dir, vl_report_fn fn, void *arg,
     memset(&c, 0, sizeof c);
     c.dir = dir;
     if (!(c.bag = vl_bag_new()))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if ((rc = vl_fs_walk(dir, 0, collect, &c, err)) != VL_OK ||
         (rc = vl_bag_parse(c.bag, err)) != VL_OK)
         goto done;

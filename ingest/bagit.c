@@ -75,7 +75,7 @@ struct vl_bag {
     unsigned payload_mask, tag_mask;
     size_t npayload;
     char **labels, **values;
-    size_t ninfo, icap;
+    size_t ninfo, lcap, vcap;   /* labels[] and values[] grow apart */
     char info_name[32];  /* "bag-info.txt" or "package-info.txt" */
     int has_oxum;
     uint64_t oxum_octets, oxum_streams;
@@ -170,16 +170,8 @@ static int msg_add(vl_bag *b, msg_list *l, int cls, const char *key,
     va_start(ap, fmt);
     vsnprintf(text, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 16;
-        bag_msg *nv = realloc(l->v, ncap * sizeof *nv);
-        if (!nv) {
-            rc = vl_error_sys(err, "bag report");
-            goto done;
-        }
-        l->v = nv;
-        l->cap = ncap;
-    }
+    if ((rc = VL_GROW(l->v, l->cap, l->n + 1, err)) != VL_OK)
+        goto done;
     l->v[l->n].cls = cls;
     l->v[l->n].key = k;
     l->v[l->n].seq = b->seq++;
@@ -243,14 +235,8 @@ int vl_bag_add_tag_file(vl_bag *b, const char *rel, const void *data,
                             (size_t)(cap >> 20));
     if (json_object_get(b->tagmap, rel))
         return vl_error_set(err, VL_EINPUT, "%s: tag file given twice", rel);
-    if (b->ntags == b->tcap) {
-        size_t ncap = b->tcap ? b->tcap * 2 : 16;
-        tag_file *nt = realloc(b->tags, ncap * sizeof *nt);
-        if (!nt)
-            return vl_error_sys(err, "%s", rel);
-        b->tags = nt;
-        b->tcap = ncap;
-    }
+    if (VL_GROW(b->tags, b->tcap, b->ntags + 1, err) != VL_OK)
+        return VL_ESYS;
     t = &b->tags[b->ntags];
     t->rel = vl_strdup(rel);
     t->data = malloc(len ? len : 1);
@@ -563,18 +549,9 @@ done:
 
 static int info_add(vl_bag *b, const char *label, size_t ll, vl_error *err)
 {
-    if (b->ninfo == b->icap) {
-        size_t ncap = b->icap ? b->icap * 2 : 16;
-        char **nl = realloc(b->labels, ncap * sizeof *nl);
-        if (!nl)
-            return vl_error_sys(err, "%s", b->info_name);
-        b->labels = nl;
-        nl = realloc(b->values, ncap * sizeof *nl);
-        if (!nl)
-            return vl_error_sys(err, "%s", b->info_name);
-        b->values = nl;
-        b->icap = ncap;
-    }
+    if (VL_GROW(b->labels, b->lcap, b->ninfo + 1, err) != VL_OK ||
+        VL_GROW(b->values, b->vcap, b->ninfo + 1, err) != VL_OK)
+        return VL_ESYS;
     b->labels[b->ninfo] = vl_strndup(label, ll);
     b->values[b->ninfo] = vl_strdup("");
     if (!b->labels[b->ninfo] || !b->values[b->ninfo]) {

@@ -78,19 +78,10 @@ int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
     if (!r.logical || !r.staged || !r.shown)
         goto oom;
     pthread_mutex_lock(&d->mu);
-    if ((fmt && intern_format(d, &r, fmt) != 0)) {
+    if ((fmt && intern_format(d, &r, fmt) != 0) ||
+        VL_GROW(d->recs, d->cap, d->n + 1, NULL) != VL_OK) {
         pthread_mutex_unlock(&d->mu);
         goto oom;
-    }
-    if (d->n == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 1024;
-        vl_record *nr = realloc(d->recs, ncap * sizeof *nr);
-        if (!nr) {
-            pthread_mutex_unlock(&d->mu);
-            goto oom;
-        }
-        d->recs = nr;
-        d->cap = ncap;
     }
     d->recs[d->n++] = r;
     d->bytes += size;
@@ -102,7 +93,7 @@ oom:
     free(r.shown);
     for (int a = 0; a < VL_DIGEST_COUNT; a++)
         free(r.hex[a]);
-    return vl_error_set(err, VL_ESYS, "out of memory");
+    return vl_error_oom(err);
 }
 
 void vl_deposit_release(vl_deposit *d)

@@ -71,7 +71,7 @@ int vl_signatures_open(const char *signatures, const char *containers,
     int rc = VL_OK;
     *out = NULL;
     if (!s) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_pronom_open(&o, &s->engine, err)) != VL_OK)
@@ -150,7 +150,7 @@ int vl_identifier_open(const vl_signatures *sigs, vl_identifier **out,
     id->sigs = sigs;
     if (sigs && vl_pronom_eof_bytes(sigs->engine) &&
         !(id->tail = malloc(vl_pronom_eof_bytes(sigs->engine)))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     *out = id;
@@ -335,7 +335,7 @@ int vl_identify_file(vl_identifier *id, const void *bof, size_t boflen,
         eoflen = 0;
     }
     if (!(res = malloc(sizeof *res))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_pronom_identify(id->sigs->engine, bof, boflen, eof, eoflen,

@@ -92,7 +92,7 @@ static int table_grow(vl_manifest *m, vl_error *err)
         return VL_OK;
     slot = calloc(nslot, sizeof *slot);
     if (!slot)
-        return vl_error_sys(err, "manifest table");
+        return vl_error_oom(err);
     for (i = 0; i < m->n; i++)
         slot_put(slot, nslot, hash_path(entry_path(m, i)), i);
     free(m->slot);
@@ -107,14 +107,8 @@ static int add_entry(vl_manifest *m, const char *path, size_t plen,
     mf_entry *ne;
     int rc;
 
-    if (m->n == m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 64;
-        ne = realloc(m->e, ncap * sizeof *ne);
-        if (!ne)
-            return vl_error_sys(err, "manifest entries");
-        m->e = ne;
-        m->cap = ncap;
-    }
+    if (VL_GROW(m->e, m->cap, m->n + 1, err) != VL_OK)
+        return VL_ESYS;
     rc = table_grow(m, err);
     if (rc != VL_OK)
         return rc;

@@ -24,14 +24,8 @@ struct pkg {
 
 static int push(struct pkg *p, struct pkg_file *pf)
 {
-    if (p->n == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 1024;
-        struct pkg_file *nf = realloc(p->files, ncap * sizeof *nf);
-        if (!nf)
-            return -1;
-        p->files = nf;
-        p->cap = ncap;
-    }
+    if (VL_GROW(p->files, p->cap, p->n + 1, NULL) != VL_OK)
+        return -1;
     p->files[p->n++] = *pf;
     return 0;
 }
@@ -122,7 +116,7 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
     vl_digest_alg inv_alg = head ? vl_inventory_digest_alg(head) : vl_repo_digest(run->repo);
     if (!given) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     for (size_t i = 0; i < run->dep.n; i++) {
@@ -149,7 +143,7 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
         pf.f.original_name = r->from_archive ? r->shown : NULL;
         json_object_set_new(given, r->logical, json_true());
         if (push(&p, &pf) != 0) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
     }
@@ -159,7 +153,7 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
         rc = vl_catalog_files(vl_repo_catalog(run->repo), vl_txn_object_id(run->txn),
                               vl_inventory_head(head), add_kept, &k, err);
         if (rc == VL_OK && k.failed)
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
         if (rc != VL_OK)
             goto done;
     }

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ingest_internal.h"
@@ -53,9 +52,7 @@ int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
 
 static long long now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)(vl_time_mono() * 1000.0);
 }
 
 void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force)
@@ -98,7 +95,7 @@ static int add_missing_digests(vl_record *r, unsigned need, vl_error *err)
     int rc = vl_digest_file(r->staged, missing, &d, NULL, err);
     for (int a = 0; rc == VL_OK && a < VL_DIGEST_COUNT; a++)
         if ((missing & VL_DIGEST_BIT(a)) && !(r->hex[a] = vl_strdup(d.hex[a])))
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
     return rc;
 }
 
@@ -110,36 +107,40 @@ static void report_line(void *arg, const char *msg)
 
 /* ---- archive entries: final names ---------------------------------------- */
 
-/* A bag inside an archive sits at the top or in one top folder. */
-static const char *archive_bag_root(vl_ingest_run *run)
+/* A bag inside an archive sits at the top or in one top folder: 1 with
+ * that folder ("" or "name/") in root (cap bytes), 0 when it is no bag. */
+static int archive_bag_root(const vl_ingest_run *run, char *root, size_t cap)
 {
-    static char root[4096];
     for (size_t i = 0; i < run->dep.n; i++) {
         const char *l = run->dep.recs[i].logical;
-        if (!strcmp(l, "bagit.txt"))
-            return "";
+        if (!strcmp(l, "bagit.txt")) {
+            root[0] = '\0';
+            return 1;
+        }
         const char *slash = strchr(l, '/');
         if (slash && !strcmp(slash + 1, "bagit.txt") &&
-            (size_t)(slash - l) + 2 < sizeof root) {
-            snprintf(root, sizeof root, "%.*s/", (int)(slash - l), l);
+            (size_t)(slash - l) + 2 < cap) {
+            snprintf(root, cap, "%.*s/", (int)(slash - l), l);
             /* every entry must be under that folder */
             for (size_t j = 0; j < run->dep.n; j++)
                 if (strncmp(run->dep.recs[j].logical, root, strlen(root)) != 0)
-                    return NULL;
-            return root;
+                    return 0;
+            return 1;
         }
     }
-    return NULL;
+    return 0;
 }
 
 /* Give archive entries their logical paths and move their staged bytes
  * from scratch to the content folder. */
 static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
 {
-    const char *bag_root = bag_ok ? archive_bag_root(run) : NULL;
+    char root[4096];
+    const char *bag_root =
+        bag_ok && archive_bag_root(run, root, sizeof root) ? root : NULL;
     int rc = VL_OK;
     if (bag_root && !(run->bag = vl_bag_new()))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
         vl_record *r = &run->dep.recs[i];
         char *logical = NULL, *dst = NULL;
@@ -164,7 +165,7 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
         if (rc != VL_OK)
             break;
         if (!logical) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             break;
         }
         /* The limits judge the path as stored, known only now (a bag's
@@ -240,7 +241,7 @@ static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *er
     size_t problems = 0;
     json_t *present = json_object();
     if (!present)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (size_t i = 0; i < run->dep.n; i++) {
         vl_record *r = &run->dep.recs[i];
         if (strncmp(r->logical, "data/", 5) != 0)
@@ -281,21 +282,28 @@ static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *er
 
 /* ---- events ------------------------------------------------------------- */
 
+/* The version's PREMIS events.  Details are built in a vl_buf: source and
+ * archive names have no length limit, and a cut one could end inside a
+ * UTF-8 character. */
 static int add_events(vl_ingest_run *run, const char *const *sources, size_t nsources,
                       const vl_manifest *m, vl_error *err)
 {
     vl_txn *t = run->txn;
     vl_event ev;
-    char detail[2048], algs[128] = "";
+    vl_buf algs, detail;
     char depositor[512];
     const char *magic = vl_identify_library_version();
     const char *agents_ingest[3], *agents_digest[2], *agents_id[2], *agents_un[2];
-    int rc;
-    size_t pos = 0;
-    for (int a = 0; a < VL_DIGEST_COUNT; a++)
+    const char **unk = NULL;
+    int rc = VL_OK;
+    vl_buf_init(&algs, 0);
+    vl_buf_init(&detail, 0);
+    for (int a = 0; a < VL_DIGEST_COUNT && rc == VL_OK; a++)
         if (run->mask & VL_DIGEST_BIT(a))
-            pos += (size_t)snprintf(algs + pos, sizeof algs - pos, "%s%s",
-                                    pos ? ", " : "", vl_digest_name((vl_digest_alg)a));
+            rc = vl_buf_printf(&algs, err, "%s%s", algs.len ? ", " : "",
+                               vl_digest_name((vl_digest_alg)a));
+    if (rc != VL_OK)
+        goto done;
     snprintf(depositor, sizeof depositor, "%s%s%s%s",
              run->o->user_name ? run->o->user_name : "unknown depositor",
              run->o->user_address ? " <" : "",
@@ -306,35 +314,36 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
     agents_digest[0] = vl_agent_vellum();
     agents_digest[1] = vl_agent_openssl();
 
-    pos = 0;
-    detail[0] = '\0';
-    for (size_t i = 0; i < nsources; i++)
-        pos += (size_t)snprintf(detail + pos, pos < sizeof detail ? sizeof detail - pos : 0,
-                                "%s%s", i ? ", " : "", sources[i]);
-    char ingest_detail[2600];
-    snprintf(ingest_detail, sizeof ingest_detail, "Deposited %zu files (%llu bytes) "
-             "from %s", run->dep.n, (unsigned long long)run->dep.bytes, detail);
+    rc = vl_buf_printf(&detail, err, "Deposited %zu files (%llu bytes) from ",
+                       run->dep.n, (unsigned long long)run->dep.bytes);
+    for (size_t i = 0; i < nsources && rc == VL_OK; i++)
+        rc = vl_buf_printf(&detail, err, "%s%s", i ? ", " : "", sources[i]);
+    if (rc != VL_OK)
+        goto done;
     vl_event_init(&ev, VL_EV_INGESTION, NULL);
-    ev.detail = ingest_detail;
+    ev.detail = detail.data;
     ev.agents = agents_ingest;
     ev.nagents = 2;
     if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
-        return rc;
+        goto done;
 
-    snprintf(detail, sizeof detail, "Computed %s for every file, from one read of "
-             "its bytes", algs);
+    vl_buf_reset(&detail);
+    if ((rc = vl_buf_printf(&detail, err, "Computed %s for every file, from one "
+                            "read of its bytes", algs.data ? algs.data : "")) != VL_OK)
+        goto done;
     vl_event_init(&ev, VL_EV_DIGEST, NULL);
-    ev.detail = detail;
+    ev.detail = detail.data;
     ev.agents = agents_digest;
     ev.nagents = 2;
     if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
-        return rc;
+        goto done;
 
     if (!run->o->no_identify) {
         size_t with_puid = 0, unknown = 0;
-        const char **unk = calloc(run->dep.n + 1, sizeof *unk);
-        if (!unk)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+        if (!(unk = calloc(run->dep.n + 1, sizeof *unk))) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
         for (size_t i = 0; i < run->dep.n; i++) {
             if (run->dep.recs[i].puid)
                 with_puid++;
@@ -344,28 +353,33 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
                              !strcmp(run->dep.recs[i].mime, "application/octet-stream")))
                 unk[unknown++] = run->dep.recs[i].logical;
         }
+        vl_buf_reset(&detail);
         if (run->sigs)
-            snprintf(detail, sizeof detail, "Identified the format of %zu files "
-                     "with PRONOM signatures (%s), libmagic for text encodings "
-                     "and for what PRONOM does not identify; %zu have a PRONOM "
-                     "identifier, %zu have none", run->dep.n,
-                     vl_signatures_describe(run->sigs), with_puid,
-                     run->dep.n - with_puid);
+            rc = vl_buf_printf(&detail, err, "Identified the format of %zu files "
+                               "with PRONOM signatures (%s), libmagic for text "
+                               "encodings and for what PRONOM does not identify; "
+                               "%zu have a PRONOM identifier, %zu have none",
+                               run->dep.n, vl_signatures_describe(run->sigs),
+                               with_puid, run->dep.n - with_puid);
         else
-            snprintf(detail, sizeof detail, "Identified the format of %zu files with "
-                     "libmagic and vellum's PRONOM table (no PRONOM signature file "
-                     "is set); %zu have a PRONOM identifier", run->dep.n, with_puid);
+            rc = vl_buf_printf(&detail, err, "Identified the format of %zu files "
+                               "with libmagic and vellum's PRONOM table (no PRONOM "
+                               "signature file is set); %zu have a PRONOM "
+                               "identifier", run->dep.n, with_puid);
+        if (rc != VL_OK)
+            goto done;
         agents_id[0] = vl_agent_vellum();
         agents_id[1] = magic;
         vl_event_init(&ev, VL_EV_FORMAT_ID, NULL);
         if (run->sigs && unknown)
             ev.outcome = "warning";
-        ev.detail = detail;
+        ev.detail = detail.data;
         ev.agents = agents_id;
         ev.nagents = 2;
-        rc = vl_txn_add_event(t, &ev, err);
+        if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
+            goto done;
         /* files whose outcome differs get their own event naming them */
-        if (rc == VL_OK && unknown) {
+        if (unknown) {
             vl_event_init(&ev, VL_EV_FORMAT_ID, NULL);
             ev.outcome = "warning";
             ev.detail = run->sigs ? "Format not identified by PRONOM signatures"
@@ -374,53 +388,64 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
             ev.nfiles = unknown > 1000 ? 1000 : unknown;
             ev.agents = agents_id;
             ev.nagents = 2;
-            rc = vl_txn_add_event(t, &ev, err);
+            if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
+                goto done;
         }
-        free(unk);
-        if (rc != VL_OK)
-            return rc;
     }
     if (run->archives) {
-        snprintf(detail, sizeof detail, "Unpacked %zu archive%s with libarchive, "
-                 "streaming each entry into staging: %s", run->archives,
-                 run->archives == 1 ? "" : "s", run->archive_names ? run->archive_names : "");
+        vl_buf_reset(&detail);
+        if ((rc = vl_buf_printf(&detail, err, "Unpacked %zu archive%s with "
+                                "libarchive, streaming each entry into staging: %s",
+                                run->archives, run->archives == 1 ? "" : "s",
+                                run->archive_names ? run->archive_names : "")) != VL_OK)
+            goto done;
         agents_un[0] = vl_agent_vellum();
         agents_un[1] = vl_archive_library_version();
         vl_event_init(&ev, VL_EV_UNPACKING, NULL);
-        ev.detail = detail;
+        ev.detail = detail.data;
         ev.agents = agents_un;
         ev.nagents = 2;
         if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
-            return rc;
+            goto done;
     }
     if (run->bag) {
-        snprintf(detail, sizeof detail, "BagIt %s bag validated: bagit.txt, bag-info.txt, "
-                 "payload and tag manifests, Payload-Oxum", vl_bag_version(run->bag));
+        vl_buf_reset(&detail);
+        if ((rc = vl_buf_printf(&detail, err, "BagIt %s bag validated: bagit.txt, "
+                                "bag-info.txt, payload and tag manifests, "
+                                "Payload-Oxum", vl_bag_version(run->bag))) != VL_OK)
+            goto done;
         vl_event_init(&ev, VL_EV_VALIDATION, NULL);
-        ev.detail = detail;
+        ev.detail = detail.data;
         ev.agents = agents_ingest;
         ev.nagents = 1;
         if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
-            return rc;
+            goto done;
         vl_event_init(&ev, VL_EV_FIXITY, NULL);
         ev.detail = "Every payload file matched the bag's payload manifests";
         ev.agents = agents_digest;
         ev.nagents = 2;
         if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
-            return rc;
+            goto done;
     }
     if (m) {
-        snprintf(detail, sizeof detail, "Every file matched the donor's %s manifest %s "
-                 "(%zu entries)", vl_digest_name(vl_manifest_alg(m)),
-                 run->o->manifest_path, vl_manifest_count(m));
+        vl_buf_reset(&detail);
+        if ((rc = vl_buf_printf(&detail, err, "Every file matched the donor's %s "
+                                "manifest %s (%zu entries)",
+                                vl_digest_name(vl_manifest_alg(m)),
+                                run->o->manifest_path, vl_manifest_count(m))) != VL_OK)
+            goto done;
         vl_event_init(&ev, VL_EV_FIXITY, NULL);
-        ev.detail = detail;
+        ev.detail = detail.data;
         ev.agents = agents_digest;
         ev.nagents = 2;
         if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
-            return rc;
+            goto done;
     }
-    return VL_OK;
+done:
+    free(unk);
+    vl_buf_release(&algs);
+    vl_buf_release(&detail);
+    return rc;
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -507,7 +532,7 @@ static int check_file_metadata(vl_ingest_run *run, const vl_descriptive *desc,
     json_t *have = json_object();
     int rc = VL_OK;
     if (!have)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (size_t i = 0; i < run->dep.n; i++)
         json_object_set_new(have, run->dep.recs[i].logical, json_true());
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
@@ -546,7 +571,7 @@ static int open_signatures(vl_ingest_run *run, vl_error *err)
     if (!sig || !*sig)
         return VL_OK;
     if (!(cache = vl_path_join(vl_repo_dir(run->repo), VL_CACHE_DIR)))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     /* no cache is only slower: a failure here is not the deposit's */
     if (mkdir(cache, 0777) != 0 && errno != EEXIST) {
         free(cache);
@@ -560,228 +585,324 @@ static int open_signatures(vl_ingest_run *run, vl_error *err)
     return rc;
 }
 
+/* ---- the phases of one deposit -------------------------------------------- */
+
+/* Everything one vl_ingest call holds, for its phases. */
+typedef struct ingest_job {
+    vl_ingest_run run;
+    const char *const *sources;
+    size_t nsources;
+    vl_ingest_result *res;
+    vl_manifest *m;            /* the donor's manifest, or NULL */
+    vl_descriptive *desc;      /* descriptive metadata given with the deposit */
+    vl_entry_list list;        /* files of the folder and plain-file sources */
+    int *is_archive;           /* per source: unpacked rather than listed */
+    int as_bag;                /* the one source is a bag folder */
+} ingest_job;
+
+/* --manifest: a donor's manifest, or a BagIt manifest file whose name
+ * gives its algorithm. */
+static int read_manifest(ingest_job *j, vl_error *err)
+{
+    const char *path = j->run.o->manifest_path;
+    vl_buf b;
+    int rc;
+    if (!path)
+        return VL_OK;
+    if ((rc = vl_fs_read_file(path, 256u << 20, &b, err)) != VL_OK)
+        return rc;
+    const char *base = vl_path_basename(path);
+    int bagit = !strncmp(base, "manifest-", 9) || !strncmp(base, "tagmanifest-", 12);
+    int hint = -1;
+    if (bagit) {
+        char alg[32];
+        vl_digest_alg a;
+        if (sscanf(strchr(base, '-') + 1, "%31[^.]", alg) == 1 &&
+            vl_digest_from_name(alg, &a) == 0)
+            hint = (int)a;
+    }
+    rc = vl_manifest_parse(b.data, b.len, hint, bagit, path, &j->m, err);
+    vl_buf_release(&b);
+    return rc;
+}
+
+/* Descriptive metadata is read (and refused) before anything is staged. */
+static int read_metadata(ingest_job *j, vl_error *err)
+{
+    const vl_ingest_options *o = j->run.o;
+    int rc;
+    if (!(j->desc = vl_descriptive_new()))
+        return vl_error_oom(err);
+    for (size_t i = 0; i < o->ndc; i++)
+        if ((rc = vl_dc_add_assignment(vl_descriptive_deposit_dc(j->desc),
+                                       o->dc[i], err)) != VL_OK)
+            return rc;
+    if (o->metadata_path)
+        return vl_descriptive_load(j->desc, o->metadata_path, err);
+    return VL_OK;
+}
+
+/* List and check every folder and plain file before writing anything;
+ * archives are only noted (they are read once, while staged). */
+static int list_sources(ingest_job *j, vl_error *err)
+{
+    vl_entry_list *list = &j->list;
+    int rc;
+    if (!(j->is_archive = calloc(j->nsources, sizeof *j->is_archive)))
+        return vl_error_oom(err);
+    j->as_bag = j->nsources == 1 && vl_source_is_bag_dir(j->sources[0]);
+    for (size_t i = 0; i < j->nsources; i++) {
+        if ((j->is_archive[i] = classify_is_archive(&j->run, j->sources[i])))
+            continue;
+        if ((rc = vl_source_collect(j->sources[i], j->run.o, j->as_bag, list,
+                                    err)) != VL_OK)
+            return rc;
+    }
+    if (list->n)
+        qsort(list->items, list->n, sizeof *list->items, entry_cmp);
+    for (size_t i = 1; i < list->n; i++)
+        if (!strcmp(list->items[i].logical, list->items[i - 1].logical))
+            return vl_error_set(err, VL_EINPUT, "%s and %s would both be stored as %s",
+                                list->items[i - 1].src, list->items[i].src,
+                                list->items[i].logical);
+    return VL_OK;
+}
+
+/* The deposit's limit is --max-bytes or the room staging has, whichever
+ * is less; listed files past it are refused now (archives as they unpack). */
+static int check_room(ingest_job *j, vl_error *err)
+{
+    vl_ingest_run *run = &j->run;
+    int rc;
+    if ((rc = vl_repo_space(run->repo, &run->space, err)) != VL_OK)
+        return rc;
+    run->limit = run->space.usable;
+    if (run->o->max_bytes && run->o->max_bytes < run->limit) {
+        run->limit = run->o->max_bytes;
+        run->limit_is_option = 1;
+    }
+    if (j->list.bytes > run->limit)
+        return vl_run_refuse_size(run, j->list.bytes, err,
+                                  "refusing the deposit: it needs");
+    return VL_OK;
+}
+
+/* Open the transaction and settle which digests every file gets. */
+static int begin_version(ingest_job *j, vl_error *err)
+{
+    vl_ingest_run *run = &j->run;
+    int rc;
+    if ((rc = vl_txn_begin(run->repo, run->o->id, &run->txn, err)) != VL_OK)
+        return rc;
+    snprintf(j->res->id, sizeof j->res->id, "%s", vl_txn_object_id(run->txn));
+    run->mask = vl_txn_digest_mask(run->txn);
+    if (j->m)
+        run->mask |= VL_DIGEST_BIT(vl_manifest_alg(j->m));
+    run->prog.files_total = j->list.n;
+    run->prog.bytes_total = j->list.bytes;
+    run->last_report_ms = now_ms();
+    if (j->as_bag && !(run->bag = vl_bag_new()))
+        return vl_error_oom(err);
+    return VL_OK;
+}
+
+/* Read, stage, hash and identify the listed files. */
+static int stage_listed(ingest_job *j, vl_error *err)
+{
+    vl_ingest_run *run = &j->run;
+    vl_entry_list *list = &j->list;
+    int rc;
+    if (!list->n)
+        return VL_OK;
+    if (run->bag) {
+        /* The tag files say which digests the payload needs: read them
+         * first (vl_source_stage_list does), parse, then hash. */
+        for (size_t i = 0; i < list->n; i++) {
+            vl_buf b;
+            if (!list->items[i].is_tag)
+                continue;
+            if ((rc = vl_fs_read_file(list->items[i].src, 256u << 20, &b, err)) != VL_OK)
+                return rc;
+            rc = vl_bag_add_tag_file(run->bag, list->items[i].logical +
+                                     strlen(VL_BAG_TAG_DIR) + 1, b.data, b.len, err);
+            vl_buf_release(&b);
+            if (rc != VL_OK)
+                return rc;
+        }
+        if ((rc = vl_bag_parse(run->bag, err)) != VL_OK)
+            return rc;
+        run->mask |= vl_bag_payload_mask(run->bag);
+    }
+    return vl_source_stage_list(run, list, err);
+}
+
+/* Unpack the archives, streaming each entry into staging, then give the
+ * entries their places (a lone archive holding a bag is taken as one). */
+static int stage_archives(ingest_job *j, vl_error *err)
+{
+    vl_ingest_run *run = &j->run;
+    int rc;
+    for (size_t i = 0; i < j->nsources; i++) {
+        if (!j->is_archive[i])
+            continue;
+        if ((rc = vl_archive_ingest(run, j->sources[i], err)) != VL_OK)
+            return rc;
+        char *names = vl_asprintf("%s%s%s", run->archive_names ? run->archive_names : "",
+                                  run->archive_names ? ", " : "", j->sources[i]);
+        free(run->archive_names);
+        run->archive_names = names;
+    }
+    if (!run->archives)
+        return VL_OK;
+    if ((rc = place_archive_entries(run, j->nsources == 1 && !j->as_bag, err)) != VL_OK)
+        return rc;
+    return run->bag ? vl_bag_parse(run->bag, err) : VL_OK;
+}
+
+/* The deposit as a whole: not empty, in a stable order, matching its
+ * bag's or the donor's manifests; names that collide after
+ * normalization are warned about. */
+static int check_deposit(ingest_job *j, vl_error *err)
+{
+    vl_ingest_run *run = &j->run;
+    int rc;
+    vl_run_progress(run, 0, 0, 1);
+    /* Workers finish in any order: sort so that deduplication keeps the
+     * first path in byte order and every listing is stable. */
+    if (run->dep.n)
+        qsort(run->dep.recs, run->dep.n, sizeof *run->dep.recs, record_cmp);
+    if (run->dep.n == 0)
+        return vl_error_set(err, VL_EINPUT, "nothing to ingest: the sources hold no files");
+    if (run->bag && (rc = check_bag(run, err)) != VL_OK)
+        return rc;
+    if (j->m && (rc = check_manifest(run, j->m, err)) != VL_OK)
+        return rc;
+    vl_names_check_collisions(run);
+    return VL_OK;
+}
+
+/* A bag's bag-info.txt becomes descriptive metadata too. */
+static int take_bag_info(ingest_job *j, vl_error *err)
+{
+    vl_bag *bag = j->run.bag;
+    int rc;
+    if (!bag)
+        return VL_OK;
+    snprintf(j->res->bag_version, sizeof j->res->bag_version, "%s", vl_bag_version(bag));
+    for (size_t i = 0; i < vl_bag_info_count(bag); i++) {
+        const char *label, *value;
+        vl_bag_info_entry(bag, i, &label, &value);
+        if ((rc = vl_descriptive_add_bag_info(j->desc, label, value, err)) != VL_OK)
+            return rc;
+    }
+    return VL_OK;
+}
+
+/* The new version's state: the deposit's files with their digests (the
+ * bag's too), the head's files kept with --merge; descriptive metadata
+ * may only describe files of that state. */
+static int fill_version(ingest_job *j, vl_error *err)
+{
+    vl_ingest_run *run = &j->run;
+    int rc;
+    if ((rc = add_to_txn(run, j->m, err)) != VL_OK)
+        return rc;
+    if (run->bag) {
+        struct bag_fixity_ctx bc = {run, vl_repo_digest(run->repo), VL_OK, err};
+        if (vl_txn_head_inventory(run->txn))
+            bc.inv_alg = vl_inventory_digest_alg(vl_txn_head_inventory(run->txn));
+        vl_bag_foreach_digest(run->bag, keep_bag_digest, &bc);
+        if ((rc = bc.rc) != VL_OK)
+            return rc;
+    }
+    if (run->o->merge && (rc = vl_txn_keep_all(run->txn, err)) != VL_OK)
+        return rc;
+    return check_file_metadata(run, j->desc, err);
+}
+
+/* Record formats and commit the version; the transaction is gone after. */
+static int commit_version(ingest_job *j, vl_error *err)
+{
+    vl_ingest_run *run = &j->run;
+    const vl_ingest_options *o = run->o;
+    vl_txn_info info = {o->message, o->user_name, o->user_address};
+    vl_digest_alg inv_alg = vl_txn_head_inventory(run->txn)
+        ? vl_inventory_digest_alg(vl_txn_head_inventory(run->txn))
+        : vl_repo_digest(run->repo);
+    int rc;
+    /* Formats go to the catalog before the commit: rows are keyed by
+     * content digest, so if the commit never happens they match no file,
+     * and if it does they are already there when a crash follows it. */
+    record_formats(run, j->res->id, inv_alg);
+    vl_txn *t = run->txn;
+    run->txn = NULL;   /* commit frees it whatever happens */
+    if ((rc = vl_txn_commit(t, &info, &j->res->version, err)) != VL_OK)
+        return rc;
+    j->res->files = run->dep.n;
+    j->res->bytes = run->dep.bytes;
+    j->res->warnings = run->warnings;
+    return VL_OK;
+}
+
 int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
               const vl_ingest_options *o, vl_ingest_result *res, vl_error *err)
 {
-    vl_ingest_run run = {0};
-    vl_entry_list list = {0};
-    vl_manifest *m = NULL;
-    vl_descriptive *desc = NULL;
-    int rc = VL_OK, *is_archive = NULL, as_bag = 0;
-    run.repo = repo;
-    run.o = o;
-    run.nthreads = o->nthreads;
-    pthread_mutex_init(&run.dep.mu, NULL);
-    pthread_mutex_init(&run.prog_mu, NULL);
+    ingest_job j = {.sources = sources, .nsources = nsources, .res = res};
+    vl_ingest_run *run = &j.run;
+    int rc;
+    run->repo = repo;
+    run->o = o;
+    run->nthreads = o->nthreads;
+    pthread_mutex_init(&run->dep.mu, NULL);
+    pthread_mutex_init(&run->prog_mu, NULL);
     memset(res, 0, sizeof *res);
     if (nsources == 0) {
         rc = vl_error_set(err, VL_EINPUT, "nothing to ingest: give a folder or file");
         goto done;
     }
-    if (o->manifest_path) {
-        vl_buf b;
-        if ((rc = vl_fs_read_file(o->manifest_path, 256u << 20, &b, err)) != VL_OK)
-            goto done;
-        const char *base = vl_path_basename(o->manifest_path);
-        int bagit = !strncmp(base, "manifest-", 9) || !strncmp(base, "tagmanifest-", 12);
-        int hint = -1;
-        if (bagit) {
-            char alg[32];
-            vl_digest_alg a;
-            if (sscanf(strchr(base, '-') + 1, "%31[^.]", alg) == 1 &&
-                vl_digest_from_name(alg, &a) == 0)
-                hint = (int)a;
-        }
-        rc = vl_manifest_parse(b.data, b.len, hint, bagit, o->manifest_path, &m, err);
-        vl_buf_release(&b);
-        if (rc != VL_OK)
-            goto done;
-    }
-    /* Descriptive metadata is read (and refused) before anything is staged. */
-    if (!(desc = vl_descriptive_new())) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < o->ndc; i++)
-        if ((rc = vl_dc_add_assignment(vl_descriptive_deposit_dc(desc), o->dc[i], err)) != VL_OK)
-            goto done;
-    if (o->metadata_path && (rc = vl_descriptive_load(desc, o->metadata_path, err)) != VL_OK)
-        goto done;
-    if (!(is_archive = calloc(nsources, sizeof *is_archive))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
-        goto done;
-    }
-    /* List and check every folder and plain file before writing anything. */
-    as_bag = nsources == 1 && vl_source_is_bag_dir(sources[0]);
-    for (size_t i = 0; i < nsources; i++) {
-        if ((is_archive[i] = classify_is_archive(&run, sources[i])))
-            continue;
-        if ((rc = vl_source_collect(sources[i], o, as_bag, &list, err)) != VL_OK)
-            goto done;
-    }
-    if (list.n)
-        qsort(list.items, list.n, sizeof *list.items, entry_cmp);
-    for (size_t i = 1; i < list.n; i++)
-        if (!strcmp(list.items[i].logical, list.items[i - 1].logical)) {
-            rc = vl_error_set(err, VL_EINPUT, "%s and %s would both be stored as %s",
-                              list.items[i - 1].src, list.items[i].src,
-                              list.items[i].logical);
-            goto done;
-        }
-    if ((rc = vl_repo_space(repo, &run.space, err)) != VL_OK)
-        goto done;
-    run.limit = run.space.usable;
-    if (o->max_bytes && o->max_bytes < run.limit) {
-        run.limit = o->max_bytes;
-        run.limit_is_option = 1;
-    }
-    if (list.bytes > run.limit) {
-        rc = vl_run_refuse_size(&run, list.bytes, err, "refusing the deposit: it needs");
-        goto done;
-    }
-    if (!o->no_identify && (rc = open_signatures(&run, err)) != VL_OK)
-        goto done;
-    if ((rc = vl_txn_begin(repo, o->id, &run.txn, err)) != VL_OK)
-        goto done;
-    snprintf(res->id, sizeof res->id, "%s", vl_txn_object_id(run.txn));
-    run.mask = vl_txn_digest_mask(run.txn);
-    if (m)
-        run.mask |= VL_DIGEST_BIT(vl_manifest_alg(m));
-    run.prog.files_total = list.n;
-    run.prog.bytes_total = list.bytes;
-    run.last_report_ms = now_ms();
-    if (as_bag) {
-        if (!(run.bag = vl_bag_new())) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
-            goto done;
-        }
-    }
-    if (list.n) {
-        if (run.bag) {
-            /* The tag files say which digests the payload needs: read them
-             * first (vl_source_stage_list does), parse, then hash. */
-            for (size_t i = 0; i < list.n; i++)
-                if (list.items[i].is_tag) {
-                    vl_buf b;
-                    if ((rc = vl_fs_read_file(list.items[i].src, 256u << 20, &b, err)) != VL_OK)
-                        goto done;
-                    rc = vl_bag_add_tag_file(run.bag, list.items[i].logical +
-                                             strlen(VL_BAG_TAG_DIR) + 1, b.data, b.len, err);
-                    vl_buf_release(&b);
-                    if (rc != VL_OK)
-                        goto done;
-                }
-            if ((rc = vl_bag_parse(run.bag, err)) != VL_OK)
-                goto done;
-            run.mask |= vl_bag_payload_mask(run.bag);
-        }
-        if ((rc = vl_source_stage_list(&run, &list, err)) != VL_OK)
-            goto done;
-    }
-    for (size_t i = 0; i < nsources; i++) {
-        if (!is_archive[i])
-            continue;
-        size_t before = run.dep.n;
-        if ((rc = vl_archive_ingest(&run, sources[i], err)) != VL_OK)
-            goto done;
-        char *names = vl_asprintf("%s%s%s", run.archive_names ? run.archive_names : "",
-                                  run.archive_names ? ", " : "", sources[i]);
-        free(run.archive_names);
-        run.archive_names = names;
-        (void)before;
-    }
-    if (run.archives) {
-        int bag_ok = nsources == 1 && !as_bag;
-        if ((rc = place_archive_entries(&run, bag_ok, err)) != VL_OK)
-            goto done;
-        if (run.bag) {
-            if ((rc = vl_bag_parse(run.bag, err)) != VL_OK)
-                goto done;
-        }
-    }
-    vl_run_progress(&run, 0, 0, 1);
-    /* Workers finish in any order: sort so that deduplication keeps the
-     * first path in byte order and every listing is stable. */
-    if (run.dep.n)
-        qsort(run.dep.recs, run.dep.n, sizeof *run.dep.recs, record_cmp);
-    if (run.dep.n == 0) {
-        rc = vl_error_set(err, VL_EINPUT, "nothing to ingest: the sources hold no files");
-        goto done;
-    }
-    if (run.bag && (rc = check_bag(&run, err)) != VL_OK)
-        goto done;
-    if (m && (rc = check_manifest(&run, m, err)) != VL_OK)
-        goto done;
-    vl_names_check_collisions(&run);
-    if (run.bag) {
-        snprintf(res->bag_version, sizeof res->bag_version, "%s", vl_bag_version(run.bag));
-        for (size_t i = 0; i < vl_bag_info_count(run.bag); i++) {
-            const char *label, *value;
-            vl_bag_info_entry(run.bag, i, &label, &value);
-            if ((rc = vl_descriptive_add_bag_info(desc, label, value, err)) != VL_OK)
-                goto done;
-        }
-    }
-    if ((rc = add_to_txn(&run, m, err)) != VL_OK)
-        goto done;
-    if (run.bag) {
-        struct bag_fixity_ctx bc = {&run, vl_repo_digest(repo), VL_OK, err};
-        if (vl_txn_head_inventory(run.txn))
-            bc.inv_alg = vl_inventory_digest_alg(vl_txn_head_inventory(run.txn));
-        vl_bag_foreach_digest(run.bag, keep_bag_digest, &bc);
-        if ((rc = bc.rc) != VL_OK)
-            goto done;
-    }
-    if (o->merge && (rc = vl_txn_keep_all(run.txn, err)) != VL_OK)
-        goto done;
-    if ((rc = check_file_metadata(&run, desc, err)) != VL_OK)
+    if ((rc = read_manifest(&j, err)) != VL_OK ||
+        (rc = read_metadata(&j, err)) != VL_OK ||
+        (rc = list_sources(&j, err)) != VL_OK ||
+        (rc = check_room(&j, err)) != VL_OK ||
+        (!o->no_identify && (rc = open_signatures(run, err)) != VL_OK) ||
+        (rc = begin_version(&j, err)) != VL_OK ||
+        (rc = stage_listed(&j, err)) != VL_OK ||
+        (rc = stage_archives(&j, err)) != VL_OK ||
+        (rc = check_deposit(&j, err)) != VL_OK ||
+        (rc = take_bag_info(&j, err)) != VL_OK ||
+        (rc = fill_version(&j, err)) != VL_OK)
         goto done;
     /* METS.xml differs every time (dates, event ids): judge "nothing
      * changed" on everything else. */
-    if (vl_txn_unchanged_except(run.txn, "METS.xml")) {
-        res->files = run.dep.n;
-        res->bytes = run.dep.bytes;
+    if (vl_txn_unchanged_except(run->txn, "METS.xml")) {
+        res->files = run->dep.n;
+        res->bytes = run->dep.bytes;
         res->version = 0;
         goto done;
     }
-    if ((rc = add_events(&run, sources, nsources, m, err)) != VL_OK)
-        goto done;
-    if ((rc = vl_ingest_write_mets(&run, desc, err)) != VL_OK)
-        goto done;
-    vl_txn_info info = {o->message, o->user_name, o->user_address};
-    vl_digest_alg inv_alg = vl_txn_head_inventory(run.txn)
-        ? vl_inventory_digest_alg(vl_txn_head_inventory(run.txn)) : vl_repo_digest(repo);
-    /* Formats go to the catalog before the commit: rows are keyed by
-     * content digest, so if the commit never happens they match no file,
-     * and if it does they are already there when a crash follows it. */
-    record_formats(&run, res->id, inv_alg);
-    vl_txn *t = run.txn;
-    run.txn = NULL;   /* commit frees it whatever happens */
-    if ((rc = vl_txn_commit(t, &info, &res->version, err)) != VL_OK)
-        goto done;
-    res->files = run.dep.n;
-    res->bytes = run.dep.bytes;
-    res->warnings = run.warnings;
+    if ((rc = add_events(run, sources, nsources, j.m, err)) == VL_OK &&
+        (rc = vl_ingest_write_mets(run, j.desc, err)) == VL_OK)
+        rc = commit_version(&j, err);
 done:
-    vl_txn_abort(run.txn);
+    vl_txn_abort(run->txn);
     /* A full disk: after the staging area is given back, say how much more
      * room the deposit needs.  (Once a version is stored, the message says
      * so instead and names 'vellum recover'; it carries no errno.) */
     if (rc == VL_ESYS && err && err->sys_errno == ENOSPC) {
-        uint64_t need = list.bytes > run.dep.bytes ? list.bytes : run.dep.bytes;
+        uint64_t need = j.list.bytes > run->dep.bytes ? j.list.bytes : run->dep.bytes;
         vl_space_error(repo, "the deposit", need, err);
         rc = vl_error_set(err, VL_ESYS, "%s; nothing was stored", err->msg);
         err->sys_errno = ENOSPC;
     }
-    vl_entry_list_release(&list);
-    vl_deposit_release(&run.dep);
-    vl_bag_free(run.bag);
-    vl_signatures_close(run.sigs);
-    vl_manifest_free(m);
-    vl_descriptive_free(desc);
-    free(is_archive);
-    free(run.archive_names);
-    pthread_mutex_destroy(&run.dep.mu);
-    pthread_mutex_destroy(&run.prog_mu);
+    vl_entry_list_release(&j.list);
+    vl_deposit_release(&run->dep);
+    vl_bag_free(run->bag);
+    vl_signatures_close(run->sigs);
+    vl_manifest_free(j.m);
+    vl_descriptive_free(j.desc);
+    free(j.is_archive);
+    free(run->archive_names);
+    pthread_mutex_destroy(&run->dep.mu);
+    pthread_mutex_destroy(&run->prog_mu);
     return rc;
 }

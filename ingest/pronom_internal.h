@@ -36,9 +36,6 @@ struct vl_pronom_seq {
 size_t vl_pronom_seq_ends(const vl_pronom_seq *s, const uint8_t *buf,
                           size_t len, size_t pos, int dir, size_t *ends,
                           size_t cap);
-/* 1 when s matches at pos (forwards), *end the first end found. */
-int vl_pronom_seq_match_at(const vl_pronom_seq *s, const uint8_t *buf,
-                           size_t len, size_t pos, size_t *end);
 /* The first start in [from, last_start] where s matches (forwards);
  * 1 with *start and *end, else 0.  Uses the leading literal with memmem. */
 int vl_pronom_seq_find(const vl_pronom_seq *s, const uint8_t *buf,

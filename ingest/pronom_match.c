@@ -143,26 +143,17 @@ static uint32_t ac_step(const vl_pronom_ac *a, uint32_t s, unsigned c)
 typedef struct ac_build {
     uint32_t *kid, *sib;
     uint8_t *byte;
-    uint32_t n, cap;
+    uint32_t n;
+    size_t kcap, scap, ycap;   /* the three arrays grow apart */
 } ac_build;
 
 static uint32_t ac_build_node(ac_build *b, uint8_t c)
 {
-    if (b->n == b->cap) {
-        uint32_t nc = b->cap ? b->cap * 2 : 256;
-        uint32_t *k = realloc(b->kid, nc * sizeof *k), *s;
-        uint8_t *y;
-        if (!k)
-            return AC_NONE;
-        b->kid = k;
-        if (!(s = realloc(b->sib, nc * sizeof *s)))
-            return AC_NONE;
-        b->sib = s;
-        if (!(y = realloc(b->byte, nc)))
-            return AC_NONE;
-        b->byte = y;
-        b->cap = nc;
-    }
+    size_t need = (size_t)b->n + 1;
+    if (VL_GROW(b->kid, b->kcap, need, NULL) != VL_OK ||
+        VL_GROW(b->sib, b->scap, need, NULL) != VL_OK ||
+        VL_GROW(b->byte, b->ycap, need, NULL) != VL_OK)
+        return AC_NONE;
     b->kid[b->n] = b->sib[b->n] = AC_NONE;
     b->byte[b->n] = c;
     return b->n++;
@@ -281,7 +272,7 @@ int vl_pronom_ac_new(const uint8_t *const *pat, const size_t *len, size_t n,
     rc = VL_OK;
     goto done;
 nomem:
-    rc = vl_error_sys(err, "PRONOM signatures (automaton)");
+    rc = vl_error_oom(err);
 done:
     free(b.kid);
     free(b.sib);
@@ -652,7 +643,7 @@ int vl_pronom_matcher_new(const vl_pronom_sigfile *f, vl_pronom_matcher **out,
     rc = VL_OK;
     goto done;
 nomem:
-    rc = vl_error_sys(err, "PRONOM signatures");
+    rc = vl_error_oom(err);
 done:
     free(sig_by_id);
     vl_pronom_matcher_free(m);

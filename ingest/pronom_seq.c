@@ -73,14 +73,8 @@ void vl_pronom_seq_free(vl_pronom_seq *s)
 
 static vl_pronom_el *seq_push(vl_pronom_seq *s, size_t *cap)
 {
-    if (s->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        vl_pronom_el *e = realloc(s->e, nc * sizeof *e);
-        if (!e)
-            return NULL;
-        s->e = e;
-        *cap = nc;
-    }
+    if (VL_GROW(s->e, *cap, s->n + 1, NULL) != VL_OK)
+        return NULL;
     memset(&s->e[s->n], 0, sizeof s->e[0]);
     return &s->e[s->n++];
 }
@@ -369,15 +363,9 @@ static int parse_seq(parser *p, int depth, vl_pronom_seq **out)
                 vl_pronom_seq *a;
                 if ((rc = parse_seq(p, depth + 1, &a)) != VL_OK)
                     goto done;
-                if (e->nalt == acap) {
-                    size_t nc = acap ? acap * 2 : 4;
-                    vl_pronom_seq **na = realloc(e->alt, nc * sizeof *na);
-                    if (!na) {
-                        vl_pronom_seq_free(a);
-                        goto nomem;
-                    }
-                    e->alt = na;
-                    acap = nc;
+                if (VL_GROW(e->alt, acap, e->nalt + 1, NULL) != VL_OK) {
+                    vl_pronom_seq_free(a);
+                    goto nomem;
                 }
                 e->alt[e->nalt++] = a;
                 if (p->i >= p->len) {
@@ -416,7 +404,7 @@ static int parse_seq(parser *p, int depth, vl_pronom_seq **out)
     rc = VL_OK;
     goto done;
 nomem:
-    rc = vl_error_sys(p->err, "byte sequence");
+    rc = vl_error_oom(p->err);
 done:
     vl_pronom_seq_free(s);
     return rc;
@@ -589,13 +577,6 @@ static int match_budget(const vl_pronom_seq *s, const uint8_t *buf, size_t len,
     r = walk(&m, s, 0, NULL, pos);
     *used = m.steps;
     return r < 0 ? -1 : r > 0 && m.n == 1;
-}
-
-int vl_pronom_seq_match_at(const vl_pronom_seq *s, const uint8_t *buf,
-                           size_t len, size_t pos, size_t *end)
-{
-    unsigned long used = 0;
-    return match_budget(s, buf, len, pos, end, &used, SEQ_STEPS_MAX) > 0;
 }
 
 int vl_pronom_seq_find(const vl_pronom_seq *s, const uint8_t *buf,

@@ -223,7 +223,7 @@ static int read_format(const xmlNode *n, vl_pronom_format *f,
     rc = VL_OK;
     goto done;
 nomem:
-    rc = vl_error_sys(err, "%s", name);
+    rc = vl_error_oom(err);
 done:
     free(id);
     free(mime);
@@ -239,14 +239,8 @@ static int add_sig(const xmlNode *n, sf_state *st, vl_error *err)
     vl_error e2 = {0};
     int rc;
 
-    if (f->nsig == st->sig_cap) {
-        size_t nc = st->sig_cap ? st->sig_cap * 2 : 256;
-        vl_pronom_sig **x = realloc(f->sigs, nc * sizeof *x);
-        if (!x)
-            return vl_error_sys(err, "%s", st->name);
-        f->sigs = x;
-        st->sig_cap = nc;
-    }
+    if (VL_GROW(f->sigs, st->sig_cap, f->nsig + 1, err) != VL_OK)
+        return VL_ESYS;
     if ((rc = vl_pronom_sig_from_xml(n, &sig, &e2)) != VL_OK)
         return vl_error_set(err, rc, "%s: %s", st->name, e2.msg);
     f->sigs[f->nsig++] = sig;
@@ -258,14 +252,8 @@ static int add_format(const xmlNode *n, sf_state *st, vl_error *err)
     vl_pronom_sigfile *f = st->f;
     int rc;
 
-    if (f->nfmt == st->fmt_cap) {
-        size_t nc = st->fmt_cap ? st->fmt_cap * 2 : 256;
-        vl_pronom_format *x = realloc(f->fmts, nc * sizeof *x);
-        if (!x)
-            return vl_error_sys(err, "%s", st->name);
-        f->fmts = x;
-        st->fmt_cap = nc;
-    }
+    if (VL_GROW(f->fmts, st->fmt_cap, f->nfmt + 1, err) != VL_OK)
+        return VL_ESYS;
     if ((rc = read_format(n, &f->fmts[f->nfmt], st->name, err)) != VL_OK) {
         format_clear(&f->fmts[f->nfmt]);
         return rc;

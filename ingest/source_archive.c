@@ -179,7 +179,7 @@ static int clean_name(const char *archive_path, const char *raw, char **out,
         raw = "";   /* the archive's own top folder (ISO images list it) */
     char *n = vl_strdup(raw);
     if (!n)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     size_t len = strlen(n);
     while (len > 0 && n[len - 1] == '/')
         n[--len] = '\0';
@@ -218,7 +218,7 @@ static int stage_entry(vl_ingest_run *run, struct archive *a, const char *path,
     logical = *prefix ? vl_asprintf("%s/%s", prefix, name) : vl_strdup(name);
     staged = vl_asprintf("%s/a%lu", vl_txn_scratch_dir(run->txn), ++counter);
     if (!logical || !staged) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (json_object_get(seen, logical)) {
@@ -263,7 +263,7 @@ static int stage_entry(vl_ingest_run *run, struct archive *a, const char *path,
         }
         char *inner = vl_asprintf("%s.unpacked", logical);
         if (!inner) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         rc = ingest_archive(run, staged, inner, depth + 1, seen, err);
@@ -287,10 +287,10 @@ static int ingest_archive(vl_ingest_run *run, const char *path, const char *pref
     int rc = VL_OK, r;
     char *name = NULL;
     if (!a)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     pre.cap = vl_identify_prefix_bytes();
     if (!(pre.buf = malloc(pre.cap))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (!run->o->no_identify && (rc = vl_identifier_open(run->sigs, &idf, err)) != VL_OK)
@@ -374,7 +374,7 @@ int vl_archive_ingest(vl_ingest_run *run, const char *path, vl_error *err)
 {
     json_t *seen = json_object();
     if (!seen)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = ingest_archive(run, path, "", 0, seen, err);
     json_decref(seen);
     return rc;

@@ -14,14 +14,8 @@
 static int add_entry(vl_entry_list *l, const char *src, const char *logical,
                      uint64_t size, int is_tag, vl_error *err)
 {
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 256;
-        vl_entry *ne = realloc(l->items, ncap * sizeof *ne);
-        if (!ne)
-            return vl_error_set(err, VL_ESYS, "out of memory");
-        l->items = ne;
-        l->cap = ncap;
-    }
+    if (VL_GROW(l->items, l->cap, l->n + 1, err) != VL_OK)
+        return VL_ESYS;
     vl_entry *e = &l->items[l->n];
     e->src = vl_strdup(src);
     e->logical = vl_strdup(logical);
@@ -30,7 +24,7 @@ static int add_entry(vl_entry_list *l, const char *src, const char *logical,
     if (!e->src || !e->logical) {
         free(e->src);
         free(e->logical);
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     }
     l->n++;
     l->bytes += size;
@@ -107,7 +101,7 @@ static int walk_one(void *arg, const char *rel, int kind, const struct stat *st,
     char *src = vl_path_join(c->root, rel);
     vl_error why = {0};
     if (!logical || !src) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (vl_logical_path_check(logical, &why) != VL_OK) {
@@ -177,7 +171,7 @@ int vl_source_collect(const char *path, const vl_ingest_options *o, int as_bag,
     if (S_ISREG(st.st_mode)) {
         char *dir = vl_path_dirname(path);
         if (!dir)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         struct walk_ctx c = {dir, list, o, 0};
         int rc = walk_one(&c, vl_path_basename(path), VL_WALK_FILE, &st, err);
         free(dir);
@@ -291,13 +285,13 @@ int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err)
                           calloc((size_t)n, sizeof *c.prefixes)};
     int rc = VL_OK;
     if (!c.ids || !c.prefixes) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     for (int w = 0; w < n; w++) {
         c.prefixes[w].cap = vl_identify_prefix_bytes();
         if (!(c.prefixes[w].buf = malloc(c.prefixes[w].cap))) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
     }

@@ -70,8 +70,6 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#define MODS_NS "http://www.loc.gov/mods/v3"
-
 /* ---- DC -> MODS ------------------------------------------------------------ */
 
 struct mods_out {
@@ -330,7 +328,7 @@ char *vl_dc_to_mods(const vl_dc *dc)
     if (!m.root)
         goto done;
     xmlDocSetRootElement(m.doc, m.root);
-    m.ns = xmlNewNs(m.root, BAD_CAST MODS_NS, BAD_CAST "mods");
+    m.ns = xmlNewNs(m.root, BAD_CAST VL_NS_MODS, BAD_CAST "mods");
     if (!m.ns)
         goto done;
     xmlSetNs(m.root, m.ns);
@@ -358,7 +356,7 @@ done:
 static int is_mods(const xmlNode *n, const char *name)
 {
     return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           strcmp((const char *)n->ns->href, MODS_NS) == 0 &&
+           strcmp((const char *)n->ns->href, VL_NS_MODS) == 0 &&
            (!name || strcmp((const char *)n->name, name) == 0);
 }
 
@@ -415,7 +413,7 @@ static int put(struct mods_in *in, const xmlNode *at, const char *el,
     int rc;
 
     if (!v)
-        return vl_error_set(in->err, VL_ESYS, "out of memory");
+        return vl_error_oom(in->err);
     if (!*v)
         return VL_OK;
     rc = vl_dc_add(in->dc, el, v, in->err);
@@ -444,7 +442,7 @@ static int join(struct mods_in *in, const xmlNode *n, const char *sep)
         return VL_OK;
     v = text_of(n);
     if (!v)
-        return vl_error_set(in->err, VL_ESYS, "out of memory");
+        return vl_error_oom(in->err);
     if (*v) {
         if (in->b.len && sep)
             rc = vl_buf_append(&in->b, sep, strlen(sep), in->err);
@@ -646,7 +644,7 @@ int vl_mods_node_to_dc(const void *mods_node, vl_dc *out, const char *name,
     if (!is_mods(root, "mods")) {
         rc = vl_error_set(err, VL_EINPUT,
                           "%s: root element is not mods:mods (%s)", name,
-                          MODS_NS);
+                          VL_NS_MODS);
         goto done;
     }
     for (c = root->children; c && rc == VL_OK; c = c->next)
@@ -667,7 +665,7 @@ int vl_mods_to_dc(const char *mods_xml, size_t len, vl_dc *out, vl_error *err)
         goto done;
     tmp = vl_dc_new();
     if (!tmp) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* Into a scratch record first so a refusal adds nothing to out. */

@@ -42,17 +42,11 @@ static int end_field(struct csv_state *s, size_t line, vl_error *err)
     if (!vl_utf8_valid(s->field.data ? s->field.data : "", s->field.len))
         return vl_error_set(err, VL_EINPUT, "%s:%zu: not valid UTF-8",
                             s->name, line);
-    if (s->nfields == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 16;
-        char **nf = realloc(s->fields, ncap * sizeof *nf);
-        if (!nf)
-            return vl_error_set(err, VL_ESYS, "out of memory");
-        s->fields = nf;
-        s->cap = ncap;
-    }
+    if (VL_GROW(s->fields, s->cap, s->nfields + 1, err) != VL_OK)
+        return VL_ESYS;
     f = vl_strndup(s->field.data ? s->field.data : "", s->field.len);
     if (!f)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     s->fields[s->nfields++] = f;
     vl_buf_reset(&s->field);
     return VL_OK;

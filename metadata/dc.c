@@ -85,17 +85,11 @@ static int dc_push(vl_dc *dc, int element, const char *value, vl_error *err)
 {
     char *v;
 
-    if (dc->n == dc->cap) {
-        size_t ncap = dc->cap ? dc->cap * 2 : 16;
-        struct dc_entry *ne = realloc(dc->e, ncap * sizeof *ne);
-        if (!ne)
-            return vl_error_set(err, VL_ESYS, "out of memory");
-        dc->e = ne;
-        dc->cap = ncap;
-    }
+    if (VL_GROW(dc->e, dc->cap, dc->n + 1, err) != VL_OK)
+        return VL_ESYS;
     v = vl_strdup(value);
     if (!v)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     dc->e[dc->n].element = element;
     dc->e[dc->n].value = v;
     dc->n++;
@@ -151,7 +145,7 @@ int vl_dc_add_assignment(vl_dc *dc, const char *assignment, vl_error *err)
         b--;
     name = vl_strndup(assignment + a, b - a);
     if (!name)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     rc = vl_dc_add(dc, name, eq + 1, err);
     if (rc != VL_OK)
         vl_error_set(err, rc, "--dc: %s", err ? err->msg : "");
@@ -263,7 +257,7 @@ int vl_descriptive_add_bag_info(vl_descriptive *d, const char *label,
         return VL_OK;
     dc = vl_descriptive_deposit_dc(d);
     if (!dc)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     rc = vl_dc_add(dc, element, value, err);
     if (rc != VL_OK)
         vl_error_set(err, rc, "bag-info.txt: %s: %s", label, err ? err->msg : "");

@@ -29,8 +29,6 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#define DC_NS "http://purl.org/dc/elements/1.1/"
-#define MODS_NS "http://www.loc.gov/mods/v3"
 #define DC_SEARCH_DEPTH 8   /* how deep to look for the DC record */
 
 struct file_md {
@@ -119,14 +117,8 @@ const char *vl_descriptive_mods_xml(const vl_descriptive *d)
 static int file_push(vl_descriptive *d, char *logical, vl_dc *dc,
                      vl_error *err)
 {
-    if (d->nfiles == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 16;
-        struct file_md *nf = realloc(d->files, ncap * sizeof *nf);
-        if (!nf)
-            return vl_error_set(err, VL_ESYS, "out of memory");
-        d->files = nf;
-        d->cap = ncap;
-    }
+    if (VL_GROW(d->files, d->cap, d->nfiles + 1, err) != VL_OK)
+        return VL_ESYS;
     d->files[d->nfiles].logical = logical;
     d->files[d->nfiles].dc = dc;
     d->files[d->nfiles].order = d->nfiles;
@@ -169,7 +161,7 @@ static int absorb(vl_descriptive *d, vl_descriptive *src, vl_error *err)
 
     if (src->deposit && !vl_dc_is_empty(src->deposit)) {
         if (!(dep = vl_descriptive_deposit_dc(d)))
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         if ((rc = vl_dc_merge(dep, src->deposit, err)) != VL_OK)
             return rc;
     }
@@ -195,7 +187,7 @@ int vl_descriptive_set_mods_xml(vl_descriptive *d, const char *xml,
     char *copy = vl_strdup(xml);
 
     if (!copy)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     free(d->mods_xml);
     d->mods_xml = copy;
     return VL_OK;
@@ -209,7 +201,7 @@ int vl_descriptive_add_file_dc(vl_descriptive *d, const char *logical,
     int rc;
 
     if (!path || !copy) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto fail;
     }
     if ((rc = vl_dc_merge(copy, dc, err)) != VL_OK ||
@@ -240,7 +232,7 @@ static int has_dc_child(const xmlNode *n)
     const xmlNode *c;
 
     for (c = n->children; c; c = c->next)
-        if (in_ns(c, DC_NS))
+        if (in_ns(c, VL_NS_DC))
             return 1;
     return 0;
 }
@@ -290,9 +282,9 @@ static int load_dc_xml(vl_descriptive *t, const xmlNode *rec, const char *name,
     int rc = VL_OK;
 
     if (!dc)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (c = rec->children; c && rc == VL_OK; c = c->next) {
-        if (!in_ns(c, DC_NS))
+        if (!in_ns(c, VL_NS_DC))
             continue;
         /* Element names in XML are case-sensitive: dc:Title is not DC. */
         if (vl_dc_element_index((const char *)c->name) < 0 ||
@@ -307,7 +299,7 @@ static int load_dc_xml(vl_descriptive *t, const xmlNode *rec, const char *name,
             break;
         }
         if (!(v = trimmed_content(c))) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             break;
         }
         if (*v && (rc = vl_dc_add(dc, (const char *)c->name, v, err)) != VL_OK)
@@ -333,10 +325,10 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
     if (rc != VL_OK)
         goto done;
     root = xmlDocGetRootElement(doc);
-    if (in_ns(root, MODS_NS) && strcmp((const char *)root->name, "mods") == 0) {
+    if (in_ns(root, VL_NS_MODS) && strcmp((const char *)root->name, "mods") == 0) {
         vl_dc *dc = vl_descriptive_deposit_dc(t);
         if (!dc) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         if ((rc = vl_mods_node_to_dc(root, dc, name, err)) != VL_OK)
@@ -345,12 +337,12 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
         buf = xmlBufferCreate();
         if (!buf || xmlNodeDump(buf, doc, root, 0, 0) < 0 ||
             !(t->mods_xml = vl_strdup((const char *)xmlBufferContent(buf)))) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         goto done;
     }
-    if (in_ns(root, MODS_NS)) {
+    if (in_ns(root, VL_NS_MODS)) {
         rc = vl_error_set(err, VL_EINPUT,
                           "%s:%ld: <%s> is not accepted: give one mods:mods "
                           "record",
@@ -360,8 +352,8 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
     rec = find_dc_record(root, 0);
     if (!rec) {
         rc = vl_error_set(err, VL_EINPUT,
-                          "%s: neither a MODS record (mods:mods in " MODS_NS
-                          ") nor Dublin Core (dc:* elements in " DC_NS ")",
+                          "%s: neither a MODS record (mods:mods in " VL_NS_MODS
+                          ") nor Dublin Core (dc:* elements in " VL_NS_DC ")",
                           name);
         goto done;
     }
@@ -405,7 +397,7 @@ static int csv_header(struct csv_load *L, char **fields, size_t n,
 
     L->cols = calloc(n, sizeof *L->cols);
     if (!L->cols)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     L->ncols = n;
     for (i = 0; i < n; i++) {
         char *h = fields[i];
@@ -483,7 +475,7 @@ static int csv_target(struct csv_load *L, size_t row, const char *fn,
         rest = fn + 5;
     *logical = vl_asprintf("data/%s", rest);
     if (!*logical) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (vl_logical_path_check(*logical, &perr) != VL_OK) {
@@ -523,12 +515,12 @@ static int csv_row(void *arg, size_t row, size_t line, char **fields,
         goto done;
     if (logical) {
         if (!(dc = vl_dc_new())) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         target = dc;
     } else if (!(target = vl_descriptive_deposit_dc(L->t))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     for (i = 0; i < n; i++) {
@@ -586,7 +578,7 @@ int vl_descriptive_load_memory(vl_descriptive *d, const char *name,
         return vl_error_set(err, VL_EINPUT, "%s: larger than 64 MiB", name);
     t = vl_descriptive_new();
     if (!t)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         i = 3;
     while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' ||

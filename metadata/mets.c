@@ -32,20 +32,11 @@
 
 #include "vl_metadata.h"
 
-#define NS_METS "http://www.loc.gov/METS/"
-#define NS_XLINK "http://www.w3.org/1999/xlink"
-#define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
-#define NS_PREMIS "http://www.loc.gov/premis/v3"
-#define NS_MODS "http://www.loc.gov/mods/v3"
-#define NS_OAI_DC "http://www.openarchives.org/OAI/2.0/oai_dc/"
-#define NS_DC "http://purl.org/dc/elements/1.1/"
-#define NS_XML "http://www.w3.org/XML/1998/namespace"
-
 #define SCHEMA_LOCATIONS                                                   \
-    NS_METS " http://www.loc.gov/standards/mets/mets.xsd "                 \
-    NS_PREMIS " http://www.loc.gov/standards/premis/v3/premis.xsd "        \
-    NS_MODS " http://www.loc.gov/standards/mods/v3/mods-3-8.xsd "          \
-    NS_OAI_DC " http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+    VL_NS_METS " http://www.loc.gov/standards/mets/mets.xsd "              \
+    VL_NS_PREMIS " http://www.loc.gov/standards/premis/v3/premis.xsd "     \
+    VL_NS_MODS " http://www.loc.gov/standards/mods/v3/mods-3-8.xsd "       \
+    VL_NS_OAI_DC " http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 
 /* The agents written once in digiprov-agents: the source's, vellum's, and
  * any other name an event gives.  A handful, so a plain array. */
@@ -68,7 +59,7 @@ typedef struct mw {
     int failed;            /* a writer call failed */
     vl_buf scratch;        /* cleaned text, one value at a time */
     agent *agents;
-    size_t nagents;
+    size_t nagents, cagents;
     int has_dc, has_mods;  /* deposit dmdSecs written */
     int has_events;
     char vellum[64];       /* "vellum 0.1.0" */
@@ -334,9 +325,9 @@ static void write_dc(mw *m, const vl_dc *dc)
 static const char *known_prefix(const xmlNs *ns)
 {
     static const char *const map[][2] = {
-        {NS_MODS, "mods"}, {NS_XLINK, "xlink"}, {NS_XSI, "xsi"},
-        {NS_XML, "xml"}, {NS_DC, "dc"}, {NS_OAI_DC, "oai_dc"},
-        {NS_METS, "mets"},
+        {VL_NS_MODS, "mods"}, {VL_NS_XLINK, "xlink"}, {VL_NS_XSI, "xsi"},
+        {VL_NS_XML, "xml"}, {VL_NS_DC, "dc"}, {VL_NS_OAI_DC, "oai_dc"},
+        {VL_NS_METS, "mets"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp((const char *)ns->href, map[i][0]))
@@ -425,7 +416,7 @@ static int write_deposit_dmd(mw *m, const vl_mets_source *src, vl_error *err)
     given_mods = vl_descriptive_mods_xml(src->desc);
     if (!dc && given_mods) {
         if (!(derived = vl_dc_new())) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         rc = vl_mods_to_dc(given_mods, strlen(given_mods), derived, err);
@@ -482,10 +473,9 @@ static int agent_add(mw *m, const char *name, const char *type)
     for (size_t i = 0; i < m->nagents; i++)
         if (!strcmp(m->agents[i].name, name))
             return VL_OK;
-    agent *a = realloc(m->agents, (m->nagents + 1) * sizeof *a);
-    if (!a)
+    if (VL_GROW(m->agents, m->cagents, m->nagents + 1, NULL) != VL_OK)
         return VL_ESYS;
-    m->agents = a;
+    agent *a = m->agents;
     if (!(a[m->nagents].name = vl_strdup(name)))
         return VL_ESYS;
     a[m->nagents].type = type ? type : "software";
@@ -543,7 +533,7 @@ static int collect_agents(mw *m, const vl_mets_source *src, vl_error *err)
 done:
     return rc;
 oom:
-    return vl_error_set(err, VL_ESYS, "out of memory");
+    return vl_error_oom(err);
 }
 
 static void link_object(mw *m, const char *value)
@@ -774,7 +764,7 @@ static int file_sec(mw *m, const vl_mets_source *src, size_t n,
     attr(m, "LOCTYPE", "URL");
     attr(m, "xlink:type", "simple");
     if (href(m, f->logical) != VL_OK)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     end(m);
     end(m);
     return VL_OK;
@@ -841,7 +831,7 @@ static int struct_file(mw *m, const vl_mets_source *src, size_t n,
     end(m);
     free(t->prev);
     if (!(t->prev = vl_strdup(p)))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     return VL_OK;
 }
 
@@ -883,12 +873,12 @@ static void write_header(mw *m, const vl_mets_source *src)
     if (xmlTextWriterStartDocument(m->w, "1.0", "UTF-8", NULL) < 0)
         m->failed = 1;
     start(m, "mets:mets");
-    attr(m, "xmlns:mets", NS_METS);
-    attr(m, "xmlns:xlink", NS_XLINK);
-    attr(m, "xmlns:xsi", NS_XSI);
-    attr(m, "xmlns:mods", NS_MODS);
-    attr(m, "xmlns:oai_dc", NS_OAI_DC);
-    attr(m, "xmlns:dc", NS_DC);
+    attr(m, "xmlns:mets", VL_NS_METS);
+    attr(m, "xmlns:xlink", VL_NS_XLINK);
+    attr(m, "xmlns:xsi", VL_NS_XSI);
+    attr(m, "xmlns:mods", VL_NS_MODS);
+    attr(m, "xmlns:oai_dc", VL_NS_OAI_DC);
+    attr(m, "xmlns:dc", VL_NS_DC);
     attr(m, "xsi:schemaLocation", SCHEMA_LOCATIONS);
     attr(m, "OBJID", src->object_id);
     start(m, "mets:metsHdr");
@@ -920,7 +910,7 @@ static int write_all(mw *m, const vl_mets_source *src, vl_error *err)
      * (METS orders techMD before digiprovMD). */
     start(m, "mets:amdSec");
     attr(m, "ID", "amdSec-1");
-    attr(m, "xmlns", NS_PREMIS);   /* see local() */
+    attr(m, "xmlns", VL_NS_PREMIS);   /* see local() */
     if ((rc = each_file(m, src, file_amd, &count, err)) != VL_OK)
         goto done;
     if ((rc = write_provenance(m, src, err)) != VL_OK)
@@ -988,7 +978,7 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
         goto done;
     }
     if (!(tmp = vl_asprintf("%s.tmp-%ld", path, (long)getpid()))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     m->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -1000,7 +990,7 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
     if (!out || !(m->w = xmlNewTextWriter(out))) {
         if (out && !m->w)
             xmlOutputBufferClose(out);
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* One-space indentation: readable, and a few bytes per line at most. */

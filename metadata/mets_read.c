@@ -30,13 +30,6 @@
 #include <libxml/uri.h>
 #include <libxml/xmlreader.h>
 
-#define NS_METS "http://www.loc.gov/METS/"
-#define NS_XLINK "http://www.w3.org/1999/xlink"
-#define NS_PREMIS "http://www.loc.gov/premis/v3"
-#define NS_MODS "http://www.loc.gov/mods/v3"
-#define NS_OAI_DC "http://www.openarchives.org/OAI/2.0/oai_dc/"
-#define NS_DC "http://purl.org/dc/elements/1.1/"
-
 #define METS_NAME_MAX 4096   /* an ID list or a path; longer is not ours */
 
 typedef struct techmd {
@@ -180,19 +173,6 @@ static void on_error(void *arg, xmlErrorPtr e)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    void *np = realloc(*p, ncap * size);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = ncap;
-    return 0;
-}
-
 static int is(mr *m, const char *ns, const char *local)
 {
     const char *u = (const char *)xmlTextReaderConstNamespaceUri(m->r);
@@ -223,11 +203,6 @@ static int set_text(mr *m, char **slot)
     if (*slot)
         return VL_OK;
     return (*slot = text(m)) ? VL_OK : VL_ESYS;
-}
-
-static int oom(vl_error *err)
-{
-    return vl_error_set(err, VL_ESYS, "out of memory");
 }
 
 /* Next space-separated token of an IDREFS list into out. */
@@ -266,13 +241,13 @@ static int read_mods(mr *m, vl_error *err)
         goto done;
     if (!(doc = xmlNewDoc(BAD_CAST "1.0")) ||
         !(copy = xmlDocCopyNode(node, doc, 1))) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     xmlDocSetRootElement(doc, copy);
     xmlReconciliateNs(doc, copy);
     if (!(buf = xmlBufferCreate()) || xmlNodeDump(buf, doc, copy, 0, 0) < 0) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if (xmlBufferLength(buf) > (int)VL_META_FILE_MAX) {
@@ -281,7 +256,7 @@ static int read_mods(mr *m, vl_error *err)
         goto done;
     }
     if (!(m->cur_dmd->mods = vl_strdup((const char *)xmlBufferContent(buf))))
-        rc = oom(err);
+        rc = vl_error_oom(err);
 done:
     xmlBufferFree(buf);
     xmlFreeDoc(doc);
@@ -294,24 +269,24 @@ static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
     int rc = VL_OK;
 
     if (!m->cur_dmd) {
-        if (grow((void **)&m->d, &m->cd, m->nd, sizeof *m->d) != 0)
-            return oom(err);
+        if (VL_GROW(m->d, m->cd, m->nd + 1, err) != VL_OK)
+            return VL_ESYS;
         m->cur_dmd = &m->d[m->nd++];
         memset(m->cur_dmd, 0, sizeof *m->cur_dmd);
         m->cur_dmd->id = m->sec_id;
         m->sec_id = NULL;
     }
-    if (is(m, NS_OAI_DC, "dc") && m->dc_depth < 0 && !m->cur_dmd->dc) {
+    if (is(m, VL_NS_OAI_DC, "dc") && m->dc_depth < 0 && !m->cur_dmd->dc) {
         if (!(m->cur_dmd->dc = vl_dc_new()))
-            return oom(err);
+            return vl_error_oom(err);
         m->dc_depth = depth;
     } else if (m->dc_depth >= 0 && depth == m->dc_depth + 1 &&
-               is(m, NS_DC, ln) && vl_dc_element_index(ln) >= 0 &&
+               is(m, VL_NS_DC, ln) && vl_dc_element_index(ln) >= 0 &&
                !strcmp(ln, vl_dc_elements()[vl_dc_element_index(ln)])) {
         char *v = text(m);
         const char *p = v;
         if (!v)
-            return oom(err);
+            return vl_error_oom(err);
         while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
             p++;
         /* An empty element says nothing; anything else must be a value
@@ -321,7 +296,7 @@ static int dmd_element(mr *m, int depth, int *skip, vl_error *err)
                          xmlTextReaderGetParserLineNumber(m->r),
                          err ? err->msg : "");
         free(v);
-    } else if (is(m, NS_MODS, "mods")) {
+    } else if (is(m, VL_NS_MODS, "mods")) {
         rc = read_mods(m, err);
         *skip = 1;   /* the record is read whole */
     }
@@ -361,10 +336,10 @@ static int techmd_element(mr *m, int depth, vl_error *err)
 
     if (!t) {
         /* One PREMIS object per techMD (sec_id is taken by the first). */
-        if (!is(m, NS_PREMIS, "object") || !m->sec_id)
+        if (!is(m, VL_NS_PREMIS, "object") || !m->sec_id)
             return VL_OK;
-        if (grow((void **)&m->t, &m->ct, m->nt, sizeof *m->t) != 0)
-            return oom(err);
+        if (VL_GROW(m->t, m->ct, m->nt + 1, err) != VL_OK)
+            return VL_ESYS;
         t = m->cur_t = &m->t[m->nt++];
         memset(t, 0, sizeof *t);
         t->id = m->sec_id;
@@ -372,16 +347,16 @@ static int techmd_element(mr *m, int depth, vl_error *err)
         m->obj_depth = depth;
         return VL_OK;
     }
-    if (is(m, NS_PREMIS, "objectIdentifierType")) {
+    if (is(m, VL_NS_PREMIS, "objectIdentifierType")) {
         free(t->id_type);
         rc = (t->id_type = text(m)) ? VL_OK : VL_ESYS;
-    } else if (is(m, NS_PREMIS, "objectIdentifierValue")) {
+    } else if (is(m, VL_NS_PREMIS, "objectIdentifierValue")) {
         if (t->id_type && !strcmp(t->id_type, "local"))
             rc = set_text(m, &t->logical);
-    } else if (is(m, NS_PREMIS, "size")) {
+    } else if (is(m, VL_NS_PREMIS, "size")) {
         char *v = text(m), *end = NULL;
         if (!v)
-            return oom(err);
+            return vl_error_oom(err);
         errno = 0;
         unsigned long long n = strtoull(v, &end, 10);
         if (errno || end == v || *end || v[0] == '-')
@@ -392,43 +367,43 @@ static int techmd_element(mr *m, int depth, vl_error *err)
             t->size = n;
         free(v);
         return rc;
-    } else if (is(m, NS_PREMIS, "formatName")) {
+    } else if (is(m, VL_NS_PREMIS, "formatName")) {
         rc = set_text(m, &t->name);
-    } else if (is(m, NS_PREMIS, "formatVersion")) {
+    } else if (is(m, VL_NS_PREMIS, "formatVersion")) {
         rc = set_text(m, &t->version);
-    } else if (is(m, NS_PREMIS, "formatRegistryName")) {
+    } else if (is(m, VL_NS_PREMIS, "formatRegistryName")) {
         free(t->reg_name);
         rc = (t->reg_name = text(m)) ? VL_OK : VL_ESYS;
-    } else if (is(m, NS_PREMIS, "formatRegistryKey")) {
+    } else if (is(m, VL_NS_PREMIS, "formatRegistryKey")) {
         if (t->reg_name && !strcasecmp(t->reg_name, "PRONOM"))
             rc = set_text(m, &t->puid);
-    } else if (is(m, NS_PREMIS, "formatNote")) {
+    } else if (is(m, VL_NS_PREMIS, "formatNote")) {
         rc = format_note(m, t);
-    } else if (is(m, NS_PREMIS, "originalName")) {
+    } else if (is(m, VL_NS_PREMIS, "originalName")) {
         rc = set_text(m, &t->original);
     }
-    return rc == VL_ESYS ? oom(err) : rc;
+    return rc == VL_ESYS ? vl_error_oom(err) : rc;
 }
 
 /* ---- fileSec and structMap ---------------------------------------------- */
 
 static int file_element(mr *m, vl_error *err)
 {
-    if (is(m, NS_METS, "file")) {
+    if (is(m, VL_NS_METS, "file")) {
         mfile *f;
-        if (grow((void **)&m->f, &m->cf, m->nf, sizeof *m->f) != 0)
-            return oom(err);
+        if (VL_GROW(m->f, m->cf, m->nf + 1, err) != VL_OK)
+            return VL_ESYS;
         f = &m->f[m->nf++];
         memset(f, 0, sizeof *f);
         f->id = attr(m, "ID");
         f->admid = attr(m, "ADMID");
         f->mime = attr(m, "MIMETYPE");
-    } else if (is(m, NS_METS, "FLocat") && m->nf && !m->f[m->nf - 1].href) {
+    } else if (is(m, VL_NS_METS, "FLocat") && m->nf && !m->f[m->nf - 1].href) {
         xmlChar *h = xmlTextReaderGetAttributeNs(m->r, BAD_CAST "href",
-                                                 BAD_CAST NS_XLINK);
+                                                 BAD_CAST VL_NS_XLINK);
         if (h && !(m->f[m->nf - 1].href = vl_strdup((const char *)h))) {
             xmlFree(h);
-            return oom(err);
+            return vl_error_oom(err);
         }
         xmlFree(h);
     }
@@ -438,15 +413,15 @@ static int file_element(mr *m, vl_error *err)
 static int add_item(mr *m, const char *dmdid, const char *fileid, vl_error *err)
 {
     item *i;
-    if (grow((void **)&m->it, &m->ci, m->ni, sizeof *m->it) != 0)
-        return oom(err);
+    if (VL_GROW(m->it, m->ci, m->ni + 1, err) != VL_OK)
+        return VL_ESYS;
     i = &m->it[m->ni];
     i->dmdid = vl_strdup(dmdid);
     i->fileid = fileid ? vl_strdup(fileid) : NULL;
     if (!i->dmdid || (fileid && !i->fileid)) {
         free(i->dmdid);
         free(i->fileid);
-        return oom(err);
+        return vl_error_oom(err);
     }
     m->ni++;
     return VL_OK;
@@ -455,20 +430,20 @@ static int add_item(mr *m, const char *dmdid, const char *fileid, vl_error *err)
 static int struct_element(mr *m, int empty, vl_error *err)
 {
     int rc = VL_OK;
-    if (is(m, NS_METS, "div")) {
+    if (is(m, VL_NS_METS, "div")) {
         char *dmdid = attr(m, "DMDID");
         if (m->ndivs == 0 && dmdid)   /* the outermost div: the deposit */
             rc = add_item(m, dmdid, NULL, err);
         if (rc == VL_OK && !empty) {
-            if (grow((void **)&m->divs, &m->cdivs, m->ndivs, sizeof *m->divs) != 0) {
+            if (VL_GROW(m->divs, m->cdivs, m->ndivs + 1, NULL) != VL_OK) {
                 free(dmdid);
-                return oom(err);
+                return vl_error_oom(err);
             }
             m->divs[m->ndivs++] = dmdid;
             dmdid = NULL;
         }
         free(dmdid);
-    } else if (is(m, NS_METS, "fptr") && m->ndivs && m->divs[m->ndivs - 1]) {
+    } else if (is(m, VL_NS_METS, "fptr") && m->ndivs && m->divs[m->ndivs - 1]) {
         char *fileid = attr(m, "FILEID");
         if (fileid)
             rc = add_item(m, m->divs[m->ndivs - 1], fileid, err);
@@ -493,16 +468,16 @@ static int on_start(mr *m, int depth, int empty, int *skip, vl_error *err)
 {
     if (m->sec == SEC_NONE) {
         int sec = SEC_NONE;
-        if (is(m, NS_METS, "dmdSec"))
+        if (is(m, VL_NS_METS, "dmdSec"))
             sec = SEC_DMD;
-        else if (is(m, NS_METS, "techMD"))
+        else if (is(m, VL_NS_METS, "techMD"))
             sec = SEC_TECHMD;
-        else if (is(m, NS_METS, "fileSec"))
+        else if (is(m, VL_NS_METS, "fileSec"))
             sec = SEC_FILESEC;
-        else if (is(m, NS_METS, "structMap") && !m->struct_seen)
+        else if (is(m, VL_NS_METS, "structMap") && !m->struct_seen)
             sec = SEC_STRUCT;
-        else if (is(m, NS_METS, "digiprovMD") || is(m, NS_METS, "rightsMD") ||
-                 is(m, NS_METS, "sourceMD") || is(m, NS_METS, "behaviorSec")) {
+        else if (is(m, VL_NS_METS, "digiprovMD") || is(m, VL_NS_METS, "rightsMD") ||
+                 is(m, VL_NS_METS, "sourceMD") || is(m, VL_NS_METS, "behaviorSec")) {
             *skip = 1;   /* events and agents: nothing to restore */
             return VL_OK;
         }
@@ -513,7 +488,7 @@ static int on_start(mr *m, int depth, int empty, int *skip, vl_error *err)
         m->struct_seen |= sec == SEC_STRUCT;
         if ((sec == SEC_DMD || sec == SEC_TECHMD) && !(m->sec_id = attr(m, "ID")))
             m->sec_id = vl_strdup("");
-        return (sec == SEC_DMD || sec == SEC_TECHMD) && !m->sec_id ? oom(err)
+        return (sec == SEC_DMD || sec == SEC_TECHMD) && !m->sec_id ? vl_error_oom(err)
                                                                   : VL_OK;
     }
     switch (m->sec) {
@@ -537,7 +512,7 @@ static void on_end(mr *m, int depth)
         m->dc_depth = -1;
     else if (m->sec == SEC_TECHMD && m->cur_t && depth == m->obj_depth)
         m->cur_t = NULL;   /* one PREMIS object per techMD */
-    else if (m->sec == SEC_STRUCT && is(m, NS_METS, "div") && m->ndivs)
+    else if (m->sec == SEC_STRUCT && is(m, VL_NS_METS, "div") && m->ndivs)
         free(m->divs[--m->ndivs]);
 }
 
@@ -659,7 +634,7 @@ static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
     vl_dc *dep = NULL;
 
     if (idx_build(&dix, m->d, m->nd, sizeof *m->d) != 0)
-        return oom(err);
+        return vl_error_oom(err);
     for (size_t i = 0; i < m->ni && rc == VL_OK; i++) {
         const item *it = &m->it[i];
         char *logical = NULL;
@@ -679,7 +654,7 @@ static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
                 rc = vl_descriptive_add_file_dc(desc, logical, d->dc, err);
             } else if (!logical && d->dc) {
                 if (!dep && !(dep = vl_descriptive_deposit_dc(desc)))
-                    rc = oom(err);
+                    rc = vl_error_oom(err);
                 else
                     rc = vl_dc_merge(dep, d->dc, err);
             } else if (!logical && d->mods && !vl_descriptive_mods_xml(desc)) {
@@ -693,7 +668,7 @@ static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
         const dmd *d = idx_find(&dix, "dmd-dc");
         if (d && d->dc && !vl_dc_is_empty(d->dc)) {
             if (!(dep = vl_descriptive_deposit_dc(desc)))
-                rc = oom(err);
+                rc = vl_error_oom(err);
             else
                 rc = vl_dc_merge(dep, d->dc, err);
         }
@@ -821,7 +796,7 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
                           XML_PARSE_NONET | XML_PARSE_NOERROR |
                           XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
     if (!m->r) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     xmlTextReaderSetStructuredErrorHandler(m->r, on_error, m);
@@ -831,7 +806,7 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
         goto done;
     if (idx_build(&tix, m->t, m->nt, sizeof *m->t) != 0 ||
         idx_build(&fix, m->f, m->nf, sizeof *m->f) != 0) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if (desc && (rc = fill_descriptive(m, &tix, &fix, desc, err)) != VL_OK)
@@ -949,7 +924,7 @@ static int stored_locate(vl_repo *r, const vl_inventory *inv, int num,
     obj = vl_repo_object_path(r, vl_inventory_id(inv));
     *rel = obj ? vl_path_join(obj, cpath) : NULL;
     free(obj);
-    return *rel ? VL_OK : oom(err);
+    return *rel ? VL_OK : vl_error_oom(err);
 }
 
 static int resolve_version(const vl_inventory *inv, const char *id, int *num,
@@ -996,7 +971,7 @@ int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
     s.num = num;
     if (!(name = vl_asprintf("%s v%d METS.xml", id, num)) ||
         !(s.dc = vl_digest_new(VL_DIGEST_BIT(s.alg)))) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_backend_open(vl_repo_backend(r), rel, &s.rd, err)) != VL_OK)
@@ -1008,18 +983,6 @@ done:
     vl_digest_free(s.dc);
     free(rel);
     free(name);
-    return rc;
-}
-
-int vl_mets_read_stored(vl_repo *r, const char *id, int num,
-                        vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
-                        int *found, vl_error *err)
-{
-    vl_inventory *inv = NULL;
-    int rc = vl_repo_load_inventory(r, id, &inv, err);
-    if (rc == VL_OK)
-        rc = vl_mets_read_stored_inv(r, inv, num, desc, fn, arg, found, err);
-    vl_inventory_free(inv);
     return rc;
 }
 
@@ -1120,7 +1083,7 @@ struct id_list {
 static int collect_id(void *arg, const vl_catalog_object *o)
 {
     struct id_list *l = arg;
-    if (grow((void **)&l->ids, &l->cap, l->n, sizeof *l->ids) != 0)
+    if (VL_GROW(l->ids, l->cap, l->n + 1, NULL) != VL_OK)
         return VL_ESYS;
     if (!(l->ids[l->n] = vl_strdup(o->id)))
         return VL_ESYS;
@@ -1179,7 +1142,7 @@ int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err)
 
     if (rc != VL_OK) {
         if (err && !err->msg[0])
-            vl_error_set(err, rc, "out of memory");
+            rc = vl_error_oom(err);
         goto done;
     }
     for (size_t i = 0; i < l.n; i++)

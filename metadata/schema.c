@@ -113,13 +113,13 @@ static int schema_for(const char *dir, xmlSchemaPtr *out, vl_error *err)
     xsd = vl_path_join(dir, "mets-bundle.xsd");
     cat = vl_path_join(dir, "catalog.xml");
     if (!xsd || !cat) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (!vl_fs_exists(xsd)) {
         free(xsd);
         if (!(xsd = vl_path_join(dir, "mets.xsd"))) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
     }
@@ -139,7 +139,7 @@ static int schema_for(const char *dir, xmlSchemaPtr *out, vl_error *err)
     xmlSetStructuredErrorFunc(&st, on_compile_error);
     swapped = 1;
     if (!(pc = xmlSchemaNewParserCtxt(xsd))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     xmlSchemaSetParserStructuredErrors(pc, on_compile_error, &st);
@@ -157,7 +157,7 @@ static int schema_for(const char *dir, xmlSchemaPtr *out, vl_error *err)
     }
     if (!(c = calloc(1, sizeof *c)) || !(c->dir = vl_strdup(dir))) {
         free(c);
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     c->schema = schema;
@@ -226,7 +226,7 @@ int vl_schema_validate_mets(const char *schemas_dir, const char *xml_path,
     }
     fclose(probe);
     if (!(vc = xmlSchemaNewValidCtxt(schema))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     xmlSchemaSetValidStructuredErrors(vc, on_valid_error, &st);

@@ -9,6 +9,19 @@
 #include "vl_storage.h"
 
 /* ======================================================================
+ * XML namespaces vellum reads and writes, spelled once (macros, so that
+ * they join other literals, as in a schemaLocation).
+ * ==================================================================== */
+#define VL_NS_METS "http://www.loc.gov/METS/"
+#define VL_NS_MODS "http://www.loc.gov/mods/v3"
+#define VL_NS_PREMIS "http://www.loc.gov/premis/v3"
+#define VL_NS_DC "http://purl.org/dc/elements/1.1/"
+#define VL_NS_OAI_DC "http://www.openarchives.org/OAI/2.0/oai_dc/"
+#define VL_NS_XLINK "http://www.w3.org/1999/xlink"
+#define VL_NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+#define VL_NS_XML "http://www.w3.org/XML/1998/namespace"
+
+/* ======================================================================
  * Dublin Core: the 15 elements of the DCMI element set, each repeatable.
  * ==================================================================== */
 typedef struct vl_dc vl_dc;
@@ -186,14 +199,11 @@ int vl_mets_read(vl_read_fn rd, void *rd_arg, const char *name,
                  vl_error *err);
 int vl_mets_read_file(const char *path, vl_descriptive *desc,
                       vl_mets_file_fn fn, void *arg, vl_error *err);
-/* The METS.xml of version num (0 = head), read through the backend while
- * its digest is checked against the inventory (VL_FINDING on a mismatch,
- * before anything is handed out).  A version without METS.xml: *found = 0
- * and VL_OK, or VL_EINPUT when found is NULL. */
-int vl_mets_read_stored(vl_repo *r, const char *id, int num,
-                        vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
-                        int *found, vl_error *err);
-/* The same with the object's inventory already loaded. */
+/* The METS.xml of version num (0 = head) of the object whose inventory is
+ * inv, read through the backend while its digest is checked against the
+ * inventory (VL_FINDING on a mismatch, before anything is handed out).  A
+ * version without METS.xml: *found = 0 and VL_OK, or VL_EINPUT when found
+ * is NULL. */
 int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
                             vl_descriptive *desc, vl_mets_file_fn fn,
                             void *arg, int *found, vl_error *err);
@@ -213,6 +223,20 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
 const vl_catalog_format *vl_mets_catalog_format(void);
 /* The same for every object in the catalog (after vl_repo_reindex). */
 int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err);
+
+/* ======================================================================
+ * Whole-repository maintenance (metadata/maintain.c): what 'vellum
+ * recover' and 'vellum reindex' do, for any caller.
+ * ==================================================================== */
+/* vl_repo_recover, then the format results of the objects it settled put
+ * back from their stored METS (vl_metadata_reindex_formats).  counts as
+ * vl_repo_recover's; counts->unhealed > 0 is not an error. */
+int vl_metadata_recover(vl_repo *r, vl_recover_counts *counts, vl_error *err);
+/* vl_repo_reindex (the catalog rebuilt from the storage root alone), then
+ * every object's format results from its stored METS.  *objects and
+ * *formats (either may be NULL) count what was indexed and restored. */
+int vl_metadata_reindex(vl_repo *r, size_t *objects, size_t *formats,
+                        vl_error *err);
 
 /* ======================================================================
  * Exports (metadata/export.c)

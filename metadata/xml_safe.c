@@ -121,7 +121,7 @@ int vl_xml_read_safe(const char *data, size_t len, const char *name,
     xmlInitParser();
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     ctxt->_private = &st;
     ctxt->sax->entityDecl = on_entity_decl;
     ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;

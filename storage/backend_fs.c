@@ -59,7 +59,7 @@ int vl_backend_open(vl_backend *b, const char *rel, vl_reader **out,
     char *p = abs_path(b, rel);
     vl_reader *r = NULL;
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         rc = vl_error_sys(err, "cannot open %s", p);
@@ -68,7 +68,7 @@ int vl_backend_open(vl_backend *b, const char *rel, vl_reader **out,
     r = calloc(1, sizeof *r);
     if (!r) {
         close(fd);
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -109,7 +109,7 @@ int vl_backend_read_all(vl_backend *b, const char *rel, size_t max,
 {
     char *p = abs_path(b, rel);
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = vl_fs_read_file(p, max, out, err);
     free(p);
     return rc;
@@ -133,7 +133,7 @@ int vl_backend_stat(vl_backend *b, const char *rel, int *kind, uint64_t *size,
     struct stat st;
     char *p = abs_path(b, rel);
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if (lstat(p, &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR) {
             *kind = 0;
@@ -166,7 +166,7 @@ int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
     char **names = NULL;
     size_t n = 0, cap = 0;
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     d = opendir(p);
     if (!d) {
         rc = vl_error_sys(err, "cannot list %s", p);
@@ -176,18 +176,10 @@ int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn) {
-                rc = vl_error_set(err, VL_ESYS, "out of memory");
-                goto done;
-            }
-            names = nn;
-            cap = ncap;
-        }
+        if ((rc = VL_GROW(names, cap, n + 1, err)) != VL_OK)
+            goto done;
         if (!(names[n] = vl_strdup(e->d_name))) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         n++;
@@ -216,7 +208,7 @@ int vl_backend_write(vl_backend *b, const char *rel, const void *data,
 {
     char *p = abs_path(b, rel);
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = vl_fs_mkdirs_parent(p, err);
     /* Whatever is written into the store is committed: read-only. */
     if (rc == VL_OK)
@@ -231,7 +223,7 @@ int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
     char *p = abs_path(b, rel);
     int rc = VL_OK, moved = -1;
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     /* recover may prune an empty parent that another process just made
      * (vl_backend_prune): make the path again and retry the move. */
     for (int tries = 0; tries < 3 && moved != 0; tries++) {
@@ -260,26 +252,16 @@ done:
     return rc;
 }
 
-int vl_backend_delete(vl_backend *b, const char *rel, vl_error *err)
-{
-    char *p = abs_path(b, rel);
-    if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
-    int rc = vl_fs_rmtree(p, err);
-    free(p);
-    return rc;
-}
-
 int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err)
 {
     char *cur = vl_strdup(rel);
     int rc = VL_OK;
     if (!cur)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     while (*cur) {
         char *p = abs_path(b, cur);
         if (!p) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             break;
         }
         int gone = rmdir(p);
@@ -312,7 +294,7 @@ int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
     char *inv_rel = vl_path_join(object_rel, "inventory.json");
     char *side_rel = vl_path_join(object_rel, sidecar_name);
     if (!inv_rel || !side_rel) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_backend_write(b, inv_rel, inventory, len, err)) != VL_OK)
@@ -337,7 +319,7 @@ int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
         !(inv = abs_path(b, inv_rel)) ||
         !(tmp = vl_asprintf("%s.tmp-%ld", inv, (long)getpid())) ||
         !(side_rel = vl_path_join(object_rel, sidecar_name))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* temp, fsync (in the copy), rename, fsync the folder: as

@@ -129,15 +129,6 @@ static int prepare(vl_catalog *cat, const char *sql, sqlite3_stmt **st,
     return VL_OK;
 }
 
-/* Bind text that may be NULL (absent message or user). */
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* Run a bound statement that returns no rows, then reset it for reuse. */
 static int step_done(vl_catalog *cat, sqlite3_stmt *st, const char *what,
                      vl_error *err)
@@ -257,15 +248,14 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
     vl_catalog *cat = calloc(1, sizeof *cat);
     *out = NULL;
     if (!cat || !(cat->path = vl_strdup(path))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (sqlite3_open_v2(path, &cat->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         rc = cat->db ? db_fail(cat, err, "cannot open")
-                     : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
-                                    path);
+                     : vl_error_oom(err);
         goto done;
     }
     /* Concurrent vellum processes share the catalog: wait for locks. */
@@ -351,12 +341,11 @@ static int open_uri(vl_catalog *cat, const char *query, int *ver,
     char *uri = file_uri(cat->path, query);
     int rc = VL_OK;
     if (!uri)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if (sqlite3_open_v2(uri, &cat->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
                         NULL) != SQLITE_OK) {
         rc = cat->db ? db_fail(cat, err, "cannot open")
-                     : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
-                                    cat->path);
+                     : vl_error_oom(err);
     } else {
         sqlite3_busy_timeout(cat->db, 60000);
         sqlite3_extended_result_codes(cat->db, 1);
@@ -381,8 +370,7 @@ static int open_empty(vl_catalog *cat, vl_error *err)
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK)
         return cat->db ? db_fail(cat, err, "cannot open")
-                       : vl_error_set(err, VL_ESYS, "catalog %s: out of memory",
-                                      cat->path);
+                       : vl_error_oom(err);
     sqlite3_extended_result_codes(cat->db, 1);
     return create_schema(cat, err);
 }
@@ -394,7 +382,7 @@ static int open_file(vl_catalog *cat, vl_error *err)
     char *wal = vl_asprintf("%s-wal", cat->path);
     struct stat ws;
     if (!wal)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int have_wal = stat(wal, &ws) == 0;
     if (have_wal || room_for_index(cat->path))
         rc = open_uri(cat, "mode=ro", &ver, err);
@@ -433,7 +421,7 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
     struct stat st;
     *out = NULL;
     if (!cat || !(cat->path = vl_strdup(path)))
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
     else if (stat(path, &st) == 0)
         rc = open_file(cat, err);
     else if (errno == ENOENT)
@@ -473,7 +461,7 @@ int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
         rc = vl_sql_err(db, err, "looking for a table");
         goto done;
     }
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, table);
     if ((step = sqlite3_step(st)) == SQLITE_ROW)
         goto done;
     if (step != SQLITE_DONE) {
@@ -490,7 +478,7 @@ int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
     else if (!(sql = vl_asprintf("CREATE TEMP TABLE IF NOT EXISTS %.*s",
                                  (int)(len - strlen(create)),
                                  from + strlen(create))))
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
     else if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         rc = vl_sql_err(db, err, what);
 done:
@@ -555,7 +543,7 @@ static int content_size(vl_backend *b, const char *object_rel,
     int kind = 0;
     char *rel = vl_path_join(object_rel, content_path);
     if (!rel)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     *size = 0;
     int rc = vl_backend_stat(b, rel, &kind, size, err);
     free(rel);
@@ -572,8 +560,8 @@ static int sync_content(void *arg, const char *digest, const char *path)
      * need not be read from storage again (a new version of a big object
      * would otherwise stat every file it ever had). */
     if (c->known_size) {
-        sqlite3_bind_text(c->known_size, 1, c->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(c->known_size, 2, path, -1, SQLITE_STATIC);
+        vl_sql_bind_text(c->known_size, 1, c->id);
+        vl_sql_bind_text(c->known_size, 2, path);
         if (sqlite3_step(c->known_size) == SQLITE_ROW &&
             sqlite3_column_type(c->known_size, 0) != SQLITE_NULL) {
             size = (uint64_t)sqlite3_column_int64(c->known_size, 0);
@@ -586,13 +574,10 @@ static int sync_content(void *arg, const char *digest, const char *path)
         c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
     if (c->rc != VL_OK)
         return 1;
-    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 2, digest, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 3, path, -1, SQLITE_STATIC);
-    if (known)
-        sqlite3_bind_int64(c->ins, 4, (sqlite3_int64)size);
-    else
-        sqlite3_bind_null(c->ins, 4);
+    vl_sql_bind_text(c->ins, 1, c->id);
+    vl_sql_bind_text(c->ins, 2, digest);
+    vl_sql_bind_text(c->ins, 3, path);
+    vl_sql_bind_size(c->ins, 4, size, known);
     c->rc = step_done(c->cat, c->ins, "inserting content", c->err);
     return c->rc != VL_OK;
 }
@@ -600,10 +585,10 @@ static int sync_content(void *arg, const char *digest, const char *path)
 static int sync_file(void *arg, const char *logical, const char *digest)
 {
     sync_ctx *c = arg;
-    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 1, c->id);
     sqlite3_bind_int(c->ins, 2, c->num);
-    sqlite3_bind_text(c->ins, 3, logical, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 4, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 3, logical);
+    vl_sql_bind_text(c->ins, 4, digest);
     c->rc = step_done(c->cat, c->ins, "inserting a file", c->err);
     return c->rc != VL_OK;
 }
@@ -612,10 +597,10 @@ static int sync_fixity(void *arg, const char *alg, const char *digest,
                        const char *path)
 {
     sync_ctx *c = arg;
-    sqlite3_bind_text(c->ins, 1, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 3, alg, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 4, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 1, c->id);
+    vl_sql_bind_text(c->ins, 2, path);
+    vl_sql_bind_text(c->ins, 3, alg);
+    vl_sql_bind_text(c->ins, 4, digest);
     c->rc = step_done(c->cat, c->ins, "inserting fixity", c->err);
     return c->rc != VL_OK;
 }
@@ -634,7 +619,7 @@ static int delete_children(vl_catalog *cat, const char *id, vl_error *err)
         rc = prepare(cat, sql, &st, err);
         if (rc != VL_OK)
             break;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, id);
         rc = step_done(cat, st, "deleting old rows", err);
         sqlite3_finalize(st);
         if (rc != VL_OK)
@@ -696,7 +681,7 @@ static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
         rc = prepare(cat, "INSERT OR REPLACE INTO temp.sync_sizes SELECT content_path, size"
                           " FROM content WHERE object_id = ?", &st, err);
     if (rc == VL_OK) {
-        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, c.id);
         rc = step_done(cat, st, "reading known sizes", err);
         sqlite3_finalize(st);
         st = NULL;
@@ -719,12 +704,12 @@ sizes_done:
                  &st, err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, object_rel, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, c.id);
+    vl_sql_bind_text(st, 2, object_rel);
     sqlite3_bind_int(st, 3, head);
-    bind_text(st, 4, vl_digest_name(vl_inventory_digest_alg(inv)));
-    bind_text(st, 5, first.created);
-    bind_text(st, 6, last.created);
+    vl_sql_bind_text(st, 4, vl_digest_name(vl_inventory_digest_alg(inv)));
+    vl_sql_bind_text(st, 5, first.created);
+    vl_sql_bind_text(st, 6, last.created);
     rc = step_done(cat, st, "writing the object row", err);
     sqlite3_finalize(st);
     st = NULL;
@@ -743,12 +728,12 @@ sizes_done:
                               cat->path, c.id, n);
             break;
         }
-        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, c.id);
         sqlite3_bind_int(st, 2, n);
-        bind_text(st, 3, vi.created);
-        bind_text(st, 4, vi.message);
-        bind_text(st, 5, vi.user_name);
-        bind_text(st, 6, vi.user_address);
+        vl_sql_bind_text(st, 3, vi.created);
+        vl_sql_bind_text(st, 4, vi.message);
+        vl_sql_bind_text(st, 5, vi.user_name);
+        vl_sql_bind_text(st, 6, vi.user_address);
         rc = step_done(cat, st, "inserting a version", err);
     }
     sqlite3_finalize(st);
@@ -794,7 +779,7 @@ sizes_done:
         goto done;
     rc = prepare(cat, HEAD_TOTALS_SQL " WHERE id = ?1", &st, err);
     if (rc == VL_OK) {
-        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, c.id);
         rc = step_done(cat, st, "adding up the head state", err);
     }
 done:
@@ -819,7 +804,7 @@ int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err)
     if (rc == VL_OK)
         rc = prepare(cat, "DELETE FROM objects WHERE id = ?", &st, err);
     if (rc == VL_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, id);
         rc = step_done(cat, st, "deleting an object", err);
     }
     sqlite3_finalize(st);
@@ -895,7 +880,7 @@ int vl_catalog_get_object(vl_catalog *cat, const char *id,
     int rc = prepare(cat, OBJECT_SELECT "WHERE o.id = ?", &st, err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     rc = object_rows(cat, st, &seen, fn, arg, err);
     if (rc == VL_OK && !seen)
         rc = vl_error_set(err, VL_EINPUT, "no object with id \"%s\"", id);
@@ -913,7 +898,7 @@ int vl_catalog_files(vl_catalog *cat, const char *id, int version,
     rc = prepare(cat, "SELECT head FROM objects WHERE id = ?", &st, err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         head = sqlite3_column_int(st, 0);
@@ -945,7 +930,7 @@ int vl_catalog_files(vl_catalog *cat, const char *id, int version,
                  &st, err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     sqlite3_bind_int(st, 2, version);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         vl_catalog_file f = {
@@ -1041,12 +1026,9 @@ static int load_content(void *arg, const char *digest, const char *path)
     c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
     if (c->rc != VL_OK)
         return 1;
-    sqlite3_bind_text(c->ins, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 2, digest, -1, SQLITE_STATIC);
-    if (known)
-        sqlite3_bind_int64(c->ins, 3, (sqlite3_int64)size);
-    else
-        sqlite3_bind_null(c->ins, 3);
+    vl_sql_bind_text(c->ins, 1, path);
+    vl_sql_bind_text(c->ins, 2, digest);
+    vl_sql_bind_size(c->ins, 3, size, known);
     sqlite3_bind_int(c->ins, 4, known);
     c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
     return c->rc != VL_OK;
@@ -1056,8 +1038,8 @@ static int load_file(void *arg, const char *logical, const char *digest)
 {
     sync_ctx *c = arg;
     sqlite3_bind_int(c->ins, 1, c->num);
-    sqlite3_bind_text(c->ins, 2, logical, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 3, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 2, logical);
+    vl_sql_bind_text(c->ins, 3, digest);
     c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
     return c->rc != VL_OK;
 }
@@ -1066,9 +1048,9 @@ static int load_fixity(void *arg, const char *alg, const char *digest,
                        const char *path)
 {
     sync_ctx *c = arg;
-    sqlite3_bind_text(c->ins, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 2, alg, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->ins, 3, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(c->ins, 1, path);
+    vl_sql_bind_text(c->ins, 2, alg);
+    vl_sql_bind_text(c->ins, 3, digest);
     c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
     return c->rc != VL_OK;
 }
@@ -1088,10 +1070,10 @@ static int load_inventory(vl_catalog *cat, vl_backend *b,
         if (vl_inventory_version_info(inv, n, &vi) != 0)
             continue; /* reported as a missing version */
         sqlite3_bind_int(c.ins, 1, n);
-        bind_text(c.ins, 2, vi.created);
-        bind_text(c.ins, 3, vi.message);
-        bind_text(c.ins, 4, vi.user_name);
-        bind_text(c.ins, 5, vi.user_address);
+        vl_sql_bind_text(c.ins, 2, vi.created);
+        vl_sql_bind_text(c.ins, 3, vi.message);
+        vl_sql_bind_text(c.ins, 4, vi.user_name);
+        vl_sql_bind_text(c.ins, 5, vi.user_address);
         rc = step_done(cat, c.ins, "loading the inventory", err);
     }
     sqlite3_finalize(c.ins);
@@ -1140,7 +1122,7 @@ static int compare(check_ctx *k, const char *id, const char *sql, row_fn line,
     int rc = prepare(k->cat, sql, &st, err);
     if (rc != VL_OK)
         return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         line(k, st);
     if (step != SQLITE_DONE)
@@ -1369,7 +1351,7 @@ static int check_object_row(check_ctx *k, const char *id,
     *found = 0;
     if (rc != VL_OK || !eid)
         goto done;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
         report(k, "catalog has no object \"%s\" but the inventory does", eid);
@@ -1447,7 +1429,7 @@ int vl_catalog_check_object(vl_catalog *cat, vl_backend *b,
          i++)
         rc = compare(&k, id, comparisons[i].sql, comparisons[i].line, err);
     if (rc == VL_OK && k.oom)
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
     if (rc == VL_OK)
         rc = exec(cat, check_clear_sql, "clearing check tables", err);
     /* Commit only to end the snapshot: the temp rows are already gone. */

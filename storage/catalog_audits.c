@@ -66,15 +66,14 @@ int vl_catalog_audit_insert(vl_catalog *cat, const vl_audit_row *row,
                      &st, "preparing an audit insert", err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, row->object_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, row->started, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, row->finished, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, row->outcome, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, row->object_id);
+    vl_sql_bind_text(st, 2, row->started);
+    vl_sql_bind_text(st, 3, row->finished);
+    vl_sql_bind_text(st, 4, row->outcome);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)row->bytes);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)row->files);
     sqlite3_bind_double(st, 7, row->seconds);
-    sqlite3_bind_text(st, 8, row->failures_json ? row->failures_json : "[]",
-                      -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 8, row->failures_json ? row->failures_json : "[]");
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = vl_sql_err(db, err, "recording an audit");
 done:
@@ -114,93 +113,6 @@ done:
     return rc;
 }
 
-int vl_catalog_audits_since(vl_catalog *cat, const char *since,
-                            vl_audit_row_fn fn, void *arg, vl_error *err)
-{
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
-    char from[32];
-    int rc, step;
-    if ((rc = since_text(since, from, err)) != VL_OK)
-        return rc;
-    rc = prepare(db,
-                 "SELECT id, object_id, started, finished, outcome, bytes, files,"
-                 " seconds, failures FROM audits WHERE started >= ?"
-                 " ORDER BY started, id",
-                 &st, "listing audits", err);
-    if (rc != VL_OK)
-        goto done;
-    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        vl_audit_row r = {
-            .id = (long)sqlite3_column_int64(st, 0),
-            .object_id = vl_sql_col(st, 1),
-            .started = vl_sql_col(st, 2),
-            .finished = vl_sql_col(st, 3),
-            .outcome = vl_sql_col(st, 4),
-            .bytes = (uint64_t)sqlite3_column_int64(st, 5),
-            .files = (uint64_t)sqlite3_column_int64(st, 6),
-            .seconds = sqlite3_column_double(st, 7),
-            .failures_json = vl_sql_col(st, 8),
-        };
-        if ((rc = fn(arg, &r)) != 0)
-            goto done;
-    }
-    if (step != SQLITE_DONE)
-        rc = vl_sql_err(db, err, "listing audits");
-done:
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int vl_catalog_audit_failures_since(vl_catalog *cat, const char *since,
-                                    vl_audit_failure_row_fn fn, void *arg,
-                                    vl_error *err)
-{
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
-    char from[32];
-    int rc, step;
-    if ((rc = since_text(since, from, err)) != VL_OK)
-        return rc;
-    /* first_seen looks at the whole history, not only since. */
-    rc = prepare(db,
-                 "WITH f AS ("
-                 "  SELECT a.id AS aid, a.object_id, a.started, j.key AS k,"
-                 "   json_extract(j.value, '$.kind') AS kind,"
-                 "   json_extract(j.value, '$.code') AS code,"
-                 "   json_extract(j.value, '$.path') AS path,"
-                 "   json_extract(j.value, '$.algorithm') AS algorithm,"
-                 "   json_extract(j.value, '$.expected') AS expected,"
-                 "   json_extract(j.value, '$.actual') AS actual,"
-                 "   json_extract(j.value, '$.message') AS message"
-                 "  FROM audits a, json_each(a.failures) j"
-                 "  WHERE a.outcome = 'fail' AND json_valid(a.failures)),"
-                 " g AS (SELECT *, MIN(started) OVER (PARTITION BY object_id,"
-                 "   kind, IFNULL(code, ''), IFNULL(path, '')) AS first_seen"
-                 "  FROM f)"
-                 " SELECT object_id, started, first_seen, kind, code, path,"
-                 "  algorithm, expected, actual, message FROM g"
-                 " WHERE started >= ? ORDER BY started, aid, k",
-                 &st, "listing audit failures", err);
-    if (rc != VL_OK)
-        goto done;
-    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        vl_audit_failure_row f = {vl_sql_col(st, 0), vl_sql_col(st, 1), vl_sql_col(st, 2),
-                                  vl_sql_col(st, 3), vl_sql_col(st, 4), vl_sql_col(st, 5),
-                                  vl_sql_col(st, 6), vl_sql_col(st, 7), vl_sql_col(st, 8),
-                                  vl_sql_col(st, 9)};
-        if ((rc = fn(arg, &f)) != 0)
-            goto done;
-    }
-    if (step != SQLITE_DONE)
-        rc = vl_sql_err(db, err, "listing audit failures");
-done:
-    sqlite3_finalize(st);
-    return rc;
-}
-
 int vl_catalog_audit_days(vl_catalog *cat, const char *since,
                           vl_audit_day_fn fn, void *arg, vl_error *err)
 {
@@ -219,7 +131,7 @@ int vl_catalog_audit_days(vl_catalog *cat, const char *since,
                  &st, "totalling audits", err);
     if (rc != VL_OK)
         goto done;
-    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, from);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         vl_audit_day d = {
             .day = vl_sql_col(st, 0),

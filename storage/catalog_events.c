@@ -34,14 +34,6 @@ int vl_sql_ensure_events(sqlite3 *db, vl_error *err)
     return ensure(db, err);
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
                             const char *hash, vl_error *err)
 {
@@ -64,17 +56,17 @@ int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
     files = json_dumps(json_object_get(j, "files"), JSON_COMPACT | JSON_ENCODE_ANY);
     agents = json_dumps(json_object_get(j, "agents"), JSON_COMPACT | JSON_ENCODE_ANY);
     sqlite3_bind_int64(st, 1, seq);
-    bind_opt(st, 2, json_string_value(json_object_get(j, "id")));
-    bind_opt(st, 3, json_string_value(json_object_get(j, "type")));
-    bind_opt(st, 4, json_string_value(json_object_get(j, "datetime")));
-    bind_opt(st, 5, json_string_value(json_object_get(j, "outcome")));
-    bind_opt(st, 6, json_string_value(json_object_get(j, "detail")));
-    bind_opt(st, 7, json_string_value(json_object_get(j, "outcome_detail")));
-    bind_opt(st, 8, json_string_value(json_object_get(j, "object")));
+    vl_sql_bind_text(st, 2, json_string_value(json_object_get(j, "id")));
+    vl_sql_bind_text(st, 3, json_string_value(json_object_get(j, "type")));
+    vl_sql_bind_text(st, 4, json_string_value(json_object_get(j, "datetime")));
+    vl_sql_bind_text(st, 5, json_string_value(json_object_get(j, "outcome")));
+    vl_sql_bind_text(st, 6, json_string_value(json_object_get(j, "detail")));
+    vl_sql_bind_text(st, 7, json_string_value(json_object_get(j, "outcome_detail")));
+    vl_sql_bind_text(st, 8, json_string_value(json_object_get(j, "object")));
     sqlite3_bind_int(st, 9, (int)json_integer_value(json_object_get(j, "version")));
-    bind_opt(st, 10, files ? files : "[]");
-    bind_opt(st, 11, agents ? agents : "[]");
-    bind_opt(st, 12, hash);
+    vl_sql_bind_text(st, 10, files ? files : "[]");
+    vl_sql_bind_text(st, 11, agents ? agents : "[]");
+    vl_sql_bind_text(st, 12, hash);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = vl_sql_err(db, err, "recording an event");
 done:
@@ -97,7 +89,7 @@ int vl_catalog_event_exists(vl_catalog *cat, const char *id, int *exists,
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE id = ?", -1, &st, NULL) !=
         SQLITE_OK)
         return vl_sql_err(db, err, "looking up an event");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, id);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW)
         *exists = 1;
@@ -139,10 +131,10 @@ int vl_catalog_events_query(vl_catalog *cat, const vl_event_filter *f,
             " AND (?3 IS NULL OR datetime >= ?3) AND (?4 IS NULL OR outcome = ?4)"
             " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
         return vl_sql_err(db, err, "listing events");
-    bind_opt(st, 1, f ? f->object_id : NULL);
-    bind_opt(st, 2, f ? f->type : NULL);
-    bind_opt(st, 3, *since ? since : NULL);
-    bind_opt(st, 4, f ? f->outcome : NULL);
+    vl_sql_bind_text(st, 1, f ? f->object_id : NULL);
+    vl_sql_bind_text(st, 2, f ? f->type : NULL);
+    vl_sql_bind_text(st, 3, *since ? since : NULL);
+    vl_sql_bind_text(st, 4, f ? f->outcome : NULL);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         vl_event_row row = {

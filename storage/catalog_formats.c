@@ -29,14 +29,6 @@ int vl_sql_ensure_formats(sqlite3 *db, vl_error *err)
     return ensure(db, err);
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
                           const char *digest, const vl_catalog_format *f,
                           vl_error *err)
@@ -50,14 +42,14 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
             "INSERT OR REPLACE INTO formats VALUES (?,?,?,?,?,?,?,?)", -1, &st,
             NULL) != SQLITE_OK)
         return vl_sql_err(db, err, "preparing a format insert");
-    bind_opt(st, 1, object_id);
-    bind_opt(st, 2, digest);
-    bind_opt(st, 3, f->mime);
-    bind_opt(st, 4, f->encoding);
-    bind_opt(st, 5, f->description);
-    bind_opt(st, 6, f->puid);
-    bind_opt(st, 7, f->format_name);
-    bind_opt(st, 8, f->format_version);
+    vl_sql_bind_text_known(st, 1, object_id);
+    vl_sql_bind_text_known(st, 2, digest);
+    vl_sql_bind_text_known(st, 3, f->mime);
+    vl_sql_bind_text_known(st, 4, f->encoding);
+    vl_sql_bind_text_known(st, 5, f->description);
+    vl_sql_bind_text_known(st, 6, f->puid);
+    vl_sql_bind_text_known(st, 7, f->format_name);
+    vl_sql_bind_text_known(st, 8, f->format_version);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = vl_sql_err(db, err, "recording a format");
     sqlite3_finalize(st);
@@ -68,12 +60,12 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
             "INSERT OR REPLACE INTO format_basis VALUES (?,?,?,?,?,?)", -1, &st,
             NULL) != SQLITE_OK)
         return vl_sql_err(db, err, "preparing a format basis insert");
-    bind_opt(st, 1, object_id);
-    bind_opt(st, 2, digest);
-    bind_opt(st, 3, f->basis);
-    bind_opt(st, 4, f->warning);
-    bind_opt(st, 5, f->others);
-    bind_opt(st, 6, f->signatures);
+    vl_sql_bind_text_known(st, 1, object_id);
+    vl_sql_bind_text_known(st, 2, digest);
+    vl_sql_bind_text_known(st, 3, f->basis);
+    vl_sql_bind_text_known(st, 4, f->warning);
+    vl_sql_bind_text_known(st, 5, f->others);
+    vl_sql_bind_text_known(st, 6, f->signatures);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = vl_sql_err(db, err, "recording a format basis");
     sqlite3_finalize(st);
@@ -96,8 +88,8 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
             " ON b.object_id = f.object_id AND b.digest = f.digest"
             " WHERE f.object_id = ? AND f.digest = ?", -1, &st, NULL) != SQLITE_OK)
         return vl_sql_err(db, err, "reading a format");
-    sqlite3_bind_text(st, 1, object_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, object_id);
+    vl_sql_bind_text(st, 2, digest);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW) {
         vl_catalog_format f = {

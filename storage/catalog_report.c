@@ -37,7 +37,7 @@ static int table_exists(sqlite3 *db, const char *name, int *out, vl_error *err)
                   &st, "looking up a table", err);
     if (rc != VL_OK)
         return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    vl_sql_bind_text(st, 1, name);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW || s == SQLITE_DONE)
         *out = s == SQLITE_ROW;
@@ -217,7 +217,7 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
     if (rc != VL_OK)
         goto done;
     if (since)
-        sqlite3_bind_text(st, 1, since, -1, SQLITE_STATIC);
+        vl_sql_bind_text(st, 1, since);
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         vl_report_failure f = {
             .object_id = vl_sql_col(st, 0),

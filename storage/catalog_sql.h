@@ -45,6 +45,16 @@ int vl_sql_ensure_audits(sqlite3 *db, vl_error *err);
 int vl_sql_ensure_events(sqlite3 *db, vl_error *err);
 int vl_sql_ensure_formats(sqlite3 *db, vl_error *err);
 
+/* Binding parameters, one meaning each.  Text is not copied
+ * (SQLITE_STATIC): every caller steps the statement while the string is
+ * still there, and binds again before stepping it again. */
+/* Text; NULL binds SQL NULL, "" binds ''. */
+void vl_sql_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Text where empty means unknown: NULL and "" both bind SQL NULL. */
+void vl_sql_bind_text_known(sqlite3_stmt *st, int i, const char *s);
+/* A size, or SQL NULL when it is not known. */
+void vl_sql_bind_size(sqlite3_stmt *st, int i, uint64_t size, int known);
+
 static inline const char *vl_sql_col(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);

@@ -95,7 +95,7 @@ static int read_last_line(int fd, vl_buf *line, vl_error *err)
     size_t len = (size_t)(end - 1 - start);
     char *buf = malloc(len + 1);
     if (!buf)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = VL_OK;
     if (pread(fd, buf, len, start) != (ssize_t)len)
         rc = vl_error_sys(err, "cannot read the event log");
@@ -149,7 +149,7 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
     json_t *copy = NULL;
     vl_buf_init(&last, MAX_LINE);
     if (!lock_path || !log_path) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     const char *id = json_string_value(json_object_get(ev, "id"));
@@ -189,13 +189,13 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
     json_object_set_new(copy, "prev", json_string(prev));
     text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     size_t len = strlen(text);
     line = malloc(len + 2);
     if (!line) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     memcpy(line, text, len);
@@ -236,7 +236,7 @@ int vl_events_append(vl_repo *r, const vl_event *ev, vl_error *err)
 {
     json_t *j = vl_event_to_json(ev);
     if (!j)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = vl_events_append_json(r, j, err);
     json_decref(j);
     return rc;
@@ -368,7 +368,7 @@ int vl_events_verify(vl_repo *r, vl_message_fn fn, void *arg, vl_error *err)
     struct verify_ctx c = {fn, arg, ZERO_HASH, 1, 0, 0, json_object()};
     int rc;
     if (!c.hashes)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if ((rc = each_line(r, verify_line, &c, err)) != VL_OK)
         goto done;
     if ((rc = vl_catalog_events_hashes(r->catalog, verify_catalog_row, &c, err)) != VL_OK)
@@ -401,7 +401,7 @@ static int reindex_line(void *arg, long lineno, const char *line, size_t len,
     json_decref(j);
     char *text = vl_strndup(line, len);
     if (!text)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     vl_digest_buffer(VL_SHA256, line, len, hash);
     int rc = vl_catalog_event_insert(c->r->catalog, seq, text, hash, err);
     free(text);

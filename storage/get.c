@@ -31,14 +31,8 @@ struct get_ctx {
 static int collect(void *arg, const char *logical, const char *digest)
 {
     struct get_ctx *c = arg;
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 256;
-        struct get_item *ni = realloc(c->items, ncap * sizeof *ni);
-        if (!ni)
-            return VL_ESYS;
-        c->items = ni;
-        c->cap = ncap;
-    }
+    if (VL_GROW(c->items, c->cap, c->n + 1, NULL) != VL_OK)
+        return VL_ESYS;
     c->items[c->n].logical = logical;
     c->items[c->n].digest = digest;
     c->n++;
@@ -62,7 +56,7 @@ static int copy_one(void *arg, size_t i, int worker, vl_error *err)
     src = vl_path_join(c->object_rel, cpath);
     dst = vl_path_join(c->tmp, it->logical);
     if (!src || !dst) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_logical_path_check(it->logical, err)) != VL_OK ||
@@ -124,11 +118,11 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
     c.id = id;
     c.tmp = vl_asprintf("%s.vellum-get-%ld", dest, (long)getpid());
     if (!rel || !c.tmp) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (vl_inventory_state_foreach(c.inv, num, collect, &c) != 0) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* What a killed get or export to the same destination left goes

@@ -152,7 +152,7 @@ int vl_inventory_parse(const char *text, size_t len, vl_inventory **out,
     }
     inv = calloc(1, sizeof *inv);
     if (!inv) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     inv->root = root;

@@ -44,7 +44,7 @@ int vl_lock_by_key(vl_repo *r, const char *hex, int wait_seconds,
     char *dir = vl_path_join(r->staging_dir, VL_LOCKS_DIR);
     char *path = NULL;
     if (!dir || !(path = vl_path_join(dir, hex))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_fs_mkdirs(dir, err)) != VL_OK)
@@ -73,7 +73,7 @@ int vl_lock_by_key(vl_repo *r, const char *hex, int wait_seconds,
     }
     vl_lock *l = malloc(sizeof *l);
     if (!l) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     l->fd = fd;

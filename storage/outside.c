@@ -59,7 +59,7 @@ int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
         !(name = vl_asprintf(".new-%s", uuid)) ||
         !(tmp = vl_path_join(dir, name)) || !(fin = vl_path_join(dir, uuid)) ||
         !(w = calloc(1, sizeof *w))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_fs_mkdirs(dir, err)) != VL_OK)
@@ -85,7 +85,7 @@ int vl_outside_begin(vl_repo *r, const char *const *paths, size_t n,
     if ((rc = vl_fs_fsync_parent(fin, err)) != VL_OK)
         goto done;
     if (!(w->promise = promise_path(fin))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         unlink(fin);
         goto done;
     }
@@ -118,7 +118,7 @@ int vl_outside_promise(vl_outside *w, const char *dest, const vl_event *ev,
         json_object_set_new(j, "dest", json_string(abs)) != 0 ||
         json_object_set(j, "event", e) != 0 ||
         !(text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)))
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
     else
         rc = vl_fs_write_atomic(w->promise, text, strlen(text), err);
     json_decref(j);
@@ -147,7 +147,7 @@ static int keep_promise(vl_repo *r, const char *record, vl_error *err)
     json_t *j = NULL;
     int rc = VL_OK;
     if (!path)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if (!vl_fs_exists(path))
         goto done;
     j = json_load_file(path, 0, NULL);
@@ -176,7 +176,7 @@ static int remove_promise_temps(const char *record, vl_error *err)
     struct dirent *e;
     int rc = VL_OK;
     if (!dir || !prefix) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     while (d && rc == VL_OK && (e = readdir(d))) {
@@ -184,7 +184,7 @@ static int remove_promise_temps(const char *record, vl_error *err)
             continue;
         char *p = vl_path_join(dir, e->d_name);
         if (!p)
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
         else if (unlink(p) != 0 && errno != ENOENT)
             rc = vl_error_sys(err, "cannot remove %s", p);
         free(p);
@@ -302,7 +302,7 @@ static int clear_abandoned(vl_repo *r, const dest_key *k, size_t *cleared,
     int rc = VL_OK;
     vl_buf_init(&buf, 0);
     if (!dir) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (!d) {
@@ -324,7 +324,7 @@ static int clear_abandoned(vl_repo *r, const dest_key *k, size_t *cleared,
         int fd = p ? open(p, O_RDONLY | O_CLOEXEC) : -1;
         vl_buf_reset(&buf);
         if (!p)
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
         else if (fd < 0 && errno != ENOENT)
             rc = vl_error_sys(err, "cannot open %s", p);
         else if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -366,7 +366,7 @@ int vl_outside_clear_for(vl_repo *r, const char *dest, size_t *cleared,
     *cleared = 0;
     base = base ? base + 1 : dest;
     if (!parent || !(k.prefix = vl_asprintf("%s" OUTSIDE_MARK, base))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* No folder, no temporaries in it: the caller names the problem. */

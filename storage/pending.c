@@ -62,7 +62,7 @@ static int scan_txns(vl_repo *r, vl_pending *p, vl_error *err)
         char *lock = vl_asprintf("%s/%s/%s", r->staging_dir, VL_LOCKS_DIR, key);
         char *dir = vl_path_join(r->staging_dir, e->d_name);
         if (!lock || !dir) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
         } else {
             int h = held(lock);
             if (h < 0)
@@ -89,7 +89,7 @@ static int scan_outside(vl_repo *r, vl_pending *p, vl_error *err)
     struct dirent *e;
     int rc = VL_OK;
     if (!dir)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if (!d) {
         if (errno != ENOENT)
             rc = vl_error_sys(err, "cannot list %s", dir);
@@ -105,7 +105,7 @@ static int scan_outside(vl_repo *r, vl_pending *p, vl_error *err)
         char *rec = vl_path_join(dir, e->d_name);
         int h = rec ? held(rec) : -1;
         if (!rec)
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
         else if (h < 0)
             rc = vl_error_sys(err, "cannot test the lock of %s", rec);
         else if (h == 0 && vl_fs_exists(rec)) {

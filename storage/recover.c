@@ -49,7 +49,7 @@ static int read_version_inventory(vl_repo *r, const char *vrel, vl_buf *buf,
     int rc;
     vl_buf_init(&side, 4096);
     if (!inv_rel)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if ((rc = vl_backend_read_all(r->backend, inv_rel, VL_MAX_INVENTORY_BYTES, buf,
                                   err)) != VL_OK ||
         (rc = vl_inventory_parse(buf->data, buf->len, out, err)) != VL_OK)
@@ -110,7 +110,7 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
     *changed = 0;
     *unhealed = NULL;
     if (!root_rel) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = read_if_present(r, root_rel, VL_MAX_INVENTORY_BYTES, &root, &present,
@@ -138,7 +138,7 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
     }
     vl_inventory_version_name(cur, num, vname);
     if (!(vrel = vl_path_join(object_rel, vname))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_backend_stat(r->backend, vrel, &kind, NULL, err)) != VL_OK)
@@ -148,7 +148,7 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
         free(vrel);
         vl_inventory_version_name(cur, vl_inventory_head(cur), vname);
         if (!(vrel = vl_path_join(object_rel, vname))) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
     }
@@ -162,7 +162,7 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
     if (!(side_rel = vl_path_join(object_rel, sname)) ||
         !(want_side = vl_sidecar_text(vl_inventory_digest_alg(vinv), vbuf.data,
                                       vbuf.len))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = read_if_present(r, side_rel, 4096, &side, &side_present, err)) != VL_OK)
@@ -283,7 +283,7 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
     vl_buf_init(&buf, 1 << 20);
     *busy = 0;
     if (!ipath)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     /* staging/txn-<key>-<uuid>: a live transaction holds the key's lock. */
     const char *base = vl_path_basename(txn_dir) + 4;
     char key[VL_DIGEST_HEX_MAX];
@@ -354,7 +354,7 @@ int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err)
         char *p = vl_path_join(r->staging_dir, e->d_name);
         int busy = 0;
         if (!p) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             break;
         }
         if (!strncmp(e->d_name, "txn-", 4))

@@ -32,7 +32,7 @@ static int visit_child(void *arg, const char *name, int kind, vl_error *err)
         return VL_OK;
     char *rel = *c->dir ? vl_path_join(c->dir, name) : vl_strdup(name);
     if (!rel)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     char *saved = c->dir;
     int rc = visit(c, rel, err);
     c->dir = saved;

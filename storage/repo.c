@@ -20,7 +20,7 @@ static int write_file(const char *dir, const char *name, const char *text,
 {
     char *p = vl_path_join(dir, name);
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = vl_fs_mkdirs_parent(p, err);
     if (rc == VL_OK)
         rc = readonly ? vl_fs_write_atomic_readonly(p, text, strlen(text), err)
@@ -58,7 +58,7 @@ static int build_repo(const char *tmp, const vl_repo_options *opts,
     vl_layout_default(&layout);
     layout_json = vl_layout_config_json(&layout);
     if (!store || !kv || !layout_json || !cat_path || !conf_path) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     /* The storage root's own files never change: read-only like objects. */
@@ -78,7 +78,7 @@ static int build_repo(const char *tmp, const vl_repo_options *opts,
     char *dirs[] = {VL_STAGING_DIR, VL_EVENTS_DIR};
     for (size_t i = 0; i < 2; i++) {
         char *d = vl_path_join(tmp, dirs[i]);
-        rc = d ? vl_fs_mkdirs(d, err) : vl_error_set(err, VL_ESYS, "out of memory");
+        rc = d ? vl_fs_mkdirs(d, err) : vl_error_oom(err);
         free(d);
         if (rc)
             goto done;
@@ -129,7 +129,7 @@ int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
     tmp = vl_asprintf("%s.vellum-init-%ld", dir, (long)getpid());
     parent = vl_path_dirname(dir);
     if (!tmp || !parent) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_fs_mkdirs(parent, err)) != VL_OK)
@@ -201,7 +201,7 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
     char *namaste = NULL;
     vl_buf_init(&buf, 1 << 20);
     if (!r || !conf || !cat_path) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     r->dir = vl_strdup(dir);
@@ -209,7 +209,7 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
     r->staging_dir = vl_path_join(dir, VL_STAGING_DIR);
     namaste = vl_path_join(r->store_dir, ROOT_NAMASTE);
     if (!r->dir || !r->store_dir || !r->staging_dir || !namaste) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if (!vl_fs_exists(conf) || !vl_fs_exists(namaste)) {
@@ -243,7 +243,7 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
     r->saved_umask = vl_shared_enter(r->shared);
     r->umask_entered = 1;
     if (!(r->backend = vl_backend_fs_new(r->store_dir))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     rc = vl_backend_read_all(r->backend, "extensions/" LAYOUT_EXT "/config.json",
@@ -293,11 +293,9 @@ void vl_repo_close(vl_repo *r)
 }
 
 const char *vl_repo_dir(const vl_repo *r) { return r->dir; }
-const char *vl_repo_staging_dir(const vl_repo *r) { return r->staging_dir; }
 vl_backend *vl_repo_backend(vl_repo *r) { return r->backend; }
 vl_catalog *vl_repo_catalog(vl_repo *r) { return r->catalog; }
 vl_digest_alg vl_repo_digest(const vl_repo *r) { return r->digest; }
-unsigned vl_repo_fixity_mask(const vl_repo *r) { return r->fixity_mask; }
 vl_shared vl_repo_shared(const vl_repo *r) { return r->shared; }
 
 const char *vl_repo_config_get(const vl_repo *r, const char *key)
@@ -311,7 +309,7 @@ int vl_repo_config_set(vl_repo *r, const char *key, const char *value,
     char *conf = vl_path_join(r->dir, VL_CONFIG_FILE);
     int rc;
     if (!conf || vl_kv_set(r->config, key, value) != 0)
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
     else
         rc = vl_kv_save(r->config, conf, err);
     free(conf);
@@ -362,7 +360,7 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
     int kind = 0;
     vl_buf_init(&buf, VL_MAX_INVENTORY_BYTES);
     if (!inv_rel)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if ((rc = vl_backend_stat(r->backend, inv_rel, &kind, NULL, err)) != VL_OK)
         goto done;
     if (kind != VL_WALK_FILE) {
@@ -383,7 +381,7 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
     vside_rel = vl_asprintf("%s/%s/inventory.json.%s", object_rel, vname,
                             vl_digest_name(alg));
     if (!side_rel || !vside_rel) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     vl_digest_buffer(alg, buf.data, buf.len, got);
@@ -414,7 +412,7 @@ int vl_repo_load_inventory(vl_repo *r, const char *id, vl_inventory **out,
     char *rel = vl_repo_object_path(r, id);
     vl_inventory *inv = NULL;
     if (!rel)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = vl_repo_read_inventory_at(r, rel, &inv, err);
     if (rc == VL_EINPUT)
         rc = vl_error_set(err, VL_EINPUT, "no object with id \"%s\"", id);

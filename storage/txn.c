@@ -46,8 +46,6 @@ struct vl_txn {
 };
 
 const char *vl_txn_object_id(const vl_txn *t) { return t->id; }
-int vl_txn_is_new_object(const vl_txn *t) { return t->is_new; }
-int vl_txn_version(const vl_txn *t) { return t->num; }
 unsigned vl_txn_digest_mask(const vl_txn *t) { return t->mask; }
 const char *vl_txn_scratch_dir(const vl_txn *t) { return t->scratch; }
 const vl_inventory *vl_txn_head_inventory(const vl_txn *t)
@@ -85,7 +83,7 @@ static int write_intent(vl_txn *t, vl_error *err)
                           "events", t->events);
     char *s = o ? json_dumps(o, JSON_SORT_KEYS) : NULL;
     char *p = vl_path_join(t->txn_dir, VL_INTENT_FILE);
-    int rc = (!s || !p) ? vl_error_set(err, VL_ESYS, "out of memory")
+    int rc = (!s || !p) ? vl_error_oom(err)
                         : vl_fs_write_atomic(p, s, strlen(s), err);
     json_decref(o);
     free(s);
@@ -99,7 +97,7 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     char uuid[37], minted[64];
     vl_txn *t = calloc(1, sizeof *t);
     if (!t)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     pthread_mutex_init(&t->mu, NULL);
     if (!id) {
         vl_uuid4(uuid);
@@ -120,7 +118,7 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     if (!t->id || !t->object_rel || !t->state || !t->added || !t->dirs || !t->staged ||
         !t->fixity ||
         !t->events) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_lock_object(r, id, LOCK_WAIT_SECONDS, &t->lock, err)) != VL_OK)
@@ -130,7 +128,7 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
         t->is_new = 1;
         t->inv = vl_inventory_new(id, r->digest);
         if (!t->inv) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         vl_error_clear(err);
@@ -153,7 +151,7 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
         : NULL;
     t->scratch = t->txn_dir ? vl_path_join(t->txn_dir, "scratch") : NULL;
     if (!t->txn_dir || !t->build_dir || !t->content_root || !t->scratch) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = vl_fs_mkdirs(t->content_root, err)) != VL_OK ||
@@ -177,7 +175,7 @@ int vl_txn_stage_path(vl_txn *t, const char *logical, char **out, vl_error *err)
         return rc;
     char *p = vl_path_join(t->content_root, logical);
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     /* Many files share a folder: make each folder once, not once per file. */
     const char *slash = strrchr(logical, '/');
     char *dir = slash ? vl_strndup(logical, (size_t)(slash - logical)) : vl_strdup("");
@@ -258,21 +256,6 @@ done:
     return rc;
 }
 
-int vl_txn_keep(vl_txn *t, const char *logical, vl_error *err)
-{
-    if (t->is_new)
-        return vl_error_set(err, VL_EINPUT, "object \"%s\" has no earlier version "
-                            "to keep %s from", t->id, logical);
-    const char *d = vl_inventory_lookup(t->inv, t->num - 1, logical);
-    if (!d)
-        return vl_error_set(err, VL_EINPUT, "\"%s\" is not in the head version of "
-                            "\"%s\"", logical, t->id);
-    pthread_mutex_lock(&t->mu);
-    json_object_set_new(t->state, logical, json_string(d));
-    pthread_mutex_unlock(&t->mu);
-    return VL_OK;
-}
-
 struct keep_ctx {
     vl_txn *t;
 };
@@ -304,7 +287,7 @@ int vl_txn_add_fixity(vl_txn *t, const char *logical, vl_digest_alg alg,
     int rc = json_array_append_new(t->fixity, json_pack("{s:i, s:s, s:s}", "alg",
                                    (int)alg, "hex", hex, "logical", logical));
     pthread_mutex_unlock(&t->mu);
-    return rc ? vl_error_set(err, VL_ESYS, "out of memory") : VL_OK;
+    return rc ? vl_error_oom(err) : VL_OK;
 }
 
 int vl_txn_add_event(vl_txn *t, const vl_event *ev, vl_error *err)
@@ -316,7 +299,7 @@ int vl_txn_add_event(vl_txn *t, const vl_event *ev, vl_error *err)
     pthread_mutex_lock(&t->mu);
     int rc = j ? json_array_append_new(t->events, j) : -1;
     pthread_mutex_unlock(&t->mu);
-    return rc ? vl_error_set(err, VL_ESYS, "out of memory") : VL_OK;
+    return rc ? vl_error_oom(err) : VL_OK;
 }
 
 size_t vl_txn_event_count(const vl_txn *t) { return json_array_size(t->events); }
@@ -399,7 +382,7 @@ static int check_conflicts(vl_txn *t, vl_error *err)
     {
         char *p = vl_strdup(logical);
         if (!p)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/')) {
             *s = '\0';
             if (json_object_get(t->state, p)) {
@@ -452,7 +435,7 @@ static int apply_fixity(vl_txn *t, vl_error *err)
         if (!cpath)
             continue;   /* not part of the new state */
         if (vl_inventory_fixity_add(t->inv, (vl_digest_alg)alg, hex, cpath) != 0)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
     }
     return VL_OK;
 }
@@ -528,7 +511,7 @@ static int write_inventory_pair(const char *dir, const vl_inventory *inv,
         w->fd = -1;
     if (!path || !tmp || !side || !w ||
         !(w->dc = vl_digest_new(VL_DIGEST_BIT(alg)))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
@@ -557,7 +540,7 @@ static int write_inventory_pair(const char *dir, const vl_inventory *inv,
     if ((rc = vl_digest_final(w->dc, &res, err)) != VL_OK)
         goto done;
     if (!(*sidecar = vl_asprintf("%s inventory.json\n", res.hex[alg]))) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     rc = vl_fs_write_atomic(side, *sidecar, strlen(*sidecar), err);
@@ -595,15 +578,15 @@ static int build_inventory(vl_txn *t, const vl_txn_info *info, vl_error *err)
         /* key is the digest, value the logical path staged for it */
         char *cpath;
         if (content_path_of(t, json_string_value(v), &cpath) != 0)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         int bad = vl_inventory_manifest_add(t->inv, logical, cpath);
         free(cpath);
         if (bad)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
     }
     json_object_foreach(t->state, logical, v)
         if (vl_inventory_state_add(t->inv, t->num, json_string_value(v), logical))
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
     return apply_fixity(t, err);
 }
 
@@ -636,7 +619,7 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
     vdir = vl_path_join(t->build_dir, t->vname);
     obj_vdir = vl_path_join(t->object_rel, t->vname);
     if (!vdir || !obj_vdir) {
-        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(err);
         goto done;
     }
     prune_empty_dirs(t->content_root);
@@ -649,7 +632,7 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
                                 vl_digest_name(alg));
         ver_inv = vl_path_join(vdir, "inventory.json");
         if (!namaste || !root_inv || !root_side || !ver_inv) {
-            rc = vl_error_set(err, VL_ESYS, "out of memory");
+            rc = vl_error_oom(err);
             goto done;
         }
         /* The root inventory is a copy of v1's: copied, not serialized again. */

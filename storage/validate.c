@@ -248,7 +248,7 @@ int vv_read(vv_ctx *v, const char *rel, size_t max, vl_buf *out,
 {
     char *p = vv_join(v->base, rel);
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = vl_backend_read_all(v->b, p, max, out, err);
     free(p);
     return rc;
@@ -258,7 +258,7 @@ int vv_stat(vv_ctx *v, const char *rel, int *kind, vl_error *err)
 {
     char *p = vv_join(v->base, rel);
     if (!p)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     int rc = vl_backend_stat(v->b, p, kind, NULL, err);
     free(p);
     return rc;
@@ -267,16 +267,10 @@ int vv_stat(vv_ctx *v, const char *rel, int *kind, vl_error *err)
 static int list_add(void *arg, const char *name, int kind, vl_error *err)
 {
     vv_list *l = arg;
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 16;
-        vv_entry *ne = realloc(l->e, ncap * sizeof *ne);
-        if (!ne)
-            return vl_error_set(err, VL_ESYS, "out of memory");
-        l->e = ne;
-        l->cap = ncap;
-    }
+    if (VL_GROW(l->e, l->cap, l->n + 1, err) != VL_OK)
+        return VL_ESYS;
     if (!(l->e[l->n].name = vl_strdup(name)))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     l->e[l->n++].kind = kind;
     return VL_OK;
 }
@@ -354,7 +348,7 @@ int vl_validate_path(const char *dir, const vl_validate_options *o,
     vv_list l = {0};
     vl_backend *b = vl_backend_fs_new(dir);
     if (!b)
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     if ((rc = vl_backend_stat(b, "", &kind, NULL, err)) != VL_OK)
         goto done;
     if (kind != VL_WALK_DIR) {

@@ -15,11 +15,6 @@ typedef struct ictx {
     vl_error *err;
 } ictx;
 
-static int oom(vl_error *err)
-{
-    return vl_error_set(err, VL_ESYS, "out of memory");
-}
-
 static int pair_cmp(const void *a, const void *b)
 {
     const vv_pair *x = a, *y = b;
@@ -167,7 +162,7 @@ static int check_conflicts(ictx *x, const vv_pair *p, size_t n,
         }
         char *dup = vl_strdup(p[i].path);
         if (!dup)
-            return oom(x->err);
+            return vl_error_oom(x->err);
         for (char *s = strrchr(dup, '/'); s; s = strrchr(dup, '/')) {
             *s = '\0';
             if (bsearch(dup, p, n, sizeof *p, path_cmp)) {
@@ -299,7 +294,7 @@ static int check_manifest(ictx *x)
     size_t cap = 0;
     json_t *lower = json_object();
     if (!lower)
-        return oom(x->err);
+        return vl_error_oom(x->err);
     const char *d;
     json_t *arr;
     int rc = VL_OK;
@@ -322,15 +317,9 @@ static int check_manifest(ictx *x)
                 continue;
             }
             check_content_path(x, "manifest", json_string_value(p));
-            if (inv->nmanifest == cap) {
-                cap = cap ? cap * 2 : 64;
-                vv_pair *n = realloc(inv->manifest, cap * sizeof *n);
-                if (!n) {
-                    rc = oom(x->err);
-                    goto done;
-                }
-                inv->manifest = n;
-            }
+            if ((rc = VL_GROW(inv->manifest, cap, inv->nmanifest + 1,
+                              x->err)) != VL_OK)
+                goto done;
             inv->manifest[inv->nmanifest++] =
                 (vv_pair){d, json_string_value(p)};
         }
@@ -377,13 +366,8 @@ static void check_user(ictx *x, const char *vname, json_t *u)
 static int add_state(ictx *x, vv_version *ver, size_t *cap, const char *d,
                      const char *p)
 {
-    if (ver->nstate == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        vv_pair *n = realloc(ver->state, *cap * sizeof *n);
-        if (!n)
-            return oom(x->err);
-        ver->state = n;
-    }
+    if (VL_GROW(ver->state, *cap, ver->nstate + 1, x->err) != VL_OK)
+        return VL_ESYS;
     ver->state[ver->nstate++] = (vv_pair){d, p};
     return VL_OK;
 }
@@ -417,7 +401,7 @@ static int check_state_digest(ictx *x, const char *vname, const char *d)
     }
     if (!json_object_get(x->state_digests, d) &&
         json_object_set_new(x->state_digests, d, json_null()))
-        return oom(x->err);
+        return vl_error_oom(x->err);
     return VL_OK;
 }
 
@@ -557,7 +541,7 @@ static int check_versions(ictx *x)
     }
     inv->versions = calloc(json_object_size(vs), sizeof(vv_version));
     if (!inv->versions)
-        return oom(x->err);
+        return vl_error_oom(x->err);
     const char *k;
     json_t *o;
     json_object_foreach(vs, k, o) {
@@ -654,7 +638,7 @@ static int check_manifest_usage(ictx *x)
     if (!json_is_object(m) || !inv->nversions)
         return VL_OK;
     if (!(inv->misplaced = calloc(inv->nmanifest + 1, 1)))
-        return oom(x->err);
+        return vl_error_oom(x->err);
     for (size_t i = 0; i < inv->nmanifest; i++)
         if (!vv_path_shape(inv->manifest[i].path))
             inv->misplaced[i] =
@@ -696,13 +680,8 @@ static int fixity_add(ictx *x, size_t *cap, const char *a, const char *d,
                       const char *p)
 {
     vv_inv *inv = x->inv;
-    if (inv->nfixity == *cap) {
-        *cap = *cap ? *cap * 2 : 64;
-        vv_fix *n = realloc(inv->fixity, *cap * sizeof *n);
-        if (!n)
-            return oom(x->err);
-        inv->fixity = n;
-    }
+    if (VL_GROW(inv->fixity, *cap, inv->nfixity + 1, x->err) != VL_OK)
+        return VL_ESYS;
     inv->fixity[inv->nfixity++] = (vv_fix){a, d, p};
     return VL_OK;
 }
@@ -792,7 +771,7 @@ static int check_fixity(ictx *x)
         }
         json_t *lower = json_object();
         if (!lower)
-            return oom(x->err);
+            return vl_error_oom(x->err);
         const char *d;
         json_t *arr;
         int rc = VL_OK;
@@ -848,7 +827,7 @@ int vv_inventory_check(vv_ctx *v, const char *file, const char *data,
         return VL_OK;
     }
     if (!(x.state_digests = json_object()))
-        return oom(err);
+        return vl_error_oom(err);
     int rc;
     check_keys(&x, inv->root, keys, "the inventory");
     check_header(&x, expect_spec);

@@ -25,11 +25,6 @@ typedef struct octx {
     vl_error *err;
 } octx;
 
-static int oom(vl_error *err)
-{
-    return vl_error_set(err, VL_ESYS, "out of memory");
-}
-
 static const vv_entry *find_entry(const vv_list *l, const char *name)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -58,7 +53,7 @@ static int check_namaste_file(octx *o, const char *name)
     int rc = vv_read(v, name, 4096, &b, &e);
     if (rc == VL_ESYS && e.sys_errno == ENOMEM) {
         vl_buf_release(&b);
-        return oom(o->err);
+        return vl_error_oom(o->err);
     }
     if (rc != VL_OK)
         vv_report(v, "E007", name, "cannot read the declaration: %s", e.msg);
@@ -129,7 +124,7 @@ static int check_sidecar(octx *o, const char *dir, const vv_list *entries,
     snprintf(name, sizeof name, "inventory.json.%s", alg_name);
     const vv_entry *e = find_entry(entries, name);
     if (!(rel = vv_join(dir, name)))
-        return oom(o->err);
+        return vl_error_oom(o->err);
     if (!e) {
         const char *other = NULL;
         for (size_t i = 0; i < entries->n && !other; i++)
@@ -274,7 +269,7 @@ static int walk_content(octx *o, const char *rel, int top)
     int rc = VL_OK;
     char *p = vv_join(v->base, rel);
     if (!p)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     if (vv_list_dir(v->b, p, &l, &e) != VL_OK) {
         vv_report(v, "E023", rel, "cannot list the folder: %s", e.msg);
         goto done;
@@ -284,7 +279,7 @@ static int walk_content(octx *o, const char *rel, int top)
     for (size_t i = 0; i < l.n && rc == VL_OK; i++) {
         char *child = vv_join(rel, l.e[i].name);
         if (!child) {
-            rc = oom(o->err);
+            rc = vl_error_oom(o->err);
             break;
         }
         if (l.e[i].kind == VL_WALK_DIR)
@@ -390,7 +385,7 @@ static int check_version_inventory(octx *o, const vv_version *ver,
     vv_inventory_init(&vi);
     vl_error e = {0};
     if (!file)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     if (!find_entry(entries, ROOT_INV)) {
         vv_report(v, "W010", ver->name, "version has no inventory.json");
         goto done;
@@ -470,7 +465,7 @@ static int check_version_dir(octx *o, size_t idx, int *prev_spec)
     int rc = VL_OK, has_content = 0;
     char *p = vv_join(v->base, ver->name);
     if (!p)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     if (vv_list_dir(v->b, p, &l, &e) != VL_OK) {
         vv_report(v, "E010", ver->name, "cannot list the version: %s", e.msg);
         goto done;
@@ -479,7 +474,7 @@ static int check_version_dir(octx *o, size_t idx, int *prev_spec)
         const char *n = l.e[i].name;
         char *rel = vv_join(ver->name, n);
         if (!rel) {
-            rc = oom(o->err);
+            rc = vl_error_oom(o->err);
             goto done;
         }
         if (l.e[i].kind == VL_WALK_DIR && !strcmp(n, cd))
@@ -498,7 +493,7 @@ static int check_version_dir(octx *o, size_t idx, int *prev_spec)
     }
     char *crel = vv_join(ver->name, cd);
     if (!crel) {
-        rc = oom(o->err);
+        rc = vl_error_oom(o->err);
         goto done;
     }
     if (!has_content && o->ver_files[idx]) {
@@ -533,7 +528,7 @@ static int check_versions(octx *o)
         return VL_OK;
     o->ver_files = calloc(o->inv.nversions, sizeof *o->ver_files);
     if (!o->ver_files)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     count_version_files(o);
     for (size_t i = 0; i < o->inv.nversions && rc == VL_OK; i++) {
         const vv_entry *e = find_entry(&o->root, o->inv.versions[i].name);
@@ -606,7 +601,7 @@ typedef struct djob {
     const vv_pair *m;        /* manifest entry */
     size_t fix_lo, fix_hi;   /* its fixity entries */
     dproblem *problems;
-    size_t nproblems;
+    size_t nproblems, cproblems;
     int oom;
 } djob;
 
@@ -621,14 +616,13 @@ static void add_problem(djob *j, const char *code, int problem,
                         const char *alg, const char *expected,
                         const char *actual, char *msg)
 {
-    dproblem *n = msg ? realloc(j->problems,
-                                (j->nproblems + 1) * sizeof *n) : NULL;
-    if (!n) {
+    if (!msg || VL_GROW(j->problems, j->cproblems, j->nproblems + 1,
+                        NULL) != VL_OK) {
         free(msg);
         j->oom = 1;
         return;
     }
-    j->problems = n;
+    dproblem *n = j->problems;
     n[j->nproblems++] = (dproblem){.code = code, .problem = problem,
                                    .algorithm = alg, .expected = expected,
                                    .msg = msg};
@@ -680,7 +674,7 @@ static int digest_one(void *arg, size_t index, int worker, vl_error *err)
     vl_digest_result res;
     uint64_t size = 0;
     if (!rel)
-        return oom(err);
+        return vl_error_oom(err);
     if (vl_backend_open(d->v->b, rel, &r, &e) != VL_OK ||
         vl_digest_pump(vl_reader_read, r, -1, mask, NULL, NULL, &res, &size,
                        &e) != VL_OK) {
@@ -750,13 +744,13 @@ static int check_digests(octx *o)
         return VL_OK;
     djob *jobs = calloc(o->inv.nmanifest, sizeof *jobs);
     if (!jobs)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     size_t n = build_jobs(o, jobs);
     dctx d = {o->v, &o->inv, jobs};
     int rc = vl_pool_run(n, o->v->o->nthreads, digest_one, &d, o->err);
     for (size_t i = 0; i < n && rc == VL_OK; i++)
         if (jobs[i].oom)
-            rc = oom(o->err);   /* a finding lost: the run cannot stand */
+            rc = vl_error_oom(o->err);   /* a finding lost: the run cannot stand */
     for (size_t i = 0; i < n; i++) {
         if (rc == VL_OK)
             report_problems(o->v, &jobs[i]);
@@ -777,7 +771,7 @@ static int load_root_inventory(octx *o)
         return VL_OK;
     if (vv_read(v, ROOT_INV, VV_INVENTORY_MAX, &o->inv_data, &err) != VL_OK) {
         if (err.status == VL_ESYS && err.sys_errno == ENOMEM)
-            return oom(o->err);
+            return vl_error_oom(o->err);
         vv_report(v, "E063", ROOT_INV, "cannot read: %s", err.msg);
         return VL_OK;
     }
@@ -834,7 +828,7 @@ int vv_object_run(vv_ctx *v, vl_error *err)
     if (!o.have_inv || o.inv.fatal)
         goto done;
     if (!(o.seen = calloc(o.inv.nmanifest + 1, 1))) {
-        rc = oom(err);
+        rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = check_versions(&o)) || (rc = check_missing(&o)))

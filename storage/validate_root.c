@@ -25,11 +25,6 @@ typedef struct rctx {
     vl_error *err;
 } rctx;
 
-static int oom(vl_error *err)
-{
-    return vl_error_set(err, VL_ESYS, "out of memory");
-}
-
 /* ---- declaration ---------------------------------------------------------- */
 
 static void check_declaration_file(rctx *r, const char *name)
@@ -292,7 +287,7 @@ static int walk(rctx *r, const char *rel, int depth)
     for (size_t i = 0; i < l.n && rc == VL_OK; i++) {
         char *c = vv_join(rel, l.e[i].name);
         if (!c) {
-            rc = oom(r->err);
+            rc = vl_error_oom(r->err);
             break;
         }
         if (l.e[i].kind == VL_WALK_DIR)

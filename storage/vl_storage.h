@@ -45,8 +45,6 @@ int vl_backend_write(vl_backend *b, const char *rel, const void *data,
  * on a filesystem. */
 int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
                    vl_error *err);
-/* Remove a file or a whole tree; absent is fine. */
-int vl_backend_delete(vl_backend *b, const char *rel, vl_error *err);
 /* Remove rel and then each parent folder while it is empty, stopping at the
  * first that holds something else (or at the root); absent is fine.  What a
  * dropped new object leaves of its path.  (No folders on object stores.) */
@@ -301,11 +299,9 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
 void vl_repo_close(vl_repo *r);
 
 const char *vl_repo_dir(const vl_repo *r);
-const char *vl_repo_staging_dir(const vl_repo *r);
 vl_backend *vl_repo_backend(vl_repo *r);
 vl_catalog *vl_repo_catalog(vl_repo *r);
 vl_digest_alg vl_repo_digest(const vl_repo *r);
-unsigned vl_repo_fixity_mask(const vl_repo *r);
 vl_shared vl_repo_shared(const vl_repo *r);
 const char *vl_repo_config_get(const vl_repo *r, const char *key);
 int vl_repo_config_set(vl_repo *r, const char *key, const char *value,
@@ -503,8 +499,6 @@ typedef struct vl_txn vl_txn;
 /* id NULL mints urn:uuid:<uuid4>.  Takes the object lock. */
 int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err);
 const char *vl_txn_object_id(const vl_txn *t);
-int vl_txn_is_new_object(const vl_txn *t);
-int vl_txn_version(const vl_txn *t);     /* the version being built */
 /* Algorithms every added file must carry (inventory digest + fixity). */
 unsigned vl_txn_digest_mask(const vl_txn *t);
 /* Head inventory of an existing object (NULL for a new one). */
@@ -532,8 +526,6 @@ int vl_txn_event_row(vl_txn *t, size_t i, vl_event_row *out);
 /* 1 when the new state, leaving out the logical path ignore (e.g. the
  * METS.xml that describes it), equals the head state leaving it out too. */
 int vl_txn_unchanged_except(vl_txn *t, const char *ignore);
-/* Carry a file of the head state into the new state unchanged (merge). */
-int vl_txn_keep(vl_txn *t, const char *logical, vl_error *err);
 /* Carry every head file into the new state unless the new state already has
  * that logical path (for --merge, after adding the new files). */
 int vl_txn_keep_all(vl_txn *t, vl_error *err);
@@ -697,21 +689,6 @@ typedef struct vl_audit_object {
 typedef int (*vl_audit_object_fn)(void *arg, const vl_audit_object *o);
 int vl_catalog_audit_objects(vl_catalog *cat, vl_audit_object_fn fn, void *arg,
                              vl_error *err);
-/* since: RFC 3339 or date, NULL = all.  Rows in the order they started. */
-typedef int (*vl_audit_row_fn)(void *arg, const vl_audit_row *row);
-int vl_catalog_audits_since(vl_catalog *cat, const char *since,
-                            vl_audit_row_fn fn, void *arg, vl_error *err);
-/* Each failure of the audits since, oldest first; first_seen is the first
- * audit that found the same (object, kind, code, path). */
-typedef struct vl_audit_failure_row {
-    const char *object_id, *started, *first_seen;
-    const char *kind, *code, *path, *algorithm, *expected, *actual, *message;
-} vl_audit_failure_row;
-typedef int (*vl_audit_failure_row_fn)(void *arg,
-                                       const vl_audit_failure_row *f);
-int vl_catalog_audit_failures_since(vl_catalog *cat, const char *since,
-                                    vl_audit_failure_row_fn fn, void *arg,
-                                    vl_error *err);
 /* Totals per UTC day (of started), oldest first. */
 typedef struct vl_audit_day {
     const char *day;            /* "YYYY-MM-DD" */

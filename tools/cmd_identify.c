@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -55,13 +54,6 @@ typedef struct ident_run {
     double last_shown;
     int rc;
 } ident_run;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Read up to cap leading bytes of path (one pass, no more); size from fstat. */
 static int read_prefix(const char *path, unsigned char *buf, size_t cap,
@@ -149,7 +141,7 @@ static void print_one(ident_run *r, const char *path, uint64_t size,
 
 static void show_progress(ident_run *r, int last)
 {
-    double t = now_s();
+    double t = vl_time_mono();
     if (!r->progress || (!last && t - r->last_shown < 1.0))
         return;
     r->last_shown = t;
@@ -172,8 +164,9 @@ static int identify_one(ident_run *r, const char *path)
     }
     if (vl_identify_path(r->idf, r->buf, len, size, vl_path_basename(path), path,
                          &f, &err) != VL_OK) {
-        /* a file that vanished or shrank is that file's problem */
-        if (err.status != VL_ESYS || err.sys_errno) {
+        /* a file that vanished or shrank is that file's problem; running
+         * out of memory is the run's */
+        if (err.status != VL_ESYS || (err.sys_errno && err.sys_errno != ENOMEM)) {
             fprintf(stderr, "vellum identify: %s\n", cli_text(err.msg));
             r->rc = CLI_EXIT_USAGE;
             return 0;
@@ -212,7 +205,7 @@ static int walk_entry(void *arg, const char *rel, int kind, const struct stat *s
     if (kind != VL_WALK_FILE)
         return VL_OK;
     if (!(full = vl_path_join(w->root, rel)))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     w->rc = identify_one(w->r, full);
     free(full);
     return w->rc ? VL_ESYS : VL_OK;
@@ -336,8 +329,8 @@ CLI_COMMAND(identify)
     }
     r.cap = vl_identify_prefix_bytes();
     if (!(r.buf = malloc(r.cap))) {
-        rc = cli_fail(&(vl_error){.status = VL_ESYS, .sys_errno = ENOMEM,
-                                  .msg = "out of memory"});
+        vl_error_oom(&err);
+        rc = cli_fail(&err);
         goto done;
     }
     if (vl_identifier_open(sigs, &r.idf, &err) != VL_OK ||
@@ -347,14 +340,14 @@ CLI_COMMAND(identify)
     }
     r.arr = r.format == FMT_JSON ? json_array() : NULL;
     r.progress = cli_progress_enabled(&c);
-    r.started = r.last_shown = now_s();
+    r.started = r.last_shown = vl_time_mono();
     if (r.format == FMT_CSV)
         fputs("path,size,puid,format,version,mime,basis,warning\r\n", stdout);
     for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++)
         rc = walk(&r, argv[i]);
     if (rc != CLI_EXIT_OK)
         goto done;
-    if (r.progress && now_s() - r.started >= 1.0)
+    if (r.progress && vl_time_mono() - r.started >= 1.0)
         show_progress(&r, 1);
     if (r.arr) {
         cli_print_json(r.arr);

@@ -2,7 +2,6 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -36,17 +35,14 @@ static const char usage[] =
     "                    describes the whole deposit)\n";
 
 struct progress_state {
-    struct timespec start;
+    double start;   /* vl_time_mono */
     int shown;
 };
 
 static void show_progress(void *arg, const vl_ingest_progress *p)
 {
     struct progress_state *s = arg;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double secs = (double)(now.tv_sec - s->start.tv_sec) +
-                  (double)(now.tv_nsec - s->start.tv_nsec) / 1e9;
+    double secs = vl_time_mono() - s->start;
     double rate = secs > 0 ? (double)p->bytes_done / secs : 0;
     double eta = rate > 0 ? (double)(p->bytes_total - p->bytes_done) / rate : 0;
     char done[32], total[32], r[32];
@@ -157,7 +153,7 @@ CLI_COMMAND(ingest)
         o.message = "Deposit by vellum ingest";
     o.warn = show_warning;
     if (cli_progress_enabled(&c)) {
-        clock_gettime(CLOCK_MONOTONIC, &ps.start);
+        ps.start = vl_time_mono();
         o.progress = show_progress;
         o.cb_arg = &ps;
     }

@@ -49,8 +49,7 @@ CLI_COMMAND(recover)
     json_t *unhealed = c.json ? json_array() : NULL;
     n.on_unhealed = print_unhealed;
     n.arg = unhealed;
-    if (vl_repo_recover(repo, &n, &err) != VL_OK ||
-        vl_metadata_reindex_formats(repo, NULL, &err) != VL_OK)
+    if (vl_metadata_recover(repo, &n, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (c.json)
         cli_print_json(json_pack("{s:I,s:I,s:O}", "objects_repaired",

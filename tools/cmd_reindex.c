@@ -30,8 +30,7 @@ CLI_COMMAND(reindex)
         return cli_usage_error("reindex", "unexpected argument '%s'", argv[optind]);
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
         return rc;
-    if (vl_repo_reindex(repo, &n, &err) != VL_OK ||
-        vl_metadata_reindex_formats(repo, &formats, &err) != VL_OK)
+    if (vl_metadata_reindex(repo, &n, &formats, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (c.json)
         cli_print_json(json_pack("{s:I, s:I}", "objects", (json_int_t)n,

@@ -117,7 +117,7 @@ static int mets_check(mets_run *m, const char *id)
     if (!(rel = vl_repo_object_path(m->repo, id)) ||
         !(full = vl_asprintf("%s/%s/%s", vl_backend_root(vl_repo_backend(m->repo)),
                              rel, content))) {
-        rc = vl_error_set(m->err, VL_ESYS, "out of memory");
+        rc = vl_error_oom(m->err);
         goto done;
     }
     rc = vl_schema_validate_mets(m->schemas, full, mets_message, m, &lerr);
@@ -163,7 +163,7 @@ static int validate_ids(vl_repo *repo, char **ids, int n,
         char *rel = vl_repo_object_path(repo, ids[i]);
         int kind = 0, rc;
         if (!rel)
-            return vl_error_set(err, VL_ESYS, "out of memory");
+            return vl_error_oom(err);
         rc = vl_backend_stat(b, rel, &kind, NULL, err);
         if (rc == VL_OK && kind != VL_WALK_DIR) {
             fprintf(stderr, "vellum: no object with id %s\n", cli_text(ids[i]));

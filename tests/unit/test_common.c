@@ -78,6 +78,71 @@ static void test_error(void **state)
     assert_string_equal(err.msg, "");
 }
 
+static void test_error_oom(void **state)
+{
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_error_oom(NULL), VL_ESYS);
+    err.reason = VL_REASON_LOCKED;
+    assert_int_equal(vl_error_oom(&err), VL_ESYS);
+    assert_int_equal(err.status, VL_ESYS);
+    assert_int_equal(err.sys_errno, ENOMEM);
+    assert_int_equal(err.reason, VL_REASON_NONE);
+    assert_string_equal(err.msg, "out of memory");
+}
+
+/* ---- array growth ----------------------------------------------------------- */
+
+static void test_grow(void **state)
+{
+    vl_error err;
+    int *v = NULL;
+    size_t cap = 0, n;
+    (void)state;
+
+    /* One at a time: the capacity doubles, the contents survive. */
+    for (n = 0; n < 1000; n++) {
+        assert_int_equal(VL_GROW(v, cap, n + 1, &err), VL_OK);
+        assert_true(cap >= n + 1);
+        v[n] = (int)n;
+    }
+    for (n = 0; n < 1000; n++)
+        assert_int_equal(v[n], (int)n);
+    assert_int_equal(cap, 1024);
+    /* Room already there: nothing moves. */
+    int *before = v;
+    assert_int_equal(VL_GROW(v, cap, 10, &err), VL_OK);
+    assert_ptr_equal(v, before);
+    assert_int_equal(cap, 1024);
+    /* A jump past the next doubling is met at once. */
+    assert_int_equal(VL_GROW(v, cap, 5000, &err), VL_OK);
+    assert_int_equal(cap, 8192);
+
+    /* A byte count that would wrap is refused and changes nothing. */
+    before = v;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(VL_GROW(v, cap, SIZE_MAX / sizeof *v + 1, &err), VL_ESYS);
+    assert_int_equal(err.status, VL_ESYS);
+    assert_int_equal(err.sys_errno, ENOMEM);
+    assert_string_equal(err.msg, "out of memory");
+    assert_ptr_equal(v, before);
+    assert_int_equal(cap, 8192);
+    assert_int_equal(VL_GROW(v, cap, SIZE_MAX, NULL), VL_ESYS);
+    assert_int_equal(cap, 8192);
+    free(v);
+
+    /* Large elements: the count times the size is what must fit. */
+    struct big { char b[1 << 12]; } *bv = NULL;
+    size_t bcap = 0;
+    assert_int_equal(VL_GROW(bv, bcap, SIZE_MAX / 4096 + 1, &err), VL_ESYS);
+    assert_null(bv);
+    assert_int_equal(bcap, 0);
+    assert_int_equal(VL_GROW(bv, bcap, 3, &err), VL_OK);
+    assert_int_equal(bcap, 8);
+    free(bv);
+}
+
 /* ---- buffers and strings -------------------------------------------------- */
 
 static void test_buf(void **state)
@@ -811,6 +876,31 @@ static void test_time(void **state)
     assert_true(now > 1700000000);
 }
 
+/* The monotonic clock: readings in sequence never go back, and
+ * VELLUM_NOW (the wall clock tests set) does not move it.  No assertion on
+ * how much time passes: the machine may be slow or busy. */
+static void test_time_mono(void **state)
+{
+    const char *was = getenv("VELLUM_NOW");
+    char *saved = was ? vl_strdup(was) : NULL;
+    double prev, t;
+    (void)state;
+
+    prev = vl_time_mono();
+    assert_true(prev >= 0.0);
+    setenv("VELLUM_NOW", "1970-01-01T00:00:00Z", 1);
+    for (int i = 0; i < 1000; i++) {
+        t = vl_time_mono();
+        assert_true(t >= prev);
+        prev = t;
+    }
+    if (saved)
+        setenv("VELLUM_NOW", saved, 1);
+    else
+        unsetenv("VELLUM_NOW");
+    free(saved);
+}
+
 static void test_uuid(void **state)
 {
     char a[37], b[37];
@@ -1370,6 +1460,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error),
+        cmocka_unit_test(test_error_oom),
+        cmocka_unit_test(test_grow),
         cmocka_unit_test(test_buf),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_fs_basic),
@@ -1385,6 +1477,7 @@ int main(void)
         cmocka_unit_test(test_name_shorten),
         cmocka_unit_test(test_logical_path_limits),
         cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time_mono),
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_digest_names),
         cmocka_unit_test(test_digest_kat),

@@ -378,6 +378,19 @@ static void test_export_api(void **state)
                      SQLITE_OK);
     assert_int_equal(vl_metadata_restore_formats(r, "urn:t:api", &nfmt, &err), VL_OK);
     assert_int_equal(nfmt, 3);   /* two data files and METS.xml itself */
+    /* the same through the one call 'vellum reindex' makes */
+    assert_int_equal(sqlite3_exec(vl_catalog_db(vl_repo_catalog(r)),
+                                  "DELETE FROM formats", NULL, NULL, NULL),
+                     SQLITE_OK);
+    nobj = nfmt = 0;
+    assert_int_equal(vl_metadata_reindex(r, &nobj, &nfmt, &err), VL_OK);
+    assert_int_equal(nobj, 1);
+    assert_int_equal(nfmt, 3);
+    /* and 'vellum recover' with nothing to settle */
+    vl_recover_counts rec = {0};
+    assert_int_equal(vl_metadata_recover(r, &rec, &err), VL_OK);
+    assert_int_equal(rec.repaired, 0);
+    assert_int_equal(rec.unhealed, 0);
 
     vl_repo_close(r);
     vl_fs_rmtree(dir, NULL);

@@ -29,7 +29,7 @@
 
 /* ---- a fake monotonic clock ------------------------------------------- */
 
-/* The audit's time budget reads CLOCK_MONOTONIC (vl_audit_clock).  This
+/* The audit's time budget reads CLOCK_MONOTONIC (vl_time_mono).  This
  * definition takes the place of libc's for the whole test binary (libvellum
  * is linked statically into it): while fake_clock is set, CLOCK_MONOTONIC
  * stands still at fake_now and moves only when a test moves it, so a time

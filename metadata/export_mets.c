@@ -1,0 +1,483 @@
+/* METS regenerated for an export or for vl_mets_regenerate: files from the
+ * catalog (which must agree with the store), formats from the catalog or
+ * else the stored METS, every event up to now that is not about a later
+ * version, descriptive metadata and original names from the METS stored
+ * with the version; and the mets export kind, that METS beside data/. */
+#define VL_METADATA_INTERNAL
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_private.h"
+
+/* ======================================================================
+ * METS regenerated from the catalog and the store
+ * ==================================================================== */
+
+typedef struct rfile {
+    char *logical, *content, *digest;
+    uint64_t size;
+    const char *fixity[VL_DIGEST_COUNT];   /* into the inventory */
+    char *mime, *name, *version, *puid, *original, *encoding, *description;
+    char *pronom[4];   /* basis, warning, others, signatures */
+} rfile;
+
+typedef struct revent {
+    char *id, *type, *datetime, *outcome, *detail, *outcome_detail;
+    char *object_id, *files_json, *agents_json;
+    int version;
+    long seq;
+} revent;
+
+/* What the stored METS says about a file (original name; format when the
+ * catalog has none). */
+typedef struct sfile {
+    char *logical, *mime, *name, *version, *puid, *original, *encoding,
+        *description;
+    char *pronom[4];   /* basis, warning, others, signatures */
+} sfile;
+
+typedef struct regen {
+    vl_repo *r;
+    const vl_inventory *inv;
+    const char *id;
+    int num;
+    rfile *files;
+    size_t n, cap, pos;
+    revent *events;
+    size_t ne, ce, epos;
+    sfile *stored;
+    size_t ns, cs;
+    char **people;
+    size_t npeople, cpeople;
+    vl_mets_agent *agents;
+    size_t data_files;   /* data/ files in the inventory state */
+} regen;
+
+static char *dup_or_null(const char *s)
+{
+    return s ? vl_strdup(s) : NULL;
+}
+
+/* PRONOM's four notes, copied; 1 when out of memory. */
+static int copy_pronom(char *dst[4], const char *const src[4])
+{
+    int failed = 0;
+    for (int i = 0; i < 4; i++) {
+        dst[i] = dup_or_null(src[i]);
+        failed |= src[i] && !dst[i];
+    }
+    return failed;
+}
+
+static int stored_file(void *arg, const vl_mets_file_info *f, vl_error *err)
+{
+    regen *g = arg;
+    sfile *s;
+    const char *const notes[4] = {f->basis, f->warning, f->others, f->signatures};
+    if (VL_GROW(g->stored, g->cs, g->ns + 1, err) != VL_OK)
+        return VL_ESYS;
+    s = &g->stored[g->ns];
+    memset(s, 0, sizeof *s);
+    s->logical = vl_strdup(f->logical);
+    s->mime = dup_or_null(f->mime);
+    s->name = dup_or_null(f->format_name);
+    s->version = dup_or_null(f->format_version);
+    s->puid = dup_or_null(f->puid);
+    s->original = dup_or_null(f->original_name);
+    s->encoding = dup_or_null(f->encoding);
+    s->description = dup_or_null(f->description);
+    g->ns++;
+    if (copy_pronom(s->pronom, notes) || !s->logical || (f->mime && !s->mime) || (f->format_name && !s->name) ||
+        (f->format_version && !s->version) || (f->puid && !s->puid) ||
+        (f->original_name && !s->original) || (f->encoding && !s->encoding) ||
+        (f->description && !s->description))
+        return vl_error_oom(err);
+    return VL_OK;
+}
+
+static int cmp_sfile(const void *a, const void *b)
+{
+    return strcmp(((const sfile *)a)->logical, ((const sfile *)b)->logical);
+}
+
+static const sfile *stored_lookup(const regen *g, const char *logical)
+{
+    sfile key;
+    key.logical = (char *)logical;
+    return g->ns ? bsearch(&key, g->stored, g->ns, sizeof key, cmp_sfile) : NULL;
+}
+
+static int catalog_file(void *arg, const vl_catalog_file *f)
+{
+    regen *g = arg;
+    rfile *x;
+    /* The METS describes the deposit (data/); METS.xml and metadata/ are
+     * about it, not part of it. */
+    if (strncmp(f->logical, "data/", 5) != 0)
+        return 0;
+    if (VL_GROW(g->files, g->cap, g->n + 1, NULL) != VL_OK)
+        return VL_ESYS;
+    x = &g->files[g->n];
+    memset(x, 0, sizeof *x);
+    x->logical = vl_strdup(f->logical);
+    x->content = vl_strdup(f->content);
+    x->digest = vl_strdup(f->digest);
+    x->size = f->size;
+    g->n++;
+    return x->logical && x->content && x->digest ? 0 : VL_ESYS;
+}
+
+struct fmt_copy {
+    rfile *f;
+    int failed;
+};
+
+static int catalog_format(void *arg, const vl_catalog_format *cf)
+{
+    struct fmt_copy *c = arg;
+    c->f->mime = dup_or_null(cf->mime);
+    c->f->name = dup_or_null(cf->format_name);
+    c->f->version = dup_or_null(cf->format_version);
+    c->f->puid = dup_or_null(cf->puid);
+    c->f->encoding = dup_or_null(cf->encoding);
+    c->f->description = dup_or_null(cf->description);
+    const char *const notes[4] = {cf->basis, cf->warning, cf->others, cf->signatures};
+    c->failed = copy_pronom(c->f->pronom, notes) || (cf->mime && !c->f->mime) || (cf->format_name && !c->f->name) ||
+                (cf->format_version && !c->f->version) ||
+                (cf->puid && !c->f->puid) || (cf->encoding && !c->f->encoding) ||
+                (cf->description && !c->f->description);
+    return 0;
+}
+
+static int event_row(void *arg, const vl_event_row *e)
+{
+    regen *g = arg;
+    revent *x;
+    /* Events about later versions are not about this one. */
+    if (e->version > g->num)
+        return 0;
+    if (VL_GROW(g->events, g->ce, g->ne + 1, NULL) != VL_OK)
+        return VL_ESYS;
+    x = &g->events[g->ne++];
+    memset(x, 0, sizeof *x);
+    x->seq = e->seq;
+    x->version = e->version;
+    x->id = dup_or_null(e->id);
+    x->type = dup_or_null(e->type);
+    x->datetime = dup_or_null(e->datetime);
+    x->outcome = dup_or_null(e->outcome);
+    x->detail = dup_or_null(e->detail);
+    x->outcome_detail = dup_or_null(e->outcome_detail);
+    x->object_id = dup_or_null(e->object_id);
+    x->files_json = dup_or_null(e->files_json);
+    x->agents_json = dup_or_null(e->agents_json);
+    if ((e->id && !x->id) || (e->type && !x->type) ||
+        (e->datetime && !x->datetime) || (e->outcome && !x->outcome) ||
+        (e->detail && !x->detail) || (e->outcome_detail && !x->outcome_detail) ||
+        (e->object_id && !x->object_id) || (e->files_json && !x->files_json) ||
+        (e->agents_json && !x->agents_json))
+        return VL_ESYS;
+    return 0;
+}
+
+static int count_data(void *arg, const char *logical, const char *digest)
+{
+    regen *g = arg;
+    g->data_files += strncmp(logical, "data/", 5) == 0;
+    return 0;
+}
+
+static void g_rewind(void *arg) { ((regen *)arg)->pos = 0; }
+
+static int g_next(void *arg, vl_mets_file *out)
+{
+    regen *g = arg;
+    const rfile *f;
+    if (g->pos >= g->n)
+        return 0;
+    f = &g->files[g->pos++];
+    memset(out, 0, sizeof *out);
+    out->logical = f->logical;
+    out->size = f->size;
+    for (int a = 0; a < VL_DIGEST_COUNT; a++)
+        out->digests[a] = f->fixity[a];
+    out->sha512 = f->fixity[VL_SHA512];
+    out->mime = f->mime;
+    out->format_name = f->name;
+    out->format_version = f->version;
+    out->puid = f->puid;
+    out->original_name = f->original;
+    out->encoding = f->encoding;
+    out->description = f->description;
+    out->basis = f->pronom[0];
+    out->warning = f->pronom[1];
+    out->others = f->pronom[2];
+    out->signatures = f->pronom[3];
+    return 1;
+}
+
+static void g_rewind_events(void *arg) { ((regen *)arg)->epos = 0; }
+
+static int g_next_event(void *arg, vl_event_row *out)
+{
+    regen *g = arg;
+    const revent *e;
+    if (g->epos >= g->ne)
+        return 0;
+    e = &g->events[g->epos++];
+    memset(out, 0, sizeof *out);
+    out->seq = e->seq;
+    out->id = e->id;
+    out->type = e->type;
+    out->datetime = e->datetime;
+    out->outcome = e->outcome;
+    out->detail = e->detail;
+    out->outcome_detail = e->outcome_detail;
+    out->object_id = e->object_id;
+    out->version = e->version;
+    out->files_json = e->files_json ? e->files_json : "[]";
+    out->agents_json = e->agents_json ? e->agents_json : "[]";
+    return 1;
+}
+
+/* Depositors of versions 1..num, written as ingest names them in its
+ * events ("Name <address>"), so that they are described as people rather
+ * than as the software an unknown agent name is taken for. */
+static int collect_people(regen *g, vl_error *err)
+{
+    for (int v = 1; v <= g->num; v++) {
+        vl_version_info vi;
+        char *name;
+        int seen = 0;
+        if (vl_inventory_version_info(g->inv, v, &vi) != 0 || !vi.user_name)
+            continue;
+        name = vi.user_address
+                   ? vl_asprintf("%s <%s>", vi.user_name, vi.user_address)
+                   : vl_strdup(vi.user_name);
+        if (!name)
+            return vl_error_oom(err);
+        for (size_t i = 0; i < g->npeople && !seen; i++)
+            seen = !strcmp(g->people[i], name);
+        if (seen) {
+            free(name);
+            continue;
+        }
+        if (VL_GROW(g->people, g->cpeople, g->npeople + 1, err) != VL_OK) {
+            free(name);
+            return VL_ESYS;
+        }
+        g->people[g->npeople++] = name;
+    }
+    if (g->npeople && !(g->agents = calloc(g->npeople, sizeof *g->agents)))
+        return vl_error_oom(err);
+    for (size_t i = 0; i < g->npeople; i++) {
+        g->agents[i].name = g->people[i];
+        g->agents[i].type = "person";
+        g->agents[i].role = "OTHER";   /* as ingest lists the depositor */
+    }
+    return VL_OK;
+}
+
+static void regen_free(regen *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        rfile *f = &g->files[i];
+        free(f->logical); free(f->content); free(f->digest); free(f->mime);
+        free(f->name); free(f->version); free(f->puid); free(f->original);
+        free(f->encoding); free(f->description);
+        for (int j = 0; j < 4; j++)
+            free(f->pronom[j]);
+    }
+    free(g->files);
+    for (size_t i = 0; i < g->ne; i++) {
+        revent *e = &g->events[i];
+        free(e->id); free(e->type); free(e->datetime); free(e->outcome);
+        free(e->detail); free(e->outcome_detail); free(e->object_id);
+        free(e->files_json); free(e->agents_json);
+    }
+    free(g->events);
+    for (size_t i = 0; i < g->ns; i++) {
+        sfile *s = &g->stored[i];
+        free(s->logical); free(s->mime); free(s->name); free(s->version);
+        free(s->puid); free(s->original); free(s->encoding);
+        free(s->description);
+        for (int j = 0; j < 4; j++)
+            free(s->pronom[j]);
+    }
+    free(g->stored);
+    for (size_t i = 0; i < g->npeople; i++)
+        free(g->people[i]);
+    free(g->people);
+    free(g->agents);
+}
+
+static int desc_empty(vl_descriptive *d)
+{
+    return vl_dc_is_empty(vl_descriptive_deposit_dc(d)) &&
+           !vl_descriptive_mods_xml(d) && vl_descriptive_file_count(d) == 0;
+}
+
+/* Written back from desc, which receives the stored METS's descriptive
+ * metadata (export_private.h). */
+int vl_export_regenerate(vl_repo *r, const vl_inventory *inv, int num,
+                         const char *path, vl_descriptive *desc,
+                         vl_error *err)
+{
+    regen g;
+    vl_catalog *cat = vl_repo_catalog(r);
+    vl_event_filter ef;
+    vl_mets_source src;
+    vl_digest_alg alg = vl_inventory_digest_alg(inv);
+    char now[32];
+    int rc, found = 0;
+
+    memset(&g, 0, sizeof g);
+    g.r = r;
+    g.inv = inv;
+    g.id = vl_inventory_id(inv);
+    g.num = num;
+    /* Descriptive metadata and original names live only in the METS
+     * stored with the version. */
+    if ((rc = vl_mets_read_stored_inv(r, inv, num, desc, stored_file, &g,
+                                      &found, err)) != VL_OK)
+        goto done;
+    /* A version deposited without descriptive metadata is still described
+     * by the latest one given before it. */
+    for (int v = num - 1; v >= 1 && desc_empty(desc); v--)
+        if ((rc = vl_mets_read_stored_inv(r, inv, v, desc, NULL, NULL, &found,
+                                          err)) != VL_OK)
+            goto done;
+    if (g.ns > 1)
+        qsort(g.stored, g.ns, sizeof *g.stored, cmp_sfile);
+    rc = vl_catalog_files(cat, g.id, num, catalog_file, &g, err);
+    if (rc != VL_OK) {
+        if (err && !err->msg[0])
+            vl_error_oom(err);
+        goto done;
+    }
+    /* The catalog is an index: if it does not list what the store holds,
+     * a METS made from it would be wrong. */
+    vl_inventory_state_foreach(inv, num, count_data, &g);
+    if (g.data_files != g.n) {
+        rc = vl_error_set(err, VL_ESYS, "the catalog lists %zu files under "
+                          "data/ in \"%s\" v%d but the store has %zu; run "
+                          "vellum reindex", g.n, g.id, num, g.data_files);
+        goto done;
+    }
+    for (size_t i = 0; i < g.n; i++) {
+        rfile *f = &g.files[i];
+        struct fmt_copy fc = {f, 0};
+        const sfile *s = stored_lookup(&g, f->logical);
+        f->fixity[alg] = f->digest;   /* the catalog's copy: lasts */
+        for (int a = 0; a < VL_DIGEST_COUNT; a++)
+            if (a != (int)alg)
+                f->fixity[a] = vl_inventory_fixity(inv, (vl_digest_alg)a,
+                                                   f->content);
+        if ((rc = vl_catalog_format_get(cat, g.id, f->digest, catalog_format,
+                                        &fc, err)) != VL_OK)
+            goto done;
+        if (!fc.failed && s && !f->mime && !f->name && !f->puid) {
+            f->mime = dup_or_null(s->mime);
+            f->name = dup_or_null(s->name);
+            f->version = dup_or_null(s->version);
+            f->puid = dup_or_null(s->puid);
+            f->encoding = dup_or_null(s->encoding);
+            f->description = dup_or_null(s->description);
+            fc.failed = copy_pronom(f->pronom, (const char *const *)s->pronom) ||
+                        (s->mime && !f->mime) || (s->name && !f->name) ||
+                        (s->version && !f->version) || (s->puid && !f->puid) ||
+                        (s->encoding && !f->encoding) ||
+                        (s->description && !f->description);
+        }
+        if (!fc.failed && s && s->original && !(f->original = vl_strdup(s->original)))
+            fc.failed = 1;
+        if (fc.failed) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+    }
+    memset(&ef, 0, sizeof ef);
+    ef.object_id = g.id;
+    rc = vl_events_list(r, &ef, event_row, &g, err);
+    if (rc != VL_OK) {
+        if (err && !err->msg[0])
+            vl_error_oom(err);
+        goto done;
+    }
+    if ((rc = collect_people(&g, err)) != VL_OK)
+        goto done;
+    vl_time_rfc3339(vl_time_now(), now);
+    memset(&src, 0, sizeof src);
+    src.object_id = g.id;
+    src.create_date = now;
+    src.vellum_version = VL_VERSION;
+    src.desc = desc;
+    src.rewind = g_rewind;
+    src.next = g_next;
+    src.arg = &g;
+    src.rewind_events = g_rewind_events;
+    src.next_event = g_next_event;
+    src.event_arg = &g;
+    src.agents = g.agents;
+    src.nagents = g.npeople;
+    rc = vl_mets_write(&src, path, err);
+done:
+    regen_free(&g);
+    return rc;
+}
+
+int vl_mets_regenerate(vl_repo *r, const char *id, int num, const char *path,
+                       vl_error *err)
+{
+    vl_inventory *inv = NULL;
+    vl_descriptive *desc = vl_descriptive_new();
+    int rc;
+    if (!desc)
+        return vl_error_oom(err);
+    if ((rc = vl_export_load_version(r, id, &num, &inv, err)) == VL_OK)
+        rc = vl_export_regenerate(r, inv, num, path, desc, err);
+    vl_inventory_free(inv);
+    vl_descriptive_free(desc);
+    return rc;
+}
+
+/* ======================================================================
+ * The mets export kind: METS.xml (regenerated now) + data/
+ * ==================================================================== */
+
+static int data_count(void *arg, const char *rel, int kind,
+                      const struct stat *st, vl_error *err)
+{
+    uint64_t *c = arg;
+    if (kind == VL_WALK_FILE) {
+        c[0]++;
+        c[1] += (uint64_t)st->st_size;
+    }
+    return VL_OK;
+}
+
+int vl_export_mets(vl_repo *r, const char *id, const vl_inventory *inv,
+                   int num, const char *tmp, size_t *files, uint64_t *bytes,
+                   vl_error *err)
+{
+    vl_descriptive *desc = vl_descriptive_new();
+    char *mets = vl_path_join(tmp, "METS.xml");
+    char *data = vl_path_join(tmp, "data");
+    uint64_t counts[2] = {0, 0};
+    int rc;
+    if (!desc || !mets || !data) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if ((rc = vl_export_payload(r, id, num, tmp, err)) != VL_OK ||
+        (rc = vl_export_regenerate(r, inv, num, mets, desc, err)) != VL_OK ||
+        (rc = vl_fs_walk(data, 0, data_count, counts, err)) != VL_OK)
+        goto done;
+    *files = (size_t)counts[0];
+    *bytes = counts[1];
+done:
+    vl_descriptive_free(desc);
+    free(mets);
+    free(data);
+    return rc;
+}
