@@ -342,6 +342,45 @@ static void compare_blocks(octx *o, const char *file, const vv_inv *vi)
     }
 }
 
+/* contentDirectory as usable: NULL when not set, "" when set but invalid
+ * (E017/E018/E108 said why). */
+static const char *content_dir_key(const vv_inv *inv)
+{
+    json_t *cd = json_object_get(inv->root, "contentDirectory");
+    if (!cd)
+        return NULL;
+    const char *s = json_string_value(cd);
+    return s && !strcmp(s, inv->content_dir) ? s : "";
+}
+
+/* contentDirectory must be set in the first version (E019) and not change
+ * between versions (E020).  Each version inventory is held against the
+ * root one: the first version's disagreeing means the first version did not
+ * set what the object uses (set later, changed or dropped: E019); a later
+ * version's disagreeing is a change between versions (E020). */
+static void compare_content_dir(octx *o, const char *file, const vv_version *ver,
+                                const vv_inv *vi)
+{
+    const char *rcd = content_dir_key(&o->inv), *vcd = content_dir_key(vi);
+    if ((rcd && !*rcd) || (vcd && !*vcd))
+        return;   /* an invalid value was reported on its own */
+    if (rcd && vcd ? !strcmp(rcd, vcd) : rcd == vcd)
+        return;
+    char have[300], want[300];
+    snprintf(have, sizeof have, vcd ? "'%s'" : "not set", vcd);
+    snprintf(want, sizeof want, rcd ? "'%s'" : "not set", rcd);
+    if (ver == &o->inv.versions[0])
+        vv_report(o->v, "E019", file,
+                  "contentDirectory is %s in the first version but %s in the "
+                  "root inventory: the first version must set the value the "
+                  "object keeps", have, want);
+    else
+        vv_report(o->v, "E020", file,
+                  "contentDirectory is %s in version %s but %s in the root "
+                  "inventory: it must not change between versions", have,
+                  ver->name, want);
+}
+
 static void compare_inventory(octx *o, const char *file, const vv_version *ver,
                               const vv_inv *vi, int *prev_spec)
 {
@@ -354,14 +393,7 @@ static void compare_inventory(octx *o, const char *file, const vv_version *ver,
         vv_report(v, "E110|E037", file,
                   "id '%s' differs from the root inventory id '%s'", vi->id,
                   ri->id);
-    json_t *rcd = json_object_get(ri->root, "contentDirectory");
-    json_t *vcd = json_object_get(vi->root, "contentDirectory");
-    if (rcd && !vcd && ver->num == 1)
-        vv_report(v, "E019", file,
-                  "contentDirectory is set later but not in version 1");
-    else if ((rcd || vcd) && !json_equal(rcd, vcd))
-        vv_report(v, "E020", file,
-                  "contentDirectory differs from the root inventory");
+    compare_content_dir(o, file, ver, vi);
     if (vi->pad >= 0 && ri->pad >= 0 && vi->pad != ri->pad)
         vv_report(v, "E013", file,
                   "version naming (%s) differs from the root inventory (%s)",
@@ -535,13 +567,36 @@ static int check_versions(octx *o)
     if (!o->ver_files)
         return oom(o->err);
     count_version_files(o);
-    for (size_t i = 0; i < o->inv.nversions && rc == VL_OK; i++) {
+    size_t last_present = 0;   /* 1 + index of the last version folder */
+    for (size_t i = 0; i < o->inv.nversions; i++) {
         const vv_entry *e = find_entry(&o->root, o->inv.versions[i].name);
-        if (!e || e->kind != VL_WALK_DIR)
-            vv_report(v, "E046", o->inv.versions[i].name,
-                      "version folder of the inventory is missing");
-        else
+        if (e && e->kind == VL_WALK_DIR)
+            last_present = i + 1;
+    }
+    for (size_t i = 0; i < o->inv.nversions && rc == VL_OK; i++) {
+        const vv_version *ver = &o->inv.versions[i];
+        const vv_entry *e = find_entry(&o->root, ver->name);
+        if (e && e->kind == VL_WALK_DIR) {
             rc = check_version_dir(o, i, &prev_spec);
+            continue;
+        }
+        /* The version folders on disk are a sequence too: a missing one
+         * before a present one is a gap in it (E009 at its start, E010
+         * inside); a missing last one only leaves the inventory's version
+         * without its folder (E046).  Its files are not reported one by
+         * one. */
+        if (i + 1 < last_present && i == 0)
+            vv_report(v, "E009", ver->name, "version folder is missing, so "
+                      "the version folders do not start at version 1");
+        else if (i + 1 < last_present)
+            vv_report(v, "E010", ver->name, "version folder is missing "
+                      "after %s, though %s is there",
+                      o->inv.versions[i - 1].name,
+                      o->inv.versions[last_present - 1].name);
+        else
+            vv_report(v, "E046", ver->name,
+                      "version folder of the inventory is missing");
+        mark_version_absent(o, ver->name);
     }
     for (size_t i = 0; i < o->root.n; i++) {
         long num;
