@@ -393,6 +393,11 @@ static void compare_inventory(octx *o, const char *file, const vv_version *ver,
         vv_report(v, "E110|E037", file,
                   "id '%s' differs from the root inventory id '%s'", vi->id,
                   ri->id);
+    /* Its other warnings repeat the root inventory's; not this one. */
+    if (vi->alg == VL_SHA256 && ri->alg != VL_SHA256)
+        vv_report(v, "W004", file, "digestAlgorithm is sha256 (the root "
+                  "inventory uses %s); sha512 is recommended",
+                  ri->alg_name ? ri->alg_name : "another");
     compare_content_dir(o, file, ver, vi);
     if (vi->pad >= 0 && ri->pad >= 0 && vi->pad != ri->pad)
         vv_report(v, "E013", file,
