@@ -22,6 +22,8 @@ typedef struct octx {
     unsigned char *seen;     /* per manifest entry: found on disk */
     size_t walked;           /* files found by the current content walk */
     size_t *ver_files;       /* per inventory version: manifest entries */
+    char **walked_paths;     /* content files found so far, in walk order */
+    size_t nwalked_paths, cap_walked;
     vl_error *err;
 } octx;
 
@@ -266,6 +268,24 @@ static void mark_seen(octx *o, const char *path)
         o->seen[i] = 1;
 }
 
+/* Remember a content file found on disk: every version inventory must
+ * list the files of its own and earlier versions (E023). */
+static int record_walked(octx *o, const char *path)
+{
+    if (o->nwalked_paths == o->cap_walked) {
+        size_t ncap = o->cap_walked ? o->cap_walked * 2 : 64;
+        char **n = realloc(o->walked_paths, ncap * sizeof *n);
+        if (!n)
+            return oom(o->err);
+        o->walked_paths = n;
+        o->cap_walked = ncap;
+    }
+    if (!(o->walked_paths[o->nwalked_paths] = vl_strdup(path)))
+        return oom(o->err);
+    o->nwalked_paths++;
+    return VL_OK;
+}
+
 static int walk_content(octx *o, const char *rel, int top)
 {
     vv_ctx *v = o->v;
@@ -287,11 +307,13 @@ static int walk_content(octx *o, const char *rel, int top)
             rc = oom(o->err);
             break;
         }
-        if (l.e[i].kind == VL_WALK_DIR)
+        if (l.e[i].kind == VL_WALK_DIR) {
             rc = walk_content(o, child, 0);
-        else if (l.e[i].kind == VL_WALK_FILE && ++o->walked)
+        } else if (l.e[i].kind == VL_WALK_FILE) {
+            o->walked++;
             mark_seen(o, child);
-        else
+            rc = record_walked(o, child);
+        } else
             vv_report(v, "E090", child,
                       "not a regular file (symbolic link or special file)");
         free(child);
@@ -381,8 +403,11 @@ static void compare_content_dir(octx *o, const char *file, const vv_version *ver
                   ver->name, want);
 }
 
-static void compare_inventory(octx *o, const char *file, const vv_version *ver,
-                              const vv_inv *vi, int *prev_spec)
+/* Returns 1 when the inventory's content paths can be held against the
+ * folders on disk: its version names and content directory agree with the
+ * root inventory's (else E013/E019/E020 said why they cannot). */
+static int compare_inventory(octx *o, const char *file, const vv_version *ver,
+                             const vv_inv *vi, int *prev_spec)
 {
     vv_ctx *v = o->v;
     const vv_inv *ri = &o->inv;
@@ -413,6 +438,24 @@ static void compare_inventory(octx *o, const char *file, const vv_version *ver,
             *prev_spec = vi->spec;
     }
     compare_blocks(o, file, vi);
+    return (vi->pad < 0 || ri->pad < 0 || vi->pad == ri->pad) &&
+           !strcmp(vi->content_dir, ri->content_dir);
+}
+
+/* Every content file of this version and the earlier ones must be in this
+ * version's inventory too (E023): the files walked so far are exactly
+ * those. */
+static void check_prior_files(octx *o, const char *file, const vv_inv *vi)
+{
+    for (size_t i = 0; i < o->nwalked_paths; i++) {
+        const char *p = o->walked_paths[i];
+        if (vv_manifest_find(vi, p))
+            continue;
+        vv_facts f = {.problem = VL_PROBLEM_UNEXPECTED, .content_path = p};
+        vv_report_facts(o->v, "E023", file, &f,
+                        "content file %s is not in the manifest of this "
+                        "version's inventory", p);
+    }
 }
 
 static int check_version_inventory(octx *o, const vv_version *ver,
@@ -456,7 +499,8 @@ static int check_version_inventory(octx *o, const vv_version *ver,
         goto done;
     if ((rc = check_sidecar(o, ver->name, entries, &vi, &b)))
         goto done;
-    compare_inventory(o, file, ver, &vi, prev_spec);
+    if (compare_inventory(o, file, ver, &vi, prev_spec))
+        check_prior_files(o, file, &vi);
 done:
     vv_inventory_free(&vi);
     vl_buf_release(&b);
@@ -901,6 +945,9 @@ int vv_object_run(vv_ctx *v, vl_error *err)
         goto done;
     rc = check_digests(&o);
 done:
+    for (size_t i = 0; i < o.nwalked_paths; i++)
+        free(o.walked_paths[i]);
+    free(o.walked_paths);
     free(o.seen);
     free(o.ver_files);
     vv_inventory_free(&o.inv);
