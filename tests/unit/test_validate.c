@@ -182,6 +182,35 @@ static void test_mismatch_facts(void **state)
     }
 }
 
+/* An older inventory's digest in its own algorithm: reported against that
+ * inventory, with that algorithm. */
+static void test_older_inventory_facts(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    char want[VL_DIGEST_HEX_MAX], have[VL_DIGEST_HEX_MAX];
+    vl_digest_buffer(VL_SHA256, "ALPHA\n", 6, want);
+    vl_digest_buffer(VL_SHA256, "alpha\n", 6, have);
+    for (int threads = 1; threads <= 4; threads += 3) {
+        assert_int_equal(run(fixture("bad/E092+W004-older-sha256-inventory-"
+                                     "wrong-digest"), 1, threads, &s, &c),
+                         VL_OK);
+        assert_int_equal(c.errors, 1);
+        assert_int_equal(c.warnings, 1);
+        assert_string_equal(s.facts.code, "E092");
+        assert_int_equal(s.facts.problem, VL_PROBLEM_MISMATCH);
+        assert_string_equal(s.facts.path, "v1/inventory.json");
+        assert_string_equal(s.facts.content_path, "v1/content/a.txt");
+        assert_string_equal(s.facts.algorithm, "sha256");
+        assert_string_equal(s.facts.expected, want);
+        assert_string_equal(s.facts.actual, have);
+    }
+    /* --no-digests: the structure only */
+    assert_int_equal(run(fixture("bad/E092+W004-older-sha256-inventory-"
+                                 "wrong-digest"), 0, 0, &s, &c), VL_OK);
+    assert_int_equal(c.errors, 0);
+}
+
 static void test_fixity_mismatch_facts(void **state)
 {
     seen s;
@@ -354,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_no_digests_skips_content),
         cmocka_unit_test(test_mismatch_facts),
         cmocka_unit_test(test_fixity_mismatch_facts),
+        cmocka_unit_test(test_older_inventory_facts),
         cmocka_unit_test(test_missing_facts),
         cmocka_unit_test(test_sidecar_facts),
         cmocka_unit_test(test_threads_agree),
