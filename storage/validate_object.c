@@ -167,6 +167,24 @@ static int check_sidecar(octx *o, const char *dir, const vv_list *entries,
         free(rel);
         return VL_OK;
     }
+    /* Beside the right sidecar, another is a stray file of the object
+     * root (E001) or the version folder (E015). */
+    for (size_t i = 0; i < entries->n; i++) {
+        const char *n = entries->e[i].name;
+        if (strncmp(n, "inventory.json.", 15) || !strcmp(n, name))
+            continue;
+        char *srel = vv_join(dir, n);
+        if (!srel) {
+            free(rel);
+            return oom(o->err);
+        }
+        vv_report_facts(v, *dir ? "E015" : "E001", srel,
+                        &(vv_facts){.problem = VL_PROBLEM_UNEXPECTED,
+                                    .content_path = srel},
+                        "a second sidecar; the inventory's digestAlgorithm "
+                        "is %s", alg_name);
+        free(srel);
+    }
     vl_buf b;
     vl_buf_init(&b, 0);
     vl_error err = {0};
@@ -655,6 +673,12 @@ static int check_version_inventory(octx *o, const vv_version *ver,
         vv_report(v, "E064", file,
                   "differs from the root inventory.json of the head version");
     if (is_head && same) {
+        /* The root inventory, checked already; only its place in the
+         * sequence of specification versions is new. */
+        if (o->inv.spec != VV_SPEC_UNKNOWN && o->inv.spec < *prev_spec)
+            vv_report(v, "E103|-", file,
+                      "declares OCFL %s after an earlier version declared %s",
+                      vv_spec_name(o->inv.spec), vv_spec_name(*prev_spec));
         rc = check_sidecar(o, ver->name, entries, &o->inv, &b);
         goto done;
     }
