@@ -448,8 +448,8 @@ static const char *content_dir_key(const vv_inv *inv)
  * root one: the first version's disagreeing means the first version did not
  * set what the object uses (set later, changed or dropped: E019); a later
  * version's disagreeing is a change between versions (E020). */
-static void compare_content_dir(octx *o, const char *file, const vv_version *ver,
-                                const vv_inv *vi)
+static void compare_content_dir(octx *o, const char *file,
+                                const vv_version *ver, const vv_inv *vi)
 {
     const char *rcd = content_dir_key(&o->inv), *vcd = content_dir_key(vi);
     if ((rcd && !*rcd) || (vcd && !*vcd))
