@@ -328,17 +328,38 @@ int vl_validate_inventory_buffer(const char *json, size_t len,
     return rc;
 }
 
-/* 1 object, 2 storage root, 0 neither (from the namaste file names). */
-static int namaste_kind(const vv_list *l)
+/* What a folder given by path holds: 1 an object, 2 a storage root.
+ * Declarations decide (0=ocfl_object_ an object; 0=ocfl_ or
+ * ocfl_layout.json a storage root); without one, an inventory, a sidecar
+ * or a version folder makes it an object missing its declaration, objects
+ * somewhere below make it a storage root missing its declaration, and
+ * anything else (an empty folder too) is an object missing its
+ * declaration and its inventory. */
+static int path_kind(vl_backend *b, const vv_list *l)
 {
-    int kind = 0;
+    int root = 0;
     for (size_t i = 0; i < l->n; i++) {
-        if (!strncmp(l->e[i].name, "0=ocfl_object_", 14))
+        const char *n = l->e[i].name;
+        if (!strncmp(n, "0=ocfl_object_", 14))
             return 1;
-        if (!strncmp(l->e[i].name, "0=ocfl_", 7))
-            kind = 2;
+        if (!strncmp(n, "0=ocfl_", 7) || !strcmp(n, "ocfl_layout.json"))
+            root = 1;
     }
-    return kind;
+    if (root)
+        return 2;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *n = l->e[i].name;
+        long num;
+        int pad;
+        if (!strcmp(n, "inventory.json") ||
+            !strncmp(n, "inventory.json.", 15) ||
+            (l->e[i].kind == VL_WALK_DIR && !vv_version_parse(n, &num, &pad)))
+            return 1;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        if (l->e[i].kind == VL_WALK_DIR && vv_tree_has_object(b, l->e[i].name))
+            return 2;
+    return 1;
 }
 
 int vl_validate_path(const char *dir, const vl_validate_options *o,
@@ -351,24 +372,21 @@ int vl_validate_path(const char *dir, const vl_validate_options *o,
         return vl_error_oom(err);
     if ((rc = vl_backend_stat(b, "", &kind, NULL, err)) != VL_OK)
         goto done;
+    if (kind == 0) {
+        rc = vl_error_set(err, VL_EINPUT, "%s does not exist", dir);
+        goto done;
+    }
     if (kind != VL_WALK_DIR) {
-        rc = vl_error_set(err, VL_EINPUT,
-                          "%s is not an OCFL storage root or object", dir);
+        rc = vl_error_set(err, VL_EINPUT, "%s is not a folder, so not an "
+                          "OCFL storage root or object", dir);
         goto done;
     }
     if ((rc = vv_list_dir(b, "", &l, err)) != VL_OK)
         goto done;
-    switch (namaste_kind(&l)) {
-    case 1:
-        rc = vl_validate_object(b, "", o, c, err);
-        break;
-    case 2:
+    if (path_kind(b, &l) == 2)
         rc = vl_validate_storage_root(b, o, c, err);
-        break;
-    default:
-        rc = vl_error_set(err, VL_EINPUT,
-                          "%s is not an OCFL storage root or object", dir);
-    }
+    else
+        rc = vl_validate_object(b, "", o, c, err);
 done:
     vv_list_free(&l);
     vl_backend_free(b);

@@ -616,6 +616,9 @@ static int check_content_place(ictx *x, const char *p)
         vv_report(x->v, "E014", x->file,
                   "content path '%s' does not use the version folder name %s",
                   e ? e : "?", ver->name);
+    else if (!ver && num > 0 && inv->nversions &&
+             num < inv->versions[inv->nversions - 1].num)
+        ;   /* a version missing from the sequence: E009/E010 said so */
     else if (!ver)
         vv_report(x->v, "E042", x->file,
                   "content path '%s' is not inside a version folder of this "

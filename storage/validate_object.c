@@ -12,6 +12,22 @@
 
 #define ROOT_INV "inventory.json"
 
+/* A digest that a version inventory (not the root one) gives for a content
+ * path, where the root inventory does not give the same: checked against
+ * the file with that inventory's own algorithm (E092 manifest, E093
+ * fixity). */
+typedef struct vclaim {
+    char *path;              /* content path */
+    char *digest;
+    int alg;                 /* vl_digest_alg, or -1 for fixity "size" */
+    const char *code;        /* "E092" or "E093" */
+    const char *file;        /* the inventory, e.g. "v1/inventory.json"
+                                (owned by octx.files) */
+    size_t order;            /* found order: inventories oldest first */
+    int exists;              /* the file is there (not in the root
+                                manifest: a job of its own) */
+} vclaim;
+
 typedef struct octx {
     vv_ctx *v;
     vv_list root;            /* object root listing */
@@ -22,6 +38,13 @@ typedef struct octx {
     unsigned char *seen;     /* per manifest entry: found on disk */
     size_t walked;           /* files found by the current content walk */
     size_t *ver_files;       /* per inventory version: manifest entries */
+    char **walked_paths;     /* content files found so far, in walk order */
+    size_t nwalked_paths, cap_walked;
+    vclaim *claims;          /* from version inventories */
+    size_t nclaims, cap_claims;
+    json_t *claim_keys;      /* claims already recorded */
+    char **files;            /* version inventory names the claims cite */
+    size_t nfiles;
     vl_error *err;
 } octx;
 
@@ -138,6 +161,24 @@ static int check_sidecar(octx *o, const char *dir, const vv_list *entries,
             vv_report(v, "E058", rel, "inventory sidecar is missing");
         free(rel);
         return VL_OK;
+    }
+    /* Beside the right sidecar, another is a stray file of the object
+     * root (E001) or the version folder (E015). */
+    for (size_t i = 0; i < entries->n; i++) {
+        const char *n = entries->e[i].name;
+        if (strncmp(n, "inventory.json.", 15) || !strcmp(n, name))
+            continue;
+        char *srel = vv_join(dir, n);
+        if (!srel) {
+            free(rel);
+            return oom(o->err);
+        }
+        vv_report_facts(v, *dir ? "E015" : "E001", srel,
+                        &(vv_facts){.problem = VL_PROBLEM_UNEXPECTED,
+                                    .content_path = srel},
+                        "a second sidecar; the inventory's digestAlgorithm "
+                        "is %s", alg_name);
+        free(srel);
     }
     vl_buf b;
     vl_buf_init(&b, 0);
@@ -261,6 +302,24 @@ static void mark_seen(octx *o, const char *path)
         o->seen[i] = 1;
 }
 
+/* Remember a content file found on disk: every version inventory must
+ * list the files of its own and earlier versions (E023). */
+static int record_walked(octx *o, const char *path)
+{
+    if (o->nwalked_paths == o->cap_walked) {
+        size_t ncap = o->cap_walked ? o->cap_walked * 2 : 64;
+        char **n = realloc(o->walked_paths, ncap * sizeof *n);
+        if (!n)
+            return oom(o->err);
+        o->walked_paths = n;
+        o->cap_walked = ncap;
+    }
+    if (!(o->walked_paths[o->nwalked_paths] = vl_strdup(path)))
+        return oom(o->err);
+    o->nwalked_paths++;
+    return VL_OK;
+}
+
 static int walk_content(octx *o, const char *rel, int top)
 {
     vv_ctx *v = o->v;
@@ -282,11 +341,13 @@ static int walk_content(octx *o, const char *rel, int top)
             rc = vl_error_oom(o->err);
             break;
         }
-        if (l.e[i].kind == VL_WALK_DIR)
+        if (l.e[i].kind == VL_WALK_DIR) {
             rc = walk_content(o, child, 0);
-        else if (l.e[i].kind == VL_WALK_FILE && ++o->walked)
+        } else if (l.e[i].kind == VL_WALK_FILE) {
+            o->walked++;
             mark_seen(o, child);
-        else
+            rc = record_walked(o, child);
+        } else
             vv_report(v, "E090", child,
                       "not a regular file (symbolic link or special file)");
         free(child);
@@ -299,6 +360,32 @@ done:
 
 /* ---- version inventories ------------------------------------------------- */
 
+/* 1 when every content path the manifest of a gives for digest da is among
+ * those the manifest of b gives for db (a later inventory may add copies).
+ * An unknown digest (E050, reported already) compares equal. */
+static int same_content(const vv_inv *a, const char *da, const vv_inv *b,
+                        const char *db)
+{
+    json_t *pa = json_object_get(json_object_get(a->root, "manifest"), da);
+    json_t *pb = json_object_get(json_object_get(b->root, "manifest"), db);
+    size_t i, j;
+    json_t *x, *y;
+    if (!json_is_array(pa) || !json_is_array(pb))
+        return 1;
+    json_array_foreach(pa, i, x) {
+        int found = 0;
+        json_array_foreach(pb, j, y)
+            if (json_equal(x, y))
+                found = 1;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* The same logical state: the same logical paths, each with the same
+ * digest, or (the digest algorithm changed between the two inventories)
+ * each naming the same content files. */
 static int same_state(const vv_inv *a, const vv_version *va,
                       const vv_inv *b, const vv_version *vb)
 {
@@ -309,6 +396,9 @@ static int same_state(const vv_inv *a, const vv_version *va,
         if (strcmp(va->state[i].path, vb->state[i].path))
             return 0;
         if (digests && strcasecmp(va->state[i].digest, vb->state[i].digest))
+            return 0;
+        if (!digests && !same_content(a, va->state[i].digest, b,
+                                      vb->state[i].digest))
             return 0;
     }
     return 1;
@@ -337,8 +427,50 @@ static void compare_blocks(octx *o, const char *file, const vv_inv *vi)
     }
 }
 
-static void compare_inventory(octx *o, const char *file, const vv_version *ver,
-                              const vv_inv *vi, int *prev_spec)
+/* contentDirectory as usable: NULL when not set, "" when set but invalid
+ * (E017/E018/E108 said why). */
+static const char *content_dir_key(const vv_inv *inv)
+{
+    json_t *cd = json_object_get(inv->root, "contentDirectory");
+    if (!cd)
+        return NULL;
+    const char *s = json_string_value(cd);
+    return s && !strcmp(s, inv->content_dir) ? s : "";
+}
+
+/* contentDirectory must be set in the first version (E019) and not change
+ * between versions (E020).  Each version inventory is held against the
+ * root one: the first version's disagreeing means the first version did not
+ * set what the object uses (set later, changed or dropped: E019); a later
+ * version's disagreeing is a change between versions (E020). */
+static void compare_content_dir(octx *o, const char *file,
+                                const vv_version *ver, const vv_inv *vi)
+{
+    const char *rcd = content_dir_key(&o->inv), *vcd = content_dir_key(vi);
+    if ((rcd && !*rcd) || (vcd && !*vcd))
+        return;   /* an invalid value was reported on its own */
+    if (rcd && vcd ? !strcmp(rcd, vcd) : rcd == vcd)
+        return;
+    char have[300], want[300];
+    snprintf(have, sizeof have, vcd ? "'%s'" : "not set", vcd);
+    snprintf(want, sizeof want, rcd ? "'%s'" : "not set", rcd);
+    if (ver == &o->inv.versions[0])
+        vv_report(o->v, "E019", file,
+                  "contentDirectory is %s in the first version but %s in the "
+                  "root inventory: the first version must set the value the "
+                  "object keeps", have, want);
+    else
+        vv_report(o->v, "E020", file,
+                  "contentDirectory is %s in version %s but %s in the root "
+                  "inventory: it must not change between versions", have,
+                  ver->name, want);
+}
+
+/* Returns 1 when the inventory's content paths can be held against the
+ * folders on disk: its version names and content directory agree with the
+ * root inventory's (else E013/E019/E020 said why they cannot). */
+static int compare_inventory(octx *o, const char *file, const vv_version *ver,
+                             const vv_inv *vi, int *prev_spec)
 {
     vv_ctx *v = o->v;
     const vv_inv *ri = &o->inv;
@@ -349,14 +481,12 @@ static void compare_inventory(octx *o, const char *file, const vv_version *ver,
         vv_report(v, "E110|E037", file,
                   "id '%s' differs from the root inventory id '%s'", vi->id,
                   ri->id);
-    json_t *rcd = json_object_get(ri->root, "contentDirectory");
-    json_t *vcd = json_object_get(vi->root, "contentDirectory");
-    if (rcd && !vcd && ver->num == 1)
-        vv_report(v, "E019", file,
-                  "contentDirectory is set later but not in version 1");
-    else if ((rcd || vcd) && !json_equal(rcd, vcd))
-        vv_report(v, "E020", file,
-                  "contentDirectory differs from the root inventory");
+    /* Its other warnings repeat the root inventory's; not this one. */
+    if (vi->alg == VL_SHA256 && ri->alg != VL_SHA256)
+        vv_report(v, "W004", file, "digestAlgorithm is sha256 (the root "
+                  "inventory uses %s); sha512 is recommended",
+                  ri->alg_name ? ri->alg_name : "another");
+    compare_content_dir(o, file, ver, vi);
     if (vi->pad >= 0 && ri->pad >= 0 && vi->pad != ri->pad)
         vv_report(v, "E013", file,
                   "version naming (%s) differs from the root inventory (%s)",
@@ -371,6 +501,144 @@ static void compare_inventory(octx *o, const char *file, const vv_version *ver,
             *prev_spec = vi->spec;
     }
     compare_blocks(o, file, vi);
+    return (vi->pad < 0 || ri->pad < 0 || vi->pad == ri->pad) &&
+           !strcmp(vi->content_dir, ri->content_dir);
+}
+
+/* Every content file of this version and the earlier ones must be in this
+ * version's inventory too (E023): the files walked so far are exactly
+ * those.  A file the root inventory does not list either was reported once
+ * by it, not again by each version inventory. */
+static void check_prior_files(octx *o, const char *file, const vv_inv *vi)
+{
+    for (size_t i = 0; i < o->nwalked_paths; i++) {
+        const char *p = o->walked_paths[i];
+        if (vv_manifest_find(vi, p) || !vv_manifest_find(&o->inv, p))
+            continue;
+        vv_facts f = {.problem = VL_PROBLEM_UNEXPECTED, .content_path = p};
+        vv_report_facts(o->v, "E023", file, &f,
+                        "content file %s is not in the manifest of this "
+                        "version's inventory", p);
+    }
+}
+
+/* 1 when the root manifest (code E092) or root fixity (E093) gives the
+ * same digest for the path with the same algorithm. */
+static int root_says_same(const octx *o, const char *code, int alg,
+                          const char *path, const char *digest)
+{
+    const vv_inv *ri = &o->inv;
+    if (!strcmp(code, "E092")) {
+        const vv_pair *p = vv_manifest_find(ri, path);
+        if (!p || ri->alg != alg)
+            return 0;
+        size_t i = (size_t)(p - ri->manifest);
+        while (i > 0 && !strcmp(ri->manifest[i - 1].path, path))
+            i--;
+        for (; i < ri->nmanifest && !strcmp(ri->manifest[i].path, path); i++)
+            if (!strcasecmp(ri->manifest[i].digest, digest))
+                return 1;
+        return 0;
+    }
+    size_t lo = 0, hi = ri->nfixity;
+    while (lo < hi) {      /* the fixity entries are sorted by path */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ri->fixity[mid].path, path) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < ri->nfixity && !strcmp(ri->fixity[lo].path, path); lo++) {
+        const vv_fix *f = &ri->fixity[lo];
+        vl_digest_alg a;
+        int fa = !strcmp(f->alg, "size") ? -1
+                 : vl_digest_from_name(f->alg, &a) == 0 ? (int)a : -2;
+        if (fa == alg && !strcasecmp(f->digest, digest))
+            return 1;
+    }
+    return 0;
+}
+
+static int add_claim(octx *o, const char *code, int alg, const char *path,
+                     const char *digest, const char *file)
+{
+    if (root_says_same(o, code, alg, path, digest))
+        return VL_OK;
+    /* One claim per code, algorithm, digest and path (inventories of
+     * successive versions repeat each other). */
+    char lower[VL_DIGEST_HEX_MAX + 32];
+    size_t len = 0;
+    for (; digest[len] && len < sizeof lower - 1; len++)
+        lower[len] = (char)tolower((unsigned char)digest[len]);
+    lower[len] = '\0';
+    char *key = vl_asprintf("%s %d %s %s", code, alg, lower, path);
+    if (!key)
+        return oom(o->err);
+    int seen = json_object_get(o->claim_keys, key) != NULL;
+    int rc = seen ? 0 : json_object_set_new(o->claim_keys, key, json_null());
+    free(key);
+    if (rc)
+        return oom(o->err);
+    if (seen)
+        return VL_OK;
+    if (o->nclaims == o->cap_claims) {
+        size_t ncap = o->cap_claims ? o->cap_claims * 2 : 16;
+        vclaim *n = realloc(o->claims, ncap * sizeof *n);
+        if (!n)
+            return oom(o->err);
+        o->claims = n;
+        o->cap_claims = ncap;
+    }
+    vclaim *c = &o->claims[o->nclaims];
+    *c = (vclaim){.path = vl_strdup(path), .digest = vl_strdup(digest),
+                  .alg = alg, .code = code, .file = file,
+                  .order = o->nclaims};
+    if (!c->path || !c->digest) {
+        free(c->path);
+        free(c->digest);
+        return oom(o->err);
+    }
+    o->nclaims++;
+    return VL_OK;
+}
+
+/* Keep the digests of a version inventory that the root one does not
+ * give, to check them against the files with their own algorithm. */
+static int collect_claims(octx *o, const char *file, const vv_inv *vi)
+{
+    int rc = VL_OK;
+    if (!o->claim_keys && !(o->claim_keys = json_object()))
+        return oom(o->err);
+    char **nf = realloc(o->files, (o->nfiles + 1) * sizeof *nf);
+    if (!nf)
+        return oom(o->err);
+    o->files = nf;
+    char *owned = vl_strdup(file);
+    if (!owned)
+        return oom(o->err);
+    o->files[o->nfiles++] = owned;
+    for (size_t i = 0; i < vi->nmanifest && rc == VL_OK && vi->alg >= 0; i++) {
+        const vv_pair *m = &vi->manifest[i];
+        if ((vi->misplaced && vi->misplaced[i]) || vv_path_shape(m->path) ||
+            !vv_hex_ok(m->digest, vl_digest_hex_len((vl_digest_alg)vi->alg)))
+            continue;
+        rc = add_claim(o, "E092", vi->alg, m->path, m->digest, owned);
+    }
+    for (size_t i = 0; i < vi->nfixity && rc == VL_OK; i++) {
+        const vv_fix *f = &vi->fixity[i];
+        vl_digest_alg a;
+        int alg = -2;
+        if (vl_digest_from_name(f->alg, &a) == 0)
+            alg = (int)a;
+        else if (!strcmp(f->alg, "size"))
+            alg = -1;
+        const vv_pair *m = vv_manifest_find(vi, f->path);
+        if (alg == -2 || !m || vv_path_shape(f->path) ||
+            (vi->misplaced && vi->misplaced[m - vi->manifest]))
+            continue;   /* an algorithm we cannot compute is ignored */
+        rc = add_claim(o, "E093", alg, f->path, f->digest, owned);
+    }
+    return rc;
 }
 
 static int check_version_inventory(octx *o, const vv_version *ver,
@@ -395,14 +663,18 @@ static int check_version_inventory(octx *o, const vv_version *ver,
         goto done;
     }
     int is_head = ver->num == o->inv.head_num;
-    if (is_head && (b.len != o->inv_data.len ||
-                    memcmp(b.data, o->inv_data.data, b.len)))
+    int same = b.len == o->inv_data.len &&
+               !memcmp(b.data, o->inv_data.data, b.len);
+    if (is_head && !same)
         vv_report(v, "E064", file,
                   "differs from the root inventory.json of the head version");
-    if (is_head && !(b.len == o->inv_data.len &&
-                     !memcmp(b.data, o->inv_data.data, b.len))) {
-        /* fall through: check it on its own too */
-    } else if (is_head) {
+    if (is_head && same) {
+        /* The root inventory, checked already; only its place in the
+         * sequence of specification versions is new. */
+        if (o->inv.spec != VV_SPEC_UNKNOWN && o->inv.spec < *prev_spec)
+            vv_report(v, "E103|-", file,
+                      "declares OCFL %s after an earlier version declared %s",
+                      vv_spec_name(o->inv.spec), vv_spec_name(*prev_spec));
         rc = check_sidecar(o, ver->name, entries, &o->inv, &b);
         goto done;
     }
@@ -414,7 +686,10 @@ static int check_version_inventory(octx *o, const vv_version *ver,
         goto done;
     if ((rc = check_sidecar(o, ver->name, entries, &vi, &b)))
         goto done;
-    compare_inventory(o, file, ver, &vi, prev_spec);
+    if (compare_inventory(o, file, ver, &vi, prev_spec)) {
+        check_prior_files(o, file, &vi);
+        rc = collect_claims(o, file, &vi);
+    }
 done:
     vv_inventory_free(&vi);
     vl_buf_release(&b);
@@ -530,13 +805,36 @@ static int check_versions(octx *o)
     if (!o->ver_files)
         return vl_error_oom(o->err);
     count_version_files(o);
-    for (size_t i = 0; i < o->inv.nversions && rc == VL_OK; i++) {
+    size_t last_present = 0;   /* 1 + index of the last version folder */
+    for (size_t i = 0; i < o->inv.nversions; i++) {
         const vv_entry *e = find_entry(&o->root, o->inv.versions[i].name);
-        if (!e || e->kind != VL_WALK_DIR)
-            vv_report(v, "E046", o->inv.versions[i].name,
-                      "version folder of the inventory is missing");
-        else
+        if (e && e->kind == VL_WALK_DIR)
+            last_present = i + 1;
+    }
+    for (size_t i = 0; i < o->inv.nversions && rc == VL_OK; i++) {
+        const vv_version *ver = &o->inv.versions[i];
+        const vv_entry *e = find_entry(&o->root, ver->name);
+        if (e && e->kind == VL_WALK_DIR) {
             rc = check_version_dir(o, i, &prev_spec);
+            continue;
+        }
+        /* The version folders on disk are a sequence too: a missing one
+         * before a present one is a gap in it (E009 at its start, E010
+         * inside); a missing last one only leaves the inventory's version
+         * without its folder (E046).  Its files are not reported one by
+         * one. */
+        if (i + 1 < last_present && i == 0)
+            vv_report(v, "E009", ver->name, "version folder is missing, so "
+                      "the version folders do not start at version 1");
+        else if (i + 1 < last_present)
+            vv_report(v, "E010", ver->name, "version folder is missing "
+                      "after %s, though %s is there",
+                      o->inv.versions[i - 1].name,
+                      o->inv.versions[last_present - 1].name);
+        else
+            vv_report(v, "E046", ver->name,
+                      "version folder of the inventory is missing");
+        mark_version_absent(o, ver->name);
     }
     for (size_t i = 0; i < o->root.n; i++) {
         long num;
@@ -557,6 +855,67 @@ static int check_versions(octx *o)
 
 /* ---- manifest files on disk ---------------------------------------------- */
 
+static int claim_cmp(const void *a, const void *b)
+{
+    const vclaim *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+/* 1 when the root fixity block gives a digest for the path (its entries
+ * are sorted by path). */
+static int root_fixity_lists(const vv_inv *inv, const char *path)
+{
+    size_t lo = 0, hi = inv->nfixity;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(inv->fixity[mid].path, path);
+        if (!c)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* A content path that a version inventory lists but the root one does
+ * not: a file to digest, or missing (E092 for its manifest, E093 for its
+ * fixity block, once per inventory). */
+static void check_claim_path(octx *o, size_t lo, size_t hi)
+{
+    vv_ctx *v = o->v;
+    const char *path = o->claims[lo].path;
+    int kind = 0;
+    vl_error e = {0};
+    if (vv_stat(v, path, &kind, &e) != VL_OK)
+        kind = -1;
+    for (size_t k = lo; k < hi; k++) {
+        vclaim *c = &o->claims[k];
+        c->exists = kind == VL_WALK_FILE;
+        if (kind != 0 && kind != VL_WALK_DIR && kind != -1)
+            continue;   /* a file, or a link the walk reported */
+        size_t prev = lo;
+        while (prev < k && (strcmp(o->claims[prev].code, c->code) ||
+                            o->claims[prev].file != c->file))
+            prev++;
+        if (prev < k)
+            continue;   /* said once for this inventory */
+        vv_facts f = {.problem = kind == -1 ? VL_PROBLEM_UNREADABLE
+                                            : VL_PROBLEM_MISSING,
+                      .content_path = path};
+        if (kind == -1)
+            vv_report_facts(v, c->code, c->file, &f, "cannot stat %s: %s",
+                            path, e.msg);
+        else
+            vv_report_facts(v, c->code, c->file, &f,
+                            "%s content path %s does not exist",
+                            strcmp(c->code, "E092") ? "fixity" : "manifest",
+                            path);
+    }
+}
+
 static int check_missing(octx *o)
 {
     vv_ctx *v = o->v;
@@ -569,16 +928,35 @@ static int check_missing(octx *o)
             continue;
         int kind = 0;
         vl_error e = {0};
-        if (vv_stat(v, p->path, &kind, &e) != VL_OK)
+        if (vv_stat(v, p->path, &kind, &e) != VL_OK) {
             vv_report_facts(v, "E092", p->path,
                             &(vv_facts){.problem = VL_PROBLEM_UNREADABLE,
                                         .content_path = p->path},
                             "cannot stat: %s", e.msg);
-        else if (kind == 0 || kind == VL_WALK_DIR)
+        } else if (kind == 0 || kind == VL_WALK_DIR) {
             vv_report_facts(v, "E092", ROOT_INV,
                             &(vv_facts){.problem = VL_PROBLEM_MISSING,
                                         .content_path = p->path},
                             "manifest content path %s does not exist", p->path);
+            /* Its fixity digests cannot match a file that is not there. */
+            if (root_fixity_lists(&o->inv, p->path))
+                vv_report_facts(v, "E093", ROOT_INV,
+                                &(vv_facts){.problem = VL_PROBLEM_MISSING,
+                                            .content_path = p->path},
+                                "fixity content path %s does not exist",
+                                p->path);
+        }
+    }
+    if (o->nclaims > 1)
+        qsort(o->claims, o->nclaims, sizeof *o->claims, claim_cmp);
+    for (size_t i = 0, j; i < o->nclaims; i = j) {
+        for (j = i + 1; j < o->nclaims &&
+                        !strcmp(o->claims[j].path, o->claims[i].path); j++)
+            ;
+        /* A path of the root manifest: present, digested with the root's
+         * digests; or missing, said once by the root inventory. */
+        if (!vv_manifest_find(&o->inv, o->claims[i].path))
+            check_claim_path(o, i, j);
     }
     return VL_OK;
 }
@@ -586,20 +964,24 @@ static int check_missing(octx *o)
 /* ---- digests --------------------------------------------------------------- */
 
 /* One problem found by a worker, reported later in manifest order (workers
- * run in any order; the output must not).  expected and algorithm point
- * into the inventory; actual is the worker's own result. */
+ * run in any order; the output must not).  expected, algorithm and file
+ * point into the inventories; actual is the worker's own result. */
 typedef struct dproblem {
     const char *code;        /* static */
     int problem;             /* vl_problem */
     const char *algorithm;
     const char *expected;
+    const char *file;        /* the inventory giving the digest */
     char actual[VL_DIGEST_HEX_MAX];
     char *msg;
 } dproblem;
 
+/* One content file, read once for every digest given for it. */
 typedef struct djob {
-    const vv_pair *m;        /* manifest entry */
-    size_t fix_lo, fix_hi;   /* its fixity entries */
+    const char *path;
+    const char *digest;      /* the root manifest's; NULL when it has none */
+    size_t fix_lo, fix_hi;   /* its root fixity entries */
+    size_t claim_lo, claim_hi; /* its version inventories' digests */
     dproblem *problems;
     size_t nproblems, cproblems;
     int oom;
@@ -608,13 +990,14 @@ typedef struct djob {
 typedef struct dctx {
     vv_ctx *v;
     const vv_inv *inv;
+    const vclaim *claims;
     djob *jobs;
 } dctx;
 
 /* Takes msg (malloc'd, may be NULL: then the job is out of memory). */
 static void add_problem(djob *j, const char *code, int problem,
                         const char *alg, const char *expected,
-                        const char *actual, char *msg)
+                        const char *actual, const char *file, char *msg)
 {
     if (!msg || VL_GROW(j->problems, j->cproblems, j->nproblems + 1,
                         NULL) != VL_OK) {
@@ -625,36 +1008,55 @@ static void add_problem(djob *j, const char *code, int problem,
     dproblem *n = j->problems;
     n[j->nproblems++] = (dproblem){.code = code, .problem = problem,
                                    .algorithm = alg, .expected = expected,
-                                   .msg = msg};
+                                   .file = file, .msg = msg};
     snprintf(n[j->nproblems - 1].actual, VL_DIGEST_HEX_MAX, "%s",
              actual ? actual : "");
 }
 
 static void compare_fixity(const dctx *d, djob *j, const vl_digest_result *r,
-                           uint64_t size)
+                           const char *size)
 {
     for (size_t f = j->fix_lo; f < j->fix_hi; f++) {
         const vv_fix *fx = &d->inv->fixity[f];
         vl_digest_alg a;
         if (!strcmp(fx->alg, "size")) {
-            char have[32];
-            snprintf(have, sizeof have, "%llu", (unsigned long long)size);
-            if (strcmp(have, fx->digest))
+            if (strcmp(size, fx->digest))
                 add_problem(j, "E093", VL_PROBLEM_MISMATCH, fx->alg,
-                            fx->digest, have,
+                            fx->digest, size, NULL,
                             vl_asprintf("fixity size %s for %s does not "
                                         "match the file (%s bytes)",
-                                        fx->digest, j->m->path, have));
+                                        fx->digest, j->path, size));
             continue;
         }
         if (vl_digest_from_name(fx->alg, &a) != 0 ||
             strcasecmp(r->hex[a], fx->digest) == 0)
             continue;
         add_problem(j, "E093", VL_PROBLEM_MISMATCH, fx->alg, fx->digest,
-                    r->hex[a],
+                    r->hex[a], NULL,
                     vl_asprintf("fixity %s digest %.16s... for %s does not "
                                 "match the file (computed %.16s...)", fx->alg,
-                                fx->digest, j->m->path, r->hex[a]));
+                                fx->digest, j->path, r->hex[a]));
+    }
+}
+
+/* The digests a version inventory gives, each with its own algorithm. */
+static void compare_claims(const dctx *d, djob *j, const vl_digest_result *r,
+                           const char *size)
+{
+    for (size_t k = j->claim_lo; k < j->claim_hi; k++) {
+        const vclaim *c = &d->claims[k];
+        const char *alg = c->alg < 0 ? "size"
+                                     : vl_digest_name((vl_digest_alg)c->alg);
+        const char *have = c->alg < 0 ? size : r->hex[c->alg];
+        if (!strcasecmp(have, c->digest))
+            continue;
+        add_problem(j, c->code, VL_PROBLEM_MISMATCH, alg, c->digest, have,
+                    c->file,
+                    vl_asprintf("%s %s digest %.16s... for %s does not match "
+                                "the file (computed %.16s...)",
+                                strcmp(c->code, "E092") ? "fixity"
+                                                        : "manifest", alg,
+                                c->digest, j->path, have));
     }
 }
 
@@ -668,7 +1070,10 @@ static int digest_one(void *arg, size_t index, int worker, vl_error *err)
         if (vl_digest_from_name(d->inv->fixity[f].alg, &a) == 0)
             mask |= VL_DIGEST_BIT(a);
     }
-    char *rel = vv_join(d->v->base, j->m->path);
+    for (size_t k = j->claim_lo; k < j->claim_hi; k++)
+        if (d->claims[k].alg >= 0)
+            mask |= VL_DIGEST_BIT(d->claims[k].alg);
+    char *rel = vv_join(d->v->base, j->path);
     vl_reader *r = NULL;
     vl_error e = {0};
     vl_digest_result res;
@@ -679,42 +1084,76 @@ static int digest_one(void *arg, size_t index, int worker, vl_error *err)
         vl_digest_pump(vl_reader_read, r, -1, mask, NULL, NULL, &res, &size,
                        &e) != VL_OK) {
         add_problem(j, "E092", VL_PROBLEM_UNREADABLE, NULL, NULL, NULL,
-                    vl_asprintf("cannot read %s: %s", j->m->path, e.msg));
+                    j->digest ? NULL : d->claims[j->claim_lo].file,
+                    vl_asprintf("cannot read %s: %s", j->path, e.msg));
     } else {
+        char sz[32];
+        snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
         const char *have = res.hex[d->inv->alg];
-        if (strcasecmp(have, j->m->digest))
+        int corrupt = j->digest && strcasecmp(have, j->digest);
+        if (corrupt)
             /* The algorithm by its canonical name: the inventory's
              * spelling may differ in case. */
             add_problem(j, "E092", VL_PROBLEM_MISMATCH,
                         vl_digest_name((vl_digest_alg)d->inv->alg),
-                        j->m->digest, have,
+                        j->digest, have, NULL,
                         vl_asprintf("manifest digest %.16s... for %s does "
                                     "not match the file (computed %.16s...)",
-                                    j->m->digest, j->m->path, have));
-        compare_fixity(d, j, &res, size);
+                                    j->digest, j->path, have));
+        compare_fixity(d, j, &res, sz);
+        /* A file unlike the root manifest's digest is said to be so once;
+         * older inventories' digests of it add nothing. */
+        if (!corrupt)
+            compare_claims(d, j, &res, sz);
     }
     vl_reader_close(r);
     free(rel);
     return VL_OK;
 }
 
+/* Version inventory claims for paths before `before` (NULL = all), whose
+ * files the root manifest does not list: jobs of their own when the file
+ * is there. */
+static size_t claim_jobs(const octx *o, djob *jobs, size_t *n, size_t c,
+                         const char *before)
+{
+    while (c < o->nclaims &&
+           (!before || strcmp(o->claims[c].path, before) < 0)) {
+        size_t e = c + 1;
+        while (e < o->nclaims && !strcmp(o->claims[e].path, o->claims[c].path))
+            e++;
+        if (o->claims[c].exists)
+            jobs[(*n)++] = (djob){.path = o->claims[c].path, .claim_lo = c,
+                                  .claim_hi = e};
+        c = e;
+    }
+    return c;
+}
+
 static size_t build_jobs(octx *o, djob *jobs)
 {
     const vv_inv *inv = &o->inv;
-    size_t n = 0, f = 0;
+    size_t n = 0, f = 0, c = 0;
     for (size_t i = 0; i < inv->nmanifest; i++) {
         const vv_pair *m = &inv->manifest[i];
-        if (o->seen[i] != 1 ||
-            (i > 0 && !strcmp(m->path, inv->manifest[i - 1].path)))
+        if (i > 0 && !strcmp(m->path, inv->manifest[i - 1].path))
+            continue;
+        c = claim_jobs(o, jobs, &n, c, m->path);
+        size_t clo = c;
+        while (c < o->nclaims && !strcmp(o->claims[c].path, m->path))
+            c++;
+        if (o->seen[i] != 1)
             continue;
         while (f < inv->nfixity && strcmp(inv->fixity[f].path, m->path) < 0)
             f++;
         size_t hi = f;
         while (hi < inv->nfixity && !strcmp(inv->fixity[hi].path, m->path))
             hi++;
-        jobs[n++] = (djob){.m = m, .fix_lo = f, .fix_hi = hi};
+        jobs[n++] = (djob){.path = m->path, .digest = m->digest, .fix_lo = f,
+                           .fix_hi = hi, .claim_lo = clo, .claim_hi = c};
         f = hi;
     }
+    claim_jobs(o, jobs, &n, c, NULL);
     return n;
 }
 
@@ -722,11 +1161,12 @@ static void report_problems(vv_ctx *v, const djob *j)
 {
     for (size_t i = 0; i < j->nproblems; i++) {
         const dproblem *p = &j->problems[i];
-        vv_facts f = {p->problem, j->m->path, p->algorithm, p->expected,
+        vv_facts f = {p->problem, j->path, p->algorithm, p->expected,
                       p->actual[0] ? p->actual : NULL};
-        /* Reported against the inventory that lists the file (its
+        /* Reported against the inventory that gives the digest (its
          * message names the file); content_path names it as data. */
-        vv_report_facts(v, p->code, ROOT_INV, &f, "%s", p->msg);
+        vv_report_facts(v, p->code, p->file ? p->file : ROOT_INV, &f, "%s",
+                        p->msg);
     }
 }
 
@@ -740,13 +1180,13 @@ static void djob_free(djob *j)
 static int check_digests(octx *o)
 {
     if (!o->v->o || !o->v->o->check_digests || o->inv.alg < 0 ||
-        !o->inv.nmanifest)
+        (!o->inv.nmanifest && !o->nclaims))
         return VL_OK;
-    djob *jobs = calloc(o->inv.nmanifest, sizeof *jobs);
+    djob *jobs = calloc(o->inv.nmanifest + o->nclaims + 1, sizeof *jobs);
     if (!jobs)
         return vl_error_oom(o->err);
     size_t n = build_jobs(o, jobs);
-    dctx d = {o->v, &o->inv, jobs};
+    dctx d = {o->v, &o->inv, o->claims, jobs};
     int rc = vl_pool_run(n, o->v->o->nthreads, digest_one, &d, o->err);
     for (size_t i = 0; i < n && rc == VL_OK; i++)
         if (jobs[i].oom)
@@ -835,6 +1275,18 @@ int vv_object_run(vv_ctx *v, vl_error *err)
         goto done;
     rc = check_digests(&o);
 done:
+    for (size_t i = 0; i < o.nwalked_paths; i++)
+        free(o.walked_paths[i]);
+    free(o.walked_paths);
+    for (size_t i = 0; i < o.nclaims; i++) {
+        free(o.claims[i].path);
+        free(o.claims[i].digest);
+    }
+    free(o.claims);
+    json_decref(o.claim_keys);
+    for (size_t i = 0; i < o.nfiles; i++)
+        free(o.files[i]);
+    free(o.files);
     free(o.seen);
     free(o.ver_files);
     vv_inventory_free(&o.inv);

@@ -108,6 +108,8 @@ const vv_pair *vv_manifest_find(const vv_inv *inv, const char *content_path);
 int vv_object_run(vv_ctx *v, vl_error *err);
 int vv_root_run(vl_backend *b, const vl_validate_options *o,
                 vl_validate_counts *c, vl_error *err);
+/* 1 when an object declaration is in rel or any folder below it. */
+int vv_tree_has_object(vl_backend *b, const char *rel);
 
 /* Helpers. */
 int vv_spec_from_type(const char *type);

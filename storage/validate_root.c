@@ -217,7 +217,7 @@ static int is_object_dir(const vv_list *l)
 }
 
 /* 1 when an object root is somewhere below rel (stops at the first). */
-static int has_object(vl_backend *b, const char *rel)
+int vv_tree_has_object(vl_backend *b, const char *rel)
 {
     vv_list l;
     vl_error e = {0};
@@ -228,7 +228,7 @@ static int has_object(vl_backend *b, const char *rel)
             if (l.e[i].kind != VL_WALK_DIR)
                 continue;
             char *c = vv_join(rel, l.e[i].name);
-            found = c && has_object(b, c);
+            found = c && vv_tree_has_object(b, c);
             free(c);
         }
     }
@@ -317,7 +317,7 @@ static int walk_top(rctx *r, const vv_list *l)
             vv_report(v, "E090", n, "symbolic link in the storage root");
         if (l->e[i].kind != VL_WALK_DIR || !strcmp(n, "extensions"))
             continue;   /* other files are ignored (E087) */
-        if (!has_object(v->b, n))
+        if (!vv_tree_has_object(v->b, n))
             vv_report(v, "E088", n, "folder in the storage root that holds "
                       "no OCFL object and is not the extensions folder");
         else

@@ -605,7 +605,10 @@ int vl_validate_object(vl_backend *b, const char *object_rel,
                        const vl_validate_options *o, vl_validate_counts *c,
                        vl_error *err);
 /* Any folder: a storage root or a single object, told apart by its namaste
- * file; VL_EINPUT when it is neither. */
+ * file (or ocfl_layout.json).  A folder without a declaration is an object
+ * missing it (E003) unless it holds no inventory or version folder but has
+ * objects below it (then a storage root missing its E069).  VL_EINPUT when
+ * dir does not exist or is not a folder. */
 int vl_validate_path(const char *dir, const vl_validate_options *o,
                      vl_validate_counts *c, vl_error *err);
 /* Check one inventory.json document on its own (structure, keys, values,

@@ -16,7 +16,9 @@ static void usage(FILE *out)
             "table)\nand recompute every content and fixity digest.\n\n"
             "  --all           the whole storage root (the default without "
             "IDs)\n"
-            "  --path DIR      any OCFL storage root or object folder\n"
+            "  --path DIR      any OCFL storage root or object folder (a folder "
+            "without\n"
+            "                  a declaration is checked as an object missing it)\n"
             "  --no-digests    check structure only\n"
             "  --mets          also validate each object's METS.xml against the "
             "METS,\n"
@@ -26,8 +28,8 @@ static void usage(FILE *out)
             "  --json          findings as a JSON array\n"
             "  --repo DIR      repository (default $VELLUM_REPO or "
             "./vellum-repo)\n\n"
-            "Exit: 0 valid (warnings allowed), 1 errors found, 2 not OCFL or "
-            "bad usage, 3 system error.\n");
+            "Exit: 0 valid (warnings allowed), 1 errors found, 2 no such folder "
+            "or bad\nusage, 3 system error.\n");
 }
 
 typedef struct out_state {

@@ -97,12 +97,38 @@ assert [(f["code"], f["path"]) for f in a] == [("E084", "aa/stray.txt")], a'
     [ "${lines[-1]}" = "validated 2 objects: 1 error, 0 warnings" ]
 }
 
-@test "a folder that is not OCFL: exit 2" {
-    run "$VELLUM" validate --path "$FX"
-    [ "$status" -eq 2 ]
-    [[ "$output" == *"is not an OCFL storage root or object"* ]]
+@test "a folder without a declaration is an object missing it: E003, exit 1" {
+    run "$VELLUM" validate --path "$FX/bad/E003+E063-empty-folder"
+    [ "$status" -eq 1 ]
+    [[ "${lines[0]}" == "E003 "*"conformance declaration"* ]]
+    [[ "${lines[1]}" == "E063 "*"inventory.json: the object has no inventory" ]]
+    [ "${lines[-1]}" = "validated 1 object: 2 errors, 0 warnings" ]
+    run "$VELLUM" validate --json --path "$FX/bad/E003-no-declaration"
+    [ "$status" -eq 1 ]
+    codes=$(echo "$output" | json_check)
+    [ "$codes" = "E003" ]
+    mkdir -p "$BATS_TEST_TMPDIR/plain/sub"
+    echo x > "$BATS_TEST_TMPDIR/plain/sub/notes.txt"
+    run "$VELLUM" validate --json --path "$BATS_TEST_TMPDIR/plain"
+    [ "$status" -eq 1 ]
+    codes=$(echo "$output" | json_check)
+    [ "$codes" = "E001 E003 E063" ]
+}
+
+@test "a tree of objects without a root declaration is a storage root: E069" {
+    run "$VELLUM" validate --path "$FX/bad/E069-no-root-declaration"
+    [ "$status" -eq 1 ]
+    [[ "${lines[0]}" == "E069 "* ]]
+    [ "${lines[-1]}" = "validated 1 object: 1 error, 0 warnings" ]
+}
+
+@test "a path that does not exist or is a file: exit 2" {
     run "$VELLUM" validate --path "$FX/does-not-exist"
     [ "$status" -eq 2 ]
+    [[ "$output" == *"does-not-exist does not exist"* ]]
+    run "$VELLUM" validate --path "$FX/good/minimal/inventory.json"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"inventory.json is not a folder, so not an OCFL storage root or object"* ]]
 }
 
 @test "bad usage: exit 2" {

@@ -65,8 +65,10 @@ static void collect(void *arg, const vl_finding *f)
     }
 }
 
-/* Validate a fixture folder; objects without a declaration and roots
- * without one are handed to the object / root checks directly. */
+/* Validate a fixture folder as `vellum validate --path` does: an object
+ * or a storage root, told apart by vl_validate_path itself (a folder
+ * without a declaration is an object missing it, or a storage root missing
+ * its own when objects are below it). */
 static int run(const char *dir, int digests, int threads, seen *s,
                vl_validate_counts *c)
 {
@@ -76,15 +78,6 @@ static int run(const char *dir, int digests, int threads, seen *s,
     memset(c, 0, sizeof *c);
     memset(s, 0, sizeof *s);
     int rc = vl_validate_path(dir, &o, c, &err);
-    if (rc == VL_EINPUT) {
-        char inv[4200];
-        snprintf(inv, sizeof inv, "%s/inventory.json", dir);
-        vl_backend *b = vl_backend_fs_new(dir);
-        assert_non_null(b);
-        rc = access(inv, F_OK) == 0 ? vl_validate_object(b, "", &o, c, &err)
-                                    : vl_validate_storage_root(b, &o, c, &err);
-        vl_backend_free(b);
-    }
     if (rc != VL_OK)
         print_error("%s: %s\n", dir, err.msg);
     return rc;
@@ -189,6 +182,35 @@ static void test_mismatch_facts(void **state)
     }
 }
 
+/* An older inventory's digest in its own algorithm: reported against that
+ * inventory, with that algorithm. */
+static void test_older_inventory_facts(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    char want[VL_DIGEST_HEX_MAX], have[VL_DIGEST_HEX_MAX];
+    vl_digest_buffer(VL_SHA256, "ALPHA\n", 6, want);
+    vl_digest_buffer(VL_SHA256, "alpha\n", 6, have);
+    for (int threads = 1; threads <= 4; threads += 3) {
+        assert_int_equal(run(fixture("bad/E092+W004-older-sha256-inventory-"
+                                     "wrong-digest"), 1, threads, &s, &c),
+                         VL_OK);
+        assert_int_equal(c.errors, 1);
+        assert_int_equal(c.warnings, 1);
+        assert_string_equal(s.facts.code, "E092");
+        assert_int_equal(s.facts.problem, VL_PROBLEM_MISMATCH);
+        assert_string_equal(s.facts.path, "v1/inventory.json");
+        assert_string_equal(s.facts.content_path, "v1/content/a.txt");
+        assert_string_equal(s.facts.algorithm, "sha256");
+        assert_string_equal(s.facts.expected, want);
+        assert_string_equal(s.facts.actual, have);
+    }
+    /* --no-digests: the structure only */
+    assert_int_equal(run(fixture("bad/E092+W004-older-sha256-inventory-"
+                                 "wrong-digest"), 0, 0, &s, &c), VL_OK);
+    assert_int_equal(c.errors, 0);
+}
+
 static void test_fixity_mismatch_facts(void **state)
 {
     seen s;
@@ -272,15 +294,39 @@ static void test_storage_root_counts(void **state)
     assert_string_equal(s.last_path, "aa/stray.txt");
 }
 
+/* Only a missing path or a file is refused; any folder is validated. */
 static void test_not_ocfl(void **state)
 {
     vl_validate_options o = {0};
     vl_validate_counts c = {0};
     vl_error err = {0};
-    assert_int_equal(vl_validate_path(fixtures, &o, &c, &err), VL_EINPUT);
-    assert_non_null(strstr(err.msg, "is not an OCFL storage root or object"));
+    char file[4300];
     assert_int_equal(vl_validate_path("/nonexistent/vellum", &o, &c, &err),
                      VL_EINPUT);
+    assert_non_null(strstr(err.msg, "does not exist"));
+    snprintf(file, sizeof file, "%s/good/minimal/inventory.json", fixtures);
+    assert_int_equal(vl_validate_path(file, &o, &c, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "is not a folder"));
+}
+
+/* A folder without a declaration is an object missing it. */
+static void test_folder_without_declaration(void **state)
+{
+    seen s;
+    vl_validate_counts c;
+    char got[256];
+    assert_int_equal(run(fixture("bad/E003+E063-empty-folder"), 1, 0, &s, &c),
+                     VL_OK);
+    assert_int_equal(c.objects, 1);
+    assert_int_equal(c.errors, 2);
+    normalise(s.codes, got, sizeof got);
+    assert_string_equal(got, "E003+E063");
+    /* a tree of objects without a root declaration is a storage root */
+    assert_int_equal(run(fixture("bad/E069-no-root-declaration"), 1, 0, &s,
+                         &c), VL_OK);
+    normalise(s.codes, got, sizeof got);
+    assert_string_equal(got, "E069");
+    assert_int_equal(c.objects, 1);
 }
 
 static void buffer_codes(const char *json, char *out, size_t cap)
@@ -337,14 +383,16 @@ int main(void)
         cmocka_unit_test(test_no_digests_skips_content),
         cmocka_unit_test(test_mismatch_facts),
         cmocka_unit_test(test_fixity_mismatch_facts),
+        cmocka_unit_test(test_older_inventory_facts),
         cmocka_unit_test(test_missing_facts),
         cmocka_unit_test(test_sidecar_facts),
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_storage_root_counts),
         cmocka_unit_test(test_not_ocfl),
+        cmocka_unit_test(test_folder_without_declaration),
         cmocka_unit_test(test_inventory_buffer),
     };
-    size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0, cap = 256;
+    size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0, cap = 512;
     struct CMUnitTest *all = calloc(cap, sizeof *all);
     char **names = calloc(cap, sizeof *names);
     for (size_t i = 0; i < nfixed; i++)
