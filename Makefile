@@ -49,9 +49,20 @@ build: $(BUILD)/vellum $(UNIT_BINS) $(BUILD)/tests/killstep.so $(BUILD)/tests/ho
 deps:
 	@tools/install-deps
 
+# Each module's private headers (*_private.h, *_internal.h) refuse to be
+# included from outside the module's folder: they #error unless
+# VL_<MODULE>_INTERNAL is defined, which only that folder's sources get,
+# here.  (Defined empty, the same as a plain #define, so a source or a test
+# that defines it itself is not a redefinition.)
+$(BUILD)/common/%.o:   MOD_CFLAGS := -DVL_COMMON_INTERNAL=
+$(BUILD)/storage/%.o:  MOD_CFLAGS := -DVL_STORAGE_INTERNAL=
+$(BUILD)/metadata/%.o: MOD_CFLAGS := -DVL_METADATA_INTERNAL=
+$(BUILD)/fixity/%.o:   MOD_CFLAGS := -DVL_FIXITY_INTERNAL=
+$(BUILD)/ingest/%.o:   MOD_CFLAGS := -DVL_INGEST_INTERNAL=
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(MOD_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libvellum.a: $(LIB_OBJS)
 	@rm -f $@

@@ -3,6 +3,10 @@
 #ifndef VL_INGEST_INTERNAL_H
 #define VL_INGEST_INTERNAL_H
 
+#ifndef VL_INGEST_INTERNAL
+#error "ingest_internal.h is private to ingest/"
+#endif
+
 #include <pthread.h>
 
 #include "vl_ingest.h"

@@ -19,7 +19,6 @@
  *   - filename "objects", "objects/", "data", "data/" is the whole deposit;
  *     "objects/x", "data/x" and "x" all mean the logical path "data/x";
  *     absolute names and ".." are refused. */
-#define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 
 #include <stdlib.h>

@@ -16,7 +16,6 @@
  * The input is refused if it has a DOCTYPE: a vellum METS never has one,
  * and without it there is nothing to expand or fetch (with
  * XML_PARSE_NONET and no XML_PARSE_NOENT besides). */
-#define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 
 #include <errno.h>

@@ -3,7 +3,6 @@
  * "prev", the SHA-256 of the line before it, so that changing, removing or
  * reordering any past line breaks the chain; the catalog keeps every line's
  * own hash, so removing the last line is caught by comparing the two. */
-#define VL_STORAGE_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

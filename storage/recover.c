@@ -4,7 +4,6 @@
  *  - the version folder reached the store but the root inventory did not
  *    (or only half): roll forward, copying that version's checked inventory;
  * then bring the object's catalog rows in line with the store. */
-#define VL_STORAGE_INTERNAL
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>

@@ -1,5 +1,4 @@
 /* Rebuild the catalog from the storage root alone: the store is the truth. */
-#define VL_STORAGE_INTERNAL
 #include <stdlib.h>
 #include <string.h>
 

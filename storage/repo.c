@@ -1,6 +1,5 @@
 /* A vellum repository: configuration, the OCFL storage root, the catalog and
  * the staging area, all in one folder on one filesystem. */
-#define VL_STORAGE_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

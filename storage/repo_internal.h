@@ -5,13 +5,6 @@
 
 #ifndef VL_STORAGE_INTERNAL
 #error "repo_internal.h is private to storage/"
-/* Events as JSON (intent files keep pending events this way). */
-#include <jansson.h>
-json_t *vl_event_to_json(const vl_event *ev);
-int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err);
-/* Copy log lines the catalog lacks (a crash between the two writes). */
-int vl_events_catch_up(vl_repo *r, vl_error *err);
-
 #endif
 
 #include "vl_storage.h"

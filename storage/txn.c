@@ -5,7 +5,6 @@
  *   staging/txn-X/object/...      the new object, or just its new vN/
  *   files made read-only; syncfs; rename into the store; root inventory,
  *   then sidecar (both read-only); catalog. */
-#define VL_STORAGE_INTERNAL
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -2,6 +2,10 @@
 #ifndef VL_VALIDATE_PRIVATE_H
 #define VL_VALIDATE_PRIVATE_H
 
+#ifndef VL_STORAGE_INTERNAL
+#error "validate_private.h is private to storage/"
+#endif
+
 #include <jansson.h>
 
 #include "vl_storage.h"
