@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend_private.h"
 #include "vl_storage.h"
 
 struct vl_backend {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog_private.h"
 #include "repo_internal.h"
 
 #define LOG_NAME "events.jsonl"

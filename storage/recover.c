@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "backend_private.h"
+#include "catalog_private.h"
 #include "repo_internal.h"
 
 /* Remove temp files a crashed atomic write left in an object root. */

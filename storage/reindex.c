@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_private.h"
 #include "repo_internal.h"
 
 struct reindex_ctx {

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend_private.h"
+#include "catalog_private.h"
+#include "layout_private.h"
 #include "repo_internal.h"
 
 #define ROOT_NAMASTE "0=ocfl_1.1"

@@ -7,6 +7,7 @@
 #error "repo_internal.h is private to storage/"
 #endif
 
+#include "layout_private.h"
 #include "vl_storage.h"
 
 #define VL_STORE_DIR "store"
@@ -44,6 +45,31 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
 void vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX]);
 int vl_lock_by_key(vl_repo *r, const char *key, int wait_seconds,
                    vl_lock **out, vl_error *err);
+
+/* Narrow the process umask by s; returns the umask to give back to
+ * vl_shared_leave.  The umask is per process: vl_repo_open enters and
+ * vl_repo_close leaves, so repositories must be closed in reverse order. */
+mode_t vl_shared_enter(vl_shared s);
+void vl_shared_leave(mode_t saved);
+
+/* Accessors other modules have no use for (the last two are called only by
+ * storage's unit tests, vl_repo_staging_dir by nothing at present). */
+const char *vl_repo_staging_dir(const vl_repo *r);
+unsigned vl_repo_fixity_mask(const vl_repo *r);
+vl_shared vl_repo_shared(const vl_repo *r);
+
+/* Transactions: what ingest has no use for (not called at present). */
+int vl_txn_is_new_object(const vl_txn *t);
+int vl_txn_version(const vl_txn *t);     /* the version being built */
+/* Carry a file of the head state into the new state unchanged (merge). */
+int vl_txn_keep(vl_txn *t, const char *logical, vl_error *err);
+
+/* Clear every outside record nobody holds (recover); *cleared counts paths
+ * removed. */
+int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err);
+
+/* Rebuild the catalog's events from the log (reindex). */
+int vl_events_reindex(vl_repo *r, size_t *count, vl_error *err);
 
 /* "DIGEST inventory.json\n" for an inventory's bytes. */
 char *vl_sidecar_text(vl_digest_alg alg, const char *inventory, size_t len);

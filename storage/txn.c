@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend_private.h"
+#include "catalog_private.h"
+#include "inventory_private.h"
 #include "repo_internal.h"
 
 #define LOCK_WAIT_SECONDS 120

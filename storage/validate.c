@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_private.h"
+#include "inventory_private.h"
 #include "validate_private.h"
 
 /* ---- findings ---------------------------------------------------------- */
