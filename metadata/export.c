@@ -31,6 +31,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "descriptive_internal.h"
+#include "mets_private.h"
 #include "vl_metadata.h"
 
 #define OCFL_LOCK_WAIT 60   /* seconds to wait for a deposit to finish */

@@ -17,6 +17,7 @@
  * and without it there is nothing to expand or fetch (with
  * XML_PARSE_NONET and no XML_PARSE_NOENT besides). */
 #include "descriptive_internal.h"
+#include "mets_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
