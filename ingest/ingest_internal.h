@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 
+#include "bagit_private.h"
 #include "vl_ingest.h"
 
 #define VL_PAYLOAD_DIR "data"

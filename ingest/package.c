@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "identify_private.h"
 #include "ingest_internal.h"
 #include "vl_metadata.h"
 
