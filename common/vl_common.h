@@ -149,8 +149,6 @@ char *vl_name_escape(const char *s);
 char *vl_name_shorten(const char *s, size_t max);
 /* Paths in messages are shortened to this many bytes: two fit in a message. */
 #define VL_NAME_SHOWN_MAX 300
-/* The same into out (cap bytes), cut short at a whole character. */
-void vl_text_escape_into(char *out, size_t cap, const char *s);
 /* An object id: non-empty, UTF-8, and printable as above (no control
  * characters).  VL_OK, or VL_EINPUT naming the (escaped) id. */
 int vl_object_id_check(const char *id, vl_error *err);

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,7 @@
 
 const char *vl_agent_vellum(void) { return "vellum " VL_VERSION; }
 
-const char *vl_agent_openssl(void) { return OpenSSL_version(OPENSSL_VERSION); }
+const char *vl_agent_openssl(void) { return vl_digest_library_version(); }
 
 void vl_event_init(vl_event *ev, const char *type, const char *object_id)
 {
