@@ -809,7 +809,7 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
     int rc;
 
     memset(&mt, 0, sizeof mt);
-    m->name = name ? name : "METS.xml";
+    m->name = name ? name : VL_METS_FILE;
     m->rd = rd;
     m->rd_arg = rd_arg;
     m->prolog = 1;
@@ -939,7 +939,7 @@ static int stored_locate(vl_repo *r, const vl_inventory *inv, int num,
     const char *cpath;
     char *obj = NULL;
     *rel = NULL;
-    *digest = vl_inventory_lookup(inv, num, "METS.xml");
+    *digest = vl_inventory_lookup(inv, num, VL_METS_FILE);
     if (!*digest)
         return VL_OK;
     if (!(cpath = vl_inventory_content_path(inv, *digest)))
@@ -994,7 +994,7 @@ int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
     snprintf(s.digest, sizeof s.digest, "%s", digest);
     s.id = id;
     s.num = num;
-    if (!(name = vl_asprintf("%s v%d METS.xml", id, num)) ||
+    if (!(name = vl_asprintf("%s v%d " VL_METS_FILE, id, num)) ||
         !(s.dc = vl_digest_new(VL_DIGEST_BIT(s.alg)))) {
         rc = oom(err);
         goto done;
@@ -1149,7 +1149,7 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
         goto done;
     in_txn = 1;
     for (int v = vl_inventory_head(inv); v >= 1; v--) {
-        const char *d = vl_inventory_lookup(inv, v, "METS.xml");
+        const char *d = vl_inventory_lookup(inv, v, VL_METS_FILE);
         if (!d || !strcmp(prev, d))
             continue;
         snprintf(prev, sizeof prev, "%s", d);

@@ -9,6 +9,17 @@
 #include "vl_storage.h"
 
 /* ======================================================================
+ * A vellum object version, as logical paths: the deposited files under
+ * data/, a bag's tag files under metadata/bag/, and METS.xml at the root
+ * describing them.  Written by ingest, read back here, checked by tools/.
+ * ==================================================================== */
+#define VL_PAYLOAD_DIR "data"
+#define VL_PAYLOAD_PREFIX VL_PAYLOAD_DIR "/"                 /* "data/" */
+#define VL_PAYLOAD_PREFIX_LEN (sizeof VL_PAYLOAD_PREFIX - 1)
+#define VL_BAG_TAG_DIR "metadata/bag"
+#define VL_METS_FILE "METS.xml"
+
+/* ======================================================================
  * Dublin Core: the 15 elements of the DCMI element set, each repeatable.
  * ==================================================================== */
 typedef struct vl_dc vl_dc;

@@ -310,7 +310,7 @@ int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
                                 vl_error *err)
 {
     int rc;
-    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    char *inv_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     char *side_rel = vl_path_join(object_rel, sidecar_name);
     if (!inv_rel || !side_rel) {
         rc = vl_error_set(err, VL_ESYS, "out of memory");
@@ -333,7 +333,7 @@ int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
     int rc = VL_OK;
     char *from = NULL, *inv = NULL, *tmp = NULL, *side_rel = NULL;
     char *obj_from = vl_path_join(object_rel, from_rel);
-    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    char *inv_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     if (!obj_from || !inv_rel || !(from = abs_path(b, obj_from)) ||
         !(inv = abs_path(b, inv_rel)) ||
         !(tmp = vl_asprintf("%s.tmp-%ld", inv, (long)getpid())) ||

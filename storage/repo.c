@@ -358,7 +358,7 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
     int rc = VL_OK;
     vl_buf buf;
     vl_inventory *inv = NULL;
-    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    char *inv_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     char *side_rel = NULL, *vside_rel = NULL;
     char want[VL_DIGEST_HEX_MAX], got[VL_DIGEST_HEX_MAX], vname[16];
     int kind = 0;

@@ -10,7 +10,7 @@
 
 #include "validate_private.h"
 
-#define ROOT_INV "inventory.json"
+#define ROOT_INV VL_INVENTORY_FILE
 
 typedef struct octx {
     vv_ctx *v;
@@ -113,7 +113,8 @@ static int parse_sidecar(const char *s, size_t len, char *digest, size_t cap)
     size_t rlen = len - i;
     if (rlen && rest[rlen - 1] == '\n')
         rlen--;
-    return rlen == 14 && !memcmp(rest, "inventory.json", 14) ? 0 : -1;
+    return rlen == VL_INVENTORY_FILE_LEN &&
+           !memcmp(rest, VL_INVENTORY_FILE, VL_INVENTORY_FILE_LEN) ? 0 : -1;
 }
 
 /* Check dir/inventory.json.ALG against the inventory bytes. */

@@ -43,6 +43,10 @@ int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
  * does the full conformance check.
  * ==================================================================== */
 typedef struct vl_inventory vl_inventory;
+/* Its name, in an object's root and in each version folder; the sidecar
+ * beside it is inventory.json.<digest algorithm>. */
+#define VL_INVENTORY_FILE "inventory.json"
+#define VL_INVENTORY_FILE_LEN (sizeof VL_INVENTORY_FILE - 1)
 
 int vl_inventory_parse(const char *json, size_t len, vl_inventory **out,
                        vl_error *err);
