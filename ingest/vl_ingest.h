@@ -1,6 +1,8 @@
-/* vellum ingest: sources (folders and files today), the pipeline that reads
- * each byte once to stage, hash and identify it, and the commit of the
- * deposit as a new OCFL object version.  Uses storage/ and common/. */
+/* vellum ingest: sources (folders, single files, archives and BagIt bags),
+ * the pipeline that reads each byte once to stage, hash and identify it,
+ * format identification (PRONOM and libmagic), checksum manifests and
+ * BagIt checks, and the commit of the deposit as a new OCFL object version
+ * with its METS.xml.  Uses metadata/, storage/ and common/. */
 #ifndef VL_INGEST_H
 #define VL_INGEST_H
 

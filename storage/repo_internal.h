@@ -1,5 +1,6 @@
-/* Private to storage/: the repository handle's fields and helpers shared by
- * the files that implement repositories, transactions and recovery. */
+/* Private to storage/: the repository handle's fields, and helpers shared
+ * by the files that implement repositories, transactions, events, locks,
+ * outside records and recovery. */
 #ifndef VL_REPO_INTERNAL_H
 #define VL_REPO_INTERNAL_H
 
