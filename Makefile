@@ -1,5 +1,11 @@
-# vellum - plain Makefile.  `make` builds, `make check` runs every test
-# (plain build, then ASan+UBSan), `make demo` runs the sample ingest.
+# vellum - plain Makefile.
+#   make            libvellum.a and the vellum program (installs what the
+#                   build needs when missing: tools/install-deps --build)
+#   make build      the test build: vellum with test hooks, the unit tests
+#                   and the test shims, warnings as errors
+#   make check      installs what the tests need, then runs every test
+#                   (plain build, then ASan+UBSan)
+#   make demo       the sample ingest
 
 CC      ?= cc
 BUILD   ?= build
@@ -14,11 +20,25 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -Wvla -Wformat=2 \
-           -Wno-unused-parameter
+# The test build is what `make build` and the check targets compile: it
+# turns warnings into errors, and defines VELLUM_TEST_HOOKS, which lets the
+# library read VELLUM_NOW (the clock the tests set).  The vellum that `make`
+# builds and `make install` installs ignores VELLUM_NOW, and a compiler
+# newer than ours that warns about more still builds it.
+TEST_GOALS := build check check-suites check-long
+ifneq ($(filter $(TEST_GOALS),$(MAKECMDGOALS)),)
+TEST_BUILD ?= 1
+endif
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wvla -Wformat=2 -Wno-unused-parameter
+DEFS    := -D_GNU_SOURCE
+ifeq ($(TEST_BUILD),1)
+WARN    += -Werror
+DEFS    += -DVELLUM_TEST_HOOKS
+endif
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(INCS) $(PKG_CFLAGS)
+ALL_CFLAGS := -std=c11 $(DEFS) $(WARN) $(CFLAGS) $(INCS) $(PKG_CFLAGS)
 LDLIBS  := $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(SANITIZE),1)
@@ -37,18 +57,35 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .SECONDARY:
 
-.PHONY: all build deps check check-suites check-long demo bench fuzz clean
+.PHONY: all vellum build deps deps-build deps-test check check-suites \
+        check-long demo bench fuzz clean FORCE
 
 # deps runs first in its own make so that pkg-config sees freshly installed
 # libraries when the build's flags are worked out.
-all: deps
-	@$(MAKE) --no-print-directory build
+all: deps-build
+	@$(MAKE) --no-print-directory vellum
+
+vellum: $(BUILD)/vellum
 
 build: $(BUILD)/vellum $(UNIT_BINS) $(BUILD)/tests/killstep.so $(BUILD)/tests/hooks.so
 
-# install-deps only installs what is missing, so it is cheap to run each time.
+# install-deps only installs what is missing, so it is cheap to run each
+# time: --build what compiling needs, --test what the test suites need
+# (bats, cmocka, clang, Chromium, node...).
 deps:
 	@tools/install-deps
+deps-build:
+	@tools/install-deps --build
+deps-test:
+	@tools/install-deps --build --test
+
+# Each object depends on the flags it was compiled with ($(BUILD)/.flags,
+# rewritten only when they change), so going from `make` to `make build`
+# (or changing CFLAGS) recompiles what the other left.
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) | $(LDFLAGS) $(LDLIBS)
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
 
 # Each module's private headers (*_private.h, *_internal.h) refuse to be
 # included from outside the module's folder: they #error unless
@@ -61,7 +98,7 @@ $(BUILD)/metadata/%.o: MOD_CFLAGS := -DVL_METADATA_INTERNAL=
 $(BUILD)/fixity/%.o:   MOD_CFLAGS := -DVL_FIXITY_INTERNAL=
 $(BUILD)/ingest/%.o:   MOD_CFLAGS := -DVL_INGEST_INTERNAL=
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(MOD_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -78,13 +115,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libvellum.a
 
 # The kill-at-every-step shim (tests/faults/killstep.c) is preloaded into
 # vellum, so it is built without the sanitizers, as a plain shared object.
-$(BUILD)/tests/killstep.so: tests/faults/killstep.c
+$(BUILD)/tests/killstep.so: tests/faults/killstep.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
 # Test hooks the CLI tests preload into vellum (tests/cli/hooks.c): never
 # sanitized, since they sit in front of the sanitizer's own interceptors.
-$(BUILD)/tests/hooks.so: tests/cli/hooks.c
+$(BUILD)/tests/hooks.so: tests/cli/hooks.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
@@ -98,7 +135,7 @@ check-suites: build
 # The plain suite kills at every step of each operation; the sanitizer
 # suite, there to catch memory errors, at every fourth, and replays the
 # fuzz corpora (the two suites then take about as long).
-check: deps
+check: deps-test
 	@rm -f build/.counts build-san/.counts
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build build >/dev/null
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null
@@ -110,20 +147,25 @@ check: deps
 	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
 	@tests/run --total build/.counts build-san/.counts
 
-check-long: deps
+check-long: deps-test
 	@$(MAKE) --no-print-directory build
 	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) VELLUM_LONG=1 tests/run $(BUILD)
 
-demo: all
+# The demo needs python3 besides the build; the benchmarks use test tools
+# (GNU time, python3, node for the peer comparison).
+demo:
+	@tools/install-deps --build --demo
+	@$(MAKE) --no-print-directory vellum
 	@VELLUM_SHARED=$(SHARED) tools/demo $(BUILD)/vellum
 
-bench: all
+bench: deps-test
+	@$(MAKE) --no-print-directory vellum
 	@tools/bench $(BUILD)/vellum $(BENCH)
 
-fuzz: deps
+fuzz: deps-test
 	@tools/fuzz $(FUZZ_SECONDS)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz $(BUILD)
 
 -include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

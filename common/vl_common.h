@@ -177,8 +177,9 @@ int vl_logical_path_check(const char *path, vl_error *err);
 int vl_logical_path_limits(const char *path, vl_error *err);
 
 /* ---- time ----------------------------------------------------------------
- * vl_time_now honours VELLUM_NOW (RFC 3339 or seconds since the epoch) so that
- * tests can set the clock. */
+ * In a test build (compiled with -DVELLUM_TEST_HOOKS, as `make build` and
+ * `make check` do) vl_time_now honours VELLUM_NOW (RFC 3339 or seconds since
+ * the epoch) so that tests can set the clock; otherwise it ignores it. */
 int64_t vl_time_now(void);
 void vl_time_rfc3339(int64_t t, char out[32]);         /* "2026-11-27T04:45:45Z" */
 /* Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". */
