@@ -1,6 +1,8 @@
 # vellum - plain Makefile.
 #   make            libvellum.a and the vellum program (installs what the
 #                   build needs when missing: tools/install-deps --build)
+#   make install    bin/vellum and the systemd audit units, under
+#                   $(DESTDIR)$(PREFIX) (PREFIX /usr/local by default)
 #   make build      the test build: vellum with test hooks, the unit tests
 #                   and the test shims, warnings as errors
 #   make check      installs what the tests need, then runs every test
@@ -12,6 +14,12 @@ BUILD   ?= build
 PKGS    := libarchive libcrypto libxml-2.0 libmagic sqlite3 jansson icu-uc
 TESTPKG := cmocka
 SHARED  ?= $(abspath ../shared)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+# systemd looks for units of the local administrator here (and in
+# /usr/lib/systemd/system for PREFIX=/usr).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 MODULES := common storage metadata fixity ingest
 INCS    := $(addprefix -I,$(MODULES))
@@ -58,7 +66,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 .SECONDARY:
 
 .PHONY: all vellum build deps deps-build deps-test check check-suites \
-        check-long demo bench fuzz clean FORCE
+        check-long demo bench fuzz install uninstall clean FORCE
 
 # deps runs first in its own make so that pkg-config sees freshly installed
 # libraries when the build's flags are worked out.
@@ -164,6 +172,23 @@ bench: deps-test
 
 fuzz: deps-test
 	@tools/fuzz $(FUZZ_SECONDS)
+
+# Installs what `make` built (building it first when needed): the program,
+# and the nightly audit's systemd service and timer with the service's
+# ExecStart pointed at $(BINDIR)/vellum.  DESTDIR stages the tree for a
+# package.
+install: $(BUILD)/vellum
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/vellum $(DESTDIR)$(BINDIR)/vellum
+	sed 's|^ExecStart=/usr/local/bin/vellum |ExecStart=$(BINDIR)/vellum |' \
+	  tools/vellum-audit.service > $(DESTDIR)$(UNITDIR)/vellum-audit.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vellum-audit.service
+	install -m 0644 tools/vellum-audit.timer $(DESTDIR)$(UNITDIR)/vellum-audit.timer
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vellum \
+	  $(DESTDIR)$(UNITDIR)/vellum-audit.service \
+	  $(DESTDIR)$(UNITDIR)/vellum-audit.timer
 
 clean:
 	rm -rf build build-san build-fuzz $(BUILD)
