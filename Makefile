@@ -1,11 +1,25 @@
-# vellum - plain Makefile.  `make` builds, `make check` runs every test
-# (plain build, then ASan+UBSan), `make demo` runs the sample ingest.
+# vellum - plain Makefile.
+#   make            libvellum.a and the vellum program (installs what the
+#                   build needs when missing: tools/install-deps --build)
+#   make install    bin/vellum and the systemd audit units, under
+#                   $(DESTDIR)$(PREFIX) (PREFIX /usr/local by default)
+#   make build      the test build: vellum with test hooks, the unit tests
+#                   and the test shims, warnings as errors
+#   make check      installs what the tests need, then runs every test
+#                   (plain build, then ASan+UBSan)
+#   make demo       the sample ingest
 
 CC      ?= cc
 BUILD   ?= build
 PKGS    := libarchive libcrypto libxml-2.0 libmagic sqlite3 jansson icu-uc
 TESTPKG := cmocka
 SHARED  ?= $(abspath ../shared)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+# systemd looks for units of the local administrator here (and in
+# /usr/lib/systemd/system for PREFIX=/usr).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 MODULES := common storage metadata fixity ingest
 INCS    := $(addprefix -I,$(MODULES))
@@ -14,11 +28,26 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
-           -Wno-unused-parameter
+# The test build is what `make build` and the check targets compile: it
+# turns warnings into errors, and defines VELLUM_TEST_HOOKS, which lets the
+# library read VELLUM_NOW (the clock the tests set).  The vellum that `make`
+# builds and `make install` installs ignores VELLUM_NOW, and a compiler
+# newer than ours that warns about more still builds it.
+TEST_GOALS := build check check-suites check-long
+ifneq ($(filter $(TEST_GOALS),$(MAKECMDGOALS)),)
+TEST_BUILD ?= 1
+endif
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wvla -Wformat=2 -Wno-unused-parameter
+DEFS    := -D_GNU_SOURCE
+ifeq ($(TEST_BUILD),1)
+WARN    += -Werror
+DEFS    += -DVELLUM_TEST_HOOKS
+endif
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(INCS) $(PKG_CFLAGS)
-LDLIBS  := $(PKG_LIBS) -lpthread
+ALL_CFLAGS := -std=c11 $(DEFS) $(WARN) $(CFLAGS) $(INCS) $(PKG_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -36,22 +65,50 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .SECONDARY:
 
-.PHONY: all build deps check check-suites check-long demo bench fuzz clean
+.PHONY: all vellum build deps deps-build deps-test check check-suites \
+        check-long demo bench fuzz install uninstall clean FORCE
 
 # deps runs first in its own make so that pkg-config sees freshly installed
 # libraries when the build's flags are worked out.
-all: deps
-	@$(MAKE) --no-print-directory build
+all: deps-build
+	@$(MAKE) --no-print-directory vellum
+
+vellum: $(BUILD)/vellum
 
 build: $(BUILD)/vellum $(UNIT_BINS) $(BUILD)/tests/killstep.so $(BUILD)/tests/hooks.so
 
-# install-deps only installs what is missing, so it is cheap to run each time.
+# install-deps only installs what is missing, so it is cheap to run each
+# time: --build what compiling needs, --test what the test suites need
+# (bats, cmocka, clang, Chromium, node...).
 deps:
 	@tools/install-deps
+deps-build:
+	@tools/install-deps --build
+deps-test:
+	@tools/install-deps --build --test
 
-$(BUILD)/%.o: %.c
+# Each object depends on the flags it was compiled with ($(BUILD)/.flags,
+# rewritten only when they change), so going from `make` to `make build`
+# (or changing CFLAGS) recompiles what the other left.
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) | $(LDFLAGS) $(LDLIBS)
+$(BUILD)/.flags: FORCE
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+
+# Each module's private headers (*_private.h, *_internal.h) refuse to be
+# included from outside the module's folder: they #error unless
+# VL_<MODULE>_INTERNAL is defined, which only that folder's sources get,
+# here.  (Defined empty, the same as a plain #define, so a source or a test
+# that defines it itself is not a redefinition.)
+$(BUILD)/common/%.o:   MOD_CFLAGS := -DVL_COMMON_INTERNAL=
+$(BUILD)/storage/%.o:  MOD_CFLAGS := -DVL_STORAGE_INTERNAL=
+$(BUILD)/metadata/%.o: MOD_CFLAGS := -DVL_METADATA_INTERNAL=
+$(BUILD)/fixity/%.o:   MOD_CFLAGS := -DVL_FIXITY_INTERNAL=
+$(BUILD)/ingest/%.o:   MOD_CFLAGS := -DVL_INGEST_INTERNAL=
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(MOD_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libvellum.a: $(LIB_OBJS)
 	@rm -f $@
@@ -66,13 +123,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libvellum.a
 
 # The kill-at-every-step shim (tests/faults/killstep.c) is preloaded into
 # vellum, so it is built without the sanitizers, as a plain shared object.
-$(BUILD)/tests/killstep.so: tests/faults/killstep.c
+$(BUILD)/tests/killstep.so: tests/faults/killstep.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
 # Test hooks the CLI tests preload into vellum (tests/cli/hooks.c): never
 # sanitized, since they sit in front of the sanitizer's own interceptors.
-$(BUILD)/tests/hooks.so: tests/cli/hooks.c
+$(BUILD)/tests/hooks.so: tests/cli/hooks.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
@@ -86,7 +143,7 @@ check-suites: build
 # The plain suite kills at every step of each operation; the sanitizer
 # suite, there to catch memory errors, at every fourth, and replays the
 # fuzz corpora (the two suites then take about as long).
-check: deps
+check: deps-test
 	@rm -f build/.counts build-san/.counts
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build build >/dev/null
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null
@@ -98,20 +155,42 @@ check: deps
 	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
 	@tests/run --total build/.counts build-san/.counts
 
-check-long: deps
+check-long: deps-test
 	@$(MAKE) --no-print-directory build
 	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) VELLUM_LONG=1 tests/run $(BUILD)
 
-demo: all
+# The demo needs python3 besides the build; the benchmarks use test tools
+# (GNU time, python3, node for the peer comparison).
+demo:
+	@tools/install-deps --build --demo
+	@$(MAKE) --no-print-directory vellum
 	@VELLUM_SHARED=$(SHARED) tools/demo $(BUILD)/vellum
 
-bench: all
+bench: deps-test
+	@$(MAKE) --no-print-directory vellum
 	@tools/bench $(BUILD)/vellum $(BENCH)
 
-fuzz: deps
+fuzz: deps-test
 	@tools/fuzz $(FUZZ_SECONDS)
 
+# Installs what `make` built (building it first when needed): the program,
+# and the nightly audit's systemd service and timer with the service's
+# ExecStart pointed at $(BINDIR)/vellum.  DESTDIR stages the tree for a
+# package.
+install: $(BUILD)/vellum
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/vellum $(DESTDIR)$(BINDIR)/vellum
+	sed 's|^ExecStart=/usr/local/bin/vellum |ExecStart=$(BINDIR)/vellum |' \
+	  tools/vellum-audit.service > $(DESTDIR)$(UNITDIR)/vellum-audit.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vellum-audit.service
+	install -m 0644 tools/vellum-audit.timer $(DESTDIR)$(UNITDIR)/vellum-audit.timer
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vellum \
+	  $(DESTDIR)$(UNITDIR)/vellum-audit.service \
+	  $(DESTDIR)$(UNITDIR)/vellum-audit.timer
+
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz $(BUILD)
 
 -include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

@@ -1,4 +1,5 @@
 /* Error reporting: one status plus a one-line message naming the subject. */
+#include "common_private.h"
 #include "vl_common.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* UTF-8 validation, printable (and shortened) names for messages, object id
  * and OCFL logical path rules, and vellum's limits on logical paths. */
+#include "common_private.h"
 #include "vl_common.h"
 
 #include <stdio.h>

@@ -163,8 +163,6 @@ char *vl_name_escape(const char *s);
 char *vl_name_shorten(const char *s, size_t max);
 /* Paths in messages are shortened to this many bytes: two fit in a message. */
 #define VL_NAME_SHOWN_MAX 300
-/* The same into out (cap bytes), cut short at a whole character. */
-void vl_text_escape_into(char *out, size_t cap, const char *s);
 /* An object id: non-empty, UTF-8, and printable as above (no control
  * characters).  VL_OK, or VL_EINPUT naming the (escaped) id. */
 int vl_object_id_check(const char *id, vl_error *err);
@@ -193,8 +191,9 @@ int vl_logical_path_check(const char *path, vl_error *err);
 int vl_logical_path_limits(const char *path, vl_error *err);
 
 /* ---- time ----------------------------------------------------------------
- * vl_time_now honours VELLUM_NOW (RFC 3339 or seconds since the epoch) so that
- * tests can set the clock. */
+ * In a test build (compiled with -DVELLUM_TEST_HOOKS, as `make build` and
+ * `make check` do) vl_time_now honours VELLUM_NOW (RFC 3339 or seconds since
+ * the epoch) so that tests can set the clock; otherwise it ignores it. */
 int64_t vl_time_now(void);
 void vl_time_rfc3339(int64_t t, char out[32]);         /* "2026-11-27T04:45:45Z" */
 /* Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". */

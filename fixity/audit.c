@@ -159,7 +159,8 @@ static void on_finding(void *arg, const vl_finding *f)
             kind = "structure";
         else if (!strcmp(code, "E023"))   /* a content folder not listed */
             kind = "unexpected";
-        else if (!strncmp(vl_path_basename(rel), "inventory.json", 14) ||
+        else if (!strncmp(vl_path_basename(rel), VL_INVENTORY_FILE,
+                          VL_INVENTORY_FILE_LEN) ||
                  !strcmp(code, "E058") || !strcmp(code, "E060") ||
                  !strcmp(code, "E063"))
             kind = "inventory";

@@ -3,6 +3,10 @@
 #ifndef VL_AUDIT_PRIVATE_H
 #define VL_AUDIT_PRIVATE_H
 
+#ifndef VL_FIXITY_INTERNAL
+#error "audit_private.h is private to fixity/"
+#endif
+
 #include "vl_fixity.h"
 
 /* An object to audit, with its stored bytes (for the byte budget) and its

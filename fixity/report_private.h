@@ -3,6 +3,10 @@
 #ifndef VL_REPORT_PRIVATE_H
 #define VL_REPORT_PRIVATE_H
 
+#ifndef VL_FIXITY_INTERNAL
+#error "report_private.h is private to fixity/"
+#endif
+
 #include <stdio.h>
 
 #include "vl_fixity.h"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bagit_private.h"
 #include "vl_ingest.h"
 
 #define TAG_FILE_MAX ((size_t)256 << 20)

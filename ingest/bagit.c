@@ -16,6 +16,8 @@
  *   1.0 bags must be UTF-8.
  * - Blank lines in manifests and bag-info.txt are skipped.
  * - Payload-Oxum may appear once. */
+#include "bagit_private.h"
+#include "manifest_private.h"
 #include "vl_common.h"
 #include "vl_ingest.h"
 

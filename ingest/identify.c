@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "identify_private.h"
 #include "pronom.h"
 #include "puid.h"
 #include "vl_ingest.h"

@@ -3,12 +3,15 @@
 #ifndef VL_INGEST_INTERNAL_H
 #define VL_INGEST_INTERNAL_H
 
+#ifndef VL_INGEST_INTERNAL
+#error "ingest_internal.h is private to ingest/"
+#endif
+
 #include <pthread.h>
 
+#include "bagit_private.h"
 #include "vl_ingest.h"
-
-#define VL_PAYLOAD_DIR "data"
-#define VL_BAG_TAG_DIR "metadata/bag"
+#include "vl_metadata.h"   /* the object's layout: VL_PAYLOAD_DIR... */
 
 /* A file listed from a folder source, not yet read. */
 typedef struct vl_entry {

@@ -11,6 +11,7 @@
  *   VL_MF_PAYLOAD  every path must be under data/ (payload manifest)
  *   VL_MF_TAG      no path may be under data/ (tag manifest)
  * The parsed text must be UTF-8 (bagit.c converts other 0.9x encodings). */
+#include "manifest_private.h"
 #include "vl_common.h"
 #include "vl_ingest.h"
 

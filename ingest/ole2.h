@@ -13,6 +13,10 @@
 #ifndef VL_OLE2_H
 #define VL_OLE2_H
 
+#ifndef VL_INGEST_INTERNAL
+#error "ole2.h is private to ingest/"
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "identify_private.h"
 #include "ingest_internal.h"
 #include "vl_metadata.h"
 
@@ -88,7 +89,7 @@ static int add_kept(void *arg, const vl_catalog_file *cf)
     struct kept_ctx *k = arg;
     struct pkg_file pf;
     vl_error err = {0};
-    if (strncmp(cf->logical, "data/", 5) != 0 || json_object_get(k->given, cf->logical))
+    if (strncmp(cf->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0 || json_object_get(k->given, cf->logical))
         return 0;
     memset(&pf, 0, sizeof pf);
     pf.f.logical = pf.owned[0] = vl_strdup(cf->logical);
@@ -122,7 +123,7 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     for (size_t i = 0; i < run->dep.n; i++) {
         vl_record *r = &run->dep.recs[i];
         struct pkg_file pf;
-        if (strncmp(r->logical, "data/", 5) != 0)
+        if (strncmp(r->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
             continue;
         memset(&pf, 0, sizeof pf);
         pf.f.logical = r->logical;
@@ -196,7 +197,7 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     src.event_arg = &p;
     src.agents = agents;
     src.nagents = na;
-    if ((rc = vl_txn_stage_path(run->txn, "METS.xml", &path, err)) != VL_OK)
+    if ((rc = vl_txn_stage_path(run->txn, VL_METS_FILE, &path, err)) != VL_OK)
         goto done;
     if ((rc = vl_mets_write(&src, path, err)) != VL_OK)
         goto done;
@@ -205,7 +206,7 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     if ((rc = vl_digest_file(path, run->mask, &d, &size, err)) != VL_OK)
         goto done;
     memcpy(run->mets_digest, d.hex, sizeof run->mets_digest);
-    rc = vl_txn_add(run->txn, "METS.xml", &d, size, 1, err);
+    rc = vl_txn_add(run->txn, VL_METS_FILE, &d, size, 1, err);
 done:
     for (size_t i = 0; i < p.n; i++)
         for (size_t j = 0; j < sizeof p.files[i].owned / sizeof *p.files[i].owned; j++)

@@ -14,7 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bagit_private.h"
+#include "identify_private.h"
 #include "ingest_internal.h"
+#include "manifest_private.h"
 #include "vl_metadata.h"
 
 void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)

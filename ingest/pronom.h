@@ -17,6 +17,10 @@
 #ifndef VL_PRONOM_H
 #define VL_PRONOM_H
 
+#ifndef VL_INGEST_INTERNAL
+#error "pronom.h is private to ingest/"
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -3,6 +3,10 @@
 #ifndef VL_PRONOM_INTERNAL_H
 #define VL_PRONOM_INTERNAL_H
 
+#ifndef VL_INGEST_INTERNAL
+#error "pronom_internal.h is private to ingest/"
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 

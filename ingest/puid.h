@@ -2,6 +2,10 @@
 #ifndef VL_PUID_H
 #define VL_PUID_H
 
+#ifndef VL_INGEST_INTERNAL
+#error "puid.h is private to ingest/"
+#endif
+
 #include "vl_ingest.h"
 
 /* From out->mime and out->description (libmagic's), the leading bytes of

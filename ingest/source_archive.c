@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "identify_private.h"
 #include "ingest_internal.h"
 
 #define MAX_NESTING 8

@@ -86,7 +86,7 @@ static char *logical_of(const struct walk_ctx *c, const char *rel, int *is_tag)
     *is_tag = 0;
     if (!c->as_bag)
         return vl_path_join(VL_PAYLOAD_DIR, rel);
-    if (!strncmp(rel, "data/", 5))
+    if (!strncmp(rel, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN))
         return vl_strdup(rel);
     *is_tag = 1;
     return vl_path_join(VL_BAG_TAG_DIR, rel);

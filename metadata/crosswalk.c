@@ -59,7 +59,6 @@
  *                         (its title, else identifier, else location/url)
  *   accessCondition       rights
  *   anything else (recordInfo, part, extension, ...) is not mapped. */
-#define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 
 #include <ctype.h>

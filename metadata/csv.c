@@ -8,7 +8,6 @@
  * is kept as a character (5" disk).  Refused: text after a closing quote, an
  * unterminated quote, NUL bytes, invalid UTF-8, files over 64 MiB, fields
  * over 1 MiB and records with more than 4096 fields. */
-#define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 
 #include <stdlib.h>

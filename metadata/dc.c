@@ -1,6 +1,5 @@
 /* Dublin Core: the 15 elements of the DCMI Metadata Element Set 1.1, each
  * repeatable, kept in the order given; and the bag-info.txt -> DC table. */
-#define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 
 #include <stdlib.h>

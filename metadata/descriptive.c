@@ -19,7 +19,6 @@
  *   - filename "objects", "objects/", "data", "data/" is the whole deposit;
  *     "objects/x", "data/x" and "x" all mean the logical path "data/x";
  *     absolute names and ".." are refused. */
-#define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 
 #include <stdlib.h>
@@ -449,7 +448,7 @@ static int csv_target(struct csv_load *L, size_t row, const char *fn,
         return vl_error_set(err, VL_EINPUT, "%s: row %zu: empty filename",
                             L->name, row);
     if (strcmp(fn, "objects") == 0 || strcmp(fn, "objects/") == 0 ||
-        strcmp(fn, "data") == 0 || strcmp(fn, "data/") == 0)
+        strcmp(fn, VL_PAYLOAD_DIR) == 0 || strcmp(fn, VL_PAYLOAD_PREFIX) == 0)
         return VL_OK;
     esc = vl_name_escape(fn);
     if (fn[0] == '/') {
@@ -471,9 +470,9 @@ static int csv_target(struct csv_load *L, size_t row, const char *fn,
     }
     if (strncmp(fn, "objects/", 8) == 0)
         rest = fn + 8;
-    else if (strncmp(fn, "data/", 5) == 0)
-        rest = fn + 5;
-    *logical = vl_asprintf("data/%s", rest);
+    else if (strncmp(fn, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) == 0)
+        rest = fn + VL_PAYLOAD_PREFIX_LEN;
+    *logical = vl_asprintf(VL_PAYLOAD_PREFIX "%s", rest);
     if (!*logical) {
         rc = vl_error_oom(err);
         goto done;

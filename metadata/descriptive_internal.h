@@ -1,6 +1,8 @@
-/* Private to the descriptive-metadata files of metadata/ (dc.c, csv.c,
- * xml_safe.c, descriptive.c, crosswalk.c, mets_read.c) and their tests and
- * fuzz targets: the CSV reader and the in-memory entry points. */
+/* Private to metadata/: Dublin Core records, the crosswalks, the CSV
+ * reader and the in-memory entry points of descriptive metadata, for the
+ * descriptive-metadata files (dc.c, csv.c, xml_safe.c, descriptive.c,
+ * crosswalk.c), the METS writer and reader (mets.c, mets_read.c), exports
+ * and their tests and fuzz targets. */
 #ifndef VL_DESCRIPTIVE_INTERNAL_H
 #define VL_DESCRIPTIVE_INTERNAL_H
 
@@ -15,6 +17,35 @@
 #define VL_CSV_FIELD_MAX ((size_t)1 << 20)    /* one CSV field */
 #define VL_CSV_FIELDS_MAX 4096                /* fields in one CSV record */
 #define VL_DC_VALUE_MAX ((size_t)1 << 20)     /* one DC value */
+
+/* ---- Dublin Core (dc.c) -------------------------------------------------- */
+vl_dc *vl_dc_new(void);
+void vl_dc_free(vl_dc *dc);
+/* The 15 element names, NULL-terminated: title, creator, subject,
+ * description, publisher, contributor, date, type, format, identifier,
+ * source, language, relation, coverage, rights. */
+const char *const *vl_dc_elements(void);
+/* Add a value; VL_EINPUT when element is not one of the 15. */
+int vl_dc_add(vl_dc *dc, const char *element, const char *value, vl_error *err);
+size_t vl_dc_count(const vl_dc *dc);
+void vl_dc_entry(const vl_dc *dc, size_t i, const char **element,
+                 const char **value);
+int vl_dc_is_empty(const vl_dc *dc);
+
+/* ---- descriptive metadata, read side (descriptive.c) -------------------- */
+/* Per-file DC for a logical path ("data/x"), or NULL. */
+const vl_dc *vl_descriptive_file_dc(const vl_descriptive *d,
+                                    const char *logical);
+/* The MODS record given by the user (serialized XML of the mods:mods
+ * element) or NULL when only DC was given. */
+const char *vl_descriptive_mods_xml(const vl_descriptive *d);
+
+/* ---- crosswalks, Library of Congress mappings (crosswalk.c) ------------- */
+/* DC -> MODS (LoC "Dublin Core to MODS" mapping): a serialized mods:mods
+ * element (malloc'd), valid against MODS 3.8. */
+char *vl_dc_to_mods(const vl_dc *dc);
+/* MODS -> DC (LoC "MODS to Dublin Core" mapping) from MODS XML. */
+int vl_mods_to_dc(const char *mods_xml, size_t len, vl_dc *out, vl_error *err);
 
 /* ---- CSV (csv.c) ---------------------------------------------------------
  * One call per record.  row counts records from 1 (the header is row 1);

@@ -7,6 +7,8 @@
 #ifndef VL_EXPORT_PRIVATE_H
 #define VL_EXPORT_PRIVATE_H
 
+#include "descriptive_internal.h"
+#include "mets_private.h"
 #include "vl_metadata.h"
 
 /* export.c ------------------------------------------------------------------ */

@@ -30,6 +30,7 @@
 #include <libxml/uri.h>
 #include <libxml/xmlwriter.h>
 
+#include "descriptive_internal.h"
 #include "vl_metadata.h"
 
 #define SCHEMA_LOCATIONS                                                   \

@@ -16,8 +16,8 @@
  * The input is refused if it has a DOCTYPE: a vellum METS never has one,
  * and without it there is nothing to expand or fetch (with
  * XML_PARSE_NONET and no XML_PARSE_NOENT besides). */
-#define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
+#include "mets_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -784,7 +784,7 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
     int rc;
 
     memset(&mt, 0, sizeof mt);
-    m->name = name ? name : "METS.xml";
+    m->name = name ? name : VL_METS_FILE;
     m->rd = rd;
     m->rd_arg = rd_arg;
     m->prolog = 1;
@@ -914,7 +914,7 @@ static int stored_locate(vl_repo *r, const vl_inventory *inv, int num,
     const char *cpath;
     char *obj = NULL;
     *rel = NULL;
-    *digest = vl_inventory_lookup(inv, num, "METS.xml");
+    *digest = vl_inventory_lookup(inv, num, VL_METS_FILE);
     if (!*digest)
         return VL_OK;
     if (!(cpath = vl_inventory_content_path(inv, *digest)))
@@ -969,7 +969,7 @@ int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
     snprintf(s.digest, sizeof s.digest, "%s", digest);
     s.id = id;
     s.num = num;
-    if (!(name = vl_asprintf("%s v%d METS.xml", id, num)) ||
+    if (!(name = vl_asprintf("%s v%d " VL_METS_FILE, id, num)) ||
         !(s.dc = vl_digest_new(VL_DIGEST_BIT(s.alg)))) {
         rc = vl_error_oom(err);
         goto done;
@@ -1112,7 +1112,7 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
         goto done;
     in_txn = 1;
     for (int v = vl_inventory_head(inv); v >= 1; v--) {
-        const char *d = vl_inventory_lookup(inv, v, "METS.xml");
+        const char *d = vl_inventory_lookup(inv, v, VL_METS_FILE);
         if (!d || !strcmp(prev, d))
             continue;
         snprintf(prev, sizeof prev, "%s", d);

@@ -9,6 +9,17 @@
 #include "vl_storage.h"
 
 /* ======================================================================
+ * A vellum object version, as logical paths: the deposited files under
+ * data/, a bag's tag files under metadata/bag/, and METS.xml at the root
+ * describing them.  Written by ingest, read back here, checked by tools/.
+ * ==================================================================== */
+#define VL_PAYLOAD_DIR "data"
+#define VL_PAYLOAD_PREFIX VL_PAYLOAD_DIR "/"                 /* "data/" */
+#define VL_PAYLOAD_PREFIX_LEN (sizeof VL_PAYLOAD_PREFIX - 1)
+#define VL_BAG_TAG_DIR "metadata/bag"
+#define VL_METS_FILE "METS.xml"
+
+/* ======================================================================
  * XML namespaces vellum reads and writes, spelled once (macros, so that
  * they join other literals, as in a schemaLocation).
  * ==================================================================== */
@@ -25,21 +36,10 @@
  * Dublin Core: the 15 elements of the DCMI element set, each repeatable.
  * ==================================================================== */
 typedef struct vl_dc vl_dc;
-
-vl_dc *vl_dc_new(void);
-void vl_dc_free(vl_dc *dc);
-/* The 15 element names, NULL-terminated: title, creator, subject,
- * description, publisher, contributor, date, type, format, identifier,
- * source, language, relation, coverage, rights. */
-const char *const *vl_dc_elements(void);
-/* Add a value; VL_EINPUT when element is not one of the 15. */
-int vl_dc_add(vl_dc *dc, const char *element, const char *value, vl_error *err);
-/* "title=Letters of Ann" as given to --dc. */
+/* Add to a record (vl_descriptive_deposit_dc) the value of an assignment
+ * "title=Letters of Ann", as given to --dc.  (Making and reading records is
+ * metadata's own business.) */
 int vl_dc_add_assignment(vl_dc *dc, const char *assignment, vl_error *err);
-size_t vl_dc_count(const vl_dc *dc);
-void vl_dc_entry(const vl_dc *dc, size_t i, const char **element,
-                 const char **value);
-int vl_dc_is_empty(const vl_dc *dc);
 
 /* ======================================================================
  * Safe XML: user XML is parsed with no network, no external entities, no
@@ -73,24 +73,9 @@ int vl_descriptive_load(vl_descriptive *d, const char *path, vl_error *err);
  * and add them to the deposit DC. */
 int vl_descriptive_add_bag_info(vl_descriptive *d, const char *label,
                                 const char *value, vl_error *err);
-/* Per-file DC for a logical path ("data/x"), or NULL. */
-const vl_dc *vl_descriptive_file_dc(const vl_descriptive *d,
-                                    const char *logical);
 /* Logical paths that have per-file metadata, for checking they exist. */
 size_t vl_descriptive_file_count(const vl_descriptive *d);
 const char *vl_descriptive_file_path(const vl_descriptive *d, size_t i);
-/* The MODS record given by the user (serialized XML of the mods:mods
- * element) or NULL when only DC was given. */
-const char *vl_descriptive_mods_xml(const vl_descriptive *d);
-
-/* ======================================================================
- * Crosswalks (Library of Congress mappings).
- * ==================================================================== */
-/* DC -> MODS (LoC "Dublin Core to MODS" mapping): a serialized mods:mods
- * element (malloc'd), valid against MODS 3.8. */
-char *vl_dc_to_mods(const vl_dc *dc);
-/* MODS -> DC (LoC "MODS to Dublin Core" mapping) from MODS XML. */
-int vl_mods_to_dc(const char *mods_xml, size_t len, vl_dc *out, vl_error *err);
 
 /* ======================================================================
  * METS writer (libxml2 xmlTextWriter: streams, never builds a DOM).
@@ -164,64 +149,18 @@ int vl_schema_validate_mets(const char *schemas_dir, const char *xml_path,
                             vl_message_fn fn, void *arg, vl_error *err);
 
 /* ======================================================================
- * Reading a vellum METS back (metadata/mets_read.c): streaming
- * (xmlTextReader), no network, no entity expansion, a DOCTYPE refused.
- * Files are joined to their PREMIS objects by ADMID, and dmdSecs to files
- * and to the deposit by the structMap's DMDID/FILEID links.
+ * The METS stored with each version (metadata/mets_read.c).
  * ==================================================================== */
-typedef struct vl_mets_file_info {
-    const char *logical;        /* PREMIS objectIdentifier of type "local" */
-    uint64_t size;
-    const char *mime;           /* fileSec MIMETYPE, or NULL */
-    /* formatName, or NULL when it only repeats the MIME type or is the
-     * "unknown" vl_mets_write puts when nothing was identified */
-    const char *format_name;
-    const char *format_version; /* or NULL */
-    const char *puid;           /* formatRegistryKey of PRONOM, or NULL */
-    /* formatNote "encoding: X" / "description: X" when written, or NULL */
-    const char *encoding;
-    const char *description;
-    const char *original_name;  /* or NULL */
-    /* formatNote "PRONOM basis: X", "PRONOM warning: X", "PRONOM also
-     * matches: X", "identified with: X" when written, or NULL */
-    const char *basis, *warning, *others, *signatures;
-} vl_mets_file_info;
-/* Called once per PREMIS object, files in fileSec order; non-VL_OK stops. */
-typedef int (*vl_mets_file_fn)(void *arg, const vl_mets_file_info *f,
-                               vl_error *err);
-
-/* Read a METS from a stream.  desc (may be NULL) receives the deposit DC,
- * the MODS record (serialized mods:mods) and per-file DC; fn (may be NULL)
- * each file.  Nothing is handed out before the whole input parsed.
- * VL_EINPUT "name:line: ..." when malformed; name is used in messages. */
-int vl_mets_read(vl_read_fn rd, void *rd_arg, const char *name,
-                 vl_descriptive *desc, vl_mets_file_fn fn, void *arg,
-                 vl_error *err);
-int vl_mets_read_file(const char *path, vl_descriptive *desc,
-                      vl_mets_file_fn fn, void *arg, vl_error *err);
-/* The METS.xml of version num (0 = head) of the object whose inventory is
- * inv, read through the backend while its digest is checked against the
- * inventory (VL_FINDING on a mismatch, before anything is handed out).  A
- * version without METS.xml: *found = 0 and VL_OK, or VL_EINPUT when found
- * is NULL. */
-int vl_mets_read_stored_inv(vl_repo *r, const vl_inventory *inv, int num,
-                            vl_descriptive *desc, vl_mets_file_fn fn,
-                            void *arg, int *found, vl_error *err);
 /* Copy the stored METS.xml of version num (0 = head) to fd, streaming,
  * digest checked (VL_FINDING after the bytes when it does not match);
  * VL_EINPUT when the version has none. */
 int vl_mets_stored_to_fd(vl_repo *r, const char *id, int num, int fd,
                          vl_error *err);
-/* Put back an object's format identification results that the catalog
- * lacks from the METS stored in its versions (newest first, so the newest
- * wins for a digest); results the catalog has are left as they are.
- * *files (may be NULL) is increased by the number restored.  For reindex,
- * and for recover after it rebuilt an object's rows. */
-int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
-                                vl_error *err);
-/* What a METS.xml vellum wrote is, as the catalog records it (static). */
-const vl_catalog_format *vl_mets_catalog_format(void);
-/* The same for every object in the catalog (after vl_repo_reindex). */
+/* Put back the format identification results the catalog lacks, for every
+ * object in it, from the METS stored in their versions (after
+ * vl_repo_reindex; newest version first, so the newest wins for a digest;
+ * results the catalog has are left as they are).  *files (may be NULL) is
+ * increased by the number restored. */
 int vl_metadata_reindex_formats(vl_repo *r, size_t *files, vl_error *err);
 
 /* ======================================================================
@@ -241,16 +180,6 @@ int vl_metadata_reindex(vl_repo *r, size_t *objects, size_t *formats,
 /* ======================================================================
  * Exports (metadata/export.c)
  * ==================================================================== */
-/* Write the METS of version num (0 = head) to path as of now: files from
- * the catalog (which must agree with the store), every digest the
- * inventory has (manifest and fixity), formats from the catalog, every
- * event of the object up to now that is not about a later version,
- * descriptive metadata and original names from the stored METS, and the
- * versions' depositors as people.  A version deposited without descriptive
- * metadata takes the latest given before it. */
-int vl_mets_regenerate(vl_repo *r, const char *id, int num, const char *path,
-                       vl_error *err);
-
 /* Checks a bag folder written by an export (vellum's BagIt validator lives
  * in ingest/, above this module: vl_bag_check_dir in vl_ingest.h).  VL_OK
  * when valid. */

@@ -9,7 +9,6 @@
  * naming an external subset is refused the same way.  Errors go to a
  * per-parse structured handler (never stderr) and the first one becomes the
  * message: "file:line: what". */
-#define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 
 #include <limits.h>

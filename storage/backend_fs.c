@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend_private.h"
 #include "vl_storage.h"
 
 struct vl_backend {
@@ -291,7 +292,7 @@ int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
                                 vl_error *err)
 {
     int rc;
-    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    char *inv_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     char *side_rel = vl_path_join(object_rel, sidecar_name);
     if (!inv_rel || !side_rel) {
         rc = vl_error_oom(err);
@@ -314,7 +315,7 @@ int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
     int rc = VL_OK;
     char *from = NULL, *inv = NULL, *tmp = NULL, *side_rel = NULL;
     char *obj_from = vl_path_join(object_rel, from_rel);
-    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    char *inv_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     if (!obj_from || !inv_rel || !(from = abs_path(b, obj_from)) ||
         !(inv = abs_path(b, inv_rel)) ||
         !(tmp = vl_asprintf("%s.tmp-%ld", inv, (long)getpid())) ||

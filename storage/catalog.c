@@ -14,7 +14,9 @@
 
 #include <sqlite3.h>
 
+#include "catalog_private.h"
 #include "catalog_sql.h"
+#include "inventory_private.h"
 #include "vl_storage.h"
 
 #define CATALOG_SCHEMA_VERSION 2

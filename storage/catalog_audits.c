@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "catalog_private.h"
 #include "catalog_sql.h"
 
 static const char *const audits_schema =

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_private.h"
 #include "catalog_sql.h"
 
 static const char *const events_schema =

@@ -2,6 +2,7 @@
  * digest (identical content has one format). */
 #include <sqlite3.h>
 
+#include "catalog_private.h"
 #include "catalog_sql.h"
 
 static const char *const formats_schema =

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "catalog_private.h"
 #include "catalog_sql.h"
 
 static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st,

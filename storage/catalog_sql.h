@@ -3,6 +3,10 @@
 #ifndef VL_CATALOG_SQL_H
 #define VL_CATALOG_SQL_H
 
+#ifndef VL_STORAGE_INTERNAL
+#error "catalog_sql.h is private to storage/"
+#endif
+
 #include <errno.h>
 #include <sqlite3.h>
 

@@ -3,12 +3,10 @@
  * "prev", the SHA-256 of the line before it, so that changing, removing or
  * reordering any past line breaks the chain; the catalog keeps every line's
  * own hash, so removing the last line is caught by comparing the two. */
-#define VL_STORAGE_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog_private.h"
 #include "repo_internal.h"
 
 #define LOG_NAME "events.jsonl"
@@ -25,7 +24,7 @@
 
 const char *vl_agent_vellum(void) { return "vellum " VL_VERSION; }
 
-const char *vl_agent_openssl(void) { return OpenSSL_version(OPENSSL_VERSION); }
+const char *vl_agent_openssl(void) { return vl_digest_library_version(); }
 
 void vl_event_init(vl_event *ev, const char *type, const char *object_id)
 {

@@ -1,7 +1,6 @@
 /* Read an object version back out: every file copied from the store while
  * its digest is recomputed, into a folder beside the destination that is
  * renamed into place only when every file matched. */
-#define VL_STORAGE_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

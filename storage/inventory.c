@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inventory_private.h"
 #include "vl_storage.h"
 
 struct vl_inventory {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layout_private.h"
 #include "vl_storage.h"
 
 #define LAYOUT_NAME "0004-hashed-n-tuple-storage-layout"

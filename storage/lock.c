@@ -1,6 +1,5 @@
 /* Per-object locks: flock on a file named by the hash of the object id, so a
  * killed process can never leave a stale lock behind. */
-#define VL_STORAGE_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

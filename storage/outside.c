@@ -14,7 +14,6 @@
  * before its owner has locked it.  recover removes only paths whose last
  * component carries ".vellum-", so an edited record cannot turn it on
  * arbitrary files. */
-#define VL_STORAGE_INTERNAL
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

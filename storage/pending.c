@@ -8,7 +8,6 @@
  * Looking writes nothing: locks are tested with a shared flock on a file
  * opened read-only (a holder's exclusive lock makes that fail), and a lock
  * file that does not exist is held by nobody. */
-#define VL_STORAGE_INTERNAL
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

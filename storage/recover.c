@@ -4,7 +4,6 @@
  *  - the version folder reached the store but the root inventory did not
  *    (or only half): roll forward, copying that version's checked inventory;
  * then bring the object's catalog rows in line with the store. */
-#define VL_STORAGE_INTERNAL
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -13,6 +12,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "backend_private.h"
+#include "catalog_private.h"
 #include "repo_internal.h"
 
 /* Remove temp files a crashed atomic write left in an object root. */
@@ -27,7 +28,7 @@ static int clean_object_temps(vl_repo *r, const char *object_rel, vl_error *err)
         return VL_OK;
     }
     while ((e = readdir(d))) {
-        if (!strncmp(e->d_name, "inventory.json", 14) && strstr(e->d_name, ".tmp-")) {
+        if (!strncmp(e->d_name, VL_INVENTORY_FILE, VL_INVENTORY_FILE_LEN) && strstr(e->d_name, ".tmp-")) {
             char *p = vl_path_join(dir, e->d_name);
             if (p && unlink(p) != 0)
                 rc = vl_error_sys(err, "cannot remove %s", p);
@@ -43,7 +44,7 @@ static int clean_object_temps(vl_repo *r, const char *object_rel, vl_error *err)
 static int read_version_inventory(vl_repo *r, const char *vrel, vl_buf *buf,
                                   vl_inventory **out, vl_error *err)
 {
-    char *inv_rel = vl_path_join(vrel, "inventory.json");
+    char *inv_rel = vl_path_join(vrel, VL_INVENTORY_FILE);
     char *side_rel = NULL;
     vl_buf side;
     int rc;
@@ -101,7 +102,7 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
     vl_inventory *cur = NULL, *vinv = NULL;
     vl_buf root, vbuf, side;
     char vname[16], sname[32];
-    char *root_rel = vl_path_join(object_rel, "inventory.json");
+    char *root_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     char *vrel = NULL, *side_rel = NULL, *want_side = NULL;
     int rc = VL_OK, kind = 0, present = 0, side_present = 0;
     vl_buf_init(&root, VL_MAX_INVENTORY_BYTES);

@@ -1,8 +1,8 @@
 /* Rebuild the catalog from the storage root alone: the store is the truth. */
-#define VL_STORAGE_INTERNAL
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_private.h"
 #include "repo_internal.h"
 
 struct reindex_ctx {

@@ -1,6 +1,5 @@
 /* A vellum repository: configuration, the OCFL storage root, the catalog and
  * the staging area, all in one folder on one filesystem. */
-#define VL_STORAGE_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend_private.h"
+#include "catalog_private.h"
+#include "layout_private.h"
 #include "repo_internal.h"
 
 #define ROOT_NAMASTE "0=ocfl_1.1"
@@ -354,7 +356,7 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
     int rc = VL_OK;
     vl_buf buf;
     vl_inventory *inv = NULL;
-    char *inv_rel = vl_path_join(object_rel, "inventory.json");
+    char *inv_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     char *side_rel = NULL, *vside_rel = NULL;
     char want[VL_DIGEST_HEX_MAX], got[VL_DIGEST_HEX_MAX], vname[16];
     int kind = 0;

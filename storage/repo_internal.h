@@ -1,19 +1,14 @@
-/* Private to storage/: the repository handle's fields and helpers shared by
- * the files that implement repositories, transactions and recovery. */
+/* Private to storage/: the repository handle's fields, and helpers shared
+ * by the files that implement repositories, transactions, events, locks,
+ * outside records and recovery. */
 #ifndef VL_REPO_INTERNAL_H
 #define VL_REPO_INTERNAL_H
 
 #ifndef VL_STORAGE_INTERNAL
 #error "repo_internal.h is private to storage/"
-/* Events as JSON (intent files keep pending events this way). */
-#include <jansson.h>
-json_t *vl_event_to_json(const vl_event *ev);
-int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err);
-/* Copy log lines the catalog lacks (a crash between the two writes). */
-int vl_events_catch_up(vl_repo *r, vl_error *err);
-
 #endif
 
+#include "layout_private.h"
 #include "vl_storage.h"
 
 #define VL_STORE_DIR "store"
@@ -51,6 +46,22 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
 void vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX]);
 int vl_lock_by_key(vl_repo *r, const char *key, int wait_seconds,
                    vl_lock **out, vl_error *err);
+
+/* Narrow the process umask by s; returns the umask to give back to
+ * vl_shared_leave.  The umask is per process: vl_repo_open enters and
+ * vl_repo_close leaves, so repositories must be closed in reverse order. */
+mode_t vl_shared_enter(vl_shared s);
+void vl_shared_leave(mode_t saved);
+
+/* The repository's sharing mode (an accessor only storage uses). */
+vl_shared vl_repo_shared(const vl_repo *r);
+
+/* Clear every outside record nobody holds (recover); *cleared counts paths
+ * removed. */
+int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err);
+
+/* Rebuild the catalog's events from the log (reindex). */
+int vl_events_reindex(vl_repo *r, size_t *count, vl_error *err);
 
 /* "DIGEST inventory.json\n" for an inventory's bytes. */
 char *vl_sidecar_text(vl_digest_alg alg, const char *inventory, size_t len);

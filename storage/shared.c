@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "repo_internal.h"
 #include "vl_storage.h"
 
 static const struct {

@@ -4,7 +4,6 @@
  * log) and for whatever else lives on that filesystem.  The reserve is a
  * fraction of the filesystem, so it grows with big disks and stays small on
  * small ones, with a floor below which a commit could not finish. */
-#define VL_STORAGE_INTERNAL
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

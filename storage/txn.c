@@ -5,7 +5,6 @@
  *   staging/txn-X/object/...      the new object, or just its new vN/
  *   files made read-only; syncfs; rename into the store; root inventory,
  *   then sidecar (both read-only); catalog. */
-#define VL_STORAGE_INTERNAL
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend_private.h"
+#include "catalog_private.h"
+#include "inventory_private.h"
 #include "repo_internal.h"
 
 #define LOCK_WAIT_SECONDS 120
@@ -500,7 +502,7 @@ static int write_inventory_pair(const char *dir, const vl_inventory *inv,
                                 char **sidecar, vl_error *err)
 {
     vl_digest_alg alg = vl_inventory_digest_alg(inv);
-    char *path = vl_path_join(dir, "inventory.json");
+    char *path = vl_path_join(dir, VL_INVENTORY_FILE);
     char *tmp = path ? vl_asprintf("%s.tmp-%ld", path, (long)getpid()) : NULL;
     char *side = vl_asprintf("%s/inventory.json.%s", dir, vl_digest_name(alg));
     inv_writer *w = calloc(1, sizeof *w);
@@ -627,10 +629,10 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         goto done;
     if (t->is_new) {
         namaste = vl_path_join(t->build_dir, "0=ocfl_object_1.1");
-        root_inv = vl_path_join(t->build_dir, "inventory.json");
+        root_inv = vl_path_join(t->build_dir, VL_INVENTORY_FILE);
         root_side = vl_asprintf("%s/inventory.json.%s", t->build_dir,
                                 vl_digest_name(alg));
-        ver_inv = vl_path_join(vdir, "inventory.json");
+        ver_inv = vl_path_join(vdir, VL_INVENTORY_FILE);
         if (!namaste || !root_inv || !root_side || !ver_inv) {
             rc = vl_error_oom(err);
             goto done;

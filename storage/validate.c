@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_private.h"
+#include "inventory_private.h"
 #include "validate_private.h"
 
 /* ---- findings ---------------------------------------------------------- */
@@ -322,7 +324,7 @@ int vl_validate_inventory_buffer(const char *json, size_t len,
         json_string_value(json_object_get(inv.root, "type")));
     if (spec != VV_SPEC_UNKNOWN)
         v.spec = spec;
-    int rc = vv_inventory_check(&v, "inventory.json", json, len,
+    int rc = vv_inventory_check(&v, VL_INVENTORY_FILE, json, len,
                                 VV_SPEC_UNKNOWN, &inv, err);
     vv_inventory_free(&inv);
     return rc;

@@ -10,7 +10,7 @@
 
 #include "validate_private.h"
 
-#define ROOT_INV "inventory.json"
+#define ROOT_INV VL_INVENTORY_FILE
 
 /* A digest that a version inventory (not the root one) gives for a content
  * path, where the root inventory does not give the same: checked against
@@ -131,7 +131,8 @@ static int parse_sidecar(const char *s, size_t len, char *digest, size_t cap)
     size_t rlen = len - i;
     if (rlen && rest[rlen - 1] == '\n')
         rlen--;
-    return rlen == 14 && !memcmp(rest, "inventory.json", 14) ? 0 : -1;
+    return rlen == VL_INVENTORY_FILE_LEN &&
+           !memcmp(rest, VL_INVENTORY_FILE, VL_INVENTORY_FILE_LEN) ? 0 : -1;
 }
 
 /* Check dir/inventory.json.ALG against the inventory bytes. */
@@ -171,7 +172,7 @@ static int check_sidecar(octx *o, const char *dir, const vv_list *entries,
         char *srel = vv_join(dir, n);
         if (!srel) {
             free(rel);
-            return oom(o->err);
+            return vl_error_oom(o->err);
         }
         vv_report_facts(v, *dir ? "E015" : "E001", srel,
                         &(vv_facts){.problem = VL_PROBLEM_UNEXPECTED,
@@ -310,12 +311,12 @@ static int record_walked(octx *o, const char *path)
         size_t ncap = o->cap_walked ? o->cap_walked * 2 : 64;
         char **n = realloc(o->walked_paths, ncap * sizeof *n);
         if (!n)
-            return oom(o->err);
+            return vl_error_oom(o->err);
         o->walked_paths = n;
         o->cap_walked = ncap;
     }
     if (!(o->walked_paths[o->nwalked_paths] = vl_strdup(path)))
-        return oom(o->err);
+        return vl_error_oom(o->err);
     o->nwalked_paths++;
     return VL_OK;
 }
@@ -573,19 +574,19 @@ static int add_claim(octx *o, const char *code, int alg, const char *path,
     lower[len] = '\0';
     char *key = vl_asprintf("%s %d %s %s", code, alg, lower, path);
     if (!key)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     int seen = json_object_get(o->claim_keys, key) != NULL;
     int rc = seen ? 0 : json_object_set_new(o->claim_keys, key, json_null());
     free(key);
     if (rc)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     if (seen)
         return VL_OK;
     if (o->nclaims == o->cap_claims) {
         size_t ncap = o->cap_claims ? o->cap_claims * 2 : 16;
         vclaim *n = realloc(o->claims, ncap * sizeof *n);
         if (!n)
-            return oom(o->err);
+            return vl_error_oom(o->err);
         o->claims = n;
         o->cap_claims = ncap;
     }
@@ -596,7 +597,7 @@ static int add_claim(octx *o, const char *code, int alg, const char *path,
     if (!c->path || !c->digest) {
         free(c->path);
         free(c->digest);
-        return oom(o->err);
+        return vl_error_oom(o->err);
     }
     o->nclaims++;
     return VL_OK;
@@ -608,14 +609,14 @@ static int collect_claims(octx *o, const char *file, const vv_inv *vi)
 {
     int rc = VL_OK;
     if (!o->claim_keys && !(o->claim_keys = json_object()))
-        return oom(o->err);
+        return vl_error_oom(o->err);
     char **nf = realloc(o->files, (o->nfiles + 1) * sizeof *nf);
     if (!nf)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     o->files = nf;
     char *owned = vl_strdup(file);
     if (!owned)
-        return oom(o->err);
+        return vl_error_oom(o->err);
     o->files[o->nfiles++] = owned;
     for (size_t i = 0; i < vi->nmanifest && rc == VL_OK && vi->alg >= 0; i++) {
         const vv_pair *m = &vi->manifest[i];

@@ -2,9 +2,20 @@
 #ifndef VL_VALIDATE_PRIVATE_H
 #define VL_VALIDATE_PRIVATE_H
 
+#ifndef VL_STORAGE_INTERNAL
+#error "validate_private.h is private to storage/"
+#endif
+
 #include <jansson.h>
 
 #include "vl_storage.h"
+
+/* Check one inventory.json document on its own (structure, keys, values,
+ * digests' shape, paths; no files are read).  Findings go to o->on_finding
+ * with object "." and path "inventory.json".  For tests and fuzzing. */
+int vl_validate_inventory_buffer(const char *json, size_t len,
+                                 const vl_validate_options *o,
+                                 vl_validate_counts *c, vl_error *err);
 
 /* Specification versions, in order. */
 enum { VV_SPEC_UNKNOWN = -1, VV_SPEC_1_0 = 0, VV_SPEC_1_1 = 1 };

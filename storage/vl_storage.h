@@ -15,8 +15,8 @@
 typedef struct vl_backend vl_backend;
 typedef struct vl_reader vl_reader;
 
-vl_backend *vl_backend_fs_new(const char *root_dir);    /* NULL on OOM */
-void vl_backend_free(vl_backend *b);
+/* The repository's backend is vl_repo_backend; writing to the store is
+ * storage's own business (backend_private.h). */
 const char *vl_backend_root(const vl_backend *b);       /* for messages */
 
 /* Streams.  Open of a missing file: VL_ESYS with sys_errno == ENOENT. */
@@ -36,31 +36,6 @@ typedef int (*vl_list_fn)(void *arg, const char *name, int kind,
                           vl_error *err);
 int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
                     void *arg, vl_error *err);
-/* Atomic create-or-replace of a small file (temp, fsync, rename); the
- * file is read-only, as everything committed to the store. */
-int vl_backend_write(vl_backend *b, const char *rel, const void *data,
-                     size_t len, vl_error *err);
-/* Move a finished local file or folder (built in staging, already synced,
- * its files already read-only) into place; rel must not exist.  A rename
- * on a filesystem. */
-int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
-                   vl_error *err);
-/* Remove rel and then each parent folder while it is empty, stopping at the
- * first that holds something else (or at the root); absent is fine.  What a
- * dropped new object leaves of its path.  (No folders on object stores.) */
-int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err);
-/* Commit point of a version: write an object's root inventory and then its
- * sidecar, each atomically; the root inventory is the last thing written. */
-int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
-                                const char *inventory, size_t len,
-                                const char *sidecar_name, const char *sidecar,
-                                vl_error *err);
-/* The same, with the root inventory copied from the object's own
- * from_rel (the new version's inventory, "v3/inventory.json"). */
-int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
-                                     const char *from_rel,
-                                     const char *sidecar_name,
-                                     const char *sidecar, vl_error *err);
 
 /* ======================================================================
  * Inventory: an OCFL inventory.json held as a parsed JSON document.
@@ -68,28 +43,17 @@ int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
  * does the full conformance check.
  * ==================================================================== */
 typedef struct vl_inventory vl_inventory;
+/* Its name, in an object's root and in each version folder; the sidecar
+ * beside it is inventory.json.<digest algorithm>. */
+#define VL_INVENTORY_FILE "inventory.json"
+#define VL_INVENTORY_FILE_LEN (sizeof VL_INVENTORY_FILE - 1)
 
-#define VL_OCFL_INVENTORY_TYPE_1_1 "https://ocfl.io/1.1/spec/#inventory"
-#define VL_OCFL_INVENTORY_TYPE_1_0 "https://ocfl.io/1.0/spec/#inventory"
-
-vl_inventory *vl_inventory_new(const char *id, vl_digest_alg alg);
 int vl_inventory_parse(const char *json, size_t len, vl_inventory **out,
                        vl_error *err);
 void vl_inventory_free(vl_inventory *inv);
-/* Deep copy (a transaction edits a copy of the head inventory). */
-vl_inventory *vl_inventory_copy(const vl_inventory *inv);
-/* Pretty JSON with sorted keys and a trailing newline; malloc'd. */
-char *vl_inventory_serialize(const vl_inventory *inv, size_t *len);
-/* The same text handed to sink piece by piece, never held whole (a
- * 200,000-file inventory is tens of MiB).  sink returns 0, or -1 to stop;
- * so does vl_inventory_dump. */
-typedef int (*vl_inventory_sink)(const char *data, size_t len, void *arg);
-int vl_inventory_dump(const vl_inventory *inv, vl_inventory_sink sink,
-                      void *arg);
 
 const char *vl_inventory_id(const vl_inventory *inv);
 vl_digest_alg vl_inventory_digest_alg(const vl_inventory *inv);
-const char *vl_inventory_content_dir(const vl_inventory *inv); /* "content" default */
 int vl_inventory_head(const vl_inventory *inv);         /* 0 when no versions */
 /* Version directory name as used by this object ("v3" or "v003"). */
 void vl_inventory_version_name(const vl_inventory *inv, int num, char out[16]);
@@ -120,46 +84,6 @@ const char *vl_inventory_lookup(const vl_inventory *inv, int num,
 /* Fixity value of a content path for an algorithm, or NULL. */
 const char *vl_inventory_fixity(const vl_inventory *inv, vl_digest_alg alg,
                                 const char *content_path);
-/* Iterate the fixity block: (algorithm name, digest, content path). */
-typedef int (*vl_fixity_fn)(void *arg, const char *alg, const char *digest,
-                            const char *content_path);
-int vl_inventory_fixity_foreach(const vl_inventory *inv, vl_fixity_fn fn,
-                                void *arg);
-
-/* Building (used by transactions). */
-int vl_inventory_manifest_add(vl_inventory *inv, const char *digest,
-                              const char *content_path);
-int vl_inventory_fixity_add(vl_inventory *inv, vl_digest_alg alg,
-                            const char *digest, const char *content_path);
-/* Append version head+1 with an empty state; returns its number or -1. */
-int vl_inventory_version_add(vl_inventory *inv, const char *created,
-                             const char *message, const char *user_name,
-                             const char *user_address);
-int vl_inventory_state_add(vl_inventory *inv, int num, const char *digest,
-                           const char *logical);
-/* 1 when versions a and b have the same logical state. */
-int vl_inventory_states_equal(const vl_inventory *inv, int a, int b);
-/* Drop every version after num and manifest/fixity entries under them
- * (used to roll back an uncommitted in-memory version). */
-int vl_inventory_truncate(vl_inventory *inv, int num);
-
-/* ======================================================================
- * Storage layout: extension 0004-hashed-n-tuple-storage-layout.
- * ==================================================================== */
-typedef struct vl_layout {
-    vl_digest_alg alg;        /* sha256 by default */
-    int tuple_size;           /* 3 */
-    int number_of_tuples;     /* 3 */
-    int short_object_root;    /* 0 */
-} vl_layout;
-
-void vl_layout_default(vl_layout *l);
-/* Parse/produce extensions/0004-hashed-n-tuple-storage-layout/config.json */
-int vl_layout_parse(const char *json, size_t len, vl_layout *out,
-                    vl_error *err);
-char *vl_layout_config_json(const vl_layout *l);
-/* Object root path relative to the storage root; malloc'd. */
-char *vl_layout_object_path(const vl_layout *l, const char *id);
 
 /* ======================================================================
  * Catalog: an index of objects, versions, files and events, rebuilt from the
@@ -168,26 +92,8 @@ char *vl_layout_object_path(const vl_layout *l, const char *id);
  * ==================================================================== */
 typedef struct vl_catalog vl_catalog;
 
-int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err);
-/* For commands that only read: writes nothing, on a full or read-only
- * filesystem too (see catalog.c); a missing catalog reads as empty, and
- * every write fails. */
-int vl_catalog_open_readonly(const char *path, vl_catalog **out,
-                             vl_error *err);
-void vl_catalog_close(vl_catalog *cat);
-/* Replace every row of one object with what its inventory says; content
- * sizes come from the backend. */
-int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
-                           const char *object_rel, const vl_inventory *inv,
-                           vl_error *err);
-/* The same after a commit of a new version: sizes of content the catalog
- * already records are kept (stored content never changes), so only new
- * content is read from storage. */
-int vl_catalog_sync_new_version(vl_catalog *cat, vl_backend *b,
-                                const char *object_rel, const vl_inventory *inv,
-                                vl_error *err);
-int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err);
-int vl_catalog_clear(vl_catalog *cat, vl_error *err);
+/* A transaction around several writes (the repository opens the catalog:
+ * vl_repo_catalog). */
 int vl_catalog_begin(vl_catalog *cat, vl_error *err);
 int vl_catalog_commit(vl_catalog *cat, vl_error *err);
 void vl_catalog_rollback(vl_catalog *cat);
@@ -204,9 +110,6 @@ typedef struct vl_catalog_object {
 typedef int (*vl_catalog_object_fn)(void *arg, const vl_catalog_object *o);
 int vl_catalog_objects(vl_catalog *cat, vl_catalog_object_fn fn, void *arg,
                        vl_error *err);
-/* VL_EINPUT "no object" when absent. */
-int vl_catalog_get_object(vl_catalog *cat, const char *id, vl_catalog_object_fn fn,
-                      void *arg, vl_error *err);
 
 typedef struct vl_catalog_file {
     const char *logical;
@@ -241,9 +144,6 @@ typedef int (*vl_catalog_format_fn)(void *arg, const vl_catalog_format *f);
 int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
                           const char *digest, vl_catalog_format_fn fn,
                           void *arg, vl_error *err);
-/* The underlying SQLite handle, for modules that keep their own tables in
- * the catalog database (formats, events).  Opaque here on purpose. */
-void *vl_catalog_db(vl_catalog *cat);
 
 /* ======================================================================
  * Repository: REPO/{vellum.conf, store/, catalog.sqlite, events/, staging/}
@@ -267,11 +167,6 @@ typedef struct vl_shared_modes {
 /* The modes new repository files get under s: as the setting gives them,
  * or as they come out under the process's current umask. */
 void vl_shared_mode_bits(vl_shared s, int under_caller_umask, vl_shared_modes *out);
-/* Narrow the process umask by s; returns the umask to give back to
- * vl_shared_leave.  The umask is per process: vl_repo_open enters and
- * vl_repo_close leaves, so repositories must be closed in reverse order. */
-mode_t vl_shared_enter(vl_shared s);
-void vl_shared_leave(mode_t saved);
 
 typedef struct vl_repo_options {
     vl_digest_alg digest;     /* VL_SHA512 or VL_SHA256 */
@@ -302,7 +197,6 @@ const char *vl_repo_dir(const vl_repo *r);
 vl_backend *vl_repo_backend(vl_repo *r);
 vl_catalog *vl_repo_catalog(vl_repo *r);
 vl_digest_alg vl_repo_digest(const vl_repo *r);
-vl_shared vl_repo_shared(const vl_repo *r);
 const char *vl_repo_config_get(const vl_repo *r, const char *key);
 int vl_repo_config_set(vl_repo *r, const char *key, const char *value,
                        vl_error *err);
@@ -389,8 +283,6 @@ struct vl_event;
 int vl_outside_promise(vl_outside *w, const char *dest,
                        const struct vl_event *ev, vl_error *err);
 void vl_outside_end(vl_outside *w);
-/* Clear every record nobody holds; *cleared counts paths removed. */
-int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err);
 /* The same for the records naming a temporary of dest (dest.vellum-...,
  * in dest's folder): what killed exports and gets to that destination left
  * behind.  A running one's (its record locked) is left alone. */
@@ -460,24 +352,9 @@ int vl_events_list(vl_repo *r, const vl_event_filter *f, vl_event_fn fn,
 /* Check the chain line by line and that catalog and log agree; each problem
  * to fn naming the line.  VL_OK intact, VL_FINDING when not. */
 int vl_events_verify(vl_repo *r, vl_message_fn fn, void *arg, vl_error *err);
-/* Rebuild the catalog's events from the log. */
-int vl_events_reindex(vl_repo *r, size_t *count, vl_error *err);
 /* The agent strings vellum uses (static storage). */
 const char *vl_agent_vellum(void);
 const char *vl_agent_openssl(void);
-
-/* Catalog side of events (used by storage/events.c). */
-int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
-                            const char *hash, vl_error *err);
-int vl_catalog_event_exists(vl_catalog *cat, const char *id, int *exists,
-                            vl_error *err);
-int vl_catalog_events_clear(vl_catalog *cat, vl_error *err);
-int vl_catalog_events_query(vl_catalog *cat, const vl_event_filter *f,
-                            vl_event_fn fn, void *arg, vl_error *err);
-/* Every (seq, hash) in seq order, to compare with the log. */
-typedef int (*vl_event_hash_fn)(void *arg, long seq, const char *hash);
-int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
-                             vl_error *err);
 
 /* ======================================================================
  * Locks: one per object, held for a whole transaction (flock, so a killed
@@ -611,12 +488,6 @@ int vl_validate_object(vl_backend *b, const char *object_rel,
  * dir does not exist or is not a folder. */
 int vl_validate_path(const char *dir, const vl_validate_options *o,
                      vl_validate_counts *c, vl_error *err);
-/* Check one inventory.json document on its own (structure, keys, values,
- * digests' shape, paths; no files are read).  Findings go to o->on_finding
- * with object "." and path "inventory.json".  For tests and fuzzing. */
-int vl_validate_inventory_buffer(const char *json, size_t len,
-                                 const vl_validate_options *o,
-                                 vl_validate_counts *c, vl_error *err);
 
 /* ======================================================================
  * Report queries (storage/catalog_report.c): read-only summaries for

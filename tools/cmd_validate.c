@@ -85,7 +85,7 @@ typedef struct mets_run {
 static void mets_finding(mets_run *m, int severity, const char *message)
 {
     vl_finding f = {.code = "METS", .severity = severity, .object = m->id,
-                    .path = "METS.xml", .message = message};
+                    .path = VL_METS_FILE, .message = message};
     print_finding(m->out, &f);
     if (severity == VL_SEV_ERROR)
         m->c->errors++;
@@ -110,7 +110,7 @@ static int mets_check(mets_run *m, const char *id)
     /* An object whose inventory cannot be read was reported above. */
     if (vl_repo_load_inventory(m->repo, id, &inv, &lerr) != VL_OK)
         goto done;
-    digest = vl_inventory_lookup(inv, vl_inventory_head(inv), "METS.xml");
+    digest = vl_inventory_lookup(inv, vl_inventory_head(inv), VL_METS_FILE);
     content = digest ? vl_inventory_content_path(inv, digest) : NULL;
     if (!content) {
         mets_finding(m, VL_SEV_WARNING, "no METS.xml in the head version");

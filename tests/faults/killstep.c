@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -135,7 +136,6 @@ int syncfs(int fd)
 
 /* The catalog runs in WAL mode with synchronous=NORMAL, so a commit makes
  * no fsync of its own: count the statement itself. */
-typedef struct sqlite3 sqlite3;
 int sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
                  void *arg, char **errmsg)
 {

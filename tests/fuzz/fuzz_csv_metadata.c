@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A white-box test: it uses metadata/'s private descriptive_internal.h, so it
+ * defines what that folder's own sources get from the Makefile. */
 #define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A white-box test: it uses ingest/'s private manifest_private.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_INGEST_INTERNAL
+#include "manifest_private.h"
 #include "vl_ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

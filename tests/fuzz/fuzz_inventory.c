@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A white-box test: it uses storage/'s private validate_private.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_STORAGE_INTERNAL
+#include "validate_private.h"
 #include "vl_storage.h"
 
 static void check_finding(void *arg, const vl_finding *f)

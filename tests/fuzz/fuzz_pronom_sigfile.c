@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A white-box test: it uses ingest/'s private pronom_internal.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_INGEST_INTERNAL
 #include "pronom_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -14,6 +14,12 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+/* A white-box test: it uses storage/'s private backend_private.h, catalog_private.h and inventory_private.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_STORAGE_INTERNAL
+#include "backend_private.h"
+#include "catalog_private.h"
+#include "inventory_private.h"
 #include "vl_common.h"
 #include "vl_storage.h"
 

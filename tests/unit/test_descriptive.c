@@ -16,6 +16,8 @@
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 
+/* A white-box test: it uses metadata/'s private descriptive_internal.h, so it
+ * defines what that folder's own sources get from the Makefile. */
 #define VL_METADATA_INTERNAL
 #include "descriptive_internal.h"
 

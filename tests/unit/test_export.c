@@ -16,6 +16,15 @@
 
 #include <sqlite3.h>
 
+/* A white-box test: it uses metadata/'s private descriptive_internal.h and
+ * mets_private.h, and storage/'s catalog_private.h (to drop the catalog's
+ * format rows), so it defines what those folders' own sources get from the
+ * Makefile. */
+#define VL_METADATA_INTERNAL
+#define VL_STORAGE_INTERNAL
+#include "catalog_private.h"
+#include "descriptive_internal.h"
+#include "mets_private.h"
 #include "unit_files.h"
 #include "vl_ingest.h"
 #include "vl_metadata.h"

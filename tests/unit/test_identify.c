@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A white-box test: it uses ingest/'s private identify_private.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_INGEST_INTERNAL
+#include "identify_private.h"
 #include "vl_ingest.h"
 
 /* ---- building blocks ------------------------------------------------------- */

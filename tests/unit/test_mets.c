@@ -22,6 +22,10 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+/* A white-box test: it uses metadata/'s private descriptive_internal.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_METADATA_INTERNAL
+#include "descriptive_internal.h"
 #include "vl_metadata.h"
 
 #define OBJ_ID "urn:vellum:test:letters & <more>"

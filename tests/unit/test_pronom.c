@@ -18,6 +18,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+/* A white-box test: it uses ingest/'s private pronom_internal.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_INGEST_INTERNAL
 #include "pronom_internal.h"
 
 /* ---- helpers --------------------------------------------------------------- */

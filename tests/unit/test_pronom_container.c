@@ -18,6 +18,9 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
+/* A white-box test: it uses ingest/'s private pronom_internal.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_INGEST_INTERNAL
 #include "ole2_writer.h"
 #include "pronom_internal.h"
 #include "unit_files.h"

@@ -13,6 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A white-box test: it uses storage/'s private catalog_private.h, inventory_private.h, layout_private.h and repo_internal.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_STORAGE_INTERNAL
+#include "catalog_private.h"
+#include "inventory_private.h"
+#include "layout_private.h"
+#include "repo_internal.h"
 #include "unit_files.h"
 #include "vl_ingest.h"
 #include "vl_storage.h"

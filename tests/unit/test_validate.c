@@ -13,6 +13,11 @@
 
 #include <cmocka.h>
 
+/* A white-box test: it uses storage/'s private backend_private.h and validate_private.h, so it
+ * defines what that folder's own sources get from the Makefile. */
+#define VL_STORAGE_INTERNAL
+#include "backend_private.h"
+#include "validate_private.h"
 #include "vl_storage.h"
 
 static char fixtures[4096];

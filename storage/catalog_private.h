@@ -1,0 +1,58 @@
+/* Private to storage/: opening, filling and emptying the catalog, its
+ * events table, and the SQLite handle under it.  Other modules query the
+ * catalog of an open repository (vl_repo_catalog) through vl_storage.h;
+ * only storage/ decides what rows it holds. */
+#ifndef VL_CATALOG_PRIVATE_H
+#define VL_CATALOG_PRIVATE_H
+
+#ifndef VL_STORAGE_INTERNAL
+#error "catalog_private.h is private to storage/"
+#endif
+
+#include "vl_storage.h"
+
+int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err);
+/* For commands that only read: writes nothing, on a full or read-only
+ * filesystem too (see catalog.c); a missing catalog reads as empty, and
+ * every write fails. */
+int vl_catalog_open_readonly(const char *path, vl_catalog **out,
+                             vl_error *err);
+void vl_catalog_close(vl_catalog *cat);
+/* Replace every row of one object with what its inventory says; content
+ * sizes come from the backend. */
+int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
+                           const char *object_rel, const vl_inventory *inv,
+                           vl_error *err);
+/* The same after a commit of a new version: sizes of content the catalog
+ * already records are kept (stored content never changes), so only new
+ * content is read from storage. */
+int vl_catalog_sync_new_version(vl_catalog *cat, vl_backend *b,
+                                const char *object_rel, const vl_inventory *inv,
+                                vl_error *err);
+int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err);
+int vl_catalog_clear(vl_catalog *cat, vl_error *err);
+/* One object's row; VL_EINPUT "no object" when absent. */
+int vl_catalog_get_object(vl_catalog *cat, const char *id, vl_catalog_object_fn fn,
+                      void *arg, vl_error *err);
+
+/* The underlying SQLite handle (a sqlite3 *), for the files of storage/
+ * that keep their own tables in the catalog database (formats, events,
+ * audits, reports; see catalog_sql.h).  void * so that this header does not
+ * pull in sqlite3.h. */
+void *vl_catalog_db(vl_catalog *cat);
+
+/* Catalog side of events (used by storage/events.c). */
+int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
+                            const char *hash, vl_error *err);
+int vl_catalog_event_exists(vl_catalog *cat, const char *id, int *exists,
+                            vl_error *err);
+int vl_catalog_events_clear(vl_catalog *cat, vl_error *err);
+int vl_catalog_events_query(vl_catalog *cat, const vl_event_filter *f,
+                            vl_event_fn fn, void *arg, vl_error *err);
+/* Every (seq, hash) in seq order, to compare with the log. */
+typedef int (*vl_event_hash_fn)(void *arg, long seq, const char *hash);
+int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
+                             vl_error *err);
+
+
+#endif
