@@ -152,7 +152,7 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
             continue;
         if (bag_root) {
             const char *rel = r->logical + strlen(bag_root);
-            if (!strncmp(rel, "data/", 5)) {
+            if (!strncmp(rel, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN)) {
                 logical = vl_strdup(rel);
             } else {
                 logical = vl_path_join(VL_BAG_TAG_DIR, rel);
@@ -206,7 +206,7 @@ static int check_bag(vl_ingest_run *run, vl_error *err)
     for (size_t i = 0; i < run->dep.n; i++) {
         vl_record *r = &run->dep.recs[i];
         vl_digest_result d;
-        if (strncmp(r->logical, "data/", 5) != 0)
+        if (strncmp(r->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
             continue;
         if ((rc = add_missing_digests(r, vl_bag_payload_mask(run->bag), err)) != VL_OK)
             return rc;
@@ -247,7 +247,7 @@ static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *er
         return vl_error_oom(err);
     for (size_t i = 0; i < run->dep.n; i++) {
         vl_record *r = &run->dep.recs[i];
-        if (strncmp(r->logical, "data/", 5) != 0)
+        if (strncmp(r->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
             continue;
         json_object_set_new(present, r->logical + 5, json_true());
         const char *want = manifest_expect(m, r->logical);
@@ -267,7 +267,7 @@ static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *er
         const char *q = p;
         while (q[0] == '.' && q[1] == '/')
             q += 2;
-        if (!strncmp(q, "data/", 5) && !json_object_get(present, q) &&
+        if (!strncmp(q, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) && !json_object_get(present, q) &&
             json_object_get(present, q + 5))
             continue;
         if (!json_object_get(present, q)) {
@@ -877,7 +877,7 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
         goto done;
     /* METS.xml differs every time (dates, event ids): judge "nothing
      * changed" on everything else. */
-    if (vl_txn_unchanged_except(run->txn, "METS.xml")) {
+    if (vl_txn_unchanged_except(run->txn, VL_METS_FILE)) {
         res->files = run->dep.n;
         res->bytes = run->dep.bytes;
         res->version = 0;

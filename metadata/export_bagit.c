@@ -229,7 +229,7 @@ int vl_export_bagit(vl_repo *r, const char *id, const vl_inventory *inv,
                     size_t *files, uint64_t *bytes, vl_error *err)
 {
     vl_descriptive *desc = vl_descriptive_new();
-    char *mets = vl_path_join(tmp, "METS.xml");
+    char *mets = vl_path_join(tmp, VL_METS_FILE);
     int rc;
     if (!desc || !mets) {
         rc = vl_error_oom(err);

@@ -113,7 +113,7 @@ static int catalog_file(void *arg, const vl_catalog_file *f)
     rfile *x;
     /* The METS describes the deposit (data/); METS.xml and metadata/ are
      * about it, not part of it. */
-    if (strncmp(f->logical, "data/", 5) != 0)
+    if (strncmp(f->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
         return 0;
     if (VL_GROW(g->files, g->cap, g->n + 1, NULL) != VL_OK)
         return VL_ESYS;
@@ -183,7 +183,7 @@ static int event_row(void *arg, const vl_event_row *e)
 static int count_data(void *arg, const char *logical, const char *digest)
 {
     regen *g = arg;
-    g->data_files += strncmp(logical, "data/", 5) == 0;
+    g->data_files += strncmp(logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) == 0;
     return 0;
 }
 
@@ -461,7 +461,7 @@ int vl_export_mets(vl_repo *r, const char *id, const vl_inventory *inv,
                    vl_error *err)
 {
     vl_descriptive *desc = vl_descriptive_new();
-    char *mets = vl_path_join(tmp, "METS.xml");
+    char *mets = vl_path_join(tmp, VL_METS_FILE);
     char *data = vl_path_join(tmp, "data");
     uint64_t counts[2] = {0, 0};
     int rc;
