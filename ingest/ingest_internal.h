@@ -95,6 +95,10 @@ void vl_entry_list_release(vl_entry_list *l);
 int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err);
 /* 1 when path is a folder holding bagit.txt. */
 int vl_source_is_bag_dir(const char *path);
+/* 1 when path is a folder with data/ and a manifest-*.txt but no bagit.txt
+ * (a bag that lost its declaration); *manifest gets the first manifest's
+ * name (malloc'd, may be NULL on out of memory). */
+int vl_source_is_broken_bag_dir(const char *path, char **manifest);
 
 /* Archive sources (libarchive): 1 when path is an archive libarchive reads. */
 int vl_archive_detect(const char *path);
