@@ -315,9 +315,29 @@ int vl_bag_add_tag_file(vl_bag *b, const char *rel, const void *data,
     if (b->parsed)
         return vl_error_set(err, VL_EINPUT, "tag file %s added after the bag "
                             "was parsed", rel);
-    rc = vl_logical_path_check(rel, err);
-    if (rc != VL_OK)
-        return rc;
+    /* A relative path to a file in the bag, in normal form; any other byte
+     * may be in a name (a tag manifest encodes CR and LF). */
+    {
+        const char *seg = rel;
+        int bad = !*rel || !vl_utf8_valid(rel, strlen(rel));
+        while (!bad) {
+            const char *slash = strchr(seg, '/');
+            size_t sl = slash ? (size_t)(slash - seg) : strlen(seg);
+            bad = sl == 0 || (sl == 1 && seg[0] == '.') ||
+                  (sl == 2 && seg[0] == '.' && seg[1] == '.');
+            if (!slash)
+                break;
+            seg = slash + 1;
+        }
+        if (bad) {
+            char *esc = vl_name_escape(rel);
+            rc = vl_error_set(err, VL_EINPUT, "tag file \"%s\": not a "
+                              "relative path in normal form",
+                              esc ? esc : "?");
+            free(esc);
+            return rc;
+        }
+    }
     if (strcmp(rel, "data") == 0 || strncmp(rel, "data/", 5) == 0) {
         char *esc = vl_name_escape(rel);
         rc = vl_error_set(err, VL_EINPUT, "%s: payload, not a tag file",
