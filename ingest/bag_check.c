@@ -162,8 +162,10 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
         rc = oom(err);
         goto done;
     }
-    if ((rc = vl_fs_read_file(path, TAG_FILE_MAX, &b, err)) == VL_OK)
-        rc = vl_bag_add_tag_file(c->bag, rel, b.data ? b.data : "", b.len, err);
+    if ((rc = vl_fs_read_file(path, TAG_FILE_MAX, &b, err)) == VL_OK &&
+        (rc = vl_bag_add_tag_file(c->bag, rel, b.data ? b.data : "", b.len,
+                                  err)) != VL_OK)
+        rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
 done:
     vl_buf_release(&b);
     free(path);
@@ -269,7 +271,6 @@ static int next_entry(check *c, struct archive *a, struct archive_entry **e,
                       char **name, int *more, vl_error *err)
 {
     const char *raw;
-    vl_error why = {0};
     size_t len;
     int r = archive_read_next_header(a, e);
 
@@ -307,8 +308,6 @@ static int next_entry(check *c, struct archive *a, struct archive_entry **e,
             break;
         seg = slash + 1;
     }
-    if (**name && vl_logical_path_check(*name, &why) != VL_OK)
-        return bad_entry(c, raw, why.msg, err);
     if (archive_entry_is_encrypted(*e))
         return bad_entry(c, raw, "encrypted (vellum cannot check what it "
                          "cannot read)", err);
@@ -498,8 +497,10 @@ static int archive_pass(check *c, const char *root, int pass, vl_error *err)
             }
         }
         if ((rc = vl_bag_add_tag_file(c->bag, rel, b.data ? b.data : "",
-                                      b.len, err)) != VL_OK)
+                                      b.len, err)) != VL_OK) {
+            rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
             goto done;
+        }
     }
     if (rc == VL_OK && pass == PASS_TAGS)
         vl_bag_set_payload_dir(c->bag, has_data);

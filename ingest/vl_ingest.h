@@ -267,6 +267,33 @@ typedef struct vl_bag_check_result {
 int vl_bag_check_path(const char *path, const vl_bag_check_options *o,
                       vl_bag_check_result *res, vl_error *err);
 
+/* Make a BagIt 1.0 bag at dest (which must not exist) from the files of the
+ * folder src: see ingest/bag_create.c for what goes in it.  Atomic: built
+ * beside dest, checked, fsynced, renamed.  VL_EINPUT for bad options or
+ * input (a link or special file in src, a name that is not UTF-8, dest
+ * existing or inside src), nothing written. */
+typedef struct vl_bag_create_options {
+    const char *const *algorithms;  /* "sha512", "sha3-256"...; none: sha512 */
+    size_t nalgorithms;
+    const char *const *info_labels; /* bag-info.txt elements, in order */
+    const char *const *info_values;
+    size_t ninfo;
+    const char *dc_path;        /* Dublin Core for bag-info.txt (what ingest
+                                   --metadata reads: DC XML, MODS, CSV) */
+    int nthreads;               /* 0: one per core */
+    vl_report_fn warn;          /* each warning, one line (may be NULL) */
+    void *arg;
+} vl_bag_create_options;
+
+typedef struct vl_bag_create_result {
+    size_t files;
+    uint64_t bytes;
+} vl_bag_create_result;
+
+int vl_bag_create(const char *src, const char *dest,
+                  const vl_bag_create_options *o, vl_bag_create_result *res,
+                  vl_error *err);
+
 /* Check a bag in a folder (tag files outside data/, payload under data/)
  * with this validator, without depositing it (an export checks the bag it
  * wrote).  Discrepancies to fn one per line; VL_OK valid, VL_EINPUT not. */
