@@ -443,6 +443,13 @@ static int decl_line(const char *s, size_t n, const char *label, char *out,
     return 0;
 }
 
+/* "UTF-8", in any case, with or without the '-' (IANA lists "UTF-8";
+ * writers also say "utf8"). */
+static int is_utf8_name(const char *e)
+{
+    return !strcasecmp(e, "UTF-8") || !strcasecmp(e, "UTF8");
+}
+
 static int parse_declaration(vl_bag *b, vl_error *err)
 {
     static const char *const versions[] = {"1.0", "0.97", "0.96", "0.95",
@@ -489,7 +496,7 @@ static int parse_declaration(vl_bag *b, vl_error *err)
         return rc;
     }
     b->legacy = strcmp(b->version, "1.0") != 0;
-    if (strcasecmp(b->encoding, "UTF-8") != 0) {
+    if (!is_utf8_name(b->encoding)) {
         char *esc = vl_name_escape(b->encoding);
         iconv_t cd = iconv_open("UTF-8", b->encoding);
         int rc = VL_OK;
@@ -522,7 +529,7 @@ static int tag_text(const vl_bag *b, const tag_file *t, const char **out,
     int rc = VL_OK;
 
     *owned = NULL;
-    if (strcasecmp(b->encoding, "UTF-8") == 0) {
+    if (is_utf8_name(b->encoding)) {
         if (t->len >= 3 && memcmp(t->data, "\xEF\xBB\xBF", 3) == 0) {
             rc = vl_error_set(err, VL_EINPUT, "%s: starts with a byte-order "
                               "mark, which BagIt does not allow in UTF-8 tag "

@@ -962,6 +962,13 @@ static void test_encodings(void **state)
     assert_int_equal(verify(b, &r), VL_OK);
     vl_bag_free(b);
 
+    /* "utf8" is UTF-8: no warning. */
+    b = bag_w("BagIt-Version: 1.0\nTag-File-Character-Encoding: utf8\n", &w);
+    add(b, "manifest-md5.txt", "");
+    parse_ok(b);
+    assert_int_equal(w.n, 0);
+    vl_bag_free(b);
+
     /* UTF-8 declared, Latin-1 written. */
     b = bag_w(NULL, &w);
     add(b, "manifest-md5.txt", "");
