@@ -1027,6 +1027,31 @@ static void test_fetch(void **state)
     assert_int_equal(vl_bag_to_fetch(b), 1);
     vl_bag_free(b);
 
+    /* A path may hold spaces and the encoded CR, LF and '%'; tabs
+     * separate too; a second entry for a path is ignored with a warning. */
+    {
+        char *sp = mline("MD5", "s", "data/two words%0A100%25");
+        char *m2 = vl_asprintf("%s%s", a, sp);
+        b = bag_w(NULL, &w);
+        add(b, "manifest-md5.txt", m2);
+        add(b, "fetch.txt", "https://example.org/s\t1\tdata/two words%0A100%25\n"
+                            "https://example.org/t 1 data/two words%0a100%25\n");
+        parse_ok(b);
+        assert_int_equal(vl_bag_fetch_count(b), 1);
+        assert_string_equal(w.text, "fetch.txt line 2: \"data/two "
+                            "words\\x0a100%\" listed again (first on line 1); "
+                            "the first is used\n");
+        seen(b, "data/a.txt", "local");
+        assert_int_equal(verify(b, &r), VL_EINPUT);
+        assert_string_equal(r.text, "data/two words\\x0a100%: listed in "
+                            "manifest-md5.txt but missing: still to be fetched "
+                            "from https://example.org/s (fetch.txt line 1; "
+                            "vellum does not download)\n");
+        vl_bag_free(b);
+        free(sp);
+        free(m2);
+    }
+
     /* Each malformed line, refused naming it. */
     static const struct {
         const char *line, *msg;
