@@ -321,3 +321,214 @@ const char *vl_digest_library_version(void)
 {
     return OpenSSL_version(OPENSSL_VERSION);
 }
+
+/* ---- any digest OpenSSL provides, by name ------------------------------ */
+
+/* Lower case, alphanumerics only: how BagIt normalises algorithm names. */
+static void name_key(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (; *s && n + 1 < cap; s++) {
+        char c = *s;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            out[n++] = c;
+    }
+    out[n] = '\0';
+}
+
+struct md_search {
+    char key[VL_DIGEST_NAME_MAX];
+    int hit;                           /* one of the names matched */
+    char found[VL_DIGEST_NAME_MAX];    /* the digest's OpenSSL name */
+};
+
+static void md_name(const char *name, void *arg)
+{
+    struct md_search *s = arg;
+    char k[VL_DIGEST_NAME_MAX];
+
+    name_key(name, k, sizeof k);
+    if (strcmp(k, s->key) == 0)
+        s->hit = 1;
+}
+
+static void md_each(EVP_MD *md, void *arg)
+{
+    struct md_search *s = arg;
+    const char *name;
+
+    if (s->found[0])
+        return;
+    s->hit = 0;
+    EVP_MD_names_do_all(md, md_name, s);
+    if (s->hit && (name = EVP_MD_get0_name(md)) != NULL &&
+        strlen(name) < sizeof s->found)
+        snprintf(s->found, sizeof s->found, "%s", name);
+}
+
+int vl_digest_lookup(const char *name, char evp_name[VL_DIGEST_NAME_MAX],
+                     size_t *hex_len, int *known)
+{
+    static const struct {
+        const char *short_name, *full;
+    } aliases[] = {{"blake2b", "blake2b512"}, {"blake2s", "blake2s256"}};
+    static const struct {
+        int nid;
+        vl_digest_alg alg;
+    } ours[] = {{NID_md5, VL_MD5},       {NID_sha1, VL_SHA1},
+                {NID_sha256, VL_SHA256}, {NID_sha512, VL_SHA512},
+                {NID_blake2b512, VL_BLAKE2B512}};
+    struct md_search s;
+    EVP_MD *md = NULL;
+    int size, rc = -1;
+    size_t i;
+
+    memset(&s, 0, sizeof s);
+    if (strlen(name) >= sizeof s.key)
+        return -1;
+    name_key(name, s.key, sizeof s.key);
+    if (!s.key[0])
+        return -1;
+    for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcmp(s.key, aliases[i].short_name) == 0)
+            snprintf(s.key, sizeof s.key, "%s", aliases[i].full);
+    EVP_MD_do_all_provided(NULL, md_each, &s);
+    if (!s.found[0] || !(md = EVP_MD_fetch(NULL, s.found, NULL)))
+        goto done;
+    size = EVP_MD_get_size(md);
+    if ((EVP_MD_get_flags(md) & EVP_MD_FLAG_XOF) || size <= 0 ||
+        (size_t)size * 2 >= VL_DIGEST_HEX_MAX)
+        goto done;
+    snprintf(evp_name, VL_DIGEST_NAME_MAX, "%s", s.found);
+    *hex_len = (size_t)size * 2;
+    *known = -1;
+    for (i = 0; i < sizeof ours / sizeof ours[0]; i++)
+        if (EVP_MD_get_type(md) == ours[i].nid)
+            *known = (int)ours[i].alg;
+    rc = 0;
+done:
+    EVP_MD_free(md);
+    return rc;
+}
+
+struct vl_digest_set {
+    size_t n;
+    int failed;
+    EVP_MD_CTX **md;
+};
+
+vl_digest_set *vl_digest_set_new(const char *const *evp_names, size_t n)
+{
+    vl_digest_set *s = calloc(1, sizeof *s);
+    size_t i;
+
+    if (!s)
+        return NULL;
+    s->n = n;
+    if (n && !(s->md = calloc(n, sizeof *s->md))) {
+        free(s);
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        EVP_MD *md = EVP_MD_fetch(NULL, evp_names[i], NULL);
+        int ok = md && (s->md[i] = EVP_MD_CTX_new()) != NULL &&
+                 EVP_DigestInit_ex(s->md[i], md, NULL) == 1;
+        EVP_MD_free(md);
+        if (!ok) {
+            vl_digest_set_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+void vl_digest_set_update(vl_digest_set *s, const void *data, size_t len)
+{
+    size_t i;
+
+    if (len == 0)
+        return;
+    for (i = 0; i < s->n; i++)
+        if (EVP_DigestUpdate(s->md[i], data, len) != 1)
+            s->failed = 1;
+}
+
+int vl_digest_set_final(vl_digest_set *s, char (*hex)[VL_DIGEST_HEX_MAX],
+                        vl_error *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n;
+    size_t i;
+
+    if (s->failed)
+        return vl_error_set(err, VL_ESYS, "digest update failed (OpenSSL)");
+    for (i = 0; i < s->n; i++) {
+        if (EVP_DigestFinal_ex(s->md[i], md, &n) != 1)
+            return vl_error_set(err, VL_ESYS, "%s digest failed (OpenSSL)",
+                                EVP_MD_get0_name(EVP_MD_CTX_get0_md(s->md[i])));
+        to_hex(md, n, hex[i]);
+    }
+    return VL_OK;
+}
+
+void vl_digest_set_free(vl_digest_set *s)
+{
+    size_t i;
+
+    if (!s)
+        return;
+    for (i = 0; s->md && i < s->n; i++)
+        EVP_MD_CTX_free(s->md[i]);
+    free(s->md);
+    free(s);
+}
+
+int vl_digest_set_observe(void *arg, const void *data, size_t len,
+                          vl_error *err)
+{
+    vl_digest_set_update(arg, data, len);
+    return VL_OK;
+}
+
+int vl_digest_file_named(const char *path, const char *const *evp_names,
+                         size_t n, char (*hex)[VL_DIGEST_HEX_MAX],
+                         uint64_t *size, vl_error *err)
+{
+    struct fd_source src = {-1, path};
+    vl_digest_set *set = vl_digest_set_new(evp_names, n);
+    int rc;
+
+    if (!set)
+        return vl_error_set(err, VL_ESYS, "%s: cannot set up its digests "
+                            "(OpenSSL)", path);
+    src.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (src.fd < 0) {
+        rc = vl_error_sys(err, "open %s", path);
+        goto done;
+    }
+    rc = vl_digest_pump(fd_read, &src, -1, 0, vl_digest_set_observe, set,
+                        NULL, size, err);
+    if (rc == VL_OK)
+        rc = vl_digest_set_final(set, hex, err);
+done:
+    if (src.fd >= 0)
+        close(src.fd);
+    vl_digest_set_free(set);
+    return rc;
+}
+
+void vl_digest_buffer_named(const char *evp_name, const void *data, size_t len,
+                            char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_MD *type = EVP_MD_fetch(NULL, evp_name, NULL);
+
+    out[0] = '\0';
+    if (type && EVP_Digest(data, len, md, &n, type, NULL) == 1)
+        to_hex(md, n, out);
+    EVP_MD_free(type);
+}

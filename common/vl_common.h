@@ -262,6 +262,40 @@ void vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,
 /* The OpenSSL version string, for PREMIS agents. */
 const char *vl_digest_library_version(void);
 
+/* Any digest OpenSSL provides, by name: for checking checksums others wrote
+ * (a BagIt manifest in sha384 or sha3-256).  The algorithms above are the
+ * ones vellum itself stores and audits with.
+ * vl_digest_lookup finds the digest a name stands for among every digest
+ * the OpenSSL default provider offers, comparing names without case and
+ * without non-alphanumerics ("sha3-256", "SHA3_256" and "sha3256" are one
+ * name); "blake2b" is BLAKE2b-512 and "blake2s" BLAKE2s-256, as Python's
+ * hashlib names them.  Fills evp_name (OpenSSL's name, "SHA3-256"), the
+ * number of hex digits of its digests, and *known: the vl_digest_alg when
+ * it is one of those above, else -1.  0 found; -1 not provided, or an
+ * extendable-output function (SHAKE), whose digests have no fixed length. */
+#define VL_DIGEST_NAME_MAX 64
+int vl_digest_lookup(const char *name, char evp_name[VL_DIGEST_NAME_MAX],
+                     size_t *hex_len, int *known);
+/* Several digests by OpenSSL name, fed together.  NULL when a name is not
+ * provided or memory runs out. */
+typedef struct vl_digest_set vl_digest_set;
+vl_digest_set *vl_digest_set_new(const char *const *evp_names, size_t n);
+void vl_digest_set_update(vl_digest_set *s, const void *data, size_t len);
+/* hex[i] for evp_names[i]; the set is then spent (free it). */
+int vl_digest_set_final(vl_digest_set *s, char (*hex)[VL_DIGEST_HEX_MAX],
+                        vl_error *err);
+void vl_digest_set_free(vl_digest_set *s);
+/* A vl_chunk_fn feeding the set given as arg (for vl_digest_pump). */
+int vl_digest_set_observe(void *arg, const void *data, size_t len,
+                          vl_error *err);
+/* A whole file through such digests; size (may be NULL) gets its length. */
+int vl_digest_file_named(const char *path, const char *const *evp_names,
+                         size_t n, char (*hex)[VL_DIGEST_HEX_MAX],
+                         uint64_t *size, vl_error *err);
+/* Digest of a memory block by OpenSSL name, hex into out ("" on failure). */
+void vl_digest_buffer_named(const char *evp_name, const void *data, size_t len,
+                            char *out);
+
 /* ---- worker pool ---------------------------------------------------------
  * Parallel for: nthreads workers (0 = one per online core) call fn for each
  * index in [0, nitems), pulling the next index as they finish.  The first

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "bagit_private.h"
+#include "manifest_private.h"
 #include "vl_ingest.h"
 #include "vl_metadata.h"   /* the object's layout: VL_PAYLOAD_DIR... */
 
@@ -98,6 +99,10 @@ void vl_entry_list_release(vl_entry_list *l);
 int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err);
 /* 1 when path is a folder holding bagit.txt. */
 int vl_source_is_bag_dir(const char *path);
+/* 1 when path is a folder with data/ and a manifest-*.txt but no bagit.txt
+ * (a bag that lost its declaration); *manifest gets the first manifest's
+ * name (malloc'd, may be NULL on out of memory). */
+int vl_source_is_broken_bag_dir(const char *path, char **manifest);
 
 /* Archive sources (libarchive): 1 when path is an archive libarchive reads. */
 int vl_archive_detect(const char *path);
@@ -121,6 +126,34 @@ int vl_prefix_observe(void *arg, const void *data, size_t len, vl_error *err);
 /* Name collisions after Unicode normalization (NFC) or case folding: one
  * warning per pair. */
 void vl_names_check_collisions(vl_ingest_run *run);
+/* s in Unicode NFC, then (fold) with full case folding, as UTF-8;
+ * malloc'd, or NULL (not UTF-8, or out of memory). */
+char *vl_name_key(const char *s, int fold);
+
+/* ---- manifests as BagIt reads them (manifest.c, for bagit.c) ----------- */
+#define VL_MF_BAGIT 1     /* BagIt line syntax and path rules */
+#define VL_MF_LEGACY 2    /* BagIt 0.9x: only %0D/%0A decoded, '*' dropped */
+#define VL_MF_PAYLOAD 4   /* every path under data/ (payload manifest) */
+#define VL_MF_TAG 8       /* no path under data/ (tag manifest) */
+typedef struct vl_manifest_opts {
+    int flags;             /* VL_MF_* */
+    int alg;               /* a vl_digest_alg, or -1: any digest of hex_len */
+    size_t hex_len;        /* hex digits of every checksum when alg is -1 */
+    const char *alg_name;  /* the algorithm as messages name it (alg -1) */
+    vl_report_fn warn;     /* a line read with a warning (may be NULL) */
+    void *warn_arg;
+} vl_manifest_opts;
+int vl_manifest_parse_opts(const char *data, size_t len,
+                           const vl_manifest_opts *o, const char *source_name,
+                           vl_manifest **out, vl_error *err);
+/* A path as a BagIt manifest or fetch.txt writes it ([raw, raw+rawlen)),
+ * decoded and in normal form as manifest.c describes, into *out (malloc'd);
+ * warnings and refusals name source_name and line. */
+int vl_bag_path_read(const char *raw, size_t rawlen, int flags,
+                     const char *source_name, size_t line, vl_report_fn warn,
+                     void *warn_arg, char **out, vl_error *err);
+/* Line of the manifest entry i came from. */
+size_t vl_manifest_entry_line(const vl_manifest *m, size_t i);
 
 /* Write METS.xml for the version being built and add it to the txn. */
 typedef struct vl_descriptive vl_descriptive;

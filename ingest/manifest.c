@@ -3,26 +3,37 @@
  * BagIt manifests ("hex path" with percent-encoded CR, LF and %).
  *
  * The bagit argument of vl_manifest_parse is 0 for a donor file and
- * non-zero for BagIt; besides the documented value 1 (BagIt 1.0 rules),
- * bagit.c passes these bits:
- *   VL_MF_BAGIT    BagIt line syntax, duplicates refused
+ * non-zero for BagIt (RFC 8493 rules); bagit.c calls vl_manifest_parse_opts
+ * with the VL_MF_* bits of ingest_internal.h:
+ *   VL_MF_BAGIT    BagIt line syntax and paths (below)
  *   VL_MF_LEGACY   BagIt 0.9x: only %0D/%0A are decoded (0.97 did not
  *                  encode '%'), a leading '*' before the path is dropped
  *   VL_MF_PAYLOAD  every path must be under data/ (payload manifest)
  *   VL_MF_TAG      no path may be under data/ (tag manifest)
- * The parsed text must be UTF-8 (bagit.c converts other 0.9x encodings). */
+ * and an algorithm given either as a vl_digest_alg or (any other OpenSSL
+ * digest) as the length of its checksums.
+ *
+ * BagIt paths (RFC 8493 sections 2.1.3 and 5.1), as decided here:
+ * - %0A, %0D and %25 (either case) are decoded, and nothing else: any other
+ *   '%' is part of the name (with a warning in a 1.0 bag, whose writers
+ *   encode '%' as %25).
+ * - A path is relative to the bag's top folder.  "./data/a", "data/./a",
+ *   "data//a" and "data/x/../a" name data/a: they are read so, with a
+ *   warning.  A path that climbs above the top folder ("../x",
+ *   "data/../../x") and an absolute path ("/data/a") are refused, and so is
+ *   a path ending in '/' (manifests list files, not folders).
+ * - '/' is the only separator: a backslash is part of a name (with a
+ *   warning, as a Windows writer may have meant it as a separator).
+ * - The same path listed twice with the same checksum is a warning; with
+ *   another checksum it is refused.
+ * The parsed text must be UTF-8 (bagit.c converts other encodings). */
+#include "ingest_internal.h"
 #include "manifest_private.h"
-#include "vl_common.h"
-#include "vl_ingest.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define VL_MF_BAGIT 1
-#define VL_MF_LEGACY 2
-#define VL_MF_PAYLOAD 4
-#define VL_MF_TAG 8
 
 /* A donor manifest for a few million files is fine; beyond this the input
  * is more likely garbage than a real deposit. */
@@ -192,10 +203,35 @@ typedef struct parse_ctx {
     const char *src;
     int flags;          /* VL_MF_* */
     int hint;           /* alg_hint */
+    size_t hex_len;     /* any-digest manifests: the checksum length */
+    const char *alg_name;
     size_t first_line;  /* line that fixed the algorithm when inferred */
     vl_buf path;        /* scratch: decoded path */
+    vl_buf norm;        /* scratch: normalised BagIt path */
+    int stray_percent;  /* decode_path kept a '%' as written */
+    vl_report_fn warn;
+    void *warn_arg;
     vl_error *err;
 } parse_ctx;
+
+static void line_warn(parse_ctx *c, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void line_warn(parse_ctx *c, size_t line, const char *fmt, ...)
+{
+    char msg[1024], *full;
+    va_list ap;
+
+    if (!c->warn)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    full = vl_asprintf("%s line %zu: %s", c->src, line, msg);
+    if (full)
+        c->warn(c->warn_arg, full);
+    free(full);
+}
 
 static int line_err(parse_ctx *c, size_t line, const char *what,
                     const char *path)
@@ -273,7 +309,11 @@ static int decode_path(parse_ctx *c, size_t line, const char *p, size_t n,
                 (v == '%' && !(c->flags & VL_MF_LEGACY))) {
                 ch = (char)v;
                 i += 2;
+            } else {
+                c->stray_percent = 1;
             }
+        } else if ((c->flags & VL_MF_BAGIT) && ch == '%') {
+            c->stray_percent = 1;
         }
         rc = vl_buf_append(&c->path, &ch, 1, c->err);
         if (rc != VL_OK)
@@ -290,6 +330,14 @@ static int settle_alg(parse_ctx *c, size_t line, size_t hlen, int tag_alg)
     vl_digest_alg a;
     char msg[160];
 
+    if (c->hex_len) {
+        if (hlen != c->hex_len) {
+            snprintf(msg, sizeof msg, "%s checksum has %zu hex digits, not "
+                     "%zu", c->alg_name, hlen, c->hex_len);
+            return line_err(c, line, msg, NULL);
+        }
+        return VL_OK;
+    }
     if (tag_alg >= 0) {
         a = (vl_digest_alg)tag_alg;
     } else if (m->alg_known) {
@@ -324,6 +372,120 @@ static int settle_alg(parse_ctx *c, size_t line, size_t hlen, int tag_alg)
     return VL_OK;
 }
 
+/* A BagIt path relative to the bag's top folder, in normal form: ".",
+ * empty and ".." segments resolved (with a warning naming what was there);
+ * refused when absolute, when it climbs above the top folder, or when it
+ * names a folder.  *path and *plen are replaced by the normal form. */
+static int bag_normalise(parse_ctx *c, size_t line, const char **path,
+                         size_t *plen)
+{
+    const char *p = *path, *why = NULL;
+    size_t n = *plen, i, seg = 0;
+    int rc;
+
+    if (n > 0 && p[0] == '/')
+        return line_err(c, line, "absolute path", p);
+    if (n > 0 && p[n - 1] == '/')
+        return line_err(c, line, "path ends with / (manifests list files, "
+                        "not folders)", p);
+    if (n >= 2 && p[0] == '.' && p[1] == '/')
+        why = "is relative (\"./\")";
+    vl_buf_reset(&c->norm);
+    if ((rc = vl_buf_append(&c->norm, "", 0, c->err)) != VL_OK)
+        return rc;
+    for (i = 0; i <= n; i++) {
+        size_t len;
+        if (i < n && p[i] != '/')
+            continue;
+        len = i - seg;
+        if (len == 0 || (len == 1 && p[seg] == '.')) {
+            if (!why)
+                why = len ? "has a \".\" segment" : "has an empty segment "
+                                                     "(\"//\")";
+        } else if (len == 2 && p[seg] == '.' && p[seg + 1] == '.') {
+            char *slash;
+            if (c->norm.len == 0)
+                return line_err(c, line, "path leaves the bag (\"..\" above "
+                                "its top folder)", p);
+            slash = strrchr(c->norm.data, '/');
+            c->norm.len = slash ? (size_t)(slash - c->norm.data) : 0;
+            c->norm.data[c->norm.len] = '\0';
+            if (!why)
+                why = "has a \"..\" segment";
+        } else {
+            if ((c->norm.len &&
+                 (rc = vl_buf_append(&c->norm, "/", 1, c->err)) != VL_OK) ||
+                (rc = vl_buf_append(&c->norm, p + seg, len, c->err)) != VL_OK)
+                return rc;
+        }
+        seg = i + 1;
+    }
+    if (c->norm.len == 0)
+        return line_err(c, line, "path names the bag's top folder, not a "
+                        "file", p);
+    if (why) {
+        char *was = vl_name_escape(p), *now = vl_name_escape(c->norm.data);
+        line_warn(c, line, "path \"%s\" %s; read as \"%s\"", was ? was : "?",
+                  why, now ? now : "?");
+        free(was);
+        free(now);
+    }
+    *path = c->norm.data;
+    *plen = c->norm.len;
+    return VL_OK;
+}
+
+/* The path [raw, raw+rawlen) of a line, decoded by the rules in force, in
+ * normal form (BagIt) and checked: into *path (c's scratch) and *plen. */
+static int read_path(parse_ctx *c, size_t line, const char *raw,
+                     size_t rawlen, int gnu_escaped, const char **out,
+                     size_t *outlen)
+{
+    const char *path, *why;
+    size_t plen;
+    int rc;
+
+    c->stray_percent = 0;
+    rc = decode_path(c, line, raw, rawlen, gnu_escaped);
+    if (rc != VL_OK)
+        return rc;
+    path = c->path.data ? c->path.data : "";
+    plen = c->path.len;
+    if ((c->flags & VL_MF_BAGIT) && plen > 0 && !memchr(path, '\0', plen)) {
+        char *esc = NULL;
+        if (c->stray_percent && !(c->flags & VL_MF_LEGACY) &&
+            (esc = vl_name_escape(path)) != NULL)
+            line_warn(c, line, "path \"%s\" has a '%%' that is not %%0A, "
+                      "%%0D or %%25; read as written (BagIt 1.0 writes '%%' "
+                      "as %%25)", esc);
+        free(esc);
+        esc = NULL;
+        if (memchr(path, '\\', plen) && (esc = vl_name_escape(path)) != NULL)
+            line_warn(c, line, "path \"%s\" has a backslash, read as part "
+                      "of a name: BagIt separates folders with '/' only",
+                      esc);
+        free(esc);
+        if ((rc = bag_normalise(c, line, &path, &plen)) != VL_OK)
+            return rc;
+    }
+    /* A donor's "find . -type f | xargs sha256sum" writes "./dir/file". */
+    if (!(c->flags & VL_MF_BAGIT))
+        while (plen > 2 && path[0] == '.' && path[1] == '/') {
+            path += 2;
+            plen -= 2;
+        }
+    if (plen == 0)
+        return line_err(c, line, "no file path", NULL);
+    if (memchr(path, '\0', plen))
+        return line_err(c, line, "NUL byte in path", NULL);
+    why = path_problem(path, plen);
+    if (why)
+        return line_err(c, line, why, path);
+    *out = path;
+    *outlen = plen;
+    return VL_OK;
+}
+
 /* Parse one line (terminator removed, non-empty). */
 static int parse_line(parse_ctx *c, size_t line, const char *s, size_t n)
 {
@@ -331,7 +493,6 @@ static int parse_line(parse_ctx *c, size_t line, const char *s, size_t n)
     const char *hex, *path;
     size_t hlen, plen, i, prev;
     int gnu_escaped = 0, tag_alg = -1, rc;
-    const char *why;
     char hexbuf[VL_DIGEST_HEX_MAX];
 
     if (memchr(s, '\0', n))
@@ -431,24 +592,9 @@ static int parse_line(parse_ctx *c, size_t line, const char *s, size_t n)
                                                           : hex[i]);
     hexbuf[hlen] = '\0';
 
-    rc = decode_path(c, line, path, plen, gnu_escaped);
+    rc = read_path(c, line, path, plen, gnu_escaped, &path, &plen);
     if (rc != VL_OK)
         return rc;
-    path = c->path.data ? c->path.data : "";
-    plen = c->path.len;
-    /* A donor's "find . -type f | xargs sha256sum" writes "./dir/file". */
-    if (!(c->flags & VL_MF_BAGIT))
-        while (plen > 2 && path[0] == '.' && path[1] == '/') {
-            path += 2;
-            plen -= 2;
-        }
-    if (plen == 0)
-        return line_err(c, line, "no file path", NULL);
-    if (memchr(path, '\0', plen))
-        return line_err(c, line, "NUL byte in path", NULL);
-    why = path_problem(path, plen);
-    if (why)
-        return line_err(c, line, why, path);
     if ((c->flags & VL_MF_PAYLOAD) && strncmp(path, "data/", 5) != 0)
         return line_err(c, line, "payload manifest lists a file outside data/",
                         path);
@@ -458,14 +604,19 @@ static int parse_line(parse_ctx *c, size_t line, const char *s, size_t n)
     prev = find(m, path);
     if (prev != (size_t)-1) {
         char msg[120];
-        if (!(c->flags & VL_MF_BAGIT) &&
-            strcmp(m->arena.data + m->e[prev].hex_off, hexbuf) == 0)
-            return VL_OK; /* the same line twice says nothing new */
-        snprintf(msg, sizeof msg, "%s (first on line %zu)",
-                 (c->flags & VL_MF_BAGIT) ? "duplicate path"
-                                          : "path listed again with a "
-                                            "different checksum",
-                 m->e[prev].line);
+        if (strcmp(m->arena.data + m->e[prev].hex_off, hexbuf) == 0) {
+            /* The same line twice says nothing new. */
+            char *esc;
+            if ((c->flags & VL_MF_BAGIT) && (esc = vl_name_escape(path))) {
+                line_warn(c, line, "\"%s\" listed again with the same "
+                          "checksum (first on line %zu)", esc,
+                          m->e[prev].line);
+                free(esc);
+            }
+            return VL_OK;
+        }
+        snprintf(msg, sizeof msg, "path listed again with a different "
+                 "checksum (first on line %zu)", m->e[prev].line);
         return line_err(c, line, msg, path);
     }
     if (m->n >= MANIFEST_MAX_ENTRIES)
@@ -477,10 +628,22 @@ static int parse_line(parse_ctx *c, size_t line, const char *s, size_t n)
 int vl_manifest_parse(const char *data, size_t len, int alg_hint, int bagit,
                       const char *source_name, vl_manifest **out, vl_error *err)
 {
+    vl_manifest_opts o = {0};
+
+    o.flags = bagit ? (bagit & (VL_MF_BAGIT | VL_MF_LEGACY | VL_MF_PAYLOAD |
+                                VL_MF_TAG)) | VL_MF_BAGIT : 0;
+    o.alg = alg_hint;
+    return vl_manifest_parse_opts(data, len, &o, source_name, out, err);
+}
+
+int vl_manifest_parse_opts(const char *data, size_t len,
+                           const vl_manifest_opts *o, const char *source_name,
+                           vl_manifest **out, vl_error *err)
+{
     parse_ctx c = {0};
     vl_manifest *m = NULL;
     size_t pos = 0, line = 0;
-    int rc = VL_OK;
+    int rc = VL_OK, alg_hint = o->alg;
 
     *out = NULL;
     if (!source_name)
@@ -493,12 +656,24 @@ int vl_manifest_parse(const char *data, size_t len, int alg_hint, int bagit,
     vl_buf_init(&m->arena, 0);
     c.m = m;
     c.src = source_name;
-    c.flags = bagit ? (bagit & (VL_MF_BAGIT | VL_MF_LEGACY | VL_MF_PAYLOAD |
-                                VL_MF_TAG)) | VL_MF_BAGIT : 0;
+    c.flags = o->flags;
     c.hint = alg_hint;
     c.err = err;
+    c.warn = o->warn;
+    c.warn_arg = o->warn_arg;
     vl_buf_init(&c.path, 0);
-    if (alg_hint >= 0) {
+    vl_buf_init(&c.norm, 0);
+    if (alg_hint < 0 && o->hex_len) {
+        if (o->hex_len >= VL_DIGEST_HEX_MAX) {
+            rc = vl_error_set(err, VL_EINPUT, "%s: checksums of %zu hex "
+                              "digits are longer than vellum reads",
+                              source_name, o->hex_len);
+            goto done;
+        }
+        c.hex_len = o->hex_len;
+        c.alg_name = o->alg_name ? o->alg_name : "the";
+        m->alg_known = 1;   /* no vl_digest_alg: vl_manifest_alg means nothing */
+    } else if (alg_hint >= 0) {
         if (alg_hint >= VL_DIGEST_COUNT) {
             rc = vl_error_set(err, VL_EINPUT, "%s: unknown algorithm %d",
                               source_name, alg_hint);
@@ -559,8 +734,14 @@ int vl_manifest_parse(const char *data, size_t len, int alg_hint, int bagit,
     m = NULL;
 done:
     vl_buf_release(&c.path);
+    vl_buf_release(&c.norm);
     vl_manifest_free(m);
     return rc;
+}
+
+size_t vl_manifest_entry_line(const vl_manifest *m, size_t i)
+{
+    return i < m->n ? m->e[i].line : 0;
 }
 
 void vl_manifest_free(vl_manifest *m)
@@ -604,4 +785,29 @@ const char *vl_manifest_lookup(const vl_manifest *m, const char *path)
     size_t i = find(m, path);
 
     return i == (size_t)-1 ? NULL : m->arena.data + m->e[i].hex_off;
+}
+
+int vl_bag_path_read(const char *raw, size_t rawlen, int flags,
+                     const char *source_name, size_t line, vl_report_fn warn,
+                     void *warn_arg, char **out, vl_error *err)
+{
+    parse_ctx c = {0};
+    const char *path;
+    size_t plen;
+    int rc;
+
+    *out = NULL;
+    c.src = source_name;
+    c.flags = flags | VL_MF_BAGIT;
+    c.warn = warn;
+    c.warn_arg = warn_arg;
+    c.err = err;
+    vl_buf_init(&c.path, 0);
+    vl_buf_init(&c.norm, 0);
+    rc = read_path(&c, line, raw, rawlen, 0, &path, &plen);
+    if (rc == VL_OK && !(*out = vl_strndup(path, plen)))
+        rc = vl_error_sys(err, "%s", source_name);
+    vl_buf_release(&c.path);
+    vl_buf_release(&c.norm);
+    return rc;
 }

@@ -13,7 +13,7 @@
 
 #include "ingest_internal.h"
 
-/* NFC, then full case folding, as UTF-8; malloc'd or NULL. */
+/* NFC, then (cm not NULL) full case folding, as UTF-8; malloc'd or NULL. */
 static char *fold_key(const UNormalizer2 *nfc, UCaseMap *cm, const char *s)
 {
     UErrorCode ec = U_ZERO_ERROR;
@@ -39,6 +39,11 @@ static char *fold_key(const UNormalizer2 *nfc, UCaseMap *cm, const char *s)
     u_strToUTF8(out, blen + 1, NULL, n, nlen, &ec);
     if (U_FAILURE(ec))
         goto done;
+    if (!cm) {
+        folded = out;
+        out = NULL;
+        goto done;
+    }
     int32_t flen = ucasemap_utf8FoldCase(cm, NULL, 0, out, blen, &ec);
     ec = U_ZERO_ERROR;
     if (!(folded = malloc((size_t)flen + 1)))
@@ -86,4 +91,18 @@ done:
     json_decref(seen);
     if (cm)
         ucasemap_close(cm);
+}
+
+char *vl_name_key(const char *s, int fold)
+{
+    UErrorCode ec = U_ZERO_ERROR;
+    const UNormalizer2 *nfc = unorm2_getNFCInstance(&ec);
+    UCaseMap *cm = fold ? ucasemap_open(NULL, 0, &ec) : NULL;
+    char *key = NULL;
+
+    if (!U_FAILURE(ec) && vl_utf8_valid(s, strlen(s)))
+        key = fold_key(nfc, cm, s);
+    if (cm)
+        ucasemap_close(cm);
+    return key;
 }

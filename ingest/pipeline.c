@@ -136,14 +136,45 @@ static int archive_bag_root(const vl_ingest_run *run, char *root, size_t cap)
 
 /* Give archive entries their logical paths and move their staged bytes
  * from scratch to the content folder. */
-static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
+static int refuse_broken_bag(const char *source, const char *manifest, vl_error *err);
+static int is_payload_manifest(const char *name);
+static void report_line(void *arg, const char *msg);
+
+/* An archive whose top (or one top folder) has data/ and a payload manifest
+ * but no bagit.txt: the manifest's name, else NULL. */
+static const char *archive_broken_bag(vl_ingest_run *run)
+{
+    for (size_t i = 0; i < run->dep.n; i++) {
+        const char *l = run->dep.recs[i].logical, *slash = strchr(l, '/');
+        size_t rl = 0;
+        if (!is_payload_manifest(l)) {
+            if (!slash || !is_payload_manifest(slash + 1))
+                continue;
+            rl = (size_t)(slash - l) + 1;
+        }
+        for (size_t j = 0; j < run->dep.n; j++) {
+            const char *o = run->dep.recs[j].logical;
+            if (!strncmp(o, l, rl) && !strncmp(o + rl, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN))
+                return l + rl;
+        }
+    }
+    return NULL;
+}
+
+static int place_archive_entries(vl_ingest_run *run, const char *source, int bag_ok,
+                                 vl_error *err)
 {
     char root[4096];
     const char *bag_root =
-        bag_ok && archive_bag_root(run, root, sizeof root) ? root : NULL;
-    int rc = VL_OK;
-    if (bag_root && !(run->bag = vl_bag_new()))
-        return vl_error_oom(err);
+        bag_ok && archive_bag_root(run, root, sizeof root) ? root : NULL, *broken;
+    int rc = VL_OK, has_data = 0;
+    if (bag_ok && !bag_root && (broken = archive_broken_bag(run)) != NULL)
+        return refuse_broken_bag(source, broken, err);
+    if (bag_root) {
+        if (!(run->bag = vl_bag_new()))
+            return vl_error_oom(err);
+        vl_bag_set_warn(run->bag, report_line, run);
+    }
     for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
         vl_record *r = &run->dep.recs[i];
         char *logical = NULL, *dst = NULL;
@@ -153,6 +184,7 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
         if (bag_root) {
             const char *rel = r->logical + strlen(bag_root);
             if (!strncmp(rel, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN)) {
+                has_data = 1;
                 logical = vl_strdup(rel);
             } else {
                 logical = vl_path_join(VL_BAG_TAG_DIR, rel);
@@ -195,6 +227,10 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
             free(dst);
         }
     }
+    /* Without a payload file, whether the archive had an empty data/
+     * folder is not known here: not checked then. */
+    if (rc == VL_OK && run->bag && has_data)
+        vl_bag_set_payload_dir(run->bag, 1);
     return rc;
 }
 
@@ -202,23 +238,71 @@ static int place_archive_entries(vl_ingest_run *run, int bag_ok, vl_error *err)
 
 static int check_bag(vl_ingest_run *run, vl_error *err)
 {
-    int rc;
-    for (size_t i = 0; i < run->dep.n; i++) {
+    size_t nextra = vl_bag_payload_extra_count(run->bag);
+    const char *names[32], *extra[32];
+    char (*hex)[VL_DIGEST_HEX_MAX] = NULL;
+    int rc = VL_OK;
+    for (size_t k = 0; k < nextra && k < 32; k++)
+        names[k] = vl_bag_payload_extra_name(run->bag, k);
+    if (nextra && !(hex = calloc(nextra, sizeof *hex)))
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    for (size_t k = 0; k < nextra; k++)
+        extra[k] = hex[k];
+    for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
         vl_record *r = &run->dep.recs[i];
         vl_digest_result d;
         if (strncmp(r->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
             continue;
         if ((rc = add_missing_digests(r, vl_bag_payload_mask(run->bag), err)) != VL_OK)
-            return rc;
+            break;
+        /* Algorithms outside the digest engine's (a manifest in sha384 or
+         * sha3-256) cost one more read of the staged copy. */
+        if (nextra && (rc = vl_digest_file_named(r->staged, names, nextra, hex, NULL,
+                                                 err)) != VL_OK)
+            break;
         record_result(r, &d);
-        if ((rc = vl_bag_payload_seen(run->bag, r->logical, r->size, &d, err)) != VL_OK)
-            return rc;
+        rc = vl_bag_payload_seen(run->bag, r->logical, r->size, &d,
+                                 nextra ? extra : NULL, err);
     }
+    free(hex);
+    if (rc != VL_OK)
+        return rc;
     rc = vl_bag_verify(run->bag, report_line, run, err);
-    if (rc == VL_EINPUT)
+    if (rc == VL_EINPUT && vl_bag_to_fetch(run->bag))
+        rc = vl_error_set(err, VL_EINPUT, "refusing the bag: it is incomplete: %zu "
+                          "file%s that fetch.txt lists %s still to be fetched (each "
+                          "problem is listed above); vellum does not download",
+                          vl_bag_to_fetch(run->bag),
+                          vl_bag_to_fetch(run->bag) == 1 ? "" : "s",
+                          vl_bag_to_fetch(run->bag) == 1 ? "is" : "are");
+    else if (rc == VL_EINPUT)
         rc = vl_error_set(err, VL_EINPUT, "refusing the bag: it does not match its "
                           "manifests (each problem is listed above)");
     return rc;
+}
+
+/* A bag whose declaration is missing: data/ and a payload manifest in a
+ * folder with no bagit.txt.  Stored as an ordinary folder it would keep
+ * manifests nobody checked, so it is refused unless the depositor says it
+ * is not a bag (--not-a-bag). */
+static int refuse_broken_bag(const char *source, const char *manifest, vl_error *err)
+{
+    char *shown = vl_name_shorten(source, VL_NAME_SHOWN_MAX);
+    char *man = vl_name_escape(manifest);
+    int rc = vl_error_set(err, VL_EINPUT, "refusing %s: a broken BagIt bag: it has "
+                          "data/ and %s, but bagit.txt is missing; give --not-a-bag "
+                          "to deposit it as an ordinary folder", shown ? shown : "?",
+                          man ? man : "?");
+    free(shown);
+    free(man);
+    return rc;
+}
+
+static int is_payload_manifest(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 13 && !strncmp(name, "manifest-", 9) && !strcmp(name + n - 4, ".txt") &&
+           !strchr(name, '/');
 }
 
 /* Donor manifest paths are relative to the deposit: "a/b.txt" matches
@@ -412,10 +496,13 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
             goto done;
     }
     if (run->bag) {
+        size_t nf = vl_bag_fetch_count(run->bag);
         vl_buf_reset(&detail);
         if ((rc = vl_buf_printf(&detail, err, "BagIt %s bag validated: bagit.txt, "
                                 "bag-info.txt, payload and tag manifests, "
-                                "Payload-Oxum", vl_bag_version(run->bag))) != VL_OK)
+                                "Payload-Oxum%s", vl_bag_version(run->bag),
+                                nf ? "; every file fetch.txt lists was present"
+                                   : "")) != VL_OK)
             goto done;
         vl_event_init(&ev, VL_EV_VALIDATION, NULL);
         ev.detail = detail.data;
@@ -653,10 +740,18 @@ static int list_sources(ingest_job *j, vl_error *err)
     int rc;
     if (!(j->is_archive = calloc(j->nsources, sizeof *j->is_archive)))
         return vl_error_oom(err);
-    j->as_bag = j->nsources == 1 && vl_source_is_bag_dir(j->sources[0]);
+    j->as_bag = j->nsources == 1 && !j->run.o->not_a_bag &&
+                vl_source_is_bag_dir(j->sources[0]);
     for (size_t i = 0; i < j->nsources; i++) {
+        char *manifest = NULL;
         if ((j->is_archive[i] = classify_is_archive(&j->run, j->sources[i])))
             continue;
+        if (!j->run.o->not_a_bag && !j->as_bag &&
+            vl_source_is_broken_bag_dir(j->sources[i], &manifest)) {
+            rc = refuse_broken_bag(j->sources[i], manifest ? manifest : "?", err);
+            free(manifest);
+            return rc;
+        }
         if ((rc = vl_source_collect(j->sources[i], j->run.o, j->as_bag, list,
                                     err)) != VL_OK)
             return rc;
@@ -704,8 +799,16 @@ static int begin_version(ingest_job *j, vl_error *err)
     run->prog.files_total = j->list.n;
     run->prog.bytes_total = j->list.bytes;
     run->last_report_ms = now_ms();
-    if (j->as_bag && !(run->bag = vl_bag_new()))
-        return vl_error_oom(err);
+    if (j->as_bag) {
+        char *data;
+        if (!(run->bag = vl_bag_new()))
+            return vl_error_oom(err);
+        vl_bag_set_warn(run->bag, report_line, run);
+        if (!(data = vl_path_join(j->sources[0], VL_PAYLOAD_DIR)))
+            return vl_error_oom(err);
+        vl_bag_set_payload_dir(run->bag, vl_fs_is_dir(data));
+        free(data);
+    }
     return VL_OK;
 }
 
@@ -757,7 +860,9 @@ static int stage_archives(ingest_job *j, vl_error *err)
     }
     if (!run->archives)
         return VL_OK;
-    if ((rc = place_archive_entries(run, j->nsources == 1 && !j->as_bag, err)) != VL_OK)
+    if ((rc = place_archive_entries(run, j->sources[0],
+                                    j->nsources == 1 && !j->as_bag &&
+                                    !run->o->not_a_bag, err)) != VL_OK)
         return rc;
     return run->bag ? vl_bag_parse(run->bag, err) : VL_OK;
 }

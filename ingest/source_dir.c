@@ -2,6 +2,7 @@
  * deposit, each with its logical path, checked before a byte is copied so a
  * refusal stores nothing; then every core reads, stages, hashes and
  * identifies them, each byte read once. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -47,6 +48,41 @@ int vl_source_is_bag_dir(const char *path)
     struct stat st;
     int yes = p && lstat(p, &st) == 0 && S_ISREG(st.st_mode);
     free(p);
+    return yes;
+}
+
+int vl_source_is_broken_bag_dir(const char *path, char **manifest)
+{
+    char *data = vl_path_join(path, "data");
+    DIR *d = NULL;
+    struct dirent *de;
+    int yes = 0;
+    *manifest = NULL;
+    if (!data || vl_source_is_bag_dir(path) || !vl_fs_is_dir(data) ||
+        !(d = opendir(path)))
+        goto done;
+    /* The first payload manifest in byte order, for a stable message. */
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        char *p;
+        struct stat st;
+        if (n <= 13 || strncmp(de->d_name, "manifest-", 9) != 0 ||
+            strcmp(de->d_name + n - 4, ".txt") != 0)
+            continue;
+        if (!(p = vl_path_join(path, de->d_name)))
+            continue;
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+            (!*manifest || strcmp(de->d_name, *manifest) < 0)) {
+            free(*manifest);
+            *manifest = vl_strdup(de->d_name);
+            yes = 1;
+        }
+        free(p);
+    }
+done:
+    if (d)
+        closedir(d);
+    free(data);
     return yes;
 }
 

@@ -29,6 +29,11 @@ typedef struct vl_ingest_options {
     int expand_nested;          /* unpack archives found inside archives */
     int no_unpack;              /* keep archive sources as files */
     int no_identify;            /* skip format identification */
+    int not_a_bag;              /* the depositor says the source is no BagIt
+                                   bag: store it as an ordinary folder or
+                                   archive, bagit.txt or not (else a folder
+                                   with data/ and manifest-*.txt but no
+                                   bagit.txt is refused as a broken bag) */
     uint64_t max_bytes;         /* refuse deposits larger than this (0 = no cap
                                    beyond the free space in staging) */
     const char *const *dc;      /* "element=value" descriptive assignments */
@@ -127,6 +132,66 @@ int vl_identify_path(vl_identifier *id, const void *bof, size_t boflen,
  * BagIt (RFC 8493, and 0.97).
  * ==================================================================== */
 typedef void (*vl_report_fn)(void *arg, const char *message);
+
+/* Check a bag without a repository: a folder, or an archive libarchive
+ * reads with the bag at its top or in its one top folder. */
+typedef struct vl_bag_check_options {
+    int fast;               /* Payload-Oxum only: sizes, no digests */
+    int nthreads;           /* hashing a folder: 0 = one per core */
+    vl_report_fn problem;   /* each discrepancy, one line (may be NULL) */
+    vl_report_fn warn;      /* each warning, one line (may be NULL) */
+    void *arg;
+} vl_bag_check_options;
+
+typedef struct vl_bag_check_result {
+    char version[16];       /* "1.0"; "" when bagit.txt was not read */
+    int valid;
+    int complete;           /* 1, 0, or -1 not judged (fast) */
+    size_t files;           /* payload files */
+    uint64_t bytes;
+    size_t to_fetch;        /* missing files that fetch.txt lists */
+    size_t problems;
+    size_t warnings;
+} vl_bag_check_result;
+
+/* VL_OK: a valid bag (fast: its payload matches Payload-Oxum).
+ * VL_FINDING: not valid or not complete; err says why in one line (a
+ * refusal of vl_bag_parse, or "bag is not valid: N problems" after each
+ * problem went to o->problem).
+ * VL_EINPUT: nothing vellum can judge: no such path, neither a folder nor
+ * an archive, a link or special file in the bag, an archive entry that is
+ * absolute or climbs out, an unreadable archive, a tag file past vellum's
+ * caps, a BagIt version, encoding or algorithm vellum does not read, or
+ * (fast) no Payload-Oxum.  VL_ESYS: I/O or memory. */
+int vl_bag_check_path(const char *path, const vl_bag_check_options *o,
+                      vl_bag_check_result *res, vl_error *err);
+
+/* Make a BagIt 1.0 bag at dest (which must not exist) from the files of the
+ * folder src: see ingest/bag_create.c for what goes in it.  Atomic: built
+ * beside dest, checked, fsynced, renamed.  VL_EINPUT for bad options or
+ * input (a link or special file in src, a name that is not UTF-8, dest
+ * existing or inside src), nothing written. */
+typedef struct vl_bag_create_options {
+    const char *const *algorithms;  /* "sha512", "sha3-256"...; none: sha512 */
+    size_t nalgorithms;
+    const char *const *info_labels; /* bag-info.txt elements, in order */
+    const char *const *info_values;
+    size_t ninfo;
+    const char *dc_path;        /* Dublin Core for bag-info.txt (what ingest
+                                   --metadata reads: DC XML, MODS, CSV) */
+    int nthreads;               /* 0: one per core */
+    vl_report_fn warn;          /* each warning, one line (may be NULL) */
+    void *arg;
+} vl_bag_create_options;
+
+typedef struct vl_bag_create_result {
+    size_t files;
+    uint64_t bytes;
+} vl_bag_create_result;
+
+int vl_bag_create(const char *src, const char *dest,
+                  const vl_bag_create_options *o, vl_bag_create_result *res,
+                  vl_error *err);
 
 /* Check a bag in a folder (tag files outside data/, payload under data/)
  * with vellum's BagIt validator, without depositing it (an export checks the bag it

@@ -27,9 +27,6 @@ void vl_dc_free(vl_dc *dc);
 const char *const *vl_dc_elements(void);
 /* Add a value; VL_EINPUT when element is not one of the 15. */
 int vl_dc_add(vl_dc *dc, const char *element, const char *value, vl_error *err);
-size_t vl_dc_count(const vl_dc *dc);
-void vl_dc_entry(const vl_dc *dc, size_t i, const char **element,
-                 const char **value);
 int vl_dc_is_empty(const vl_dc *dc);
 
 /* ---- descriptive metadata, read side (descriptive.c) -------------------- */

@@ -40,6 +40,11 @@ typedef struct vl_dc vl_dc;
  * "title=Letters of Ann", as given to --dc.  (Making and reading records is
  * metadata's own business.) */
 int vl_dc_add_assignment(vl_dc *dc, const char *assignment, vl_error *err);
+/* Its values in the order given: element name and value of entry i
+ * (ingest maps them to bag-info.txt labels). */
+size_t vl_dc_count(const vl_dc *dc);
+void vl_dc_entry(const vl_dc *dc, size_t i, const char **element,
+                 const char **value);
 
 /* ======================================================================
  * Safe XML: user XML is parsed with no network, no external entities, no

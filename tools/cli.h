@@ -82,5 +82,6 @@ CLI_COMMAND(events);
 CLI_COMMAND(export);
 CLI_COMMAND(report);
 CLI_COMMAND(audit);
+CLI_COMMAND(bag);
 
 #endif

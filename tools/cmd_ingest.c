@@ -11,6 +11,7 @@ static const char usage[] =
     "                     [--user-name NAME --user-address URI] [--merge]\n"
     "                     [--manifest FILE] [--symlinks refuse|skip]\n"
     "                     [--expand-nested] [--no-unpack] [--no-identify]\n"
+    "                     [--not-a-bag]\n"
     "                     [--max-bytes N[K|M|G|T]] [--repo DIR] [--json] [--quiet]\n"
     "\n"
     "Deposit SOURCEs (folders, files, archives, BagIt bags as folders or\n"
@@ -27,6 +28,10 @@ static const char usage[] =
     "  --expand-nested   unpack archives found inside archives\n"
     "  --no-unpack       keep archive sources as files\n"
     "  --no-identify     skip format identification\n"
+    "  --not-a-bag       the source is no BagIt bag: deposit it as an ordinary\n"
+    "                    folder or archive (a folder with data/ and\n"
+    "                    manifest-*.txt but no bagit.txt is otherwise refused\n"
+    "                    as a broken bag)\n"
     "  --max-bytes N     refuse deposits (or archives expanding) past N bytes\n"
     "  --dc ELEMENT=VALUE  Dublin Core for the whole deposit (repeatable; the 15\n"
     "                    DC elements: title, creator, subject, description, ...)\n"
@@ -73,6 +78,7 @@ CLI_COMMAND(ingest)
         {"expand-nested", no_argument, NULL, 'E'},
         {"no-unpack", no_argument, NULL, 'U'},
         {"no-identify", no_argument, NULL, 'I'},
+        {"not-a-bag", no_argument, NULL, 'N'},
         {"max-bytes", required_argument, NULL, 'B'},
         {"dc", required_argument, NULL, 'D'},
         {"metadata", required_argument, NULL, 'T'},
@@ -106,6 +112,7 @@ CLI_COMMAND(ingest)
         case 'E': o.expand_nested = 1; break;
         case 'U': o.no_unpack = 1; break;
         case 'I': o.no_identify = 1; break;
+        case 'N': o.not_a_bag = 1; break;
         case 'D': {
             const char **nd = realloc(dcs, (ndc + 1) * sizeof *nd);
             if (!nd)

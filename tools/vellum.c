@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"show", cmd_show, "show an object's versions and files"},
     {"get", cmd_get, "write an object's files out, verifying digests"},
     {"export", cmd_export, "export as a METS package, BagIt bag or OCFL copy"},
+    {"bag", cmd_bag, "check or make BagIt bags (validate, create)"},
     {"validate", cmd_validate, "check OCFL conformance and digests"},
     {"reindex", cmd_reindex, "rebuild the catalog from the store"},
     {"recover", cmd_recover, "finish or undo interrupted work"},

@@ -38,7 +38,7 @@ static void see(void *arg, const char *rel, vl_digest_alg alg, const char *hex)
     if (w->n++ % 2)
         d.hex[VL_SHA256][0] = d.hex[VL_SHA256][0] == '0' ? '1' : '0';
     /* The manifest has no duplicates, so each path is new. */
-    if (vl_bag_payload_seen(w->b, rel, 1, &d, &err) != VL_OK)
+    if (vl_bag_payload_seen(w->b, rel, 1, &d, NULL, &err) != VL_OK)
         abort();
 }
 

@@ -11,11 +11,11 @@
 
 #include <cmocka.h>
 
-/* A white-box test: it uses ingest/'s private manifest_private.h, so it
- * defines what that folder's own sources get from the Makefile. */
+/* A white-box test: it uses ingest/'s private headers, so it defines
+ * what that folder's own sources get from the Makefile. */
 #define VL_INGEST_INTERNAL
+#include "ingest_internal.h"
 #include "manifest_private.h"
-#include "vl_ingest.h"
 
 #define MD5_A "0cc175b9c0f1b6a831c399e269772661"
 #define MD5_B "92eb5ffee6ae2fec3ad71c777531578f"
@@ -25,10 +25,9 @@
     "1f40fc92da241694750979ee6cf582f2d5d7d28e18335de05abc54d0560e0f53"     \
     "02860c652bf08d560252aa5e74210546f369fbbbce8c12cfc7957b2652fe9a75"
 
-/* Legacy/BagIt flag values understood by vl_manifest_parse (manifest.c). */
-#define MF_BAGIT 1
-#define MF_LEGACY 2
-#define MF_PAYLOAD 4
+#define MF_BAGIT VL_MF_BAGIT
+#define MF_LEGACY VL_MF_LEGACY
+#define MF_PAYLOAD VL_MF_PAYLOAD
 
 static vl_manifest *parse_ok(const char *text, int hint, int bagit)
 {
@@ -199,9 +198,14 @@ static void test_duplicates(void **state)
     const char *t = MD5_A "  a\n" MD5_B "  b\n" MD5_B "  a\n";
     parse_bad(t, strlen(t), -1, 0, "donor.txt line 3", "different checksum",
               "first on line 1", NULL);
-    /* BagIt: any repeat is refused. */
-    t = MD5_A " data/a\n" MD5_A " data/a\n";
-    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT, "line 2", "duplicate path",
+    /* BagIt: a repeat with the same checksum is read (with a warning, see
+     * test_bagit_warnings); with another checksum it is refused. */
+    m = parse_ok(MD5_A " data/a\n" MD5_A " data/a\n", VL_MD5, MF_BAGIT);
+    assert_int_equal(vl_manifest_count(m), 1);
+    vl_manifest_free(m);
+    t = MD5_A " data/a\n" MD5_B " data/a\n";
+    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT, "donor.txt line 2: path listed "
+              "again with a different checksum (first on line 1) \"data/a\"",
               NULL);
 }
 
@@ -215,13 +219,32 @@ static void test_paths(void **state)
     parse_bad(t, strlen(t), -1, 0, "line 1", "absolute path", NULL);
     t = MD5_A "  a/../../b\n";
     parse_bad(t, strlen(t), -1, 0, "line 1", "\"..\" segment", NULL);
-    t = MD5_A " data/./b\n";
-    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT, "line 1", "\".\" segment", NULL);
-    t = MD5_A " data//b\n";
-    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT, "line 1", "empty path segment",
-              NULL);
+    /* BagIt paths are read in normal form (warnings: test_bagit_warnings). */
+    m = parse_ok(MD5_A " data/./b\n" MD5_B " data//c\n" MD5_A " ./data/d\n"
+                 MD5_A " data/x/../e\n", VL_MD5, MF_BAGIT);
+    assert_string_equal(vl_manifest_lookup(m, "data/b"), MD5_A);
+    assert_string_equal(vl_manifest_lookup(m, "data/c"), MD5_B);
+    assert_non_null(vl_manifest_lookup(m, "data/d"));
+    assert_non_null(vl_manifest_lookup(m, "data/e"));
+    vl_manifest_free(m);
     t = MD5_A " dir/\n";
     parse_bad(t, strlen(t), VL_MD5, MF_BAGIT, "line 1", "ends with /", NULL);
+    t = MD5_A " ../../../README.md\n";
+    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT | MF_PAYLOAD,
+              "donor.txt line 1: path leaves the bag (\"..\" above its top "
+              "folder) \"../../../README.md\"", NULL);
+    t = MD5_A " data/../../x\n";
+    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT, "path leaves the bag", NULL);
+    t = MD5_A " data/../bagit.txt\n";
+    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT | MF_PAYLOAD,
+              "payload manifest lists a file outside data/ \"bagit.txt\"",
+              NULL);
+    t = MD5_A " /data/a\n";
+    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT, "donor.txt line 1: absolute "
+              "path \"/data/a\"", NULL);
+    t = MD5_A " data/..\n";
+    parse_bad(t, strlen(t), VL_MD5, MF_BAGIT, "names the bag's top folder",
+              NULL);
     t = MD5_A "  bad\xff\n";
     parse_bad(t, strlen(t), -1, 0, "line 1", "UTF-8", NULL);
     static const char nul[] = MD5_A "  a\0b\n";
@@ -252,6 +275,95 @@ static void test_bagit_percent(void **state)
     assert_non_null(vl_manifest_lookup(m, "data/100%25"));
     assert_non_null(vl_manifest_lookup(m, "data/star"));
     vl_manifest_free(m);
+}
+
+typedef struct warnings {
+    char text[4096];
+    size_t n;
+} warnings;
+
+static void warned(void *arg, const char *msg)
+{
+    warnings *w = arg;
+    size_t used = strlen(w->text);
+    snprintf(w->text + used, sizeof w->text - used, "%s\n", msg);
+    w->n++;
+}
+
+/* What BagIt reads with a warning (RFC 8493 sections 2.1.3 and 5.1): each
+ * warning exactly, one line each. */
+static void test_bagit_warnings(void **state)
+{
+    warnings w = {{0}, 0};
+    vl_manifest_opts o = {VL_MF_BAGIT | VL_MF_PAYLOAD, VL_MD5, 0, NULL,
+                          warned, &w};
+    vl_manifest *m = NULL;
+    vl_error err = {0};
+    static const char t[] = MD5_A " ./data/a\n"
+                            MD5_A " data/./b\n"
+                            MD5_A " data//c\n"
+                            MD5_A " data/x/../d\n"
+                            MD5_A " data/a\n"
+                            MD5_A " data/100%\n"
+                            MD5_A " data/sub\\e.txt\n";
+
+    assert_int_equal(vl_manifest_parse_opts(t, sizeof t - 1, &o,
+                                            "manifest-md5.txt", &m, &err),
+                     VL_OK);
+    assert_int_equal(vl_manifest_count(m), 6);
+    assert_int_equal(vl_manifest_entry_line(m, 5), 7);
+    assert_string_equal(w.text,
+        "manifest-md5.txt line 1: path \"./data/a\" is relative (\"./\"); "
+        "read as \"data/a\"\n"
+        "manifest-md5.txt line 2: path \"data/./b\" has a \".\" segment; "
+        "read as \"data/b\"\n"
+        "manifest-md5.txt line 3: path \"data//c\" has an empty segment "
+        "(\"//\"); read as \"data/c\"\n"
+        "manifest-md5.txt line 4: path \"data/x/../d\" has a \"..\" segment; "
+        "read as \"data/d\"\n"
+        "manifest-md5.txt line 5: \"data/a\" listed again with the same "
+        "checksum (first on line 1)\n"
+        "manifest-md5.txt line 6: path \"data/100%\" has a '%' that is not "
+        "%0A, %0D or %25; read as written (BagIt 1.0 writes '%' as %25)\n"
+        "manifest-md5.txt line 7: path \"data/sub\\e.txt\" has a backslash, "
+        "read as part of a name: BagIt separates folders with '/' only\n");
+    vl_manifest_free(m);
+
+    /* 0.97 did not encode '%': no warning there. */
+    memset(&w, 0, sizeof w);
+    o.flags |= VL_MF_LEGACY;
+    assert_int_equal(vl_manifest_parse_opts(MD5_A " data/100%\n", 43, &o,
+                                            "manifest-md5.txt", &m, &err),
+                     VL_OK);
+    assert_int_equal(w.n, 0);
+    vl_manifest_free(m);
+
+    /* A backslash before data/ is not a separator: outside data/. */
+    static const char win[] = MD5_A " data\\a.txt\n";
+    o.flags = VL_MF_BAGIT | VL_MF_PAYLOAD;
+    assert_int_equal(vl_manifest_parse_opts(win, sizeof win - 1, &o,
+                                            "manifest-md5.txt", &m, &err),
+                     VL_EINPUT);
+    assert_string_equal(err.msg, "manifest-md5.txt line 1: payload manifest "
+                        "lists a file outside data/ \"data\\a.txt\"");
+
+    /* Any digest by its length (sha384 here). */
+    static const char s384[] =
+        "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+        "8086072ba1e7cc2358baeca134c825a7 data/abc\n";
+    vl_manifest_opts any = {VL_MF_BAGIT | VL_MF_PAYLOAD, -1, 96, "sha384",
+                            NULL, NULL};
+    assert_int_equal(vl_manifest_parse_opts(s384, sizeof s384 - 1, &any,
+                                            "manifest-sha384.txt", &m, &err),
+                     VL_OK);
+    assert_non_null(vl_manifest_lookup(m, "data/abc"));
+    vl_manifest_free(m);
+    static const char short384[] = MD5_A " data/abc\n";
+    assert_int_equal(vl_manifest_parse_opts(short384, sizeof short384 - 1,
+                                            &any, "manifest-sha384.txt", &m,
+                                            &err), VL_EINPUT);
+    assert_string_equal(err.msg, "manifest-sha384.txt line 1: sha384 checksum "
+                        "has 32 hex digits, not 96");
 }
 
 static void test_bagit_rules(void **state)
@@ -314,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_bagit_percent),
+        cmocka_unit_test(test_bagit_warnings),
         cmocka_unit_test(test_bagit_rules),
         cmocka_unit_test(test_many_entries_lookup),
     };
