@@ -239,9 +239,10 @@ int vl_digest_fd(int in_fd, int out_fd, unsigned mask, vl_digest_result *out,
                  uint64_t *size, vl_error *err);
 int vl_digest_file(const char *path, unsigned mask, vl_digest_result *out,
                    uint64_t *size, vl_error *err);
-/* Digest of a memory block, hex into out (VL_DIGEST_HEX_MAX bytes). */
-void vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,
-                      char *out);
+/* Digest of a memory block, hex into out (VL_DIGEST_HEX_MAX bytes): 0, or
+ * -1 and out "" when OpenSSL failed (out of memory). */
+int vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,
+                     char *out);
 /* The OpenSSL version string, for PREMIS agents. */
 const char *vl_digest_library_version(void);
 

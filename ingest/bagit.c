@@ -1010,7 +1010,11 @@ int vl_bag_verify(vl_bag *b, vl_report_fn fn, void *arg, vl_error *err)
             vl_manifest_entry(m, i, &path, &want);
             if (!(t = tag_get(b, path)))
                 continue;
-            vl_digest_buffer((vl_digest_alg)a, t->data, t->len, got);
+            if (vl_digest_buffer((vl_digest_alg)a, t->data, t->len, got) != 0) {
+                rc = vl_error_set(err, VL_ESYS, "%s: digest: out of memory",
+                                  b->tagman[a].name);
+                break;
+            }
             if (strcmp(got, want) != 0) {
                 char *esc = vl_name_escape(path);
                 rc = msg_add(b, l, 0, path, err, "%s: %s expected %s got %s "

@@ -173,7 +173,8 @@ static char *layout_path(const layout *l, const char *id)
     char hex[VL_DIGEST_HEX_MAX];
     if (l->kind == 2)
         return vl_strdup(id);
-    vl_digest_buffer(l->alg, id, strlen(id), hex);
+    if (vl_digest_buffer(l->alg, id, strlen(id), hex) != 0)
+        return NULL;
     vl_buf b;
     vl_buf_init(&b, 0);
     size_t off = 0;
