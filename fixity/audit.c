@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "vl_json.h"
 #include "audit_private.h"
 #include "vl_fixity.h"
 
@@ -259,7 +260,7 @@ static char *failures_json(const fail_list *l)
                          f->actual, "message", f->message));
     }
     if (a)
-        s = json_dumps(a, JSON_COMPACT);
+        s = vl_json_dumps(a, JSON_COMPACT);
     json_decref(a);
     return s;
 }

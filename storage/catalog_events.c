@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vl_json.h"
 #include "catalog_sql.h"
 
 static const char *const events_schema =
@@ -34,10 +35,12 @@ int vl_sql_ensure_events(sqlite3 *db, vl_error *err)
     return ensure(db, err);
 }
 
+/* The strings outlive the statement's step: SQLITE_STATIC makes no copy,
+ * so a bind cannot fail for want of memory (and leave the column NULL). */
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
 }
@@ -47,9 +50,12 @@ int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
 {
     sqlite3 *db = vl_catalog_db(cat);
     sqlite3_stmt *st = NULL;
-    json_t *j = json_loads(line, 0, NULL);
+    int oom = 0;
+    json_t *j = vl_json_loadb(line, strlen(line), 0, NULL, &oom);
     char *files = NULL, *agents = NULL;
     int rc;
+    if (oom)
+        return vl_error_set(err, VL_ESYS, "event %ld: out of memory", seq);
     if (!j)
         return vl_error_set(err, VL_FINDING, "event %ld is not valid JSON", seq);
     if ((rc = ensure(db, err)) != VL_OK)
@@ -61,8 +67,13 @@ int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
         rc = vl_sql_err(db, err, "preparing an event insert");
         goto done;
     }
-    files = json_dumps(json_object_get(j, "files"), JSON_COMPACT | JSON_ENCODE_ANY);
-    agents = json_dumps(json_object_get(j, "agents"), JSON_COMPACT | JSON_ENCODE_ANY);
+    json_t *jf = json_object_get(j, "files"), *ja = json_object_get(j, "agents");
+    files = jf ? vl_json_dumps(jf, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    agents = ja ? vl_json_dumps(ja, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if ((jf && !files) || (ja && !agents)) {
+        rc = vl_error_set(err, VL_ESYS, "event %ld: out of memory", seq);
+        goto done;
+    }
     sqlite3_bind_int64(st, 1, seq);
     bind_opt(st, 2, json_string_value(json_object_get(j, "id")));
     bind_opt(st, 3, json_string_value(json_object_get(j, "type")));

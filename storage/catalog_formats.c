@@ -29,10 +29,12 @@ int vl_sql_ensure_formats(sqlite3 *db, vl_error *err)
     return ensure(db, err);
 }
 
+/* The strings outlive the statement's step: SQLITE_STATIC makes no copy,
+ * so a bind cannot fail for want of memory (and leave the column NULL). */
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 {
     if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
 }
