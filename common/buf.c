@@ -36,6 +36,7 @@ static int buf_reserve(vl_buf *b, size_t need, vl_error *err)
         ncap = ncap > SIZE_MAX / 2 ? want : ncap * 2;
     p = realloc(b->data, ncap);
     if (!p) {
+        vl_alloc_failed();
         errno = ENOMEM;
         return vl_error_sys(err, "buffer of %zu bytes", ncap);
     }
@@ -99,8 +100,8 @@ char *vl_buf_detach(vl_buf *b)
 
     /* Callers rely on a string even for an empty buffer; NULL only if that
      * tiny allocation fails. */
-    if (!p)
-        p = calloc(1, 1);
+    if (!p && !(p = calloc(1, 1)))
+        vl_alloc_failed();
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
@@ -117,8 +118,10 @@ char *vl_strndup(const char *s, size_t n)
     size_t len = strnlen(s, n);
     char *p = malloc(len + 1);
 
-    if (!p)
+    if (!p) {
+        vl_alloc_failed();
         return NULL;
+    }
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
@@ -136,8 +139,10 @@ char *vl_asprintf(const char *fmt, ...)
     if (n < 0)
         return NULL;
     p = malloc((size_t)n + 1);
-    if (!p)
+    if (!p) {
+        vl_alloc_failed();
         return NULL;
+    }
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);

@@ -67,6 +67,12 @@ char *vl_buf_detach(vl_buf *b);   /* caller owns data (never NULL) */
 char *vl_strdup(const char *s);
 char *vl_strndup(const char *s, size_t n);
 char *vl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Allocations that failed in this thread so far: those of the helpers here
+ * (strings, buffers, paths, escapes) and of jansson and libxml2.  An
+ * operation that must not carry on quietly past a failure (a validation,
+ * reading a METS back) compares the count before and after. */
+unsigned long vl_alloc_failures(void);
+void vl_alloc_failed(void);                 /* count one */
 
 /* ---- paths and files ---------------------------------------------------- */
 char *vl_path_join(const char *a, const char *b);      /* malloc'd "a/b" */
