@@ -48,7 +48,10 @@ extern void *__libc_memalign(size_t, size_t);
 static atomic_int armed;
 static atomic_long counted;
 static long fail_at;          /* allocation to fail; 0: none */
-static long trace_at;         /* allocation whose stack is printed; 0: none */
+/* allocations whose stacks are printed, ascending; next_trace the next */
+#define MAX_TRACE 128
+static long trace_at[MAX_TRACE];
+static size_t ntrace, next_trace;
 static atomic_long failed;    /* the allocation failed, once it was */
 static int report_at_exit;
 
@@ -166,7 +169,9 @@ static long next(void)
     if (!atomic_load(&armed) || inside)
         return 0;
     long seq = atomic_fetch_add(&counted, 1) + 1;
-    if (seq == trace_at)
+    while (next_trace < ntrace && trace_at[next_trace] < seq)
+        next_trace++;
+    if (next_trace < ntrace && trace_at[next_trace] == seq)
         print_stack(seq == fail_at ? "failing allocation" : "allocation", seq);
     if (seq == fail_at) {
         atomic_store(&failed, seq);
@@ -272,16 +277,27 @@ EXPORT void *pvalloc(size_t n)
 
 /* ---- control --------------------------------------------------------- */
 
-/* Start counting from 0, fail allocation fail (0: none), print the stack
- * of allocation trace (0: none); live blocks are tracked from here. */
-EXPORT void vl_allocfail_arm(long fail, long trace)
+static int by_number(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Start counting from 0, fail allocation fail (0: none), print the stacks
+ * of the allocations numbered in trace (n of them, at most 128); live
+ * blocks are tracked from here. */
+EXPORT void vl_allocfail_arm(long fail, const long *trace, size_t n)
 {
     atomic_store(&armed, 0);
     clear_table();
     atomic_store(&counted, 0);
     atomic_store(&failed, 0);
     fail_at = fail;
-    trace_at = trace;
+    ntrace = n < MAX_TRACE ? n : MAX_TRACE;
+    next_trace = 0;
+    if (ntrace)
+        memcpy(trace_at, trace, ntrace * sizeof *trace);
+    qsort(trace_at, ntrace, sizeof *trace_at, by_number);
     atomic_store(&armed, 1);
 }
 
@@ -334,10 +350,9 @@ __attribute__((constructor)) static void allocfail_init(void)
     const char *f = getenv("VELLUM_ALLOC_FAIL");
     const char *t = getenv("VELLUM_ALLOC_TRACE");
     report_at_exit = getenv("VELLUM_ALLOC_REPORT") != NULL;
+    long trace = t && *t ? atol(t) : 0;
     if (f && *f)
-        vl_allocfail_arm(atol(f), t ? atol(t) : 0);
-    else if (t && *t)
-        trace_at = atol(t);
+        vl_allocfail_arm(atol(f), &trace, trace ? 1 : 0);
 }
 
 __attribute__((destructor)) static void allocfail_fini(void)
