@@ -84,6 +84,7 @@ int vl_bag_check_dir(const char *dir, vl_report_fn fn, void *arg,
 {
     check c;
     int rc;
+    unsigned long failures = vl_alloc_failures();
 
     memset(&c, 0, sizeof c);
     c.dir = dir;
@@ -104,6 +105,10 @@ int vl_bag_check_dir(const char *dir, vl_report_fn fn, void *arg,
         vl_error_set(err, VL_EINPUT, "bag %s does not match its manifests",
                      dir);
 done:
+    /* a problem line whose name could not be escaped, a manifest line read
+     * short: what ran short of memory is not the bag's fault */
+    if (rc != VL_ESYS && vl_alloc_failures() != failures)
+        rc = vl_error_set(err, VL_ESYS, "bag %s: out of memory", dir);
     for (size_t i = 0; i < c.n; i++)
         free(c.p[i].rel);
     free(c.p);
