@@ -37,6 +37,7 @@
 #include <execinfo.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1411,6 +1412,22 @@ int main(int argc, char **argv)
         case 't': g_timeout = atoi(optarg); break;
         default: usage();
         }
+    }
+    /* One core: the library's worker pools (every core by default) then
+     * run inline, and allocations come in the same order every run. */
+    cpu_set_t cpus;
+    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0) {
+        for (int i = 0; i < CPU_SETSIZE; i++)
+            if (CPU_ISSET(i, &cpus)) {
+                CPU_ZERO(&cpus);
+                CPU_SET(i, &cpus);
+                sched_setaffinity(0, sizeof cpus, &cpus);
+                break;
+            }
+    }
+    if (vl_ncpu() != 1) {
+        fprintf(stderr, "torture: cannot run on one core\n");
+        return 2;
     }
     /* a fixed clock, so every run writes the same bytes */
     setenv("VELLUM_NOW", "2026-02-01T00:00:00Z", 1);
