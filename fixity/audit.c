@@ -183,6 +183,14 @@ static void on_finding(void *arg, const vl_finding *f)
     fail_add(&o->fl, kind, code, path, msg);
 }
 
+/* This process ran out of memory (a failure with no errno, or ENOMEM),
+ * rather than the store failing to give something: the run's error, never
+ * the object's. */
+static int short_of_memory(const vl_error *e)
+{
+    return e->status == VL_ESYS && (e->sys_errno == 0 || e->sys_errno == ENOMEM);
+}
+
 /* Content files and bytes on storage (what the validator read). */
 static int count_content(void *arg, const char *digest, const char *path)
 {
@@ -195,10 +203,13 @@ static int count_content(void *arg, const char *digest, const char *path)
         o->fl.oom = 1;
         return 1;
     }
-    if (vl_backend_stat(vl_repo_backend(o->r), rel, &kind, &size, &e) == VL_OK &&
-        kind == VL_WALK_FILE) {
-        o->files++;
-        o->bytes += size;
+    if (vl_backend_stat(vl_repo_backend(o->r), rel, &kind, &size, &e) == VL_OK) {
+        if (kind == VL_WALK_FILE) {
+            o->files++;
+            o->bytes += size;
+        }
+    } else if (short_of_memory(&e)) {
+        o->fl.oom = 1;
     }
     free(rel);
     return 0;
@@ -239,10 +250,11 @@ static void load_inventory(obj *o)
         o->fl.oom = 1;
         return;
     }
-    if (vl_backend_read_all(vl_repo_backend(o->r), rel, (size_t)1 << 30, &b,
-                            &e) == VL_OK &&
-        vl_inventory_parse(b.data, b.len, &o->inv, &e) != VL_OK)
-        o->inv = NULL;
+    if ((vl_backend_read_all(vl_repo_backend(o->r), rel, (size_t)1 << 30, &b,
+                             &e) != VL_OK ||
+         vl_inventory_parse(b.data, b.len, &o->inv, &e) != VL_OK) &&
+        short_of_memory(&e))
+        o->fl.oom = 1;   /* not a damaged inventory: the run's error */
     vl_buf_release(&b);
     free(rel);
 }
@@ -253,11 +265,14 @@ static char *failures_json(const fail_list *l)
     char *s = NULL;
     for (size_t i = 0; a && i < l->n; i++) {
         const vl_audit_failure *f = &l->v[i];
-        json_array_append_new(
-            a, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "kind",
-                         f->kind, "code", f->code, "path", f->path, "algorithm",
-                         f->algorithm, "expected", f->expected, "actual",
-                         f->actual, "message", f->message));
+        if (json_array_append_new(
+                a, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "kind",
+                             f->kind, "code", f->code, "path", f->path,
+                             "algorithm", f->algorithm, "expected", f->expected,
+                             "actual", f->actual, "message", f->message)) != 0) {
+            json_decref(a);
+            return NULL;     /* a failure left out: none written */
+        }
     }
     if (a)
         s = vl_json_dumps(a, JSON_COMPACT);
@@ -362,6 +377,10 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
     int rc = VL_OK, kind = 0;
 
     if (vl_lock_object(r, id, AUDIT_LOCK_WAIT, &lock, &lerr) != VL_OK) {
+        if (lerr.reason != VL_REASON_LOCKED && short_of_memory(&lerr)) {
+            rc = vl_error_set(err, VL_ESYS, "auditing %s: %s", id, lerr.msg);
+            goto done;
+        }
         s->skipped++;
         if (opt && opt->on_skip)
             opt->on_skip(opt->arg, id, lerr.msg);

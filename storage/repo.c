@@ -375,8 +375,9 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
                                   &buf, err)) != VL_OK)
         goto done;
     if ((rc = vl_inventory_parse(buf.data, buf.len, &inv, err)) != VL_OK) {
-        rc = vl_error_set(err, VL_FINDING, "%s/inventory.json: %s", object_rel,
-                          err->msg);
+        /* a damaged inventory is a finding; running short of memory not */
+        rc = vl_error_set(err, rc == VL_ESYS ? VL_ESYS : VL_FINDING,
+                          "%s/inventory.json: %s", object_rel, err->msg);
         goto done;
     }
     vl_digest_alg alg = vl_inventory_digest_alg(inv);
