@@ -60,10 +60,14 @@ static int report_at_exit;
 static __thread int inside __attribute__((tls_model("initial-exec")));
 
 /* ---- live blocks: an open-addressed table of pointer -> allocation number,
- * linear probing, deletion by backward shift.  Static, so no allocation. */
-#define SLOTS (1u << 20)
+ * linear probing, deletion by backward shift.  Static, so no allocation;
+ * small (1 MiB), since every child process touches and scans it.  When
+ * more blocks than it holds are live, leaks can no longer be told:
+ * vl_allocfail_leaks then says so. */
+#define SLOTS (1u << 16)
 static struct slot { void *p; long seq; } table[SLOTS];
 static size_t live;
+static int overflowed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t slot_of(const void *p)
@@ -78,7 +82,9 @@ static size_t slot_of(const void *p)
 static void track(void *p, long seq)
 {
     pthread_mutex_lock(&lock);
-    if (live < SLOTS - 1) {
+    if (live >= SLOTS / 4 * 3)
+        overflowed = 1;
+    else {
         size_t i = slot_of(p);
         while (table[i].p && table[i].p != p)
             i = (i + 1) & (SLOTS - 1);
@@ -129,6 +135,7 @@ static void clear_table(void)
     if (live)
         memset(table, 0, sizeof table);
     live = 0;
+    overflowed = 0;
     pthread_mutex_unlock(&lock);
 }
 
@@ -316,7 +323,8 @@ EXPORT long vl_allocfail_failed(void)
 }
 
 /* The allocation numbers of the blocks still live (at most max, lowest
- * first); returns how many are live in all. */
+ * first); returns how many are live in all, or (size_t)-1 when too many
+ * were live at once to keep track of. */
 EXPORT size_t vl_allocfail_leaks(long *seqs, size_t max)
 {
     size_t got = 0;
@@ -335,7 +343,7 @@ EXPORT size_t vl_allocfail_leaks(long *seqs, size_t max)
         if (j < max)
             seqs[j] = s;
     }
-    size_t n = live;
+    size_t n = overflowed ? (size_t)-1 : live;
     pthread_mutex_unlock(&lock);
     return n;
 }

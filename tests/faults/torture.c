@@ -171,6 +171,7 @@ typedef struct tcase {
     const char *name;
     int (*prepare)(const char *dir, vl_error *err);
     int (*run)(const char *dir, seen *s, vl_error *err);
+    int reads_only;          /* runs in the template itself, not a copy */
 } tcase;
 
 /* ---- digest: every algorithm over a file ------------------------------ */
@@ -335,10 +336,6 @@ static int catalog_run(const char *dir, seen *s, vl_error *err)
     int rc;
     if (!p)
         return vl_error_set(err, VL_ESYS, "out of memory");
-    if ((rc = vl_catalog_open(p, &cat, err)) != VL_OK)
-        goto done;
-    vl_catalog_close(cat);
-    cat = NULL;
     if ((rc = vl_catalog_open(p, &cat, err)) != VL_OK)
         goto done;
     vl_catalog_close(cat);
@@ -763,7 +760,7 @@ static int audit_run(const char *dir, seen *s, vl_error *err)
     vl_repo *r = NULL;
     vl_audit_options o = {0};
     vl_audit_summary sum = {0};
-    const char *ids[] = {"urn:example:good", "urn:example:bad"};
+    const char *ids[] = {"urn:example:bad"};
     int rc;
     if (!path)
         return vl_error_set(err, VL_ESYS, "out of memory");
@@ -772,7 +769,7 @@ static int audit_run(const char *dir, seen *s, vl_error *err)
     o.nthreads = 1;
     o.on_object = seen_audit;
     o.arg = s;
-    rc = vl_audit(r, ids, 2, &o, &sum, err);
+    rc = vl_audit(r, ids, 1, &o, &sum, err);
     see_int(s, (long long)sum.objects);
     see_int(s, (long long)sum.passed);
     see_int(s, (long long)sum.failed);
@@ -854,18 +851,18 @@ done:
 }
 
 static const tcase cases[] = {
-    {"digest", digest_prepare, digest_run},
-    {"inventory", NULL, inventory_run},
-    {"inventory-validate", NULL, inventory_validate_run},
-    {"catalog-open", catalog_prepare, catalog_run},
-    {"mets", NULL, mets_run},
-    {"pronom-compile", pronom_prepare, pronom_open},
-    {"pronom-cache", pronom_cached_prepare, pronom_open},
-    {"bagit", bag_prepare, bag_run},
-    {"validate", repo_prepare, validate_run},
-    {"audit", repo_prepare, audit_run},
-    {"get", repo_prepare, get_run},
-    {"ingest", ingest_prepare, ingest_run},
+    {"digest", digest_prepare, digest_run, 1},
+    {"inventory", NULL, inventory_run, 1},
+    {"inventory-validate", NULL, inventory_validate_run, 1},
+    {"catalog-open", catalog_prepare, catalog_run, 0},
+    {"mets", NULL, mets_run, 0},
+    {"pronom-compile", pronom_prepare, pronom_open, 0},
+    {"pronom-cache", pronom_cached_prepare, pronom_open, 0},
+    {"bagit", bag_prepare, bag_run, 1},
+    {"validate", repo_prepare, validate_run, 1},
+    {"audit", repo_prepare, audit_run, 0},
+    {"get", repo_prepare, get_run, 0},
+    {"ingest", ingest_prepare, ingest_run, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -957,7 +954,9 @@ static void run_case(const tcase *c, const char *tmpl, const char *work,
     vl_error err = {0};
     int p[2];
     memset(out, 0, sizeof *out);
-    if (copy_tree(tmpl, work, &err) != VL_OK) {
+    if (c->reads_only)
+        work = tmpl;
+    else if (copy_tree(tmpl, work, &err) != VL_OK) {
         fprintf(stderr, "torture: %s\n", err.msg);
         exit(2);
     }
@@ -1026,6 +1025,11 @@ static int judge(const run *r, const run *base, long n, char *why, size_t cap)
     if (n && o->failed != n) {
         snprintf(why, cap, "allocation %ld was never made (%ld made): the "
                  "numbering changed between runs", n, o->count);
+        return 1;
+    }
+    if (o->nleaks == (size_t)-1) {
+        snprintf(why, cap, "too many blocks live at once to check for leaks "
+                 "(make the case smaller)");
         return 1;
     }
     if (o->nleaks) {
