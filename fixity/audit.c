@@ -215,26 +215,12 @@ static int count_content(void *arg, const char *digest, const char *path)
     return 0;
 }
 
-static int starts(const char *s, const char *p)
-{
-    return !strncmp(s, p, strlen(p));
-}
-
-static void on_catalog(void *arg, const char *message)
+/* A catalog disagreement, with the content file it is about (from the
+ * check's facts, never its wording). */
+static void on_catalog(void *arg, const vl_catalog_problem *p)
 {
     obj *o = arg;
-    char *path = NULL;
-    /* "content P: catalog size ..." / "content P is in the inventory ..." */
-    if (starts(message, "content ")) {
-        const char *p = message + 8;
-        const char *e = strstr(p, " is in the inventory");
-        if (!e)
-            e = strstr(p, ": ");
-        if (e)
-            path = vl_strndup(p, (size_t)(e - p));
-    }
-    fail_add(&o->fl, "catalog", NULL, path, message);
-    free(path);
+    fail_add(&o->fl, "catalog", NULL, p->content_path, p->message);
 }
 
 /* Parse the root inventory for expected digests, sizes and the catalog
@@ -344,22 +330,18 @@ done:
 
 /* A read error inside one object (a folder or file made unreadable, a
  * failing disk) is that object's failure, not the end of the run: it is
- * recorded as "unreadable" with the path it names and the audit goes on.
- * Running out of memory or space is still the run's error.  Returns VL_OK
- * when the error was taken as a failure. */
+ * recorded as "unreadable" against the object (the validator's findings,
+ * which come with their facts, name the files) and the audit goes on.
+ * Which errors those are is told by the error's status and errno, never
+ * its wording: running out of memory (no errno, or ENOMEM) or space is
+ * still the run's error.  Returns VL_OK when the error was taken as a
+ * failure. */
 static int take_read_error(obj *o, int rc, vl_error *err)
 {
     if (rc != VL_ESYS || err->sys_errno == 0 || err->sys_errno == ENOMEM ||
         err->sys_errno == ENOSPC || err->sys_errno == EDQUOT)
         return rc;
-    char *path = NULL;
-    const char *at = strstr(err->msg, o->rel);
-    if (at && at[o->rel_len] == '/') {
-        const char *p = at + o->rel_len + 1;
-        path = vl_strndup(p, strcspn(p, ":"));
-    }
-    fail_add(&o->fl, "unreadable", NULL, path, err->msg);
-    free(path);
+    fail_add(&o->fl, "unreadable", NULL, NULL, err->msg);
     vl_error_clear(err);
     return VL_OK;
 }
@@ -412,8 +394,8 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
             goto done;
         if (o.inv) {
             vl_inventory_manifest_foreach(o.inv, count_content, &o);
-            rc = vl_catalog_check_object(vl_repo_catalog(r), b, o.rel, o.inv,
-                                         on_catalog, &o, err);
+            rc = vl_catalog_check_object_problems(vl_repo_catalog(r), b, o.rel,
+                                                  o.inv, on_catalog, &o, err);
             if (rc == VL_FINDING)
                 rc = VL_OK;
             if ((rc = take_read_error(&o, rc, err)) != VL_OK)
