@@ -29,6 +29,7 @@
  *   torture -c NAME -n N    only failure N, the child's stderr shown
  *   torture -s ...          one line per finding, with where it was
  *   torture -l              list the cases with their allocation counts
+ *   torture -j JOBS         cases at a time (default: the cores, at most 4)
  * The allocfail shim (allocfail.so beside this binary) is preloaded by
  * re-executing when it is not loaded yet. */
 #include <dirent.h>
@@ -850,19 +851,20 @@ done:
     return rc;
 }
 
+/* The longest first, so that cases run side by side (-j) end together. */
 static const tcase cases[] = {
-    {"digest", digest_prepare, digest_run, 1},
-    {"inventory", NULL, inventory_run, 1},
-    {"inventory-validate", NULL, inventory_validate_run, 1},
-    {"catalog-open", catalog_prepare, catalog_run, 0},
-    {"mets", NULL, mets_run, 0},
-    {"pronom-compile", pronom_prepare, pronom_open, 0},
-    {"pronom-cache", pronom_cached_prepare, pronom_open, 0},
-    {"bagit", bag_prepare, bag_run, 1},
-    {"validate", repo_prepare, validate_run, 1},
     {"audit", repo_prepare, audit_run, 0},
-    {"get", repo_prepare, get_run, 0},
     {"ingest", ingest_prepare, ingest_run, 0},
+    {"catalog-open", catalog_prepare, catalog_run, 0},
+    {"get", repo_prepare, get_run, 0},
+    {"mets", NULL, mets_run, 0},
+    {"validate", repo_prepare, validate_run, 1},
+    {"pronom-compile", pronom_prepare, pronom_open, 0},
+    {"inventory", NULL, inventory_run, 1},
+    {"pronom-cache", pronom_cached_prepare, pronom_open, 0},
+    {"inventory-validate", NULL, inventory_validate_run, 1},
+    {"bagit", bag_prepare, bag_run, 1},
+    {"digest", digest_prepare, digest_run, 1},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -1363,9 +1365,99 @@ static int torture(const tcase *c, int num, long only, int list_only)
     return t.findings != 0;
 }
 
+static cpu_set_t g_cpus;      /* the cores this process was given */
+
+/* The n-th core of g_cpus (round robin). */
+static int nth_cpu(size_t n)
+{
+    size_t count = (size_t)CPU_COUNT(&g_cpus), k = n % (count ? count : 1);
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &g_cpus) && k-- == 0)
+            return i;
+    return 0;
+}
+
+/* Each case in a process of its own on one core, up to jobs at a time;
+ * the TAP lines in case order as they come.  Returns 1 when any failed. */
+static int run_all(const tcase **list, size_t n, int jobs, long only,
+                   int list_only)
+{
+    pid_t pids[NCASES];
+    int done[NCASES] = {0}, status[NCASES] = {0};
+    size_t next = 0, printed = 0, running = 0;
+    int failed = 0;
+    char out[PATH_MAX + 64];
+    if (jobs < 1)
+        jobs = 1;
+    while (printed < n) {
+        while (next < n && running < (size_t)jobs) {
+            snprintf(out, sizeof out, "%s/%zu.tap", g_root, next);
+            fflush(stdout);
+            fflush(stderr);
+            pid_t pid = fork();
+            if (pid < 0) {
+                perror("torture: fork");
+                return 1;
+            }
+            if (pid == 0) {
+                cpu_set_t one;
+                CPU_ZERO(&one);
+                CPU_SET(nth_cpu(next), &one);
+                if (sched_setaffinity(0, sizeof one, &one) != 0 || vl_ncpu() != 1) {
+                    printf("not ok %zu - %s: cannot run on one core\n",
+                           next + 1, list[next]->name);
+                    _exit(1);
+                }
+                if (!freopen(out, "w", stdout))
+                    _exit(2);
+                int rc = torture(list[next], (int)next + 1, only, list_only);
+                fflush(stdout);
+                _exit(rc ? 1 : 0);
+            }
+            pids[next++] = pid;
+            running++;
+        }
+        int st;
+        pid_t pid = wait(&st);
+        if (pid < 0)
+            break;
+        for (size_t i = 0; i < next; i++)
+            if (pids[i] == pid && !done[i]) {
+                done[i] = 1;
+                status[i] = st;
+                running--;
+            }
+        /* print what is finished, in order */
+        while (printed < n && done[printed]) {
+            snprintf(out, sizeof out, "%s/%zu.tap", g_root, printed);
+            FILE *f = fopen(out, "r");
+            char line[4096];
+            int any = 0;
+            while (f && fgets(line, sizeof line, f)) {
+                fputs(line, stdout);
+                any |= !strncmp(line, "ok ", 3) || !strncmp(line, "not ok ", 7);
+            }
+            if (f)
+                fclose(f);
+            int st_i = status[printed];
+            if (!WIFEXITED(st_i) || WEXITSTATUS(st_i) != 0) {
+                failed = 1;
+                if (!any)
+                    printf("not ok %zu - %s: the case's process %s %d\n",
+                           printed + 1, list[printed]->name,
+                           WIFSIGNALED(st_i) ? "died of signal" : "exited",
+                           WIFSIGNALED(st_i) ? WTERMSIG(st_i) : WEXITSTATUS(st_i));
+            }
+            fflush(stdout);
+            printed++;
+        }
+    }
+    return failed;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: torture [-v] [-s] [-l] [-c CASE]... [-n N]\n");
+    fprintf(stderr, "usage: torture [-v] [-s] [-l] [-j JOBS] [-c CASE]... [-n N]\n");
     exit(2);
 }
 
@@ -1374,7 +1466,7 @@ int main(int argc, char **argv)
     const char *only_cases[NCASES + 1] = {0};
     size_t nonly = 0;
     long only_n = 0;
-    int list_only = 0, opt;
+    int list_only = 0, opt, jobs = 0;
 
 #if defined(__SANITIZE_ADDRESS__)
     /* The shim would stand in front of ASan's own allocator. */
@@ -1408,7 +1500,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "torture: the allocfail shim is incomplete\n");
         return 2;
     }
-    while ((opt = getopt(argc, argv, "vslc:n:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "vslc:n:t:j:")) != -1) {
         switch (opt) {
         case 'v': g_verbose = 1; break;
         case 's': g_summary = 1; break;
@@ -1419,25 +1511,20 @@ int main(int argc, char **argv)
             break;
         case 'n': only_n = atol(optarg); break;
         case 't': g_timeout = atoi(optarg); break;
+        case 'j': jobs = atoi(optarg); break;
         default: usage();
         }
     }
-    /* One core: the library's worker pools (every core by default) then
-     * run inline, and allocations come in the same order every run. */
-    cpu_set_t cpus;
-    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0) {
-        for (int i = 0; i < CPU_SETSIZE; i++)
-            if (CPU_ISSET(i, &cpus)) {
-                CPU_ZERO(&cpus);
-                CPU_SET(i, &cpus);
-                sched_setaffinity(0, sizeof cpus, &cpus);
-                break;
-            }
+    /* The cores there are: one case on each at a time (-j), each case
+     * on one core, so that the library's worker pools (every core by
+     * default) run inline and allocations come in the same order every
+     * run. */
+    if (sched_getaffinity(0, sizeof g_cpus, &g_cpus) != 0) {
+        CPU_ZERO(&g_cpus);
+        CPU_SET(0, &g_cpus);
     }
-    if (vl_ncpu() != 1) {
-        fprintf(stderr, "torture: cannot run on one core\n");
-        return 2;
-    }
+    if (jobs <= 0)
+        jobs = CPU_COUNT(&g_cpus) < 4 ? CPU_COUNT(&g_cpus) : 4;
     /* a fixed clock, so every run writes the same bytes */
     setenv("VELLUM_NOW", "2026-02-01T00:00:00Z", 1);
     const char *base = getenv("VELLUM_TORTURE_DIR");
@@ -1460,14 +1547,15 @@ int main(int argc, char **argv)
         usage();
     if (!list_only)
         printf("1..%zu\n", todo);
+    const tcase *chosen[NCASES];
     for (size_t i = 0; i < NCASES; i++) {
         int want = nonly == 0;
         for (size_t j = 0; j < nonly; j++)
             want |= !strcmp(only_cases[j], cases[i].name);
         if (want)
-            failed |= torture(&cases[i], ++num, only_n, list_only);
-        fflush(stdout);
+            chosen[num++] = &cases[i];
     }
+    failed = run_all(chosen, (size_t)num, jobs, only_n, list_only);
     vl_error err = {0};
     vl_fs_rmtree(g_root, &err);
     return failed;
