@@ -55,6 +55,12 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# The allocation-failure torture (tests/faults/torture.c) runs on the plain
+# build only: its shim replaces malloc, which ASan must own.
+ifneq ($(SANITIZE),1)
+TORTURE := $(BUILD)/tests/torture $(BUILD)/tests/allocfail.so
+endif
+
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(MODULES))))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TOOL_SRCS := $(sort $(wildcard tools/*.c))
@@ -75,7 +81,8 @@ all: deps-build
 
 vellum: $(BUILD)/vellum
 
-build: $(BUILD)/vellum $(UNIT_BINS) $(BUILD)/tests/killstep.so $(BUILD)/tests/hooks.so
+build: $(BUILD)/vellum $(UNIT_BINS) $(BUILD)/tests/killstep.so $(BUILD)/tests/hooks.so \
+       $(TORTURE)
 
 # install-deps only installs what is missing, so it is cheap to run each
 # time: --build what compiling needs, --test what the test suites need
@@ -126,6 +133,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libvellum.a
 $(BUILD)/tests/killstep.so: tests/faults/killstep.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
+# The allocation-failure shim, preloaded into the torture driver (which
+# re-executes itself with it); -rdynamic names the library's functions in
+# the stacks it prints.
+$(BUILD)/tests/allocfail.so: tests/faults/allocfail.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $<
+
+$(BUILD)/tests/torture: $(BUILD)/tests/faults/torture.o $(BUILD)/libvellum.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $< $(BUILD)/libvellum.a $(LDLIBS)
 
 # Test hooks the CLI tests preload into vellum (tests/cli/hooks.c): never
 # sanitized, since they sit in front of the sanitizer's own interceptors.
@@ -193,4 +211,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+-include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d) \
+         $(BUILD)/tests/faults/torture.d

@@ -36,6 +36,7 @@ static int buf_reserve(vl_buf *b, size_t need, vl_error *err)
         ncap = ncap > SIZE_MAX / 2 ? want : ncap * 2;
     p = realloc(b->data, ncap);
     if (!p) {
+        vl_alloc_failed();
         errno = ENOMEM;
         return vl_error_sys(err, "buffer of %zu bytes", ncap);
     }
@@ -99,8 +100,8 @@ char *vl_buf_detach(vl_buf *b)
 
     /* Callers rely on a string even for an empty buffer; NULL only if that
      * tiny allocation fails. */
-    if (!p)
-        p = calloc(1, 1);
+    if (!p && !(p = calloc(1, 1)))
+        vl_alloc_failed();
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
@@ -118,6 +119,7 @@ int vl_grow(void **ptr, size_t *cap, size_t need, size_t elem_size,
         return VL_OK;
     if (need > max) {
         errno = ENOMEM;   /* need * elem_size would wrap */
+        vl_alloc_failed();
         return vl_error_oom(err);
     }
     if (ncap < 8)
@@ -129,6 +131,7 @@ int vl_grow(void **ptr, size_t *cap, size_t need, size_t elem_size,
     p = realloc(*ptr, ncap * elem_size);
     if (!p) {
         errno = ENOMEM;
+        vl_alloc_failed();   /* the shortage count operations check */
         return vl_error_oom(err);
     }
     *ptr = p;
@@ -146,8 +149,10 @@ char *vl_strndup(const char *s, size_t n)
     size_t len = strnlen(s, n);
     char *p = malloc(len + 1);
 
-    if (!p)
+    if (!p) {
+        vl_alloc_failed();
         return NULL;
+    }
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
@@ -165,8 +170,10 @@ char *vl_asprintf(const char *fmt, ...)
     if (n < 0)
         return NULL;
     p = malloc((size_t)n + 1);
-    if (!p)
+    if (!p) {
+        vl_alloc_failed();
         return NULL;
+    }
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);

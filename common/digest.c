@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@ static const struct {
     [VL_BLAKE2B512] = {"blake2b-512", 128},
 };
 
-static const EVP_MD *alg_md(vl_digest_alg alg)
+static const EVP_MD *builtin_md(vl_digest_alg alg)
 {
     switch (alg) {
     case VL_MD5: return EVP_md5();
@@ -32,6 +33,34 @@ static const EVP_MD *alg_md(vl_digest_alg alg)
     case VL_BLAKE2B512: return EVP_blake2b512();
     default: return NULL;
     }
+}
+
+/* Each algorithm's implementation is fetched from OpenSSL once and kept for
+ * the life of the process.  With the built-in EVP_sha512() and the like,
+ * OpenSSL 3 fetches the implementation again for every context it sets up
+ * (allocations and a lock each time), and a fetch that runs out of memory
+ * half way leaves blocks behind in its method store.  Should the fetch
+ * itself fail, the built-in one is used and the fetch is tried again the
+ * next time. */
+static EVP_MD *fetched[VL_DIGEST_COUNT];
+static pthread_mutex_t fetch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const EVP_MD *alg_md(vl_digest_alg alg)
+{
+    static const char *const ossl_names[VL_DIGEST_COUNT] = {
+        [VL_MD5] = "MD5", [VL_SHA1] = "SHA1", [VL_SHA256] = "SHA2-256",
+        [VL_SHA512] = "SHA2-512", [VL_BLAKE2B512] = "BLAKE2B-512",
+    };
+    const EVP_MD *md;
+
+    if ((unsigned)alg >= VL_DIGEST_COUNT)
+        return NULL;
+    pthread_mutex_lock(&fetch_lock);
+    if (!fetched[alg])
+        fetched[alg] = EVP_MD_fetch(NULL, ossl_names[alg], NULL);
+    md = fetched[alg];
+    pthread_mutex_unlock(&fetch_lock);
+    return md ? md : builtin_md(alg);
 }
 
 const char *vl_digest_name(vl_digest_alg alg)
@@ -305,16 +334,18 @@ int vl_digest_file(const char *path, unsigned mask, vl_digest_result *out,
     return rc;
 }
 
-void vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,
-                      char *out)
+int vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,
+                     char *out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     const EVP_MD *type = alg_md(alg);
 
     out[0] = '\0';
-    if (type && EVP_Digest(data, len, md, &n, type, NULL) == 1)
-        to_hex(md, n, out);
+    if (!type || EVP_Digest(data, len, md, &n, type, NULL) != 1)
+        return -1;
+    to_hex(md, n, out);
+    return 0;
 }
 
 const char *vl_digest_library_version(void)
@@ -378,9 +409,10 @@ int vl_digest_lookup(const char *name, char evp_name[VL_DIGEST_NAME_MAX],
     static const struct {
         int nid;
         vl_digest_alg alg;
-    } ours[] = {{NID_md5, VL_MD5},       {NID_sha1, VL_SHA1},
-                {NID_sha256, VL_SHA256}, {NID_sha512, VL_SHA512},
-                {NID_blake2b512, VL_BLAKE2B512}};
+        const char *evp;   /* OpenSSL 3's own name for it */
+    } ours[] = {{NID_md5, VL_MD5, "MD5"},          {NID_sha1, VL_SHA1, "SHA1"},
+                {NID_sha256, VL_SHA256, "SHA2-256"}, {NID_sha512, VL_SHA512, "SHA2-512"},
+                {NID_blake2b512, VL_BLAKE2B512, "BLAKE2B-512"}};
     struct md_search s;
     EVP_MD *md = NULL;
     int size, rc = -1;
@@ -395,6 +427,19 @@ int vl_digest_lookup(const char *name, char evp_name[VL_DIGEST_NAME_MAX],
     for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
         if (strcmp(s.key, aliases[i].short_name) == 0)
             snprintf(s.key, sizeof s.key, "%s", aliases[i].full);
+    /* The engine's own algorithms need no search of the providers (which
+     * allocates, and could call a known name unknown when memory is
+     * short). */
+    for (i = 0; i < sizeof ours / sizeof ours[0]; i++) {
+        char k[VL_DIGEST_NAME_MAX];
+        name_key(vl_digest_name(ours[i].alg), k, sizeof k);
+        if (strcmp(k, s.key) == 0) {
+            snprintf(evp_name, VL_DIGEST_NAME_MAX, "%s", ours[i].evp);
+            *hex_len = vl_digest_hex_len(ours[i].alg);
+            *known = (int)ours[i].alg;
+            return 0;
+        }
+    }
     EVP_MD_do_all_provided(NULL, md_each, &s);
     if (!s.found[0] || !(md = EVP_MD_fetch(NULL, s.found, NULL)))
         goto done;
@@ -520,15 +565,19 @@ done:
     return rc;
 }
 
-void vl_digest_buffer_named(const char *evp_name, const void *data, size_t len,
-                            char *out)
+int vl_digest_buffer_named(const char *evp_name, const void *data, size_t len,
+                           char *out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_MD *type = EVP_MD_fetch(NULL, evp_name, NULL);
+    int rc = -1;
 
     out[0] = '\0';
-    if (type && EVP_Digest(data, len, md, &n, type, NULL) == 1)
+    if (type && EVP_Digest(data, len, md, &n, type, NULL) == 1) {
         to_hex(md, n, out);
+        rc = 0;
+    }
     EVP_MD_free(type);
+    return rc;
 }

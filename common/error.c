@@ -43,6 +43,8 @@ int vl_error_sys(vl_error *err, const char *fmt, ...)
     va_list ap;
     size_t n;
 
+    if (saved == ENOMEM)
+        vl_alloc_failed();   /* the shortage count operations check */
     if (!err)
         return VL_ESYS;
     va_start(ap, fmt);
@@ -60,6 +62,7 @@ int vl_error_sys(vl_error *err, const char *fmt, ...)
 
 int vl_error_oom(vl_error *err)
 {
+    vl_alloc_failed();
     vl_error_set(err, VL_ESYS, "out of memory");
     if (err)
         err->sys_errno = ENOMEM;

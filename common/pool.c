@@ -3,6 +3,7 @@
 #include "vl_common.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,9 +61,13 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* The cores this process may run on (taskset, a container's cpuset), not
+ * every core the machine has. */
 int vl_ncpu(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof set, &set) == 0
+             ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 
     return n < 1 ? 1 : (n > 4096 ? 4096 : (int)n);
 }

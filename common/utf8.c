@@ -135,6 +135,8 @@ char *vl_name_escape(const char *s)
     char *out = malloc(cap);
     if (out)
         escape_to(out, cap, s);
+    else
+        vl_alloc_failed();
     return out;
 }
 

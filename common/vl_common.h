@@ -81,6 +81,12 @@ int vl_grow(void **ptr, size_t *cap, size_t need, size_t elem_size,
  * l->n + 1, err). */
 #define VL_GROW(arr, cap, need, err)                                        \
     vl_grow((void **)&(arr), &(cap), (need), sizeof *(arr), (err))
+/* Allocations that failed in this thread so far: those of the helpers here
+ * (strings, buffers, paths, escapes) and of jansson and libxml2.  An
+ * operation that must not carry on quietly past a failure (a validation,
+ * reading a METS back) compares the count before and after. */
+unsigned long vl_alloc_failures(void);
+void vl_alloc_failed(void);                 /* count one */
 
 /* ---- paths and files ---------------------------------------------------- */
 char *vl_path_join(const char *a, const char *b);      /* malloc'd "a/b" */
@@ -256,9 +262,10 @@ int vl_digest_fd(int in_fd, int out_fd, unsigned mask, vl_digest_result *out,
                  uint64_t *size, vl_error *err);
 int vl_digest_file(const char *path, unsigned mask, vl_digest_result *out,
                    uint64_t *size, vl_error *err);
-/* Digest of a memory block, hex into out (VL_DIGEST_HEX_MAX bytes). */
-void vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,
-                      char *out);
+/* Digest of a memory block, hex into out (VL_DIGEST_HEX_MAX bytes): 0, or
+ * -1 and out "" when OpenSSL failed (out of memory). */
+int vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,
+                     char *out);
 /* The OpenSSL version string, for PREMIS agents. */
 const char *vl_digest_library_version(void);
 
@@ -293,8 +300,8 @@ int vl_digest_file_named(const char *path, const char *const *evp_names,
                          size_t n, char (*hex)[VL_DIGEST_HEX_MAX],
                          uint64_t *size, vl_error *err);
 /* Digest of a memory block by OpenSSL name, hex into out ("" on failure). */
-void vl_digest_buffer_named(const char *evp_name, const void *data, size_t len,
-                            char *out);
+int vl_digest_buffer_named(const char *evp_name, const void *data, size_t len,
+                           char *out);   /* 0, or -1 (out "") on failure */
 
 /* ---- worker pool ---------------------------------------------------------
  * Parallel for: nthreads workers (0 = one per online core) call fn for each

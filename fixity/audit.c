@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vl_json.h"
 #include "audit_private.h"
 #include "vl_fixity.h"
 
@@ -169,6 +170,14 @@ static void on_finding(void *arg, const vl_finding *f)
     fail_add(&o->fl, kind, code, path, msg);
 }
 
+/* This process ran out of memory (a failure with no errno, or ENOMEM),
+ * rather than the store failing to give something: the run's error, never
+ * the object's. */
+static int short_of_memory(const vl_error *e)
+{
+    return e->status == VL_ESYS && (e->sys_errno == 0 || e->sys_errno == ENOMEM);
+}
+
 /* Content files and bytes on storage (what the validator read). */
 static int count_content(void *arg, const char *digest, const char *path)
 {
@@ -181,35 +190,24 @@ static int count_content(void *arg, const char *digest, const char *path)
         o->fl.oom = 1;
         return 1;
     }
-    if (vl_backend_stat(vl_repo_backend(o->r), rel, &kind, &size, &e) == VL_OK &&
-        kind == VL_WALK_FILE) {
-        o->files++;
-        o->bytes += size;
+    if (vl_backend_stat(vl_repo_backend(o->r), rel, &kind, &size, &e) == VL_OK) {
+        if (kind == VL_WALK_FILE) {
+            o->files++;
+            o->bytes += size;
+        }
+    } else if (short_of_memory(&e)) {
+        o->fl.oom = 1;
     }
     free(rel);
     return 0;
 }
 
-static int starts(const char *s, const char *p)
-{
-    return !strncmp(s, p, strlen(p));
-}
-
-static void on_catalog(void *arg, const char *message)
+/* A catalog disagreement, with the content file it is about (from the
+ * check's facts, never its wording). */
+static void on_catalog(void *arg, const vl_catalog_problem *p)
 {
     obj *o = arg;
-    char *path = NULL;
-    /* "content P: catalog size ..." / "content P is in the inventory ..." */
-    if (starts(message, "content ")) {
-        const char *p = message + 8;
-        const char *e = strstr(p, " is in the inventory");
-        if (!e)
-            e = strstr(p, ": ");
-        if (e)
-            path = vl_strndup(p, (size_t)(e - p));
-    }
-    fail_add(&o->fl, "catalog", NULL, path, message);
-    free(path);
+    fail_add(&o->fl, "catalog", NULL, p->content_path, p->message);
 }
 
 /* Parse the root inventory for expected digests, sizes and the catalog
@@ -225,10 +223,11 @@ static void load_inventory(obj *o)
         o->fl.oom = 1;
         return;
     }
-    if (vl_backend_read_all(vl_repo_backend(o->r), rel, (size_t)1 << 30, &b,
-                            &e) == VL_OK &&
-        vl_inventory_parse(b.data, b.len, &o->inv, &e) != VL_OK)
-        o->inv = NULL;
+    if ((vl_backend_read_all(vl_repo_backend(o->r), rel, (size_t)1 << 30, &b,
+                             &e) != VL_OK ||
+         vl_inventory_parse(b.data, b.len, &o->inv, &e) != VL_OK) &&
+        short_of_memory(&e))
+        o->fl.oom = 1;   /* not a damaged inventory: the run's error */
     vl_buf_release(&b);
     free(rel);
 }
@@ -239,14 +238,17 @@ static char *failures_json(const fail_list *l)
     char *s = NULL;
     for (size_t i = 0; a && i < l->n; i++) {
         const vl_audit_failure *f = &l->v[i];
-        json_array_append_new(
-            a, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "kind",
-                         f->kind, "code", f->code, "path", f->path, "algorithm",
-                         f->algorithm, "expected", f->expected, "actual",
-                         f->actual, "message", f->message));
+        if (json_array_append_new(
+                a, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "kind",
+                             f->kind, "code", f->code, "path", f->path,
+                             "algorithm", f->algorithm, "expected", f->expected,
+                             "actual", f->actual, "message", f->message)) != 0) {
+            json_decref(a);
+            return NULL;     /* a failure left out: none written */
+        }
     }
     if (a)
-        s = json_dumps(a, JSON_COMPACT);
+        s = vl_json_dumps(a, JSON_COMPACT);
     json_decref(a);
     return s;
 }
@@ -314,22 +316,18 @@ done:
 
 /* A read error inside one object (a folder or file made unreadable, a
  * failing disk) is that object's failure, not the end of the run: it is
- * recorded as "unreadable" with the path it names and the audit goes on.
- * Running out of memory or space is still the run's error.  Returns VL_OK
- * when the error was taken as a failure. */
+ * recorded as "unreadable" against the object (the validator's findings,
+ * which come with their facts, name the files) and the audit goes on.
+ * Which errors those are is told by the error's status and errno, never
+ * its wording: running out of memory (no errno, or ENOMEM) or space is
+ * still the run's error.  Returns VL_OK when the error was taken as a
+ * failure. */
 static int take_read_error(obj *o, int rc, vl_error *err)
 {
     if (rc != VL_ESYS || err->sys_errno == 0 || err->sys_errno == ENOMEM ||
         err->sys_errno == ENOSPC || err->sys_errno == EDQUOT)
         return rc;
-    char *path = NULL;
-    const char *at = strstr(err->msg, o->rel);
-    if (at && at[o->rel_len] == '/') {
-        const char *p = at + o->rel_len + 1;
-        path = vl_strndup(p, strcspn(p, ":"));
-    }
-    fail_add(&o->fl, "unreadable", NULL, path, err->msg);
-    free(path);
+    fail_add(&o->fl, "unreadable", NULL, NULL, err->msg);
     vl_error_clear(err);
     return VL_OK;
 }
@@ -347,6 +345,10 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
     int rc = VL_OK, kind = 0;
 
     if (vl_lock_object(r, id, AUDIT_LOCK_WAIT, &lock, &lerr) != VL_OK) {
+        if (lerr.reason != VL_REASON_LOCKED && short_of_memory(&lerr)) {
+            rc = vl_error_set(err, VL_ESYS, "auditing %s: %s", id, lerr.msg);
+            goto done;
+        }
         s->skipped++;
         if (opt && opt->on_skip)
             opt->on_skip(opt->arg, id, lerr.msg);
@@ -378,8 +380,8 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
             goto done;
         if (o.inv) {
             vl_inventory_manifest_foreach(o.inv, count_content, &o);
-            rc = vl_catalog_check_object(vl_repo_catalog(r), b, o.rel, o.inv,
-                                         on_catalog, &o, err);
+            rc = vl_catalog_check_object_problems(vl_repo_catalog(r), b, o.rel,
+                                                  o.inv, on_catalog, &o, err);
             if (rc == VL_FINDING)
                 rc = VL_OK;
             if ((rc = take_read_error(&o, rc, err)) != VL_OK)

@@ -572,6 +572,7 @@ int vl_bag_check_dir(const char *dir, vl_report_fn fn, void *arg,
     vl_bag_check_options o = {0};
     vl_bag_check_result res;
     int rc;
+    unsigned long failures = vl_alloc_failures();
 
     o.problem = fn;
     o.arg = arg;
@@ -582,5 +583,9 @@ int vl_bag_check_dir(const char *dir, vl_report_fn fn, void *arg,
             vl_error_set(err, VL_EINPUT, "bag %s does not match its "
                          "manifests", dir);
     }
+    /* a problem line whose name could not be escaped, a manifest line read
+     * short: what ran short of memory is not the bag's fault */
+    if (rc != VL_ESYS && vl_alloc_failures() != failures)
+        rc = vl_error_set(err, VL_ESYS, "bag %s: out of memory", dir);
     return rc;
 }

@@ -1086,7 +1086,21 @@ static int tag_cmp(const void *pa, const void *pb)
     return strcmp(((const tag_file *)pa)->rel, ((const tag_file *)pb)->rel);
 }
 
+static int bag_parse(vl_bag *b, vl_error *err);
+
 int vl_bag_parse(vl_bag *b, vl_error *err)
+{
+    unsigned long failures = vl_alloc_failures();
+    int rc = bag_parse(b, err);
+    /* a manifest or bag-info line that could not be kept is memory's
+     * fault, not the bag's */
+    if (rc != VL_OK && rc != VL_ESYS && vl_alloc_failures() != failures)
+        rc = vl_error_set(err, VL_ESYS, "reading the bag's tag files: out of "
+                          "memory");
+    return rc;
+}
+
+static int bag_parse(vl_bag *b, vl_error *err)
 {
     size_t i;
     int rc = VL_OK;
@@ -1524,11 +1538,15 @@ static int check_tags(vl_bag *b, vl_error *err)
                 free(esc);
                 continue;
             }
-            if (b->tagm[k].known >= 0)
-                vl_digest_buffer((vl_digest_alg)b->tagm[k].known, t->data,
-                                 t->len, got);
-            else
-                vl_digest_buffer_named(b->tagm[k].evp, t->data, t->len, got);
+            /* a digest that failed (memory) is not the tag file's fault */
+            if ((b->tagm[k].known >= 0
+                     ? vl_digest_buffer((vl_digest_alg)b->tagm[k].known,
+                                        t->data, t->len, got)
+                     : vl_digest_buffer_named(b->tagm[k].evp, t->data, t->len,
+                                              got)) != 0) {
+                free(esc);
+                return vl_error_oom(err);
+            }
             if (strcmp(got, want) != 0)
                 rc = msg_add(b, &b->msgs, 0, path, err, "%s: %s expected %s "
                              "got %s (%s)", esc, b->tagm[k].shown, want, got,

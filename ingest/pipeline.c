@@ -245,7 +245,7 @@ static int check_bag(vl_ingest_run *run, vl_error *err)
     for (size_t k = 0; k < nextra && k < 32; k++)
         names[k] = vl_bag_payload_extra_name(run->bag, k);
     if (nextra && !(hex = calloc(nextra, sizeof *hex)))
-        return vl_error_set(err, VL_ESYS, "out of memory");
+        return vl_error_oom(err);
     for (size_t k = 0; k < nextra; k++)
         extra[k] = hex[k];
     for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {

@@ -278,7 +278,11 @@ int vl_pronom_cache_write(const char *dir, const char *key,
     h.header_size = sizeof h;
     h.payload_len = b.len - sizeof h;
     memcpy(h.key, key, 64);
-    vl_digest_buffer(VL_SHA256, b.data + sizeof h, b.len - sizeof h, hex);
+    if (vl_digest_buffer(VL_SHA256, b.data + sizeof h, b.len - sizeof h,
+                         hex) != 0) {
+        rc = vl_error_set(err, VL_ESYS, "PRONOM cache: digest: out of memory");
+        goto done;
+    }
     memcpy(h.digest, hex, 64);
     memcpy(b.data, &h, sizeof h);
     if ((rc = vl_fs_mkdirs(dir, err)) != VL_OK)
@@ -471,8 +475,8 @@ int vl_pronom_cache_read(const char *dir, const char *key,
                      path);
         goto done;
     }
-    vl_digest_buffer(VL_SHA256, data + sizeof h, len - sizeof h, hex);
-    if (memcmp(h.digest, hex, 64) != 0) {
+    if (vl_digest_buffer(VL_SHA256, data + sizeof h, len - sizeof h, hex) != 0 ||
+        memcmp(h.digest, hex, 64) != 0) {
         vl_error_set(err, rc, "%s: damaged (digest)", path);
         goto done;
     }

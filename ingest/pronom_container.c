@@ -356,6 +356,7 @@ int vl_pronom_containers_load(const char *path, vl_pronom_containers **out,
     vl_buf raw;
     char *v = NULL;
     int rc;
+    unsigned long failures = vl_alloc_failures();
 
     *out = NULL;
     vl_buf_init(&raw, 0);
@@ -435,8 +436,13 @@ int vl_pronom_containers_load(const char *path, vl_pronom_containers **out,
             continue;
         puid = attr(n, "Puid");
         type = attr(n, "ContainerType");
-        if (puid && strlen(puid) > 0 && strlen(puid) < 32 && type_of(type) &&
-            (nt = realloc(c->t, (c->nt + 1) * sizeof *nt))) {
+        if (puid && strlen(puid) > 0 && strlen(puid) < 32 && type_of(type)) {
+            if (!(nt = realloc(c->t, (c->nt + 1) * sizeof *nt))) {
+                free(puid);
+                free(type);
+                rc = vl_error_sys(err, "%s: loading", shown);
+                goto done;
+            }
             c->t = nt;
             memcpy(c->t[c->nt].puid, puid, strlen(puid) + 1);
             c->t[c->nt++].type = type_of(type);
@@ -446,10 +452,20 @@ int vl_pronom_containers_load(const char *path, vl_pronom_containers **out,
     }
     if ((rc = build_index(c, err)) != VL_OK)
         goto done;
+    /* An attribute libxml2 could not copy reads as absent: a signature
+     * would be called malformed, or dropped. */
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_set(err, VL_ESYS, "%s: out of memory", shown);
+        goto done;
+    }
     *out = c;
     c = NULL;
     rc = VL_OK;
 done:
+    /* what a shortage made look malformed is not the file's fault */
+    if (rc != VL_OK && rc != VL_ESYS && shown &&
+        vl_alloc_failures() != failures)
+        rc = vl_error_set(err, VL_ESYS, "%s: out of memory", shown);
     if (doc)
         vl_xml_free(doc);
     vl_buf_release(&raw);

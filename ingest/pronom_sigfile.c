@@ -355,6 +355,7 @@ static int parse(sf_state *st, vl_pronom_sigfile **out, vl_error *err)
     void *saved_ctx;
     char *v;
     int rc = VL_ESYS;
+    unsigned long failures = vl_alloc_failures();
 
     xmlInitParser();
     if (!(ctxt = xmlNewParserCtxt()) || !(st->f = calloc(1, sizeof *st->f))) {
@@ -384,6 +385,13 @@ static int parse(sf_state *st, vl_pronom_sigfile **out, vl_error *err)
             *err = st->io_err;
         goto done;
     }
+    /* libxml2 reports a shortage of memory as a parse error, and reads an
+     * attribute it could not copy as absent (a signature would be
+     * dropped, or called malformed) */
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_set(err, VL_ESYS, "%s: out of memory", st->name);
+        goto done;
+    }
     if (st->failed || (st->build_rc == VL_OK &&
                        (!doc || !ctxt->wellFormed))) {
         rc = vl_error_set(err, VL_EINPUT, "%s: %s", st->name,
@@ -410,6 +418,10 @@ static int parse(sf_state *st, vl_pronom_sigfile **out, vl_error *err)
     free(v);
     if (!st->f->version) {
         rc = vl_error_sys(err, "%s", st->name);
+        goto done;
+    }
+    if (vl_alloc_failures() != failures) {  /* the Version read as absent */
+        rc = vl_error_set(err, VL_ESYS, "%s: out of memory", st->name);
         goto done;
     }
     *out = st->f;

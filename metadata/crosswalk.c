@@ -312,9 +312,9 @@ static void add_value(struct mods_out *m, const char *el, const char *v)
 char *vl_dc_to_mods(const vl_dc *dc)
 {
     struct mods_out m;
-    xmlBufferPtr buf = NULL;
     char *out = NULL;
     size_t i;
+    unsigned long failures = vl_alloc_failures();
 
     memset(&m, 0, sizeof m);
     /* An empty mods:mods is not valid MODS: nothing to write. */
@@ -340,13 +340,15 @@ char *vl_dc_to_mods(const vl_dc *dc)
     /* A value silently left out would be worse than no record. */
     if (m.oom)
         goto done;
-    buf = xmlBufferCreate();
-    if (!buf || xmlNodeDump(buf, m.doc, m.root, 0, 1) < 0)
-        goto done;
-    out = vl_strdup((const char *)xmlBufferContent(buf));
+    out = vl_xml_node_text(m.doc, m.root, 1);
 done:
-    xmlBufferFree(buf);
     xmlFreeDoc(m.doc);
+    /* libxml2 can build a tree short of a namespace or node it could not
+     * allocate, and say nothing */
+    if (out && vl_alloc_failures() != failures) {
+        free(out);
+        out = NULL;
+    }
     return out;
 }
 

@@ -314,7 +314,6 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
 {
     xmlDocPtr doc = NULL;
     xmlNodePtr root;
-    xmlBufferPtr buf = NULL;
     const xmlNode *rec;
     void *vdoc = NULL;
     int rc;
@@ -333,9 +332,7 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
         if ((rc = vl_mods_node_to_dc(root, dc, name, err)) != VL_OK)
             goto done;
         /* Keep the record as given for the METS dmdSec. */
-        buf = xmlBufferCreate();
-        if (!buf || xmlNodeDump(buf, doc, root, 0, 0) < 0 ||
-            !(t->mods_xml = vl_strdup((const char *)xmlBufferContent(buf)))) {
+        if (!(t->mods_xml = vl_xml_node_text(doc, root, 0))) {
             rc = vl_error_oom(err);
             goto done;
         }
@@ -358,7 +355,6 @@ static int load_xml(vl_descriptive *t, const char *name, const char *data,
     }
     rc = load_dc_xml(t, rec, name, err);
 done:
-    xmlBufferFree(buf);
     xmlFreeDoc(doc);
     return rc;
 }

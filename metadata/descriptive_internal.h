@@ -55,6 +55,11 @@ typedef int (*vl_csv_row_fn)(void *arg, size_t row, size_t line,
 int vl_csv_parse(const char *data, size_t len, const char *name,
                  vl_csv_row_fn fn, void *arg, vl_error *err);
 
+/* ---- xml_safe.c --------------------------------------------------------- */
+/* A node (xmlNodePtr of doc, an xmlDocPtr) serialised, formatted (indented)
+ * when format; malloc'd, NULL when out of memory. */
+char *vl_xml_node_text(void *doc, void *node, int format);
+
 /* ---- descriptive.c ------------------------------------------------------ */
 /* vl_descriptive_load on bytes already read; name is used in messages. */
 int vl_descriptive_load_memory(vl_descriptive *d, const char *name,

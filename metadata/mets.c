@@ -964,6 +964,7 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
     xmlOutputBufferPtr out = NULL;
     char *tmp = NULL;
     int rc = VL_OK;
+    unsigned long failures = vl_alloc_failures();
 
     memset(&mt, 0, sizeof mt);
     m->fd = -1;
@@ -1007,6 +1008,14 @@ int vl_mets_write(const vl_mets_source *src, const char *path, vl_error *err)
     m->w = NULL;
     if (m->io_errno) {
         rc = write_failed(m, path, err);
+        goto done;
+    }
+    /* The writer can carry on past a failed allocation (an element it
+     * could not escape, a namespace it could not record): such a file is
+     * not put in place. */
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_set(err, VL_ESYS, "cannot write METS %s: out of memory",
+                          path);
         goto done;
     }
     if (fsync(m->fd) != 0) {

@@ -230,7 +230,7 @@ static int read_mods(mr *m, vl_error *err)
 {
     xmlNodePtr node = xmlTextReaderExpand(m->r), copy;
     xmlDocPtr doc = NULL;
-    xmlBufferPtr buf = NULL;
+    char *text = NULL;
     int rc = VL_OK;
 
     if (!node) {
@@ -246,19 +246,19 @@ static int read_mods(mr *m, vl_error *err)
     }
     xmlDocSetRootElement(doc, copy);
     xmlReconciliateNs(doc, copy);
-    if (!(buf = xmlBufferCreate()) || xmlNodeDump(buf, doc, copy, 0, 0) < 0) {
+    if (!(text = vl_xml_node_text(doc, copy, 0))) {
         rc = vl_error_oom(err);
         goto done;
     }
-    if (xmlBufferLength(buf) > (int)VL_META_FILE_MAX) {
+    if (strlen(text) > VL_META_FILE_MAX) {
         rc = vl_error_set(err, VL_EINPUT, "%s: the MODS record is larger "
                           "than 64 MiB", m->name);
         goto done;
     }
-    if (!(m->cur_dmd->mods = vl_strdup((const char *)xmlBufferContent(buf))))
-        rc = vl_error_oom(err);
+    m->cur_dmd->mods = text;
+    text = NULL;
 done:
-    xmlBufferFree(buf);
+    free(text);
     xmlFreeDoc(doc);
     return rc;
 }
@@ -782,6 +782,7 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
     mr *m = &mt;
     idx tix = {0}, fix = {0};
     int rc;
+    unsigned long failures = vl_alloc_failures();
 
     memset(&mt, 0, sizeof mt);
     m->name = name ? name : VL_METS_FILE;
@@ -800,7 +801,13 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
         goto done;
     }
     xmlTextReaderSetStructuredErrorHandler(m->r, on_error, m);
-    if ((rc = walk(m, err)) != VL_OK)
+    rc = walk(m, err);
+    /* libxml2 reports a shortage of memory as a parse error, or reads an
+     * attribute or text it could not copy as absent: nothing read while
+     * an allocation failed is trusted or handed out */
+    if (rc != VL_ESYS && vl_alloc_failures() != failures)
+        rc = vl_error_set(err, VL_ESYS, "%s: out of memory", m->name);
+    if (rc != VL_OK)
         goto done;
     if (check && (rc = check(check_arg, err)) != VL_OK)
         goto done;

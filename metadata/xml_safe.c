@@ -17,6 +17,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/SAX2.h>
+#include <libxml/xmlsave.h>
 #include <libxml/xmlerror.h>
 
 struct xs_state {
@@ -98,6 +99,32 @@ static void on_error(void *data, xmlErrorPtr e)
     st->failed = 1;
 }
 
+static int to_buf(void *ctx, const char *data, int len)
+{
+    return vl_buf_append(ctx, data, (size_t)len, NULL) == VL_OK ? len : -1;
+}
+
+char *vl_xml_node_text(void *doc, void *node, int format)
+{
+    /* Not xmlNodeDump into an xmlBuffer: when libxml2 (2.9) runs out of
+     * memory half way through that, the xmlBuffer is left pointing at a
+     * block it has already freed, which xmlBufferFree frees again. */
+    unsigned long failures = vl_alloc_failures();
+    vl_buf b;
+    vl_buf_init(&b, 0);
+    xmlOutputBufferPtr out = xmlOutputBufferCreateIO(to_buf, NULL, &b, NULL);
+    if (!out)
+        return NULL;
+    xmlNodeDumpOutput(out, doc, node, 0, format, NULL);
+    int failed = out->error != 0;
+    if (xmlOutputBufferClose(out) < 0 || failed ||
+        vl_alloc_failures() != failures) {
+        vl_buf_release(&b);
+        return NULL;
+    }
+    return vl_buf_detach(&b);
+}
+
 int vl_xml_read_safe(const char *data, size_t len, const char *name,
                      void **doc, vl_error *err)
 {
@@ -111,6 +138,7 @@ int vl_xml_read_safe(const char *data, size_t len, const char *name,
     xmlStructuredErrorFunc saved_fn;
     void *saved_ctx;
     int rc = VL_OK;
+    unsigned long failures = vl_alloc_failures();
 
     *doc = NULL;
     memset(&st, 0, sizeof st);
@@ -138,6 +166,12 @@ int vl_xml_read_safe(const char *data, size_t len, const char *name,
     xmlSetStructuredErrorFunc(ctxt, on_error);
     d = xmlCtxtReadMemory(ctxt, data, (int)len, name, NULL, options);
     xmlSetStructuredErrorFunc(saved_ctx, saved_fn);
+    /* libxml2 reports a shortage of memory as a parse error, and may carry
+     * on past one with a document short of a node */
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_set(err, VL_ESYS, "%s: out of memory", name);
+        goto done;
+    }
     if (st.failed || !d || !ctxt->wellFormed) {
         rc = vl_error_set(err, VL_EINPUT, "%s",
                           st.failed ? st.msg : "not well-formed XML");

@@ -979,29 +979,55 @@ static const char *const check_clear_sql =
 typedef struct check_ctx {
     vl_catalog *cat;
     const vl_inventory *inv;
-    vl_message_fn fn;
+    vl_message_fn fn;            /* one of these two */
+    vl_catalog_problem_fn pfn;
     void *arg;
     size_t findings;
     int oom;
 } check_ctx;
 
-static void report(check_ctx *k, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void report(check_ctx *k, const char *fmt, ...)
+static void vreport(check_ctx *k, const char *content_path, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 3, 0)));
+static void vreport(check_ctx *k, const char *content_path, const char *fmt,
+                    va_list ap)
 {
     char *line = NULL;
-    va_list ap;
-    va_start(ap, fmt);
     int n = vasprintf(&line, fmt, ap);
-    va_end(ap);
     k->findings++;
     if (n < 0) {
         k->oom = 1;
         return;
     }
-    if (k->fn)
+    if (k->pfn) {
+        vl_catalog_problem p = {content_path, line};
+        k->pfn(k->arg, &p);
+    } else if (k->fn) {
         k->fn(k->arg, line);
+    }
     free(line);
+}
+
+static void report(check_ctx *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void report(check_ctx *k, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(k, NULL, fmt, ap);
+    va_end(ap);
+}
+
+/* A disagreement about one content file (its path as stored, unescaped). */
+static void report_content(check_ctx *k, const char *content_path,
+                           const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void report_content(check_ctx *k, const char *content_path,
+                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(k, content_path, fmt, ap);
+    va_end(ap);
 }
 
 /* Escaped copy of a row string for a message line; "(none)" for NULL. */
@@ -1196,7 +1222,7 @@ static void line_content_extra(check_ctx *k, sqlite3_stmt *st)
 {
     char *p = esc(col_text(st, 0), k);
     if (p)
-        report(k, "catalog lists content %s but the inventory does not", p);
+        report_content(k, col_text(st, 0), "catalog lists content %s but the inventory does not", p);
     free(p);
 }
 
@@ -1204,7 +1230,7 @@ static void line_content_missing(check_ctx *k, sqlite3_stmt *st)
 {
     char *p = esc(col_text(st, 0), k);
     if (p)
-        report(k, "inventory lists content %s but the catalog does not", p);
+        report_content(k, col_text(st, 0), "inventory lists content %s but the catalog does not", p);
     free(p);
 }
 
@@ -1213,7 +1239,7 @@ static void line_content_digest(check_ctx *k, sqlite3_stmt *st)
     char *p = esc(col_text(st, 0), k);
     char *a = esc(col_text(st, 1), k), *b = esc(col_text(st, 2), k);
     if (p && a && b)
-        report(k, "content %s: catalog digest %s, inventory digest %s", p, a,
+        report_content(k, col_text(st, 0), "content %s: catalog digest %s, inventory digest %s", p, a,
                b);
     free(p);
     free(a);
@@ -1229,7 +1255,7 @@ static void line_content_size(check_ctx *k, sqlite3_stmt *st)
     if (sqlite3_column_type(st, 2) != SQLITE_NULL)
         snprintf(ss, sizeof ss, "%lld", (long long)sqlite3_column_int64(st, 2));
     if (p)
-        report(k, "content %s: catalog size %s, size on storage %s", p, cs, ss);
+        report_content(k, col_text(st, 0), "content %s: catalog size %s, size on storage %s", p, cs, ss);
     free(p);
 }
 
@@ -1237,7 +1263,7 @@ static void line_content_absent(check_ctx *k, sqlite3_stmt *st)
 {
     char *p = esc(col_text(st, 0), k);
     if (p)
-        report(k, "content %s is in the inventory but missing from storage",
+        report_content(k, col_text(st, 0), "content %s is in the inventory but missing from storage",
                p);
     free(p);
 }
@@ -1247,7 +1273,7 @@ static void line_fixity_extra(check_ctx *k, sqlite3_stmt *st)
     char *p = esc(col_text(st, 0), k), *a = esc(col_text(st, 1), k);
     char *x = esc(col_text(st, 2), k);
     if (p && a && x)
-        report(k, "catalog has %s fixity %s for %s but the inventory does not",
+        report_content(k, col_text(st, 0), "catalog has %s fixity %s for %s but the inventory does not",
                a, x, p);
     free(p);
     free(a);
@@ -1259,7 +1285,7 @@ static void line_fixity_missing(check_ctx *k, sqlite3_stmt *st)
     char *p = esc(col_text(st, 0), k), *a = esc(col_text(st, 1), k);
     char *x = esc(col_text(st, 2), k);
     if (p && a && x)
-        report(k, "inventory has %s fixity %s for %s but the catalog does not",
+        report_content(k, col_text(st, 0), "inventory has %s fixity %s for %s but the catalog does not",
                a, x, p);
     free(p);
     free(a);
@@ -1399,11 +1425,32 @@ done:
     return rc;
 }
 
+static int check_object(check_ctx k, vl_backend *b, const char *object_rel,
+                        vl_error *err);
+
 int vl_catalog_check_object(vl_catalog *cat, vl_backend *b,
                             const char *object_rel, const vl_inventory *inv,
                             vl_message_fn fn, void *arg, vl_error *err)
 {
     check_ctx k = {.cat = cat, .inv = inv, .fn = fn, .arg = arg};
+    return check_object(k, b, object_rel, err);
+}
+
+int vl_catalog_check_object_problems(vl_catalog *cat, vl_backend *b,
+                                     const char *object_rel,
+                                     const vl_inventory *inv,
+                                     vl_catalog_problem_fn fn, void *arg,
+                                     vl_error *err)
+{
+    check_ctx k = {.cat = cat, .inv = inv, .pfn = fn, .arg = arg};
+    return check_object(k, b, object_rel, err);
+}
+
+static int check_object(check_ctx k, vl_backend *b, const char *object_rel,
+                        vl_error *err)
+{
+    vl_catalog *cat = k.cat;
+    const vl_inventory *inv = k.inv;
     const char *id = vl_inventory_id(inv);
     scope s = {0, 0};
     int found = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catalog_private.h"
+#include "vl_json.h"
 #include "catalog_sql.h"
 
 static const char *const events_schema =
@@ -40,9 +41,12 @@ int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
 {
     sqlite3 *db = vl_catalog_db(cat);
     sqlite3_stmt *st = NULL;
-    json_t *j = json_loads(line, 0, NULL);
+    int oom = 0;
+    json_t *j = vl_json_loadb(line, strlen(line), 0, NULL, &oom);
     char *files = NULL, *agents = NULL;
     int rc;
+    if (oom)
+        return vl_error_set(err, VL_ESYS, "event %ld: out of memory", seq);
     if (!j)
         return vl_error_set(err, VL_FINDING, "event %ld is not valid JSON", seq);
     if ((rc = ensure(db, err)) != VL_OK)
@@ -54,8 +58,13 @@ int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
         rc = vl_sql_err(db, err, "preparing an event insert");
         goto done;
     }
-    files = json_dumps(json_object_get(j, "files"), JSON_COMPACT | JSON_ENCODE_ANY);
-    agents = json_dumps(json_object_get(j, "agents"), JSON_COMPACT | JSON_ENCODE_ANY);
+    json_t *jf = json_object_get(j, "files"), *ja = json_object_get(j, "agents");
+    files = jf ? vl_json_dumps(jf, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    agents = ja ? vl_json_dumps(ja, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if ((jf && !files) || (ja && !agents)) {
+        rc = vl_error_set(err, VL_ESYS, "event %ld: out of memory", seq);
+        goto done;
+    }
     sqlite3_bind_int64(st, 1, seq);
     vl_sql_bind_text(st, 2, json_string_value(json_object_get(j, "id")));
     vl_sql_bind_text(st, 3, json_string_value(json_object_get(j, "type")));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "catalog_private.h"
+#include "vl_json.h"
 #include "repo_internal.h"
 
 #define LOG_NAME "events.jsonl"
@@ -176,22 +177,30 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
     char prev[VL_DIGEST_HEX_MAX];
     long seq = 1;
     if (last.len) {
-        json_t *lj = json_loadb(last.data, last.len, 0, NULL);
+        int oom = 0;
+        json_t *lj = vl_json_loadb(last.data, last.len, 0, NULL, &oom);
         seq = (long)json_integer_value(json_object_get(lj, "seq")) + 1;
         json_decref(lj);
-        vl_digest_buffer(VL_SHA256, last.data, last.len, prev);
+        if (oom || vl_digest_buffer(VL_SHA256, last.data, last.len, prev) != 0) {
+            rc = vl_error_set(err, VL_ESYS, "%s: out of memory", log_path);
+            goto done;
+        }
     } else {
         strcpy(prev, ZERO_HASH);
     }
     copy = json_deep_copy(ev);
-    json_object_set_new(copy, "seq", json_integer(seq));
-    json_object_set_new(copy, "prev", json_string(prev));
-    text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text) {
+    if (!copy || json_object_set_new(copy, "seq", json_integer(seq)) != 0 ||
+        json_object_set_new(copy, "prev", json_string(prev)) != 0 ||
+        !(text = vl_json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS))) {
         rc = vl_error_oom(err);
         goto done;
     }
+    char hash[VL_DIGEST_HEX_MAX];
     size_t len = strlen(text);
+    if (vl_digest_buffer(VL_SHA256, text, len, hash) != 0) {
+        rc = vl_error_set(err, VL_ESYS, "event digest: out of memory");
+        goto done;
+    }
     line = malloc(len + 2);
     if (!line) {
         rc = vl_error_oom(err);
@@ -208,8 +217,6 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
         rc = vl_error_sys(err, "cannot flush %s", log_path);
         goto cut_back;
     }
-    char hash[VL_DIGEST_HEX_MAX];
-    vl_digest_buffer(VL_SHA256, text, len, hash);
     rc = vl_catalog_event_insert(r->catalog, seq, text, hash, err);
     goto done;
 cut_back:
@@ -317,9 +324,13 @@ static int verify_line(void *arg, long lineno, const char *line, size_t len,
 {
     struct verify_ctx *c = arg;
     char hash[VL_DIGEST_HEX_MAX];
-    json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-    (void)err;
-    vl_digest_buffer(VL_SHA256, line, len, hash);
+    int oom = 0;
+    json_t *j = vl_json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL, &oom);
+    if (oom || vl_digest_buffer(VL_SHA256, line, len, hash) != 0) {
+        json_decref(j);
+        return vl_error_set(err, VL_ESYS, "events.jsonl line %ld: out of memory",
+                            lineno);
+    }
     if (!j) {
         problem(c, lineno, "not valid JSON");
     } else {
@@ -332,13 +343,18 @@ static int verify_line(void *arg, long lineno, const char *line, size_t len,
         if (seq != c->expect_seq)
             problem(c, lineno, "sequence %ld where %ld was expected", seq, c->expect_seq);
         /* canonical form: the line must be exactly what we would write */
-        char *canon = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!canon || strlen(canon) != len || memcmp(canon, line, len) != 0)
-            problem(c, lineno, "not in canonical form (edited by hand?)");
-        free(canon);
+        char *canon = vl_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
         char key[32];
         snprintf(key, sizeof key, "%ld", seq);
-        json_object_set_new(c->hashes, key, json_string(hash));
+        if (!canon || json_object_set_new(c->hashes, key, json_string(hash)) != 0) {
+            free(canon);
+            json_decref(j);
+            return vl_error_set(err, VL_ESYS, "events.jsonl line %ld: out of "
+                                "memory", lineno);
+        }
+        if (strlen(canon) != len || memcmp(canon, line, len) != 0)
+            problem(c, lineno, "not in canonical form (edited by hand?)");
+        free(canon);
     }
     json_decref(j);
     memcpy(c->prev, hash, sizeof hash);
@@ -392,16 +408,22 @@ static int reindex_line(void *arg, long lineno, const char *line, size_t len,
 {
     struct reindex_ctx *c = arg;
     char hash[VL_DIGEST_HEX_MAX];
-    json_t *j = json_loadb(line, len, 0, NULL);
+    int oom = 0;
+    json_t *j = vl_json_loadb(line, len, 0, NULL, &oom);
+    if (oom)
+        return vl_error_set(err, VL_ESYS, "events.jsonl line %ld: out of memory",
+                            lineno);
     if (!j)
         return vl_error_set(err, VL_FINDING, "events.jsonl line %ld is not valid "
                             "JSON; run 'vellum events verify'", lineno);
     long seq = (long)json_integer_value(json_object_get(j, "seq"));
     json_decref(j);
+    if (vl_digest_buffer(VL_SHA256, line, len, hash) != 0)
+        return vl_error_set(err, VL_ESYS, "events.jsonl line %ld: out of memory",
+                            lineno);
     char *text = vl_strndup(line, len);
     if (!text)
         return vl_error_oom(err);
-    vl_digest_buffer(VL_SHA256, line, len, hash);
     int rc = vl_catalog_event_insert(c->r->catalog, seq, text, hash, err);
     free(text);
     c->n++;
@@ -446,7 +468,11 @@ static int catch_up_line(void *arg, long lineno, const char *line, size_t len,
 {
     struct catch_up_ctx *c = arg;
     struct reindex_ctx rc = {c->r, 0};
-    json_t *j = json_loadb(line, len, 0, NULL);
+    int oom = 0;
+    json_t *j = vl_json_loadb(line, len, 0, NULL, &oom);
+    if (oom)
+        return vl_error_set(err, VL_ESYS, "events.jsonl line %ld: out of memory",
+                            lineno);
     long seq = (long)json_integer_value(json_object_get(j, "seq"));
     json_decref(j);
     if (!j || seq <= c->have)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "inventory_private.h"
+#include "vl_json.h"
 #include "vl_storage.h"
 
 struct vl_inventory {
@@ -108,7 +109,10 @@ int vl_inventory_parse(const char *text, size_t len, vl_inventory **out,
     json_error_t je;
     vl_inventory *inv = NULL;
     int rc = VL_OK;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    int oom = 0;
+    json_t *root = vl_json_loadb(text, len, JSON_REJECT_DUPLICATES, &je, &oom);
+    if (!root && oom)
+        return vl_error_set(err, VL_ESYS, "inventory: out of memory");
     if (!root)
         return vl_error_set(err, VL_EINPUT, "inventory is not valid JSON: %s (line %d)",
                             je.text, je.line);
@@ -173,7 +177,9 @@ static int str_cmp(const void *a, const void *b)
                   json_string_value(*(json_t *const *)b));
 }
 
-static void sort_path_map(json_t *map)
+/* -1 when out of memory (nothing is lost: the items are put back in place,
+ * which allocates nothing). */
+static int sort_path_map(json_t *map)
 {
     const char *k;
     json_t *arr;
@@ -184,33 +190,38 @@ static void sort_path_map(json_t *map)
             continue;
         json_t **items = malloc(n * sizeof *items);
         if (!items)
-            return;
+            return -1;
         for (size_t i = 0; i < n; i++)
             items[i] = json_incref(json_array_get(arr, i));
         qsort(items, n, sizeof *items, str_cmp);
-        json_array_clear(arr);
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, items[i]);
+            json_array_set_new(arr, i, items[i]);
         free(items);
     }
+    return 0;
 }
 
-static void sort_paths(const vl_inventory *inv)
+static int sort_paths(const vl_inventory *inv)
 {
     const char *k;
     json_t *v;
-    sort_path_map(json_object_get(inv->root, "manifest"));
+    if (sort_path_map(json_object_get(inv->root, "manifest")) != 0)
+        return -1;
     json_object_foreach(json_object_get(inv->root, "versions"), k, v)
-        sort_path_map(json_object_get(v, "state"));
+        if (sort_path_map(json_object_get(v, "state")) != 0)
+            return -1;
     json_object_foreach(json_object_get(inv->root, "fixity"), k, v)
-        sort_path_map(v);
+        if (sort_path_map(v) != 0)
+            return -1;
+    return 0;
 }
 
 int vl_inventory_dump(const vl_inventory *inv, vl_inventory_sink sink,
                       void *arg)
 {
-    sort_paths(inv);
-    if (json_dump_callback(inv->root, sink, arg,
+    if (sort_paths(inv) != 0)
+        return -1;
+    if (vl_json_dump_callback(inv->root, sink, arg,
                            JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
         return -1;
     return sink("\n", 1, arg);
@@ -218,8 +229,9 @@ int vl_inventory_dump(const vl_inventory *inv, vl_inventory_sink sink,
 
 char *vl_inventory_serialize(const vl_inventory *inv, size_t *len)
 {
-    sort_paths(inv);
-    char *s = json_dumps(inv->root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (sort_paths(inv) != 0)
+        return NULL;
+    char *s = vl_json_dumps(inv->root, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (!s)
         return NULL;
     size_t n = strlen(s);
@@ -331,7 +343,8 @@ const char *vl_inventory_content_path(const vl_inventory *inv,
     return json_string_value(json_array_get(paths, 0));
 }
 
-/* Build {path: digest} from a {digest: [paths]} map. */
+/* Build {path: digest} from a {digest: [paths]} map; NULL when out of
+ * memory (never a partial map). */
 static json_t *reverse_map(json_t *map)
 {
     json_t *rev = json_object();
@@ -342,8 +355,26 @@ static json_t *reverse_map(json_t *map)
         return NULL;
     json_object_foreach(map, digest, paths)
         json_array_foreach(paths, i, p)
-            json_object_set_new(rev, json_string_value(p), json_string(digest));
+            if (json_object_set_new(rev, json_string_value(p),
+                                    json_string(digest)) != 0) {
+                json_decref(rev);
+                return NULL;
+            }
     return rev;
+}
+
+/* The digest a {digest: [paths]} map gives path, by a scan: for when the
+ * reverse map could not be built. */
+static const char *scan_map(json_t *map, const char *path)
+{
+    const char *digest;
+    json_t *paths, *p;
+    size_t i;
+    json_object_foreach(map, digest, paths)
+        json_array_foreach(paths, i, p)
+            if (json_string_value(p) && !strcmp(json_string_value(p), path))
+                return digest;
+    return NULL;
 }
 
 const char *vl_inventory_lookup(const vl_inventory *inv, int num,
@@ -357,6 +388,8 @@ const char *vl_inventory_lookup(const vl_inventory *inv, int num,
         json_decref(m->rev_state);
         m->rev_state = reverse_map(json_object_get(v, "state"));
         m->rev_num = num;
+        if (!m->rev_state)
+            return scan_map(json_object_get(v, "state"), logical);
     }
     return json_string_value(json_object_get(m->rev_state, logical));
 }
@@ -371,6 +404,8 @@ const char *vl_inventory_fixity(const vl_inventory *inv, vl_digest_alg alg,
         if (!block)
             return NULL;
         m->rev_fixity[alg] = reverse_map(block);
+        if (!m->rev_fixity[alg])
+            return scan_map(block, content_path);
     }
     return json_string_value(json_object_get(m->rev_fixity[alg], content_path));
 }
@@ -430,7 +465,9 @@ int vl_inventory_fixity_add(vl_inventory *inv, vl_digest_alg alg,
         return -1;
     if (json_object_get(inv->rev_fixity[alg], content_path))
         return 0;
-    json_object_set_new(inv->rev_fixity[alg], content_path, json_string(digest));
+    if (json_object_set_new(inv->rev_fixity[alg], content_path,
+                            json_string(digest)) != 0)
+        return -1;
     return map_add(block, digest, content_path);
 }
 
@@ -443,21 +480,37 @@ int vl_inventory_version_add(vl_inventory *inv, const char *created,
     json_t *v = json_pack("{s:s, s:{}}", "created", created, "state");
     if (!v)
         return -1;
-    if (message)
-        json_object_set_new(v, "message", json_string(message));
+    if (message && json_object_set_new(v, "message", json_string(message)) != 0)
+        goto fail;
     if (user_name) {
         json_t *u = json_pack("{s:s}", "name", user_name);
-        if (user_address)
-            json_object_set_new(u, "address", json_string(user_address));
-        json_object_set_new(v, "user", u);
+        if (!u || (user_address &&
+                   json_object_set_new(u, "address", json_string(user_address)) != 0)) {
+            json_decref(u);
+            goto fail;
+        }
+        if (json_object_set_new(v, "user", u) != 0)
+            goto fail;
     }
     /* A new version follows the naming convention of the existing ones. */
     vl_inventory_version_name(inv, num, name);
-    if (json_object_set_new(json_object_get(inv->root, "versions"), name, v) != 0)
+    json_t *head = json_string(name);
+    if (!head)
+        goto fail;
+    json_t *versions = json_object_get(inv->root, "versions");
+    if (json_object_set_new(versions, name, v) != 0) {
+        json_decref(head);
         return -1;
-    json_object_set_new(inv->root, "head", json_string(name));
+    }
+    if (json_object_set_new(inv->root, "head", head) != 0) {
+        json_object_del(versions, name);
+        return -1;
+    }
     drop_caches(inv);
     return num;
+fail:
+    json_decref(v);
+    return -1;
 }
 
 int vl_inventory_state_add(vl_inventory *inv, int num, const char *digest,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layout_private.h"
+#include "vl_json.h"
 #include "vl_storage.h"
 
 #define LAYOUT_NAME "0004-hashed-n-tuple-storage-layout"
@@ -22,8 +23,11 @@ int vl_layout_parse(const char *text, size_t len, vl_layout *out,
 {
     json_error_t je;
     int rc = VL_OK;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    int oom = 0;
+    json_t *root = vl_json_loadb(text, len, JSON_REJECT_DUPLICATES, &je, &oom);
     vl_layout_default(out);
+    if (!root && oom)
+        return vl_error_set(err, VL_ESYS, "layout config: out of memory");
     if (!root)
         return vl_error_set(err, VL_EINPUT, "layout config is not valid JSON: %s",
                             je.text);
@@ -77,7 +81,7 @@ char *vl_layout_config_json(const vl_layout *l)
                           "shortObjectRoot", l->short_object_root);
     if (!o)
         return NULL;
-    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *s = vl_json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
 }
@@ -85,7 +89,8 @@ char *vl_layout_config_json(const vl_layout *l)
 char *vl_layout_object_path(const vl_layout *l, const char *id)
 {
     char hex[VL_DIGEST_HEX_MAX];
-    vl_digest_buffer(l->alg, id, strlen(id), hex);
+    if (vl_digest_buffer(l->alg, id, strlen(id), hex) != 0)
+        return NULL;
     size_t hexlen = strlen(hex);
     size_t used = (size_t)(l->tuple_size * l->number_of_tuples);
     char *out = malloc(used + (size_t)l->number_of_tuples + hexlen + 1);

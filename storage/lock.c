@@ -14,16 +14,17 @@ struct vl_lock {
     int fd;
 };
 
-void vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX])
+int vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX])
 {
-    vl_digest_buffer(VL_SHA256, id, strlen(id), out);
+    return vl_digest_buffer(VL_SHA256, id, strlen(id), out);
 }
 
 int vl_lock_object(vl_repo *r, const char *id, int wait_seconds,
                    vl_lock **out, vl_error *err)
 {
     char hex[VL_DIGEST_HEX_MAX];
-    vl_lock_key(id, hex);
+    if (vl_lock_key(id, hex) != 0)
+        return vl_error_set(err, VL_ESYS, "lock: digest: out of memory");
     int rc = vl_lock_by_key(r, hex, wait_seconds, out, err);
     /* Name the object rather than its lock file; other failures keep the
      * lock file's path, which is what someone fixing them needs. */

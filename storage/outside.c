@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "vl_json.h"
 #include "repo_internal.h"
 
 #define OUTSIDE_MARK ".vellum-"
@@ -116,7 +117,7 @@ int vl_outside_promise(vl_outside *w, const char *dest, const vl_event *ev,
     if (!j || !e || !abs ||
         json_object_set_new(j, "dest", json_string(abs)) != 0 ||
         json_object_set(j, "event", e) != 0 ||
-        !(text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)))
+        !(text = vl_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)))
         rc = vl_error_oom(err);
     else
         rc = vl_fs_write_atomic(w->promise, text, strlen(text), err);

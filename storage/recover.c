@@ -58,7 +58,11 @@ static int read_version_inventory(vl_repo *r, const char *vrel, vl_buf *buf,
     side_rel = vl_asprintf("%s/inventory.json.%s", vrel,
                            vl_digest_name(vl_inventory_digest_alg(*out)));
     char hex[VL_DIGEST_HEX_MAX];
-    vl_digest_buffer(vl_inventory_digest_alg(*out), buf->data, buf->len, hex);
+    if (vl_digest_buffer(vl_inventory_digest_alg(*out), buf->data, buf->len,
+                         hex) != 0) {
+        rc = vl_error_set(err, VL_ESYS, "%s: digest: out of memory", inv_rel);
+        goto done;
+    }
     if (!side_rel ||
         (rc = vl_backend_read_all(r->backend, side_rel, 4096, &side, err)) != VL_OK)
         goto done;

@@ -209,7 +209,8 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
     r->dir = vl_strdup(dir);
     r->store_dir = vl_path_join(dir, VL_STORE_DIR);
     r->staging_dir = vl_path_join(dir, VL_STAGING_DIR);
-    namaste = vl_path_join(r->store_dir, ROOT_NAMASTE);
+    if (r->store_dir)
+        namaste = vl_path_join(r->store_dir, ROOT_NAMASTE);
     if (!r->dir || !r->store_dir || !r->staging_dir || !namaste) {
         rc = vl_error_oom(err);
         goto done;
@@ -326,7 +327,8 @@ char *vl_repo_object_path(const vl_repo *r, const char *id)
 char *vl_sidecar_text(vl_digest_alg alg, const char *inventory, size_t len)
 {
     char hex[VL_DIGEST_HEX_MAX];
-    vl_digest_buffer(alg, inventory, len, hex);
+    if (vl_digest_buffer(alg, inventory, len, hex) != 0)
+        return NULL;
     return vl_asprintf("%s inventory.json\n", hex);
 }
 
@@ -373,8 +375,9 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
                                   &buf, err)) != VL_OK)
         goto done;
     if ((rc = vl_inventory_parse(buf.data, buf.len, &inv, err)) != VL_OK) {
-        rc = vl_error_set(err, VL_FINDING, "%s/inventory.json: %s", object_rel,
-                          err->msg);
+        /* a damaged inventory is a finding; running short of memory not */
+        rc = vl_error_set(err, rc == VL_ESYS ? VL_ESYS : VL_FINDING,
+                          "%s/inventory.json: %s", object_rel, err->msg);
         goto done;
     }
     vl_digest_alg alg = vl_inventory_digest_alg(inv);
@@ -386,7 +389,11 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
         rc = vl_error_oom(err);
         goto done;
     }
-    vl_digest_buffer(alg, buf.data, buf.len, got);
+    if (vl_digest_buffer(alg, buf.data, buf.len, got) != 0) {
+        rc = vl_error_set(err, VL_ESYS, "%s/inventory.json: digest: out of memory",
+                          object_rel);
+        goto done;
+    }
     /* A commit writes the root inventory and then its sidecar; if it stopped
      * between the two, the head version's sidecar vouches for the root. */
     if ((sidecar_digest(r->backend, side_rel, want, NULL) != VL_OK ||

@@ -43,7 +43,7 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
                               vl_inventory **out, vl_error *err);
 /* Object locks are keyed by the sha256 of the id; transaction folders are
  * named staging/txn-<key>-<uuid> so recover can tell a live one (locked). */
-void vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX]);
+int vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX]); /* -1: no memory */
 int vl_lock_by_key(vl_repo *r, const char *key, int wait_seconds,
                    vl_lock **out, vl_error *err);
 

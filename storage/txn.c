@@ -19,6 +19,7 @@
 #include "backend_private.h"
 #include "catalog_private.h"
 #include "inventory_private.h"
+#include "vl_json.h"
 #include "repo_internal.h"
 
 #define LOCK_WAIT_SECONDS 120
@@ -83,7 +84,7 @@ static int write_intent(vl_txn *t, vl_error *err)
     json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O}", "id", t->id, "object",
                           t->object_rel, "version", t->num, "new", t->is_new,
                           "events", t->events);
-    char *s = o ? json_dumps(o, JSON_SORT_KEYS) : NULL;
+    char *s = o ? vl_json_dumps(o, JSON_SORT_KEYS) : NULL;
     char *p = vl_path_join(t->txn_dir, VL_INTENT_FILE);
     int rc = (!s || !p) ? vl_error_oom(err)
                         : vl_fs_write_atomic(p, s, strlen(s), err);
@@ -144,8 +145,8 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     {
         char u[37], key[VL_DIGEST_HEX_MAX];
         vl_uuid4(u);
-        vl_lock_key(id, key);
-        t->txn_dir = vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u);
+        t->txn_dir = vl_lock_key(id, key) == 0
+            ? vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u) : NULL;
     }
     t->build_dir = t->txn_dir ? vl_path_join(t->txn_dir, "object") : NULL;
     t->content_root = t->build_dir
@@ -315,8 +316,8 @@ int vl_txn_event_row(vl_txn *t, size_t i, vl_event_row *out)
         return -1;
     while (json_array_size(t->event_text) <= i) {
         json_t *e = json_array_get(t->events, json_array_size(t->event_text));
-        char *f = json_dumps(json_object_get(e, "files"), JSON_COMPACT);
-        char *a = json_dumps(json_object_get(e, "agents"), JSON_COMPACT);
+        char *f = vl_json_dumps(json_object_get(e, "files"), JSON_COMPACT);
+        char *a = vl_json_dumps(json_object_get(e, "agents"), JSON_COMPACT);
         json_array_append_new(t->event_text, json_pack("[s?, s?]", f, a));
         free(f);
         free(a);

@@ -38,7 +38,7 @@ static void report(vv_ctx *v, const char *codes, const char *rel,
 {
     char cbuf[8];
     const char *code = pick_code(codes, v->spec, cbuf);
-    if (!code || (code[0] == 'W' && v->quiet_warnings))
+    if (!code || (code[0] == 'W' && v->quiet_warnings) || vv_short(v))
         return;
     char msg[2048];
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -67,10 +67,31 @@ static void report(vv_ctx *v, const char *codes, const char *rel,
     } else if (v->c) {
         v->c->warnings++;
     }
-    if (v->o && v->o->on_finding)
+    /* a finding whose path or message could not be made is not given */
+    if (v->o && v->o->on_finding && !vv_short(v))
         v->o->on_finding(v->o->arg, &f);
     free(path);
     free(text);
+}
+
+int vv_note(const vl_error *e)
+{
+    if (e->status != VL_ESYS || (e->sys_errno && e->sys_errno != ENOMEM))
+        return 0;
+    vl_alloc_failed();
+    return 1;
+}
+
+int vv_short(const vv_ctx *v)
+{
+    return vl_alloc_failures() != v->alloc_mark;
+}
+
+int vv_finish(const vv_ctx *v, int rc, vl_error *err)
+{
+    if (rc == VL_ESYS || !vv_short(v))
+        return rc;
+    return vl_error_set(err, VL_ESYS, "validation: out of memory");
 }
 
 void vv_report(vv_ctx *v, const char *codes, const char *rel,
@@ -252,6 +273,8 @@ int vv_read(vv_ctx *v, const char *rel, size_t max, vl_buf *out,
     if (!p)
         return vl_error_oom(err);
     int rc = vl_backend_read_all(v->b, p, max, out, err);
+    if (rc != VL_OK)
+        vv_note(err);
     free(p);
     return rc;
 }
@@ -262,6 +285,8 @@ int vv_stat(vv_ctx *v, const char *rel, int *kind, vl_error *err)
     if (!p)
         return vl_error_oom(err);
     int rc = vl_backend_stat(v->b, p, kind, NULL, err);
+    if (rc != VL_OK)
+        vv_note(err);
     free(p);
     return rc;
 }
@@ -280,7 +305,10 @@ static int list_add(void *arg, const char *name, int kind, vl_error *err)
 int vv_list_dir(vl_backend *b, const char *rel, vv_list *out, vl_error *err)
 {
     memset(out, 0, sizeof *out);
-    return vl_backend_list(b, rel, list_add, out, err);
+    int rc = vl_backend_list(b, rel, list_add, out, err);
+    if (rc != VL_OK)
+        vv_note(err);
+    return rc;
 }
 
 void vv_list_free(vv_list *l)
@@ -298,10 +326,10 @@ int vl_validate_object(vl_backend *b, const char *object_rel,
                        vl_error *err)
 {
     vv_ctx v = {.b = b, .o = o, .c = c, .base = object_rel ? object_rel : "",
-                .spec = VV_SPEC_1_1};
+                .spec = VV_SPEC_1_1, .alloc_mark = vl_alloc_failures()};
     if (c)
         c->objects++;
-    int rc = vv_object_run(&v, err);
+    int rc = vv_finish(&v, vv_object_run(&v, err), err);
     free(v.label);
     return rc;
 }
@@ -316,7 +344,8 @@ int vl_validate_inventory_buffer(const char *json, size_t len,
                                  const vl_validate_options *o,
                                  vl_validate_counts *c, vl_error *err)
 {
-    vv_ctx v = {.o = o, .c = c, .base = "", .spec = VV_SPEC_1_1};
+    vv_ctx v = {.o = o, .c = c, .base = "", .spec = VV_SPEC_1_1,
+                .alloc_mark = vl_alloc_failures()};
     vv_inv inv;
     vv_inventory_init(&inv);
     vv_inventory_load(&inv, json, len);
@@ -327,7 +356,7 @@ int vl_validate_inventory_buffer(const char *json, size_t len,
     int rc = vv_inventory_check(&v, VL_INVENTORY_FILE, json, len,
                                 VV_SPEC_UNKNOWN, &inv, err);
     vv_inventory_free(&inv);
-    return rc;
+    return vv_finish(&v, rc, err);
 }
 
 /* What a folder given by path holds: 1 an object, 2 a storage root.

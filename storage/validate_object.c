@@ -190,8 +190,10 @@ static int check_sidecar(octx *o, const char *dir, const vv_list *entries,
     else if (parse_sidecar(b.data, b.len, have, sizeof have))
         vv_report(v, "E061", rel, "not of the form 'DIGEST inventory.json'");
     else {
-        vl_digest_buffer((vl_digest_alg)alg, data->data, data->len, want);
-        if (strcasecmp(want, have)) {
+        if (vl_digest_buffer((vl_digest_alg)alg, data->data, data->len,
+                             want) != 0)
+            vl_alloc_failed();  /* ends the run: see vv_finish */
+        else if (strcasecmp(want, have)) {
             vv_facts f = {VL_PROBLEM_MISMATCH, rel, alg_name, have, want};
             vv_report_facts(v, "E060", rel, &f,
                             "digest %.16s... does not match the inventory "
@@ -1084,9 +1086,12 @@ static int digest_one(void *arg, size_t index, int worker, vl_error *err)
     if (vl_backend_open(d->v->b, rel, &r, &e) != VL_OK ||
         vl_digest_pump(vl_reader_read, r, -1, mask, NULL, NULL, &res, &size,
                        &e) != VL_OK) {
-        add_problem(j, "E092", VL_PROBLEM_UNREADABLE, NULL, NULL, NULL,
-                    j->digest ? NULL : d->claims[j->claim_lo].file,
-                    vl_asprintf("cannot read %s: %s", j->path, e.msg));
+        if (vv_note(&e))
+            j->oom = 1;     /* this process's failure, not the file's */
+        else
+            add_problem(j, "E092", VL_PROBLEM_UNREADABLE, NULL, NULL, NULL,
+                        j->digest ? NULL : d->claims[j->claim_lo].file,
+                        vl_asprintf("cannot read %s: %s", j->path, e.msg));
     } else {
         char sz[32];
         snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);

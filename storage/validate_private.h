@@ -36,7 +36,18 @@ typedef struct vv_ctx {
     size_t errors;       /* errors reported in this context */
     int quiet_warnings;  /* checking a prior version's inventory: its
                             warnings repeat the root inventory's */
+    unsigned long alloc_mark; /* vl_alloc_failures() when the run began */
 } vv_ctx;
+
+/* Running short of memory is never a finding about the object: once an
+ * allocation has failed (vl_alloc_failures moved past alloc_mark) nothing
+ * more is reported, since what follows may be its consequence, and the
+ * run ends with VL_ESYS (vv_finish).  vv_note counts an operation's
+ * failure as one when it is the system's own (VL_ESYS with no errno, or
+ * ENOMEM) rather than the files': 1 then. */
+int vv_note(const vl_error *e);
+int vv_short(const vv_ctx *v);
+int vv_finish(const vv_ctx *v, int rc, vl_error *err);
 
 /* Report one finding.  codes is "E104" or "E104|E046": the code under 1.1,
  * then under 1.0 ("-" = not reported under 1.0).  rel is the file or folder

@@ -41,9 +41,10 @@ static void check_declaration_file(rctx *r, const char *name)
     vl_buf b;
     vl_buf_init(&b, 0);
     vl_error e = {0};
-    if (vl_backend_read_all(v->b, name, 4096, &b, &e) != VL_OK)
+    if (vl_backend_read_all(v->b, name, 4096, &b, &e) != VL_OK) {
+        vv_note(&e);
         vv_report(v, "E080", name, "cannot read the declaration: %s", e.msg);
-    else if (b.len != strlen(dvalue) + 1 || memcmp(b.data, dvalue, b.len - 1)
+    } else if (b.len != strlen(dvalue) + 1 || memcmp(b.data, dvalue, b.len - 1)
              || b.data[b.len - 1] != '\n')
         vv_report(v, "E080", name, "content is not '%s' and a newline",
                   dvalue);
@@ -87,9 +88,12 @@ static void read_layout_config(rctx *r)
     json_t *j = NULL;
     r->lay = (layout){4, VL_SHA256, 3, 3, 0};
     int kind = 0;
-    if (vl_backend_stat(v->b, rel, &kind, NULL, &e) != VL_OK || !kind)
+    if (vl_backend_stat(v->b, rel, &kind, NULL, &e) != VL_OK || !kind) {
+        vv_note(&e);
         goto done;
-    if (vl_backend_read_all(v->b, rel, VV_SMALL_MAX, &b, &e) != VL_OK ||
+    }
+    if ((vl_backend_read_all(v->b, rel, VV_SMALL_MAX, &b, &e) != VL_OK &&
+         (vv_note(&e) || 1)) ||
         !(j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &je))) {
         vv_report(v, "E070", rel, "layout configuration is not readable JSON");
         r->lay.kind = 0;
@@ -135,6 +139,7 @@ static void check_layout_file(rctx *r)
     json_error_t je;
     json_t *j = NULL;
     if (vl_backend_read_all(v->b, rel, VV_SMALL_MAX, &b, &e) != VL_OK) {
+        vv_note(&e);
         vv_report(v, "E070", rel, "cannot read: %s", e.msg);
         goto done;
     }
@@ -168,7 +173,8 @@ static char *layout_path(const layout *l, const char *id)
     char hex[VL_DIGEST_HEX_MAX];
     if (l->kind == 2)
         return vl_strdup(id);
-    vl_digest_buffer(l->alg, id, strlen(id), hex);
+    if (vl_digest_buffer(l->alg, id, strlen(id), hex) != 0)
+        return NULL;
     vl_buf b;
     vl_buf_init(&b, 0);
     size_t off = 0;
@@ -239,7 +245,7 @@ int vv_tree_has_object(vl_backend *b, const char *rel)
 static int run_object(rctx *r, const char *rel, int depth)
 {
     vv_ctx ov = {.b = r->v.b, .o = r->v.o, .c = r->v.c, .base = rel,
-                 .spec = VV_SPEC_1_1};
+                 .spec = VV_SPEC_1_1, .alloc_mark = r->v.alloc_mark};
     if (ov.c)
         ov.c->objects++;
     int rc = vv_object_run(&ov, r->err);
@@ -329,7 +335,8 @@ static int walk_top(rctx *r, const vv_list *l)
 int vv_root_run(vl_backend *b, const vl_validate_options *o,
                 vl_validate_counts *c, vl_error *err)
 {
-    rctx r = {.v = {.b = b, .o = o, .c = c, .base = "", .spec = VV_SPEC_1_1},
+    rctx r = {.v = {.b = b, .o = o, .c = c, .base = "", .spec = VV_SPEC_1_1,
+                    .alloc_mark = vl_alloc_failures()},
               .err = err};
     vv_list l;
     int rc = vv_list_dir(b, "", &l, err);
@@ -353,5 +360,5 @@ int vv_root_run(vl_backend *b, const vl_validate_options *o,
                   "than one layout pattern", r.depth_min, r.depth_max);
 done:
     vv_list_free(&l);
-    return rc;
+    return vv_finish(&r.v, rc, err);
 }

@@ -127,6 +127,22 @@ typedef void (*vl_message_fn)(void *arg, const char *message);
 int vl_catalog_check_object(vl_catalog *cat, vl_backend *b,
                             const char *object_rel, const vl_inventory *inv,
                             vl_message_fn fn, void *arg, vl_error *err);
+/* The same, each disagreement with the content file it is about, for
+ * callers that act on it (the audit): they read content_path, never the
+ * message, whose wording is for people. */
+typedef struct vl_catalog_problem {
+    const char *content_path; /* relative to the object root, as stored
+                                 (unescaped); NULL when the disagreement is
+                                 about the object, a version or a logical
+                                 file */
+    const char *message;
+} vl_catalog_problem;
+typedef void (*vl_catalog_problem_fn)(void *arg, const vl_catalog_problem *p);
+int vl_catalog_check_object_problems(vl_catalog *cat, vl_backend *b,
+                                     const char *object_rel,
+                                     const vl_inventory *inv,
+                                     vl_catalog_problem_fn fn, void *arg,
+                                     vl_error *err);
 /* Format identification results, per object and content digest. */
 typedef struct vl_catalog_format {
     const char *mime, *encoding, *description, *puid, *format_name,

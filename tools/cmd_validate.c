@@ -25,7 +25,9 @@ static void usage(FILE *out)
             "                  PREMIS, MODS and DC schemas (needs `vellum config "
             "schemas PATH`\n"
             "                  or $VELLUM_SCHEMAS)\n"
-            "  --json          findings as a JSON array\n"
+            "  --json          findings as a JSON array (code, severity, object,\n"
+            "                  path, message, and the facts: problem, object_root,\n"
+            "                  content_path, algorithm, expected, actual)\n"
             "  --repo DIR      repository (default $VELLUM_REPO or "
             "./vellum-repo)\n\n"
             "Exit: 0 valid (warnings allowed), 1 errors found, 2 no such folder "
@@ -37,6 +39,18 @@ typedef struct out_state {
     size_t printed;
 } out_state;
 
+/* The finding's problem, as the JSON output names it. */
+static const char *problem_name(int problem)
+{
+    switch (problem) {
+    case VL_PROBLEM_MISMATCH: return "mismatch";
+    case VL_PROBLEM_MISSING: return "missing";
+    case VL_PROBLEM_UNREADABLE: return "unreadable";
+    case VL_PROBLEM_UNEXPECTED: return "unexpected";
+    default: return "other";
+    }
+}
+
 static void print_finding(void *arg, const vl_finding *f)
 {
     out_state *s = arg;
@@ -46,11 +60,17 @@ static void print_finding(void *arg, const vl_finding *f)
         s->printed++;
         return;
     }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", f->code,
-                          "severity",
+    /* The facts too, for programs that act on findings: null where they
+     * do not apply. */
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?,"
+                          " s:s?, s:s?}",
+                          "code", f->code, "severity",
                           f->severity == VL_SEV_ERROR ? "error" : "warning",
                           "object", f->object, "path", f->path, "message",
-                          f->message);
+                          f->message, "problem", problem_name(f->problem),
+                          "object_root", f->object_root, "content_path",
+                          f->content_path, "algorithm", f->algorithm,
+                          "expected", f->expected, "actual", f->actual);
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     if (text)
         printf("%s\n  %s", s->printed ? "," : "", text);

@@ -8,15 +8,23 @@ setup_file() {
     python3 "$VELLUM_TESTS/fixtures/ocfl/make-fixtures" "$FX"
 }
 
-# Checks a --json output: an array of {code, severity, object, path, message}.
+# Checks a --json output: an array of {code, severity, object, path,
+# message} and the finding's facts {problem, object_root, content_path,
+# algorithm, expected, actual} (null where they do not apply).
 json_check() {
     python3 -c '
 import json, sys
 a = json.load(sys.stdin)
 assert isinstance(a, list), "not an array"
+facts = {"problem", "object_root", "content_path", "algorithm", "expected",
+         "actual"}
 for f in a:
-    assert set(f) == {"code", "severity", "object", "path", "message"}, f
-    assert all(isinstance(v, str) for v in f.values()), f
+    assert set(f) == {"code", "severity", "object", "path", "message"} | facts, f
+    assert all(isinstance(f[k], str) for k in
+               ("code", "severity", "object", "path", "message", "problem")), f
+    assert all(f[k] is None or isinstance(f[k], str) for k in facts), f
+    assert f["problem"] in ("other", "mismatch", "missing", "unreadable",
+                            "unexpected"), f
     assert f["severity"] == ("warning" if f["code"][0] == "W" else "error"), f
 print(" ".join(sorted(f["code"] for f in a)))
 '
@@ -62,6 +70,30 @@ print(" ".join(sorted(f["code"] for f in a)))
     [ "$status" -eq 1 ]
     codes=$(echo "$output" | json_check)
     [ "$codes" = "E023 E042" ]
+}
+
+@test "--json: a finding's facts, for programs that act on it" {
+    d="$FX/bad/E092-content-digest-mismatch"
+    run "$VELLUM" validate --json --path "$d"
+    [ "$status" -eq 1 ]
+    codes=$(echo "$output" | json_check)
+    [ "$codes" = "E092" ]
+    actual=$(sha512sum "$d/v1/content/a.txt" | cut -d' ' -f1)
+    echo "$output" | ACTUAL="$actual" python3 -c '
+import json, os, sys
+[f] = json.load(sys.stdin)
+assert f["problem"] == "mismatch", f
+assert f["object_root"] == "" and f["content_path"] == "v1/content/a.txt", f
+assert f["algorithm"] == "sha512", f
+assert len(f["expected"]) == 128 and f["expected"] != f["actual"], f
+assert f["actual"] == os.environ["ACTUAL"], f'
+    run "$VELLUM" validate --json --path "$FX/bad/E092-missing-content-file"
+    [ "$status" -eq 1 ]
+    echo "$output" | python3 -c '
+import json, sys
+[f] = json.load(sys.stdin)
+assert (f["problem"], f["content_path"]) == ("missing", "v2/content/b.txt"), f
+assert f["algorithm"] is None and f["expected"] is None, f'
 }
 
 @test "--json on a valid object is an empty array" {

@@ -81,6 +81,11 @@ audit_damaged() {
     [[ "$output" == *"  E092 v1/content/data/d/b.txt: sha512 digest does not match: expected "*", actual $have"* ]]
     [[ "$output" == *"catalog size 12, size on storage 5"* ]]
     [[ "$(last_detail urn:t:b)" == *"v1/content/data/d/b.txt"* ]]
+    # the catalog's disagreement names the file from the check's facts
+    run --separate-stderr "$VELLUM" audit urn:t:b --json
+    [ "$status" -eq 1 ]
+    [ "$(echo "$output" | jfield '[f["path"] for f in d["objects"][0]["failures"] if f["kind"]=="catalog"]')" = \
+      "['v1/content/data/d/b.txt']" ]
 }
 
 @test "a deleted file: E092 missing from storage" {
