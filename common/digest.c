@@ -289,14 +289,9 @@ done:
     return rc;
 }
 
-struct fd_source {
-    int fd;
-    const char *name; /* for messages; NULL names the descriptor */
-};
-
-static ssize_t fd_read(void *arg, void *buf, size_t cap, vl_error *err)
+ssize_t vl_fd_read(void *arg, void *buf, size_t cap, vl_error *err)
 {
-    struct fd_source *src = arg;
+    vl_fd_source *src = arg;
     ssize_t n;
 
     do
@@ -304,9 +299,9 @@ static ssize_t fd_read(void *arg, void *buf, size_t cap, vl_error *err)
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (src->name)
-            vl_error_sys(err, "read %s", src->name);
+            vl_error_sys(err, "cannot read %s", src->name);
         else
-            vl_error_sys(err, "read descriptor %d", src->fd);
+            vl_error_sys(err, "cannot read descriptor %d", src->fd);
     }
     return n;
 }
@@ -314,22 +309,22 @@ static ssize_t fd_read(void *arg, void *buf, size_t cap, vl_error *err)
 int vl_digest_fd(int in_fd, int out_fd, unsigned mask, vl_digest_result *out,
                  uint64_t *size, vl_error *err)
 {
-    struct fd_source src = {in_fd, NULL};
+    vl_fd_source src = {in_fd, NULL};
 
-    return vl_digest_pump(fd_read, &src, out_fd, mask, NULL, NULL, out, size,
+    return vl_digest_pump(vl_fd_read, &src, out_fd, mask, NULL, NULL, out, size,
                           err);
 }
 
 int vl_digest_file(const char *path, unsigned mask, vl_digest_result *out,
                    uint64_t *size, vl_error *err)
 {
-    struct fd_source src = {-1, path};
+    vl_fd_source src = {-1, path};
     int rc;
 
     src.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (src.fd < 0)
         return vl_error_sys(err, "open %s", path);
-    rc = vl_digest_pump(fd_read, &src, -1, mask, NULL, NULL, out, size, err);
+    rc = vl_digest_pump(vl_fd_read, &src, -1, mask, NULL, NULL, out, size, err);
     close(src.fd);
     return rc;
 }
@@ -542,7 +537,7 @@ int vl_digest_file_named(const char *path, const char *const *evp_names,
                          size_t n, char (*hex)[VL_DIGEST_HEX_MAX],
                          uint64_t *size, vl_error *err)
 {
-    struct fd_source src = {-1, path};
+    vl_fd_source src = {-1, path};
     vl_digest_set *set = vl_digest_set_new(evp_names, n);
     int rc;
 
@@ -554,7 +549,7 @@ int vl_digest_file_named(const char *path, const char *const *evp_names,
         rc = vl_error_sys(err, "open %s", path);
         goto done;
     }
-    rc = vl_digest_pump(fd_read, &src, -1, 0, vl_digest_set_observe, set,
+    rc = vl_digest_pump(vl_fd_read, &src, -1, 0, vl_digest_set_observe, set,
                         NULL, size, err);
     if (rc == VL_OK)
         rc = vl_digest_set_final(set, hex, err);

@@ -594,3 +594,21 @@ int vl_fs_walk(const char *root, int with_dirs, vl_walk_fn fn, void *arg,
 {
     return walk_dir(root, "", with_dirs, fn, arg, err);
 }
+
+int vl_fs_rename_new(const char *from, const char *to, vl_error *err)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return VL_OK;
+    if (errno == EEXIST)
+        return vl_error_set(err, VL_EINPUT, "%s already exists; give a new "
+                            "name", to);
+    if (errno != EINVAL && errno != ENOSYS)
+        return vl_error_sys(err, "cannot move %s to %s", from, to);
+    /* A filesystem without RENAME_NOREPLACE: check, then rename. */
+    if (vl_fs_exists(to))
+        return vl_error_set(err, VL_EINPUT, "%s already exists; give a new "
+                            "name", to);
+    if (rename(from, to) != 0)
+        return vl_error_sys(err, "cannot move %s to %s", from, to);
+    return VL_OK;
+}

@@ -114,6 +114,9 @@ int vl_fs_write_atomic_readonly(const char *path, const void *data,
 /* Read a whole small file; fails with VL_EINPUT when larger than max. */
 int vl_fs_read_file(const char *path, size_t max, vl_buf *out, vl_error *err);
 int vl_fs_exists(const char *path);                    /* 1 if lstat succeeds */
+/* rename from to to, never replacing: VL_EINPUT "TO already exists" when
+ * to exists (also where RENAME_NOREPLACE is not supported). */
+int vl_fs_rename_new(const char *from, const char *to, vl_error *err);
 int vl_fs_is_dir(const char *path);                    /* 1 if a directory (no symlink follow) */
 /* 1 if path is a directory with no entries, 0 if it has entries, -1 if absent
  * or not a directory. */
@@ -248,6 +251,13 @@ void vl_digest_free(vl_digest_ctx *ctx);
 /* A pull source of bytes: returns bytes read, 0 at end, -1 on error (with err
  * filled). */
 typedef ssize_t (*vl_read_fn)(void *arg, void *buf, size_t cap, vl_error *err);
+/* The vl_read_fn of an open descriptor: arg is a vl_fd_source; a failed
+ * read says "cannot read NAME" (or the descriptor's number). */
+typedef struct vl_fd_source {
+    int fd;
+    const char *name;   /* for messages; may be NULL */
+} vl_fd_source;
+ssize_t vl_fd_read(void *arg, void *buf, size_t cap, vl_error *err);
 /* Sees every chunk as it passes (e.g. the first block for libmagic). */
 typedef int (*vl_chunk_fn)(void *arg, const void *data, size_t len, vl_error *err);
 

@@ -160,38 +160,24 @@ done:
     return rc;
 }
 
-static ssize_t fd_pull(void *arg, void *buf, size_t cap, vl_error *err)
-{
-    int fd = *(int *)arg;
-    ssize_t n;
-
-    do
-        n = read(fd, buf, cap);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        vl_error_sys(err, "read");
-    return n;
-}
-
 static int hash_file(void *ctx, size_t i, int worker, vl_error *err)
 {
     check *c = ctx;
     char *path = vl_path_join(c->path, c->pay[i]);
-    int fd = -1, rc;
+    vl_fd_source src = {-1, path};
+    int rc;
 
     if (!path)
         return vl_error_oom(err);
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
+    src.fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (src.fd < 0) {
         rc = vl_error_sys(err, "cannot read %s", path);
         goto done;
     }
-    rc = hash_record(c, c->pay[i], fd_pull, &fd, err);
-    if (rc == VL_ESYS && err && err->msg[0] && !strncmp(err->msg, "read", 4))
-        rc = vl_error_sys(err, "cannot read %s", path);
+    rc = hash_record(c, c->pay[i], vl_fd_read, &src, err);
 done:
-    if (fd >= 0)
-        close(fd);
+    if (src.fd >= 0)
+        close(src.fd);
     free(path);
     return rc;
 }

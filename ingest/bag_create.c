@@ -119,19 +119,6 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
     return VL_OK;
 }
 
-static ssize_t fd_pull(void *arg, void *buf, size_t cap, vl_error *err)
-{
-    int fd = *(int *)arg;
-    ssize_t n;
-
-    do
-        n = read(fd, buf, cap);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        vl_error_sys(err, "read");
-    return n;
-}
-
 /* Copy one file into data/, hashing it on the way, and fsync it. */
 static int copy_one(void *ctx, size_t i, int worker, vl_error *err)
 {
@@ -156,7 +143,8 @@ static int copy_one(void *ctx, size_t i, int worker, vl_error *err)
         rc = vl_error_sys(err, "cannot create %s", to);
         goto done;
     }
-    rc = vl_digest_pump(fd_pull, &in, out, 0, vl_digest_set_observe, set,
+    vl_fd_source src = {in, from};
+    rc = vl_digest_pump(vl_fd_read, &src, out, 0, vl_digest_set_observe, set,
                         NULL, &size, err);
     if (rc != VL_OK) {
         rc = vl_error_set(err, rc, "%s: %s", from, err->msg);
@@ -389,24 +377,6 @@ static int check_options(build *b, vl_error *err)
     return VL_OK;
 }
 
-/* rename that never replaces: DEST may have appeared since it was checked. */
-static int move_new(const char *from, const char *to, vl_error *err)
-{
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-        return VL_OK;
-    if (errno == EEXIST)
-        return vl_error_set(err, VL_EINPUT, "%s already exists; give a new "
-                            "name", to);
-    if (errno != EINVAL && errno != ENOSYS)
-        return vl_error_sys(err, "cannot move %s to %s", from, to);
-    if (vl_fs_exists(to))
-        return vl_error_set(err, VL_EINPUT, "%s already exists; give a new "
-                            "name", to);
-    if (rename(from, to) != 0)
-        return vl_error_sys(err, "cannot move %s to %s", from, to);
-    return VL_OK;
-}
-
 static int file_cmp(const void *a, const void *b)
 {
     return strcmp(((const src_file *)a)->rel, ((const src_file *)b)->rel);
@@ -575,7 +545,7 @@ int vl_bag_create(const char *src, const char *dest,
             goto done;
     }
     if ((rc = vl_fs_syncfs(tmp, err)) != VL_OK ||
-        (rc = move_new(tmp, dest, err)) != VL_OK)
+        (rc = vl_fs_rename_new(tmp, dest, err)) != VL_OK)
         goto done;
     made = 0;
     rc = vl_fs_fsync_parent(dest, err);

@@ -85,25 +85,6 @@ done:
  * vl_export
  * ==================================================================== */
 
-/* rename that never replaces: DEST may have appeared since it was checked. */
-static int move_new(const char *from, const char *to, vl_error *err)
-{
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-        return VL_OK;
-    if (errno == EEXIST)
-        return vl_error_set(err, VL_EINPUT, "%s already exists; give a new "
-                            "name", to);
-    if (errno != EINVAL && errno != ENOSYS)
-        return vl_error_sys(err, "cannot move %s to %s", from, to);
-    /* A filesystem without RENAME_NOREPLACE: check, then rename. */
-    if (vl_fs_exists(to))
-        return vl_error_set(err, VL_EINPUT, "%s already exists; give a new "
-                            "name", to);
-    if (rename(from, to) != 0)
-        return vl_error_sys(err, "cannot move %s to %s", from, to);
-    return VL_OK;
-}
-
 static const char *format_label(const char *format)
 {
     return !strcmp(format, "bagit") ? "a BagIt 1.0 bag"
@@ -234,14 +215,14 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
     if (archive) {
         if ((rc = vl_export_archive(tmp, part, dest, archive, err)) != VL_OK ||
             (rc = vl_outside_promise(outside, dest, &done_event.ev, err)) ||
-            (rc = move_new(part, dest, err)) != VL_OK)
+            (rc = vl_fs_rename_new(part, dest, err)) != VL_OK)
             goto done;
         placed = 1;
         vl_fs_rmtree(tmp, NULL);
     } else {
         if ((rc = vl_fs_syncfs(tmp, err)) != VL_OK ||
             (rc = vl_outside_promise(outside, dest, &done_event.ev, err)) ||
-            (rc = move_new(tmp, dest, err)) != VL_OK)
+            (rc = vl_fs_rename_new(tmp, dest, err)) != VL_OK)
             goto done;
         placed = 1;
     }

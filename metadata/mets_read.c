@@ -836,33 +836,14 @@ int vl_mets_read(vl_read_fn rd, void *rd_arg, const char *name,
     return read_core(rd, rd_arg, name, desc, fn, arg, NULL, NULL, err);
 }
 
-struct fd_src {
-    int fd;
-    const char *path;
-};
-
-static ssize_t fd_read(void *arg, void *buf, size_t cap, vl_error *err)
-{
-    struct fd_src *s = arg;
-    for (;;) {
-        ssize_t n = read(s->fd, buf, cap);
-        if (n >= 0)
-            return n;
-        if (errno != EINTR) {
-            vl_error_sys(err, "cannot read %s", s->path);
-            return -1;
-        }
-    }
-}
-
 int vl_mets_read_file(const char *path, vl_descriptive *desc,
                       vl_mets_file_fn fn, void *arg, vl_error *err)
 {
-    struct fd_src s = {open(path, O_RDONLY | O_CLOEXEC), path};
+    vl_fd_source s = {open(path, O_RDONLY | O_CLOEXEC), path};
     int rc;
     if (s.fd < 0)
         return vl_error_sys(err, "cannot open %s", path);
-    rc = vl_mets_read(fd_read, &s, path, desc, fn, arg, err);
+    rc = vl_mets_read(vl_fd_read, &s, path, desc, fn, arg, err);
     close(s.fd);
     return rc;
 }
