@@ -95,6 +95,31 @@ int vl_kv_set(vl_kv *kv, const char *key, const char *value)
     return VL_OK;
 }
 
+int vl_kv_unset(vl_kv *kv, const char *key)
+{
+    for (size_t i = 0; i < kv->n; i++) {
+        if (strcmp(kv->e[i].key, key) == 0) {
+            free(kv->e[i].key);
+            free(kv->e[i].value);
+            memmove(&kv->e[i], &kv->e[i + 1], (kv->n - i - 1) * sizeof *kv->e);
+            kv->n--;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+size_t vl_kv_count(const vl_kv *kv) { return kv->n; }
+
+const char *vl_kv_key_at(const vl_kv *kv, size_t i, const char **value)
+{
+    if (i >= kv->n)
+        return NULL;
+    if (value)
+        *value = kv->e[i].value;
+    return kv->e[i].key;
+}
+
 /* Trim blanks at both ends in place. */
 static char *trim(char *s)
 {

@@ -332,5 +332,9 @@ const char *vl_kv_get(const vl_kv *kv, const char *key);  /* NULL if unset */
 int vl_kv_set(vl_kv *kv, const char *key, const char *value);
 int vl_kv_save(const vl_kv *kv, const char *path, vl_error *err); /* atomic */
 void vl_kv_free(vl_kv *kv);
+int vl_kv_unset(vl_kv *kv, const char *key);      /* 1 removed, 0 absent */
+/* Entries in file order: key i (NULL past the end) and its value. */
+size_t vl_kv_count(const vl_kv *kv);
+const char *vl_kv_key_at(const vl_kv *kv, size_t i, const char **value);
 
 #endif

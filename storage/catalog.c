@@ -432,8 +432,9 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
         rc = vl_error_sys(err, "cannot read catalog %s", path);
     /* Side tables (or their stand-ins) exist before any query runs. */
     if (rc == VL_OK && (rc = vl_sql_ensure_audits(cat->db, err)) == VL_OK &&
-        (rc = vl_sql_ensure_events(cat->db, err)) == VL_OK)
-        rc = vl_sql_ensure_formats(cat->db, err);
+        (rc = vl_sql_ensure_events(cat->db, err)) == VL_OK &&
+        (rc = vl_sql_ensure_formats(cat->db, err)) == VL_OK)
+        rc = vl_sql_ensure_copies(cat->db, err);
     if (rc == VL_OK) {
         *out = cat;
         cat = NULL;

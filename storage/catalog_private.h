@@ -54,5 +54,12 @@ typedef int (*vl_event_hash_fn)(void *arg, long seq, const char *hash);
 int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
                              vl_error *err);
 
+/* The catalog's list of replicas (catalog_copies.c). */
+int vl_catalog_replica_put(vl_catalog *cat, const char *name,
+                           const char *location, const char *added,
+                           vl_error *err);
+/* The replica's row and its copies' rows. */
+int vl_catalog_replica_forget(vl_catalog *cat, const char *name,
+                              vl_error *err);
 
 #endif

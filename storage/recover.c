@@ -17,9 +17,9 @@
 #include "repo_internal.h"
 
 /* Remove temp files a crashed atomic write left in an object root. */
-static int clean_object_temps(vl_repo *r, const char *object_rel, vl_error *err)
+int vl_recover_clean_temps(const char *object_dir, vl_error *err)
 {
-    char *dir = vl_path_join(r->store_dir, object_rel);
+    char *dir = vl_strdup(object_dir);
     DIR *d = dir ? opendir(dir) : NULL;
     struct dirent *e;
     int rc = VL_OK;
@@ -41,7 +41,7 @@ static int clean_object_temps(vl_repo *r, const char *object_rel, vl_error *err)
 }
 
 /* Read vN/inventory.json and check it against its own sidecar. */
-static int read_version_inventory(vl_repo *r, const char *vrel, vl_buf *buf,
+static int read_version_inventory(vl_backend *b, const char *vrel, vl_buf *buf,
                                   vl_inventory **out, vl_error *err)
 {
     char *inv_rel = vl_path_join(vrel, VL_INVENTORY_FILE);
@@ -51,7 +51,7 @@ static int read_version_inventory(vl_repo *r, const char *vrel, vl_buf *buf,
     vl_buf_init(&side, 4096);
     if (!inv_rel)
         return vl_error_oom(err);
-    if ((rc = vl_backend_read_all(r->backend, inv_rel, VL_MAX_INVENTORY_BYTES, buf,
+    if ((rc = vl_backend_read_all(b, inv_rel, VL_MAX_INVENTORY_BYTES, buf,
                                   err)) != VL_OK ||
         (rc = vl_inventory_parse(buf->data, buf->len, out, err)) != VL_OK)
         goto done;
@@ -64,7 +64,7 @@ static int read_version_inventory(vl_repo *r, const char *vrel, vl_buf *buf,
         goto done;
     }
     if (!side_rel ||
-        (rc = vl_backend_read_all(r->backend, side_rel, 4096, &side, err)) != VL_OK)
+        (rc = vl_backend_read_all(b, side_rel, 4096, &side, err)) != VL_OK)
         goto done;
     if (strncasecmp(side.data, hex, strlen(hex)) != 0)
         rc = vl_error_set(err, VL_FINDING, "%s does not match its sidecar", inv_rel);
@@ -80,15 +80,15 @@ done:
 }
 
 /* Bytes of a small store file, or an empty buffer when it is absent. */
-static int read_if_present(vl_repo *r, const char *rel, size_t max, vl_buf *out,
+static int read_if_present(vl_backend *b, const char *rel, size_t max, vl_buf *out,
                            int *present, vl_error *err)
 {
-    int kind = 0, rc = vl_backend_stat(r->backend, rel, &kind, NULL, err);
+    int kind = 0, rc = vl_backend_stat(b, rel, &kind, NULL, err);
     *present = 0;
     if (rc != VL_OK || kind != VL_WALK_FILE)
         return rc;
     *present = 1;
-    return vl_backend_read_all(r->backend, rel, max, out, err);
+    return vl_backend_read_all(b, rel, max, out, err);
 }
 
 /* Make the object's root inventory and its sidecar byte-equal to the
@@ -100,8 +100,8 @@ static int read_if_present(vl_repo *r, const char *rel, size_t max, vl_buf *out,
  * A new object that never reached the store leaves only the folders of its
  * path, which are removed up to the first that holds something else.
  * *unhealed gets a reason (malloc'd) when the object cannot be settled. */
-static int settle_root(vl_repo *r, const char *object_rel, int num,
-                       int *changed, char **unhealed, vl_error *err)
+int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
+                      int *changed, char **unhealed, vl_error *err)
 {
     vl_inventory *cur = NULL, *vinv = NULL;
     vl_buf root, vbuf, side;
@@ -118,16 +118,16 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = read_if_present(r, root_rel, VL_MAX_INVENTORY_BYTES, &root, &present,
+    if ((rc = read_if_present(b, root_rel, VL_MAX_INVENTORY_BYTES, &root, &present,
                               err)) != VL_OK)
         goto done;
     if (!present) {
-        if ((rc = vl_backend_stat(r->backend, object_rel, &kind, NULL, err)) != VL_OK)
+        if ((rc = vl_backend_stat(b, object_rel, &kind, NULL, err)) != VL_OK)
             goto done;
         if (num == 1) {
             /* A whole object moves in by one rename: it is absent or whole.
              * What can be left is the empty path that led to it. */
-            rc = vl_backend_prune(r->backend, object_rel, err);
+            rc = vl_backend_prune(b, object_rel, err);
             if (rc == VL_OK && kind)
                 *changed = 1;
         } else {
@@ -146,7 +146,7 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = vl_backend_stat(r->backend, vrel, &kind, NULL, err)) != VL_OK)
+    if ((rc = vl_backend_stat(b, vrel, &kind, NULL, err)) != VL_OK)
         goto done;
     if (kind != VL_WALK_DIR) {
         /* The version never reached the store: the head stays. */
@@ -157,7 +157,7 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
             goto done;
         }
     }
-    if (read_version_inventory(r, vrel, &vbuf, &vinv, err) != VL_OK) {
+    if (read_version_inventory(b, vrel, &vbuf, &vinv, err) != VL_OK) {
         *unhealed = vl_asprintf("%s/inventory.json is not sound (%s)", vrel, err->msg);
         vl_error_clear(err);
         goto done;
@@ -170,13 +170,13 @@ static int settle_root(vl_repo *r, const char *object_rel, int num,
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = read_if_present(r, side_rel, 4096, &side, &side_present, err)) != VL_OK)
+    if ((rc = read_if_present(b, side_rel, 4096, &side, &side_present, err)) != VL_OK)
         goto done;
     if (root.len == vbuf.len && !memcmp(root.data, vbuf.data, vbuf.len) &&
         side_present && side.len == strlen(want_side) &&
         !memcmp(side.data, want_side, side.len))
         goto done;   /* root, sidecar and version copy agree */
-    rc = vl_backend_commit_inventory(r->backend, object_rel, vbuf.data, vbuf.len,
+    rc = vl_backend_commit_inventory(b, object_rel, vbuf.data, vbuf.len,
                                      sname, want_side, err);
     if (rc == VL_OK)
         *changed = 1;
@@ -311,8 +311,15 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
     int num = (int)json_integer_value(json_object_get(intent, "version"));
     if (!id || !obj || num < 1)
         goto done;   /* a torn intent is never written (atomic), but be safe */
-    if ((rc = clean_object_temps(r, obj, err)) != VL_OK ||
-        (rc = settle_root(r, obj, num, &changed, &unhealed, err)) != VL_OK)
+    char *objdir = vl_path_join(r->store_dir, obj);
+    if (!objdir) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    rc = vl_recover_clean_temps(objdir, err);
+    free(objdir);
+    if (rc != VL_OK ||
+        (rc = vl_recover_settle(r->backend, obj, num, &changed, &unhealed, err)) != VL_OK)
         goto done;
     if (!unhealed &&
         ((rc = resync_catalog(r, id, obj, err)) != VL_OK ||
@@ -371,5 +378,7 @@ int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err)
     closedir(d);
     if (rc == VL_OK)
         rc = vl_outside_recover(r, &out->temporaries, err);
+    if (rc == VL_OK)
+        rc = vl_replicas_recover(r, &out->repaired, err);
     return rc;
 }

@@ -14,8 +14,8 @@
 #include "layout_private.h"
 #include "repo_internal.h"
 
-#define ROOT_NAMASTE "0=ocfl_1.1"
-#define LAYOUT_EXT "0004-hashed-n-tuple-storage-layout"
+
+
 
 static int write_file(const char *dir, const char *name, const char *text,
                       int readonly, vl_error *err)
@@ -64,14 +64,14 @@ static int build_repo(const char *tmp, const vl_repo_options *opts,
         goto done;
     }
     /* The storage root's own files never change: read-only like objects. */
-    if ((rc = write_file(store, ROOT_NAMASTE, "ocfl_1.1\n", 1, err)) ||
+    if ((rc = write_file(store, VL_ROOT_NAMASTE, "ocfl_1.1\n", 1, err)) ||
         (rc = write_file(store, "ocfl_layout.json",
-                         "{\n  \"extension\": \"" LAYOUT_EXT "\",\n"
+                         "{\n  \"extension\": \"" VL_LAYOUT_EXT "\",\n"
                          "  \"description\": \"OCFL object identifiers are hashed "
                          "with sha256 and the digest split into three 3-character "
                          "tuples that name nested folders; the object root folder is "
                          "the full digest.\"\n}\n", 1, err)) ||
-        (rc = write_file(store, "extensions/" LAYOUT_EXT "/config.json",
+        (rc = write_file(store, "extensions/" VL_LAYOUT_EXT "/config.json",
                          layout_json, 1, err)) ||
         /* The event log exists from the start, with the repository's
          * mode rather than that of whoever deposits first. */
@@ -210,7 +210,7 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
     r->store_dir = vl_path_join(dir, VL_STORE_DIR);
     r->staging_dir = vl_path_join(dir, VL_STAGING_DIR);
     if (r->store_dir)
-        namaste = vl_path_join(r->store_dir, ROOT_NAMASTE);
+        namaste = vl_path_join(r->store_dir, VL_ROOT_NAMASTE);
     if (!r->dir || !r->store_dir || !r->staging_dir || !namaste) {
         rc = vl_error_oom(err);
         goto done;
@@ -249,7 +249,7 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
         rc = vl_error_oom(err);
         goto done;
     }
-    rc = vl_backend_read_all(r->backend, "extensions/" LAYOUT_EXT "/config.json",
+    rc = vl_backend_read_all(r->backend, "extensions/" VL_LAYOUT_EXT "/config.json",
                              1 << 16, &buf, err);
     if (rc == VL_OK)
         rc = vl_layout_parse(buf.data, buf.len, &r->layout, err);
@@ -288,6 +288,7 @@ void vl_repo_close(vl_repo *r)
     if (r->umask_entered)
         vl_shared_leave(r->saved_umask);
     vl_backend_free(r->backend);
+    vl_copies_free(r);
     vl_kv_free(r->config);
     free(r->dir);
     free(r->store_dir);

@@ -19,6 +19,9 @@
 #define VL_LOCKS_DIR ".locks"        /* inside staging/, kept by recover */
 #define VL_OUTSIDE_DIR ".outside"    /* inside staging/, see outside.c */
 #define VL_INTENT_FILE "intent.json" /* inside each staging/txn-* folder */
+#define VL_ROOT_NAMASTE "0=ocfl_1.1"
+#define VL_LAYOUT_EXT "0004-hashed-n-tuple-storage-layout"
+#define VL_LAYOUT_CONFIG "extensions/" VL_LAYOUT_EXT "/config.json"
 #define VL_MAX_INVENTORY_BYTES (1024u * 1024u * 1024u)
 
 struct vl_repo {
@@ -33,6 +36,8 @@ struct vl_repo {
     unsigned fixity_mask;
     vl_shared shared;
     mode_t saved_umask;       /* the caller's, given back on close */
+    struct vl_copy_slot *copies;  /* replica backends opened so far */
+    size_t ncopies, copies_cap;
     int umask_entered;
 };
 
@@ -52,6 +57,28 @@ int vl_lock_by_key(vl_repo *r, const char *key, int wait_seconds,
  * vl_repo_close leaves, so repositories must be closed in reverse order. */
 mode_t vl_shared_enter(vl_shared s);
 void vl_shared_leave(mode_t saved);
+
+/* Replicas (replica.c): the open backends are freed by vl_repo_close. */
+void vl_copies_free(vl_repo *r);
+/* The folder of a copy's storage root (absolute for replicas). */
+const char *vl_copy_root(vl_repo *r, const char *name);
+/* A transaction folder on a copy's own filesystem, for building what is
+ * renamed into that copy: staging/txn-<key>-<uuid> in the repository for
+ * the primary (recover settles it like a deposit's), and
+ * .vellum-txn-<key>-<uuid> at a replica's root.  The caller holds the
+ * object's lock, which is what tells recover the folder is alive.  When
+ * intent is not NULL it is written there (JSON: the object's id, path and
+ * version), so recover can settle the object after a kill. */
+int vl_copy_txn_dir(vl_repo *r, const char *copy, const char *id,
+                    const char *intent, char **out, vl_error *err);
+/* Recover's part for replicas: every .vellum-txn-* folder nobody holds is
+ * settled (the object's root inventory made to agree with its newest whole
+ * version, temp files removed) and removed.  *settled counts them. */
+int vl_replicas_recover(vl_repo *r, size_t *settled, vl_error *err);
+/* Recover's settling of one object on any backend (recover.c). */
+int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
+                      int *changed, char **unhealed, vl_error *err);
+int vl_recover_clean_temps(const char *object_dir, vl_error *err);
 
 /* The repository's sharing mode (an accessor only storage uses). */
 vl_shared vl_repo_shared(const vl_repo *r);

@@ -312,6 +312,170 @@ int vl_outside_clear_for(vl_repo *r, const char *dest, size_t *cleared,
 int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
                 vl_error *err);
 
+/* Get with options: one file (a logical path) or the whole state, damaged
+ * files read from a replica whose copy verifies (and said so through
+ * on_file), and with skip_damaged the intact files written when no copy of
+ * some file is good (each named through on_file; the result is VL_FINDING).
+ * o may be NULL (vl_repo_get). */
+typedef struct vl_get_file_note {
+    const char *logical;
+    const char *source;      /* copy the bytes came from: a replica's name;
+                                NULL when no copy was good (left out) */
+    const char *problem;     /* what was wrong with the primary's copy */
+} vl_get_file_note;
+typedef struct vl_get_options {
+    const char *file;        /* one logical path, NULL = every file */
+    int skip_damaged;
+    void (*on_file)(void *arg, const vl_get_file_note *n);
+    void *arg;
+} vl_get_options;
+int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
+                     const vl_get_options *o, vl_error *err);
+/* Write one file of version num (0 = head) to fd, verified: from the
+ * primary, or from a replica whose copy verifies when the primary's does
+ * not (on_file says so; may be NULL).  Nothing that fails its digest is
+ * written past what was already streamed: the primary's copy is read and
+ * checked before a byte goes to fd. */
+int vl_repo_cat(vl_repo *r, const char *id, int num, const char *logical,
+                int fd, void (*on_file)(void *arg, const vl_get_file_note *n),
+                void *arg, vl_error *err);
+
+/* ======================================================================
+ * Replicas (storage/replica.c, replicate.c, repair.c, catalog_copies.c):
+ * complete OCFL storage roots, each in a folder (another disk or mount),
+ * holding copies of the primary's objects under the same layout, so the
+ * same object paths.  Named in vellum.conf (replica.NAME = FOLDER) and in
+ * the catalog, which keeps per object and copy the version held and when
+ * its bytes were last verified.  The repository's own store is the copy
+ * named VL_PRIMARY_COPY.
+ * ==================================================================== */
+#define VL_PRIMARY_COPY "primary"
+#define VL_REPLICA_KEY_PREFIX "replica."
+#define VL_EV_REPLICATION "replication"
+#define VL_EV_RECOVERY "recovery"
+#define VL_EV_QUARANTINE "quarantine"
+/* Where repair moves files found in an object that its inventory does not
+ * list (never deleted): REPO/quarantine/COPY/OBJECT-PATH/... */
+#define VL_QUARANTINE_DIR "quarantine"
+
+typedef struct vl_replica_info {
+    const char *name;
+    const char *location;     /* the folder, absolute */
+} vl_replica_info;
+typedef int (*vl_replica_fn)(void *arg, const vl_replica_info *ri);
+/* Names: letters, digits, '-', '_' and '.', starting with a letter or
+ * digit, at most 64 bytes, not "primary".  location: a new or empty folder
+ * (made an OCFL storage root with the primary's layout) or an existing
+ * storage root with the same layout (an earlier replica). */
+int vl_replica_add(vl_repo *r, const char *name, const char *location,
+                   vl_error *err);
+/* Forgets the replica (config and catalog rows); its folder is left as it
+ * is. */
+int vl_replica_remove(vl_repo *r, const char *name, vl_error *err);
+/* In name order. */
+int vl_replica_list(vl_repo *r, vl_replica_fn fn, void *arg, vl_error *err);
+size_t vl_replica_count(const vl_repo *r);
+/* The named copy's backend (VL_PRIMARY_COPY: the repository's), owned by
+ * the repository.  VL_EINPUT for an unknown name; VL_ESYS when the folder
+ * cannot be reached or is not a storage root with the repository's layout. */
+int vl_copy_backend(vl_repo *r, const char *name, vl_backend **out,
+                    vl_error *err);
+
+/* Per object and copy (catalog, table "copies"; reindex leaves it alone). */
+typedef struct vl_copy_row {
+    const char *copy;         /* VL_PRIMARY_COPY or a replica name */
+    const char *object_id;
+    int version;              /* version the copy holds (0 = none known) */
+    const char *state;        /* of the last replicate: "current", "ahead",
+                                 "diverged", "damaged", "missing" or NULL */
+    const char *replicated;   /* when replicate last wrote or confirmed it */
+    const char *verified;     /* start of the last audit of this copy */
+    const char *outcome;      /* that audit's: "pass" or "fail" */
+    const char *failures_json;/* that audit's failures (JSON array) */
+} vl_copy_row;
+typedef int (*vl_copy_fn)(void *arg, const vl_copy_row *c);
+/* object_id NULL = every object; by object then copy. */
+int vl_catalog_copies(vl_catalog *cat, const char *object_id, vl_copy_fn fn,
+                      void *arg, vl_error *err);
+/* The result of a replicate (state, version, when). */
+int vl_catalog_copy_replicated(vl_catalog *cat, const char *copy,
+                               const char *object_id, int version,
+                               const char *state, const char *when,
+                               vl_error *err);
+/* The result of an audit of one copy. */
+int vl_catalog_copy_verified(vl_catalog *cat, const char *copy,
+                             const char *object_id, int version,
+                             const char *outcome, const char *started,
+                             const char *failures_json, vl_error *err);
+int vl_catalog_copies_forget(vl_catalog *cat, const char *copy,
+                             vl_error *err);
+
+/* Replication: bring replicas to the primary's head, version by version in
+ * the OCFL commit order (the version folder with its content and inventory,
+ * each file verified by digest on the replica, then the root inventory and
+ * sidecar), under the object's lock.  A replica that is ahead, diverged or
+ * damaged is reported and left as it is. */
+typedef enum {
+    VL_REPL_CURRENT = 0,      /* already at the head */
+    VL_REPL_UPDATED,          /* versions added */
+    VL_REPL_AHEAD,            /* holds a version the primary does not */
+    VL_REPL_DIVERGED,         /* a version differs from the primary's */
+    VL_REPL_DAMAGED,          /* its inventory does not verify: repair */
+    VL_REPL_SKIPPED,          /* object locked by a deposit: next run */
+} vl_repl_state;
+const char *vl_repl_state_name(vl_repl_state s);
+typedef struct vl_replicate_result {
+    const char *object_id, *replica;
+    int from_version, to_version;   /* replica head before and after */
+    vl_repl_state state;
+    const char *message;      /* why, for refusals; NULL otherwise */
+    uint64_t files, bytes;    /* content copied */
+} vl_replicate_result;
+typedef struct vl_replicate_options {
+    const char *replica;      /* NULL = every replica */
+    void (*on_result)(void *arg, const vl_replicate_result *res);
+    void *arg;
+} vl_replicate_options;
+typedef struct vl_replicate_summary {
+    size_t pairs, updated, current, refused, skipped;
+    uint64_t files, bytes;
+    double seconds;
+} vl_replicate_summary;
+/* ids NULL/n 0 = every object.  VL_FINDING when a replica was refused. */
+int vl_replicate(vl_repo *r, const char *const *ids, size_t n,
+                 const vl_replicate_options *o, vl_replicate_summary *s,
+                 vl_error *err);
+
+/* Repair: each copy's damaged, truncated or missing files (content, version
+ * inventories, the root inventory and sidecar) are put back, atomically,
+ * from a copy whose bytes verify; files the inventory does not list are
+ * moved to quarantine.  A PREMIS "recovery" (or "quarantine") event per
+ * file names it, both copies and both digests.  Bytes that do not verify
+ * are never written. */
+typedef struct vl_repair_action {
+    const char *object_id;
+    const char *copy;         /* the damaged copy */
+    const char *path;         /* relative to the object root */
+    const char *problem;      /* "damaged", "missing", "unexpected",
+                                 "inventory", "unrepairable" */
+    const char *source;       /* copy the good bytes came from, or NULL */
+    const char *algorithm, *expected, *actual;  /* may be NULL */
+    int repaired;             /* 1 done, 0 left as it is */
+    const char *message;
+} vl_repair_action;
+typedef struct vl_repair_options {
+    const char *copy;         /* repair only this copy; NULL = every copy */
+    void (*on_action)(void *arg, const vl_repair_action *a);
+    void *arg;
+} vl_repair_options;
+typedef struct vl_repair_summary {
+    size_t objects, repaired, failed, quarantined, skipped;
+} vl_repair_summary;
+/* VL_FINDING when a file had no good copy (left as it was). */
+int vl_repair(vl_repo *r, const char *const *ids, size_t n,
+              const vl_repair_options *o, vl_repair_summary *s,
+              vl_error *err);
+
 /* ======================================================================
  * Preservation events (PREMIS).  Each goes to the append-only, hash-chained
  * log REPO/events/events.jsonl (one canonical JSON object per line carrying
