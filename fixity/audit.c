@@ -1,9 +1,13 @@
 /* Audits: each object gets a full OCFL validation with every content and
  * fixity digest recomputed (the validator, on every core), then its catalog
  * rows are compared with its inventory and the sizes on storage.  The
- * outcome is recorded twice: a PREMIS "fixity check" event in the log and a
- * row in the catalog's audit history (for scheduling and reports).  Nothing
- * is ever repaired here. */
+ * outcome is recorded as a PREMIS "fixity check" event in the log, a row
+ * in the catalog's audit history (for scheduling and reports) and the
+ * primary copy's row of the catalog's copies.  A replica's copy of an
+ * object gets the same validation on the replica's storage (no catalog
+ * comparison: the catalog describes the primary), recorded as an event
+ * naming the replica and that replica's copies row.  Nothing is ever
+ * repaired here. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -76,6 +80,10 @@ static vl_audit_failure *fail_add(fail_list *l, const char *kind,
 typedef struct obj {
     vl_repo *r;
     const char *id;
+    const char *copy;          /* VL_PRIMARY_COPY or a replica name */
+    const char *location;      /* a replica's folder, or NULL */
+    int primary;
+    vl_backend *b;             /* the copy's storage (NULL: unreachable) */
     char *rel;                 /* object root in the store */
     size_t rel_len;
     vl_inventory *inv;         /* parsed without the sidecar check, or NULL */
@@ -190,7 +198,7 @@ static int count_content(void *arg, const char *digest, const char *path)
         o->fl.oom = 1;
         return 1;
     }
-    if (vl_backend_stat(vl_repo_backend(o->r), rel, &kind, &size, &e) == VL_OK) {
+    if (vl_backend_stat(o->b, rel, &kind, &size, &e) == VL_OK) {
         if (kind == VL_WALK_FILE) {
             o->files++;
             o->bytes += size;
@@ -223,7 +231,7 @@ static void load_inventory(obj *o)
         o->fl.oom = 1;
         return;
     }
-    if ((vl_backend_read_all(vl_repo_backend(o->r), rel, (size_t)1 << 30, &b,
+    if ((vl_backend_read_all(o->b, rel, (size_t)1 << 30, &b,
                              &e) != VL_OK ||
          vl_inventory_parse(b.data, b.len, &o->inv, &e) != VL_OK) &&
         short_of_memory(&e))
@@ -275,12 +283,22 @@ static int record(obj *o, const vl_audit_result *res, const char *started,
 {
     const char *agents[2] = {vl_agent_vellum(), vl_agent_openssl()};
     char *fj = failures_json(&o->fl), *lines = failure_lines(&o->fl);
-    char *detail = vl_asprintf(
-        "audit: full OCFL validation with every content and fixity digest "
-        "recomputed, and catalog-against-store agreement; %llu files, %llu "
-        "bytes read; %zu problem%s", (unsigned long long)res->files,
-        (unsigned long long)res->bytes, res->nfailures,
-        res->nfailures == 1 ? "" : "s");
+    char *detail = o->primary
+        ? vl_asprintf("audit of the primary copy: full OCFL validation with "
+                      "every content and fixity digest recomputed, and "
+                      "catalog-against-store agreement; %llu files, %llu "
+                      "bytes read; %zu problem%s",
+                      (unsigned long long)res->files,
+                      (unsigned long long)res->bytes, res->nfailures,
+                      res->nfailures == 1 ? "" : "s")
+        : vl_asprintf("audit of replica %s at %s: full OCFL validation with "
+                      "every content and fixity digest recomputed; %llu "
+                      "files, %llu bytes read; %zu problem%s", o->copy,
+                      o->location ? o->location : "(unknown)",
+                      (unsigned long long)res->files,
+                      (unsigned long long)res->bytes, res->nfailures,
+                      res->nfailures == 1 ? "" : "s");
+    int version = o->inv ? vl_inventory_head(o->inv) : 0;
     vl_event ev;
     int rc;
     if (!fj || !lines || !detail) {
@@ -291,11 +309,17 @@ static int record(obj *o, const vl_audit_result *res, const char *started,
     ev.outcome = res->passed ? "success" : "fail";
     ev.detail = detail;
     ev.outcome_detail = res->passed ? NULL : lines;
-    ev.version = o->inv ? vl_inventory_head(o->inv) : 0;
+    ev.version = version;
     ev.agents = agents;
     ev.nagents = 2;
     if ((rc = vl_events_append(o->r, &ev, err)) != VL_OK)
         goto done;
+    if (!o->primary) {
+        rc = vl_catalog_copy_verified(vl_repo_catalog(o->r), o->copy, o->id,
+                                      version, res->passed ? "pass" : "fail",
+                                      started, fj, err);
+        goto done;
+    }
     vl_audit_row row = {
         .object_id = o->id,
         .started = started,
@@ -306,7 +330,10 @@ static int record(obj *o, const vl_audit_result *res, const char *started,
         .seconds = res->seconds,
         .failures_json = fj,
     };
-    rc = vl_catalog_audit_insert(vl_repo_catalog(o->r), &row, err);
+    if ((rc = vl_catalog_audit_insert(vl_repo_catalog(o->r), &row, err)) != VL_OK)
+        goto done;
+    rc = vl_catalog_copy_verified(vl_repo_catalog(o->r), VL_PRIMARY_COPY, o->id,
+                                  version, row.outcome, started, fj, err);
 done:
     free(fj);
     free(lines);
@@ -332,18 +359,39 @@ static int take_read_error(obj *o, int rc, vl_error *err)
     return VL_OK;
 }
 
-/* Audit one object and record it; *skipped when its lock was busy. */
-static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
-                     vl_audit_summary *s, vl_error *err)
+/* A replica's storage, or its failure to be reached as the copy's failure
+ * ("unreachable"); running out of memory is the run's error. */
+static int open_copy(obj *o, vl_error *err)
 {
-    obj o = {.r = r, .id = id, .err = err};
-    vl_backend *b = vl_repo_backend(r);
+    vl_error e = {0};
+    int rc = vl_copy_backend(o->r, o->copy, &o->b, &e);
+    if (rc == VL_OK)
+        return VL_OK;
+    if (rc != VL_ESYS || e.sys_errno == ENOMEM) {
+        *err = e;
+        return rc;
+    }
+    o->b = NULL;
+    fail_add(&o->fl, "unreachable", NULL, NULL, e.msg);
+    return VL_OK;
+}
+
+/* Audit one object (one copy of it) and record it; *skipped when its lock
+ * was busy. */
+static int audit_one(vl_repo *r, const vl_audit_target *t,
+                     const vl_audit_options *opt, vl_audit_summary *s,
+                     vl_error *err)
+{
+    const char *id = t->id;
+    obj o = {.r = r, .id = id, .err = err,
+             .copy = t->copy ? t->copy : VL_PRIMARY_COPY};
     vl_lock *lock = NULL;
     vl_error lerr = {0};
     char started[32], finished[32];
     double t0 = vl_time_mono();
     int rc = VL_OK, kind = 0;
 
+    o.primary = !strcmp(o.copy, VL_PRIMARY_COPY);
     if (vl_lock_object(r, id, AUDIT_LOCK_WAIT, &lock, &lerr) != VL_OK) {
         if (lerr.reason != VL_REASON_LOCKED && short_of_memory(&lerr)) {
             rc = vl_error_set(err, VL_ESYS, "auditing %s: %s", id, lerr.msg);
@@ -360,13 +408,29 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
         goto done;
     }
     o.rel_len = strlen(o.rel);
-    rc = vl_backend_stat(b, o.rel, &kind, NULL, err);
-    if (rc != VL_OK) {
+    if (o.primary) {
+        o.b = vl_repo_backend(r);
+    } else {
+        char *key = vl_asprintf(VL_REPLICA_KEY_PREFIX "%s", o.copy);
+        if (!key) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        o.location = vl_repo_config_get(r, key);
+        free(key);
+        if ((rc = open_copy(&o, err)) != VL_OK)
+            goto done;
+    }
+    if (!o.b) {
+        /* unreachable: recorded as the copy's failure below */
+    } else if ((rc = vl_backend_stat(o.b, o.rel, &kind, NULL, err)) != VL_OK) {
         if ((rc = take_read_error(&o, rc, err)) != VL_OK)
             goto done;
     } else if (kind != VL_WALK_DIR) {
-        char *m = vl_asprintf("the object folder %s is missing from the store",
-                              o.rel);
+        char *m = o.primary
+            ? vl_asprintf("the object folder %s is missing from the store", o.rel)
+            : vl_asprintf("the object folder %s is missing from replica %s "
+                          "(never replicated, or lost)", o.rel, o.copy);
         fail_add(&o.fl, "missing", NULL, NULL, m ? m : "object folder missing");
         free(m);
     } else {
@@ -375,17 +439,21 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
                                   .on_finding = on_finding, .arg = &o};
         vl_validate_counts c = {0};
         load_inventory(&o);
-        rc = vl_validate_object(b, o.rel, &vo, &c, err);
+        rc = vl_validate_object(o.b, o.rel, &vo, &c, err);
         if ((rc = take_read_error(&o, rc, err)) != VL_OK)
             goto done;
         if (o.inv) {
             vl_inventory_manifest_foreach(o.inv, count_content, &o);
-            rc = vl_catalog_check_object_problems(vl_repo_catalog(r), b, o.rel,
-                                                  o.inv, on_catalog, &o, err);
-            if (rc == VL_FINDING)
-                rc = VL_OK;
-            if ((rc = take_read_error(&o, rc, err)) != VL_OK)
-                goto done;
+            /* The catalog describes the primary only. */
+            if (o.primary) {
+                rc = vl_catalog_check_object_problems(vl_repo_catalog(r), o.b,
+                                                      o.rel, o.inv, on_catalog,
+                                                      &o, err);
+                if (rc == VL_FINDING)
+                    rc = VL_OK;
+                if ((rc = take_read_error(&o, rc, err)) != VL_OK)
+                    goto done;
+            }
         }
     }
     if (o.fl.oom) {
@@ -395,6 +463,7 @@ static int audit_one(vl_repo *r, const char *id, const vl_audit_options *opt,
     vl_time_rfc3339(vl_time_now(), finished);
     vl_audit_result res = {
         .object_id = id,
+        .copy = o.copy,
         .passed = o.fl.n == 0,
         .files = o.files,
         .bytes = o.bytes,
@@ -435,9 +504,11 @@ int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
             s->budget_reached = 1;
             break;
         }
-        if (o && o->on_start)
+        if (o && t[i].copy && o->on_start_copy)
+            o->on_start_copy(o->arg, t[i].id, t[i].copy, t[i].bytes);
+        else if (o && o->on_start)
             o->on_start(o->arg, t[i].id, t[i].bytes);
-        if ((rc = audit_one(r, t[i].id, o, s, err)) != VL_OK)
+        if ((rc = audit_one(r, &t[i], o, s, err)) != VL_OK)
             break;
     }
     s->seconds = vl_time_mono() - t0;
@@ -460,6 +531,7 @@ int vl_audit_targets_add(vl_audit_targets *ts, const char *id, uint64_t bytes,
     if (VL_GROW(ts->v, ts->cap, ts->n + 1, NULL) != VL_OK)
         return VL_ESYS;
     vl_audit_target *t = &ts->v[ts->n];
+    memset(t, 0, sizeof *t);
     t->id = vl_strdup(id);
     t->last = last ? vl_strdup(last) : NULL;
     t->bytes = bytes;
@@ -495,11 +567,13 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
 {
     vl_audit_targets all = {0}, want = {0};
     vl_audit_summary local = {0};
+    vl_copy_names names = {0};
     int rc;
     if (!s)
         s = &local;
     memset(s, 0, sizeof *s);
-    if ((rc = vl_audit_targets_load(r, &all, err)) != VL_OK)
+    if ((rc = vl_audit_copy_names(r, o, &names, err)) != VL_OK ||
+        (rc = vl_audit_targets_load(r, &all, err)) != VL_OK)
         goto done;
     if (n == 0) {
         /* Every object, in id order (the catalog list is in due order). */
@@ -541,11 +615,20 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
             goto done;
         }
     }
+    if (names.n) {
+        /* Each object's copies in turn: primary first, replicas by name. */
+        vl_audit_targets pairs = {0};
+        if ((rc = vl_audit_targets_expand(&want, &names, &pairs, err)) != VL_OK)
+            goto done;
+        vl_audit_targets_free(&want);
+        want = pairs;
+    }
     rc = vl_audit_run(r, want.v, want.n, o, o ? o->max_bytes : 0,
                       o ? o->max_seconds : 0, s, err);
 done:
     vl_audit_targets_free(&all);
     vl_audit_targets_free(&want);
+    vl_copy_names_free(&names);
     return rc;
 }
 
@@ -553,4 +636,37 @@ int vl_audit_target_cmp_id(const void *a, const void *b)
 {
     return strcmp(((const vl_audit_target *)a)->id,
                   ((const vl_audit_target *)b)->id);
+}
+
+int vl_audit_target_cmp_due(const void *a, const void *b)
+{
+    const vl_audit_target *x = a, *y = b;
+    int c;
+    if (!x->last != !y->last)
+        return x->last ? 1 : -1;
+    if (x->last && (c = strcmp(x->last, y->last)) != 0)
+        return c;
+    if ((c = strcmp(x->id, y->id)) != 0)
+        return c;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+int vl_audit_targets_expand(const vl_audit_targets *objs,
+                            const vl_copy_names *names, vl_audit_targets *out,
+                            vl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < objs->n; i++)
+        for (size_t k = 0; k < names->n; k++) {
+            const vl_audit_target *t = &objs->v[i];
+            int primary = !strcmp(names->v[k], VL_PRIMARY_COPY);
+            if (vl_audit_targets_add(out, t->id, t->bytes,
+                                     primary ? t->last : NULL) != VL_OK) {
+                vl_audit_targets_free(out);
+                return vl_error_oom(err);
+            }
+            out->v[out->n - 1].copy = names->v[k];
+            out->v[out->n - 1].rank = k;
+        }
+    return VL_OK;
 }

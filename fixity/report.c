@@ -55,7 +55,39 @@ int rp_failures(const rp_model *m, vl_report_failure_fn fn, void *arg,
                                       fn, arg, err);
 }
 
+/* Copies only speak once there is a replica or more than one is asked
+ * for: alone, the primary's coverage says it all. */
+static int copies_matter(const rp_model *m)
+{
+    return m->ncopies > 1 || m->min_copies > 1;
+}
+
+static int primary_headline(const rp_model *m, char *out, size_t cap);
+
 int rp_headline(const rp_model *m, char *out, size_t cap)
+{
+    char k[32];
+    int kind = primary_headline(m, out, cap);
+    size_t len = strlen(out);
+    if (kind == 2 || !copies_matter(m) || m->copy_objects == 0)
+        return kind;
+    if (m->failed_copy) {
+        /* only replicas failed (the primary's failures are above) */
+        rp_count(m->failed_copy, k);
+        snprintf(out, cap, "%s object%s FAILED fixity on a replica", k,
+                 m->failed_copy == 1 ? "" : "s");
+        return 2;
+    }
+    if (m->short_copies) {
+        rp_count(m->short_copies, k);
+        snprintf(out + len, cap - len, "; %s with fewer than %d verified "
+                 "copies", k, m->min_copies);
+        return 1;
+    }
+    return kind;
+}
+
+static int primary_headline(const rp_model *m, char *out, size_t cap)
 {
     const rp_coverage *c = &m->cov;
     char n[32], k[32];
@@ -114,6 +146,7 @@ static void model_free(rp_model *m)
     }
     free(m->due);
     free(m->days);
+    rp_copies_free(m);
 }
 
 static int on_format(void *arg, const vl_report_format_row *f)
@@ -243,6 +276,8 @@ static int gather(vl_repo *r, const char *since, rp_model *m, vl_error *err)
                                    on_day, m, err);
     if (rc == VL_OK)
         rc = rp_failures(m, on_fail_count, &fc, err);
+    if (rc == VL_OK)
+        rc = rp_gather_copies(r, m, err);
     if (rc == VL_OK && m->oom)
         rc = VL_ESYS;
     /* Callbacks return VL_ESYS without a message only when memory ran out. */
@@ -314,7 +349,11 @@ static int write_json(const rp_model *m, FILE *f, vl_error *err)
     char done_at[32];
     if (m->cov.cycle_complete_at)
         vl_time_rfc3339(m->cov.cycle_complete_at, done_at);
-    fputs("{\n  \"coverage\": ", f);
+    fputs("{\n  \"advice\": ", f);
+    rc |= rp_json_advice(m, f);
+    fputs(",\n  \"copies\": ", f);
+    rc |= rp_json_copies(m, f);
+    fputs(",\n  \"coverage\": ", f);
     rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, "
                                 "s:s?}",
                                 "objects", (json_int_t)m->cov.objects,
@@ -351,7 +390,12 @@ static int write_json(const rp_model *m, FILE *f, vl_error *err)
         fputs(i ? ",\n    " : "\n    ", f);
         rc |= json_put(f, j_day(&m->days[i]));
     }
-    fputs(m->ndays ? "\n  ],\n  \"repository\": " : "],\n  \"repository\": ", f);
+    fputs(m->ndays ? "\n  ],\n  \"object_copies\": " : "],\n  \"object_copies\": ", f);
+    if (rc == VL_OK && (rc = rp_json_object_copies(m, f, err)) != VL_OK)
+        goto done;
+    fputs(",\n  \"repairs\": ", f);
+    rc |= rp_json_repairs(m, f);
+    fputs(",\n  \"repository\": ", f);
     rc |= json_put(f, json_string(m->repo_dir));
     fputs(",\n  \"since\": ", f);
     rc |= json_put(f, m->since[0] ? json_string(m->since) : json_null());
@@ -471,7 +515,10 @@ static int write_csv(const rp_model *m, FILE *f, vl_error *err)
     fputs("\r\nfailures\r\nobject,kind,code,path,logical_path,algorithm,"
           "expected,actual,"
           "first_seen,last_seen,current,message\r\n", f);
-    return rp_failures(m, on_csv_failure, f, err);
+    int rc = rp_failures(m, on_csv_failure, f, err);
+    if (rc == VL_OK)
+        rc = rp_csv_copies(m, f, err);
+    return rc;
 }
 
 /* ---- output ---------------------------------------------------------------------- */

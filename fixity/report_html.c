@@ -1,9 +1,9 @@
 /* The HTML report: one self-contained file (inline CSS and SVG, no scripts,
  * no fonts or images fetched) that opens offline, reads on a phone (tables
  * scroll sideways inside their own box) and prints cleanly.  Elements tests
- * and tools rely on have stable ids and classes: #status, #totals, #formats,
- * #coverage, #failures, #history-chart, #format-chart; numbers carry their
- * exact value in data-value. */
+ * and tools rely on have stable ids and classes: #status, #advice, #totals,
+ * #formats, #coverage, #copies, #failures, #history-chart, #format-chart;
+ * numbers carry their exact value in data-value. */
 #include <string.h>
 
 #include "report_private.h"
@@ -79,6 +79,12 @@ static const char css[] =
     ".tag.current{color:#fff;background:var(--bad)}\n"
     ".tag.past{color:var(--muted);border:1px solid var(--line)}\n"
     ".msg{display:block;color:var(--muted);font-size:.82rem}\n"
+    ".advice ul{margin:.25rem 0;padding-left:1.25rem}"
+    ".advice li{margin:.35rem 0}"
+    "code.command{font-weight:600;white-space:nowrap;padding:0 .25rem;"
+    "border-radius:.25rem;background:var(--soft)}\n"
+    ".card.short dd,.card.behind dd{color:var(--warn)}\n"
+    "ul.verified-counts{margin:.75rem 0;padding-left:1.25rem}\n"
     "figure{margin:1rem 0}\n"
     "figcaption{color:var(--muted);font-size:.85rem}\n"
     "svg.chart{display:block;width:100%;overflow:visible;font-size:12px}\n"
@@ -294,10 +300,15 @@ static void write_status(const rp_model *m, FILE *f)
     if (c->last_failed) {
         rp_count(m->failure_current, a);
         fprintf(f, "%s problem%s found by the latest audits %s listed under "
-                   "<a href=\"#failures\">Fixity failures</a>: restore the "
-                   "files from a replica and audit again. ",
+                   "<a href=\"#failures\">Fixity failures</a>: %s ",
                 a, m->failure_current == 1 ? "" : "s",
-                m->failure_current == 1 ? "is" : "are");
+                m->failure_current == 1 ? "is" : "are",
+                m->ncopies > 1
+                    ? "repair them from a verified replica (<a href=\"#advice\">"
+                      "What to do</a>) and audit again."
+                    : "restore the files from a backup and audit again; with "
+                      "a replica, vellum repairs them itself (<a "
+                      "href=\"#advice\">What to do</a>).");
     }
     rp_count(c->within, a);
     rp_count(c->objects, b);
@@ -469,6 +480,120 @@ static void write_coverage(const rp_model *m, FILE *f)
     fputs("</section>\n", f);
 }
 
+/* What to do: each line names the command to run. */
+static void write_advice(const rp_model *m, FILE *f)
+{
+    if (!m->nadvice)
+        return;
+    fprintf(f, "<section id=\"advice\" class=\"advice\" data-count=\"%zu\">\n"
+               "<h2>What to do</h2>\n<ul>\n", m->nadvice);
+    for (size_t i = 0; i < m->nadvice; i++) {
+        fputs("<li><code class=\"command\">", f);
+        rp_html_text(f, m->advice[i].command);
+        fputs("</code> \xe2\x80\x94 ", f);
+        rp_html_text(f, m->advice[i].reason);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n</section>\n", f);
+}
+
+static void names_cell(FILE *f, const char *names)
+{
+    text_cell(f, "copies", names, "\xe2\x80\x94");
+}
+
+static void write_copies(const rp_model *m, FILE *f)
+{
+    size_t replicas = m->ncopies ? m->ncopies - 1 : 0;
+    char text[96], k[32], sub[64];
+    fprintf(f, "<section id=\"copies\" data-copies=\"%zu\" "
+               "data-min-copies=\"%d\" data-short=\"%llu\" "
+               "data-failed=\"%llu\" data-behind=\"%llu\">\n"
+               "<h2>Copies</h2>\n",
+            m->ncopies, m->min_copies, (unsigned long long)m->short_copies,
+            (unsigned long long)m->failed_copy,
+            (unsigned long long)m->behind_copy);
+    if (!replicas)
+        fputs("<p>Each object has one copy, in the repository's store: no "
+              "replica holds another, so nothing can repair a damaged "
+              "file.</p>\n", f);
+    else
+        fprintf(f, "<p>Each object has %zu copies: the primary store and %zu "
+                   "replica%s.</p>\n", m->ncopies, replicas,
+                replicas == 1 ? "" : "s");
+    fprintf(f, "<p class=\"note\">A copy is verified when its last audit "
+               "passed within the last %d days and it holds the object's "
+               "current version. Each object should have %d verified "
+               "cop%s (<code>replicate.min_copies</code>).</p>\n",
+            m->interval_days, m->min_copies, m->min_copies == 1 ? "y" : "ies");
+    fputs("<dl class=\"cards\">\n", f);
+    card(f, "all", "All copies verified", m->all_verified, NULL);
+    snprintf(sub, sizeof sub, "fewer than %d verified", m->min_copies);
+    card(f, "short", "Short of copies", m->short_copies, sub);
+    card(f, m->failed_copy ? "failed" : "passed", "A copy failed its audit",
+         m->failed_copy, NULL);
+    card(f, "behind", "A replica missing or behind", m->behind_copy, NULL);
+    card(f, "repairs", "Repairs made", m->repairs_made,
+         m->since[0] ? "since the report's start" : "all time");
+    card(f, m->repairs_failed ? "failed" : "passed", "Repairs failed",
+         m->repairs_failed, NULL);
+    fputs("</dl>\n<ul class=\"verified-counts\">\n", f);
+    for (size_t v = m->ncopies + 1; v-- > 0;) {
+        if (!m->by_verified[v])
+            continue;
+        rp_count(m->by_verified[v], k);
+        rp_copies_text(m, v, m->ncopies, text, sizeof text);
+        fprintf(f, "<li data-verified=\"%zu\" data-objects=\"%llu\">%s "
+                   "object%s: %s</li>\n", v,
+                (unsigned long long)m->by_verified[v], k,
+                m->by_verified[v] == 1 ? "" : "s", text);
+    }
+    fputs("</ul>\n", f);
+    fputs("<div class=\"table-wrap\"><table class=\"copy-list\">\n<thead><tr>"
+          "<th>Copy</th><th>Location</th><th class=\"num\">Verified</th>"
+          "<th class=\"num\">Audited in interval</th><th class=\"num\">Failed"
+          "</th><th class=\"num\">Never audited</th><th class=\"num\">Missing "
+          "or behind</th></tr></thead>\n<tbody>\n", f);
+    for (size_t i = 0; i < m->ncopies; i++) {
+        const rp_copy *p = &m->copies[i];
+        fprintf(f, "<tr class=\"%s\">", i ? "replica" : "primary");
+        text_cell(f, "copy", p->name, "");
+        text_cell(f, "path", p->location, "");
+        num_cell(f, p->verified);
+        num_cell(f, p->within);
+        num_cell(f, p->failed);
+        num_cell(f, p->never);
+        num_cell(f, p->behind);
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody></table></div>\n", f);
+    if (m->nattention) {
+        fputs("<h3>Objects short of verified copies</h3>\n<div "
+              "class=\"table-wrap\"><table class=\"copy-attention\">\n"
+              "<thead><tr><th>Object</th><th>Copies</th><th>Failed audit</th>"
+              "<th>Missing or behind</th><th>Not verified lately</th></tr>"
+              "</thead>\n<tbody>\n", f);
+        for (size_t i = 0; i < m->nattention; i++) {
+            const rp_attention *a = &m->attention[i];
+            rp_copies_text(m, a->verified, a->ncopies, text, sizeof text);
+            fprintf(f, "<tr%s>", a->failed ? " class=\"fail\"" : "");
+            text_cell(f, "id", a->id, "");
+            fprintf(f, "<td class=\"verified\" data-value=\"%zu\">%s</td>",
+                    a->verified, text);
+            names_cell(f, a->failed);
+            names_cell(f, a->behind);
+            names_cell(f, a->unverified);
+            fputs("</tr>\n", f);
+        }
+        fputs("</tbody></table></div>\n", f);
+        if (m->attention_total > m->nattention)
+            fprintf(f, "<p class=\"note\">%llu more not shown (the report's "
+                       "JSON and CSV list every object's copies).</p>\n",
+                    (unsigned long long)(m->attention_total - m->nattention));
+    }
+    fputs("</section>\n", f);
+}
+
 static void write_history(const rp_model *m, FILE *f)
 {
     uint64_t audits = 0, bytes = 0, fails = 0, fail_days = 0;
@@ -585,11 +710,13 @@ int rp_write_html(const rp_model *m, FILE *f, vl_error *err)
     int rc;
     write_head(m, f);
     write_status(m, f);
+    write_advice(m, f);
     write_totals(m, f);
     rc = write_failures(m, f, err);
     if (rc != VL_OK)
         goto done;
     write_coverage(m, f);
+    write_copies(m, f);
     write_history(m, f);
     write_formats(m, f);
     fprintf(f, "</main>\n<footer>\n<p>Written by vellum " VL_VERSION " from "

@@ -14,6 +14,9 @@
 #define RP_MAX_FORMATS 50   /* formats listed; the rest are summed as "other" */
 #define RP_MAX_DUE 25       /* overdue / never audited objects listed */
 #define RP_MAX_BARS 92      /* history chart bars; longer spans are binned */
+#define RP_MAX_ATTENTION 25 /* objects short of verified copies listed */
+#define RP_MAX_REPAIR_IDS 5 /* objects named in `vellum repair ID` advice */
+#define RP_MAX_ADVICE 8
 
 typedef struct rp_format {
     char *puid, *mime, *name, *version;   /* NULL when unknown */
@@ -39,6 +42,28 @@ typedef struct rp_due {
     char *last;                           /* NULL = never audited */
 } rp_due;
 
+/* One copy of every object: the primary's store or a replica. */
+typedef struct rp_copy {
+    char *name, *location;
+    uint64_t objects, verified, within, failed, never, behind;
+} rp_copy;
+
+/* An object with fewer verified copies than replicate.min_copies, a copy
+ * that failed its last audit, or a replica missing or behind. */
+typedef struct rp_attention {
+    char *id;
+    size_t ncopies, verified;
+    char *failed;                         /* failed copies with their first
+                                             problem, or NULL */
+    char *behind, *unverified;            /* copy names, ", "-joined, or NULL */
+} rp_attention;
+
+/* A line of advice: the command to run and why. */
+typedef struct rp_advice {
+    char *command;
+    char *reason;
+} rp_advice;
+
 /* Everything a report shows except the failure rows, which are streamed
  * from the catalog while writing so that memory stays small however many
  * files failed. */
@@ -61,7 +86,46 @@ typedef struct rp_model {
     uint64_t failure_rows;                /* distinct failures listed */
     uint64_t failure_objects;             /* objects among them */
     uint64_t failure_current;             /* still failing at last audit */
+    /* Copies (the primary first, then replicas by name) and what they
+     * say: per-object rows are streamed again while writing JSON and CSV. */
+    vl_repo *repo;
+    rp_copy *copies;
+    size_t ncopies;                       /* 1 + replicas */
+    int min_copies;                       /* replicate.min_copies */
+    uint64_t copy_objects;                /* objects seen */
+    uint64_t *by_verified;                /* [ncopies + 1] objects with k */
+    uint64_t all_verified, short_copies, failed_copy, behind_copy,
+        unverified_copy;
+    rp_attention *attention;
+    size_t nattention;
+    uint64_t attention_total;             /* listed or not */
+    char *repair_ids[RP_MAX_REPAIR_IDS];  /* first objects with a failed copy */
+    size_t nrepair_ids;
+    uint64_t repairs_made, repairs_failed;   /* recovery events since */
+    rp_advice advice[RP_MAX_ADVICE];
+    size_t nadvice;
 } rp_model;
+
+/* "2 of 3 copies verified in the last 90 days". */
+void rp_copies_text(const rp_model *m, size_t verified, size_t ncopies,
+                    char *out, size_t cap);
+/* Each object's copies, by id (vl_audit_copies). */
+int rp_object_copies(const rp_model *m, vl_object_copies_fn fn, void *arg,
+                     vl_error *err);
+/* Copy names of an object's copies that match: 'f' failed its last audit,
+ * 'b' missing or behind, 'u' not verified within the interval (and not
+ * behind); ", "-joined, malloc'd, NULL when none (or out of memory: *oom). */
+char *rp_copy_names(const vl_object_copies *oc, int which, int *oom);
+/* fixity/report_copies.c: gather the copies part of the model (after the
+ * interval and since are set), free it, and write it. */
+int rp_gather_copies(vl_repo *r, rp_model *m, vl_error *err);
+void rp_copies_free(rp_model *m);
+int rp_json_advice(const rp_model *m, FILE *f);
+int rp_json_copies(const rp_model *m, FILE *f);
+int rp_json_repairs(const rp_model *m, FILE *f);
+int rp_json_object_copies(const rp_model *m, FILE *f, vl_error *err);
+/* The CSV sections copies, object_copies, replication and advice. */
+int rp_csv_copies(const rp_model *m, FILE *f, vl_error *err);
 
 /* Stream the failure rows of the model's period. */
 int rp_failures(const rp_model *m, vl_report_failure_fn fn, void *arg,

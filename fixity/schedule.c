@@ -55,11 +55,51 @@ static int is_due(const char *last, int64_t cutoff)
     return !last || vl_time_parse(last, &t) != 0 || t <= cutoff;
 }
 
+/* (object, copy) pairs with each copy's last audit, for --due with
+ * copies; bytes are the object's (a replica holds the same). */
+typedef struct pairs_ctx {
+    const vl_audit_targets *by_id;    /* every object, sorted by id */
+    vl_audit_targets *out;
+} pairs_ctx;
+
+static int add_pairs(void *arg, const vl_object_copies *oc)
+{
+    pairs_ctx *c = arg;
+    vl_audit_target key = {.id = (char *)oc->object_id};
+    const vl_audit_target *obj = bsearch(&key, c->by_id->v, c->by_id->n,
+                                         sizeof key, vl_audit_target_cmp_id);
+    for (size_t k = 0; k < oc->ncopies; k++) {
+        if (vl_audit_targets_add(c->out, oc->object_id, obj ? obj->bytes : 0,
+                                 oc->copies[k].verified) != VL_OK)
+            return VL_ESYS;
+        c->out->v[c->out->n - 1].copy = oc->copies[k].copy;
+        c->out->v[c->out->n - 1].rank = k;
+    }
+    return 0;
+}
+
+static int load_pairs(vl_repo *r, vl_audit_targets *all,
+                      const vl_copy_names *names, vl_audit_targets *out,
+                      vl_error *err)
+{
+    pairs_ctx c = {all, out};
+    int rc;
+    if (all->n > 1)
+        qsort(all->v, all->n, sizeof *all->v, vl_audit_target_cmp_id);
+    rc = vl_audit_copies_of(r, names, add_pairs, &c, err);
+    if (rc != VL_OK && err && !err->msg[0])
+        rc = vl_error_oom(err);
+    if (rc == VL_OK && out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, vl_audit_target_cmp_due);
+    return rc;
+}
+
 int vl_audit_due(vl_repo *r, const vl_audit_options *o, vl_audit_summary *s,
                  vl_error *err)
 {
     vl_audit_targets all = {0};
     vl_audit_summary local = {0};
+    vl_copy_names names = {0};
     uint64_t max_bytes;
     double max_seconds;
     int days, rc;
@@ -73,8 +113,17 @@ int vl_audit_due(vl_repo *r, const vl_audit_options *o, vl_audit_summary *s,
         max_bytes = o->max_bytes;
     if (o && o->max_seconds > 0)
         max_seconds = o->max_seconds;
-    if ((rc = vl_audit_targets_load(r, &all, err)) != VL_OK)
+    if ((rc = vl_audit_copy_names(r, o, &names, err)) != VL_OK ||
+        (rc = vl_audit_targets_load(r, &all, err)) != VL_OK)
         goto done;
+    if (names.n) {
+        vl_audit_targets pairs = {0};
+        rc = load_pairs(r, &all, &names, &pairs, err);
+        vl_audit_targets_free(&all);
+        all = pairs;
+        if (rc != VL_OK)
+            goto done;
+    }
     /* The list is in due order: move the due ones to the front, in order. */
     int64_t cutoff = vl_time_now() - (int64_t)days * DAY;
     for (size_t i = 0; i < all.n; i++) {
@@ -88,6 +137,7 @@ int vl_audit_due(vl_repo *r, const vl_audit_options *o, vl_audit_summary *s,
     rc = vl_audit_run(r, all.v, n, o, max_bytes, max_seconds, s, err);
 done:
     vl_audit_targets_free(&all);
+    vl_copy_names_free(&names);
     return rc;
 }
 

@@ -23,6 +23,7 @@ typedef struct vl_audit_failure {
 
 typedef struct vl_audit_result {
     const char *object_id;
+    const char *copy;        /* VL_PRIMARY_COPY or the replica audited */
     int passed;              /* 1 pass, 0 fail */
     uint64_t files;          /* content files read */
     uint64_t bytes;          /* bytes read */
@@ -42,10 +43,25 @@ typedef struct vl_audit_options {
      * an object was left for a later run (locked by a deposit). */
     void (*on_start)(void *arg, const char *object_id, uint64_t bytes);
     void (*on_skip)(void *arg, const char *object_id, const char *why);
+    /* Which copies (vl_storage.h, "Replicas").  Neither set: the primary
+     * only.  all_copies: the primary and every replica.  copies[0..ncopies):
+     * these only (replica names, or VL_PRIMARY_COPY); an unknown name is
+     * VL_EINPUT before anything is audited.  The unit of work, of the
+     * budgets and of --due's order, is then one copy of one object.  A
+     * replica's copy gets the same validation with every digest, read from
+     * its own storage (no catalog comparison: the catalog describes the
+     * primary); a replica that cannot be reached fails ("unreachable"). */
+    const char *const *copies;
+    size_t ncopies;
+    int all_copies;
+    /* Optional: a copy of an object is about to be audited (with copies). */
+    void (*on_start_copy)(void *arg, const char *object_id, const char *copy,
+                          uint64_t bytes);
 } vl_audit_options;
 
 typedef struct vl_audit_summary {
-    size_t objects;
+    size_t objects;          /* audits done: one per object, or per object
+                                and copy when copies were asked for */
     size_t passed;
     size_t failed;
     uint64_t bytes;
@@ -56,15 +72,20 @@ typedef struct vl_audit_summary {
 
 /* Audit the given objects (ids), or every object when n == 0.
  * Each object audit records one PREMIS "fixity check" event (outcome
- * success or fail; the detail lists each failing file with expected and
- * actual digests, missing and unexpected files) and one row in the
- * catalog's audit history.  Nothing is repaired.  Returns VL_OK when every
- * audited object passed, VL_FINDING when any failed. */
+ * success or fail; the detail names the copy and lists each failing file
+ * with expected and actual digests, missing and unexpected files), the
+ * copy's row in the catalog (vl_catalog_copy_verified) and, for the
+ * primary, one row in the catalog's audit history.  Nothing is repaired.
+ * Returns VL_OK when every audited object passed, VL_FINDING when any
+ * failed.  With copies, each object's copies in turn (primary first, then
+ * replicas by name). */
 int vl_audit(vl_repo *r, const char *const *ids, size_t n,
              const vl_audit_options *o, vl_audit_summary *s, vl_error *err);
 /* --due: objects never audited first, then the longest since audited,
  * stopping at the budgets (repository config audit.max_bytes_per_run and
- * audit.max_seconds_per_run unless o overrides); the next run continues. */
+ * audit.max_seconds_per_run unless o overrides); the next run continues.
+ * With copies, (object, copy) pairs in that order: the primary's last
+ * audit from the audit history, a replica's from its catalog row. */
 int vl_audit_due(vl_repo *r, const vl_audit_options *o, vl_audit_summary *s,
                  vl_error *err);
 
@@ -90,6 +111,57 @@ typedef void (*vl_audit_status_fn)(void *arg, const char *object_id,
                                    uint64_t bytes);
 int vl_audit_status_get(vl_repo *r, vl_audit_status *st, vl_audit_status_fn fn,
                         void *arg, vl_error *err);
+/* ---- copies of every object ------------------------------------------
+ * A copy (the primary or a replica) of an object is verified when its last
+ * audit passed within audit.interval_days and, for a replica, it holds the
+ * primary's head version (as far as the catalog knows). */
+typedef struct vl_copy_state {
+    const char *copy;             /* VL_PRIMARY_COPY or a replica name */
+    int version;                  /* version held (primary: head); 0 none
+                                     known */
+    const char *verified;         /* start of its last audit, NULL = never */
+    const char *outcome;          /* of that audit: "pass", "fail" or NULL */
+    const char *state;            /* last replicate's state, or NULL */
+    const char *failures_json;    /* that audit's failures (JSON array of
+                                     vl_audit_failure fields), or NULL */
+    int recent;                   /* audited within the interval */
+    int good;                     /* verified (see above) */
+    int behind;                   /* a replica not known to hold the head */
+} vl_copy_state;
+typedef struct vl_object_copies {
+    const char *object_id;
+    int head;                     /* the primary's head version */
+    size_t ncopies;               /* the primary and every replica */
+    size_t verified, failed, behind;   /* copies good / last audit failed /
+                                          behind */
+    const vl_copy_state *copies;  /* [ncopies], primary first */
+} vl_object_copies;
+typedef int (*vl_object_copies_fn)(void *arg, const vl_object_copies *oc);
+/* Every catalog object by id, with its copies; fn returning non-zero
+ * stops (and is returned). */
+int vl_audit_copies(vl_repo *r, vl_object_copies_fn fn, void *arg,
+                    vl_error *err);
+
+typedef struct vl_copy_status {
+    const char *name;             /* VL_PRIMARY_COPY or a replica name */
+    const char *location;         /* its folder */
+    size_t objects;               /* objects in the catalog */
+    size_t verified;              /* verified copies (see above) */
+    size_t within_interval;       /* audited within the interval */
+    size_t failed;                /* last audit failed */
+    size_t never;                 /* never audited */
+    size_t behind;                /* not known to hold the head version */
+} vl_copy_status;
+typedef void (*vl_copy_status_fn)(void *arg, const vl_copy_status *cs);
+/* One call per copy: the primary, then each replica by name. */
+int vl_audit_copy_status(vl_repo *r, vl_copy_status_fn fn, void *arg,
+                         vl_error *err);
+/* replicate.min_copies: copies each object should have verified; default
+ * 2 when the repository has a replica, else 1.  VL_EINPUT when malformed. */
+int vl_copies_min(vl_repo *r, int *out, vl_error *err);
+/* Whether a replicate.min_copies value is a count (1-100); 0 when good. */
+int vl_copies_min_parse(const char *s, int *out);
+
 /* A byte count with an optional K, M, G or T suffix (powers of 1024), for
  * --max-bytes and audit.max_bytes_per_run; -1 when malformed. */
 int vl_audit_parse_size(const char *s, uint64_t *out);

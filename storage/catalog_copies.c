@@ -8,11 +8,14 @@
 #include "catalog_private.h"
 #include "catalog_sql.h"
 
-static const char *const copies_schema =
+/* One schema per table: a read-only catalog's stand-in for a missing
+ * table is made from its schema's first CREATE TABLE (vl_sql_ensure). */
+static const char *const replicas_schema =
     "CREATE TABLE IF NOT EXISTS replicas ("
     "  name TEXT PRIMARY KEY,"
     "  location TEXT NOT NULL,"
-    "  added TEXT NOT NULL);"
+    "  added TEXT NOT NULL);";
+static const char *const copies_schema =
     "CREATE TABLE IF NOT EXISTS copies ("
     "  object_id TEXT NOT NULL,"
     "  copy TEXT NOT NULL,"
@@ -26,7 +29,7 @@ static const char *const copies_schema =
 
 int vl_sql_ensure_copies(sqlite3 *db, vl_error *err)
 {
-    int rc = vl_sql_ensure(db, "replicas", copies_schema, err);
+    int rc = vl_sql_ensure(db, "replicas", replicas_schema, err);
     if (rc == VL_OK)
         rc = vl_sql_ensure(db, "copies", copies_schema, err);
     return rc;

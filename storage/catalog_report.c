@@ -243,3 +243,67 @@ done:
     sqlite3_finalize(st);
     return rc;
 }
+
+/* Objects by id, each with one row per copy name (in the array's order).
+ * The primary's last audit is the later of its audit history row (the
+ * object's highest audit id) and its "copies" row (which a repair may have
+ * written since); the same audit writes both, and then the history row is
+ * the one read. */
+int vl_catalog_report_copies(vl_catalog *cat, const char *copies_json,
+                             vl_report_copy_fn fn, void *arg, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int s;
+    int rc = vl_sql_ensure_audits(db, err);
+    if (rc == VL_OK)
+        rc = vl_sql_ensure_copies(db, err);
+    if (rc != VL_OK)
+        return rc;
+    rc = prep(db,
+              "WITH names(pos, name) AS (SELECT key, value FROM json_each(?1)),"
+              " rows AS (SELECT o.id AS id, o.head AS head, n.pos AS pos,"
+              "  n.name AS name, c.version AS cversion, c.verified AS cverified,"
+              "  c.outcome AS coutcome, c.state AS state, c.failures AS cfail,"
+              "  a.started AS astarted, a.outcome AS aoutcome, a.failures AS afail,"
+              "  (c.verified IS NOT NULL AND (a.started IS NULL OR"
+              "   c.verified > a.started)) AS copy_newer"
+              "  FROM objects o CROSS JOIN names n"
+              "  LEFT JOIN copies c ON c.object_id = o.id AND c.copy = n.name"
+              "  LEFT JOIN audits a ON n.name = ?2 AND a.id ="
+              "   (SELECT max(id) FROM audits WHERE object_id = o.id))"
+              " SELECT id, head, name,"
+              "  CASE WHEN name = ?2 THEN coalesce(head, 0)"
+              "   ELSE coalesce(cversion, 0) END,"
+              "  CASE WHEN name <> ?2 OR copy_newer THEN cverified"
+              "   ELSE astarted END,"
+              "  CASE WHEN name <> ?2 OR copy_newer THEN coutcome"
+              "   ELSE aoutcome END,"
+              "  state,"
+              "  CASE WHEN name <> ?2 OR copy_newer THEN cfail ELSE afail END"
+              " FROM rows ORDER BY id, pos",
+              &st, "preparing the copies of each object", err);
+    if (rc != VL_OK)
+        goto done;
+    vl_sql_bind_text(st, 1, copies_json);
+    vl_sql_bind_text(st, 2, VL_PRIMARY_COPY);
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        vl_report_copy_row c = {
+            .object_id = vl_sql_col(st, 0),
+            .head = sqlite3_column_int(st, 1),
+            .copy = vl_sql_col(st, 2),
+            .version = sqlite3_column_int(st, 3),
+            .verified = vl_sql_col(st, 4),
+            .outcome = vl_sql_col(st, 5),
+            .state = vl_sql_col(st, 6),
+            .failures_json = vl_sql_col(st, 7),
+        };
+        if ((rc = fn(arg, &c)) != 0)
+            goto done;
+    }
+    if (s != SQLITE_DONE)
+        rc = vl_sql_err(db, err, "reading the copies of each object");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -714,6 +714,25 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
                                vl_report_failure_fn fn, void *arg,
                                vl_error *err);
 
+/* Copies for reports and audit scheduling: one row per object (by id) and
+ * copy name (in the order of copies_json, a JSON array of names), whether
+ * or not the catalog knows anything of that copy.  For VL_PRIMARY_COPY the
+ * latest of its audit history row and its "copies" row; for a replica its
+ * "copies" row. */
+typedef struct vl_report_copy_row {
+    const char *object_id;
+    int head;                            /* the primary's head version */
+    const char *copy;
+    int version;                         /* held (primary: head), 0 unknown */
+    const char *verified;                /* last audit's start, or NULL */
+    const char *outcome;                 /* "pass", "fail" or NULL */
+    const char *state;                   /* last replicate's, or NULL */
+    const char *failures_json;           /* that audit's failures, or NULL */
+} vl_report_copy_row;
+typedef int (*vl_report_copy_fn)(void *arg, const vl_report_copy_row *c);
+int vl_catalog_report_copies(vl_catalog *cat, const char *copies_json,
+                             vl_report_copy_fn fn, void *arg, vl_error *err);
+
 /* ======================================================================
  * Audit history (storage/catalog_audits.c): one row per object audit in the
  * catalog's "audits" table.  Reindex leaves it alone: the store cannot

@@ -7,13 +7,15 @@
 #include "vl_fixity.h"
 
 static const char usage[] =
-    "usage: vellum audit [ID... | --all | --due] [--max-bytes N] [--max-seconds N]\n"
-    "                    [--repo DIR] [--json] [--quiet]\n"
+    "usage: vellum audit [ID... | --all | --due] [--replicas | --replica NAME...]\n"
+    "                    [--max-bytes N] [--max-seconds N] [--repo DIR] [--json]\n"
+    "                    [--quiet]\n"
     "       vellum audit --status [--repo DIR] [--json]\n"
     "\n"
     "Audit objects: a full OCFL validation with every content and fixity digest\n"
     "recomputed, and the catalog compared with the store.  Each object audit\n"
-    "records a PREMIS \"fixity check\" event.  Nothing is repaired.\n"
+    "records a PREMIS \"fixity check\" event naming the copy audited.  Nothing\n"
+    "is repaired.\n"
     "\n"
     "  --all            every object\n"
     "  --due            objects never audited, then those audited longest ago\n"
@@ -24,8 +26,16 @@ static const char usage[] =
     "                   for --due\n"
     "  --max-seconds N  start no object after N seconds; default\n"
     "                   audit.max_seconds_per_run for --due\n"
-    "  --status         never-audited and overdue objects, and when the current\n"
-    "                   cycle completes at the observed rate\n"
+    "  --replicas       audit every copy: the primary and every replica, each\n"
+    "                   with every digest recomputed on its own storage\n"
+    "  --replica NAME   audit only that replica's copies, not the primary\n"
+    "                   (repeatable); an unknown NAME is exit 2\n"
+    "                   With either, the unit of work (of --due's order and of\n"
+    "                   the budgets) is one copy of one object; a replica that\n"
+    "                   cannot be reached fails as \"unreachable\".\n"
+    "  --status         never-audited and overdue objects, when the current\n"
+    "                   cycle completes at the observed rate, and per copy how\n"
+    "                   many objects were verified within the interval\n"
     "\n"
     "Each failed object gets an ALERT line on stderr.\n"
     "Exit: 0 every object passed, 1 a fixity failure, 2 bad usage or unknown ID,\n"
@@ -34,6 +44,7 @@ static const char usage[] =
 typedef struct out_ctx {
     cli_common *c;
     json_t *objects;          /* --json */
+    int copies;               /* --replicas or --replica: name each copy */
 } out_ctx;
 
 static void print_failure(FILE *f, const char *indent, const vl_audit_failure *x)
@@ -56,6 +67,21 @@ static void on_start(void *arg, const char *id, uint64_t bytes)
     }
 }
 
+static void on_start_copy(void *arg, const char *id, const char *copy,
+                          uint64_t bytes)
+{
+    out_ctx *o = arg;
+    if (cli_progress_enabled(o->c)) {
+        char sz[32];
+        cli_format_size(bytes, sz);
+        if (strcmp(copy, VL_PRIMARY_COPY))
+            fprintf(stderr, "auditing %s on replica %s (%s)...\n", cli_text(id),
+                    cli_text(copy), sz);
+        else
+            fprintf(stderr, "auditing %s (%s)...\n", cli_text(id), sz);
+    }
+}
+
 static void on_skip(void *arg, const char *id, const char *why)
 {
     fprintf(stderr, "vellum: skipped %s, left for the next run: %s\n",
@@ -66,12 +92,14 @@ static void on_object(void *arg, const vl_audit_result *r)
 {
     out_ctx *o = arg;
     char sz[32];
+    int replica = r->copy && strcmp(r->copy, VL_PRIMARY_COPY);
     /* The alert goes out as soon as the object is done, whatever the
      * output format: it is what a cron mail or the journal should show. */
     if (!r->passed) {
-        fprintf(stderr, "vellum: ALERT fixity failure in %s: %zu problem%s "
-                "(first: ", cli_text(r->object_id), r->nfailures,
-                r->nfailures == 1 ? "" : "s");
+        fprintf(stderr, "vellum: ALERT fixity failure in %s%s%s: %zu problem%s "
+                "(first: ", cli_text(r->object_id),
+                replica ? " on replica " : "", replica ? cli_text(r->copy) : "",
+                r->nfailures, r->nfailures == 1 ? "" : "s");
         print_failure(stderr, "", &r->failures[0]);
         fputs(")\n", stderr);
     }
@@ -87,16 +115,24 @@ static void on_object(void *arg, const vl_audit_result *r)
                                  x->message));
         }
         json_array_append_new(
-            o->objects, json_pack("{s:s, s:b, s:I, s:I, s:f, s:o}", "id",
-                                  r->object_id, "passed", r->passed, "files",
+            o->objects, json_pack("{s:s, s:s, s:b, s:I, s:I, s:f, s:o}", "id",
+                                  r->object_id, "copy",
+                                  r->copy ? r->copy : VL_PRIMARY_COPY,
+                                  "passed", r->passed, "files",
                                   (json_int_t)r->files, "bytes",
                                   (json_int_t)r->bytes, "seconds", r->seconds,
                                   "failures", fails));
         return;
     }
     cli_format_size(r->bytes, sz);
-    printf("%s %s (%llu files, %s)\n", r->passed ? "pass" : "FAIL",
-           cli_text(r->object_id), (unsigned long long)r->files, sz);
+    if (o->copies)
+        printf("%s %s (%s%s, %llu files, %s)\n", r->passed ? "pass" : "FAIL",
+               cli_text(r->object_id), replica ? "replica " : "",
+               cli_text(r->copy ? r->copy : VL_PRIMARY_COPY),
+               (unsigned long long)r->files, sz);
+    else
+        printf("%s %s (%llu files, %s)\n", r->passed ? "pass" : "FAIL",
+               cli_text(r->object_id), (unsigned long long)r->files, sz);
     for (size_t i = 0; i < r->nfailures; i++) {
         print_failure(stdout, "  ", &r->failures[i]);
         putchar('\n');
@@ -121,8 +157,10 @@ static void print_summary(const out_ctx *o, const vl_audit_summary *s)
     cli_format_size(s->bytes, sz);
     cli_format_size(s->seconds > 0 ? (uint64_t)((double)s->bytes / s->seconds) : 0,
                     rate);
-    printf("audited %zu object%s: %zu passed, %zu failed; %s in %.2f s (%s/s)%s\n",
-           s->objects, s->objects == 1 ? "" : "s", s->passed, s->failed, sz,
+    printf("audited %zu %s%s: %zu passed, %zu failed; %s in %.2f s (%s/s)%s\n",
+           s->objects, o->copies ? "cop" : "object",
+           o->copies ? (s->objects == 1 ? "y" : "ies") : (s->objects == 1 ? "" : "s"),
+           s->passed, s->failed, sz,
            s->seconds, rate,
            s->budget_reached ? "; budget reached, the next run continues" : "");
 }
@@ -147,14 +185,54 @@ static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
         printf("never    %s  %s\n", cli_text(id), sz);
 }
 
+/* Per copy, for --status: JSON rows, or the lines printed at the end. */
+typedef struct copies_out {
+    json_t *rows;
+    vl_buf text;
+    int interval_days;
+} copies_out;
+
+static void on_copy_status(void *arg, const vl_copy_status *cs)
+{
+    copies_out *c = arg;
+    int primary = !strcmp(cs->name, VL_PRIMARY_COPY);
+    if (c->rows) {
+        json_array_append_new(
+            c->rows, json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I}",
+                               "copy", cs->name, "location", cs->location,
+                               "objects", (json_int_t)cs->objects, "verified",
+                               (json_int_t)cs->verified, "within_interval",
+                               (json_int_t)cs->within_interval, "failed",
+                               (json_int_t)cs->failed, "never",
+                               (json_int_t)cs->never, "behind",
+                               (json_int_t)cs->behind));
+        return;
+    }
+    vl_buf_printf(&c->text, NULL, "copy %s%s%s%s: %zu of %zu objects verified "
+                  "within %d days (failed %zu, never audited %zu",
+                  primary ? "" : "replica ", cli_text(cs->name),
+                  primary ? "" : " at ", primary ? "" : cli_text(cs->location),
+                  cs->verified, cs->objects, c->interval_days, cs->failed,
+                  cs->never);
+    if (!primary)
+        vl_buf_printf(&c->text, NULL, ", missing or behind %zu", cs->behind);
+    vl_buf_printf(&c->text, NULL, ")\n");
+}
+
 static int status(vl_repo *repo, int json)
 {
     vl_audit_status st;
     vl_error err = {0};
     json_t *due = json ? json_array() : NULL;
+    copies_out co = {.rows = json ? json_array() : NULL};
     char when[32] = "", next[32] = "", sz[32], rate[32];
-    if (vl_audit_status_get(repo, &st, on_due, due, &err) != VL_OK) {
+    vl_buf_init(&co.text, 0);
+    if (vl_audit_status_get(repo, &st, on_due, due, &err) != VL_OK ||
+        (co.interval_days = st.interval_days,
+         vl_audit_copy_status(repo, on_copy_status, &co, &err)) != VL_OK) {
         json_decref(due);
+        json_decref(co.rows);
+        vl_buf_release(&co.text);
         return cli_fail(&err);
     }
     if (st.cycle_complete_at)
@@ -163,7 +241,8 @@ static int status(vl_repo *repo, int json)
         vl_time_rfc3339(st.next_due_at, next);
     if (json) {
         cli_print_json(json_pack(
-            "{s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:s?, s:I, s:I, s:f, s:s?, s:o}",
+            "{s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:s?, s:I, s:I, s:f, s:s?, s:o, "
+            "s:o}",
             "objects", (json_int_t)st.objects, "never_audited",
             (json_int_t)st.never_audited, "overdue", (json_int_t)st.overdue,
             "within_interval", (json_int_t)st.within_interval, "interval_days",
@@ -173,7 +252,8 @@ static int status(vl_repo *repo, int json)
             (json_int_t)st.runs_needed, "max_bytes_per_run",
             (json_int_t)st.max_bytes_per_run, "max_seconds_per_run",
             st.max_seconds_per_run, "next_due_at", next[0] ? next : NULL,
-            "due", due));
+            "due", due, "copies", co.rows));
+        vl_buf_release(&co.text);
         return CLI_EXIT_OK;
     }
     cli_format_size(st.bytes_to_audit, sz);
@@ -201,6 +281,10 @@ static int status(vl_repo *repo, int json)
                st.runs_needed);
     else
         printf("cycle completes: unknown until an audit has been timed\n");
+    /* Copies only once there is a replica: alone, the primary is the above. */
+    if (vl_replica_count(repo) > 0 && co.text.data)
+        fputs(co.text.data, stdout);
+    vl_buf_release(&co.text);
     return CLI_EXIT_OK;
 }
 
@@ -212,6 +296,8 @@ CLI_COMMAND(audit)
         {"status", no_argument, NULL, 's'},
         {"max-bytes", required_argument, NULL, 'b'},
         {"max-seconds", required_argument, NULL, 't'},
+        {"replicas", no_argument, NULL, 'P'},
+        {"replica", required_argument, NULL, 'N'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
@@ -219,8 +305,15 @@ CLI_COMMAND(audit)
     vl_audit_summary s = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
-    int opt, rc, all = 0, due = 0, stat = 0;
+    out_ctx o = {.c = &c};
+    int opt, rc = CLI_EXIT_OK, all = 0, due = 0, stat = 0;
+    /* --replica names point into argv, which outlives the run */
+    const char **copies = calloc((size_t)argc + 1, sizeof *copies);
     char *end;
+    if (!copies) {
+        fputs("vellum: out of memory\n", stderr);
+        return CLI_EXIT_SYSTEM;
+    }
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
             continue;
@@ -229,41 +322,60 @@ CLI_COMMAND(audit)
         case 'd': due = 1; break;
         case 's': stat = 1; break;
         case 'b':
-            if (vl_audit_parse_size(optarg, &ao.max_bytes) != 0 || !ao.max_bytes)
-                return cli_usage_error("audit", "--max-bytes '%s' is not a size",
-                                       optarg);
+            if (vl_audit_parse_size(optarg, &ao.max_bytes) != 0 || !ao.max_bytes) {
+                rc = cli_usage_error("audit", "--max-bytes '%s' is not a size",
+                                     optarg);
+                goto done;
+            }
             break;
         case 't':
             ao.max_seconds = strtod(optarg, &end);
-            if (*end || end == optarg || !(ao.max_seconds > 0))
-                return cli_usage_error("audit", "--max-seconds '%s' is not a "
-                                       "number of seconds", optarg);
+            if (*end || end == optarg || !(ao.max_seconds > 0)) {
+                rc = cli_usage_error("audit", "--max-seconds '%s' is not a "
+                                     "number of seconds", optarg);
+                goto done;
+            }
             break;
-        case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error("audit", "unknown option");
+        case 'P': ao.all_copies = 1; break;
+        case 'N': copies[ao.ncopies++] = optarg; break;
+        case 'h': fputs(usage, stdout); goto done;
+        default: rc = cli_usage_error("audit", "unknown option"); goto done;
         }
     }
+    ao.copies = copies;
     int nids = argc - optind;
     for (int i = optind; i < argc; i++)
         if ((rc = cli_check_id(argv[i])) != CLI_EXIT_OK)
-            return rc;
+            goto done;
     if (all + due + stat + (nids > 0) != 1)
-        return cli_usage_error("audit", "give IDs, --all, --due or --status "
-                               "(one of them)");
-    if (stat && (ao.max_bytes || ao.max_seconds > 0))
-        return cli_usage_error("audit", "--status takes no budgets");
+        rc = cli_usage_error("audit", "give IDs, --all, --due or --status "
+                             "(one of them)");
+    else if (stat && (ao.max_bytes || ao.max_seconds > 0))
+        rc = cli_usage_error("audit", "--status takes no budgets");
+    else if (ao.all_copies && ao.ncopies)
+        rc = cli_usage_error("audit", "give --replicas (every copy) or "
+                             "--replica NAME (that replica), not both");
+    else if (stat && (ao.all_copies || ao.ncopies))
+        rc = cli_usage_error("audit", "--status shows every copy; it takes "
+                             "no --replicas or --replica");
+    if (rc != CLI_EXIT_OK)
+        goto done;
     /* --status only reads; audits record events and history. */
     if ((rc = cli_open_repo_mode(&c, stat ? VL_OPEN_READ : VL_OPEN_WRITE,
                                  &repo)) != CLI_EXIT_OK)
-        return rc;
+        goto done;
     if (stat) {
         rc = status(repo, c.json);
-        vl_repo_close(repo);
-        return rc;
+        goto done;
     }
-    out_ctx o = {.c = &c, .objects = c.json ? json_array() : NULL};
+    o.objects = c.json ? json_array() : NULL;
+    o.copies = ao.all_copies || ao.ncopies;
+    if (ao.all_copies && vl_replica_count(repo) == 0 && !c.quiet)
+        fprintf(stderr, "vellum: note: the repository has no replica; auditing "
+                "the primary copy only (add one: vellum replica add NAME DIR)\n");
     ao.on_object = on_object;
     ao.on_start = on_start;
+    ao.on_start_copy = on_start_copy;
     ao.on_skip = on_skip;
     ao.arg = &o;
     if (due)
@@ -273,9 +385,13 @@ CLI_COMMAND(audit)
                       &ao, &s, &err);
     if (rc == VL_OK || rc == VL_FINDING)
         print_summary(&o, &s);
+    if (rc != VL_OK && rc != VL_FINDING)
+        rc = cli_fail(&err);
+    else
+        rc = rc == VL_FINDING ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
+done:
     json_decref(o.objects);
     vl_repo_close(repo);
-    if (rc != VL_OK && rc != VL_FINDING)
-        return cli_fail(&err);
-    return rc == VL_FINDING ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
+    free(copies);
+    return rc;
 }

@@ -181,6 +181,13 @@ audit_and_damage() {
     [ "$(echo "$J" | jfield 'd["coverage"]["never"], d["coverage"]["within"], d["coverage"]["interval_days"], len(d["failures"]), d["history"]')" = "3 0 90 0 []" ]
     [ "$(echo "$J" | jfield 'd["status"]["level"], d["status"]["headline"]')" = "attention None of the 3 objects has been audited yet" ]
     [ "$(echo "$J" | jfield 'len(d["due"]), d["due"][0]["last_audit"]')" = "3 None" ]
+    # copies: no replica, so one copy each, never verified; the advice
+    # names the command that adds one
+    [ "$(echo "$J" | jfield 'd["copies"]["copies_per_object"], d["copies"]["min_copies"], d["copies"]["short"], d["copies"]["all_verified"]')" = "1 1 3 0" ]
+    [ "$(echo "$J" | jfield '[o["summary"] for o in d["object_copies"]]')" = \
+      "['0 of 1 copy verified in the last 90 days', '0 of 1 copy verified in the last 90 days', '0 of 1 copy verified in the last 90 days']" ]
+    [ "$(echo "$J" | jfield '[a["command"] for a in d["advice"]]')" = "['vellum replica add NAME DIR']" ]
+    [ "$(echo "$J" | jfield 'd["repairs"]["made"], d["repairs"]["failed"]')" = "0 0" ]
 }
 
 @test "report: audit coverage, history and each failure with both digests" {
@@ -227,7 +234,8 @@ for r in rows:
         sections[cur] = []
     else:
         sections[cur].append(r)
-assert list(sections) == ["totals", "formats", "coverage", "history", "failures"], list(sections)
+assert list(sections) == ["totals", "formats", "coverage", "history", "failures",
+                          "copies", "object_copies", "replication", "advice"], list(sections)
 for name, body in sections.items():
     head = body[0]
     assert all(len(r) == len(head) for r in body), name
@@ -249,6 +257,19 @@ assert len(dig) == 1 and dig[0]["object"] == "urn:t:a", dig
 assert dig[0]["expected"] and dig[0]["actual"] and dig[0]["expected"] != dig[0]["actual"]
 # the message holds commas: quoted and read back whole
 assert "," in dig[0]["message"] and dig[0]["current"] == "yes"
+# copies: the primary alone, one row per object, as in the JSON
+cp = sections["copies"]
+assert [r[0] for r in cp[1:]] == [c["copy"] for c in j["copies"]["per_copy"]] == ["primary"]
+oc = [dict(zip(sections["object_copies"][0], r)) for r in sections["object_copies"][1:]]
+assert [r["object"] for r in oc] == [o["object"] for o in j["object_copies"]], oc
+a = [r for r in oc if r["object"] == "urn:t:a"][0]
+assert (a["copies"], a["min_copies"], a["failed_copies"]) == ("1", "1", "primary"), a
+assert a["summary"] == "0 of 1 copy verified in the last 90 days", a
+rep = dict(sections["replication"][1:])
+assert rep["copies_per_object"] == "1" and rep["objects_failed_copy"] == "1", rep
+assert int(rep["objects_short"]) == j["copies"]["short"]
+assert [r[0] for r in sections["advice"][1:]] == [x["command"] for x in j["advice"]]
+assert "vellum replica add NAME DIR" in [r[0] for r in sections["advice"][1:]]
 print("ok")
 EOF
     echo "$output"
@@ -269,7 +290,7 @@ EOF
     grep -qF 'urn:t:&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;&lt;script&gt;' "$H"
     S=$(dom_summary "$H")
     echo "$S" | jfield 'd["ids"]'
-    for id in status totals formats coverage failures history-chart format-chart; do
+    for id in status advice totals formats coverage copies failures history-chart format-chart; do
         [ "$(echo "$S" | jfield "'$id' in d['ids']")" = "True" ]
     done
     [ "$(echo "$S" | jfield '"history-chart" in d["svg"], "format-chart" in d["svg"]')" = "True True" ]
@@ -281,6 +302,8 @@ EOF
     [[ "$(echo "$S" | jfield 'd["text"]["status"]')" == *"None of the 3 objects has been audited yet"* ]]
     [[ "$(echo "$S" | jfield 'd["text"]["formats"]')" == *"fmt/11"*"Portable Network Graphics"* ]]
     [[ "$(echo "$S" | jfield 'd["text"]["failures"]')" == *"No fixity failures"* ]]
+    [[ "$(echo "$S" | jfield 'd["text"]["copies"]')" == *"Each object has one copy"*"3 objects: 0 of 1 copy verified in the last 90 days"* ]]
+    [[ "$(echo "$S" | jfield 'd["text"]["advice"]')" == *"vellum replica add NAME DIR"* ]]
     [[ "$(echo "$S" | jfield 'd["text"]["coverage"]')" == *'urn:t:<b>&"x"</b><script>alert(1)</script>'* ]]
     # desktop and phone screenshots: real PNGs of the window size, not blank
     chrome --screenshot="$BATS_TEST_TMPDIR/desk.png" --window-size=1280,2000 "file://$H"
