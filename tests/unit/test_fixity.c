@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "unit_files.h"
 #include "vl_fixity.h"
 #include "vl_ingest.h"
@@ -101,11 +103,11 @@ static void deposit(vl_repo *r, const char *base, const char *id,
 }
 
 /* Overwrite v1/content/a.txt of object id in place (same length, so only
- * the digest can tell). */
-static void tamper(vl_repo *r, const char *id, const char *text)
+ * the digest can tell), in the storage root store. */
+static void tamper_in(vl_repo *r, const char *store, const char *id,
+                      const char *text)
 {
     char *rel = vl_repo_object_path(r, id);
-    char *store = vl_path_join(vl_repo_dir(r), "store");
     char *root = vl_path_join(store, rel);
     char *content = vl_path_join(root, "v1/content/data");
     char *file = vl_path_join(content, "a.txt");
@@ -119,8 +121,14 @@ static void tamper(vl_repo *r, const char *id, const char *text)
     free(file);
     free(content);
     free(root);
-    free(store);
     free(rel);
+}
+
+static void tamper(vl_repo *r, const char *id, const char *text)
+{
+    char *store = vl_path_join(vl_repo_dir(r), "store");
+    tamper_in(r, store, id, text);
+    free(store);
 }
 
 static void cleanup(vl_repo *r, char *base)
@@ -140,6 +148,7 @@ static void cleanup(vl_repo *r, char *base)
 struct seen {
     size_t n;
     char ids[8][64];
+    char copy[8][32];
     int passed[8];
     size_t nfailures[8];
     char kind[8][32];
@@ -154,6 +163,7 @@ static void on_object(void *arg, const vl_audit_result *res)
     assert_true(s->n < 8);
     size_t i = s->n++;
     snprintf(s->ids[i], sizeof s->ids[i], "%s", res->object_id);
+    snprintf(s->copy[i], sizeof s->copy[i], "%s", res->copy ? res->copy : "");
     s->passed[i] = res->passed;
     s->nfailures[i] = res->nfailures;
     if (res->nfailures) {
@@ -468,6 +478,178 @@ static void test_seconds_budget_with_a_fake_clock(void **state)
     cleanup(r, base);
 }
 
+/* ---- copies ------------------------------------------------------------ */
+
+/* A replica "rep" at base/rep: a copy of the store, added as the existing
+ * storage root it is. */
+static char *add_replica(vl_repo *r, const char *base)
+{
+    char *dir = vl_path_join(base, "rep");
+    char cmd[1200];
+    vl_error err = {0};
+    snprintf(cmd, sizeof cmd, "cp -a '%s/store' '%s'", vl_repo_dir(r), dir);
+    assert_int_equal(system(cmd), 0);
+    if (vl_replica_add(r, "rep", dir, &err) != VL_OK)
+        fail_msg("replica add: %s", err.msg);
+    return dir;
+}
+
+struct object_copies_seen {
+    size_t n;
+    char ids[4][16];
+    size_t ncopies[4], verified[4], failed[4], behind[4];
+};
+
+static int on_object_copies(void *arg, const vl_object_copies *oc)
+{
+    struct object_copies_seen *s = arg;
+    assert_true(s->n < 4);
+    snprintf(s->ids[s->n], sizeof s->ids[s->n], "%s", oc->object_id);
+    s->ncopies[s->n] = oc->ncopies;
+    s->verified[s->n] = oc->verified;
+    s->failed[s->n] = oc->failed;
+    s->behind[s->n] = oc->behind;
+    assert_string_equal(oc->copies[0].copy, VL_PRIMARY_COPY);
+    s->n++;
+    return 0;
+}
+
+static void on_copy_status(void *arg, const vl_copy_status *cs)
+{
+    vl_copy_status *out = arg;
+    size_t i = strcmp(cs->name, VL_PRIMARY_COPY) != 0;
+    out[i] = *cs;
+    out[i].name = out[i].location = NULL;   /* valid during the call only */
+}
+
+static void test_replica_copies_audited_and_counted(void **state)
+{
+    (void)state;
+    char *base;
+    set_now(T0);
+    vl_repo *r = new_repo(&base);
+    vl_error err = {0};
+    deposit(r, base, "a", "aaaa\n");
+    deposit(r, base, "b", "bbbb\n");
+    char *rep = add_replica(r, base);
+    tamper_in(r, rep, "b", "B");
+
+    /* An unknown copy: VL_EINPUT, nothing audited. */
+    struct seen seen = {0};
+    vl_audit_options o = {0};
+    vl_audit_summary s;
+    const char *bad[] = {"nope"};
+    o.on_object = on_object;
+    o.arg = &seen;
+    o.copies = bad;
+    o.ncopies = 1;
+    assert_int_equal(vl_audit(r, NULL, 0, &o, &s, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "no replica named \"nope\""));
+    assert_int_equal(seen.n, 0);
+
+    /* Every copy: object by object, the primary first. */
+    o.copies = NULL;
+    o.ncopies = 0;
+    o.all_copies = 1;
+    assert_int_equal(vl_audit(r, NULL, 0, &o, &s, &err), VL_FINDING);
+    assert_int_equal(s.objects, 4);
+    assert_int_equal(s.failed, 1);
+    assert_int_equal(seen.n, 4);
+    assert_string_equal(seen.ids[2], "b");
+    assert_string_equal(seen.copy[2], VL_PRIMARY_COPY);
+    assert_int_equal(seen.passed[2], 1);
+    assert_string_equal(seen.ids[3], "b");
+    assert_string_equal(seen.copy[3], "rep");
+    assert_int_equal(seen.passed[3], 0);
+    assert_string_equal(seen.kind[3], "digest");
+    assert_string_equal(seen.path[3], "v1/content/data/a.txt");
+    assert_true(seen.expected_differs[3]);
+
+    /* Per object and per copy, from the catalog. */
+    struct object_copies_seen oc = {0};
+    assert_int_equal(vl_audit_copies(r, on_object_copies, &oc, &err), VL_OK);
+    assert_int_equal(oc.n, 2);
+    assert_string_equal(oc.ids[0], "a");
+    assert_int_equal(oc.ncopies[0], 2);
+    assert_int_equal(oc.verified[0], 2);
+    assert_int_equal(oc.verified[1], 1);
+    assert_int_equal(oc.failed[1], 1);
+    assert_int_equal(oc.behind[1], 0);
+    vl_copy_status cs[2];
+    memset(cs, 0, sizeof cs);
+    assert_int_equal(vl_audit_copy_status(r, on_copy_status, cs, &err), VL_OK);
+    assert_int_equal(cs[0].verified, 2);
+    assert_int_equal(cs[1].objects, 2);
+    assert_int_equal(cs[1].verified, 1);
+    assert_int_equal(cs[1].failed, 1);
+    int min = 0;
+    assert_int_equal(vl_copies_min(r, &min, &err), VL_OK);
+    assert_int_equal(min, 2);
+
+    /* Past the interval nothing is verified any more. */
+    set_now(T0 + 91 * DAY);
+    memset(&oc, 0, sizeof oc);
+    assert_int_equal(vl_audit_copies(r, on_object_copies, &oc, &err), VL_OK);
+    assert_int_equal(oc.verified[0], 0);
+    assert_int_equal(oc.failed[1], 1);
+    free(rep);
+    cleanup(r, base);
+}
+
+/* Repairs made and failed are the "recovery" events since --since. */
+static void recovery(vl_repo *r, long long when, const char *outcome)
+{
+    vl_event ev;
+    vl_error err = {0};
+    set_now(when);
+    vl_event_init(&ev, VL_EV_RECOVERY, "a");
+    ev.outcome = outcome;
+    ev.detail = "test";
+    ev.version = 1;
+    assert_int_equal(vl_events_append(r, &ev, &err), VL_OK);
+}
+
+static long long json_int_at(const char *text, const char *obj, const char *key)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    long long v = json_integer_value(json_object_get(json_object_get(j, obj), key));
+    json_decref(j);
+    return v;
+}
+
+static void test_report_counts_repairs_and_advises(void **state)
+{
+    (void)state;
+    char *base;
+    set_now(T0);
+    vl_repo *r = new_repo(&base);
+    vl_error err = {0};
+    deposit(r, base, "a", "aaaa\n");
+    recovery(r, T0 + DAY, "success");
+    recovery(r, T0 + 2 * DAY, "fail");
+    recovery(r, T0 + 3 * DAY, "success");
+    char *path = vl_path_join(base, "report.json");
+    assert_int_equal(vl_report_write(r, VL_REPORT_JSON, NULL, path, &err), VL_OK);
+    char *json = slurp(path);
+    assert_int_equal(json_int_at(json, "repairs", "made"), 2);
+    assert_int_equal(json_int_at(json, "repairs", "failed"), 1);
+    assert_int_equal(json_int_at(json, "copies", "copies_per_object"), 1);
+    assert_int_equal(json_int_at(json, "copies", "min_copies"), 1);
+    assert_non_null(strstr(json, "\"vellum events --type recovery --outcome fail\""));
+    assert_non_null(strstr(json, "\"vellum replica add NAME DIR\""));
+    free(json);
+    assert_int_equal(vl_report_write(r, VL_REPORT_JSON, "2026-01-03T12:00:00Z",
+                                     path, &err), VL_OK);
+    json = slurp(path);
+    assert_int_equal(json_int_at(json, "repairs", "made"), 1);
+    assert_int_equal(json_int_at(json, "repairs", "failed"), 0);
+    assert_null(strstr(json, "--outcome fail"));
+    free(json);
+    free(path);
+    cleanup(r, base);
+}
+
 /* ---- reports ----------------------------------------------------------- */
 
 #define HOSTILE_CSV_ID "=HYPERLINK(\"http://x\"),evil"
@@ -524,6 +706,8 @@ int main(void)
         cmocka_unit_test(test_tiny_byte_budget_audits_exactly_one_object),
         cmocka_unit_test(test_seconds_budget_with_a_fake_clock),
         cmocka_unit_test(test_reports_escape_hostile_ids),
+        cmocka_unit_test(test_replica_copies_audited_and_counted),
+        cmocka_unit_test(test_report_counts_repairs_and_advises),
     };
     return cmocka_run_group_tests_name("fixity", tests, NULL, NULL);
 }
