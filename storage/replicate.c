@@ -337,6 +337,17 @@ static int replicate_version(pair *p, int num, vl_error *err)
         free(ndst);
         if (rc != VL_OK)
             goto done;
+        /* ... and its root inventory: one rename makes it whole. */
+        char *rinv = vl_path_join(build, VL_INVENTORY_FILE);
+        char *rside = vl_path_join(build, sname);
+        if (!rinv || !rside)
+            rc = vl_error_oom(err);
+        else if ((rc = vl_fs_write_atomic_readonly(rinv, inv.data, inv.len, err)) == VL_OK)
+            rc = vl_fs_write_atomic_readonly(rside, side.data, side.len, err);
+        free(rinv);
+        free(rside);
+        if (rc != VL_OK)
+            goto done;
     }
     if ((rc = vl_fs_syncfs(build, err)) != VL_OK)
         goto done;
@@ -350,6 +361,8 @@ static int replicate_version(pair *p, int num, vl_error *err)
         if (rc != VL_OK)
             goto done;
     }
+    if (num == 1)
+        goto copied;
     char *vinv_rel = vl_path_join(vname, VL_INVENTORY_FILE);
     if (!(side_text = vl_strndup(side.data, side.len)) || !vinv_rel) {
         free(vinv_rel);
@@ -361,6 +374,7 @@ static int replicate_version(pair *p, int num, vl_error *err)
     free(vinv_rel);
     if (rc != VL_OK)
         goto done;
+copied:
     p->files += vc.n;
     p->bytes += vc.bytes;
 done:
