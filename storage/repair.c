@@ -69,6 +69,13 @@ static int act(robj *o, const char *path, const char *problem,
     if (quarantine)
         detail = vl_asprintf("%s of copy %s (%s): not listed in the inventory; "
                              "moved to %s", path, o->t->name, loc, message);
+    else if (repaired && !expected)
+        detail = vl_asprintf("%s of copy %s (%s) was %s; restored from copy %s (%s), "
+                             "whose copy verifies (%s)", path, o->t->name, loc,
+                             problem, source, vl_copy_root(o->r, source),
+                             strncmp(path, "0=", 2)
+                                 ? "it matches its sidecar and is of the same version"
+                                 : "the declaration every OCFL object carries");
     else if (repaired)
         detail = vl_asprintf("%s of copy %s (%s) was %s; restored from copy %s "
                              "(%s), whose bytes match the inventory's %s %s; the "
@@ -377,6 +384,80 @@ done:
     return rc;
 }
 
+/* ---- the object's declaration ("0=ocfl_object_1.1") ------------------- */
+
+struct decl_ctx {
+    char *name;
+};
+
+static int find_decl(void *arg, const char *name, int kind, vl_error *err)
+{
+    struct decl_ctx *d = arg;
+    (void)err;
+    if (kind == VL_WALK_FILE && !strncmp(name, "0=", 2) && !d->name)
+        d->name = vl_strdup(name);
+    return 0;
+}
+
+/* The declaration the other copies agree on (the reference's copy first)
+ * must be in the target byte for byte. */
+static int fix_declaration(robj *o, vl_error *err)
+{
+    struct decl_ctx d = {NULL};
+    vl_buf want, have;
+    const char *from = NULL;
+    char *rel = NULL;
+    int rc = VL_OK;
+    vl_buf_init(&want, 4096);
+    vl_buf_init(&have, 4096);
+    for (size_t i = 0; i < o->ncopies && !from; i++) {
+        struct copy *c = &o->copies[i];
+        vl_error e = {0};
+        if (c == o->t || !c->b)
+            continue;
+        free(d.name);
+        d.name = NULL;
+        want.len = 0;
+        if (vl_backend_list(c->b, o->rel, find_decl, &d, &e) != VL_OK || !d.name)
+            continue;
+        free(rel);
+        if (!(rel = vl_path_join(o->rel, d.name))) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        /* "0=ocfl_object_1.1" holds "ocfl_object_1.1\n" */
+        if (vl_backend_read_all(c->b, rel, 4096, &want, &e) == VL_OK &&
+            want.len == strlen(d.name) - 1 && !memcmp(want.data, d.name + 2, want.len - 1) &&
+            want.data[want.len - 1] == '\n')
+            from = c->name;
+    }
+    if (!from)
+        goto done;
+    if (json_object_set_new(o->expected, d.name, json_true()) != 0) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    vl_error e = {0};
+    int hrc = vl_backend_read_all(o->t->b, rel, 4096, &have, &e);
+    if (hrc == VL_OK && have.len == want.len && !memcmp(have.data, want.data, want.len))
+        goto done;
+    if (hrc == VL_ESYS && (e.sys_errno == 0 || e.sys_errno == ENOMEM)) {
+        rc = vl_error_set(err, VL_ESYS, "%s", e.msg);
+        goto done;
+    }
+    if ((rc = vl_backend_write(o->t->b, rel, want.data, want.len, err)) != VL_OK)
+        goto done;
+    o->changed = 1;
+    rc = act(o, d.name, hrc == VL_OK ? "damaged" : "missing", from, NULL, NULL, NULL,
+             1, NULL, err);
+done:
+    free(d.name);
+    free(rel);
+    vl_buf_release(&want);
+    vl_buf_release(&have);
+    return rc;
+}
+
 /* ---- files nobody listed ------------------------------------------------ */
 
 struct extra_ctx {
@@ -573,10 +654,11 @@ static int repair_copy(robj *o, struct copy *c, int head, vl_error *err)
     free(intent);
     if (rc != VL_OK)
         goto done;
-    /* The declaration file. */
     struct content_ctx cc = {o, err, VL_OK};
     vl_inventory_manifest_foreach(o->ref, check_content, &cc);
     if ((rc = cc.rc) != VL_OK)
+        goto done;
+    if ((rc = fix_declaration(o, err)) != VL_OK)
         goto done;
     for (int v = 1; v <= o->version && rc == VL_OK; v++) {
         vl_inventory_version_name(o->ref, v, vname);

@@ -286,6 +286,29 @@ repair_matrix() {
     [ "$status" -eq 2 ]
 }
 
+@test "a whole object folder lost from the primary comes back from a replica" {
+    two_versions
+    "$VELLUM" replica add r1 "$R1" >/dev/null
+    "$VELLUM" replicate --all >/dev/null
+    local o
+    o=$(object_dir urn:r:one)
+    chmod -R u+w "$o"
+    rm -rf "$o"
+    run "$VELLUM" repair urn:r:one
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"0=ocfl_object_1.1: missing; restored from r1"* ]]
+    all_whole "$R1"
+    # and a replica's lost object is replication's work again
+    o=$(replica_object "$R1" urn:r:one)
+    chmod -R u+w "$o"
+    rm -rf "$o"
+    run "$VELLUM" repair urn:r:one
+    [ "$status" -eq 0 ]
+    run "$VELLUM" replicate urn:r:one
+    [ "$status" -eq 0 ]
+    all_whole "$R1"
+}
+
 @test "repair --copy limits the work to one copy" {
     two_versions
     "$VELLUM" replica add r1 "$R1" >/dev/null
