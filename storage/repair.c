@@ -217,7 +217,7 @@ static int restore(robj *o, const char *path, vl_digest_alg alg,
             rc = vl_error_oom(err);
             goto done;
         }
-        int crc = vl_copy_verified(c->b, src, tmp, alg, expected, NULL, NULL, &e);
+        int crc = vl_copy_verified(c->b, src, tmp, alg, expected, NULL, NULL, 1, &e);
         if (crc == VL_OK) {
             *from = c->name;
             rc = VL_OK;
@@ -239,9 +239,9 @@ static int restore(robj *o, const char *path, vl_digest_alg alg,
     }
     if ((rc = vl_fs_fsync_parent(dst, err)) != VL_OK)
         goto done;
-    /* Read back what is now in place. */
+    /* Read back what is now in place, from the disk. */
     char again[VL_DIGEST_HEX_MAX];
-    if ((rc = vl_copy_digest(o->t->b, src, alg, again, NULL, err)) != VL_OK)
+    if ((rc = vl_copy_digest_from_disk(dst, alg, again, err)) != VL_OK)
         goto done;
     if (strcasecmp(again, expected) != 0)
         rc = vl_error_set(err, VL_ESYS, "%s: restored, but read back as %s instead "

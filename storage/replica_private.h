@@ -12,13 +12,19 @@
 #define VL_COPY_LOCK_WAIT 120
 
 /* Copy src_rel of backend b into a new local file dst while its alg digest
- * is computed; the file is fsynced and made read-only.  When expected is
+ * is computed; the file is read-only, and fsynced when do_sync (callers
+ * that copy many files sync the filesystem once instead).  When expected is
  * not NULL and the digest differs: VL_FINDING and dst removed.  actual
  * (may be NULL) gets the digest.  A missing source: VL_ESYS, ENOENT. */
 int vl_copy_verified(vl_backend *b, const char *src_rel, const char *dst,
                      vl_digest_alg alg, const char *expected,
                      char actual[VL_DIGEST_HEX_MAX], uint64_t *size,
-                     vl_error *err);
+                     int do_sync, vl_error *err);
+/* Digest of a local file as its disk holds it: its cached pages are
+ * dropped first (it must have been synced), so the bytes are read from
+ * the device rather than from memory. */
+int vl_copy_digest_from_disk(const char *path, vl_digest_alg alg,
+                             char actual[VL_DIGEST_HEX_MAX], vl_error *err);
 /* Digest of a stored file (alg), hex into actual. */
 int vl_copy_digest(vl_backend *b, const char *rel, vl_digest_alg alg,
                    char actual[VL_DIGEST_HEX_MAX], uint64_t *size,

@@ -31,7 +31,7 @@
 int vl_copy_verified(vl_backend *b, const char *src_rel, const char *dst,
                      vl_digest_alg alg, const char *expected,
                      char actual[VL_DIGEST_HEX_MAX], uint64_t *size,
-                     vl_error *err)
+                     int do_sync, vl_error *err)
 {
     vl_reader *rd = NULL;
     vl_digest_result res;
@@ -48,7 +48,7 @@ int vl_copy_verified(vl_backend *b, const char *src_rel, const char *dst,
     if ((rc = vl_digest_pump(vl_reader_read, rd, fd, VL_DIGEST_BIT(alg), NULL,
                              NULL, &res, size, err)) != VL_OK)
         goto done;
-    if (fsync(fd) != 0) {
+    if (do_sync && fsync(fd) != 0) {
         rc = vl_error_sys(err, "cannot sync %s", dst);
         goto done;
     }
@@ -64,6 +64,22 @@ done:
     if (rc != VL_OK && fd >= 0)
         unlink(dst);
     vl_reader_close(rd);
+    return rc;
+}
+
+int vl_copy_digest_from_disk(const char *path, vl_digest_alg alg,
+                             char actual[VL_DIGEST_HEX_MAX], vl_error *err)
+{
+    vl_digest_result res;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+    if (fd < 0)
+        return vl_error_sys(err, "cannot open %s", path);
+    /* Clean pages only: the file was synced, so they all go. */
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    rc = vl_digest_fd(fd, -1, VL_DIGEST_BIT(alg), &res, NULL, err);
+    close(fd);
+    if (rc == VL_OK)
+        memcpy(actual, res.hex[alg], VL_DIGEST_HEX_MAX);
     return rc;
 }
 
@@ -160,30 +176,35 @@ static int copy_item(void *arg, size_t i, int worker, vl_error *err)
 {
     struct version_copy *vc = arg;
     struct item *it = &vc->items[i];
-    char again[VL_DIGEST_HEX_MAX];
     uint64_t size = 0;
-    vl_digest_result res;
     (void)worker;
     int rc = vl_copy_verified(vc->primary, it->src, it->dst, vc->alg, it->digest,
-                              NULL, &size, err);
+                              NULL, &size, 0, err);
     if (rc == VL_FINDING) {
         return vl_error_set(err, VL_FINDING, "the primary's copy of %s does not "
                             "verify (%s); run 'vellum repair'", it->src, err->msg);
     }
     if (rc != VL_OK)
         return rc;
-    /* Read back from the replica's filesystem: what the inventory will
-     * vouch for is what is there, not what was sent. */
-    if ((rc = vl_digest_file(it->dst, VL_DIGEST_BIT(vc->alg), &res, NULL, err)) != VL_OK)
-        return rc;
-    memcpy(again, res.hex[vc->alg], sizeof again);
-    if (strcasecmp(again, it->digest) != 0)
-        return vl_error_set(err, VL_ESYS, "%s: written to the replica, read back "
-                            "as %s instead of %s", it->dst, again, it->digest);
     pthread_mutex_lock(&vc->mu);
     vc->bytes += size;
     pthread_mutex_unlock(&vc->mu);
     return VL_OK;
+}
+
+/* Once synced, each file is read back from the replica's disk: what the
+ * inventory will vouch for is what is there, not what was sent. */
+static int verify_item(void *arg, size_t i, int worker, vl_error *err)
+{
+    struct version_copy *vc = arg;
+    struct item *it = &vc->items[i];
+    char again[VL_DIGEST_HEX_MAX];
+    (void)worker;
+    int rc = vl_copy_digest_from_disk(it->dst, vc->alg, again, err);
+    if (rc == VL_OK && strcasecmp(again, it->digest) != 0)
+        rc = vl_error_set(err, VL_ESYS, "%s: written to the replica, read back "
+                          "as %s instead of %s", it->dst, again, it->digest);
+    return rc;
 }
 
 struct collect_ctx {
@@ -349,7 +370,8 @@ static int replicate_version(pair *p, int num, vl_error *err)
         if (rc != VL_OK)
             goto done;
     }
-    if ((rc = vl_fs_syncfs(build, err)) != VL_OK)
+    if ((rc = vl_fs_syncfs(build, err)) != VL_OK ||
+        (rc = vl_pool_run(vc.n, 0, verify_item, &vc, err)) != VL_OK)
         goto done;
     if (num == 1) {
         if ((rc = vl_backend_put(p->b, build, p->object_rel, err)) != VL_OK)
