@@ -417,7 +417,7 @@ static int fix_declaration(robj *o, vl_error *err)
             continue;
         free(d.name);
         d.name = NULL;
-        want.len = 0;
+        vl_buf_release(&want);
         if (vl_backend_list(c->b, o->rel, find_decl, &d, &e) != VL_OK || !d.name)
             continue;
         free(rel);

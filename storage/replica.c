@@ -114,7 +114,8 @@ static int same_root(vl_repo *r, vl_backend *b, char *why, size_t whylen)
     vl_buf_init(&theirs, 1 << 16);
     for (size_t i = 0; i < sizeof root_files / sizeof *root_files && same; i++) {
         vl_error e = {0};
-        mine.len = theirs.len = 0;
+        vl_buf_release(&mine);
+        vl_buf_release(&theirs);
         if (vl_backend_read_all(r->backend, root_files[i], 1 << 16, &mine, &e) != VL_OK) {
             snprintf(why, whylen, "%.400s", e.msg);
             same = 0;
@@ -140,7 +141,7 @@ static int make_root(vl_repo *r, vl_backend *b, vl_error *err)
     int rc = VL_OK;
     vl_buf_init(&buf, 1 << 16);
     for (size_t i = sizeof root_files / sizeof *root_files; i-- > 0 && rc == VL_OK;) {
-        buf.len = 0;
+        vl_buf_release(&buf);
         if ((rc = vl_backend_read_all(r->backend, root_files[i], 1 << 16, &buf,
                                       err)) == VL_OK)
             rc = vl_backend_write(b, root_files[i], buf.data, buf.len, err);

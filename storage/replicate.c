@@ -110,7 +110,9 @@ int vl_copy_read_inventory(vl_backend *b, const char *object_rel,
     vl_inventory *inv = NULL;
     char hex[VL_DIGEST_HEX_MAX];
     int rc;
-    inv_bytes->len = side_bytes->len = 0;
+    /* the reads below start the buffers afresh */
+    vl_buf_release(inv_bytes);
+    vl_buf_release(side_bytes);
     if (!inv_rel) {
         rc = vl_error_oom(err);
         goto done;
