@@ -235,6 +235,8 @@ typedef struct vl_recover_counts {
     size_t repaired;     /* interrupted deposits settled (finished or undone) */
     size_t unhealed;     /* objects left invalid: named through on_unhealed */
     size_t temporaries;  /* abandoned temporaries removed outside the repo */
+    size_t replica_txns; /* interrupted replicate/repair work on replicas
+                            settled */
     vl_unhealed_fn on_unhealed;
     void *arg;
 } vl_recover_counts;
@@ -383,6 +385,10 @@ size_t vl_replica_count(const vl_repo *r);
  * cannot be reached or is not a storage root with the repository's layout. */
 int vl_copy_backend(vl_repo *r, const char *name, vl_backend **out,
                     vl_error *err);
+
+/* The folder of a copy's storage root (absolute for replicas); NULL for an
+ * unknown name. */
+const char *vl_copy_root(vl_repo *r, const char *name);
 
 /* Per object and copy (catalog, table "copies"; reindex leaves it alone). */
 typedef struct vl_copy_row {

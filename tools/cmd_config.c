@@ -21,7 +21,10 @@ static const char usage[] =
     "now on; existing ones keep theirs);\n"
     "pronom.signatures and pronom.containers (the DROID signature file and the\n"
     "container signature file deposits are identified with; a signature file\n"
-    "is loaded before it is set).\n"
+    "is loaded before it is set);\n"
+    "replicate.after_ingest (true: each deposit goes to every replica as soon\n"
+    "as it is stored) and replicate.min_copies (verified copies an object\n"
+    "should have; reports name objects with fewer).\n"
     "digest and fixity are fixed at init.\n";
 
 static const char *const settable[] = {"user.name", "user.address", "schemas",
@@ -30,7 +33,9 @@ static const char *const settable[] = {"user.name", "user.address", "schemas",
                                        "audit.max_seconds_per_run",
                                        VL_RESERVE_KEY, "shared",
                                        VL_CONF_PRONOM_SIGNATURES,
-                                       VL_CONF_PRONOM_CONTAINERS, NULL};
+                                       VL_CONF_PRONOM_CONTAINERS,
+                                       "replicate.after_ingest",
+                                       "replicate.min_copies", NULL};
 
 /* The PRONOM files a repository would have after setting key to value must
  * load together (so that no deposit meets a bad one); they are compiled
@@ -91,6 +96,12 @@ static int value_bad(const char *key, const char *value)
     }
     if (!strcmp(key, VL_RESERVE_KEY))
         return vl_reserve_parse(value, 0, &size) != 0;
+    if (!strcmp(key, "replicate.after_ingest"))
+        return strcmp(value, "true") && strcmp(value, "false");
+    if (!strcmp(key, "replicate.min_copies")) {
+        long n = strtol(value, &end, 10);
+        return end == value || *end || n < 1 || n > 100;
+    }
     return 0;
 }
 
@@ -156,7 +167,8 @@ CLI_COMMAND(config)
                               "audit.max_bytes_per_run",
                               "audit.max_seconds_per_run", VL_RESERVE_KEY,
                               "shared", VL_CONF_PRONOM_SIGNATURES,
-                              VL_CONF_PRONOM_CONTAINERS, NULL};
+                              VL_CONF_PRONOM_CONTAINERS, "replicate.after_ingest",
+                              "replicate.min_copies", NULL};
         for (int i = 0; keys[i]; i++) {
             const char *v = vl_repo_config_get(repo, keys[i]);
             if (v)
