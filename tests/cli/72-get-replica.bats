@@ -20,19 +20,14 @@ setup() {
     D=$(object_dir urn:t:rep)
     BLOB=v1/content/data/d/blob.bin
     R1="$BATS_TEST_TMPDIR/replica1"
-    cp -a "$REPO/store" "$R1"
     add_replica r1 "$R1"
     OUT="$BATS_TEST_TMPDIR/out"
 }
 
-# Register a replica: through 'vellum replica add' once it exists, until
-# then the registry line it writes (replica.NAME = FOLDER in vellum.conf).
+# A replica in a new folder, brought to the primary's head.
 add_replica() {
-    if "$VELLUM" replica add --help > /dev/null 2>&1; then
-        "$VELLUM" replica add "$1" "$2"
-    else
-        printf 'replica.%s = %s\n' "$1" "$2" >> "$REPO/vellum.conf"
-    fi
+    "$VELLUM" replica add "$1" "$2" > /dev/null
+    "$VELLUM" replicate --all --quiet > /dev/null
 }
 
 # The same object's folder in a copy (a replica's storage root).
@@ -120,7 +115,6 @@ read_from_replica() {
 
 @test "the first replica whose copy verifies is used; the others are named when none is" {
     R2="$BATS_TEST_TMPDIR/replica2"
-    cp -a "$REPO/store" "$R2"
     add_replica r2 "$R2"
     damage flip "$D/$BLOB"
     damage truncate "$(copy_object_dir "$R1")/$BLOB"
@@ -171,8 +165,7 @@ read_from_replica() {
 }
 
 @test "get --skip-damaged without any replica" {
-    sed -i '/^replica\./d' "$REPO/vellum.conf"
-    "$VELLUM" replica rm r1 > /dev/null 2>&1 || true
+    "$VELLUM" replica rm r1 > /dev/null
     damage flip "$D/v1/content/data/d/c.txt"
     run --separate-stderr "$VELLUM" get urn:t:rep "$OUT" --skip-damaged
     [ "$status" -eq 1 ]
@@ -262,4 +255,21 @@ read_from_replica() {
     run "$VELLUM" cat urn:t:rep data/a.txt
     [ "$status" -eq 1 ]
     [[ "$output" == *"root inventory does not verify"* ]]
+}
+
+@test "a replica behind the primary has no copy of a newer file: named as missing there" {
+    printf 'delta\n' > "$SRC/d.txt"
+    "$VELLUM" ingest "$SRC" --id urn:t:rep --message second --quiet > /dev/null
+    damage flip "$D/v2/content/data/d.txt"
+    damage flip "$D/$BLOB"     # this one the replica has (from v1)
+    run --separate-stderr "$VELLUM" get urn:t:rep "$OUT"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"data/d.txt: v2/content/data/d.txt fails its sha512 check"*"; replica r1: v2/content/data/d.txt is missing" ]]
+    [ ! -e "$OUT" ]
+    run --separate-stderr "$VELLUM" get urn:t:rep "$OUT" --skip-damaged
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"data/d/blob.bin: primary copy damaged"*"read from replica r1"* ]]
+    [[ "$stderr" == *"data/d.txt: no copy is good"*"left out"* ]]
+    cmp "$SRC/d/blob.bin" "$OUT/data/d/blob.bin"
+    [ ! -e "$OUT/data/d.txt" ]
 }
