@@ -309,8 +309,11 @@ int vl_outside_clear_for(vl_repo *r, const char *dest, size_t *cleared,
 
 /* Write version num (0 = head) of an object's logical state under dest,
  * verifying every digest while copying.  Built beside dest and renamed into
- * place; dest must not exist.  A digest mismatch is VL_FINDING naming the
- * file, and nothing is left at dest. */
+ * place; dest must not exist.  A file whose copy is missing or fails its
+ * digest (and no replica has a good one: vl_repo_get_opts) is VL_FINDING
+ * naming the file and what was wrong with each copy, and nothing is left at
+ * dest.  A root inventory that does not verify is VL_FINDING too: no file
+ * is read through it. */
 int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
                 vl_error *err);
 

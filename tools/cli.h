@@ -73,6 +73,7 @@ CLI_COMMAND(ingest);
 CLI_COMMAND(ls);
 CLI_COMMAND(show);
 CLI_COMMAND(get);
+CLI_COMMAND(cat);
 CLI_COMMAND(reindex);
 CLI_COMMAND(recover);
 CLI_COMMAND(validate);

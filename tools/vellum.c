@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"ls", cmd_ls, "list objects"},
     {"show", cmd_show, "show an object's versions and files"},
     {"get", cmd_get, "write an object's files out, verifying digests"},
+    {"cat", cmd_cat, "write one file of an object to stdout, verified"},
     {"export", cmd_export, "export as a METS package, BagIt bag or OCFL copy"},
     {"bag", cmd_bag, "check or make BagIt bags (validate, create)"},
     {"validate", cmd_validate, "check OCFL conformance and digests"},
