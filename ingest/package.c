@@ -21,6 +21,8 @@ struct pkg {
     size_t n, cap, pos;
     vl_txn *txn;
     size_t ev_pos;
+    json_t *carried;     /* events recorded against the head since it was
+                            committed (replication, recovery, quarantine) */
 };
 
 static int push(struct pkg *p, struct pkg_file *pf)
@@ -50,12 +52,59 @@ static int next_file(void *arg, vl_mets_file *out)
 
 static void rewind_events(void *arg) { ((struct pkg *)arg)->ev_pos = 0; }
 
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
 static int next_event(void *arg, vl_event_row *out)
 {
     struct pkg *p = arg;
-    if (p->ev_pos >= vl_txn_event_count(p->txn))
+    size_t own = vl_txn_event_count(p->txn);
+    if (p->ev_pos < own)
+        return vl_txn_event_row(p->txn, p->ev_pos++, out) == 0 ? 1 : -1;
+    json_t *e = json_array_get(p->carried, p->ev_pos - own);
+    if (!e)
         return 0;
-    return vl_txn_event_row(p->txn, p->ev_pos++, out) == 0 ? 1 : -1;
+    p->ev_pos++;
+    memset(out, 0, sizeof *out);
+    out->seq = (long)json_integer_value(json_object_get(e, "seq"));
+    out->id = jstr(e, "id");
+    out->type = jstr(e, "type");
+    out->datetime = jstr(e, "datetime");
+    out->outcome = jstr(e, "outcome");
+    out->detail = jstr(e, "detail");
+    out->outcome_detail = jstr(e, "outcome_detail");
+    out->object_id = jstr(e, "object_id");
+    out->version = (int)json_integer_value(json_object_get(e, "version"));
+    out->files_json = jstr(e, "files");
+    out->agents_json = jstr(e, "agents");
+    return 1;
+}
+
+/* What happened to the copies of the head version since it was committed
+ * (replicas made, files restored or quarantined) goes into the next
+ * version's METS, so the package carries its own history. */
+struct carry_ctx {
+    json_t *list;
+    int head;
+};
+
+static int carry_event(void *arg, const vl_event_row *row)
+{
+    struct carry_ctx *c = arg;
+    if (row->version != c->head ||
+        (strcmp(row->type, VL_EV_REPLICATION) && strcmp(row->type, VL_EV_RECOVERY) &&
+         strcmp(row->type, VL_EV_QUARANTINE)))
+        return 0;
+    json_t *e = json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:i,s:s?,s:s?}",
+                          "seq", (json_int_t)row->seq, "id", row->id, "type",
+                          row->type, "datetime", row->datetime, "outcome",
+                          row->outcome, "detail", row->detail, "outcome_detail",
+                          row->outcome_detail, "object_id", row->object_id,
+                          "version", row->version, "files", row->files_json,
+                          "agents", row->agents_json);
+    return !e || json_array_append_new(c->list, e) != 0;
 }
 
 /* Kept files (merge): what the catalog knows of the head version. */
@@ -160,6 +209,16 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     }
     if (p.n)
         qsort(p.files, p.n, sizeof *p.files, file_cmp);
+    if (!(p.carried = json_array())) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if (head) {
+        struct carry_ctx cc = {p.carried, vl_inventory_head(head)};
+        vl_event_filter ef = {.object_id = vl_txn_object_id(run->txn)};
+        if ((rc = vl_events_list(run->repo, &ef, carry_event, &cc, err)) != VL_OK)
+            goto done;
+    }
     (void)inv_alg;
 
     char depositor[512];
@@ -212,6 +271,7 @@ done:
         for (size_t j = 0; j < sizeof p.files[i].owned / sizeof *p.files[i].owned; j++)
             free(p.files[i].owned[j]);
     free(p.files);
+    json_decref(p.carried);
     json_decref(given);
     free(path);
     return rc;

@@ -952,6 +952,36 @@ static int commit_version(ingest_job *j, vl_error *err)
     return VL_OK;
 }
 
+/* replicate.after_ingest = true: the new version goes to every replica
+ * now.  The deposit is stored whatever happens here; a refusal or an
+ * unreachable replica is reported in res and left to 'vellum replicate'. */
+static void note_replica(void *arg, const vl_replicate_result *r)
+{
+    vl_ingest_result *res = arg;
+    if (r->state == VL_REPL_UPDATED || r->state == VL_REPL_CURRENT) {
+        res->replicas_updated++;
+        return;
+    }
+    res->replicas_refused++;
+    if (!res->replica_problem[0])
+        snprintf(res->replica_problem, sizeof res->replica_problem, "%.64s: %.400s",
+                 r->replica, r->message ? r->message : vl_repl_state_name(r->state));
+}
+
+static void replicate_after(vl_repo *repo, vl_ingest_result *res)
+{
+    const char *v = vl_repo_config_get(repo, "replicate.after_ingest");
+    const char *ids[1] = {res->id};
+    vl_replicate_options ro = {.on_result = note_replica, .arg = res};
+    vl_error e = {0};
+    if (!v || (strcasecmp(v, "true") && strcmp(v, "1") && strcasecmp(v, "yes")) ||
+        vl_replica_count(repo) == 0)
+        return;
+    int rc = vl_replicate(repo, ids, 1, &ro, NULL, &e);
+    if (rc != VL_OK && rc != VL_FINDING && !res->replica_problem[0])
+        snprintf(res->replica_problem, sizeof res->replica_problem, "%.400s", e.msg);
+}
+
 int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
               const vl_ingest_options *o, vl_ingest_result *res, vl_error *err)
 {
@@ -989,8 +1019,9 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
         goto done;
     }
     if ((rc = add_events(run, sources, nsources, j.m, err)) == VL_OK &&
-        (rc = vl_ingest_write_mets(run, j.desc, err)) == VL_OK)
-        rc = commit_version(&j, err);
+        (rc = vl_ingest_write_mets(run, j.desc, err)) == VL_OK &&
+        (rc = commit_version(&j, err)) == VL_OK && res->version > 0)
+        replicate_after(repo, res);
 done:
     vl_txn_abort(run->txn);
     /* A full disk: after the staging area is given back, say how much more

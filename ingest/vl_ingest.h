@@ -54,6 +54,11 @@ typedef struct vl_ingest_result {
     size_t stored;              /* files whose content was new to the object */
     size_t warnings;
     char bag_version[16];       /* "1.0" when the deposit was a BagIt bag */
+    /* With replicate.after_ingest = true: replicas brought to the new
+     * version, and the first problem when one was not (the deposit is
+     * stored either way; 'vellum replicate' tries again). */
+    size_t replicas_updated, replicas_refused;
+    char replica_problem[512];
 } vl_ingest_result;
 
 /* Problems found in the deposit (manifest or bag discrepancies) are passed

@@ -1,8 +1,14 @@
 /* Read an object version back out: every file copied from the store while
- * its digest is recomputed, into a folder beside the destination that is
- * renamed into place only when every file matched. */
+ * its digest is recomputed.  A file whose primary copy is missing,
+ * unreadable or fails its digest is read from the first replica (in name
+ * order) whose copy verifies; with skip_damaged, a file no copy of which is
+ * good is left out and named.  A whole state is built in a folder beside
+ * the destination, one file in a temporary file beside it, and either is
+ * renamed into place only when everything written verified.  cat writes one
+ * file to a descriptor, checked before its first byte goes out. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +18,286 @@
 
 #include "repo_internal.h"
 
+/* What a reader is told about one copy when it is not good: its content
+ * path, what is wrong, and what replicas were tried. */
+#define PROBLEM_MAX 2048
+
+/* ---- one stored copy ---------------------------------------------------- */
+
+/* The outcome of reading one copy of a file. */
+typedef struct copy_check {
+    int bad;                  /* missing, unreadable or fails its digest */
+    int status;               /* what that is: VL_FINDING or VL_ESYS */
+    char problem[PROBLEM_MAX];
+    char got[VL_DIGEST_HEX_MAX];  /* its digest, when it was read whole */
+} copy_check;
+
+/* A reader that remembers whether it was the one that failed, so a failure
+ * to read the copy (its fault) is told from one to write the output. */
+struct src_reader {
+    vl_reader *rd;
+    int failed;
+};
+
+static ssize_t src_read(void *arg, void *buf, size_t cap, vl_error *err)
+{
+    struct src_reader *s = arg;
+    ssize_t n = vl_reader_read(s->rd, buf, cap, err);
+    if (n < 0)
+        s->failed = 1;
+    return n;
+}
+
+/* A copy that cannot be opened or read for these reasons is damaged (a
+ * finding); others (permissions, descriptors) are the system's. */
+static int damage_errno(int e)
+{
+    return e == ENOENT || e == ENOTDIR || e == EISDIR || e == ELOOP || e == EIO;
+}
+
+static void copy_unreadable(copy_check *cc, const char *cpath, int e)
+{
+    cc->bad = 1;
+    cc->status = damage_errno(e) ? VL_FINDING : VL_ESYS;
+    if (e == ENOENT || e == ENOTDIR)
+        snprintf(cc->problem, sizeof cc->problem, "%s is missing", cpath);
+    else
+        snprintf(cc->problem, sizeof cc->problem, "%s cannot be read: %s", cpath,
+                 strerror(e));
+}
+
+static int pass_error(vl_error *err, const vl_error *e)
+{
+    if (err)
+        *err = *e;
+    return e->status != VL_OK ? e->status : VL_ESYS;
+}
+
+/* Stream the copy object_rel/cpath on backend b through the digest (to
+ * out_fd when >= 0).  VL_OK with cc->bad 0: its bytes match digest; VL_OK
+ * with cc->bad 1: the copy is not good, cc says why.  Any other status is
+ * a failure that is not the copy's (writing out_fd, memory), in err. */
+static int check_copy(vl_backend *b, const char *object_rel, const char *cpath,
+                      vl_digest_alg alg, const char *digest, int out_fd,
+                      copy_check *cc, vl_error *err)
+{
+    char *src = vl_path_join(object_rel, cpath);
+    struct src_reader s = {0};
+    vl_digest_result res;
+    vl_error e = {0};
+    int rc = VL_OK;
+    cc->bad = 0;
+    cc->status = VL_OK;
+    cc->problem[0] = cc->got[0] = '\0';
+    if (!src)
+        return vl_error_oom(err);
+    if (vl_backend_open(b, src, &s.rd, &e) != VL_OK) {
+        if (e.status == VL_ESYS && e.sys_errno != ENOMEM && e.sys_errno != 0)
+            copy_unreadable(cc, cpath, e.sys_errno);
+        else
+            rc = pass_error(err, &e);
+        goto done;
+    }
+    if (vl_digest_pump(src_read, &s, out_fd, VL_DIGEST_BIT(alg), NULL, NULL, &res,
+                       NULL, &e) != VL_OK) {
+        if (s.failed && e.sys_errno != ENOMEM && e.sys_errno != 0)
+            copy_unreadable(cc, cpath, e.sys_errno);
+        else
+            rc = pass_error(err, &e);
+        goto done;
+    }
+    if (strcasecmp(res.hex[alg], digest) != 0) {
+        cc->bad = 1;
+        snprintf(cc->got, sizeof cc->got, "%s", res.hex[alg]);
+        cc->status = VL_FINDING;
+        snprintf(cc->problem, sizeof cc->problem, "%s fails its %s check: expected "
+                 "%s, got %s", cpath, vl_digest_name(alg), digest, res.hex[alg]);
+    }
+done:
+    vl_reader_close(s.rd);
+    free(src);
+    return rc;
+}
+
+/* The same into a new file dst; dst is removed unless its bytes verified. */
+static int write_copy(vl_backend *b, const char *object_rel, const char *cpath,
+                      vl_digest_alg alg, const char *digest, const char *dst,
+                      copy_check *cc, vl_error *err)
+{
+    int rc, fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return vl_error_sys(err, "cannot create %s", dst);
+    rc = check_copy(b, object_rel, cpath, alg, digest, fd, cc, err);
+    if (close(fd) != 0 && rc == VL_OK && !cc->bad)
+        rc = vl_error_sys(err, "cannot write %s", dst);
+    if (rc != VL_OK || cc->bad)
+        unlink(dst);
+    return rc;
+}
+
+static void problem_add(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void problem_add(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    va_list ap;
+    if (len + 1 >= cap)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- the replicas, opened when a primary copy was not good ------------- */
+
+struct replica_set {
+    size_t n;
+    char **names;
+    vl_backend **b;           /* NULL when it cannot be reached */
+    char **why;               /* then: why */
+};
+
+static int collect_replica(void *arg, const vl_replica_info *ri)
+{
+    struct replica_set *s = arg;
+    char *name = vl_strdup(ri->name);
+    char **grown = realloc(s->names, (s->n + 1) * sizeof *grown);
+    if (!name || !grown) {
+        free(name);
+        if (grown)
+            s->names = grown;
+        return -1;
+    }
+    s->names = grown;
+    s->names[s->n++] = name;
+    return 0;
+}
+
+static void replicas_free(struct replica_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->names[i]);
+        if (s->why)
+            free(s->why[i]);
+    }
+    free(s->names);
+    free(s->b);
+    free(s->why);
+    memset(s, 0, sizeof *s);
+}
+
+/* Every replica's backend, in name order; one that cannot be reached (or
+ * is not a storage root with the repository's layout) is kept with why. */
+static int replicas_open(vl_repo *r, struct replica_set *s, vl_error *err)
+{
+    int rc = VL_OK;
+    size_t want = vl_replica_count(r);
+    if ((rc = vl_replica_list(r, collect_replica, s, err)) != VL_OK)
+        return rc;
+    if (s->n != want)
+        return vl_error_oom(err);
+    if (s->n == 0)
+        return VL_OK;
+    s->b = calloc(s->n, sizeof *s->b);
+    s->why = calloc(s->n, sizeof *s->why);
+    if (!s->b || !s->why)
+        return vl_error_oom(err);
+    for (size_t i = 0; i < s->n; i++) {
+        vl_error e = {0};
+        if (vl_copy_backend(r, s->names[i], &s->b[i], &e) == VL_OK)
+            continue;
+        s->b[i] = NULL;
+        if (e.status == VL_ESYS && e.sys_errno == ENOMEM)
+            return pass_error(err, &e);
+        if (!(s->why[i] = vl_strdup(e.msg)))
+            return vl_error_oom(err);
+    }
+    return VL_OK;
+}
+
+/* Try each replica's copy in turn, through write_copy (dst != NULL) or a
+ * check alone.  *good is the index of the first whose bytes verified, or
+ * -1; problem gets a note for each replica that was not good. */
+static int from_replicas(struct replica_set *s, const char *object_rel,
+                         const char *cpath, vl_digest_alg alg, const char *digest,
+                         const char *dst, int *good, char *problem, size_t cap,
+                         vl_error *err)
+{
+    copy_check *cc = malloc(sizeof *cc);
+    int rc = VL_OK;
+    *good = -1;
+    if (!cc)
+        return vl_error_oom(err);
+    for (size_t i = 0; i < s->n && *good < 0; i++) {
+        if (!s->b[i]) {
+            problem_add(problem, cap, "; replica %s cannot be used: %s", s->names[i],
+                        s->why[i]);
+            continue;
+        }
+        rc = dst ? write_copy(s->b[i], object_rel, cpath, alg, digest, dst, cc, err)
+                 : check_copy(s->b[i], object_rel, cpath, alg, digest, -1, cc, err);
+        if (rc != VL_OK)
+            break;
+        if (cc->bad && cc->got[0])   /* the expected digest is said already */
+            problem_add(problem, cap, "; replica %s: %s fails its %s check too: got "
+                        "%s", s->names[i], cpath, vl_digest_name(alg), cc->got);
+        else if (cc->bad)
+            problem_add(problem, cap, "; replica %s: %s", s->names[i], cc->problem);
+        else
+            *good = (int)i;
+    }
+    if (rc == VL_OK && *good < 0 && s->n == 0)
+        problem_add(problem, cap, "; there is no replica to read it from");
+    free(cc);
+    return rc;
+}
+
+/* ---- the object's inventory and version -------------------------------- */
+
+/* The primary's root inventory, verified against its sidecar, and the
+ * version asked for (0 = head). */
+static int load_version(vl_repo *r, const char *id, int *num, vl_inventory **inv,
+                        vl_error *err)
+{
+    char why[700];
+    int rc = vl_repo_load_inventory(r, id, inv, err);
+    if (rc == VL_FINDING) {
+        snprintf(why, sizeof why, "%.600s", err ? err->msg : "");
+        return vl_error_set(err, VL_FINDING, "object \"%s\": %s; the primary's "
+                            "root inventory does not verify, so get reads none of "
+                            "its files (replicas are read only for the files a "
+                            "verified inventory names): 'vellum repair' restores "
+                            "the inventory from a replica", id, why);
+    }
+    if (rc != VL_OK)
+        return rc;
+    int head = vl_inventory_head(*inv);
+    if (*num == 0)
+        *num = head;
+    if (*num < 1 || *num > head)
+        return vl_error_set(err, VL_EINPUT, "object \"%s\" has no version v%d "
+                            "(head is v%d)", id, *num, head);
+    return VL_OK;
+}
+
+/* ---- get ---------------------------------------------------------------- */
+
 struct get_item {
     const char *logical;
     const char *digest;
+    char *problem;            /* the primary's copy was not good: why */
+    int status;               /* and as what (VL_FINDING or VL_ESYS) */
 };
 
 struct get_ctx {
     vl_repo *r;
     vl_inventory *inv;
+    vl_digest_alg alg;
     const char *object_rel;
     const char *id;
-    char *tmp;
+    char *tmp;                /* the folder being built, or the one file */
+    int single;               /* tmp is the file itself */
+    int set_aside;            /* a bad primary copy is kept for later, not fatal */
     struct get_item *items;
     size_t n, cap;
 };
@@ -32,54 +307,129 @@ static int collect(void *arg, const char *logical, const char *digest)
     struct get_ctx *c = arg;
     if (VL_GROW(c->items, c->cap, c->n + 1, NULL) != VL_OK)
         return VL_ESYS;
+    memset(&c->items[c->n], 0, sizeof c->items[c->n]);
     c->items[c->n].logical = logical;
     c->items[c->n].digest = digest;
     c->n++;
     return 0;
 }
 
+static char *item_dest(const struct get_ctx *c, const struct get_item *it)
+{
+    return c->single ? vl_strdup(c->tmp) : vl_path_join(c->tmp, it->logical);
+}
+
+static const char *item_content(const struct get_ctx *c, const struct get_item *it,
+                                vl_error *err)
+{
+    const char *cpath = vl_inventory_content_path(c->inv, it->digest);
+    if (!cpath)
+        vl_error_set(err, VL_FINDING, "%s: %s has digest %s that is not in the "
+                     "manifest", c->id, it->logical, it->digest);
+    return cpath;
+}
+
+/* From the primary (a worker of the pool). */
 static int copy_one(void *arg, size_t i, int worker, vl_error *err)
 {
     struct get_ctx *c = arg;
-    const struct get_item *it = &c->items[i];
-    vl_digest_alg alg = vl_inventory_digest_alg(c->inv);
-    const char *cpath = vl_inventory_content_path(c->inv, it->digest);
-    char *src = NULL, *dst = NULL;
-    vl_reader *rd = NULL;
-    vl_digest_result res;
-    int fd = -1, rc;
+    struct get_item *it = &c->items[i];
+    const char *cpath;
+    char *dst = NULL;
+    copy_check *cc = NULL;
+    int rc;
     (void)worker;
-    if (!cpath)
-        return vl_error_set(err, VL_FINDING, "%s: %s has digest %s that is not in "
-                            "the manifest", c->id, it->logical, it->digest);
-    src = vl_path_join(c->object_rel, cpath);
-    dst = vl_path_join(c->tmp, it->logical);
-    if (!src || !dst) {
+    if (!(cpath = item_content(c, it, err)))
+        return VL_FINDING;
+    if ((rc = vl_logical_path_check(it->logical, err)) != VL_OK)
+        return rc;
+    dst = item_dest(c, it);
+    cc = malloc(sizeof *cc);
+    if (!dst || !cc) {
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = vl_logical_path_check(it->logical, err)) != VL_OK ||
-        (rc = vl_fs_mkdirs_parent(dst, err)) != VL_OK ||
-        (rc = vl_backend_open(c->r->backend, src, &rd, err)) != VL_OK)
+    if ((rc = vl_fs_mkdirs_parent(dst, err)) != VL_OK ||
+        (rc = write_copy(c->r->backend, c->object_rel, cpath, c->alg, it->digest,
+                         dst, cc, err)) != VL_OK || !cc->bad)
         goto done;
-    fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        rc = vl_error_sys(err, "cannot create %s", dst);
+    if (!c->set_aside) {
+        rc = vl_error_set(err, cc->status, "%s: %s: %s", c->id, it->logical,
+                          cc->problem);
         goto done;
     }
-    if ((rc = vl_digest_pump(vl_reader_read, rd, fd, VL_DIGEST_BIT(alg), NULL, NULL,
-                             &res, NULL, err)) != VL_OK)
-        goto done;
-    if (strcasecmp(res.hex[alg], it->digest) != 0)
-        rc = vl_error_set(err, VL_FINDING, "%s: %s (stored as %s) fails its %s check: "
-                          "expected %s, got %s", c->id, it->logical, cpath,
-                          vl_digest_name(alg), it->digest, res.hex[alg]);
+    it->status = cc->status;
+    if (!(it->problem = vl_strdup(cc->problem)))
+        rc = vl_error_oom(err);
 done:
-    if (fd >= 0)
-        close(fd);
-    vl_reader_close(rd);
-    free(src);
+    free(cc);
     free(dst);
+    return rc;
+}
+
+/* Empty folders a left-out file leaves, up to (not including) top. */
+static void prune_parents(const char *top, const char *path)
+{
+    char *d = vl_path_dirname(path);
+    size_t tl = strlen(top);
+    while (d && strlen(d) > tl && !strncmp(d, top, tl) && d[tl] == '/' &&
+           rmdir(d) == 0) {
+        char *up = vl_path_dirname(d);
+        free(d);
+        d = up;
+    }
+    free(d);
+}
+
+/* After the pool: each file whose primary copy was not good, from a
+ * replica, or left out (skip_damaged), or the end of the get. */
+static int damaged_files(struct get_ctx *c, const vl_get_options *o,
+                         size_t *left_out, vl_error *err)
+{
+    struct replica_set s = {0};
+    char *problem = NULL, *dst = NULL;
+    int rc = VL_OK;
+    if ((rc = replicas_open(c->r, &s, err)) != VL_OK)
+        goto done;
+    if (!(problem = malloc(PROBLEM_MAX))) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    for (size_t i = 0; i < c->n && rc == VL_OK; i++) {
+        struct get_item *it = &c->items[i];
+        int good;
+        if (!it->problem)
+            continue;
+        free(dst);
+        if (!(dst = item_dest(c, it))) {
+            rc = vl_error_oom(err);
+            break;
+        }
+        snprintf(problem, PROBLEM_MAX, "%s", it->problem);
+        if ((rc = from_replicas(&s, c->object_rel,
+                                vl_inventory_content_path(c->inv, it->digest),
+                                c->alg, it->digest, dst, &good, problem,
+                                PROBLEM_MAX, err)) != VL_OK)
+            break;
+        vl_get_file_note note = {it->logical, good >= 0 ? s.names[good] : NULL,
+                                 good >= 0 ? it->problem : problem};
+        if (good < 0 && !o->skip_damaged) {
+            rc = vl_error_set(err, it->status, "%s: %s: %s", c->id, it->logical,
+                              problem);
+            break;
+        }
+        if (good < 0) {
+            (*left_out)++;
+            if (!c->single)
+                prune_parents(c->tmp, dst);
+        }
+        if (o->on_file)
+            o->on_file(o->arg, &note);
+    }
+done:
+    free(dst);
+    free(problem);
+    replicas_free(&s);
     return rc;
 }
 
@@ -92,35 +442,46 @@ static int may_not_write(const vl_error *e)
                                     e->sys_errno == ENOSPC);
 }
 
-int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
-                vl_error *err)
+int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
+                     const vl_get_options *o, vl_error *err)
 {
+    static const vl_get_options every = {0};
     struct get_ctx c = {0};
     char *rel = NULL;
     vl_outside *outside = NULL;
-    int rc;
+    size_t left_out = 0;
+    int rc, placed = 0;
+    if (!o)
+        o = &every;
     if (vl_fs_exists(dest))
-        return vl_error_set(err, VL_EINPUT, "%s already exists; give a new folder", dest);
-    if ((rc = vl_repo_load_inventory(r, id, &c.inv, err)) != VL_OK)
-        return rc;
-    int head = vl_inventory_head(c.inv);
-    if (num == 0)
-        num = head;
-    if (num < 1 || num > head) {
-        rc = vl_error_set(err, VL_EINPUT, "object \"%s\" has no version v%d "
-                          "(head is v%d)", id, num, head);
+        return vl_error_set(err, VL_EINPUT, "%s already exists; give a new %s", dest,
+                            o->file ? "file name" : "folder");
+    if ((rc = load_version(r, id, &num, &c.inv, err)) != VL_OK)
         goto done;
-    }
     rel = vl_repo_object_path(r, id);
     c.r = r;
+    c.alg = vl_inventory_digest_alg(c.inv);
     c.object_rel = rel;
     c.id = id;
+    c.single = o->file != NULL;
+    c.set_aside = o->skip_damaged || vl_replica_count(r) > 0;
     c.tmp = vl_asprintf("%s.vellum-get-%ld", dest, (long)getpid());
     if (!rel || !c.tmp) {
         rc = vl_error_oom(err);
         goto done;
     }
-    if (vl_inventory_state_foreach(c.inv, num, collect, &c) != 0) {
+    if (o->file) {
+        const char *digest = vl_inventory_lookup(c.inv, num, o->file);
+        if (!digest) {
+            rc = vl_error_set(err, VL_EINPUT, "object \"%s\" version v%d has no "
+                              "file %s", id, num, o->file);
+            goto done;
+        }
+        if (collect(&c, o->file, digest) != 0) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+    } else if (vl_inventory_state_foreach(c.inv, num, collect, &c) != 0) {
         rc = vl_error_oom(err);
         goto done;
     }
@@ -141,24 +502,129 @@ int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
         goto done;
     }
     vl_fs_rmtree(c.tmp, NULL);
-    if ((rc = vl_fs_mkdirs(c.tmp, err)) != VL_OK)
+    if (!c.single && (rc = vl_fs_mkdirs(c.tmp, err)) != VL_OK)
         goto done;
     if ((rc = vl_pool_run(c.n, 0, copy_one, &c, err)) != VL_OK)
         goto done;
-    if ((rc = vl_fs_syncfs(c.tmp, err)) != VL_OK)
+    for (size_t i = 0; i < c.n; i++)
+        if (c.items[i].problem) {
+            rc = damaged_files(&c, o, &left_out, err);
+            break;
+        }
+    if (rc != VL_OK)
         goto done;
-    if (rename(c.tmp, dest) != 0) {
-        rc = vl_error_sys(err, "cannot move %s to %s", c.tmp, dest);
+    if (c.single && left_out) {
+        rc = vl_error_set(err, VL_FINDING, "%s: %s: no copy is good; nothing "
+                          "written to %s", id, o->file, dest);
         goto done;
     }
-    rc = vl_fs_fsync_parent(dest, err);
+    if ((rc = c.single ? vl_fs_fsync_path(c.tmp, err) : vl_fs_syncfs(c.tmp, err)) != VL_OK)
+        goto done;
+    if (c.single)
+        rc = vl_fs_rename_new(c.tmp, dest, err);
+    else if (rename(c.tmp, dest) != 0)
+        rc = vl_error_sys(err, "cannot move %s to %s", c.tmp, dest);
+    if (rc != VL_OK)
+        goto done;
+    placed = 1;
+    if ((rc = vl_fs_fsync_parent(dest, err)) != VL_OK)
+        goto done;
+    if (left_out)
+        rc = vl_error_set(err, VL_FINDING, "%s: %zu of %zu files %s no good copy and "
+                          "%s left out of %s", id, left_out, c.n,
+                          left_out == 1 ? "has" : "have",
+                          left_out == 1 ? "was" : "were", dest);
 done:
-    if (rc != VL_OK && c.tmp)
+    if (!placed && c.tmp)
         vl_fs_rmtree(c.tmp, NULL);
     vl_outside_end(outside);
+    for (size_t i = 0; i < c.n; i++)
+        free(c.items[i].problem);
     free(c.items);
     free(c.tmp);
     free(rel);
     vl_inventory_free(c.inv);
+    return rc;
+}
+
+int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
+                vl_error *err)
+{
+    return vl_repo_get_opts(r, id, num, dest, NULL, err);
+}
+
+/* ---- cat ---------------------------------------------------------------- */
+
+/* The copy is checked (a pass that writes nothing) before a byte goes to
+ * fd; the second pass, which writes, checks again in case the bytes
+ * changed in between. */
+int vl_repo_cat(vl_repo *r, const char *id, int num, const char *logical,
+                int fd, void (*on_file)(void *arg, const vl_get_file_note *n),
+                void *arg, vl_error *err)
+{
+    vl_inventory *inv = NULL;
+    struct replica_set s = {0};
+    copy_check *cc = NULL;
+    char *rel = NULL, *problem = NULL;
+    vl_backend *b;
+    int rc, good = -1;
+    if ((rc = load_version(r, id, &num, &inv, err)) != VL_OK)
+        goto done;
+    const char *digest = vl_inventory_lookup(inv, num, logical);
+    if (!digest) {
+        rc = vl_error_set(err, VL_EINPUT, "object \"%s\" version v%d has no file %s",
+                          id, num, logical);
+        goto done;
+    }
+    const char *cpath = vl_inventory_content_path(inv, digest);
+    if (!cpath) {
+        rc = vl_error_set(err, VL_FINDING, "%s: %s has digest %s that is not in the "
+                          "manifest", id, logical, digest);
+        goto done;
+    }
+    vl_digest_alg alg = vl_inventory_digest_alg(inv);
+    rel = vl_repo_object_path(r, id);
+    cc = malloc(sizeof *cc);
+    if (!rel || !cc) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    b = r->backend;
+    if ((rc = check_copy(b, rel, cpath, alg, digest, -1, cc, err)) != VL_OK)
+        goto done;
+    if (cc->bad) {
+        int status = cc->status;
+        if (!(problem = vl_strdup(cc->problem)) ||
+            (rc = replicas_open(r, &s, err)) != VL_OK ||
+            (rc = from_replicas(&s, rel, cpath, alg, digest, NULL, &good, cc->problem,
+                                sizeof cc->problem, err)) != VL_OK) {
+            if (!problem)
+                rc = vl_error_oom(err);
+            goto done;
+        }
+        if (good < 0) {
+            rc = vl_error_set(err, status, "%s: %s: %s", id, logical, cc->problem);
+            goto done;
+        }
+        b = s.b[good];
+    }
+    if ((rc = check_copy(b, rel, cpath, alg, digest, fd, cc, err)) != VL_OK)
+        goto done;
+    if (cc->bad) {
+        rc = vl_error_set(err, cc->status, "%s: %s: the copy changed while it was "
+                          "being written out, which is left incomplete: %s", id,
+                          logical, cc->problem);
+        goto done;
+    }
+    if (good >= 0 && on_file) {
+        vl_get_file_note note = {logical, s.names[good], problem};
+        on_file(arg, &note);
+    }
+done:
+    free(cc);
+    free(problem);
+    free(rel);
+    replicas_free(&s);
+    vl_inventory_free(inv);
     return rc;
 }

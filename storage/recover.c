@@ -351,7 +351,7 @@ int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err)
     vl_recover_counts local = {0};
     if (!out)
         out = &local;
-    out->repaired = out->temporaries = out->unhealed = 0;
+    out->repaired = out->temporaries = out->unhealed = out->replica_txns = 0;
     if (!d)
         return vl_error_sys(err, "cannot list %s", r->staging_dir);
     if ((rc = vl_events_catch_up(r, err)) != VL_OK) {
@@ -379,6 +379,6 @@ int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err)
     if (rc == VL_OK)
         rc = vl_outside_recover(r, &out->temporaries, err);
     if (rc == VL_OK)
-        rc = vl_replicas_recover(r, &out->repaired, err);
+        rc = vl_replicas_recover(r, &out->replica_txns, err);
     return rc;
 }

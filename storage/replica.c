@@ -55,12 +55,15 @@ static char *config_key(const char *name)
     return vl_asprintf(VL_REPLICA_KEY_PREFIX "%s", name);
 }
 
+/* No allocation, so a shortage of memory never reads as "no such
+ * replica": a name too long for the buffer is one no replica can have. */
 static const char *location_of(const vl_repo *r, const char *name)
 {
-    char *key = config_key(name);
-    const char *loc = key ? vl_repo_config_get(r, key) : NULL;
-    free(key);
-    return loc;
+    char key[sizeof VL_REPLICA_KEY_PREFIX + 64];
+    if (strlen(name) > 64)
+        return NULL;
+    snprintf(key, sizeof key, VL_REPLICA_KEY_PREFIX "%s", name);
+    return vl_repo_config_get(r, key);
 }
 
 size_t vl_replica_count(const vl_repo *r)
@@ -105,25 +108,28 @@ int vl_replica_list(vl_repo *r, vl_replica_fn fn, void *arg, vl_error *err)
 static const char *const root_files[] = {VL_ROOT_NAMASTE, "ocfl_layout.json",
                                          VL_LAYOUT_CONFIG};
 
-/* 1 when the folder's storage-root files equal the primary's. */
-static int same_root(vl_repo *r, vl_backend *b, char *why, size_t whylen)
+/* 1 when the folder's storage-root files equal the primary's, 0 when not
+ * (why says how), -1 when memory ran short (in err). */
+static int same_root(vl_repo *r, vl_backend *b, char *why, size_t whylen,
+                     vl_error *err)
 {
     vl_buf mine, theirs;
     int same = 1;
     vl_buf_init(&mine, 1 << 16);
     vl_buf_init(&theirs, 1 << 16);
-    for (size_t i = 0; i < sizeof root_files / sizeof *root_files && same; i++) {
+    for (size_t i = 0; i < sizeof root_files / sizeof *root_files && same == 1; i++) {
         vl_error e = {0};
-        /* each read starts its buffer afresh (vl_fs_read_file): free the
-         * last one's first */
-        vl_buf_release(&mine);
+        vl_buf_release(&mine);     /* each read starts a new buffer */
         vl_buf_release(&theirs);
-        if (vl_backend_read_all(r->backend, root_files[i], 1 << 16, &mine, &e) != VL_OK) {
+        if (vl_backend_read_all(r->backend, root_files[i], 1 << 16, &mine, &e) != VL_OK ||
+            vl_backend_read_all(b, root_files[i], 1 << 16, &theirs, &e) != VL_OK) {
             snprintf(why, whylen, "%.400s", e.msg);
             same = 0;
-        } else if (vl_backend_read_all(b, root_files[i], 1 << 16, &theirs, &e) != VL_OK) {
-            snprintf(why, whylen, "%.400s", e.msg);
-            same = 0;
+            if (e.status == VL_ESYS && e.sys_errno == ENOMEM) {
+                same = -1;
+                if (err)
+                    *err = e;
+            }
         } else if (mine.len != theirs.len || memcmp(mine.data, theirs.data, mine.len)) {
             snprintf(why, whylen, "its %s differs from the repository's",
                      root_files[i]);
@@ -143,7 +149,7 @@ static int make_root(vl_repo *r, vl_backend *b, vl_error *err)
     int rc = VL_OK;
     vl_buf_init(&buf, 1 << 16);
     for (size_t i = sizeof root_files / sizeof *root_files; i-- > 0 && rc == VL_OK;) {
-        vl_buf_release(&buf);   /* each read starts it afresh */
+        vl_buf_release(&buf);      /* each read starts a new buffer */
         if ((rc = vl_backend_read_all(r->backend, root_files[i], 1 << 16, &buf,
                                       err)) == VL_OK)
             rc = vl_backend_write(b, root_files[i], buf.data, buf.len, err);
@@ -165,7 +171,7 @@ int vl_replica_add(vl_repo *r, const char *name, const char *location,
     char *key = NULL, *abs = NULL, *real_repo = NULL, *real_loc = NULL;
     vl_backend *b = NULL;
     char why[512] = "";
-    int rc = VL_OK;
+    int rc = VL_OK, same;
     if (!name_ok(name))
         return vl_error_set(err, VL_EINPUT, "\"%s\" is not a usable replica name: "
                             "use letters, digits, '-', '_' and '.', start with a "
@@ -219,7 +225,10 @@ int vl_replica_add(vl_repo *r, const char *name, const char *location,
     if (empty) {
         if ((rc = make_root(r, b, err)) != VL_OK)
             goto done;
-    } else if (!same_root(r, b, why, sizeof why)) {
+    } else if ((same = same_root(r, b, why, sizeof why, err)) < 0) {
+        rc = VL_ESYS;
+        goto done;
+    } else if (!same) {
         rc = vl_error_set(err, VL_EINPUT, "%s is not empty and is not an OCFL storage "
                           "root with this repository's layout (%s); give a new or "
                           "empty folder", abs, why);
@@ -283,7 +292,7 @@ int vl_copy_backend(vl_repo *r, const char *name, vl_backend **out,
     char *ns = NULL;
     char why[512] = "";
     vl_backend *b = NULL;
-    int rc = VL_OK;
+    int rc = VL_OK, same;
     if (!strcmp(name, VL_PRIMARY_COPY)) {
         *out = r->backend;
         return VL_OK;
@@ -303,7 +312,11 @@ int vl_copy_backend(vl_repo *r, const char *name, vl_backend **out,
         rc = vl_error_oom(err);
         goto done;
     }
-    if (!same_root(r, b, why, sizeof why)) {
+    if ((same = same_root(r, b, why, sizeof why, err)) < 0) {
+        rc = VL_ESYS;
+        goto done;
+    }
+    if (!same) {
         rc = vl_error_set(err, VL_ESYS, "replica \"%s\" (%s) is not a storage root "
                           "with this repository's layout: %s", name, loc, why);
         goto done;

@@ -60,8 +60,6 @@ void vl_shared_leave(mode_t saved);
 
 /* Replicas (replica.c): the open backends are freed by vl_repo_close. */
 void vl_copies_free(vl_repo *r);
-/* The folder of a copy's storage root (absolute for replicas). */
-const char *vl_copy_root(vl_repo *r, const char *name);
 /* A transaction folder on a copy's own filesystem, for building what is
  * renamed into that copy: staging/txn-<key>-<uuid> in the repository for
  * the primary (recover settles it like a deposit's), and

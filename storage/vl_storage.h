@@ -235,6 +235,8 @@ typedef struct vl_recover_counts {
     size_t repaired;     /* interrupted deposits settled (finished or undone) */
     size_t unhealed;     /* objects left invalid: named through on_unhealed */
     size_t temporaries;  /* abandoned temporaries removed outside the repo */
+    size_t replica_txns; /* interrupted replicate/repair work on replicas
+                            settled */
     vl_unhealed_fn on_unhealed;
     void *arg;
 } vl_recover_counts;
@@ -307,8 +309,11 @@ int vl_outside_clear_for(vl_repo *r, const char *dest, size_t *cleared,
 
 /* Write version num (0 = head) of an object's logical state under dest,
  * verifying every digest while copying.  Built beside dest and renamed into
- * place; dest must not exist.  A digest mismatch is VL_FINDING naming the
- * file, and nothing is left at dest. */
+ * place; dest must not exist.  A file whose copy is missing or fails its
+ * digest (and no replica has a good one: vl_repo_get_opts) is VL_FINDING
+ * naming the file and what was wrong with each copy, and nothing is left at
+ * dest.  A root inventory that does not verify is VL_FINDING too: no file
+ * is read through it. */
 int vl_repo_get(vl_repo *r, const char *id, int num, const char *dest,
                 vl_error *err);
 
@@ -380,6 +385,10 @@ size_t vl_replica_count(const vl_repo *r);
  * cannot be reached or is not a storage root with the repository's layout. */
 int vl_copy_backend(vl_repo *r, const char *name, vl_backend **out,
                     vl_error *err);
+
+/* The folder of a copy's storage root (absolute for replicas); NULL for an
+ * unknown name. */
+const char *vl_copy_root(vl_repo *r, const char *name);
 
 /* Per object and copy (catalog, table "copies"; reindex leaves it alone). */
 typedef struct vl_copy_row {

@@ -22,10 +22,10 @@ static const char usage[] =
     "pronom.signatures and pronom.containers (the DROID signature file and the\n"
     "container signature file deposits are identified with; a signature file\n"
     "is loaded before it is set);\n"
-    "replicate.min_copies (verified copies each object should have, 1-100;\n"
-    "default 2 once there is a replica, else 1: reports name the objects with\n"
-    "fewer) and replicate.after_ingest (true or false: bring the replicas up\n"
-    "to date after each deposit; default false).\n"
+    "replicate.after_ingest (true: each deposit goes to every replica as soon\n"
+    "as it is stored) and replicate.min_copies (verified copies an object\n"
+    "should have, 1-100; default 2 once there is a replica, else 1; reports\n"
+    "name objects with fewer).\n"
     "digest and fixity are fixed at init.\n";
 
 static const char *const settable[] = {"user.name", "user.address", "schemas",
@@ -35,8 +35,8 @@ static const char *const settable[] = {"user.name", "user.address", "schemas",
                                        VL_RESERVE_KEY, "shared",
                                        VL_CONF_PRONOM_SIGNATURES,
                                        VL_CONF_PRONOM_CONTAINERS,
-                                       "replicate.min_copies",
-                                       "replicate.after_ingest", NULL};
+                                       "replicate.after_ingest",
+                                       "replicate.min_copies", NULL};
 
 /* The PRONOM files a repository would have after setting key to value must
  * load together (so that no deposit meets a bad one); they are compiled
@@ -97,12 +97,12 @@ static int value_bad(const char *key, const char *value)
     }
     if (!strcmp(key, VL_RESERVE_KEY))
         return vl_reserve_parse(value, 0, &size) != 0;
-    if (!strcmp(key, "replicate.min_copies")) {
-        int n;
-        return vl_copies_min_parse(value, &n) != 0;
-    }
     if (!strcmp(key, "replicate.after_ingest"))
-        return strcmp(value, "true") != 0 && strcmp(value, "false") != 0;
+        return strcmp(value, "true") && strcmp(value, "false");
+    if (!strcmp(key, "replicate.min_copies")) {
+        long n = strtol(value, &end, 10);
+        return end == value || *end || n < 1 || n > 100;
+    }
     return 0;
 }
 
@@ -168,8 +168,8 @@ CLI_COMMAND(config)
                               "audit.max_bytes_per_run",
                               "audit.max_seconds_per_run", VL_RESERVE_KEY,
                               "shared", VL_CONF_PRONOM_SIGNATURES,
-                              VL_CONF_PRONOM_CONTAINERS, "replicate.min_copies",
-                              "replicate.after_ingest", NULL};
+                              VL_CONF_PRONOM_CONTAINERS, "replicate.after_ingest",
+                              "replicate.min_copies", NULL};
         for (int i = 0; keys[i]; i++) {
             const char *v = vl_repo_config_get(repo, keys[i]);
             if (v)

@@ -173,12 +173,17 @@ CLI_COMMAND(ingest)
         goto done;
     }
     if (c.json) {
-        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:s?}", "id", res.id,
+        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:s?, s:I, s:I, s:s?}",
+                                 "id", res.id,
                                  "version", res.version, "changed", res.version > 0,
                                  "files", (json_int_t)res.files, "bytes",
                                  (json_int_t)res.bytes, "warnings",
                                  (json_int_t)res.warnings, "bag_version",
-                                 res.bag_version[0] ? res.bag_version : NULL));
+                                 res.bag_version[0] ? res.bag_version : NULL,
+                                 "replicas_updated", (json_int_t)res.replicas_updated,
+                                 "replicas_refused", (json_int_t)res.replicas_refused,
+                                 "replica_problem",
+                                 res.replica_problem[0] ? res.replica_problem : NULL));
     } else if (res.version == 0) {
         printf("%s: no changes; no version written\n", cli_text(res.id));
     } else {
@@ -186,7 +191,14 @@ CLI_COMMAND(ingest)
         cli_format_size(res.bytes, sz);
         printf("%s v%d (%zu files, %s)\n", cli_text(res.id), res.version, res.files,
                sz);
+        if (res.replicas_updated && !c.quiet)
+            printf("replicated to %zu replica%s\n", res.replicas_updated,
+                   res.replicas_updated == 1 ? "" : "s");
     }
+    if (res.replica_problem[0])
+        fprintf(stderr, "vellum: warning: the deposit is stored, but not replicated: "
+                "%s; run 'vellum replicate %s'\n", cli_text(res.replica_problem),
+                cli_text(res.id));
 done:
     free(dcs);
     vl_repo_close(repo);

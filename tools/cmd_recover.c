@@ -52,14 +52,15 @@ CLI_COMMAND(recover)
     if (vl_metadata_recover(repo, &n, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (c.json)
-        cli_print_json(json_pack("{s:I,s:I,s:O}", "objects_repaired",
-                                 (json_int_t)n.repaired,
+        cli_print_json(json_pack("{s:I,s:I,s:I,s:O}", "objects_repaired",
+                                 (json_int_t)n.repaired, "replica_work_settled",
+                                 (json_int_t)n.replica_txns,
                                  "temporaries_removed",
                                  (json_int_t)n.temporaries, "unhealed", unhealed));
     else
         printf("recovered: %zu interrupted deposits settled, staging cleared, "
-               "%zu abandoned temporaries removed%s\n", n.repaired,
-               n.temporaries, n.unhealed ? "; some objects could not be healed" : "");
+               "%zu abandoned temporaries removed%s%s\n", n.repaired,
+               n.temporaries, n.replica_txns ? "; interrupted replica work settled" : "", n.unhealed ? "; some objects could not be healed" : "");
     if (rc == CLI_EXIT_OK && n.unhealed)
         rc = CLI_EXIT_FINDINGS;
     json_decref(unhealed);

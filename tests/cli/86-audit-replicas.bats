@@ -20,17 +20,12 @@ setup() {
     done
 }
 
-# add_replica NAME: a copy of the store at $BATS_TEST_TMPDIR/NAME, registered
-# with `vellum replica add` where the CLI has it, else named in vellum.conf
-# (replica.NAME = FOLDER) as replica add does.
+# add_replica NAME: a copy of the store at $BATS_TEST_TMPDIR/NAME, taken
+# by `vellum replica add` as the storage root it is.
 add_replica() {
     local dir="$BATS_TEST_TMPDIR/$1"
     cp -a "$REPO/store" "$dir"
-    if "$VELLUM" replica --help > /dev/null 2>&1; then
-        "$VELLUM" replica add "$1" "$dir" > /dev/null
-    else
-        printf 'replica.%s = %s\n' "$1" "$(realpath "$dir")" >> "$REPO/vellum.conf"
-    fi
+    "$VELLUM" replica add "$1" "$dir" > /dev/null
 }
 
 # Object root of id inside a copy's folder (the store's layout).
@@ -301,4 +296,22 @@ EOF
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = "[('urn:t:a', '3', 'no', '', ''), ('urn:t:b', '2', 'no', 'r2', ''), ('urn:t:c', '1', 'yes', '', 'r1, r2')]" ]
     [ "${lines[1]}" = "1 ['vellum repair urn:t:b', 'vellum replicate --all']" ]
+}
+
+@test "after replicate, repair and an audit of every copy the report is clean, the repair counted" {
+    report_setup
+    export VELLUM_NOW=2026-03-04T10:00:00Z
+    run "$VELLUM" replicate --all
+    run "$VELLUM" repair urn:t:b
+    [ "$status" -eq 0 ]
+    run "$VELLUM" audit --all --replicas
+    [ "$status" -eq 0 ]
+    run "$VELLUM" report --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield 'd["copies"]["all_verified"], d["copies"]["short"], d["copies"]["failed"], d["copies"]["behind"]')" = "3 0 0 0" ]
+    [ "$(echo "$output" | jfield 'd["repairs"]["made"] >= 1, d["repairs"]["failed"]')" = "True 0" ]
+    [ "$(echo "$output" | jfield 'd["advice"], d["status"]["level"]')" = "[] ok" ]
+    # --since after the repair: none made since
+    run "$VELLUM" report --json --since 2026-03-05
+    [ "$(echo "$output" | jfield 'd["repairs"]["made"]')" = 0 ]
 }

@@ -866,11 +866,199 @@ done:
     return rc;
 }
 
+/* ---- get-replica: damaged files read from a replica -------------------
+ * repo_prepare's repository with a replica (a copy of its store made after
+ * urn:example:bad was tampered with, so no copy of its one.txt is good),
+ * then urn:example:good's a.txt tampered with in the primary alone. */
+static int get_replica_prepare(const char *dir, vl_error *err)
+{
+    char *path = join(dir, "repo"), *store = join(path, "store");
+    char *rep = join(dir, "replica");
+    char *rel = NULL, *file = NULL;
+    vl_repo *r = NULL;
+    int rc = repo_prepare(dir, err);
+    if (rc == VL_OK)
+        rc = copy_tree(store, rep, err);
+    if (rc == VL_OK)
+        rc = vl_repo_open(path, &r, err);
+    if (rc == VL_OK)
+        rc = vl_replica_add(r, "r1", rep, err);
+    if (rc != VL_OK)
+        goto done;
+    rel = vl_repo_object_path(r, "urn:example:good");
+    file = vl_asprintf("%s/%s/v1/content/data/a.txt", store, rel);
+    chmod(file, 0644);
+    FILE *f = fopen(file, "r+");
+    if (!f || fputs("ALPHA\n", f) < 0 || fclose(f) != 0)
+        rc = vl_error_sys(err, "tamper %s", file);
+    chmod(file, 0444);
+done:
+    vl_repo_close(r);
+    free(file);
+    free(rel);
+    free(rep);
+    free(store);
+    free(path);
+    return rc;
+}
+
+static void see_note(void *arg, const vl_get_file_note *n)
+{
+    see(arg, n->logical);
+    see(arg, n->source);
+    see(arg, n->problem);
+}
+
+/* get of the good object (a.txt from the replica), cat of its a.txt, and
+ * get --skip-damaged of the bad one (one.txt left out: VL_FINDING). */
+static int get_replica_run(const char *dir, seen *s, vl_error *err)
+{
+    char *path = vl_path_join(dir, "repo");
+    char *dest = vl_path_join(dir, "out"), *dest2 = vl_path_join(dir, "out2");
+    char *catf = vl_path_join(dir, "cat.out");
+    vl_get_options o = {NULL, 0, see_note, s};
+    vl_repo *r = NULL;
+    int rc, fd = -1;
+    if (!path || !dest || !dest2 || !catf) {
+        rc = vl_error_set(err, VL_ESYS, "out of memory");
+        goto done;
+    }
+    if ((rc = vl_repo_open_mode(path, VL_OPEN_READ, &r, err)) != VL_OK ||
+        (rc = vl_repo_get_opts(r, "urn:example:good", 0, dest, &o, err)) != VL_OK)
+        goto done;
+    if ((fd = open(catf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        rc = vl_error_sys(err, "open %s", catf);
+        goto done;
+    }
+    if ((rc = vl_repo_cat(r, "urn:example:good", 0, "data/a.txt", fd, see_note, s,
+                          err)) != VL_OK)
+        goto done;
+    o.skip_damaged = 1;
+    rc = vl_repo_get_opts(r, "urn:example:bad", 0, dest2, &o, err);
+done:
+    if (fd >= 0)
+        close(fd);
+    vl_repo_close(r);
+    free(catf);
+    free(dest2);
+    free(dest);
+    free(path);
+    return rc;
+}
+
+/* ---- replicate and repair: the good object copied to a replica (the bad
+ * one is refused: its primary copy does not verify); then, with both
+ * copies whole, one file of the primary damaged and put back ------------ */
+
+static int replica_prepare(const char *dir, vl_error *err)
+{
+    char *path = join(dir, "repo"), *rep = join(dir, "rep");
+    vl_repo *r = NULL;
+    int rc = repo_prepare(dir, err);
+    if (rc == VL_OK)
+        rc = vl_repo_open(path, &r, err);
+    if (rc == VL_OK)
+        rc = vl_replica_add(r, "r1", rep, err);
+    vl_repo_close(r);
+    free(path);
+    free(rep);
+    return rc;
+}
+
+static void seen_replication(void *arg, const vl_replicate_result *res)
+{
+    seen *s = arg;
+    see(s, res->object_id);
+    see(s, res->replica);
+    see_int(s, res->state);
+    see_int(s, res->to_version);
+    see_int(s, (long long)res->files);
+}
+
+static int replicate_run(const char *dir, seen *s, vl_error *err)
+{
+    char *path = vl_path_join(dir, "repo");
+    vl_repo *r = NULL;
+    vl_replicate_options o = {.on_result = seen_replication, .arg = s};
+    vl_replicate_summary sum = {0};
+    int rc;
+    if (!path)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if ((rc = vl_repo_open(path, &r, err)) == VL_OK)
+        rc = vl_replicate(r, NULL, 0, &o, &sum, err);
+    see_int(s, (long long)sum.updated);
+    see_int(s, (long long)sum.refused);
+    vl_repo_close(r);
+    free(path);
+    return rc;
+}
+
+static int repair_prepare(const char *dir, vl_error *err)
+{
+    char *path = join(dir, "repo");
+    vl_repo *r = NULL;
+    char *rel = NULL, *file = NULL, *obj = NULL;
+    const char *ids[] = {"urn:example:good"};
+    int rc = replica_prepare(dir, err);
+    if (rc == VL_OK)
+        rc = vl_repo_open(path, &r, err);
+    if (rc == VL_OK)
+        rc = vl_replicate(r, ids, 1, NULL, NULL, err);
+    if (rc != VL_OK)
+        goto done;
+    rel = vl_repo_object_path(r, "urn:example:good");
+    obj = vl_asprintf("%s/store/%s/v1/content/data", path, rel);
+    file = join(obj, "a.txt");
+    chmod(obj, 0755);
+    chmod(file, 0644);
+    FILE *f = fopen(file, "r+");
+    if (!f || fputs("ALPHA\n", f) < 0 || fclose(f) != 0)
+        rc = vl_error_sys(err, "tamper %s", file);
+    chmod(file, 0444);
+done:
+    free(obj);
+    free(file);
+    free(rel);
+    vl_repo_close(r);
+    free(path);
+    return rc;
+}
+
+static void seen_repair(void *arg, const vl_repair_action *a)
+{
+    seen *s = arg;
+    see(s, a->copy);
+    see(s, a->path);
+    see(s, a->problem);
+    see(s, a->source);
+    see_int(s, a->repaired);
+}
+
+static int repair_run(const char *dir, seen *s, vl_error *err)
+{
+    char *path = vl_path_join(dir, "repo");
+    vl_repo *r = NULL;
+    vl_repair_options o = {.on_action = seen_repair, .arg = s};
+    vl_repair_summary sum = {0};
+    const char *ids[] = {"urn:example:good"};
+    int rc;
+    if (!path)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if ((rc = vl_repo_open(path, &r, err)) == VL_OK)
+        rc = vl_repair(r, ids, 1, &o, &sum, err);
+    see_int(s, (long long)sum.repaired);
+    see_int(s, (long long)sum.failed);
+    vl_repo_close(r);
+    free(path);
+    return rc;
+}
+
 /* The longest first, so that cases run side by side (-j) end together. */
 static const tcase cases[] = {
     {"audit", repo_prepare, audit_run, 0},
     {"ingest", ingest_prepare, ingest_run, 0},
     {"catalog-open", catalog_prepare, catalog_run, 0},
+    {"get-replica", get_replica_prepare, get_replica_run, 0},
     {"get", repo_prepare, get_run, 0},
     {"mets", NULL, mets_run, 0},
     {"validate", repo_prepare, validate_run, 1},
@@ -880,6 +1068,8 @@ static const tcase cases[] = {
     {"inventory-validate", NULL, inventory_validate_run, 1},
     {"bagit", bag_prepare, bag_run, 1},
     {"digest", digest_prepare, digest_run, 1},
+    {"replicate", replica_prepare, replicate_run, 0},
+    {"repair", repair_prepare, repair_run, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +406,141 @@ static void test_get_verifies_and_leaves_nothing_on_mismatch(void **state)
     free(out);
 }
 
+/* Notes from vl_repo_get_opts / vl_repo_cat, kept for checking. */
+struct get_notes {
+    int n, from_replica, left_out;
+    char last_source[64], last_logical[256];
+};
+
+static void on_get_note(void *arg, const vl_get_file_note *n)
+{
+    struct get_notes *g = arg;
+    g->n++;
+    if (n->source)
+        g->from_replica++;
+    else
+        g->left_out++;
+    snprintf(g->last_source, sizeof g->last_source, "%s", n->source ? n->source : "");
+    snprintf(g->last_logical, sizeof g->last_logical, "%s", n->logical);
+    assert_non_null(n->problem);
+}
+
+static void overwrite(const char *path, const char *text)
+{
+    assert_int_equal(chmod(path, 0644), 0);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void assert_file_text(const char *path, const char *text)
+{
+    vl_buf b;
+    vl_error err = {0};
+    assert_int_equal(vl_fs_read_file(path, 0, &b, &err), VL_OK);
+    assert_string_equal(b.data ? b.data : "", text);
+    vl_buf_release(&b);
+}
+
+static void test_get_and_cat_read_damaged_files_from_a_replica(void **state)
+{
+    (void)state;
+    char *base = NULL;
+    vl_repo *r = new_repo(&base, VL_SHA512, 0);
+    char *src = vl_path_join(base, "src");
+    char *rep = vl_path_join(base, "replica");
+    vl_ingest_result res;
+    vl_error err = {0};
+    put(src, "a.txt", "alpha\n");
+    put(src, "d/b.txt", "bravo\n");
+    assert_int_equal(ingest(r, src, "urn:rg", 0, &res), VL_OK);
+    /* a replica: a copy of the storage root, registered as one */
+    char *cmd = vl_asprintf("cp -a '%s/store' '%s'", vl_repo_dir(r), rep);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(vl_replica_add(r, "r1", rep, &err), VL_OK);
+    char *rel = vl_repo_object_path(r, "urn:rg");
+    char *stored = vl_asprintf("%s/store/%s/v1/content/data/d/b.txt", vl_repo_dir(r), rel);
+    char *replica_copy = vl_asprintf("%s/%s/v1/content/data/d/b.txt", rep, rel);
+    overwrite(stored, "BRAVO\n");
+
+    /* the whole state: b.txt from the replica, and said so */
+    struct get_notes g = {0};
+    vl_get_options o = {0};
+    o.on_file = on_get_note;
+    o.arg = &g;
+    char *out = vl_path_join(base, "out");
+    char *got = vl_path_join(out, "data/d/b.txt");
+    assert_int_equal(vl_repo_get_opts(r, "urn:rg", 0, out, &o, &err), VL_OK);
+    assert_file_text(got, "bravo\n");
+    assert_int_equal(g.from_replica, 1);
+    assert_string_equal(g.last_source, "r1");
+    assert_string_equal(g.last_logical, "data/d/b.txt");
+
+    /* cat: the same, to a descriptor */
+    char *catp = vl_path_join(base, "cat.out");
+    int fd = open(catp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(vl_repo_cat(r, "urn:rg", 0, "data/d/b.txt", fd, on_get_note, &g,
+                                 &err), VL_OK);
+    close(fd);
+    assert_file_text(catp, "bravo\n");
+    assert_int_equal(g.from_replica, 1);
+
+    /* one file */
+    char *one = vl_path_join(base, "one.txt");
+    o.file = "data/d/b.txt";
+    assert_int_equal(vl_repo_get_opts(r, "urn:rg", 0, one, &o, &err), VL_OK);
+    assert_file_text(one, "bravo\n");
+    char *none = vl_path_join(base, "none");
+    o.file = "data/nope";
+    assert_int_equal(vl_repo_get_opts(r, "urn:rg", 0, none, &o, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "has no file data/nope"));
+    assert_false(vl_fs_exists(none));
+    o.file = NULL;
+
+    /* damaged in every copy: nothing at dest, or the rest with skip_damaged */
+    overwrite(replica_copy, "");
+    char *out2 = vl_path_join(base, "out2");
+    assert_int_equal(vl_repo_get(r, "urn:rg", 0, out2, &err), VL_FINDING);
+    assert_non_null(strstr(err.msg, "replica r1"));
+    assert_false(vl_fs_exists(out2));
+    memset(&g, 0, sizeof g);
+    o.skip_damaged = 1;
+    assert_int_equal(vl_repo_get_opts(r, "urn:rg", 0, out2, &o, &err), VL_FINDING);
+    assert_int_equal(g.left_out, 1);
+    assert_string_equal(g.last_logical, "data/d/b.txt");
+    char *kept = vl_path_join(out2, "data/a.txt");
+    char *lost = vl_path_join(out2, "data/d");
+    assert_file_text(kept, "alpha\n");
+    assert_false(vl_fs_exists(lost));   /* no empty folder left for it */
+    fd = open(catp, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(vl_repo_cat(r, "urn:rg", 0, "data/d/b.txt", fd, NULL, NULL,
+                                 &err), VL_FINDING);
+    close(fd);
+    assert_file_text(catp, "");
+
+    free(kept);
+    free(lost);
+    free(out2);
+    free(none);
+    free(one);
+    free(catp);
+    free(got);
+    free(out);
+    free(replica_copy);
+    free(stored);
+    free(rel);
+    free(cmd);
+    vl_repo_close(r);
+    vl_fs_rmtree(base, &err);
+    free(base);
+    free(src);
+    free(rep);
+}
+
 /* ---- modes ------------------------------------------------------------- */
 
 static mode_t mode_of(const char *dir, const char *name)
@@ -639,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_operations_keep_catalog_and_store_in_agreement),
         cmocka_unit_test(test_lock_excludes_a_second_holder),
         cmocka_unit_test(test_get_verifies_and_leaves_nothing_on_mismatch),
+        cmocka_unit_test(test_get_and_cat_read_damaged_files_from_a_replica),
         cmocka_unit_test(test_shared_modes_catalog_and_umask),
         cmocka_unit_test(test_reserve_settings),
         cmocka_unit_test(test_space_keeps_the_floor),
