@@ -39,8 +39,9 @@ int vl_copy_verified(vl_backend *b, const char *src_rel, const char *dst,
     if ((rc = vl_fs_mkdirs_parent(dst, err)) != VL_OK ||
         (rc = vl_backend_open(b, src_rel, &rd, err)) != VL_OK)
         goto done;
-    unlink(dst);   /* a temp a killed run of ours left (read-only) */
     fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (fd < 0 && errno == EEXIST && unlink(dst) == 0)   /* a killed run's */
+        fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
     if (fd < 0) {
         rc = vl_error_sys(err, "cannot create %s", dst);
         goto done;
