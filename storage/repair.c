@@ -783,14 +783,17 @@ static int add_copy(void *arg, const vl_replica_info *ri)
 struct idlist {
     char **v;
     size_t n, cap;
+    int oom;
 };
 
 static int add_id(void *arg, const vl_catalog_object *co)
 {
     struct idlist *l = arg;
     if (VL_GROW(l->v, l->cap, l->n + 1, NULL) != VL_OK ||
-        !(l->v[l->n] = vl_strdup(co->id)))
+        !(l->v[l->n] = vl_strdup(co->id))) {
+        l->oom = 1;
         return 1;
+    }
     l->n++;
     return 0;
 }
@@ -828,7 +831,7 @@ int vl_repair(vl_repo *r, const char *const *ids, size_t n,
         vl_error e = {0};
         if (vl_copy_backend(r, cl.v[i].name, &cl.v[i].b, &e) != VL_OK) {
             cl.v[i].b = NULL;
-            if (e.status != VL_ESYS) {
+            if (e.status != VL_ESYS || e.sys_errno == ENOMEM) {
                 rc = e.status;
                 if (err)
                     *err = e;
@@ -838,7 +841,10 @@ int vl_repair(vl_repo *r, const char *const *ids, size_t n,
         }
     }
     if (n == 0) {
-        if ((rc = vl_catalog_objects(vl_repo_catalog(r), add_id, &idl, err)) != VL_OK)
+        rc = vl_catalog_objects(vl_repo_catalog(r), add_id, &idl, err);
+        if (idl.oom)
+            rc = vl_error_oom(err);
+        if (rc != VL_OK)
             goto done;
         for (size_t i = 0; i < idl.n && rc == VL_OK; i++)
             rc = repair_object(r, idl.v[i], cl.v, cl.n, o, s, err);

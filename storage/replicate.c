@@ -39,8 +39,9 @@ int vl_copy_verified(vl_backend *b, const char *src_rel, const char *dst,
     if ((rc = vl_fs_mkdirs_parent(dst, err)) != VL_OK ||
         (rc = vl_backend_open(b, src_rel, &rd, err)) != VL_OK)
         goto done;
-    unlink(dst);   /* a temp a killed run of ours left (read-only) */
     fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (fd < 0 && errno == EEXIST && unlink(dst) == 0)   /* a killed run's */
+        fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
     if (fd < 0) {
         rc = vl_error_sys(err, "cannot create %s", dst);
         goto done;
@@ -120,9 +121,11 @@ int vl_copy_read_inventory(vl_backend *b, const char *object_rel,
     if ((rc = vl_backend_read_all(b, inv_rel, VL_MAX_INVENTORY_BYTES, inv_bytes,
                                   err)) != VL_OK)
         goto done;
-    if (vl_inventory_parse(inv_bytes->data, inv_bytes->len, &inv, err) != VL_OK) {
-        rc = vl_error_set(err, VL_FINDING, "%s cannot be read as an inventory (%s)",
-                          inv_rel, err->msg);
+    if ((rc = vl_inventory_parse(inv_bytes->data, inv_bytes->len, &inv, err)) != VL_OK) {
+        /* damaged bytes are a finding; running short of memory is not */
+        if (rc != VL_ESYS)
+            rc = vl_error_set(err, VL_FINDING, "%s cannot be read as an inventory (%s)",
+                              inv_rel, err->msg);
         goto done;
     }
     vl_digest_alg alg = vl_inventory_digest_alg(inv);
@@ -592,14 +595,17 @@ static int replicate_pair(pair *p, vl_replicate_result *res, char **why,
 struct names {
     char **v;
     size_t n, cap;
+    int oom;
 };
 
 static int add_name(void *arg, const vl_replica_info *ri)
 {
     struct names *nm = arg;
     if (VL_GROW(nm->v, nm->cap, nm->n + 1, NULL) != VL_OK ||
-        !(nm->v[nm->n] = vl_strdup(ri->name)))
+        !(nm->v[nm->n] = vl_strdup(ri->name))) {
+        nm->oom = 1;
         return 1;
+    }
     nm->n++;
     return 0;
 }
@@ -608,8 +614,10 @@ static int add_object(void *arg, const vl_catalog_object *o)
 {
     struct names *nm = arg;
     if (VL_GROW(nm->v, nm->cap, nm->n + 1, NULL) != VL_OK ||
-        !(nm->v[nm->n] = vl_strdup(o->id)))
+        !(nm->v[nm->n] = vl_strdup(o->id))) {
+        nm->oom = 1;
         return 1;
+    }
     nm->n++;
     return 0;
 }
@@ -673,7 +681,9 @@ static int replicate_object(vl_repo *r, const char *id, struct names *replicas,
         } else if (rc != VL_OK) {
             goto done;   /* the primary cannot be read at all */
         } else if (vl_copy_backend(r, replicas->v[i], &b, &berr) != VL_OK) {
-            if (berr.status != VL_ESYS) {
+            /* an unreachable replica is that copy's problem; running
+             * short of memory is the run's */
+            if (berr.status != VL_ESYS || berr.sys_errno == ENOMEM) {
                 rc = berr.status;
                 if (err)
                     *err = berr;
@@ -736,11 +746,12 @@ int vl_replicate(vl_repo *r, const char *const *ids, size_t n,
             rc = vl_error_oom(err);
             goto done;
         }
-    } else if ((rc = vl_replica_list(r, add_name, &replicas, err)) != VL_OK) {
-        goto done;
-    } else if (replicas.n != vl_replica_count(r)) {
-        rc = vl_error_oom(err);
-        goto done;
+    } else {
+        rc = vl_replica_list(r, add_name, &replicas, err);
+        if (replicas.oom)
+            rc = vl_error_oom(err);
+        if (rc != VL_OK)
+            goto done;
     }
     if (replicas.n == 0) {
         rc = vl_error_set(err, VL_EINPUT, "the repository has no replicas; add one "
@@ -748,8 +759,10 @@ int vl_replicate(vl_repo *r, const char *const *ids, size_t n,
         goto done;
     }
     if (n == 0) {
-        if ((rc = vl_catalog_objects(vl_repo_catalog(r), add_object, &objects,
-                                     err)) != VL_OK)
+        rc = vl_catalog_objects(vl_repo_catalog(r), add_object, &objects, err);
+        if (objects.oom)
+            rc = vl_error_oom(err);
+        if (rc != VL_OK)
             goto done;
     } else {
         for (size_t i = 0; i < n; i++) {
