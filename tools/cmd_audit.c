@@ -15,7 +15,7 @@ static const char usage[] =
     "Audit objects: a full OCFL validation with every content and fixity digest\n"
     "recomputed, and the catalog compared with the store.  Each object audit\n"
     "records a PREMIS \"fixity check\" event naming the copy audited.  Nothing\n"
-    "is repaired.\n"
+    "is repaired unless --repair is given.\n"
     "\n"
     "  --all            every object\n"
     "  --due            objects never audited, then those audited longest ago\n"
@@ -33,6 +33,10 @@ static const char usage[] =
     "                   With either, the unit of work (of --due's order and of\n"
     "                   the budgets) is one copy of one object; a replica that\n"
     "                   cannot be reached fails as \"unreachable\".\n"
+    "  --repair         after the audit, repair the objects that failed (as\n"
+    "                   'vellum repair' does: every copy, from verified bytes of\n"
+    "                   another copy), then audit them again; the exit code is\n"
+    "                   that of the second audit\n"
     "  --status         never-audited and overdue objects, when the current\n"
     "                   cycle completes at the observed rate, and per copy how\n"
     "                   many objects were verified within the interval\n"
@@ -45,6 +49,8 @@ typedef struct out_ctx {
     cli_common *c;
     json_t *objects;          /* --json */
     int copies;               /* --replicas or --replica: name each copy */
+    json_t *failed;           /* --repair: ids of objects a copy of which failed */
+    json_t *repairs;          /* --repair --json: the actions */
 } out_ctx;
 
 static void print_failure(FILE *f, const char *indent, const vl_audit_failure *x)
@@ -95,6 +101,8 @@ static void on_object(void *arg, const vl_audit_result *r)
     int replica = r->copy && strcmp(r->copy, VL_PRIMARY_COPY);
     /* The alert goes out as soon as the object is done, whatever the
      * output format: it is what a cron mail or the journal should show. */
+    if (!r->passed && o->failed)
+        json_object_set_new(o->failed, r->object_id, json_true());
     if (!r->passed) {
         fprintf(stderr, "vellum: ALERT fixity failure in %s%s%s: %zu problem%s "
                 "(first: ", cli_text(r->object_id),
@@ -140,6 +148,31 @@ static void on_object(void *arg, const vl_audit_result *r)
     fflush(stdout);
 }
 
+/* --repair: one line per action (the repair command's wording). */
+static void on_repair(void *arg, const vl_repair_action *a)
+{
+    out_ctx *o = arg;
+    if (o->repairs) {
+        json_array_append_new(
+            o->repairs, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:b,s:s?}", "id", a->object_id,
+                                  "copy", a->copy, "path", a->path, "problem",
+                                  a->problem, "source", a->source, "repaired",
+                                  a->repaired, "message", a->message));
+        return;
+    }
+    if (!strcmp(a->problem, "unexpected"))
+        printf("repair %s [%s] %s: not in the inventory; moved to %s\n",
+               cli_text(a->object_id), cli_text(a->copy), cli_text(a->path),
+               cli_text(a->message));
+    else if (a->repaired)
+        printf("repair %s [%s] %s: %s; restored from %s\n", cli_text(a->object_id),
+               cli_text(a->copy), cli_text(a->path), a->problem, cli_text(a->source));
+    else
+        fprintf(stderr, "vellum: error: %s [%s] %s: %s, and no copy is good (%s); "
+                "left as it is\n", cli_text(a->object_id), cli_text(a->copy),
+                cli_text(a->path), a->problem, cli_text(a->message));
+}
+
 static void print_summary(const out_ctx *o, const vl_audit_summary *s)
 {
     char sz[32], rate[32];
@@ -151,6 +184,8 @@ static void print_summary(const out_ctx *o, const vl_audit_summary *s)
                               (json_int_t)s->bytes, "seconds", s->seconds,
                               "budget_reached", s->budget_reached, "skipped",
                               (json_int_t)s->skipped, "objects", o->objects);
+        if (j && o->repairs)
+            json_object_set(j, "repairs", o->repairs);
         cli_print_json(j);
         return;
     }
@@ -298,6 +333,7 @@ CLI_COMMAND(audit)
         {"max-seconds", required_argument, NULL, 't'},
         {"replicas", no_argument, NULL, 'P'},
         {"replica", required_argument, NULL, 'N'},
+        {"repair", no_argument, NULL, 'r'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
@@ -306,7 +342,7 @@ CLI_COMMAND(audit)
     vl_error err = {0};
     vl_repo *repo = NULL;
     out_ctx o = {.c = &c};
-    int opt, rc = CLI_EXIT_OK, all = 0, due = 0, stat = 0;
+    int opt, rc = CLI_EXIT_OK, all = 0, due = 0, stat = 0, repair = 0;
     /* --replica names point into argv, which outlives the run */
     const char **copies = calloc((size_t)argc + 1, sizeof *copies);
     char *end;
@@ -337,6 +373,7 @@ CLI_COMMAND(audit)
             }
             break;
         case 'P': ao.all_copies = 1; break;
+        case 'r': repair = 1; break;
         case 'N': copies[ao.ncopies++] = optarg; break;
         case 'h': fputs(usage, stdout); goto done;
         default: rc = cli_usage_error("audit", "unknown option"); goto done;
@@ -355,6 +392,8 @@ CLI_COMMAND(audit)
     else if (ao.all_copies && ao.ncopies)
         rc = cli_usage_error("audit", "give --replicas (every copy) or "
                              "--replica NAME (that replica), not both");
+    else if (stat && repair)
+        rc = cli_usage_error("audit", "--status does not repair");
     else if (stat && (ao.all_copies || ao.ncopies))
         rc = cli_usage_error("audit", "--status shows every copy; it takes "
                              "no --replicas or --replica");
@@ -370,6 +409,17 @@ CLI_COMMAND(audit)
     }
     o.objects = c.json ? json_array() : NULL;
     o.copies = ao.all_copies || ao.ncopies;
+    if (repair && vl_replica_count(repo) == 0) {
+        fprintf(stderr, "vellum audit: --repair needs a replica to repair from; add "
+                "one with 'vellum replica add NAME FOLDER'\n");
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (repair && (!(o.failed = json_object()) || (c.json && !(o.repairs = json_array())))) {
+        fputs("vellum: out of memory\n", stderr);
+        rc = CLI_EXIT_SYSTEM;
+        goto done;
+    }
     if (ao.all_copies && vl_replica_count(repo) == 0 && !c.quiet)
         fprintf(stderr, "vellum: note: the repository has no replica; auditing "
                 "the primary copy only (add one: vellum replica add NAME DIR)\n");
@@ -383,6 +433,39 @@ CLI_COMMAND(audit)
     else
         rc = vl_audit(repo, (const char *const *)(argv + optind), (size_t)nids,
                       &ao, &s, &err);
+    if (rc == VL_FINDING && repair && json_object_size(o.failed) > 0) {
+        /* Repair what failed, then audit it again: the second audit's
+         * outcome is the run's. */
+        size_t n = json_object_size(o.failed), k = 0;
+        const char **ids = calloc(n, sizeof *ids);
+        const char *key;
+        json_t *v;
+        vl_repair_options ro = {.on_action = on_repair, .arg = &o};
+        vl_repair_summary rs = {0};
+        vl_audit_summary again = {0};
+        if (!ids) {
+            fputs("vellum: out of memory\n", stderr);
+            rc = CLI_EXIT_SYSTEM;
+            goto done;
+        }
+        json_object_foreach(o.failed, key, v) ids[k++] = key;
+        if (!c.json && !c.quiet)
+            printf("repairing %zu object%s\n", n, n == 1 ? "" : "s");
+        rc = vl_repair(repo, ids, n, &ro, &rs, &err);
+        if (rc == VL_OK || rc == VL_FINDING) {
+            if (!c.json && !c.quiet)
+                printf("auditing %zu repaired object%s again\n", n, n == 1 ? "" : "s");
+            ao.max_bytes = 0;
+            ao.max_seconds = 0;
+            rc = vl_audit(repo, ids, n, &ao, &again, &err);
+            s.objects += again.objects;
+            s.passed += again.passed;
+            s.failed = again.failed;   /* what is still wrong */
+            s.bytes += again.bytes;
+            s.seconds += again.seconds;
+        }
+        free(ids);
+    }
     if (rc == VL_OK || rc == VL_FINDING)
         print_summary(&o, &s);
     if (rc != VL_OK && rc != VL_FINDING)
@@ -391,6 +474,8 @@ CLI_COMMAND(audit)
         rc = rc == VL_FINDING ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
 done:
     json_decref(o.objects);
+    json_decref(o.failed);
+    json_decref(o.repairs);
     vl_repo_close(repo);
     free(copies);
     return rc;

@@ -264,6 +264,39 @@ repair_matrix() {
     repair_matrix "$R1" r1
 }
 
+@test "audit --repair repairs what failed and audits it again" {
+    two_versions
+    run "$VELLUM" audit --all --repair
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"needs a replica"* ]]
+    "$VELLUM" replica add r1 "$R1" >/dev/null
+    "$VELLUM" replicate --all >/dev/null
+    local p r
+    p=$(object_dir urn:r:one)/v1/content/data/sub/c.bin
+    r=$(replica_object "$R1" urn:r:one)/v2/content/data/d.txt
+    damage flip "$p"
+    damage delete "$r"
+    run "$VELLUM" audit --all --replicas --repair
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    [[ "$output" == *"ALERT fixity failure in urn:r:one"* ]]
+    [[ "$output" == *"v1/content/data/sub/c.bin: damaged; restored from r1"* ]]
+    [[ "$output" == *"v2/content/data/d.txt: missing; restored from primary"* ]]
+    [[ "$output" == *"0 failed"* ]]
+    all_whole "$R1"
+    # --json carries the repairs; nothing left to repair: exit 0, no repairs
+    run "$VELLUM" audit --all --replicas --repair --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield 'd["summary"]["failed"]')" = 0 ]
+    # the same file damaged in both copies: still failed after the repair
+    damage flip "$p"
+    damage truncate "$(replica_object "$R1" urn:r:one)/v1/content/data/sub/c.bin"
+    local out st=0
+    out=$("$VELLUM" audit urn:r:one --replicas --repair --json 2>/dev/null) || st=$?
+    [ "$st" -eq 1 ]
+    [ "$(echo "$out" | jfield 'len([a for a in d["repairs"] if not a["repaired"]])')" = 2 ]
+    [ "$(echo "$out" | jfield 'd["summary"]["failed"]')" = 2 ]
+}
+
 @test "the same file damaged in every copy: refused, nothing overwritten" {
     two_versions
     "$VELLUM" replica add r1 "$R1" >/dev/null
