@@ -838,8 +838,16 @@ int vl_repair(vl_repo *r, const char *const *ids, size_t n,
                 goto done;
             }
             cl.v[i].why = vl_strdup(e.msg);
+            s->unreachable++;
+            if (o && o->on_unreachable)
+                o->on_unreachable(o->arg, cl.v[i].name, e.msg);
         }
     }
+    /* What a killed replicate or repair left on a replica goes first (a
+     * live one's folder is locked and left alone). */
+    size_t settled = 0;
+    if ((rc = vl_replicas_recover(r, &settled, err)) != VL_OK)
+        goto done;
     if (n == 0) {
         rc = vl_catalog_objects(vl_repo_catalog(r), add_id, &idl, err);
         if (idl.oom)

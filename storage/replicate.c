@@ -550,6 +550,48 @@ static int record_event(pair *p, const vl_replicate_result *res, vl_error *err)
     return rc;
 }
 
+struct known {
+    const char *copy;
+    int version;          /* -1: no row */
+};
+
+static int known_version(void *arg, const vl_copy_row *row)
+{
+    struct known *k = arg;
+    if (!strcmp(row->copy, k->copy))
+        k->version = row->version;
+    return 0;
+}
+
+static int record_settled(pair *p, int from, int to, vl_error *err)
+{
+    const char *agents[1] = {vl_agent_vellum()};
+    char *detail = from >= 0
+        ? vl_asprintf("replica %s at %s found at v%d: v%d..v%d were copied by a "
+                      "replication that stopped before it recorded them (each "
+                      "file verified on the replica before its inventory was "
+                      "written) and settled since", p->replica,
+                      vl_copy_root(p->r, p->replica), to, from + 1, to)
+        : vl_asprintf("replica %s at %s found holding v%d, which no replication "
+                      "had recorded (one that stopped before recording it, or a "
+                      "copy made before the replica was added); its inventory "
+                      "is byte for byte the primary's v%d", p->replica,
+                      vl_copy_root(p->r, p->replica), to, to);
+    vl_event ev;
+    int rc;
+    if (!detail)
+        return vl_error_oom(err);
+    vl_event_init(&ev, VL_EV_REPLICATION, p->id);
+    ev.outcome = "success";
+    ev.detail = detail;
+    ev.version = to;
+    ev.agents = agents;
+    ev.nagents = 1;
+    rc = vl_events_append(p->r, &ev, err);
+    free(detail);
+    return rc;
+}
+
 static int replicate_pair(pair *p, vl_replicate_result *res, char **why,
                           vl_error *err)
 {
@@ -585,6 +627,18 @@ static int replicate_pair(pair *p, vl_replicate_result *res, char **why,
     if (res->state != VL_REPL_CURRENT &&
         (rc = record_event(p, res, err)) != VL_OK)
         return rc;
+    if (res->state == VL_REPL_CURRENT) {
+        /* A replication killed after its last version reached the replica
+         * (and settled by recover) left no event: the catalog still has
+         * the version before.  Say what is there now. */
+        struct known k = {p->replica, -1};
+        if ((rc = vl_catalog_copies(vl_repo_catalog(p->r), p->id, known_version, &k,
+                                    err)) != VL_OK)
+            return rc;
+        if (k.version < res->to_version &&
+            (rc = record_settled(p, k.version, res->to_version, err)) != VL_OK)
+            return rc;
+    }
     return vl_catalog_copy_replicated(vl_repo_catalog(p->r), p->replica, p->id,
                                       res->to_version,
                                       vl_repl_state_name(res->state), when, err);
@@ -758,6 +812,11 @@ int vl_replicate(vl_repo *r, const char *const *ids, size_t n,
                           "with 'vellum replica add NAME FOLDER'");
         goto done;
     }
+    /* What a killed replicate or repair left on a replica goes first (a
+     * live one's folder is locked and left alone). */
+    size_t settled = 0;
+    if ((rc = vl_replicas_recover(r, &settled, err)) != VL_OK)
+        goto done;
     if (n == 0) {
         rc = vl_catalog_objects(vl_repo_catalog(r), add_object, &objects, err);
         if (objects.oom)

@@ -475,10 +475,13 @@ typedef struct vl_repair_action {
 typedef struct vl_repair_options {
     const char *copy;         /* repair only this copy; NULL = every copy */
     void (*on_action)(void *arg, const vl_repair_action *a);
+    /* A replica that cannot be reached (neither repaired nor used as a
+     * source); may be NULL. */
+    void (*on_unreachable)(void *arg, const char *copy, const char *why);
     void *arg;
 } vl_repair_options;
 typedef struct vl_repair_summary {
-    size_t objects, repaired, failed, quarantined, skipped;
+    size_t objects, repaired, failed, quarantined, skipped, unreachable;
 } vl_repair_summary;
 /* VL_FINDING when a file had no good copy (left as it was). */
 int vl_repair(vl_repo *r, const char *const *ids, size_t n,

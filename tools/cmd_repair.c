@@ -51,6 +51,13 @@ static void on_action(void *arg, const vl_repair_action *a)
                 cli_text(a->path), a->problem, cli_text(a->message));
 }
 
+static void on_unreachable(void *arg, const char *copy, const char *why)
+{
+    (void)arg;
+    fprintf(stderr, "vellum: warning: replica %s cannot be reached, so it is neither "
+            "repaired nor used: %s\n", cli_text(copy), cli_text(why));
+}
+
 CLI_COMMAND(repair)
 {
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
@@ -83,6 +90,7 @@ CLI_COMMAND(repair)
         return rc;
     struct out_ctx oc = {&c, c.json ? json_array() : NULL};
     ro.on_action = on_action;
+    ro.on_unreachable = on_unreachable;
     ro.arg = &oc;
     int lrc = vl_repair(repo, (const char *const *)argv + optind, (size_t)nids, &ro,
                         &s, &err);
@@ -93,7 +101,8 @@ CLI_COMMAND(repair)
         return rc;
     }
     if (c.json)
-        cli_print_json(json_pack("{s:o,s:I,s:I,s:I,s:I,s:I}", "actions", oc.list,
+        cli_print_json(json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I}", "actions", oc.list,
+                                 "unreachable", (json_int_t)s.unreachable,
                                  "objects", (json_int_t)s.objects, "repaired",
                                  (json_int_t)s.repaired, "failed",
                                  (json_int_t)s.failed, "quarantined",

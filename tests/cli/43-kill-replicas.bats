@@ -107,3 +107,25 @@ finish_and_compare() {
     }
     ks_every_step repair "$VELLUM" repair --all
 }
+
+@test "a replicate killed at any step is finished by the next replicate, without recover" {
+    "$VELLUM" ingest "$T/a" --id urn:k:one "${USER_OPTS[@]}"
+    "$VELLUM" ingest "$T/b" --id urn:k:one "${USER_OPTS[@]}"
+    "$VELLUM" replica add r1 "$R1" >/dev/null
+    save_snapshot
+    KS_OP=direct
+    local total n stride=${VELLUM_KILL_STRIDE:-1} ev
+    total=$(ks_count "$VELLUM" replicate --all)
+    ks_before
+    rm -rf "$REPO" && cp -a "$KS_SNAP" "$REPO"
+    for n in $(seq 1 "$stride" "$total"); do
+        rm -rf "$REPO" && cp -a "$KS_SNAP" "$REPO"
+        ks_before
+        ks_kill "$n" "$VELLUM" replicate --all
+        finish_and_compare replicate --all || { echo "kill before step $n ($(ks_step_name "$n"))"; return 1; }
+        [ -z "$(ls -A "$R1" | grep vellum-txn)" ] || { echo "step $n left: $(ls -A "$R1")"; return 1; }
+        # every version that reached the replica is told by an event
+        ev=$("$VELLUM" events urn:k:one --type replication --json | jfield 'max(e["version"] for e in d)')
+        [ "$ev" = 2 ] || { echo "step $n: replication events end at v$ev"; return 1; }
+    done
+}
