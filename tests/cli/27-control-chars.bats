@@ -170,7 +170,8 @@ PY
 import csv, sys
 lines = open(sys.argv[1], newline="").read().split("\r\n")
 rows = lines[lines.index("failures") + 2:]
-rows = [r for r in rows if r]
+# the section ends at the blank line before the next one
+rows = rows[:rows.index("")] if "" in rows else rows
 assert rows, lines
 for line in rows:
     row = next(csv.reader([line]))
@@ -202,7 +203,8 @@ assert {f["object"] for f in d["failures"]} == {os.environ["OLD"]}, d["failures"
     python3 - "$OUT/r.csv" "$id" <<'PY'
 import csv, sys
 text = open(sys.argv[1], newline="").read()
-rows = list(csv.reader(text[text.index("\r\nfailures\r\n") + 12:].splitlines()))[1:]
+section = text[text.index("\r\nfailures\r\n") + 12:].split("\r\n\r\n")[0]
+rows = list(csv.reader(section.splitlines()))[1:]
 firsts = {r[0] for r in rows if r}
 assert firsts == {"'" + sys.argv[2], "'@SUM(1)"}, firsts
 PY

@@ -114,7 +114,8 @@ finish_and_compare() {
     "$VELLUM" replica add r1 "$R1" >/dev/null
     save_snapshot
     KS_OP=direct
-    local total n stride=${VELLUM_KILL_STRIDE:-1} ev
+    # every third step (the tests above kill at every one, with recover)
+    local total n stride=$(( ${VELLUM_KILL_STRIDE:-1} * 3 )) ev
     total=$(ks_count "$VELLUM" replicate --all)
     ks_before
     rm -rf "$REPO" && cp -a "$KS_SNAP" "$REPO"
