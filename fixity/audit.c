@@ -588,23 +588,17 @@ int vl_audit(vl_repo *r, const char *const *ids, size_t n,
     }
     for (size_t i = 0; i < n; i++) {
         uint64_t bytes = 0;
-        int found = 0, kind = 0;
+        int found = 0;
         for (size_t j = 0; j < all.n && !found; j++)
             if (!strcmp(all.v[j].id, ids[i]))
                 found = 1, bytes = all.v[j].bytes;
         if (!found) {
             /* In the store but not in the catalog: audit it, and the
              * catalog check says what is wrong. */
-            char *rel = vl_repo_object_path(r, ids[i]);
-            if (!rel) {
-                rc = vl_error_oom(err);
+            int present = 0;
+            if ((rc = vl_repo_object_stored(r, ids[i], &present, err)) != VL_OK)
                 goto done;
-            }
-            rc = vl_backend_stat(vl_repo_backend(r), rel, &kind, NULL, err);
-            free(rel);
-            if (rc != VL_OK)
-                goto done;
-            if (kind != VL_WALK_DIR) {
+            if (!present) {
                 rc = vl_error_set(err, VL_EINPUT, "no object with id %s",
                                   ids[i]);
                 goto done;

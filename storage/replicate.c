@@ -825,17 +825,10 @@ int vl_replicate(vl_repo *r, const char *const *ids, size_t n,
             goto done;
     } else {
         for (size_t i = 0; i < n; i++) {
-            char *rel = vl_repo_object_path(r, ids[i]);
-            int kind = 0;
-            if (!rel) {
-                rc = vl_error_oom(err);
+            int present = 0;
+            if ((rc = vl_repo_object_stored(r, ids[i], &present, err)) != VL_OK)
                 goto done;
-            }
-            rc = vl_backend_stat(vl_repo_backend(r), rel, &kind, NULL, err);
-            free(rel);
-            if (rc != VL_OK)
-                goto done;
-            if (kind != VL_WALK_DIR) {
+            if (!present) {
                 rc = vl_error_set(err, VL_EINPUT, "no object with id %s", ids[i]);
                 goto done;
             }

@@ -416,6 +416,21 @@ done:
     return rc;
 }
 
+int vl_repo_object_stored(vl_repo *r, const char *id, int *present,
+                          vl_error *err)
+{
+    char *rel = vl_repo_object_path(r, id);
+    int kind = 0, rc;
+    *present = 0;
+    if (!rel)
+        return vl_error_oom(err);
+    rc = vl_backend_stat(r->backend, rel, &kind, NULL, err);
+    free(rel);
+    if (rc == VL_OK)
+        *present = kind == VL_WALK_DIR;
+    return rc;
+}
+
 int vl_repo_load_inventory(vl_repo *r, const char *id, vl_inventory **out,
                            vl_error *err)
 {

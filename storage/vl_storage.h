@@ -219,6 +219,10 @@ int vl_repo_config_set(vl_repo *r, const char *key, const char *value,
 /* Object root relative to the storage root (malloc'd). */
 char *vl_repo_object_path(const vl_repo *r, const char *id);
 
+/* *present = 1 when the store holds a folder at the object's path
+ * (whatever state it is in), else 0. */
+int vl_repo_object_stored(vl_repo *r, const char *id, int *present,
+                          vl_error *err);
 /* Load an object's root inventory (sidecar checked); VL_EINPUT "no object
  * with id ..." when absent. */
 int vl_repo_load_inventory(vl_repo *r, const char *id, vl_inventory **out,

@@ -54,6 +54,18 @@ int cli_check_id(const char *id)
     return vl_object_id_check(id, &err) == VL_OK ? CLI_EXIT_OK : cli_fail(&err);
 }
 
+int cli_ids_or_all(const char *cmd, int all, int argc, char **argv, int first)
+{
+    int rc;
+    if (all == (argc > first))
+        return cli_usage_error(cmd, all ? "give object ids or --all, not both"
+                                        : "give object ids or --all");
+    for (int i = first; i < argc; i++)
+        if ((rc = cli_check_id(argv[i])) != CLI_EXIT_OK)
+            return rc;
+    return CLI_EXIT_OK;
+}
+
 int cli_fail(const vl_error *err)
 {
     /* Library messages are escaped already; this catches any that are not. */

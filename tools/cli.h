@@ -48,6 +48,9 @@ const char *cli_text(const char *s);
 /* An object id given on the command line (vl_object_id_check): on a bad one
  * prints the error and returns 2, else 0. */
 int cli_check_id(const char *id);
+/* Object ids (argv[first..argc), each checked) or --all, exactly one of
+ * them: 0, or the exit code once the error is printed. */
+int cli_ids_or_all(const char *cmd, int all, int argc, char **argv, int first);
 /* "vellum: <message>" on stderr; returns err->status as an exit code. */
 int cli_fail(const vl_error *err);
 /* "vellum <cmd>: <message>" + usage hint on stderr; returns 2. */

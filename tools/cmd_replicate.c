@@ -85,12 +85,8 @@ CLI_COMMAND(replicate)
         }
     }
     int nids = argc - optind;
-    if (all == (nids > 0))
-        return cli_usage_error("replicate", all ? "give object ids or --all, not both"
-                                                : "give object ids or --all");
-    for (int i = optind; i < argc; i++)
-        if ((rc = cli_check_id(argv[i])) != 0)
-            return rc;
+    if ((rc = cli_ids_or_all("replicate", all, argc, argv, optind)) != CLI_EXIT_OK)
+        return rc;
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
         return rc;
     struct out_ctx oc = {&c, c.json ? json_array() : NULL};
