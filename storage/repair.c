@@ -69,6 +69,9 @@ static int act(robj *o, const char *path, const char *problem,
     if (quarantine)
         detail = vl_asprintf("%s of copy %s (%s): not listed in the inventory; "
                              "moved to %s", path, o->t->name, loc, message);
+    else if (!strcmp(problem, "diverged"))
+        detail = vl_asprintf("copy %s (%s) was not repaired: %s", o->t->name, loc,
+                             message);
     else if (repaired && !expected)
         detail = vl_asprintf("%s of copy %s (%s) was %s; restored from copy %s (%s), "
                              "whose copy verifies (%s)", path, o->t->name, loc,
@@ -134,8 +137,34 @@ static int find_reference(robj *o, int num, vl_error *err)
     int rc = VL_OK;
     vl_buf_init(&inv, VL_MAX_INVENTORY_BYTES);
     vl_buf_init(&side, 4096);
-    /* Other copies first: a copy's own version folder vouches for its
-     * root only when no other copy can. */
+    /* The primary is the authority: its own root inventory, when it
+     * verifies, is its reference.  Otherwise other copies first (for a
+     * replica the primary comes first of them): a copy's own version
+     * folder vouches for its root only when no other copy can. */
+    size_t first = o->t == &o->copies[0] ? o->ncopies + 1 : 0;
+    if (first) {
+        vl_error e = {0};
+        if (vl_copy_read_inventory(o->t->b, o->rel, "", &inv, &side, &parsed, &e) == VL_OK &&
+            vl_inventory_head(parsed) == num && !strcmp(vl_inventory_id(parsed), o->id)) {
+            o->ref = parsed;
+            parsed = NULL;
+            o->ref_inv = inv;
+            o->ref_side = side;
+            vl_buf_init(&inv, 0);
+            vl_buf_init(&side, 0);
+            if (!(o->ref_source = vl_strdup(o->t->name)))
+                rc = vl_error_oom(err);
+            goto done;
+        }
+        if (e.status == VL_ESYS && e.sys_errno == ENOMEM) {
+            rc = vl_error_set(err, VL_ESYS, "%s", e.msg);
+            if (err)
+                err->sys_errno = ENOMEM;
+            goto done;
+        }
+        vl_inventory_free(parsed);
+        parsed = NULL;
+    }
     for (size_t k = 0; k <= o->ncopies && !o->ref; k++) {
         size_t i = k < o->ncopies ? k : (size_t)(o->t - o->copies);
         if (!o->copies[i].b || (k < o->ncopies && &o->copies[i] == o->t))
@@ -637,6 +666,28 @@ static int repair_copy(robj *o, struct copy *c, int head, vl_error *err)
         rc = act(o, VL_INVENTORY_FILE, "inventory", NULL, NULL, NULL, NULL, 0,
                  "no copy holds an inventory of this version that verifies", err);
         goto done;
+    }
+    if (c != &o->copies[0] && strcmp(o->ref_source, c->name)) {
+        /* A replica whose own inventory of that version verifies but is
+         * not the reference's has diverged: repair never writes over it. */
+        vl_buf inv, side;
+        vl_inventory *parsed = NULL;
+        vl_error e = {0};
+        int diverged = 0;
+        vl_buf_init(&inv, VL_MAX_INVENTORY_BYTES);
+        vl_buf_init(&side, 4096);
+        if (vl_copy_read_inventory(c->b, o->rel, "", &inv, &side, &parsed, &e) == VL_OK &&
+            (inv.len != o->ref_inv.len || memcmp(inv.data, o->ref_inv.data, inv.len)))
+            diverged = 1;
+        vl_inventory_free(parsed);
+        vl_buf_release(&inv);
+        vl_buf_release(&side);
+        if (diverged) {
+            rc = act(o, VL_INVENTORY_FILE, "diverged", NULL, NULL, NULL, NULL, 0,
+                     "this copy's inventory verifies but differs from the primary's "
+                     "of the same version; it was left as it is", err);
+            goto done;
+        }
     }
     if (!(o->expected = json_object())) {
         rc = vl_error_oom(err);

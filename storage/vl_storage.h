@@ -469,8 +469,11 @@ typedef struct vl_repair_action {
     const char *object_id;
     const char *copy;         /* the damaged copy */
     const char *path;         /* relative to the object root */
-    const char *problem;      /* "damaged", "missing", "unexpected",
-                                 "inventory", "unrepairable" */
+    const char *problem;      /* "damaged", "missing", "unreadable",
+                                 "unexpected" (quarantined), "inventory",
+                                 "diverged" (a replica whose inventory
+                                 verifies but is not the primary's: left
+                                 as it is) */
     const char *source;       /* copy the good bytes came from, or NULL */
     const char *algorithm, *expected, *actual;  /* may be NULL */
     int repaired;             /* 1 done, 0 left as it is */

@@ -42,6 +42,9 @@ static void on_action(void *arg, const vl_repair_action *a)
     if (!strcmp(a->problem, "unexpected"))
         printf("%s [%s] %s: not in the inventory; moved to %s\n", cli_text(a->object_id),
                cli_text(a->copy), cli_text(a->path), cli_text(a->message));
+    else if (!strcmp(a->problem, "diverged"))
+        fprintf(stderr, "vellum: error: %s [%s]: diverged: %s\n", cli_text(a->object_id),
+                cli_text(a->copy), cli_text(a->message));
     else if (a->repaired)
         printf("%s [%s] %s: %s; restored from %s\n", cli_text(a->object_id),
                cli_text(a->copy), cli_text(a->path), a->problem, cli_text(a->source));

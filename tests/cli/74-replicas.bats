@@ -174,6 +174,14 @@ all_whole() {
     [ "$status" -eq 1 ]
     [ "$(echo "$output" | jfield 'd["copies"][0]["state"]')" = diverged ]
     diff -r "$T/before" "$R1"
+    # repair never writes over a diverged or ahead copy either
+    run "$VELLUM" repair --repo "$THIRD" --all
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"diverged"* ]]
+    diff -r "$T/before" "$R1"
+    run "$VELLUM" repair --repo "$OTHER" --all
+    [ "$status" -eq 1 ]
+    diff -r "$T/before" "$R1"
     # damaged: the replica's root inventory edited
     local o
     o=$(replica_object "$R1" urn:r:one)
