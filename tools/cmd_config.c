@@ -120,7 +120,7 @@ CLI_COMMAND(config)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         }
-        return cli_usage_error("config", "unknown option");
+        return cli_option_error("config", argv);
     }
     int nargs = argc - optind;
     if (nargs > 2)

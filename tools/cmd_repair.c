@@ -76,7 +76,7 @@ CLI_COMMAND(repair)
         case 'a': all = 1; break;
         case 'c': ro.copy = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error("repair", "unknown option");
+        default: return cli_option_error("repair", argv);
         }
     }
     int nids = argc - optind;

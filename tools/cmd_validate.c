@@ -223,7 +223,7 @@ int cmd_validate(int argc, char **argv)
         case 'n': digests = 0; break;
         case 'm': mets = 1; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error("validate", "unknown option");
+        default: return cli_option_error("validate", argv);
         }
     }
     int nids = argc - optind;
