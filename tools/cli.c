@@ -132,7 +132,22 @@ int cli_option_error(const char *cmd, char **argv)
 
 int cli_fail_object(vl_repo *repo, const char *id, const vl_error *err)
 {
-    char near[3 * VL_SUGGEST_ID_MAX + 16];
+    char near[3 * VL_SUGGEST_ID_MAX + 16], named[VL_SUGGEST_ID_MAX];
+    static const char lead[] = "no object with id ";
+    /* without an id, the one the message names (commands of many ids) */
+    if (!id && !strncmp(err->msg, lead, sizeof lead - 1)) {
+        const char *p = err->msg + sizeof lead - 1;
+        size_t len = strlen(p);
+        if (*p == '"' && len >= 2 && p[len - 1] == '"') {
+            p++;
+            len -= 2;
+        }
+        if (len < sizeof named) {
+            memcpy(named, p, len);
+            named[len] = '\0';
+            id = named;
+        }
+    }
     if (err->status != VL_EINPUT || !id || !strstr(err->msg, "no object") ||
         vl_repo_similar_ids(repo, id, near, sizeof near) == 0)
         return cli_fail(err);

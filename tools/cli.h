@@ -60,7 +60,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * option '--x'" (or "option '--x' needs a value") + usage hint; returns 2. */
 int cli_option_error(const char *cmd, char **argv);
 /* cli_fail for an error about object id: when it is "no object with id",
- * adds "; did you mean ID?" from the catalog's ids. */
+ * adds "; did you mean ID?" from the catalog's ids.  id NULL: the id the
+ * message names. */
 int cli_fail_object(vl_repo *repo, const char *id, const vl_error *err);
 /* Progress goes to stderr only when it is a terminal and not --quiet. */
 int cli_progress_enabled(const cli_common *c);

@@ -471,7 +471,7 @@ CLI_COMMAND(audit)
     if (rc == VL_OK || rc == VL_FINDING)
         print_summary(&o, &s);
     if (rc != VL_OK && rc != VL_FINDING)
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, NULL, &err);
     else
         rc = rc == VL_FINDING ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
 done:

@@ -95,7 +95,7 @@ CLI_COMMAND(replicate)
     int lrc = vl_replicate(repo, (const char *const *)argv + optind, (size_t)nids, &ro,
                            &s, &err);
     if (lrc != VL_OK && lrc != VL_FINDING) {
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, NULL, &err);
         json_decref(oc.list);
         vl_repo_close(repo);
         return rc;

@@ -188,7 +188,9 @@ static int validate_ids(vl_repo *repo, char **ids, int n,
             return vl_error_oom(err);
         rc = vl_backend_stat(b, rel, &kind, NULL, err);
         if (rc == VL_OK && kind != VL_WALK_DIR) {
-            fprintf(stderr, "vellum: no object with id %s\n", cli_text(ids[i]));
+            vl_error miss = {0};
+            vl_error_set(&miss, VL_EINPUT, "no object with id %s", ids[i]);
+            cli_fail_object(repo, ids[i], &miss);
             *missing = 1;
         } else if (rc == VL_OK) {
             rc = vl_validate_object(b, rel, o, c, err);
