@@ -156,13 +156,6 @@ CLI_COMMAND(ingest)
         struct passwd *pw = getpwuid(geteuid());
         o.user_name = pw && pw->pw_name ? pw->pw_name : "unknown";
     }
-    /* A version without an address draws validate's W008: say once how to
-     * give one, as git does for a missing user.email. */
-    if (!o.user_address && !c.quiet)
-        fprintf(stderr, "vellum: note: no depositor address: this version names "
-                "'%s' with no address (validate warns W008); set them with "
-                "'vellum config user.name NAME' and 'vellum config user.address "
-                "mailto:...'\n", cli_text(o.user_name));
     if (!o.message)
         o.message = "Deposit by vellum ingest";
     o.warn = show_warning;
@@ -202,6 +195,13 @@ CLI_COMMAND(ingest)
             printf("replicated to %zu replica%s\n", res.replicas_updated,
                    res.replicas_updated == 1 ? "" : "s");
     }
+    /* A version without an address draws validate's W008: say once how to
+     * give one, as git does for a missing user.email. */
+    if (res.version > 0 && !o.user_address && !c.quiet)
+        fprintf(stderr, "vellum: note: no depositor address: this version names "
+                "'%s' with no address (validate warns W008); set them with "
+                "'vellum config user.name NAME' and 'vellum config user.address "
+                "mailto:...'\n", cli_text(o.user_name));
     if (res.replica_problem[0])
         fprintf(stderr, "vellum: warning: the deposit is stored, but not replicated: "
                 "%s; run 'vellum replicate %s'\n", cli_text(res.replica_problem),
