@@ -53,10 +53,11 @@ size_t vl_repo_similar_ids(vl_repo *r, const char *id, char *buf, size_t n)
         vl_catalog_objects(vl_repo_catalog(r), near_id, &s, &err) != VL_OK)
         return 0;
     for (size_t i = 0; i < s.n; i++) {
-        char *esc = vl_name_escape(s.ids[i]);
-        int w = snprintf(buf + used, n - used, "%s%s",
-                         i == 0 ? "" : i + 1 == s.n ? " or " : ", ",
-                         esc ? esc : s.ids[i]);
+        char *esc = vl_name_escape(s.ids[i]);   /* never raw: ids may hold
+                                                    control characters */
+        int w = esc ? snprintf(buf + used, n - used, "%s%s",
+                               i == 0 ? "" : i + 1 == s.n ? " or " : ", ", esc)
+                    : -1;
         free(esc);
         if (w < 0 || (size_t)w >= n - used) {
             buf[used] = '\0';
