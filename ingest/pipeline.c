@@ -466,8 +466,13 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
         if (unknown)
             rc = vl_buf_printf(&named, err, "%zu %s not identified: ", unknown,
                                unknown == 1 ? "file" : "files");
-        for (size_t i = 0; i < unknown && i < 20 && rc == VL_OK; i++)
-            rc = vl_buf_printf(&named, err, "%s%s", i ? ", " : "", unk[i]);
+        for (size_t i = 0; i < unknown && i < 20 && rc == VL_OK; i++) {
+            /* escaped: a newline in a name must not start a line of its own */
+            char *esc = vl_name_escape(unk[i]);
+            rc = esc ? vl_buf_printf(&named, err, "%s%s", i ? ", " : "", esc)
+                     : vl_error_oom(err);
+            free(esc);
+        }
         if (rc == VL_OK && unknown > 20)
             rc = vl_buf_printf(&named, err, " and %zu more", unknown - 20);
         if (rc != VL_OK)
