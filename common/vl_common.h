@@ -337,4 +337,13 @@ int vl_kv_unset(vl_kv *kv, const char *key);      /* 1 removed, 0 absent */
 size_t vl_kv_count(const vl_kv *kv);
 const char *vl_kv_key_at(const vl_kv *kv, size_t i, const char **value);
 
+/* ---- "did you mean" ------------------------------------------------------
+ * Optimal string alignment distance between a and b (insert, delete,
+ * substitute, swap neighbours: 1 each); SIZE_MAX when out of memory. */
+size_t vl_edit_distance(const char *a, const char *b);
+/* How close candidate is to what the user typed: 1 or 2 (a typo or two,
+ * or given is candidate's beginning, at least 3 bytes long), or -1 when
+ * it is not worth suggesting (or is the same string). */
+int vl_similarity(const char *given, const char *candidate);
+
 #endif

@@ -268,9 +268,17 @@ static char *failure_lines(const fail_list *l)
     vl_buf_init(&b, 0);
     for (size_t i = 0; i < l->n; i++) {
         const vl_audit_failure *f = &l->v[i];
-        if (vl_buf_printf(&b, NULL, "%s%s %s %s: %s", i ? "\n" : "",
-                          f->code ? f->code : "-", f->kind,
-                          f->path ? f->path : "-", f->message) != VL_OK) {
+        /* one line each: a newline in a name is escaped, so that every
+         * newline here separates two problems */
+        char *path = f->path ? vl_name_escape(f->path) : NULL;
+        char *msg = vl_name_escape(f->message ? f->message : "");
+        int bad = (f->path && !path) || !msg ||
+                  vl_buf_printf(&b, NULL, "%s%s %s %s: %s", i ? "\n" : "",
+                                f->code ? f->code : "-", f->kind,
+                                path ? path : "-", msg) != VL_OK;
+        free(path);
+        free(msg);
+        if (bad) {
             vl_buf_release(&b);
             return NULL;
         }

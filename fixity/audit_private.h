@@ -64,9 +64,5 @@ int vl_audit_targets_expand(const vl_audit_targets *objs,
  * object id and copy. */
 int vl_audit_target_cmp_due(const void *a, const void *b);
 
-/* Repository settings with their defaults; VL_EINPUT naming the key when a
- * value is malformed. */
-int vl_audit_config(vl_repo *r, int *interval_days, uint64_t *max_bytes,
-                    double *max_seconds, vl_error *err);
 
 #endif

@@ -156,6 +156,10 @@ typedef void (*vl_copy_status_fn)(void *arg, const vl_copy_status *cs);
 /* One call per copy: the primary, then each replica by name. */
 int vl_audit_copy_status(vl_repo *r, vl_copy_status_fn fn, void *arg,
                          vl_error *err);
+/* The audit settings with their defaults (audit.interval_days 90, no
+ * budgets: 0); VL_EINPUT naming the key when a value is malformed. */
+int vl_audit_config(vl_repo *r, int *interval_days, uint64_t *max_bytes,
+                    double *max_seconds, vl_error *err);
 /* replicate.min_copies: copies each object should have verified; default
  * 2 when the repository has a replica, else 1.  VL_EINPUT when malformed. */
 int vl_copies_min(vl_repo *r, int *out, vl_error *err);

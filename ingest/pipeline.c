@@ -377,7 +377,7 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
 {
     vl_txn *t = run->txn;
     vl_event ev;
-    vl_buf algs, detail;
+    vl_buf algs, detail, named;
     char depositor[512];
     const char *magic = vl_identify_library_version();
     const char *agents_ingest[3], *agents_digest[2], *agents_id[2], *agents_un[2];
@@ -385,6 +385,7 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
     int rc = VL_OK;
     vl_buf_init(&algs, 0);
     vl_buf_init(&detail, 0);
+    vl_buf_init(&named, 0);
     for (int a = 0; a < VL_DIGEST_COUNT && rc == VL_OK; a++)
         if (run->mask & VL_DIGEST_BIT(a))
             rc = vl_buf_printf(&algs, err, "%s%s", algs.len ? ", " : "",
@@ -442,24 +443,47 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
         }
         vl_buf_reset(&detail);
         if (run->sigs)
-            rc = vl_buf_printf(&detail, err, "Identified the format of %zu files "
+            rc = vl_buf_printf(&detail, err, "Identified the format of %zu %s "
                                "with PRONOM signatures (%s), libmagic for text "
                                "encodings and for what PRONOM does not identify; "
-                               "%zu have a PRONOM identifier, %zu have none",
-                               run->dep.n, vl_signatures_describe(run->sigs),
-                               with_puid, run->dep.n - with_puid);
+                               "%zu %s a PRONOM identifier, %zu %s none",
+                               run->dep.n, run->dep.n == 1 ? "file" : "files",
+                               vl_signatures_describe(run->sigs), with_puid,
+                               with_puid == 1 ? "has" : "have",
+                               run->dep.n - with_puid,
+                               run->dep.n - with_puid == 1 ? "has" : "have");
         else
-            rc = vl_buf_printf(&detail, err, "Identified the format of %zu files "
+            rc = vl_buf_printf(&detail, err, "Identified the format of %zu %s "
                                "with libmagic and vellum's PRONOM table (no PRONOM "
-                               "signature file is set); %zu have a PRONOM "
-                               "identifier", run->dep.n, with_puid);
+                               "signature file is set); %zu %s a PRONOM "
+                               "identifier", run->dep.n,
+                               run->dep.n == 1 ? "file" : "files", with_puid,
+                               with_puid == 1 ? "has" : "have");
+        if (rc != VL_OK)
+            goto done;
+        /* The files a warning is about, named (the first 20) in its
+         * outcome detail, which 'vellum events' prints. */
+        if (unknown)
+            rc = vl_buf_printf(&named, err, "%zu %s not identified: ", unknown,
+                               unknown == 1 ? "file" : "files");
+        for (size_t i = 0; i < unknown && i < 20 && rc == VL_OK; i++) {
+            /* escaped: a newline in a name must not start a line of its own */
+            char *esc = vl_name_escape(unk[i]);
+            rc = esc ? vl_buf_printf(&named, err, "%s%s", i ? ", " : "", esc)
+                     : vl_error_oom(err);
+            free(esc);
+        }
+        if (rc == VL_OK && unknown > 20)
+            rc = vl_buf_printf(&named, err, " and %zu more", unknown - 20);
         if (rc != VL_OK)
             goto done;
         agents_id[0] = vl_agent_vellum();
         agents_id[1] = magic;
         vl_event_init(&ev, VL_EV_FORMAT_ID, NULL);
-        if (run->sigs && unknown)
+        if (run->sigs && unknown) {
             ev.outcome = "warning";
+            ev.outcome_detail = named.data;
+        }
         ev.detail = detail.data;
         ev.agents = agents_id;
         ev.nagents = 2;
@@ -471,6 +495,7 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
             ev.outcome = "warning";
             ev.detail = run->sigs ? "Format not identified by PRONOM signatures"
                                   : "Format not identified (application/octet-stream)";
+            ev.outcome_detail = named.data;
             ev.files = unk;
             ev.nfiles = unknown > 1000 ? 1000 : unknown;
             ev.agents = agents_id;
@@ -535,6 +560,7 @@ done:
     free(unk);
     vl_buf_release(&algs);
     vl_buf_release(&detail);
+    vl_buf_release(&named);
     return rc;
 }
 

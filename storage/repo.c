@@ -110,6 +110,19 @@ done:
     return rc;
 }
 
+/* 1 when dir holds a repository's configuration and storage root. */
+static int repo_exists(const char *dir)
+{
+    char *conf = vl_path_join(dir, VL_CONFIG_FILE);
+    char *store = vl_path_join(dir, VL_STORE_DIR);
+    char *namaste = store ? vl_path_join(store, VL_ROOT_NAMASTE) : NULL;
+    int yes = conf && namaste && vl_fs_exists(conf) && vl_fs_exists(namaste);
+    free(conf);
+    free(store);
+    free(namaste);
+    return yes;
+}
+
 int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
 {
     int rc = VL_OK, entered = 0;
@@ -122,6 +135,9 @@ int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
         opts->shared != VL_SHARED_WORLD)
         return vl_error_set(err, VL_EINPUT, "shared must be private, group or world");
     int empty = vl_fs_dir_empty(dir);
+    if (empty == 0 && repo_exists(dir))
+        return vl_error_set(err, VL_EINPUT, "%s is already a vellum repository",
+                            dir);
     if (empty == 0)
         return vl_error_set(err, VL_EINPUT, "%s is not empty; a repository needs "
                             "an empty or new folder", dir);
@@ -217,7 +233,8 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
     }
     if (!vl_fs_exists(conf) || !vl_fs_exists(namaste)) {
         rc = vl_error_set(err, VL_EINPUT, "%s is not a vellum repository "
-                          "(run 'vellum init' or give --repo)", dir);
+                          "(run 'vellum init', or name one with --repo DIR or "
+                          "the VELLUM_REPO environment variable)", dir);
         goto done;
     }
     if ((rc = vl_kv_load(conf, &r->config, err)) != VL_OK)

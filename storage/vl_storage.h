@@ -555,6 +555,23 @@ int vl_events_verify(vl_repo *r, vl_message_fn fn, void *arg, vl_error *err);
 const char *vl_agent_vellum(void);
 const char *vl_agent_openssl(void);
 
+/* The PREMIS event types vellum writes (VL_EV_*), NULL-terminated. */
+extern const char *const vl_event_types[];
+/* The type given names: one of vl_event_types, or the only one it begins
+ * (case-insensitive: "fixity" is "fixity check").  VL_EINPUT listing the
+ * types when it names none or several. */
+int vl_event_type_resolve(const char *given, const char **type, vl_error *err);
+/* VL_OK for success, fail and warning; VL_EINPUT listing them otherwise. */
+int vl_event_outcome_check(const char *outcome, vl_error *err);
+
+/* "Did you mean": the ids in the catalog close to id (vl_similarity), best
+ * first, at most three, escaped and joined as "a, b or c" into buf.
+ * Returns how many (0 when none, or the catalog could not be read). */
+#define VL_SUGGEST_ID_MAX 512
+/* *known = 1 when the catalog or the store has an object with this id. */
+int vl_repo_object_known(vl_repo *r, const char *id, int *known, vl_error *err);
+size_t vl_repo_similar_ids(vl_repo *r, const char *id, char *buf, size_t n);
+
 /* ======================================================================
  * Locks: one per object, held for a whole transaction (flock, so a killed
  * process releases it).

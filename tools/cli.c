@@ -112,6 +112,49 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+int cli_option_error(const char *cmd, char **argv)
+{
+    /* opterr is 0 (main): getopt printed nothing.  A long option left in
+     * argv[optind - 1]; a short one is optopt. */
+    const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+    if (arg && !strncmp(arg, "--", 2)) {
+        int len = (int)strcspn(arg, "=");
+        if (optopt && !strchr(arg, '='))
+            return cli_usage_error(cmd, "option '%.*s' needs a value", len, arg);
+        if (optopt)
+            return cli_usage_error(cmd, "option '%.*s' takes no value", len, arg);
+        return cli_usage_error(cmd, "unknown option '%.*s'", len, arg);
+    }
+    if (optopt)
+        return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    return cli_usage_error(cmd, "unknown option '%s'", arg ? arg : "?");
+}
+
+int cli_fail_object(vl_repo *repo, const char *id, const vl_error *err)
+{
+    char near[3 * VL_SUGGEST_ID_MAX + 16], named[VL_SUGGEST_ID_MAX];
+    static const char lead[] = "no object with id ";
+    /* without an id, the one the message names (commands of many ids) */
+    if (!id && !strncmp(err->msg, lead, sizeof lead - 1)) {
+        const char *p = err->msg + sizeof lead - 1;
+        size_t len = strlen(p);
+        if (*p == '"' && len >= 2 && p[len - 1] == '"') {
+            p++;
+            len -= 2;
+        }
+        if (len < sizeof named) {
+            memcpy(named, p, len);
+            named[len] = '\0';
+            id = named;
+        }
+    }
+    if (err->status != VL_EINPUT || !id || !strstr(err->msg, "no object") ||
+        vl_repo_similar_ids(repo, id, near, sizeof near) == 0)
+        return cli_fail(err);
+    fprintf(stderr, "vellum: %s; did you mean %s?\n", cli_text(err->msg), near);
+    return CLI_EXIT_USAGE;
+}
+
 int cli_progress_enabled(const cli_common *c)
 {
     return !c->quiet && !c->json && isatty(STDERR_FILENO);
@@ -146,9 +189,8 @@ void cli_format_size(uint64_t bytes, char out[32])
     vl_size_format(bytes, out);
 }
 
-void cli_print_padded(const char *text, int width)
+static int columns_of(const char *s)
 {
-    const char *s = cli_text(text);
     mbstate_t st;
     memset(&st, 0, sizeof st);
     int cols = 0;
@@ -170,7 +212,18 @@ void cli_print_padded(const char *text, int width)
         p += n;
         left -= n;
     }
+    return cols;
+}
+
+int cli_text_width(const char *text)
+{
+    return columns_of(cli_text(text));
+}
+
+void cli_print_padded(const char *text, int width)
+{
+    const char *s = cli_text(text);
     fputs(s, stdout);
-    for (; cols < width; cols++)
+    for (int cols = columns_of(s); cols < width; cols++)
         putchar(' ');
 }

@@ -56,6 +56,13 @@ int cli_fail(const vl_error *err);
 /* "vellum <cmd>: <message>" + usage hint on stderr; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* After getopt_long returned '?' (opterr is 0): "vellum <cmd>: unknown
+ * option '--x'" (or "option '--x' needs a value") + usage hint; returns 2. */
+int cli_option_error(const char *cmd, char **argv);
+/* cli_fail for an error about object id: when it is "no object with id",
+ * adds "; did you mean ID?" from the catalog's ids.  id NULL: the id the
+ * message names. */
+int cli_fail_object(vl_repo *repo, const char *id, const vl_error *err);
 /* Progress goes to stderr only when it is a terminal and not --quiet. */
 int cli_progress_enabled(const cli_common *c);
 /* Parse "v3" or "3" into 3; -1 when malformed. */
@@ -68,6 +75,8 @@ void cli_format_size(uint64_t bytes, char out[32]);
 /* Print s (through cli_text), then spaces up to width terminal columns:
  * columns, not bytes, so names in any script line up. */
 void cli_print_padded(const char *s, int width);
+/* The terminal columns s takes as cli_print_padded prints it. */
+int cli_text_width(const char *s);
 
 /* Each command: int cmd_NAME(int argc, char **argv), argv[0] = NAME. */
 #define CLI_COMMAND(name) int cmd_##name(int argc, char **argv)

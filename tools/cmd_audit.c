@@ -134,13 +134,14 @@ static void on_object(void *arg, const vl_audit_result *r)
     }
     cli_format_size(r->bytes, sz);
     if (o->copies)
-        printf("%s %s (%s%s, %llu files, %s)\n", r->passed ? "pass" : "FAIL",
+        printf("%s %s (%s%s, %llu file%s, %s)\n", r->passed ? "pass" : "FAIL",
                cli_text(r->object_id), replica ? "replica " : "",
                cli_text(r->copy ? r->copy : VL_PRIMARY_COPY),
-               (unsigned long long)r->files, sz);
+               (unsigned long long)r->files, r->files == 1 ? "" : "s", sz);
     else
-        printf("%s %s (%llu files, %s)\n", r->passed ? "pass" : "FAIL",
-               cli_text(r->object_id), (unsigned long long)r->files, sz);
+        printf("%s %s (%llu file%s, %s)\n", r->passed ? "pass" : "FAIL",
+               cli_text(r->object_id), (unsigned long long)r->files,
+               r->files == 1 ? "" : "s", sz);
     for (size_t i = 0; i < r->nfailures; i++) {
         print_failure(stdout, "  ", &r->failures[i]);
         putchar('\n');
@@ -296,7 +297,8 @@ static int status(vl_repo *repo, int json)
     printf("objects: %zu (never audited %zu, overdue %zu, within %d days %zu)\n",
            st.objects, st.never_audited, st.overdue, st.interval_days,
            st.within_interval);
-    printf("to audit: %zu objects, %s\n", st.never_audited + st.overdue, sz);
+    printf("to audit: %zu object%s, %s\n", st.never_audited + st.overdue,
+           st.never_audited + st.overdue == 1 ? "" : "s", sz);
     if (st.bytes_per_second > 0)
         printf("observed rate: %s/s\n", rate);
     else
@@ -376,7 +378,7 @@ CLI_COMMAND(audit)
         case 'r': repair = 1; break;
         case 'N': copies[ao.ncopies++] = optarg; break;
         case 'h': fputs(usage, stdout); goto done;
-        default: rc = cli_usage_error("audit", "unknown option"); goto done;
+        default: rc = cli_option_error("audit", argv); goto done;
         }
     }
     ao.copies = copies;
@@ -469,7 +471,7 @@ CLI_COMMAND(audit)
     if (rc == VL_OK || rc == VL_FINDING)
         print_summary(&o, &s);
     if (rc != VL_OK && rc != VL_FINDING)
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, NULL, &err);
     else
         rc = rc == VL_FINDING ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
 done:

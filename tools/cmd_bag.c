@@ -142,7 +142,7 @@ static int cmd_validate_bags(int argc, char **argv)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         default:
-            return cli_usage_error("bag validate", "unknown option");
+            return cli_option_error("bag validate", argv);
         }
     }
     if (optind >= argc)
@@ -226,7 +226,7 @@ static int cmd_create_bag(int argc, char **argv)
             fputs(usage, stdout);
             goto done;
         default:
-            rc = cli_usage_error("bag create", "unknown option");
+            rc = cli_option_error("bag create", argv);
             goto done;
         }
     }

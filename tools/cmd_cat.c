@@ -43,7 +43,7 @@ CLI_COMMAND(cat)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         default:
-            return cli_usage_error("cat", "unknown option");
+            return cli_option_error("cat", argv);
         }
     }
     if (optind + 2 == argc && (rc = cli_check_id(argv[optind])) != CLI_EXIT_OK)
@@ -55,7 +55,7 @@ CLI_COMMAND(cat)
     fflush(stdout);
     if (vl_repo_cat(repo, argv[optind], num, argv[optind + 1], STDOUT_FILENO,
                     on_file, NULL, &err) != VL_OK)
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, argv[optind], &err);
     vl_repo_close(repo);
     return rc;
 }

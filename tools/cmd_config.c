@@ -1,20 +1,25 @@
 /* vellum config: show or change repository settings. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vl_fixity.h"
 
 static const char usage[] =
-    "usage: vellum config [KEY [VALUE]] [--repo DIR]\n"
+    "usage: vellum config [KEY [VALUE]] [--repo DIR] [--json]\n"
     "\n"
-    "With no KEY, print every setting; with KEY, print it; with KEY VALUE,\n"
-    "set it.  Keys: user.name, user.address (default depositor), schemas (path\n"
+    "With no KEY, print every setting, and the defaults of those not set\n"
+    "(marked \"(default)\"; --json: one object, key to value); with KEY, print\n"
+    "its value (exit 1 when it is not set; --json: {\"key\", \"value\"}); with\n"
+    "KEY VALUE, set it.  Keys: user.name, user.address (default depositor), schemas (path\n"
     "of the XML schemas), audit.interval_days (default 90),\n"
     "audit.max_bytes_per_run (bytes, or with K, M, G, T) and\n"
-    "audit.max_seconds_per_run (budgets of `vellum audit --due`; unset = none);\n"
+    "audit.max_seconds_per_run (budgets of `vellum audit --due`; 0 or unset =\n"
+    "none);\n"
     "ingest.reserve (free space deposits leave on the staging filesystem: a\n"
     "percentage of it or a size; default 1%, never under 4 MiB);\n"
     "shared (private, group or world: the modes of files and folders made from\n"
@@ -106,6 +111,42 @@ static int value_bad(const char *key, const char *value)
     return 0;
 }
 
+/* What a key that is not set means (static or buf), or NULL. */
+static const char *default_of(vl_repo *repo, const char *key, char *buf, size_t n)
+{
+    vl_error err = {0};
+    if (!strcmp(key, "user.name")) {   /* as ingest falls back to it */
+        struct passwd *pw = getpwuid(geteuid());
+        return pw && pw->pw_name ? pw->pw_name : NULL;
+    }
+    if (!strcmp(key, "audit.interval_days")) {
+        int days;
+        uint64_t bytes;
+        double secs;
+        if (vl_audit_config(repo, &days, &bytes, &secs, &err) != VL_OK)
+            return NULL;
+        snprintf(buf, n, "%d", days);
+        return buf;
+    }
+    if (!strcmp(key, "audit.max_bytes_per_run") ||
+        !strcmp(key, "audit.max_seconds_per_run"))
+        return "0";
+    if (!strcmp(key, VL_RESERVE_KEY))
+        return VL_RESERVE_DEFAULT;
+    if (!strcmp(key, "shared"))
+        return "private";
+    if (!strcmp(key, "replicate.after_ingest"))
+        return "false";
+    if (!strcmp(key, "replicate.min_copies")) {
+        int copies;
+        if (vl_copies_min(repo, &copies, &err) != VL_OK)
+            return NULL;
+        snprintf(buf, n, "%d", copies);
+        return buf;
+    }
+    return NULL;
+}
+
 CLI_COMMAND(config)
 {
     static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
@@ -120,7 +161,7 @@ CLI_COMMAND(config)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         }
-        return cli_usage_error("config", "unknown option");
+        return cli_option_error("config", argv);
     }
     int nargs = argc - optind;
     if (nargs > 2)
@@ -151,16 +192,21 @@ CLI_COMMAND(config)
         if (vl_repo_config_set(repo, argv[optind], abs ? abs : argv[optind + 1],
                                &err) != VL_OK)
             rc = cli_fail(&err);
-        else if (!strcmp(argv[optind], "shared"))
+        else if (c.json)
+            cli_print_json(json_pack("{s:s, s:s}", "key", argv[optind], "value",
+                                     abs ? abs : argv[optind + 1]));
+        if (rc == CLI_EXIT_OK && !strcmp(argv[optind], "shared"))
             fprintf(stderr, "vellum: note: shared = %s applies to files and folders "
                     "made from now on; existing ones keep their modes\n",
                     argv[optind + 1]);
         free(abs);
     } else if (nargs == 1) {
         const char *v = vl_repo_config_get(repo, argv[optind]);
-        if (v)
+        if (c.json)
+            cli_print_json(json_pack("{s:s, s:s?}", "key", argv[optind], "value", v));
+        else if (v)
             printf("%s\n", cli_text(v));
-        else
+        if (!v)
             rc = CLI_EXIT_FINDINGS;   /* like git config: unset is exit 1 */
     } else {
         const char *keys[] = {"digest", "fixity", "user.name", "user.address",
@@ -170,11 +216,20 @@ CLI_COMMAND(config)
                               "shared", VL_CONF_PRONOM_SIGNATURES,
                               VL_CONF_PRONOM_CONTAINERS, "replicate.after_ingest",
                               "replicate.min_copies", NULL};
+        json_t *all = c.json ? json_object() : NULL;
         for (int i = 0; keys[i]; i++) {
+            char buf[32];
             const char *v = vl_repo_config_get(repo, keys[i]);
-            if (v)
+            const char *d = v ? NULL : default_of(repo, keys[i], buf, sizeof buf);
+            if (all && (v || d))
+                json_object_set_new(all, keys[i], json_string(v ? v : d));
+            else if (v)
                 printf("%s = %s\n", keys[i], cli_text(v));
+            else if (d)
+                printf("%s = %s (default)\n", keys[i], cli_text(d));
         }
+        if (all)
+            cli_print_json(all);
     }
     vl_repo_close(repo);
     return rc;

@@ -1,4 +1,5 @@
 /* vellum events: list preservation events; verify the hash-chained log. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,14 +10,24 @@ static const char usage[] =
     "       vellum events verify [--repo DIR] [--json]\n"
     "\n"
     "List PREMIS preservation events (all, or one object's), oldest first.\n"
-    "TYPE is a PREMIS event type such as ingestion, \"fixity check\", \"format\n"
-    "identification\"; OUTCOME is success, warning or fail.\n"
+    "TYPE is a PREMIS event type or the beginning of one (fixity is \"fixity\n"
+    "check\"): ingestion, \"message digest calculation\", \"format\n"
+    "identification\", \"fixity check\", unpacking, validation, \"metadata\n"
+    "extraction\", dissemination, creation, replication, recovery, quarantine.\n"
+    "OUTCOME is success, warning or fail.  An unknown ID is an error (exit 2).\n"
     "'verify' checks the append-only event log: every line's hash chain, and that\n"
     "the catalog and the log agree; it names the first broken line (exit 1).\n";
 
+struct list_ctx {
+    json_t *arr;   /* --json: the events, else NULL */
+    size_t n;      /* events listed */
+};
+
 static int print_event(void *arg, const vl_event_row *e)
 {
-    json_t *arr = arg;
+    struct list_ctx *ctx = arg;
+    json_t *arr = ctx->arr;
+    ctx->n++;
     if (arr) {
         json_error_t je;
         json_t *files = json_loads(e->files_json ? e->files_json : "[]", 0, &je);
@@ -35,8 +46,17 @@ static int print_event(void *arg, const vl_event_row *e)
     printf("%s  %-27s %-7s %s%s  %s\n", cli_text(e->datetime), cli_text(e->type),
            cli_text(e->outcome), e->object_id ? cli_text(e->object_id) : "-", ver,
            cli_text(e->detail));
-    if (e->outcome_detail && *e->outcome_detail)
-        printf("    %s\n", cli_text(e->outcome_detail));
+    /* What was found, one line each (an audit's problems), each indented
+     * under the first; the text in them is escaped line by line. */
+    for (const char *p = e->outcome_detail; p && *p;) {
+        size_t len = strcspn(p, "\n");
+        char *line = strndup(p, len);
+        printf("    %s\n", line ? cli_text(line) : "?");
+        free(line);
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
     return 0;
 }
 
@@ -66,14 +86,21 @@ CLI_COMMAND(events)
         if (cli_common_option(&c, opt, optarg))
             continue;
         switch (opt) {
-        case 't': f.type = optarg; break;
+        case 't':
+            if (vl_event_type_resolve(optarg, &f.type, &err) != VL_OK)
+                return cli_usage_error("events", "--type: %s", err.msg);
+            break;
         case 's': f.since = optarg; break;
-        case 'o': f.outcome = optarg; break;
+        case 'o':
+            if (vl_event_outcome_check(optarg, &err) != VL_OK)
+                return cli_usage_error("events", "--outcome: %s", err.msg);
+            f.outcome = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         default:
-            return cli_usage_error("events", "unknown option");
+            return cli_option_error("events", argv);
         }
     }
     int verify = optind < argc && !strcmp(argv[optind], "verify");
@@ -104,11 +131,23 @@ CLI_COMMAND(events)
         } else {
             printf("event log intact: chain and catalog agree\n");
         }
-    } else if (vl_events_list(repo, &f, print_event, arr, &err) != VL_OK) {
-        json_decref(arr);
-        rc = cli_fail(&err);
-    } else if (arr) {
-        cli_print_json(arr);
+    } else {
+        struct list_ctx ctx = {arr, 0};
+        int known = 1;
+        if (vl_events_list(repo, &f, print_event, &ctx, &err) != VL_OK) {
+            json_decref(arr);
+            rc = cli_fail(&err);
+        } else if (!ctx.n && f.object_id &&
+                   vl_repo_object_known(repo, f.object_id, &known, &err) != VL_OK) {
+            json_decref(arr);
+            rc = cli_fail(&err);
+        } else if (!known) {   /* nothing to list is not "no events" */
+            json_decref(arr);
+            vl_error_set(&err, VL_EINPUT, "no object with id \"%s\"", f.object_id);
+            rc = cli_fail_object(repo, f.object_id, &err);
+        } else if (arr) {
+            cli_print_json(arr);
+        }
     }
     vl_repo_close(repo);
     return rc;

@@ -62,7 +62,7 @@ CLI_COMMAND(export)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         default:
-            return cli_usage_error("export", "unknown option");
+            return cli_option_error("export", argv);
         }
     }
     if (optind + 2 != argc)
@@ -82,7 +82,7 @@ CLI_COMMAND(export)
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)
         return rc;
     if (vl_export(repo, id, dest, &eo, &res, &err) != VL_OK)
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, id, &err);
     else if (c.json)
         cli_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:I, s:s}",
                                  "id", id, "dest", dest, "format", eo.format,
@@ -90,10 +90,10 @@ CLI_COMMAND(export)
                                  "files", (json_int_t)res.files, "bytes",
                                  (json_int_t)res.bytes, "event", res.event_id));
     else
-        printf("%s v%d -> %s (%s%s%s, %zu files, every digest verified)\n",
+        printf("%s v%d -> %s (%s%s%s, %zu file%s, every digest verified)\n",
                cli_text(id), res.version, cli_text(dest), eo.format,
                eo.archive ? ", " : "",
-               eo.archive ? eo.archive : "", res.files);
+               eo.archive ? eo.archive : "", res.files, res.files == 1 ? "" : "s");
     vl_repo_close(repo);
     return rc;
 }

@@ -82,7 +82,7 @@ CLI_COMMAND(get)
             rc = CLI_EXIT_OK;
             goto done;
         default:
-            rc = cli_usage_error("get", "unknown option");
+            rc = cli_option_error("get", argv);
             goto done;
         }
     }
@@ -123,7 +123,7 @@ CLI_COMMAND(get)
                    nt.left_out == 1 ? "file" : "files");
         printf(")\n");
     }
-    rc = st != VL_OK ? cli_fail(&err) : CLI_EXIT_OK;
+    rc = st != VL_OK ? cli_fail_object(repo, id, &err) : CLI_EXIT_OK;
     if (rc == CLI_EXIT_OK && nt.oom) {
         fputs("vellum: out of memory while listing the files read from replicas\n",
               stderr);

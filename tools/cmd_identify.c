@@ -146,8 +146,8 @@ static void show_progress(ident_run *r, int last)
         return;
     r->last_shown = t;
     double el = t - r->started;
-    fprintf(stderr, "\ridentified %zu files in %.1f s (%.0f files/s)%s", r->files,
-            el, el > 0 ? (double)r->files / el : 0.0, last ? "\n" : "");
+    fprintf(stderr, "\ridentified %zu file%s in %.1f s (%.0f files/s)%s", r->files,
+            r->files == 1 ? "" : "s", el, el > 0 ? (double)r->files / el : 0.0, last ? "\n" : "");
 }
 
 static int identify_one(ident_run *r, const char *path)
@@ -275,7 +275,7 @@ CLI_COMMAND(identify)
         case OPT_CONT: cont_path = optarg; break;
         case OPT_FORMAT: format = optarg; break;
         default:
-            return cli_usage_error("identify", "unknown option");
+            return cli_option_error("identify", argv);
         }
     }
     if (optind >= argc)

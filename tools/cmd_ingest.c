@@ -11,7 +11,7 @@ static const char usage[] =
     "                     [--user-name NAME --user-address URI] [--merge]\n"
     "                     [--manifest FILE] [--symlinks refuse|skip]\n"
     "                     [--expand-nested] [--no-unpack] [--no-identify]\n"
-    "                     [--not-a-bag]\n"
+    "                     [--not-a-bag] [--dc ELEMENT=VALUE]... [--metadata FILE]\n"
     "                     [--max-bytes N[K|M|G|T]] [--repo DIR] [--json] [--quiet]\n"
     "\n"
     "Deposit SOURCEs (folders, files, archives, BagIt bags as folders or\n"
@@ -130,7 +130,7 @@ CLI_COMMAND(ingest)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         default:
-            return cli_usage_error("ingest", "unknown option");
+            return cli_option_error("ingest", argv);
         }
     }
     o.dc = dcs;
@@ -189,12 +189,19 @@ CLI_COMMAND(ingest)
     } else {
         char sz[32];
         cli_format_size(res.bytes, sz);
-        printf("%s v%d (%zu files, %s)\n", cli_text(res.id), res.version, res.files,
-               sz);
+        printf("%s v%d (%zu file%s, %s)\n", cli_text(res.id), res.version, res.files,
+               res.files == 1 ? "" : "s", sz);
         if (res.replicas_updated && !c.quiet)
             printf("replicated to %zu replica%s\n", res.replicas_updated,
                    res.replicas_updated == 1 ? "" : "s");
     }
+    /* A version without an address draws validate's W008: say once how to
+     * give one, as git does for a missing user.email. */
+    if (res.version > 0 && !o.user_address && !c.quiet)
+        fprintf(stderr, "vellum: note: no depositor address: this version names "
+                "'%s' with no address (validate warns W008); set them with "
+                "'vellum config user.name NAME' and 'vellum config user.address "
+                "mailto:...'\n", cli_text(o.user_name));
     if (res.replica_problem[0])
         fprintf(stderr, "vellum: warning: the deposit is stored, but not replicated: "
                 "%s; run 'vellum replicate %s'\n", cli_text(res.replica_problem),

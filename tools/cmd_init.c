@@ -6,7 +6,8 @@
 static const char usage[] =
     "usage: vellum init [--repo DIR] [--digest sha512|sha256]\n"
     "                   [--fixity md5,sha1,sha256,blake2b-512]\n"
-    "                   [--shared private|group|world] [--json]\n"
+    "                   [--shared private|group|world]\n"
+    "                   [--user-name NAME --user-address URI] [--json]\n"
     "\n"
     "Create a repository in DIR (else $VELLUM_REPO, else ./vellum-repo): an\n"
     "OCFL 1.1 storage root using the 0004-hashed-n-tuple-storage-layout\n"
@@ -18,7 +19,11 @@ static const char usage[] =
     "  --shared WHO   who may read the repository: private (default; folders\n"
     "                 0750, files 0640), group (2770, 0660) or world (0755,\n"
     "                 0644).  Committed files are read-only (0440, 0440,\n"
-    "                 0444).  Your umask can only narrow these.\n";
+    "                 0444).  Your umask can only narrow these.\n"
+    "  --user-name NAME, --user-address URI\n"
+    "                 the default depositor of versions (user.name and\n"
+    "                 user.address; 'vellum config' changes them), e.g.\n"
+    "                 --user-address mailto:ann@example.org\n";
 
 CLI_COMMAND(init)
 {
@@ -26,10 +31,13 @@ CLI_COMMAND(init)
         {"digest", required_argument, NULL, 'd'},
         {"fixity", required_argument, NULL, 'f'},
         {"shared", required_argument, NULL, 's'},
+        {"user-name", required_argument, NULL, 'n'},
+        {"user-address", required_argument, NULL, 'a'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
     vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE};
+    const char *user_name = NULL, *user_address = NULL;
     vl_error err = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -49,18 +57,40 @@ CLI_COMMAND(init)
             if (vl_shared_parse(optarg, &ro.shared) != 0)
                 return cli_usage_error("init", "--shared must be private, group or world");
             break;
+        case 'n':
+            user_name = optarg;
+            break;
+        case 'a':
+            user_address = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         default:
-            return cli_usage_error("init", "unknown option");
+            return cli_option_error("init", argv);
         }
     }
     if (optind < argc)
         return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+    if (user_address && !user_name)
+        return cli_usage_error("init", "--user-address needs --user-name");
+    if ((user_name && strpbrk(user_name, "\r\n")) ||
+        (user_address && strpbrk(user_address, "\r\n")))
+        return cli_usage_error("init", "--user-name and --user-address take one line");
     const char *dir = cli_repo_dir(&c);
     if (vl_repo_init(dir, &ro, &err) != VL_OK)
         return cli_fail(&err);
+    if (user_name) {   /* the default depositor, as 'vellum config' sets it */
+        vl_repo *repo = NULL;
+        if (vl_repo_open(dir, &repo, &err) != VL_OK ||
+            vl_repo_config_set(repo, "user.name", user_name, &err) != VL_OK ||
+            (user_address &&
+             vl_repo_config_set(repo, "user.address", user_address, &err) != VL_OK)) {
+            vl_repo_close(repo);
+            return cli_fail(&err);
+        }
+        vl_repo_close(repo);
+    }
     /* The modes as they came out: the user's umask may narrow them. */
     vl_shared_modes want, got;
     char folders[8], files[8], committed[8];

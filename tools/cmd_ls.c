@@ -19,8 +19,9 @@ static int print_row(void *arg, const vl_catalog_object *o)
     } else {
         char sz[32];
         cli_format_size(o->bytes, sz);
-        printf("%s\tv%d\t%llu files\t%s\t%s\n", cli_text(o->id), o->head,
-               (unsigned long long)o->files, sz, o->updated ? o->updated : "");
+        printf("%s\tv%d\t%llu file%s\t%s\t%s\n", cli_text(o->id), o->head,
+               (unsigned long long)o->files, o->files == 1 ? "" : "s", sz,
+               o->updated ? o->updated : "");
     }
     return 0;
 }
@@ -39,7 +40,7 @@ CLI_COMMAND(ls)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         }
-        return cli_usage_error("ls", "unknown option");
+        return cli_option_error("ls", argv);
     }
     if (optind < argc)
         return cli_usage_error("ls", "unexpected argument '%s'", argv[optind]);

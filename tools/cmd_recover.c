@@ -40,7 +40,7 @@ CLI_COMMAND(recover)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         }
-        return cli_usage_error("recover", "unknown option");
+        return cli_option_error("recover", argv);
     }
     if (optind < argc)
         return cli_usage_error("recover", "unexpected argument '%s'", argv[optind]);

@@ -24,7 +24,7 @@ CLI_COMMAND(reindex)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         }
-        return cli_usage_error("reindex", "unknown option");
+        return cli_option_error("reindex", argv);
     }
     if (optind < argc)
         return cli_usage_error("reindex", "unexpected argument '%s'", argv[optind]);
@@ -35,9 +35,15 @@ CLI_COMMAND(reindex)
     else if (c.json)
         cli_print_json(json_pack("{s:I, s:I}", "objects", (json_int_t)n,
                                  "formats", (json_int_t)formats));
+    else if (n == 0)
+        printf("reindexed 0 objects: the store holds none; the catalog is empty\n");
+    else if (formats)
+        printf("reindexed %zu object%s: catalog rebuilt from the store; the "
+               "formats of %zu file%s restored from the stored METS\n", n,
+               n == 1 ? "" : "s", formats, formats == 1 ? "" : "s");
     else
-        printf("reindexed %zu objects (%zu file formats from METS)\n", n,
-               formats);
+        printf("reindexed %zu object%s: catalog rebuilt from the store; no file "
+               "format needed restoring from the stored METS\n", n, n == 1 ? "" : "s");
     vl_repo_close(repo);
     return rc;
 }

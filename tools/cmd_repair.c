@@ -79,7 +79,7 @@ CLI_COMMAND(repair)
         case 'a': all = 1; break;
         case 'c': ro.copy = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error("repair", "unknown option");
+        default: return cli_option_error("repair", argv);
         }
     }
     int nids = argc - optind;
@@ -94,7 +94,7 @@ CLI_COMMAND(repair)
     int lrc = vl_repair(repo, (const char *const *)argv + optind, (size_t)nids, &ro,
                         &s, &err);
     if (lrc != VL_OK && lrc != VL_FINDING) {
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, NULL, &err);
         json_decref(oc.list);
         vl_repo_close(repo);
         return rc;

@@ -85,7 +85,7 @@ CLI_COMMAND(replica)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         }
-        return cli_usage_error("replica", "unknown option");
+        return cli_option_error("replica", argv);
     }
     if (optind >= argc)
         return cli_usage_error("replica", "say add, ls or rm");
@@ -121,7 +121,10 @@ CLI_COMMAND(replica)
     } else if (!strcmp(sub, "rm")) {
         if (vl_replica_remove(repo, argv[optind], &err) != VL_OK)
             rc = cli_fail(&err);
-        else if (!c.quiet && !c.json)
+        else if (c.json)
+            cli_print_json(json_pack("{s:s,s:b}", "name", argv[optind],
+                                     "forgotten", 1));
+        else if (!c.quiet)
             printf("replica %s forgotten; its folder was left as it is\n",
                    cli_text(argv[optind]));
     } else {

@@ -81,7 +81,7 @@ CLI_COMMAND(replicate)
         case 'a': all = 1; break;
         case 'r': ro.replica = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error("replicate", "unknown option");
+        default: return cli_option_error("replicate", argv);
         }
     }
     int nids = argc - optind;
@@ -95,7 +95,7 @@ CLI_COMMAND(replicate)
     int lrc = vl_replicate(repo, (const char *const *)argv + optind, (size_t)nids, &ro,
                            &s, &err);
     if (lrc != VL_OK && lrc != VL_FINDING) {
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, NULL, &err);
         json_decref(oc.list);
         vl_repo_close(repo);
         return rc;
@@ -111,9 +111,9 @@ CLI_COMMAND(replicate)
         char size[32];
         cli_format_size(s.bytes, size);
         printf("replicated: %zu cop%s updated, %zu current, %zu refused, %zu skipped; "
-               "%llu files, %s copied in %.1f s\n", s.updated,
+               "%llu file%s, %s copied in %.1f s\n", s.updated,
                s.updated == 1 ? "y" : "ies", s.current, s.refused, s.skipped,
-               (unsigned long long)s.files, size, s.seconds);
+               (unsigned long long)s.files, s.files == 1 ? "" : "s", size, s.seconds);
     }
     vl_repo_close(repo);
     return lrc == VL_FINDING ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;

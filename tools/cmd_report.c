@@ -47,7 +47,7 @@ CLI_COMMAND(report)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         default:
-            return cli_usage_error("report", "unknown option");
+            return cli_option_error("report", argv);
         }
     }
     if (optind < argc)

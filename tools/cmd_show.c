@@ -1,5 +1,6 @@
 /* vellum show: an object's versions and the files of one version. */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -9,15 +10,25 @@ static const char usage[] =
     "usage: vellum show ID [--version vN] [--mets] [--repo DIR] [--json]\n"
     "\n"
     "Show an object's versions (created, user, message) and the files of the\n"
-    "head version, or of vN: logical path, size, digest and where it is stored.\n"
+    "head version, or of vN: size, digest, format (MIME type, PUID), logical\n"
+    "path and where it is stored.\n"
     "--mets prints the METS.xml stored with the version instead (its digest\n"
-    "checked as it is read).\n";
+    "checked as it is read); --json does not apply to it.\n";
+
+/* A file's line of the text table, kept until every width is known. */
+struct row {
+    uint64_t size;
+    char *logical, *content, *digest, *mime, *puid;
+};
 
 struct show_ctx {
     json_t *files;
     vl_digest_alg alg;
     vl_catalog *cat;
     const char *id;
+    struct row *rows;   /* text: the table, printed at the end */
+    size_t n, cap;
+    int oom;
 };
 
 struct fmt_copy {
@@ -52,15 +63,66 @@ static int print_file(void *arg, const vl_catalog_file *f)
                               f->logical, "content", f->content, "digest", f->digest,
                               "size", (json_int_t)f->size, "format", fc.json));
     } else {
-        fputs("  ", stdout);
-        cli_print_padded(f->logical, 40);
-        printf(" %12llu  %s:%.16s...  %-24s %-10s %s\n",
-               (unsigned long long)f->size, vl_digest_name(s->alg), f->digest,
-               fc.mime[0] ? cli_text(fc.mime) : "-", fc.puid[0] ? fc.puid : "-",
-               cli_text(f->content));
         json_decref(fc.json);   /* only the --json listing takes it */
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 64;
+            struct row *nr = realloc(s->rows, cap * sizeof *nr);
+            if (!nr) {
+                s->oom = 1;
+                return 0;
+            }
+            s->rows = nr;
+            s->cap = cap;
+        }
+        struct row *r = &s->rows[s->n];
+        r->size = f->size;
+        r->logical = strdup(f->logical);
+        r->content = strdup(f->content);
+        r->digest = strdup(f->digest);
+        r->mime = strdup(fc.mime[0] ? fc.mime : "-");
+        r->puid = strdup(fc.puid[0] ? fc.puid : "-");
+        s->n++;
+        if (!r->logical || !r->content || !r->digest || !r->mime || !r->puid)
+            s->oom = 1;
     }
     return 0;
+}
+
+/* The table: fixed columns first, then the logical path padded to the
+ * longest one (up to 60 columns: a longer path pushes only its own line's
+ * last column out), then where the file is stored. */
+static void print_rows(const struct show_ctx *s)
+{
+    int mime_w = 10, path_w = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        int w = cli_text_width(s->rows[i].mime);
+        if (w > mime_w)
+            mime_w = w > 40 ? 40 : w;
+        w = cli_text_width(s->rows[i].logical);
+        if (w > path_w)
+            path_w = w > 60 ? 60 : w;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const struct row *r = &s->rows[i];
+        printf("  %12llu  %s:%.16s...  ", (unsigned long long)r->size,
+               vl_digest_name(s->alg), r->digest);
+        cli_print_padded(r->mime, mime_w);
+        printf("  %-10s  ", r->puid);
+        cli_print_padded(r->logical, path_w);
+        printf("  %s\n", cli_text(r->content));
+    }
+}
+
+static void free_rows(struct show_ctx *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->rows[i].logical);
+        free(s->rows[i].content);
+        free(s->rows[i].digest);
+        free(s->rows[i].mime);
+        free(s->rows[i].puid);
+    }
+    free(s->rows);
 }
 
 CLI_COMMAND(show)
@@ -88,7 +150,7 @@ CLI_COMMAND(show)
             fputs(usage, stdout);
             return CLI_EXIT_OK;
         default:
-            return cli_usage_error("show", "unknown option");
+            return cli_option_error("show", argv);
         }
     }
     if (optind + 1 != argc)
@@ -101,11 +163,11 @@ CLI_COMMAND(show)
     if (mets) {   /* the XML itself, streamed: --json does not apply */
         fflush(stdout);
         if (vl_mets_stored_to_fd(repo, id, num, STDOUT_FILENO, &err) != VL_OK)
-            rc = cli_fail(&err);
+            rc = cli_fail_object(repo, id, &err);
         goto done;
     }
     if (vl_repo_load_inventory(repo, id, &inv, &err) != VL_OK) {
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, id, &err);
         goto done;
     }
     int head = vl_inventory_head(inv);
@@ -117,7 +179,7 @@ CLI_COMMAND(show)
         goto done;
     }
     struct show_ctx s = {c.json ? json_array() : NULL, vl_inventory_digest_alg(inv),
-                         vl_repo_catalog(repo), id};
+                         vl_repo_catalog(repo), id, NULL, 0, 0, 0};
     json_t *versions = c.json ? json_array() : NULL;
     char *path = vl_repo_object_path(repo, id);
     if (!c.json)
@@ -135,8 +197,9 @@ CLI_COMMAND(show)
                                   vi.message, "user", vi.user_name, "address",
                                   vi.user_address, "files", (json_int_t)vi.file_count));
         else
-            printf("  %-5s %s  %zu files  %s%s%s%s  %s\n", vname, cli_text(vi.created),
-                   vi.file_count, vi.user_name ? cli_text(vi.user_name) : "-",
+            printf("  %-5s %s  %zu file%s  %s%s%s%s  %s\n", vname,
+                   cli_text(vi.created), vi.file_count,
+                   vi.file_count == 1 ? "" : "s", vi.user_name ? cli_text(vi.user_name) : "-",
                    vi.user_address ? " <" : "", cli_text(vi.user_address),
                    vi.user_address ? ">" : "", cli_text(vi.message));
     }
@@ -146,13 +209,19 @@ CLI_COMMAND(show)
     if (rc != VL_OK) {
         json_decref(s.files);
         json_decref(versions);
-        rc = cli_fail(&err);
+        rc = cli_fail_object(repo, id, &err);
     } else if (c.json) {
         cli_print_json(json_pack("{s:s, s:s?, s:s, s:i, s:o, s:i, s:o}", "id", id,
                                  "path", path, "digestAlgorithm",
                                  vl_digest_name(s.alg), "head", head, "versions",
                                  versions, "version", num, "files", s.files));
+    } else if (s.oom) {
+        fputs("vellum: out of memory\n", stderr);
+        rc = CLI_EXIT_SYSTEM;
+    } else {
+        print_rows(&s);
     }
+    free_rows(&s);
     free(path);
 done:
     vl_inventory_free(inv);

@@ -188,7 +188,9 @@ static int validate_ids(vl_repo *repo, char **ids, int n,
             return vl_error_oom(err);
         rc = vl_backend_stat(b, rel, &kind, NULL, err);
         if (rc == VL_OK && kind != VL_WALK_DIR) {
-            fprintf(stderr, "vellum: no object with id %s\n", cli_text(ids[i]));
+            vl_error miss = {0};
+            vl_error_set(&miss, VL_EINPUT, "no object with id %s", ids[i]);
+            cli_fail_object(repo, ids[i], &miss);
             *missing = 1;
         } else if (rc == VL_OK) {
             rc = vl_validate_object(b, rel, o, c, err);
@@ -223,7 +225,7 @@ int cmd_validate(int argc, char **argv)
         case 'n': digests = 0; break;
         case 'm': mets = 1; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error("validate", "unknown option");
+        default: return cli_option_error("validate", argv);
         }
     }
     int nids = argc - optind;

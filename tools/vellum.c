@@ -50,6 +50,7 @@ int main(int argc, char **argv)
      * entry names through the C library's locale, which must be UTF-8. */
     if (!setlocale(LC_CTYPE, "C.UTF-8"))
         setlocale(LC_CTYPE, "");
+    opterr = 0;   /* each command names a bad option once (cli_option_error) */
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;
@@ -66,7 +67,21 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "vellum: '%s' is not a command; see 'vellum --help'\n",
-            argv[1]);
+    /* the closest command, as git does */
+    const char *best = NULL;
+    int best_d = -1;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        int d = vl_similarity(argv[1], commands[i].name);
+        if (d >= 0 && (best_d < 0 || d < best_d)) {
+            best = commands[i].name;
+            best_d = d;
+        }
+    }
+    if (best)
+        fprintf(stderr, "vellum: '%s' is not a vellum command; did you mean "
+                "'%s'?\n", cli_text(argv[1]), best);
+    else
+        fprintf(stderr, "vellum: '%s' is not a vellum command; see 'vellum "
+                "--help'\n", cli_text(argv[1]));
     return CLI_EXIT_USAGE;
 }

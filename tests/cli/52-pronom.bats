@@ -176,7 +176,7 @@ csv_row() {
     # one file stayed unidentified: the identification event says warning
     run "$VELLUM" events urn:p:one --json
     [ "$(echo "$output" | jfield '[e["outcome"] for e in d if e["type"] == "format identification" and "DROID V122" in e["detail"]][0]')" = warning ]
-    [[ "$(echo "$output" | jfield '[e["detail"] for e in d if e["type"] == "format identification"][0]')" == *"6 files"*"5 have a PRONOM identifier, 1 have none"* ]]
+    [[ "$(echo "$output" | jfield '[e["detail"] for e in d if e["type"] == "format identification"][0]')" == *"6 files"*"5 have a PRONOM identifier, 1 has none"* ]]
     # the METS alone brings the basis back after the catalog is lost
     rm -f "$REPO/catalog.sqlite"*
     run "$VELLUM" reindex

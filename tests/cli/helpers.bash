@@ -4,7 +4,10 @@
 setup_repo() {
     export REPO="$BATS_TEST_TMPDIR/repo"
     export VELLUM_REPO="$REPO"
-    run "$VELLUM" init --repo "$REPO" "$@"
+    # a default depositor with an address, as a curator sets up a repository
+    # (without one every deposit notes how to set it, and validate warns W008)
+    run "$VELLUM" init --repo "$REPO" --user-name "Test Depositor" \
+        --user-address mailto:depositor@example.org "$@"
     [ "$status" -eq 0 ] || { echo "init failed: $output"; return 1; }
 }
 

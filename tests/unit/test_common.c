@@ -1547,6 +1547,27 @@ static void test_kv(void **state)
     free(dir);
 }
 
+/* "Did you mean": optimal string alignment distance and what is close
+ * enough to suggest. */
+static void test_similarity(void **state)
+{
+    (void)state;
+    assert_int_equal(vl_edit_distance("", ""), 0);
+    assert_int_equal(vl_edit_distance("abc", ""), 3);
+    assert_int_equal(vl_edit_distance("ingset", "ingest"), 1);   /* a swap */
+    assert_int_equal(vl_edit_distance("kitten", "sitting"), 3);
+    assert_int_equal(vl_edit_distance("urn:x:abd", "urn:x:abc"), 1);
+    assert_int_equal(vl_similarity("ingset", "ingest"), 1);
+    assert_int_equal(vl_similarity("urn:x:ab", "urn:x:abc"), 1);   /* beginning */
+    assert_int_equal(vl_similarity("lss", "ls"), 1);
+    assert_int_equal(vl_similarity("x", "ls"), -1);
+    assert_int_equal(vl_similarity("ls", "ls"), -1);               /* the same */
+    assert_int_equal(vl_similarity("cat", "get"), -1);   /* 2 is too far for short */
+    assert_int_equal(vl_similarity("validat", "validate"), 1);
+    assert_int_equal(vl_similarity("urn:x:long", "urn:y:lung"), 2);
+    assert_int_equal(vl_similarity("reindex", "recover"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1580,6 +1601,7 @@ int main(void)
         cmocka_unit_test(test_pool_cap),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_kv),
+        cmocka_unit_test(test_similarity),
     };
 
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
