@@ -99,7 +99,8 @@ done:
  * ("letters.tar.gz" -> "letters"), as people expect from `zip -r`. */
 static char *archive_top(const char *dest)
 {
-    static const char *const ext[] = {".tar.gz", ".tgz", ".zip", ".tar"};
+    static const char *const ext[] = {".tar.gz", ".tgz", ".tar.xz", ".txz",
+                                      ".tar.bz2", ".tbz2", ".zip", ".tar"};
     const char *base = vl_path_basename(dest);
     size_t n = strlen(base);
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
@@ -142,7 +143,11 @@ int vl_export_archive(const char *dir, const char *out, const char *dest,
         /* pax: long names and UTF-8 names kept exactly. */
         if (archive_write_set_format_pax_restricted(c.a) != ARCHIVE_OK ||
             (!strcmp(kind, "tar.gz") &&
-             archive_write_add_filter_gzip(c.a) != ARCHIVE_OK))
+             archive_write_add_filter_gzip(c.a) != ARCHIVE_OK) ||
+            (!strcmp(kind, "tar.xz") &&
+             archive_write_add_filter_xz(c.a) != ARCHIVE_OK) ||
+            (!strcmp(kind, "tar.bz2") &&
+             archive_write_add_filter_bzip2(c.a) != ARCHIVE_OK))
             rc = arc_fail(&c, "tar format", err);
     }
     if (rc != VL_OK)

@@ -16,8 +16,12 @@
  * the head's number); VL_EINPUT when the object has no such version. */
 int vl_export_load_version(vl_repo *r, const char *id, int *num,
                            vl_inventory **inv, vl_error *err);
+/* Where an object keeps the tag files of a deposited bag. */
+#define VL_EXPORT_BAG_DIR "metadata/bag"
 /* Version num's data/ folder at tmp/data, through vl_repo_get (so every
- * digest is checked on the way out); an empty folder when it has none. */
+ * digest is checked on the way out); an empty folder when it has none;
+ * and its metadata/bag/ (the donor's bag-info and manifests, when the
+ * deposit was a bag) at tmp/metadata/bag. */
 int vl_export_payload(vl_repo *r, const char *id, int num, const char *tmp,
                       vl_error *err);
 
