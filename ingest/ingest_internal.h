@@ -72,11 +72,19 @@ typedef struct vl_ingest_run {
     pthread_mutex_t prog_mu;
     long long last_report_ms;
     size_t warnings;
+    vl_buf refusal;             /* the problems that refuse the deposit */
+    size_t problems;
+    const char *const *sources;
+    size_t nsources;
     int nthreads;
     char mets_digest[VL_DIGEST_COUNT][VL_DIGEST_HEX_MAX]; /* of METS.xml written */
 } vl_ingest_run;
 
 void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A problem that refuses the deposit: to o->problem (else o->warn), and
+ * kept for the refusal's event. */
+void vl_run_problem(vl_ingest_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force);
 /* Refuse (VL_EINPUT) a deposit that would pass run->limit: the message is

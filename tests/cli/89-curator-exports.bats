@@ -68,3 +68,53 @@ make_bag() {
     [ "$status" -eq 0 ]
     gzip -t "$OUT/d"
 }
+
+@test "4: refusing problems print as errors; a manifest one folder up gets one hint" {
+    P="$BATS_TEST_TMPDIR/p"
+    mkdir -p "$P/dpkg/sub"
+    printf 'a\n' > "$P/dpkg/a.txt"
+    printf 'b\n' > "$P/dpkg/sub/b.txt"
+    (cd "$P" && sha256sum dpkg/a.txt dpkg/sub/b.txt > "$BATS_TEST_TMPDIR/m.txt")
+    run "$VELLUM" ingest "$P/dpkg" --id urn:x:4 --manifest "$BATS_TEST_TMPDIR/m.txt"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"vellum: error: a.txt: not listed in the manifest"* ]]
+    [[ "$output" == *"vellum: error: dpkg/sub/b.txt: listed in the manifest but missing from the deposit"* ]]
+    [[ "$output" != *"warning:"* ]]
+    [[ "$output" == *"vellum: error: the manifest's paths all start with 'dpkg/'; the deposit's files do not: 2 of 2 paths match without it, so the manifest was made in the folder above the deposit; give the parent folder, or a manifest relative to the deposit"* ]]
+    [ "$(object_count)" = 0 ]
+    # the parent folder with the same manifest is taken
+    run "$VELLUM" ingest "$P" --id urn:x:4 --manifest "$BATS_TEST_TMPDIR/m.txt"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    # a deposit that is stored keeps its warnings as warnings
+    mkdir -p "$BATS_TEST_TMPDIR/w/empty"
+    printf 'x\n' > "$BATS_TEST_TMPDIR/w/x.txt"
+    run "$VELLUM" ingest "$BATS_TEST_TMPDIR/w" --id urn:x:4w
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"vellum: warning: empty folder"* ]]
+}
+
+@test "13: a refused deposit leaves an ingestion event with outcome fail and the reason" {
+    P="$BATS_TEST_TMPDIR/p"
+    mkdir -p "$P"
+    printf 'a\n' > "$P/a.txt"
+    printf '%064d  a.txt\n' 0 > "$BATS_TEST_TMPDIR/m.txt"
+    run "$VELLUM" ingest "$P" --id urn:x:13 --manifest "$BATS_TEST_TMPDIR/m.txt"
+    [ "$status" -eq 2 ]
+    [ "$(object_count)" = 0 ]
+    run "$VELLUM" events --type ingestion --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield 'd[-1]["outcome"], d[-1]["object"]')" = "fail urn:x:13" ]
+    [ "$(echo "$output" | jfield 'd[-1]["detail"]')" = "Deposit refused, nothing stored; sources: $P" ]
+    want=$(sha256sum "$P/a.txt" | cut -d' ' -f1)
+    [ "$(echo "$output" | jfield 'd[-1]["outcome_detail"]')" = "refusing the deposit: 1 discrepancy with the manifest; nothing was stored: a.txt: sha256 mismatch: manifest says $(printf '%064d' 0), file has $want" ]
+    # without --id: no object named
+    run "$VELLUM" ingest "$P" --manifest "$BATS_TEST_TMPDIR/m.txt"
+    [ "$status" -eq 2 ]
+    run "$VELLUM" events --json
+    [ "$(echo "$output" | jfield 'd[-1]["outcome"], d[-1]["object"]')" = "fail None" ]
+    run "$VELLUM" events
+    [[ "$output" == *"ingestion                   fail    urn:x:13  Deposit refused, nothing stored; sources: $P"* ]]
+    run "$VELLUM" events verify
+    [ "$status" -eq 0 ]
+    [ "$output" = "event log intact: chain and catalog agree" ]
+}
