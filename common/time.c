@@ -53,6 +53,29 @@ void vl_time_rfc3339(int64_t t, char out[32])
         snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
+void vl_time_rfc3339_ns(int64_t ns, char out[40])
+{
+    int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+    char whole[32];
+    if (frac < 0) {
+        frac += 1000000000;
+        sec--;
+    }
+    vl_time_rfc3339(sec, whole);
+    if (!frac) {
+        snprintf(out, 40, "%s", whole);
+        return;
+    }
+    char digits9[16];
+    snprintf(digits9, sizeof digits9, "%09lld", (long long)frac);
+    size_t n = 9;
+    while (n > 1 && digits9[n - 1] == '0')
+        n--;
+    digits9[n] = '\0';
+    whole[strlen(whole) - 1] = '\0';   /* the Z */
+    snprintf(out, 40, "%s.%sZ", whole, digits9);
+}
+
 /* Exactly n decimal digits at *p; advances *p. */
 static int digits(const char **p, int n, int *out)
 {

@@ -8,6 +8,7 @@
 #endif
 
 #include <pthread.h>
+#include <stdint.h>
 
 #include "bagit_private.h"
 #include "manifest_private.h"
@@ -41,7 +42,11 @@ typedef struct vl_record {
                *format_version;
     const char *basis, *warning, *others, *signatures;   /* PRONOM's, or NULL */
     int from_archive;   /* unpacked from an archive */
+    int64_t mtime_ns;   /* modification time as deposited (ns since the
+                           epoch), VL_MTIME_UNKNOWN when there was none */
 } vl_record;
+
+#define VL_MTIME_UNKNOWN INT64_MIN
 
 typedef struct vl_deposit {
     vl_record *recs;
@@ -96,7 +101,8 @@ int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
 /* Records: add one (thread-safe), fill it from a digest result and format. */
 int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
                    const char *shown, uint64_t size, const vl_digest_result *res,
-                   const vl_format *fmt, int from_archive, vl_error *err);
+                   const vl_format *fmt, int from_archive, int64_t mtime_ns,
+                   vl_error *err);
 void vl_deposit_release(vl_deposit *d);
 
 /* Folder and single-file sources. */

@@ -708,6 +708,26 @@ static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg
         vl_catalog_commit(cat, &err);
 }
 
+/* Each deposited file's modification time, for get to give back; with
+ * --merge the files kept from the head keep theirs. */
+static void record_dates(vl_ingest_run *run, const char *id)
+{
+    vl_catalog *cat = vl_repo_catalog(run->repo);
+    const vl_inventory *head = vl_txn_head_inventory(run->txn);
+    int num = head ? vl_inventory_head(head) + 1 : 1;
+    vl_error err = {0};
+    int txn = vl_catalog_begin(cat, &err) == VL_OK;
+    for (size_t i = 0; i < run->dep.n; i++) {
+        vl_record *r = &run->dep.recs[i];
+        if (r->mtime_ns != VL_MTIME_UNKNOWN)
+            vl_catalog_date_put(cat, id, num, r->logical, r->mtime_ns, &err);
+    }
+    if (head && run->o->merge)
+        vl_catalog_dates_carry(cat, id, num - 1, num, &err);
+    if (txn)
+        vl_catalog_commit(cat, &err);
+}
+
 /* Per-file descriptive metadata must name files of the new state. */
 static int check_file_metadata(vl_ingest_run *run, const vl_descriptive *desc,
                                vl_error *err)
@@ -1035,6 +1055,7 @@ static int commit_version(ingest_job *j, vl_error *err)
      * content digest, so if the commit never happens they match no file,
      * and if it does they are already there when a crash follows it. */
     record_formats(run, j->res->id, inv_alg);
+    record_dates(run, j->res->id);
     vl_txn *t = run->txn;
     run->txn = NULL;   /* commit frees it whatever happens */
     if ((rc = vl_txn_commit(t, &info, &j->res->version, err)) != VL_OK)

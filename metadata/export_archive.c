@@ -31,7 +31,7 @@ static int arc_fail(arc_ctx *c, const char *what, vl_error *err)
 }
 
 static int arc_header(arc_ctx *c, const char *name, int is_dir, uint64_t size,
-                      vl_error *err)
+                      const struct stat *st, vl_error *err)
 {
     struct archive_entry *e = archive_entry_new();
     int rc = VL_OK;
@@ -43,7 +43,12 @@ static int arc_header(arc_ctx *c, const char *name, int is_dir, uint64_t size,
     archive_entry_set_filetype(e, is_dir ? AE_IFDIR : AE_IFREG);
     archive_entry_set_perm(e, is_dir ? 0755 : 0644);
     archive_entry_set_size(e, is_dir ? 0 : (la_int64_t)size);
-    archive_entry_set_mtime(e, c->mtime, 0);
+    /* A file keeps its modification time (get gave back the deposited
+     * one); folders get the time of the export. */
+    if (st && !is_dir)
+        archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+    else
+        archive_entry_set_mtime(e, c->mtime, 0);
     /* ARCHIVE_WARN: a name that could not be marked as UTF-8 was written
      * as its bytes (pax hdrcharset=BINARY), which keeps it exact. */
     if (archive_write_header(c->a, e) < ARCHIVE_WARN)
@@ -69,7 +74,7 @@ static int arc_entry(void *arg, const char *rel, int kind,
         goto done;
     }
     if ((rc = arc_header(c, name, kind == VL_WALK_DIR, (uint64_t)st->st_size,
-                         err)) != VL_OK || kind == VL_WALK_DIR)
+                         st, err)) != VL_OK || kind == VL_WALK_DIR)
         goto done;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         rc = vl_error_sys(err, "cannot open %s", path);
@@ -162,7 +167,7 @@ int vl_export_archive(const char *dir, const char *out, const char *dest,
         goto done;
     }
     opened = 1;
-    if ((rc = arc_header(&c, c.top, 1, 0, err)) != VL_OK ||
+    if ((rc = arc_header(&c, c.top, 1, 0, NULL, err)) != VL_OK ||
         (rc = vl_fs_walk(dir, 1, arc_entry, &c, err)) != VL_OK)
         goto done;
     opened = 0;

@@ -100,6 +100,9 @@ typedef struct vl_mets_file {
     /* PRONOM's basis and warning, the other matching PUIDs, the signature
      * files used ("DROID V122; containers 40"); each NULL when none */
     const char *basis, *warning, *others, *signatures;
+    /* The file's modification time as deposited (RFC 3339), written as
+     * PREMIS creatingApplication/dateCreatedByApplication; or NULL */
+    const char *modified;
 } vl_mets_file;
 
 typedef struct vl_mets_agent {

@@ -118,3 +118,46 @@ make_bag() {
     [ "$status" -eq 0 ]
     [ "$output" = "event log intact: chain and catalog agree" ]
 }
+
+@test "12: each file's modification time is kept in the METS and given back by get; --merge keeps theirs" {
+    S="$BATS_TEST_TMPDIR/s"
+    mkdir -p "$S/sub"
+    printf 'one\n' > "$S/a.txt"
+    printf 'two\n' > "$S/sub/b.txt"
+    touch -d '2001-02-03 04:05:06.25 UTC' "$S/a.txt"
+    touch -d '1999-12-31 23:59:59 UTC' "$S/sub/b.txt"
+    "$VELLUM" ingest "$S" --id urn:x:12 >/dev/null
+    "$VELLUM" get urn:x:12 "$OUT/g1"
+    [ "$(TZ=UTC stat -c '%y' "$OUT/g1/data/a.txt")" = "2001-02-03 04:05:06.250000000 +0000" ]
+    [ "$(TZ=UTC stat -c '%y' "$OUT/g1/data/sub/b.txt")" = "1999-12-31 23:59:59.000000000 +0000" ]
+    run "$VELLUM" show urn:x:12 --mets
+    [[ "$output" == *"<objectIdentifierValue>data/a.txt</objectIdentifierValue>"*"<creatingApplication><dateCreatedByApplication>2001-02-03T04:05:06.25Z</dateCreatedByApplication></creatingApplication>"* ]]
+    # --merge: the kept files keep theirs, the new one has its own
+    mkdir -p "$BATS_TEST_TMPDIR/s2"
+    printf 'three\n' > "$BATS_TEST_TMPDIR/s2/c.txt"
+    touch -d '2010-01-01 00:00:00 UTC' "$BATS_TEST_TMPDIR/s2/c.txt"
+    "$VELLUM" ingest "$BATS_TEST_TMPDIR/s2" --id urn:x:12 --merge >/dev/null
+    "$VELLUM" get urn:x:12 "$OUT/g2"
+    [ "$(TZ=UTC stat -c '%y' "$OUT/g2/data/a.txt")" = "2001-02-03 04:05:06.250000000 +0000" ]
+    [ "$(TZ=UTC stat -c '%y' "$OUT/g2/data/c.txt")" = "2010-01-01 00:00:00.000000000 +0000" ]
+    "$VELLUM" get urn:x:12 "$OUT/one" --file data/sub/b.txt
+    [ "$(TZ=UTC stat -c '%y' "$OUT/one")" = "1999-12-31 23:59:59.000000000 +0000" ]
+    run "$VELLUM" show urn:x:12 --mets
+    [[ "$output" == *"<dateCreatedByApplication>1999-12-31T23:59:59Z</dateCreatedByApplication>"* ]]
+    # an archive entry's time; exports carry the times too
+    (cd "$S" && zip -qr "$BATS_TEST_TMPDIR/s.zip" .)
+    "$VELLUM" ingest "$BATS_TEST_TMPDIR/s.zip" --id urn:x:12z >/dev/null
+    "$VELLUM" get urn:x:12z "$OUT/g3"
+    [ "$(TZ=UTC stat -c '%y' "$OUT/g3/data/sub/b.txt")" = "1999-12-31 23:59:59.000000000 +0000" ]
+    "$VELLUM" export urn:x:12 "$OUT/e" --format mets >/dev/null
+    [ "$(TZ=UTC stat -c '%y' "$OUT/e/data/c.txt")" = "2010-01-01 00:00:00.000000000 +0000" ]
+    grep -q '<dateCreatedByApplication>2010-01-01T00:00:00Z</dateCreatedByApplication>' "$OUT/e/METS.xml"
+    "$VELLUM" export urn:x:12 "$OUT/e.tar" --format bagit >/dev/null
+    TZ=UTC tar -tvf "$OUT/e.tar" | grep -q ' 2010-01-01 00:00 e/data/c.txt$'
+    # the METS still validates against the schemas
+    export VELLUM_SCHEMAS="$VELLUM_SHARED/schemas"
+    run "$VELLUM" validate --all --mets
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    export XML_CATALOG_FILES="$VELLUM_SHARED/schemas/catalog.xml"
+    xmllint --noout --nonet --schema "$VELLUM_SHARED/schemas/mets-bundle.xsd" "$OUT/e/METS.xml" 2>&1 | grep -q 'validates$'
+}
