@@ -117,6 +117,11 @@ make_bag() {
     run "$VELLUM" events verify
     [ "$status" -eq 0 ]
     [ "$output" = "event log intact: chain and catalog agree" ]
+    # the report points at them
+    run "$VELLUM" report --format json
+    [ "$status" -eq 0 ]
+    echo "$output" | jfield '[a["reason"] for a in d["advice"] if a["command"] == "vellum events --type ingestion --outcome fail"][0]' |
+        grep -qx '2 deposits were refused: nothing of them was stored; the events say why'
 }
 
 @test "12: each file's modification time is kept in the METS and given back by get; --merge keeps theirs" {
