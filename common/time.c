@@ -165,3 +165,20 @@ int vl_time_parse(const char *s, int64_t *out)
     *out = (int64_t)t - (int64_t)sign * (oh * 3600 + om * 60);
     return 0;
 }
+
+int vl_time_parse_ns(const char *s, int64_t *out)
+{
+    int64_t sec, frac = 0;
+    int n = 0;
+    const char *dot = strchr(s, '.');
+    if (vl_time_parse(s, &sec) != 0)
+        return -1;
+    if (dot)
+        for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 9)
+                frac = frac * 10 + (*p - '0');
+    for (; n < 9; n++)
+        frac *= 10;
+    *out = sec * 1000000000 + frac;
+    return 0;
+}

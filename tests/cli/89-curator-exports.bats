@@ -166,3 +166,22 @@ make_bag() {
     export XML_CATALOG_FILES="$VELLUM_SHARED/schemas/catalog.xml"
     xmllint --noout --nonet --schema "$VELLUM_SHARED/schemas/mets-bundle.xsd" "$OUT/e/METS.xml" 2>&1 | grep -q 'validates$'
 }
+
+@test "12: reindex after losing the catalog takes the modification times back from the METS" {
+    S="$BATS_TEST_TMPDIR/s"
+    mkdir -p "$S"
+    printf 'one\n' > "$S/a.txt"
+    touch -d '2001-02-03 04:05:06.25 UTC' "$S/a.txt"
+    "$VELLUM" ingest "$S" --id urn:x:12r >/dev/null
+    printf 'two\n' > "$BATS_TEST_TMPDIR/b.txt"
+    touch -d '1999-12-31 23:59:59 UTC' "$BATS_TEST_TMPDIR/b.txt"
+    "$VELLUM" ingest "$BATS_TEST_TMPDIR/b.txt" --id urn:x:12r --merge >/dev/null
+    rm -f "$REPO/catalog.sqlite" "$REPO/catalog.sqlite-wal" "$REPO/catalog.sqlite-shm"
+    run "$VELLUM" reindex
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    "$VELLUM" get urn:x:12r "$OUT/g"
+    [ "$(TZ=UTC stat -c '%y' "$OUT/g/data/a.txt")" = "2001-02-03 04:05:06.250000000 +0000" ]
+    [ "$(TZ=UTC stat -c '%y' "$OUT/g/data/b.txt")" = "1999-12-31 23:59:59.000000000 +0000" ]
+    "$VELLUM" get urn:x:12r "$OUT/g1" --version v1
+    [ "$(TZ=UTC stat -c '%y' "$OUT/g1/data/a.txt")" = "2001-02-03 04:05:06.250000000 +0000" ]
+}
