@@ -3,15 +3,17 @@
  * kinds themselves are in export_mets.c, export_bagit.c and export_ocfl.c,
  * the archive forms in export_archive.c.
  *
- *   mets   METS.xml (regenerated now) + data/
+ *   mets   METS.xml (regenerated now) + data/ (+ metadata/bag/, the donor's
+ *          bag, when the deposit was one)
  *   bagit  a BagIt 1.0 bag: data/, manifest-sha512.txt, manifest-sha256.txt,
- *          bagit.txt, bag-info.txt, METS.xml as a tag file,
- *          tagmanifest-sha512.txt, tagmanifest-sha256.txt
+ *          bagit.txt, bag-info.txt, METS.xml and metadata/bag/ as tag
+ *          files, tagmanifest-sha512.txt, tagmanifest-sha256.txt
  *   ocfl   the OCFL object folder, byte for byte (for an older version:
  *          v1..vN, with vN's inventory as the root inventory)
  *
  * Everything is built in DEST.vellum-export-<pid> beside DEST; an archive
- * (zip, tar, tar.gz; one top folder named after DEST) is written to
+ * (zip, tar, tar.gz, tar.xz, tar.bz2: --archive, or DEST's extension; one
+ * top folder named after DEST) is written to
  * DEST.vellum-export-<pid>.part from it.  Only a finished, checked export
  * is renamed to DEST (never over anything), and a failure removes both
  * temporary names; both are registered in staging first (vl_outside_begin)

@@ -1,6 +1,7 @@
 /* The bagit export kind: a BagIt 1.0 bag of a version, data/ with
  * manifest-sha512.txt and manifest-sha256.txt, bagit.txt, bag-info.txt
- * from the deposit's DC, METS.xml as a tag file, and tag manifests.
+ * from the deposit's DC and the donor's own bag-info.txt, METS.xml and
+ * the donor's bag (metadata/bag/) as tag files, and tag manifests.
  *
  * Layering: metadata/ may not use ingest/, where the BagIt validator
  * lives; the caller hands it in as o->check_bag (vl_export refuses a bag

@@ -54,8 +54,9 @@ int vl_export_ocfl(vl_repo *r, const vl_inventory *inv, int num,
                    vl_error *err);
 
 /* export_archive.c ----------------------------------------------------------- */
-/* Write the folder dir as an archive of kind "zip", "tar" or "tar.gz" to
- * the new file out, under one top folder named after dest. */
+/* Write the folder dir as an archive of kind "zip", "tar", "tar.gz",
+ * "tar.xz" or "tar.bz2" to the new file out, under one top folder named
+ * after dest; files keep their modification times. */
 int vl_export_archive(const char *dir, const char *out, const char *dest,
                       const char *kind, vl_error *err);
 
