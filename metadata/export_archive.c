@@ -1,5 +1,6 @@
-/* Exports as archives (zip, tar, tar.gz, tar.xz, tar.bz2): libarchive's writer, streamed
- * from the folder an export kind built, one top folder named after DEST. */
+/* Exports as archives (zip, tar, tar.gz, tar.xz, tar.bz2): libarchive's
+ * writer, streamed from the folder an export kind built, one top folder
+ * named after DEST. */
 #define VL_METADATA_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
