@@ -379,6 +379,9 @@ static void manifest_prefix_hint(vl_ingest_run *run, const vl_manifest *m,
             return;
         }
     }
+    /* "data/..." is read as the deposit's own data/ (manifest_expect). */
+    if (plen == VL_PAYLOAD_PREFIX_LEN && !strncmp(first, VL_PAYLOAD_PREFIX, plen))
+        return;
     if (!(prefix = vl_strndup(first, plen)))
         return;
     const char *key;

@@ -82,6 +82,14 @@ make_bag() {
     [[ "$output" != *"warning:"* ]]
     [[ "$output" == *"vellum: error: the manifest's paths all start with 'dpkg/'; the deposit's files do not: 2 of 2 paths match without it, so the manifest was made in the folder above the deposit; give the parent folder, or a manifest relative to the deposit"* ]]
     [ "$(object_count)" = 0 ]
+    # a manifest written data/... (read as the deposit's own data/) with one
+    # bad line gets no hint
+    printf '%064d  data/a.txt\n' 0 > "$BATS_TEST_TMPDIR/d.txt"
+    (cd "$P/dpkg" && sha256sum sub/b.txt | sed 's,  ,  data/,') >> "$BATS_TEST_TMPDIR/d.txt"
+    run "$VELLUM" ingest "$P/dpkg" --id urn:x:4d --manifest "$BATS_TEST_TMPDIR/d.txt"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"vellum: error: a.txt: sha256 mismatch"* ]]
+    [[ "$output" != *"all start with"* ]]
     # the parent folder with the same manifest is taken
     run "$VELLUM" ingest "$P" --id urn:x:4 --manifest "$BATS_TEST_TMPDIR/m.txt"
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
