@@ -250,11 +250,12 @@ static int same_value(const char *a, const char *b)
         nb--;
     if (na == nb && !memcmp(a, b, na))
         return 1;
-    /* "a\n  b" in the DC against "a\nb" from the file. */
+    /* Continuation lines joined with a space in the DC, with "\n" here:
+     * compared without any white space. */
     while (na && nb) {
-        while (na && (*a == ' ' || *a == '\t' || *a == '\r'))
+        while (na && (*a == ' ' || *a == '\t' || *a == '\r' || *a == '\n'))
             a++, na--;
-        while (nb && (*b == ' ' || *b == '\t' || *b == '\r'))
+        while (nb && (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n'))
             b++, nb--;
         if (!na || !nb || *a != *b)
             break;
