@@ -409,9 +409,9 @@ static void manifest_prefix_hint(vl_ingest_run *run, const vl_manifest *m,
     prefix[plen - 1] = '\0';
     vl_run_problem(run, "the manifest's paths all start with '%s/'; the "
                    "deposit's files do not: %zu of %zu paths match without "
-                   "it, so the manifest was made in the folder above %s; give "
-                   "the parent folder, or a manifest relative to the deposit",
-                   prefix, match, n, named ? "the deposit" : "the deposit's");
+                   "it, so the manifest was made in the folder above the "
+                   "deposit; give the parent folder, or a manifest relative "
+                   "to the deposit", prefix, match, n);
 done:
     free(prefix);
 }
