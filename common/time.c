@@ -53,6 +53,29 @@ void vl_time_rfc3339(int64_t t, char out[32])
         snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
+void vl_time_rfc3339_ns(int64_t ns, char out[40])
+{
+    int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+    char whole[32];
+    if (frac < 0) {
+        frac += 1000000000;
+        sec--;
+    }
+    vl_time_rfc3339(sec, whole);
+    if (!frac) {
+        snprintf(out, 40, "%s", whole);
+        return;
+    }
+    char digits9[16];
+    snprintf(digits9, sizeof digits9, "%09lld", (long long)frac);
+    size_t n = 9;
+    while (n > 1 && digits9[n - 1] == '0')
+        n--;
+    digits9[n] = '\0';
+    whole[strlen(whole) - 1] = '\0';   /* the Z */
+    snprintf(out, 40, "%s.%sZ", whole, digits9);
+}
+
 /* Exactly n decimal digits at *p; advances *p. */
 static int digits(const char **p, int n, int *out)
 {
@@ -140,5 +163,22 @@ int vl_time_parse(const char *s, int64_t *out)
         return -1;
     /* Local time = UTC + offset, so UTC = local - offset. */
     *out = (int64_t)t - (int64_t)sign * (oh * 3600 + om * 60);
+    return 0;
+}
+
+int vl_time_parse_ns(const char *s, int64_t *out)
+{
+    int64_t sec, frac = 0;
+    int n = 0;
+    const char *dot = strchr(s, '.');
+    if (vl_time_parse(s, &sec) != 0)
+        return -1;
+    if (dot)
+        for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 9)
+                frac = frac * 10 + (*p - '0');
+    for (; n < 9; n++)
+        frac *= 10;
+    *out = sec * 1000000000 + frac;
     return 0;
 }

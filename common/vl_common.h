@@ -205,8 +205,13 @@ int vl_logical_path_limits(const char *path, vl_error *err);
  * the epoch) so that tests can set the clock; otherwise it ignores it. */
 int64_t vl_time_now(void);
 void vl_time_rfc3339(int64_t t, char out[32]);         /* "2026-11-27T04:45:45Z" */
+/* Nanoseconds since the epoch: "2026-11-27T04:45:45.25Z" (no fraction
+ * when whole seconds). */
+void vl_time_rfc3339_ns(int64_t ns, char out[40]);
 /* Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". */
 int vl_time_parse(const char *s, int64_t *out);
+/* As vl_time_parse, in nanoseconds, the fraction of a second kept. */
+int vl_time_parse_ns(const char *s, int64_t *out);
 /* Seconds on the monotonic clock (CLOCK_MONOTONIC), for measuring how long
  * something took: never goes back, unlike the wall clock, and is not
  * touched by VELLUM_NOW. */

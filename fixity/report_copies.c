@@ -254,6 +254,13 @@ static void build_advice(rp_model *m, gather_ctx *c)
                vl_asprintf("replicate.min_copies is %d but each object has "
                            "%zu copies: add a replica", m->min_copies,
                            m->ncopies));
+    if (m->deposits_refused)
+        advise(m, c, vl_strdup("vellum events --type ingestion --outcome fail"),
+               vl_asprintf("%llu deposit%s refused%s: nothing of %s was "
+                           "stored; the events say why",
+                           (unsigned long long)m->deposits_refused,
+                           m->deposits_refused == 1 ? " was" : "s were", since,
+                           m->deposits_refused == 1 ? "it" : "them"));
     if (m->repairs_failed)
         advise(m, c, vl_strdup("vellum events --type recovery --outcome fail"),
                vl_asprintf("%llu repair%s failed%s: no copy held good bytes "
@@ -290,6 +297,12 @@ int rp_gather_copies(vl_repo *r, rp_model *m, vl_error *err)
         return rc;
     f.outcome = "fail";
     if ((rc = vl_events_list(r, &f, count_event, &m->repairs_failed, err)) != VL_OK)
+        return rc;
+    /* Refused deposits: stored nothing, but the curator should know. */
+    f.type = VL_EV_INGESTION;
+    f.outcome = "fail";
+    if ((rc = vl_events_list(r, &f, count_event, &m->deposits_refused,
+                             err)) != VL_OK)
         return rc;
     build_advice(m, &c);
     return c.oom ? vl_error_oom(err) : VL_OK;

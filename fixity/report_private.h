@@ -102,6 +102,7 @@ typedef struct rp_model {
     char *repair_ids[RP_MAX_REPAIR_IDS];  /* first objects with a failed copy */
     size_t nrepair_ids;
     uint64_t repairs_made, repairs_failed;   /* recovery events since */
+    uint64_t deposits_refused;            /* ingestion events that failed */
     rp_advice advice[RP_MAX_ADVICE];
     size_t nadvice;
 } rp_model;

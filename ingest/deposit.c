@@ -64,9 +64,11 @@ static int intern_format(vl_deposit *d, vl_record *r, const vl_format *f)
 
 int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
                    const char *shown, uint64_t size, const vl_digest_result *res,
-                   const vl_format *fmt, int from_archive, vl_error *err)
+                   const vl_format *fmt, int from_archive, int64_t mtime_ns,
+                   vl_error *err)
 {
     vl_record r = {0};
+    r.mtime_ns = mtime_ns;
     r.logical = vl_strdup(logical);
     r.staged = vl_strdup(staged);
     r.shown = vl_strdup(shown);

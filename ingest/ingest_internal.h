@@ -8,6 +8,7 @@
 #endif
 
 #include <pthread.h>
+#include <stdint.h>
 
 #include "bagit_private.h"
 #include "manifest_private.h"
@@ -41,7 +42,11 @@ typedef struct vl_record {
                *format_version;
     const char *basis, *warning, *others, *signatures;   /* PRONOM's, or NULL */
     int from_archive;   /* unpacked from an archive */
+    int64_t mtime_ns;   /* modification time as deposited (ns since the
+                           epoch), VL_MTIME_UNKNOWN when there was none */
 } vl_record;
+
+#define VL_MTIME_UNKNOWN INT64_MIN
 
 typedef struct vl_deposit {
     vl_record *recs;
@@ -72,11 +77,19 @@ typedef struct vl_ingest_run {
     pthread_mutex_t prog_mu;
     long long last_report_ms;
     size_t warnings;
+    vl_buf refusal;             /* the problems that refuse the deposit */
+    size_t problems;
+    const char *const *sources;
+    size_t nsources;
     int nthreads;
     char mets_digest[VL_DIGEST_COUNT][VL_DIGEST_HEX_MAX]; /* of METS.xml written */
 } vl_ingest_run;
 
 void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A problem that refuses the deposit: to o->problem (else o->warn), and
+ * kept for the refusal's event. */
+void vl_run_problem(vl_ingest_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force);
 /* Refuse (VL_EINPUT) a deposit that would pass run->limit: the message is
@@ -88,7 +101,8 @@ int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
 /* Records: add one (thread-safe), fill it from a digest result and format. */
 int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
                    const char *shown, uint64_t size, const vl_digest_result *res,
-                   const vl_format *fmt, int from_archive, vl_error *err);
+                   const vl_format *fmt, int from_archive, int64_t mtime_ns,
+                   vl_error *err);
 void vl_deposit_release(vl_deposit *d);
 
 /* Folder and single-file sources. */

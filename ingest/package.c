@@ -14,6 +14,7 @@
 struct pkg_file {
     vl_mets_file f;
     char *owned[12];     /* strings copied for kept files */
+    char modified[40];   /* RFC 3339, "" when not known */
 };
 
 struct pkg {
@@ -46,7 +47,10 @@ static int next_file(void *arg, vl_mets_file *out)
     struct pkg *p = arg;
     if (p->pos >= p->n)
         return 0;
-    *out = p->files[p->pos++].f;
+    *out = p->files[p->pos].f;
+    out->modified = p->files[p->pos].modified[0] ? p->files[p->pos].modified
+                                                  : NULL;
+    p->pos++;
     return 1;
 }
 
@@ -148,6 +152,10 @@ static int add_kept(void *arg, const vl_catalog_file *cf)
     if (alg == VL_SHA512)
         pf.f.sha512 = pf.f.digests[alg];
     vl_catalog_format_get(k->cat, k->id, cf->digest, got_kept_format, &pf, &err);
+    int64_t ns;
+    if (vl_catalog_date_get(k->cat, k->id, vl_inventory_head(k->head),
+                            cf->logical, &ns, &err) == VL_OK)
+        vl_time_rfc3339_ns(ns, pf.modified);
     if (!pf.f.logical || push(k->p, &pf) != 0) {
         k->failed = 1;
         return 1;
@@ -191,6 +199,8 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
         pf.f.others = r->others;
         pf.f.signatures = r->signatures;
         pf.f.original_name = r->from_archive ? r->shown : NULL;
+        if (r->mtime_ns != VL_MTIME_UNKNOWN)
+            vl_time_rfc3339_ns(r->mtime_ns, pf.modified);
         json_object_set_new(given, r->logical, json_true());
         if (push(&p, &pf) != 0) {
             rc = vl_error_oom(err);

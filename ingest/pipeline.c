@@ -34,6 +34,31 @@ void vl_run_warn(vl_ingest_run *run, const char *fmt, ...)
     pthread_mutex_unlock(&run->prog_mu);
 }
 
+/* What the refusal's event keeps of the problems: enough to see what was
+ * wrong, however many there were. */
+#define REFUSAL_DETAIL_MAX 8192
+
+void vl_run_problem(vl_ingest_run *run, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&run->prog_mu);
+    run->problems++;
+    if (run->refusal.len < REFUSAL_DETAIL_MAX)
+        vl_buf_printf(&run->refusal, NULL, "%s%s", run->refusal.len ? "; "
+                      : "", msg);
+    else if (run->refusal.len < REFUSAL_DETAIL_MAX + 64)
+        vl_buf_printf(&run->refusal, NULL, "; ...");
+    if (run->o->problem)
+        run->o->problem(run->o->cb_arg, msg);
+    else if (run->o->warn)
+        run->o->warn(run->o->cb_arg, msg);
+    pthread_mutex_unlock(&run->prog_mu);
+}
+
 int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
                        const char *fmt, ...)
 {
@@ -106,6 +131,12 @@ static void report_line(void *arg, const char *msg)
 {
     vl_ingest_run *run = arg;
     vl_run_warn(run, "%s", msg);
+}
+
+static void report_problem(void *arg, const char *msg)
+{
+    vl_ingest_run *run = arg;
+    vl_run_problem(run, "%s", msg);
 }
 
 /* ---- archive entries: final names ---------------------------------------- */
@@ -267,7 +298,7 @@ static int check_bag(vl_ingest_run *run, vl_error *err)
     free(hex);
     if (rc != VL_OK)
         return rc;
-    rc = vl_bag_verify(run->bag, report_line, run, err);
+    rc = vl_bag_verify(run->bag, report_problem, run, err);
     if (rc == VL_EINPUT && vl_bag_to_fetch(run->bag))
         rc = vl_error_set(err, VL_EINPUT, "refusing the bag: it is incomplete: %zu "
                           "file%s that fetch.txt lists %s still to be fetched (each "
@@ -322,6 +353,69 @@ static const char *manifest_expect(const vl_manifest *m, const char *logical)
     return hex;
 }
 
+/* A manifest made one folder above the deposit: every path starts with the
+ * same folder ("dpkg/a.txt" against a deposit of the folder dpkg), which
+ * none of the deposit's paths does, and taking it off makes paths match
+ * (or it is the name of the folder deposited).  Said in one line. */
+static void manifest_prefix_hint(vl_ingest_run *run, const vl_manifest *m,
+                                 json_t *present)
+{
+    const char *first = NULL;
+    size_t plen = 0, n = vl_manifest_count(m), match = 0, named = 0;
+    char *prefix = NULL;
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const char *p, *hex, *slash;
+        vl_manifest_entry(m, i, &p, &hex);
+        while (p[0] == '.' && p[1] == '/')
+            p += 2;
+        if (!first) {
+            if (!(slash = strchr(p, '/')) || slash == p)
+                return;
+            first = p;
+            plen = (size_t)(slash - p) + 1;
+        } else if (strncmp(p, first, plen) != 0) {
+            return;
+        }
+    }
+    /* "data/..." is read as the deposit's own data/ (manifest_expect). */
+    if (plen == VL_PAYLOAD_PREFIX_LEN && !strncmp(first, VL_PAYLOAD_PREFIX, plen))
+        return;
+    if (!(prefix = vl_strndup(first, plen)))
+        return;
+    const char *key;
+    json_t *v;
+    json_object_foreach(present, key, v) {
+        if (!strncmp(key, prefix, plen))
+            goto done;   /* the deposit has that folder too */
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *p, *hex;
+        vl_manifest_entry(m, i, &p, &hex);
+        while (p[0] == '.' && p[1] == '/')
+            p += 2;
+        match += json_object_get(present, p + plen) != NULL;
+    }
+    for (size_t i = 0; i < run->nsources; i++) {
+        const char *base = vl_path_basename(run->sources[i]);
+        size_t bl = strlen(base);
+        while (bl > 1 && base[bl - 1] == '/')
+            bl--;
+        named += bl == plen - 1 && !strncmp(base, prefix, plen - 1);
+    }
+    if (!match && !named)
+        goto done;
+    prefix[plen - 1] = '\0';
+    vl_run_problem(run, "the manifest's paths all start with '%s/'; the "
+                   "deposit's files do not: %zu of %zu paths match without "
+                   "it, so the manifest was made in the folder above the "
+                   "deposit; give the parent folder, or a manifest relative "
+                   "to the deposit", prefix, match, n);
+done:
+    free(prefix);
+}
+
 static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *err)
 {
     vl_digest_alg alg = vl_manifest_alg(m);
@@ -336,10 +430,10 @@ static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *er
         json_object_set_new(present, r->logical + 5, json_true());
         const char *want = manifest_expect(m, r->logical);
         if (!want) {
-            vl_run_warn(run, "%s: not listed in the manifest", r->logical + 5);
+            vl_run_problem(run, "%s: not listed in the manifest", r->logical + 5);
             problems++;
         } else if (!r->hex[alg] || strcasecmp(want, r->hex[alg]) != 0) {
-            vl_run_warn(run, "%s: %s mismatch: manifest says %s, file has %s",
+            vl_run_problem(run, "%s: %s mismatch: manifest says %s, file has %s",
                         r->logical + 5, vl_digest_name(alg), want,
                         r->hex[alg] ? r->hex[alg] : "?");
             problems++;
@@ -355,10 +449,12 @@ static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *er
             json_object_get(present, q + 5))
             continue;
         if (!json_object_get(present, q)) {
-            vl_run_warn(run, "%s: listed in the manifest but missing from the deposit", p);
+            vl_run_problem(run, "%s: listed in the manifest but missing from the deposit", p);
             problems++;
         }
     }
+    if (problems)
+        manifest_prefix_hint(run, m, present);
     json_decref(present);
     if (problems)
         return vl_error_set(err, VL_EINPUT, "refusing the deposit: %zu discrepanc%s "
@@ -637,6 +733,26 @@ static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg
                                NULL, NULL, NULL, NULL};
         vl_catalog_format_put(cat, id, run->mets_digest[alg], &f, &err);
     }
+    if (txn)
+        vl_catalog_commit(cat, &err);
+}
+
+/* Each deposited file's modification time, for get to give back; with
+ * --merge the files kept from the head keep theirs. */
+static void record_dates(vl_ingest_run *run, const char *id)
+{
+    vl_catalog *cat = vl_repo_catalog(run->repo);
+    const vl_inventory *head = vl_txn_head_inventory(run->txn);
+    int num = head ? vl_inventory_head(head) + 1 : 1;
+    vl_error err = {0};
+    int txn = vl_catalog_begin(cat, &err) == VL_OK;
+    for (size_t i = 0; i < run->dep.n; i++) {
+        vl_record *r = &run->dep.recs[i];
+        if (r->mtime_ns != VL_MTIME_UNKNOWN)
+            vl_catalog_date_put(cat, id, num, r->logical, r->mtime_ns, &err);
+    }
+    if (head && run->o->merge)
+        vl_catalog_dates_carry(cat, id, num - 1, num, &err);
     if (txn)
         vl_catalog_commit(cat, &err);
 }
@@ -968,6 +1084,7 @@ static int commit_version(ingest_job *j, vl_error *err)
      * content digest, so if the commit never happens they match no file,
      * and if it does they are already there when a crash follows it. */
     record_formats(run, j->res->id, inv_alg);
+    record_dates(run, j->res->id);
     vl_txn *t = run->txn;
     run->txn = NULL;   /* commit frees it whatever happens */
     if ((rc = vl_txn_commit(t, &info, &j->res->version, err)) != VL_OK)
@@ -1008,6 +1125,63 @@ static void replicate_after(vl_repo *repo, vl_ingest_result *res)
         snprintf(res->replica_problem, sizeof res->replica_problem, "%.400s", e.msg);
 }
 
+/* A refused deposit stores nothing, but the event log says it was tried:
+ * an "ingestion" event with outcome "fail", the id asked for (none when
+ * one was to be minted), the sources, and the reason with the problems
+ * listed.  Best effort: the refusal is what the caller hears about. */
+static void record_refusal(vl_ingest_run *run, const vl_error *why)
+{
+    vl_event ev;
+    vl_buf detail, outcome;
+    char depositor[512];
+    const char *agents[2];
+    const vl_ingest_options *o = run->o;
+    const char *id = o->id && *o->id && vl_text_printable(o->id) ? o->id
+                                                                  : NULL;
+    int rc;
+    vl_buf_init(&detail, 0);
+    vl_buf_init(&outcome, 0);
+    snprintf(depositor, sizeof depositor, "%s%s%s%s",
+             o->user_name ? o->user_name : "unknown depositor",
+             o->user_address ? " <" : "", o->user_address ? o->user_address : "",
+             o->user_address ? ">" : "");
+    agents[0] = vl_agent_vellum();
+    agents[1] = depositor;
+    rc = vl_buf_printf(&detail, NULL, "Deposit refused, nothing stored; "
+                       "sources: ");
+    for (size_t i = 0; i < run->nsources && rc == VL_OK; i++)
+        rc = vl_buf_printf(&detail, NULL, "%s%s", i ? ", " : "",
+                           run->sources[i]);
+    /* The reason, without the pointer to the lines printed above it:
+     * here the problems follow it. */
+    const char *msg = why && why->msg[0] ? why->msg : "refused";
+    static const char *const above[] = {" (each problem is listed above)",
+                                        " (listed above)"};
+    const char *cut = NULL;
+    size_t cutlen = 0;
+    for (size_t i = 0; !cut && i < sizeof above / sizeof above[0]; i++)
+        if ((cut = strstr(msg, above[i])))
+            cutlen = strlen(above[i]);
+    if (rc == VL_OK)
+        rc = cut ? vl_buf_printf(&outcome, NULL, "%.*s%s", (int)(cut - msg),
+                                 msg, cut + cutlen)
+                 : vl_buf_printf(&outcome, NULL, "%s", msg);
+    if (rc == VL_OK && run->refusal.len)
+        rc = vl_buf_printf(&outcome, NULL, ": %s", run->refusal.data);
+    if (rc != VL_OK)
+        goto done;
+    vl_event_init(&ev, VL_EV_INGESTION, id);
+    ev.outcome = "fail";
+    ev.detail = detail.data;
+    ev.outcome_detail = outcome.data;
+    ev.agents = agents;
+    ev.nagents = 2;
+    vl_events_append(run->repo, &ev, NULL);
+done:
+    vl_buf_release(&detail);
+    vl_buf_release(&outcome);
+}
+
 int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
               const vl_ingest_options *o, vl_ingest_result *res, vl_error *err)
 {
@@ -1016,6 +1190,9 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     int rc;
     run->repo = repo;
     run->o = o;
+    run->sources = sources;
+    run->nsources = nsources;
+    vl_buf_init(&run->refusal, 0);
     run->nthreads = o->nthreads;
     pthread_mutex_init(&run->dep.mu, NULL);
     pthread_mutex_init(&run->prog_mu, NULL);
@@ -1050,6 +1227,10 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
         replicate_after(repo, res);
 done:
     vl_txn_abort(run->txn);
+    run->txn = NULL;
+    if (rc == VL_EINPUT)
+        record_refusal(run, err);
+    vl_buf_release(&run->refusal);
     /* A full disk: after the staging area is given back, say how much more
      * room the deposit needs.  (Once a version is stored, the message says
      * so instead and names 'vellum recover'; it carries no errno.) */

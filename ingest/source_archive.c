@@ -208,7 +208,8 @@ static int ingest_archive(vl_ingest_run *run, const char *path, const char *pref
 /* Stage one regular entry's bytes to scratch and record it. */
 static int stage_entry(vl_ingest_run *run, struct archive *a, const char *path,
                        const char *name, const char *prefix, int depth, json_t *seen,
-                       vl_prefix *pre, vl_identifier *idf, vl_error *err)
+                       vl_prefix *pre, vl_identifier *idf, int64_t mtime_ns,
+                       vl_error *err)
 {
     static unsigned long counter;
     char *staged = NULL, *logical = NULL;
@@ -253,7 +254,7 @@ static int stage_entry(vl_ingest_run *run, struct archive *a, const char *path,
         fmtp = &fmt;
     }
     if ((rc = vl_deposit_add(&run->dep, logical, staged, name, size, &res, fmtp, 1,
-                             err)) != VL_OK)
+                             mtime_ns, err)) != VL_OK)
         goto done;
     vl_run_progress(run, 1, size, 0);
     if (run->o->expand_nested && fmtp && is_archive_mime(fmt.mime) &&
@@ -356,8 +357,13 @@ static int ingest_archive(vl_ingest_run *run, const char *path, const char *pref
             free(shown);
             goto done;
         }
+        /* The entry's modification time, kept to be given back by get. */
+        int64_t mtime_ns = archive_entry_mtime_is_set(e)
+            ? (int64_t)archive_entry_mtime(e) * 1000000000 +
+                  archive_entry_mtime_nsec(e)
+            : VL_MTIME_UNKNOWN;
         if ((rc = stage_entry(run, a, path, name, prefix, depth, seen, &pre, idf,
-                              err)) != VL_OK)
+                              mtime_ns, err)) != VL_OK)
             goto done;
     }
     if (r != ARCHIVE_EOF)

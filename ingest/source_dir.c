@@ -302,7 +302,9 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
             goto done;
         fmtp = &fmt;
     }
-    rc = vl_deposit_add(&run->dep, e->logical, dst, e->src, size, &res, fmtp, 0, err);
+    rc = vl_deposit_add(&run->dep, e->logical, dst, e->src, size, &res, fmtp, 0,
+                        (int64_t)st.st_mtim.tv_sec * 1000000000 +
+                            st.st_mtim.tv_nsec, err);
     if (rc == VL_OK)
         vl_run_progress(run, 1, size, 0);
 done:

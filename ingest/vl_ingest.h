@@ -43,6 +43,10 @@ typedef struct vl_ingest_options {
     void (*progress)(void *arg, const vl_ingest_progress *p);
     /* One line per warning (e.g. an empty folder that OCFL cannot keep). */
     void (*warn)(void *arg, const char *message);
+    /* One line per problem that refuses the deposit (a manifest or bag
+     * discrepancy), before vl_ingest returns VL_EINPUT; NULL: given to
+     * warn instead. */
+    void (*problem)(void *arg, const char *message);
     void *cb_arg;
 } vl_ingest_options;
 
@@ -62,7 +66,11 @@ typedef struct vl_ingest_result {
 } vl_ingest_result;
 
 /* Problems found in the deposit (manifest or bag discrepancies) are passed
- * to o->warn one per line before vl_ingest returns VL_EINPUT. */
+ * to o->problem (o->warn when NULL) one per line before vl_ingest returns
+ * VL_EINPUT.  A refused deposit (VL_EINPUT) stores nothing but leaves an
+ * "ingestion" event with outcome "fail" in the event log: the object id
+ * asked for (none when it was to be minted), the sources, and the reason
+ * with the problems listed. */
 
 /* Deposit the sources (folders or single files) as one new version.  Folder
  * contents and files land under data/ in the logical state.  Refused input

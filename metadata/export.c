@@ -3,15 +3,17 @@
  * kinds themselves are in export_mets.c, export_bagit.c and export_ocfl.c,
  * the archive forms in export_archive.c.
  *
- *   mets   METS.xml (regenerated now) + data/
+ *   mets   METS.xml (regenerated now) + data/ (+ metadata/bag/, the donor's
+ *          bag, when the deposit was one)
  *   bagit  a BagIt 1.0 bag: data/, manifest-sha512.txt, manifest-sha256.txt,
- *          bagit.txt, bag-info.txt, METS.xml as a tag file,
- *          tagmanifest-sha512.txt, tagmanifest-sha256.txt
+ *          bagit.txt, bag-info.txt, METS.xml and metadata/bag/ as tag
+ *          files, tagmanifest-sha512.txt, tagmanifest-sha256.txt
  *   ocfl   the OCFL object folder, byte for byte (for an older version:
  *          v1..vN, with vN's inventory as the root inventory)
  *
  * Everything is built in DEST.vellum-export-<pid> beside DEST; an archive
- * (zip, tar, tar.gz; one top folder named after DEST) is written to
+ * (zip, tar, tar.gz, tar.xz, tar.bz2: --archive, or DEST's extension; one
+ * top folder named after DEST) is written to
  * DEST.vellum-export-<pid>.part from it.  Only a finished, checked export
  * is renamed to DEST (never over anything), and a failure removes both
  * temporary names; both are registered in staging first (vl_outside_begin)
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -58,6 +61,7 @@ int vl_export_payload(vl_repo *r, const char *id, int num, const char *tmp,
     char *state = vl_path_join(tmp, ".state");
     char *from = state ? vl_path_join(state, "data") : NULL;
     char *to = vl_path_join(tmp, "data");
+    char *bag_from = NULL, *bag_to = NULL;
     int rc;
     if (!state || !from || !to) {
         rc = vl_error_oom(err);
@@ -73,17 +77,84 @@ int vl_export_payload(vl_repo *r, const char *id, int num, const char *tmp,
     } else if ((rc = vl_fs_mkdirs(to, err)) != VL_OK) {
         goto done;
     }
+    /* The donor's bag (bag-info.txt, manifests...) as deposited, kept in
+     * the object under metadata/bag/: the export carries it too. */
+    if (!(bag_from = vl_path_join(state, VL_EXPORT_BAG_DIR)) ||
+        !(bag_to = vl_path_join(tmp, VL_EXPORT_BAG_DIR))) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if (vl_fs_is_dir(bag_from)) {
+        if ((rc = vl_fs_mkdirs_parent(bag_to, err)) != VL_OK)
+            goto done;
+        if (rename(bag_from, bag_to) != 0) {
+            rc = vl_error_sys(err, "cannot move %s to %s", bag_from, bag_to);
+            goto done;
+        }
+    }
     rc = vl_fs_rmtree(state, err);
 done:
     free(state);
     free(from);
     free(to);
+    free(bag_from);
+    free(bag_to);
     return rc;
 }
 
 /* ======================================================================
  * vl_export
  * ==================================================================== */
+
+/* ======================================================================
+ * The archive kind: --archive, DEST's extension, or both when they agree
+ * ==================================================================== */
+
+static const struct {
+    const char *ext, *kind;
+} archive_ext[] = {
+    {".tar.gz", "tar.gz"}, {".tgz", "tar.gz"}, {".tar.xz", "tar.xz"},
+    {".txz", "tar.xz"}, {".tar.bz2", "tar.bz2"}, {".tbz2", "tar.bz2"},
+    {".zip", "zip"}, {".tar", "tar"},
+};
+
+static const char *const archive_kinds[] = {"zip", "tar", "tar.gz", "tar.xz",
+                                            "tar.bz2"};
+
+/* The kind given (a kind name or "tgz"), else the one DEST's extension
+ * names, else NULL (a folder); a contradiction is VL_EINPUT. */
+static int archive_kind(const char *given, const char *dest, const char **kind,
+                        vl_error *err)
+{
+    const char *base = vl_path_basename(dest), *by_ext = NULL, *by_opt = NULL;
+    size_t n = strlen(base);
+    *kind = NULL;
+    for (size_t i = 0; i < sizeof archive_ext / sizeof archive_ext[0]; i++) {
+        size_t e = strlen(archive_ext[i].ext);
+        if (n > e && !strcasecmp(base + n - e, archive_ext[i].ext)) {
+            by_ext = archive_ext[i].kind;
+            break;
+        }
+    }
+    if (given) {
+        by_opt = !strcasecmp(given, "tgz") ? "tar.gz" : NULL;
+        for (size_t i = 0; !by_opt && i < sizeof archive_kinds /
+                                              sizeof archive_kinds[0]; i++)
+            if (!strcmp(given, archive_kinds[i]))
+                by_opt = archive_kinds[i];
+        if (!by_opt)
+            return vl_error_set(err, VL_EINPUT, "archive \"%s\": give zip, "
+                                "tar, tar.gz (or tgz), tar.xz or tar.bz2",
+                                given);
+        if (by_ext && strcmp(by_ext, by_opt))
+            return vl_error_set(err, VL_EINPUT, "%s: the name says a %s "
+                                "archive but --archive says %s; give a "
+                                "name that ends as the archive kind, or "
+                                "leave --archive out", dest, by_ext, by_opt);
+    }
+    *kind = by_opt ? by_opt : by_ext;
+    return VL_OK;
+}
 
 static const char *format_label(const char *format)
 {
@@ -138,6 +209,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
     char *tmp = NULL, *part = NULL, *where = NULL, *parent = NULL;
     vl_outside *outside = NULL;
     export_event done_event;
+    vl_export_options kind_opts;
     char note[512] = "";
     const char *format = o ? o->format : NULL, *archive = o ? o->archive : NULL;
     size_t files = 0;
@@ -150,10 +222,13 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
                     strcmp(format, "ocfl")))
         return vl_error_set(err, VL_EINPUT, "export format \"%s\": give mets, "
                             "bagit or ocfl", format ? format : "");
-    if (archive && strcmp(archive, "zip") && strcmp(archive, "tar") &&
-        strcmp(archive, "tar.gz"))
-        return vl_error_set(err, VL_EINPUT, "archive \"%s\": give zip, tar or "
-                            "tar.gz", archive);
+    if ((rc = archive_kind(archive, dest, &archive, err)) != VL_OK)
+        return rc;
+    if (o && archive != o->archive) {
+        kind_opts = *o;
+        kind_opts.archive = archive;
+        o = &kind_opts;
+    }
     if (!strcmp(format, "bagit") && !o->check_bag)
         return vl_error_set(err, VL_EINPUT, "a bag export needs a bag checker "
                             "(vl_export_options.check_bag)");
@@ -233,6 +308,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
     if ((rc = record_event(r, &done_event, res, err)) != VL_OK)
         goto done;
     if (res) {
+        res->archive = archive;
         res->version = num;
         res->files = files;
         res->bytes = bytes;

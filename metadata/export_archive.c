@@ -1,5 +1,6 @@
-/* Exports as archives (zip, tar, tar.gz): libarchive's writer, streamed
- * from the folder an export kind built, one top folder named after DEST. */
+/* Exports as archives (zip, tar, tar.gz, tar.xz, tar.bz2): libarchive's
+ * writer, streamed from the folder an export kind built, one top folder
+ * named after DEST. */
 #define VL_METADATA_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@ static int arc_fail(arc_ctx *c, const char *what, vl_error *err)
 }
 
 static int arc_header(arc_ctx *c, const char *name, int is_dir, uint64_t size,
-                      vl_error *err)
+                      const struct stat *st, vl_error *err)
 {
     struct archive_entry *e = archive_entry_new();
     int rc = VL_OK;
@@ -43,7 +44,12 @@ static int arc_header(arc_ctx *c, const char *name, int is_dir, uint64_t size,
     archive_entry_set_filetype(e, is_dir ? AE_IFDIR : AE_IFREG);
     archive_entry_set_perm(e, is_dir ? 0755 : 0644);
     archive_entry_set_size(e, is_dir ? 0 : (la_int64_t)size);
-    archive_entry_set_mtime(e, c->mtime, 0);
+    /* A file keeps its modification time (get gave back the deposited
+     * one); folders get the time of the export. */
+    if (st && !is_dir)
+        archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+    else
+        archive_entry_set_mtime(e, c->mtime, 0);
     /* ARCHIVE_WARN: a name that could not be marked as UTF-8 was written
      * as its bytes (pax hdrcharset=BINARY), which keeps it exact. */
     if (archive_write_header(c->a, e) < ARCHIVE_WARN)
@@ -69,7 +75,7 @@ static int arc_entry(void *arg, const char *rel, int kind,
         goto done;
     }
     if ((rc = arc_header(c, name, kind == VL_WALK_DIR, (uint64_t)st->st_size,
-                         err)) != VL_OK || kind == VL_WALK_DIR)
+                         st, err)) != VL_OK || kind == VL_WALK_DIR)
         goto done;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         rc = vl_error_sys(err, "cannot open %s", path);
@@ -99,7 +105,8 @@ done:
  * ("letters.tar.gz" -> "letters"), as people expect from `zip -r`. */
 static char *archive_top(const char *dest)
 {
-    static const char *const ext[] = {".tar.gz", ".tgz", ".zip", ".tar"};
+    static const char *const ext[] = {".tar.gz", ".tgz", ".tar.xz", ".txz",
+                                      ".tar.bz2", ".tbz2", ".zip", ".tar"};
     const char *base = vl_path_basename(dest);
     size_t n = strlen(base);
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
@@ -142,7 +149,11 @@ int vl_export_archive(const char *dir, const char *out, const char *dest,
         /* pax: long names and UTF-8 names kept exactly. */
         if (archive_write_set_format_pax_restricted(c.a) != ARCHIVE_OK ||
             (!strcmp(kind, "tar.gz") &&
-             archive_write_add_filter_gzip(c.a) != ARCHIVE_OK))
+             archive_write_add_filter_gzip(c.a) != ARCHIVE_OK) ||
+            (!strcmp(kind, "tar.xz") &&
+             archive_write_add_filter_xz(c.a) != ARCHIVE_OK) ||
+            (!strcmp(kind, "tar.bz2") &&
+             archive_write_add_filter_bzip2(c.a) != ARCHIVE_OK))
             rc = arc_fail(&c, "tar format", err);
     }
     if (rc != VL_OK)
@@ -157,7 +168,7 @@ int vl_export_archive(const char *dir, const char *out, const char *dest,
         goto done;
     }
     opened = 1;
-    if ((rc = arc_header(&c, c.top, 1, 0, err)) != VL_OK ||
+    if ((rc = arc_header(&c, c.top, 1, 0, NULL, err)) != VL_OK ||
         (rc = vl_fs_walk(dir, 1, arc_entry, &c, err)) != VL_OK)
         goto done;
     opened = 0;

@@ -51,6 +51,7 @@ typedef struct regen {
     size_t npeople, cpeople;
     vl_mets_agent *agents;
     size_t data_files;   /* data/ files in the inventory state */
+    char modified[40];   /* the current file's, for g_next */
 } regen;
 
 static char *dup_or_null(const char *s)
@@ -213,6 +214,13 @@ static int g_next(void *arg, vl_mets_file *out)
     out->warning = f->pronom[1];
     out->others = f->pronom[2];
     out->signatures = f->pronom[3];
+    /* The modification time as deposited, when the catalog has it. */
+    int64_t ns;
+    if (vl_catalog_date_get(vl_repo_catalog(g->r), g->id, g->num, f->logical,
+                            &ns, NULL) == VL_OK) {
+        vl_time_rfc3339_ns(ns, g->modified);
+        out->modified = g->modified;
+    }
     return 1;
 }
 

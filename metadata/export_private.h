@@ -16,8 +16,12 @@
  * the head's number); VL_EINPUT when the object has no such version. */
 int vl_export_load_version(vl_repo *r, const char *id, int *num,
                            vl_inventory **inv, vl_error *err);
+/* Where an object keeps the tag files of a deposited bag. */
+#define VL_EXPORT_BAG_DIR "metadata/bag"
 /* Version num's data/ folder at tmp/data, through vl_repo_get (so every
- * digest is checked on the way out); an empty folder when it has none. */
+ * digest is checked on the way out); an empty folder when it has none;
+ * and its metadata/bag/ (the donor's bag-info and manifests, when the
+ * deposit was a bag) at tmp/metadata/bag. */
 int vl_export_payload(vl_repo *r, const char *id, int num, const char *tmp,
                       vl_error *err);
 
@@ -50,8 +54,9 @@ int vl_export_ocfl(vl_repo *r, const vl_inventory *inv, int num,
                    vl_error *err);
 
 /* export_archive.c ----------------------------------------------------------- */
-/* Write the folder dir as an archive of kind "zip", "tar" or "tar.gz" to
- * the new file out, under one top folder named after dest. */
+/* Write the folder dir as an archive of kind "zip", "tar", "tar.gz",
+ * "tar.xz" or "tar.bz2" to the new file out, under one top folder named
+ * after dest; files keep their modification times. */
 int vl_export_archive(const char *dir, const char *out, const char *dest,
                       const char *kind, vl_error *err);
 

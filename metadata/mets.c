@@ -720,6 +720,13 @@ static int file_amd(mw *m, const vl_mets_source *src, size_t n,
         free(note);
     }
     end(m);   /* format */
+    /* The modification time the depositor's copy had: the closest PREMIS
+     * has to when the application that made the file last wrote it. */
+    if (f->modified) {
+        start(m, "premis:creatingApplication");
+        elem(m, "premis:dateCreatedByApplication", f->modified);
+        end(m);
+    }
     end(m);   /* objectCharacteristics */
     elem(m, "premis:originalName", f->original_name);
     end(m);   /* object */

@@ -31,6 +31,7 @@ typedef struct vl_mets_file_info {
     const char *encoding;
     const char *description;
     const char *original_name;  /* or NULL */
+    const char *modified;       /* dateCreatedByApplication, or NULL */
     /* formatNote "PRONOM basis: X", "PRONOM warning: X", "PRONOM also
      * matches: X", "identified with: X" when written, or NULL */
     const char *basis, *warning, *others, *signatures;

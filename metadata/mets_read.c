@@ -35,6 +35,7 @@
 typedef struct techmd {
     char *id;
     char *logical, *name, *version, *puid, *original, *encoding, *description;
+    char *modified;   /* dateCreatedByApplication */
     char *basis, *warning, *others, *signatures;   /* PRONOM's notes */
     uint64_t size;
     int used;
@@ -381,6 +382,8 @@ static int techmd_element(mr *m, int depth, vl_error *err)
         rc = format_note(m, t);
     } else if (is(m, VL_NS_PREMIS, "originalName")) {
         rc = set_text(m, &t->original);
+    } else if (is(m, VL_NS_PREMIS, "dateCreatedByApplication")) {
+        rc = set_text(m, &t->modified);
     }
     return rc == VL_ESYS ? vl_error_oom(err) : rc;
 }
@@ -706,6 +709,7 @@ static int report(techmd *t, const char *mime, vl_mets_file_fn fn, void *arg,
     fi.others = nonempty(t->others);
     fi.signatures = nonempty(t->signatures);
     fi.original_name = nonempty(t->original);
+    fi.modified = nonempty(t->modified);
     /* vl_mets_write puts the MIME type in formatName when there is no
      * better name, and "unknown" when nothing was identified: neither is a
      * format name of its own. */
@@ -743,7 +747,7 @@ static void mr_free(mr *m)
     for (size_t i = 0; i < m->nt; i++) {
         techmd *t = &m->t[i];
         free(t->id); free(t->logical); free(t->name); free(t->version);
-        free(t->puid); free(t->original); free(t->encoding);
+        free(t->puid); free(t->original); free(t->encoding); free(t->modified);
         free(t->description); free(t->id_type); free(t->reg_name);
         free(t->basis); free(t->warning); free(t->others); free(t->signatures);
     }
@@ -1014,6 +1018,7 @@ done:
 
 struct restore {
     vl_catalog *cat;
+    const char *id;
     const vl_inventory *inv;
     int num;
     size_t files;
@@ -1048,6 +1053,16 @@ static int restore_one(void *arg, const vl_mets_file_info *f, vl_error *err)
     vl_catalog_format cf = {f->mime, f->encoding, f->description, f->puid,
                             f->format_name, f->format_version, f->basis,
                             f->warning, f->others, f->signatures};
+    int64_t ns, had;
+    /* The modification time as deposited, when the catalog lost it. */
+    if (digest && f->modified && vl_time_parse_ns(f->modified, &ns) == 0 &&
+        vl_catalog_date_get(rs->cat, rs->id, rs->num, f->logical, &had,
+                            NULL) == VL_FINDING) {
+        int rc = vl_catalog_date_put(rs->cat, rs->id, rs->num, f->logical, ns,
+                                     err);
+        if (rc != VL_OK)
+            return rc;
+    }
     /* A METS naming a file its version does not have, or saying nothing
      * about its format, has nothing to restore for it. */
     if (!digest || (!f->mime && !f->puid && !f->format_name))
@@ -1088,7 +1103,7 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
 {
     vl_catalog *cat = vl_repo_catalog(r);
     vl_inventory *inv = NULL;
-    struct restore rs = {cat, NULL, 0, 0};
+    struct restore rs = {cat, id, NULL, 0, 0};
     /* A copy: a lookup in another version invalidates what lookup gave. */
     char prev[VL_DIGEST_HEX_MAX] = "";
     int rc, in_txn = 0;

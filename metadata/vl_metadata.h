@@ -100,6 +100,9 @@ typedef struct vl_mets_file {
     /* PRONOM's basis and warning, the other matching PUIDs, the signature
      * files used ("DROID V122; containers 40"); each NULL when none */
     const char *basis, *warning, *others, *signatures;
+    /* The file's modification time as deposited (RFC 3339), written as
+     * PREMIS creatingApplication/dateCreatedByApplication; or NULL */
+    const char *modified;
 } vl_mets_file;
 
 typedef struct vl_mets_agent {
@@ -194,13 +197,18 @@ typedef int (*vl_export_check_fn)(void *arg, const char *bag_dir,
 typedef struct vl_export_options {
     int version;                /* 0 = head */
     const char *format;         /* "mets", "bagit" or "ocfl" */
-    const char *archive;        /* NULL (a folder), "zip", "tar", "tar.gz" */
+    const char *archive;        /* NULL: from dest's extension (.zip, .tar,
+                                   .tar.gz/.tgz, .tar.xz/.txz, .tar.bz2/.tbz2)
+                                   or a folder; else "zip", "tar", "tar.gz"
+                                   ("tgz"), "tar.xz" or "tar.bz2", which must
+                                   agree with dest's extension if it has one */
     vl_export_check_fn check_bag;   /* required for "bagit" */
     void *check_arg;
 } vl_export_options;
 
 typedef struct vl_export_result {
     int version;                /* the version exported */
+    const char *archive;        /* the archive kind written, NULL: a folder */
     size_t files;               /* payload files (ocfl: files copied) */
     uint64_t bytes;
     char event_id[64];          /* the dissemination event recorded */

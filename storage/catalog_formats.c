@@ -19,10 +19,92 @@ static const char *const pronom_schema =
     "  warning TEXT, others TEXT, signatures TEXT,"
     "  PRIMARY KEY (object_id, digest)) WITHOUT ROWID";
 
+/* Each deposited file's modification time as the depositor had it (from
+ * the folder entry or the archive entry), per version and logical path, in
+ * nanoseconds since the epoch: get gives it back.  Files carried over by
+ * --merge keep theirs (the rows of the version before are carried). */
+static const char *const dates_schema =
+    "CREATE TABLE IF NOT EXISTS file_dates ("
+    "  object_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  logical_path TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
+    "  PRIMARY KEY (object_id, version, logical_path)) WITHOUT ROWID";
+
 static int ensure(sqlite3 *db, vl_error *err)
 {
     int rc = vl_sql_ensure(db, "formats", formats_schema, err);
-    return rc == VL_OK ? vl_sql_ensure(db, "format_basis", pronom_schema, err) : rc;
+    if (rc == VL_OK)
+        rc = vl_sql_ensure(db, "format_basis", pronom_schema, err);
+    return rc == VL_OK ? vl_sql_ensure(db, "file_dates", dates_schema, err) : rc;
+}
+
+int vl_catalog_date_put(vl_catalog *cat, const char *object_id, int version,
+                        const char *logical, int64_t modified_ns,
+                        vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err);
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO file_dates VALUES "
+                           "(?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+        return vl_sql_err(db, err, "preparing a file date insert");
+    vl_sql_bind_text(st, 1, object_id);
+    sqlite3_bind_int(st, 2, version);
+    vl_sql_bind_text(st, 3, logical);
+    sqlite3_bind_int64(st, 4, modified_ns);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = vl_sql_err(db, err, "recording a file date");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_dates_carry(vl_catalog *cat, const char *object_id, int from,
+                           int to, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err);
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO file_dates SELECT "
+                           "object_id, ?3, logical_path, modified_ns FROM "
+                           "file_dates WHERE object_id = ?1 AND version = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return vl_sql_err(db, err, "preparing a file date copy");
+    vl_sql_bind_text(st, 1, object_id);
+    sqlite3_bind_int(st, 2, from);
+    sqlite3_bind_int(st, 3, to);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = vl_sql_err(db, err, "carrying file dates");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_date_get(vl_catalog *cat, const char *object_id, int version,
+                        const char *logical, int64_t *modified_ns,
+                        vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err), s;
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT modified_ns FROM file_dates WHERE "
+                           "object_id = ? AND version = ? AND logical_path = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return vl_sql_err(db, err, "preparing a file date lookup");
+    vl_sql_bind_text(st, 1, object_id);
+    sqlite3_bind_int(st, 2, version);
+    vl_sql_bind_text(st, 3, logical);
+    if ((s = sqlite3_step(st)) == SQLITE_ROW)
+        *modified_ns = sqlite3_column_int64(st, 0);
+    else if (s == SQLITE_DONE)
+        rc = VL_FINDING;
+    else
+        rc = vl_sql_err(db, err, "reading a file date");
+    sqlite3_finalize(st);
+    return rc;
 }
 
 int vl_sql_ensure_formats(sqlite3 *db, vl_error *err)
@@ -103,6 +185,32 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
     } else if (s != SQLITE_DONE) {
         rc = vl_sql_err(db, err, "reading a format");
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vl_catalog_dates(vl_catalog *cat, const char *object_id, int version,
+                     vl_catalog_date_fn fn, void *arg, vl_error *err)
+{
+    sqlite3 *db = vl_catalog_db(cat);
+    sqlite3_stmt *st = NULL;
+    int rc = ensure(db, err), s;
+    if (rc != VL_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT logical_path, modified_ns FROM "
+                           "file_dates WHERE object_id = ? AND version = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return vl_sql_err(db, err, "preparing a file date listing");
+    vl_sql_bind_text(st, 1, object_id);
+    sqlite3_bind_int(st, 2, version);
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *logical = (const char *)sqlite3_column_text(st, 0);
+        if (logical && (rc = fn(arg, logical, sqlite3_column_int64(st, 1),
+                                err)) != VL_OK)
+            break;
+    }
+    if (rc == VL_OK && s != SQLITE_DONE)
+        rc = vl_sql_err(db, err, "reading file dates");
     sqlite3_finalize(st);
     return rc;
 }

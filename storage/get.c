@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "repo_internal.h"
@@ -297,6 +298,7 @@ struct get_ctx {
     const char *id;
     char *tmp;                /* the folder being built, or the one file */
     int single;               /* tmp is the file itself */
+    int num;                  /* the version */
     int set_aside;            /* a bad primary copy is kept for later, not fatal */
     struct get_item *items;
     size_t n, cap;
@@ -442,6 +444,37 @@ static int may_not_write(const vl_error *e)
                                     e->sys_errno == ENOSPC);
 }
 
+/* Each file written gets back the modification time it had when it was
+ * deposited (the catalog's file_dates), when one was recorded. */
+struct dates_ctx {
+    const struct get_ctx *c;
+    const char *file;         /* get --file: only this one */
+};
+
+static int give_date(void *arg, const char *logical, int64_t ns, vl_error *err)
+{
+    struct dates_ctx *d = arg;
+    struct timespec ts[2];
+    char *path;
+    if (vl_logical_path_check(logical, NULL) != VL_OK)
+        return VL_OK;
+    if (d->file ? strcmp(d->file, logical) != 0
+                : vl_inventory_lookup(d->c->inv, d->c->num, logical) == NULL)
+        return VL_OK;
+    if (!(path = d->file ? vl_strdup(d->c->tmp) : vl_path_join(d->c->tmp, logical)))
+        return vl_error_oom(err);
+    ts[0].tv_sec = 0;
+    ts[0].tv_nsec = UTIME_OMIT;
+    ts[1].tv_sec = (time_t)(ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000);
+    ts[1].tv_nsec = (long)(ns - (int64_t)ts[1].tv_sec * 1000000000);
+    int rc = VL_OK;
+    /* A file left out (no good copy) is not there to date. */
+    if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT)
+        rc = vl_error_sys(err, "cannot set the modification time of %s", path);
+    free(path);
+    return rc;
+}
+
 int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
                      const vl_get_options *o, vl_error *err)
 {
@@ -464,6 +497,7 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
     c.object_rel = rel;
     c.id = id;
     c.single = o->file != NULL;
+    c.num = num;
     c.set_aside = o->skip_damaged || vl_replica_count(r) > 0;
     c.tmp = vl_asprintf("%s.vellum-get-%ld", dest, (long)getpid());
     if (!rel || !c.tmp) {
@@ -518,6 +552,11 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
                           "written to %s", id, o->file, dest);
         goto done;
     }
+    struct dates_ctx dc = {&c, o->file};
+    if (vl_repo_catalog(r) &&
+        (rc = vl_catalog_dates(vl_repo_catalog(r), id, num, give_date, &dc,
+                               err)) != VL_OK)
+        goto done;
     if ((rc = c.single ? vl_fs_fsync_path(c.tmp, err) : vl_fs_syncfs(c.tmp, err)) != VL_OK)
         goto done;
     if (c.single)

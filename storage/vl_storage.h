@@ -161,6 +161,24 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
                           const char *digest, vl_catalog_format_fn fn,
                           void *arg, vl_error *err);
 
+/* Each deposited file's modification time as deposited (nanoseconds since
+ * the epoch), per version and logical path.  get returns VL_FINDING when
+ * none is recorded.  carry copies version from's dates to version to for
+ * the paths to has none for (files kept by a merge). */
+int vl_catalog_date_put(vl_catalog *cat, const char *object_id, int version,
+                        const char *logical, int64_t modified_ns,
+                        vl_error *err);
+int vl_catalog_dates_carry(vl_catalog *cat, const char *object_id, int from,
+                           int to, vl_error *err);
+int vl_catalog_date_get(vl_catalog *cat, const char *object_id, int version,
+                        const char *logical, int64_t *modified_ns,
+                        vl_error *err);
+/* Every date recorded for a version; fn's non-VL_OK stops and is returned. */
+typedef int (*vl_catalog_date_fn)(void *arg, const char *logical,
+                                  int64_t modified_ns, vl_error *err);
+int vl_catalog_dates(vl_catalog *cat, const char *object_id, int version,
+                     vl_catalog_date_fn fn, void *arg, vl_error *err);
+
 /* ======================================================================
  * Repository: REPO/{vellum.conf, store/, catalog.sqlite, events/, staging/}
  * ==================================================================== */

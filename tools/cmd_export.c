@@ -8,14 +8,20 @@
 
 static const char usage[] =
     "usage: vellum export ID DEST --format mets|bagit|ocfl [--version vN]\n"
-    "                     [--archive zip|tar|tar.gz] [--repo DIR] [--json]\n"
+    "                     [--archive zip|tar|tar.gz|tgz|tar.xz|tar.bz2]\n"
+    "                     [--repo DIR] [--json]\n"
     "\n"
     "Write the head version (or vN) of an object to the new name DEST:\n"
     "  mets   METS.xml, regenerated now with every event so far, and data/\n"
     "  bagit  a BagIt 1.0 bag (sha512 and sha256 manifests, bag-info.txt from\n"
-    "         the Dublin Core, METS.xml as a tag file), checked after writing\n"
+    "         the Dublin Core and the donor's bag-info, METS.xml as a tag\n"
+    "         file), checked after writing\n"
     "  ocfl   the OCFL object folder byte for byte, validated after copying\n"
-    "With --archive, DEST is a zip, tar or tar.gz file holding one folder.\n"
+    "A deposit that was a bag keeps the donor's tag files under metadata/bag/\n"
+    "(mets and bagit too).  Files keep their deposited modification times.\n"
+    "A DEST named .zip, .tar, .tar.gz/.tgz, .tar.xz or .tar.bz2 is written as\n"
+    "that archive, holding one folder; --archive gives the kind for another\n"
+    "name, and must agree with DEST's extension.\n"
     "Every digest is checked on the way out.  An existing DEST is refused;\n"
     "a failure leaves nothing behind.  Each export records a PREMIS\n"
     "\"dissemination\" event.\n";
@@ -73,8 +79,10 @@ CLI_COMMAND(export)
         strcmp(eo.format, "ocfl"))
         return cli_usage_error("export", "--format takes mets, bagit or ocfl");
     if (eo.archive && strcmp(eo.archive, "zip") && strcmp(eo.archive, "tar") &&
-        strcmp(eo.archive, "tar.gz"))
-        return cli_usage_error("export", "--archive takes zip, tar or tar.gz");
+        strcmp(eo.archive, "tar.gz") && strcmp(eo.archive, "tgz") &&
+        strcmp(eo.archive, "tar.xz") && strcmp(eo.archive, "tar.bz2"))
+        return cli_usage_error("export", "--archive takes zip, tar, tar.gz "
+                               "(or tgz), tar.xz or tar.bz2");
     if ((rc = cli_check_id(argv[optind])) != CLI_EXIT_OK)
         return rc;
     eo.check_bag = check_bag;
@@ -86,14 +94,14 @@ CLI_COMMAND(export)
     else if (c.json)
         cli_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:I, s:s}",
                                  "id", id, "dest", dest, "format", eo.format,
-                                 "archive", eo.archive, "version", res.version,
+                                 "archive", res.archive, "version", res.version,
                                  "files", (json_int_t)res.files, "bytes",
                                  (json_int_t)res.bytes, "event", res.event_id));
     else
         printf("%s v%d -> %s (%s%s%s, %zu file%s, every digest verified)\n",
                cli_text(id), res.version, cli_text(dest), eo.format,
-               eo.archive ? ", " : "",
-               eo.archive ? eo.archive : "", res.files, res.files == 1 ? "" : "s");
+               res.archive ? ", " : "",
+               res.archive ? res.archive : "", res.files, res.files == 1 ? "" : "s");
     vl_repo_close(repo);
     return rc;
 }

@@ -10,7 +10,7 @@ static const char usage[] =
     "copy in the repository is missing, unreadable or fails its digest is read\n"
     "from the first replica whose copy verifies, with a note on stderr.  When\n"
     "no copy of a file is good, get names it, exits 1 and leaves nothing at\n"
-    "DEST.\n"
+    "DEST.  Each file gets back the modification time it was deposited with.\n"
     "\n"
     "  --file PATH     only the file PATH (a logical path, as 'vellum show'\n"
     "                  lists it, e.g. data/report.pdf); DEST is then the new\n"

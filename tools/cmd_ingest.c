@@ -65,6 +65,13 @@ static void show_warning(void *arg, const char *msg)
     fprintf(stderr, "vellum: warning: %s\n", cli_text(msg));
 }
 
+/* A problem that refuses the deposit. */
+static void show_problem(void *arg, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "vellum: error: %s\n", cli_text(msg));
+}
+
 CLI_COMMAND(ingest)
 {
     static const struct option opts[] = {
@@ -159,6 +166,7 @@ CLI_COMMAND(ingest)
     if (!o.message)
         o.message = "Deposit by vellum ingest";
     o.warn = show_warning;
+    o.problem = show_problem;
     if (cli_progress_enabled(&c)) {
         ps.start = vl_time_mono();
         o.progress = show_progress;

@@ -209,7 +209,7 @@ rewrite_tagmanifest() {
     rm "$B/data/sub/photo.bin"
     run "$VELLUM" ingest "$B" --id urn:b:hole
     [ "$status" -eq 2 ]
-    [[ "$output" == *'vellum: warning: data/sub/photo.bin: listed in manifest-sha256.txt but missing: still to be fetched from https://example.org/photo.bin (fetch.txt line 1; vellum does not download)'* ]]
+    [[ "$output" == *'vellum: error: data/sub/photo.bin: listed in manifest-sha256.txt but missing: still to be fetched from https://example.org/photo.bin (fetch.txt line 1; vellum does not download)'* ]]
     [[ "$output" == *'vellum: refusing the bag: it is incomplete: 1 file that fetch.txt lists is still to be fetched (each problem is listed above); vellum does not download' ]]
     [ "$(object_count)" -eq 0 ]
 }

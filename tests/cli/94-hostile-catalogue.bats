@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The catalogue of refused inputs (tests/hostile/catalogue.tsv): each must
-# be refused with its exit code and message, store nothing, leave staging
-# empty and the repository valid.
+# be refused with its exit code and message, store nothing but its event,
+# leave staging empty and the repository valid.
 
 load helpers
 
@@ -38,6 +38,12 @@ setup_file() {
     [ "$n" -ge 38 ]
     run "$VELLUM" validate --all
     [ "$status" -eq 0 ]
+    # each refusal leaves one ingestion event with outcome fail and its
+    # reason, and nothing else (issue 17, item 13)
     run "$VELLUM" events --json
-    [ "$output" = "[]" ]
+    [ "$(echo "$output" | jfield 'len(d)')" -eq "$n" ]
+    [ "$(echo "$output" | jfield 'sorted(set((e["type"], e["outcome"]) for e in d))')" = "[('ingestion', 'fail')]" ]
+    [ "$(echo "$output" | jfield 'all(e["object"].startswith("urn:hostile:") and e["outcome_detail"] for e in d)')" = "True" ]
+    run "$VELLUM" events verify
+    [ "$status" -eq 0 ]
 }

@@ -819,6 +819,32 @@ static void test_logical_path_limits(void **state)
 
 /* ---- time and identifiers ------------------------------------------------- */
 
+/* Nanosecond times: the modification times ingest records and get gives
+ * back, written into and read from the METS. */
+static void test_time_ns(void **state)
+{
+    char buf[40];
+    int64_t t;
+    (void)state;
+    vl_time_rfc3339_ns(981173106250000000LL, buf);
+    assert_string_equal(buf, "2001-02-03T04:05:06.25Z");
+    vl_time_rfc3339_ns(946684799000000000LL, buf);
+    assert_string_equal(buf, "1999-12-31T23:59:59Z");
+    vl_time_rfc3339_ns(-500000000LL, buf);
+    assert_string_equal(buf, "1969-12-31T23:59:59.5Z");
+    vl_time_rfc3339_ns(1000000001LL, buf);
+    assert_string_equal(buf, "1970-01-01T00:00:01.000000001Z");
+    assert_int_equal(vl_time_parse_ns("2001-02-03T04:05:06.25Z", &t), 0);
+    assert_true(t == 981173106250000000LL);
+    assert_int_equal(vl_time_parse_ns("1969-12-31T23:59:59.5Z", &t), 0);
+    assert_true(t == -500000000LL);
+    assert_int_equal(vl_time_parse_ns("1970-01-01T00:00:01.000000001Z", &t), 0);
+    assert_true(t == 1000000001LL);
+    assert_int_equal(vl_time_parse_ns("1999-12-31T23:59:59Z", &t), 0);
+    assert_true(t == 946684799000000000LL);
+    assert_int_equal(vl_time_parse_ns("not a date", &t), -1);
+}
+
 static void test_time(void **state)
 {
     char buf[32];
@@ -1589,6 +1615,7 @@ int main(void)
         cmocka_unit_test(test_name_shorten),
         cmocka_unit_test(test_logical_path_limits),
         cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time_ns),
         cmocka_unit_test(test_time_mono),
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_digest_names),
