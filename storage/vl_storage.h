@@ -85,6 +85,28 @@ const char *vl_inventory_lookup(const vl_inventory *inv, int num,
 const char *vl_inventory_fixity(const vl_inventory *inv, vl_digest_alg alg,
                                 const char *content_path);
 
+/* Differences between versions from and to of an inventory: each file added,
+ * removed (D), changed (M: same path, other digest) or renamed (R: a path
+ * only in `to` whose digest a path only in `from` had), in path order (the
+ * new path for R).  Strings belong to the inventory.  VL_EINPUT when a
+ * version does not exist. */
+typedef enum vl_diff_kind {
+    VL_DIFF_ADDED = 'A',
+    VL_DIFF_REMOVED = 'D',
+    VL_DIFF_CHANGED = 'M',
+    VL_DIFF_RENAMED = 'R'
+} vl_diff_kind;
+typedef struct vl_diff_entry {
+    vl_diff_kind kind;
+    const char *path;         /* the path in `to` (in `from` for D) */
+    const char *old_path;     /* R: the path in `from`; else NULL */
+    const char *digest;       /* in `to`; NULL for D */
+    const char *old_digest;   /* in `from`; NULL for A */
+} vl_diff_entry;
+typedef int (*vl_diff_fn)(void *arg, const vl_diff_entry *e);
+int vl_inventory_diff(const vl_inventory *inv, int from, int to,
+                      vl_diff_fn fn, void *arg, vl_error *err);
+
 /* ======================================================================
  * Catalog: an index of objects, versions, files and events, rebuilt from the
  * store at will.  SQLite today, behind this interface so a shared database

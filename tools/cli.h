@@ -81,6 +81,8 @@ CLI_COMMAND(reindex);
 CLI_COMMAND(recover);
 CLI_COMMAND(validate);
 CLI_COMMAND(config);
+CLI_COMMAND(diff);
+CLI_COMMAND(search);
 CLI_COMMAND(identify);
 CLI_COMMAND(replica);
 CLI_COMMAND(replicate);

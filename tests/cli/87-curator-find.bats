@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# Issue 17, finding and counting: one vocabulary for files (items 1), audit
+# status that leads with failures (2), ls/search (10), diff (11) and
+# one-table CSV reports (14).
+
+load helpers
+
+setup() {
+    setup_repo
+    SRC="$BATS_TEST_TMPDIR/src"
+    mkdir -p "$SRC"
+    printf 'alpha\n' > "$SRC/a.txt"
+    printf 'beta\n' > "$SRC/b.txt"
+    printf 'gamma\n' > "$SRC/c.txt"
+}
+
+@test "11: diff lists added, removed, changed and renamed files" {
+    "$VELLUM" ingest "$SRC" --id urn:t:diff --message one
+    printf 'alpha 2\n' > "$SRC/a.txt"
+    mv "$SRC/b.txt" "$SRC/bb.txt"
+    rm "$SRC/c.txt"
+    printf 'zeta\n' > "$SRC/z.txt"
+    "$VELLUM" ingest "$SRC" --id urn:t:diff --message two
+    run "$VELLUM" diff urn:t:diff
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"M data/a.txt"* ]]
+    [[ "$output" == *"R data/b.txt -> data/bb.txt"* ]]
+    [[ "$output" == *"D data/c.txt"* ]]
+    [[ "$output" == *"A data/z.txt"* ]]
+    run "$VELLUM" diff urn:t:diff v1 v2 --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield 'd["from"], d["to"], d["counts"]["renamed"], d["counts"]["added"], d["counts"]["removed"]')" = "v1 v2 1 1 1" ]
+    run "$VELLUM" diff urn:t:diff v2 v2
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    run "$VELLUM" diff urn:t:diff v5
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"no version v5"* ]]
+}
