@@ -124,8 +124,11 @@ int rp_json_advice(const rp_model *m, FILE *f);
 int rp_json_copies(const rp_model *m, FILE *f);
 int rp_json_repairs(const rp_model *m, FILE *f);
 int rp_json_object_copies(const rp_model *m, FILE *f, vl_error *err);
-/* The CSV sections copies, object_copies, replication and advice. */
+/* CSV tables of the copies section, each with its header row. */
 int rp_csv_copies(const rp_model *m, FILE *f, vl_error *err);
+int rp_csv_object_copies(const rp_model *m, FILE *f, vl_error *err);
+int rp_csv_replication(const rp_model *m, FILE *f, vl_error *err);
+int rp_csv_advice(const rp_model *m, FILE *f, vl_error *err);
 
 /* Stream the failure rows of the model's period. */
 int rp_failures(const rp_model *m, vl_report_failure_fn fn, void *arg,

@@ -176,5 +176,15 @@ typedef enum { VL_REPORT_HTML, VL_REPORT_JSON, VL_REPORT_CSV } vl_report_format;
  * failures shown. */
 int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
                     const char *out_path, vl_error *err);
+/* CSV is one table a file, each with its header row even when it has no
+ * rows (RFC 4180, CRLF).  With a table name: that table to out (a file,
+ * written atomically) or to stdout when out is NULL; VL_EINPUT for a name
+ * that is no table.  With table NULL: every table, as out/NAME.csv (the
+ * folder out is made when missing).  vl_report_write refuses VL_REPORT_CSV. */
+int vl_report_write_csv(vl_repo *r, const char *table, const char *since,
+                        const char *out, vl_error *err);
+/* Name of the i-th CSV table (totals, formats, coverage, history, failures,
+ * copies, object_copies, replication, advice); NULL past the last. */
+const char *vl_report_csv_table_name(size_t i);
 
 #endif

@@ -275,20 +275,12 @@ report_setup() {
     A=$(html_text "$H" advice)
     [[ "$A" == *"vellum repair urn:t:b"*"vellum replicate --all"* ]]
     [[ "$(html_text "$H" status)" == *"1 object FAILED fixity on a replica"* ]]
-    run "$VELLUM" report --format csv
+    run "$VELLUM" report --format csv --out "$BATS_TEST_TMPDIR/csv/"
     [ "$status" -eq 0 ]
-    echo "$output" > "$BATS_TEST_TMPDIR/r.csv"
-    run python3 - "$BATS_TEST_TMPDIR/r.csv" <<'EOF'
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1], newline="")))
-sections, cur = {}, None
-for r in rows:
-    if not r:
-        cur = None
-    elif cur is None:
-        cur = r[0]; sections[cur] = []
-    else:
-        sections[cur].append(r)
+    run python3 - "$BATS_TEST_TMPDIR/csv" <<'EOF'
+import csv, os, sys
+sections = {n: list(csv.reader(open(os.path.join(sys.argv[1], n + ".csv"), newline="")))
+            for n in ("object_copies", "replication", "advice")}
 oc = [dict(zip(sections["object_copies"][0], r)) for r in sections["object_copies"][1:]]
 print([(r["object"], r["verified"], r["short"], r["failed_copies"], r["behind_copies"]) for r in oc])
 print(dict(sections["replication"][1:])["objects_short"], [r[0] for r in sections["advice"][1:]])

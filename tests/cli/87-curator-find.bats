@@ -37,3 +37,20 @@ setup() {
     [ "$status" -eq 2 ]
     [[ "$output" == *"no version v5"* ]]
 }
+
+@test "14: report --format csv writes one table a file, headers always present" {
+    "$VELLUM" ingest "$SRC" --id urn:t:csv >/dev/null
+    run "$VELLUM" report --format csv --table failures
+    [ "$status" -eq 0 ]
+    [ "$output" = $'object,kind,code,path,logical_path,algorithm,expected,actual,first_seen,last_seen,current,message\r' ]
+    run "$VELLUM" report --format csv --table formats
+    [ "${lines[0]}" = $'puid,mime,format_name,format_version,files,bytes\r' ]
+    run "$VELLUM" report --format csv --out "$BATS_TEST_TMPDIR/csv/"
+    [ "$status" -eq 0 ]
+    [ "$(ls "$BATS_TEST_TMPDIR/csv" | tr '\n' ' ')" = "advice.csv copies.csv coverage.csv failures.csv formats.csv history.csv object_copies.csv replication.csv totals.csv " ]
+    python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == ["metric", "value"] and ["objects", "1"] in rows, rows
+' "$BATS_TEST_TMPDIR/csv/totals.csv"
+}
