@@ -522,7 +522,10 @@ int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
 static int collect(void *arg, const vl_audit_object *ao)
 {
     vl_audit_targets *ts = arg;
-    return vl_audit_targets_add(ts, ao->id, ao->bytes, ao->last_started);
+    if (vl_audit_targets_add(ts, ao->id, ao->bytes, ao->last_started) != VL_OK)
+        return VL_ESYS;
+    ts->v[ts->n - 1].failed = ao->last_outcome && strcmp(ao->last_outcome, "pass");
+    return 0;
 }
 
 int vl_audit_targets_add(vl_audit_targets *ts, const char *id, uint64_t bytes,

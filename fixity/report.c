@@ -270,6 +270,7 @@ static int gather(vl_repo *r, const char *since, rp_model *m, vl_error *err)
     m->cov.never = st.never_audited;
     m->cov.bytes_to_audit = st.bytes_to_audit;
     m->cov.cycle_complete_at = st.cycle_complete_at;
+    m->cov.failed_within = st.failed_within;
     rc = vl_catalog_report_last_outcomes(m->cat, &m->cov.last_passed,
                                          &m->cov.last_failed, err);
     if (rc == VL_OK)

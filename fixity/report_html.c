@@ -102,7 +102,7 @@ static const char css[] =
     ".formats .bar{fill:var(--bar)}\n"
     ".formats .other .bar,.formats .nopuid .bar{fill:var(--never)}\n"
     ".coverage .within{fill:var(--ok)}.coverage .overdue{fill:#d4a72c}"
-    ".coverage .never{fill:var(--never)}\n"
+    ".coverage .never{fill:var(--never)}.coverage .failed{fill:var(--bad)}\n"
     ".legend{display:flex;flex-wrap:wrap;gap:.35rem 1.25rem;margin:.5rem 0 0;"
     "padding:0;list-style:none;color:var(--muted);font-size:.85rem}\n"
     ".swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.35rem;"
@@ -444,7 +444,8 @@ static void write_coverage(const rp_model *m, FILE *f)
             m->interval_days);
     fputs("<figure id=\"coverage-chart\">\n", f);
     rp_svg_coverage(m, f);
-    fputs("<ul class=\"legend\"><li><span class=\"swatch within\"></span>"
+    fputs("<ul class=\"legend\"><li><span class=\"swatch fail\"></span>"
+          "failed last audit</li><li><span class=\"swatch within\"></span>"
           "within interval</li><li><span class=\"swatch overdue\"></span>"
           "overdue</li><li><span class=\"swatch never\"></span>never audited"
           "</li></ul>\n</figure>\n<dl class=\"cards\">\n", f);

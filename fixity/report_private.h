@@ -33,6 +33,7 @@ typedef struct rp_day {
 typedef struct rp_coverage {
     uint64_t objects, within, overdue, never;  /* as `vellum audit --status` */
     uint64_t last_passed, last_failed;    /* outcome of the latest audit */
+    uint64_t failed_within;               /* failed and within the interval */
     uint64_t bytes_to_audit;              /* overdue + never audited */
     int64_t cycle_complete_at;            /* estimate, 0 = unknown */
 } rp_coverage;

@@ -104,6 +104,9 @@ typedef struct vl_audit_status {
                                      unknown */
     int64_t next_due_at;          /* when nothing is due: earliest time an
                                      object falls due, else 0 */
+    size_t failed;                /* objects whose latest audit failed (they
+                                     count in the above as well) */
+    size_t failed_within;         /* those of them within the interval */
 } vl_audit_status;
 /* Status; fn (may be NULL) gets each overdue or never-audited object. */
 typedef void (*vl_audit_status_fn)(void *arg, const char *object_id,
@@ -111,6 +114,9 @@ typedef void (*vl_audit_status_fn)(void *arg, const char *object_id,
                                    uint64_t bytes);
 int vl_audit_status_get(vl_repo *r, vl_audit_status *st, vl_audit_status_fn fn,
                         void *arg, vl_error *err);
+/* Each object whose latest audit failed, by id, with that audit's start. */
+int vl_audit_failed_foreach(vl_repo *r, vl_audit_status_fn fn, void *arg,
+                            vl_error *err);
 /* ---- copies of every object ------------------------------------------
  * A copy (the primary or a replica) of an object is verified when its last
  * audit passed within audit.interval_days and, for a replica, it holds the

@@ -220,6 +220,17 @@ static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
         printf("never    %s  %s\n", cli_text(id), sz);
 }
 
+/* Objects whose latest audit failed: JSON ids, or lines. */
+static void on_failed(void *arg, const char *id, const char *last, uint64_t bytes)
+{
+    json_t *arr = arg;
+    (void)bytes;
+    if (arr)
+        json_array_append_new(arr, json_string(id));
+    else
+        printf("failed   %s  last audited %s\n", cli_text(id), cli_text(last));
+}
+
 /* Per copy, for --status: JSON rows, or the lines printed at the end. */
 typedef struct copies_out {
     json_t *rows;
@@ -259,6 +270,7 @@ static int status(vl_repo *repo, int json)
     vl_audit_status st;
     vl_error err = {0};
     json_t *due = json ? json_array() : NULL;
+    json_t *failed = json ? json_array() : NULL;
     copies_out co = {.rows = json ? json_array() : NULL};
     char when[32] = "", next[32] = "", sz[32], rate[32];
     vl_buf_init(&co.text, 0);
@@ -266,6 +278,21 @@ static int status(vl_repo *repo, int json)
         (co.interval_days = st.interval_days,
          vl_audit_copy_status(repo, on_copy_status, &co, &err)) != VL_OK) {
         json_decref(due);
+        json_decref(failed);
+        json_decref(co.rows);
+        vl_buf_release(&co.text);
+        return cli_fail(&err);
+    }
+    /* Failures lead: a complete cycle says nothing about damage found. */
+    if (!json && st.failed) {
+        printf("FAILED: %zu object%s failed %s last audit: run 'vellum repair ID', "
+               "then 'vellum audit ID'\n", st.failed, st.failed == 1 ? "" : "s",
+               st.failed == 1 ? "its" : "their");
+    }
+    if ((json || st.failed) &&
+        vl_audit_failed_foreach(repo, on_failed, failed, &err) != VL_OK) {
+        json_decref(due);
+        json_decref(failed);
         json_decref(co.rows);
         vl_buf_release(&co.text);
         return cli_fail(&err);
@@ -277,7 +304,7 @@ static int status(vl_repo *repo, int json)
     if (json) {
         cli_print_json(json_pack(
             "{s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:s?, s:I, s:I, s:f, s:s?, s:o, "
-            "s:o}",
+            "s:o, s:I, s:o}",
             "objects", (json_int_t)st.objects, "never_audited",
             (json_int_t)st.never_audited, "overdue", (json_int_t)st.overdue,
             "within_interval", (json_int_t)st.within_interval, "interval_days",
@@ -287,15 +314,16 @@ static int status(vl_repo *repo, int json)
             (json_int_t)st.runs_needed, "max_bytes_per_run",
             (json_int_t)st.max_bytes_per_run, "max_seconds_per_run",
             st.max_seconds_per_run, "next_due_at", next[0] ? next : NULL,
-            "due", due, "copies", co.rows));
+            "due", due, "copies", co.rows, "failed", (json_int_t)st.failed,
+            "failed_objects", failed));
         vl_buf_release(&co.text);
         return CLI_EXIT_OK;
     }
     cli_format_size(st.bytes_to_audit, sz);
     cli_format_size((uint64_t)st.bytes_per_second, rate);
-    printf("objects: %zu (never audited %zu, overdue %zu, within %d days %zu)\n",
-           st.objects, st.never_audited, st.overdue, st.interval_days,
-           st.within_interval);
+    printf("objects: %zu (never audited %zu, overdue %zu, within %d days %zu, "
+           "failed %zu)\n", st.objects, st.never_audited, st.overdue,
+           st.interval_days, st.within_interval, st.failed);
     printf("to audit: %zu objects, %s\n", st.never_audited + st.overdue, sz);
     if (st.bytes_per_second > 0)
         printf("observed rate: %s/s\n", rate);
@@ -307,7 +335,8 @@ static int status(vl_repo *repo, int json)
                st.max_bytes_per_run ? sz : "0", st.max_seconds_per_run);
     }
     if (st.never_audited + st.overdue == 0)
-        printf("cycle complete%s%s\n", next[0] ? "; next object due " : "", next);
+        printf("cycle complete%s%s%s\n", st.failed ? " (failures above)" : "",
+               next[0] ? "; next object due " : "", next);
     else if (when[0])
         printf("cycle completes: %s (%zu daily run%s of audit --due)\n", when,
                st.runs_needed, st.runs_needed == 1 ? "" : "s");

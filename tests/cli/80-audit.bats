@@ -308,12 +308,12 @@ EOF
     [ "$(echo "$output" | jfield 'd["never_audited"], d["overdue"], d["within_interval"], d["runs_needed"], d["bytes_per_second"] > 0, d["cycle_complete_at"] >= "2027-01-16"')" = "2 0 1 2 True True" ]
     run "$VELLUM" audit --status
     [ "$status" -eq 0 ]
-    [[ "$output" == *"objects: 3 (never audited 2, overdue 0, within 3 days 1)"* ]]
+    [[ "$output" == *"objects: 3 (never audited 2, overdue 0, within 3 days 1, failed 0)"* ]]
     [[ "$output" == *"never    urn:t:b"* ]]
     [[ "$output" == *"cycle completes: 2027-"*"(2 daily runs of audit --due)"* ]]
     # Four days later urn:t:a is overdue.
     export VELLUM_NOW=$((1800000000 + 4 * 86400))
     run "$VELLUM" audit --status
-    [[ "$output" == *"objects: 3 (never audited 2, overdue 1, within 3 days 0)"* ]]
+    [[ "$output" == *"objects: 3 (never audited 2, overdue 1, within 3 days 0, failed 0)"* ]]
     [[ "$output" == *"overdue  urn:t:a  last audited 2027-01-15T08:00:00Z"* ]]
 }

@@ -54,3 +54,23 @@ rows = list(csv.reader(open(sys.argv[1], newline="")))
 assert rows[0] == ["metric", "value"] and ["objects", "1"] in rows, rows
 ' "$BATS_TEST_TMPDIR/csv/totals.csv"
 }
+
+@test "2: audit --status and the report's coverage bar lead with failed objects" {
+    "$VELLUM" ingest "$SRC" --id urn:t:bad1 >/dev/null
+    "$VELLUM" ingest "$SRC" --id urn:t:bad2 >/dev/null
+    "$VELLUM" ingest "$SRC" --id urn:t:good >/dev/null
+    for i in urn:t:bad1 urn:t:bad2; do printf 'rot' >> "$(object_dir "$i")/v1/content/data/a.txt"; done
+    run "$VELLUM" audit --all
+    [ "$status" -eq 1 ]
+    run "$VELLUM" audit --status
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "FAILED: 2 objects failed their last audit: run 'vellum repair ID', then 'vellum audit ID'" ]
+    [ "${lines[1]}" = "failed   urn:t:bad1  last audited $(echo "${lines[1]}" | awk '{print $5}')" ]
+    [[ "$output" == *"cycle complete (failures above)"* ]]
+    run "$VELLUM" audit --status --json
+    [ "$(echo "$output" | jfield 'd["failed"], d["failed_objects"]')" = "2 ['urn:t:bad1', 'urn:t:bad2']" ]
+    "$VELLUM" report --out "$BATS_TEST_TMPDIR/r.html"
+    grep -q '<rect class="failed" x="0.000%" y="0" width="66.667%" height="28"><title>2 failed their last audit</title>' "$BATS_TEST_TMPDIR/r.html"
+    run "$VELLUM" report --format csv --table coverage
+    [[ "$output" == *$'last_failed,2\r'* ]]
+}
