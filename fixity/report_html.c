@@ -444,8 +444,12 @@ static void write_coverage(const rp_model *m, FILE *f)
             m->interval_days);
     fputs("<figure id=\"coverage-chart\">\n", f);
     rp_svg_coverage(m, f);
-    fputs("<ul class=\"legend\"><li><span class=\"swatch fail\"></span>"
-          "failed last audit</li><li><span class=\"swatch within\"></span>"
+    /* Red only when something failed: a report with no failure has no
+     * alarm colour anywhere. */
+    fputs("<ul class=\"legend\">", f);
+    if (c->last_failed)
+        fputs("<li><span class=\"swatch fail\"></span>failed last audit</li>", f);
+    fputs("<li><span class=\"swatch within\"></span>"
           "within interval</li><li><span class=\"swatch overdue\"></span>"
           "overdue</li><li><span class=\"swatch never\"></span>never audited"
           "</li></ul>\n</figure>\n<dl class=\"cards\">\n", f);

@@ -238,3 +238,14 @@ int vl_audit_failed_foreach(vl_repo *r, vl_audit_status_fn fn, void *arg,
     vl_audit_targets_free(&all);
     return rc;
 }
+
+int vl_audit_due_cutoff(vl_repo *r, int64_t *cutoff, vl_error *err)
+{
+    int days;
+    uint64_t max_bytes;
+    double max_seconds;
+    int rc = vl_audit_config(r, &days, &max_bytes, &max_seconds, err);
+    if (rc == VL_OK)
+        *cutoff = vl_time_now() - (int64_t)days * DAY;
+    return rc;
+}

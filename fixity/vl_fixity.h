@@ -114,6 +114,9 @@ typedef void (*vl_audit_status_fn)(void *arg, const char *object_id,
                                    uint64_t bytes);
 int vl_audit_status_get(vl_repo *r, vl_audit_status *st, vl_audit_status_fn fn,
                         void *arg, vl_error *err);
+/* The time at or before which a last audit makes an object due: now minus
+ * audit.interval_days (vl_catalog_list_filter.due_cutoff). */
+int vl_audit_due_cutoff(vl_repo *r, int64_t *cutoff, vl_error *err);
 /* Each object whose latest audit failed, by id, with that audit's start. */
 int vl_audit_failed_foreach(vl_repo *r, vl_audit_status_fn fn, void *arg,
                             vl_error *err);

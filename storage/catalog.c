@@ -433,7 +433,8 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
     /* Side tables (or their stand-ins) exist before any query runs. */
     if (rc == VL_OK && (rc = vl_sql_ensure_audits(cat->db, err)) == VL_OK &&
         (rc = vl_sql_ensure_events(cat->db, err)) == VL_OK &&
-        (rc = vl_sql_ensure_formats(cat->db, err)) == VL_OK)
+        (rc = vl_sql_ensure_formats(cat->db, err)) == VL_OK &&
+        (rc = vl_sql_ensure_descriptive(cat->db, err)) == VL_OK)
         rc = vl_sql_ensure_copies(cat->db, err);
     if (rc == VL_OK) {
         *out = cat;

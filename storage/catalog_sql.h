@@ -49,6 +49,7 @@ int vl_sql_ensure_audits(sqlite3 *db, vl_error *err);
 int vl_sql_ensure_events(sqlite3 *db, vl_error *err);
 int vl_sql_ensure_formats(sqlite3 *db, vl_error *err);
 int vl_sql_ensure_copies(sqlite3 *db, vl_error *err);
+int vl_sql_ensure_descriptive(sqlite3 *db, vl_error *err);
 
 /* Binding parameters, one meaning each.  Text is not copied
  * (SQLITE_STATIC): every caller steps the statement while the string is

@@ -133,6 +133,41 @@ typedef int (*vl_catalog_object_fn)(void *arg, const vl_catalog_object *o);
 int vl_catalog_objects(vl_catalog *cat, vl_catalog_object_fn fn, void *arg,
                        vl_error *err);
 
+/* Descriptive metadata: an object's deposit Dublin Core (MODS crosswalked),
+ * element and value pairs in order.  vl_catalog_desc_set replaces what the
+ * catalog had for the object with entry(arg, i, ...) for i < n (a NULL
+ * element or value is skipped); ingest calls it, reindex fills gaps from
+ * METS. */
+typedef void (*vl_desc_entry_fn)(const void *arg, size_t i, const char **element,
+                                 const char **value);
+int vl_catalog_desc_set(vl_catalog *cat, const char *object_id, size_t n,
+                        vl_desc_entry_fn entry, const void *arg, vl_error *err);
+int vl_catalog_desc_count(vl_catalog *cat, const char *object_id, size_t *n,
+                          vl_error *err);
+
+/* Objects for ls and search, by id, with their title (first dc:title) and
+ * latest audit.  Filters: text, a case-insensitive (ASCII) substring of a
+ * title, creator, subject, date or identifier (the first matching one is
+ * given back); failed, objects whose latest audit failed; due_cutoff
+ * (epoch seconds, 0 = none), objects never audited or last audited at or
+ * before it. */
+typedef struct vl_catalog_list_filter {
+    const char *text;
+    int failed;
+    int64_t due_cutoff;
+} vl_catalog_list_filter;
+typedef struct vl_catalog_listing {
+    vl_catalog_object object;
+    const char *title;            /* NULL when none */
+    const char *last_audit;       /* its start, NULL = never audited */
+    const char *last_outcome;     /* "pass", "fail" or NULL */
+    const char *match_element;    /* text: the DC element that matched */
+    const char *match_value;
+} vl_catalog_listing;
+typedef int (*vl_catalog_listing_fn)(void *arg, const vl_catalog_listing *l);
+int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
+                    vl_catalog_listing_fn fn, void *arg, vl_error *err);
+
 typedef struct vl_catalog_file {
     const char *logical;
     const char *content;      /* content path relative to the object root */

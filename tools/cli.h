@@ -69,6 +69,14 @@ void cli_format_size(uint64_t bytes, char out[32]);
  * columns, not bytes, so names in any script line up. */
 void cli_print_padded(const char *s, int width);
 
+/* An object's latest audit for people: "pass TIME", "FAIL TIME" or "never
+ * audited" (ls, search). */
+void cli_audit_result(const char *outcome, const char *started, char *out,
+                      size_t size);
+/* An ls/search row as JSON (id, head, files, bytes, title, last_audit,
+ * last_audit_result...). */
+json_t *cli_listing_json(const vl_catalog_listing *l);
+
 /* Each command: int cmd_NAME(int argc, char **argv), argv[0] = NAME. */
 #define CLI_COMMAND(name) int cmd_##name(int argc, char **argv)
 CLI_COMMAND(init);

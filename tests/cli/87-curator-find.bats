@@ -4,6 +4,7 @@
 # one-table CSV reports (14).
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
     setup_repo
@@ -73,4 +74,43 @@ assert rows[0] == ["metric", "value"] and ["objects", "1"] in rows, rows
     grep -q '<rect class="failed" x="0.000%" y="0" width="66.667%" height="28"><title>2 failed their last audit</title>' "$BATS_TEST_TMPDIR/r.html"
     run "$VELLUM" report --format csv --table coverage
     [[ "$output" == *$'last_failed,2\r'* ]]
+}
+
+@test "10: ls shows title and latest audit; ls --failed, ls --due; search over DC" {
+    "$VELLUM" ingest "$SRC" --id urn:t:ann --dc "title=Letters of Ann Smith" \
+        --dc creator=Smith,Ann --dc subject=Correspondence --dc date=1921 >/dev/null
+    "$VELLUM" ingest "$SRC" --id urn:t:bob --dc "title=Bob's diaries" >/dev/null
+    "$VELLUM" ingest "$SRC" --id urn:t:none >/dev/null
+    "$VELLUM" audit urn:t:bob urn:t:none >/dev/null
+    printf 'rot' >> "$(object_dir urn:t:bob)/v1/content/data/a.txt"
+    run "$VELLUM" audit urn:t:bob
+    [ "$status" -eq 1 ]
+    run "$VELLUM" ls
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "urn:t:ann"*$'\tnever audited\tLetters of Ann Smith' ]]
+    [[ "${lines[1]}" == "urn:t:bob"*$'\tFAIL '*$'\tBob\'s diaries' ]]
+    [[ "${lines[2]}" == "urn:t:none"*$'\tpass '*$'\t-' ]]
+    run "$VELLUM" ls --json
+    [ "$(echo "$output" | jfield '[(o["title"], o["last_audit_result"]) for o in d]')" = "[('Letters of Ann Smith', None), (\"Bob's diaries\", 'fail'), (None, 'pass')]" ]
+    run "$VELLUM" ls --failed
+    [ "${#lines[@]}" -eq 1 ] && [[ "${lines[0]}" == "urn:t:bob"* ]]
+    run "$VELLUM" ls --due
+    [ "${#lines[@]}" -eq 1 ] && [[ "${lines[0]}" == "urn:t:ann"* ]]
+    run "$VELLUM" search SMITH
+    [ "$status" -eq 0 ]
+    [ "$output" = $'urn:t:ann\tv1\ttitle: Letters of Ann Smith\tLetters of Ann Smith' ]
+    run "$VELLUM" search correspond --json
+    [ "$(echo "$output" | jfield '[(o["id"], o["matched"]["element"]) for o in d]')" = "[('urn:t:ann', 'subject')]" ]
+    run "$VELLUM" search 1921
+    [[ "$output" == *"date: 1921"* ]]
+    run --separate-stderr "$VELLUM" search nowhere
+    [ "$status" -eq 0 ] && [ -z "$output" ]
+    [[ "$stderr" == *'no object'*'contains "nowhere"'* ]]
+    # reindex puts the titles back from METS
+    sqlite3 "$REPO/catalog.sqlite" 'DELETE FROM descriptive'
+    run --separate-stderr "$VELLUM" search smith
+    [ -z "$output" ]
+    "$VELLUM" reindex >/dev/null
+    run "$VELLUM" search smith
+    [[ "$output" == "urn:t:ann"* ]]
 }
