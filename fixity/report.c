@@ -413,11 +413,13 @@ static int write_json(const rp_model *m, FILE *f, vl_error *err)
                                 "failures_current",
                                 (json_int_t)m->failure_current));
     fputs(",\n  \"totals\": ", f);
-    rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "objects",
+    rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "objects",
                                 (json_int_t)m->totals.objects, "versions",
                                 (json_int_t)m->totals.versions, "files",
                                 (json_int_t)m->totals.files, "bytes",
-                                (json_int_t)m->totals.bytes, "stored_files",
+                                (json_int_t)m->totals.bytes, "metadata_files",
+                                (json_int_t)m->totals.metadata_files, "metadata_bytes",
+                                (json_int_t)m->totals.metadata_bytes, "stored_files",
                                 (json_int_t)m->totals.stored_files,
                                 "stored_bytes",
                                 (json_int_t)m->totals.stored_bytes));
@@ -476,6 +478,8 @@ static int csv_totals(const rp_model *m, FILE *f, vl_error *err)
     } totals[] = {
         {"objects", t->objects},           {"versions", t->versions},
         {"files", t->files},               {"bytes", t->bytes},
+        {"metadata_files", t->metadata_files},
+        {"metadata_bytes", t->metadata_bytes},
         {"stored_files", t->stored_files}, {"stored_bytes", t->stored_bytes},
     };
     fputs("metric,value\r\n", f);

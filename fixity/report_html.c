@@ -331,7 +331,9 @@ static void write_totals(const rp_model *m, FILE *f)
           f);
     card(f, "objects", "Objects", t->objects, NULL);
     card(f, "versions", "Versions", t->versions, NULL);
-    card(f, "files", "Files", t->files, "in the current versions");
+    rp_count(t->metadata_files, n);
+    snprintf(sub, sizeof sub, "deposited, in the current versions (+ %s METS.xml)", n);
+    card(f, "files", "Files", t->files, sub);
     size_card(f, "bytes", "Size", t->bytes);
     rp_count(t->stored_files, n);
     snprintf(sub, sizeof sub, "%s content files, all versions", n);

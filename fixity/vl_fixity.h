@@ -25,8 +25,12 @@ typedef struct vl_audit_result {
     const char *object_id;
     const char *copy;        /* VL_PRIMARY_COPY or the replica audited */
     int passed;              /* 1 pass, 0 fail */
-    uint64_t files;          /* content files read */
+    uint64_t files;          /* stored content files read (every version) */
     uint64_t bytes;          /* bytes read */
+    /* The object as every command counts it (vl_catalog_object): deposited
+     * files of the head version and vellum's metadata files apart; from
+     * the catalog, 0 when it does not know the object. */
+    uint64_t object_files, object_bytes, metadata_files;
     double seconds;
     size_t nfailures;
     const vl_audit_failure *failures;

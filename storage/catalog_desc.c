@@ -123,6 +123,7 @@ int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
     if (sqlite3_prepare_v2(db,
             "SELECT o.id, o.path, o.head, o.created, o.updated,"
             " coalesce(o.head_files, 0), coalesce(o.head_bytes, 0),"
+            " " VL_SQL_META_FILES ", " VL_SQL_META_BYTES ","
             " (SELECT t.value FROM descriptive t WHERE t.object_id = o.id"
             "   AND t.element = 'title' ORDER BY t.seq LIMIT 1),"
             " a.started, a.outcome,"
@@ -142,15 +143,17 @@ int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
         vl_catalog_listing l = {
             .object = {.id = vl_sql_col(st, 0), .path = vl_sql_col(st, 1),
                        .head = sqlite3_column_int(st, 2),
-                       .created = vl_sql_col(st, 3), .updated = vl_sql_col(st, 4),
-                       .files = (uint64_t)sqlite3_column_int64(st, 5),
-                       .bytes = (uint64_t)sqlite3_column_int64(st, 6)},
-            .title = vl_sql_col(st, 7),
-            .last_audit = vl_sql_col(st, 8),
-            .last_outcome = vl_sql_col(st, 9),
-            .match_element = vl_sql_col(st, 10),
-            .match_value = vl_sql_col(st, 11),
+                       .created = vl_sql_col(st, 3), .updated = vl_sql_col(st, 4)},
+            .title = vl_sql_col(st, 9),
+            .last_audit = vl_sql_col(st, 10),
+            .last_outcome = vl_sql_col(st, 11),
+            .match_element = vl_sql_col(st, 12),
+            .match_value = vl_sql_col(st, 13),
         };
+        vl_catalog_object_counts(&l.object, (uint64_t)sqlite3_column_int64(st, 5),
+                                 (uint64_t)sqlite3_column_int64(st, 6),
+                                 (uint64_t)sqlite3_column_int64(st, 7),
+                                 (uint64_t)sqlite3_column_int64(st, 8));
         if (f && f->due_cutoff) {
             int64_t t;
             if (l.last_audit && vl_time_parse(l.last_audit, &t) == 0 &&

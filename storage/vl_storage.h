@@ -63,7 +63,9 @@ typedef struct vl_version_info {
     const char *message;        /* NULL when absent */
     const char *user_name;      /* NULL when absent */
     const char *user_address;   /* NULL when absent */
-    size_t file_count;
+    size_t file_count;          /* every path of the state */
+    size_t metadata_count;      /* of them, outside data/ (METS.xml...):
+                                   deposited files are the difference */
 } vl_version_info;
 int vl_inventory_version_info(const vl_inventory *inv, int num,
                               vl_version_info *out);
@@ -126,12 +128,30 @@ typedef struct vl_catalog_object {
     int head;
     const char *created;      /* v1 created */
     const char *updated;      /* head created */
-    uint64_t files;           /* files in the head state */
-    uint64_t bytes;           /* bytes in the head state */
+    /* The words every command uses:
+     *   files, bytes  the deposited files of the head version: its data/
+     *                 payload, what the depositor gave;
+     *   metadata files  vellum's own files in the head version (METS.xml,
+     *                 and anything else outside data/), counted apart and
+     *                 labelled ("181 files, 467.4 KiB (+ METS.xml)");
+     *   stored files  content kept on storage for every version (what an
+     *                 audit reads), said as such. */
+    uint64_t files;
+    uint64_t bytes;
+    uint64_t metadata_files;
+    uint64_t metadata_bytes;
 } vl_catalog_object;
+/* Fill files/bytes and metadata_* from head-state totals and the part of
+ * them outside data/. */
+void vl_catalog_object_counts(vl_catalog_object *o, uint64_t all_files,
+                              uint64_t all_bytes, uint64_t meta_files,
+                              uint64_t meta_bytes);
 typedef int (*vl_catalog_object_fn)(void *arg, const vl_catalog_object *o);
 int vl_catalog_objects(vl_catalog *cat, vl_catalog_object_fn fn, void *arg,
                        vl_error *err);
+/* One object (its strings last only during fn); VL_EINPUT when unknown. */
+int vl_catalog_get_object(vl_catalog *cat, const char *id, vl_catalog_object_fn fn,
+                          void *arg, vl_error *err);
 
 /* Descriptive metadata: an object's deposit Dublin Core (MODS crosswalked),
  * element and value pairs in order.  vl_catalog_desc_set replaces what the
@@ -749,7 +769,8 @@ int vl_validate_path(const char *dir, const vl_validate_options *o,
  * ==================================================================== */
 typedef struct vl_report_totals {
     uint64_t objects, versions;
-    uint64_t files, bytes;               /* head states */
+    uint64_t files, bytes;               /* deposited files of head states */
+    uint64_t metadata_files, metadata_bytes;  /* METS.xml etc. of them */
     uint64_t stored_files, stored_bytes; /* content kept, every version */
 } vl_report_totals;
 int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,

@@ -146,6 +146,24 @@ void cli_format_size(uint64_t bytes, char out[32])
     vl_size_format(bytes, out);
 }
 
+void cli_format_counts(uint64_t files, uint64_t bytes, uint64_t metadata_files,
+                       char out[CLI_COUNTS_MAX])
+{
+    char sz[32];
+    vl_size_format(bytes, sz);
+    if (metadata_files == 0)
+        snprintf(out, CLI_COUNTS_MAX, "%llu file%s, %s", (unsigned long long)files,
+                 files == 1 ? "" : "s", sz);
+    else if (metadata_files == 1)
+        snprintf(out, CLI_COUNTS_MAX, "%llu file%s, %s (+ METS.xml)",
+                 (unsigned long long)files, files == 1 ? "" : "s", sz);
+    else
+        snprintf(out, CLI_COUNTS_MAX, "%llu file%s, %s (+ METS.xml and %llu more "
+                 "metadata file%s)", (unsigned long long)files, files == 1 ? "" : "s",
+                 sz, (unsigned long long)(metadata_files - 1),
+                 metadata_files == 2 ? "" : "s");
+}
+
 void cli_print_padded(const char *text, int width)
 {
     const char *s = cli_text(text);

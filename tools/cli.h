@@ -65,6 +65,12 @@ int cli_parse_version(const char *s);
 void cli_print_json(json_t *v);
 /* "1.2 MiB" style sizes for people. */
 void cli_format_size(uint64_t bytes, char out[32]);
+/* The one way to count an object (see vl_catalog_object): its deposited
+ * files and their bytes, vellum's metadata files labelled apart:
+ * "181 files, 467.4 KiB (+ METS.xml)". */
+#define CLI_COUNTS_MAX 160
+void cli_format_counts(uint64_t files, uint64_t bytes, uint64_t metadata_files,
+                       char out[CLI_COUNTS_MAX]);
 /* Print s (through cli_text), then spaces up to width terminal columns:
  * columns, not bytes, so names in any script line up. */
 void cli_print_padded(const char *s, int width);

@@ -123,24 +123,31 @@ static void on_object(void *arg, const vl_audit_result *r)
                                  x->message));
         }
         json_array_append_new(
-            o->objects, json_pack("{s:s, s:s, s:b, s:I, s:I, s:f, s:o}", "id",
-                                  r->object_id, "copy",
+            o->objects, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+                                  "id", r->object_id, "copy",
                                   r->copy ? r->copy : VL_PRIMARY_COPY,
                                   "passed", r->passed, "files",
                                   (json_int_t)r->files, "bytes",
-                                  (json_int_t)r->bytes, "seconds", r->seconds,
+                                  (json_int_t)r->bytes, "object_files",
+                                  (json_int_t)r->object_files, "object_bytes",
+                                  (json_int_t)r->object_bytes, "metadata_files",
+                                  (json_int_t)r->metadata_files, "seconds", r->seconds,
                                   "failures", fails));
         return;
     }
+    /* The object counted as ls counts it; then what the audit read. */
+    char counts[CLI_COUNTS_MAX];
     cli_format_size(r->bytes, sz);
+    cli_format_counts(r->object_files, r->object_bytes, r->metadata_files, counts);
     if (o->copies)
-        printf("%s %s (%s%s, %llu files, %s)\n", r->passed ? "pass" : "FAIL",
-               cli_text(r->object_id), replica ? "replica " : "",
-               cli_text(r->copy ? r->copy : VL_PRIMARY_COPY),
-               (unsigned long long)r->files, sz);
+        printf("%s %s (%s%s, %s; read %llu stored file%s, %s)\n",
+               r->passed ? "pass" : "FAIL", cli_text(r->object_id),
+               replica ? "replica " : "", cli_text(r->copy ? r->copy : VL_PRIMARY_COPY),
+               counts, (unsigned long long)r->files, r->files == 1 ? "" : "s", sz);
     else
-        printf("%s %s (%llu files, %s)\n", r->passed ? "pass" : "FAIL",
-               cli_text(r->object_id), (unsigned long long)r->files, sz);
+        printf("%s %s (%s; read %llu stored file%s, %s)\n", r->passed ? "pass" : "FAIL",
+               cli_text(r->object_id), counts, (unsigned long long)r->files,
+               r->files == 1 ? "" : "s", sz);
     for (size_t i = 0; i < r->nfailures; i++) {
         print_failure(stdout, "  ", &r->failures[i]);
         putchar('\n');

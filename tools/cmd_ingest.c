@@ -187,10 +187,10 @@ CLI_COMMAND(ingest)
     } else if (res.version == 0) {
         printf("%s: no changes; no version written\n", cli_text(res.id));
     } else {
-        char sz[32];
-        cli_format_size(res.bytes, sz);
-        printf("%s v%d (%zu files, %s)\n", cli_text(res.id), res.version, res.files,
-               sz);
+        char counts[CLI_COUNTS_MAX];
+        /* every version carries the METS.xml vellum wrote */
+        cli_format_counts(res.files, res.bytes, 1, counts);
+        printf("%s v%d (%s)\n", cli_text(res.id), res.version, counts);
         if (res.replicas_updated && !c.quiet)
             printf("replicated to %zu replica%s\n", res.replicas_updated,
                    res.replicas_updated == 1 ? "" : "s");

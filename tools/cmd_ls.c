@@ -30,9 +30,12 @@ void cli_audit_result(const char *outcome, const char *started, char *out,
 json_t *cli_listing_json(const vl_catalog_listing *l)
 {
     const vl_catalog_object *o = &l->object;
-    return json_pack("{s:s, s:s, s:i, s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:s?}",
+    return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s?, "
+                     "s:s?}",
                      "id", o->id, "path", o->path, "head", o->head, "files",
                      (json_int_t)o->files, "bytes", (json_int_t)o->bytes,
+                     "metadata_files", (json_int_t)o->metadata_files,
+                     "metadata_bytes", (json_int_t)o->metadata_bytes,
                      "created", o->created, "updated", o->updated, "title",
                      l->title, "last_audit", l->last_audit, "last_audit_result",
                      l->last_audit ? (l->last_outcome && !strcmp(l->last_outcome, "pass")
@@ -47,11 +50,10 @@ static int print_row(void *arg, const vl_catalog_listing *l)
     if (arr) {
         json_array_append_new(arr, cli_listing_json(l));
     } else {
-        char sz[32], audit[64];
-        cli_format_size(o->bytes, sz);
+        char counts[CLI_COUNTS_MAX], audit[64];
+        cli_format_counts(o->files, o->bytes, o->metadata_files, counts);
         cli_audit_result(l->last_outcome, l->last_audit, audit, sizeof audit);
-        printf("%s\tv%d\t%llu file%s\t%s\t%s\t%s\t%s\n", cli_text(o->id), o->head,
-               (unsigned long long)o->files, o->files == 1 ? "" : "s", sz,
+        printf("%s\tv%d\t%s\t%s\t%s\t%s\n", cli_text(o->id), o->head, counts,
                o->updated ? o->updated : "", audit, l->title ? cli_text(l->title) : "-");
     }
     return 0;

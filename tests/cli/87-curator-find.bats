@@ -114,3 +114,40 @@ assert rows[0] == ["metric", "value"] and ["objects", "1"] in rows, rows
     run "$VELLUM" search smith
     [[ "$output" == "urn:t:ann"* ]]
 }
+
+@test "1: one way to count: ingest, ls, show, audit, export and report agree; one problem per damaged file" {
+    run "$VELLUM" ingest "$SRC" --id urn:t:count
+    [ "$output" = "urn:t:count v1 (3 files, 17 B (+ METS.xml))" ]
+    run "$VELLUM" ls
+    [[ "$output" == "urn:t:count"$'\t'"v1"$'\t'"3 files, 17 B (+ METS.xml)"$'\t'* ]]
+    run "$VELLUM" ls --json
+    [ "$(echo "$output" | jfield 'd[0]["files"], d[0]["bytes"], d[0]["metadata_files"]')" = "3 17 1" ]
+    run "$VELLUM" show urn:t:count
+    [[ "$output" == *"  v1    "*"  3 files (+ METS.xml)  "* ]]
+    run "$VELLUM" audit urn:t:count
+    [[ "${lines[0]}" == "pass urn:t:count (3 files, 17 B (+ METS.xml); read 4 stored files, "* ]]
+    run "$VELLUM" export urn:t:count "$BATS_TEST_TMPDIR/bag" --format bagit
+    [[ "$output" == *"(bagit, 3 files, 17 B (+ METS.xml), every digest verified)" ]]
+    run "$VELLUM" export urn:t:count "$BATS_TEST_TMPDIR/ocfl" --format ocfl
+    [[ "$output" == *"(ocfl, 3 files, 17 B (+ METS.xml); "*" stored files copied, every digest verified)" ]]
+    run "$VELLUM" report --json
+    [ "$(echo "$output" | jfield 'd["totals"]["files"], d["totals"]["bytes"], d["totals"]["metadata_files"]')" = "3 17 1" ]
+}
+
+@test "1: a file damaged under two algorithms is one problem naming both" {
+    rm -rf "$REPO"
+    setup_repo --fixity md5
+    "$VELLUM" ingest "$SRC" --id urn:t:two >/dev/null
+    printf 'rot' >> "$(object_dir urn:t:two)/v1/content/data/a.txt"
+    printf 'rot' >> "$(object_dir urn:t:two)/v1/content/data/b.txt"
+    run --separate-stderr "$VELLUM" audit urn:t:two
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"urn:t:two: 2 problems"* ]]
+    [[ "$output" == *"  E092 v1/content/data/a.txt: sha512, md5 digests do not match: sha512 expected "* ]]
+    [ "$(grep -c '^  E092' <<< "$output")" -eq 2 ]
+    run "$VELLUM" report --format csv --table failures
+    [ "${#lines[@]}" -eq 3 ]
+    [[ "${lines[1]}" == *',"sha512, md5",'* ]]
+    run "$VELLUM" report --json
+    [ "$(echo "$output" | jfield 'len(d["failures"])')" = 2 ]
+}
