@@ -130,15 +130,15 @@ static int record_event(vl_repo *r, const export_event *x,
     return vl_events_append(r, &x->ev, err);
 }
 
-/* Deposited files (data/) and vellum's metadata files, apart. */
+/* Deposited files and vellum's metadata files, apart. */
 static int count_file(void *arg, const vl_catalog_file *f)
 {
     vl_export_result *res = arg;
-    if (!strncmp(f->logical, "data/", 5)) {
+    if (vl_logical_is_metadata(f->logical)) {
+        res->metadata_files++;
+    } else {
         res->object_files++;
         res->object_bytes += f->size;
-    } else {
-        res->metadata_files++;
     }
     return 0;
 }

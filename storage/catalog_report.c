@@ -107,8 +107,8 @@ done:
     return rc;
 }
 
-/* The formats of the deposited files of head states (data/: the files the
- * totals count; vellum's METS.xml is not among them). */
+/* The formats of the deposited files of head states (the files the totals
+ * count; vellum's METS.xml is not among them). */
 int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                               void *arg, vl_error *err)
 {
@@ -125,7 +125,7 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                      " coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)"
                      " FROM objects o JOIN files f"
                      " ON f.object_id = o.id AND f.version = o.head"
-                     " AND f.logical_path >= 'data/' AND f.logical_path < 'data0'"
+                     " AND NOT " VL_SQL_IS_META
                      " LEFT JOIN formats fm"
                      " ON fm.object_id = f.object_id AND fm.digest = f.digest"
                      " GROUP BY fm.puid, fm.mime"
@@ -134,7 +134,7 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                      " coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)"
                      " FROM objects o JOIN files f"
                      " ON f.object_id = o.id AND f.version = o.head"
-                     " AND f.logical_path >= 'data/' AND f.logical_path < 'data0'"
+                     " AND NOT " VL_SQL_IS_META
                      " HAVING count(*) > 0",
               &st, "preparing the format distribution", err);
     if (rc != VL_OK)

@@ -5,15 +5,6 @@
 
 #ifndef VL_STORAGE_INTERNAL
 #error "catalog_sql.h is private to storage/"
-/* Count and bytes of an object's head-state files outside data/ (vellum's
- * METS.xml and other metadata files): o is the objects row. */
-#define VL_SQL_META_WHERE                                                   \
-    " FROM files f WHERE f.object_id = o.id AND f.version = o.head"          \
-    " AND (f.logical_path < 'data/' OR f.logical_path >= 'data0')"
-#define VL_SQL_META_FILES "(SELECT count(*)" VL_SQL_META_WHERE ")"
-#define VL_SQL_META_BYTES                                                   \
-    "(SELECT coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)" VL_SQL_META_WHERE ")"
-
 #endif
 
 #include <errno.h>
@@ -82,11 +73,14 @@ static inline const char *vl_sql_col(sqlite3_stmt *st, int i)
     "(SELECT c.size FROM content c WHERE c.object_id = f.object_id"         \
     " AND c.digest = f.digest AND c.size IS NOT NULL LIMIT 1)"
 
-/* Count and bytes of an object's head-state files outside data/ (vellum's
- * METS.xml and other metadata files): o is the objects row. */
+/* Count and bytes of an object's head-state metadata files (vellum's
+ * METS.xml, metadata/...: vl_logical_is_metadata): o is the objects row. */
+#define VL_SQL_IS_META                                                      \
+    "(f.logical_path = 'METS.xml' OR (f.logical_path >= 'metadata/'"         \
+    " AND f.logical_path < 'metadata0'))"
 #define VL_SQL_META_WHERE                                                   \
     " FROM files f WHERE f.object_id = o.id AND f.version = o.head"          \
-    " AND (f.logical_path < 'data/' OR f.logical_path >= 'data0')"
+    " AND " VL_SQL_IS_META
 #define VL_SQL_META_FILES "(SELECT count(*)" VL_SQL_META_WHERE ")"
 #define VL_SQL_META_BYTES                                                   \
     "(SELECT coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)" VL_SQL_META_WHERE ")"

@@ -284,6 +284,11 @@ static json_t *version_obj(const vl_inventory *inv, int num)
     return json_object_get(json_object_get(inv->root, "versions"), name);
 }
 
+int vl_logical_is_metadata(const char *logical)
+{
+    return !strcmp(logical, "METS.xml") || !strncmp(logical, "metadata/", 9);
+}
+
 int vl_inventory_version_info(const vl_inventory *inv, int num,
                               vl_version_info *out)
 {
@@ -306,7 +311,7 @@ int vl_inventory_version_info(const vl_inventory *inv, int num,
         json_array_foreach(paths, i, p)
         {
             const char *path = json_string_value(p);
-            if (!path || strncmp(path, "data/", 5) != 0)
+            if (!path || vl_logical_is_metadata(path))
                 out->metadata_count++;
         }
     }

@@ -58,13 +58,17 @@ int vl_inventory_head(const vl_inventory *inv);         /* 0 when no versions */
 /* Version directory name as used by this object ("v3" or "v003"). */
 void vl_inventory_version_name(const vl_inventory *inv, int num, char out[16]);
 
+/* A logical path of vellum's own metadata (METS.xml, metadata/...) rather
+ * than a deposited file (data/...): counted apart everywhere. */
+int vl_logical_is_metadata(const char *logical);
+
 typedef struct vl_version_info {
     const char *created;
     const char *message;        /* NULL when absent */
     const char *user_name;      /* NULL when absent */
     const char *user_address;   /* NULL when absent */
     size_t file_count;          /* every path of the state */
-    size_t metadata_count;      /* of them, outside data/ (METS.xml...):
+    size_t metadata_count;      /* of them, vellum's (vl_logical_is_metadata):
                                    deposited files are the difference */
 } vl_version_info;
 int vl_inventory_version_info(const vl_inventory *inv, int num,
@@ -132,8 +136,8 @@ typedef struct vl_catalog_object {
      *   files, bytes  the deposited files of the head version: its data/
      *                 payload, what the depositor gave;
      *   metadata files  vellum's own files in the head version (METS.xml,
-     *                 and anything else outside data/), counted apart and
-     *                 labelled ("181 files, 467.4 KiB (+ METS.xml)");
+     *                 metadata/...: vl_logical_is_metadata), counted apart
+     *                 and labelled ("181 files, 467.4 KiB (+ METS.xml)");
      *   stored files  content kept on storage for every version (what an
      *                 audit reads), said as such. */
     uint64_t files;
