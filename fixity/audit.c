@@ -347,14 +347,15 @@ static int record(obj *o, const vl_audit_result *res, const char *started,
     char *detail = o->primary
         ? vl_asprintf("audit of the primary copy: full OCFL validation with "
                       "every content and fixity digest recomputed, and "
-                      "catalog-against-store agreement; %llu files, %llu "
-                      "bytes read; %zu problem%s",
+                      "catalog-against-store agreement; %llu stored files, "
+                      "%llu bytes read; %zu problem%s (one per damaged file)",
                       (unsigned long long)res->files,
                       (unsigned long long)res->bytes, res->nfailures,
                       res->nfailures == 1 ? "" : "s")
         : vl_asprintf("audit of replica %s at %s: full OCFL validation with "
                       "every content and fixity digest recomputed; %llu "
-                      "files, %llu bytes read; %zu problem%s", o->copy,
+                      "stored files, %llu bytes read; %zu problem%s (one per "
+                      "damaged file)", o->copy,
                       o->location ? o->location : "(unknown)",
                       (unsigned long long)res->files,
                       (unsigned long long)res->bytes, res->nfailures,

@@ -151,3 +151,29 @@ assert rows[0] == ["metric", "value"] and ["objects", "1"] in rows, rows
     run "$VELLUM" report --json
     [ "$(echo "$output" | jfield 'len(d["failures"])')" = 2 ]
 }
+
+@test "a curator's day: deposit, damage, audit, --status, report, search, diff, export; the counts agree" {
+    "$VELLUM" ingest "$SRC" --id urn:t:day --dc "title=Gamma papers" >/dev/null
+    printf 'delta\n' > "$SRC/d.txt"
+    run "$VELLUM" ingest "$SRC" --id urn:t:day
+    [ "$output" = "urn:t:day v2 (4 files, 23 B (+ METS.xml))" ]
+    run "$VELLUM" diff urn:t:day
+    [[ "$output" == *"A data/d.txt"* ]]
+    run "$VELLUM" search gamma
+    [[ "$output" == "urn:t:day"$'\t'"v2"$'\t'"title: Gamma papers"* ]]
+    printf 'rot' >> "$(object_dir urn:t:day)/v1/content/data/a.txt"
+    run "$VELLUM" audit --all
+    [ "$status" -eq 1 ]
+    [[ "${lines[0]}" == "FAIL urn:t:day (4 files, 23 B (+ METS.xml); read "* ]]
+    [ "$(grep -c '^  E092' <<< "$output")" -eq 1 ]
+    run "$VELLUM" audit --status
+    [ "${lines[0]}" = "FAILED: 1 object failed its last audit: run 'vellum repair ID', then 'vellum audit ID'" ]
+    run "$VELLUM" ls --failed
+    [[ "$output" == "urn:t:day"$'\t'"v2"$'\t'"4 files, 23 B (+ METS.xml)"$'\t'*$'\tFAIL '*$'\tGamma papers' ]]
+    run "$VELLUM" report --json
+    [ "$(echo "$output" | jfield 'd["totals"]["files"], d["totals"]["bytes"], len(d["failures"]), d["coverage"]["last_failed"]')" = "4 23 1 1" ]
+    "$VELLUM" repair urn:t:day >/dev/null
+    run "$VELLUM" export urn:t:day "$BATS_TEST_TMPDIR/bag" --format bagit
+    [[ "$output" == *"(bagit, 4 files, 23 B (+ METS.xml), every digest verified)" ]]
+    [ "$(find "$BATS_TEST_TMPDIR/bag/data" -type f | wc -l)" -eq 4 ]
+}
