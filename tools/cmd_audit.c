@@ -209,22 +209,29 @@ static void print_summary(const out_ctx *o, const vl_audit_summary *s)
 
 /* ---- --status ----------------------------------------------------------- */
 
+/* Due objects are gathered (as JSON) and printed after the failures. */
 static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
 {
-    json_t *arr = arg;
-    char sz[32];
-    if (arr) {
-        json_array_append_new(arr, json_pack("{s:s, s:s?, s:I}", "id", id,
-                                             "last_audit", last, "bytes",
-                                             (json_int_t)bytes));
-        return;
+    json_array_append_new(arg, json_pack("{s:s, s:s?, s:I}", "id", id, "last_audit",
+                                         last, "bytes", (json_int_t)bytes));
+}
+
+static void print_due(json_t *due)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(due, i, d)
+    {
+        char sz[32];
+        const char *id = json_string_value(json_object_get(d, "id"));
+        const char *last = json_string_value(json_object_get(d, "last_audit"));
+        cli_format_size((uint64_t)json_integer_value(json_object_get(d, "bytes")), sz);
+        if (last)
+            printf("overdue  %s  last audited %s  %s\n", cli_text(id),
+                   cli_text(last), sz);
+        else
+            printf("never    %s  %s\n", cli_text(id), sz);
     }
-    cli_format_size(bytes, sz);
-    if (last)
-        printf("overdue  %s  last audited %s  %s\n", cli_text(id), cli_text(last),
-               sz);
-    else
-        printf("never    %s  %s\n", cli_text(id), sz);
 }
 
 /* Objects whose latest audit failed: JSON ids, or lines. */
@@ -276,7 +283,7 @@ static int status(vl_repo *repo, int json)
 {
     vl_audit_status st;
     vl_error err = {0};
-    json_t *due = json ? json_array() : NULL;
+    json_t *due = json_array();
     json_t *failed = json ? json_array() : NULL;
     copies_out co = {.rows = json ? json_array() : NULL};
     char when[32] = "", next[32] = "", sz[32], rate[32];
@@ -292,9 +299,16 @@ static int status(vl_repo *repo, int json)
     }
     /* Failures lead: a complete cycle says nothing about damage found. */
     if (!json && st.failed) {
-        printf("FAILED: %zu object%s failed %s last audit: run 'vellum repair ID', "
-               "then 'vellum audit ID'\n", st.failed, st.failed == 1 ? "" : "s",
-               st.failed == 1 ? "its" : "their");
+        const char *one = NULL;
+        json_t *ids = json_array();
+        if (st.failed == 1 && ids &&
+            vl_audit_failed_foreach(repo, on_failed, ids, &err) == VL_OK)
+            one = json_string_value(json_array_get(ids, 0));
+        printf("FAILED: %zu object%s failed %s last audit: run 'vellum repair %s', "
+               "then 'vellum audit %s'\n", st.failed, st.failed == 1 ? "" : "s",
+               st.failed == 1 ? "its" : "their", one ? cli_text(one) : "ID",
+               one ? cli_text(one) : "ID");
+        json_decref(ids);
     }
     if ((json || st.failed) &&
         vl_audit_failed_foreach(repo, on_failed, failed, &err) != VL_OK) {
@@ -326,6 +340,8 @@ static int status(vl_repo *repo, int json)
         vl_buf_release(&co.text);
         return CLI_EXIT_OK;
     }
+    print_due(due);
+    json_decref(due);
     cli_format_size(st.bytes_to_audit, sz);
     cli_format_size((uint64_t)st.bytes_per_second, rate);
     printf("objects: %zu (never audited %zu, overdue %zu, within %d days %zu, "

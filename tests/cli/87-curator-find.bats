@@ -162,12 +162,12 @@ assert rows[0] == ["metric", "value"] and ["objects", "1"] in rows, rows
     run "$VELLUM" search gamma
     [[ "$output" == "urn:t:day"$'\t'"v2"$'\t'"title: Gamma papers"* ]]
     printf 'rot' >> "$(object_dir urn:t:day)/v1/content/data/a.txt"
-    run "$VELLUM" audit --all
+    run --separate-stderr "$VELLUM" audit --all
     [ "$status" -eq 1 ]
     [[ "${lines[0]}" == "FAIL urn:t:day (4 files, 23 B (+ METS.xml); read "* ]]
     [ "$(grep -c '^  E092' <<< "$output")" -eq 1 ]
     run "$VELLUM" audit --status
-    [ "${lines[0]}" = "FAILED: 1 object failed its last audit: run 'vellum repair ID', then 'vellum audit ID'" ]
+    [ "${lines[0]}" = "FAILED: 1 object failed its last audit: run 'vellum repair urn:t:day', then 'vellum audit urn:t:day'" ]
     run "$VELLUM" ls --failed
     [[ "$output" == "urn:t:day"$'\t'"v2"$'\t'"4 files, 23 B (+ METS.xml)"$'\t'*$'\tFAIL '*$'\tGamma papers' ]]
     run "$VELLUM" report --json
