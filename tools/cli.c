@@ -192,3 +192,31 @@ void cli_print_padded(const char *text, int width)
     for (; cols < width; cols++)
         putchar(' ');
 }
+
+/* "pass 2026-03-04T09:00:00Z", "FAIL ...", "never audited". */
+void cli_audit_result(const char *outcome, const char *started, char *out,
+                      size_t size)
+{
+    if (!started)
+        snprintf(out, size, "never audited");
+    else
+        snprintf(out, size, "%s %s",
+                 outcome && !strcmp(outcome, "pass") ? "pass" : "FAIL",
+                 cli_text(started));
+}
+
+json_t *cli_listing_json(const vl_catalog_listing *l)
+{
+    const vl_catalog_object *o = &l->object;
+    return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s?, "
+                     "s:s?}",
+                     "id", o->id, "path", o->path, "head", o->head, "files",
+                     (json_int_t)o->files, "bytes", (json_int_t)o->bytes,
+                     "metadata_files", (json_int_t)o->metadata_files,
+                     "metadata_bytes", (json_int_t)o->metadata_bytes,
+                     "created", o->created, "updated", o->updated, "title",
+                     l->title, "last_audit", l->last_audit, "last_audit_result",
+                     l->last_audit ? (l->last_outcome && !strcmp(l->last_outcome, "pass")
+                                          ? "pass" : "fail")
+                                   : NULL);
+}
