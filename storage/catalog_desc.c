@@ -115,6 +115,8 @@ int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
     sqlite3_stmt *st = NULL;
     char *pattern = NULL;
     int rc = vl_sql_ensure_descriptive(db, err), step;
+    if (rc == VL_OK)
+        rc = vl_sql_ensure_audits(db, err);
     if (rc != VL_OK)
         return rc;
     if (f && f->text && !(pattern = like_pattern(f->text)))
