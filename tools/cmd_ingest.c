@@ -173,11 +173,13 @@ CLI_COMMAND(ingest)
         goto done;
     }
     if (c.json) {
-        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:s?, s:I, s:I, s:s?}",
+        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:I, s:s?, s:I, s:I, "
+                                 "s:s?}",
                                  "id", res.id,
                                  "version", res.version, "changed", res.version > 0,
                                  "files", (json_int_t)res.files, "bytes",
-                                 (json_int_t)res.bytes, "warnings",
+                                 (json_int_t)res.bytes, "metadata_files",
+                                 (json_int_t)(res.version > 0 ? 1 : 0), "warnings",
                                  (json_int_t)res.warnings, "bag_version",
                                  res.bag_version[0] ? res.bag_version : NULL,
                                  "replicas_updated", (json_int_t)res.replicas_updated,
