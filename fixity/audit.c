@@ -92,6 +92,53 @@ typedef struct obj {
     vl_error *err;
 } obj;
 
+/* The failure already listed for a path, of a kind, or NULL. */
+static vl_audit_failure *fail_find(fail_list *l, const char *kind, const char *path)
+{
+    for (size_t i = 0; path && i < l->n; i++)
+        if (l->v[i].path && !strcmp(l->v[i].kind, kind) && !strcmp(l->v[i].path, path))
+            return &l->v[i];
+    return NULL;
+}
+
+/* Replace a failure's string (owned) with text (taken); 0 when text is
+ * NULL (out of memory). */
+static int fail_set(const char **slot, char *text)
+{
+    if (!text)
+        return 0;
+    free((char *)*slot);
+    *slot = text;
+    return 1;
+}
+
+/* One damaged file is one problem: a second algorithm that finds the same
+ * file changed joins the first one's row ("sha512, md5 digests do not
+ * match"), which keeps the first algorithm's expected and actual values
+ * and names every value in its message. */
+static void merge_mismatch(obj *o, vl_audit_failure *af, const char *alg,
+                           const char *exp, const char *act)
+{
+    const char *first = af->algorithm ? af->algorithm : "?";
+    int single = !strchr(first, ',');
+    char *algs = vl_asprintf("%s, %s", first, alg);
+    const char *rest = strstr(af->message, " match: ");
+    char *msg = NULL;
+    if (algs)
+        msg = single ? vl_asprintf("%s digests do not match: %s expected %s, "
+                                   "actual %s; %s expected %s, actual %s", algs,
+                                   first, af->expected ? af->expected : "?",
+                                   af->actual ? af->actual : "?", alg, exp, act)
+                     : vl_asprintf("%s digests do not match: %s; %s expected %s, "
+                                   "actual %s", algs, rest ? rest + 8 : "", alg,
+                                   exp, act);
+    if (!msg || !fail_set(&af->message, msg) || !fail_set(&af->algorithm, algs)) {
+        free(msg);
+        free(algs);
+        o->fl.oom = 1;
+    }
+}
+
 /* A mismatch in full, from the finding's facts (its message shortens the
  * digests for people). */
 static void add_mismatch(obj *o, const vl_finding *f, const char *path)
@@ -102,6 +149,12 @@ static void add_mismatch(obj *o, const vl_finding *f, const char *path)
     const char *kind = "digest";
     char *text;
     vl_audit_failure *af;
+    if (strcmp(f->code, "E060") && strcmp(alg, "size") &&
+        (af = fail_find(&o->fl, "digest", path)) && af->algorithm &&
+        strcmp(af->algorithm, "size")) {
+        merge_mismatch(o, af, alg, exp, act);
+        return;
+    }
     if (!strcmp(f->code, "E060")) {
         kind = "inventory";
         text = vl_asprintf("inventory.json does not match its sidecar: "
@@ -215,6 +268,14 @@ static int count_content(void *arg, const char *digest, const char *path)
 static void on_catalog(void *arg, const vl_catalog_problem *p)
 {
     obj *o = arg;
+    /* A damaged file's catalog size disagrees too: the same problem. */
+    vl_audit_failure *af = fail_find(&o->fl, "digest", p->content_path);
+    if (af) {
+        char *msg = vl_asprintf("%s; catalog: %s", af->message, p->message);
+        if (!fail_set(&af->message, msg))
+            o->fl.oom = 1;
+        return;
+    }
     fail_add(&o->fl, "catalog", NULL, p->content_path, p->message);
 }
 
@@ -294,14 +355,15 @@ static int record(obj *o, const vl_audit_result *res, const char *started,
     char *detail = o->primary
         ? vl_asprintf("audit of the primary copy: full OCFL validation with "
                       "every content and fixity digest recomputed, and "
-                      "catalog-against-store agreement; %llu files, %llu "
-                      "bytes read; %zu problem%s",
+                      "catalog-against-store agreement; %llu stored files, "
+                      "%llu bytes read; %zu problem%s (one per damaged file)",
                       (unsigned long long)res->files,
                       (unsigned long long)res->bytes, res->nfailures,
                       res->nfailures == 1 ? "" : "s")
         : vl_asprintf("audit of replica %s at %s: full OCFL validation with "
                       "every content and fixity digest recomputed; %llu "
-                      "files, %llu bytes read; %zu problem%s", o->copy,
+                      "stored files, %llu bytes read; %zu problem%s (one per "
+                      "damaged file)", o->copy,
                       o->location ? o->location : "(unknown)",
                       (unsigned long long)res->files,
                       (unsigned long long)res->bytes, res->nfailures,
@@ -386,6 +448,13 @@ static int open_copy(obj *o, vl_error *err)
 
 /* Audit one object (one copy of it) and record it; *skipped when its lock
  * was busy. */
+/* The head-state counts of an object, as ls gives them. */
+static int got_counts(void *arg, const vl_catalog_object *o)
+{
+    *(vl_catalog_object *)arg = *o;
+    return 0;
+}
+
 static int audit_one(vl_repo *r, const vl_audit_target *t,
                      const vl_audit_options *opt, vl_audit_summary *s,
                      vl_error *err)
@@ -469,7 +538,12 @@ static int audit_one(vl_repo *r, const vl_audit_target *t,
         goto done;
     }
     vl_time_rfc3339(vl_time_now(), finished);
+    vl_catalog_object counts = {0};
+    vl_catalog_get_object(vl_repo_catalog(r), id, got_counts, &counts, NULL);
     vl_audit_result res = {
+        .object_files = counts.files,
+        .object_bytes = counts.bytes,
+        .metadata_files = counts.metadata_files,
         .object_id = id,
         .copy = o.copy,
         .passed = o.fl.n == 0,
@@ -530,7 +604,10 @@ int vl_audit_run(vl_repo *r, const vl_audit_target *t, size_t n,
 static int collect(void *arg, const vl_audit_object *ao)
 {
     vl_audit_targets *ts = arg;
-    return vl_audit_targets_add(ts, ao->id, ao->bytes, ao->last_started);
+    if (vl_audit_targets_add(ts, ao->id, ao->bytes, ao->last_started) != VL_OK)
+        return VL_ESYS;
+    ts->v[ts->n - 1].failed = ao->last_outcome && strcmp(ao->last_outcome, "pass");
+    return 0;
 }
 
 int vl_audit_targets_add(vl_audit_targets *ts, const char *id, uint64_t bytes,

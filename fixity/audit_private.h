@@ -18,6 +18,7 @@ typedef struct vl_audit_target {
     const char *copy;   /* NULL: the primary, as before copies existed;
                            else a name of the run's vl_copy_names */
     size_t rank;        /* the copy's place in those names (primary 0) */
+    int failed;         /* its latest audit failed (vl_audit_targets_load) */
 } vl_audit_target;
 
 typedef struct vl_audit_targets {

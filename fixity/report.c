@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -269,6 +270,7 @@ static int gather(vl_repo *r, const char *since, rp_model *m, vl_error *err)
     m->cov.never = st.never_audited;
     m->cov.bytes_to_audit = st.bytes_to_audit;
     m->cov.cycle_complete_at = st.cycle_complete_at;
+    m->cov.failed_within = st.failed_within;
     rc = vl_catalog_report_last_outcomes(m->cat, &m->cov.last_passed,
                                          &m->cov.last_failed, err);
     if (rc == VL_OK)
@@ -411,11 +413,13 @@ static int write_json(const rp_model *m, FILE *f, vl_error *err)
                                 "failures_current",
                                 (json_int_t)m->failure_current));
     fputs(",\n  \"totals\": ", f);
-    rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "objects",
+    rc |= json_put(f, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "objects",
                                 (json_int_t)m->totals.objects, "versions",
                                 (json_int_t)m->totals.versions, "files",
                                 (json_int_t)m->totals.files, "bytes",
-                                (json_int_t)m->totals.bytes, "stored_files",
+                                (json_int_t)m->totals.bytes, "metadata_files",
+                                (json_int_t)m->totals.metadata_files, "metadata_bytes",
+                                (json_int_t)m->totals.metadata_bytes, "stored_files",
                                 (json_int_t)m->totals.stored_files,
                                 "stored_bytes",
                                 (json_int_t)m->totals.stored_bytes));
@@ -428,9 +432,9 @@ done:
 
 /* ---- CSV ------------------------------------------------------------------------
  * RFC 4180: CRLF line ends; a field holding a comma, quote, CR or LF is
- * quoted with quotes doubled.  Sections (totals, formats, coverage, history,
- * failures) each start with a one-field title row and a header row, and are
- * separated by an empty line.
+ * quoted with quotes doubled.  One table a file (a spreadsheet or pandas
+ * reads one table), each starting with its header row, present even when
+ * no row follows.
  *
  * Values can be a depositor's (object ids, file names), and the CSV is read
  * on terminals and by line-based tools as well as by spreadsheets: control
@@ -464,8 +468,9 @@ static int on_csv_failure(void *arg, const vl_report_failure *x)
     return 0;
 }
 
-static int write_csv(const rp_model *m, FILE *f, vl_error *err)
+static int csv_totals(const rp_model *m, FILE *f, vl_error *err)
 {
+    (void)err;
     const vl_report_totals *t = &m->totals;
     const struct {
         const char *name;
@@ -473,15 +478,22 @@ static int write_csv(const rp_model *m, FILE *f, vl_error *err)
     } totals[] = {
         {"objects", t->objects},           {"versions", t->versions},
         {"files", t->files},               {"bytes", t->bytes},
+        {"metadata_files", t->metadata_files},
+        {"metadata_bytes", t->metadata_bytes},
         {"stored_files", t->stored_files}, {"stored_bytes", t->stored_bytes},
     };
-    fputs("totals\r\nmetric,value\r\n", f);
+    fputs("metric,value\r\n", f);
     for (size_t i = 0; i < sizeof totals / sizeof totals[0]; i++) {
         vl_csv_field(f, totals[i].name, 0);
         csv_num(f, totals[i].v, 1);
     }
-    fputs("\r\nformats\r\npuid,mime,format_name,format_version,files,bytes,"
-          "other_formats\r\n", f);
+    return VL_OK;
+}
+
+static int csv_formats(const rp_model *m, FILE *f, vl_error *err)
+{
+    (void)err;
+    fputs("puid,mime,format_name,format_version,files,bytes\r\n", f);
     for (size_t i = 0; i < m->nformats; i++) {
         const rp_format *p = &m->formats[i];
         vl_csv_field(f, p->puid, 0);
@@ -489,10 +501,15 @@ static int write_csv(const rp_model *m, FILE *f, vl_error *err)
         vl_csv_field(f, p->name, 0);
         vl_csv_field(f, p->version, 0);
         csv_num(f, p->files, 0);
-        csv_num(f, p->bytes, 0);
-        csv_num(f, p->other_kinds, 1);
+        csv_num(f, p->bytes, 1);
     }
-    fprintf(f, "\r\ncoverage\r\nmetric,value\r\nobjects,%llu\r\n"
+    return VL_OK;
+}
+
+static int csv_coverage(const rp_model *m, FILE *f, vl_error *err)
+{
+    (void)err;
+    fprintf(f, "metric,value\r\nobjects,%llu\r\n"
                "within,%llu\r\noverdue,%llu\r\nnever,%llu\r\n"
                "last_passed,%llu\r\nlast_failed,%llu\r\ninterval_days,%d\r\n"
                "bytes_to_audit,%llu\r\n",
@@ -503,7 +520,13 @@ static int write_csv(const rp_model *m, FILE *f, vl_error *err)
             (unsigned long long)m->cov.last_passed,
             (unsigned long long)m->cov.last_failed, m->interval_days,
             (unsigned long long)m->cov.bytes_to_audit);
-    fputs("\r\nhistory\r\ndate,objects,files,bytes,failures\r\n", f);
+    return VL_OK;
+}
+
+static int csv_history(const rp_model *m, FILE *f, vl_error *err)
+{
+    (void)err;
+    fputs("date,objects,files,bytes,failures\r\n", f);
     for (size_t i = 0; i < m->ndays; i++) {
         const rp_day *d = &m->days[i];
         vl_csv_field(f, d->date, 0);
@@ -512,28 +535,69 @@ static int write_csv(const rp_model *m, FILE *f, vl_error *err)
         csv_num(f, d->bytes, 0);
         csv_num(f, d->failures, 1);
     }
-    fputs("\r\nfailures\r\nobject,kind,code,path,logical_path,algorithm,"
-          "expected,actual,"
+    return VL_OK;
+}
+
+static int csv_failures(const rp_model *m, FILE *f, vl_error *err)
+{
+    fputs("object,kind,code,path,logical_path,algorithm,expected,actual,"
           "first_seen,last_seen,current,message\r\n", f);
-    int rc = rp_failures(m, on_csv_failure, f, err);
-    if (rc == VL_OK)
-        rc = rp_csv_copies(m, f, err);
-    return rc;
+    return rp_failures(m, on_csv_failure, f, err);
+}
+
+typedef int (*csv_table_fn)(const rp_model *m, FILE *f, vl_error *err);
+
+/* One CSV file a table, in the order of the HTML report. */
+static const struct {
+    const char *name;
+    csv_table_fn fn;
+} csv_tables[] = {
+    {"totals", csv_totals},           {"formats", csv_formats},
+    {"coverage", csv_coverage},       {"history", csv_history},
+    {"failures", csv_failures},       {"copies", rp_csv_copies},
+    {"object_copies", rp_csv_object_copies},
+    {"replication", rp_csv_replication},
+    {"advice", rp_csv_advice},
+};
+#define N_CSV_TABLES (sizeof csv_tables / sizeof csv_tables[0])
+
+const char *vl_report_csv_table_name(size_t i)
+{
+    return i < N_CSV_TABLES ? csv_tables[i].name : NULL;
+}
+
+static csv_table_fn csv_table(const char *name)
+{
+    for (size_t i = 0; i < N_CSV_TABLES; i++)
+        if (!strcmp(csv_tables[i].name, name))
+            return csv_tables[i].fn;
+    return NULL;
 }
 
 /* ---- output ---------------------------------------------------------------------- */
 
-int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
-                    const char *out_path, vl_error *err)
+typedef struct rp_writer {
+    vl_report_format fmt;
+    csv_table_fn table;
+} rp_writer;
+
+static int write_one(const rp_model *m, const rp_writer *w, FILE *f, vl_error *err)
 {
-    rp_model m = {0};
+    if (w->table)
+        return w->table(m, f, err);
+    if (w->fmt == VL_REPORT_JSON)
+        return write_json(m, f, err);
+    return rp_write_html(m, f, err);
+}
+
+/* Written beside the destination and renamed over it: a reader never sees
+ * half a report, and a failed run leaves the old one. */
+static int write_out(const rp_model *m, const rp_writer *w, const char *out_path,
+                     vl_error *err)
+{
     FILE *f = stdout;
     char *tmp = NULL;
-    int rc = gather(r, since, &m, err);
-    if (rc != VL_OK)
-        goto done;
-    /* Written beside the destination and renamed over it: a reader never
-     * sees half a report, and a failed run leaves the old one. */
+    int rc = VL_OK;
     if (out_path) {
         if (!(tmp = vl_asprintf("%s.tmp-%ld", out_path, (long)getpid()))) {
             rc = vl_error_oom(err);
@@ -544,13 +608,7 @@ int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
             goto done;
         }
     }
-    if (fmt == VL_REPORT_JSON)
-        rc = write_json(&m, f, err);
-    else if (fmt == VL_REPORT_CSV)
-        rc = write_csv(&m, f, err);
-    else
-        rc = rp_write_html(&m, f, err);
-    if (rc != VL_OK)
+    if ((rc = write_one(m, w, f, err)) != VL_OK)
         goto done;
     if (fflush(f) != 0 || ferror(f)) {
         rc = vl_error_sys(err, "write %s", tmp ? tmp : "standard output");
@@ -576,14 +634,78 @@ int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
         rc = vl_fs_fsync_parent(out_path, err);
     }
 done:
-    if (rc != VL_OK && err && !err->msg[0])
-        vl_error_set(err, rc, "writing the report failed");
     if (tmp) {
         if (f)
             fclose(f);
         unlink(tmp);
         free(tmp);
     }
+    return rc;
+}
+
+int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
+                    const char *out_path, vl_error *err)
+{
+    rp_model m = {0};
+    rp_writer w = {fmt, NULL};
+    int rc;
+    if (fmt == VL_REPORT_CSV) {
+        rc = vl_error_set(err, VL_EINPUT, "the CSV report is one table a file: "
+                          "name the table, or a folder for all of them");
+        goto done;
+    }
+    if ((rc = gather(r, since, &m, err)) != VL_OK)
+        goto done;
+    rc = write_out(&m, &w, out_path, err);
+done:
+    if (rc != VL_OK && err && !err->msg[0])
+        vl_error_set(err, rc, "writing the report failed");
+    model_free(&m);
+    return rc;
+}
+
+int vl_report_write_csv(vl_repo *r, const char *table, const char *since,
+                        const char *out, vl_error *err)
+{
+    rp_model m = {0};
+    rp_writer w = {VL_REPORT_CSV, NULL};
+    char *path = NULL;
+    int rc = VL_OK;
+    if (table && !(w.table = csv_table(table))) {
+        rc = vl_error_set(err, VL_EINPUT, "no CSV table \"%s\"", table);
+        goto done;
+    }
+    if (!table && !out) {
+        rc = vl_error_set(err, VL_EINPUT, "a folder for the CSV tables is needed");
+        goto done;
+    }
+    if (!table && mkdir(out, 0777) != 0 && errno != EEXIST) {
+        rc = vl_error_sys(err, "create folder %s", out);
+        goto done;
+    }
+    if ((rc = gather(r, since, &m, err)) != VL_OK)
+        goto done;
+    if (table) {
+        rc = write_out(&m, &w, out, err);
+        goto done;
+    }
+    size_t len = strlen(out);
+    for (size_t i = 0; i < N_CSV_TABLES; i++) {
+        free(path);
+        if (!(path = vl_asprintf("%s%s%s.csv", out,
+                                 len && out[len - 1] == '/' ? "" : "/",
+                                 csv_tables[i].name))) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        w.table = csv_tables[i].fn;
+        if ((rc = write_out(&m, &w, path, err)) != VL_OK)
+            goto done;
+    }
+done:
+    if (rc != VL_OK && err && !err->msg[0])
+        vl_error_set(err, rc, "writing the report failed");
+    free(path);
     model_free(&m);
     return rc;
 }

@@ -467,10 +467,8 @@ static int on_csv_object(void *arg, const vl_object_copies *oc)
 
 int rp_csv_copies(const rp_model *m, FILE *f, vl_error *err)
 {
-    stream_ctx c = {m, f, 0, 0};
-    int rc;
-    fputs("\r\ncopies\r\ncopy,location,objects,verified,within,failed,never,"
-          "behind\r\n", f);
+    (void)err;
+    fputs("copy,location,objects,verified,within,failed,never,behind\r\n", f);
     for (size_t i = 0; i < m->ncopies; i++) {
         const rp_copy *p = &m->copies[i];
         vl_csv_field(f, p->name, 0);
@@ -482,11 +480,24 @@ int rp_csv_copies(const rp_model *m, FILE *f, vl_error *err)
         csv_num(f, p->never, 0);
         csv_num(f, p->behind, 1);
     }
-    fputs("\r\nobject_copies\r\nobject,head,copies,verified,min_copies,short,"
-          "failed_copies,behind_copies,summary\r\n", f);
+    return VL_OK;
+}
+
+int rp_csv_object_copies(const rp_model *m, FILE *f, vl_error *err)
+{
+    stream_ctx c = {m, f, 0, 0};
+    int rc;
+    fputs("object,head,copies,verified,min_copies,short,failed_copies,"
+          "behind_copies,summary\r\n", f);
     if ((rc = rp_object_copies(m, on_csv_object, &c, err)) != VL_OK)
         return c.oom ? vl_error_oom(err) : rc;
-    fprintf(f, "\r\nreplication\r\nmetric,value\r\ncopies_per_object,%zu\r\n"
+    return VL_OK;
+}
+
+int rp_csv_replication(const rp_model *m, FILE *f, vl_error *err)
+{
+    (void)err;
+    fprintf(f, "metric,value\r\ncopies_per_object,%zu\r\n"
                "min_copies,%d\r\nobjects_all_verified,%llu\r\n"
                "objects_short,%llu\r\nobjects_failed_copy,%llu\r\n"
                "objects_behind,%llu\r\nobjects_unverified,%llu\r\n"
@@ -498,7 +509,13 @@ int rp_csv_copies(const rp_model *m, FILE *f, vl_error *err)
             (unsigned long long)m->unverified_copy,
             (unsigned long long)m->repairs_made,
             (unsigned long long)m->repairs_failed);
-    fputs("\r\nadvice\r\ncommand,reason\r\n", f);
+    return VL_OK;
+}
+
+int rp_csv_advice(const rp_model *m, FILE *f, vl_error *err)
+{
+    (void)err;
+    fputs("command,reason\r\n", f);
     for (size_t i = 0; i < m->nadvice; i++) {
         vl_csv_field(f, m->advice[i].command, 0);
         vl_csv_field(f, m->advice[i].reason, 1);

@@ -102,7 +102,7 @@ static const char css[] =
     ".formats .bar{fill:var(--bar)}\n"
     ".formats .other .bar,.formats .nopuid .bar{fill:var(--never)}\n"
     ".coverage .within{fill:var(--ok)}.coverage .overdue{fill:#d4a72c}"
-    ".coverage .never{fill:var(--never)}\n"
+    ".coverage .never{fill:var(--never)}.coverage .failed{fill:var(--bad)}\n"
     ".legend{display:flex;flex-wrap:wrap;gap:.35rem 1.25rem;margin:.5rem 0 0;"
     "padding:0;list-style:none;color:var(--muted);font-size:.85rem}\n"
     ".swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.35rem;"
@@ -331,7 +331,9 @@ static void write_totals(const rp_model *m, FILE *f)
           f);
     card(f, "objects", "Objects", t->objects, NULL);
     card(f, "versions", "Versions", t->versions, NULL);
-    card(f, "files", "Files", t->files, "in the current versions");
+    rp_count(t->metadata_files, n);
+    snprintf(sub, sizeof sub, "deposited, in the current versions (+ %s METS.xml)", n);
+    card(f, "files", "Files", t->files, sub);
     size_card(f, "bytes", "Size", t->bytes);
     rp_count(t->stored_files, n);
     snprintf(sub, sizeof sub, "%s content files, all versions", n);
@@ -444,7 +446,12 @@ static void write_coverage(const rp_model *m, FILE *f)
             m->interval_days);
     fputs("<figure id=\"coverage-chart\">\n", f);
     rp_svg_coverage(m, f);
-    fputs("<ul class=\"legend\"><li><span class=\"swatch within\"></span>"
+    /* Red only when something failed: a report with no failure has no
+     * alarm colour anywhere. */
+    fputs("<ul class=\"legend\">", f);
+    if (c->last_failed)
+        fputs("<li><span class=\"swatch fail\"></span>failed last audit</li>", f);
+    fputs("<li><span class=\"swatch within\"></span>"
           "within interval</li><li><span class=\"swatch overdue\"></span>"
           "overdue</li><li><span class=\"swatch never\"></span>never audited"
           "</li></ul>\n</figure>\n<dl class=\"cards\">\n", f);

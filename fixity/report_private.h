@@ -33,6 +33,7 @@ typedef struct rp_day {
 typedef struct rp_coverage {
     uint64_t objects, within, overdue, never;  /* as `vellum audit --status` */
     uint64_t last_passed, last_failed;    /* outcome of the latest audit */
+    uint64_t failed_within;               /* failed and within the interval */
     uint64_t bytes_to_audit;              /* overdue + never audited */
     int64_t cycle_complete_at;            /* estimate, 0 = unknown */
 } rp_coverage;
@@ -125,8 +126,11 @@ int rp_json_advice(const rp_model *m, FILE *f);
 int rp_json_copies(const rp_model *m, FILE *f);
 int rp_json_repairs(const rp_model *m, FILE *f);
 int rp_json_object_copies(const rp_model *m, FILE *f, vl_error *err);
-/* The CSV sections copies, object_copies, replication and advice. */
+/* CSV tables of the copies section, each with its header row. */
 int rp_csv_copies(const rp_model *m, FILE *f, vl_error *err);
+int rp_csv_object_copies(const rp_model *m, FILE *f, vl_error *err);
+int rp_csv_replication(const rp_model *m, FILE *f, vl_error *err);
+int rp_csv_advice(const rp_model *m, FILE *f, vl_error *err);
 
 /* Stream the failure rows of the model's period. */
 int rp_failures(const rp_model *m, vl_report_failure_fn fn, void *arg,

@@ -173,12 +173,14 @@ int vl_audit_status_get(vl_repo *r, vl_audit_status *st, vl_audit_status_fn fn,
     for (size_t i = 0; i < all.n; i++) {
         const vl_audit_target *t = &all.v[i];
         int64_t last;
+        st->failed += t->failed != 0;
         if (!t->last) {
             st->never_audited++;
         } else if (is_due(t->last, cutoff)) {
             st->overdue++;
         } else {
             st->within_interval++;
+            st->failed_within += t->failed != 0;
             if (vl_time_parse(t->last, &last) == 0 &&
                 (!st->next_due_at || last + st->interval_days * DAY <
                                          st->next_due_at))
@@ -220,5 +222,30 @@ int vl_audit_status_get(vl_repo *r, vl_audit_status *st, vl_audit_status_fn fn,
     }
 done:
     vl_audit_targets_free(&all);
+    return rc;
+}
+
+int vl_audit_failed_foreach(vl_repo *r, vl_audit_status_fn fn, void *arg,
+                            vl_error *err)
+{
+    vl_audit_targets all = {0};
+    int rc = vl_audit_targets_load(r, &all, err);
+    if (rc == VL_OK && all.n > 1)
+        qsort(all.v, all.n, sizeof *all.v, vl_audit_target_cmp_id);
+    for (size_t i = 0; rc == VL_OK && i < all.n; i++)
+        if (all.v[i].failed)
+            fn(arg, all.v[i].id, all.v[i].last, all.v[i].bytes);
+    vl_audit_targets_free(&all);
+    return rc;
+}
+
+int vl_audit_due_cutoff(vl_repo *r, int64_t *cutoff, vl_error *err)
+{
+    int days;
+    uint64_t max_bytes;
+    double max_seconds;
+    int rc = vl_audit_config(r, &days, &max_bytes, &max_seconds, err);
+    if (rc == VL_OK)
+        *cutoff = vl_time_now() - (int64_t)days * DAY;
     return rc;
 }

@@ -279,12 +279,19 @@ void rp_svg_formats(const rp_model *m, FILE *f)
 void rp_svg_coverage(const rp_model *m, FILE *f)
 {
     const rp_coverage *c = &m->cov;
+    /* Failures lead, in red: a failed object is not "within" or "overdue"
+     * on the bar, whatever the age of its last audit. */
+    uint64_t fw = c->failed_within <= c->within ? c->failed_within : c->within;
+    uint64_t fo = c->last_failed >= fw ? c->last_failed - fw : 0;
+    if (fo > c->overdue)
+        fo = c->overdue;
     const struct {
         const char *cls, *label;
         uint64_t n;
     } parts[] = {
-        {"within", "audited within the interval", c->within},
-        {"overdue", "overdue", c->overdue},
+        {"failed", "failed their last audit", fw + fo},
+        {"within", "audited within the interval and passed", c->within - fw},
+        {"overdue", "overdue", c->overdue - fo},
         {"never", "never audited", c->never},
     };
     double x = 0;
@@ -294,7 +301,7 @@ void rp_svg_coverage(const rp_model *m, FILE *f)
           "<title id=\"coverage-title\">Audit coverage</title>\n"
           "<rect class=\"track\" x=\"0\" y=\"0\" width=\"100%\" height=\"28\" "
           "rx=\"4\"/>\n", f);
-    for (size_t i = 0; i < 3 && c->objects; i++) {
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && c->objects; i++) {
         double w = (double)parts[i].n * 100.0 / (double)c->objects;
         if (!parts[i].n)
             continue;

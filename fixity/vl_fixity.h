@@ -25,8 +25,12 @@ typedef struct vl_audit_result {
     const char *object_id;
     const char *copy;        /* VL_PRIMARY_COPY or the replica audited */
     int passed;              /* 1 pass, 0 fail */
-    uint64_t files;          /* content files read */
+    uint64_t files;          /* stored content files read (every version) */
     uint64_t bytes;          /* bytes read */
+    /* The object as every command counts it (vl_catalog_object): deposited
+     * files of the head version and vellum's metadata files apart; from
+     * the catalog, 0 when it does not know the object. */
+    uint64_t object_files, object_bytes, metadata_files;
     double seconds;
     size_t nfailures;
     const vl_audit_failure *failures;
@@ -104,6 +108,9 @@ typedef struct vl_audit_status {
                                      unknown */
     int64_t next_due_at;          /* when nothing is due: earliest time an
                                      object falls due, else 0 */
+    size_t failed;                /* objects whose latest audit failed (they
+                                     count in the above as well) */
+    size_t failed_within;         /* those of them within the interval */
 } vl_audit_status;
 /* Status; fn (may be NULL) gets each overdue or never-audited object. */
 typedef void (*vl_audit_status_fn)(void *arg, const char *object_id,
@@ -111,6 +118,12 @@ typedef void (*vl_audit_status_fn)(void *arg, const char *object_id,
                                    uint64_t bytes);
 int vl_audit_status_get(vl_repo *r, vl_audit_status *st, vl_audit_status_fn fn,
                         void *arg, vl_error *err);
+/* The time at or before which a last audit makes an object due: now minus
+ * audit.interval_days (vl_catalog_list_filter.due_cutoff). */
+int vl_audit_due_cutoff(vl_repo *r, int64_t *cutoff, vl_error *err);
+/* Each object whose latest audit failed, by id, with that audit's start. */
+int vl_audit_failed_foreach(vl_repo *r, vl_audit_status_fn fn, void *arg,
+                            vl_error *err);
 /* ---- copies of every object ------------------------------------------
  * A copy (the primary or a replica) of an object is verified when its last
  * audit passed within audit.interval_days and, for a replica, it holds the
@@ -180,5 +193,15 @@ typedef enum { VL_REPORT_HTML, VL_REPORT_JSON, VL_REPORT_CSV } vl_report_format;
  * failures shown. */
 int vl_report_write(vl_repo *r, vl_report_format fmt, const char *since,
                     const char *out_path, vl_error *err);
+/* CSV is one table a file, each with its header row even when it has no
+ * rows (RFC 4180, CRLF).  With a table name: that table to out (a file,
+ * written atomically) or to stdout when out is NULL; VL_EINPUT for a name
+ * that is no table.  With table NULL: every table, as out/NAME.csv (the
+ * folder out is made when missing).  vl_report_write refuses VL_REPORT_CSV. */
+int vl_report_write_csv(vl_repo *r, const char *table, const char *since,
+                        const char *out, vl_error *err);
+/* Name of the i-th CSV table (totals, formats, coverage, history, failures,
+ * copies, object_copies, replication, advice); NULL past the last. */
+const char *vl_report_csv_table_name(size_t i);
 
 #endif

@@ -1070,6 +1070,25 @@ static int fill_version(ingest_job *j, vl_error *err)
     return check_file_metadata(run, j->desc, err);
 }
 
+static void dc_entry(const void *arg, size_t i, const char **element,
+                     const char **value)
+{
+    vl_dc_entry(arg, i, element, value);
+}
+
+/* The deposit's Dublin Core (MODS crosswalked, bag-info.txt mapped) to the
+ * catalog, for ls and search: a version deposited without any keeps what
+ * the object had.  The METS holds it too (reindex restores it from there),
+ * so a failure here loses nothing. */
+static void record_descriptive(ingest_job *j)
+{
+    vl_error err = {0};
+    const vl_dc *dc = j->desc ? vl_descriptive_deposit_dc(j->desc) : NULL;
+    if (dc && vl_dc_count(dc) > 0)
+        vl_catalog_desc_set(vl_repo_catalog(j->run.repo), j->res->id,
+                            vl_dc_count(dc), dc_entry, dc, &err);
+}
+
 /* Record formats and commit the version; the transaction is gone after. */
 static int commit_version(ingest_job *j, vl_error *err)
 {
@@ -1089,6 +1108,7 @@ static int commit_version(ingest_job *j, vl_error *err)
     run->txn = NULL;   /* commit frees it whatever happens */
     if ((rc = vl_txn_commit(t, &info, &j->res->version, err)) != VL_OK)
         return rc;
+    record_descriptive(j);
     j->res->files = run->dep.n;
     j->res->bytes = run->dep.bytes;
     j->res->warnings = run->warnings;

@@ -201,6 +201,19 @@ static int record_event(vl_repo *r, const export_event *x,
     return vl_events_append(r, &x->ev, err);
 }
 
+/* Deposited files and vellum's metadata files, apart. */
+static int count_file(void *arg, const vl_catalog_file *f)
+{
+    vl_export_result *res = arg;
+    if (vl_logical_is_metadata(f->logical)) {
+        res->metadata_files++;
+    } else {
+        res->object_files++;
+        res->object_bytes += f->size;
+    }
+    return 0;
+}
+
 int vl_export(vl_repo *r, const char *id, const char *dest,
               const vl_export_options *o, vl_export_result *res,
               vl_error *err)
@@ -312,6 +325,7 @@ int vl_export(vl_repo *r, const char *id, const char *dest,
         res->version = num;
         res->files = files;
         res->bytes = bytes;
+        vl_catalog_files(vl_repo_catalog(r), id, num, count_file, res, NULL);
     }
 done:
     /* A failed check of the repository's own content is a preservation

@@ -1078,6 +1078,12 @@ const vl_catalog_format *vl_mets_catalog_format(void)
     return &f;
 }
 
+static void dc_entry(const void *arg, size_t i, const char **element,
+                     const char **value)
+{
+    vl_dc_entry(arg, i, element, value);
+}
+
 struct id_list {
     char **ids;
     size_t n, cap;
@@ -1108,10 +1114,14 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
     char prev[VL_DIGEST_HEX_MAX] = "";
     int rc, in_txn = 0;
 
+    size_t have_desc = 0;
+    vl_descriptive *desc = NULL;
+
     if ((rc = vl_repo_load_inventory(r, id, &inv, err)) != VL_OK)
         goto done;
     rs.inv = inv;
-    if ((rc = vl_catalog_begin(cat, err)) != VL_OK)
+    if ((rc = vl_catalog_desc_count(cat, id, &have_desc, err)) != VL_OK ||
+        (rc = vl_catalog_begin(cat, err)) != VL_OK)
         goto done;
     in_txn = 1;
     for (int v = vl_inventory_head(inv); v >= 1; v--) {
@@ -1120,10 +1130,25 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
             continue;
         snprintf(prev, sizeof prev, "%s", d);
         rs.num = v;
-        if ((rc = vl_mets_read_stored_inv(r, inv, v, NULL, restore_one, &rs,
+        /* The catalog's descriptive metadata, when it has none: the deposit
+         * DC of the newest METS that carries any. */
+        vl_descriptive_free(desc);
+        desc = NULL;
+        if (!have_desc && !(desc = vl_descriptive_new())) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        if ((rc = vl_mets_read_stored_inv(r, inv, v, desc, restore_one, &rs,
                                           NULL, err)) != VL_OK ||
             (rc = fill_gap(&rs, prev, vl_mets_catalog_format(), err)) != VL_OK)
             goto done;   /* (it read as a METS, so that is what it is) */
+        const vl_dc *dc = desc ? vl_descriptive_deposit_dc(desc) : NULL;
+        if (dc && vl_dc_count(dc) > 0) {
+            if ((rc = vl_catalog_desc_set(cat, id, vl_dc_count(dc), dc_entry, dc,
+                                          err)) != VL_OK)
+                goto done;
+            have_desc = vl_dc_count(dc);
+        }
     }
     if ((rc = vl_catalog_commit(cat, err)) != VL_OK)
         goto done;
@@ -1133,6 +1158,7 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
 done:
     if (in_txn)
         vl_catalog_rollback(cat);
+    vl_descriptive_free(desc);
     vl_inventory_free(inv);
     return rc;
 }

@@ -211,6 +211,10 @@ typedef struct vl_export_result {
     const char *archive;        /* the archive kind written, NULL: a folder */
     size_t files;               /* payload files (ocfl: files copied) */
     uint64_t bytes;
+    /* The exported version counted as every command counts an object
+     * (vl_catalog_object): deposited files (data/), and vellum's metadata
+     * files (METS.xml) apart. */
+    uint64_t object_files, object_bytes, metadata_files;
     char event_id[64];          /* the dissemination event recorded */
 } vl_export_result;
 

@@ -433,7 +433,8 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
     /* Side tables (or their stand-ins) exist before any query runs. */
     if (rc == VL_OK && (rc = vl_sql_ensure_audits(cat->db, err)) == VL_OK &&
         (rc = vl_sql_ensure_events(cat->db, err)) == VL_OK &&
-        (rc = vl_sql_ensure_formats(cat->db, err)) == VL_OK)
+        (rc = vl_sql_ensure_formats(cat->db, err)) == VL_OK &&
+        (rc = vl_sql_ensure_descriptive(cat->db, err)) == VL_OK)
         rc = vl_sql_ensure_copies(cat->db, err);
     if (rc == VL_OK) {
         *out = cat;
@@ -837,7 +838,18 @@ int vl_catalog_clear(vl_catalog *cat, vl_error *err)
 
 #define OBJECT_SELECT                                                        \
     "SELECT o.id, o.path, o.head, o.created, o.updated,"                    \
-    " coalesce(o.head_files, 0), coalesce(o.head_bytes, 0) FROM objects o "
+    " coalesce(o.head_files, 0), coalesce(o.head_bytes, 0), "                \
+    VL_SQL_META_FILES ", " VL_SQL_META_BYTES " FROM objects o "
+
+void vl_catalog_object_counts(vl_catalog_object *o, uint64_t all_files,
+                              uint64_t all_bytes, uint64_t meta_files,
+                              uint64_t meta_bytes)
+{
+    o->metadata_files = meta_files <= all_files ? meta_files : all_files;
+    o->metadata_bytes = meta_bytes <= all_bytes ? meta_bytes : all_bytes;
+    o->files = all_files - o->metadata_files;
+    o->bytes = all_bytes - o->metadata_bytes;
+}
 
 static int object_rows(vl_catalog *cat, sqlite3_stmt *st, int *seen,
                        vl_catalog_object_fn fn, void *arg, vl_error *err)
@@ -850,9 +862,11 @@ static int object_rows(vl_catalog *cat, sqlite3_stmt *st, int *seen,
             .head = sqlite3_column_int(st, 2),
             .created = col_text(st, 3),
             .updated = col_text(st, 4),
-            .files = (uint64_t)sqlite3_column_int64(st, 5),
-            .bytes = (uint64_t)sqlite3_column_int64(st, 6),
         };
+        vl_catalog_object_counts(&o, (uint64_t)sqlite3_column_int64(st, 5),
+                                 (uint64_t)sqlite3_column_int64(st, 6),
+                                 (uint64_t)sqlite3_column_int64(st, 7),
+                                 (uint64_t)sqlite3_column_int64(st, 8));
         (*seen)++;
         rc = fn(arg, &o);
         if (rc != 0)

@@ -70,7 +70,7 @@ int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,
                              vl_error *err)
 {
     sqlite3 *db = vl_catalog_db(cat);
-    uint64_t v[2] = {0, 0};
+    uint64_t v[4] = {0, 0, 0, 0};
     int rc;
     memset(out, 0, sizeof *out);
     rc = one_row(db, "SELECT count(*) FROM objects", v, 1,
@@ -86,12 +86,17 @@ int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,
     /* Each sync keeps its object's head totals (catalog.c). */
     rc = one_row(db,
                  "SELECT coalesce(sum(head_files), 0),"
-                 " coalesce(sum(head_bytes), 0) FROM objects",
-                 v, 2, "adding up head states", err);
+                 " coalesce(sum(head_bytes), 0),"
+                 " coalesce(sum(" VL_SQL_META_FILES "), 0),"
+                 " coalesce(sum(" VL_SQL_META_BYTES "), 0) FROM objects o",
+                 v, 4, "adding up head states", err);
     if (rc != VL_OK)
         goto done;
-    out->files = v[0];
-    out->bytes = v[1];
+    /* files: deposited files (data/); METS.xml and the like apart */
+    out->metadata_files = v[2] <= v[0] ? v[2] : v[0];
+    out->metadata_bytes = v[3] <= v[1] ? v[3] : v[1];
+    out->files = v[0] - out->metadata_files;
+    out->bytes = v[1] - out->metadata_bytes;
     rc = one_row(db, "SELECT count(*), coalesce(sum(size), 0) FROM content",
                  v, 2, "adding up stored content", err);
     if (rc != VL_OK)
@@ -102,6 +107,8 @@ done:
     return rc;
 }
 
+/* The formats of the deposited files of head states (the files the totals
+ * count; vellum's METS.xml is not among them). */
 int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                               void *arg, vl_error *err)
 {
@@ -118,6 +125,7 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                      " coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)"
                      " FROM objects o JOIN files f"
                      " ON f.object_id = o.id AND f.version = o.head"
+                     " AND NOT " VL_SQL_IS_META
                      " LEFT JOIN formats fm"
                      " ON fm.object_id = f.object_id AND fm.digest = f.digest"
                      " GROUP BY fm.puid, fm.mime"
@@ -126,6 +134,7 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                      " coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)"
                      " FROM objects o JOIN files f"
                      " ON f.object_id = o.id AND f.version = o.head"
+                     " AND NOT " VL_SQL_IS_META
                      " HAVING count(*) > 0",
               &st, "preparing the format distribution", err);
     if (rc != VL_OK)

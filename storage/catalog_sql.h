@@ -49,6 +49,7 @@ int vl_sql_ensure_audits(sqlite3 *db, vl_error *err);
 int vl_sql_ensure_events(sqlite3 *db, vl_error *err);
 int vl_sql_ensure_formats(sqlite3 *db, vl_error *err);
 int vl_sql_ensure_copies(sqlite3 *db, vl_error *err);
+int vl_sql_ensure_descriptive(sqlite3 *db, vl_error *err);
 
 /* Binding parameters, one meaning each.  Text is not copied
  * (SQLITE_STATIC): every caller steps the statement while the string is
@@ -71,5 +72,17 @@ static inline const char *vl_sql_col(sqlite3_stmt *st, int i)
 #define VL_SQL_HEAD_FILE_SIZE                                               \
     "(SELECT c.size FROM content c WHERE c.object_id = f.object_id"         \
     " AND c.digest = f.digest AND c.size IS NOT NULL LIMIT 1)"
+
+/* Count and bytes of an object's head-state metadata files (vellum's
+ * METS.xml, metadata/...: vl_logical_is_metadata): o is the objects row. */
+#define VL_SQL_IS_META                                                      \
+    "(f.logical_path = 'METS.xml' OR (f.logical_path >= 'metadata/'"         \
+    " AND f.logical_path < 'metadata0'))"
+#define VL_SQL_META_WHERE                                                   \
+    " FROM files f WHERE f.object_id = o.id AND f.version = o.head"          \
+    " AND " VL_SQL_IS_META
+#define VL_SQL_META_FILES "(SELECT count(*)" VL_SQL_META_WHERE ")"
+#define VL_SQL_META_BYTES                                                   \
+    "(SELECT coalesce(sum(" VL_SQL_HEAD_FILE_SIZE "), 0)" VL_SQL_META_WHERE ")"
 
 #endif

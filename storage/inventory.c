@@ -284,6 +284,11 @@ static json_t *version_obj(const vl_inventory *inv, int num)
     return json_object_get(json_object_get(inv->root, "versions"), name);
 }
 
+int vl_logical_is_metadata(const char *logical)
+{
+    return !strcmp(logical, "METS.xml") || !strncmp(logical, "metadata/", 9);
+}
+
 int vl_inventory_version_info(const vl_inventory *inv, int num,
                               vl_version_info *out)
 {
@@ -296,10 +301,20 @@ int vl_inventory_version_info(const vl_inventory *inv, int num,
     out->user_name = json_string_value(json_object_get(user, "name"));
     out->user_address = json_string_value(json_object_get(user, "address"));
     out->file_count = 0;
+    out->metadata_count = 0;
     const char *k;
-    json_t *paths;
+    json_t *paths, *p;
+    size_t i;
     json_object_foreach(json_object_get(v, "state"), k, paths)
+    {
         out->file_count += json_array_size(paths);
+        json_array_foreach(paths, i, p)
+        {
+            const char *path = json_string_value(p);
+            if (!path || vl_logical_is_metadata(path))
+                out->metadata_count++;
+        }
+    }
     return 0;
 }
 

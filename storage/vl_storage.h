@@ -58,12 +58,18 @@ int vl_inventory_head(const vl_inventory *inv);         /* 0 when no versions */
 /* Version directory name as used by this object ("v3" or "v003"). */
 void vl_inventory_version_name(const vl_inventory *inv, int num, char out[16]);
 
+/* A logical path of vellum's own metadata (METS.xml, metadata/...) rather
+ * than a deposited file (data/...): counted apart everywhere. */
+int vl_logical_is_metadata(const char *logical);
+
 typedef struct vl_version_info {
     const char *created;
     const char *message;        /* NULL when absent */
     const char *user_name;      /* NULL when absent */
     const char *user_address;   /* NULL when absent */
-    size_t file_count;
+    size_t file_count;          /* every path of the state */
+    size_t metadata_count;      /* of them, vellum's (vl_logical_is_metadata):
+                                   deposited files are the difference */
 } vl_version_info;
 int vl_inventory_version_info(const vl_inventory *inv, int num,
                               vl_version_info *out);
@@ -85,6 +91,28 @@ const char *vl_inventory_lookup(const vl_inventory *inv, int num,
 const char *vl_inventory_fixity(const vl_inventory *inv, vl_digest_alg alg,
                                 const char *content_path);
 
+/* Differences between versions from and to of an inventory: each file added,
+ * removed (D), changed (M: same path, other digest) or renamed (R: a path
+ * only in `to` whose digest a path only in `from` had), in path order (the
+ * new path for R).  Strings belong to the inventory.  VL_EINPUT when a
+ * version does not exist. */
+typedef enum vl_diff_kind {
+    VL_DIFF_ADDED = 'A',
+    VL_DIFF_REMOVED = 'D',
+    VL_DIFF_CHANGED = 'M',
+    VL_DIFF_RENAMED = 'R'
+} vl_diff_kind;
+typedef struct vl_diff_entry {
+    vl_diff_kind kind;
+    const char *path;         /* the path in `to` (in `from` for D) */
+    const char *old_path;     /* R: the path in `from`; else NULL */
+    const char *digest;       /* in `to`; NULL for D */
+    const char *old_digest;   /* in `from`; NULL for A */
+} vl_diff_entry;
+typedef int (*vl_diff_fn)(void *arg, const vl_diff_entry *e);
+int vl_inventory_diff(const vl_inventory *inv, int from, int to,
+                      vl_diff_fn fn, void *arg, vl_error *err);
+
 /* ======================================================================
  * Catalog: an index of objects, versions, files and events, rebuilt from the
  * store at will.  SQLite today, behind this interface so a shared database
@@ -104,12 +132,65 @@ typedef struct vl_catalog_object {
     int head;
     const char *created;      /* v1 created */
     const char *updated;      /* head created */
-    uint64_t files;           /* files in the head state */
-    uint64_t bytes;           /* bytes in the head state */
+    /* The words every command uses:
+     *   files, bytes  the deposited files of the head version: its data/
+     *                 payload, what the depositor gave;
+     *   metadata files  vellum's own files in the head version (METS.xml,
+     *                 metadata/...: vl_logical_is_metadata), counted apart
+     *                 and labelled ("181 files, 467.4 KiB (+ METS.xml)");
+     *   stored files  content kept on storage for every version (what an
+     *                 audit reads), said as such. */
+    uint64_t files;
+    uint64_t bytes;
+    uint64_t metadata_files;
+    uint64_t metadata_bytes;
 } vl_catalog_object;
+/* Fill files/bytes and metadata_* from head-state totals and the part of
+ * them outside data/. */
+void vl_catalog_object_counts(vl_catalog_object *o, uint64_t all_files,
+                              uint64_t all_bytes, uint64_t meta_files,
+                              uint64_t meta_bytes);
 typedef int (*vl_catalog_object_fn)(void *arg, const vl_catalog_object *o);
 int vl_catalog_objects(vl_catalog *cat, vl_catalog_object_fn fn, void *arg,
                        vl_error *err);
+/* One object (its strings last only during fn); VL_EINPUT when unknown. */
+int vl_catalog_get_object(vl_catalog *cat, const char *id, vl_catalog_object_fn fn,
+                          void *arg, vl_error *err);
+
+/* Descriptive metadata: an object's deposit Dublin Core (MODS crosswalked),
+ * element and value pairs in order.  vl_catalog_desc_set replaces what the
+ * catalog had for the object with entry(arg, i, ...) for i < n (a NULL
+ * element or value is skipped); ingest calls it, reindex fills gaps from
+ * METS. */
+typedef void (*vl_desc_entry_fn)(const void *arg, size_t i, const char **element,
+                                 const char **value);
+int vl_catalog_desc_set(vl_catalog *cat, const char *object_id, size_t n,
+                        vl_desc_entry_fn entry, const void *arg, vl_error *err);
+int vl_catalog_desc_count(vl_catalog *cat, const char *object_id, size_t *n,
+                          vl_error *err);
+
+/* Objects for ls and search, by id, with their title (first dc:title) and
+ * latest audit.  Filters: text, a case-insensitive (ASCII) substring of a
+ * title, creator, subject, date or identifier (the first matching one is
+ * given back); failed, objects whose latest audit failed; due_cutoff
+ * (epoch seconds, 0 = none), objects never audited or last audited at or
+ * before it. */
+typedef struct vl_catalog_list_filter {
+    const char *text;
+    int failed;
+    int64_t due_cutoff;
+} vl_catalog_list_filter;
+typedef struct vl_catalog_listing {
+    vl_catalog_object object;
+    const char *title;            /* NULL when none */
+    const char *last_audit;       /* its start, NULL = never audited */
+    const char *last_outcome;     /* "pass", "fail" or NULL */
+    const char *match_element;    /* text: the DC element that matched */
+    const char *match_value;
+} vl_catalog_listing;
+typedef int (*vl_catalog_listing_fn)(void *arg, const vl_catalog_listing *l);
+int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
+                    vl_catalog_listing_fn fn, void *arg, vl_error *err);
 
 typedef struct vl_catalog_file {
     const char *logical;
@@ -730,7 +811,8 @@ int vl_validate_path(const char *dir, const vl_validate_options *o,
  * ==================================================================== */
 typedef struct vl_report_totals {
     uint64_t objects, versions;
-    uint64_t files, bytes;               /* head states */
+    uint64_t files, bytes;               /* deposited files of head states */
+    uint64_t metadata_files, metadata_bytes;  /* METS.xml etc. of them */
     uint64_t stored_files, stored_bytes; /* content kept, every version */
 } vl_report_totals;
 int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,

@@ -189,6 +189,24 @@ void cli_format_size(uint64_t bytes, char out[32])
     vl_size_format(bytes, out);
 }
 
+void cli_format_counts(uint64_t files, uint64_t bytes, uint64_t metadata_files,
+                       char out[CLI_COUNTS_MAX])
+{
+    char sz[32];
+    vl_size_format(bytes, sz);
+    if (metadata_files == 0)
+        snprintf(out, CLI_COUNTS_MAX, "%llu file%s, %s", (unsigned long long)files,
+                 files == 1 ? "" : "s", sz);
+    else if (metadata_files == 1)
+        snprintf(out, CLI_COUNTS_MAX, "%llu file%s, %s (+ METS.xml)",
+                 (unsigned long long)files, files == 1 ? "" : "s", sz);
+    else
+        snprintf(out, CLI_COUNTS_MAX, "%llu file%s, %s (+ METS.xml and %llu more "
+                 "metadata file%s)", (unsigned long long)files, files == 1 ? "" : "s",
+                 sz, (unsigned long long)(metadata_files - 1),
+                 metadata_files == 2 ? "" : "s");
+}
+
 static int columns_of(const char *s)
 {
     mbstate_t st;
@@ -226,4 +244,32 @@ void cli_print_padded(const char *text, int width)
     fputs(s, stdout);
     for (int cols = columns_of(s); cols < width; cols++)
         putchar(' ');
+}
+
+/* "pass 2026-03-04T09:00:00Z", "FAIL ...", "never audited". */
+void cli_audit_result(const char *outcome, const char *started, char *out,
+                      size_t size)
+{
+    if (!started)
+        snprintf(out, size, "never audited");
+    else
+        snprintf(out, size, "%s %s",
+                 outcome && !strcmp(outcome, "pass") ? "pass" : "FAIL",
+                 cli_text(started));
+}
+
+json_t *cli_listing_json(const vl_catalog_listing *l)
+{
+    const vl_catalog_object *o = &l->object;
+    return json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s?, "
+                     "s:s?}",
+                     "id", o->id, "path", o->path, "head", o->head, "files",
+                     (json_int_t)o->files, "bytes", (json_int_t)o->bytes,
+                     "metadata_files", (json_int_t)o->metadata_files,
+                     "metadata_bytes", (json_int_t)o->metadata_bytes,
+                     "created", o->created, "updated", o->updated, "title",
+                     l->title, "last_audit", l->last_audit, "last_audit_result",
+                     l->last_audit ? (l->last_outcome && !strcmp(l->last_outcome, "pass")
+                                          ? "pass" : "fail")
+                                   : NULL);
 }

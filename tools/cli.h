@@ -72,11 +72,25 @@ int cli_parse_version(const char *s);
 void cli_print_json(json_t *v);
 /* "1.2 MiB" style sizes for people. */
 void cli_format_size(uint64_t bytes, char out[32]);
+/* The one way to count an object (see vl_catalog_object): its deposited
+ * files and their bytes, vellum's metadata files labelled apart:
+ * "181 files, 467.4 KiB (+ METS.xml)". */
+#define CLI_COUNTS_MAX 160
+void cli_format_counts(uint64_t files, uint64_t bytes, uint64_t metadata_files,
+                       char out[CLI_COUNTS_MAX]);
 /* Print s (through cli_text), then spaces up to width terminal columns:
  * columns, not bytes, so names in any script line up. */
 void cli_print_padded(const char *s, int width);
 /* The terminal columns s takes as cli_print_padded prints it. */
 int cli_text_width(const char *s);
+
+/* An object's latest audit for people: "pass TIME", "FAIL TIME" or "never
+ * audited" (ls, search). */
+void cli_audit_result(const char *outcome, const char *started, char *out,
+                      size_t size);
+/* An ls/search row as JSON (id, head, files, bytes, title, last_audit,
+ * last_audit_result...). */
+json_t *cli_listing_json(const vl_catalog_listing *l);
 
 /* Each command: int cmd_NAME(int argc, char **argv), argv[0] = NAME. */
 #define CLI_COMMAND(name) int cmd_##name(int argc, char **argv)
@@ -90,6 +104,8 @@ CLI_COMMAND(reindex);
 CLI_COMMAND(recover);
 CLI_COMMAND(validate);
 CLI_COMMAND(config);
+CLI_COMMAND(diff);
+CLI_COMMAND(search);
 CLI_COMMAND(identify);
 CLI_COMMAND(replica);
 CLI_COMMAND(replicate);

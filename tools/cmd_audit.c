@@ -37,7 +37,8 @@ static const char usage[] =
     "                   'vellum repair' does: every copy, from verified bytes of\n"
     "                   another copy), then audit them again; the exit code is\n"
     "                   that of the second audit\n"
-    "  --status         never-audited and overdue objects, when the current\n"
+    "  --status         first the objects whose latest audit failed and what\n"
+    "                   to run; then never-audited and overdue objects, when the current\n"
     "                   cycle completes at the observed rate, and per copy how\n"
     "                   many objects were verified within the interval\n"
     "\n"
@@ -123,24 +124,30 @@ static void on_object(void *arg, const vl_audit_result *r)
                                  x->message));
         }
         json_array_append_new(
-            o->objects, json_pack("{s:s, s:s, s:b, s:I, s:I, s:f, s:o}", "id",
-                                  r->object_id, "copy",
+            o->objects, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+                                  "id", r->object_id, "copy",
                                   r->copy ? r->copy : VL_PRIMARY_COPY,
                                   "passed", r->passed, "files",
                                   (json_int_t)r->files, "bytes",
-                                  (json_int_t)r->bytes, "seconds", r->seconds,
+                                  (json_int_t)r->bytes, "object_files",
+                                  (json_int_t)r->object_files, "object_bytes",
+                                  (json_int_t)r->object_bytes, "metadata_files",
+                                  (json_int_t)r->metadata_files, "seconds", r->seconds,
                                   "failures", fails));
         return;
     }
+    /* The object counted as ls counts it; then what the audit read. */
+    char counts[CLI_COUNTS_MAX];
     cli_format_size(r->bytes, sz);
+    cli_format_counts(r->object_files, r->object_bytes, r->metadata_files, counts);
     if (o->copies)
-        printf("%s %s (%s%s, %llu file%s, %s)\n", r->passed ? "pass" : "FAIL",
-               cli_text(r->object_id), replica ? "replica " : "",
-               cli_text(r->copy ? r->copy : VL_PRIMARY_COPY),
-               (unsigned long long)r->files, r->files == 1 ? "" : "s", sz);
+        printf("%s %s (%s%s, %s; read %llu stored file%s, %s)\n",
+               r->passed ? "pass" : "FAIL", cli_text(r->object_id),
+               replica ? "replica " : "", cli_text(r->copy ? r->copy : VL_PRIMARY_COPY),
+               counts, (unsigned long long)r->files, r->files == 1 ? "" : "s", sz);
     else
-        printf("%s %s (%llu file%s, %s)\n", r->passed ? "pass" : "FAIL",
-               cli_text(r->object_id), (unsigned long long)r->files,
+        printf("%s %s (%s; read %llu stored file%s, %s)\n", r->passed ? "pass" : "FAIL",
+               cli_text(r->object_id), counts, (unsigned long long)r->files,
                r->files == 1 ? "" : "s", sz);
     for (size_t i = 0; i < r->nfailures; i++) {
         print_failure(stdout, "  ", &r->failures[i]);
@@ -203,22 +210,40 @@ static void print_summary(const out_ctx *o, const vl_audit_summary *s)
 
 /* ---- --status ----------------------------------------------------------- */
 
+/* Due objects are gathered (as JSON) and printed after the failures. */
 static void on_due(void *arg, const char *id, const char *last, uint64_t bytes)
 {
-    json_t *arr = arg;
-    char sz[32];
-    if (arr) {
-        json_array_append_new(arr, json_pack("{s:s, s:s?, s:I}", "id", id,
-                                             "last_audit", last, "bytes",
-                                             (json_int_t)bytes));
-        return;
+    json_array_append_new(arg, json_pack("{s:s, s:s?, s:I}", "id", id, "last_audit",
+                                         last, "bytes", (json_int_t)bytes));
+}
+
+static void print_due(json_t *due)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(due, i, d)
+    {
+        char sz[32];
+        const char *id = json_string_value(json_object_get(d, "id"));
+        const char *last = json_string_value(json_object_get(d, "last_audit"));
+        cli_format_size((uint64_t)json_integer_value(json_object_get(d, "bytes")), sz);
+        if (last)
+            printf("overdue  %s  last audited %s  %s\n", cli_text(id),
+                   cli_text(last), sz);
+        else
+            printf("never    %s  %s\n", cli_text(id), sz);
     }
-    cli_format_size(bytes, sz);
-    if (last)
-        printf("overdue  %s  last audited %s  %s\n", cli_text(id), cli_text(last),
-               sz);
+}
+
+/* Objects whose latest audit failed: JSON ids, or lines. */
+static void on_failed(void *arg, const char *id, const char *last, uint64_t bytes)
+{
+    json_t *arr = arg;
+    (void)bytes;
+    if (arr)
+        json_array_append_new(arr, json_string(id));
     else
-        printf("never    %s  %s\n", cli_text(id), sz);
+        printf("failed   %s  last audited %s\n", cli_text(id), cli_text(last));
 }
 
 /* Per copy, for --status: JSON rows, or the lines printed at the end. */
@@ -259,7 +284,8 @@ static int status(vl_repo *repo, int json)
 {
     vl_audit_status st;
     vl_error err = {0};
-    json_t *due = json ? json_array() : NULL;
+    json_t *due = json_array();
+    json_t *failed = json ? json_array() : NULL;
     copies_out co = {.rows = json ? json_array() : NULL};
     char when[32] = "", next[32] = "", sz[32], rate[32];
     vl_buf_init(&co.text, 0);
@@ -267,6 +293,28 @@ static int status(vl_repo *repo, int json)
         (co.interval_days = st.interval_days,
          vl_audit_copy_status(repo, on_copy_status, &co, &err)) != VL_OK) {
         json_decref(due);
+        json_decref(failed);
+        json_decref(co.rows);
+        vl_buf_release(&co.text);
+        return cli_fail(&err);
+    }
+    /* Failures lead: a complete cycle says nothing about damage found. */
+    if (!json && st.failed) {
+        const char *one = NULL;
+        json_t *ids = json_array();
+        if (st.failed == 1 && ids &&
+            vl_audit_failed_foreach(repo, on_failed, ids, &err) == VL_OK)
+            one = json_string_value(json_array_get(ids, 0));
+        printf("FAILED: %zu object%s failed %s last audit: run 'vellum repair %s', "
+               "then 'vellum audit %s'\n", st.failed, st.failed == 1 ? "" : "s",
+               st.failed == 1 ? "its" : "their", one ? cli_text(one) : "ID",
+               one ? cli_text(one) : "ID");
+        json_decref(ids);
+    }
+    if ((json || st.failed) &&
+        vl_audit_failed_foreach(repo, on_failed, failed, &err) != VL_OK) {
+        json_decref(due);
+        json_decref(failed);
         json_decref(co.rows);
         vl_buf_release(&co.text);
         return cli_fail(&err);
@@ -278,7 +326,7 @@ static int status(vl_repo *repo, int json)
     if (json) {
         cli_print_json(json_pack(
             "{s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:s?, s:I, s:I, s:f, s:s?, s:o, "
-            "s:o}",
+            "s:o, s:I, s:o}",
             "objects", (json_int_t)st.objects, "never_audited",
             (json_int_t)st.never_audited, "overdue", (json_int_t)st.overdue,
             "within_interval", (json_int_t)st.within_interval, "interval_days",
@@ -288,15 +336,18 @@ static int status(vl_repo *repo, int json)
             (json_int_t)st.runs_needed, "max_bytes_per_run",
             (json_int_t)st.max_bytes_per_run, "max_seconds_per_run",
             st.max_seconds_per_run, "next_due_at", next[0] ? next : NULL,
-            "due", due, "copies", co.rows));
+            "due", due, "copies", co.rows, "failed", (json_int_t)st.failed,
+            "failed_objects", failed));
         vl_buf_release(&co.text);
         return CLI_EXIT_OK;
     }
+    print_due(due);
+    json_decref(due);
     cli_format_size(st.bytes_to_audit, sz);
     cli_format_size((uint64_t)st.bytes_per_second, rate);
-    printf("objects: %zu (never audited %zu, overdue %zu, within %d days %zu)\n",
-           st.objects, st.never_audited, st.overdue, st.interval_days,
-           st.within_interval);
+    printf("objects: %zu (never audited %zu, overdue %zu, within %d days %zu, "
+           "failed %zu)\n", st.objects, st.never_audited, st.overdue,
+           st.interval_days, st.within_interval, st.failed);
     printf("to audit: %zu object%s, %s\n", st.never_audited + st.overdue,
            st.never_audited + st.overdue == 1 ? "" : "s", sz);
     if (st.bytes_per_second > 0)
@@ -309,7 +360,8 @@ static int status(vl_repo *repo, int json)
                st.max_bytes_per_run ? sz : "0", st.max_seconds_per_run);
     }
     if (st.never_audited + st.overdue == 0)
-        printf("cycle complete%s%s\n", next[0] ? "; next object due " : "", next);
+        printf("cycle complete%s%s%s\n", st.failed ? " (failures above)" : "",
+               next[0] ? "; next object due " : "", next);
     else if (when[0])
         printf("cycle completes: %s (%zu daily run%s of audit --due)\n", when,
                st.runs_needed, st.runs_needed == 1 ? "" : "s");

@@ -92,16 +92,29 @@ CLI_COMMAND(export)
     if (vl_export(repo, id, dest, &eo, &res, &err) != VL_OK)
         rc = cli_fail_object(repo, id, &err);
     else if (c.json)
-        cli_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:I, s:s}",
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:I, s:I, s:I, s:I, "
+                                 "s:s}",
                                  "id", id, "dest", dest, "format", eo.format,
                                  "archive", res.archive, "version", res.version,
                                  "files", (json_int_t)res.files, "bytes",
-                                 (json_int_t)res.bytes, "event", res.event_id));
-    else
-        printf("%s v%d -> %s (%s%s%s, %zu file%s, every digest verified)\n",
-               cli_text(id), res.version, cli_text(dest), eo.format,
-               res.archive ? ", " : "",
-               res.archive ? res.archive : "", res.files, res.files == 1 ? "" : "s");
+                                 (json_int_t)res.bytes, "object_files",
+                                 (json_int_t)res.object_files, "object_bytes",
+                                 (json_int_t)res.object_bytes, "metadata_files",
+                                 (json_int_t)res.metadata_files, "event",
+                                 res.event_id));
+    else {
+        /* The object counted as everywhere else; an OCFL copy also says
+         * how many stored files (every version, inventories) it holds. */
+        char counts[CLI_COUNTS_MAX];
+        cli_format_counts(res.object_files, res.object_bytes, res.metadata_files,
+                          counts);
+        printf("%s v%d -> %s (%s%s%s, %s", cli_text(id), res.version,
+               cli_text(dest), eo.format, res.archive ? ", " : "",
+               res.archive ? res.archive : "", counts);
+        if (!strcmp(eo.format, "ocfl"))
+            printf("; %zu stored files copied", res.files);
+        printf(", every digest verified)\n");
+    }
     vl_repo_close(repo);
     return rc;
 }

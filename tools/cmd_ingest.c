@@ -181,11 +181,13 @@ CLI_COMMAND(ingest)
         goto done;
     }
     if (c.json) {
-        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:s?, s:I, s:I, s:s?}",
+        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:I, s:s?, s:I, s:I, "
+                                 "s:s?}",
                                  "id", res.id,
                                  "version", res.version, "changed", res.version > 0,
                                  "files", (json_int_t)res.files, "bytes",
-                                 (json_int_t)res.bytes, "warnings",
+                                 (json_int_t)res.bytes, "metadata_files",
+                                 (json_int_t)(res.version > 0 ? 1 : 0), "warnings",
                                  (json_int_t)res.warnings, "bag_version",
                                  res.bag_version[0] ? res.bag_version : NULL,
                                  "replicas_updated", (json_int_t)res.replicas_updated,
@@ -195,10 +197,10 @@ CLI_COMMAND(ingest)
     } else if (res.version == 0) {
         printf("%s: no changes; no version written\n", cli_text(res.id));
     } else {
-        char sz[32];
-        cli_format_size(res.bytes, sz);
-        printf("%s v%d (%zu file%s, %s)\n", cli_text(res.id), res.version, res.files,
-               res.files == 1 ? "" : "s", sz);
+        char counts[CLI_COUNTS_MAX];
+        /* every version carries the METS.xml vellum wrote */
+        cli_format_counts(res.files, res.bytes, 1, counts);
+        printf("%s v%d (%s)\n", cli_text(res.id), res.version, counts);
         if (res.replicas_updated && !c.quiet)
             printf("replicated to %zu replica%s\n", res.replicas_updated,
                    res.replicas_updated == 1 ? "" : "s");

@@ -192,14 +192,16 @@ CLI_COMMAND(show)
         if (vl_inventory_version_info(inv, v, &vi) != 0)
             continue;
         if (versions)
-            json_array_append_new(versions, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I}",
+            json_array_append_new(versions, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I}",
                                   "version", vname, "created", vi.created, "message",
                                   vi.message, "user", vi.user_name, "address",
-                                  vi.user_address, "files", (json_int_t)vi.file_count));
+                                  vi.user_address, "files", (json_int_t)(vi.file_count - vi.metadata_count),
+                                  "metadata_files", (json_int_t)vi.metadata_count));
         else
-            printf("  %-5s %s  %zu file%s  %s%s%s%s  %s\n", vname,
-                   cli_text(vi.created), vi.file_count,
-                   vi.file_count == 1 ? "" : "s", vi.user_name ? cli_text(vi.user_name) : "-",
+            printf("  %-5s %s  %zu file%s%s  %s%s%s%s  %s\n", vname, cli_text(vi.created),
+                   vi.file_count - vi.metadata_count,
+                   vi.file_count - vi.metadata_count == 1 ? "" : "s",
+                   vi.metadata_count ? " (+ METS.xml)" : "", vi.user_name ? cli_text(vi.user_name) : "-",
                    vi.user_address ? " <" : "", cli_text(vi.user_address),
                    vi.user_address ? ">" : "", cli_text(vi.message));
     }

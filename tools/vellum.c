@@ -17,6 +17,8 @@ static const struct command commands[] = {
     {"ingest", cmd_ingest, "deposit files as a new object or version"},
     {"ls", cmd_ls, "list objects"},
     {"show", cmd_show, "show an object's versions and files"},
+    {"search", cmd_search, "find objects by title, creator, subject, date, identifier"},
+    {"diff", cmd_diff, "files added, removed, changed, renamed between versions"},
     {"get", cmd_get, "write an object's files out, verifying digests"},
     {"cat", cmd_cat, "write one file of an object to stdout, verified"},
     {"export", cmd_export, "export as a METS package, BagIt bag or OCFL copy"},

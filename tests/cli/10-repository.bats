@@ -118,7 +118,7 @@ load helpers
     "$VELLUM" ingest "$src" --id urn:t:one --quiet >/dev/null
     "$VELLUM" ingest "$src" --id urn:t:two --quiet >/dev/null
     before=$("$VELLUM" ls --json)
-    [ "$(echo "$before" | jfield '[(o["id"], o["files"]) for o in d]')" = "[('urn:t:one', 4), ('urn:t:two', 4)]" ]
+    [ "$(echo "$before" | jfield '[(o["id"], o["files"]) for o in d]')" = "[('urn:t:one', 3), ('urn:t:two', 3)]" ]
     # Make it what vellum 0.1 wrote: no head totals, schema version 1.
     sqlite3 "$REPO/catalog.sqlite" "ALTER TABLE objects DROP COLUMN head_files;
         ALTER TABLE objects DROP COLUMN head_bytes; PRAGMA user_version = 1;"

@@ -163,15 +163,13 @@ PY
     grep -q '^FAIL urn:t:old\\x1b\[31m\\x0aRED ' "$OUT/audit"
     [ "$(grep -c ALERT "$OUT/audit.err")" -eq 1 ]
     [ "$(wc -l < "$OUT/audit.err")" -eq 1 ]
-    "$VELLUM" report --format csv > "$OUT/r.csv"
+    "$VELLUM" report --format csv --table failures > "$OUT/r.csv"
     no_raw < "$OUT/r.csv"
-    # the failures section: each row one line, the id escaped
+    # the failures table: each row one line, the id escaped
     python3 - "$OUT/r.csv" <<'PY'
 import csv, sys
 lines = open(sys.argv[1], newline="").read().split("\r\n")
-rows = lines[lines.index("failures") + 2:]
-# the section ends at the blank line before the next one
-rows = rows[:rows.index("")] if "" in rows else rows
+rows = [l for l in lines[1:] if l]
 assert rows, lines
 for line in rows:
     row = next(csv.reader([line]))
@@ -199,12 +197,10 @@ assert {f["object"] for f in d["failures"]} == {os.environ["OLD"]}, d["failures"
     for i in "$id" '@SUM(1)'; do printf 'rot' >> "$(object_dir "$i")/v1/content/data/a.txt"; done
     run "$VELLUM" audit --all
     [ "$status" -eq 1 ]
-    "$VELLUM" report --format csv > "$OUT/r.csv"
+    "$VELLUM" report --format csv --table failures > "$OUT/r.csv"
     python3 - "$OUT/r.csv" "$id" <<'PY'
 import csv, sys
-text = open(sys.argv[1], newline="").read()
-section = text[text.index("\r\nfailures\r\n") + 12:].split("\r\n\r\n")[0]
-rows = list(csv.reader(section.splitlines()))[1:]
+rows = list(csv.reader(open(sys.argv[1], newline="")))[1:]
 firsts = {r[0] for r in rows if r}
 assert firsts == {"'" + sys.argv[2], "'@SUM(1)"}, firsts
 PY

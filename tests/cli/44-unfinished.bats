@@ -93,7 +93,7 @@ events urn:u:a --json
 events verify
 events verify --json
 report --format json
-report --format csv
+report --format csv --table failures
 audit --status
 audit --status --json
 config

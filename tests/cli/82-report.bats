@@ -164,8 +164,9 @@ audit_and_damage() {
     [ "$(echo "$J" | jfield 'd["totals"]["objects"], d["totals"]["versions"]')" = "3 4" ]
     [ "$(echo "$J" | jfield 'd["totals"]["files"]')" = "$files" ]
     [ "$(echo "$J" | jfield 'd["totals"]["bytes"]')" = "$bytes" ]
-    # deposited files: 4 + 3 + 2, each object also has a METS.xml
-    [ "$files" -eq 12 ]
+    # deposited files: 4 + 3 + 2; each object's METS.xml counted apart
+    [ "$files" -eq 9 ]
+    [ "$(echo "$J" | jfield 'd["totals"]["metadata_files"]')" = 3 ]
     png=$(stat -c %s "$F/image.png")
     fmt() { echo "$J" | jfield "[(f['files'], f['bytes']) for f in d['formats'] if f['puid'] == '$1']"; }
     [ "$(fmt fmt/11)" = "[(2, $((2 * png)))]" ]
@@ -210,32 +211,27 @@ audit_and_damage() {
     [ "$(echo "$output" | jfield '[f["first_seen"] for f in d["failures"] if f["kind"] == "digest"]')" = "['2026-03-04T09:00:00Z']" ]
 }
 
-@test "report --format csv: RFC 4180 sections that python's csv reads" {
+@test "report --format csv: one RFC 4180 table a file that python's csv reads" {
     audit_and_damage
-    out="$BATS_TEST_TMPDIR/r.csv"
+    out="$BATS_TEST_TMPDIR/csv/"
     run "$VELLUM" report --format csv --out "$out"
     [ "$status" -eq 0 ]
     [ -z "$output" ]
     J=$("$VELLUM" report --format json)
     echo "$J" > "$BATS_TEST_TMPDIR/r.json"
     run python3 - "$out" "$BATS_TEST_TMPDIR/r.json" <<'EOF'
-import csv, json, sys
-raw = open(sys.argv[1], newline="").read()
-assert "\r\n" in raw and "\n" not in raw.replace("\r\n", ""), "lines must end CRLF"
-rows = list(csv.reader(open(sys.argv[1], newline="")))
+import csv, json, os, sys
+names = ["totals", "formats", "coverage", "history", "failures",
+         "copies", "object_copies", "replication", "advice"]
+assert sorted(os.listdir(sys.argv[1])) == sorted(n + ".csv" for n in names), os.listdir(sys.argv[1])
+sections = {}
+for n in names:
+    p = os.path.join(sys.argv[1], n + ".csv")
+    raw = open(p, newline="").read()
+    assert "\r\n" in raw and "\n" not in raw.replace("\r\n", ""), "lines must end CRLF"
+    sections[n] = list(csv.reader(open(p, newline="")))
+    assert all(sections[n]), n   # no blank rows: one table
 j = json.load(open(sys.argv[2]))
-sections, cur = {}, None
-for r in rows:
-    if not r:
-        cur = None
-    elif cur is None:
-        assert len(r) == 1, r
-        cur = r[0]
-        sections[cur] = []
-    else:
-        sections[cur].append(r)
-assert list(sections) == ["totals", "formats", "coverage", "history", "failures",
-                          "copies", "object_copies", "replication", "advice"], list(sections)
 for name, body in sections.items():
     head = body[0]
     assert all(len(r) == len(head) for r in body), name
@@ -295,7 +291,7 @@ EOF
     done
     [ "$(echo "$S" | jfield '"history-chart" in d["svg"], "format-chart" in d["svg"]')" = "True True" ]
     [ "$(echo "$S" | jfield 'd["scripts"], d["imgs"]')" = "0 0" ]
-    [ "$(echo "$S" | jfield 'd["cards"]["totals.objects"], d["cards"]["totals.versions"], d["cards"]["totals.files"]')" = "3 4 12" ]
+    [ "$(echo "$S" | jfield 'd["cards"]["totals.objects"], d["cards"]["totals.versions"], d["cards"]["totals.files"]')" = "3 4 9" ]
     bytes=$("$VELLUM" ls --json | jfield 'sum(o["bytes"] for o in d)')
     [ "$(echo "$S" | jfield 'd["cards"]["totals.bytes"]')" = "$bytes" ]
     [ "$(echo "$S" | jfield 'd["cards"]["coverage.never"]')" = "3" ]
@@ -355,6 +351,13 @@ EOF
     run "$VELLUM" report extra
     [ "$status" -eq 2 ]
     run "$VELLUM" report --json --format csv
+    [ "$status" -eq 2 ]
+    run "$VELLUM" report --format csv
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"CSV is one table a file: give --table NAME (totals, formats, "* ]]
+    run "$VELLUM" report --format csv --table nope
+    [ "$status" -eq 2 ]
+    run "$VELLUM" report --table totals
     [ "$status" -eq 2 ]
     run "$VELLUM" report --out "$BATS_TEST_TMPDIR/no/such/dir/r.html"
     [ "$status" -eq 3 ]

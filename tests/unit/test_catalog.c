@@ -832,6 +832,97 @@ static void test_sync_100k(void **state)
     vl_inventory_free(inv);
 }
 
+/* vl_inventory_diff: v1 {a, b} to v2 {a, c, a2 (= a)}; and back. */
+struct diff_rows {
+    char text[8][96];
+    size_t n;
+};
+
+static int on_diff(void *arg, const vl_diff_entry *e)
+{
+    struct diff_rows *d = arg;
+    if (d->n < 8)
+        snprintf(d->text[d->n++], sizeof d->text[0], "%c %s%s%s", (char)e->kind,
+                 e->old_path ? e->old_path : "", e->old_path ? " -> " : "", e->path);
+    return 0;
+}
+
+static void test_inventory_diff(void **state)
+{
+    fx *f = *state;
+    vl_error err = {0};
+    struct diff_rows d = {.n = 0};
+    assert_int_equal(vl_inventory_diff(f->inv_a, 1, 2, on_diff, &d, &err), VL_OK);
+    assert_int_equal(d.n, 3);
+    assert_string_equal(d.text[0], "A data/a2.txt");
+    assert_string_equal(d.text[1], "D data/b.txt");
+    assert_string_equal(d.text[2], "A data/c.txt");
+    d.n = 0;
+    assert_int_equal(vl_inventory_diff(f->inv_a, 2, 2, on_diff, &d, &err), VL_OK);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(vl_inventory_diff(f->inv_a, 1, 3, on_diff, &d, &err), VL_EINPUT);
+}
+
+/* Descriptive metadata: set at ingest, listed with titles, searched. */
+static const char *const desc_el[] = {"title", "creator", "subject"};
+static const char *const desc_val[] = {"Letters of Ann", "Smith, Ann", "100% cotton"};
+
+static void desc_entry(const void *arg, size_t i, const char **el, const char **val)
+{
+    (void)arg;
+    *el = desc_el[i];
+    *val = desc_val[i];
+}
+
+static int collect_listing(void *arg, const vl_catalog_listing *l)
+{
+    struct diff_rows *d = arg;
+    if (d->n < 8)
+        snprintf(d->text[d->n++], sizeof d->text[0], "%s|%s|%s|%llu+%llu",
+                 l->object.id, l->title ? l->title : "-",
+                 l->match_element ? l->match_element : "-",
+                 (unsigned long long)l->object.files,
+                 (unsigned long long)l->object.metadata_files);
+    return 0;
+}
+
+static void test_descriptive_search(void **state)
+{
+    fx *f = *state;
+    vl_error err = {0};
+    struct diff_rows d = {.n = 0};
+    sync_ok(f, REL_A, f->inv_a);
+    sync_ok(f, REL_B, f->inv_b);
+    assert_int_equal(vl_catalog_desc_set(f->cat, OBJ_A, 3, desc_entry, NULL, &err),
+                     VL_OK);
+    size_t n = 0;
+    assert_int_equal(vl_catalog_desc_count(f->cat, OBJ_A, &n, &err), VL_OK);
+    assert_int_equal(n, 3);
+    vl_catalog_list_filter all = {0};
+    assert_int_equal(vl_catalog_list(f->cat, &all, collect_listing, &d, &err), VL_OK);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.text[0], OBJ_A "|Letters of Ann|-|3+0");
+    /* case-insensitive; % and _ are literal */
+    vl_catalog_list_filter q = {.text = "SMITH"};
+    d.n = 0;
+    assert_int_equal(vl_catalog_list(f->cat, &q, collect_listing, &d, &err), VL_OK);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.text[0], OBJ_A "|Letters of Ann|creator|3+0");
+    q.text = "0%";
+    d.n = 0;
+    assert_int_equal(vl_catalog_list(f->cat, &q, collect_listing, &d, &err), VL_OK);
+    assert_int_equal(d.n, 1);
+    q.text = "1_0";
+    d.n = 0;
+    assert_int_equal(vl_catalog_list(f->cat, &q, collect_listing, &d, &err), VL_OK);
+    assert_int_equal(d.n, 0);
+    /* set again replaces */
+    assert_int_equal(vl_catalog_desc_set(f->cat, OBJ_A, 1, desc_entry, NULL, &err),
+                     VL_OK);
+    assert_int_equal(vl_catalog_desc_count(f->cat, OBJ_A, &n, &err), VL_OK);
+    assert_int_equal(n, 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -853,6 +944,8 @@ int main(void)
         T(test_check_inventory_and_storage_changes),
         T(test_check_escapes_names),
         T(test_sync_100k),
+        T(test_inventory_diff),
+        T(test_descriptive_search),
     };
     return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
