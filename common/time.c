@@ -73,7 +73,7 @@ void vl_time_rfc3339_ns(int64_t ns, char out[40])
         n--;
     digits9[n] = '\0';
     whole[strlen(whole) - 1] = '\0';   /* the Z */
-    snprintf(out, 40, "%s.%sZ", whole, digits9);
+    snprintf(out, 40, "%.28s.%.9sZ", whole, digits9);
 }
 
 /* Exactly n decimal digits at *p; advances *p. */
