@@ -32,6 +32,8 @@
  *   torture -j JOBS         cases at a time (default: the cores, at most 4)
  *   torture -a              every allocation of every case (cases with a
  *                           stride fail every stride-th one otherwise)
+ *   torture -S K            every K-th allocation at least (and the first
+ *                           and last 100 of each case): make check's pace
  * The allocfail shim (allocfail.so beside this binary) is preloaded by
  * re-executing when it is not loaded yet. */
 #include <dirent.h>
@@ -198,6 +200,7 @@ typedef struct tcase {
 } tcase;
 
 static int g_all_allocs;      /* -a: every allocation of every case */
+static int g_min_stride = 1;  /* -S K: at least every K-th allocation */
 
 /* ---- digest: every algorithm over a file ------------------------------ */
 
@@ -1530,8 +1533,9 @@ static int torture(const tcase *c, int num, long only, int list_only)
     long shown = 0;
     long from = only ? only : 1, to = only ? only : count;
     for (long n = from; n <= to; n++) {
-        if (!only && !g_all_allocs && c->stride > 1 && n > 100 && n <= count - 100 &&
-            n % c->stride != 0)
+        int stride = c->stride > g_min_stride ? c->stride : g_min_stride;
+        if (!only && !g_all_allocs && stride > 1 && n > 100 && n <= count - 100 &&
+            n % stride != 0)
             continue;
         run_case(c, tmpl, work, n, NULL, 0, errfile, &r);
         t.runs++;
@@ -1717,7 +1721,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "torture: the allocfail shim is incomplete\n");
         return 2;
     }
-    while ((opt = getopt(argc, argv, "avslc:n:t:j:")) != -1) {
+    while ((opt = getopt(argc, argv, "avslc:n:t:j:S:")) != -1) {
         switch (opt) {
         case 'v': g_verbose = 1; break;
         case 's': g_summary = 1; break;
@@ -1728,6 +1732,7 @@ int main(int argc, char **argv)
             break;
         case 'n': only_n = atol(optarg); break;
         case 'a': g_all_allocs = 1; break;
+        case 'S': g_min_stride = atoi(optarg) > 1 ? atoi(optarg) : 1; break;
         case 't': g_timeout = atoi(optarg); break;
         case 'j': jobs = atoi(optarg); break;
         default: usage();
