@@ -159,7 +159,7 @@ check-suites: build
 # The plain and the sanitizer suites run side by side (much of the time is
 # spent waiting on fsync and child processes); each writes its own log.
 # To stay within ten minutes on two cores, the plain suite kills before
-# every second step of each operation, fails every second allocation in
+# every second step of each operation, fails every third allocation in
 # the torture (the first and last 100 of each case always) and replays
 # the fuzz corpora; the sanitizer suite, there to catch memory errors,
 # kills before every eighth step.  `make check-long` kills before every
@@ -170,7 +170,7 @@ check: deps-test
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null
 	@mkdir -p build build-san
 	@echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"
-	@( VELLUM_KILL_STRIDE=2 VELLUM_TORTURE_STRIDE=2 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
+	@( VELLUM_KILL_STRIDE=2 VELLUM_TORTURE_STRIDE=3 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
 	 ( VELLUM_KILL_STRIDE=8 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
 	 wait
 	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
