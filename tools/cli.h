@@ -51,6 +51,9 @@ int cli_check_id(const char *id);
 /* Object ids (argv[first..argc), each checked) or --all, exactly one of
  * them: 0, or the exit code once the error is printed. */
 int cli_ids_or_all(const char *cmd, int all, int argc, char **argv, int first);
+/* One repair action: appended to list (--json) when not NULL, else one
+ * line (repairs on stdout, prefixed; failures on stderr). */
+void cli_repair_action(const vl_repair_action *a, json_t *list, const char *prefix);
 /* "vellum: <message>" on stderr; returns err->status as an exit code. */
 int cli_fail(const vl_error *err);
 /* "vellum <cmd>: <message>" + usage hint on stderr; returns 2. */

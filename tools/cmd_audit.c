@@ -159,26 +159,7 @@ static void on_object(void *arg, const vl_audit_result *r)
 /* --repair: one line per action (the repair command's wording). */
 static void on_repair(void *arg, const vl_repair_action *a)
 {
-    out_ctx *o = arg;
-    if (o->repairs) {
-        json_array_append_new(
-            o->repairs, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:b,s:s?}", "id", a->object_id,
-                                  "copy", a->copy, "path", a->path, "problem",
-                                  a->problem, "source", a->source, "repaired",
-                                  a->repaired, "message", a->message));
-        return;
-    }
-    if (!strcmp(a->problem, "unexpected"))
-        printf("repair %s [%s] %s: not in the inventory; moved to %s\n",
-               cli_text(a->object_id), cli_text(a->copy), cli_text(a->path),
-               cli_text(a->message));
-    else if (a->repaired)
-        printf("repair %s [%s] %s: %s; restored from %s\n", cli_text(a->object_id),
-               cli_text(a->copy), cli_text(a->path), a->problem, cli_text(a->source));
-    else
-        fprintf(stderr, "vellum: error: %s [%s] %s: %s, and no copy is good (%s); "
-                "left as it is\n", cli_text(a->object_id), cli_text(a->copy),
-                cli_text(a->path), a->problem, cli_text(a->message));
+    cli_repair_action(a, ((out_ctx *)arg)->repairs, "repair ");
 }
 
 static void print_summary(const out_ctx *o, const vl_audit_summary *s)

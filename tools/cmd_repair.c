@@ -28,30 +28,7 @@ struct out_ctx {
 
 static void on_action(void *arg, const vl_repair_action *a)
 {
-    struct out_ctx *o = arg;
-    if (o->list) {
-        json_array_append_new(
-            o->list, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:b,s:s?,s:s?,s:s?,s:s?}", "id",
-                               a->object_id, "copy", a->copy, "path", a->path,
-                               "problem", a->problem, "source", a->source,
-                               "repaired", a->repaired, "algorithm", a->algorithm,
-                               "expected", a->expected, "actual", a->actual,
-                               "message", a->message));
-        return;
-    }
-    if (!strcmp(a->problem, "unexpected"))
-        printf("%s [%s] %s: not in the inventory; moved to %s\n", cli_text(a->object_id),
-               cli_text(a->copy), cli_text(a->path), cli_text(a->message));
-    else if (!strcmp(a->problem, "diverged"))
-        fprintf(stderr, "vellum: error: %s [%s]: diverged: %s\n", cli_text(a->object_id),
-                cli_text(a->copy), cli_text(a->message));
-    else if (a->repaired)
-        printf("%s [%s] %s: %s; restored from %s\n", cli_text(a->object_id),
-               cli_text(a->copy), cli_text(a->path), a->problem, cli_text(a->source));
-    else
-        fprintf(stderr, "vellum: error: %s [%s] %s: %s, and no copy is good (%s); "
-                "left as it is\n", cli_text(a->object_id), cli_text(a->copy),
-                cli_text(a->path), a->problem, cli_text(a->message));
+    cli_repair_action(a, ((struct out_ctx *)arg)->list, "");
 }
 
 static void on_unreachable(void *arg, const char *copy, const char *why)
