@@ -11,40 +11,17 @@
 #include "backend_private.h"
 #include "vl_storage.h"
 
-struct vl_backend {
-    char *root;
-};
-
-struct vl_reader {
+struct fs_reader {
+    vl_reader base;
     int fd;
     char *path;
 };
 
-vl_backend *vl_backend_fs_new(const char *root_dir)
+static void fs_free(vl_backend *b)
 {
-    vl_backend *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
-    b->root = vl_strdup(root_dir);
-    if (!b->root) {
-        free(b);
-        return NULL;
-    }
-    size_t n = strlen(b->root);
-    while (n > 1 && b->root[n - 1] == '/')
-        b->root[--n] = '\0';
-    return b;
-}
-
-void vl_backend_free(vl_backend *b)
-{
-    if (!b)
-        return;
     free(b->root);
     free(b);
 }
-
-const char *vl_backend_root(const vl_backend *b) { return b->root; }
 
 static char *abs_path(const vl_backend *b, const char *rel)
 {
@@ -53,12 +30,34 @@ static char *abs_path(const vl_backend *b, const char *rel)
     return vl_path_join(b->root, rel);
 }
 
-int vl_backend_open(vl_backend *b, const char *rel, vl_reader **out,
-                    vl_error *err)
+static ssize_t fs_read(vl_reader *reader, void *buf, size_t cap, vl_error *err)
+{
+    struct fs_reader *r = (struct fs_reader *)reader;
+    for (;;) {
+        ssize_t n = read(r->fd, buf, cap);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        vl_error_sys(err, "cannot read %s", r->path);
+        return -1;
+    }
+}
+
+static void fs_reader_close(vl_reader *reader)
+{
+    struct fs_reader *r = (struct fs_reader *)reader;
+    close(r->fd);
+    free(r->path);
+    free(r);
+}
+
+static int fs_open(vl_backend *b, const char *rel, vl_reader **out,
+                   vl_error *err)
 {
     int rc = VL_OK;
     char *p = abs_path(b, rel);
-    vl_reader *r = NULL;
+    struct fs_reader *r = NULL;
     if (!p)
         return vl_error_oom(err);
     int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -73,39 +72,18 @@ int vl_backend_open(vl_backend *b, const char *rel, vl_reader **out,
         goto done;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    r->base.read = fs_read;
+    r->base.close = fs_reader_close;
     r->fd = fd;
     r->path = p;
     p = NULL;
-    *out = r;
+    *out = &r->base;
 done:
     free(p);
     return rc;
 }
 
-ssize_t vl_reader_read(void *reader, void *buf, size_t cap, vl_error *err)
-{
-    vl_reader *r = reader;
-    for (;;) {
-        ssize_t n = read(r->fd, buf, cap);
-        if (n >= 0)
-            return n;
-        if (errno == EINTR)
-            continue;
-        vl_error_sys(err, "cannot read %s", r->path);
-        return -1;
-    }
-}
-
-void vl_reader_close(vl_reader *r)
-{
-    if (!r)
-        return;
-    close(r->fd);
-    free(r->path);
-    free(r);
-}
-
-int vl_backend_read_all(vl_backend *b, const char *rel, size_t max,
+static int fs_read_all(vl_backend *b, const char *rel, size_t max,
                         vl_buf *out, vl_error *err)
 {
     char *p = abs_path(b, rel);
@@ -127,7 +105,7 @@ static int kind_of(mode_t m)
     return VL_WALK_OTHER;
 }
 
-int vl_backend_stat(vl_backend *b, const char *rel, int *kind, uint64_t *size,
+static int fs_stat(vl_backend *b, const char *rel, int *kind, uint64_t *size,
                     vl_error *err)
 {
     int rc = VL_OK;
@@ -158,7 +136,7 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
+static int fs_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
                     void *arg, vl_error *err)
 {
     int rc = VL_OK;
@@ -204,7 +182,7 @@ done:
     return rc;
 }
 
-int vl_backend_write(vl_backend *b, const char *rel, const void *data,
+static int fs_write(vl_backend *b, const char *rel, const void *data,
                      size_t len, vl_error *err)
 {
     char *p = abs_path(b, rel);
@@ -218,7 +196,7 @@ int vl_backend_write(vl_backend *b, const char *rel, const void *data,
     return rc;
 }
 
-int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
+static int fs_put(vl_backend *b, const char *local_path, const char *rel,
                    vl_error *err)
 {
     char *p = abs_path(b, rel);
@@ -253,7 +231,7 @@ done:
     return rc;
 }
 
-int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err)
+static int fs_prune(vl_backend *b, const char *rel, vl_error *err)
 {
     char *cur = vl_strdup(rel);
     int rc = VL_OK;
@@ -286,28 +264,7 @@ int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err)
     return rc;
 }
 
-int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,
-                                const char *inventory, size_t len,
-                                const char *sidecar_name, const char *sidecar,
-                                vl_error *err)
-{
-    int rc;
-    char *inv_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
-    char *side_rel = vl_path_join(object_rel, sidecar_name);
-    if (!inv_rel || !side_rel) {
-        rc = vl_error_oom(err);
-        goto done;
-    }
-    if ((rc = vl_backend_write(b, inv_rel, inventory, len, err)) != VL_OK)
-        goto done;
-    rc = vl_backend_write(b, side_rel, sidecar, strlen(sidecar), err);
-done:
-    free(inv_rel);
-    free(side_rel);
-    return rc;
-}
-
-int vl_backend_commit_inventory_copy(vl_backend *b, const char *object_rel,
+static int fs_commit_inventory_copy(vl_backend *b, const char *object_rel,
                                      const char *from_rel,
                                      const char *sidecar_name,
                                      const char *sidecar, vl_error *err)
@@ -345,4 +302,45 @@ done:
     free(tmp);
     free(side_rel);
     return rc;
+}
+
+static int fs_remove_tree(vl_backend *b, const char *rel, vl_error *err)
+{
+    char *p = abs_path(b, rel);
+    if (!p)
+        return vl_error_oom(err);
+    int rc = vl_fs_exists(p) ? vl_fs_rmtree(p, err) : VL_OK;
+    free(p);
+    return rc;
+}
+
+static const struct vl_backend_ops fs_ops = {
+    .free = fs_free,
+    .open = fs_open,
+    .read_all = fs_read_all,
+    .stat = fs_stat,
+    .list = fs_list,
+    .write = fs_write,
+    .put = fs_put,
+    .prune = fs_prune,
+    .remove_tree = fs_remove_tree,
+    .commit_inventory_copy = fs_commit_inventory_copy,
+};
+
+vl_backend *vl_backend_fs_new(const char *root_dir)
+{
+    vl_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->ops = &fs_ops;
+    b->atomic_put = 1;
+    b->root = vl_strdup(root_dir);
+    if (!b->root) {
+        free(b);
+        return NULL;
+    }
+    size_t n = strlen(b->root);
+    while (n > 1 && b->root[n - 1] == '/')
+        b->root[--n] = '\0';
+    return b;
 }

@@ -126,8 +126,11 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
             goto done;
         if (num == 1) {
             /* A whole object moves in by one rename: it is absent or whole.
-             * What can be left is the empty path that led to it. */
-            rc = vl_backend_prune(b, object_rel, err);
+             * What can be left is the empty path that led to it.  On an
+             * object store it comes in file by file, the root inventory
+             * last: without that, what came is no object's. */
+            rc = b->atomic_put ? vl_backend_prune(b, object_rel, err)
+                               : vl_backend_remove_tree(b, object_rel, err);
             if (rc == VL_OK && kind)
                 *changed = 1;
         } else {
@@ -148,6 +151,26 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
     }
     if ((rc = vl_backend_stat(b, vrel, &kind, NULL, err)) != VL_OK)
         goto done;
+    if (kind == VL_WALK_DIR && !b->atomic_put && num > vl_inventory_head(cur)) {
+        /* Uploaded file by file, its inventory last: a version folder
+         * without one is the rest of an upload cut short. */
+        char *vinv_rel = vl_path_join(vrel, VL_INVENTORY_FILE);
+        int ikind = 0;
+        if (!vinv_rel) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        rc = vl_backend_stat(b, vinv_rel, &ikind, NULL, err);
+        free(vinv_rel);
+        if (rc != VL_OK)
+            goto done;
+        if (ikind != VL_WALK_FILE) {
+            if ((rc = vl_backend_remove_tree(b, vrel, err)) != VL_OK)
+                goto done;
+            *changed = 1;
+            kind = 0;
+        }
+    }
     if (kind != VL_WALK_DIR) {
         /* The version never reached the store: the head stays. */
         free(vrel);
@@ -311,13 +334,16 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
     int num = (int)json_integer_value(json_object_get(intent, "version"));
     if (!id || !obj || num < 1)
         goto done;   /* a torn intent is never written (atomic), but be safe */
-    char *objdir = vl_path_join(r->store_dir, obj);
-    if (!objdir) {
-        rc = vl_error_oom(err);
-        goto done;
+    if (r->backend->atomic_put) {
+        /* temp files of an atomic write; an object store has none */
+        char *objdir = vl_path_join(r->store_dir, obj);
+        if (!objdir) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        rc = vl_recover_clean_temps(objdir, err);
+        free(objdir);
     }
-    rc = vl_recover_clean_temps(objdir, err);
-    free(objdir);
     if (rc != VL_OK ||
         (rc = vl_recover_settle(r->backend, obj, num, &changed, &unhealed, err)) != VL_OK)
         goto done;

@@ -1,5 +1,7 @@
 /* A vellum repository: configuration, the OCFL storage root, the catalog and
- * the staging area, all in one folder on one filesystem. */
+ * the staging area, all in one folder on one filesystem; or with the
+ * storage root in an S3 bucket (store = s3://... in vellum.conf), the rest
+ * staying in the folder. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,6 +43,100 @@ static int create_catalog_file(const char *path, vl_error *err)
         return errno == EEXIST ? VL_OK : vl_error_sys(err, "cannot create %s", path);
     close(fd);
     return VL_OK;
+}
+
+/* store = URL and the store's settings; the endpoint and region the
+ * environment gives now are kept, so later commands need only the
+ * credentials. */
+static int set_store_settings(vl_kv *kv, const vl_repo_options *opts,
+                              vl_error *err)
+{
+    static const char *const keys[] = {"s3.endpoint", "s3.region", "s3.credentials",
+                                       "s3.tls_verify", "s3.parallel"};
+    const char *env_endpoint = getenv("AWS_ENDPOINT_URL_S3");
+    const char *env_region = getenv("AWS_REGION");
+    if (!env_endpoint || !*env_endpoint)
+        env_endpoint = getenv("AWS_ENDPOINT_URL");
+    if (!env_region || !*env_region)
+        env_region = getenv("AWS_DEFAULT_REGION");
+    int bad = vl_kv_set(kv, "store", opts->store_url) != 0;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const char *v = opts->store_settings ? vl_kv_get(opts->store_settings, keys[i])
+                                             : NULL;
+        if (!v && i == 0 && env_endpoint && *env_endpoint)
+            v = env_endpoint;
+        if (!v && i == 1 && env_region && *env_region)
+            v = env_region;
+        if (v)
+            bad |= vl_kv_set(kv, keys[i], v) != 0;
+    }
+    return bad ? vl_error_oom(err) : VL_OK;
+}
+
+/* The storage root's files, built in tmp/store, go to the S3 prefix, which
+ * must hold nothing yet; the root's declaration goes last, so a prefix
+ * holds a storage root only once it is whole. */
+static int store_has_any(void *arg, const char *name, int kind, vl_error *err)
+{
+    *(int *)arg = 1;
+    return VL_OK;
+}
+
+static int store_on_s3(const char *tmp, const vl_repo_options *opts,
+                       vl_error *err)
+{
+    static const char *const files[] = {
+        "ocfl_layout.json", "extensions/" VL_LAYOUT_EXT "/config.json",
+        VL_ROOT_NAMASTE};
+    char *conf_path = vl_path_join(tmp, VL_CONFIG_FILE);
+    char *store = vl_path_join(tmp, VL_STORE_DIR);
+    vl_kv *kv = NULL;
+    vl_backend *b = NULL;
+    vl_buf buf;
+    int rc, kind = 0;
+    vl_buf_init(&buf, 1 << 20);
+    if (!conf_path || !store) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if ((rc = vl_kv_load(conf_path, &kv, err)) != VL_OK ||
+        (rc = vl_backend_s3_open(opts->store_url, kv, conf_path, &b, err)) != VL_OK)
+        goto done;
+    if ((rc = vl_backend_stat(b, VL_ROOT_NAMASTE, &kind, NULL, err)) != VL_OK)
+        goto done;
+    if (kind) {
+        rc = vl_error_set(err, VL_EINPUT, "%s is already an OCFL storage root",
+                          opts->store_url);
+        goto done;
+    }
+    if ((rc = vl_backend_list(b, "", store_has_any, &kind, err)) != VL_OK)
+        goto done;
+    if (kind) {
+        rc = vl_error_set(err, VL_EINPUT, "%s is not empty; a new storage root "
+                          "needs an empty prefix", opts->store_url);
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char *p = vl_path_join(store, files[i]);
+        if (!p) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        buf.len = 0;
+        rc = vl_fs_read_file(p, 1 << 20, &buf, err);
+        free(p);
+        if (rc != VL_OK ||
+            (rc = vl_backend_write(b, files[i], buf.data, buf.len, err)) != VL_OK)
+            goto done;
+    }
+    rc = vl_fs_rmtree(store, err);
+done:
+    vl_backend_free(b);
+    vl_kv_free(kv);
+    vl_buf_release(&buf);
+    free(conf_path);
+    free(store);
+    return rc;
 }
 
 /* Lay out a new repository inside tmp (an empty folder). */
@@ -95,6 +191,8 @@ static int build_repo(const char *tmp, const vl_repo_options *opts,
     vl_kv_set(kv, "digest", vl_digest_name(opts->digest));
     vl_kv_set(kv, "fixity", *fixity ? fixity : "none");
     vl_kv_set(kv, "shared", vl_shared_name(opts->shared));
+    if (opts->store_url && (rc = set_store_settings(kv, opts, err)) != VL_OK)
+        goto done;
     if ((rc = vl_kv_save(kv, conf_path, err)))
         goto done;
     if ((rc = create_catalog_file(cat_path, err)) ||
@@ -110,13 +208,18 @@ done:
     return rc;
 }
 
-/* 1 when dir holds a repository's configuration and storage root. */
+/* 1 when dir holds a repository's configuration and storage root (on S3
+ * the configuration naming it). */
 static int repo_exists(const char *dir)
 {
     char *conf = vl_path_join(dir, VL_CONFIG_FILE);
     char *store = vl_path_join(dir, VL_STORE_DIR);
     char *namaste = store ? vl_path_join(store, VL_ROOT_NAMASTE) : NULL;
+    vl_kv *kv = NULL;
     int yes = conf && namaste && vl_fs_exists(conf) && vl_fs_exists(namaste);
+    if (!yes && conf && vl_fs_exists(conf) && vl_kv_load(conf, &kv, NULL) == VL_OK)
+        yes = vl_backend_is_s3_url(vl_kv_get(kv, "store"));
+    vl_kv_free(kv);
     free(conf);
     free(store);
     free(namaste);
@@ -168,6 +271,8 @@ int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
         goto done;
     }
     if ((rc = build_repo(tmp, opts, err)) != VL_OK)
+        goto done;
+    if (opts->store_url && (rc = store_on_s3(tmp, opts, err)) != VL_OK)
         goto done;
     if ((rc = vl_fs_syncfs(tmp, err)) != VL_OK)
         goto done;
@@ -231,7 +336,7 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
         rc = vl_error_oom(err);
         goto done;
     }
-    if (!vl_fs_exists(conf) || !vl_fs_exists(namaste)) {
+    if (!repo_exists(dir)) {
         rc = vl_error_set(err, VL_EINPUT, "%s is not a vellum repository "
                           "(run 'vellum init', or name one with --repo DIR or "
                           "the VELLUM_REPO environment variable)", dir);
@@ -262,7 +367,22 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
      * modes (files outside it too); vl_repo_close gives the umask back. */
     r->saved_umask = vl_shared_enter(r->shared);
     r->umask_entered = 1;
-    if (!(r->backend = vl_backend_fs_new(r->store_dir))) {
+    const char *store_url = vl_kv_get(r->config, "store");
+    if (store_url && !vl_backend_is_s3_url(store_url)) {
+        rc = vl_error_set(err, VL_EINPUT, "%s: store \"%s\" must be an "
+                          "s3://BUCKET/PREFIX URL", conf, store_url);
+        goto done;
+    }
+    if (store_url) {
+        free(r->store_dir);
+        if (!(r->store_dir = vl_strdup(store_url))) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        if ((rc = vl_backend_s3_open(store_url, r->config, conf, &r->backend,
+                                     err)) != VL_OK)
+            goto done;
+    } else if (!(r->backend = vl_backend_fs_new(r->store_dir))) {
         rc = vl_error_oom(err);
         goto done;
     }
@@ -315,6 +435,14 @@ void vl_repo_close(vl_repo *r)
 
 const char *vl_repo_dir(const vl_repo *r) { return r->dir; }
 vl_backend *vl_repo_backend(vl_repo *r) { return r->backend; }
+const char *vl_repo_store(const vl_repo *r) { return r->store_dir; }
+
+int vl_repo_tls_unverified(const vl_repo *r)
+{
+    const char *v = vl_kv_get(r->config, "s3.tls_verify");
+    return vl_backend_is_s3_url(vl_kv_get(r->config, "store")) && v &&
+           (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"));
+}
 vl_catalog *vl_repo_catalog(vl_repo *r) { return r->catalog; }
 vl_digest_alg vl_repo_digest(const vl_repo *r) { return r->digest; }
 vl_shared vl_repo_shared(const vl_repo *r) { return r->shared; }

@@ -593,6 +593,17 @@ static int build_inventory(vl_txn *t, const vl_txn_info *info, vl_error *err)
     return apply_fixity(t, err);
 }
 
+/* After a failed put: whether any of it is in the store.  A rename is
+ * all or nothing (the staged folder tells); an upload may stop halfway,
+ * and when the store cannot even be asked, assume it did. */
+static int reached_store(vl_backend *b, const char *rel)
+{
+    int kind = 0;
+    if (b->atomic_put)
+        return 0;
+    return vl_backend_stat(b, rel, &kind, NULL, NULL) != VL_OK || kind != 0;
+}
+
 int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
                   vl_error *err)
 {
@@ -667,7 +678,8 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
                                                   from, sname, side, err);
     }
     if (rc != VL_OK) {
-        if (vl_fs_exists(vdir))
+        if (vl_fs_exists(vdir) && !reached_store(r->backend, t->is_new ? t->object_rel
+                                                                       : obj_vdir))
             goto done;   /* nothing reached the store */
         /* Part of the version reached the store: leave the intent for
          * 'vellum recover', which finishes or undoes it. */

@@ -398,9 +398,14 @@ int vl_validate_path(const char *dir, const vl_validate_options *o,
 {
     int rc = VL_OK, kind = 0;
     vv_list l = {0};
-    vl_backend *b = vl_backend_fs_new(dir);
-    if (!b)
+    vl_backend *b = NULL;
+    if (vl_backend_is_s3_url(dir)) {
+        /* endpoint and credentials from the environment */
+        if ((rc = vl_backend_s3_open(dir, NULL, NULL, &b, err)) != VL_OK)
+            return rc;
+    } else if (!(b = vl_backend_fs_new(dir))) {
         return vl_error_oom(err);
+    }
     if ((rc = vl_backend_stat(b, "", &kind, NULL, err)) != VL_OK)
         goto done;
     if (kind == 0) {
@@ -414,6 +419,11 @@ int vl_validate_path(const char *dir, const vl_validate_options *o,
     }
     if ((rc = vv_list_dir(b, "", &l, err)) != VL_OK)
         goto done;
+    if (!l.n && !b->atomic_put) {
+        rc = vl_error_set(err, VL_EINPUT, "%s holds nothing, so no OCFL storage "
+                          "root or object", dir);
+        goto done;
+    }
     if (path_kind(b, &l) == 2)
         rc = vl_validate_storage_root(b, o, c, err);
     else

@@ -287,6 +287,13 @@ typedef struct vl_repo_options {
     vl_digest_alg digest;     /* VL_SHA512 or VL_SHA256 */
     unsigned fixity_mask;     /* extra algorithms always recorded */
     vl_shared shared;         /* default (0) private */
+    /* NULL: the storage root is REPO/store.  "s3://BUCKET/PREFIX": it is
+     * there (the bucket must exist and the prefix hold nothing), and
+     * store_settings (NULL or s3.endpoint, s3.region, s3.credentials,
+     * s3.tls_verify, s3.parallel) go to vellum.conf; the endpoint and
+     * region found in the environment are recorded too.  Secrets never. */
+    const char *store_url;
+    const vl_kv *store_settings;
 } vl_repo_options;
 
 /* Refuses (VL_EINPUT) a non-empty folder. */
@@ -310,6 +317,11 @@ void vl_repo_close(vl_repo *r);
 
 const char *vl_repo_dir(const vl_repo *r);
 vl_backend *vl_repo_backend(vl_repo *r);
+/* The storage root for messages: REPO/store or s3://BUCKET/PREFIX. */
+const char *vl_repo_store(const vl_repo *r);
+/* 1 when the store is on S3 with TLS checks turned off (s3.tls_verify =
+ * false): the CLI warns. */
+int vl_repo_tls_unverified(const vl_repo *r);
 vl_catalog *vl_repo_catalog(vl_repo *r);
 vl_digest_alg vl_repo_digest(const vl_repo *r);
 const char *vl_repo_config_get(const vl_repo *r, const char *key);

@@ -112,6 +112,9 @@ int cli_open_repo_mode(const cli_common *c, vl_open_mode mode, vl_repo **out)
     char what[512];
     if (vl_repo_open_mode(cli_repo_dir(c), mode, out, &err) != VL_OK)
         return cli_fail(&err);
+    if (vl_repo_tls_unverified(*out))
+        fprintf(stderr, "vellum: warning: s3.tls_verify = false: the certificate "
+                "of %s is not checked\n", vl_repo_store(*out));
     /* Writers were refused above for unfinished transactions; readers go
      * on, but say so once, and so do writers for temporaries left outside. */
     if (mode != VL_OPEN_RECOVER && vl_repo_pending(*out, &p, &err) == VL_OK &&

@@ -41,7 +41,10 @@ static const char *const settable[] = {"user.name", "user.address", "schemas",
                                        VL_CONF_PRONOM_SIGNATURES,
                                        VL_CONF_PRONOM_CONTAINERS,
                                        "replicate.after_ingest",
-                                       "replicate.min_copies", NULL};
+                                       "replicate.min_copies", "s3.endpoint",
+                                       "s3.region", "s3.credentials",
+                                       "s3.tls_verify", "s3.parallel",
+                                       "s3.retries", NULL};
 
 /* The PRONOM files a repository would have after setting key to value must
  * load together (so that no deposit meets a bad one); they are compiled
@@ -108,6 +111,15 @@ static int value_bad(const char *key, const char *value)
         long n = strtol(value, &end, 10);
         return end == value || *end || n < 1 || n > 100;
     }
+    if (!strcmp(key, "s3.tls_verify"))
+        return strcmp(value, "true") && strcmp(value, "false");
+    if (!strcmp(key, "s3.parallel") || !strcmp(key, "s3.retries")) {
+        long n = strtol(value, &end, 10);
+        return end == value || *end || n < 0 || n > (key[3] == 'p' ? 64 : 20) ||
+               (key[3] == 'p' && n < 1);
+    }
+    if (!strcmp(key, "s3.endpoint"))
+        return strncmp(value, "http://", 7) && strncmp(value, "https://", 8);
     return 0;
 }
 
@@ -145,6 +157,14 @@ static const char *default_of(vl_repo *repo, const char *key, char *buf, size_t 
         return buf;
     }
     return NULL;
+}
+
+/* A secret is never printed, only that it is set. */
+static const char *secret_masked(const char *key, const char *value)
+{
+    if (value && (strstr(key, "secret") || strstr(key, "password")))
+        return "******** (set)";
+    return value;
 }
 
 CLI_COMMAND(config)
@@ -201,7 +221,7 @@ CLI_COMMAND(config)
                     argv[optind + 1]);
         free(abs);
     } else if (nargs == 1) {
-        const char *v = vl_repo_config_get(repo, argv[optind]);
+        const char *v = secret_masked(argv[optind], vl_repo_config_get(repo, argv[optind]));
         if (c.json)
             cli_print_json(json_pack("{s:s, s:s?}", "key", argv[optind], "value", v));
         else if (v)
@@ -215,11 +235,14 @@ CLI_COMMAND(config)
                               "audit.max_seconds_per_run", VL_RESERVE_KEY,
                               "shared", VL_CONF_PRONOM_SIGNATURES,
                               VL_CONF_PRONOM_CONTAINERS, "replicate.after_ingest",
-                              "replicate.min_copies", NULL};
+                              "replicate.min_copies", "store", "s3.endpoint",
+                              "s3.region", "s3.credentials", "s3.tls_verify",
+                              "s3.parallel", "s3.retries", "s3.access_key_id",
+                              "s3.secret_access_key", NULL};
         json_t *all = c.json ? json_object() : NULL;
         for (int i = 0; keys[i]; i++) {
             char buf[32];
-            const char *v = vl_repo_config_get(repo, keys[i]);
+            const char *v = secret_masked(keys[i], vl_repo_config_get(repo, keys[i]));
             const char *d = v ? NULL : default_of(repo, keys[i], buf, sizeof buf);
             if (all && (v || d))
                 json_object_set_new(all, keys[i], json_string(v ? v : d));

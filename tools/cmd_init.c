@@ -23,7 +23,18 @@ static const char usage[] =
     "  --user-name NAME, --user-address URI\n"
     "                 the default depositor of versions (user.name and\n"
     "                 user.address; 'vellum config' changes them), e.g.\n"
-    "                 --user-address mailto:ann@example.org\n";
+    "                 --user-address mailto:ann@example.org\n"
+    "  --store s3://BUCKET/PREFIX\n"
+    "                 keep the OCFL storage root in an S3 bucket (it must\n"
+    "                 exist; the prefix must be empty); the catalog, staging\n"
+    "                 and vellum.conf stay in DIR.  The endpoint and region\n"
+    "                 come from these options, else AWS_ENDPOINT_URL and\n"
+    "                 AWS_REGION (recorded in vellum.conf); credentials from\n"
+    "                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else the\n"
+    "                 credentials FILE (AWS format, mode 600), never printed\n"
+    "  --s3-no-tls-verify\n"
+    "                 do not check the https endpoint's certificate (each\n"
+    "                 command then warns)\n";
 
 CLI_COMMAND(init)
 {
@@ -33,11 +44,19 @@ CLI_COMMAND(init)
         {"shared", required_argument, NULL, 's'},
         {"user-name", required_argument, NULL, 'n'},
         {"user-address", required_argument, NULL, 'a'},
+        {"store", required_argument, NULL, 'S'},
+        {"s3-endpoint", required_argument, NULL, 'E'},
+        {"s3-region", required_argument, NULL, 'R'},
+        {"s3-credentials", required_argument, NULL, 'C'},
+        {"s3-no-tls-verify", no_argument, NULL, 'T'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
-    vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE};
+    vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL};
     const char *user_name = NULL, *user_address = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_credentials = NULL;
+    int s3_no_tls = 0, rc = CLI_EXIT_OK;
+    vl_kv *settings = NULL;
     vl_error err = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -63,6 +82,21 @@ CLI_COMMAND(init)
         case 'a':
             user_address = optarg;
             break;
+        case 'S':
+            ro.store_url = optarg;
+            break;
+        case 'E':
+            s3_endpoint = optarg;
+            break;
+        case 'R':
+            s3_region = optarg;
+            break;
+        case 'C':
+            s3_credentials = optarg;
+            break;
+        case 'T':
+            s3_no_tls = 1;
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
@@ -77,8 +111,26 @@ CLI_COMMAND(init)
     if ((user_name && strpbrk(user_name, "\r\n")) ||
         (user_address && strpbrk(user_address, "\r\n")))
         return cli_usage_error("init", "--user-name and --user-address take one line");
+    if (ro.store_url && strncmp(ro.store_url, "s3://", 5))
+        return cli_usage_error("init", "--store takes an s3://BUCKET/PREFIX URL");
+    if (!ro.store_url && (s3_endpoint || s3_region || s3_credentials || s3_no_tls))
+        return cli_usage_error("init", "the --s3-* options go with --store s3://...");
+    if (ro.store_url) {
+        if (!(settings = vl_kv_new()) ||
+            (s3_endpoint && vl_kv_set(settings, "s3.endpoint", s3_endpoint)) ||
+            (s3_region && vl_kv_set(settings, "s3.region", s3_region)) ||
+            (s3_credentials && vl_kv_set(settings, "s3.credentials", s3_credentials)) ||
+            (s3_no_tls && vl_kv_set(settings, "s3.tls_verify", "false"))) {
+            vl_kv_free(settings);
+            vl_error_oom(&err);
+            return cli_fail(&err);
+        }
+        ro.store_settings = settings;
+    }
     const char *dir = cli_repo_dir(&c);
-    if (vl_repo_init(dir, &ro, &err) != VL_OK)
+    rc = vl_repo_init(dir, &ro, &err);
+    vl_kv_free(settings);
+    if (rc != VL_OK)
         return cli_fail(&err);
     if (user_name) {   /* the default depositor, as 'vellum config' sets it */
         vl_repo *repo = NULL;
@@ -100,8 +152,9 @@ CLI_COMMAND(init)
     snprintf(files, sizeof files, "%04o", (unsigned)got.files);
     snprintf(committed, sizeof committed, "%04o", (unsigned)got.committed);
     if (c.json)
-        cli_print_json(json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "repository",
-                                 dir, "digest", vl_digest_name(ro.digest), "shared",
+        cli_print_json(json_pack("{s:s, s:s?, s:s, s:s, s:{s:s, s:s, s:s}}",
+                                 "repository", dir, "store", ro.store_url,
+                                 "digest", vl_digest_name(ro.digest), "shared",
                                  vl_shared_name(ro.shared), "modes", "folders",
                                  folders, "files", files, "committed", committed));
     else
@@ -109,6 +162,8 @@ CLI_COMMAND(init)
                "shared = %s: folders %s, files %s, committed files %s\n", dir,
                vl_digest_name(ro.digest), vl_shared_name(ro.shared), folders,
                files, committed);
+    if (ro.store_url && !c.json)
+        printf("storage root: %s\n", ro.store_url);
     /* Narrowing a private repository further is the user's choice; a group
      * or world one that its readers cannot use is probably not. */
     if (ro.shared != VL_SHARED_PRIVATE && (got.files != want.files ||

@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# The storage root in an S3 bucket (a throw-away Ceph radosgw that tests/run
+# starts with tools/test-ceph; its endpoint and keys come in AWS_*, and an
+# s3cmd configuration in VELLUM_TEST_S3CFG).
+
+load helpers
+
+setup_file() {
+    [ -n "${AWS_ENDPOINT_URL:-}" ] && [ -n "${VELLUM_TEST_S3CFG:-}" ] || {
+        echo "no S3 test server: run through tests/run, which starts one" >&2
+        return 1
+    }
+}
+
+s3() { s3cmd -c "$VELLUM_TEST_S3CFG" "$@"; }
+
+setup() {
+    BUCKET="vt-$(printf '%s' "$BATS_TEST_NAME" | sha256sum | cut -c1-10)-$$-$RANDOM"
+    s3 mb "s3://$BUCKET" >/dev/null
+    export REPO="$BATS_TEST_TMPDIR/repo" VELLUM_REPO="$BATS_TEST_TMPDIR/repo"
+    mkdir -p "$BATS_TEST_TMPDIR/dep/sub"
+    printf 'hello\n' > "$BATS_TEST_TMPDIR/dep/a.txt"
+    printf 'world\n' > "$BATS_TEST_TMPDIR/dep/sub/b.txt"
+    head -c 300000 /dev/urandom > "$BATS_TEST_TMPDIR/dep/sub/big.bin"
+}
+
+teardown() {
+    s3 rb --recursive --force "s3://$BUCKET" >/dev/null 2>&1 || true
+}
+
+s3_init() {
+    run "$VELLUM" init --repo "$REPO" --store "s3://$BUCKET/root" \
+        --user-name "Test Depositor" --user-address mailto:d@example.org "$@"
+    [ "$status" -eq 0 ] || { echo "init failed: $output"; return 1; }
+}
+
+# Key of an object's root in the bucket (0004 layout).
+object_key() {
+    local h
+    h=$(printf '%s' "$1" | sha256sum | cut -c1-64)
+    echo "root/${h:0:3}/${h:3:3}/${h:6:3}/$h"
+}
+
+@test "init --store: the storage root is in the bucket; vellum.conf names it without a secret" {
+    s3_init
+    [[ "$output" == *"storage root: s3://$BUCKET/root"* ]]
+    run s3 ls -r "s3://$BUCKET"
+    [[ "$output" == *"root/0=ocfl_1.1"* ]]
+    [[ "$output" == *"root/ocfl_layout.json"* ]]
+    [[ "$output" == *"root/extensions/0004-hashed-n-tuple-storage-layout/config.json"* ]]
+    [ ! -e "$REPO/store" ]
+    grep -qx "store = s3://$BUCKET/root" "$REPO/vellum.conf"
+    grep -qx "s3.endpoint = $AWS_ENDPOINT_URL" "$REPO/vellum.conf"
+    ! grep -rq -- "$AWS_SECRET_ACCESS_KEY" "$REPO"
+    ! grep -q -- "$AWS_ACCESS_KEY_ID" "$REPO/vellum.conf"
+}
+
+@test "ingest, ls, show, get on S3: byte-exact, keys are the OCFL paths" {
+    s3_init
+    run "$VELLUM" ingest --id obj1 "$BATS_TEST_TMPDIR/dep"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    key=$(object_key obj1)
+    run s3 ls -r "s3://$BUCKET/$key/"
+    [[ "$output" == *"$key/0=ocfl_object_1.1"* ]]
+    [[ "$output" == *"$key/inventory.json"* ]]
+    [[ "$output" == *"$key/v1/inventory.json.sha512"* ]]
+    [[ "$output" == *"$key/v1/content/data/a.txt"* ]]
+    [[ "$output" == *"$key/v1/content/data/sub/big.bin"* ]]
+    run "$VELLUM" ls
+    [ "$status" -eq 0 ]
+    [[ "$output" == *obj1* ]]
+    run "$VELLUM" show obj1
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"sub/b.txt"* ]]
+    run "$VELLUM" get obj1 "$BATS_TEST_TMPDIR/out"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    cmp "$BATS_TEST_TMPDIR/dep/a.txt" "$BATS_TEST_TMPDIR/out/data/a.txt"
+    cmp "$BATS_TEST_TMPDIR/dep/sub/big.bin" "$BATS_TEST_TMPDIR/out/data/sub/big.bin"
+    # staging is local and left clean
+    staging_clean
+}
+
+@test "validate on S3: the repository, validate --path s3://..., and a downloaded copy" {
+    s3_init
+    "$VELLUM" ingest --id obj1 "$BATS_TEST_TMPDIR/dep" >/dev/null
+    printf 'v2\n' > "$BATS_TEST_TMPDIR/dep/a.txt"
+    "$VELLUM" ingest --id obj1 --merge "$BATS_TEST_TMPDIR/dep" >/dev/null
+    run "$VELLUM" validate --all
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" validate --path "s3://$BUCKET/root"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [[ "$output" == *valid* ]]
+    # one object's root, as a path in the bucket
+    run "$VELLUM" validate --path "s3://$BUCKET/$(object_key obj1)"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # the bucket, copied to a folder as it is, is an OCFL storage root
+    mkdir "$BATS_TEST_TMPDIR/copy"
+    s3 sync "s3://$BUCKET/root/" "$BATS_TEST_TMPDIR/copy/" >/dev/null
+    run "$VELLUM" validate --path "$BATS_TEST_TMPDIR/copy"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # a damaged inventory in the bucket is found
+    key=$(object_key obj1)
+    printf '{}' > "$BATS_TEST_TMPDIR/bad.json"
+    s3 put "$BATS_TEST_TMPDIR/bad.json" "s3://$BUCKET/$key/v1/inventory.json" >/dev/null
+    run "$VELLUM" validate --path "s3://$BUCKET/root"
+    [ "$status" -eq 1 ]
+}
+
+@test "audit on S3 finds a changed file in the bucket, exit 1, naming it" {
+    s3_init
+    "$VELLUM" ingest --id obj1 "$BATS_TEST_TMPDIR/dep" >/dev/null
+    run "$VELLUM" audit --all
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    key=$(object_key obj1)
+    printf 'HELLO\n' > "$BATS_TEST_TMPDIR/rot.txt"
+    s3 put "$BATS_TEST_TMPDIR/rot.txt" "s3://$BUCKET/$key/v1/content/data/a.txt" >/dev/null
+    run "$VELLUM" audit --all
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"a.txt"* ]]
+    run "$VELLUM" events --type fixity --outcome fail
+    [[ "$output" == *fail* ]]
+}
+
+@test "export from S3 (bagit, ocfl), events verify, report, reindex, recover" {
+    s3_init
+    "$VELLUM" ingest --id obj1 "$BATS_TEST_TMPDIR/dep" >/dev/null
+    run "$VELLUM" export obj1 "$BATS_TEST_TMPDIR/bag" --format bagit
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    cmp "$BATS_TEST_TMPDIR/dep/sub/big.bin" "$BATS_TEST_TMPDIR/bag/data/sub/big.bin"
+    run "$VELLUM" bag validate "$BATS_TEST_TMPDIR/bag"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" export obj1 "$BATS_TEST_TMPDIR/ocfl" --format ocfl
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" validate --path "$BATS_TEST_TMPDIR/ocfl"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" events verify
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" report
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    rm "$REPO/catalog.sqlite"
+    run "$VELLUM" reindex
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" show obj1
+    [[ "$output" == *"sub/b.txt"* ]]
+    run "$VELLUM" recover
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "init --store refusals: no bucket, wrong secret, unreachable endpoint (exit 3); bad URL, non-empty prefix (exit 2)" {
+    run "$VELLUM" init --repo "$REPO" --store "s3://no-such-bucket-$$/x"
+    [ "$status" -eq 3 ]
+    [[ "$output" == *"does not exist"* ]]
+    [ "${#lines[@]}" -eq 1 ]
+    [ ! -e "$REPO" ]
+    AWS_SECRET_ACCESS_KEY=wrong-secret-value run "$VELLUM" init --repo "$REPO" --store "s3://$BUCKET/x"
+    [ "$status" -eq 3 ]
+    [[ "$output" == *403* && "$output" == *credentials* ]]
+    [[ "$output" != *wrong-secret-value* ]]
+    [ ! -e "$REPO" ]
+    AWS_ENDPOINT_URL=http://127.0.0.1:9 run "$VELLUM" init --repo "$REPO" --store "s3://$BUCKET/x"
+    [ "$status" -eq 3 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [ ! -e "$REPO" ]
+    run "$VELLUM" init --repo "$REPO" --store "http://$BUCKET/x"
+    [ "$status" -eq 2 ]
+    printf 'x' > "$BATS_TEST_TMPDIR/x"
+    s3 put "$BATS_TEST_TMPDIR/x" "s3://$BUCKET/used/file" >/dev/null
+    run "$VELLUM" init --repo "$REPO" --store "s3://$BUCKET/used"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"not empty"* ]]
+    s3_init
+    run "$VELLUM" init --repo "$BATS_TEST_TMPDIR/repo2" --store "s3://$BUCKET/root"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"already an OCFL storage root"* ]]
+}
+
+@test "credentials: a credentials file, refused when others may read it; never printed" {
+    cat > "$BATS_TEST_TMPDIR/creds" <<CREDS
+[default]
+aws_access_key_id = $AWS_ACCESS_KEY_ID
+aws_secret_access_key = $AWS_SECRET_ACCESS_KEY
+CREDS
+    chmod 644 "$BATS_TEST_TMPDIR/creds"
+    secret=$AWS_SECRET_ACCESS_KEY
+    run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" init --repo "$REPO" \
+        --store "s3://$BUCKET/root" --s3-credentials "$BATS_TEST_TMPDIR/creds"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"chmod 600"* ]]
+    chmod 600 "$BATS_TEST_TMPDIR/creds"
+    run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" init --repo "$REPO" \
+        --store "s3://$BUCKET/root" --s3-credentials "$BATS_TEST_TMPDIR/creds"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" ingest --id c1 "$BATS_TEST_TMPDIR/dep"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" config
+    [[ "$output" != *"$secret"* ]]
+    ! grep -rq -- "$secret" "$REPO"
+    # without any credentials: a clear refusal
+    run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" init --repo "$BATS_TEST_TMPDIR/r3" \
+        --store "s3://$BUCKET/other"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"no S3 credentials"* ]]
+}
+
+# A fault-injecting proxy in front of the server (tests/faults/s3-proxy.py);
+# the repository is pointed at it through s3.endpoint.
+start_proxy() {
+    python3 "$VELLUM_TESTS/faults/s3-proxy.py" "$AWS_ENDPOINT_URL" "$@" \
+        > "$BATS_TEST_TMPDIR/proxy.port" 2>/dev/null &
+    PROXY_PID=$!
+    while [ ! -s "$BATS_TEST_TMPDIR/proxy.port" ]; do
+        kill -0 "$PROXY_PID" || return 1
+        sleep 0.1
+    done
+    PROXY="http://127.0.0.1:$(head -1 "$BATS_TEST_TMPDIR/proxy.port")"
+}
+
+stop_proxy() { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null || true; }
+
+use_endpoint() {
+    sed -i "s|^s3.endpoint = .*|s3.endpoint = $1|" "$REPO/vellum.conf"
+}
+
+@test "a server answering 500 or dropping the connection mid-upload: exit 3, one line, nothing half-committed" {
+    s3_init
+    "$VELLUM" ingest --id obj1 "$BATS_TEST_TMPDIR/dep" >/dev/null
+    printf 'changed\n' > "$BATS_TEST_TMPDIR/dep/a.txt"
+    for mode in fail500 drop; do
+        for n in 1 3; do
+            start_proxy "$mode" "$n"
+            use_endpoint "$PROXY"
+            run "$VELLUM" ingest --id obj1 --merge "$BATS_TEST_TMPDIR/dep"
+            stop_proxy
+            [ "$status" -eq 3 ] || { echo "$mode $n: exit $status: $output"; false; }
+            [ "${#lines[@]}" -eq 1 ] || { echo "$mode $n: $output"; false; }
+            [[ "$output" == *"s3://$BUCKET"* ]]
+            [[ "$output" != *"$AWS_SECRET_ACCESS_KEY"* ]]
+            use_endpoint "$AWS_ENDPOINT_URL"
+            run "$VELLUM" recover
+            [ "$status" -eq 0 ] || { echo "$mode $n: recover: $output"; false; }
+            run "$VELLUM" validate --all
+            [ "$status" -eq 0 ] || { echo "$mode $n: validate: $output"; false; }
+            run "$VELLUM" show obj1 --json
+            [ "$(echo "$output" | jfield 'd["head"]')" = 1 ]
+        done
+    done
+    # one 500 on the way is retried: the deposit goes through
+    start_proxy once500 2
+    use_endpoint "$PROXY"
+    run "$VELLUM" ingest --id obj1 --merge "$BATS_TEST_TMPDIR/dep"
+    stop_proxy
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    use_endpoint "$AWS_ENDPOINT_URL"
+    run "$VELLUM" show obj1 --json
+    [ "$(echo "$output" | jfield 'd["head"]')" = 2 ]
+    run "$VELLUM" audit --all
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+}
