@@ -159,15 +159,15 @@ int vl_s3_settings_resolve(const vl_kv *config, const char *config_path,
     }
     if (config && (v = vl_kv_get(config, "s3.retries"))) {
         char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 0 || n > 20) {
+        long tries = strtol(v, &end, 10);
+        if (*end || tries < 0 || tries > 20) {
             rc = vl_error_set(err, VL_EINPUT, "%s: s3.retries \"%s\" must be a "
                               "number from 0 to 20",
                               config_path ? config_path : "config", v);
             goto done;
         }
         /* 0 in the client's config means its default: -1 asks for none */
-        s->retries = n ? (int)n : -1;
+        s->retries = tries ? (int)tries : -1;
     }
     /* Credentials: the environment, a credentials file, vellum.conf. */
     if (env_nonempty("AWS_ACCESS_KEY_ID") && env_nonempty("AWS_SECRET_ACCESS_KEY")) {
