@@ -334,6 +334,22 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
     int num = (int)json_integer_value(json_object_get(intent, "version"));
     if (!id || !obj || num < 1)
         goto done;   /* a torn intent is never written (atomic), but be safe */
+    const char *replica = json_string_value(json_object_get(intent, "replica"));
+    if (replica) {
+        /* A replication to a copy on S3, built here: settle that copy's
+         * object; the primary and the catalog were not touched.  A copy
+         * that cannot be reached now keeps the folder for the next run. */
+        vl_backend *rb = NULL;
+        vl_error e = {0};
+        if (vl_copy_backend(r, replica, &rb, &e) != VL_OK) {
+            *busy = e.status == VL_ESYS;
+            goto done;
+        }
+        rc = vl_recover_settle(rb, obj, num, &changed, &unhealed, err);
+        if (rc == VL_OK)
+            out->replica_txns++;
+        goto done;
+    }
     if (r->backend->atomic_put) {
         /* temp files of an atomic write; an object store has none */
         char *objdir = vl_path_join(r->store_dir, obj);

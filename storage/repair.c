@@ -632,6 +632,8 @@ static int repair_copy(robj *o, struct copy *c, int head, vl_error *err)
 {
     int rc = VL_OK, kind = 0;
     char vname[16];
+    if (!c->b->atomic_put)
+        return VL_OK;   /* an object store: read from, never repaired (vl_repair) */
     o->t = c;
     o->changed = o->failed = 0;
     o->version = head;
@@ -892,6 +894,14 @@ int vl_repair(vl_repo *r, const char *const *ids, size_t n,
             s->unreachable++;
             if (o && o->on_unreachable)
                 o->on_unreachable(o->arg, cl.v[i].name, e.msg);
+        } else if (!cl.v[i].b->atomic_put && o && o->on_source_only) {
+            /* Repairs are written through a transaction folder on the
+             * copy's own filesystem; an S3 copy is a source only. */
+            char why[512];
+            snprintf(why, sizeof why, "%s is on S3: repair restores folder copies "
+                     "only", 
+                     vl_backend_root(cl.v[i].b));
+            o->on_source_only(o->arg, cl.v[i].name, why);
         }
     }
     /* What a killed replicate or repair left on a replica goes first (a

@@ -165,6 +165,88 @@ static int nested(const char *a, const char *b)
     return !strncmp(a, b, n) && (a[n] == '/' || !a[n]) && (b[n] == '/' || !b[n]);
 }
 
+static int note_any(void *arg, const char *name, int kind, vl_error *err);
+
+/* s3://BUCKET/PREFIX as a name to compare: "s3://b/p/" (one trailing '/'),
+ * so that nesting is a prefix test. */
+static char *s3_key_of(const char *url)
+{
+    size_t n = strlen(url);
+    while (n > 5 && url[n - 1] == '/')
+        n--;
+    return vl_asprintf("%.*s/", (int)n, url);
+}
+
+static int s3_nested(const char *a, const char *b)
+{
+    char *x = s3_key_of(a), *y = s3_key_of(b);
+    int yes = x && y && (!strncmp(x, y, strlen(x)) || !strncmp(y, x, strlen(y)));
+    free(x);
+    free(y);
+    return yes;
+}
+
+/* A replica in an S3 bucket, reached with the repository's S3 settings
+ * (s3.endpoint, credentials...).  It must not overlap the primary's store
+ * or another replica; the prefix must be empty or a storage root with the
+ * primary's layout. */
+static int add_s3(vl_repo *r, const char *name, const char *url, vl_error *err)
+{
+    char why[512] = "";
+    char *key = config_key(name), *conf = vl_path_join(r->dir, VL_CONFIG_FILE);
+    vl_backend *b = NULL;
+    int rc = VL_OK, same, any = 0;
+    const char *k, *v;
+    if (!key || !conf) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if (vl_backend_is_s3_url(r->store_dir) && s3_nested(r->store_dir, url)) {
+        rc = vl_error_set(err, VL_EINPUT, "%s overlaps the repository's own store %s; "
+                          "a replica belongs in another bucket or prefix", url,
+                          r->store_dir);
+        goto done;
+    }
+    for (size_t i = 0; (k = vl_kv_key_at(r->config, i, &v)); i++)
+        if (!strncmp(k, VL_REPLICA_KEY_PREFIX, strlen(VL_REPLICA_KEY_PREFIX)) &&
+            vl_backend_is_s3_url(v) && s3_nested(v, url)) {
+            rc = vl_error_set(err, VL_EINPUT, "%s overlaps replica \"%s\" (%s)", url,
+                              k + strlen(VL_REPLICA_KEY_PREFIX), v);
+            goto done;
+        }
+    if ((rc = vl_backend_s3_open(url, r->config, conf, &b, err)) != VL_OK ||
+        (rc = vl_backend_list(b, "", note_any, &any, err)) != VL_OK)
+        goto done;
+    if (!any) {
+        if ((rc = make_root(r, b, err)) != VL_OK)
+            goto done;
+    } else if ((same = same_root(r, b, why, sizeof why, err)) < 0) {
+        rc = VL_ESYS;
+        goto done;
+    } else if (!same) {
+        rc = vl_error_set(err, VL_EINPUT, "%s is not empty and is not an OCFL storage "
+                          "root with this repository's layout (%s); give a new "
+                          "bucket or an empty prefix", url, why);
+        goto done;
+    }
+    char when[32];
+    vl_time_rfc3339(vl_time_now(), when);
+    if ((rc = vl_catalog_replica_put(r->catalog, name, url, when, err)) != VL_OK)
+        goto done;
+    rc = vl_repo_config_set(r, key, url, err);
+done:
+    vl_backend_free(b);
+    free(key);
+    free(conf);
+    return rc;
+}
+
+static int note_any(void *arg, const char *name, int kind, vl_error *err)
+{
+    *(int *)arg = 1;
+    return VL_OK;
+}
+
 int vl_replica_add(vl_repo *r, const char *name, const char *location,
                    vl_error *err)
 {
@@ -180,6 +262,10 @@ int vl_replica_add(vl_repo *r, const char *name, const char *location,
     if (location_of(r, name))
         return vl_error_set(err, VL_EINPUT, "a replica named \"%s\" already exists "
                             "(at %s)", name, location_of(r, name));
+    if (vl_backend_is_s3_url(location)) {
+        rc = add_s3(r, name, location, err);
+        goto done;
+    }
     if (!(key = config_key(name)) || !(abs = vl_path_absolute(location))) {
         rc = vl_error_oom(err);
         goto done;
@@ -304,11 +390,25 @@ int vl_copy_backend(vl_repo *r, const char *name, vl_backend **out,
         }
     if (!(loc = location_of(r, name)))
         return vl_error_set(err, VL_EINPUT, "no replica named \"%s\"", name);
-    if (!vl_fs_is_dir(loc)) {
+    if (vl_backend_is_s3_url(loc)) {
+        char *conf = vl_path_join(r->dir, VL_CONFIG_FILE);
+        rc = conf ? vl_backend_s3_open(loc, r->config, conf, &b, err) : vl_error_oom(err);
+        free(conf);
+        if (rc != VL_OK) {
+            /* an S3 replica that cannot be used now is unreachable (ESYS) */
+            if (rc == VL_EINPUT)
+                rc = vl_error_set(err, VL_ESYS, "replica \"%s\": %s", name, err->msg);
+            return rc;
+        }
+        if (!(ns = vl_strdup(loc))) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+    } else if (!vl_fs_is_dir(loc)) {
         errno = ENOENT;
         return vl_error_sys(err, "replica \"%s\": cannot reach %s", name, loc);
     }
-    if (!(b = vl_backend_fs_new(loc)) || !(ns = vl_path_join(loc, VL_ROOT_NAMASTE))) {
+    if (!b && (!(b = vl_backend_fs_new(loc)) || !(ns = vl_path_join(loc, VL_ROOT_NAMASTE)))) {
         rc = vl_error_oom(err);
         goto done;
     }
@@ -356,7 +456,9 @@ int vl_copy_txn_dir(vl_repo *r, const char *copy, const char *id,
     if (vl_lock_key(id, key) != 0)
         return vl_error_oom(err);
     vl_uuid4(uuid);
-    if (!strcmp(copy, VL_PRIMARY_COPY))
+    /* A copy on S3 has no filesystem of its own: it is built in staging,
+     * and recover settles it by the intent's "replica". */
+    if (!strcmp(copy, VL_PRIMARY_COPY) || vl_backend_is_s3_url(root))
         dir = vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, uuid);
     else
         dir = vl_asprintf("%s/" REPLICA_TXN_PREFIX "%s-%s", root, key, uuid);

@@ -596,6 +596,9 @@ typedef struct vl_repair_options {
     /* A replica that cannot be reached (neither repaired nor used as a
      * source); may be NULL. */
     void (*on_unreachable)(void *arg, const char *copy, const char *why);
+    /* A copy read from but never written: one on S3 (repairs are made
+     * through a folder on the copy's own filesystem). */
+    void (*on_source_only)(void *arg, const char *copy, const char *why);
     void *arg;
 } vl_repair_options;
 typedef struct vl_repair_summary {

@@ -38,6 +38,14 @@ static void on_unreachable(void *arg, const char *copy, const char *why)
             "repaired nor used: %s\n", cli_text(copy), cli_text(why));
 }
 
+static void on_source_only(void *arg, const char *copy, const char *why)
+{
+    (void)arg;
+    fprintf(stderr, "vellum: warning: %s is used as a source but not repaired: "
+            "%s\n", !strcmp(copy, VL_PRIMARY_COPY) ? "the primary" : cli_text(copy),
+            cli_text(why));
+}
+
 CLI_COMMAND(repair)
 {
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
@@ -67,6 +75,7 @@ CLI_COMMAND(repair)
     struct out_ctx oc = {&c, c.json ? json_array() : NULL};
     ro.on_action = on_action;
     ro.on_unreachable = on_unreachable;
+    ro.on_source_only = on_source_only;
     ro.arg = &oc;
     int lrc = vl_repair(repo, (const char *const *)argv + optind, (size_t)nids, &ro,
                         &s, &err);

@@ -256,3 +256,50 @@ use_endpoint() {
     run "$VELLUM" audit --all
     [ "$status" -eq 0 ] || { echo "$output"; false; }
 }
+
+@test "replicas on S3: replicate, validate, audit of every copy, get falls back to it, a killed replication settles" {
+    s3_init
+    "$VELLUM" ingest --id obj1 "$BATS_TEST_TMPDIR/dep" >/dev/null
+    s3 mb "s3://$BUCKET-r" >/dev/null
+    run "$VELLUM" replica add far "s3://$BUCKET-r/copy"
+    [ "$status" -eq 0 ] || { s3 rb --recursive --force "s3://$BUCKET-r"; echo "$output"; false; }
+    # overlapping the primary's store: refused
+    run "$VELLUM" replica add bad "s3://$BUCKET/root/inner"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *overlaps* ]]
+    run "$VELLUM" replicate --all
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" validate --path "s3://$BUCKET-r/copy"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [[ "$output" == *"validated 1 object"* ]]
+    run "$VELLUM" audit --all --replicas
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [[ "$output" == *"replica far"* ]]
+    # a new version, killed at every write to the replica's bucket
+    printf 'second\n' > "$BATS_TEST_TMPDIR/dep/a.txt"
+    "$VELLUM" ingest --id obj1 --merge "$BATS_TEST_TMPDIR/dep" >/dev/null
+    n=1
+    while :; do
+        VELLUM_S3_KILL_AT=$n run "$VELLUM" replicate --all
+        [ "$status" -eq 0 ] && break
+        [ "$status" -eq 137 ] || { echo "step $n: exit $status: $output"; false; }
+        run "$VELLUM" recover
+        [ "$status" -eq 0 ] || { echo "step $n: $output"; false; }
+        run "$VELLUM" validate --path "s3://$BUCKET-r/copy"
+        [ "$status" -eq 0 ] || { echo "step $n: $output"; false; }
+        n=$((n + 1))
+        [ "$n" -lt 40 ] || { echo "never finished"; false; }
+    done
+    [ "$n" -gt 2 ]
+    run "$VELLUM" audit --all --replicas
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # the primary's copy of a file rots: get reads it from the S3 replica
+    key=$(object_key obj1)
+    printf 'rotten\n' > "$BATS_TEST_TMPDIR/rot"
+    s3 put "$BATS_TEST_TMPDIR/rot" "s3://$BUCKET/$key/v2/content/data/a.txt" >/dev/null
+    run "$VELLUM" get obj1 "$BATS_TEST_TMPDIR/out"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [[ "$output" == *far* ]]
+    cmp "$BATS_TEST_TMPDIR/dep/a.txt" "$BATS_TEST_TMPDIR/out/data/a.txt"
+    s3 rb --recursive --force "s3://$BUCKET-r" >/dev/null
+}
