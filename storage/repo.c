@@ -82,6 +82,42 @@ static int store_has_any(void *arg, const char *name, int kind, vl_error *err)
     return VL_OK;
 }
 
+/* Joining a storage root another vellum made: its root files must be
+ * the ones this one would write (the same layout), byte for byte. */
+static int join_store(vl_backend *b, const char *local_store, const char *url,
+                      vl_error *err)
+{
+    static const char *const files[] = {
+        VL_ROOT_NAMASTE, "ocfl_layout.json", "extensions/" VL_LAYOUT_EXT "/config.json"};
+    vl_buf mine, theirs;
+    int rc = VL_OK;
+    vl_buf_init(&mine, 1 << 16);
+    vl_buf_init(&theirs, 1 << 16);
+    for (size_t i = 0; i < sizeof files / sizeof *files && rc == VL_OK; i++) {
+        char *p = vl_path_join(local_store, files[i]);
+        vl_buf_release(&mine);
+        vl_buf_release(&theirs);
+        if (!p) {
+            rc = vl_error_oom(err);
+            break;
+        }
+        rc = vl_fs_read_file(p, 1 << 16, &mine, err);
+        free(p);
+        if (rc != VL_OK)
+            break;
+        if ((rc = vl_backend_read_all(b, files[i], 1 << 16, &theirs, err)) != VL_OK) {
+            rc = vl_error_set(err, VL_EINPUT, "%s cannot be joined: %s", url, err->msg);
+            break;
+        }
+        if (mine.len != theirs.len || memcmp(mine.data, theirs.data, mine.len))
+            rc = vl_error_set(err, VL_EINPUT, "%s cannot be joined: its %s is not "
+                              "vellum's (another layout)", url, files[i]);
+    }
+    vl_buf_release(&mine);
+    vl_buf_release(&theirs);
+    return rc;
+}
+
 static int store_on_s3(const char *tmp, const vl_repo_options *opts,
                        vl_error *err)
 {
@@ -104,9 +140,17 @@ static int store_on_s3(const char *tmp, const vl_repo_options *opts,
         goto done;
     if ((rc = vl_backend_stat(b, VL_ROOT_NAMASTE, &kind, NULL, err)) != VL_OK)
         goto done;
+    if (opts->join) {
+        rc = kind ? join_store(b, store, opts->store_url, err)
+                  : vl_error_set(err, VL_EINPUT, "%s is not an OCFL storage root to "
+                                 "join (no %s)", opts->store_url, VL_ROOT_NAMASTE);
+        if (rc == VL_OK)
+            rc = vl_fs_rmtree(store, err);
+        goto done;
+    }
     if (kind) {
-        rc = vl_error_set(err, VL_EINPUT, "%s is already an OCFL storage root",
-                          opts->store_url);
+        rc = vl_error_set(err, VL_EINPUT, "%s is already an OCFL storage root "
+                          "(--join uses it as it is)", opts->store_url);
         goto done;
     }
     if ((rc = vl_backend_list(b, "", store_has_any, &kind, err)) != VL_OK)

@@ -294,6 +294,10 @@ typedef struct vl_repo_options {
      * region found in the environment are recorded too.  Secrets never. */
     const char *store_url;
     const vl_kv *store_settings;
+    /* With store_url: use the storage root already there (made by another
+     * vellum, with the same layout) rather than make one.  The caller
+     * then fills the catalog (vl_repo_reindex) unless it is shared. */
+    int join;
 } vl_repo_options;
 
 /* Refuses (VL_EINPUT) a non-empty folder. */

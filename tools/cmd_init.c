@@ -32,6 +32,10 @@ static const char usage[] =
     "                 AWS_REGION (recorded in vellum.conf); credentials from\n"
     "                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else the\n"
     "                 credentials FILE (AWS format, mode 600), never printed\n"
+    "  --join         use the storage root already at --store (made by another\n"
+    "                 vellum with the same layout) instead of a new one, and\n"
+    "                 fill this repository's catalog from it; several workers\n"
+    "                 depositing at once need a shared PostgreSQL catalog\n"
     "  --s3-no-tls-verify\n"
     "                 do not check the https endpoint's certificate (each\n"
     "                 command then warns)\n";
@@ -46,13 +50,14 @@ CLI_COMMAND(init)
         {"user-address", required_argument, NULL, 'a'},
         {"store", required_argument, NULL, 'S'},
         {"s3-endpoint", required_argument, NULL, 'E'},
-        {"s3-region", required_argument, NULL, 'R'},
+        {"s3-region", required_argument, NULL, 'g'},
         {"s3-credentials", required_argument, NULL, 'C'},
         {"s3-no-tls-verify", no_argument, NULL, 'T'},
+        {"join", no_argument, NULL, 'j'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
-    vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL};
+    vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL, 0};
     const char *user_name = NULL, *user_address = NULL;
     const char *s3_endpoint = NULL, *s3_region = NULL, *s3_credentials = NULL;
     int s3_no_tls = 0, rc = CLI_EXIT_OK;
@@ -88,7 +93,7 @@ CLI_COMMAND(init)
         case 'E':
             s3_endpoint = optarg;
             break;
-        case 'R':
+        case 'g':
             s3_region = optarg;
             break;
         case 'C':
@@ -96,6 +101,9 @@ CLI_COMMAND(init)
             break;
         case 'T':
             s3_no_tls = 1;
+            break;
+        case 'j':
+            ro.join = 1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -113,7 +121,8 @@ CLI_COMMAND(init)
         return cli_usage_error("init", "--user-name and --user-address take one line");
     if (ro.store_url && strncmp(ro.store_url, "s3://", 5))
         return cli_usage_error("init", "--store takes an s3://BUCKET/PREFIX URL");
-    if (!ro.store_url && (s3_endpoint || s3_region || s3_credentials || s3_no_tls))
+    if (!ro.store_url && (s3_endpoint || s3_region || s3_credentials || s3_no_tls ||
+                          ro.join))
         return cli_usage_error("init", "the --s3-* options go with --store s3://...");
     if (ro.store_url) {
         if (!(settings = vl_kv_new()) ||
@@ -132,6 +141,19 @@ CLI_COMMAND(init)
     vl_kv_free(settings);
     if (rc != VL_OK)
         return cli_fail(&err);
+    if (ro.join) {   /* the catalog learns what the joined store holds */
+        vl_repo *repo = NULL;
+        size_t objects = 0;
+        if (vl_repo_open(dir, &repo, &err) != VL_OK ||
+            vl_repo_reindex(repo, &objects, &err) != VL_OK) {
+            vl_repo_close(repo);
+            return cli_fail(&err);
+        }
+        vl_repo_close(repo);
+        if (!c.json)
+            printf("joined %s: %zu object%s catalogued\n", ro.store_url, objects,
+                   objects == 1 ? "" : "s");
+    }
     if (user_name) {   /* the default depositor, as 'vellum config' sets it */
         vl_repo *repo = NULL;
         if (vl_repo_open(dir, &repo, &err) != VL_OK ||

@@ -303,3 +303,36 @@ use_endpoint() {
     cmp "$BATS_TEST_TMPDIR/dep/a.txt" "$BATS_TEST_TMPDIR/out/data/a.txt"
     s3 rb --recursive --force "s3://$BUCKET-r" >/dev/null
 }
+
+@test "init --join: a second repository folder uses the same bucket; refused for an empty prefix or another layout" {
+    s3_init
+    "$VELLUM" ingest --id obj1 "$BATS_TEST_TMPDIR/dep" >/dev/null
+    run "$VELLUM" init --repo "$BATS_TEST_TMPDIR/two" --store "s3://$BUCKET/root" --join
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [[ "$output" == *"1 object catalogued"* ]]
+    run "$VELLUM" show obj1 --repo "$BATS_TEST_TMPDIR/two"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"sub/b.txt"* ]]
+    run "$VELLUM" ingest --id obj2 "$BATS_TEST_TMPDIR/dep" --repo "$BATS_TEST_TMPDIR/two"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" reindex
+    [ "$status" -eq 0 ]
+    run "$VELLUM" ls
+    [[ "$output" == *obj2* ]]
+    run "$VELLUM" validate --all
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # nothing to join
+    run "$VELLUM" init --repo "$BATS_TEST_TMPDIR/three" --store "s3://$BUCKET/nothing" --join
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"not an OCFL storage root"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/three" ]
+    # a storage root with another layout
+    printf 'ocfl_1.1\n' > "$BATS_TEST_TMPDIR/n"
+    printf '{"extension":"0002-flat-direct-storage-layout"}\n' > "$BATS_TEST_TMPDIR/l"
+    s3 put "$BATS_TEST_TMPDIR/n" "s3://$BUCKET/flat/0=ocfl_1.1" >/dev/null
+    s3 put "$BATS_TEST_TMPDIR/l" "s3://$BUCKET/flat/ocfl_layout.json" >/dev/null
+    run "$VELLUM" init --repo "$BATS_TEST_TMPDIR/three" --store "s3://$BUCKET/flat" --join
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"cannot be joined"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/three" ]
+}

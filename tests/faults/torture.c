@@ -719,7 +719,7 @@ static const char *other_files[] = {"one.txt", "first\n", "two.txt", "second\n",
 static int repo_prepare(const char *dir, vl_error *err)
 {
     char *path = join(dir, "repo");
-    vl_repo_options ro = {VL_SHA512, VL_DIGEST_BIT(VL_MD5), VL_SHARED_PRIVATE, NULL, NULL};
+    vl_repo_options ro = {VL_SHA512, VL_DIGEST_BIT(VL_MD5), VL_SHARED_PRIVATE, NULL, NULL, 0};
     vl_repo *r = NULL;
     char *rel = NULL, *file = NULL;
     int rc = vl_repo_init(path, &ro, err);

@@ -314,7 +314,7 @@ static void test_export_api(void **state)
     char *dir = tmpdir(), *repo_dir = vl_path_join(dir, "repo");
     char *src = vl_path_join(dir, "src"), *dest = vl_path_join(dir, "bag");
     const char *sources[1] = {src};
-    vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL};
+    vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL, 0};
     vl_ingest_options io;
     vl_ingest_result ir;
     vl_export_options eo;

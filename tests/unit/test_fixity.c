@@ -63,7 +63,7 @@ static vl_repo *new_repo_named(char **base_out, const char *name)
 {
     char *base = tmpdir();
     char *dir = vl_path_join(base, name);
-    vl_repo_options o = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL};
+    vl_repo_options o = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL, 0};
     vl_error err = {0};
     vl_repo *r = NULL;
     assert_int_equal(vl_repo_init(dir, &o, &err), VL_OK);

@@ -74,7 +74,7 @@ static vl_repo *new_repo(char **dir_out, vl_digest_alg alg, unsigned fixity)
 {
     char *base = tmpdir();
     char *dir = vl_path_join(base, "repo");
-    vl_repo_options o = {alg, fixity, VL_SHARED_PRIVATE, NULL, NULL};
+    vl_repo_options o = {alg, fixity, VL_SHARED_PRIVATE, NULL, NULL, 0};
     vl_error err = {0};
     vl_repo *r = NULL;
     assert_int_equal(vl_repo_init(dir, &o, &err), VL_OK);
@@ -579,7 +579,7 @@ static void test_shared_modes_catalog_and_umask(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *base = tmpdir();
         char *dir = vl_path_join(base, "repo");
-        vl_repo_options o = {VL_SHA512, 0, cases[i].shared, NULL, NULL};
+        vl_repo_options o = {VL_SHA512, 0, cases[i].shared, NULL, NULL, 0};
         vl_error err = {0};
         vl_repo *r = NULL;
         umask(cases[i].caller);
