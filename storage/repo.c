@@ -166,7 +166,7 @@ static int store_on_s3(const char *tmp, const vl_repo_options *opts,
             rc = vl_error_oom(err);
             goto done;
         }
-        buf.len = 0;
+        vl_buf_release(&buf);   /* each read starts a new buffer */
         rc = vl_fs_read_file(p, 1 << 20, &buf, err);
         free(p);
         if (rc != VL_OK ||

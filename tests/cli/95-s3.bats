@@ -204,15 +204,21 @@ CREDS
 
 # A fault-injecting proxy in front of the server (tests/faults/s3-proxy.py);
 # the repository is pointed at it through s3.endpoint.
+# (Each start has its own port file: the background shell truncates it
+# only when it gets to run, so a reused file could still show the last
+# proxy's port.)
 start_proxy() {
+    local portfile
+    portfile=$(mktemp "$BATS_TEST_TMPDIR/proxy.XXXXXX")
+    rm -f "$portfile"
     python3 "$VELLUM_TESTS/faults/s3-proxy.py" "$AWS_ENDPOINT_URL" "$@" \
-        > "$BATS_TEST_TMPDIR/proxy.port" 2>/dev/null &
+        > "$portfile.tmp" 2>/dev/null &
     PROXY_PID=$!
-    while [ ! -s "$BATS_TEST_TMPDIR/proxy.port" ]; do
+    while ! grep -q '^[0-9][0-9]*$' "$portfile.tmp" 2>/dev/null; do
         kill -0 "$PROXY_PID" || return 1
         sleep 0.1
     done
-    PROXY="http://127.0.0.1:$(head -1 "$BATS_TEST_TMPDIR/proxy.port")"
+    PROXY="http://127.0.0.1:$(head -1 "$portfile.tmp")"
 }
 
 stop_proxy() { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null || true; }
@@ -227,7 +233,7 @@ use_endpoint() {
     printf 'changed\n' > "$BATS_TEST_TMPDIR/dep/a.txt"
     for mode in fail500 drop; do
         for n in 1 3; do
-            start_proxy "$mode" "$n"
+            start_proxy "$mode" "$n" || { echo "the proxy did not start"; false; }
             use_endpoint "$PROXY"
             run "$VELLUM" ingest --id obj1 --merge "$BATS_TEST_TMPDIR/dep"
             stop_proxy
@@ -245,7 +251,7 @@ use_endpoint() {
         done
     done
     # one 500 on the way is retried: the deposit goes through
-    start_proxy once500 2
+    start_proxy once500 2 || { echo "the proxy did not start"; false; }
     use_endpoint "$PROXY"
     run "$VELLUM" ingest --id obj1 --merge "$BATS_TEST_TMPDIR/dep"
     stop_proxy
