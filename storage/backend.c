@@ -72,9 +72,10 @@ int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err)
     return b->ops->prune(b, rel, err);
 }
 
-int vl_backend_remove_tree(vl_backend *b, const char *rel, vl_error *err)
+int vl_backend_remove_tree(vl_backend *b, const char *rel, vl_removed_fn fn,
+                           void *arg, vl_error *err)
 {
-    return b->ops->remove_tree(b, rel, err);
+    return b->ops->remove_tree(b, rel, fn, arg, err);
 }
 
 int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,

@@ -304,12 +304,15 @@ done:
     return rc;
 }
 
-static int fs_remove_tree(vl_backend *b, const char *rel, vl_error *err)
+static int fs_remove_tree(vl_backend *b, const char *rel, vl_removed_fn fn,
+                          void *arg, vl_error *err)
 {
     char *p = abs_path(b, rel);
     if (!p)
         return vl_error_oom(err);
-    int rc = vl_fs_exists(p) ? vl_fs_rmtree(p, err) : VL_OK;
+    int rc = VL_OK;
+    if (vl_fs_exists(p) && (rc = vl_fs_rmtree(p, err)) == VL_OK && fn)
+        fn(arg, p);
     free(p);
     return rc;
 }

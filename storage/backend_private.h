@@ -28,7 +28,8 @@ struct vl_backend_ops {
     int (*put)(vl_backend *b, const char *local_path, const char *rel,
                vl_error *err);
     int (*prune)(vl_backend *b, const char *rel, vl_error *err);
-    int (*remove_tree)(vl_backend *b, const char *rel, vl_error *err);
+    int (*remove_tree)(vl_backend *b, const char *rel, vl_removed_fn fn,
+                       void *arg, vl_error *err);
     int (*commit_inventory_copy)(vl_backend *b, const char *object_rel,
                                  const char *from_rel, const char *sidecar_name,
                                  const char *sidecar, vl_error *err);
@@ -76,8 +77,10 @@ int vl_backend_put(vl_backend *b, const char *local_path, const char *rel,
  * dropped new object leaves of its path.  (No folders on object stores.) */
 int vl_backend_prune(vl_backend *b, const char *rel, vl_error *err);
 /* Remove rel and everything under it; absent is fine.  Only for what no
- * inventory references (the leftovers of an interrupted upload). */
-int vl_backend_remove_tree(vl_backend *b, const char *rel, vl_error *err);
+ * inventory references (the leftovers of an interrupted upload).  fn (may
+ * be NULL) is told each thing removed, as ROOT/REL. */
+int vl_backend_remove_tree(vl_backend *b, const char *rel, vl_removed_fn fn,
+                           void *arg, vl_error *err);
 /* Commit point of a version: write an object's root inventory and then its
  * sidecar, each atomically; the root inventory is the last thing written. */
 int vl_backend_commit_inventory(vl_backend *b, const char *object_rel,

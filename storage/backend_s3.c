@@ -332,7 +332,8 @@ done:
     return rc;
 }
 
-static int s3_remove_tree(vl_backend *b, const char *rel, vl_error *err);
+static int s3_remove_tree(vl_backend *b, const char *rel, vl_removed_fn fn,
+                          void *arg, vl_error *err);
 
 static int s3_put(vl_backend *b, const char *local_path, const char *rel,
                   vl_error *err)
@@ -365,7 +366,7 @@ static int s3_put(vl_backend *b, const char *local_path, const char *rel,
         (rc = upload(b, local_path, rel, &w.inv, 0, err)) != VL_OK) {
         /* Take back what went up (it was not there before); if the store
          * cannot be reached now, recover does it later. */
-        s3_remove_tree(b, rel, NULL);
+        s3_remove_tree(b, rel, NULL, NULL, NULL);
         goto done;
     }
     /* As after a rename, the staged copy is gone. */
@@ -381,7 +382,16 @@ static int s3_prune(vl_backend *b, const char *rel, vl_error *err)
     return VL_OK;    /* no folders to remove */
 }
 
-static int s3_remove_tree(vl_backend *b, const char *rel, vl_error *err)
+static void told(vl_backend *b, vl_removed_fn fn, void *arg, const char *key)
+{
+    char *where = fn ? vl_asprintf("s3://%s/%s", vl_s3_bucket(S3(b)->s3), key) : NULL;
+    if (where)
+        fn(arg, where);
+    free(where);
+}
+
+static int s3_remove_tree(vl_backend *b, const char *rel, vl_removed_fn fn,
+                          void *arg, vl_error *err)
 {
     struct entries e = {0};
     char *dir = dir_prefix_of(b, rel), *key = key_of(b, rel), *k = NULL;
@@ -398,12 +408,17 @@ static int s3_remove_tree(vl_backend *b, const char *rel, vl_error *err)
             break;
         }
         step();
-        rc = vl_s3_delete(S3(b)->s3, k, err);
+        if ((rc = vl_s3_delete(S3(b)->s3, k, err)) == VL_OK)
+            told(b, fn, arg, k);
         free(k);
     }
     if (rc == VL_OK && *rel) {
+        int exists = 0;
+        uint64_t size;
         step();
-        rc = vl_s3_delete(S3(b)->s3, key, err);
+        if ((rc = vl_s3_head(S3(b)->s3, key, &exists, &size, err)) == VL_OK && exists &&
+            (rc = vl_s3_delete(S3(b)->s3, key, err)) == VL_OK)
+            told(b, fn, arg, key);
     }
 done:
     entries_free(&e);

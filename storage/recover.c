@@ -101,7 +101,8 @@ static int read_if_present(vl_backend *b, const char *rel, size_t max, vl_buf *o
  * path, which are removed up to the first that holds something else.
  * *unhealed gets a reason (malloc'd) when the object cannot be settled. */
 int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
-                      int *changed, char **unhealed, vl_error *err)
+                      int *changed, char **unhealed, vl_removed_fn fn,
+                      void *arg, vl_error *err)
 {
     vl_inventory *cur = NULL, *vinv = NULL;
     vl_buf root, vbuf, side;
@@ -130,7 +131,7 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
              * object store it comes in file by file, the root inventory
              * last: without that, what came is no object's. */
             rc = b->atomic_put ? vl_backend_prune(b, object_rel, err)
-                               : vl_backend_remove_tree(b, object_rel, err);
+                               : vl_backend_remove_tree(b, object_rel, fn, arg, err);
             if (rc == VL_OK && kind)
                 *changed = 1;
         } else {
@@ -165,7 +166,7 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
         if (rc != VL_OK)
             goto done;
         if (ikind != VL_WALK_FILE) {
-            if ((rc = vl_backend_remove_tree(b, vrel, err)) != VL_OK)
+            if ((rc = vl_backend_remove_tree(b, vrel, fn, arg, err)) != VL_OK)
                 goto done;
             *changed = 1;
             kind = 0;
@@ -345,7 +346,8 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
             *busy = e.status == VL_ESYS;
             goto done;
         }
-        rc = vl_recover_settle(rb, obj, num, &changed, &unhealed, err);
+        rc = vl_recover_settle(rb, obj, num, &changed, &unhealed, out->on_removed,
+                               out->arg, err);
         if (rc == VL_OK)
             out->replica_txns++;
         goto done;
@@ -361,7 +363,8 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
         free(objdir);
     }
     if (rc != VL_OK ||
-        (rc = vl_recover_settle(r->backend, obj, num, &changed, &unhealed, err)) != VL_OK)
+        (rc = vl_recover_settle(r->backend, obj, num, &changed, &unhealed,
+                                out->on_removed, out->arg, err)) != VL_OK)
         goto done;
     if (!unhealed &&
         ((rc = resync_catalog(r, id, obj, err)) != VL_OK ||

@@ -523,7 +523,8 @@ static int settle_replica_txn(vl_repo *r, vl_backend *b, const char *root,
                 goto done;
             }
             if ((rc = vl_recover_clean_temps(objdir, err)) != VL_OK ||
-                (rc = vl_recover_settle(b, obj, num, &changed, &unhealed, err)) != VL_OK)
+                (rc = vl_recover_settle(b, obj, num, &changed, &unhealed, NULL, NULL,
+                                        err)) != VL_OK)
                 goto done;
             /* An object recover cannot settle is left for repair, which
              * restores it from another copy. */

@@ -75,7 +75,8 @@ int vl_copy_txn_dir(vl_repo *r, const char *copy, const char *id,
 int vl_replicas_recover(vl_repo *r, size_t *settled, vl_error *err);
 /* Recover's settling of one object on any backend (recover.c). */
 int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
-                      int *changed, char **unhealed, vl_error *err);
+                      int *changed, char **unhealed, vl_removed_fn fn,
+                      void *arg, vl_error *err);
 int vl_recover_clean_temps(const char *object_dir, vl_error *err);
 
 /* The repository's sharing mode (an accessor only storage uses). */

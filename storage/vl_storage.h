@@ -350,6 +350,8 @@ int vl_repo_reindex(vl_repo *r, size_t *objects, vl_error *err);
  * on_unhealed (set by the caller, may be NULL) and counted. */
 typedef void (*vl_unhealed_fn)(void *arg, const char *object_id,
                                const char *reason);
+/* Something recover removed from a store: "s3://BUCKET/KEY" or a path. */
+typedef void (*vl_removed_fn)(void *arg, const char *where);
 typedef struct vl_recover_counts {
     size_t repaired;     /* interrupted deposits settled (finished or undone) */
     size_t unhealed;     /* objects left invalid: named through on_unhealed */
@@ -357,6 +359,7 @@ typedef struct vl_recover_counts {
     size_t replica_txns; /* interrupted replicate/repair work on replicas
                             settled */
     vl_unhealed_fn on_unhealed;
+    vl_removed_fn on_removed;   /* each leftover of a cut-short upload */
     void *arg;
 } vl_recover_counts;
 int vl_repo_recover(vl_repo *r, vl_recover_counts *out, vl_error *err);

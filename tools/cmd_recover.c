@@ -14,9 +14,23 @@ static const char usage[] =
     "Afterwards every object an interrupted deposit touched validates; one\n"
     "that cannot be brought to a valid state is named, and the exit code is 1.\n";
 
+struct recover_out {
+    json_t *unhealed, *removed;   /* --json; NULL otherwise */
+};
+
+/* What no inventory named, left by an upload cut short, now gone. */
+static void print_removed(void *arg, const char *where)
+{
+    struct recover_out *o = arg;
+    if (o->removed)
+        json_array_append_new(o->removed, json_string(where));
+    else
+        printf("removed %s (no inventory names it)\n", cli_text(where));
+}
+
 static void print_unhealed(void *arg, const char *object_id, const char *reason)
 {
-    json_t *list = arg;
+    json_t *list = ((struct recover_out *)arg)->unhealed;
     if (list)
         json_array_append_new(list, json_pack("{s:s,s:s}", "id", object_id,
                                               "reason", reason));
@@ -47,16 +61,19 @@ CLI_COMMAND(recover)
     if ((rc = cli_open_repo_mode(&c, VL_OPEN_RECOVER, &repo)) != CLI_EXIT_OK)
         return rc;
     json_t *unhealed = c.json ? json_array() : NULL;
+    struct recover_out out = {unhealed, c.json ? json_array() : NULL};
     n.on_unhealed = print_unhealed;
-    n.arg = unhealed;
+    n.on_removed = print_removed;
+    n.arg = &out;
     if (vl_metadata_recover(repo, &n, &err) != VL_OK)
         rc = cli_fail(&err);
     else if (c.json)
-        cli_print_json(json_pack("{s:I,s:I,s:I,s:O}", "objects_repaired",
+        cli_print_json(json_pack("{s:I,s:I,s:I,s:O,s:O}", "objects_repaired",
                                  (json_int_t)n.repaired, "replica_work_settled",
                                  (json_int_t)n.replica_txns,
                                  "temporaries_removed",
-                                 (json_int_t)n.temporaries, "unhealed", unhealed));
+                                 (json_int_t)n.temporaries, "unhealed", unhealed,
+                                 "removed", out.removed));
     else
         printf("recovered: %zu interrupted deposits settled, staging cleared, "
                "%zu abandoned temporaries removed%s%s\n", n.repaired,
@@ -64,6 +81,7 @@ CLI_COMMAND(recover)
     if (rc == CLI_EXIT_OK && n.unhealed)
         rc = CLI_EXIT_FINDINGS;
     json_decref(unhealed);
+    json_decref(out.removed);
     vl_repo_close(repo);
     return rc;
 }
