@@ -619,8 +619,9 @@ static int request(vl_s3 *s, s3_req *q, vl_error *err)
     if (q->has_body)
         headers = add_header(headers, &failed, "Content-MD5",
                              q->md5_b64);
-    /* no 100-continue round trip per upload */
-    headers = add_header(headers, &failed, "Expect", NULL);
+    /* No "Expect:" to turn 100-continue off: curl 7.88 would sign that
+     * empty header and the server never sees it.  The round trip it costs
+     * spares sending a large body to an answer of 403. */
     if (q->range)
         headers = add_header(headers, &failed, "Range", q->range);
     if (q->if_match && *q->if_match)
