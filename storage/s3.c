@@ -432,8 +432,11 @@ static const char *hint(long status, const char *code)
     if (strcmp(code, "SignatureDoesNotMatch") == 0 ||
         strcmp(code, "InvalidAccessKeyId") == 0)
         return "check the access key and secret";
-    if (strcmp(code, "AccessDenied") == 0 || (status == 403 && !*code))
+    if (strcmp(code, "AccessDenied") == 0)
         return "the credentials may not use this bucket";
+    if (status == 403 && !*code)   /* HEAD: no body to say which */
+        return "check the access key and secret, and that they may use "
+               "the bucket";
     if (strcmp(code, "BadDigest") == 0 ||
         strcmp(code, "XAmzContentSHA256Mismatch") == 0)
         return "the bytes changed on the way";
@@ -944,6 +947,7 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
     char (*etags)[128] = NULL;
     char what[64];
     uint64_t nparts = (size + PART_SIZE - 1) / PART_SIZE, i;
+    unsigned long failures;
     int rc = VL_OK;
 
     vl_buf_init(&xml, XML_MAX);
@@ -967,7 +971,12 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
         rc = request(s, &q, err);
     if (rc != VL_OK)
         goto done;
+    failures = vl_alloc_failures();
     d = xml_parse(xml.data, xml.len);
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
     root = d ? xmlDocGetRootElement(d) : NULL;
     if (node_is(root, "InitiateMultipartUploadResult")) {
         upload_id = child_text(root, "UploadId");
@@ -1047,7 +1056,12 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
     if (rc != VL_OK)
         goto done;
     /* a Complete can fail with a 200 whose body is an <Error> */
+    failures = vl_alloc_failures();
     d = xml_parse(xml.data, xml.len);
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
     root = d ? xmlDocGetRootElement(d) : NULL;
     if (!node_is(root, "CompleteMultipartUploadResult")) {
         if (node_is(root, "Error"))
@@ -1203,6 +1217,7 @@ static int cmp_entry(const void *a, const void *b)
 static int parse_page(vl_s3 *s, const vl_buf *xml, struct entry **out,
                       size_t *count, char **next, vl_error *err)
 {
+    unsigned long failures = vl_alloc_failures();
     xmlDocPtr d = xml_parse(xml->data, xml->len);
     xmlNode *root = d ? xmlDocGetRootElement(d) : NULL, *n;
     struct entry *v = NULL;
@@ -1213,6 +1228,12 @@ static int parse_page(vl_s3 *s, const vl_buf *xml, struct entry **out,
     *out = NULL;
     *count = 0;
     *next = NULL;
+    /* libxml2 reports a shortage of memory as a parse error, and may go on
+     * past one with a node missing */
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
     if (!node_is(root, "ListBucketResult")) {
         rc = vl_error_set(err, VL_ESYS, "s3://%s/: list: the answer is not "
                           "a ListBucketResult", s->bucket);
@@ -1414,6 +1435,10 @@ static int fetch(vl_s3_reader *r, vl_error *err)
     q.sink = &r->chunk;
     q.ok_416 = first;
     rc = request(r->s, &q, err);
+    if (rc == VL_EINPUT)   /* the sink is full: more than a range came */
+        return vl_error_set(err, VL_ESYS, "s3://%s/%.*s: GET: the server "
+                            "sent more than the range asked for",
+                            r->s->bucket, KEY_SHOWN, r->key);
     if (rc != VL_OK) {
         if (err && q.status == 412)
             vl_error_set(err, VL_ESYS, "s3://%s/%.*s: GET: the object "
@@ -1466,10 +1491,13 @@ int vl_s3_reader_open(vl_s3 *s, const char *key, vl_s3_reader **out,
     if (!r)
         return vl_error_oom(err);
     r->s = s;
-    /* room for one range (and curl's last block): memory stays constant */
-    vl_buf_init(&r->chunk, READ_CHUNK + 1);
+    /* one range's room, allocated once (vl_buf would double it to 8 MiB
+     * for the NUL): memory stays constant however large the object */
+    vl_buf_init(&r->chunk, READ_CHUNK);
+    r->chunk.data = malloc(READ_CHUNK + 1);
+    r->chunk.cap = READ_CHUNK + 1;
     r->key = vl_strdup(key);
-    if (!r->key) {
+    if (!r->key || !r->chunk.data) {
         rc = vl_error_oom(err);
         goto done;
     }
