@@ -935,17 +935,80 @@ static void abort_upload(vl_s3 *s, const char *key, const char *query)
     request(s, &q, &ignored);
 }
 
-static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
-                     uint64_t size, vl_error *err)
+struct parts {
+    vl_s3 *s;
+    const char *key, *path;
+    int fd;
+    uint64_t size, nparts;
+    const char *id_enc;    /* the UploadId, encoded for the query */
+    char (*etags)[128];
+};
+
+/* An ETag goes back in the Complete request's XML: hex and quotes only. */
+static int etag_ok(const char *e)
 {
+    if (!*e)
+        return 0;
+    for (; *e; e++)
+        if (!strchr("0123456789abcdefABCDEF\"-", *e))
+            return 0;
+    return 1;
+}
+
+static int put_part(void *ctx, size_t index, int worker, vl_error *err)
+{
+    struct parts *pa = ctx;
+    s3_req q;
+    char what[64];
+    char *query = NULL;
+    int rc = VL_OK;
+
+    (void)worker;
+    query = vl_asprintf("partNumber=%zu&uploadId=%s", index + 1,
+                        pa->id_enc);
+    if (!query) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    snprintf(what, sizeof what, "upload part %zu of %llu", index + 1,
+             (unsigned long long)pa->nparts);
+    memset(&q, 0, sizeof q);
+    q.what = what;
+    q.method = "PUT";
+    q.key = pa->key;
+    q.query = query;
+    q.has_body = 1;
+    q.fd = pa->fd;
+    q.path = pa->path;
+    q.off = (uint64_t)index * PART_SIZE;
+    q.len = pa->size - q.off < PART_SIZE ? pa->size - q.off : PART_SIZE;
+    rc = hash_fd(&q, err);
+    if (rc == VL_OK)
+        rc = request(pa->s, &q, err);
+    if (rc != VL_OK)
+        goto done;
+    if (!etag_ok(q.etag)) {
+        rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: %s: no usable ETag "
+                          "in the answer", pa->s->bucket, KEY_SHOWN, pa->key,
+                          what);
+        goto done;
+    }
+    snprintf(pa->etags[index], sizeof pa->etags[index], "%s", q.etag);
+done:
+    free(query);
+    return rc;
+}
+
+static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
+                     uint64_t size, int threads, vl_error *err)
+{
+    struct parts pa;
     s3_req q;
     vl_buf xml, body;
     xmlDocPtr d = NULL;
     xmlNode *root;
-    char *upload_id = NULL, *id_enc = NULL, *query = NULL;
-    char *abort_query = NULL;
+    char *upload_id = NULL, *id_enc = NULL, *abort_query = NULL;
     char (*etags)[128] = NULL;
-    char what[64];
     uint64_t nparts = (size + PART_SIZE - 1) / PART_SIZE, i;
     unsigned long failures;
     int rc = VL_OK;
@@ -997,38 +1060,20 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
         rc = vl_error_oom(err);
         goto done;
     }
-    for (i = 0; i < nparts; i++) {
-        free(query);
-        query = vl_asprintf("partNumber=%llu&uploadId=%s",
-                            (unsigned long long)(i + 1), id_enc);
-        if (!query) {
-            rc = vl_error_oom(err);
-            goto done;
-        }
-        snprintf(what, sizeof what, "upload part %llu of %llu",
-                 (unsigned long long)(i + 1), (unsigned long long)nparts);
-        memset(&q, 0, sizeof q);
-        q.what = what;
-        q.method = "PUT";
-        q.key = key;
-        q.query = query;
-        q.has_body = 1;
-        q.fd = fd;
-        q.path = path;
-        q.off = i * PART_SIZE;
-        q.len = size - q.off < PART_SIZE ? size - q.off : PART_SIZE;
-        rc = hash_fd(&q, err);
-        if (rc == VL_OK)
-            rc = request(s, &q, err);
-        if (rc != VL_OK)
-            goto done;
-        if (!*q.etag) {
-            rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: %s: no ETag in "
-                              "the answer", s->bucket, KEY_SHOWN, key, what);
-            goto done;
-        }
-        snprintf(etags[i], sizeof etags[i], "%s", q.etag);
-    }
+    pa.s = s;
+    pa.key = key;
+    pa.path = path;
+    pa.fd = fd;
+    pa.size = size;
+    pa.nparts = nparts;
+    pa.id_enc = id_enc;
+    pa.etags = etags;
+    /* parts go in parallel: one hashes while another is on the wire */
+    rc = vl_pool_run((size_t)nparts,
+                     (uint64_t)threads < nparts ? threads : (int)nparts,
+                     put_part, &pa, err);
+    if (rc != VL_OK)
+        goto done;
     rc = vl_buf_printf(&body, err, "<CompleteMultipartUpload>");
     for (i = 0; i < nparts && rc == VL_OK; i++)
         rc = vl_buf_printf(&body, err, "<Part><PartNumber>%llu</PartNumber>"
@@ -1082,13 +1127,13 @@ done:
     free(etags);
     free(upload_id);
     free(id_enc);
-    free(query);
     free(abort_query);
     return rc;
 }
 
-int vl_s3_put_file(vl_s3 *s, const char *key, const char *local_path,
-                   vl_error *err)
+/* part_threads: parts of a multipart upload in flight at once. */
+static int put_file(vl_s3 *s, const char *key, const char *local_path,
+                    int part_threads, vl_error *err)
 {
     s3_req q;
     struct stat st;
@@ -1107,7 +1152,8 @@ int vl_s3_put_file(vl_s3 *s, const char *key, const char *local_path,
         goto done;
     }
     if ((uint64_t)st.st_size > MULTIPART_ABOVE) {
-        rc = multipart(s, key, local_path, fd, (uint64_t)st.st_size, err);
+        rc = multipart(s, key, local_path, fd, (uint64_t)st.st_size,
+                       part_threads, err);
         goto done;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -1127,6 +1173,12 @@ done:
     return rc;
 }
 
+int vl_s3_put_file(vl_s3 *s, const char *key, const char *local_path,
+                   vl_error *err)
+{
+    return put_file(s, key, local_path, s->parallel, err);
+}
+
 struct put_many {
     vl_s3 *s;
     const char *const *keys;
@@ -1137,7 +1189,8 @@ static int put_one(void *ctx, size_t index, int worker, vl_error *err)
 {
     struct put_many *pm = ctx;
     (void)worker;
-    return vl_s3_put_file(pm->s, pm->keys[index], pm->paths[index], err);
+    /* the files are what runs in parallel here: parts one at a time */
+    return put_file(pm->s, pm->keys[index], pm->paths[index], 1, err);
 }
 
 int vl_s3_put_files(vl_s3 *s, size_t n, const char *const *keys,
