@@ -10,10 +10,16 @@ MODE:
   always-500           every request gets 500 InternalError
   drop                 reads the headers and part of the body, then closes
                        the connection without an answer
+  part-fails           works, but the upload of a multipart part 2 gets
+                       403 AccessDenied
+  complete-error       works, but completing a multipart upload gets a 200
+                       whose body is an <Error> (as S3 may answer)
 
+Multipart uploads work (initiate, parts, complete, abort).  GET /__stats
+(any bucket) answers "requests=N aborts=N" (not counted as a request).
+GET honours "Range: bytes=A-B".
 It does not check signatures; a PUT's Content-MD5 is checked (400 BadDigest).
-The first line on stdout is the port it listens on (127.0.0.1).  Requests
-are counted and served one at a time.
+The first line on stdout is the port it listens on (127.0.0.1).
 """
 import base64
 import hashlib
@@ -21,12 +27,14 @@ import http.server
 import socketserver
 import sys
 import threading
+import urllib.parse
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "500-then-ok"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 LOCK = threading.Lock()
-STATE = {"requests": 0}
+STATE = {"requests": 0, "aborts": 0}
 OBJECTS = {}
+PARTS = {}  # (path, upload id) -> {part number: bytes}
 
 
 def error_xml(code, message):
@@ -80,6 +88,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return True
         return False
 
+    def split(self):
+        path, _, query = self.path.partition("?")
+        return path, urllib.parse.parse_qs(query, keep_blank_values=True)
+
     def do_PUT(self):
         if self.failing():
             return
@@ -89,9 +101,51 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 base64.b64decode(md5) != hashlib.md5(data).digest():
             self.answer(400, error_xml("BadDigest", "Content-MD5 differs"))
             return
-        OBJECTS[self.path.split("?")[0]] = data
+        path, q = self.split()
         etag = '"%s"' % hashlib.md5(data).hexdigest()
+        if "partNumber" in q:
+            n = int(q["partNumber"][0])
+            if MODE == "part-fails" and n == 2:
+                self.answer(403, error_xml("AccessDenied", "no part 2"))
+                return
+            key = (path, q["uploadId"][0])
+            if key not in PARTS:
+                self.answer(404, error_xml("NoSuchUpload", "no upload"))
+                return
+            PARTS[key][n] = data
+        else:
+            OBJECTS[path] = data
         self.answer(200, headers={"ETag": etag})
+
+    def do_POST(self):
+        if self.failing():
+            return
+        body = self.body()
+        path, q = self.split()
+        if "uploads" in q:
+            with LOCK:
+                upload = "up-%d" % (len(PARTS) + 1)
+                PARTS[(path, upload)] = {}
+            self.answer(200, ("<InitiateMultipartUploadResult><Bucket>b"
+                              "</Bucket><Key>k</Key><UploadId>%s</UploadId>"
+                              "</InitiateMultipartUploadResult>" % upload)
+                        .encode())
+            return
+        key = (path, q.get("uploadId", [""])[0])
+        if key not in PARTS:
+            self.answer(404, error_xml("NoSuchUpload", "no upload"))
+            return
+        if MODE == "complete-error":
+            self.answer(200, error_xml("InternalError", "complete failed "
+                                       "after the 200"))
+            return
+        parts = PARTS.pop(key)
+        if b"<PartNumber>%d</PartNumber>" % len(parts) not in body:
+            self.answer(400, error_xml("InvalidPart", "parts differ"))
+            return
+        OBJECTS[path] = b"".join(parts[i] for i in sorted(parts))
+        self.answer(200, b"<CompleteMultipartUploadResult><ETag>\"x-2\""
+                    b"</ETag></CompleteMultipartUploadResult>")
 
     def get_or_head(self, head):
         if self.failing():
@@ -101,10 +155,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(404, error_xml("NoSuchKey", "no such key"),
                         head=head)
             return
-        self.answer(200, data, {"ETag": '"%s"' % hashlib.md5(data)
-                                .hexdigest()}, head=head)
+        headers = {"ETag": '"%s"' % hashlib.md5(data).hexdigest()}
+        rng = self.headers.get("Range")
+        if rng and rng.startswith("bytes=") and not head:
+            a, _, b = rng[6:].partition("-")
+            a = int(a)
+            b = min(int(b) if b else len(data) - 1, len(data) - 1)
+            if a >= len(data):
+                headers["Content-Range"] = "bytes */%d" % len(data)
+                self.answer(416, error_xml("InvalidRange", "range"),
+                            headers)
+                return
+            headers["Content-Range"] = "bytes %d-%d/%d" % (a, b, len(data))
+            self.answer(206, data[a:b + 1], headers)
+            return
+        self.answer(200, data, headers, head=head)
 
     def do_GET(self):
+        if self.path.endswith("/__stats"):
+            self.answer(200, ("requests=%d aborts=%d" % (
+                STATE["requests"], STATE["aborts"])).encode())
+            return
         self.get_or_head(False)
 
     def do_HEAD(self):
@@ -113,7 +184,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_DELETE(self):
         if self.failing():
             return
-        OBJECTS.pop(self.path.split("?")[0], None)
+        path, q = self.split()
+        if "uploadId" in q:
+            with LOCK:
+                STATE["aborts"] += 1
+            PARTS.pop((path, q["uploadId"][0]), None)
+        else:
+            OBJECTS.pop(path, None)
         self.answer(204)
 
 

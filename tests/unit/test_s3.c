@@ -776,6 +776,73 @@ static void test_drop(void **state)
     free(dir);
 }
 
+static void fake_stats(vl_s3 *s, int *aborts)
+{
+    vl_buf b;
+    vl_error err = {0};
+    const char *a;
+
+    assert_int_equal(vl_s3_get_mem(s, "__stats", 100, &b, &err), VL_OK);
+    a = strstr(b.data, "aborts=");
+    assert_non_null(a);
+    *aborts = atoi(a + 7);
+    vl_buf_release(&b);
+}
+
+/* Multipart through the fake: retried requests, a part that fails (the
+ * upload is aborted), a Complete that answers 200 with an <Error>. */
+static void test_fake_multipart(void **state)
+{
+    struct fake f;
+    vl_s3 *s;
+    vl_error err = {0};
+    vl_buf b, want;
+    char *dir = tmpdir();
+    char *p = make_file(dir, "m.bin", 65 * MIB + 3, 11);
+    int aborts = -1;
+
+    (void)state;
+    assert_int_equal(vl_fs_read_file(p, 0, &want, &err), VL_OK);
+    fake_start(&f, "500-then-ok", "3");
+    s = fake_s3(&f);
+    if (vl_s3_put_file(s, "m/file", p, &err) != VL_OK)
+        fail_msg("multipart with retries: %s", err.msg);
+    assert_int_equal(vl_s3_get_mem(s, "m/file", 80 * MIB, &b, &err), VL_OK);
+    assert_int_equal(b.len, want.len);
+    assert_memory_equal(b.data, want.data, want.len);
+    vl_buf_release(&b);
+    check_reader(s, "m/file", p, 1 << 20);
+    fake_stats(s, &aborts);
+    assert_int_equal(aborts, 0);
+    vl_s3_close(s);
+    fake_stop(&f);
+
+    fake_start(&f, "part-fails", "0");
+    s = fake_s3(&f);
+    assert_int_equal(vl_s3_put_file(s, "m/file", p, &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "s3://fakebucket/m/file"));
+    assert_non_null(strstr(err.msg, "upload part 2 of 5"));
+    assert_non_null(strstr(err.msg, "403 AccessDenied"));
+    fake_stats(s, &aborts);
+    assert_int_equal(aborts, 1);
+    vl_s3_close(s);
+    fake_stop(&f);
+
+    fake_start(&f, "complete-error", "0");
+    s = fake_s3(&f);
+    assert_int_equal(vl_s3_put_file(s, "m/file", p, &err), VL_ESYS);
+    assert_non_null(strstr(err.msg, "complete multipart upload"));
+    assert_non_null(strstr(err.msg, "InternalError"));
+    fake_stats(s, &aborts);
+    assert_int_equal(aborts, 1);
+    vl_s3_close(s);
+    fake_stop(&f);
+    vl_buf_release(&want);
+    vl_fs_rmtree(dir, NULL);
+    free(p);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest server[] = {
@@ -796,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_retry_slowdown),
         cmocka_unit_test(test_always_500),
         cmocka_unit_test(test_drop),
+        cmocka_unit_test(test_fake_multipart),
     };
     int failed = cmocka_run_group_tests_name("s3-offline", offline, NULL,
                                              NULL);
