@@ -421,10 +421,30 @@ static int transient_curl(CURLcode cc)
     }
 }
 
+/* S3 codes worth a retry whatever the status (a Complete's 200 <Error>,
+ * a 400 RequestTimeout). */
+static int transient_code(const char *code)
+{
+    return strcmp(code, "SlowDown") == 0 ||
+           strcmp(code, "InternalError") == 0 ||
+           strcmp(code, "ServiceUnavailable") == 0 ||
+           strcmp(code, "RequestTimeout") == 0;
+}
+
 static int transient_status(long status, const char *code)
 {
     return status == 500 || status == 502 || status == 503 ||
-           status == 504 || strcmp(code, "SlowDown") == 0;
+           status == 504 || transient_code(code);
+}
+
+/* Seconds to wait before attempt + 1: 0.2, 0.4, 0.8... at most 5. */
+static double backoff(int attempt)
+{
+    double w = BACKOFF_FIRST;
+
+    while (--attempt > 0 && w < BACKOFF_CAP)
+        w *= 2;
+    return w < BACKOFF_CAP ? w : BACKOFF_CAP;
 }
 
 static const char *hint(long status, const char *code)
@@ -605,7 +625,6 @@ static int request(vl_s3 *s, s3_req *q, vl_error *err)
     CURLcode cc = CURLE_OK;
     size_t sink_start = q->sink ? q->sink->len : 0;
     int rc = VL_OK, failed = 0, attempt;
-    double wait = BACKOFF_FIRST;
 
     memset(&x, 0, sizeof x);
     x.q = q;
@@ -697,8 +716,7 @@ static int request(vl_s3 *s, s3_req *q, vl_error *err)
                                attempt, err);
             goto done;
         }
-        sleep_seconds(wait);
-        wait = wait * 2 > BACKOFF_CAP ? BACKOFF_CAP : wait * 2;
+        sleep_seconds(backoff(attempt));
     }
 done:
     handle_put(s, h);
@@ -1011,7 +1029,7 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
     char (*etags)[128] = NULL;
     uint64_t nparts = (size + PART_SIZE - 1) / PART_SIZE, i;
     unsigned long failures;
-    int rc = VL_OK;
+    int rc = VL_OK, attempt;
 
     vl_buf_init(&xml, XML_MAX);
     vl_buf_init(&body, 0);
@@ -1085,38 +1103,51 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
         goto done;
     xmlFreeDoc(d);
     d = NULL;
-    vl_buf_reset(&xml);
-    memset(&q, 0, sizeof q);
-    q.what = "complete multipart upload";
-    q.method = "POST";
-    q.key = key;
-    q.query = abort_query;
-    q.has_body = 1;
-    q.mem = body.data;
-    q.len = body.len;
-    q.sink = &xml;
-    rc = hash_mem(&q, body.data, body.len, err);
-    if (rc == VL_OK)
-        rc = request(s, &q, err);
-    if (rc != VL_OK)
-        goto done;
-    /* a Complete can fail with a 200 whose body is an <Error> */
-    failures = vl_alloc_failures();
-    d = xml_parse(xml.data, xml.len);
-    if (vl_alloc_failures() != failures) {
-        rc = vl_error_oom(err);
-        goto done;
-    }
-    root = d ? xmlDocGetRootElement(d) : NULL;
-    if (!node_is(root, "CompleteMultipartUploadResult")) {
+    for (attempt = 1;; attempt++) {
+        vl_buf_reset(&xml);
+        memset(&q, 0, sizeof q);
+        q.what = "complete multipart upload";
+        q.method = "POST";
+        q.key = key;
+        q.query = abort_query;
+        q.has_body = 1;
+        q.mem = body.data;
+        q.len = body.len;
+        q.sink = &xml;
+        rc = hash_mem(&q, body.data, body.len, err);
+        if (rc == VL_OK)
+            rc = request(s, &q, err);
+        if (rc != VL_OK)
+            goto done;
+        /* a Complete can fail with a 200 whose body is an <Error> (the
+         * server answers early and keeps the connection alive) */
+        failures = vl_alloc_failures();
+        d = xml_parse(xml.data, xml.len);
+        if (vl_alloc_failures() != failures) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        root = d ? xmlDocGetRootElement(d) : NULL;
+        if (node_is(root, "CompleteMultipartUploadResult"))
+            break;
         if (node_is(root, "Error"))
             parse_error_body(xml.data, xml.len, q.code, sizeof q.code,
                              q.message, sizeof q.message);
-        rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: complete multipart "
-                          "upload: HTTP %ld %s%s%s", s->bucket, KEY_SHOWN,
-                          key, q.status, *q.code ? q.code : "(no result)",
-                          *q.message ? ": " : "", q.message);
-        goto done;
+        xmlFreeDoc(d);
+        d = NULL;
+        if (!transient_code(q.code) || attempt > s->max_retries) {
+            char tries[48] = "";
+            if (attempt > 1)
+                snprintf(tries, sizeof tries, " (after %d attempts)",
+                         attempt);
+            rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: complete "
+                              "multipart upload: HTTP %ld %s%s%s%s",
+                              s->bucket, KEY_SHOWN, key, q.status,
+                              *q.code ? q.code : "(no result)",
+                              *q.message ? ": " : "", q.message, tries);
+            goto done;
+        }
+        sleep_seconds(backoff(attempt));
     }
 done:
     if (rc != VL_OK && abort_query)

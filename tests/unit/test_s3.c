@@ -833,6 +833,7 @@ static void test_fake_multipart(void **state)
     assert_int_equal(vl_s3_put_file(s, "m/file", p, &err), VL_ESYS);
     assert_non_null(strstr(err.msg, "complete multipart upload"));
     assert_non_null(strstr(err.msg, "InternalError"));
+    assert_non_null(strstr(err.msg, "after 4 attempts"));
     fake_stats(s, &aborts);
     assert_int_equal(aborts, 1);
     vl_s3_close(s);
