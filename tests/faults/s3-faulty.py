@@ -15,7 +15,8 @@ MODE:
   complete-error       works, but completing a multipart upload gets a 200
                        whose body is an <Error> (as S3 may answer)
 
-Multipart uploads work (initiate, parts, complete, abort).  GET /__stats
+Multipart uploads work (initiate, parts, complete, abort), and so does
+ListObjectsV2 (prefix, delimiter, max-keys, continuation-token).  GET /__stats
 (any bucket) answers "requests=N aborts=N" (not counted as a request).
 GET honours "Range: bytes=A-B".
 It does not check signatures; a PUT's Content-MD5 is checked (400 BadDigest).
@@ -28,6 +29,7 @@ import socketserver
 import sys
 import threading
 import urllib.parse
+from xml.sax.saxutils import escape
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "500-then-ok"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 2
@@ -176,7 +178,53 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(200, ("requests=%d aborts=%d" % (
                 STATE["requests"], STATE["aborts"])).encode())
             return
+        path, q = self.split()
+        if "list-type" in q:
+            self.list_objects(path, q)
+            return
         self.get_or_head(False)
+
+    def list_objects(self, path, q):
+        """ListObjectsV2 of one page (max-keys honoured, the continuation
+        token is the last name of the page before)."""
+        if self.failing():
+            return
+        bucket = path.strip("/") + "/"
+        prefix = q.get("prefix", [""])[0]
+        delim = q.get("delimiter", [""])[0]
+        start = q.get("continuation-token", [""])[0]
+        limit = int(q.get("max-keys", ["1000"])[0])
+        names = {}
+        for k, v in OBJECTS.items():
+            k = k.lstrip("/")
+            if not k.startswith(bucket):
+                continue
+            k = urllib.parse.unquote(k[len(bucket):])
+            if not k.startswith(prefix):
+                continue
+            cut = k.find(delim, len(prefix)) if delim else -1
+            if cut >= 0:
+                names[k[:cut + 1]] = None
+            else:
+                names[k] = len(v)
+        page = [n for n in sorted(names, key=lambda n: n.encode())
+                if n.encode() > start.encode()]
+        more = len(page) > limit
+        page = page[:limit]
+        out = ["<ListBucketResult><IsTruncated>%s</IsTruncated>"
+               % ("true" if more else "false")]
+        if more:
+            out.append("<NextContinuationToken>%s</NextContinuationToken>"
+                       % escape(page[-1]))
+        for n in page:
+            if names[n] is None:
+                out.append("<CommonPrefixes><Prefix>%s</Prefix>"
+                           "</CommonPrefixes>" % escape(n))
+            else:
+                out.append("<Contents><Key>%s</Key><Size>%d</Size>"
+                           "</Contents>" % (escape(n), names[n]))
+        out.append("</ListBucketResult>")
+        self.answer(200, "".join(out).encode())
 
     def do_HEAD(self):
         self.get_or_head(True)

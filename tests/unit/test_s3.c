@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -651,6 +652,9 @@ static void fake_start(struct fake *f, const char *mode, const char *n)
     f->pid = fork();
     assert_true(f->pid >= 0);
     if (f->pid == 0) {
+        /* gone with this process, also when a failed test skips
+         * fake_stop */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         dup2(pfd[1], 1);
         close(pfd[0]);
         close(pfd[1]);
