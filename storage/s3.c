@@ -719,6 +719,10 @@ static int request(vl_s3 *s, s3_req *q, vl_error *err)
         sleep_seconds(backoff(attempt));
     }
 done:
+    /* the handle points at errbuf, headers and x: none outlive this call
+     * (its connections stay) */
+    if (h)
+        curl_easy_reset(h);
     handle_put(s, h);
     curl_slist_free_all(headers);
     vl_buf_release(&x.errbody);
