@@ -1442,9 +1442,12 @@ int vl_s3_list(vl_s3 *s, const char *prefix, int recursive, vl_s3_list_fn fn,
         vl_buf_reset(&xml);
         rc = request(s, &q, err);
         if (rc != VL_OK) {
-            if (err && q.status != 404)
+            if (err && q.status != 404) {
+                int saved = err->sys_errno;   /* ENOMEM stays ENOMEM */
                 vl_error_set(err, err->status, "%s (listing %s)", err->msg,
                              plen ? pfx : "the bucket");
+                err->sys_errno = saved;
+            }
             goto done;
         }
         rc = parse_page(s, &xml, &v, &nv, &next, err);

@@ -14,6 +14,7 @@ MODE:
                        403 AccessDenied
   complete-error       works, but completing a multipart upload gets a 200
                        whose body is an <Error> (as S3 may answer)
+  ok                   (or any other word) never fails on purpose
 
 Multipart uploads work (initiate, parts, complete, abort), and so does
 ListObjectsV2 (prefix, delimiter, max-keys, continuation-token).  GET /__stats
