@@ -421,10 +421,30 @@ static int transient_curl(CURLcode cc)
     }
 }
 
+/* S3 codes worth a retry whatever the status (a Complete's 200 <Error>,
+ * a 400 RequestTimeout). */
+static int transient_code(const char *code)
+{
+    return strcmp(code, "SlowDown") == 0 ||
+           strcmp(code, "InternalError") == 0 ||
+           strcmp(code, "ServiceUnavailable") == 0 ||
+           strcmp(code, "RequestTimeout") == 0;
+}
+
 static int transient_status(long status, const char *code)
 {
     return status == 500 || status == 502 || status == 503 ||
-           status == 504 || strcmp(code, "SlowDown") == 0;
+           status == 504 || transient_code(code);
+}
+
+/* Seconds to wait before attempt + 1: 0.2, 0.4, 0.8... at most 5. */
+static double backoff(int attempt)
+{
+    double w = BACKOFF_FIRST;
+
+    while (--attempt > 0 && w < BACKOFF_CAP)
+        w *= 2;
+    return w < BACKOFF_CAP ? w : BACKOFF_CAP;
 }
 
 static const char *hint(long status, const char *code)
@@ -432,8 +452,11 @@ static const char *hint(long status, const char *code)
     if (strcmp(code, "SignatureDoesNotMatch") == 0 ||
         strcmp(code, "InvalidAccessKeyId") == 0)
         return "check the access key and secret";
-    if (strcmp(code, "AccessDenied") == 0 || (status == 403 && !*code))
+    if (strcmp(code, "AccessDenied") == 0)
         return "the credentials may not use this bucket";
+    if (status == 403 && !*code)   /* HEAD: no body to say which */
+        return "check the access key and secret, and that they may use "
+               "the bucket";
     if (strcmp(code, "BadDigest") == 0 ||
         strcmp(code, "XAmzContentSHA256Mismatch") == 0)
         return "the bytes changed on the way";
@@ -602,7 +625,6 @@ static int request(vl_s3 *s, s3_req *q, vl_error *err)
     CURLcode cc = CURLE_OK;
     size_t sink_start = q->sink ? q->sink->len : 0;
     int rc = VL_OK, failed = 0, attempt;
-    double wait = BACKOFF_FIRST;
 
     memset(&x, 0, sizeof x);
     x.q = q;
@@ -694,10 +716,13 @@ static int request(vl_s3 *s, s3_req *q, vl_error *err)
                                attempt, err);
             goto done;
         }
-        sleep_seconds(wait);
-        wait = wait * 2 > BACKOFF_CAP ? BACKOFF_CAP : wait * 2;
+        sleep_seconds(backoff(attempt));
     }
 done:
+    /* the handle points at errbuf, headers and x: none outlive this call
+     * (its connections stay) */
+    if (h)
+        curl_easy_reset(h);
     handle_put(s, h);
     curl_slist_free_all(headers);
     vl_buf_release(&x.errbody);
@@ -787,7 +812,8 @@ int vl_s3_open(const vl_s3_config *c, const char *bucket, vl_s3 **out,
     for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&s->share_lock[i], NULL);
     s->tls_verify = c->tls_verify != 0;
-    s->max_retries = c->max_retries > 0 ? c->max_retries : 5;
+    /* 0 means the default; a negative count asks for no retries */
+    s->max_retries = c->max_retries > 0 ? c->max_retries : c->max_retries < 0 ? 0 : 5;
     s->timeout = c->timeout_seconds > 0 ? c->timeout_seconds : 60;
     s->parallel = c->parallel > 0 ? c->parallel : 4;
     s->endpoint = vl_strdup(c->endpoint);
@@ -932,19 +958,83 @@ static void abort_upload(vl_s3 *s, const char *key, const char *query)
     request(s, &q, &ignored);
 }
 
-static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
-                     uint64_t size, vl_error *err)
+struct parts {
+    vl_s3 *s;
+    const char *key, *path;
+    int fd;
+    uint64_t size, nparts;
+    const char *id_enc;    /* the UploadId, encoded for the query */
+    char (*etags)[128];
+};
+
+/* An ETag goes back in the Complete request's XML: hex and quotes only. */
+static int etag_ok(const char *e)
 {
+    if (!*e)
+        return 0;
+    for (; *e; e++)
+        if (!strchr("0123456789abcdefABCDEF\"-", *e))
+            return 0;
+    return 1;
+}
+
+static int put_part(void *ctx, size_t index, int worker, vl_error *err)
+{
+    struct parts *pa = ctx;
+    s3_req q;
+    char what[64];
+    char *query = NULL;
+    int rc = VL_OK;
+
+    (void)worker;
+    query = vl_asprintf("partNumber=%zu&uploadId=%s", index + 1,
+                        pa->id_enc);
+    if (!query) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    snprintf(what, sizeof what, "upload part %zu of %llu", index + 1,
+             (unsigned long long)pa->nparts);
+    memset(&q, 0, sizeof q);
+    q.what = what;
+    q.method = "PUT";
+    q.key = pa->key;
+    q.query = query;
+    q.has_body = 1;
+    q.fd = pa->fd;
+    q.path = pa->path;
+    q.off = (uint64_t)index * PART_SIZE;
+    q.len = pa->size - q.off < PART_SIZE ? pa->size - q.off : PART_SIZE;
+    rc = hash_fd(&q, err);
+    if (rc == VL_OK)
+        rc = request(pa->s, &q, err);
+    if (rc != VL_OK)
+        goto done;
+    if (!etag_ok(q.etag)) {
+        rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: %s: no usable ETag "
+                          "in the answer", pa->s->bucket, KEY_SHOWN, pa->key,
+                          what);
+        goto done;
+    }
+    snprintf(pa->etags[index], sizeof pa->etags[index], "%s", q.etag);
+done:
+    free(query);
+    return rc;
+}
+
+static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
+                     uint64_t size, int threads, vl_error *err)
+{
+    struct parts pa;
     s3_req q;
     vl_buf xml, body;
     xmlDocPtr d = NULL;
     xmlNode *root;
-    char *upload_id = NULL, *id_enc = NULL, *query = NULL;
-    char *abort_query = NULL;
+    char *upload_id = NULL, *id_enc = NULL, *abort_query = NULL;
     char (*etags)[128] = NULL;
-    char what[64];
     uint64_t nparts = (size + PART_SIZE - 1) / PART_SIZE, i;
-    int rc = VL_OK;
+    unsigned long failures;
+    int rc = VL_OK, attempt;
 
     vl_buf_init(&xml, XML_MAX);
     vl_buf_init(&body, 0);
@@ -967,7 +1057,12 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
         rc = request(s, &q, err);
     if (rc != VL_OK)
         goto done;
+    failures = vl_alloc_failures();
     d = xml_parse(xml.data, xml.len);
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
     root = d ? xmlDocGetRootElement(d) : NULL;
     if (node_is(root, "InitiateMultipartUploadResult")) {
         upload_id = child_text(root, "UploadId");
@@ -988,38 +1083,20 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
         rc = vl_error_oom(err);
         goto done;
     }
-    for (i = 0; i < nparts; i++) {
-        free(query);
-        query = vl_asprintf("partNumber=%llu&uploadId=%s",
-                            (unsigned long long)(i + 1), id_enc);
-        if (!query) {
-            rc = vl_error_oom(err);
-            goto done;
-        }
-        snprintf(what, sizeof what, "upload part %llu of %llu",
-                 (unsigned long long)(i + 1), (unsigned long long)nparts);
-        memset(&q, 0, sizeof q);
-        q.what = what;
-        q.method = "PUT";
-        q.key = key;
-        q.query = query;
-        q.has_body = 1;
-        q.fd = fd;
-        q.path = path;
-        q.off = i * PART_SIZE;
-        q.len = size - q.off < PART_SIZE ? size - q.off : PART_SIZE;
-        rc = hash_fd(&q, err);
-        if (rc == VL_OK)
-            rc = request(s, &q, err);
-        if (rc != VL_OK)
-            goto done;
-        if (!*q.etag) {
-            rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: %s: no ETag in "
-                              "the answer", s->bucket, KEY_SHOWN, key, what);
-            goto done;
-        }
-        snprintf(etags[i], sizeof etags[i], "%s", q.etag);
-    }
+    pa.s = s;
+    pa.key = key;
+    pa.path = path;
+    pa.fd = fd;
+    pa.size = size;
+    pa.nparts = nparts;
+    pa.id_enc = id_enc;
+    pa.etags = etags;
+    /* parts go in parallel: one hashes while another is on the wire */
+    rc = vl_pool_run((size_t)nparts,
+                     (uint64_t)threads < nparts ? threads : (int)nparts,
+                     put_part, &pa, err);
+    if (rc != VL_OK)
+        goto done;
     rc = vl_buf_printf(&body, err, "<CompleteMultipartUpload>");
     for (i = 0; i < nparts && rc == VL_OK; i++)
         rc = vl_buf_printf(&body, err, "<Part><PartNumber>%llu</PartNumber>"
@@ -1031,33 +1108,51 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
         goto done;
     xmlFreeDoc(d);
     d = NULL;
-    vl_buf_reset(&xml);
-    memset(&q, 0, sizeof q);
-    q.what = "complete multipart upload";
-    q.method = "POST";
-    q.key = key;
-    q.query = abort_query;
-    q.has_body = 1;
-    q.mem = body.data;
-    q.len = body.len;
-    q.sink = &xml;
-    rc = hash_mem(&q, body.data, body.len, err);
-    if (rc == VL_OK)
-        rc = request(s, &q, err);
-    if (rc != VL_OK)
-        goto done;
-    /* a Complete can fail with a 200 whose body is an <Error> */
-    d = xml_parse(xml.data, xml.len);
-    root = d ? xmlDocGetRootElement(d) : NULL;
-    if (!node_is(root, "CompleteMultipartUploadResult")) {
+    for (attempt = 1;; attempt++) {
+        vl_buf_reset(&xml);
+        memset(&q, 0, sizeof q);
+        q.what = "complete multipart upload";
+        q.method = "POST";
+        q.key = key;
+        q.query = abort_query;
+        q.has_body = 1;
+        q.mem = body.data;
+        q.len = body.len;
+        q.sink = &xml;
+        rc = hash_mem(&q, body.data, body.len, err);
+        if (rc == VL_OK)
+            rc = request(s, &q, err);
+        if (rc != VL_OK)
+            goto done;
+        /* a Complete can fail with a 200 whose body is an <Error> (the
+         * server answers early and keeps the connection alive) */
+        failures = vl_alloc_failures();
+        d = xml_parse(xml.data, xml.len);
+        if (vl_alloc_failures() != failures) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        root = d ? xmlDocGetRootElement(d) : NULL;
+        if (node_is(root, "CompleteMultipartUploadResult"))
+            break;
         if (node_is(root, "Error"))
             parse_error_body(xml.data, xml.len, q.code, sizeof q.code,
                              q.message, sizeof q.message);
-        rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: complete multipart "
-                          "upload: HTTP %ld %s%s%s", s->bucket, KEY_SHOWN,
-                          key, q.status, *q.code ? q.code : "(no result)",
-                          *q.message ? ": " : "", q.message);
-        goto done;
+        xmlFreeDoc(d);
+        d = NULL;
+        if (!transient_code(q.code) || attempt > s->max_retries) {
+            char tries[48] = "";
+            if (attempt > 1)
+                snprintf(tries, sizeof tries, " (after %d attempts)",
+                         attempt);
+            rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: complete "
+                              "multipart upload: HTTP %ld %s%s%s%s",
+                              s->bucket, KEY_SHOWN, key, q.status,
+                              *q.code ? q.code : "(no result)",
+                              *q.message ? ": " : "", q.message, tries);
+            goto done;
+        }
+        sleep_seconds(backoff(attempt));
     }
 done:
     if (rc != VL_OK && abort_query)
@@ -1068,13 +1163,13 @@ done:
     free(etags);
     free(upload_id);
     free(id_enc);
-    free(query);
     free(abort_query);
     return rc;
 }
 
-int vl_s3_put_file(vl_s3 *s, const char *key, const char *local_path,
-                   vl_error *err)
+/* part_threads: parts of a multipart upload in flight at once. */
+static int put_file(vl_s3 *s, const char *key, const char *local_path,
+                    int part_threads, vl_error *err)
 {
     s3_req q;
     struct stat st;
@@ -1093,7 +1188,8 @@ int vl_s3_put_file(vl_s3 *s, const char *key, const char *local_path,
         goto done;
     }
     if ((uint64_t)st.st_size > MULTIPART_ABOVE) {
-        rc = multipart(s, key, local_path, fd, (uint64_t)st.st_size, err);
+        rc = multipart(s, key, local_path, fd, (uint64_t)st.st_size,
+                       part_threads, err);
         goto done;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -1113,6 +1209,12 @@ done:
     return rc;
 }
 
+int vl_s3_put_file(vl_s3 *s, const char *key, const char *local_path,
+                   vl_error *err)
+{
+    return put_file(s, key, local_path, s->parallel, err);
+}
+
 struct put_many {
     vl_s3 *s;
     const char *const *keys;
@@ -1123,7 +1225,8 @@ static int put_one(void *ctx, size_t index, int worker, vl_error *err)
 {
     struct put_many *pm = ctx;
     (void)worker;
-    return vl_s3_put_file(pm->s, pm->keys[index], pm->paths[index], err);
+    /* the files are what runs in parallel here: parts one at a time */
+    return put_file(pm->s, pm->keys[index], pm->paths[index], 1, err);
 }
 
 int vl_s3_put_files(vl_s3 *s, size_t n, const char *const *keys,
@@ -1203,6 +1306,7 @@ static int cmp_entry(const void *a, const void *b)
 static int parse_page(vl_s3 *s, const vl_buf *xml, struct entry **out,
                       size_t *count, char **next, vl_error *err)
 {
+    unsigned long failures = vl_alloc_failures();
     xmlDocPtr d = xml_parse(xml->data, xml->len);
     xmlNode *root = d ? xmlDocGetRootElement(d) : NULL, *n;
     struct entry *v = NULL;
@@ -1213,6 +1317,12 @@ static int parse_page(vl_s3 *s, const vl_buf *xml, struct entry **out,
     *out = NULL;
     *count = 0;
     *next = NULL;
+    /* libxml2 reports a shortage of memory as a parse error, and may go on
+     * past one with a node missing */
+    if (vl_alloc_failures() != failures) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
     if (!node_is(root, "ListBucketResult")) {
         rc = vl_error_set(err, VL_ESYS, "s3://%s/: list: the answer is not "
                           "a ListBucketResult", s->bucket);
@@ -1333,9 +1443,12 @@ int vl_s3_list(vl_s3 *s, const char *prefix, int recursive, vl_s3_list_fn fn,
         vl_buf_reset(&xml);
         rc = request(s, &q, err);
         if (rc != VL_OK) {
-            if (err && q.status != 404)
+            if (err && q.status != 404) {
+                int saved = err->sys_errno;   /* ENOMEM stays ENOMEM */
                 vl_error_set(err, err->status, "%s (listing %s)", err->msg,
                              plen ? pfx : "the bucket");
+                err->sys_errno = saved;
+            }
             goto done;
         }
         rc = parse_page(s, &xml, &v, &nv, &next, err);
@@ -1414,6 +1527,10 @@ static int fetch(vl_s3_reader *r, vl_error *err)
     q.sink = &r->chunk;
     q.ok_416 = first;
     rc = request(r->s, &q, err);
+    if (rc == VL_EINPUT)   /* the sink is full: more than a range came */
+        return vl_error_set(err, VL_ESYS, "s3://%s/%.*s: GET: the server "
+                            "sent more than the range asked for",
+                            r->s->bucket, KEY_SHOWN, r->key);
     if (rc != VL_OK) {
         if (err && q.status == 412)
             vl_error_set(err, VL_ESYS, "s3://%s/%.*s: GET: the object "
@@ -1466,10 +1583,13 @@ int vl_s3_reader_open(vl_s3 *s, const char *key, vl_s3_reader **out,
     if (!r)
         return vl_error_oom(err);
     r->s = s;
-    /* room for one range (and curl's last block): memory stays constant */
-    vl_buf_init(&r->chunk, READ_CHUNK + 1);
+    /* one range's room, allocated once (vl_buf would double it to 8 MiB
+     * for the NUL): memory stays constant however large the object */
+    vl_buf_init(&r->chunk, READ_CHUNK);
+    r->chunk.data = malloc(READ_CHUNK + 1);
+    r->chunk.cap = READ_CHUNK + 1;
     r->key = vl_strdup(key);
-    if (!r->key) {
+    if (!r->key || !r->chunk.data) {
         rc = vl_error_oom(err);
         goto done;
     }
