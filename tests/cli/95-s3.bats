@@ -154,7 +154,7 @@ object_key() {
     [ ! -e "$REPO" ]
     AWS_SECRET_ACCESS_KEY=wrong-secret-value run "$VELLUM" init --repo "$REPO" --store "s3://$BUCKET/x"
     [ "$status" -eq 3 ]
-    [[ "$output" == *403* && "$output" == *credentials* ]]
+    [[ "$output" == *403* && "$output" == *"access key and secret"* ]]
     [[ "$output" != *wrong-secret-value* ]]
     [ ! -e "$REPO" ]
     AWS_ENDPOINT_URL=http://127.0.0.1:9 run "$VELLUM" init --repo "$REPO" --store "s3://$BUCKET/x"
