@@ -11,7 +11,11 @@
 
 #include "vl_storage.h"
 
+/* path: an SQLite file, or a postgresql:// (postgres://) URL, which holds
+ * no password (libpq finds it in PGPASSWORD or ~/.pgpass). */
 int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err);
+/* 1 when path names a PostgreSQL catalog. */
+int vl_catalog_is_url(const char *path);
 /* For commands that only read: writes nothing, on a full or read-only
  * filesystem too (see catalog.c); a missing catalog reads as empty, and
  * every write fails. */
@@ -40,6 +44,8 @@ int vl_catalog_get_object(vl_catalog *cat, const char *id, vl_catalog_object_fn 
  * audits, reports; see catalog_sql.h).  void * so that this header does not
  * pull in sqlite3.h. */
 void *vl_catalog_db(vl_catalog *cat);
+/* The seam's handle under the catalog (db_private.h), whichever engine. */
+struct vl_db *vl_catalog_vdb(vl_catalog *cat);
 
 /* Catalog side of events (used by storage/events.c). */
 int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
