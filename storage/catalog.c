@@ -22,7 +22,8 @@
 
 struct vl_catalog {
     vl_db *db;
-    char *path;
+    char *path;       /* for messages: the file, or the masked URL */
+    char *conninfo;   /* PostgreSQL: the URL connected to (lock.c) */
 };
 
 /* WITHOUT ROWID: rows are stored once, in key order, rather than as a table
@@ -281,9 +282,15 @@ int vl_catalog_is_url(const char *path)
 /* A PostgreSQL catalog: connect (the password, if any, comes from
  * PGPASSWORD or ~/.pgpass through libpq, never from the URL) and make or
  * check the schema. */
-static int open_pg(vl_catalog *cat, vl_error *err)
+static int open_pg(vl_catalog *cat, const char *url, vl_error *err)
 {
-    int rc = vl_db_open_pg(cat->path, cat->path, &cat->db, err);
+    int rc = VL_OK;
+    /* Messages name the catalog by its URL with any password masked. */
+    free(cat->path);
+    if (!(cat->path = vl_catalog_url_mask(url)) ||
+        !(cat->conninfo = vl_strdup(url)))
+        return vl_error_oom(err);
+    rc = vl_db_open_pg(url, cat->path, &cat->db, err);
     if (rc == VL_OK)
         rc = create_schema(cat, err);
     return rc;
@@ -299,7 +306,7 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
         goto done;
     }
     if (vl_catalog_is_url(path)) {
-        rc = open_pg(cat, err);
+        rc = open_pg(cat, path, err);
         goto opened;
     }
     /* The driver waits for other processes' locks (busy timeout). */
@@ -466,7 +473,7 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
     if (!cat || !(cat->path = vl_strdup(path)))
         rc = vl_error_oom(err);
     else if (vl_catalog_is_url(path))
-        rc = open_pg(cat, err); /* the server keeps readers safe */
+        rc = open_pg(cat, path, err); /* the server keeps readers safe */
     else if (stat(path, &st) == 0)
         rc = open_file(cat, err);
     else if (errno == ENOENT)
@@ -543,6 +550,7 @@ void vl_catalog_close(vl_catalog *cat)
         return;
     vl_db_close(cat->db);
     free(cat->path);
+    free(cat->conninfo);
     free(cat);
 }
 
@@ -550,13 +558,22 @@ void *vl_catalog_db(vl_catalog *cat) { return vl_db_native(cat->db); }
 
 vl_db *vl_catalog_vdb(vl_catalog *cat) { return cat->db; }
 
+const char *vl_catalog_name(vl_catalog *cat) { return cat->path; }
+
+const char *vl_catalog_conninfo(vl_catalog *cat)
+{
+    return cat ? cat->conninfo : NULL;
+}
+
 int vl_catalog_begin(vl_catalog *cat, vl_error *err)
 {
     if (!vl_db_autocommit(cat->db))
         return vl_error_set(err, VL_ESYS,
                             "catalog %s: a transaction is already open",
                             cat->path);
-    return exec(cat, "BEGIN IMMEDIATE", "starting a transaction", err);
+    return exec(cat, vl_db_kind(cat->db) == VL_DB_SQLITE ? "BEGIN IMMEDIATE"
+                                                         : "BEGIN",
+                "starting a transaction", err);
 }
 
 int vl_catalog_commit(vl_catalog *cat, vl_error *err)

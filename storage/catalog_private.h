@@ -46,6 +46,11 @@ int vl_catalog_get_object(vl_catalog *cat, const char *id, vl_catalog_object_fn 
 void *vl_catalog_db(vl_catalog *cat);
 /* The seam's handle under the catalog (db_private.h), whichever engine. */
 struct vl_db *vl_catalog_vdb(vl_catalog *cat);
+/* A PostgreSQL catalog's connection string (password included: never
+ * show it), for the object locks' own connections; NULL for SQLite. */
+const char *vl_catalog_conninfo(vl_catalog *cat);
+/* What messages call the catalog (no password in it). */
+const char *vl_catalog_name(vl_catalog *cat);
 
 /* Catalog side of events (used by storage/events.c). */
 int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,

@@ -265,8 +265,7 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
               &st, "preparing the failure list", err);
     if (rc != VL_OK)
         goto done;
-    if (since)
-        vl_sql_bind_text(st, 1, since);
+    vl_sql_bind_text(st, 1, since);
     while ((s = vl_db_step(st)) == VL_DB_ROW) {
         vl_report_failure f = {
             .object_id = vl_sql_col(st, 0),
@@ -292,6 +291,35 @@ done:
     return rc;
 }
 
+/* The copies' names, in the order given (a JSON array). */
+#define COPIES_NAMES_SQLITE                                                 \
+    "WITH names(pos, name) AS (SELECT key, value FROM json_each(?1)),"
+#define COPIES_NAMES_PG                                                     \
+    "WITH names(pos, name) AS (SELECT ord - 1, value FROM"                  \
+    " jsonb_array_elements_text(CAST(?1 AS jsonb))"                         \
+    " WITH ORDINALITY AS n(value, ord)),"
+#define COPIES_ROWS \
+              " rows AS (SELECT o.id AS id, o.head AS head, n.pos AS pos,"\
+              "  n.name AS name, c.version AS cversion, c.verified AS cverified,"\
+              "  c.outcome AS coutcome, c.state AS state, c.failures AS cfail,"\
+              "  a.started AS astarted, a.outcome AS aoutcome, a.failures AS afail,"\
+              "  (c.verified IS NOT NULL AND (a.started IS NULL OR"\
+              "   c.verified > a.started)) AS copy_newer"\
+              "  FROM objects o CROSS JOIN names n"\
+              "  LEFT JOIN copies c ON c.object_id = o.id AND c.copy = n.name"\
+              "  LEFT JOIN audits a ON n.name = ?2 AND a.id ="\
+              "   (SELECT max(id) FROM audits WHERE object_id = o.id))"\
+              " SELECT id, head, name,"\
+              "  CASE WHEN name = ?2 THEN coalesce(head, 0)"\
+              "   ELSE coalesce(cversion, 0) END,"\
+              "  CASE WHEN name <> ?2 OR copy_newer THEN cverified"\
+              "   ELSE astarted END,"\
+              "  CASE WHEN name <> ?2 OR copy_newer THEN coutcome"\
+              "   ELSE aoutcome END,"\
+              "  state,"\
+              "  CASE WHEN name <> ?2 OR copy_newer THEN cfail ELSE afail END"\
+              " FROM rows ORDER BY id, pos"
+
 /* Objects by id, each with one row per copy name (in the array's order).
  * The primary's last audit is the later of its audit history row (the
  * object's highest audit id) and its "copies" row (which a repair may have
@@ -309,31 +337,8 @@ int vl_catalog_report_copies(vl_catalog *cat, const char *copies_json,
     if (rc != VL_OK)
         return rc;
     rc = prep(db,
-              vl_db_kind(db) == VL_DB_PG
-                  ? "WITH names(pos, name) AS (SELECT ord - 1, value FROM"
-                    " jsonb_array_elements_text(CAST(?1 AS jsonb))"
-                    " WITH ORDINALITY AS n(value, ord)),"
-                  : "WITH names(pos, name) AS (SELECT key, value FROM json_each(?1)),"
-              " rows AS (SELECT o.id AS id, o.head AS head, n.pos AS pos,"
-              "  n.name AS name, c.version AS cversion, c.verified AS cverified,"
-              "  c.outcome AS coutcome, c.state AS state, c.failures AS cfail,"
-              "  a.started AS astarted, a.outcome AS aoutcome, a.failures AS afail,"
-              "  (c.verified IS NOT NULL AND (a.started IS NULL OR"
-              "   c.verified > a.started)) AS copy_newer"
-              "  FROM objects o CROSS JOIN names n"
-              "  LEFT JOIN copies c ON c.object_id = o.id AND c.copy = n.name"
-              "  LEFT JOIN audits a ON n.name = ?2 AND a.id ="
-              "   (SELECT max(id) FROM audits WHERE object_id = o.id))"
-              " SELECT id, head, name,"
-              "  CASE WHEN name = ?2 THEN coalesce(head, 0)"
-              "   ELSE coalesce(cversion, 0) END,"
-              "  CASE WHEN name <> ?2 OR copy_newer THEN cverified"
-              "   ELSE astarted END,"
-              "  CASE WHEN name <> ?2 OR copy_newer THEN coutcome"
-              "   ELSE aoutcome END,"
-              "  state,"
-              "  CASE WHEN name <> ?2 OR copy_newer THEN cfail ELSE afail END"
-              " FROM rows ORDER BY id, pos",
+              vl_db_kind(db) == VL_DB_PG ? COPIES_NAMES_PG COPIES_ROWS
+                                         : COPIES_NAMES_SQLITE COPIES_ROWS,
               &st, "preparing the copies of each object", err);
     if (rc != VL_OK)
         goto done;

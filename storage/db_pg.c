@@ -63,7 +63,7 @@ const char *vl_pg_column_text(vl_db_stmt *st, int i);
 void vl_pg_reset(vl_db_stmt *st);
 void vl_pg_finalize(vl_db_stmt *st);
 
-enum { B_NULL, B_TEXT, B_INT, B_DOUBLE };
+enum { B_NULL, B_TEXT, B_INT, B_DOUBLE, B_TEXT_NULL };
 
 static int raw_exec(pg_db *d, const char *sql);
 
@@ -410,6 +410,7 @@ void vl_pg_bind(vl_db_stmt *st, int i, const char *text, int64_t iv,
     i--;
     switch (type) {
     case B_TEXT:
+    case B_TEXT_NULL:   /* typed, for "? IS NULL OR col = ?" */
         s->vals[i] = text;
         s->types[i] = OID_TEXT;
         break;

@@ -217,12 +217,12 @@ int vl_db_prepare(vl_db *db, const char *sql, vl_db_stmt **out)
 }
 
 /* Type codes of vl_pg_bind. */
-enum { B_NULL, B_TEXT, B_INT, B_DOUBLE };
+enum { B_NULL, B_TEXT, B_INT, B_DOUBLE, B_TEXT_NULL };
 
 void vl_db_bind_text(vl_db_stmt *st, int i, const char *s)
 {
     if (IS_PG(st))
-        vl_pg_bind(st, i, s, 0, 0, s ? B_TEXT : B_NULL);
+        vl_pg_bind(st, i, s, 0, 0, s ? B_TEXT : B_TEXT_NULL);
     else if (s)
         sqlite3_bind_text(LST(st), i, s, -1, SQLITE_STATIC);
     else

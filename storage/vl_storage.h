@@ -291,6 +291,21 @@ typedef struct vl_repo_options {
 
 /* Refuses (VL_EINPUT) a non-empty folder. */
 int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err);
+/* The same with a PostgreSQL catalog when catalog is a postgresql:// URL
+ * (NULL: the embedded SQLite catalog).  The URL is kept in vellum.conf as
+ * "catalog = URL"; one with a password in it is refused (VL_EINPUT): the
+ * password comes from PGPASSWORD or ~/.pgpass. */
+int vl_repo_init_catalog(const char *dir, const vl_repo_options *opts,
+                         const char *catalog, vl_error *err);
+/* VL_EINPUT (saying why) unless url is a postgresql:// or postgres:// URL
+ * without a password. */
+int vl_catalog_url_check(const char *url, vl_error *err);
+/* A copy of a catalog location fit to show: any password in it masked
+ * ("***"); NULL when out of memory. */
+char *vl_catalog_url_mask(const char *url);
+/* url with a password=... query parameter added (%-escaped); NULL when out
+ * of memory. */
+char *vl_catalog_url_with_password(const char *url, const char *password);
 /* VL_EINPUT when dir is not a vellum repository. */
 int vl_repo_open(const char *dir, vl_repo **out, vl_error *err);
 /* How a command uses the repository:

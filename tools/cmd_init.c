@@ -7,7 +7,8 @@ static const char usage[] =
     "usage: vellum init [--repo DIR] [--digest sha512|sha256]\n"
     "                   [--fixity md5,sha1,sha256,blake2b-512]\n"
     "                   [--shared private|group|world]\n"
-    "                   [--user-name NAME --user-address URI] [--json]\n"
+    "                   [--user-name NAME --user-address URI]\n"
+    "                   [--catalog postgresql://...] [--json]\n"
     "\n"
     "Create a repository in DIR (else $VELLUM_REPO, else ./vellum-repo): an\n"
     "OCFL 1.1 storage root using the 0004-hashed-n-tuple-storage-layout\n"
@@ -23,7 +24,11 @@ static const char usage[] =
     "  --user-name NAME, --user-address URI\n"
     "                 the default depositor of versions (user.name and\n"
     "                 user.address; 'vellum config' changes them), e.g.\n"
-    "                 --user-address mailto:ann@example.org\n";
+    "                 --user-address mailto:ann@example.org\n"
+    "  --catalog URL  keep the catalog in PostgreSQL rather than in DIR's\n"
+    "                 SQLite file, e.g. postgresql://host/dbname?user=me; the\n"
+    "                 password goes in PGPASSWORD or ~/.pgpass, never in the\n"
+    "                 URL.  One database (schema) per repository.\n";
 
 CLI_COMMAND(init)
 {
@@ -33,11 +38,12 @@ CLI_COMMAND(init)
         {"shared", required_argument, NULL, 's'},
         {"user-name", required_argument, NULL, 'n'},
         {"user-address", required_argument, NULL, 'a'},
+        {"catalog", required_argument, NULL, 'c'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
     vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE};
-    const char *user_name = NULL, *user_address = NULL;
+    const char *user_name = NULL, *user_address = NULL, *catalog = NULL;
     vl_error err = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -63,6 +69,13 @@ CLI_COMMAND(init)
         case 'a':
             user_address = optarg;
             break;
+        case 'c':
+            /* Checked before anything is made; the message never echoes
+             * the URL (it may hold the password being refused). */
+            if (vl_catalog_url_check(optarg, &err) != VL_OK)
+                return cli_usage_error("init", "--catalog: %s", err.msg);
+            catalog = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
@@ -78,7 +91,7 @@ CLI_COMMAND(init)
         (user_address && strpbrk(user_address, "\r\n")))
         return cli_usage_error("init", "--user-name and --user-address take one line");
     const char *dir = cli_repo_dir(&c);
-    if (vl_repo_init(dir, &ro, &err) != VL_OK)
+    if (vl_repo_init_catalog(dir, &ro, catalog, &err) != VL_OK)
         return cli_fail(&err);
     if (user_name) {   /* the default depositor, as 'vellum config' sets it */
         vl_repo *repo = NULL;
