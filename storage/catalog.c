@@ -203,6 +203,20 @@ static int scope_end(vl_catalog *cat, scope *s, int ok, vl_error *err)
     return rc;
 }
 
+int vl_catalog_scope_begin(vl_catalog *cat, int *outer, vl_error *err)
+{
+    scope s;
+    int rc = scope_begin(cat, &s, 1, err);
+    *outer = s.outer;
+    return rc;
+}
+
+int vl_catalog_scope_end(vl_catalog *cat, int outer, int ok, vl_error *err)
+{
+    scope s = {outer, 1};
+    return scope_end(cat, &s, ok, err);
+}
+
 /* ---- open / close ------------------------------------------------------- */
 
 static int user_version(vl_catalog *cat, int *out, vl_error *err)

@@ -25,9 +25,85 @@ static const char *const events_schema =
     "CREATE INDEX IF NOT EXISTS events_object ON events (object_id, seq);"
     "CREATE INDEX IF NOT EXISTS events_type ON events (type, datetime);";
 
+/* PostgreSQL: the events table is the log itself (see events.c), so each
+ * row keeps its JSON line verbatim. */
+static const char *const events_line_pg =
+    "ALTER TABLE events ADD COLUMN IF NOT EXISTS line TEXT";
+
+/* Arbitrary constant: the key of the lock appends to the chain take. */
+#define EVENTS_LOCK_SQL "SELECT pg_advisory_xact_lock(x'7661656c6c756d02'::bigint)"
+
 static int ensure(vl_db *db, vl_error *err)
 {
-    return vl_sql_ensure(db, "events", events_schema, err);
+    int pg_new = vl_db_kind(db) == VL_DB_PG && !vl_db_schema_ready(db);
+    int rc = vl_sql_ensure(db, "events", events_schema, err);
+    if (rc == VL_OK && pg_new && vl_db_exec_ddl(db, events_line_pg) != VL_DB_OK)
+        rc = vl_sql_err(db, err, "creating the events table");
+    return rc;
+}
+
+int vl_catalog_events_are_log(vl_catalog *cat)
+{
+    return vl_db_kind(vl_catalog_vdb(cat)) == VL_DB_PG;
+}
+
+int vl_catalog_events_lock(vl_catalog *cat, int *outer, vl_error *err)
+{
+    vl_db *db = vl_catalog_vdb(cat);
+    int rc = vl_catalog_scope_begin(cat, outer, err);
+    if (rc == VL_OK && vl_db_exec(db, EVENTS_LOCK_SQL) != VL_DB_OK) {
+        rc = vl_sql_err(db, err, "locking the event log");
+        vl_catalog_scope_end(cat, *outer, 0, NULL);
+    }
+    return rc;
+}
+
+int vl_catalog_event_last(vl_catalog *cat, long *seq, char **line,
+                          vl_error *err)
+{
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
+    int rc = VL_OK, s;
+    *seq = 0;
+    *line = NULL;
+    if (vl_db_prepare(db, "SELECT seq, line FROM events ORDER BY seq DESC"
+                      " LIMIT 1", &st) != VL_DB_OK)
+        return vl_sql_err(db, err, "reading the last event");
+    if ((s = vl_db_step(st)) == VL_DB_ROW) {
+        const char *l = vl_db_column_text(st, 1);
+        *seq = (long)vl_db_column_int64(st, 0);
+        if (!l)
+            rc = vl_error_set(err, VL_FINDING, "catalog %s: event %ld has no "
+                              "log line", vl_db_name(db), *seq);
+        else if (!(*line = vl_strdup(l)))
+            rc = vl_error_oom(err);
+    } else if (s != VL_DB_DONE) {
+        rc = vl_sql_err(db, err, "reading the last event");
+    }
+    vl_db_finalize(st);
+    return rc;
+}
+
+int vl_catalog_events_lines(vl_catalog *cat, vl_event_line_fn fn, void *arg,
+                            vl_error *err)
+{
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
+    int rc = VL_OK, s;
+    if (vl_db_prepare(db, "SELECT seq, line, hash FROM events ORDER BY seq",
+                      &st) != VL_DB_OK)
+        return vl_sql_err(db, err, "reading the event log");
+    while ((s = vl_db_step(st)) == VL_DB_ROW) {
+        const char *l = vl_db_column_text(st, 1);
+        rc = fn(arg, (long)vl_db_column_int64(st, 0), l ? l : "",
+                vl_db_column_text(st, 2), err);
+        if (rc != VL_OK)
+            break;
+    }
+    if (rc == VL_OK && s != VL_DB_DONE)
+        rc = vl_sql_err(db, err, "reading the event log");
+    vl_db_finalize(st);
+    return rc;
 }
 
 int vl_sql_ensure_events(vl_db *db, vl_error *err)
@@ -81,8 +157,24 @@ int vl_catalog_event_insert(vl_catalog *cat, long seq, const char *line,
     vl_sql_bind_text(st, 10, files ? files : "[]");
     vl_sql_bind_text(st, 11, agents ? agents : "[]");
     vl_sql_bind_text(st, 12, hash);
-    if (vl_db_step(st) != VL_DB_DONE)
+    if (vl_db_step(st) != VL_DB_DONE) {
         rc = vl_sql_err(db, err, "recording an event");
+        goto done;
+    }
+    /* PostgreSQL: the line itself too (the table is the log). */
+    if (vl_db_kind(db) == VL_DB_PG) {
+        vl_db_finalize(st);
+        st = NULL;
+        if (vl_db_prepare(db, "UPDATE events SET line = ? WHERE seq = ?", &st) !=
+            VL_DB_OK) {
+            rc = vl_sql_err(db, err, "recording an event");
+            goto done;
+        }
+        vl_sql_bind_text(st, 1, line);
+        vl_db_bind_int64(st, 2, seq);
+        if (vl_db_step(st) != VL_DB_DONE)
+            rc = vl_sql_err(db, err, "recording an event");
+    }
 done:
     vl_db_finalize(st);
     json_decref(j);

@@ -65,6 +65,25 @@ typedef int (*vl_event_hash_fn)(void *arg, long seq, const char *hash);
 int vl_catalog_events_hashes(vl_catalog *cat, vl_event_hash_fn fn, void *arg,
                              vl_error *err);
 
+/* PostgreSQL catalogs: the events table is the log (events.c), each row
+ * holding its JSON line.  1 when that is so. */
+int vl_catalog_events_are_log(vl_catalog *cat);
+/* Open a transaction (a savepoint inside one) holding the chain's lock
+ * until it ends: appends from every process and machine serialize.
+ * *outer is for vl_catalog_scope_end. */
+int vl_catalog_events_lock(vl_catalog *cat, int *outer, vl_error *err);
+/* The newest event's seq and line (*line malloc'd; 0 and NULL: none). */
+int vl_catalog_event_last(vl_catalog *cat, long *seq, char **line,
+                          vl_error *err);
+typedef int (*vl_event_line_fn)(void *arg, long seq, const char *line,
+                                const char *hash, vl_error *err);
+/* Every event's line and stored hash, in seq order. */
+int vl_catalog_events_lines(vl_catalog *cat, vl_event_line_fn fn, void *arg,
+                            vl_error *err);
+/* A write scope: a transaction, or a savepoint inside the caller's. */
+int vl_catalog_scope_begin(vl_catalog *cat, int *outer, vl_error *err);
+int vl_catalog_scope_end(vl_catalog *cat, int outer, int ok, vl_error *err);
+
 /* The catalog's list of replicas (catalog_copies.c). */
 int vl_catalog_replica_put(vl_catalog *cat, const char *name,
                            const char *location, const char *added,

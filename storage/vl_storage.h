@@ -665,6 +665,14 @@ int vl_events_list(vl_repo *r, const vl_event_filter *f, vl_event_fn fn,
 /* Check the chain line by line and that catalog and log agree; each problem
  * to fn naming the line.  VL_OK intact, VL_FINDING when not. */
 int vl_events_verify(vl_repo *r, vl_message_fn fn, void *arg, vl_error *err);
+/* The same checks of the chain on a log file alone (an exported one, say):
+ * VL_FINDING with the problems given to fn. */
+int vl_events_verify_file(const char *path, vl_message_fn fn, void *arg,
+                          vl_error *err);
+/* Write the log, one JSON line each as events.jsonl holds them, to out
+ * (name is what errors call it).  With a PostgreSQL catalog the log is its
+ * events table, written out here. */
+int vl_events_export(vl_repo *r, FILE *out, const char *name, vl_error *err);
 /* The agent strings vellum uses (static storage). */
 const char *vl_agent_vellum(void);
 const char *vl_agent_openssl(void);
