@@ -592,6 +592,10 @@ int vl_catalog_begin(vl_catalog *cat, vl_error *err)
 
 int vl_catalog_commit(vl_catalog *cat, vl_error *err)
 {
+    /* PostgreSQL only warns of a COMMIT with no transaction; SQLite fails. */
+    if (vl_db_kind(cat->db) == VL_DB_PG && vl_db_autocommit(cat->db))
+        return vl_error_set(err, VL_ESYS, "catalog %s: committing: no "
+                            "transaction is active", cat->path);
     int rc = exec(cat, "COMMIT", "committing", err);
     if (rc != VL_OK)
         vl_catalog_rollback(cat);

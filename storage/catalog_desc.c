@@ -100,9 +100,26 @@ static char *like_pattern(const char *text)
 }
 
 #define SEARCHED "('title','creator','subject','date','identifier')"
-#define MATCH_WHERE                                                          \
+/* SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does that. */
+#define MATCH_WHERE_OP(LIKE)                                                 \
     " FROM descriptive d WHERE d.object_id = o.id AND d.element IN " SEARCHED \
-    " AND d.value LIKE ?1 ESCAPE '\\' ORDER BY d.seq LIMIT 1"
+    " AND d.value " LIKE " ?1 ESCAPE '\\' ORDER BY d.seq LIMIT 1"
+
+/* The latest audit is the highest row id, as in catalog_audits.c. */
+#define LIST_SQL(MATCH_WHERE)                                                \
+    "SELECT o.id, o.path, o.head, o.created, o.updated,"                     \
+    " coalesce(o.head_files, 0), coalesce(o.head_bytes, 0),"                 \
+    " " VL_SQL_META_FILES ", " VL_SQL_META_BYTES ","                         \
+    " (SELECT t.value FROM descriptive t WHERE t.object_id = o.id"           \
+    "   AND t.element = 'title' ORDER BY t.seq LIMIT 1),"                    \
+    " a.started, a.outcome,"                                                 \
+    " (SELECT d.element" MATCH_WHERE "),"                                    \
+    " (SELECT d.value" MATCH_WHERE ")"                                       \
+    " FROM objects o LEFT JOIN audits a ON a.id ="                           \
+    "   (SELECT max(id) FROM audits WHERE object_id = o.id)"                 \
+    " WHERE (?1 IS NULL OR EXISTS (SELECT 1" MATCH_WHERE "))"                \
+    "   AND (?2 = 0 OR (a.outcome IS NOT NULL AND a.outcome <> 'pass'))"     \
+    " ORDER BY o.id"
 
 int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
                     vl_catalog_listing_fn fn, void *arg, vl_error *err)
@@ -117,20 +134,10 @@ int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
         return rc;
     if (f && f->text && !(pattern = like_pattern(f->text)))
         return vl_error_oom(err);
-    /* The latest audit is the highest row id, as in catalog_audits.c. */
-    if (vl_db_prepare(db, "SELECT o.id, o.path, o.head, o.created, o.updated,"
-            " coalesce(o.head_files, 0), coalesce(o.head_bytes, 0),"
-            " " VL_SQL_META_FILES ", " VL_SQL_META_BYTES ","
-            " (SELECT t.value FROM descriptive t WHERE t.object_id = o.id"
-            "   AND t.element = 'title' ORDER BY t.seq LIMIT 1),"
-            " a.started, a.outcome,"
-            " (SELECT d.element" MATCH_WHERE "),"
-            " (SELECT d.value" MATCH_WHERE ")"
-            " FROM objects o LEFT JOIN audits a ON a.id ="
-            "   (SELECT max(id) FROM audits WHERE object_id = o.id)"
-            " WHERE (?1 IS NULL OR EXISTS (SELECT 1" MATCH_WHERE "))"
-            "   AND (?2 = 0 OR (a.outcome IS NOT NULL AND a.outcome <> 'pass'))"
-            " ORDER BY o.id", &st) != VL_DB_OK) {
+    if (vl_db_prepare(db, vl_db_kind(db) == VL_DB_PG
+                              ? LIST_SQL(MATCH_WHERE_OP("ILIKE"))
+                              : LIST_SQL(MATCH_WHERE_OP("LIKE")),
+                      &st) != VL_DB_OK) {
         rc = vl_sql_err(db, err, "preparing the object listing");
         goto done;
     }
