@@ -574,6 +574,23 @@ vl_db *vl_catalog_vdb(vl_catalog *cat) { return cat->db; }
 
 const char *vl_catalog_name(vl_catalog *cat) { return cat->path; }
 
+int vl_catalog_check_unused(vl_catalog *cat, vl_error *err)
+{
+    vl_db_stmt *st = NULL;
+    int rc = prepare(cat, "SELECT (SELECT count(*) FROM objects)"
+                          " + (SELECT count(*) FROM events)", &st, err);
+    if (rc != VL_OK)
+        return rc;
+    if (vl_db_step(st) != VL_DB_ROW)
+        rc = db_fail(cat, err, "looking for another repository's rows");
+    else if (vl_db_column_int64(st, 0) > 0)
+        rc = vl_error_set(err, VL_EINPUT, "catalog %s already holds another "
+                          "repository's catalog; give each repository a "
+                          "database of its own", cat->path);
+    vl_db_finalize(st);
+    return rc;
+}
+
 const char *vl_catalog_conninfo(vl_catalog *cat)
 {
     return cat ? cat->conninfo : NULL;

@@ -49,6 +49,10 @@ struct vl_db *vl_catalog_vdb(vl_catalog *cat);
 /* A PostgreSQL catalog's connection string (password included: never
  * show it), for the object locks' own connections; NULL for SQLite. */
 const char *vl_catalog_conninfo(vl_catalog *cat);
+/* VL_EINPUT when the catalog already holds objects or events: a new
+ * repository is given a PostgreSQL database of its own (one catalog per
+ * database; the URL's options=-csearch_path=... can pick a schema). */
+int vl_catalog_check_unused(vl_catalog *cat, vl_error *err);
 /* What messages call the catalog (no password in it). */
 const char *vl_catalog_name(vl_catalog *cat);
 

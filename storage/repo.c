@@ -133,7 +133,8 @@ static int build_repo(const char *tmp, const vl_repo_options *opts,
         (rc = vl_kv_save(kv, conf_path, err)))
         goto done;
     if ((rc = create_catalog_file(catalog ? catalog : cat_path, err)) ||
-        (rc = vl_catalog_open(catalog ? catalog : cat_path, &cat, err)))
+        (rc = vl_catalog_open(catalog ? catalog : cat_path, &cat, err)) ||
+        (catalog && (rc = vl_catalog_check_unused(cat, err))))
         goto done;
 done:
     vl_catalog_close(cat);

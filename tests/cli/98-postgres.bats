@@ -210,3 +210,16 @@ deposit_dir() {   # deposit_dir DIR TEXT: a folder of one file
     wait $pa || { cat "$BATS_TEST_TMPDIR/oa"; false; }
     [ "$(q "SELECT head FROM objects WHERE id = 'held'")" = 1 ]
 }
+
+@test "one catalog per database: a second repository on a database in use is refused (exit 2), the first untouched" {
+    deposit_dir "$BATS_TEST_TMPDIR/in" "hello"
+    "$VELLUM" ingest "$BATS_TEST_TMPDIR/in" --id obj-1
+    run "$VELLUM" init --repo "$BATS_TEST_TMPDIR/r2" --catalog "$PGURL"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"another repository's catalog"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/r2" ]
+    run "$VELLUM" ls
+    [[ "$output" == *"obj-1"* ]]
+    run "$VELLUM" events verify
+    [ "$status" -eq 0 ]
+}
