@@ -263,8 +263,11 @@ static int create_schema(vl_catalog *cat, vl_error *err)
                           cat->path, ver, CATALOG_SCHEMA_VERSION);
         goto done;
     }
+    /* PostgreSQL's side tables are made with the schema, not at each open:
+     * their DDL (ALTER TABLE above all) would lock tables that other
+     * processes are writing. */
     if (ver == CATALOG_SCHEMA_VERSION)
-        goto side;
+        goto done;
     if (ver == 1)
         rc = exec(cat, migrate_1_2_sql, "upgrading the schema to version 2",
                   err);
@@ -276,7 +279,6 @@ static int create_schema(vl_catalog *cat, vl_error *err)
     if (rc == VL_OK &&
         vl_db_set_user_version(cat->db, CATALOG_SCHEMA_VERSION) != VL_DB_OK)
         rc = db_fail(cat, err, "setting the schema version");
-side:
     if (rc == VL_OK && vl_db_kind(cat->db) == VL_DB_PG)
         rc = ensure_side_tables(cat, err);
 done:
