@@ -12,7 +12,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "catalog_private.h"
 #include "catalog_sql.h"
@@ -22,8 +21,9 @@
 #define CATALOG_SCHEMA_VERSION 2
 
 struct vl_catalog {
-    sqlite3 *db;
-    char *path;
+    vl_db *db;
+    char *path;       /* for messages: the file, or the masked URL */
+    char *conninfo;   /* PostgreSQL: the URL connected to (lock.c) */
 };
 
 /* WITHOUT ROWID: rows are stored once, in key order, rather than as a table
@@ -71,6 +71,14 @@ static const char *const schema_sql =
     "CREATE INDEX IF NOT EXISTS fixity_object"
     "  ON fixity (object_id, content_path, algorithm);";
 
+/* PostgreSQL has no json_valid: the report's failure list
+ * (catalog_report.c) asks this instead. */
+static const char *const pg_functions_sql =
+    "CREATE OR REPLACE FUNCTION vellum_json_array(t text) RETURNS boolean"
+    " LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN"
+    " RETURN jsonb_typeof(t::jsonb) = 'array';"
+    " EXCEPTION WHEN others THEN RETURN false; END $$";
+
 /* Head-state totals of objects. */
 #define HEAD_TOTALS_SQL                                                      \
     "UPDATE objects SET"                                                     \
@@ -102,6 +110,8 @@ static const char *const own_tables[] = {"fixity", "files", "content",
 
 static int db_fail(vl_catalog *cat, vl_error *err, const char *what)
 {
+    if (vl_db_nomem(cat->db))
+        return vl_error_oom(err);
     if (vl_sql_no_space(cat->db)) {
         vl_error_set(err, VL_ESYS, "catalog %s: %s: no space left on device",
                      cat->path, what);
@@ -110,21 +120,21 @@ static int db_fail(vl_catalog *cat, vl_error *err, const char *what)
         return VL_ESYS;
     }
     return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s", cat->path, what,
-                        sqlite3_errmsg(cat->db));
+                        vl_db_errmsg(cat->db));
 }
 
 static int exec(vl_catalog *cat, const char *sql, const char *what,
                 vl_error *err)
 {
-    if (sqlite3_exec(cat->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    if (vl_db_exec(cat->db, sql) != VL_DB_OK)
         return db_fail(cat, err, what);
     return VL_OK;
 }
 
-static int prepare(vl_catalog *cat, const char *sql, sqlite3_stmt **st,
+static int prepare(vl_catalog *cat, const char *sql, vl_db_stmt **st,
                    vl_error *err)
 {
-    if (sqlite3_prepare_v2(cat->db, sql, -1, st, NULL) != SQLITE_OK) {
+    if (vl_db_prepare(cat->db, sql, st) != VL_DB_OK) {
         *st = NULL;
         return db_fail(cat, err, "preparing a query");
     }
@@ -132,20 +142,19 @@ static int prepare(vl_catalog *cat, const char *sql, sqlite3_stmt **st,
 }
 
 /* Run a bound statement that returns no rows, then reset it for reuse. */
-static int step_done(vl_catalog *cat, sqlite3_stmt *st, const char *what,
+static int step_done(vl_catalog *cat, vl_db_stmt *st, const char *what,
                      vl_error *err)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
+    int rc = vl_db_step(st);
+    vl_db_reset(st);
+    if (rc != VL_DB_DONE)
         return db_fail(cat, err, what);
     return VL_OK;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(vl_db_stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return vl_db_column_text(st, i);
 }
 
 /* ---- write scopes -------------------------------------------------------
@@ -160,9 +169,11 @@ typedef struct scope {
 
 static int scope_begin(vl_catalog *cat, scope *s, int write, vl_error *err)
 {
-    s->outer = sqlite3_get_autocommit(cat->db);
+    s->outer = vl_db_autocommit(cat->db);
     s->open = 0;
-    const char *sql = s->outer ? (write ? "BEGIN IMMEDIATE" : "BEGIN")
+    /* PostgreSQL takes row locks as it writes: a plain BEGIN. */
+    const char *sql = s->outer ? (write && vl_db_kind(cat->db) == VL_DB_SQLITE
+                                      ? "BEGIN IMMEDIATE" : "BEGIN")
                                : "SAVEPOINT vl_scope";
     int rc = exec(cat, sql, "starting a transaction", err);
     if (rc == VL_OK)
@@ -184,28 +195,48 @@ static int scope_end(vl_catalog *cat, scope *s, int ok, vl_error *err)
     }
     /* Undo; errors here add nothing to the one already reported. */
     if (s->outer) {
-        if (!sqlite3_get_autocommit(cat->db))
-            sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+        if (!vl_db_autocommit(cat->db))
+            vl_db_exec(cat->db, "ROLLBACK");
     } else {
-        sqlite3_exec(cat->db, "ROLLBACK TO vl_scope; RELEASE vl_scope", NULL,
-                     NULL, NULL);
+        vl_db_exec(cat->db, "ROLLBACK TO vl_scope; RELEASE vl_scope");
     }
     return rc;
+}
+
+int vl_catalog_scope_begin(vl_catalog *cat, int *outer, vl_error *err)
+{
+    scope s;
+    int rc = scope_begin(cat, &s, 1, err);
+    *outer = s.outer;
+    return rc;
+}
+
+int vl_catalog_scope_end(vl_catalog *cat, int outer, int ok, vl_error *err)
+{
+    scope s = {outer, 1};
+    return scope_end(cat, &s, ok, err);
 }
 
 /* ---- open / close ------------------------------------------------------- */
 
 static int user_version(vl_catalog *cat, int *out, vl_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = prepare(cat, "PRAGMA user_version", &st, err);
-    if (rc != VL_OK)
-        return rc;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *out = sqlite3_column_int(st, 0);
-    else
-        rc = db_fail(cat, err, "reading the schema version");
-    sqlite3_finalize(st);
+    if (vl_db_user_version(cat->db, out) != VL_DB_OK)
+        return db_fail(cat, err, "reading the schema version");
+    return VL_OK;
+}
+
+/* PostgreSQL: every side table is made as the catalog opens, under the
+ * schema lock, rather than when first used: two processes making the same
+ * table at once collide there. */
+static int ensure_side_tables(vl_catalog *cat, vl_error *err)
+{
+    int rc;
+    if ((rc = vl_sql_ensure_audits(cat->db, err)) == VL_OK &&
+        (rc = vl_sql_ensure_events(cat->db, err)) == VL_OK &&
+        (rc = vl_sql_ensure_formats(cat->db, err)) == VL_OK &&
+        (rc = vl_sql_ensure_descriptive(cat->db, err)) == VL_OK)
+        rc = vl_sql_ensure_copies(cat->db, err);
     return rc;
 }
 
@@ -218,6 +249,10 @@ static int create_schema(vl_catalog *cat, vl_error *err)
     int rc = scope_begin(cat, &s, 1, err);
     if (rc != VL_OK)
         return rc;
+    if (vl_db_schema_lock(cat->db) != VL_DB_OK) {
+        rc = db_fail(cat, err, "locking the schema");
+        goto done;
+    }
     rc = user_version(cat, &ver, err);
     if (rc != VL_OK)
         goto done;
@@ -228,19 +263,52 @@ static int create_schema(vl_catalog *cat, vl_error *err)
                           cat->path, ver, CATALOG_SCHEMA_VERSION);
         goto done;
     }
+    /* PostgreSQL's side tables are made with the schema, not at each open:
+     * their DDL (ALTER TABLE above all) would lock tables that other
+     * processes are writing. */
     if (ver == CATALOG_SCHEMA_VERSION)
         goto done;
     if (ver == 1)
         rc = exec(cat, migrate_1_2_sql, "upgrading the schema to version 2",
                   err);
-    else
-        rc = exec(cat, schema_sql, "creating the schema", err);
-    if (rc == VL_OK)
-        rc = exec(cat, "PRAGMA user_version = 2", "setting the schema version",
-                  err);
+    else if (vl_db_exec_ddl(cat->db, schema_sql) != VL_DB_OK)
+        rc = db_fail(cat, err, "creating the schema");
+    else if (vl_db_kind(cat->db) == VL_DB_PG &&
+             vl_db_exec(cat->db, pg_functions_sql) != VL_DB_OK)
+        rc = db_fail(cat, err, "creating the schema");
+    if (rc == VL_OK &&
+        vl_db_set_user_version(cat->db, CATALOG_SCHEMA_VERSION) != VL_DB_OK)
+        rc = db_fail(cat, err, "setting the schema version");
+    if (rc == VL_OK && vl_db_kind(cat->db) == VL_DB_PG)
+        rc = ensure_side_tables(cat, err);
 done:
     if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
         rc = VL_ESYS;
+    if (rc == VL_OK)
+        vl_db_set_schema_ready(cat->db);
+    return rc;
+}
+
+int vl_catalog_is_url(const char *path)
+{
+    return path && (strncmp(path, "postgresql://", 13) == 0 ||
+                    strncmp(path, "postgres://", 11) == 0);
+}
+
+/* A PostgreSQL catalog: connect (the password, if any, comes from
+ * PGPASSWORD or ~/.pgpass through libpq, never from the URL) and make or
+ * check the schema. */
+static int open_pg(vl_catalog *cat, const char *url, vl_error *err)
+{
+    int rc = VL_OK;
+    /* Messages name the catalog by its URL with any password masked. */
+    free(cat->path);
+    if (!(cat->path = vl_catalog_url_mask(url)) ||
+        !(cat->conninfo = vl_strdup(url)))
+        return vl_error_oom(err);
+    rc = vl_db_open_pg(url, cat->path, &cat->db, err);
+    if (rc == VL_OK)
+        rc = create_schema(cat, err);
     return rc;
 }
 
@@ -253,16 +321,16 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
         rc = vl_error_oom(err);
         goto done;
     }
-    if (sqlite3_open_v2(path, &cat->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (vl_catalog_is_url(path)) {
+        rc = open_pg(cat, path, err);
+        goto opened;
+    }
+    /* The driver waits for other processes' locks (busy timeout). */
+    if (vl_db_open_sqlite(path, VL_DB_OPEN_CREATE, &cat->db) != VL_DB_OK) {
         rc = cat->db ? db_fail(cat, err, "cannot open")
                      : vl_error_oom(err);
         goto done;
     }
-    /* Concurrent vellum processes share the catalog: wait for locks. */
-    sqlite3_busy_timeout(cat->db, 60000);
-    sqlite3_extended_result_codes(cat->db, 1);
     rc = exec(cat, "PRAGMA journal_mode=WAL", "setting WAL mode", err);
     if (rc == VL_OK)
         rc = exec(cat, "PRAGMA synchronous=NORMAL", "setting synchronous",
@@ -279,6 +347,7 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
                   "setting the cache size", err);
     if (rc == VL_OK)
         rc = create_schema(cat, err);
+opened:
     if (rc != VL_OK)
         goto done;
     *out = cat;
@@ -344,13 +413,10 @@ static int open_uri(vl_catalog *cat, const char *query, int *ver,
     int rc = VL_OK;
     if (!uri)
         return vl_error_oom(err);
-    if (sqlite3_open_v2(uri, &cat->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK) {
+    if (vl_db_open_sqlite(uri, VL_DB_OPEN_RO_URI, &cat->db) != VL_DB_OK) {
         rc = cat->db ? db_fail(cat, err, "cannot open")
                      : vl_error_oom(err);
     } else {
-        sqlite3_busy_timeout(cat->db, 60000);
-        sqlite3_extended_result_codes(cat->db, 1);
         rc = exec(cat, "PRAGMA cache_size=-8192; PRAGMA temp_store=FILE",
                   "setting the cache size", err);
         if (rc == VL_OK)
@@ -358,7 +424,7 @@ static int open_uri(vl_catalog *cat, const char *query, int *ver,
     }
     free(uri);
     if (rc != VL_OK && cat->db) {
-        sqlite3_close_v2(cat->db);
+        vl_db_close(cat->db);
         cat->db = NULL;
     }
     return rc;
@@ -368,12 +434,10 @@ static int open_uri(vl_catalog *cat, const char *query, int *ver,
  * a reindex of an empty store would make. */
 static int open_empty(vl_catalog *cat, vl_error *err)
 {
-    if (sqlite3_open_v2(":memory:", &cat->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK)
+    if (vl_db_open_sqlite(":memory:", VL_DB_OPEN_CREATE, &cat->db) !=
+        VL_DB_OK)
         return cat->db ? db_fail(cat, err, "cannot open")
                        : vl_error_oom(err);
-    sqlite3_extended_result_codes(cat->db, 1);
     return create_schema(cat, err);
 }
 
@@ -399,7 +463,7 @@ static int open_file(vl_catalog *cat, vl_error *err)
         goto done;
     if (ver == 0) {
         /* A file with no schema (an empty file, say) holds nothing. */
-        sqlite3_close_v2(cat->db);
+        vl_db_close(cat->db);
         cat->db = NULL;
         rc = open_empty(cat, err);
     } else if (ver == 1) {
@@ -424,6 +488,8 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
     *out = NULL;
     if (!cat || !(cat->path = vl_strdup(path)))
         rc = vl_error_oom(err);
+    else if (vl_catalog_is_url(path))
+        rc = open_pg(cat, path, err); /* the server keeps readers safe */
     else if (stat(path, &st) == 0)
         rc = open_file(cat, err);
     else if (errno == ENOENT)
@@ -444,31 +510,34 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
     return rc;
 }
 
-int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
+int vl_sql_ensure(vl_db *db, const char *table, const char *schema,
                   vl_error *err)
 {
     static const char create[] = "CREATE TABLE IF NOT EXISTS ";
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     char *sql = NULL;
     char what[96];
     int rc = VL_OK, step;
     snprintf(what, sizeof what, "creating the %s table", table);
-    if (sqlite3_db_readonly(db, "main") != 1) {
-        if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
+    /* PostgreSQL: made under the schema lock as the catalog opened. */
+    if (vl_db_schema_ready(db))
+        goto done;
+    if (!vl_db_readonly(db)) {
+        if (vl_db_exec_ddl(db, schema) != VL_DB_OK)
             rc = vl_sql_err(db, err, what);
         goto done;
     }
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = "
+    if (vl_db_prepare(db, "SELECT 1 FROM main.sqlite_master WHERE type = "
                            "'table' AND name = ?1 UNION ALL SELECT 1 FROM "
                            "temp.sqlite_master WHERE type = 'table' AND "
-                           "name = ?1", -1, &st, NULL) != SQLITE_OK) {
+                           "name = ?1", &st) != VL_DB_OK) {
         rc = vl_sql_err(db, err, "looking for a table");
         goto done;
     }
     vl_sql_bind_text(st, 1, table);
-    if ((step = sqlite3_step(st)) == SQLITE_ROW)
+    if ((step = vl_db_step(st)) == VL_DB_ROW)
         goto done;
-    if (step != SQLITE_DONE) {
+    if (step != VL_DB_DONE) {
         rc = vl_sql_err(db, err, "looking for a table");
         goto done;
     }
@@ -483,10 +552,10 @@ int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
                                  (int)(len - strlen(create)),
                                  from + strlen(create))))
         rc = vl_error_oom(err);
-    else if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    else if (vl_db_exec(db, sql) != VL_DB_OK)
         rc = vl_sql_err(db, err, what);
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     free(sql);
     return rc;
 }
@@ -495,24 +564,57 @@ void vl_catalog_close(vl_catalog *cat)
 {
     if (!cat)
         return;
-    sqlite3_close_v2(cat->db);
+    vl_db_close(cat->db);
     free(cat->path);
+    free(cat->conninfo);
     free(cat);
 }
 
-void *vl_catalog_db(vl_catalog *cat) { return cat->db; }
+void *vl_catalog_db(vl_catalog *cat) { return vl_db_native(cat->db); }
+
+vl_db *vl_catalog_vdb(vl_catalog *cat) { return cat->db; }
+
+const char *vl_catalog_name(vl_catalog *cat) { return cat->path; }
+
+int vl_catalog_check_unused(vl_catalog *cat, vl_error *err)
+{
+    vl_db_stmt *st = NULL;
+    int rc = prepare(cat, "SELECT (SELECT count(*) FROM objects)"
+                          " + (SELECT count(*) FROM events)", &st, err);
+    if (rc != VL_OK)
+        return rc;
+    if (vl_db_step(st) != VL_DB_ROW)
+        rc = db_fail(cat, err, "looking for another repository's rows");
+    else if (vl_db_column_int64(st, 0) > 0)
+        rc = vl_error_set(err, VL_EINPUT, "catalog %s already holds another "
+                          "repository's catalog; give each repository a "
+                          "database of its own", cat->path);
+    vl_db_finalize(st);
+    return rc;
+}
+
+const char *vl_catalog_conninfo(vl_catalog *cat)
+{
+    return cat ? cat->conninfo : NULL;
+}
 
 int vl_catalog_begin(vl_catalog *cat, vl_error *err)
 {
-    if (!sqlite3_get_autocommit(cat->db))
+    if (!vl_db_autocommit(cat->db))
         return vl_error_set(err, VL_ESYS,
                             "catalog %s: a transaction is already open",
                             cat->path);
-    return exec(cat, "BEGIN IMMEDIATE", "starting a transaction", err);
+    return exec(cat, vl_db_kind(cat->db) == VL_DB_SQLITE ? "BEGIN IMMEDIATE"
+                                                         : "BEGIN",
+                "starting a transaction", err);
 }
 
 int vl_catalog_commit(vl_catalog *cat, vl_error *err)
 {
+    /* PostgreSQL only warns of a COMMIT with no transaction; SQLite fails. */
+    if (vl_db_kind(cat->db) == VL_DB_PG && vl_db_autocommit(cat->db))
+        return vl_error_set(err, VL_ESYS, "catalog %s: committing: no "
+                            "transaction is active", cat->path);
     int rc = exec(cat, "COMMIT", "committing", err);
     if (rc != VL_OK)
         vl_catalog_rollback(cat);
@@ -521,8 +623,8 @@ int vl_catalog_commit(vl_catalog *cat, vl_error *err)
 
 void vl_catalog_rollback(vl_catalog *cat)
 {
-    if (!sqlite3_get_autocommit(cat->db))
-        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!vl_db_autocommit(cat->db))
+        vl_db_exec(cat->db, "ROLLBACK");
 }
 
 /* ---- sync ---------------------------------------------------------------- */
@@ -532,8 +634,8 @@ typedef struct sync_ctx {
     vl_backend *b;
     const char *object_rel;
     const char *id;
-    sqlite3_stmt *ins;
-    sqlite3_stmt *known_size;   /* size already recorded for a content path */
+    vl_db_stmt *ins;
+    vl_db_stmt *known_size;   /* size already recorded for a content path */
     int num;
     int rc;
     vl_error *err;
@@ -566,13 +668,12 @@ static int sync_content(void *arg, const char *digest, const char *path)
     if (c->known_size) {
         vl_sql_bind_text(c->known_size, 1, c->id);
         vl_sql_bind_text(c->known_size, 2, path);
-        if (sqlite3_step(c->known_size) == SQLITE_ROW &&
-            sqlite3_column_type(c->known_size, 0) != SQLITE_NULL) {
-            size = (uint64_t)sqlite3_column_int64(c->known_size, 0);
+        if (vl_db_step(c->known_size) == VL_DB_ROW &&
+            !vl_db_column_is_null(c->known_size, 0)) {
+            size = (uint64_t)vl_db_column_int64(c->known_size, 0);
             known = 1;
         }
-        sqlite3_reset(c->known_size);
-        sqlite3_clear_bindings(c->known_size);
+        vl_db_reset(c->known_size);
     }
     if (!known)
         c->rc = content_size(c->b, c->object_rel, path, &known, &size, c->err);
@@ -590,7 +691,7 @@ static int sync_file(void *arg, const char *logical, const char *digest)
 {
     sync_ctx *c = arg;
     vl_sql_bind_text(c->ins, 1, c->id);
-    sqlite3_bind_int(c->ins, 2, c->num);
+    vl_db_bind_int(c->ins, 2, c->num);
     vl_sql_bind_text(c->ins, 3, logical);
     vl_sql_bind_text(c->ins, 4, digest);
     c->rc = step_done(c->cat, c->ins, "inserting a file", c->err);
@@ -617,7 +718,7 @@ static int delete_children(vl_catalog *cat, const char *id, vl_error *err)
     int rc = VL_OK;
     for (size_t i = 0; i + 1 < sizeof own_tables / sizeof *own_tables; i++) {
         char sql[96];
-        sqlite3_stmt *st = NULL;
+        vl_db_stmt *st = NULL;
         snprintf(sql, sizeof sql, "DELETE FROM %s WHERE object_id = ?",
                  own_tables[i]);
         rc = prepare(cat, sql, &st, err);
@@ -625,7 +726,7 @@ static int delete_children(vl_catalog *cat, const char *id, vl_error *err)
             break;
         vl_sql_bind_text(st, 1, id);
         rc = step_done(cat, st, "deleting old rows", err);
-        sqlite3_finalize(st);
+        vl_db_finalize(st);
         if (rc != VL_OK)
             break;
     }
@@ -655,7 +756,7 @@ static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
     scope s = {0, 0};
     sync_ctx c = {.cat = cat, .b = b, .object_rel = object_rel,
                   .id = vl_inventory_id(inv), .err = err};
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     int head = vl_inventory_head(inv);
     vl_version_info first = {0}, last = {0};
     int rc = VL_OK;
@@ -678,16 +779,19 @@ static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
     /* Keep the sizes already known before the rows go (see sync_content). */
     if (!reuse_sizes)
         goto sizes_done;
-    rc = exec(cat, "CREATE TEMP TABLE IF NOT EXISTS sync_sizes ("
-                   " content_path TEXT PRIMARY KEY, size INTEGER);"
-                   "DELETE FROM temp.sync_sizes", "preparing a sync", err);
+    if (vl_db_exec_ddl(cat->db, "CREATE TEMP TABLE IF NOT EXISTS sync_sizes ("
+                       " content_path TEXT PRIMARY KEY, size INTEGER);"
+                       "DELETE FROM temp.sync_sizes") != VL_DB_OK)
+        rc = db_fail(cat, err, "preparing a sync");
     if (rc == VL_OK)
-        rc = prepare(cat, "INSERT OR REPLACE INTO temp.sync_sizes SELECT content_path, size"
-                          " FROM content WHERE object_id = ?", &st, err);
+        rc = prepare(cat, "INSERT INTO temp.sync_sizes SELECT content_path, size"
+                          " FROM content WHERE object_id = ?"
+                          " ON CONFLICT (content_path) DO UPDATE"
+                          " SET size = excluded.size", &st, err);
     if (rc == VL_OK) {
         vl_sql_bind_text(st, 1, c.id);
         rc = step_done(cat, st, "reading known sizes", err);
-        sqlite3_finalize(st);
+        vl_db_finalize(st);
         st = NULL;
     }
     if (rc == VL_OK)
@@ -710,12 +814,12 @@ sizes_done:
         goto done;
     vl_sql_bind_text(st, 1, c.id);
     vl_sql_bind_text(st, 2, object_rel);
-    sqlite3_bind_int(st, 3, head);
+    vl_db_bind_int(st, 3, head);
     vl_sql_bind_text(st, 4, vl_digest_name(vl_inventory_digest_alg(inv)));
     vl_sql_bind_text(st, 5, first.created);
     vl_sql_bind_text(st, 6, last.created);
     rc = step_done(cat, st, "writing the object row", err);
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     st = NULL;
     if (rc != VL_OK)
         goto done;
@@ -733,14 +837,14 @@ sizes_done:
             break;
         }
         vl_sql_bind_text(st, 1, c.id);
-        sqlite3_bind_int(st, 2, n);
+        vl_db_bind_int(st, 2, n);
         vl_sql_bind_text(st, 3, vi.created);
         vl_sql_bind_text(st, 4, vi.message);
         vl_sql_bind_text(st, 5, vi.user_name);
         vl_sql_bind_text(st, 6, vi.user_address);
         rc = step_done(cat, st, "inserting a version", err);
     }
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     st = NULL;
     if (rc != VL_OK)
         goto done;
@@ -751,7 +855,7 @@ sizes_done:
                  &c.ins, err);
     if (rc == VL_OK && vl_inventory_manifest_foreach(inv, sync_content, &c))
         rc = c.rc;
-    sqlite3_finalize(c.ins);
+    vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
         goto done;
@@ -766,7 +870,7 @@ sizes_done:
                       : vl_error_set(err, VL_EINPUT,
                                      "catalog %s: inventory of %s lacks "
                                      "version %d", cat->path, c.id, c.num);
-    sqlite3_finalize(c.ins);
+    vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
         goto done;
@@ -777,7 +881,7 @@ sizes_done:
                  &c.ins, err);
     if (rc == VL_OK && vl_inventory_fixity_foreach(inv, sync_fixity, &c))
         rc = c.rc;
-    sqlite3_finalize(c.ins);
+    vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
         goto done;
@@ -787,8 +891,8 @@ sizes_done:
         rc = step_done(cat, st, "adding up the head state", err);
     }
 done:
-    sqlite3_finalize(c.known_size);
-    sqlite3_finalize(st);
+    vl_db_finalize(c.known_size);
+    vl_db_finalize(st);
     if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
         rc = VL_ESYS;
     if (rc != VL_OK && c.id && err && !strstr(err->msg, c.id))
@@ -799,7 +903,7 @@ done:
 int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err)
 {
     scope s;
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     int rc = scope_begin(cat, &s, 1, err);
     if (rc != VL_OK)
         return rc;
@@ -811,7 +915,7 @@ int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err)
         vl_sql_bind_text(st, 1, id);
         rc = step_done(cat, st, "deleting an object", err);
     }
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
         rc = VL_ESYS;
     return rc;
@@ -851,28 +955,28 @@ void vl_catalog_object_counts(vl_catalog_object *o, uint64_t all_files,
     o->bytes = all_bytes - o->metadata_bytes;
 }
 
-static int object_rows(vl_catalog *cat, sqlite3_stmt *st, int *seen,
+static int object_rows(vl_catalog *cat, vl_db_stmt *st, int *seen,
                        vl_catalog_object_fn fn, void *arg, vl_error *err)
 {
     int step, rc = VL_OK;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = vl_db_step(st)) == VL_DB_ROW) {
         vl_catalog_object o = {
             .id = col_text(st, 0),
             .path = col_text(st, 1),
-            .head = sqlite3_column_int(st, 2),
+            .head = vl_db_column_int(st, 2),
             .created = col_text(st, 3),
             .updated = col_text(st, 4),
         };
-        vl_catalog_object_counts(&o, (uint64_t)sqlite3_column_int64(st, 5),
-                                 (uint64_t)sqlite3_column_int64(st, 6),
-                                 (uint64_t)sqlite3_column_int64(st, 7),
-                                 (uint64_t)sqlite3_column_int64(st, 8));
+        vl_catalog_object_counts(&o, (uint64_t)vl_db_column_int64(st, 5),
+                                 (uint64_t)vl_db_column_int64(st, 6),
+                                 (uint64_t)vl_db_column_int64(st, 7),
+                                 (uint64_t)vl_db_column_int64(st, 8));
         (*seen)++;
         rc = fn(arg, &o);
         if (rc != 0)
             return rc;
     }
-    if (step != SQLITE_DONE)
+    if (step != VL_DB_DONE)
         rc = db_fail(cat, err, "listing objects");
     return rc;
 }
@@ -880,19 +984,19 @@ static int object_rows(vl_catalog *cat, sqlite3_stmt *st, int *seen,
 int vl_catalog_objects(vl_catalog *cat, vl_catalog_object_fn fn, void *arg,
                        vl_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     int seen = 0;
     int rc = prepare(cat, OBJECT_SELECT "ORDER BY o.id", &st, err);
     if (rc == VL_OK)
         rc = object_rows(cat, st, &seen, fn, arg, err);
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 int vl_catalog_get_object(vl_catalog *cat, const char *id,
                           vl_catalog_object_fn fn, void *arg, vl_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     int seen = 0;
     int rc = prepare(cat, OBJECT_SELECT "WHERE o.id = ?", &st, err);
     if (rc != VL_OK)
@@ -902,24 +1006,24 @@ int vl_catalog_get_object(vl_catalog *cat, const char *id,
     if (rc == VL_OK && !seen)
         rc = vl_error_set(err, VL_EINPUT, "no object with id \"%s\"", id);
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 int vl_catalog_files(vl_catalog *cat, const char *id, int version,
                      vl_catalog_file_fn fn, void *arg, vl_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     int rc, step, head = 0;
 
     rc = prepare(cat, "SELECT head FROM objects WHERE id = ?", &st, err);
     if (rc != VL_OK)
         goto done;
     vl_sql_bind_text(st, 1, id);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        head = sqlite3_column_int(st, 0);
-    } else if (step == SQLITE_DONE) {
+    step = vl_db_step(st);
+    if (step == VL_DB_ROW) {
+        head = vl_db_column_int(st, 0);
+    } else if (step == VL_DB_DONE) {
         rc = vl_error_set(err, VL_EINPUT, "no object with id \"%s\"", id);
         goto done;
     } else {
@@ -933,7 +1037,7 @@ int vl_catalog_files(vl_catalog *cat, const char *id, int version,
                           id, version);
         goto done;
     }
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     /* Content = the first content path (byte order) holding the digest. */
     rc = prepare(cat,
                  "SELECT f.logical_path, c.content_path, f.digest, c.size"
@@ -948,22 +1052,22 @@ int vl_catalog_files(vl_catalog *cat, const char *id, int version,
     if (rc != VL_OK)
         goto done;
     vl_sql_bind_text(st, 1, id);
-    sqlite3_bind_int(st, 2, version);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    vl_db_bind_int(st, 2, version);
+    while ((step = vl_db_step(st)) == VL_DB_ROW) {
         vl_catalog_file f = {
             .logical = col_text(st, 0),
             .content = col_text(st, 1),
             .digest = col_text(st, 2),
-            .size = (uint64_t)sqlite3_column_int64(st, 3),
+            .size = (uint64_t)vl_db_column_int64(st, 3),
         };
         rc = fn(arg, &f);
         if (rc != 0)
             goto done;
     }
-    if (step != SQLITE_DONE)
+    if (step != VL_DB_DONE)
         rc = db_fail(cat, err, "listing files");
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
@@ -1072,7 +1176,7 @@ static int load_content(void *arg, const char *digest, const char *path)
     vl_sql_bind_text(c->ins, 1, path);
     vl_sql_bind_text(c->ins, 2, digest);
     vl_sql_bind_size(c->ins, 3, size, known);
-    sqlite3_bind_int(c->ins, 4, known);
+    vl_db_bind_int(c->ins, 4, known);
     c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
     return c->rc != VL_OK;
 }
@@ -1080,7 +1184,7 @@ static int load_content(void *arg, const char *digest, const char *path)
 static int load_file(void *arg, const char *logical, const char *digest)
 {
     sync_ctx *c = arg;
-    sqlite3_bind_int(c->ins, 1, c->num);
+    vl_db_bind_int(c->ins, 1, c->num);
     vl_sql_bind_text(c->ins, 2, logical);
     vl_sql_bind_text(c->ins, 3, digest);
     c->rc = step_done(c->cat, c->ins, "loading the inventory", c->err);
@@ -1105,43 +1209,50 @@ static int load_inventory(vl_catalog *cat, vl_backend *b,
     sync_ctx c = {.cat = cat, .b = b, .object_rel = object_rel, .err = err};
     int head = vl_inventory_head(inv);
     int rc = prepare(cat,
-                     "INSERT OR REPLACE INTO temp.chk_versions VALUES "
-                     "(?, ?, ?, ?, ?)",
+                     "INSERT INTO temp.chk_versions VALUES (?, ?, ?, ?, ?)"
+                     " ON CONFLICT (num) DO UPDATE SET"
+                     " created = excluded.created, message = excluded.message,"
+                     " user_name = excluded.user_name,"
+                     " user_address = excluded.user_address",
                      &c.ins, err);
     for (int n = 1; rc == VL_OK && n <= head; n++) {
         vl_version_info vi;
         if (vl_inventory_version_info(inv, n, &vi) != 0)
             continue; /* reported as a missing version */
-        sqlite3_bind_int(c.ins, 1, n);
+        vl_db_bind_int(c.ins, 1, n);
         vl_sql_bind_text(c.ins, 2, vi.created);
         vl_sql_bind_text(c.ins, 3, vi.message);
         vl_sql_bind_text(c.ins, 4, vi.user_name);
         vl_sql_bind_text(c.ins, 5, vi.user_address);
         rc = step_done(cat, c.ins, "loading the inventory", err);
     }
-    sqlite3_finalize(c.ins);
+    vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
         return rc;
 
-    /* OR REPLACE/IGNORE: a malformed inventory listing a path twice must
-     * not abort the check; the validator reports that. */
+    /* Upserts: a malformed inventory listing a path twice must not abort
+     * the check; the validator reports that. */
     rc = prepare(cat,
-                 "INSERT OR REPLACE INTO temp.chk_content VALUES (?, ?, ?, ?)",
+                 "INSERT INTO temp.chk_content VALUES (?, ?, ?, ?)"
+                 " ON CONFLICT (content_path) DO UPDATE SET"
+                 " digest = excluded.digest, size = excluded.size,"
+                 " present = excluded.present",
                  &c.ins, err);
     if (rc == VL_OK && vl_inventory_manifest_foreach(inv, load_content, &c))
         rc = c.rc;
-    sqlite3_finalize(c.ins);
+    vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
         return rc;
 
-    rc = prepare(cat, "INSERT OR IGNORE INTO temp.chk_files VALUES (?, ?, ?)",
+    rc = prepare(cat, "INSERT INTO temp.chk_files VALUES (?, ?, ?)"
+                      " ON CONFLICT DO NOTHING",
                  &c.ins, err);
     for (c.num = 1; rc == VL_OK && c.num <= head; c.num++)
         if (vl_inventory_state_foreach(inv, c.num, load_file, &c) && c.rc)
             rc = c.rc;
-    sqlite3_finalize(c.ins);
+    vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
         return rc;
@@ -1150,90 +1261,90 @@ static int load_inventory(vl_catalog *cat, vl_backend *b,
                  err);
     if (rc == VL_OK && vl_inventory_fixity_foreach(inv, load_fixity, &c))
         rc = c.rc;
-    sqlite3_finalize(c.ins);
+    vl_db_finalize(c.ins);
     return rc;
 }
 
 /* One comparison query: each row is a disagreement, formatted by line(). */
-typedef void (*row_fn)(check_ctx *k, sqlite3_stmt *st);
+typedef void (*row_fn)(check_ctx *k, vl_db_stmt *st);
 
 static int compare(check_ctx *k, const char *id, const char *sql, row_fn line,
                    vl_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     int step;
     int rc = prepare(k->cat, sql, &st, err);
     if (rc != VL_OK)
         return rc;
     vl_sql_bind_text(st, 1, id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+    while ((step = vl_db_step(st)) == VL_DB_ROW)
         line(k, st);
-    if (step != SQLITE_DONE)
+    if (step != VL_DB_DONE)
         rc = db_fail(k->cat, err, "comparing with the inventory");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
-static void line_version_extra(check_ctx *k, sqlite3_stmt *st)
+static void line_version_extra(check_ctx *k, vl_db_stmt *st)
 {
     char v[16];
     report(k, "catalog has version %s but the inventory does not",
-           vname(k, sqlite3_column_int(st, 0), v));
+           vname(k, vl_db_column_int(st, 0), v));
 }
 
-static void line_version_missing(check_ctx *k, sqlite3_stmt *st)
+static void line_version_missing(check_ctx *k, vl_db_stmt *st)
 {
     char v[16];
     report(k, "inventory has version %s but the catalog does not",
-           vname(k, sqlite3_column_int(st, 0), v));
+           vname(k, vl_db_column_int(st, 0), v));
 }
 
-static void line_version_field(check_ctx *k, sqlite3_stmt *st)
+static void line_version_field(check_ctx *k, vl_db_stmt *st)
 {
     char v[16];
     char *a = esc(col_text(st, 2), k), *b = esc(col_text(st, 3), k);
     if (a && b)
         report(k, "catalog and inventory disagree on %s %s: catalog \"%s\", "
                   "inventory \"%s\"",
-               vname(k, sqlite3_column_int(st, 0), v), col_text(st, 1), a, b);
+               vname(k, vl_db_column_int(st, 0), v), col_text(st, 1), a, b);
     free(a);
     free(b);
 }
 
-static void line_file_extra(check_ctx *k, sqlite3_stmt *st)
+static void line_file_extra(check_ctx *k, vl_db_stmt *st)
 {
     char v[16];
     char *p = esc(col_text(st, 1), k);
     if (p)
         report(k, "catalog says %s has %s but the inventory does not",
-               vname(k, sqlite3_column_int(st, 0), v), p);
+               vname(k, vl_db_column_int(st, 0), v), p);
     free(p);
 }
 
-static void line_file_missing(check_ctx *k, sqlite3_stmt *st)
+static void line_file_missing(check_ctx *k, vl_db_stmt *st)
 {
     char v[16];
     char *p = esc(col_text(st, 1), k);
     if (p)
         report(k, "inventory says %s has %s but the catalog does not",
-               vname(k, sqlite3_column_int(st, 0), v), p);
+               vname(k, vl_db_column_int(st, 0), v), p);
     free(p);
 }
 
-static void line_file_digest(check_ctx *k, sqlite3_stmt *st)
+static void line_file_digest(check_ctx *k, vl_db_stmt *st)
 {
     char v[16];
     char *p = esc(col_text(st, 1), k);
     char *a = esc(col_text(st, 2), k), *b = esc(col_text(st, 3), k);
     if (p && a && b)
         report(k, "%s %s: catalog digest %s, inventory digest %s",
-               vname(k, sqlite3_column_int(st, 0), v), p, a, b);
+               vname(k, vl_db_column_int(st, 0), v), p, a, b);
     free(p);
     free(a);
     free(b);
 }
 
-static void line_content_extra(check_ctx *k, sqlite3_stmt *st)
+static void line_content_extra(check_ctx *k, vl_db_stmt *st)
 {
     char *p = esc(col_text(st, 0), k);
     if (p)
@@ -1241,7 +1352,7 @@ static void line_content_extra(check_ctx *k, sqlite3_stmt *st)
     free(p);
 }
 
-static void line_content_missing(check_ctx *k, sqlite3_stmt *st)
+static void line_content_missing(check_ctx *k, vl_db_stmt *st)
 {
     char *p = esc(col_text(st, 0), k);
     if (p)
@@ -1249,7 +1360,7 @@ static void line_content_missing(check_ctx *k, sqlite3_stmt *st)
     free(p);
 }
 
-static void line_content_digest(check_ctx *k, sqlite3_stmt *st)
+static void line_content_digest(check_ctx *k, vl_db_stmt *st)
 {
     char *p = esc(col_text(st, 0), k);
     char *a = esc(col_text(st, 1), k), *b = esc(col_text(st, 2), k);
@@ -1261,20 +1372,20 @@ static void line_content_digest(check_ctx *k, sqlite3_stmt *st)
     free(b);
 }
 
-static void line_content_size(check_ctx *k, sqlite3_stmt *st)
+static void line_content_size(check_ctx *k, vl_db_stmt *st)
 {
     char *p = esc(col_text(st, 0), k);
     char cs[32] = "(none)", ss[32] = "missing";
-    if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-        snprintf(cs, sizeof cs, "%lld", (long long)sqlite3_column_int64(st, 1));
-    if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-        snprintf(ss, sizeof ss, "%lld", (long long)sqlite3_column_int64(st, 2));
+    if (!vl_db_column_is_null(st, 1))
+        snprintf(cs, sizeof cs, "%lld", (long long)vl_db_column_int64(st, 1));
+    if (!vl_db_column_is_null(st, 2))
+        snprintf(ss, sizeof ss, "%lld", (long long)vl_db_column_int64(st, 2));
     if (p)
         report_content(k, col_text(st, 0), "content %s: catalog size %s, size on storage %s", p, cs, ss);
     free(p);
 }
 
-static void line_content_absent(check_ctx *k, sqlite3_stmt *st)
+static void line_content_absent(check_ctx *k, vl_db_stmt *st)
 {
     char *p = esc(col_text(st, 0), k);
     if (p)
@@ -1283,7 +1394,7 @@ static void line_content_absent(check_ctx *k, sqlite3_stmt *st)
     free(p);
 }
 
-static void line_fixity_extra(check_ctx *k, sqlite3_stmt *st)
+static void line_fixity_extra(check_ctx *k, vl_db_stmt *st)
 {
     char *p = esc(col_text(st, 0), k), *a = esc(col_text(st, 1), k);
     char *x = esc(col_text(st, 2), k);
@@ -1295,7 +1406,7 @@ static void line_fixity_extra(check_ctx *k, sqlite3_stmt *st)
     free(x);
 }
 
-static void line_fixity_missing(check_ctx *k, sqlite3_stmt *st)
+static void line_fixity_missing(check_ctx *k, vl_db_stmt *st)
 {
     char *p = esc(col_text(st, 0), k), *a = esc(col_text(st, 1), k);
     char *x = esc(col_text(st, 2), k);
@@ -1319,16 +1430,16 @@ static const struct {
      line_version_missing},
     {"SELECT v.num, 'created', v.created, i.created FROM versions v"
      " JOIN temp.chk_versions i USING (num) WHERE v.object_id = ?1"
-     " AND v.created IS NOT i.created"
+     " AND v.created IS DISTINCT FROM i.created"
      " UNION ALL SELECT v.num, 'message', v.message, i.message FROM versions v"
      " JOIN temp.chk_versions i USING (num) WHERE v.object_id = ?1"
-     " AND v.message IS NOT i.message"
+     " AND v.message IS DISTINCT FROM i.message"
      " UNION ALL SELECT v.num, 'user name', v.user_name, i.user_name"
      " FROM versions v JOIN temp.chk_versions i USING (num)"
-     " WHERE v.object_id = ?1 AND v.user_name IS NOT i.user_name"
+     " WHERE v.object_id = ?1 AND v.user_name IS DISTINCT FROM i.user_name"
      " UNION ALL SELECT v.num, 'user address', v.user_address, i.user_address"
      " FROM versions v JOIN temp.chk_versions i USING (num)"
-     " WHERE v.object_id = ?1 AND v.user_address IS NOT i.user_address"
+     " WHERE v.object_id = ?1 AND v.user_address IS DISTINCT FROM i.user_address"
      " ORDER BY 1, 2",
      line_version_field},
     {"SELECT f.version, f.logical_path FROM files f WHERE f.object_id = ?1"
@@ -1344,7 +1455,7 @@ static const struct {
     {"SELECT f.version, f.logical_path, f.digest, i.digest FROM files f"
      " JOIN temp.chk_files i"
      "  ON i.version = f.version AND i.logical_path = f.logical_path"
-     " WHERE f.object_id = ?1 AND f.digest IS NOT i.digest ORDER BY 1, 2",
+     " WHERE f.object_id = ?1 AND f.digest IS DISTINCT FROM i.digest ORDER BY 1, 2",
      line_file_digest},
     {"SELECT c.content_path FROM content c WHERE c.object_id = ?1"
      " AND c.content_path NOT IN (SELECT content_path FROM temp.chk_content)"
@@ -1356,15 +1467,15 @@ static const struct {
      line_content_missing},
     {"SELECT c.content_path, c.digest, i.digest FROM content c"
      " JOIN temp.chk_content i USING (content_path)"
-     " WHERE c.object_id = ?1 AND c.digest IS NOT i.digest ORDER BY 1",
+     " WHERE c.object_id = ?1 AND c.digest IS DISTINCT FROM i.digest ORDER BY 1",
      line_content_digest},
     {"SELECT c.content_path, c.size, i.size FROM content c"
      " JOIN temp.chk_content i USING (content_path)"
-     " WHERE c.object_id = ?1 AND c.size IS NOT i.size ORDER BY 1",
+     " WHERE c.object_id = ?1 AND c.size IS DISTINCT FROM i.size ORDER BY 1",
      line_content_size},
     /* Not a catalog disagreement, but the catalog cannot be right about a
      * file the store lost: callers comparing catalog and store want it. */
-    {"SELECT content_path FROM temp.chk_content WHERE NOT present"
+    {"SELECT content_path FROM temp.chk_content WHERE present = 0"
      " AND ?1 IS NOT NULL ORDER BY 1",
      line_content_absent},
     {"SELECT content_path, algorithm, value FROM fixity WHERE object_id = ?1"
@@ -1383,7 +1494,7 @@ static int check_object_row(check_ctx *k, const char *id,
                             vl_error *err)
 {
     const vl_inventory *inv = k->inv;
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     int head = vl_inventory_head(inv), step;
     vl_version_info first = {0}, last = {0};
     char *eid = esc(id, k);
@@ -1395,12 +1506,12 @@ static int check_object_row(check_ctx *k, const char *id,
     if (rc != VL_OK || !eid)
         goto done;
     vl_sql_bind_text(st, 1, id);
-    step = sqlite3_step(st);
-    if (step == SQLITE_DONE) {
+    step = vl_db_step(st);
+    if (step == VL_DB_DONE) {
         report(k, "catalog has no object \"%s\" but the inventory does", eid);
         goto done;
     }
-    if (step != SQLITE_ROW) {
+    if (step != VL_DB_ROW) {
         rc = db_fail(k->cat, err, "looking up an object");
         goto done;
     }
@@ -1419,10 +1530,10 @@ static int check_object_row(check_ctx *k, const char *id,
         {"created", col_text(st, 3), first.created},
         {"updated", col_text(st, 4), last.created},
     };
-    if (sqlite3_column_int(st, 1) != head ||
-        sqlite3_column_type(st, 1) == SQLITE_NULL)
+    if (vl_db_column_int(st, 1) != head ||
+        vl_db_column_is_null(st, 1))
         report(k, "object \"%s\": catalog head %d, inventory head %d", eid,
-               sqlite3_column_int(st, 1), head);
+               vl_db_column_int(st, 1), head);
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         const char *a = fields[i].cat, *b = fields[i].inv;
         if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0)) {
@@ -1436,7 +1547,7 @@ static int check_object_row(check_ctx *k, const char *id,
     }
 done:
     free(eid);
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
@@ -1469,14 +1580,15 @@ static int check_object(check_ctx k, vl_backend *b, const char *object_rel,
     const char *id = vl_inventory_id(inv);
     scope s = {0, 0};
     int found = 0;
-    int rc;
+    int rc = VL_OK;
 
     if (!id)
         return vl_error_set(err, VL_EINPUT,
                             "catalog %s: inventory of %s has no id", cat->path,
                             object_rel);
     /* IF NOT EXISTS each time: a caller's rollback may have undone them. */
-    rc = exec(cat, check_schema_sql, "creating check tables", err);
+    if (vl_db_exec_ddl(cat->db, check_schema_sql) != VL_DB_OK)
+        rc = db_fail(cat, err, "creating check tables");
     if (rc != VL_OK)
         return rc;
     /* One read snapshot for all comparisons (a savepoint inside a caller's

@@ -1,7 +1,6 @@
 /* The catalog's audit history: one row per object audit (fixity/audit.c),
  * read back for scheduling (--due, --status) and for curators' reports.
  * Not one of catalog.c's tables, so a reindex keeps it. */
-#include <sqlite3.h>
 #include <string.h>
 
 #include "catalog_private.h"
@@ -21,22 +20,22 @@ static const char *const audits_schema =
     "CREATE INDEX IF NOT EXISTS audits_object ON audits (object_id, started);"
     "CREATE INDEX IF NOT EXISTS audits_started ON audits (started);";
 
-static int ensure(sqlite3 *db, vl_error *err)
+static int ensure(vl_db *db, vl_error *err)
 {
     return vl_sql_ensure(db, "audits", audits_schema, err);
 }
 
-int vl_sql_ensure_audits(sqlite3 *db, vl_error *err)
+int vl_sql_ensure_audits(vl_db *db, vl_error *err)
 {
     return ensure(db, err);
 }
 
 /* Prepare sql after making sure the table exists. */
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+static int prepare(vl_db *db, const char *sql, vl_db_stmt **st,
                    const char *what, vl_error *err)
 {
     int rc = ensure(db, err);
-    if (rc == VL_OK && sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+    if (rc == VL_OK && vl_db_prepare(db, sql, st) != VL_DB_OK)
         rc = vl_sql_err(db, err, what);
     return rc;
 }
@@ -59,8 +58,8 @@ static int since_text(const char *since, char out[32], vl_error *err)
 int vl_catalog_audit_insert(vl_catalog *cat, const vl_audit_row *row,
                             vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = prepare(db,
                      "INSERT INTO audits (object_id, started, finished, outcome,"
                      " bytes, files, seconds, failures) VALUES (?,?,?,?,?,?,?,?)",
@@ -71,22 +70,22 @@ int vl_catalog_audit_insert(vl_catalog *cat, const vl_audit_row *row,
     vl_sql_bind_text(st, 2, row->started);
     vl_sql_bind_text(st, 3, row->finished);
     vl_sql_bind_text(st, 4, row->outcome);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)row->bytes);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)row->files);
-    sqlite3_bind_double(st, 7, row->seconds);
+    vl_db_bind_int64(st, 5, (int64_t)row->bytes);
+    vl_db_bind_int64(st, 6, (int64_t)row->files);
+    vl_db_bind_double(st, 7, row->seconds);
     vl_sql_bind_text(st, 8, row->failures_json ? row->failures_json : "[]");
-    if (sqlite3_step(st) != SQLITE_DONE)
+    if (vl_db_step(st) != VL_DB_DONE)
         rc = vl_sql_err(db, err, "recording an audit");
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 int vl_catalog_audit_objects(vl_catalog *cat, vl_audit_object_fn fn, void *arg,
                              vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc, step;
     /* The last audit is the latest row (highest id), whatever the clock
      * said; content sizes are NULL for files missing from storage. */
@@ -101,31 +100,32 @@ int vl_catalog_audit_objects(vl_catalog *cat, vl_audit_object_fn fn, void *arg,
                  &st, "listing objects to audit", err);
     if (rc != VL_OK)
         goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        vl_audit_object o = {vl_sql_col(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+    while ((step = vl_db_step(st)) == VL_DB_ROW) {
+        vl_audit_object o = {vl_sql_col(st, 0), (uint64_t)vl_db_column_int64(st, 1),
                              vl_sql_col(st, 2), vl_sql_col(st, 3)};
         if ((rc = fn(arg, &o)) != 0)
             goto done;
     }
-    if (step != SQLITE_DONE)
+    if (step != VL_DB_DONE)
         rc = vl_sql_err(db, err, "listing objects to audit");
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 int vl_catalog_audit_days(vl_catalog *cat, const char *since,
                           vl_audit_day_fn fn, void *arg, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     char from[32];
     int rc, step;
     if ((rc = since_text(since, from, err)) != VL_OK)
         return rc;
     rc = prepare(db,
                  "SELECT substr(started, 1, 10) AS day, COUNT(*),"
-                 " SUM(outcome = 'pass'), SUM(outcome <> 'pass'),"
+                 " SUM(CASE WHEN outcome = 'pass' THEN 1 ELSE 0 END),"
+                 " SUM(CASE WHEN outcome <> 'pass' THEN 1 ELSE 0 END),"
                  " COALESCE(SUM(bytes), 0), COALESCE(SUM(files), 0),"
                  " COALESCE(SUM(seconds), 0)"
                  " FROM audits WHERE started >= ? GROUP BY day ORDER BY day",
@@ -133,22 +133,22 @@ int vl_catalog_audit_days(vl_catalog *cat, const char *since,
     if (rc != VL_OK)
         goto done;
     vl_sql_bind_text(st, 1, from);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = vl_db_step(st)) == VL_DB_ROW) {
         vl_audit_day d = {
             .day = vl_sql_col(st, 0),
-            .objects = (uint64_t)sqlite3_column_int64(st, 1),
-            .passed = (uint64_t)sqlite3_column_int64(st, 2),
-            .failed = (uint64_t)sqlite3_column_int64(st, 3),
-            .bytes = (uint64_t)sqlite3_column_int64(st, 4),
-            .files = (uint64_t)sqlite3_column_int64(st, 5),
-            .seconds = sqlite3_column_double(st, 6),
+            .objects = (uint64_t)vl_db_column_int64(st, 1),
+            .passed = (uint64_t)vl_db_column_int64(st, 2),
+            .failed = (uint64_t)vl_db_column_int64(st, 3),
+            .bytes = (uint64_t)vl_db_column_int64(st, 4),
+            .files = (uint64_t)vl_db_column_int64(st, 5),
+            .seconds = vl_db_column_double(st, 6),
         };
         if ((rc = fn(arg, &d)) != 0)
             goto done;
     }
-    if (step != SQLITE_DONE)
+    if (step != VL_DB_DONE)
         rc = vl_sql_err(db, err, "totalling audits");
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }

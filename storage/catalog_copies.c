@@ -2,7 +2,6 @@
  * last replicate's state and the last audit of that copy.  Not one of
  * catalog.c's tables, so a reindex keeps them (the store cannot rebuild
  * them; the replication and fixity events carry the same facts). */
-#include <sqlite3.h>
 #include <string.h>
 
 #include "catalog_private.h"
@@ -27,7 +26,7 @@ static const char *const copies_schema =
     "  failures TEXT,"
     "  PRIMARY KEY (object_id, copy)) WITHOUT ROWID;";
 
-int vl_sql_ensure_copies(sqlite3 *db, vl_error *err)
+int vl_sql_ensure_copies(vl_db *db, vl_error *err)
 {
     int rc = vl_sql_ensure(db, "replicas", replicas_schema, err);
     if (rc == VL_OK)
@@ -39,21 +38,21 @@ static int run(vl_catalog *cat, const char *sql, const char *const *text,
                size_t ntext, const int *ints, size_t nints, const char *what,
                vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = vl_sql_ensure_copies(db, err);
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (vl_db_prepare(db, sql, &st) != VL_DB_OK)
         return vl_sql_err(db, err, what);
     size_t i = 0;
     for (; i < ntext; i++)
         vl_sql_bind_text(st, (int)i + 1, text[i]);
     for (size_t j = 0; j < nints; j++)
-        sqlite3_bind_int(st, (int)(i + j) + 1, ints[j]);
-    if (sqlite3_step(st) != SQLITE_DONE)
+        vl_db_bind_int(st, (int)(i + j) + 1, ints[j]);
+    if (vl_db_step(st) != VL_DB_DONE)
         rc = vl_sql_err(db, err, what);
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
@@ -62,8 +61,9 @@ int vl_catalog_replica_put(vl_catalog *cat, const char *name,
                            vl_error *err)
 {
     const char *t[] = {name, location, added};
-    return run(cat, "INSERT OR REPLACE INTO replicas (name, location, added)"
-               " VALUES (?,?,?)", t, 3, NULL, 0, "recording a replica", err);
+    return run(cat, "INSERT INTO replicas (name, location, added)"
+               " VALUES (?,?,?) ON CONFLICT (name) DO UPDATE SET"
+               " location = excluded.location, added = excluded.added", t, 3, NULL, 0, "recording a replica", err);
 }
 
 int vl_catalog_replica_forget(vl_catalog *cat, const char *name,
@@ -118,24 +118,22 @@ int vl_catalog_copy_verified(vl_catalog *cat, const char *copy,
 int vl_catalog_copies(vl_catalog *cat, const char *object_id, vl_copy_fn fn,
                       void *arg, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = vl_sql_ensure_copies(db, err), step;
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT copy, object_id, version, state, replicated,"
+    if (vl_db_prepare(db, "SELECT copy, object_id, version, state, replicated,"
                            " verified, outcome, failures FROM copies"
                            " WHERE ?1 IS NULL OR object_id = ?1"
-                           " ORDER BY object_id, copy <> 'primary', copy",
-                           -1, &st, NULL) != SQLITE_OK)
+                           " ORDER BY object_id, copy <> 'primary', copy", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "listing copies");
     vl_sql_bind_text(st, 1, object_id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = vl_db_step(st)) == VL_DB_ROW) {
         vl_copy_row row = {
             .copy = vl_sql_col(st, 0),
             .object_id = vl_sql_col(st, 1),
-            .version = sqlite3_column_int(st, 2),
+            .version = vl_db_column_int(st, 2),
             .state = vl_sql_col(st, 3),
             .replicated = vl_sql_col(st, 4),
             .verified = vl_sql_col(st, 5),
@@ -145,8 +143,8 @@ int vl_catalog_copies(vl_catalog *cat, const char *object_id, vl_copy_fn fn,
         if (fn(arg, &row) != 0)
             break;
     }
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
+    if (step != VL_DB_ROW && step != VL_DB_DONE)
         rc = vl_sql_err(db, err, "listing copies");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }

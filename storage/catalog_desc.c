@@ -5,7 +5,6 @@
  * tables, so a reindex keeps it. */
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 
 #include "catalog_private.h"
 #include "catalog_sql.h"
@@ -16,30 +15,28 @@ static const char *const desc_schema =
     "  element TEXT NOT NULL, value TEXT NOT NULL,"
     "  PRIMARY KEY (object_id, seq)) WITHOUT ROWID";
 
-int vl_sql_ensure_descriptive(sqlite3 *db, vl_error *err)
+int vl_sql_ensure_descriptive(vl_db *db, vl_error *err)
 {
     return vl_sql_ensure(db, "descriptive", desc_schema, err);
 }
 
-static int run(sqlite3 *db, sqlite3_stmt *st, const char *what, vl_error *err)
+static int run(vl_db *db, vl_db_stmt *st, const char *what, vl_error *err)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? VL_OK : vl_sql_err(db, err, what);
-    sqlite3_reset(st);
+    int rc = vl_db_step(st) == VL_DB_DONE ? VL_OK : vl_sql_err(db, err, what);
+    vl_db_reset(st);
     return rc;
 }
 
 int vl_catalog_desc_set(vl_catalog *cat, const char *object_id, size_t n,
                         vl_desc_entry_fn entry, const void *arg, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *del = NULL, *ins = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *del = NULL, *ins = NULL;
     int rc = vl_sql_ensure_descriptive(db, err);
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db, "DELETE FROM descriptive WHERE object_id = ?", -1,
-                           &del, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO descriptive VALUES (?,?,?,?)", -1,
-                           &ins, NULL) != SQLITE_OK) {
+    if (vl_db_prepare(db, "DELETE FROM descriptive WHERE object_id = ?", &del) != VL_DB_OK ||
+        vl_db_prepare(db, "INSERT INTO descriptive VALUES (?,?,?,?)", &ins) != VL_DB_OK) {
         rc = vl_sql_err(db, err, "preparing descriptive metadata");
         goto done;
     }
@@ -52,36 +49,35 @@ int vl_catalog_desc_set(vl_catalog *cat, const char *object_id, size_t n,
         if (!el || !val)
             continue;
         vl_sql_bind_text(ins, 1, object_id);
-        sqlite3_bind_int64(ins, 2, (sqlite3_int64)i);
+        vl_db_bind_int64(ins, 2, (int64_t)i);
         vl_sql_bind_text(ins, 3, el);
         vl_sql_bind_text(ins, 4, val);
         if ((rc = run(db, ins, "recording descriptive metadata", err)) != VL_OK)
             goto done;
     }
 done:
-    sqlite3_finalize(del);
-    sqlite3_finalize(ins);
+    vl_db_finalize(del);
+    vl_db_finalize(ins);
     return rc;
 }
 
 int vl_catalog_desc_count(vl_catalog *cat, const char *object_id, size_t *n,
                           vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = vl_sql_ensure_descriptive(db, err);
     *n = 0;
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM descriptive WHERE object_id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (vl_db_prepare(db, "SELECT count(*) FROM descriptive WHERE object_id = ?", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "counting descriptive metadata");
     vl_sql_bind_text(st, 1, object_id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *n = (size_t)sqlite3_column_int64(st, 0);
+    if (vl_db_step(st) == VL_DB_ROW)
+        *n = (size_t)vl_db_column_int64(st, 0);
     else
         rc = vl_sql_err(db, err, "counting descriptive metadata");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
@@ -104,15 +100,32 @@ static char *like_pattern(const char *text)
 }
 
 #define SEARCHED "('title','creator','subject','date','identifier')"
-#define MATCH_WHERE                                                          \
+/* SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does that. */
+#define MATCH_WHERE_OP(LIKE)                                                 \
     " FROM descriptive d WHERE d.object_id = o.id AND d.element IN " SEARCHED \
-    " AND d.value LIKE ?1 ESCAPE '\\' ORDER BY d.seq LIMIT 1"
+    " AND d.value " LIKE " ?1 ESCAPE '\\' ORDER BY d.seq LIMIT 1"
+
+/* The latest audit is the highest row id, as in catalog_audits.c. */
+#define LIST_SQL(MATCH_WHERE)                                                \
+    "SELECT o.id, o.path, o.head, o.created, o.updated,"                     \
+    " coalesce(o.head_files, 0), coalesce(o.head_bytes, 0),"                 \
+    " " VL_SQL_META_FILES ", " VL_SQL_META_BYTES ","                         \
+    " (SELECT t.value FROM descriptive t WHERE t.object_id = o.id"           \
+    "   AND t.element = 'title' ORDER BY t.seq LIMIT 1),"                    \
+    " a.started, a.outcome,"                                                 \
+    " (SELECT d.element" MATCH_WHERE "),"                                    \
+    " (SELECT d.value" MATCH_WHERE ")"                                       \
+    " FROM objects o LEFT JOIN audits a ON a.id ="                           \
+    "   (SELECT max(id) FROM audits WHERE object_id = o.id)"                 \
+    " WHERE (?1 IS NULL OR EXISTS (SELECT 1" MATCH_WHERE "))"                \
+    "   AND (?2 = 0 OR (a.outcome IS NOT NULL AND a.outcome <> 'pass'))"     \
+    " ORDER BY o.id"
 
 int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
                     vl_catalog_listing_fn fn, void *arg, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     char *pattern = NULL;
     int rc = vl_sql_ensure_descriptive(db, err), step;
     if (rc == VL_OK)
@@ -121,30 +134,19 @@ int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
         return rc;
     if (f && f->text && !(pattern = like_pattern(f->text)))
         return vl_error_oom(err);
-    /* The latest audit is the highest row id, as in catalog_audits.c. */
-    if (sqlite3_prepare_v2(db,
-            "SELECT o.id, o.path, o.head, o.created, o.updated,"
-            " coalesce(o.head_files, 0), coalesce(o.head_bytes, 0),"
-            " " VL_SQL_META_FILES ", " VL_SQL_META_BYTES ","
-            " (SELECT t.value FROM descriptive t WHERE t.object_id = o.id"
-            "   AND t.element = 'title' ORDER BY t.seq LIMIT 1),"
-            " a.started, a.outcome,"
-            " (SELECT d.element" MATCH_WHERE "),"
-            " (SELECT d.value" MATCH_WHERE ")"
-            " FROM objects o LEFT JOIN audits a ON a.id ="
-            "   (SELECT max(id) FROM audits WHERE object_id = o.id)"
-            " WHERE (?1 IS NULL OR EXISTS (SELECT 1" MATCH_WHERE "))"
-            "   AND (?2 = 0 OR (a.outcome IS NOT NULL AND a.outcome <> 'pass'))"
-            " ORDER BY o.id", -1, &st, NULL) != SQLITE_OK) {
+    if (vl_db_prepare(db, vl_db_kind(db) == VL_DB_PG
+                              ? LIST_SQL(MATCH_WHERE_OP("ILIKE"))
+                              : LIST_SQL(MATCH_WHERE_OP("LIKE")),
+                      &st) != VL_DB_OK) {
         rc = vl_sql_err(db, err, "preparing the object listing");
         goto done;
     }
     vl_sql_bind_text(st, 1, pattern);
-    sqlite3_bind_int(st, 2, f && f->failed);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    vl_db_bind_int(st, 2, f && f->failed);
+    while ((step = vl_db_step(st)) == VL_DB_ROW) {
         vl_catalog_listing l = {
             .object = {.id = vl_sql_col(st, 0), .path = vl_sql_col(st, 1),
-                       .head = sqlite3_column_int(st, 2),
+                       .head = vl_db_column_int(st, 2),
                        .created = vl_sql_col(st, 3), .updated = vl_sql_col(st, 4)},
             .title = vl_sql_col(st, 9),
             .last_audit = vl_sql_col(st, 10),
@@ -152,10 +154,10 @@ int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
             .match_element = vl_sql_col(st, 12),
             .match_value = vl_sql_col(st, 13),
         };
-        vl_catalog_object_counts(&l.object, (uint64_t)sqlite3_column_int64(st, 5),
-                                 (uint64_t)sqlite3_column_int64(st, 6),
-                                 (uint64_t)sqlite3_column_int64(st, 7),
-                                 (uint64_t)sqlite3_column_int64(st, 8));
+        vl_catalog_object_counts(&l.object, (uint64_t)vl_db_column_int64(st, 5),
+                                 (uint64_t)vl_db_column_int64(st, 6),
+                                 (uint64_t)vl_db_column_int64(st, 7),
+                                 (uint64_t)vl_db_column_int64(st, 8));
         if (f && f->due_cutoff) {
             int64_t t;
             if (l.last_audit && vl_time_parse(l.last_audit, &t) == 0 &&
@@ -165,10 +167,10 @@ int vl_catalog_list(vl_catalog *cat, const vl_catalog_list_filter *f,
         if ((rc = fn(arg, &l)) != 0)
             goto done;
     }
-    if (step != SQLITE_DONE)
+    if (step != VL_DB_DONE)
         rc = vl_sql_err(db, err, "listing objects");
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     free(pattern);
     return rc;
 }

@@ -1,6 +1,5 @@
 /* The catalog's format identification results, per object and content
  * digest (identical content has one format). */
-#include <sqlite3.h>
 
 #include "catalog_private.h"
 #include "catalog_sql.h"
@@ -29,7 +28,7 @@ static const char *const dates_schema =
     "  logical_path TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
     "  PRIMARY KEY (object_id, version, logical_path)) WITHOUT ROWID";
 
-static int ensure(sqlite3 *db, vl_error *err)
+static int ensure(vl_db *db, vl_error *err)
 {
     int rc = vl_sql_ensure(db, "formats", formats_schema, err);
     if (rc == VL_OK)
@@ -41,43 +40,44 @@ int vl_catalog_date_put(vl_catalog *cat, const char *object_id, int version,
                         const char *logical, int64_t modified_ns,
                         vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = ensure(db, err);
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO file_dates VALUES "
-                           "(?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+    if (vl_db_prepare(db, "INSERT INTO file_dates VALUES (?,?,?,?)"
+                           " ON CONFLICT (object_id, version, logical_path)"
+                           " DO UPDATE SET modified_ns = excluded.modified_ns", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "preparing a file date insert");
     vl_sql_bind_text(st, 1, object_id);
-    sqlite3_bind_int(st, 2, version);
+    vl_db_bind_int(st, 2, version);
     vl_sql_bind_text(st, 3, logical);
-    sqlite3_bind_int64(st, 4, modified_ns);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    vl_db_bind_int64(st, 4, modified_ns);
+    if (vl_db_step(st) != VL_DB_DONE)
         rc = vl_sql_err(db, err, "recording a file date");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 int vl_catalog_dates_carry(vl_catalog *cat, const char *object_id, int from,
                            int to, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = ensure(db, err);
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO file_dates SELECT "
+    if (vl_db_prepare(db, "INSERT INTO file_dates SELECT "
                            "object_id, ?3, logical_path, modified_ns FROM "
-                           "file_dates WHERE object_id = ?1 AND version = ?2",
-                           -1, &st, NULL) != SQLITE_OK)
+                           "file_dates WHERE object_id = ?1 AND version = ?2"
+                           " ON CONFLICT DO NOTHING", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "preparing a file date copy");
     vl_sql_bind_text(st, 1, object_id);
-    sqlite3_bind_int(st, 2, from);
-    sqlite3_bind_int(st, 3, to);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    vl_db_bind_int(st, 2, from);
+    vl_db_bind_int(st, 3, to);
+    if (vl_db_step(st) != VL_DB_DONE)
         rc = vl_sql_err(db, err, "carrying file dates");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
@@ -85,29 +85,28 @@ int vl_catalog_date_get(vl_catalog *cat, const char *object_id, int version,
                         const char *logical, int64_t *modified_ns,
                         vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = ensure(db, err), s;
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT modified_ns FROM file_dates WHERE "
-                           "object_id = ? AND version = ? AND logical_path = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (vl_db_prepare(db, "SELECT modified_ns FROM file_dates WHERE "
+                           "object_id = ? AND version = ? AND logical_path = ?", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "preparing a file date lookup");
     vl_sql_bind_text(st, 1, object_id);
-    sqlite3_bind_int(st, 2, version);
+    vl_db_bind_int(st, 2, version);
     vl_sql_bind_text(st, 3, logical);
-    if ((s = sqlite3_step(st)) == SQLITE_ROW)
-        *modified_ns = sqlite3_column_int64(st, 0);
-    else if (s == SQLITE_DONE)
+    if ((s = vl_db_step(st)) == VL_DB_ROW)
+        *modified_ns = vl_db_column_int64(st, 0);
+    else if (s == VL_DB_DONE)
         rc = VL_FINDING;
     else
         rc = vl_sql_err(db, err, "reading a file date");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
-int vl_sql_ensure_formats(sqlite3 *db, vl_error *err)
+int vl_sql_ensure_formats(vl_db *db, vl_error *err)
 {
     return ensure(db, err);
 }
@@ -116,14 +115,17 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
                           const char *digest, const vl_catalog_format *f,
                           vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = ensure(db, err);
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db,
-            "INSERT OR REPLACE INTO formats VALUES (?,?,?,?,?,?,?,?)", -1, &st,
-            NULL) != SQLITE_OK)
+    if (vl_db_prepare(db, "INSERT INTO formats VALUES (?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (object_id, digest) DO UPDATE SET"
+            " mime = excluded.mime, encoding = excluded.encoding,"
+            " description = excluded.description, puid = excluded.puid,"
+            " format_name = excluded.format_name,"
+            " format_version = excluded.format_version", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "preparing a format insert");
     vl_sql_bind_text_known(st, 1, object_id);
     vl_sql_bind_text_known(st, 2, digest);
@@ -133,15 +135,16 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
     vl_sql_bind_text_known(st, 6, f->puid);
     vl_sql_bind_text_known(st, 7, f->format_name);
     vl_sql_bind_text_known(st, 8, f->format_version);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    if (vl_db_step(st) != VL_DB_DONE)
         rc = vl_sql_err(db, err, "recording a format");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     st = NULL;
     if (rc != VL_OK || !(f->basis || f->warning || f->others || f->signatures))
         return rc;
-    if (sqlite3_prepare_v2(db,
-            "INSERT OR REPLACE INTO format_basis VALUES (?,?,?,?,?,?)", -1, &st,
-            NULL) != SQLITE_OK)
+    if (vl_db_prepare(db, "INSERT INTO format_basis VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (object_id, digest) DO UPDATE SET"
+            " basis = excluded.basis, warning = excluded.warning,"
+            " others = excluded.others, signatures = excluded.signatures", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "preparing a format basis insert");
     vl_sql_bind_text_known(st, 1, object_id);
     vl_sql_bind_text_known(st, 2, digest);
@@ -149,9 +152,9 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
     vl_sql_bind_text_known(st, 4, f->warning);
     vl_sql_bind_text_known(st, 5, f->others);
     vl_sql_bind_text_known(st, 6, f->signatures);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    if (vl_db_step(st) != VL_DB_DONE)
         rc = vl_sql_err(db, err, "recording a format basis");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
@@ -159,58 +162,56 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
                           const char *digest, vl_catalog_format_fn fn,
                           void *arg, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = ensure(db, err);
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db,
-            "SELECT f.mime, f.encoding, f.description, f.puid, f.format_name,"
+    if (vl_db_prepare(db, "SELECT f.mime, f.encoding, f.description, f.puid, f.format_name,"
             " f.format_version, b.basis, b.warning, b.others, b.signatures"
             " FROM formats f LEFT JOIN format_basis b"
             " ON b.object_id = f.object_id AND b.digest = f.digest"
-            " WHERE f.object_id = ? AND f.digest = ?", -1, &st, NULL) != SQLITE_OK)
+            " WHERE f.object_id = ? AND f.digest = ?", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "reading a format");
     vl_sql_bind_text(st, 1, object_id);
     vl_sql_bind_text(st, 2, digest);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
+    int s = vl_db_step(st);
+    if (s == VL_DB_ROW) {
         vl_catalog_format f = {
-            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-            (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
-            (const char *)sqlite3_column_text(st, 6), (const char *)sqlite3_column_text(st, 7),
-            (const char *)sqlite3_column_text(st, 8), (const char *)sqlite3_column_text(st, 9)};
+            vl_db_column_text(st, 0), vl_db_column_text(st, 1),
+            vl_db_column_text(st, 2), vl_db_column_text(st, 3),
+            vl_db_column_text(st, 4), vl_db_column_text(st, 5),
+            vl_db_column_text(st, 6), vl_db_column_text(st, 7),
+            vl_db_column_text(st, 8), vl_db_column_text(st, 9)};
         fn(arg, &f);
-    } else if (s != SQLITE_DONE) {
+    } else if (s != VL_DB_DONE) {
         rc = vl_sql_err(db, err, "reading a format");
     }
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 int vl_catalog_dates(vl_catalog *cat, const char *object_id, int version,
                      vl_catalog_date_fn fn, void *arg, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int rc = ensure(db, err), s;
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT logical_path, modified_ns FROM "
-                           "file_dates WHERE object_id = ? AND version = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (vl_db_prepare(db, "SELECT logical_path, modified_ns FROM "
+                           "file_dates WHERE object_id = ? AND version = ?", &st) != VL_DB_OK)
         return vl_sql_err(db, err, "preparing a file date listing");
     vl_sql_bind_text(st, 1, object_id);
-    sqlite3_bind_int(st, 2, version);
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *logical = (const char *)sqlite3_column_text(st, 0);
-        if (logical && (rc = fn(arg, logical, sqlite3_column_int64(st, 1),
+    vl_db_bind_int(st, 2, version);
+    while ((s = vl_db_step(st)) == VL_DB_ROW) {
+        const char *logical = vl_db_column_text(st, 0);
+        if (logical && (rc = fn(arg, logical, vl_db_column_int64(st, 1),
                                 err)) != VL_OK)
             break;
     }
-    if (rc == VL_OK && s != SQLITE_DONE)
+    if (rc == VL_OK && s != VL_DB_DONE)
         rc = vl_sql_err(db, err, "reading file dates");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }

@@ -8,68 +8,72 @@
  * object's latest audit is its highest row id. */
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "catalog_private.h"
 #include "catalog_sql.h"
 
-static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+static int prep(vl_db *db, const char *sql, vl_db_stmt **st,
                 const char *what, vl_error *err)
 {
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+    if (vl_db_prepare(db, sql, st) != VL_DB_OK) {
         *st = NULL;
         return vl_sql_err(db, err, what);
     }
     return VL_OK;
 }
 
-static uint64_t col_u64(sqlite3_stmt *st, int i)
+static uint64_t col_u64(vl_db_stmt *st, int i)
 {
-    sqlite3_int64 v = sqlite3_column_int64(st, i);
+    int64_t v = vl_db_column_int64(st, i);
     return v > 0 ? (uint64_t)v : 0;
 }
 
 /* Tables other modules create lazily may be absent in a young catalog. */
-static int table_exists(sqlite3 *db, const char *name, int *out, vl_error *err)
+static int table_exists(vl_db *db, const char *name, int *out, vl_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    vl_db_stmt *st = NULL;
+    int rc;
+    if (vl_db_kind(db) == VL_DB_PG) {
+        *out = 1; /* made with the schema (catalog.c) */
+        return VL_OK;
+    }
+    rc = prep(db,
                   "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                   &st, "looking up a table", err);
     if (rc != VL_OK)
         return rc;
     vl_sql_bind_text(st, 1, name);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW || s == SQLITE_DONE)
-        *out = s == SQLITE_ROW;
+    int s = vl_db_step(st);
+    if (s == VL_DB_ROW || s == VL_DB_DONE)
+        *out = s == VL_DB_ROW;
     else
         rc = vl_sql_err(db, err, "looking up a table");
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 /* Run a query with one row of integer columns into out[0..n). */
-static int one_row(sqlite3 *db, const char *sql, uint64_t *out, int n,
+static int one_row(vl_db *db, const char *sql, uint64_t *out, int n,
                    const char *what, vl_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    vl_db_stmt *st = NULL;
     int rc = prep(db, sql, &st, what, err);
     if (rc != VL_OK)
         return rc;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (vl_db_step(st) == VL_DB_ROW) {
         for (int i = 0; i < n; i++)
             out[i] = col_u64(st, i);
     } else {
         rc = vl_sql_err(db, err, what);
     }
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 int vl_catalog_report_totals(vl_catalog *cat, vl_report_totals *out,
                              vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
+    vl_db *db = vl_catalog_vdb(cat);
     uint64_t v[4] = {0, 0, 0, 0};
     int rc;
     memset(out, 0, sizeof *out);
@@ -112,8 +116,8 @@ done:
 int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
                               void *arg, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int have = 0, s;
     int rc = table_exists(db, "formats", &have, err);
     if (rc != VL_OK)
@@ -139,7 +143,7 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
               &st, "preparing the format distribution", err);
     if (rc != VL_OK)
         goto done;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = vl_db_step(st)) == VL_DB_ROW) {
         vl_report_format_row f = {
             .puid = vl_sql_col(st, 0),
             .mime = vl_sql_col(st, 1),
@@ -151,25 +155,25 @@ int vl_catalog_report_formats(vl_catalog *cat, vl_report_format_fn fn,
         if ((rc = fn(arg, &f)) != 0)
             goto done;
     }
-    if (s != SQLITE_DONE)
+    if (s != VL_DB_DONE)
         rc = vl_sql_err(db, err, "reading the format distribution");
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
 
 int vl_catalog_report_last_outcomes(vl_catalog *cat, uint64_t *passed,
                                     uint64_t *failed, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
+    vl_db *db = vl_catalog_vdb(cat);
     uint64_t v[2] = {0, 0};
     int have = 0;
     int rc = table_exists(db, "audits", &have, err);
     /* The latest audit is the highest row id, as in catalog_audits.c. */
     if (rc == VL_OK && have)
         rc = one_row(db,
-                     "SELECT coalesce(sum(a.outcome = 'pass'), 0),"
-                     " coalesce(sum(a.outcome <> 'pass'), 0)"
+                     "SELECT coalesce(sum(CASE WHEN a.outcome = 'pass' THEN 1 ELSE 0 END), 0),"
+                     " coalesce(sum(CASE WHEN a.outcome <> 'pass' THEN 1 ELSE 0 END), 0)"
                      " FROM objects o JOIN audits a ON a.id ="
                      " (SELECT max(id) FROM audits WHERE object_id = o.id)",
                      v, 2, "counting last audit outcomes", err);
@@ -177,6 +181,69 @@ int vl_catalog_report_last_outcomes(vl_catalog *cat, uint64_t *passed,
     *failed = v[1];
     return rc;
 }
+
+#define FAILURES_SQLITE \
+              "WITH items AS (SELECT a.id AS audit, a.object_id, a.started,"\
+              "  json_extract(j.value, '$.kind') AS kind,"\
+              "  json_extract(j.value, '$.code') AS code,"\
+              "  json_extract(j.value, '$.path') AS path,"\
+              "  json_extract(j.value, '$.algorithm') AS algorithm,"\
+              "  json_extract(j.value, '$.expected') AS expected,"\
+              "  json_extract(j.value, '$.actual') AS actual,"\
+              "  json_extract(j.value, '$.message') AS message"\
+              "  FROM audits a LEFT JOIN json_each(CASE WHEN"\
+              "   json_valid(a.failures) AND json_type(a.failures) = 'array'"\
+              "   THEN a.failures ELSE '[]' END) j"\
+              "  WHERE a.outcome <> 'pass'),"\
+              " grouped AS (SELECT object_id, kind, code, path, expected,"\
+              "  actual, max(algorithm) AS algorithm, max(message) AS message,"\
+              "  min(started) AS first_seen, max(started) AS last_seen,"\
+              "  max(audit) AS last_audit FROM items"\
+              "  GROUP BY object_id, kind, code, path, expected, actual),"\
+              /* latest audit per failing object only, through the index */\
+              " marked AS (SELECT g.*, g.last_audit = (SELECT max(a.id)"\
+              "  FROM audits a WHERE a.object_id = g.object_id) AS current"\
+              "  FROM grouped g)"\
+              " SELECT object_id, kind, code, path, algorithm, expected, actual,"\
+              "  message, first_seen, last_seen, current,"\
+              /* the file as curators know it: a content path's logical name */\
+              "  (SELECT f.logical_path FROM content c JOIN files f"\
+              "   ON f.object_id = c.object_id AND f.digest = c.digest"\
+              "   WHERE c.object_id = m.object_id AND c.content_path = m.path"\
+              "   ORDER BY f.version DESC, f.logical_path LIMIT 1)"\
+              " FROM marked m WHERE ?1 IS NULL OR last_seen >= ?1 OR current"\
+              " ORDER BY object_id, path, kind, first_seen"
+#define FAILURES_PG \
+              "WITH items AS (SELECT a.id AS audit, a.object_id, a.started,"\
+              "  j.value->>'kind' AS kind,"\
+              "  j.value->>'code' AS code,"\
+              "  j.value->>'path' AS path,"\
+              "  j.value->>'algorithm' AS algorithm,"\
+              "  j.value->>'expected' AS expected,"\
+              "  j.value->>'actual' AS actual,"\
+              "  j.value->>'message' AS message"\
+              "  FROM audits a LEFT JOIN LATERAL jsonb_array_elements(CASE WHEN"\
+              "   vellum_json_array(a.failures)"\
+              "   THEN a.failures::jsonb ELSE '[]'::jsonb END) j(value) ON true"\
+              "  WHERE a.outcome <> 'pass'),"\
+              " grouped AS (SELECT object_id, kind, code, path, expected,"\
+              "  actual, max(algorithm) AS algorithm, max(message) AS message,"\
+              "  min(started) AS first_seen, max(started) AS last_seen,"\
+              "  max(audit) AS last_audit FROM items"\
+              "  GROUP BY object_id, kind, code, path, expected, actual),"\
+              /* latest audit per failing object only, through the index */\
+              " marked AS (SELECT g.*, g.last_audit = (SELECT max(a.id)"\
+              "  FROM audits a WHERE a.object_id = g.object_id) AS current"\
+              "  FROM grouped g)"\
+              " SELECT object_id, kind, code, path, algorithm, expected, actual,"\
+              "  message, first_seen, last_seen, current,"\
+              /* the file as curators know it: a content path's logical name */\
+              "  (SELECT f.logical_path FROM content c JOIN files f"\
+              "   ON f.object_id = c.object_id AND f.digest = c.digest"\
+              "   WHERE c.object_id = m.object_id AND c.content_path = m.path"\
+              "   ORDER BY f.version DESC, f.logical_path LIMIT 1)"\
+              " FROM marked m WHERE ?1 IS NULL OR last_seen >= ?1 OR current"\
+              " ORDER BY object_id, path, kind, first_seen"
 
 /* Every failure item of every failed audit (a failed audit without items
  * still yields one row, kind NULL), grouped so that a file failing the same
@@ -186,49 +253,20 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
                                vl_report_failure_fn fn, void *arg,
                                vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int have = 0, s;
     int rc = table_exists(db, "audits", &have, err);
     if (rc != VL_OK || !have)
         goto done;
-    rc = prep(db,
-              "WITH items AS (SELECT a.id AS audit, a.object_id, a.started,"
-              "  json_extract(j.value, '$.kind') AS kind,"
-              "  json_extract(j.value, '$.code') AS code,"
-              "  json_extract(j.value, '$.path') AS path,"
-              "  json_extract(j.value, '$.algorithm') AS algorithm,"
-              "  json_extract(j.value, '$.expected') AS expected,"
-              "  json_extract(j.value, '$.actual') AS actual,"
-              "  json_extract(j.value, '$.message') AS message"
-              "  FROM audits a LEFT JOIN json_each(CASE WHEN"
-              "   json_valid(a.failures) AND json_type(a.failures) = 'array'"
-              "   THEN a.failures ELSE '[]' END) j"
-              "  WHERE a.outcome <> 'pass'),"
-              " grouped AS (SELECT object_id, kind, code, path, expected,"
-              "  actual, max(algorithm) AS algorithm, max(message) AS message,"
-              "  min(started) AS first_seen, max(started) AS last_seen,"
-              "  max(audit) AS last_audit FROM items"
-              "  GROUP BY object_id, kind, code, path, expected, actual),"
-              /* latest audit per failing object only, through the index */
-              " marked AS (SELECT g.*, g.last_audit = (SELECT max(a.id)"
-              "  FROM audits a WHERE a.object_id = g.object_id) AS current"
-              "  FROM grouped g)"
-              " SELECT object_id, kind, code, path, algorithm, expected, actual,"
-              "  message, first_seen, last_seen, current,"
-              /* the file as curators know it: a content path's logical name */
-              "  (SELECT f.logical_path FROM content c JOIN files f"
-              "   ON f.object_id = c.object_id AND f.digest = c.digest"
-              "   WHERE c.object_id = m.object_id AND c.content_path = m.path"
-              "   ORDER BY f.version DESC, f.logical_path LIMIT 1)"
-              " FROM marked m WHERE ?1 IS NULL OR last_seen >= ?1 OR current"
-              " ORDER BY object_id, path, kind, first_seen",
+    /* PostgreSQL's JSON functions have other names (and no json_valid:
+     * vellum_json_array, made with the schema, stands in). */
+    rc = prep(db, vl_db_kind(db) == VL_DB_PG ? FAILURES_PG : FAILURES_SQLITE,
               &st, "preparing the failure list", err);
     if (rc != VL_OK)
         goto done;
-    if (since)
-        vl_sql_bind_text(st, 1, since);
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    vl_sql_bind_text(st, 1, since);
+    while ((s = vl_db_step(st)) == VL_DB_ROW) {
         vl_report_failure f = {
             .object_id = vl_sql_col(st, 0),
             .kind = vl_sql_col(st, 1),
@@ -240,18 +278,47 @@ int vl_catalog_report_failures(vl_catalog *cat, const char *since,
             .message = vl_sql_col(st, 7),
             .first_seen = vl_sql_col(st, 8),
             .last_seen = vl_sql_col(st, 9),
-            .current = sqlite3_column_int(st, 10),
+            .current = vl_db_column_int(st, 10),
             .logical = vl_sql_col(st, 11),
         };
         if ((rc = fn(arg, &f)) != 0)
             goto done;
     }
-    if (s != SQLITE_DONE)
+    if (s != VL_DB_DONE)
         rc = vl_sql_err(db, err, "reading the failure list");
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }
+
+/* The copies' names, in the order given (a JSON array). */
+#define COPIES_NAMES_SQLITE                                                 \
+    "WITH names(pos, name) AS (SELECT key, value FROM json_each(?1)),"
+#define COPIES_NAMES_PG                                                     \
+    "WITH names(pos, name) AS (SELECT ord - 1, value FROM"                  \
+    " jsonb_array_elements_text(CAST(?1 AS jsonb))"                         \
+    " WITH ORDINALITY AS n(value, ord)),"
+#define COPIES_ROWS \
+              " rows AS (SELECT o.id AS id, o.head AS head, n.pos AS pos,"\
+              "  n.name AS name, c.version AS cversion, c.verified AS cverified,"\
+              "  c.outcome AS coutcome, c.state AS state, c.failures AS cfail,"\
+              "  a.started AS astarted, a.outcome AS aoutcome, a.failures AS afail,"\
+              "  (c.verified IS NOT NULL AND (a.started IS NULL OR"\
+              "   c.verified > a.started)) AS copy_newer"\
+              "  FROM objects o CROSS JOIN names n"\
+              "  LEFT JOIN copies c ON c.object_id = o.id AND c.copy = n.name"\
+              "  LEFT JOIN audits a ON n.name = ?2 AND a.id ="\
+              "   (SELECT max(id) FROM audits WHERE object_id = o.id))"\
+              " SELECT id, head, name,"\
+              "  CASE WHEN name = ?2 THEN coalesce(head, 0)"\
+              "   ELSE coalesce(cversion, 0) END,"\
+              "  CASE WHEN name <> ?2 OR copy_newer THEN cverified"\
+              "   ELSE astarted END,"\
+              "  CASE WHEN name <> ?2 OR copy_newer THEN coutcome"\
+              "   ELSE aoutcome END,"\
+              "  state,"\
+              "  CASE WHEN name <> ?2 OR copy_newer THEN cfail ELSE afail END"\
+              " FROM rows ORDER BY id, pos"
 
 /* Objects by id, each with one row per copy name (in the array's order).
  * The primary's last audit is the later of its audit history row (the
@@ -261,8 +328,8 @@ done:
 int vl_catalog_report_copies(vl_catalog *cat, const char *copies_json,
                              vl_report_copy_fn fn, void *arg, vl_error *err)
 {
-    sqlite3 *db = vl_catalog_db(cat);
-    sqlite3_stmt *st = NULL;
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
     int s;
     int rc = vl_sql_ensure_audits(db, err);
     if (rc == VL_OK)
@@ -270,38 +337,19 @@ int vl_catalog_report_copies(vl_catalog *cat, const char *copies_json,
     if (rc != VL_OK)
         return rc;
     rc = prep(db,
-              "WITH names(pos, name) AS (SELECT key, value FROM json_each(?1)),"
-              " rows AS (SELECT o.id AS id, o.head AS head, n.pos AS pos,"
-              "  n.name AS name, c.version AS cversion, c.verified AS cverified,"
-              "  c.outcome AS coutcome, c.state AS state, c.failures AS cfail,"
-              "  a.started AS astarted, a.outcome AS aoutcome, a.failures AS afail,"
-              "  (c.verified IS NOT NULL AND (a.started IS NULL OR"
-              "   c.verified > a.started)) AS copy_newer"
-              "  FROM objects o CROSS JOIN names n"
-              "  LEFT JOIN copies c ON c.object_id = o.id AND c.copy = n.name"
-              "  LEFT JOIN audits a ON n.name = ?2 AND a.id ="
-              "   (SELECT max(id) FROM audits WHERE object_id = o.id))"
-              " SELECT id, head, name,"
-              "  CASE WHEN name = ?2 THEN coalesce(head, 0)"
-              "   ELSE coalesce(cversion, 0) END,"
-              "  CASE WHEN name <> ?2 OR copy_newer THEN cverified"
-              "   ELSE astarted END,"
-              "  CASE WHEN name <> ?2 OR copy_newer THEN coutcome"
-              "   ELSE aoutcome END,"
-              "  state,"
-              "  CASE WHEN name <> ?2 OR copy_newer THEN cfail ELSE afail END"
-              " FROM rows ORDER BY id, pos",
+              vl_db_kind(db) == VL_DB_PG ? COPIES_NAMES_PG COPIES_ROWS
+                                         : COPIES_NAMES_SQLITE COPIES_ROWS,
               &st, "preparing the copies of each object", err);
     if (rc != VL_OK)
         goto done;
     vl_sql_bind_text(st, 1, copies_json);
     vl_sql_bind_text(st, 2, VL_PRIMARY_COPY);
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = vl_db_step(st)) == VL_DB_ROW) {
         vl_report_copy_row c = {
             .object_id = vl_sql_col(st, 0),
-            .head = sqlite3_column_int(st, 1),
+            .head = vl_db_column_int(st, 1),
             .copy = vl_sql_col(st, 2),
-            .version = sqlite3_column_int(st, 3),
+            .version = vl_db_column_int(st, 3),
             .verified = vl_sql_col(st, 4),
             .outcome = vl_sql_col(st, 5),
             .state = vl_sql_col(st, 6),
@@ -310,9 +358,9 @@ int vl_catalog_report_copies(vl_catalog *cat, const char *copies_json,
         if ((rc = fn(arg, &c)) != 0)
             goto done;
     }
-    if (s != SQLITE_DONE)
+    if (s != VL_DB_DONE)
         rc = vl_sql_err(db, err, "reading the copies of each object");
 done:
-    sqlite3_finalize(st);
+    vl_db_finalize(st);
     return rc;
 }

@@ -1,4 +1,4 @@
-/* Private to storage/: small SQLite helpers shared by the catalog's side
+/* Private to storage/: small database helpers shared by the catalog's side
  * tables (events, formats, audits, report queries). */
 #ifndef VL_CATALOG_SQL_H
 #define VL_CATALOG_SQL_H
@@ -8,62 +8,61 @@
 #endif
 
 #include <errno.h>
-#include <sqlite3.h>
 
+#include "db_private.h"
 #include "vl_storage.h"
 
-/* A full disk reaches SQLite as SQLITE_FULL, or as an I/O error (growing
- * the -shm file) whose errno says so. */
-static inline int vl_sql_no_space(sqlite3 *db)
+/* A full disk (SQLite: SQLITE_FULL, or an I/O error whose errno says so). */
+static inline int vl_sql_no_space(vl_db *db)
 {
-    int code = sqlite3_extended_errcode(db) & 0xff;
-    return code == SQLITE_FULL ||
-           ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) &&
-            sqlite3_system_errno(db) == ENOSPC);
+    return vl_db_no_space(db);
 }
 
-/* VL_ESYS naming the database file, what was being done and SQLite's word
- * ("no space left on device", with sys_errno ENOSPC, for a full disk). */
-static inline int vl_sql_err(sqlite3 *db, vl_error *err, const char *what)
+/* VL_ESYS naming the catalog (the SQLite file, or the PostgreSQL database
+ * without secrets), what was being done and the engine's word ("no space
+ * left on device", with sys_errno ENOSPC, for a full disk). */
+static inline int vl_sql_err(vl_db *db, vl_error *err, const char *what)
 {
+    if (vl_db_nomem(db))
+        return vl_error_oom(err);
     if (vl_sql_no_space(db)) {
         vl_error_set(err, VL_ESYS, "catalog %s: %s: no space left on device",
-                     sqlite3_db_filename(db, "main"), what);
+                     vl_db_name(db), what);
         if (err)
             err->sys_errno = ENOSPC;
         return VL_ESYS;
     }
     return vl_error_set(err, VL_ESYS, "catalog %s: %s: %s",
-                        sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
+                        vl_db_name(db), what, vl_db_errmsg(db));
 }
 
 /* Make sure a side table exists; schema holds its CREATE TABLE and CREATE
  * INDEX statements, all IF NOT EXISTS.  A read-only catalog is never
  * written: a table it lacks (no audit has run yet, say) gets an empty
  * stand-in in the connection's TEMP schema, so queries find no rows. */
-int vl_sql_ensure(sqlite3 *db, const char *table, const char *schema,
+int vl_sql_ensure(vl_db *db, const char *table, const char *schema,
                   vl_error *err);
 /* Each side table's own; a read-only catalog calls them all as it opens,
  * since making a stand-in in the midst of a query would abort it. */
-int vl_sql_ensure_audits(sqlite3 *db, vl_error *err);
-int vl_sql_ensure_events(sqlite3 *db, vl_error *err);
-int vl_sql_ensure_formats(sqlite3 *db, vl_error *err);
-int vl_sql_ensure_copies(sqlite3 *db, vl_error *err);
-int vl_sql_ensure_descriptive(sqlite3 *db, vl_error *err);
+int vl_sql_ensure_audits(vl_db *db, vl_error *err);
+int vl_sql_ensure_events(vl_db *db, vl_error *err);
+int vl_sql_ensure_formats(vl_db *db, vl_error *err);
+int vl_sql_ensure_copies(vl_db *db, vl_error *err);
+int vl_sql_ensure_descriptive(vl_db *db, vl_error *err);
 
 /* Binding parameters, one meaning each.  Text is not copied
- * (SQLITE_STATIC): every caller steps the statement while the string is
+ * (as SQLITE_STATIC): every caller steps the statement while the string is
  * still there, and binds again before stepping it again. */
 /* Text; NULL binds SQL NULL, "" binds ''. */
-void vl_sql_bind_text(sqlite3_stmt *st, int i, const char *s);
+void vl_sql_bind_text(vl_db_stmt *st, int i, const char *s);
 /* Text where empty means unknown: NULL and "" both bind SQL NULL. */
-void vl_sql_bind_text_known(sqlite3_stmt *st, int i, const char *s);
+void vl_sql_bind_text_known(vl_db_stmt *st, int i, const char *s);
 /* A size, or SQL NULL when it is not known. */
-void vl_sql_bind_size(sqlite3_stmt *st, int i, uint64_t size, int known);
+void vl_sql_bind_size(vl_db_stmt *st, int i, uint64_t size, int known);
 
-static inline const char *vl_sql_col(sqlite3_stmt *st, int i)
+static inline const char *vl_sql_col(vl_db_stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return vl_db_column_text(st, i);
 }
 
 /* A head file's size: that of any content path holding its digest, f

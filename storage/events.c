@@ -138,6 +138,55 @@ static int drop_unfinished_line(int fd, const char *path, off_t *size,
     return VL_OK;
 }
 
+/* The line of event seq with prev, as the log holds it (malloc'd). */
+static char *event_line(json_t *ev, long seq, const char *prev)
+{
+    json_t *copy = json_deep_copy(ev);
+    char *text = NULL;
+    if (copy && json_object_set_new(copy, "seq", json_integer(seq)) == 0 &&
+        json_object_set_new(copy, "prev", json_string(prev)) == 0)
+        text = vl_json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(copy);
+    return text;
+}
+
+/* With a PostgreSQL catalog the events table is the log: several
+ * processes on several machines append to it, each under the chain's lock
+ * in the database (held to the end of the transaction), reading the last
+ * line there.  `vellum events export` writes it out as events.jsonl. */
+static int append_db(vl_repo *r, json_t *ev, const char *id, vl_error *err)
+{
+    vl_catalog *cat = r->catalog;
+    int rc, outer = 0, exists = 0;
+    long seq = 0;
+    char *last = NULL, *text = NULL;
+    char prev[VL_DIGEST_HEX_MAX], hash[VL_DIGEST_HEX_MAX];
+    if ((rc = vl_catalog_events_lock(cat, &outer, err)) != VL_OK)
+        return rc;
+    if ((rc = vl_catalog_event_exists(cat, id, &exists, err)) != VL_OK ||
+        exists || (rc = vl_catalog_event_last(cat, &seq, &last, err)) != VL_OK)
+        goto done;
+    if (!last)
+        strcpy(prev, ZERO_HASH);
+    else if (vl_digest_buffer(VL_SHA256, last, strlen(last), prev) != 0) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if (!(text = event_line(ev, seq + 1, prev)) ||
+        vl_digest_buffer(VL_SHA256, text, strlen(text), hash) != 0) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    rc = vl_catalog_event_insert(cat, seq + 1, text, hash, err);
+done:
+    if (vl_catalog_scope_end(cat, outer, rc == VL_OK, err) != VL_OK &&
+        rc == VL_OK)
+        rc = VL_ESYS;
+    free(last);
+    free(text);
+    return rc;
+}
+
 /* Append one event (given as JSON without seq/prev) under the log lock. */
 int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
 {
@@ -155,6 +204,10 @@ int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err)
     const char *id = json_string_value(json_object_get(ev, "id"));
     if (!id) {
         rc = vl_error_set(err, VL_ESYS, "internal: event without id");
+        goto done;
+    }
+    if (vl_catalog_events_are_log(r->catalog)) {
+        rc = append_db(r, ev, id, err);
         goto done;
     }
     if ((rc = vl_fs_mkdirs_parent(log_path, err)) != VL_OK)
@@ -259,21 +312,32 @@ int vl_events_list(vl_repo *r, const vl_event_filter *f, vl_event_fn fn,
 typedef int (*line_fn)(void *arg, long lineno, const char *line, size_t len,
                        vl_error *err);
 
+static int each_line_path(const char *log_path, line_fn fn, void *arg,
+                          vl_error *err);
+
 /* Stream the log line by line (lines can be long; bounded by MAX_LINE). */
 static int each_line(vl_repo *r, line_fn fn, void *arg, vl_error *err)
 {
     char *log_path = paths(r, LOG_NAME);
-    FILE *f = log_path ? fopen(log_path, "r") : NULL;
+    int rc = log_path ? each_line_path(log_path, fn, arg, err)
+                      : vl_error_oom(err);
+    free(log_path);
+    return rc;
+}
+
+/* The same for the log at log_path (a missing file is an empty log). */
+static int each_line_path(const char *log_path, line_fn fn, void *arg,
+                          vl_error *err)
+{
+    FILE *f = fopen(log_path, "r");
     char *buf = NULL;
     size_t cap = 0;
     ssize_t n;
     long lineno = 0;
     int rc = VL_OK;
-    if (!f) {
-        rc = errno == ENOENT ? VL_OK : vl_error_sys(err, "cannot open %s", log_path);
-        free(log_path);
-        return rc;
-    }
+    if (!f)
+        return errno == ENOENT ? VL_OK
+                               : vl_error_sys(err, "cannot open %s", log_path);
     while ((n = getline(&buf, &cap, f)) > 0 && rc == VL_OK) {
         lineno++;
         size_t len = (size_t)n;
@@ -283,7 +347,6 @@ static int each_line(vl_repo *r, line_fn fn, void *arg, vl_error *err)
     }
     free(buf);
     fclose(f);
-    free(log_path);
     return rc;
 }
 
@@ -296,6 +359,7 @@ struct verify_ctx {
     long first_bad;
     /* hashes of the log lines, by seq, to compare with the catalog */
     json_t *hashes;
+    const char *where;   /* how problems name a line: "events.jsonl line" */
 };
 
 static void problem(struct verify_ctx *c, long lineno, const char *fmt, ...)
@@ -308,7 +372,7 @@ static void problem(struct verify_ctx *c, long lineno, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (lineno > 0) {
-        snprintf(line, sizeof line, "events.jsonl line %ld: %s", lineno, msg);
+        snprintf(line, sizeof line, "%s %ld: %s", c->where, lineno, msg);
         if (!c->first_bad)
             c->first_bad = lineno;
     } else {
@@ -378,12 +442,93 @@ static int verify_catalog_row(void *arg, long seq, const char *hash)
     return 0;
 }
 
-int vl_events_verify(vl_repo *r, vl_message_fn fn, void *arg, vl_error *err)
+/* A row of a PostgreSQL log: its line checked as a log line is, and the
+ * hash stored beside it against the line. */
+static int verify_db_line(void *arg, long seq, const char *line,
+                          const char *hash, vl_error *err)
 {
-    struct verify_ctx c = {fn, arg, ZERO_HASH, 1, 0, 0, json_object()};
+    struct verify_ctx *c = arg;
+    int rc = verify_line(c, seq, line, strlen(line), err);
+    if (rc == VL_OK && (!hash || strcmp(hash, c->prev) != 0))
+        problem(c, seq, "the catalog's hash of this event differs from its "
+                "line (the row was changed)");
+    return rc;
+}
+
+static int verify_db(vl_repo *r, struct verify_ctx *c, vl_error *err)
+{
+    int rc;
+    c->where = "event";
+    if ((rc = vl_catalog_events_lines(r->catalog, verify_db_line, c, err)) ==
+        VL_OK)
+        rc = c->problems ? VL_FINDING : VL_OK;
+    return rc;
+}
+
+int vl_events_verify_file(const char *path, vl_message_fn fn, void *arg,
+                          vl_error *err)
+{
+    struct verify_ctx c = {.fn = fn, .arg = arg, .prev = ZERO_HASH,
+                           .expect_seq = 1, .hashes = json_object(),
+                           .where = "line"};
     int rc;
     if (!c.hashes)
         return vl_error_oom(err);
+    rc = each_line_path(path, verify_line, &c, err);
+    if (rc == VL_OK)
+        rc = c.problems ? VL_FINDING : VL_OK;
+    json_decref(c.hashes);
+    return rc;
+}
+
+struct export_ctx {
+    FILE *out;
+    const char *name;
+};
+
+static int export_write(struct export_ctx *x, const char *line, size_t len,
+                        vl_error *err)
+{
+    if (fwrite(line, 1, len, x->out) != len || putc('\n', x->out) == EOF)
+        return vl_error_sys(err, "cannot write %s", x->name);
+    return VL_OK;
+}
+
+static int export_db_line(void *arg, long seq, const char *line,
+                          const char *hash, vl_error *err)
+{
+    (void)seq;
+    (void)hash;
+    return export_write(arg, line, strlen(line), err);
+}
+
+static int export_file_line(void *arg, long lineno, const char *line,
+                            size_t len, vl_error *err)
+{
+    (void)lineno;
+    return export_write(arg, line, len, err);
+}
+
+int vl_events_export(vl_repo *r, FILE *out, const char *name, vl_error *err)
+{
+    struct export_ctx x = {out, name};
+    if (vl_catalog_events_are_log(r->catalog))
+        return vl_catalog_events_lines(r->catalog, export_db_line, &x, err);
+    return each_line(r, export_file_line, &x, err);
+}
+
+int vl_events_verify(vl_repo *r, vl_message_fn fn, void *arg, vl_error *err)
+{
+    struct verify_ctx c = {.fn = fn, .arg = arg, .prev = ZERO_HASH,
+                           .expect_seq = 1, .hashes = json_object(),
+                           .where = "events.jsonl line"};
+    int rc;
+    if (!c.hashes)
+        return vl_error_oom(err);
+    if (vl_catalog_events_are_log(r->catalog)) {
+        rc = verify_db(r, &c, err);
+        goto done;
+    }
     if ((rc = each_line(r, verify_line, &c, err)) != VL_OK)
         goto done;
     if ((rc = vl_catalog_events_hashes(r->catalog, verify_catalog_row, &c, err)) != VL_OK)
@@ -434,6 +579,12 @@ int vl_events_reindex(vl_repo *r, size_t *count, vl_error *err)
 {
     struct reindex_ctx c = {r, 0};
     int rc;
+    /* A PostgreSQL catalog's events are the log: nothing to rebuild. */
+    if (vl_catalog_events_are_log(r->catalog)) {
+        if (count)
+            *count = 0;
+        return VL_OK;
+    }
     if ((rc = vl_catalog_begin(r->catalog, err)) != VL_OK)
         return rc;
     if ((rc = vl_catalog_events_clear(r->catalog, err)) == VL_OK)
@@ -483,6 +634,8 @@ static int catch_up_line(void *arg, long lineno, const char *line, size_t len,
 int vl_events_catch_up(vl_repo *r, vl_error *err)
 {
     struct catch_up_ctx c = {r, 0};
+    if (vl_catalog_events_are_log(r->catalog))
+        return VL_OK; /* no second copy to catch up with */
     int rc = vl_catalog_events_hashes(r->catalog, max_seq, &c, err);
     if (rc == VL_OK)
         rc = each_line(r, catch_up_line, &c, err);

@@ -38,6 +38,8 @@ static int write_file(const char *dir, const char *name, const char *text,
  * SQLite gives its -wal and -shm files the database's mode. */
 static int create_catalog_file(const char *path, vl_error *err)
 {
+    if (vl_catalog_is_url(path))
+        return VL_OK; /* a PostgreSQL catalog: nothing on disk */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)
         return errno == EEXIST ? VL_OK : vl_error_sys(err, "cannot create %s", path);
@@ -183,9 +185,41 @@ done:
     return rc;
 }
 
+/* A PostgreSQL catalog is named in vellum.conf ("catalog = URL"); the URL
+ * never holds a password (vl_catalog_url_check). */
+static int set_catalog_url(vl_kv *kv, const char *catalog, vl_error *err)
+{
+    int rc = catalog ? vl_catalog_url_check(catalog, err) : VL_OK;
+    if (rc == VL_OK && catalog && vl_kv_set(kv, "catalog", catalog) != 0)
+        rc = vl_error_oom(err);
+    return rc;
+}
+
+/* The catalog of an open repository: vellum.conf's URL, else *path (the
+ * SQLite file in the repository) stays.  A password set in vellum.conf
+ * (catalog.password; PGPASSWORD and ~/.pgpass are better) joins the URL
+ * here, %-escaped; the catalog masks it in every message. */
+static int catalog_location(vl_repo *r, char **path, vl_error *err)
+{
+    const char *url = vl_kv_get(r->config, "catalog");
+    const char *pw = vl_kv_get(r->config, "catalog.password");
+    char *copy;
+    if (!url || !*url)
+        return VL_OK;
+    if (!vl_catalog_is_url(url))
+        return vl_error_set(err, VL_EINPUT, "vellum.conf: catalog must be a "
+                            "postgresql:// URL");
+    copy = pw && *pw ? vl_catalog_url_with_password(url, pw) : vl_strdup(url);
+    if (!copy)
+        return vl_error_oom(err);
+    free(*path);
+    *path = copy;
+    return VL_OK;
+}
+
 /* Lay out a new repository inside tmp (an empty folder). */
 static int build_repo(const char *tmp, const vl_repo_options *opts,
-                      vl_error *err)
+                      const char *catalog, vl_error *err)
 {
     int rc;
     char *store = vl_path_join(tmp, VL_STORE_DIR);
@@ -237,10 +271,13 @@ static int build_repo(const char *tmp, const vl_repo_options *opts,
     vl_kv_set(kv, "shared", vl_shared_name(opts->shared));
     if (opts->store_url && (rc = set_store_settings(kv, opts, err)) != VL_OK)
         goto done;
-    if ((rc = vl_kv_save(kv, conf_path, err)))
+    if ((rc = set_catalog_url(kv, catalog, err)) ||
+        (rc = vl_kv_save(kv, conf_path, err)))
         goto done;
-    if ((rc = create_catalog_file(cat_path, err)) ||
-        (rc = vl_catalog_open(cat_path, &cat, err)))
+    if ((rc = create_catalog_file(catalog ? catalog : cat_path, err)) ||
+        (rc = vl_catalog_open(catalog ? catalog : cat_path, &cat, err)) ||
+        /* a worker joining a store shares that store's catalog */
+        (catalog && !opts->join && (rc = vl_catalog_check_unused(cat, err))))
         goto done;
 done:
     vl_catalog_close(cat);
@@ -271,6 +308,12 @@ static int repo_exists(const char *dir)
 }
 
 int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
+{
+    return vl_repo_init_catalog(dir, opts, NULL, err);
+}
+
+int vl_repo_init_catalog(const char *dir, const vl_repo_options *opts,
+                         const char *catalog, vl_error *err)
 {
     int rc = VL_OK, entered = 0;
     char *tmp = NULL, *parent = NULL;
@@ -314,7 +357,7 @@ int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err)
         rc = vl_error_sys(err, "cannot set the group mode of %s", tmp);
         goto done;
     }
-    if ((rc = build_repo(tmp, opts, err)) != VL_OK)
+    if ((rc = build_repo(tmp, opts, catalog, err)) != VL_OK)
         goto done;
     if (opts->store_url && (rc = store_on_s3(tmp, opts, err)) != VL_OK)
         goto done;
@@ -386,7 +429,8 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
                           "the VELLUM_REPO environment variable)", dir);
         goto done;
     }
-    if ((rc = vl_kv_load(conf, &r->config, err)) != VL_OK)
+    if ((rc = vl_kv_load(conf, &r->config, err)) != VL_OK ||
+        (rc = catalog_location(r, &cat_path, err)) != VL_OK)
         goto done;
     const char *d = vl_kv_get(r->config, "digest");
     r->digest = VL_SHA512;

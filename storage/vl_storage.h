@@ -302,6 +302,21 @@ typedef struct vl_repo_options {
 
 /* Refuses (VL_EINPUT) a non-empty folder. */
 int vl_repo_init(const char *dir, const vl_repo_options *opts, vl_error *err);
+/* The same with a PostgreSQL catalog when catalog is a postgresql:// URL
+ * (NULL: the embedded SQLite catalog).  The URL is kept in vellum.conf as
+ * "catalog = URL"; one with a password in it is refused (VL_EINPUT): the
+ * password comes from PGPASSWORD or ~/.pgpass. */
+int vl_repo_init_catalog(const char *dir, const vl_repo_options *opts,
+                         const char *catalog, vl_error *err);
+/* VL_EINPUT (saying why) unless url is a postgresql:// or postgres:// URL
+ * without a password. */
+int vl_catalog_url_check(const char *url, vl_error *err);
+/* A copy of a catalog location fit to show: any password in it masked
+ * ("***"); NULL when out of memory. */
+char *vl_catalog_url_mask(const char *url);
+/* url with a password=... query parameter added (%-escaped); NULL when out
+ * of memory. */
+char *vl_catalog_url_with_password(const char *url, const char *password);
 /* VL_EINPUT when dir is not a vellum repository. */
 int vl_repo_open(const char *dir, vl_repo **out, vl_error *err);
 /* How a command uses the repository:
@@ -672,6 +687,14 @@ int vl_events_list(vl_repo *r, const vl_event_filter *f, vl_event_fn fn,
 /* Check the chain line by line and that catalog and log agree; each problem
  * to fn naming the line.  VL_OK intact, VL_FINDING when not. */
 int vl_events_verify(vl_repo *r, vl_message_fn fn, void *arg, vl_error *err);
+/* The same checks of the chain on a log file alone (an exported one, say):
+ * VL_FINDING with the problems given to fn. */
+int vl_events_verify_file(const char *path, vl_message_fn fn, void *arg,
+                          vl_error *err);
+/* Write the log, one JSON line each as events.jsonl holds them, to out
+ * (name is what errors call it).  With a PostgreSQL catalog the log is its
+ * events table, written out here. */
+int vl_events_export(vl_repo *r, FILE *out, const char *name, vl_error *err);
 /* The agent strings vellum uses (static storage). */
 const char *vl_agent_vellum(void);
 const char *vl_agent_openssl(void);

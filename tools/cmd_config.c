@@ -31,7 +31,9 @@ static const char usage[] =
     "as it is stored) and replicate.min_copies (verified copies an object\n"
     "should have, 1-100; default 2 once there is a replica, else 1; reports\n"
     "name objects with fewer).\n"
-    "digest and fixity are fixed at init.\n";
+    "digest, fixity and catalog are fixed at init (catalog: the PostgreSQL\n"
+    "URL, any password in it shown as ***; default the SQLite file\n"
+    "catalog.sqlite).\n";
 
 static const char *const settable[] = {"user.name", "user.address", "schemas",
                                        "audit.interval_days",
@@ -222,12 +224,24 @@ CLI_COMMAND(config)
         free(abs);
     } else if (nargs == 1) {
         const char *v = secret_masked(argv[optind], vl_repo_config_get(repo, argv[optind]));
+        char *masked = NULL;
+        if (v && !strcmp(argv[optind], "catalog.password"))
+            v = "***";
+        if (v && !strcmp(argv[optind], "catalog")) {
+            if (!(masked = vl_catalog_url_mask(v))) {
+                vl_repo_close(repo);
+                vl_error_oom(&err);
+                return cli_fail(&err);
+            }
+            v = masked;
+        }
         if (c.json)
             cli_print_json(json_pack("{s:s, s:s?}", "key", argv[optind], "value", v));
         else if (v)
             printf("%s\n", cli_text(v));
         if (!v)
             rc = CLI_EXIT_FINDINGS;   /* like git config: unset is exit 1 */
+        free(masked);
     } else {
         const char *keys[] = {"digest", "fixity", "user.name", "user.address",
                               "schemas", "audit.interval_days",
@@ -235,14 +249,21 @@ CLI_COMMAND(config)
                               "audit.max_seconds_per_run", VL_RESERVE_KEY,
                               "shared", VL_CONF_PRONOM_SIGNATURES,
                               VL_CONF_PRONOM_CONTAINERS, "replicate.after_ingest",
-                              "replicate.min_copies", "store", "s3.endpoint",
+                              "replicate.min_copies", "catalog",
+                              "catalog.password", "store", "s3.endpoint",
                               "s3.region", "s3.credentials", "s3.tls_verify",
                               "s3.parallel", "s3.retries", "s3.access_key_id",
                               "s3.secret_access_key", NULL};
         json_t *all = c.json ? json_object() : NULL;
         for (int i = 0; keys[i]; i++) {
             char buf[32];
+            char *masked = NULL;
             const char *v = secret_masked(keys[i], vl_repo_config_get(repo, keys[i]));
+            /* a password, should one be there, is never shown */
+            if (v && !strcmp(keys[i], "catalog") && !(v = masked = vl_catalog_url_mask(v)))
+                v = "***";
+            if (v && !strcmp(keys[i], "catalog.password"))
+                v = "***";
             const char *d = v ? NULL : default_of(repo, keys[i], buf, sizeof buf);
             if (all && (v || d))
                 json_object_set_new(all, keys[i], json_string(v ? v : d));
@@ -250,6 +271,7 @@ CLI_COMMAND(config)
                 printf("%s = %s\n", keys[i], cli_text(v));
             else if (d)
                 printf("%s = %s (default)\n", keys[i], cli_text(d));
+            free(masked);
         }
         if (all)
             cli_print_json(all);

@@ -1,13 +1,15 @@
 /* vellum events: list preservation events; verify the hash-chained log. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static const char usage[] =
     "usage: vellum events [ID] [--type TYPE] [--since DATE] [--outcome OUTCOME]\n"
     "                     [--repo DIR] [--json]\n"
-    "       vellum events verify [--repo DIR] [--json]\n"
+    "       vellum events verify [--file FILE] [--repo DIR] [--json]\n"
+    "       vellum events export [FILE] [--repo DIR]\n"
     "\n"
     "List PREMIS preservation events (all, or one object's), oldest first.\n"
     "TYPE is a PREMIS event type or the beginning of one (fixity is \"fixity\n"
@@ -16,7 +18,11 @@ static const char usage[] =
     "extraction\", dissemination, creation, replication, recovery, quarantine.\n"
     "OUTCOME is success, warning or fail.  An unknown ID is an error (exit 2).\n"
     "'verify' checks the append-only event log: every line's hash chain, and that\n"
-    "the catalog and the log agree; it names the first broken line (exit 1).\n";
+    "the catalog and the log agree; it names the first broken line (exit 1).\n"
+    "With a PostgreSQL catalog the log is the catalog's events table, and\n"
+    "verify checks the chain there.  'verify --file FILE' checks the chain of\n"
+    "a log file alone (an exported one).  'export' writes the log, one JSON\n"
+    "line per event as events.jsonl holds them, to FILE or standard output.\n";
 
 struct list_ctx {
     json_t *arr;   /* --json: the events, else NULL */
@@ -69,18 +75,82 @@ static void print_problem(void *arg, const char *msg)
         printf("%s\n", cli_text(msg));
 }
 
+/* events verify --file: the chain of a log file, no repository needed. */
+static int verify_file(const char *path, int json)
+{
+    vl_error err = {0};
+    json_t *arr = json ? json_array() : NULL;
+    int v = vl_events_verify_file(path, print_problem, arr, &err);
+    if (v != VL_OK && v != VL_FINDING) {
+        json_decref(arr);
+        return cli_fail(&err);
+    }
+    if (arr)
+        cli_print_json(json_pack("{s:b, s:o}", "intact", v == VL_OK, "problems",
+                                 arr));
+    else if (v == VL_OK)
+        printf("event log intact: %s: chain unbroken\n", cli_text(path));
+    else
+        fprintf(stderr, "vellum: the event log has been altered (see above)\n");
+    return v == VL_OK ? CLI_EXIT_OK : CLI_EXIT_FINDINGS;
+}
+
+/* events export [FILE]: written beside FILE and renamed, so that a failed
+ * export leaves no half file under the name. */
+static int export_log(vl_repo *repo, const char *path)
+{
+    vl_error err = {0};
+    char *tmp = path ? vl_asprintf("%s.tmp-%ld", path, (long)getpid()) : NULL;
+    FILE *out = path ? (tmp ? fopen(tmp, "w") : NULL) : stdout;
+    int rc = CLI_EXIT_OK;
+    if (path && !tmp) {
+        vl_error_oom(&err);
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (!out) {
+        vl_error_sys(&err, "cannot create %s", tmp);
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (vl_events_export(repo, out, path ? path : "standard output", &err) !=
+        VL_OK) {
+        rc = cli_fail(&err);
+    } else if (fflush(out) != 0 || (path && fsync(fileno(out)) != 0)) {
+        vl_error_sys(&err, "cannot write %s", path ? path : "standard output");
+        rc = cli_fail(&err);
+    }
+    if (path) {
+        if (fclose(out) != 0 && rc == CLI_EXIT_OK) {
+            vl_error_sys(&err, "cannot write %s", path);
+            rc = cli_fail(&err);
+        }
+        if (rc == CLI_EXIT_OK && rename(tmp, path) != 0) {
+            vl_error_sys(&err, "cannot rename %s to %s", tmp, path);
+            rc = cli_fail(&err);
+        }
+        if (rc != CLI_EXIT_OK)
+            unlink(tmp);
+    }
+done:
+    free(tmp);
+    return rc;
+}
+
 CLI_COMMAND(events)
 {
     static const struct option opts[] = {
         {"type", required_argument, NULL, 't'},
         {"since", required_argument, NULL, 's'},
         {"outcome", required_argument, NULL, 'o'},
+        {"file", required_argument, NULL, 'F'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
     vl_event_filter f = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
+    const char *file = NULL;
     int opt, rc;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
@@ -91,6 +161,7 @@ CLI_COMMAND(events)
                 return cli_usage_error("events", "--type: %s", err.msg);
             break;
         case 's': f.since = optarg; break;
+        case 'F': file = optarg; break;
         case 'o':
             if (vl_event_outcome_check(optarg, &err) != VL_OK)
                 return cli_usage_error("events", "--outcome: %s", err.msg);
@@ -104,16 +175,29 @@ CLI_COMMAND(events)
         }
     }
     int verify = optind < argc && !strcmp(argv[optind], "verify");
-    if (verify)
+    int export = optind < argc && !strcmp(argv[optind], "export");
+    const char *out_path = NULL;
+    if (verify || export)
         optind++;
-    if (!verify && optind < argc)
+    if (export && optind < argc)
+        out_path = argv[optind++];
+    if (!verify && !export && optind < argc)
         f.object_id = argv[optind++];
+    if (file && !verify)
+        return cli_usage_error("events", "--file goes with verify");
     if (optind < argc)
         return cli_usage_error("events", "unexpected argument '%s'", argv[optind]);
     if (f.object_id && (rc = cli_check_id(f.object_id)) != CLI_EXIT_OK)
         return rc;
+    if (file)
+        return verify_file(file, c.json);
     if ((rc = cli_open_repo_mode(&c, VL_OPEN_READ, &repo)) != CLI_EXIT_OK)
         return rc;
+    if (export) {
+        rc = export_log(repo, out_path);
+        vl_repo_close(repo);
+        return rc;
+    }
     json_t *arr = c.json ? json_array() : NULL;
     if (verify) {
         int v = vl_events_verify(repo, print_problem, arr, &err);

@@ -7,7 +7,8 @@ static const char usage[] =
     "usage: vellum init [--repo DIR] [--digest sha512|sha256]\n"
     "                   [--fixity md5,sha1,sha256,blake2b-512]\n"
     "                   [--shared private|group|world]\n"
-    "                   [--user-name NAME --user-address URI] [--json]\n"
+    "                   [--user-name NAME --user-address URI]\n"
+    "                   [--catalog postgresql://...] [--json]\n"
     "\n"
     "Create a repository in DIR (else $VELLUM_REPO, else ./vellum-repo): an\n"
     "OCFL 1.1 storage root using the 0004-hashed-n-tuple-storage-layout\n"
@@ -38,7 +39,11 @@ static const char usage[] =
     "                 depositing at once need a shared PostgreSQL catalog\n"
     "  --s3-no-tls-verify\n"
     "                 do not check the https endpoint's certificate (each\n"
-    "                 command then warns)\n";
+    "                 command then warns)\n"
+    "  --catalog URL  keep the catalog in PostgreSQL rather than in DIR's\n"
+    "                 SQLite file, e.g. postgresql://host/dbname?user=me; the\n"
+    "                 password goes in PGPASSWORD or ~/.pgpass, never in the\n"
+    "                 URL.  One database (schema) per repository.\n";
 
 CLI_COMMAND(init)
 {
@@ -54,11 +59,12 @@ CLI_COMMAND(init)
         {"s3-credentials", required_argument, NULL, 'C'},
         {"s3-no-tls-verify", no_argument, NULL, 'T'},
         {"join", no_argument, NULL, 'j'},
+        {"catalog", required_argument, NULL, 'c'},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
     vl_repo_options ro = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL, 0};
-    const char *user_name = NULL, *user_address = NULL;
+    const char *user_name = NULL, *user_address = NULL, *catalog = NULL;
     const char *s3_endpoint = NULL, *s3_region = NULL, *s3_credentials = NULL;
     int s3_no_tls = 0, rc = CLI_EXIT_OK;
     vl_kv *settings = NULL;
@@ -105,6 +111,13 @@ CLI_COMMAND(init)
         case 'j':
             ro.join = 1;
             break;
+        case 'c':
+            /* Checked before anything is made; the message never echoes
+             * the URL (it may hold the password being refused). */
+            if (vl_catalog_url_check(optarg, &err) != VL_OK)
+                return cli_usage_error("init", "--catalog: %s", err.msg);
+            catalog = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
@@ -137,11 +150,16 @@ CLI_COMMAND(init)
         ro.store_settings = settings;
     }
     const char *dir = cli_repo_dir(&c);
-    rc = vl_repo_init(dir, &ro, &err);
+    rc = vl_repo_init_catalog(dir, &ro, catalog, &err);
     vl_kv_free(settings);
     if (rc != VL_OK)
         return cli_fail(&err);
-    if (ro.join) {   /* the catalog learns what the joined store holds */
+    if (ro.join && catalog) {
+        /* several workers, one shared catalog: it knows the store already */
+        if (!c.json)
+            printf("joined %s, sharing the catalog %s\n", ro.store_url,
+                   "in PostgreSQL");
+    } else if (ro.join) {   /* the catalog learns what the joined store holds */
         vl_repo *repo = NULL;
         size_t objects = 0;
         if (vl_repo_open(dir, &repo, &err) != VL_OK ||
