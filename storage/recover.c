@@ -276,19 +276,39 @@ static int resync_catalog(vl_repo *r, const char *id, const char *object_rel,
 /* Events of a version that did reach the store are recorded (once: the
  * append skips ids already logged); those of a dropped one are not. */
 static int record_pending_events(vl_repo *r, const char *object_rel, int num,
-                                 json_t *events, vl_error *err)
+                                 json_t *events, const char *sidecar,
+                                 vl_error *err)
 {
     vl_inventory *inv = NULL;
     size_t i;
     json_t *ev;
+    char vname[16];
     if (json_array_size(events) == 0)
         return VL_OK;
     if (vl_repo_read_inventory_at(r, object_rel, &inv, NULL) != VL_OK)
         return VL_OK;   /* the object never reached the store */
     int committed = vl_inventory_head(inv) >= num;
+    vl_inventory_version_name(inv, num, vname);
     vl_inventory_free(inv);
     if (!committed)
         return VL_OK;
+    if (sidecar) {
+        /* Version N may be another writer's, who took the object after
+         * this one died: only ours has our inventory's sidecar. */
+        vl_buf side;
+        char *rel = vl_asprintf("%s/%s/" VL_INVENTORY_FILE ".%s", object_rel, vname,
+                                vl_digest_name(vl_repo_digest(r)));
+        int ours = 0;
+        vl_buf_init(&side, 4096);
+        if (!rel)
+            return vl_error_oom(err);
+        if (vl_backend_read_all(r->backend, rel, 4096, &side, NULL) == VL_OK)
+            ours = side.len == strlen(sidecar) && !memcmp(side.data, sidecar, side.len);
+        vl_buf_release(&side);
+        free(rel);
+        if (!ours)
+            return VL_OK;
+    }
     json_array_foreach(events, i, ev)
     {
         int rc = vl_events_append_json(r, ev, err);
@@ -369,6 +389,8 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
     if (!unhealed &&
         ((rc = resync_catalog(r, id, obj, err)) != VL_OK ||
          (rc = record_pending_events(r, obj, num, json_object_get(intent, "events"),
+                                     json_string_value(json_object_get(intent,
+                                                                       "sidecar")),
                                      err)) != VL_OK ||
          (rc = check_healed(r, obj, &unhealed, err)) != VL_OK))
         goto done;

@@ -79,11 +79,14 @@ static void txn_free(vl_txn *t)
     free(t);
 }
 
-static int write_intent(vl_txn *t, vl_error *err)
+/* sidecar (NULL until the version's inventory is built) tells recover
+ * whether a version N in the store is this transaction's or another
+ * writer's (several workers share an object store). */
+static int write_intent(vl_txn *t, const char *sidecar, vl_error *err)
 {
-    json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O}", "id", t->id, "object",
+    json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O, s:s?}", "id", t->id, "object",
                           t->object_rel, "version", t->num, "new", t->is_new,
-                          "events", t->events);
+                          "events", t->events, "sidecar", sidecar);
     char *s = o ? vl_json_dumps(o, JSON_SORT_KEYS) : NULL;
     char *p = vl_path_join(t->txn_dir, VL_INTENT_FILE);
     int rc = (!s || !p) ? vl_error_oom(err)
@@ -160,7 +163,7 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     if ((rc = vl_fs_mkdirs(t->content_root, err)) != VL_OK ||
         (rc = vl_fs_mkdirs(t->scratch, err)) != VL_OK)
         goto done;
-    if ((rc = write_intent(t, err)) != VL_OK)
+    if ((rc = write_intent(t, NULL, err)) != VL_OK)
         goto done;
     *out = t;
     t = NULL;
@@ -593,6 +596,24 @@ static int build_inventory(vl_txn *t, const vl_txn_info *info, vl_error *err)
     return apply_fixity(t, err);
 }
 
+/* On an object store, what a writer that died mid-upload left where this
+ * version (or new object) goes: keys without the inventory that would make
+ * them a version.  We hold the object's lock, so no live writer is behind
+ * them; its own 'vellum recover' would remove them too.  Removed, so that
+ * another worker need not wait for that one. */
+static int clear_leftovers(vl_backend *b, const char *rel, vl_error *err)
+{
+    int kind = 0, ikind = 0, rc;
+    char *inv = vl_path_join(rel, VL_INVENTORY_FILE);
+    if (!inv)
+        return vl_error_oom(err);
+    if ((rc = vl_backend_stat(b, rel, &kind, NULL, err)) == VL_OK && kind &&
+        (rc = vl_backend_stat(b, inv, &ikind, NULL, err)) == VL_OK && !ikind)
+        rc = vl_backend_remove_tree(b, rel, NULL, NULL, err);
+    free(inv);
+    return rc;
+}
+
 /* After a failed put: whether any of it is in the store.  A rename is
  * all or nothing (the staged folder tells); an upload may stop halfway,
  * and when the store cannot even be asked, assume it did. */
@@ -657,7 +678,7 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
     }
     /* The intent now carries the events, for recover to record them if we
      * stop after the store commit. */
-    if ((rc = write_intent(t, err)) != VL_OK)
+    if ((rc = write_intent(t, side, err)) != VL_OK)
         goto done;
     /* Everything in the new version (or object) is read-only before it
      * is flushed and renamed into the store, never after: a stop in
@@ -666,6 +687,10 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         goto done;
     /* One flush for every staged file instead of an fsync per file. */
     if ((rc = vl_fs_syncfs(t->build_dir, err)) != VL_OK)
+        goto done;
+    if (!r->backend->atomic_put &&
+        (rc = clear_leftovers(r->backend, t->is_new ? t->object_rel : obj_vdir,
+                              err)) != VL_OK)
         goto done;
     if (t->is_new) {
         rc = vl_backend_put(r->backend, t->build_dir, t->object_rel, err);
