@@ -145,6 +145,8 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
                                 object_rel);
         goto done;
     }
+    if (vl_inventory_head(cur) > num)
+        goto done;   /* another writer committed after this one: long settled */
     vl_inventory_version_name(cur, num, vname);
     if (!(vrel = vl_path_join(object_rel, vname))) {
         rc = vl_error_oom(err);

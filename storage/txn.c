@@ -601,15 +601,23 @@ static int build_inventory(vl_txn *t, const vl_txn_info *info, vl_error *err)
  * them a version.  We hold the object's lock, so no live writer is behind
  * them; its own 'vellum recover' would remove them too.  Removed, so that
  * another worker need not wait for that one. */
-static int clear_leftovers(vl_backend *b, const char *rel, vl_error *err)
+static int clear_leftovers(vl_backend *b, const char *rel, const char *id,
+                           vl_error *err)
 {
     int kind = 0, ikind = 0, rc;
     char *inv = vl_path_join(rel, VL_INVENTORY_FILE);
     if (!inv)
         return vl_error_oom(err);
     if ((rc = vl_backend_stat(b, rel, &kind, NULL, err)) == VL_OK && kind &&
-        (rc = vl_backend_stat(b, inv, &ikind, NULL, err)) == VL_OK && !ikind)
-        rc = vl_backend_remove_tree(b, rel, NULL, NULL, err);
+        (rc = vl_backend_stat(b, inv, &ikind, NULL, err)) == VL_OK) {
+        if (!ikind)
+            rc = vl_backend_remove_tree(b, rel, NULL, NULL, err);
+        else   /* whole, but not committed: its writer's recover finishes it */
+            rc = vl_error_set(err, VL_ESYS, "%s/%s of \"%s\" was uploaded whole by a "
+                              "writer that stopped before committing it; run 'vellum "
+                              "recover' in the repository folder that made it",
+                              vl_backend_root(b), rel, id);
+    }
     free(inv);
     return rc;
 }
@@ -690,7 +698,7 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         goto done;
     if (!r->backend->atomic_put &&
         (rc = clear_leftovers(r->backend, t->is_new ? t->object_rel : obj_vdir,
-                              err)) != VL_OK)
+                              t->id, err)) != VL_OK)
         goto done;
     if (t->is_new) {
         rc = vl_backend_put(r->backend, t->build_dir, t->object_rel, err);

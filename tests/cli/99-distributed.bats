@@ -125,3 +125,40 @@ deposit_dir() {   # deposit_dir DIR TEXT N: a folder of N files
     run "$VELLUM" events verify --repo "$W2"
     [ "$status" -eq 0 ] || { echo "$output"; false; }
 }
+
+@test "a worker killed at every write in turn: the other worker goes on, or is told to wait for the first's recover" {
+    deposit_dir "$BATS_TEST_TMPDIR/a" "one" 3
+    "$VELLUM" ingest --repo "$W1" "$BATS_TEST_TMPDIR/a" --id obj >/dev/null
+    n=1 told=0
+    while :; do
+        deposit_dir "$BATS_TEST_TMPDIR/w1-$n" "w1 $n" 3
+        deposit_dir "$BATS_TEST_TMPDIR/w2-$n" "w2 $n" 3
+        VELLUM_S3_KILL_AT=$n run "$VELLUM" ingest --repo "$W1" "$BATS_TEST_TMPDIR/w1-$n" --id obj
+        [ "$status" -eq 0 ] && break
+        [ "$status" -eq 137 ] || { echo "step $n: $output"; false; }
+        run "$VELLUM" ingest --repo "$W2" "$BATS_TEST_TMPDIR/w2-$n" --id obj
+        if [ "$status" -ne 0 ]; then
+            # the dead worker's version is whole but not committed: only
+            # its own recover may finish it, and the message says so
+            [ "$status" -eq 3 ] || { echo "step $n: $output"; false; }
+            [[ "$output" == *"run 'vellum recover' in the repository folder that made it"* ]]
+            told=$((told + 1))
+        fi
+        run "$VELLUM" recover --repo "$W1"
+        [ "$status" -eq 0 ] || { echo "step $n: $output"; false; }
+        run "$VELLUM" validate --path "s3://$BUCKET/ocfl"
+        [ "$status" -eq 0 ] || { echo "step $n: $output"; false; }
+        run "$VELLUM" ingest --repo "$W2" "$BATS_TEST_TMPDIR/w2-$n" --id obj
+        [ "$status" -eq 0 ] || { echo "step $n: after recover: $output"; false; }
+        n=$((n + 1))
+        [ "$n" -lt 40 ] || { echo "never finished"; false; }
+    done
+    [ "$n" -gt 3 ]
+    [ "$told" -gt 0 ]
+    run "$VELLUM" validate --all --repo "$W2"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" events verify --repo "$W1"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # one ingestion event per version in the store, none for a dead deposit
+    [ "$(q "SELECT count(*) FROM events WHERE type = 'ingestion'")" = "$(q "SELECT head FROM objects WHERE id = 'obj'")" ]
+}
