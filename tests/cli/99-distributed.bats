@@ -95,6 +95,18 @@ deposit_dir() {   # deposit_dir DIR TEXT N: a folder of N files
     # audits from either worker pass
     run "$VELLUM" audit --all --repo "$W2"
     [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run "$VELLUM" report --repo "$W1"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # no secret anywhere: not in the database, the folders or what was printed
+    pg_dump "$PGURL" > "$BATS_TEST_TMPDIR/dump.sql"
+    [ -s "$BATS_TEST_TMPDIR/dump.sql" ]
+    ! grep -q -- "$AWS_SECRET_ACCESS_KEY" "$BATS_TEST_TMPDIR/dump.sql"
+    ! grep -rq -- "$AWS_SECRET_ACCESS_KEY" "$W1" "$W2" "$BATS_TEST_TMPDIR"/o? "$BATS_TEST_TMPDIR/events.jsonl"
+    # nor in the bucket's METS files
+    mkdir "$BATS_TEST_TMPDIR/bucket"
+    s3 sync "s3://$BUCKET/ocfl/" "$BATS_TEST_TMPDIR/bucket/" >/dev/null
+    [ -n "$(find "$BATS_TEST_TMPDIR/bucket" -name METS.xml)" ]
+    ! grep -rq -- "$AWS_SECRET_ACCESS_KEY" "$BATS_TEST_TMPDIR/bucket"
 }
 
 @test "a worker killed mid-upload: the other takes the object over at once; recover on the first records nothing of its own" {
