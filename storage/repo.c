@@ -290,16 +290,23 @@ done:
 }
 
 /* 1 when dir holds a repository's configuration and storage root (on S3
- * the configuration naming it). */
+ * the configuration naming it); -1 when memory ran short. */
 static int repo_exists(const char *dir)
 {
     char *conf = vl_path_join(dir, VL_CONFIG_FILE);
     char *store = vl_path_join(dir, VL_STORE_DIR);
     char *namaste = store ? vl_path_join(store, VL_ROOT_NAMASTE) : NULL;
     vl_kv *kv = NULL;
+    vl_error e = {0};
     int yes = conf && namaste && vl_fs_exists(conf) && vl_fs_exists(namaste);
-    if (!yes && conf && vl_fs_exists(conf) && vl_kv_load(conf, &kv, NULL) == VL_OK)
-        yes = vl_backend_is_s3_url(vl_kv_get(kv, "store"));
+    if (!conf || !namaste) {
+        yes = -1;   /* out of memory: not an answer */
+    } else if (!yes && vl_fs_exists(conf)) {
+        if (vl_kv_load(conf, &kv, &e) == VL_OK)
+            yes = vl_backend_is_s3_url(vl_kv_get(kv, "store"));
+        else if (e.sys_errno == ENOMEM)
+            yes = -1;
+    }
     vl_kv_free(kv);
     free(conf);
     free(store);
@@ -325,7 +332,10 @@ int vl_repo_init_catalog(const char *dir, const vl_repo_options *opts,
         opts->shared != VL_SHARED_WORLD)
         return vl_error_set(err, VL_EINPUT, "shared must be private, group or world");
     int empty = vl_fs_dir_empty(dir);
-    if (empty == 0 && repo_exists(dir))
+    int exists = empty == 0 ? repo_exists(dir) : 0;
+    if (exists < 0)
+        return vl_error_oom(err);
+    if (exists)
         return vl_error_set(err, VL_EINPUT, "%s is already a vellum repository",
                             dir);
     if (empty == 0)
@@ -423,7 +433,12 @@ int vl_repo_open_mode(const char *dir, vl_open_mode mode, vl_repo **out,
         rc = vl_error_oom(err);
         goto done;
     }
-    if (!repo_exists(dir)) {
+    int exists = repo_exists(dir);
+    if (exists < 0) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if (!exists) {
         rc = vl_error_set(err, VL_EINPUT, "%s is not a vellum repository "
                           "(run 'vellum init', or name one with --repo DIR or "
                           "the VELLUM_REPO environment variable)", dir);
