@@ -159,7 +159,7 @@ check-suites: build
 # The plain and the sanitizer suites run side by side (much of the time is
 # spent waiting on fsync and child processes); each writes its own log.
 # To stay within ten minutes on two cores, the plain suite kills before
-# every second step of each operation, fails every third allocation in
+# every third step of each operation, fails every third allocation in
 # the torture (the first and last 100 of each case always) and replays
 # the fuzz corpora; the sanitizer suite, there to catch memory errors,
 # kills before every eighth step.  `make check-long` kills before every
@@ -169,9 +169,17 @@ check: deps-test
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build build >/dev/null
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null
 	@mkdir -p build build-san
-	@echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"
-	@( VELLUM_KILL_STRIDE=2 VELLUM_TORTURE_STRIDE=3 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
-	 ( VELLUM_KILL_STRIDE=8 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
+	@echo "starting the S3 (Ceph) and PostgreSQL test servers, shared by both suites"
+	@S=build/services; tools/test-ceph stop $$S/ceph --rm >/dev/null 2>&1; \
+	 tools/test-postgres stop $$S/pg --rm >/dev/null 2>&1; mkdir -p $$S; \
+	 trap 'tools/test-ceph stop $$S/ceph --rm >/dev/null 2>&1; tools/test-postgres stop $$S/pg --rm >/dev/null 2>&1' EXIT; \
+	 tools/test-ceph start $$S/ceph > $$S/ceph.log 2>&1 || { echo "the S3 test server did not start:"; tail -3 $$S/ceph.log; }; \
+	 tools/test-postgres start $$S/pg > $$S/pg.log 2>&1 || { echo "the PostgreSQL test server did not start:"; tail -3 $$S/pg.log; }; \
+	 set -a; [ -f $$S/ceph/env ] && . $$S/ceph/env; [ -f $$S/pg/env ] && . $$S/pg/env; set +a; \
+	 export VELLUM_TEST_S3CFG=$(abspath build/services/ceph/s3cfg) VELLUM_SERVICES=0; \
+	 echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"; \
+	 ( VELLUM_KILL_STRIDE=3 VELLUM_TORTURE_STRIDE=3 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
+	 ( VELLUM_SANITIZED=1 VELLUM_KILL_STRIDE=8 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
 	 wait
 	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
 	@tests/run --total build/.counts build-san/.counts
