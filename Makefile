@@ -159,11 +159,13 @@ check-suites: build
 # The plain and the sanitizer suites run side by side (much of the time is
 # spent waiting on fsync and child processes); each writes its own log.
 # To stay within ten minutes on two cores, the plain suite kills before
-# every third step of each operation, fails every third allocation in
-# the torture (the first and last 100 of each case always) and replays
-# the fuzz corpora; the sanitizer suite, there to catch memory errors,
-# kills before every eighth step.  `make check-long` kills before every
-# step and fails every allocation.
+# every fourth step of each operation, fails every fifth allocation in
+# the torture (the first and last 100 of each case always), kills at 12
+# random moments and replays the fuzz corpora; the sanitizer suite, there
+# to catch memory errors, kills before every twelfth step and at 8 random
+# moments.  The S3 and PostgreSQL files run in one suite each (VELLUM_SPLIT,
+# "# suite:" lines).  `make check-long` kills before every step, fails
+# every allocation and runs tests/long/ (the test servers' own test).
 check: deps-test
 	@rm -f build/.counts build-san/.counts
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build build >/dev/null
@@ -178,8 +180,8 @@ check: deps-test
 	 set -a; [ -f $$S/ceph/env ] && . $$S/ceph/env; [ -f $$S/pg/env ] && . $$S/pg/env; set +a; \
 	 export VELLUM_TEST_S3CFG=$(abspath build/services/ceph/s3cfg) VELLUM_SERVICES=0; \
 	 echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"; \
-	 ( VELLUM_KILL_STRIDE=3 VELLUM_TORTURE_STRIDE=3 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
-	 ( VELLUM_SANITIZED=1 VELLUM_KILL_STRIDE=8 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
+	 ( VELLUM_SPLIT=plain VELLUM_KILL_STRIDE=4 VELLUM_TORTURE_STRIDE=5 VELLUM_CRASH_TRIALS=12 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
+	 ( VELLUM_SPLIT=sanitized VELLUM_KILL_STRIDE=12 VELLUM_CRASH_TRIALS=8 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
 	 wait
 	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
 	@tests/run --total build/.counts build-san/.counts

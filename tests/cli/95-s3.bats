@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# suite: sanitized (make check runs this file in the ASan+UBSan suite only)
 # The storage root in an S3 bucket (a throw-away Ceph radosgw that tests/run
 # starts with tools/test-ceph; its endpoint and keys come in AWS_*, and an
 # s3cmd configuration in VELLUM_TEST_S3CFG).

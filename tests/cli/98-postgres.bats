@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# suite: plain (make check runs this file in the plain suite only)
 # A PostgreSQL catalog (init --catalog postgresql://...): the same commands
 # as with the embedded SQLite catalog, object locks as advisory locks, the
 # event log in the database with several writers, and secrets kept secret.

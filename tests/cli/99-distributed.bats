@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# suite: plain (make check runs this file in the plain suite only)
 # The distributed setup: the storage root in S3 (Ceph radosgw) and the
 # catalog in PostgreSQL, with two workers, each with a repository folder of
 # its own (as on two machines: its own staging, its own lock files), made

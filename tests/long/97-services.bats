@@ -1,5 +1,4 @@
 #!/usr/bin/env bats
-# suite: once (no vellum code runs here: the plain suite runs it, not the sanitizer one)
 # The throw-away servers other tests use: tools/test-ceph (radosgw S3 on a
 # one-node Ceph) and tools/test-postgres.  Both are started once for the
 # file; the tests check that what their env files say works, that radosgw
