@@ -162,8 +162,8 @@ check-suites: build
 # every fourth step of each operation, fails every fifth allocation in
 # the torture (the first and last 100 of each case always), kills at 12
 # random moments and replays the fuzz corpora; the sanitizer suite, there
-# to catch memory errors, kills before every twelfth step and at 8 random
-# moments.  The S3 and PostgreSQL files run in one suite each (VELLUM_SPLIT,
+# to catch memory errors, kills before every sixteenth step and at 5
+# random moments.  The S3 and PostgreSQL files run in one suite each (VELLUM_SPLIT,
 # "# suite:" lines).  `make check-long` kills before every step, fails
 # every allocation and runs tests/long/ (the test servers' own test).
 check: deps-test
@@ -181,7 +181,7 @@ check: deps-test
 	 export VELLUM_TEST_S3CFG=$(abspath build/services/ceph/s3cfg) VELLUM_SERVICES=0; \
 	 echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"; \
 	 ( VELLUM_SPLIT=plain VELLUM_KILL_STRIDE=4 VELLUM_TORTURE_STRIDE=5 VELLUM_CRASH_TRIALS=12 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
-	 ( VELLUM_SPLIT=sanitized VELLUM_KILL_STRIDE=12 VELLUM_CRASH_TRIALS=8 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
+	 ( VELLUM_SPLIT=sanitized VELLUM_KILL_STRIDE=16 VELLUM_CRASH_TRIALS=5 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
 	 wait
 	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
 	@tests/run --total build/.counts build-san/.counts

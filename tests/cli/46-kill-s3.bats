@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# suite: sanitized (make check runs this file in the ASan+UBSan suite only)
+# suite: plain (make check runs this file in the plain suite only)
 # Killed at every write to the bucket in turn (VELLUM_S3_KILL_AT=N, a hook
 # of the test build), a deposit into an S3 storage root leaves the object
 # as it was or as it is meant to be: after `vellum recover` it validates,
