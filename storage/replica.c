@@ -108,10 +108,8 @@ int vl_replica_list(vl_repo *r, vl_replica_fn fn, void *arg, vl_error *err)
 static const char *const root_files[] = {VL_ROOT_NAMASTE, "ocfl_layout.json",
                                          VL_LAYOUT_CONFIG};
 
-/* 1 when the folder's storage-root files equal the primary's, 0 when not
- * (why says how), -1 when memory ran short (in err). */
-static int same_root(vl_repo *r, vl_backend *b, char *why, size_t whylen,
-                     vl_error *err)
+int vl_root_files_same(vl_backend *ours, vl_backend *b, char *why, size_t whylen,
+                       vl_error *err)
 {
     vl_buf mine, theirs;
     int same = 1;
@@ -121,7 +119,7 @@ static int same_root(vl_repo *r, vl_backend *b, char *why, size_t whylen,
         vl_error e = {0};
         vl_buf_release(&mine);     /* each read starts a new buffer */
         vl_buf_release(&theirs);
-        if (vl_backend_read_all(r->backend, root_files[i], 1 << 16, &mine, &e) != VL_OK ||
+        if (vl_backend_read_all(ours, root_files[i], 1 << 16, &mine, &e) != VL_OK ||
             vl_backend_read_all(b, root_files[i], 1 << 16, &theirs, &e) != VL_OK) {
             snprintf(why, whylen, "%.400s", e.msg);
             same = 0;
@@ -167,6 +165,31 @@ static int nested(const char *a, const char *b)
 
 static int note_any(void *arg, const char *name, int kind, vl_error *err);
 
+/* A replica's location, checked and ready for b: made a storage root when
+ * empty, else it must be one with the primary's layout; then named in the
+ * catalog and in vellum.conf (key).  fresh says what to give instead. */
+static int take_root(vl_repo *r, const char *name, const char *key,
+                     const char *location, vl_backend *b, int empty,
+                     const char *fresh, vl_error *err)
+{
+    char why[512] = "", when[32];
+    int rc, same;
+    if (empty) {
+        if ((rc = make_root(r, b, err)) != VL_OK)
+            return rc;
+    } else if ((same = vl_root_files_same(r->backend, b, why, sizeof why, err)) < 0) {
+        return VL_ESYS;
+    } else if (!same) {
+        return vl_error_set(err, VL_EINPUT, "%s is not empty and is not an OCFL "
+                            "storage root with this repository's layout (%s); give "
+                            "a new %s", location, why, fresh);
+    }
+    vl_time_rfc3339(vl_time_now(), when);
+    if ((rc = vl_catalog_replica_put(r->catalog, name, location, when, err)) != VL_OK)
+        return rc;
+    return vl_repo_config_set(r, key, location, err);
+}
+
 /* s3://BUCKET/PREFIX as a name to compare: "s3://b/p/" (one trailing '/'),
  * so that nesting is a prefix test. */
 static char *s3_key_of(const char *url)
@@ -192,10 +215,9 @@ static int s3_nested(const char *a, const char *b)
  * primary's layout. */
 static int add_s3(vl_repo *r, const char *name, const char *url, vl_error *err)
 {
-    char why[512] = "";
     char *key = config_key(name), *conf = vl_path_join(r->dir, VL_CONFIG_FILE);
     vl_backend *b = NULL;
-    int rc = VL_OK, same, any = 0;
+    int rc = VL_OK, any = 0;
     const char *k, *v;
     if (!key || !conf) {
         rc = vl_error_oom(err);
@@ -217,23 +239,7 @@ static int add_s3(vl_repo *r, const char *name, const char *url, vl_error *err)
     if ((rc = vl_backend_s3_open(url, r->config, conf, &b, err)) != VL_OK ||
         (rc = vl_backend_list(b, "", note_any, &any, err)) != VL_OK)
         goto done;
-    if (!any) {
-        if ((rc = make_root(r, b, err)) != VL_OK)
-            goto done;
-    } else if ((same = same_root(r, b, why, sizeof why, err)) < 0) {
-        rc = VL_ESYS;
-        goto done;
-    } else if (!same) {
-        rc = vl_error_set(err, VL_EINPUT, "%s is not empty and is not an OCFL storage "
-                          "root with this repository's layout (%s); give a new "
-                          "bucket or an empty prefix", url, why);
-        goto done;
-    }
-    char when[32];
-    vl_time_rfc3339(vl_time_now(), when);
-    if ((rc = vl_catalog_replica_put(r->catalog, name, url, when, err)) != VL_OK)
-        goto done;
-    rc = vl_repo_config_set(r, key, url, err);
+    rc = take_root(r, name, key, url, b, !any, "bucket or an empty prefix", err);
 done:
     vl_backend_free(b);
     free(key);
@@ -252,8 +258,7 @@ int vl_replica_add(vl_repo *r, const char *name, const char *location,
 {
     char *key = NULL, *abs = NULL, *real_repo = NULL, *real_loc = NULL;
     vl_backend *b = NULL;
-    char why[512] = "";
-    int rc = VL_OK, same;
+    int rc = VL_OK;
     if (!name_ok(name))
         return vl_error_set(err, VL_EINPUT, "\"%s\" is not a usable replica name: "
                             "use letters, digits, '-', '_' and '.', start with a "
@@ -308,23 +313,7 @@ int vl_replica_add(vl_repo *r, const char *name, const char *location,
         rc = vl_error_set(err, VL_EINPUT, "%s is not a folder", abs);
         goto done;
     }
-    if (empty) {
-        if ((rc = make_root(r, b, err)) != VL_OK)
-            goto done;
-    } else if ((same = same_root(r, b, why, sizeof why, err)) < 0) {
-        rc = VL_ESYS;
-        goto done;
-    } else if (!same) {
-        rc = vl_error_set(err, VL_EINPUT, "%s is not empty and is not an OCFL storage "
-                          "root with this repository's layout (%s); give a new or "
-                          "empty folder", abs, why);
-        goto done;
-    }
-    char when[32];
-    vl_time_rfc3339(vl_time_now(), when);
-    if ((rc = vl_catalog_replica_put(r->catalog, name, abs, when, err)) != VL_OK)
-        goto done;
-    rc = vl_repo_config_set(r, key, abs, err);
+    rc = take_root(r, name, key, abs, b, empty, "or empty folder", err);
 done:
     vl_backend_free(b);
     free(key);
@@ -412,7 +401,7 @@ int vl_copy_backend(vl_repo *r, const char *name, vl_backend **out,
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((same = same_root(r, b, why, sizeof why, err)) < 0) {
+    if ((same = vl_root_files_same(r->backend, b, why, sizeof why, err)) < 0) {
         rc = VL_ESYS;
         goto done;
     }

@@ -89,35 +89,16 @@ static int store_has_any(void *arg, const char *name, int kind, vl_error *err)
 static int join_store(vl_backend *b, const char *local_store, const char *url,
                       vl_error *err)
 {
-    static const char *const files[] = {
-        VL_ROOT_NAMASTE, "ocfl_layout.json", "extensions/" VL_LAYOUT_EXT "/config.json"};
-    vl_buf mine, theirs;
-    int rc = VL_OK;
-    vl_buf_init(&mine, 1 << 16);
-    vl_buf_init(&theirs, 1 << 16);
-    for (size_t i = 0; i < sizeof files / sizeof *files && rc == VL_OK; i++) {
-        char *p = vl_path_join(local_store, files[i]);
-        vl_buf_release(&mine);
-        vl_buf_release(&theirs);
-        if (!p) {
-            rc = vl_error_oom(err);
-            break;
-        }
-        rc = vl_fs_read_file(p, 1 << 16, &mine, err);
-        free(p);
-        if (rc != VL_OK)
-            break;
-        if ((rc = vl_backend_read_all(b, files[i], 1 << 16, &theirs, err)) != VL_OK) {
-            rc = vl_error_set(err, VL_EINPUT, "%s cannot be joined: %s", url, err->msg);
-            break;
-        }
-        if (mine.len != theirs.len || memcmp(mine.data, theirs.data, mine.len))
-            rc = vl_error_set(err, VL_EINPUT, "%s cannot be joined: its %s is not "
-                              "vellum's (another layout)", url, files[i]);
-    }
-    vl_buf_release(&mine);
-    vl_buf_release(&theirs);
-    return rc;
+    char why[512] = "";
+    vl_backend *ours = vl_backend_fs_new(local_store);
+    if (!ours)
+        return vl_error_oom(err);
+    int same = vl_root_files_same(ours, b, why, sizeof why, err);
+    vl_backend_free(ours);
+    if (same < 0)
+        return VL_ESYS;
+    return same ? VL_OK : vl_error_set(err, VL_EINPUT, "%s cannot be joined: %s",
+                                       url, why);
 }
 
 static int store_on_s3(const char *tmp, const vl_repo_options *opts,

@@ -69,6 +69,11 @@ void vl_copies_free(vl_repo *r);
  * version), so recover can settle the object after a kill. */
 int vl_copy_txn_dir(vl_repo *r, const char *copy, const char *id,
                     const char *intent, char **out, vl_error *err);
+/* 1 when b's storage-root files (declaration, ocfl_layout.json, the
+ * layout's config) equal ours byte for byte, 0 when not (why says how),
+ * -1 when memory ran short (in err).  Replicas and --join use it. */
+int vl_root_files_same(vl_backend *ours, vl_backend *b, char *why, size_t whylen,
+                       vl_error *err);
 /* Recover's part for replicas: every .vellum-txn-* folder nobody holds is
  * settled (the object's root inventory made to agree with its newest whole
  * version, temp files removed) and removed.  *settled counts them. */
