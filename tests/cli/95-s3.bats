@@ -145,6 +145,15 @@ object_key() {
     [[ "$output" == *"sub/b.txt"* ]]
     run "$VELLUM" recover
     [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # cat and diff read the bucket too
+    run "$VELLUM" cat obj1 data/a.txt
+    [ "$status" -eq 0 ]
+    [ "$output" = hello ]
+    printf 'new\n' > "$BATS_TEST_TMPDIR/dep/n.txt"
+    "$VELLUM" ingest --id obj1 --merge "$BATS_TEST_TMPDIR/dep" >/dev/null
+    run "$VELLUM" diff obj1 v1 v2
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"A data/n.txt"* ]]
 }
 
 @test "init --store refusals: no bucket, wrong secret, unreachable endpoint (exit 3); bad URL, non-empty prefix (exit 2)" {
@@ -196,6 +205,24 @@ CREDS
     run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" config
     [[ "$output" != *"$secret"* ]]
     ! grep -rq -- "$secret" "$REPO"
+    # the keys in vellum.conf: taken only while others cannot read it
+    {
+        printf 's3.access_key_id = %s\n' "$AWS_ACCESS_KEY_ID"
+        printf 's3.secret_access_key = %s\n' "$secret"
+    } >> "$REPO/vellum.conf"
+    sed -i '/^s3.credentials = /d' "$REPO/vellum.conf"
+    chmod 644 "$REPO/vellum.conf"
+    run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" ls
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"chmod 600"* ]]
+    [[ "$output" != *"$secret"* ]]
+    chmod 600 "$REPO/vellum.conf"
+    run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" ls
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [[ "$output" == *c1* ]]
+    run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" config
+    [[ "$output" == *"s3.secret_access_key = ******** (set)"* ]]
+    [[ "$output" != *"$secret"* ]]
     # without any credentials: a clear refusal
     run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$VELLUM" init --repo "$BATS_TEST_TMPDIR/r3" \
         --store "s3://$BUCKET/other"
