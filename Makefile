@@ -11,7 +11,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libarchive libcrypto libxml-2.0 libmagic sqlite3 jansson icu-uc libcurl libpq
+PKGS    := libarchive libcrypto libxml-2.0 libmagic sqlite3 jansson yajl icu-uc libcurl libpq
 TESTPKG := cmocka
 SHARED  ?= $(abspath ../shared)
 

@@ -284,20 +284,15 @@ static void on_catalog(void *arg, const vl_catalog_problem *p)
  * bad sidecar, and the catalog comparison is still worth having. */
 static void load_inventory(obj *o)
 {
-    vl_buf b;
     vl_error e = {0};
     char *rel = vl_asprintf("%s/inventory.json", o->rel);
-    vl_buf_init(&b, 0);
     if (!rel) {
         o->fl.oom = 1;
         return;
     }
-    if ((vl_backend_read_all(o->b, rel, (size_t)1 << 30, &b,
-                             &e) != VL_OK ||
-         vl_inventory_parse(b.data, b.len, &o->inv, &e) != VL_OK) &&
+    if (vl_inventory_load(o->b, rel, &o->inv, NULL, &e) != VL_OK &&
         short_of_memory(&e))
         o->fl.oom = 1;   /* not a damaged inventory: the run's error */
-    vl_buf_release(&b);
     free(rel);
 }
 
@@ -520,7 +515,8 @@ static int audit_one(vl_repo *r, const vl_audit_target *t,
         if ((rc = take_read_error(&o, rc, err)) != VL_OK)
             goto done;
         if (o.inv) {
-            vl_inventory_manifest_foreach(o.inv, count_content, &o);
+            if (vl_inventory_manifest_foreach(o.inv, count_content, &o) != 0)
+                o.fl.oom = 1;
             /* The catalog describes the primary only. */
             if (o.primary) {
                 rc = vl_catalog_check_object_problems(vl_repo_catalog(r), o.b,

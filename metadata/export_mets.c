@@ -365,7 +365,11 @@ int vl_export_regenerate(vl_repo *r, const vl_inventory *inv, int num,
     }
     /* The catalog is an index: if it does not list what the store holds,
      * a METS made from it would be wrong. */
-    vl_inventory_state_foreach(inv, num, count_data, &g);
+    if (vl_inventory_state_foreach(inv, num, count_data, &g) != 0) {
+        rc = vl_error_set(err, VL_ESYS, "\"%s\" v%d: cannot read its inventory's index",
+                          g.id, num);
+        goto done;
+    }
     if (g.data_files != g.n) {
         rc = vl_error_set(err, VL_ESYS, "the catalog lists %zu files under "
                           "data/ in \"%s\" v%d but the store has %zu; run "

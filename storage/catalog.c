@@ -733,6 +733,15 @@ static int delete_children(vl_catalog *cat, const char *id, vl_error *err)
     return rc;
 }
 
+/* A foreach over the inventory stopped without its callback failing: its
+ * index could not be read. */
+static int index_error(vl_catalog *cat, const vl_inventory *inv, vl_error *err)
+{
+    return vl_error_set(err, VL_ESYS, "catalog %s: cannot read the inventory index "
+                        "of %s: out of memory or temporary space", cat->path,
+                        vl_inventory_id(inv));
+}
+
 static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
                      const vl_inventory *inv, int reuse_sizes, vl_error *err);
 
@@ -854,7 +863,7 @@ sizes_done:
                  "VALUES (?, ?, ?, ?)",
                  &c.ins, err);
     if (rc == VL_OK && vl_inventory_manifest_foreach(inv, sync_content, &c))
-        rc = c.rc;
+        rc = c.rc ? c.rc : index_error(cat, inv, err);
     vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
@@ -866,7 +875,8 @@ sizes_done:
                  &c.ins, err);
     for (c.num = 1; rc == VL_OK && c.num <= head; c.num++)
         if (vl_inventory_state_foreach(inv, c.num, sync_file, &c))
-            rc = c.rc ? c.rc
+            rc = c.rc                      ? c.rc
+                 : vl_inventory_failed(inv) ? index_error(cat, inv, err)
                       : vl_error_set(err, VL_EINPUT,
                                      "catalog %s: inventory of %s lacks "
                                      "version %d", cat->path, c.id, c.num);
@@ -880,7 +890,7 @@ sizes_done:
                  "value) VALUES (?, ?, ?, ?)",
                  &c.ins, err);
     if (rc == VL_OK && vl_inventory_fixity_foreach(inv, sync_fixity, &c))
-        rc = c.rc;
+        rc = c.rc ? c.rc : index_error(cat, inv, err);
     vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
@@ -1240,7 +1250,7 @@ static int load_inventory(vl_catalog *cat, vl_backend *b,
                  " present = excluded.present",
                  &c.ins, err);
     if (rc == VL_OK && vl_inventory_manifest_foreach(inv, load_content, &c))
-        rc = c.rc;
+        rc = c.rc ? c.rc : index_error(cat, inv, err);
     vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
@@ -1250,8 +1260,9 @@ static int load_inventory(vl_catalog *cat, vl_backend *b,
                       " ON CONFLICT DO NOTHING",
                  &c.ins, err);
     for (c.num = 1; rc == VL_OK && c.num <= head; c.num++)
-        if (vl_inventory_state_foreach(inv, c.num, load_file, &c) && c.rc)
-            rc = c.rc;
+        if (vl_inventory_state_foreach(inv, c.num, load_file, &c) &&
+            (c.rc || vl_inventory_failed(inv)))
+            rc = c.rc ? c.rc : index_error(cat, inv, err);
     vl_db_finalize(c.ins);
     c.ins = NULL;
     if (rc != VL_OK)
@@ -1260,7 +1271,7 @@ static int load_inventory(vl_catalog *cat, vl_backend *b,
     rc = prepare(cat, "INSERT INTO temp.chk_fixity VALUES (?, ?, ?)", &c.ins,
                  err);
     if (rc == VL_OK && vl_inventory_fixity_foreach(inv, load_fixity, &c))
-        rc = c.rc;
+        rc = c.rc ? c.rc : index_error(cat, inv, err);
     vl_db_finalize(c.ins);
     return rc;
 }

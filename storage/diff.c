@@ -25,7 +25,17 @@ static int collect(void *arg, const char *logical, const char *digest)
         l->failed = 1;
         return 1;
     }
-    l->v[l->n++] = (pd){logical, digest, 0};
+    /* the inventory's strings last only for the call: one block holds both */
+    size_t ll = strlen(logical) + 1, dl = strlen(digest) + 1;
+    char *mem = malloc(ll + dl);
+    if (!mem) {
+        vl_error_oom(l->err);
+        l->failed = 1;
+        return 1;
+    }
+    memcpy(mem, logical, ll);
+    memcpy(mem + ll, digest, dl);
+    l->v[l->n++] = (pd){mem, mem + ll, 0};
     return 0;
 }
 
@@ -120,6 +130,10 @@ int vl_inventory_diff(const vl_inventory *inv, int from, int to,
             break;
     rc = VL_OK;
 done:
+    for (size_t i = 0; i < a.n; i++)
+        free((char *)a.v[i].path);
+    for (size_t i = 0; i < b.n; i++)
+        free((char *)b.v[i].path);
     free(a.v);
     free(b.v);
     free(out);

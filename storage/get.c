@@ -310,8 +310,15 @@ static int collect(void *arg, const char *logical, const char *digest)
     if (VL_GROW(c->items, c->cap, c->n + 1, NULL) != VL_OK)
         return VL_ESYS;
     memset(&c->items[c->n], 0, sizeof c->items[c->n]);
-    c->items[c->n].logical = logical;
-    c->items[c->n].digest = digest;
+    /* the inventory's strings last only for the call: one block holds both */
+    size_t ll = strlen(logical) + 1, dl = strlen(digest) + 1;
+    char *mem = malloc(ll + dl);
+    if (!mem)
+        return VL_ESYS;
+    memcpy(mem, logical, ll);
+    memcpy(mem + ll, digest, dl);
+    c->items[c->n].logical = mem;
+    c->items[c->n].digest = mem + ll;
     c->n++;
     return 0;
 }
@@ -325,7 +332,9 @@ static const char *item_content(const struct get_ctx *c, const struct get_item *
                                 vl_error *err)
 {
     const char *cpath = vl_inventory_content_path(c->inv, it->digest);
-    if (!cpath)
+    if (!cpath && vl_inventory_failed(c->inv))
+        vl_error_set(err, VL_ESYS, "%s: cannot read its inventory's index", c->id);
+    else if (!cpath)
         vl_error_set(err, VL_FINDING, "%s: %s has digest %s that is not in the "
                      "manifest", c->id, it->logical, it->digest);
     return cpath;
@@ -342,7 +351,7 @@ static int copy_one(void *arg, size_t i, int worker, vl_error *err)
     int rc;
     (void)worker;
     if (!(cpath = item_content(c, it, err)))
-        return VL_FINDING;
+        return err->status;
     if ((rc = vl_logical_path_check(it->logical, err)) != VL_OK)
         return rc;
     dst = item_dest(c, it);
@@ -408,8 +417,12 @@ static int damaged_files(struct get_ctx *c, const vl_get_options *o,
             break;
         }
         snprintf(problem, PROBLEM_MAX, "%s", it->problem);
-        if ((rc = from_replicas(&s, c->object_rel,
-                                vl_inventory_content_path(c->inv, it->digest),
+        const char *cpath = item_content(c, it, err);
+        if (!cpath) {
+            rc = err->status;
+            break;
+        }
+        if ((rc = from_replicas(&s, c->object_rel, cpath,
                                 c->alg, it->digest, dst, &good, problem,
                                 PROBLEM_MAX, err)) != VL_OK)
             break;
@@ -506,6 +519,10 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
     }
     if (o->file) {
         const char *digest = vl_inventory_lookup(c.inv, num, o->file);
+        if (!digest && vl_inventory_failed(c.inv)) {
+            rc = vl_error_set(err, VL_ESYS, "%s: cannot read its inventory's index", id);
+            goto done;
+        }
         if (!digest) {
             rc = vl_error_set(err, VL_EINPUT, "object \"%s\" version v%d has no "
                               "file %s", id, num, o->file);
@@ -578,7 +595,10 @@ done:
         vl_fs_rmtree(c.tmp, NULL);
     vl_outside_end(outside);
     for (size_t i = 0; i < c.n; i++)
+    {
         free(c.items[i].problem);
+        free((char *)c.items[i].logical);
+    }
     free(c.items);
     free(c.tmp);
     free(rel);
@@ -610,12 +630,16 @@ int vl_repo_cat(vl_repo *r, const char *id, int num, const char *logical,
     if ((rc = load_version(r, id, &num, &inv, err)) != VL_OK)
         goto done;
     const char *digest = vl_inventory_lookup(inv, num, logical);
+    const char *cpath = digest ? vl_inventory_content_path(inv, digest) : NULL;
+    if (!cpath && vl_inventory_failed(inv)) {
+        rc = vl_error_set(err, VL_ESYS, "%s: cannot read its inventory's index", id);
+        goto done;
+    }
     if (!digest) {
         rc = vl_error_set(err, VL_EINPUT, "object \"%s\" version v%d has no file %s",
                           id, num, logical);
         goto done;
     }
-    const char *cpath = vl_inventory_content_path(inv, digest);
     if (!cpath) {
         rc = vl_error_set(err, VL_FINDING, "%s: %s has digest %s that is not in the "
                           "manifest", id, logical, digest);

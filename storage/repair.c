@@ -708,7 +708,8 @@ static int repair_copy(robj *o, struct copy *c, int head, vl_error *err)
     if (rc != VL_OK)
         goto done;
     struct content_ctx cc = {o, err, VL_OK};
-    vl_inventory_manifest_foreach(o->ref, check_content, &cc);
+    if (vl_inventory_manifest_foreach(o->ref, check_content, &cc) != 0 && cc.rc == VL_OK)
+        cc.rc = vl_error_set(err, VL_ESYS, "%s: cannot read its inventory's index", o->id);
     if ((rc = cc.rc) != VL_OK)
         goto done;
     if ((rc = fix_declaration(o, err)) != VL_OK)

@@ -233,10 +233,11 @@ static int collect_content(void *arg, const char *digest, const char *path)
     struct item *it = &vc->items[vc->n];
     it->src = vl_path_join(c->object_rel, path);
     it->dst = vl_path_join(c->build, path);
-    it->digest = digest;
-    if (!it->src || !it->dst) {
+    it->digest = vl_strdup(digest); /* the inventory's lasts only for the call */
+    if (!it->src || !it->dst || !it->digest) {
         free(it->src);
         free(it->dst);
+        free((char *)it->digest);
         c->oom = 1;
         return 1;
     }
@@ -326,8 +327,7 @@ static int replicate_version(pair *p, int num, vl_error *err)
         goto done;
     }
     struct collect_ctx cc = {&vc, p->object_rel, prefix, build, 0};
-    vl_inventory_manifest_foreach(vinv, collect_content, &cc);
-    if (cc.oom) {
+    if (vl_inventory_manifest_foreach(vinv, collect_content, &cc) != 0 || cc.oom) {
         rc = vl_error_oom(err);
         goto done;
     }
@@ -410,6 +410,7 @@ done:
     for (size_t i = 0; i < vc.n; i++) {
         free(vc.items[i].src);
         free(vc.items[i].dst);
+        free((char *)vc.items[i].digest);
     }
     free(vc.items);
     pthread_mutex_destroy(&vc.mu);

@@ -586,13 +586,11 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
                               vl_inventory **out, vl_error *err)
 {
     int rc = VL_OK;
-    vl_buf buf;
     vl_inventory *inv = NULL;
     char *inv_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     char *side_rel = NULL, *vside_rel = NULL;
     char want[VL_DIGEST_HEX_MAX], got[VL_DIGEST_HEX_MAX], vname[16];
     int kind = 0;
-    vl_buf_init(&buf, VL_MAX_INVENTORY_BYTES);
     if (!inv_rel)
         return vl_error_oom(err);
     if ((rc = vl_backend_stat(r->backend, inv_rel, &kind, NULL, err)) != VL_OK)
@@ -601,13 +599,14 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
         rc = vl_error_set(err, VL_EINPUT, "no object at %s", object_rel);
         goto done;
     }
-    if ((rc = vl_backend_read_all(r->backend, inv_rel, VL_MAX_INVENTORY_BYTES,
-                                  &buf, err)) != VL_OK)
-        goto done;
-    if ((rc = vl_inventory_parse(buf.data, buf.len, &inv, err)) != VL_OK) {
+    /* Streamed: read once, parsed and digested on the way, never whole in
+     * memory. */
+    if ((rc = vl_inventory_load(r->backend, inv_rel, &inv, got, err)) != VL_OK) {
+        if (rc != VL_EINPUT)
+            goto done;
         /* a damaged inventory is a finding; running short of memory not */
-        rc = vl_error_set(err, rc == VL_ESYS ? VL_ESYS : VL_FINDING,
-                          "%s/inventory.json: %s", object_rel, err->msg);
+        rc = vl_error_set(err, VL_FINDING, "%s/inventory.json: %s", object_rel,
+                          err->msg);
         goto done;
     }
     vl_digest_alg alg = vl_inventory_digest_alg(inv);
@@ -617,11 +616,6 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
                             vl_digest_name(alg));
     if (!side_rel || !vside_rel) {
         rc = vl_error_oom(err);
-        goto done;
-    }
-    if (vl_digest_buffer(alg, buf.data, buf.len, got) != 0) {
-        rc = vl_error_set(err, VL_ESYS, "%s/inventory.json: digest: out of memory",
-                          object_rel);
         goto done;
     }
     /* A commit writes the root inventory and then its sidecar; if it stopped
@@ -638,7 +632,6 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
     inv = NULL;
 done:
     vl_inventory_free(inv);
-    vl_buf_release(&buf);
     free(inv_rel);
     free(side_rel);
     free(vside_rel);

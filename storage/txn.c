@@ -269,8 +269,9 @@ struct keep_ctx {
 static int keep_one(void *arg, const char *logical, const char *digest)
 {
     vl_txn *t = ((struct keep_ctx *)arg)->t;
-    if (!json_object_get(t->state, logical))
-        json_object_set_new(t->state, logical, json_string(digest));
+    if (!json_object_get(t->state, logical) &&
+        json_object_set_new(t->state, logical, json_string(digest)) != 0)
+        return -1;
     return 0;
 }
 
@@ -280,9 +281,12 @@ int vl_txn_keep_all(vl_txn *t, vl_error *err)
     if (t->is_new)
         return VL_OK;
     pthread_mutex_lock(&t->mu);
-    vl_inventory_state_foreach(t->inv, t->num - 1, keep_one, &k);
+    /* a merge that kept only part of the head would drop files */
+    int failed = vl_inventory_state_foreach(t->inv, t->num - 1, keep_one, &k) != 0;
     pthread_mutex_unlock(&t->mu);
-    (void)err;
+    if (failed)
+        return vl_error_set(err, VL_ESYS, "cannot read the head state of %s: out of "
+                            "memory or temporary space", vl_inventory_id(t->inv));
     return VL_OK;
 }
 

@@ -38,7 +38,7 @@ int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
                     void *arg, vl_error *err);
 
 /* ======================================================================
- * Inventory: an OCFL inventory.json held as a parsed JSON document.
+ * Inventory: an OCFL inventory.json, parsed into an on-disk index.
  * vl_inventory_parse checks only what vellum needs to use it; the validator
  * does the full conformance check.
  * ==================================================================== */
@@ -50,6 +50,21 @@ typedef struct vl_inventory vl_inventory;
 
 int vl_inventory_parse(const char *json, size_t len, vl_inventory **out,
                        vl_error *err);
+/* The same, fed piece by piece as the text is read: the inventory is held
+ * in an on-disk index, never whole in memory.  VL_EINPUT for text that is
+ * not a usable inventory, VL_ESYS when memory or temporary space runs out. */
+typedef struct vl_inventory_parser vl_inventory_parser;
+int vl_inventory_parser_new(vl_inventory_parser **out, vl_error *err);
+int vl_inventory_parser_feed(vl_inventory_parser *p, const void *data,
+                             size_t len, vl_error *err);
+int vl_inventory_parser_finish(vl_inventory_parser *p, vl_inventory **out,
+                               vl_error *err);
+void vl_inventory_parser_free(vl_inventory_parser *p);
+/* Stream rel of a store into an inventory; digest (may be NULL) gets the
+ * hex digest of the bytes read, in the inventory's own algorithm, for its
+ * sidecar. */
+int vl_inventory_load(vl_backend *b, const char *rel, vl_inventory **out,
+                      char digest[VL_DIGEST_HEX_MAX], vl_error *err);
 void vl_inventory_free(vl_inventory *inv);
 
 const char *vl_inventory_id(const vl_inventory *inv);
@@ -74,14 +89,21 @@ typedef struct vl_version_info {
 int vl_inventory_version_info(const vl_inventory *inv, int num,
                               vl_version_info *out);
 
-/* Iterate a version's logical state; stops on non-zero return. */
+/* Iterate a version's logical state, in path order; stops on non-zero
+ * return.  The strings handed to callbacks last only for that call: copy
+ * what you keep. */
 typedef int (*vl_state_fn)(void *arg, const char *logical, const char *digest);
 int vl_inventory_state_foreach(const vl_inventory *inv, int num,
                                vl_state_fn fn, void *arg);
 /* Iterate the manifest: each (digest, content path). */
 int vl_inventory_manifest_foreach(const vl_inventory *inv, vl_state_fn fn,
                                   void *arg);
-/* First content path stored for a digest, or NULL. */
+/* 1 once a read of the inventory's index failed (memory or temporary space
+ * ran out): a NULL from a lookup, or -1 from a foreach, may then mean that
+ * rather than absence.  Callers report a system error. */
+int vl_inventory_failed(const vl_inventory *inv);
+/* First content path stored for a digest, or NULL.  The answers of these
+ * lookups belong to the calling thread and last while it makes 15 more. */
 const char *vl_inventory_content_path(const vl_inventory *inv,
                                       const char *digest);
 /* Digest of a logical path in a version, or NULL. */
@@ -94,7 +116,7 @@ const char *vl_inventory_fixity(const vl_inventory *inv, vl_digest_alg alg,
 /* Differences between versions from and to of an inventory: each file added,
  * removed (D), changed (M: same path, other digest) or renamed (R: a path
  * only in `to` whose digest a path only in `from` had), in path order (the
- * new path for R).  Strings belong to the inventory.  VL_EINPUT when a
+ * new path for R).  Strings last for the call to fn.  VL_EINPUT when a
  * version does not exist. */
 typedef enum vl_diff_kind {
     VL_DIFF_ADDED = 'A',

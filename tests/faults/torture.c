@@ -300,7 +300,10 @@ static int inventory_run(const char *dir, seen *s, vl_error *err)
         rc = vl_error_set(err, VL_ESYS, "inventory building: out of memory");
         goto done;
     }
-    vl_inventory_state_foreach(copy, 3, seen_state, s);
+    if (vl_inventory_state_foreach(copy, 3, seen_state, s) != 0) {
+        rc = vl_error_set(err, VL_ESYS, "inventory state: out of memory");
+        goto done;
+    }
     if (!(text = vl_inventory_serialize(copy, &len))) {
         rc = vl_error_set(err, VL_ESYS, "inventory serialize: out of memory");
         goto done;

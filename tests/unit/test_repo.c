@@ -152,12 +152,12 @@ static int buf_sink(const char *data, size_t len, void *arg)
     return vl_buf_append(arg, data, len, NULL) == VL_OK ? 0 : -1;
 }
 
-/* Fails on its third piece. */
+/* Fails on its first piece. */
 static int failing_sink(const char *data, size_t len, void *arg)
 {
     (void)data;
     (void)len;
-    return ++*(int *)arg == 3 ? -1 : 0;
+    return ++*(int *)arg == 1 ? -1 : 0;
 }
 
 static void test_inventory_build_and_round_trip(void **state)
@@ -206,7 +206,7 @@ static void test_inventory_build_and_round_trip(void **state)
     vl_buf_release(&streamed);
     int calls = 0;
     assert_int_equal(vl_inventory_dump(back, failing_sink, &calls), -1);
-    assert_int_equal(calls, 3);
+    assert_int_equal(calls, 1);
     free(text);
     /* a second version equal in state, then truncated away */
     assert_int_equal(vl_inventory_version_add(inv, "2026-01-02T00:00:00Z", NULL, NULL, NULL), 2);
