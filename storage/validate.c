@@ -105,11 +105,13 @@ void vv_object_done(vv_ctx *v)
     int kind = 0;
     vl_error e = {0};
     char *rel = vv_join(v->base ? v->base : "", VL_INVENTORY_FILE);
-    if (rel && vl_backend_stat(v->b, rel, &kind, &vo.inventory_bytes, &e) ==
-                   VL_OK && kind == VL_WALK_FILE)
-        vo.inventory_known = 1;
-    else
+    int rc = rel ? vl_backend_stat(v->b, rel, &kind, &vo.inventory_bytes, &e)
+                 : vl_error_oom(&e);
+    vo.inventory_known = rc == VL_OK && kind == VL_WALK_FILE;
+    if (!vo.inventory_known) {
         vo.inventory_bytes = 0;
+        vo.unknown_why = rc == VL_OK ? "not there" : e.msg;
+    }
     free(rel);
     v->o->on_object(v->o->arg, &vo);
 }

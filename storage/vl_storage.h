@@ -827,6 +827,8 @@ typedef struct vl_validated_object {
     const char *object_root; /* relative to the backend root */
     int inventory_known;     /* 0: no root inventory.json could be measured */
     uint64_t inventory_bytes;/* size of the root inventory.json (backend stat) */
+    const char *unknown_why; /* !inventory_known: "not there", or the
+                                backend's error */
 } vl_validated_object;
 typedef void (*vl_validated_fn)(void *arg, const vl_validated_object *o);
 

@@ -91,16 +91,17 @@ static void print_finding(void *arg, const vl_finding *f)
 static void print_object(void *arg, const vl_validated_object *vo)
 {
     out_state *s = arg;
-    char human[32], msg[96];
+    char human[32], msg[1200];
     if (vo->inventory_known) {
         vl_size_format(vo->inventory_bytes, human);
         snprintf(msg, sizeof msg, "inventory.json %s (%llu bytes)", human,
                  (unsigned long long)vo->inventory_bytes);
     } else {
-        snprintf(msg, sizeof msg, "inventory.json: no size (not there)");
+        snprintf(msg, sizeof msg, "inventory.json: no size (%s)",
+                 vo->unknown_why ? vo->unknown_why : "?");
     }
     if (!s->json) {
-        printf("size %s: %s\n", cli_text(vo->object), msg);
+        printf("size %s: %s\n", cli_text(vo->object), cli_text(msg));
         return;
     }
     char *path = vl_path_join(vo->object_root, VL_INVENTORY_FILE);
