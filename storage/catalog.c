@@ -24,6 +24,7 @@ struct vl_catalog {
     vl_db *db;
     char *path;       /* for messages: the file, or the masked URL */
     char *conninfo;   /* PostgreSQL: the URL connected to (lock.c) */
+    unsigned long incremental;   /* syncs that added one version's rows */
 };
 
 /* WITHOUT ROWID: rows are stored once, in key order, rather than as a table
@@ -636,10 +637,20 @@ typedef struct sync_ctx {
     const char *id;
     vl_db_stmt *ins;
     vl_db_stmt *known_size;   /* size already recorded for a content path */
+    const char *prefix;       /* incremental: only content paths under it */
+    size_t prefix_len;
+    int64_t outside;          /* counting: entries not under prefix */
     int num;
     int rc;
     vl_error *err;
 } sync_ctx;
+
+/* 1 when a content path is left out of this sync (incremental: it belongs
+ * to an older version, whose rows the catalog already holds). */
+static int skipped(const sync_ctx *c, const char *path)
+{
+    return c->prefix && strncmp(path, c->prefix, c->prefix_len) != 0;
+}
 
 /* Content size from storage; *known = 0 when the file is absent. */
 static int content_size(vl_backend *b, const char *object_rel,
@@ -662,6 +673,8 @@ static int sync_content(void *arg, const char *digest, const char *path)
     sync_ctx *c = arg;
     uint64_t size = 0;
     int known = 0;
+    if (skipped(c, path))
+        return 0;
     /* Content is immutable once stored: a size the catalog already holds
      * need not be read from storage again (a new version of a big object
      * would otherwise stat every file it ever had). */
@@ -702,12 +715,29 @@ static int sync_fixity(void *arg, const char *alg, const char *digest,
                        const char *path)
 {
     sync_ctx *c = arg;
+    if (skipped(c, path))
+        return 0;
     vl_sql_bind_text(c->ins, 1, c->id);
     vl_sql_bind_text(c->ins, 2, path);
     vl_sql_bind_text(c->ins, 3, alg);
     vl_sql_bind_text(c->ins, 4, digest);
     c->rc = step_done(c->cat, c->ins, "inserting fixity", c->err);
     return c->rc != VL_OK;
+}
+
+static int count_content(void *arg, const char *digest, const char *path)
+{
+    sync_ctx *c = arg;
+    (void)digest;
+    c->outside += skipped(c, path);
+    return 0;
+}
+
+static int count_fixity(void *arg, const char *alg, const char *digest,
+                        const char *path)
+{
+    (void)alg;
+    return count_content(arg, digest, path);
 }
 
 /* Delete this object's rows from our child tables.  The objects row itself
@@ -742,6 +772,91 @@ static int index_error(vl_catalog *cat, const vl_inventory *inv, vl_error *err)
                         vl_inventory_id(inv));
 }
 
+static int same_text(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* What the catalog holds of an object, to tell whether it is exactly the
+ * inventory's version head-1 (then a new version only adds rows). */
+#define PREVIOUS_SQL                                                         \
+    "SELECT o.head, o.path, o.digest_alg, o.created, o.updated,"            \
+    " v.created, v.message, v.user_name, v.user_address,"                   \
+    " (SELECT count(*) FROM versions x WHERE x.object_id = o.id),"          \
+    " (SELECT count(*) FROM files f WHERE f.object_id = o.id"               \
+    "   AND f.version = ?2),"                                               \
+    " (SELECT count(*) FROM files f WHERE f.object_id = o.id"               \
+    "   AND (f.version > ?2 OR f.version < 1)),"                            \
+    " (SELECT count(*) FROM content c WHERE c.object_id = o.id),"           \
+    " (SELECT count(*) FROM content c WHERE c.object_id = o.id"             \
+    "   AND c.content_path >= ?3 AND c.content_path < ?4),"                 \
+    " (SELECT count(*) FROM fixity x WHERE x.object_id = o.id)"             \
+    " FROM objects o LEFT JOIN versions v"                                  \
+    "   ON v.object_id = o.id AND v.num = ?2"                               \
+    " WHERE o.id = ?1"
+
+/* *yes = 1 when the catalog's rows of the object are those of the
+ * inventory's versions 1..head-1: objects row, version head-1, row counts
+ * of every table (content and fixity outside the new version's folder).
+ * Stored content never changes, but fixity may be added to old content
+ * and an object may be rebuilt under the same id: any difference means a
+ * full sync. */
+static int at_previous(sync_ctx *c, const vl_inventory *inv, int head,
+                       const char *vdir, const vl_version_info *first,
+                       int *yes, vl_error *err)
+{
+    vl_db_stmt *st = NULL;
+    vl_version_info prev;
+    char lo[24], hi[24];
+    int64_t content_old, fixity_old;
+    int rc;
+
+    *yes = 0;
+    if (head < 2 || vl_inventory_version_info(inv, head - 1, &prev) != 0)
+        return VL_OK;
+    c->outside = 0;
+    if (vl_inventory_manifest_foreach(inv, count_content, c) != 0)
+        return index_error(c->cat, inv, err);
+    content_old = c->outside;
+    c->outside = 0;
+    if (vl_inventory_fixity_foreach(inv, count_fixity, c) != 0)
+        return index_error(c->cat, inv, err);
+    fixity_old = c->outside;
+    /* Every row under "vN/" ('0' follows '/'): none may exist yet. */
+    snprintf(lo, sizeof lo, "%s/", vdir);
+    snprintf(hi, sizeof hi, "%s0", vdir);
+    rc = prepare(c->cat, PREVIOUS_SQL, &st, err);
+    if (rc != VL_OK)
+        return rc;
+    vl_sql_bind_text(st, 1, c->id);
+    vl_db_bind_int(st, 2, head - 1);
+    vl_sql_bind_text(st, 3, lo);
+    vl_sql_bind_text(st, 4, hi);
+    int step = vl_db_step(st);
+    if (step == VL_DB_ROW) {
+        *yes = vl_db_column_int(st, 0) == head - 1 &&
+               same_text(col_text(st, 1), c->object_rel) &&
+               same_text(col_text(st, 2),
+                         vl_digest_name(vl_inventory_digest_alg(inv))) &&
+               same_text(col_text(st, 3), first->created) &&
+               same_text(col_text(st, 4), prev.created) &&
+               same_text(col_text(st, 5), prev.created) &&
+               same_text(col_text(st, 6), prev.message) &&
+               same_text(col_text(st, 7), prev.user_name) &&
+               same_text(col_text(st, 8), prev.user_address) &&
+               vl_db_column_int64(st, 9) == head - 1 &&
+               vl_db_column_int64(st, 10) == (int64_t)prev.file_count &&
+               vl_db_column_int64(st, 11) == 0 &&
+               vl_db_column_int64(st, 12) == content_old &&
+               vl_db_column_int64(st, 13) == 0 &&
+               vl_db_column_int64(st, 14) == fixity_old;
+    } else if (step != VL_DB_DONE) {
+        rc = db_fail(c->cat, err, "reading the object's rows");
+    }
+    vl_db_finalize(st);
+    return rc;
+}
+
 static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
                      const vl_inventory *inv, int reuse_sizes, vl_error *err);
 
@@ -759,16 +874,148 @@ int vl_catalog_sync_new_version(vl_catalog *cat, vl_backend *b,
     return sync_impl(cat, b, object_rel, inv, 1, err);
 }
 
+unsigned long vl_catalog_incremental_syncs(const vl_catalog *cat)
+{
+    return cat->incremental;
+}
+
+/* Keep the sizes already known before the rows go (see sync_content). */
+static int keep_sizes(sync_ctx *c, vl_error *err)
+{
+    vl_catalog *cat = c->cat;
+    vl_db_stmt *st = NULL;
+    int rc = VL_OK;
+    if (vl_db_exec_ddl(cat->db, "CREATE TEMP TABLE IF NOT EXISTS sync_sizes ("
+                       " content_path TEXT PRIMARY KEY, size INTEGER);"
+                       "DELETE FROM temp.sync_sizes") != VL_DB_OK)
+        rc = db_fail(cat, err, "preparing a sync");
+    if (rc == VL_OK)
+        rc = prepare(cat, "INSERT INTO temp.sync_sizes SELECT content_path, size"
+                          " FROM content WHERE object_id = ?"
+                          " ON CONFLICT (content_path) DO UPDATE"
+                          " SET size = excluded.size", &st, err);
+    if (rc == VL_OK) {
+        vl_sql_bind_text(st, 1, c->id);
+        rc = step_done(cat, st, "reading known sizes", err);
+        vl_db_finalize(st);
+    }
+    if (rc == VL_OK)
+        rc = prepare(cat, "SELECT size FROM temp.sync_sizes WHERE ?1 IS NOT NULL"
+                          " AND content_path = ?2", &c->known_size, err);
+    return rc;
+}
+
+/* Sync every row of the object (from = 1, after deleting its old rows), or
+ * only those of version from = head when the catalog holds the rest. */
+static int sync_rows(sync_ctx *c, const vl_inventory *inv, int from,
+                     const vl_version_info *first, const vl_version_info *last,
+                     vl_error *err)
+{
+    vl_catalog *cat = c->cat;
+    vl_db_stmt *st = NULL;
+    int head = vl_inventory_head(inv);
+    int rc = prepare(cat,
+                 "INSERT INTO objects (id, path, head, digest_alg, created, "
+                 "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                 "ON CONFLICT (id) DO UPDATE SET path = ?2, head = ?3, "
+                 "digest_alg = ?4, created = ?5, updated = ?6",
+                 &st, err);
+    if (rc != VL_OK)
+        goto done;
+    vl_sql_bind_text(st, 1, c->id);
+    vl_sql_bind_text(st, 2, c->object_rel);
+    vl_db_bind_int(st, 3, head);
+    vl_sql_bind_text(st, 4, vl_digest_name(vl_inventory_digest_alg(inv)));
+    vl_sql_bind_text(st, 5, first->created);
+    vl_sql_bind_text(st, 6, last->created);
+    rc = step_done(cat, st, "writing the object row", err);
+    vl_db_finalize(st);
+    st = NULL;
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO versions (object_id, num, created, message, "
+                 "user_name, user_address) VALUES (?, ?, ?, ?, ?, ?)",
+                 &st, err);
+    for (int n = from; rc == VL_OK && n <= head; n++) {
+        vl_version_info vi;
+        if (vl_inventory_version_info(inv, n, &vi) != 0) {
+            rc = vl_error_set(err, VL_EINPUT,
+                              "catalog %s: inventory of %s lacks version %d",
+                              cat->path, c->id, n);
+            break;
+        }
+        vl_sql_bind_text(st, 1, c->id);
+        vl_db_bind_int(st, 2, n);
+        vl_sql_bind_text(st, 3, vi.created);
+        vl_sql_bind_text(st, 4, vi.message);
+        vl_sql_bind_text(st, 5, vi.user_name);
+        vl_sql_bind_text(st, 6, vi.user_address);
+        rc = step_done(cat, st, "inserting a version", err);
+    }
+    vl_db_finalize(st);
+    st = NULL;
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO content (object_id, digest, content_path, size) "
+                 "VALUES (?, ?, ?, ?)",
+                 &c->ins, err);
+    if (rc == VL_OK && vl_inventory_manifest_foreach(inv, sync_content, c))
+        rc = c->rc ? c->rc : index_error(cat, inv, err);
+    vl_db_finalize(c->ins);
+    c->ins = NULL;
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO files (object_id, version, logical_path, digest) "
+                 "VALUES (?, ?, ?, ?)",
+                 &c->ins, err);
+    for (c->num = from; rc == VL_OK && c->num <= head; c->num++)
+        if (vl_inventory_state_foreach(inv, c->num, sync_file, c))
+            rc = c->rc                      ? c->rc
+                 : vl_inventory_failed(inv) ? index_error(cat, inv, err)
+                       : vl_error_set(err, VL_EINPUT,
+                                      "catalog %s: inventory of %s lacks "
+                                      "version %d", cat->path, c->id, c->num);
+    vl_db_finalize(c->ins);
+    c->ins = NULL;
+    if (rc != VL_OK)
+        goto done;
+
+    rc = prepare(cat,
+                 "INSERT INTO fixity (object_id, content_path, algorithm, "
+                 "value) VALUES (?, ?, ?, ?)",
+                 &c->ins, err);
+    if (rc == VL_OK && vl_inventory_fixity_foreach(inv, sync_fixity, c))
+        rc = c->rc ? c->rc : index_error(cat, inv, err);
+    vl_db_finalize(c->ins);
+    c->ins = NULL;
+    if (rc != VL_OK)
+        goto done;
+    rc = prepare(cat, HEAD_TOTALS_SQL " WHERE id = ?1", &st, err);
+    if (rc == VL_OK) {
+        vl_sql_bind_text(st, 1, c->id);
+        rc = step_done(cat, st, "adding up the head state", err);
+    }
+done:
+    vl_db_finalize(st);
+    return rc;
+}
+
 static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
                      const vl_inventory *inv, int reuse_sizes, vl_error *err)
 {
     scope s = {0, 0};
     sync_ctx c = {.cat = cat, .b = b, .object_rel = object_rel,
                   .id = vl_inventory_id(inv), .err = err};
-    vl_db_stmt *st = NULL;
     int head = vl_inventory_head(inv);
     vl_version_info first = {0}, last = {0};
-    int rc = VL_OK;
+    char vdir[16], *prefix = NULL;
+    int rc = VL_OK, incremental = 0;
 
     if (!c.id) {
         rc = vl_error_set(err, VL_EINPUT, "catalog %s: inventory of %s has no id",
@@ -785,128 +1032,40 @@ static int sync_impl(vl_catalog *cat, vl_backend *b, const char *object_rel,
     rc = scope_begin(cat, &s, 1, err);
     if (rc != VL_OK)
         goto done;
-    /* Keep the sizes already known before the rows go (see sync_content). */
-    if (!reuse_sizes)
-        goto sizes_done;
-    if (vl_db_exec_ddl(cat->db, "CREATE TEMP TABLE IF NOT EXISTS sync_sizes ("
-                       " content_path TEXT PRIMARY KEY, size INTEGER);"
-                       "DELETE FROM temp.sync_sizes") != VL_DB_OK)
-        rc = db_fail(cat, err, "preparing a sync");
-    if (rc == VL_OK)
-        rc = prepare(cat, "INSERT INTO temp.sync_sizes SELECT content_path, size"
-                          " FROM content WHERE object_id = ?"
-                          " ON CONFLICT (content_path) DO UPDATE"
-                          " SET size = excluded.size", &st, err);
-    if (rc == VL_OK) {
-        vl_sql_bind_text(st, 1, c.id);
-        rc = step_done(cat, st, "reading known sizes", err);
-        vl_db_finalize(st);
-        st = NULL;
-    }
-    if (rc == VL_OK)
-        rc = prepare(cat, "SELECT size FROM temp.sync_sizes WHERE ?1 IS NOT NULL"
-                          " AND content_path = ?2", &c.known_size, err);
-    if (rc != VL_OK)
-        goto done;
-sizes_done:
-    rc = delete_children(cat, c.id, err);
-    if (rc != VL_OK)
-        goto done;
-
-    rc = prepare(cat,
-                 "INSERT INTO objects (id, path, head, digest_alg, created, "
-                 "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                 "ON CONFLICT (id) DO UPDATE SET path = ?2, head = ?3, "
-                 "digest_alg = ?4, created = ?5, updated = ?6",
-                 &st, err);
-    if (rc != VL_OK)
-        goto done;
-    vl_sql_bind_text(st, 1, c.id);
-    vl_sql_bind_text(st, 2, object_rel);
-    vl_db_bind_int(st, 3, head);
-    vl_sql_bind_text(st, 4, vl_digest_name(vl_inventory_digest_alg(inv)));
-    vl_sql_bind_text(st, 5, first.created);
-    vl_sql_bind_text(st, 6, last.created);
-    rc = step_done(cat, st, "writing the object row", err);
-    vl_db_finalize(st);
-    st = NULL;
-    if (rc != VL_OK)
-        goto done;
-
-    rc = prepare(cat,
-                 "INSERT INTO versions (object_id, num, created, message, "
-                 "user_name, user_address) VALUES (?, ?, ?, ?, ?, ?)",
-                 &st, err);
-    for (int n = 1; rc == VL_OK && n <= head; n++) {
-        vl_version_info vi;
-        if (vl_inventory_version_info(inv, n, &vi) != 0) {
-            rc = vl_error_set(err, VL_EINPUT,
-                              "catalog %s: inventory of %s lacks version %d",
-                              cat->path, c.id, n);
-            break;
+    /* After a commit the catalog usually holds the versions before it:
+     * then only the new version's rows are added, not every version's
+     * rows deleted and written again (which grows with each version). */
+    if (reuse_sizes && head > 1) {
+        vl_inventory_version_name(inv, head, vdir);
+        prefix = vl_asprintf("%s/%s/", vdir, vl_inventory_content_dir(inv));
+        if (!prefix) {
+            rc = vl_error_oom(err);
+            goto done;
         }
-        vl_sql_bind_text(st, 1, c.id);
-        vl_db_bind_int(st, 2, n);
-        vl_sql_bind_text(st, 3, vi.created);
-        vl_sql_bind_text(st, 4, vi.message);
-        vl_sql_bind_text(st, 5, vi.user_name);
-        vl_sql_bind_text(st, 6, vi.user_address);
-        rc = step_done(cat, st, "inserting a version", err);
+        c.prefix = prefix;
+        c.prefix_len = strlen(prefix);
+        rc = at_previous(&c, inv, head, vdir, &first, &incremental, err);
+        if (rc != VL_OK)
+            goto done;
+        if (!incremental)
+            c.prefix = NULL;
     }
-    vl_db_finalize(st);
-    st = NULL;
-    if (rc != VL_OK)
-        goto done;
-
-    rc = prepare(cat,
-                 "INSERT INTO content (object_id, digest, content_path, size) "
-                 "VALUES (?, ?, ?, ?)",
-                 &c.ins, err);
-    if (rc == VL_OK && vl_inventory_manifest_foreach(inv, sync_content, &c))
-        rc = c.rc ? c.rc : index_error(cat, inv, err);
-    vl_db_finalize(c.ins);
-    c.ins = NULL;
-    if (rc != VL_OK)
-        goto done;
-
-    rc = prepare(cat,
-                 "INSERT INTO files (object_id, version, logical_path, digest) "
-                 "VALUES (?, ?, ?, ?)",
-                 &c.ins, err);
-    for (c.num = 1; rc == VL_OK && c.num <= head; c.num++)
-        if (vl_inventory_state_foreach(inv, c.num, sync_file, &c))
-            rc = c.rc                      ? c.rc
-                 : vl_inventory_failed(inv) ? index_error(cat, inv, err)
-                      : vl_error_set(err, VL_EINPUT,
-                                     "catalog %s: inventory of %s lacks "
-                                     "version %d", cat->path, c.id, c.num);
-    vl_db_finalize(c.ins);
-    c.ins = NULL;
-    if (rc != VL_OK)
-        goto done;
-
-    rc = prepare(cat,
-                 "INSERT INTO fixity (object_id, content_path, algorithm, "
-                 "value) VALUES (?, ?, ?, ?)",
-                 &c.ins, err);
-    if (rc == VL_OK && vl_inventory_fixity_foreach(inv, sync_fixity, &c))
-        rc = c.rc ? c.rc : index_error(cat, inv, err);
-    vl_db_finalize(c.ins);
-    c.ins = NULL;
-    if (rc != VL_OK)
-        goto done;
-    rc = prepare(cat, HEAD_TOTALS_SQL " WHERE id = ?1", &st, err);
-    if (rc == VL_OK) {
-        vl_sql_bind_text(st, 1, c.id);
-        rc = step_done(cat, st, "adding up the head state", err);
+    if (!incremental) {
+        if (reuse_sizes && (rc = keep_sizes(&c, err)) != VL_OK)
+            goto done;
+        if ((rc = delete_children(cat, c.id, err)) != VL_OK)
+            goto done;
     }
+    rc = sync_rows(&c, inv, incremental ? head : 1, &first, &last, err);
 done:
     vl_db_finalize(c.known_size);
-    vl_db_finalize(st);
     if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
         rc = VL_ESYS;
+    if (rc == VL_OK && incremental)
+        cat->incremental++;
     if (rc != VL_OK && c.id && err && !strstr(err->msg, c.id))
         vl_error_set(err, rc, "%s (syncing object %s)", err->msg, c.id);
+    free(prefix);
     return rc;
 }
 

@@ -27,12 +27,19 @@ void vl_catalog_close(vl_catalog *cat);
 int vl_catalog_sync_object(vl_catalog *cat, vl_backend *b,
                            const char *object_rel, const vl_inventory *inv,
                            vl_error *err);
-/* The same after a commit of a new version: sizes of content the catalog
- * already records are kept (stored content never changes), so only new
- * content is read from storage. */
+/* The same after a commit of a new version.  When the catalog holds the
+ * object at head-1 (objects row, that version's row, row counts), only the
+ * new version's rows are added: its versions and files rows, the content
+ * and fixity rows under its folder, the objects row and head totals.
+ * Otherwise every row is replaced, keeping the content sizes the catalog
+ * already records (stored content never changes), so only new content is
+ * read from storage. */
 int vl_catalog_sync_new_version(vl_catalog *cat, vl_backend *b,
                                 const char *object_rel, const vl_inventory *inv,
                                 vl_error *err);
+/* How many syncs since open added only the new version's rows (the
+ * catalog held the object at head-1); for tests. */
+unsigned long vl_catalog_incremental_syncs(const vl_catalog *cat);
 int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err);
 int vl_catalog_clear(vl_catalog *cat, vl_error *err);
 /* One object's row; VL_EINPUT "no object" when absent. */

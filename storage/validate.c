@@ -94,6 +94,28 @@ int vv_finish(const vv_ctx *v, int rc, vl_error *err)
     return vl_error_set(err, VL_ESYS, "validation: out of memory");
 }
 
+void vv_object_done(vv_ctx *v)
+{
+    if (!v->o || !v->o->on_object || vv_short(v))
+        return;
+    vl_validated_object vo = {
+        .object = v->label ? v->label : (v->base && *v->base ? v->base : "."),
+        .object_root = v->base ? v->base : "",
+    };
+    int kind = 0;
+    vl_error e = {0};
+    char *rel = vv_join(v->base ? v->base : "", VL_INVENTORY_FILE);
+    int rc = rel ? vl_backend_stat(v->b, rel, &kind, &vo.inventory_bytes, &e)
+                 : vl_error_oom(&e);
+    vo.inventory_known = rc == VL_OK && kind == VL_WALK_FILE;
+    if (!vo.inventory_known) {
+        vo.inventory_bytes = 0;
+        vo.unknown_why = rc == VL_OK ? "not there" : e.msg;
+    }
+    free(rel);
+    v->o->on_object(v->o->arg, &vo);
+}
+
 void vv_report(vv_ctx *v, const char *codes, const char *rel,
                const char *fmt, ...)
 {
@@ -329,7 +351,10 @@ int vl_validate_object(vl_backend *b, const char *object_rel,
                 .spec = VV_SPEC_1_1, .alloc_mark = vl_alloc_failures()};
     if (c)
         c->objects++;
-    int rc = vv_finish(&v, vv_object_run(&v, err), err);
+    int rc = vv_object_run(&v, err);
+    if (rc == VL_OK)
+        vv_object_done(&v);
+    rc = vv_finish(&v, rc, err);
     free(v.label);
     return rc;
 }

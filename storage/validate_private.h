@@ -48,6 +48,10 @@ typedef struct vv_ctx {
 int vv_note(const vl_error *e);
 int vv_short(const vv_ctx *v);
 int vv_finish(const vv_ctx *v, int rc, vl_error *err);
+/* After an object's checks: tell on_object (if any) its root inventory's
+ * size.  Asked of the backend, so a bucket's object is measured too; a
+ * stat that fails leaves the size unknown rather than stopping the run. */
+void vv_object_done(vv_ctx *v);
 
 /* Report one finding.  codes is "E104" or "E104|E046": the code under 1.1,
  * then under 1.0 ("-" = not reported under 1.0).  rel is the file or folder

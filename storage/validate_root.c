@@ -260,6 +260,8 @@ static int run_object(rctx *r, const char *rel, int depth)
                       "layout maps its id to %s", rel, want);
         free(want);
     }
+    if (rc == VL_OK)
+        vv_object_done(&ov);
     if (depth == 1)
         r->top_level++;
     if (!r->depth_min || depth < r->depth_min)

@@ -843,11 +843,23 @@ typedef struct vl_finding {
 } vl_finding;
 typedef void (*vl_finding_fn)(void *arg, const vl_finding *f);
 
+/* Each object validated, after its findings: what a curator watches grow. */
+typedef struct vl_validated_object {
+    const char *object;      /* its id, else its folder (as findings say) */
+    const char *object_root; /* relative to the backend root */
+    int inventory_known;     /* 0: no root inventory.json could be measured */
+    uint64_t inventory_bytes;/* size of the root inventory.json (backend stat) */
+    const char *unknown_why; /* !inventory_known: "not there", or the
+                                backend's error */
+} vl_validated_object;
+typedef void (*vl_validated_fn)(void *arg, const vl_validated_object *o);
+
 typedef struct vl_validate_options {
     int check_digests;       /* recompute content and fixity digests */
     int nthreads;            /* 0 = every core */
     vl_finding_fn on_finding;
-    void *arg;
+    void *arg;               /* for on_finding and on_object */
+    vl_validated_fn on_object;   /* NULL: not called */
 } vl_validate_options;
 
 typedef struct vl_validate_counts {

@@ -11,7 +11,9 @@ static const char usage[] =
     "\n"
     "Show an object's versions (created, user, message) and the files of the\n"
     "head version, or of vN: size, digest, format (MIME type, PUID), logical\n"
-    "path and where it is stored.\n"
+    "path and where it is stored.  The size of the object's root\n"
+    "inventory.json is given too (--json: inventory_bytes): it grows with\n"
+    "every version and every file any version held.\n"
     "--mets prints the METS.xml stored with the version instead (its digest\n"
     "checked as it is read); --json does not apply to it.\n";
 
@@ -50,6 +52,24 @@ static int got_format(void *arg, const vl_catalog_format *f)
                         f->warning, "also_matches", f->others, "signatures",
                         f->signatures);
     return 0;
+}
+
+/* Bytes of the object's root inventory.json, asked of the backend (a
+ * bucket too): every version rewrites it whole, so its size is what each
+ * new version costs to write and to read. */
+static int inventory_bytes(vl_repo *repo, const char *path, const char *id,
+                           uint64_t *size, vl_error *err)
+{
+    int kind = 0;
+    char *rel = path ? vl_path_join(path, VL_INVENTORY_FILE) : NULL;
+    if (!rel)
+        return vl_error_oom(err);
+    int rc = vl_backend_stat(vl_repo_backend(repo), rel, &kind, size, err);
+    if (rc == VL_OK && kind != VL_WALK_FILE)
+        rc = vl_error_set(err, VL_ESYS, "object \"%s\": %s is not there",
+                          id, rel);
+    free(rel);
+    return rc;
 }
 
 static int print_file(void *arg, const vl_catalog_file *f)
@@ -182,9 +202,21 @@ CLI_COMMAND(show)
                          vl_repo_catalog(repo), id, NULL, 0, 0, 0};
     json_t *versions = c.json ? json_array() : NULL;
     char *path = vl_repo_object_path(repo, id);
+    uint64_t inv_bytes = 0;
+    if (inventory_bytes(repo, path, id, &inv_bytes, &err) != VL_OK) {
+        json_decref(s.files);
+        json_decref(versions);
+        free(path);
+        rc = cli_fail_object(repo, id, &err);
+        goto done;
+    }
+    char inv_human[32];
+    vl_size_format(inv_bytes, inv_human);
     if (!c.json)
-        printf("object   %s\nstored   store/%s\ndigest   %s\nhead     v%d\n\nversions:\n",
-               cli_text(id), path ? path : "?", vl_digest_name(s.alg), head);
+        printf("object    %s\nstored    store/%s\ndigest    %s\nhead      v%d\n"
+               "inventory %s (%llu bytes)\n\nversions:\n",
+               cli_text(id), path ? path : "?", vl_digest_name(s.alg), head,
+               inv_human, (unsigned long long)inv_bytes);
     for (int v = 1; v <= head; v++) {
         vl_version_info vi;
         char vname[16];
@@ -213,10 +245,12 @@ CLI_COMMAND(show)
         json_decref(versions);
         rc = cli_fail_object(repo, id, &err);
     } else if (c.json) {
-        cli_print_json(json_pack("{s:s, s:s?, s:s, s:i, s:o, s:i, s:o}", "id", id,
-                                 "path", path, "digestAlgorithm",
-                                 vl_digest_name(s.alg), "head", head, "versions",
-                                 versions, "version", num, "files", s.files));
+        cli_print_json(json_pack("{s:s, s:s?, s:s, s:i, s:I, s:o, s:i, s:o}", "id",
+                                 id, "path", path, "digestAlgorithm",
+                                 vl_digest_name(s.alg), "head", head,
+                                 "inventory_bytes", (json_int_t)inv_bytes,
+                                 "versions", versions, "version", num, "files",
+                                 s.files));
     } else if (s.oom) {
         fputs("vellum: out of memory\n", stderr);
         rc = CLI_EXIT_SYSTEM;

@@ -20,6 +20,14 @@ static void usage(FILE *out)
             "without\n"
             "                  a declaration is checked as an object missing it)\n"
             "  --no-digests    check structure only\n"
+            "  --sizes         also one line per object with the size of its "
+            "root\n"
+            "                  inventory.json (`size <object>: inventory.json "
+            "N KiB\n"
+            "                  (N bytes)`; --json: an entry with code SIZE, "
+            "severity\n"
+            "                  info and inventory_bytes), which every version "
+            "rewrites\n"
             "  --mets          also validate each object's METS.xml against the "
             "METS,\n"
             "                  PREMIS, MODS and DC schemas (needs `vellum config "
@@ -76,6 +84,40 @@ static void print_finding(void *arg, const vl_finding *f)
         printf("%s\n  %s", s->printed ? "," : "", text);
     s->printed++;
     free(text);
+    json_decref(o);
+}
+
+/* --sizes: after each object's findings, its root inventory's size. */
+static void print_object(void *arg, const vl_validated_object *vo)
+{
+    out_state *s = arg;
+    char human[32], msg[1200];
+    if (vo->inventory_known) {
+        vl_size_format(vo->inventory_bytes, human);
+        snprintf(msg, sizeof msg, "inventory.json %s (%llu bytes)", human,
+                 (unsigned long long)vo->inventory_bytes);
+    } else {
+        snprintf(msg, sizeof msg, "inventory.json: no size (%s)",
+                 vo->unknown_why ? vo->unknown_why : "?");
+    }
+    if (!s->json) {
+        printf("size %s: %s\n", cli_text(vo->object), cli_text(msg));
+        return;
+    }
+    char *path = vl_path_join(vo->object_root, VL_INVENTORY_FILE);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "code", "SIZE",
+                          "severity", "info", "object", vo->object, "path",
+                          path ? path : VL_INVENTORY_FILE, "message", msg,
+                          "object_root", vo->object_root, "inventory_bytes",
+                          vo->inventory_known
+                              ? json_integer((json_int_t)vo->inventory_bytes)
+                              : json_null());
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    if (text)
+        printf("%s\n  %s", s->printed ? "," : "", text);
+    s->printed++;
+    free(text);
+    free(path);
     json_decref(o);
 }
 
@@ -209,13 +251,14 @@ int cmd_validate(int argc, char **argv)
         {"all", no_argument, NULL, 'a'},
         {"no-digests", no_argument, NULL, 'n'},
         {"mets", no_argument, NULL, 'm'},
+        {"sizes", no_argument, NULL, 's'},
         CLI_COMMON_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     cli_common com = {0};
     const char *path = NULL;
     const char *schemas = NULL;
-    int all = 0, digests = 1, mets = 0, opt, missing = 0, rc;
+    int all = 0, digests = 1, mets = 0, sizes = 0, opt, missing = 0, rc;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&com, opt, optarg))
             continue;
@@ -224,6 +267,7 @@ int cmd_validate(int argc, char **argv)
         case 'a': all = 1; break;
         case 'n': digests = 0; break;
         case 'm': mets = 1; break;
+        case 's': sizes = 1; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: return cli_option_error("validate", argv);
         }
@@ -241,7 +285,8 @@ int cmd_validate(int argc, char **argv)
                                "objects, not --path");
     out_state st = {.json = com.json};
     vl_validate_options o = {.check_digests = digests, .nthreads = 0,
-                             .on_finding = print_finding, .arg = &st};
+                             .on_finding = print_finding, .arg = &st,
+                             .on_object = sizes ? print_object : NULL};
     vl_validate_counts c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;

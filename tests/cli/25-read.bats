@@ -101,6 +101,77 @@ f.seek(1000); f.write(bytes([b[0] ^ 0xff]))' "$f"
     [ "$("$VELLUM" show urn:t:read --json)" = "$before_show" ]
 }
 
+# The catalog's own rows of one object, in key order (sqlite3 CLI).
+catalog_rows() {
+    sqlite3 "$REPO/catalog.sqlite" "
+        SELECT 'o', id, path, head, digest_alg, created, updated, head_files, head_bytes
+          FROM objects WHERE id = '$1';
+        SELECT 'v', num, created, message, user_name, user_address FROM versions
+          WHERE object_id = '$1' ORDER BY num;
+        SELECT 'c', content_path, digest, size FROM content
+          WHERE object_id = '$1' ORDER BY content_path;
+        SELECT 'f', version, logical_path, digest FROM files
+          WHERE object_id = '$1' ORDER BY version, logical_path;
+        SELECT 'x', content_path, algorithm, value FROM fixity
+          WHERE object_id = '$1' ORDER BY 2, 3, 4;
+        SELECT 'd', version, logical_path, modified_ns FROM file_dates
+          WHERE object_id = '$1' ORDER BY 2, 3;"
+}
+
+@test "merge deposits add each version's catalog rows; reindex agrees" {
+    # Each --merge deposit adds one version: the catalog gets only that
+    # version's rows (storage/catalog.c), which must be what a full rebuild
+    # of the catalog from the store writes.
+    g="$BATS_TEST_TMPDIR/grow"
+    for i in 1 2 3 4 5 6; do
+        mkdir -p "$g/$i/sub"
+        printf 'file %s\n' "$i" > "$g/$i/f$i.txt"
+        [ "$i" -ne 4 ] || printf 'replaced\n' > "$g/$i/f1.txt"   # M: same path
+        [ "$i" -ne 5 ] || printf 'file 2\n' > "$g/$i/sub/copy2.txt"   # stored already
+        run "$VELLUM" ingest "$g/$i" --id urn:t:grow --merge --message "deposit $i"
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    done
+    run "$VELLUM" validate urn:t:grow
+    [ "$status" -eq 0 ]
+    run "$VELLUM" audit urn:t:grow   # compares the catalog with the store
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    [ "$("$VELLUM" show urn:t:grow --json | jfield 'd["head"], len(d["files"])')" = "6 8" ]
+    before_ls=$("$VELLUM" ls --json)
+    before_show=$("$VELLUM" show urn:t:grow --json)
+    before_v4=$("$VELLUM" show urn:t:grow --version v4 --json)
+    before_rows=$(catalog_rows urn:t:grow)
+    [ "$(echo "$before_rows" | grep -c '^v|')" = 6 ]
+    run "$VELLUM" reindex
+    [ "$status" -eq 0 ]
+    [ "$("$VELLUM" ls --json)" = "$before_ls" ]
+    [ "$("$VELLUM" show urn:t:grow --json)" = "$before_show" ]
+    [ "$("$VELLUM" show urn:t:grow --version v4 --json)" = "$before_v4" ]
+    [ "$(catalog_rows urn:t:grow)" = "$before_rows" ]
+    run "$VELLUM" audit urn:t:grow
+    [ "$status" -eq 0 ]
+}
+
+@test "show and validate --sizes give the root inventory's size" {
+    bytes=$(stat -c %s "$(object_dir urn:t:read)/inventory.json")
+    [ "$("$VELLUM" show urn:t:read --json | jfield 'd["inventory_bytes"]')" = "$bytes" ]
+    run "$VELLUM" show urn:t:read
+    [ "$status" -eq 0 ]
+    [[ "$output" == *$'\n'"inventory "*" ($bytes bytes)"$'\n'* ]]
+    run "$VELLUM" validate urn:t:read --sizes
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "size urn:t:read: inventory.json "*" KiB ($bytes bytes)" ]]
+    [ "${lines[-1]}" = "validated 1 object: 0 errors, 0 warnings" ]
+    run "$VELLUM" validate --all --sizes --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield '[(e["code"], e["severity"], e["object"], e["inventory_bytes"]) for e in d]')" = "[('SIZE', 'info', 'urn:t:read', $bytes)]" ]
+    # without --sizes: findings only, as before
+    run "$VELLUM" validate --all --json
+    [ "$output" = "[]" ]
+    # --path too: the object's folder, found without the repository
+    run "$VELLUM" validate --path "$(object_dir urn:t:read)" --sizes
+    [[ "${lines[0]}" == "size urn:t:read: inventory.json "*" ($bytes bytes)" ]]
+}
+
 @test "recover clears staging leftovers" {
     mkdir -p "$REPO/staging/txn-junk-1/object/v1/content"
     echo junk > "$REPO/staging/txn-junk-1/object/v1/content/x"

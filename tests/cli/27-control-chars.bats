@@ -93,9 +93,9 @@ one_escaped_line() {
     printf '%s' "$output" | no_raw
     "$VELLUM" show urn:t:gift > "$OUT/show" 2>&1
     no_raw < "$OUT/show"
-    # object, stored, digest, head, blank, "versions:", v1, blank,
-    # "files in v1:", METS.xml, the file
-    [ "$(wc -l < "$OUT/show")" -eq 11 ] || { cat "$OUT/show"; return 1; }
+    # object, stored, digest, head, inventory, blank, "versions:", v1,
+    # blank, "files in v1:", METS.xml, the file
+    [ "$(wc -l < "$OUT/show")" -eq 12 ] || { cat "$OUT/show"; return 1; }
     grep -qF 'Ann\x1b[5m <mailto:a@b\x1b[0m>  Accession\x1b[2J\x0asecond line' "$OUT/show"
     grep -qF 'data/scan\xc2\x9b2J\xe2\x80\xaefdp.exe' "$OUT/show"
     "$VELLUM" events urn:t:gift > "$OUT/events" 2>&1

@@ -78,6 +78,45 @@ deposit_dir() {   # deposit_dir DIR TEXT: a folder of one file
     [ "$status" -eq 0 ]
 }
 
+# The catalog's own rows of one object, in key order.
+catalog_rows() {
+    q "SELECT 'o', id, path, head, digest_alg, created, updated, head_files, head_bytes
+         FROM objects WHERE id = '$1'" &&
+    q "SELECT 'v', num, created, message, user_name, user_address FROM versions
+         WHERE object_id = '$1' ORDER BY num" &&
+    q "SELECT 'c', content_path, digest, size FROM content
+         WHERE object_id = '$1' ORDER BY content_path" &&
+    q "SELECT 'f', version, logical_path, digest FROM files
+         WHERE object_id = '$1' ORDER BY version, logical_path" &&
+    q "SELECT 'x', content_path, algorithm, value FROM fixity
+         WHERE object_id = '$1' ORDER BY 2, 3, 4"
+}
+
+@test "merge deposits add each version's rows; reindex writes the same; show gives the inventory's size" {
+    for i in 1 2 3 4 5; do
+        mkdir -p "$BATS_TEST_TMPDIR/g$i"
+        printf 'file %s\n' "$i" > "$BATS_TEST_TMPDIR/g$i/f$i.txt"
+        [ "$i" -ne 3 ] || printf 'replaced\n' > "$BATS_TEST_TMPDIR/g$i/f1.txt"
+        run "$VELLUM" ingest "$BATS_TEST_TMPDIR/g$i" --id grow --merge --no-identify
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    done
+    run "$VELLUM" audit grow
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    before_ls=$("$VELLUM" ls --json)
+    before_show=$("$VELLUM" show grow --json)
+    before_rows=$(catalog_rows grow)
+    [ "$(echo "$before_rows" | grep -c '^v|')" = 5 ]
+    run "$VELLUM" reindex
+    [ "$status" -eq 0 ]
+    [ "$("$VELLUM" ls --json)" = "$before_ls" ]
+    [ "$("$VELLUM" show grow --json)" = "$before_show" ]
+    [ "$(catalog_rows grow)" = "$before_rows" ]
+    bytes=$(stat -c %s "$(object_dir grow)/inventory.json")
+    [ "$(echo "$before_show" | jfield 'd["inventory_bytes"]')" = "$bytes" ]
+    run "$VELLUM" validate grow --sizes   # W005 first: the id is no URI
+    [[ "$output" == *$'\n'"size grow: inventory.json "*" ($bytes bytes)"$'\n'* ]]
+}
+
 @test "events verify and export: the database is the log; export verifies; a changed row or line is found" {
     deposit_dir "$BATS_TEST_TMPDIR/in" "hello"
     "$VELLUM" ingest "$BATS_TEST_TMPDIR/in" --id obj-1

@@ -340,7 +340,7 @@ static int inventory_validate_run(const char *dir, seen *s, vl_error *err)
         " \"type\": \"https://ocfl.io/1.1/spec/#inventory\","
         " \"versions\": {\"v1\": {\"created\": \"2026-01-01T00:00:00Z\","
         " \"state\": {\"abc\": [\"a\", \"a/b\"]}}}}";
-    vl_validate_options o = {1, 1, seen_finding, s};
+    vl_validate_options o = {1, 1, seen_finding, s, NULL};
     vl_validate_counts c = {0};
     int rc = vl_validate_inventory_buffer(inventory_json, strlen(inventory_json),
                                           &o, &c, err);
@@ -755,7 +755,7 @@ done:
 static int validate_run(const char *dir, seen *s, vl_error *err)
 {
     char *store = vl_path_join(dir, "repo/store");
-    vl_validate_options o = {1, 1, seen_finding, s};
+    vl_validate_options o = {1, 1, seen_finding, s, NULL};
     vl_validate_counts c = {0};
     if (!store)
         return vl_error_set(err, VL_ESYS, "out of memory");

@@ -19,6 +19,7 @@
 #define VL_STORAGE_INTERNAL
 #include "backend_private.h"
 #include "catalog_private.h"
+#include "db_private.h"
 #include "inventory_private.h"
 #include "vl_common.h"
 #include "vl_storage.h"
@@ -294,6 +295,8 @@ static int check(fx *f, const char *rel, const vl_inventory *inv, msgs *m)
         fail_msg("check: %s", err.msg);
     return rc;
 }
+
+#include "catalog_incremental.h"
 
 static void assert_has_line(const msgs *m, const char *want)
 {
@@ -935,6 +938,7 @@ int main(void)
         T(test_files),
         T(test_resync_replaces),
         T(test_resync_keeps_foreign_rows),
+        T(test_incremental_sync_equals_full),
         T(test_remove_object),
         T(test_clear),
         T(test_transactions),

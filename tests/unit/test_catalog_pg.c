@@ -346,6 +346,8 @@ static int check(fx *f, const char *rel, const vl_inventory *inv, msgs *m)
     return rc;
 }
 
+#include "catalog_incremental.h"
+
 static void assert_has_line(const msgs *m, const char *want)
 {
     for (int i = 0; i < m->n && i < 16; i++)
@@ -1176,6 +1178,7 @@ int main(void)
         T(test_files),
         T(test_resync_replaces),
         T(test_resync_keeps_foreign_rows),
+        T(test_incremental_sync_equals_full),
         T(test_remove_object),
         T(test_clear),
         T(test_transactions),

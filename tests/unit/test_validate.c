@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -299,6 +300,77 @@ static void test_storage_root_counts(void **state)
     assert_string_equal(s.last_path, "aa/stray.txt");
 }
 
+/* on_object: each object once, after its findings, with the size of its
+ * root inventory.json as stored. */
+typedef struct sizes_seen {
+    int n, findings_after;
+    char object[4][128];
+    uint64_t bytes[4];
+    int known[4];
+} sizes_seen;
+
+static void sizes_finding(void *arg, const vl_finding *f)
+{
+    (void)f;
+    ((sizes_seen *)arg)->findings_after++;
+}
+
+static void sizes_object(void *arg, const vl_validated_object *vo)
+{
+    sizes_seen *s = arg;
+    if (s->n < 4) {
+        snprintf(s->object[s->n], sizeof s->object[0], "%s", vo->object);
+        s->bytes[s->n] = vo->inventory_bytes;
+        s->known[s->n] = vo->inventory_known;
+        /* a storage root's own findings may follow; an object's may not */
+        s->findings_after = 0;
+    }
+    s->n++;
+}
+
+static void test_object_sizes(void **state)
+{
+    sizes_seen s;
+    vl_validate_options o = {.check_digests = 1, .on_finding = sizes_finding,
+                             .on_object = sizes_object, .arg = &s};
+    vl_validate_counts c = {0};
+    vl_error err = {0};
+    char inv[4300];
+    struct stat st;
+    memset(&s, 0, sizeof s);
+    snprintf(inv, sizeof inv, "%s/good/minimal/inventory.json", fixtures);
+    assert_int_equal(stat(inv, &st), 0);
+    snprintf(inv, sizeof inv, "%s/good/minimal", fixtures);
+    assert_int_equal(vl_validate_path(inv, &o, &c, &err), VL_OK);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.known[0], 1);
+    assert_int_equal(s.bytes[0], (uint64_t)st.st_size);
+    assert_int_equal(s.findings_after, 0);
+    /* a storage root: once per object */
+    memset(&s, 0, sizeof s);
+    memset(&c, 0, sizeof c);
+    snprintf(inv, sizeof inv, "%s/good/storage-root-0004", fixtures);
+    assert_int_equal(vl_validate_path(inv, &o, &c, &err), VL_OK);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(c.objects, 2);
+    assert_true(s.known[0] && s.known[1] && s.bytes[0] > 0 && s.bytes[1] > 0);
+    assert_string_not_equal(s.object[0], s.object[1]);
+    /* no inventory: reported, its size unknown */
+    char tmp[] = "/tmp/vellum-sizes-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    snprintf(inv, sizeof inv, "%s/stray.txt", tmp);
+    FILE *fp = fopen(inv, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(vl_validate_path(tmp, &o, &c, &err), VL_OK);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.known[0], 0);
+    assert_int_equal(s.bytes[0], 0);
+    unlink(inv);
+    rmdir(tmp);
+}
+
 /* Only a missing path or a file is refused; any folder is validated. */
 static void test_not_ocfl(void **state)
 {
@@ -393,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_sidecar_facts),
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_storage_root_counts),
+        cmocka_unit_test(test_object_sizes),
         cmocka_unit_test(test_not_ocfl),
         cmocka_unit_test(test_folder_without_declaration),
         cmocka_unit_test(test_inventory_buffer),
