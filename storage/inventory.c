@@ -153,13 +153,15 @@ static const char *const schema =
     "BEGIN;";
 
 /* Built after a bulk load, which is faster than keeping them up to date
- * row by row. */
+ * row by row.  The lookup indexes carry the answer too: SQLite prefers a
+ * covering index, and would otherwise scan a version's whole state through
+ * state_vdp for every lookup. */
 static const char *const indexes =
     "CREATE INDEX manifest_dp ON manifest (digest, path);"
     "CREATE INDEX manifest_v ON manifest (pver);"
-    "CREATE INDEX state_vp ON state (ver, path);"
+    "CREATE INDEX state_vp ON state (ver, path, digest);"
     "CREATE INDEX state_vdp ON state (ver, digest, path);"
-    "CREATE INDEX fixity_ap ON fixity (alg, path);"
+    "CREATE INDEX fixity_ap ON fixity (alg, path, digest);"
     "CREATE INDEX fixity_adp ON fixity (alg, digest, path);"
     "CREATE INDEX fixity_v ON fixity (pver);";
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# suite: plain (make check runs this file in the plain suite only: peak
+# memory means nothing under the sanitizers' shadow memory)
+# One object of 50,000 small files: every command round-trips it, and the
+# commands whose memory no longer grows with the file count stay under
+# 64 MiB (peak RSS from /usr/bin/time).  make check-long does the same with
+# 1,000,000 files (tests/long/).
+
+load helpers
+
+N=${VELLUM_LARGE_FILES:-50000}
+
+setup_file() {
+    # in memory when there is a tmpfs: the test is about vellum's memory
+    # and its answers, not about how fast a disk makes 150,000 files
+    if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+        LARGE=$(mktemp -d /dev/shm/vellum-large.XXXXXX)
+    else
+        LARGE="$BATS_FILE_TMPDIR/large"
+    fi
+    export LARGE
+    mkdir -p "$LARGE/src"
+    python3 - "$LARGE/src" "$N" <<'EOF'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+per = 1000
+for i in range(n):
+    d = os.path.join(root, "d%04d" % (i // per))
+    if i % per == 0:
+        os.mkdir(d)
+    with open(os.path.join(d, "f%07d.txt" % i), "w") as f:
+        f.write("file %d\n" % i)
+EOF
+    export VELLUM_REPO="$LARGE/repo"
+    "$VELLUM" init --repo "$VELLUM_REPO" --user-name "Test Depositor" \
+        --user-address mailto:depositor@example.org >/dev/null
+    /usr/bin/time -f '%M' -o "$LARGE/ingest.rss" \
+        "$VELLUM" ingest --no-identify --id urn:t:large "$LARGE/src" >/dev/null 2>"$LARGE/ingest.err"
+}
+
+teardown_file() {
+    rm -rf "$LARGE"
+}
+
+# Peak RSS of a command, in KiB, into $rss; its exit status into $status.
+peak() {
+    local out="$LARGE/peak.$$"
+    set +e
+    /usr/bin/time -f '%M' -o "$out" "$@" >"$LARGE/peak.stdout" 2>"$LARGE/peak.stderr"
+    status=$?
+    set -e
+    rss=$(tail -1 "$out")
+    echo "# $* -> exit $status, peak $((rss / 1024)) MiB" >&3
+}
+
+@test "a 50,000-file object is deposited whole and validates" {
+    [ -s "$LARGE/ingest.rss" ]
+    echo "# ingest: peak $(( $(tail -1 "$LARGE/ingest.rss") / 1024 )) MiB" >&3
+    run "$VELLUM" ls --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield 'd[0]["files"]')" = "$N" ]
+    peak "$VELLUM" validate urn:t:large
+    [ "$status" -eq 0 ]
+}
+
+@test "get gives the 50,000 files back byte for byte, in bounded memory" {
+    peak "$VELLUM" get urn:t:large "$LARGE/out"
+    [ "$status" -eq 0 ]
+    diff -r "$LARGE/src" "$LARGE/out/data"
+    [ "$rss" -lt $((64 * 1024)) ]
+    rm -rf "$LARGE/out"
+}
+
+@test "show and cat of one file stay in bounded memory" {
+    peak "$VELLUM" show urn:t:large
+    [ "$status" -eq 0 ]
+    [ "$rss" -lt $((64 * 1024)) ]
+    [ "$(grep -c 'data/d0' "$LARGE/peak.stdout")" -eq "$N" ]
+    peak "$VELLUM" cat urn:t:large data/d0012/f0012345.txt
+    [ "$status" -eq 0 ]
+    [ "$(cat "$LARGE/peak.stdout")" = "file 12345" ]
+    [ "$rss" -lt $((64 * 1024)) ]
+}
+
+@test "a new version of the 50,000-file object reads and writes its inventory streamed" {
+    mkdir -p "$LARGE/more"
+    printf 'late\n' > "$LARGE/more/late.txt"
+    peak "$VELLUM" ingest --no-identify --merge --id urn:t:large "$LARGE/more"
+    [ "$status" -eq 0 ]
+    run "$VELLUM" ls --json
+    [ "$(echo "$output" | jfield 'd[0]["head"], d[0]["files"]')" = "2 $((N + 1))" ]
+    # both versions' states are in the root inventory, read back whole
+    inv=$(find "$VELLUM_REPO/store" -maxdepth 5 -name inventory.json | head -1)
+    [ "$(jfield 'len(d["versions"]["v1"]["state"]), sum(len(p) for p in d["versions"]["v2"]["state"].values())' < "$inv")" = "$((N + 1)) $((N + 2))" ]
+    run "$VELLUM" cat urn:t:large data/late.txt
+    [ "$output" = "late" ]
+    run "$VELLUM" validate urn:t:large
+    [ "$status" -eq 0 ]
+}
