@@ -75,9 +75,11 @@ static int pass_error(vl_error *err, const vl_error *e)
 }
 
 /* Stream the copy object_rel/cpath on backend b through the digest (to
- * out_fd when >= 0, out_name in messages: NULL for its number).  VL_OK with cc->bad 0: its bytes match digest; VL_OK
- * with cc->bad 1: the copy is not good, cc says why.  Any other status is
- * a failure that is not the copy's (writing out_fd, memory), in err. */
+ * out_fd when >= 0: a file get writes, named out_name, or cat's descriptor
+ * with out_name NULL).  VL_OK with cc->bad 0: its bytes match digest;
+ * VL_OK with cc->bad 1: the copy is not good, cc says why.  Any other
+ * status is a failure that is not the copy's (writing out_fd, memory), in
+ * err. */
 static int check_copy(vl_backend *b, const char *object_rel, const char *cpath,
                       vl_digest_alg alg, const char *digest, int out_fd,
                       const char *out_name, copy_check *cc, vl_error *err)
@@ -100,13 +102,15 @@ static int check_copy(vl_backend *b, const char *object_rel, const char *cpath,
         goto done;
     }
     /* A copy in a folder store is copied by the kernel where it can
-     * (vl_digest_copy_fd), else through the reader (S3). */
+     * (vl_digest_copy_fd), else through the reader (S3).  A file get
+     * writes is synced before it is moved into place: its writeback
+     * starts as it is copied. */
     const char *path;
     int in_fd = vl_reader_file(s.rd, &path), copy_rc;
     if (in_fd >= 0) {
         vl_copy_result cr;
         vl_copy_spec cs = {in_fd, path, out_fd, out_name, VL_DIGEST_BIT(alg), NULL,
-                           NULL, out_fd >= 0 ? VL_COPY_WRITEBACK : 0};
+                           NULL, out_name ? VL_COPY_WRITEBACK : 0};
         copy_rc = vl_digest_copy_fd(&cs, &cr, &e);
         s.failed = cr.read_failed;
         res = cr.digests;
