@@ -281,7 +281,7 @@ space_back() {
             "$VELLUM" ingest "$T/bigsrc" --id urn:df:bigk --quiet > "$T/ingest.out" 2> "$T/ingest.err" &
         INGEST_PID=$!
         wait_stopped "$INGEST_PID" || { cat "$T/ingest.err"; return 1; }
-        # Room for part of the 12 MiB: the copy fails in its second chunk.
+        # Room for part of the 12 MiB: the copy fails part way through.
         fill_leaving $((9 << 20))
         resume_and_wait
         echo "kernel copy off=$off: ingest exit $ING_RC: $(cat "$T/ingest.err")"

@@ -1333,7 +1333,7 @@ static void test_digest_pump(void **state)
 
 /* ---- vl_digest_copy_fd ---------------------------------------------------- */
 
-#define COPY_LEN ((size_t)(17u << 20) + 4099)   /* crosses 8 MiB chunks */
+#define COPY_LEN ((size_t)(17u << 20) + 4099)   /* many chunks, and a part */
 
 static unsigned char *copy_pattern(size_t len)
 {
@@ -1522,7 +1522,7 @@ static void test_digest_copy_failures(void **state)
     struct rlimit old, lim;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
     lim = old;
-    lim.rlim_cur = (rlim_t)9 << 20;   /* the second 8 MiB chunk fails */
+    lim.rlim_cur = (rlim_t)9 << 20;   /* a chunk past 8 MiB fails */
     void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     in = open(src, O_RDONLY);
