@@ -96,10 +96,11 @@ static void writeback(struct copy_state *c, int last)
 }
 
 /* The kernel copies CHUNK bytes, then they are read back from the copy.
- * 1: the source is copied whole; 0: the kernel did not copy (or stopped
- * copying) and the rest goes through user space, which also names the
- * cause of a failure precisely (reading the source or writing the copy:
- * a full disk stays ENOSPC); -1: failed, in err. */
+ * VL_OK when the kernel reached the end or stopped copying: whatever is
+ * left (nothing, usually) goes through user space, which reads to the
+ * source's real end (some filesystems' copy_file_range stops short) and
+ * names the cause of a failure precisely (reading the source or writing
+ * the copy: a full disk stays ENOSPC).  Else the failure, in err. */
 static int kernel_copy(struct copy_state *c, int read_back)
 {
     /* Nothing to read back: larger steps, each started on its way to the
@@ -111,10 +112,8 @@ static int kernel_copy(struct copy_state *c, int read_back)
         ssize_t n = copy_file_range(c->s->in_fd, NULL, c->s->out_fd, NULL, step, 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return 0;
-        if (n == 0)
-            return 1;
+        if (n <= 0)
+            return VL_OK;
         for (ssize_t got = 0; read_back && got < n;) {
             size_t want = (size_t)(n - got) < VL_IO_BUFSIZE ? (size_t)(n - got)
                                                             : VL_IO_BUFSIZE;
@@ -124,12 +123,12 @@ static int kernel_copy(struct copy_state *c, int read_back)
             if (k <= 0) {
                 if (k == 0)
                     errno = EIO;   /* the copy got shorter under us */
-                vl_error_sys(c->err, "cannot read back %s",
-                             out_name(c, tmp, sizeof tmp));
-                return -1;
+                return vl_error_sys(c->err, "cannot read back %s",
+                                    out_name(c, tmp, sizeof tmp));
             }
-            if (feed(c, c->buf, (size_t)k) != VL_OK)
-                return -1;
+            int rc = feed(c, c->buf, (size_t)k);
+            if (rc != VL_OK)
+                return rc;
             got += k;
         }
         c->out_pos += n;
@@ -208,12 +207,9 @@ int vl_digest_copy_fd(const vl_copy_spec *s, vl_copy_result *out, vl_error *err)
         c.out_pos = 0;   /* a pipe: no offsets, and no writeback to start */
     else if (s->out_fd >= 0 && (s->flags & VL_COPY_WRITEBACK))
         c.wb_from = c.out_pos;
-    int whole = 0;
-    if (kernel_copy_fits(s, read_back) && (whole = kernel_copy(&c, read_back)) < 0) {
-        rc = c.err->status != VL_OK ? c.err->status : VL_ESYS;
+    if (kernel_copy_fits(s, read_back) && (rc = kernel_copy(&c, read_back)) != VL_OK)
         goto done;
-    }
-    if (!whole && (rc = user_copy(&c)) != VL_OK)
+    if ((rc = user_copy(&c)) != VL_OK)
         goto done;
     writeback(&c, 1);
     rc = vl_digest_final(c.ctx, &r->digests, c.err);
