@@ -392,14 +392,8 @@ int vl_fs_dir_empty(const char *path)
 static int copy_file(const char *src, const char *dst, int readonly,
                      vl_error *err)
 {
-    char *buf = NULL;
     int in = -1, out = -1, rc = VL_OK, created = 0;
 
-    buf = malloc(VL_IO_BUFSIZE);
-    if (!buf) {
-        rc = vl_error_sys(err, "copy %s", src);
-        goto done;
-    }
     in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
         rc = vl_error_sys(err, "open %s", src);
@@ -411,19 +405,11 @@ static int copy_file(const char *src, const char *dst, int readonly,
         goto done;
     }
     created = 1;
-    for (;;) {
-        ssize_t n = read_retry(in, buf, VL_IO_BUFSIZE);
-        if (n < 0) {
-            rc = vl_error_sys(err, "read %s", src);
-            goto done;
-        }
-        if (n == 0)
-            break;
-        if (vl_fs_write_all(out, buf, (size_t)n) != 0) {
-            rc = vl_error_sys(err, "write %s", dst);
-            goto done;
-        }
-    }
+    /* The kernel copies where it can (a reflink on filesystems that share
+     * blocks), else read and write. */
+    vl_copy_spec cs = {in, src, out, dst, 0, NULL, NULL, 0};
+    if ((rc = vl_digest_copy_fd(&cs, NULL, err)) != VL_OK)
+        goto done;
     if (readonly && (rc = drop_write_bits(out, dst, err)) != VL_OK)
         goto done;
     if (fsync(out) != 0) {
@@ -444,7 +430,6 @@ done:
     /* Never leave a partial copy behind that could pass for the real file. */
     if (rc != VL_OK && created)
         unlink(dst);
-    free(buf);
     return rc;
 }
 

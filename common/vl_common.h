@@ -277,6 +277,41 @@ int vl_digest_fd(int in_fd, int out_fd, unsigned mask, vl_digest_result *out,
                  uint64_t *size, vl_error *err);
 int vl_digest_file(const char *path, unsigned mask, vl_digest_result *out,
                    uint64_t *size, vl_error *err);
+/* A file copied while it is digested (common/copy.c).  Between two
+ * regular files, from 1 MiB on, the kernel copies (copy_file_range: a
+ * reflink where the filesystem can) and each chunk is read back from the
+ * copy's cached pages for the digests and the observer, so they see what
+ * was stored; out_fd must then be open for reading too (O_RDWR), or the
+ * bytes go through user space.  They also do when the kernel cannot copy
+ * (a pipe, another filesystem, EXDEV, EINVAL, ENOSYS, EOPNOTSUPP) or
+ * stops copying part way (the rest is then read and written, which also
+ * names the cause: a full disk is a failed write with sys_errno ENOSPC).
+ * Both descriptors are used from their current offsets, to the source's
+ * end.  Constant memory (one VL_IO_BUFSIZE buffer).  Test builds take the
+ * user-space path when VELLUM_NO_COPY_FILE_RANGE is set (not "0"). */
+#define VL_COPY_WRITEBACK 1u   /* start writing back every 8 MiB as it is
+                                  copied (files of 8 MiB and more): the
+                                  caller syncs later, with less to wait for */
+typedef struct vl_copy_spec {
+    int in_fd;                 /* the source */
+    const char *in_name;       /* for messages; NULL: its descriptor number */
+    int out_fd;                /* the copy; -1: digest only */
+    const char *out_name;      /* for messages; NULL: its descriptor number */
+    unsigned mask;             /* digests to compute (0: none) */
+    vl_chunk_fn observer;      /* sees every byte in order; may be NULL */
+    void *observer_arg;
+    unsigned flags;            /* VL_COPY_* */
+} vl_copy_spec;
+typedef struct vl_copy_result {
+    vl_digest_result digests;
+    uint64_t size;             /* bytes copied */
+    uint64_t kernel_bytes;     /* of those, copied by the kernel */
+    int read_failed;           /* the failure was reading the source (not
+                                  writing, or reading back, the copy) */
+} vl_copy_result;
+/* VL_OK, or a failure in err naming the file (in_name or out_name);
+ * out (may be NULL) is filled either way (digests only on VL_OK). */
+int vl_digest_copy_fd(const vl_copy_spec *s, vl_copy_result *out, vl_error *err);
 /* Digest of a memory block, hex into out (VL_DIGEST_HEX_MAX bytes): 0, or
  * -1 and out "" when OpenSSL failed (out of memory). */
 int vl_digest_buffer(vl_digest_alg alg, const void *data, size_t len,

@@ -220,20 +220,6 @@ int vl_source_collect(const char *path, const vl_ingest_options *o, int as_bag,
 
 /* ---- staging on every core -------------------------------------------- */
 
-static ssize_t fd_read(void *arg, void *buf, size_t cap, vl_error *err)
-{
-    int fd = *(int *)arg;
-    for (;;) {
-        ssize_t n = read(fd, buf, cap);
-        if (n >= 0)
-            return n;
-        if (errno != EINTR) {
-            vl_error_sys(err, "read failed");
-            return -1;
-        }
-    }
-}
-
 struct stage_ctx {
     vl_ingest_run *run;
     vl_entry_list *list;
@@ -248,7 +234,7 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
     const vl_entry *e = &c->list->items[i];
     char *dst = NULL;
     int in = -1, out = -1, rc;
-    vl_digest_result res;
+    vl_copy_result cr;
     vl_format fmt, *fmtp = NULL;
     uint64_t size = 0;
     struct stat st;
@@ -261,18 +247,25 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
         goto done;
     }
     posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    /* Readable too: a big file is copied by the kernel and digested from
+     * the staged copy's cached pages (vl_digest_copy_fd). */
+    out = open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (out < 0) {
         rc = vl_error_sys(err, "cannot create %s", dst);
         goto done;
     }
     pre->len = 0;
-    rc = vl_digest_pump(fd_read, &in, out, run->mask,
-                        run->o->no_identify ? NULL : vl_prefix_observe, pre, &res,
-                        &size, err);
+    /* Writeback of a big file starts as it is copied, so the one syncfs
+     * at commit has little left to wait for. */
+    vl_copy_spec cs = {in, e->src, out, dst, run->mask,
+                       run->o->no_identify ? NULL : vl_prefix_observe, pre,
+                       VL_COPY_WRITEBACK};
+    rc = vl_digest_copy_fd(&cs, &cr, err);
+    size = cr.size;
     if (rc != VL_OK) {
         int sys = err->sys_errno;   /* a full disk must still read as one */
-        rc = vl_error_set(err, rc, "%s: %s", e->src, err->msg);
+        if (!cr.read_failed)        /* (a failed read names the source) */
+            rc = vl_error_set(err, rc, "%s: %s", e->src, err->msg);
         err->sys_errno = sys;
         goto done;
     }
@@ -283,10 +276,6 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
                           "try again when it is stable", e->src);
         goto done;
     }
-    /* Start writing big files back now, so the one syncfs at commit has
-     * little left to wait for. */
-    if (size >= (8u << 20))
-        sync_file_range(out, 0, 0, SYNC_FILE_RANGE_WRITE);
     if (close(out) != 0) {
         out = -1;
         rc = vl_error_sys(err, "cannot write %s", dst);
@@ -302,7 +291,7 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
             goto done;
         fmtp = &fmt;
     }
-    rc = vl_deposit_add(&run->dep, e->logical, dst, e->src, size, &res, fmtp, 0,
+    rc = vl_deposit_add(&run->dep, e->logical, dst, e->src, size, &cr.digests, fmtp, 0,
                         (int64_t)st.st_mtim.tv_sec * 1000000000 +
                             st.st_mtim.tv_nsec, err);
     if (rc == VL_OK)

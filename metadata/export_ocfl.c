@@ -1,6 +1,8 @@
 /* The ocfl export kind: the OCFL object folder, byte for byte, copied
  * through the backend (for an older version: v1..vN, with vN's inventory
- * as the root inventory), then validated with every digest. */
+ * as the root inventory), then validated with every digest.  The folders
+ * are made as the object is listed; its files are then copied on every
+ * core (by the kernel, from a folder store). */
 #define VL_METADATA_INTERNAL
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,12 @@
 
 #define OCFL_LOCK_WAIT 60   /* seconds to wait for a deposit to finish */
 
+typedef struct ocfl_file {
+    char *rel;            /* in the object */
+    char *dst_rel;        /* in the copy */
+    uint64_t bytes;       /* copied */
+} ocfl_file;
+
 typedef struct ocfl_copy {
     vl_backend *b;
     const char *object_rel;
@@ -21,15 +29,35 @@ typedef struct ocfl_copy {
     char **skip;          /* top-level names left out (later versions, root
                              inventory and sidecar when they are replaced) */
     size_t nskip, cskip;
-    char *buf;
-    size_t files;
-    uint64_t bytes;
+    ocfl_file *files;     /* to copy, once the folders are made */
+    size_t nfiles, cfiles;
+    char **bufs;          /* one per worker, for a store read through a
+                             reader (S3); made when first needed */
+    int nbufs;
     const char *dir_rel;  /* folder being listed, relative to the object */
 } ocfl_copy;
 
-static int copy_file(ocfl_copy *c, const char *rel, const char *dst_rel,
-                     vl_error *err)
+static int add_file(ocfl_copy *c, const char *rel, const char *dst_rel,
+                    vl_error *err)
 {
+    if (VL_GROW(c->files, c->cfiles, c->nfiles + 1, err) != VL_OK)
+        return VL_ESYS;
+    ocfl_file *f = &c->files[c->nfiles];
+    f->bytes = 0;
+    f->rel = vl_strdup(rel);
+    f->dst_rel = vl_strdup(dst_rel);
+    if (!f->rel || !f->dst_rel) {
+        free(f->rel);
+        free(f->dst_rel);
+        return vl_error_oom(err);
+    }
+    c->nfiles++;
+    return VL_OK;
+}
+
+static int copy_file(ocfl_copy *c, ocfl_file *f, int worker, vl_error *err)
+{
+    const char *rel = f->rel, *dst_rel = f->dst_rel;
     char *src = vl_path_join(c->object_rel, rel);
     char *dst = vl_path_join(c->tmp, dst_rel);
     vl_reader *rd = NULL;
@@ -53,22 +81,33 @@ static int copy_file(ocfl_copy *c, const char *rel, const char *dst_rel,
         rc = vl_error_sys(err, "cannot make %s read-only", dst);
         goto done;
     }
-    while ((n = vl_reader_read(rd, c->buf, VL_IO_BUFSIZE, err)) > 0) {
-        for (ssize_t w = 0; w < n;) {
-            ssize_t k = write(fd, c->buf + w, (size_t)(n - w));
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k < 0) {
+    /* From a folder store the kernel copies (a reflink where it can);
+     * nothing is digested here, the copy is validated afterwards. */
+    const char *path;
+    int in_fd = vl_reader_file(rd, &path);
+    if (in_fd >= 0) {
+        vl_copy_result cr;
+        vl_copy_spec cs = {in_fd, path, fd, dst, 0, NULL, NULL, VL_COPY_WRITEBACK};
+        if ((rc = vl_digest_copy_fd(&cs, &cr, err)) != VL_OK)
+            goto done;
+        f->bytes = cr.size;
+    } else {
+        char **buf = &c->bufs[worker];   /* this worker's alone */
+        if (!*buf && !(*buf = malloc(VL_IO_BUFSIZE))) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        while ((n = vl_reader_read(rd, *buf, VL_IO_BUFSIZE, err)) > 0) {
+            if (vl_fs_write_all(fd, *buf, (size_t)n) != 0) {
                 rc = vl_error_sys(err, "cannot write %s", dst);
                 goto done;
             }
-            w += k;
+            f->bytes += (uint64_t)n;
         }
-        c->bytes += (uint64_t)n;
-    }
-    if (n < 0) {
-        rc = err && err->status ? err->status : VL_ESYS;
-        goto done;
+        if (n < 0) {
+            rc = err && err->status ? err->status : VL_ESYS;
+            goto done;
+        }
     }
     if (close(fd) != 0) {
         fd = -1;
@@ -76,7 +115,6 @@ static int copy_file(ocfl_copy *c, const char *rel, const char *dst_rel,
         goto done;
     }
     fd = -1;
-    c->files++;
 done:
     if (fd >= 0)
         close(fd);
@@ -84,6 +122,12 @@ done:
     free(src);
     free(dst);
     return rc;
+}
+
+static int copy_one(void *arg, size_t i, int worker, vl_error *err)
+{
+    ocfl_copy *c = arg;
+    return copy_file(c, &c->files[i], worker, err);
 }
 
 static int copy_dir(ocfl_copy *c, const char *rel, vl_error *err);
@@ -109,7 +153,7 @@ static int copy_entry(void *arg, const char *name, int kind, vl_error *err)
             rc = copy_dir(c, rel, err);
         c->dir_rel = parent;
     } else if (kind == VL_WALK_FILE) {
-        rc = copy_file(c, rel, rel, err);
+        rc = add_file(c, rel, rel, err);
     } else {
         rc = vl_error_set(err, VL_FINDING, "%s/%s/%s: not a file or folder; "
                           "an OCFL object holds only those",
@@ -174,8 +218,9 @@ int vl_export_ocfl(vl_repo *r, const vl_inventory *inv, int num,
     c.tmp = tmp;
     snprintf(sidecar, sizeof sidecar, "inventory.json.%s",
              vl_digest_name(vl_inventory_digest_alg(inv)));
+    c.nbufs = vl_ncpu();
     if (!(c.object_rel = vl_repo_object_path(r, id)) ||
-        !(c.buf = malloc(VL_IO_BUFSIZE))) {
+        !(c.bufs = calloc((size_t)c.nbufs, sizeof *c.bufs))) {
         rc = vl_error_oom(err);
         goto done;
     }
@@ -199,12 +244,14 @@ int vl_export_ocfl(vl_repo *r, const vl_inventory *inv, int num,
         char src[128];
         vl_inventory_version_name(inv, num, vname);
         snprintf(src, sizeof src, "%s/inventory.json", vname);
-        if ((rc = copy_file(&c, src, "inventory.json", err)) != VL_OK)
+        if ((rc = add_file(&c, src, "inventory.json", err)) != VL_OK)
             goto done;
         snprintf(src, sizeof src, "%s/%s", vname, sidecar);
-        if ((rc = copy_file(&c, src, sidecar, err)) != VL_OK)
+        if ((rc = add_file(&c, src, sidecar, err)) != VL_OK)
             goto done;
     }
+    if ((rc = vl_pool_run(c.nfiles, c.nbufs, copy_one, &c, err)) != VL_OK)
+        goto done;
     vl_lock_release(lock);
     lock = NULL;
     memset(&vo, 0, sizeof vo);
@@ -223,15 +270,24 @@ int vl_export_ocfl(vl_repo *r, const vl_inventory *inv, int num,
                           note.first[0] ? note.first : "?");
         goto done;
     }
-    *files = c.files;
-    *bytes = c.bytes;
+    *files = c.nfiles;
+    *bytes = 0;
+    for (size_t i = 0; i < c.nfiles; i++)
+        *bytes += c.files[i].bytes;
     rc = VL_OK;
 done:
     vl_lock_release(lock);
     for (size_t i = 0; i < c.nskip; i++)
         free(c.skip[i]);
     free(c.skip);
-    free(c.buf);
+    for (size_t i = 0; i < c.nfiles; i++) {
+        free(c.files[i].rel);
+        free(c.files[i].dst_rel);
+    }
+    free(c.files);
+    for (int i = 0; c.bufs && i < c.nbufs; i++)
+        free(c.bufs[i]);
+    free(c.bufs);
     free((char *)c.object_rel);
     return rc;
 }

@@ -31,6 +31,12 @@ ssize_t vl_reader_read(void *reader, void *buf, size_t cap, vl_error *err)
     return r->read(r, buf, cap, err);
 }
 
+int vl_reader_file(vl_reader *r, const char **path)
+{
+    *path = NULL;
+    return r->file ? r->file(r, path) : -1;
+}
+
 void vl_reader_close(vl_reader *r)
 {
     if (r)

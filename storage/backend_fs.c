@@ -44,6 +44,13 @@ static ssize_t fs_read(vl_reader *reader, void *buf, size_t cap, vl_error *err)
     }
 }
 
+static int fs_file(vl_reader *reader, const char **path)
+{
+    struct fs_reader *r = (struct fs_reader *)reader;
+    *path = r->path;
+    return r->fd;
+}
+
 static void fs_reader_close(vl_reader *reader)
 {
     struct fs_reader *r = (struct fs_reader *)reader;
@@ -74,6 +81,7 @@ static int fs_open(vl_backend *b, const char *rel, vl_reader **out,
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     r->base.read = fs_read;
     r->base.close = fs_reader_close;
+    r->base.file = fs_file;
     r->fd = fd;
     r->path = p;
     p = NULL;

@@ -46,6 +46,9 @@ struct vl_backend {
 struct vl_reader {
     ssize_t (*read)(vl_reader *r, void *buf, size_t cap, vl_error *err);
     void (*close)(vl_reader *r);
+    /* The open file behind the reader and its path, for copies the kernel
+     * makes (vl_reader_file); NULL where there is none (S3). */
+    int (*file)(vl_reader *r, const char **path);
 };
 
 vl_backend *vl_backend_fs_new(const char *root_dir);    /* NULL on OOM */

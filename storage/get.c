@@ -75,12 +75,14 @@ static int pass_error(vl_error *err, const vl_error *e)
 }
 
 /* Stream the copy object_rel/cpath on backend b through the digest (to
- * out_fd when >= 0).  VL_OK with cc->bad 0: its bytes match digest; VL_OK
- * with cc->bad 1: the copy is not good, cc says why.  Any other status is
- * a failure that is not the copy's (writing out_fd, memory), in err. */
+ * out_fd when >= 0: a file get writes, named out_name, or cat's descriptor
+ * with out_name NULL).  VL_OK with cc->bad 0: its bytes match digest;
+ * VL_OK with cc->bad 1: the copy is not good, cc says why.  Any other
+ * status is a failure that is not the copy's (writing out_fd, memory), in
+ * err. */
 static int check_copy(vl_backend *b, const char *object_rel, const char *cpath,
                       vl_digest_alg alg, const char *digest, int out_fd,
-                      copy_check *cc, vl_error *err)
+                      const char *out_name, copy_check *cc, vl_error *err)
 {
     char *src = vl_path_join(object_rel, cpath);
     struct src_reader s = {0};
@@ -99,8 +101,24 @@ static int check_copy(vl_backend *b, const char *object_rel, const char *cpath,
             rc = pass_error(err, &e);
         goto done;
     }
-    if (vl_digest_pump(src_read, &s, out_fd, VL_DIGEST_BIT(alg), NULL, NULL, &res,
-                       NULL, &e) != VL_OK) {
+    /* A copy in a folder store is copied by the kernel where it can
+     * (vl_digest_copy_fd), else through the reader (S3).  A file get
+     * writes is synced before it is moved into place: its writeback
+     * starts as it is copied. */
+    const char *path;
+    int in_fd = vl_reader_file(s.rd, &path), copy_rc;
+    if (in_fd >= 0) {
+        vl_copy_result cr;
+        vl_copy_spec cs = {in_fd, path, out_fd, out_name, VL_DIGEST_BIT(alg), NULL,
+                           NULL, out_name ? VL_COPY_WRITEBACK : 0};
+        copy_rc = vl_digest_copy_fd(&cs, &cr, &e);
+        s.failed = cr.read_failed;
+        res = cr.digests;
+    } else {
+        copy_rc = vl_digest_pump(src_read, &s, out_fd, VL_DIGEST_BIT(alg), NULL, NULL,
+                                 &res, NULL, &e);
+    }
+    if (copy_rc != VL_OK) {
         if (s.failed && e.sys_errno != ENOMEM && e.sys_errno != 0)
             copy_unreadable(cc, cpath, e.sys_errno);
         else
@@ -125,10 +143,11 @@ static int write_copy(vl_backend *b, const char *object_rel, const char *cpath,
                       vl_digest_alg alg, const char *digest, const char *dst,
                       copy_check *cc, vl_error *err)
 {
-    int rc, fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    /* Readable too: the kernel's copy is digested from its cached pages. */
+    int rc, fd = open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)
         return vl_error_sys(err, "cannot create %s", dst);
-    rc = check_copy(b, object_rel, cpath, alg, digest, fd, cc, err);
+    rc = check_copy(b, object_rel, cpath, alg, digest, fd, dst, cc, err);
     if (close(fd) != 0 && rc == VL_OK && !cc->bad)
         rc = vl_error_sys(err, "cannot write %s", dst);
     if (rc != VL_OK || cc->bad)
@@ -236,7 +255,8 @@ static int from_replicas(struct replica_set *s, const char *object_rel,
             continue;
         }
         rc = dst ? write_copy(s->b[i], object_rel, cpath, alg, digest, dst, cc, err)
-                 : check_copy(s->b[i], object_rel, cpath, alg, digest, -1, cc, err);
+                 : check_copy(s->b[i], object_rel, cpath, alg, digest, -1, NULL, cc,
+                              err);
         if (rc != VL_OK)
             break;
         if (cc->bad && cc->got[0])   /* the expected digest is said already */
@@ -653,7 +673,7 @@ int vl_repo_cat(vl_repo *r, const char *id, int num, const char *logical,
         goto done;
     }
     b = r->backend;
-    if ((rc = check_copy(b, rel, cpath, alg, digest, -1, cc, err)) != VL_OK)
+    if ((rc = check_copy(b, rel, cpath, alg, digest, -1, NULL, cc, err)) != VL_OK)
         goto done;
     if (cc->bad) {
         int status = cc->status;
@@ -671,7 +691,7 @@ int vl_repo_cat(vl_repo *r, const char *id, int num, const char *logical,
         }
         b = s.b[good];
     }
-    if ((rc = check_copy(b, rel, cpath, alg, digest, fd, cc, err)) != VL_OK)
+    if ((rc = check_copy(b, rel, cpath, alg, digest, fd, NULL, cc, err)) != VL_OK)
         goto done;
     if (cc->bad) {
         rc = vl_error_set(err, cc->status, "%s: %s: the copy changed while it was "

@@ -25,6 +25,10 @@ int vl_backend_open(vl_backend *b, const char *rel, vl_reader **out,
 /* Same shape as vl_read_fn (pass the reader as the arg). */
 ssize_t vl_reader_read(void *reader, void *buf, size_t cap, vl_error *err);
 void vl_reader_close(vl_reader *r);
+/* The descriptor of the local file a reader reads (at its current
+ * offset), and its path in *path, for a copy the kernel can make
+ * (vl_digest_copy_fd); -1 when there is none (an S3 object). */
+int vl_reader_file(vl_reader *r, const char **path);
 /* Whole small file (inventories, sidecars, namaste); VL_EINPUT when > max. */
 int vl_backend_read_all(vl_backend *b, const char *rel, size_t max,
                         vl_buf *out, vl_error *err);

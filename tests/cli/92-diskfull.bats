@@ -266,6 +266,38 @@ space_back() {
     diff -r "$SRCS/many" "$T/many-out/data"
 }
 
+# A big file is copied by the kernel (copy_file_range); when the disk fills
+# part way through it, the rest goes through write, which names the cause:
+# the same one clear line as for small files, and nothing is left.  Then
+# the same with the kernel copy turned off.
+@test "the filesystem fills up while the kernel copies a big file: one clear error, nothing left" {
+    mkdir -p "$T/bigsrc"
+    cp "$SRCS/12m.bin" "$T/bigsrc/"
+    for off in 0 1; do
+        before=$(avail)
+        hooks_env
+        env "${HOOKS_ENV[@]}" VELLUM_NO_COPY_FILE_RANGE=$off \
+            VELLUM_HOOK_AT="stop:open:1:$REPO/staging/*/content/data/*" \
+            "$VELLUM" ingest "$T/bigsrc" --id urn:df:bigk --quiet > "$T/ingest.out" 2> "$T/ingest.err" &
+        INGEST_PID=$!
+        wait_stopped "$INGEST_PID" || { cat "$T/ingest.err"; return 1; }
+        # Room for part of the 12 MiB: the copy fails part way through.
+        fill_leaving $((9 << 20))
+        resume_and_wait
+        echo "kernel copy off=$off: ingest exit $ING_RC: $(cat "$T/ingest.err")"
+        [ "$ING_RC" -eq 3 ]
+        one_clear_line 3 "$T/ingest.err" "^vellum: no space left on device in $REPO/staging: the deposit needs"
+        grep -q "needs 12582912 bytes (12.0 MiB) and the reserve, " "$T/ingest.err"
+        grep -q "; nothing was stored$" "$T/ingest.err"
+        [ ! -s "$T/ingest.out" ]
+        absent urn:df:bigk
+        rm -f "$FS/ballast"
+        repository_sound
+        absent urn:df:bigk
+        space_back "$before"
+    done
+}
+
 # Leave X bytes beyond what the rest of the content needs, so that the
 # filesystem fills while METS.xml, the version inventory, the root inventory,
 # the catalog or the event log is written (for 1500 files METS.xml is about

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A white-box test: it uses common/'s private common_private.h, so it
@@ -1328,6 +1331,231 @@ static void test_digest_pump(void **state)
     free(data);
 }
 
+/* ---- vl_digest_copy_fd ---------------------------------------------------- */
+
+#define COPY_LEN ((size_t)(17u << 20) + 4099)   /* many chunks, and a part */
+
+static unsigned char *copy_pattern(size_t len)
+{
+    unsigned char *d = malloc(len);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+
+    assert_non_null(d);
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        d[i] = (unsigned char)x;
+    }
+    return d;
+}
+
+/* Copy src to a new dst opened with flags; check the copy byte for byte,
+ * every digest against a one-shot digest of data, and the observer's
+ * view; return how many bytes the kernel copied. */
+static uint64_t copy_and_check(const char *src, const char *dst, int flags,
+                               const unsigned char *data, size_t len)
+{
+    unsigned all = (1u << VL_DIGEST_COUNT) - 1;
+    struct observed obs = {vl_digest_new(VL_DIGEST_BIT(VL_SHA256)), 0, 0, -1};
+    vl_digest_result seen;
+    vl_copy_result r;
+    char oneshot[VL_DIGEST_HEX_MAX];
+    vl_error err;
+    vl_buf copy;
+    int in = open(src, O_RDONLY), out = open(dst, flags | O_CREAT | O_EXCL, 0644);
+
+    assert_true(in >= 0 && out >= 0);
+    vl_copy_spec cs = {in, src, out, dst, all, observe, &obs, VL_COPY_WRITEBACK};
+    assert_int_equal(vl_digest_copy_fd(&cs, &r, &err), VL_OK);
+    close(in);
+    close(out);
+    assert_int_equal(r.size, len);
+    assert_int_equal(obs.bytes, len);
+    for (int a = 0; a < VL_DIGEST_COUNT; a++) {
+        vl_digest_buffer((vl_digest_alg)a, data, len, oneshot);
+        assert_string_equal(r.digests.hex[a], oneshot);
+    }
+    assert_int_equal(vl_digest_final(obs.ctx, &seen, &err), VL_OK);
+    vl_digest_free(obs.ctx);
+    vl_digest_buffer(VL_SHA256, data, len, oneshot);
+    assert_string_equal(seen.hex[VL_SHA256], oneshot);
+    assert_int_equal(vl_fs_read_file(dst, 0, &copy, &err), VL_OK);
+    assert_int_equal(copy.len, len);
+    assert_memory_equal(copy.data, data, len);
+    vl_buf_release(&copy);
+    return r.kernel_bytes;
+}
+
+static void test_digest_copy(void **state)
+{
+    unsigned char *data = copy_pattern(COPY_LEN);
+    char *dir = make_tmpdir();
+    char *src = vl_path_join(dir, "src.bin"), *small = vl_path_join(dir, "small.bin");
+    char dst[512];
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_fs_write_atomic(src, data, COPY_LEN, &err), VL_OK);
+    assert_int_equal(vl_fs_write_atomic(small, data, 100000, &err), VL_OK);
+
+    /* A big file into a readable copy: the kernel copies all of it. */
+    snprintf(dst, sizeof dst, "%s/kernel.bin", dir);
+    assert_int_equal(copy_and_check(src, dst, O_RDWR, data, COPY_LEN), COPY_LEN);
+    /* The copy cannot be read back: through user space, same result. */
+    snprintf(dst, sizeof dst, "%s/wronly.bin", dir);
+    assert_int_equal(copy_and_check(src, dst, O_WRONLY, data, COPY_LEN), 0);
+    /* A small file: through user space. */
+    snprintf(dst, sizeof dst, "%s/small-copy.bin", dir);
+    assert_int_equal(copy_and_check(small, dst, O_RDWR, data, 100000), 0);
+    /* The test builds' switch forces user space. */
+    setenv("VELLUM_NO_COPY_FILE_RANGE", "1", 1);
+    snprintf(dst, sizeof dst, "%s/forced.bin", dir);
+    assert_int_equal(copy_and_check(src, dst, O_RDWR, data, COPY_LEN), 0);
+    setenv("VELLUM_NO_COPY_FILE_RANGE", "0", 1);
+    snprintf(dst, sizeof dst, "%s/not-forced.bin", dir);
+    assert_int_equal(copy_and_check(src, dst, O_RDWR, data, COPY_LEN), COPY_LEN);
+    unsetenv("VELLUM_NO_COPY_FILE_RANGE");
+
+    /* Nothing to digest: the kernel copies into a write-only file, and
+     * from the source's current offset on. */
+    int in = open(src, O_RDONLY);
+    snprintf(dst, sizeof dst, "%s/plain.bin", dir);
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    vl_copy_result r;
+    vl_buf copy;
+    assert_true(in >= 0 && out >= 0);
+    assert_int_equal(lseek(in, 5, SEEK_SET), 5);
+    vl_copy_spec plain = {in, src, out, dst, 0, NULL, NULL, 0};
+    assert_int_equal(vl_digest_copy_fd(&plain, &r, &err), VL_OK);
+    close(in);
+    close(out);
+    assert_int_equal(r.size, COPY_LEN - 5);
+    assert_int_equal(r.kernel_bytes, COPY_LEN - 5);
+    assert_string_equal(r.digests.hex[VL_SHA512], "");
+    assert_int_equal(vl_fs_read_file(dst, 0, &copy, &err), VL_OK);
+    assert_int_equal(copy.len, COPY_LEN - 5);
+    assert_memory_equal(copy.data, data + 5, COPY_LEN - 5);
+    vl_buf_release(&copy);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    free(src);
+    free(small);
+    free(dir);
+    free(data);
+}
+
+/* A pipe as the source (an archive entry, stdin): user space. */
+static void test_digest_copy_pipe(void **state)
+{
+    unsigned char *data = copy_pattern(COPY_LEN);
+    char *dir = make_tmpdir();
+    char *dst = vl_path_join(dir, "from-pipe.bin");
+    unsigned mask = VL_DIGEST_BIT(VL_SHA512) | VL_DIGEST_BIT(VL_BLAKE2B512);
+    char oneshot[VL_DIGEST_HEX_MAX];
+    vl_copy_result r;
+    vl_error err;
+    vl_buf copy;
+    int p[2];
+    (void)state;
+
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        _exit(vl_fs_write_all(p[1], data, COPY_LEN) == 0 ? 0 : 1);
+    }
+    close(p[1]);
+    int out = open(dst, O_RDWR | O_CREAT | O_EXCL, 0644);
+    assert_true(out >= 0);
+    vl_copy_spec cs = {p[0], "the pipe", out, dst, mask, NULL, NULL, 0};
+    assert_int_equal(vl_digest_copy_fd(&cs, &r, &err), VL_OK);
+    close(p[0]);
+    close(out);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(r.size, COPY_LEN);
+    assert_int_equal(r.kernel_bytes, 0);
+    vl_digest_buffer(VL_SHA512, data, COPY_LEN, oneshot);
+    assert_string_equal(r.digests.hex[VL_SHA512], oneshot);
+    vl_digest_buffer(VL_BLAKE2B512, data, COPY_LEN, oneshot);
+    assert_string_equal(r.digests.hex[VL_BLAKE2B512], oneshot);
+    assert_int_equal(vl_fs_read_file(dst, 0, &copy, &err), VL_OK);
+    assert_int_equal(copy.len, COPY_LEN);
+    assert_memory_equal(copy.data, data, COPY_LEN);
+    vl_buf_release(&copy);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    free(dst);
+    free(dir);
+    free(data);
+}
+
+/* Failures keep their errno and say which side failed: a full disk
+ * (/dev/full), a file-size limit reached while the kernel copies (its
+ * copy_file_range fails, the rest goes through write, which names the
+ * cause), and a source that cannot be read. */
+static void test_digest_copy_failures(void **state)
+{
+    unsigned char *data = copy_pattern(COPY_LEN);
+    char *dir = make_tmpdir();
+    char *src = vl_path_join(dir, "src.bin"), *dst = vl_path_join(dir, "dst.bin");
+    unsigned mask = VL_DIGEST_BIT(VL_SHA512);
+    vl_copy_result r;
+    vl_error err;
+    (void)state;
+
+    assert_int_equal(vl_fs_write_atomic(src, data, COPY_LEN, &err), VL_OK);
+
+    int in = open(src, O_RDONLY), out = open("/dev/full", O_RDWR);
+    assert_true(in >= 0 && out >= 0);
+    vl_copy_spec full = {in, src, out, "/dev/full", mask, NULL, NULL, 0};
+    assert_int_equal(vl_digest_copy_fd(&full, &r, &err), VL_ESYS);
+    assert_int_equal(err.sys_errno, ENOSPC);
+    assert_int_equal(r.read_failed, 0);
+    assert_non_null(strstr(err.msg, "cannot write /dev/full"));
+    close(in);
+    close(out);
+
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)9 << 20;   /* a chunk past 8 MiB fails */
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    in = open(src, O_RDONLY);
+    out = open(dst, O_RDWR | O_CREAT | O_EXCL, 0644);
+    assert_true(in >= 0 && out >= 0);
+    vl_copy_spec big = {in, src, out, dst, mask, NULL, NULL, VL_COPY_WRITEBACK};
+    int rc = vl_digest_copy_fd(&big, &r, &err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, was);
+    close(in);
+    close(out);
+    assert_int_equal(rc, VL_ESYS);
+    assert_int_equal(err.sys_errno, EFBIG);
+    assert_int_equal(r.read_failed, 0);
+    assert_true(r.kernel_bytes >= (8u << 20));
+    assert_non_null(strstr(err.msg, "dst.bin"));
+
+    in = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(in >= 0);
+    vl_copy_spec unreadable = {in, dir, -1, NULL, mask, NULL, NULL, 0};
+    assert_int_equal(vl_digest_copy_fd(&unreadable, &r, &err), VL_ESYS);
+    assert_int_equal(err.sys_errno, EISDIR);
+    assert_int_equal(r.read_failed, 1);
+    assert_non_null(strstr(err.msg, "cannot read"));
+    close(in);
+
+    assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
+    free(src);
+    free(dst);
+    free(dir);
+    free(data);
+}
+
 /* ---- worker pool ---------------------------------------------------------- */
 
 struct sum_ctx {
@@ -1624,6 +1852,9 @@ int main(void)
         cmocka_unit_test(test_digest_chunks),
         cmocka_unit_test(test_digest_multi),
         cmocka_unit_test(test_digest_pump),
+        cmocka_unit_test(test_digest_copy),
+        cmocka_unit_test(test_digest_copy_pipe),
+        cmocka_unit_test(test_digest_copy_failures),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_pool_cap),
         cmocka_unit_test(test_sizes),
