@@ -214,7 +214,12 @@ damage() {
     local kind=$1 f=$2
     chmod u+w "$f" "$(dirname "$f")"
     case $kind in
-        flip) printf '\x00' | dd of="$f" bs=1 seek=3 conv=notrunc 2>/dev/null ;;
+        # the byte's complement: a fixed value would already be there in
+        # one random file in 256
+        flip) local b
+              b=$(dd if="$f" bs=1 skip=3 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+              printf "\\$(printf '%03o' $((255 - b)))" |
+                  dd of="$f" bs=1 seek=3 conv=notrunc 2>/dev/null ;;
         truncate) truncate -s 2 "$f" ;;
         delete) rm -f "$f" ;;
         edit) sed -i 's/"created"/"created" /' "$f" ;;
