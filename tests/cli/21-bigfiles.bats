@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# suite: sanitized (make check runs this file in the ASan+UBSan suite only: every
+# ingest in the plain suite copies through the same helper)
 # Big files (1 MiB and more): ingest of a folder, get and export --format
 # ocfl copy them in the kernel (copy_file_range) and digest the copy from
 # the page cache; with VELLUM_NO_COPY_FILE_RANGE=1 (test builds) they go
