@@ -313,6 +313,15 @@ static version *version_push(vl_inventory *inv)
     return v;
 }
 
+/* Run a bound INSERT and make its statement ready for the next. */
+static int step_insert(vl_inventory *inv, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : index_failed(inv, rc);
+}
+
 static int insert_manifest(vl_inventory *inv, const char *digest, size_t dlen,
                            const char *path, size_t plen, long k)
 {
@@ -323,10 +332,7 @@ static int insert_manifest(vl_inventory *inv, const char *digest, size_t dlen,
     sqlite3_bind_text(st, 2, path, (int)plen, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, path_version(path));
     sqlite3_bind_int64(st, 4, k);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : index_failed(inv, rc);
+    return step_insert(inv, st);
 }
 
 static int insert_state(vl_inventory *inv, int ver, const char *digest,
@@ -339,10 +345,7 @@ static int insert_state(vl_inventory *inv, int ver, const char *digest,
     sqlite3_bind_text(st, 2, digest, (int)dlen, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, path, (int)plen, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, k);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : index_failed(inv, rc);
+    return step_insert(inv, st);
 }
 
 static int insert_fixity(vl_inventory *inv, const char *alg, const char *digest,
@@ -356,10 +359,7 @@ static int insert_fixity(vl_inventory *inv, const char *alg, const char *digest,
     sqlite3_bind_text(st, 3, path, (int)plen, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, path_version(path));
     sqlite3_bind_int64(st, 5, k);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : index_failed(inv, rc);
+    return step_insert(inv, st);
 }
 
 /* Remember a fixity algorithm's name (once): 0, or -1 out of memory. */
@@ -754,16 +754,23 @@ static int cb_start_map(void *ctx)
     }
 }
 
+/* The end of a skipped value's inner container: 1 when it was one. */
+static int end_skipped(parser *p)
+{
+    if (top(p) != F_SKIP)
+        return 0;
+    if (--p->skip == 0)
+        p->depth--;
+    return 1;
+}
+
 static int cb_end_map(void *ctx)
 {
     parser *p = ctx;
     if (p->failed)
         return 0;
-    if (top(p) == F_SKIP) {
-        if (--p->skip == 0)
-            p->depth--;
+    if (end_skipped(p))
         return 1;
-    }
     if (top(p) == F_FIXBLOCK) {
         free(p->fix_alg);
         p->fix_alg = NULL;
@@ -807,11 +814,8 @@ static int cb_end_array(void *ctx)
     parser *p = ctx;
     if (p->failed)
         return 0;
-    if (top(p) == F_SKIP) {
-        if (--p->skip == 0)
-            p->depth--;
+    if (end_skipped(p))
         return 1;
-    }
     p->depth--;
     return 1;
 }
@@ -1551,7 +1555,9 @@ static const char *ask(vl_inventory *inv, int which, int ival, const char *a,
         inv->query_failed = 1;
         goto done;
     }
-    if (a && b) {
+    if (sqlite3_bind_parameter_count(st) == 1) {
+        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    } else if (a && b) {
         sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
     } else {
@@ -1576,28 +1582,7 @@ done:
 
 const char *vl_inventory_content_path(const vl_inventory *inv, const char *digest)
 {
-    vl_inventory *m = (vl_inventory *)inv;
-    const char *out = NULL;
-    lock(m);
-    sqlite3_stmt *st = m->broken ? NULL : stmt(m, ST_CONTENT_PATH);
-    if (!st)
-        m->query_failed = 1;
-    if (st) {
-        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            const unsigned char *t = sqlite3_column_text(st, 0);
-            if (!t || !(out = answer(t, sqlite3_column_bytes(st, 0)))) {
-                vl_alloc_failed();
-                m->query_failed = 1;
-            }
-        } else if (step != SQLITE_DONE)
-            index_failed(m, step);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-    }
-    unlock(m);
-    return out;
+    return ask((vl_inventory *)inv, ST_CONTENT_PATH, 0, digest, NULL);
 }
 
 const char *vl_inventory_lookup(const vl_inventory *inv, int num,
