@@ -431,17 +431,27 @@ static int s3_commit_inventory_copy(vl_backend *b, const char *object_rel,
                                     const char *from_rel, const char *sidecar_name,
                                     const char *sidecar, vl_error *err)
 {
-    vl_buf inv;
+    /* Copied on the server: an inventory of any size costs no memory here.
+     * The root inventory first, then its sidecar, as a commit writes them. */
     char *from = vl_path_join(object_rel, from_rel);
+    char *to = vl_path_join(object_rel, VL_INVENTORY_FILE);
+    char *from_key = from ? key_of(b, from) : NULL;
+    char *to_key = to ? key_of(b, to) : NULL;
+    char *side_rel = vl_path_join(object_rel, sidecar_name);
     int rc;
-    vl_buf_init(&inv, 1024u * 1024u * 1024u);
-    if (!from)
-        return vl_error_oom(err);
-    if ((rc = s3_read_all(b, from, inv.max, &inv, err)) == VL_OK)
-        rc = vl_backend_commit_inventory(b, object_rel, inv.data, inv.len,
-                                         sidecar_name, sidecar, err);
-    vl_buf_release(&inv);
+    if (!from_key || !to_key || !side_rel) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    step();
+    if ((rc = vl_s3_copy(S3(b)->s3, from_key, to_key, err)) == VL_OK)
+        rc = s3_write(b, side_rel, sidecar, strlen(sidecar), err);
+done:
     free(from);
+    free(to);
+    free(from_key);
+    free(to_key);
+    free(side_rel);
     return rc;
 }
 

@@ -5,6 +5,7 @@
  *    (or only half): roll forward, copying that version's checked inventory;
  * then bring the object's catalog rows in line with the store. */
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,10 @@ int vl_recover_clean_temps(const char *object_dir, vl_error *err)
     return rc;
 }
 
-/* Read vN/inventory.json and check it against its own sidecar. */
-static int read_version_inventory(vl_backend *b, const char *vrel, vl_buf *buf,
+/* Read vN/inventory.json (streamed) and check it against its own
+ * sidecar; digest gets its digest in its own algorithm. */
+static int read_version_inventory(vl_backend *b, const char *vrel,
+                                  char digest[VL_DIGEST_HEX_MAX],
                                   vl_inventory **out, vl_error *err)
 {
     char *inv_rel = vl_path_join(vrel, VL_INVENTORY_FILE);
@@ -51,22 +54,17 @@ static int read_version_inventory(vl_backend *b, const char *vrel, vl_buf *buf,
     vl_buf_init(&side, 4096);
     if (!inv_rel)
         return vl_error_oom(err);
-    if ((rc = vl_backend_read_all(b, inv_rel, VL_MAX_INVENTORY_BYTES, buf,
-                                  err)) != VL_OK ||
-        (rc = vl_inventory_parse(buf->data, buf->len, out, err)) != VL_OK)
+    if ((rc = vl_inventory_load(b, inv_rel, out, digest, err)) != VL_OK)
         goto done;
     side_rel = vl_asprintf("%s/inventory.json.%s", vrel,
                            vl_digest_name(vl_inventory_digest_alg(*out)));
-    char hex[VL_DIGEST_HEX_MAX];
-    if (vl_digest_buffer(vl_inventory_digest_alg(*out), buf->data, buf->len,
-                         hex) != 0) {
-        rc = vl_error_set(err, VL_ESYS, "%s: digest: out of memory", inv_rel);
+    if (!side_rel) {
+        rc = vl_error_oom(err);
         goto done;
     }
-    if (!side_rel ||
-        (rc = vl_backend_read_all(b, side_rel, 4096, &side, err)) != VL_OK)
+    if ((rc = vl_backend_read_all(b, side_rel, 4096, &side, err)) != VL_OK)
         goto done;
-    if (strncasecmp(side.data, hex, strlen(hex)) != 0)
+    if (side.len < strlen(digest) || strncasecmp(side.data, digest, strlen(digest)) != 0)
         rc = vl_error_set(err, VL_FINDING, "%s does not match its sidecar", inv_rel);
 done:
     if (rc != VL_OK && *out) {
@@ -105,13 +103,11 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
                       void *arg, vl_error *err)
 {
     vl_inventory *cur = NULL, *vinv = NULL;
-    vl_buf root, vbuf, side;
-    char vname[16], sname[32];
+    vl_buf side;
+    char vname[16], sname[32], root_hex[VL_DIGEST_HEX_MAX], vhex[VL_DIGEST_HEX_MAX];
     char *root_rel = vl_path_join(object_rel, VL_INVENTORY_FILE);
     char *vrel = NULL, *side_rel = NULL, *want_side = NULL;
     int rc = VL_OK, kind = 0, present = 0, side_present = 0;
-    vl_buf_init(&root, VL_MAX_INVENTORY_BYTES);
-    vl_buf_init(&vbuf, VL_MAX_INVENTORY_BYTES);
     vl_buf_init(&side, 4096);
     *changed = 0;
     *unhealed = NULL;
@@ -119,9 +115,9 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = read_if_present(b, root_rel, VL_MAX_INVENTORY_BYTES, &root, &present,
-                              err)) != VL_OK)
+    if ((rc = vl_backend_stat(b, root_rel, &kind, NULL, err)) != VL_OK)
         goto done;
+    present = kind == VL_WALK_FILE;
     if (!present) {
         if ((rc = vl_backend_stat(b, object_rel, &kind, NULL, err)) != VL_OK)
             goto done;
@@ -139,7 +135,10 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
         }
         goto done;
     }
-    if (vl_inventory_parse(root.data, root.len, &cur, err) != VL_OK) {
+    if ((rc = vl_inventory_load(b, root_rel, &cur, root_hex, err)) != VL_OK) {
+        if (rc == VL_ESYS && err->sys_errno != ENOENT)
+            goto done;   /* out of memory or a failing disk: not the object's */
+        rc = VL_OK;
         vl_error_clear(err);
         *unhealed = vl_asprintf("%s/inventory.json cannot be read as an inventory",
                                 object_rel);
@@ -183,7 +182,7 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
             goto done;
         }
     }
-    if (read_version_inventory(b, vrel, &vbuf, &vinv, err) != VL_OK) {
+    if (read_version_inventory(b, vrel, vhex, &vinv, err) != VL_OK) {
         *unhealed = vl_asprintf("%s/inventory.json is not sound (%s)", vrel, err->msg);
         vl_error_clear(err);
         goto done;
@@ -191,26 +190,26 @@ int vl_recover_settle(vl_backend *b, const char *object_rel, int num,
     snprintf(sname, sizeof sname, "inventory.json.%s",
              vl_digest_name(vl_inventory_digest_alg(vinv)));
     if (!(side_rel = vl_path_join(object_rel, sname)) ||
-        !(want_side = vl_sidecar_text(vl_inventory_digest_alg(vinv), vbuf.data,
-                                      vbuf.len))) {
+        !(want_side = vl_asprintf("%s inventory.json\n", vhex))) {
         rc = vl_error_oom(err);
         goto done;
     }
     if ((rc = read_if_present(b, side_rel, 4096, &side, &side_present, err)) != VL_OK)
         goto done;
-    if (root.len == vbuf.len && !memcmp(root.data, vbuf.data, vbuf.len) &&
+    if (!strcmp(root_hex, vhex) &&
         side_present && side.len == strlen(want_side) &&
         !memcmp(side.data, want_side, side.len))
         goto done;   /* root, sidecar and version copy agree */
-    rc = vl_backend_commit_inventory(b, object_rel, vbuf.data, vbuf.len,
-                                     sname, want_side, err);
+    char *from = vl_path_join(vl_path_basename(vrel), VL_INVENTORY_FILE);
+    rc = from ? vl_backend_commit_inventory_copy(b, object_rel, from, sname, want_side,
+                                                 err)
+              : vl_error_oom(err);
+    free(from);
     if (rc == VL_OK)
         *changed = 1;
 done:
     vl_inventory_free(cur);
     vl_inventory_free(vinv);
-    vl_buf_release(&root);
-    vl_buf_release(&vbuf);
     vl_buf_release(&side);
     free(root_rel);
     free(vrel);

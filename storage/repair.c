@@ -44,7 +44,12 @@ typedef struct robj {
     /* the target copy being repaired */
     struct copy *t;
     int version;
-    vl_buf ref_inv, ref_side;     /* reference inventory of that version */
+    /* The reference inventory of that version: where it is (its bytes are
+     * streamed from there when a copy needs them), its digest and sidecar. */
+    vl_backend *ref_b;
+    char *ref_rel;
+    char ref_digest[VL_DIGEST_HEX_MAX];
+    vl_buf ref_side;
     vl_inventory *ref;
     char *ref_source;
     char *txn;                    /* target's transaction folder */
@@ -130,12 +135,27 @@ static int act(robj *o, const char *path, const char *problem,
 
 /* The first copy (primary first) holding a verified inventory of version
  * num, at its root or in its vN folder. */
+static int take_reference(robj *o, struct copy *c, const char *prefix,
+                          vl_inventory **parsed, const char *digest, vl_buf *side)
+{
+    o->ref = *parsed;
+    *parsed = NULL;
+    o->ref_b = c->b;
+    memcpy(o->ref_digest, digest, VL_DIGEST_HEX_MAX);
+    o->ref_side = *side;
+    vl_buf_init(side, 0);
+    o->ref_rel = *prefix ? vl_asprintf("%s/%s/" VL_INVENTORY_FILE, o->rel, prefix)
+                         : vl_path_join(o->rel, VL_INVENTORY_FILE);
+    o->ref_source = vl_strdup(c->name);
+    return o->ref_rel && o->ref_source ? 0 : -1;
+}
+
 static int find_reference(robj *o, int num, vl_error *err)
 {
-    vl_buf inv, side;
+    vl_buf side;
+    char digest[VL_DIGEST_HEX_MAX];
     vl_inventory *parsed = NULL;
     int rc = VL_OK;
-    vl_buf_init(&inv, VL_MAX_INVENTORY_BYTES);
     vl_buf_init(&side, 4096);
     /* The primary is the authority: its own root inventory, when it
      * verifies, is its reference.  Otherwise other copies first (for a
@@ -144,15 +164,9 @@ static int find_reference(robj *o, int num, vl_error *err)
     size_t first = o->t == &o->copies[0] ? o->ncopies + 1 : 0;
     if (first) {
         vl_error e = {0};
-        if (vl_copy_read_inventory(o->t->b, o->rel, "", &inv, &side, &parsed, &e) == VL_OK &&
+        if (vl_copy_read_inventory(o->t->b, o->rel, "", digest, &side, &parsed, &e) == VL_OK &&
             vl_inventory_head(parsed) == num && !strcmp(vl_inventory_id(parsed), o->id)) {
-            o->ref = parsed;
-            parsed = NULL;
-            o->ref_inv = inv;
-            o->ref_side = side;
-            vl_buf_init(&inv, 0);
-            vl_buf_init(&side, 0);
-            if (!(o->ref_source = vl_strdup(o->t->name)))
+            if (take_reference(o, o->t, "", &parsed, digest, &side) != 0)
                 rc = vl_error_oom(err);
             goto done;
         }
@@ -180,7 +194,7 @@ static int find_reference(robj *o, int num, vl_error *err)
             }
             vl_inventory_free(parsed);
             parsed = NULL;
-            int prc = vl_copy_read_inventory(o->copies[i].b, o->rel, prefix, &inv,
+            int prc = vl_copy_read_inventory(o->copies[i].b, o->rel, prefix, digest,
                                              &side, &parsed, &e);
             if (prc == VL_ESYS && e.sys_errno != ENOENT && e.sys_errno != ENOTDIR &&
                 (e.sys_errno == 0 || e.sys_errno == ENOMEM)) {
@@ -190,19 +204,12 @@ static int find_reference(robj *o, int num, vl_error *err)
             if (prc != VL_OK || vl_inventory_head(parsed) != num ||
                 strcmp(vl_inventory_id(parsed), o->id) != 0)
                 continue;
-            o->ref = parsed;
-            parsed = NULL;
-            o->ref_inv = inv;
-            o->ref_side = side;
-            vl_buf_init(&inv, 0);
-            vl_buf_init(&side, 0);
-            if (!(o->ref_source = vl_strdup(o->copies[i].name)))
+            if (take_reference(o, &o->copies[i], prefix, &parsed, digest, &side) != 0)
                 rc = vl_error_oom(err);
         }
     }
 done:
     vl_inventory_free(parsed);
-    vl_buf_release(&inv);
     vl_buf_release(&side);
     return rc;
 }
@@ -211,8 +218,10 @@ static void reference_free(robj *o)
 {
     vl_inventory_free(o->ref);
     o->ref = NULL;
-    vl_buf_release(&o->ref_inv);
     vl_buf_release(&o->ref_side);
+    free(o->ref_rel);
+    o->ref_rel = NULL;
+    o->ref_b = NULL;
     free(o->ref_source);
     o->ref_source = NULL;
     json_decref(o->expected);
@@ -220,6 +229,27 @@ static void reference_free(robj *o)
 }
 
 /* ---- restoring one file ----------------------------------------------- */
+
+/* Move a verified copy (tmp, synced) over dst in the target and read it
+ * back from the disk. */
+static int install(robj *o, const char *tmp, const char *dst, vl_digest_alg alg,
+                   const char *expected, vl_error *err)
+{
+    char again[VL_DIGEST_HEX_MAX];
+    int rc;
+    if ((rc = vl_fs_mkdirs_parent(dst, err)) != VL_OK)
+        return rc;
+    if (rename(tmp, dst) != 0)
+        return vl_error_sys(err, "cannot move %s to %s", tmp, dst);
+    if ((rc = vl_fs_fsync_parent(dst, err)) != VL_OK ||
+        (rc = vl_copy_digest_from_disk(dst, alg, again, err)) != VL_OK)
+        return rc;
+    o->changed = 1;
+    if (strcasecmp(again, expected) != 0)
+        return vl_error_set(err, VL_ESYS, "%s: restored, but read back as %s instead "
+                            "of %s", dst, again, expected);
+    return VL_OK;
+}
 
 /* Put src's verified bytes of rel (relative to the object root) into the
  * target: copy into the target's transaction folder (verified), rename
@@ -258,24 +288,8 @@ static int restore(robj *o, const char *path, vl_digest_alg alg,
             goto done;
         }
     }
-    if (rc != VL_OK)
-        goto done;
-    if ((rc = vl_fs_mkdirs_parent(dst, err)) != VL_OK)
-        goto done;
-    if (rename(tmp, dst) != 0) {
-        rc = vl_error_sys(err, "cannot move %s to %s", tmp, dst);
-        goto done;
-    }
-    if ((rc = vl_fs_fsync_parent(dst, err)) != VL_OK)
-        goto done;
-    /* Read back what is now in place, from the disk. */
-    char again[VL_DIGEST_HEX_MAX];
-    if ((rc = vl_copy_digest_from_disk(dst, alg, again, err)) != VL_OK)
-        goto done;
-    if (strcasecmp(again, expected) != 0)
-        rc = vl_error_set(err, VL_ESYS, "%s: restored, but read back as %s instead "
-                          "of %s", dst, again, expected);
-    o->changed = 1;
+    if (rc == VL_OK)
+        rc = install(o, tmp, dst, alg, expected, err);
 done:
     if (tmp)
         unlink(tmp);
@@ -342,14 +356,15 @@ static int check_content(void *arg, const char *digest, const char *path)
  * head num; otherwise it is rewritten from a copy whose pair does. */
 static int fix_inventory(robj *o, const char *prefix, int num, vl_error *err)
 {
-    vl_buf inv, side;
+    vl_buf side;
     vl_inventory *parsed = NULL;
     vl_error e = {0};
-    char sname[40], *inv_rel = NULL, *side_rel = NULL;
+    char sname[40], digest[VL_DIGEST_HEX_MAX];
+    char *inv_rel = NULL, *side_rel = NULL, *tmp = NULL, *dst = NULL;
     const char *from = NULL;
+    vl_backend *src_b = NULL;
     int rc = VL_OK;
     vl_digest_alg alg = vl_inventory_digest_alg(o->ref);
-    vl_buf_init(&inv, VL_MAX_INVENTORY_BYTES);
     vl_buf_init(&side, 4096);
     snprintf(sname, sizeof sname, VL_INVENTORY_FILE ".%s", vl_digest_name(alg));
     char *dir = *prefix ? vl_path_join(o->rel, prefix) : vl_strdup(o->rel);
@@ -360,7 +375,7 @@ static int fix_inventory(robj *o, const char *prefix, int num, vl_error *err)
         rc = vl_error_oom(err);
         goto done;
     }
-    int prc = vl_copy_read_inventory(o->t->b, o->rel, prefix, &inv, &side, &parsed, &e);
+    int prc = vl_copy_read_inventory(o->t->b, o->rel, prefix, digest, &side, &parsed, &e);
     if (prc == VL_OK && vl_inventory_head(parsed) == num &&
         !strcmp(vl_inventory_id(parsed), o->id))
         goto done;
@@ -380,36 +395,57 @@ static int fix_inventory(robj *o, const char *prefix, int num, vl_error *err)
         if (c == o->t || !c->b)
             continue;
         vl_error ce = {0};
-        if (vl_copy_read_inventory(c->b, o->rel, prefix, &inv, &side, &parsed,
+        if (vl_copy_read_inventory(c->b, o->rel, prefix, digest, &side, &parsed,
                                    &ce) == VL_OK &&
-            vl_inventory_head(parsed) == num && !strcmp(vl_inventory_id(parsed), o->id))
+            vl_inventory_head(parsed) == num && !strcmp(vl_inventory_id(parsed), o->id)) {
             from = c->name;
+            src_b = c->b;
+        }
         vl_inventory_free(parsed);
         parsed = NULL;
     }
     /* Otherwise the reference: a verified pair of this version found at a
      * root or in a version folder of any copy (this one's own vN too). */
-    const vl_buf *src_inv = &inv, *src_side = &side;
+    const char *src_rel = inv_rel, *src_digest = digest;
+    const vl_buf *src_side = &side;
     if (!from && vl_inventory_head(o->ref) == num) {
         from = o->ref_source;
-        src_inv = &o->ref_inv;
+        src_b = o->ref_b;
+        src_rel = o->ref_rel;
+        src_digest = o->ref_digest;
         src_side = &o->ref_side;
     }
-    if (from &&
-        (rc = vl_backend_write(o->t->b, inv_rel, src_inv->data, src_inv->len, err)) == VL_OK &&
-        (rc = vl_backend_write(o->t->b, side_rel, src_side->data, src_side->len, err)) == VL_OK)
-        o->changed = 1;
+    /* The inventory is streamed into the target's transaction folder,
+     * held to the digest its sidecar vouched for, and moved into place;
+     * then its sidecar. */
+    if (from) {
+        if (!(tmp = vl_asprintf("%s/tmp-%u", o->txn, o->ntmp++)) ||
+            !(dst = vl_asprintf("%s/%s", vl_copy_root(o->r, o->t->name), inv_rel))) {
+            rc = vl_error_oom(err);
+        } else if ((rc = vl_copy_verified(src_b, src_rel, tmp, alg, src_digest, NULL,
+                                          NULL, 1, err)) == VL_OK &&
+                   (rc = install(o, tmp, dst, alg, src_digest, err)) == VL_OK &&
+                   (rc = vl_backend_write(o->t->b, side_rel, src_side->data,
+                                          src_side->len, err)) == VL_OK) {
+            o->changed = 1;
+        }
+        if (rc == VL_FINDING)   /* it changed since it was read: not ours to guess */
+            rc = vl_error_set(err, VL_ESYS, "%s: %s", from, err->msg);
+    }
     if (rc == VL_OK)
         rc = act(o, inv_rel + strlen(o->rel) + 1, problem, from, vl_digest_name(alg),
                  NULL, NULL, from != NULL, why ? why : "", err);
     free(why);
 done:
+    if (tmp)
+        unlink(tmp);
     vl_inventory_free(parsed);
-    vl_buf_release(&inv);
     vl_buf_release(&side);
     free(dir);
     free(inv_rel);
     free(side_rel);
+    free(tmp);
+    free(dst);
     return rc;
 }
 
@@ -647,17 +683,15 @@ static int repair_copy(robj *o, struct copy *c, int head, vl_error *err)
             return rc;
         if (kind == 0)
             return VL_OK;   /* no copy there yet: replicate's work */
-        vl_buf inv, side;
+        vl_buf side;
         vl_inventory *parsed = NULL;
         vl_error e = {0};
-        vl_buf_init(&inv, VL_MAX_INVENTORY_BYTES);
         vl_buf_init(&side, 4096);
-        if (vl_copy_read_inventory(c->b, o->rel, "", &inv, &side, &parsed, &e) == VL_OK)
+        if (vl_copy_read_inventory(c->b, o->rel, "", NULL, &side, &parsed, &e) == VL_OK)
             o->version = vl_inventory_head(parsed);
         else if (vo.version > 0)
             o->version = vo.version;
         vl_inventory_free(parsed);
-        vl_buf_release(&inv);
         vl_buf_release(&side);
         if (o->version > head)
             o->version = head;
@@ -672,17 +706,16 @@ static int repair_copy(robj *o, struct copy *c, int head, vl_error *err)
     if (c != &o->copies[0] && strcmp(o->ref_source, c->name)) {
         /* A replica whose own inventory of that version verifies but is
          * not the reference's has diverged: repair never writes over it. */
-        vl_buf inv, side;
+        vl_buf side;
+        char digest[VL_DIGEST_HEX_MAX];
         vl_inventory *parsed = NULL;
         vl_error e = {0};
         int diverged = 0;
-        vl_buf_init(&inv, VL_MAX_INVENTORY_BYTES);
         vl_buf_init(&side, 4096);
-        if (vl_copy_read_inventory(c->b, o->rel, "", &inv, &side, &parsed, &e) == VL_OK &&
-            (inv.len != o->ref_inv.len || memcmp(inv.data, o->ref_inv.data, inv.len)))
+        if (vl_copy_read_inventory(c->b, o->rel, "", digest, &side, &parsed, &e) == VL_OK &&
+            strcasecmp(digest, o->ref_digest) != 0)
             diverged = 1;
         vl_inventory_free(parsed);
-        vl_buf_release(&inv);
         vl_buf_release(&side);
         if (diverged) {
             rc = act(o, VL_INVENTORY_FILE, "diverged", NULL, NULL, NULL, NULL, 0,
@@ -749,7 +782,6 @@ static int repair_object(vl_repo *r, const char *id, struct copy *copies,
     vl_lock *lock = NULL;
     vl_error lerr = {0};
     int rc = VL_OK, head = 0;
-    vl_buf_init(&o.ref_inv, 0);
     vl_buf_init(&o.ref_side, 0);
     if (vl_lock_object(r, id, VL_COPY_LOCK_WAIT, &lock, &lerr) != VL_OK) {
         if (lerr.reason != VL_REASON_LOCKED) {
@@ -773,24 +805,22 @@ static int repair_object(vl_repo *r, const char *id, struct copy *copies,
         goto done;
     vl_error_clear(err);
     {
-        vl_buf inv, side;
+        vl_buf side;
         vl_inventory *parsed = NULL;
         vl_error e = {0};
-        vl_buf_init(&inv, VL_MAX_INVENTORY_BYTES);
         vl_buf_init(&side, 4096);
         /* the highest verified head among the copies, but never past the
          * catalog's, which is what the primary committed */
         for (size_t i = 0; i < ncopies; i++) {
             if (!copies[i].b)
                 continue;
-            if (vl_copy_read_inventory(copies[i].b, o.rel, "", &inv, &side, &parsed,
+            if (vl_copy_read_inventory(copies[i].b, o.rel, "", NULL, &side, &parsed,
                                        &e) == VL_OK &&
                 !strcmp(vl_inventory_id(parsed), id) && vl_inventory_head(parsed) > head)
                 head = vl_inventory_head(parsed);
             vl_inventory_free(parsed);
             parsed = NULL;
         }
-        vl_buf_release(&inv);
         vl_buf_release(&side);
     }
     if (cat_head > 0 && (head == 0 || head > cat_head))

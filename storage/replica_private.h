@@ -30,12 +30,15 @@ int vl_copy_digest(vl_backend *b, const char *rel, vl_digest_alg alg,
                    char actual[VL_DIGEST_HEX_MAX], uint64_t *size,
                    vl_error *err);
 /* An inventory (at object_rel/prefix, prefix "" for the root or "v3") and
- * its sidecar, read and checked against each other: VL_OK with the bytes
- * in *inv_bytes and the sidecar's text in *side_bytes; VL_FINDING with a
+ * its sidecar, read (streamed, never whole in memory) and checked against
+ * each other: VL_OK with the inventory's digest (in its own algorithm) in
+ * inv_digest and the sidecar's text in *side_bytes; VL_FINDING with a
  * reason in err when they do not agree or cannot be parsed; VL_ESYS with
- * ENOENT when the inventory is absent.  *alg_out gets the algorithm. */
+ * ENOENT when the inventory is absent.  Two inventories are the same
+ * bytes when their digests are equal (different algorithms give digests
+ * of different lengths, and such inventories differ anyway). */
 int vl_copy_read_inventory(vl_backend *b, const char *object_rel,
-                           const char *prefix, vl_buf *inv_bytes,
+                           const char *prefix, char inv_digest[VL_DIGEST_HEX_MAX],
                            vl_buf *side_bytes, vl_inventory **inv_out,
                            vl_error *err);
 

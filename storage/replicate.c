@@ -101,7 +101,7 @@ int vl_copy_digest(vl_backend *b, const char *rel, vl_digest_alg alg,
 }
 
 int vl_copy_read_inventory(vl_backend *b, const char *object_rel,
-                           const char *prefix, vl_buf *inv_bytes,
+                           const char *prefix, char inv_digest[VL_DIGEST_HEX_MAX],
                            vl_buf *side_bytes, vl_inventory **inv_out,
                            vl_error *err)
 {
@@ -111,17 +111,13 @@ int vl_copy_read_inventory(vl_backend *b, const char *object_rel,
     vl_inventory *inv = NULL;
     char hex[VL_DIGEST_HEX_MAX];
     int rc;
-    /* the reads below start the buffers afresh */
-    vl_buf_release(inv_bytes);
+    /* the read below starts the buffer afresh */
     vl_buf_release(side_bytes);
     if (!inv_rel) {
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = vl_backend_read_all(b, inv_rel, VL_MAX_INVENTORY_BYTES, inv_bytes,
-                                  err)) != VL_OK)
-        goto done;
-    if ((rc = vl_inventory_parse(inv_bytes->data, inv_bytes->len, &inv, err)) != VL_OK) {
+    if ((rc = vl_inventory_load(b, inv_rel, &inv, hex, err)) != VL_OK) {
         /* damaged bytes are a finding; running short of memory is not */
         if (rc != VL_ESYS)
             rc = vl_error_set(err, VL_FINDING, "%s cannot be read as an inventory (%s)",
@@ -138,16 +134,14 @@ int vl_copy_read_inventory(vl_backend *b, const char *object_rel,
             rc = vl_error_set(err, VL_FINDING, "%s is missing", side_rel);
         goto done;
     }
-    if (vl_digest_buffer(alg, inv_bytes->data, inv_bytes->len, hex) != 0) {
-        rc = vl_error_oom(err);
-        goto done;
-    }
     size_t hl = strlen(hex);
     if (side_bytes->len < hl || strncasecmp(side_bytes->data, hex, hl) != 0 ||
         (side_bytes->len > hl && side_bytes->data[hl] != ' ' &&
          side_bytes->data[hl] != '\t'))
         rc = vl_error_set(err, VL_FINDING, "%s does not match its sidecar %s",
                           inv_rel, vl_path_basename(side_rel));
+    else if (inv_digest)
+        memcpy(inv_digest, hex, VL_DIGEST_HEX_MAX);
 done:
     if (rc == VL_OK && inv_out)
         *inv_out = inv;
@@ -292,18 +286,18 @@ static int replicate_version(pair *p, int num, vl_error *err)
     char vname[16], prefix[20], sname[40];
     char *txn = NULL, *build = NULL, *intent = NULL, *vsrc = NULL, *vdst = NULL;
     char *from = NULL, *to = NULL, *side_text = NULL;
-    vl_buf inv, side;
+    char inv_hex[VL_DIGEST_HEX_MAX];
+    vl_buf side;
     vl_inventory *vinv = NULL;
     int rc;
     pthread_mutex_init(&vc.mu, NULL);
-    vl_buf_init(&inv, VL_MAX_INVENTORY_BYTES);
     vl_buf_init(&side, 4096);
     vl_inventory_version_name(p->pinv, num, vname);
     snprintf(prefix, sizeof prefix, "%s/", vname);
     snprintf(sname, sizeof sname, VL_INVENTORY_FILE ".%s", vl_digest_name(vc.alg));
     /* The version's own inventory on the primary must verify: it is what
      * becomes the replica's root inventory. */
-    rc = vl_copy_read_inventory(vc.primary, p->object_rel, vname, &inv, &side,
+    rc = vl_copy_read_inventory(vc.primary, p->object_rel, vname, inv_hex, &side,
                                 &vinv, err);
     if (rc != VL_OK) {
         if (rc == VL_FINDING || (rc == VL_ESYS && err->sys_errno == ENOENT))
@@ -333,17 +327,25 @@ static int replicate_version(pair *p, int num, vl_error *err)
     }
     if ((rc = vl_pool_run(vc.n, 0, copy_item, &vc, err)) != VL_OK)
         goto done;
-    /* The version's inventory and sidecar, byte for byte. */
-    if (!(vsrc = vl_path_join(p->object_rel, vname)) ||
+    /* The version's inventory and sidecar, byte for byte: the inventory
+     * streamed again and held to the digest its sidecar vouched for. */
+    if (!(vsrc = vl_asprintf("%s/%s/" VL_INVENTORY_FILE, p->object_rel, vname)) ||
         !(vdst = vl_path_join(build, vname)) ||
         !(from = vl_asprintf("%s/" VL_INVENTORY_FILE, vdst)) ||
         !(to = vl_asprintf("%s/%s", vdst, sname))) {
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = vl_fs_mkdirs(vdst, err)) != VL_OK ||
-        (rc = vl_fs_write_atomic_readonly(from, inv.data, inv.len, err)) != VL_OK ||
-        (rc = vl_fs_write_atomic_readonly(to, side.data, side.len, err)) != VL_OK)
+    if ((rc = vl_fs_mkdirs(vdst, err)) != VL_OK)
+        goto done;
+    if ((rc = vl_copy_verified(vc.primary, vsrc, from, vl_inventory_digest_alg(vinv),
+                               inv_hex, NULL, NULL, 0, err)) != VL_OK) {
+        if (rc == VL_FINDING)
+            rc = vl_error_set(err, VL_FINDING, "the primary's %s inventory changed "
+                              "while it was copied (%s)", vname, err->msg);
+        goto done;
+    }
+    if ((rc = vl_fs_write_atomic_readonly(to, side.data, side.len, err)) != VL_OK)
         goto done;
     if (num == 1) {
         /* A new object moves in whole, with its declaration. */
@@ -368,7 +370,7 @@ static int replicate_version(pair *p, int num, vl_error *err)
         char *rside = vl_path_join(build, sname);
         if (!rinv || !rside)
             rc = vl_error_oom(err);
-        else if ((rc = vl_fs_write_atomic_readonly(rinv, inv.data, inv.len, err)) == VL_OK)
+        else if ((rc = vl_fs_copy_file_readonly(from, rinv, err)) == VL_OK)
             rc = vl_fs_write_atomic_readonly(rside, side.data, side.len, err);
         free(rinv);
         free(rside);
@@ -415,7 +417,6 @@ done:
     free(vc.items);
     pthread_mutex_destroy(&vc.mu);
     vl_inventory_free(vinv);
-    vl_buf_release(&inv);
     vl_buf_release(&side);
     free(nc.name);
     free(txn);
@@ -448,13 +449,12 @@ const char *vl_repl_state_name(vl_repl_state s)
 static int replica_state(pair *p, int *head, vl_repl_state *state, char **why,
                          vl_error *err)
 {
-    vl_buf rinv, rside, pinv, pside;
+    char rinv[VL_DIGEST_HEX_MAX], pinv[VL_DIGEST_HEX_MAX];
+    vl_buf rside, pside;
     vl_inventory *inv = NULL;
     int rc, kind = 0;
     char vname[16];
-    vl_buf_init(&rinv, VL_MAX_INVENTORY_BYTES);
     vl_buf_init(&rside, 4096);
-    vl_buf_init(&pinv, VL_MAX_INVENTORY_BYTES);
     vl_buf_init(&pside, 4096);
     *head = 0;
     *why = NULL;
@@ -462,7 +462,7 @@ static int replica_state(pair *p, int *head, vl_repl_state *state, char **why,
         goto done;
     if (kind == 0)
         goto done;
-    rc = vl_copy_read_inventory(p->b, p->object_rel, "", &rinv, &rside, &inv, err);
+    rc = vl_copy_read_inventory(p->b, p->object_rel, "", rinv, &rside, &inv, err);
     if (rc == VL_FINDING || (rc == VL_ESYS && err->sys_errno == ENOENT)) {
         *state = VL_REPL_DAMAGED;
         *why = vl_asprintf("its copy's inventory does not verify (%s); run "
@@ -489,7 +489,7 @@ static int replica_state(pair *p, int *head, vl_repl_state *state, char **why,
     /* Every version inventory is the root inventory of its day: the
      * replica's root must equal the primary's copy of that version's. */
     vl_inventory_version_name(p->pinv, *head, vname);
-    rc = vl_copy_read_inventory(vl_repo_backend(p->r), p->object_rel, vname, &pinv,
+    rc = vl_copy_read_inventory(vl_repo_backend(p->r), p->object_rel, vname, pinv,
                                 &pside, NULL, err);
     if (rc == VL_FINDING || (rc == VL_ESYS && err->sys_errno == ENOENT)) {
         *state = VL_REPL_DAMAGED;
@@ -501,7 +501,7 @@ static int replica_state(pair *p, int *head, vl_repl_state *state, char **why,
     }
     if (rc != VL_OK)
         goto done;
-    if (pinv.len != rinv.len || memcmp(pinv.data, rinv.data, rinv.len) != 0) {
+    if (strcasecmp(pinv, rinv) != 0) {
         *state = VL_REPL_DIVERGED;
         *why = vl_asprintf("its copy's v%d differs from the primary's v%d; it was "
                            "left as it is", *head, *head);
@@ -513,9 +513,7 @@ done:
                                  *state == VL_REPL_AHEAD))
         rc = vl_error_oom(err);
     vl_inventory_free(inv);
-    vl_buf_release(&rinv);
     vl_buf_release(&rside);
-    vl_buf_release(&pinv);
     vl_buf_release(&pside);
     return rc;
 }

@@ -277,6 +277,7 @@ typedef struct s3_req {
     const char *query;     /* canonical and encoded, or NULL */
     const char *range;     /* "bytes=A-B" or NULL */
     const char *if_match;  /* ETag or NULL */
+    const char *copy_source;   /* "/bucket/key", encoded: a CopyObject */
     /* the body (PUT, POST): from memory, or len bytes of fd at off */
     int has_body;
     const void *mem;
@@ -648,6 +649,8 @@ static int request(vl_s3 *s, s3_req *q, vl_error *err)
         headers = add_header(headers, &failed, "Range", q->range);
     if (q->if_match && *q->if_match)
         headers = add_header(headers, &failed, "If-Match", q->if_match);
+    if (q->copy_source)
+        headers = add_header(headers, &failed, "x-amz-copy-source", q->copy_source);
     if (s->session_token)
         headers = add_header(headers, &failed, "x-amz-security-token",
                              s->session_token);
@@ -940,6 +943,46 @@ int vl_s3_put_mem(vl_s3 *s, const char *key, const void *data, size_t len,
     rc = hash_mem(&q, q.mem, len, err);
     if (rc == VL_OK)
         rc = request(s, &q, err);
+    return rc;
+}
+
+int vl_s3_copy(vl_s3 *s, const char *from_key, const char *to_key, vl_error *err)
+{
+    s3_req q;
+    vl_buf src, answer;
+    int rc;
+
+    memset(&q, 0, sizeof q);
+    vl_buf_init(&src, 0);
+    vl_buf_init(&answer, 64 * 1024);
+    rc = vl_buf_append(&src, "/", 1, err);
+    if (rc == VL_OK)
+        rc = encode_into(&src, s->bucket, 0, err);
+    if (rc == VL_OK)
+        rc = vl_buf_append(&src, "/", 1, err);
+    if (rc == VL_OK)
+        rc = encode_into(&src, from_key, 1, err);
+    if (rc != VL_OK)
+        goto done;
+    q.what = "copy";
+    q.method = "PUT";
+    q.key = to_key;
+    q.copy_source = src.data;
+    q.has_body = 1;   /* an empty one, with its length, as a PUT has */
+    q.mem = "";
+    q.len = 0;
+    q.sink = &answer;
+    if ((rc = hash_mem(&q, q.mem, 0, err)) == VL_OK)
+        rc = request(s, &q, err);
+    /* A copy can fail after its 200 has been sent: the error is then in
+     * the body. */
+    if (rc == VL_OK && (!answer.data || !strstr(answer.data, "CopyObjectResult")))
+        rc = vl_error_set(err, VL_ESYS, "s3://%s/%.*s: copy from %s failed%s%.200s",
+                          s->bucket, KEY_SHOWN, to_key, from_key,
+                          answer.data ? ": " : "", answer.data ? answer.data : "");
+done:
+    vl_buf_release(&src);
+    vl_buf_release(&answer);
     return rc;
 }
 

@@ -69,6 +69,8 @@ int vl_s3_head(vl_s3 *s, const char *key, int *exists, uint64_t *size,
                vl_error *err);
 /* DELETE; a missing key is fine. */
 int vl_s3_delete(vl_s3 *s, const char *key, vl_error *err);
+/* Copy from_key to to_key inside the bucket, on the server (CopyObject). */
+int vl_s3_copy(vl_s3 *s, const char *from_key, const char *to_key, vl_error *err);
 
 /* ListObjectsV2 under prefix (continuation followed).  recursive = 0: one
  * level with delimiter '/', fn gets each key's name after the prefix
