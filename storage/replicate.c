@@ -267,8 +267,8 @@ static int copy_small(vl_backend *from, const char *rel, const char *dst,
                       vl_error *err)
 {
     vl_buf buf;
-    vl_buf_init(&buf, VL_MAX_INVENTORY_BYTES);
-    int rc = vl_backend_read_all(from, rel, VL_MAX_INVENTORY_BYTES, &buf, err);
+    vl_buf_init(&buf, 4096);   /* a declaration file */
+    int rc = vl_backend_read_all(from, rel, 4096, &buf, err);
     if (rc == VL_OK)
         rc = vl_fs_mkdirs_parent(dst, err);
     if (rc == VL_OK)

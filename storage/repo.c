@@ -554,14 +554,6 @@ char *vl_repo_object_path(const vl_repo *r, const char *id)
     return vl_layout_object_path(&r->layout, id);
 }
 
-char *vl_sidecar_text(vl_digest_alg alg, const char *inventory, size_t len)
-{
-    char hex[VL_DIGEST_HEX_MAX];
-    if (vl_digest_buffer(alg, inventory, len, hex) != 0)
-        return NULL;
-    return vl_asprintf("%s inventory.json\n", hex);
-}
-
 /* The digest in a sidecar ("DIGEST<ws>inventory.json"). */
 static int sidecar_digest(vl_backend *b, const char *rel, char *out,
                           vl_error *err)

@@ -22,7 +22,6 @@
 #define VL_ROOT_NAMASTE "0=ocfl_1.1"
 #define VL_LAYOUT_EXT "0004-hashed-n-tuple-storage-layout"
 #define VL_LAYOUT_CONFIG "extensions/" VL_LAYOUT_EXT "/config.json"
-#define VL_MAX_INVENTORY_BYTES (1024u * 1024u * 1024u)
 
 struct vl_repo {
     char *dir;
@@ -94,8 +93,6 @@ int vl_outside_recover(vl_repo *r, size_t *cleared, vl_error *err);
 /* Rebuild the catalog's events from the log (reindex). */
 int vl_events_reindex(vl_repo *r, size_t *count, vl_error *err);
 
-/* "DIGEST inventory.json\n" for an inventory's bytes. */
-char *vl_sidecar_text(vl_digest_alg alg, const char *inventory, size_t len);
 
 /* Events as JSON (intent files keep pending events this way). */
 #include <jansson.h>
