@@ -161,15 +161,30 @@ struct item {
     const char *digest;
 };
 
+/* Files are copied (and later read back) a batch at a time, so that
+ * memory does not grow with the version's file count. */
+#define COPY_BATCH 4096
+
 struct version_copy {
     vl_repo *r;
     vl_backend *primary;
     vl_digest_alg alg;
-    struct item *items;
+    struct item *items;    /* the batch in hand */
     size_t n, cap;
+    size_t files;          /* every batch's */
     uint64_t bytes;
     pthread_mutex_t mu;
 };
+
+static void items_clear(struct version_copy *vc)
+{
+    for (size_t i = 0; i < vc->n; i++) {
+        free(vc->items[i].src);
+        free(vc->items[i].dst);
+        free((char *)vc->items[i].digest);
+    }
+    vc->n = 0;
+}
 
 static int copy_item(void *arg, size_t i, int worker, vl_error *err)
 {
@@ -211,8 +226,21 @@ struct collect_ctx {
     const char *object_rel;
     const char *prefix;      /* "v3/" */
     const char *build;       /* local folder standing for the object root */
+    vl_pool_fn work;         /* copy_item or verify_item, run on each batch */
     int oom;
+    int rc;
+    vl_error *err;
 };
+
+static int run_batch(struct collect_ctx *c)
+{
+    struct version_copy *vc = c->vc;
+    int rc = vc->n ? vl_pool_run(vc->n, 0, c->work, vc, c->err) : VL_OK;
+    vc->files += vc->n;
+    items_clear(vc);
+    c->rc = rc;
+    return rc != VL_OK;
+}
 
 static int collect_content(void *arg, const char *digest, const char *path)
 {
@@ -236,7 +264,23 @@ static int collect_content(void *arg, const char *digest, const char *path)
         return 1;
     }
     vc->n++;
-    return 0;
+    return vc->n == COPY_BATCH ? run_batch(c) : 0;
+}
+
+/* Every content file of the version, through c->work in batches. */
+static int each_content(struct collect_ctx *c, vl_inventory *vinv)
+{
+    c->oom = 0;
+    c->rc = VL_OK;
+    c->vc->files = 0;
+    if (vl_inventory_manifest_foreach(vinv, collect_content, c) != 0 && c->rc == VL_OK)
+        c->oom = 1;
+    if (!c->oom && c->rc == VL_OK)
+        run_batch(c);
+    items_clear(c->vc);
+    if (c->oom)
+        return vl_error_oom(c->err);
+    return c->rc;
 }
 
 /* The object's declaration file ("0=ocfl_object_1.1"). */
@@ -320,12 +364,9 @@ static int replicate_version(pair *p, int num, vl_error *err)
         rc = vl_error_oom(err);
         goto done;
     }
-    struct collect_ctx cc = {&vc, p->object_rel, prefix, build, 0};
-    if (vl_inventory_manifest_foreach(vinv, collect_content, &cc) != 0 || cc.oom) {
-        rc = vl_error_oom(err);
-        goto done;
-    }
-    if ((rc = vl_pool_run(vc.n, 0, copy_item, &vc, err)) != VL_OK)
+    struct collect_ctx cc = {&vc, p->object_rel, prefix, build, copy_item, 0,
+                             VL_OK, err};
+    if ((rc = each_content(&cc, vinv)) != VL_OK)
         goto done;
     /* The version's inventory and sidecar, byte for byte: the inventory
      * streamed again and held to the digest its sidecar vouched for. */
@@ -377,8 +418,8 @@ static int replicate_version(pair *p, int num, vl_error *err)
         if (rc != VL_OK)
             goto done;
     }
-    if ((rc = vl_fs_syncfs(build, err)) != VL_OK ||
-        (rc = vl_pool_run(vc.n, 0, verify_item, &vc, err)) != VL_OK)
+    cc.work = verify_item;
+    if ((rc = vl_fs_syncfs(build, err)) != VL_OK || (rc = each_content(&cc, vinv)) != VL_OK)
         goto done;
     if (num == 1) {
         if ((rc = vl_backend_put(p->b, build, p->object_rel, err)) != VL_OK)
@@ -404,16 +445,12 @@ static int replicate_version(pair *p, int num, vl_error *err)
     if (rc != VL_OK)
         goto done;
 copied:
-    p->files += vc.n;
+    p->files += vc.files;
     p->bytes += vc.bytes;
 done:
     if (txn)
         vl_fs_rmtree(txn, NULL);
-    for (size_t i = 0; i < vc.n; i++) {
-        free(vc.items[i].src);
-        free(vc.items[i].dst);
-        free((char *)vc.items[i].digest);
-    }
+    items_clear(&vc);
     free(vc.items);
     pthread_mutex_destroy(&vc.mu);
     vl_inventory_free(vinv);
