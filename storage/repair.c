@@ -23,6 +23,7 @@
 
 #include "backend_private.h"
 #include "catalog_private.h"
+#include "pathset_private.h"
 #include "replica_private.h"
 #include "repo_internal.h"
 #include "vl_json.h"
@@ -55,7 +56,7 @@ typedef struct robj {
     char *txn;                    /* target's transaction folder */
     unsigned ntmp;
     int changed, failed;
-    json_t *expected;             /* paths the reference accounts for */
+    vl_pathset *expected;         /* paths the reference accounts for */
 } robj;
 
 /* ---- actions: events and the caller's callback ------------------------ */
@@ -224,7 +225,7 @@ static void reference_free(robj *o)
     o->ref_b = NULL;
     free(o->ref_source);
     o->ref_source = NULL;
-    json_decref(o->expected);
+    vl_pathset_free(o->expected);
     o->expected = NULL;
 }
 
@@ -316,9 +317,12 @@ static int check_content(void *arg, const char *digest, const char *path)
     char *rel = vl_path_join(o->rel, path);
     const char *problem = NULL, *from = NULL;
     vl_error e = {0};
-    if (!rel || json_object_set_new(o->expected, path, json_true()) != 0) {
-        free(rel);
+    if (!rel) {
         c->rc = vl_error_oom(c->err);
+        return 1;
+    }
+    if ((c->rc = vl_pathset_add(o->expected, path, c->err)) != VL_OK) {
+        free(rel);
         return 1;
     }
     int drc = vl_copy_digest(o->t->b, rel, alg, actual, NULL, &e);
@@ -369,12 +373,13 @@ static int fix_inventory(robj *o, const char *prefix, int num, vl_error *err)
     snprintf(sname, sizeof sname, VL_INVENTORY_FILE ".%s", vl_digest_name(alg));
     char *dir = *prefix ? vl_path_join(o->rel, prefix) : vl_strdup(o->rel);
     if (!dir || !(inv_rel = vl_path_join(dir, VL_INVENTORY_FILE)) ||
-        !(side_rel = vl_path_join(dir, sname)) ||
-        json_object_set_new(o->expected, inv_rel + strlen(o->rel) + 1, json_true()) ||
-        json_object_set_new(o->expected, side_rel + strlen(o->rel) + 1, json_true())) {
+        !(side_rel = vl_path_join(dir, sname))) {
         rc = vl_error_oom(err);
         goto done;
     }
+    if ((rc = vl_pathset_add(o->expected, inv_rel + strlen(o->rel) + 1, err)) != VL_OK ||
+        (rc = vl_pathset_add(o->expected, side_rel + strlen(o->rel) + 1, err)) != VL_OK)
+        goto done;
     int prc = vl_copy_read_inventory(o->t->b, o->rel, prefix, digest, &side, &parsed, &e);
     if (prc == VL_OK && vl_inventory_head(parsed) == num &&
         !strcmp(vl_inventory_id(parsed), o->id))
@@ -498,10 +503,8 @@ static int fix_declaration(robj *o, vl_error *err)
     }
     if (!from)
         goto done;
-    if (json_object_set_new(o->expected, d.name, json_true()) != 0) {
-        rc = vl_error_oom(err);
+    if ((rc = vl_pathset_add(o->expected, d.name, err)) != VL_OK)
         goto done;
-    }
     vl_error e = {0};
     int hrc = vl_backend_read_all(o->t->b, rel, 4096, &have, &e);
     if (hrc == VL_OK && have.len == want.len && !memcmp(have.data, want.data, want.len))
@@ -536,12 +539,14 @@ static int note_file(void *arg, const char *rel, int kind,
                      const struct stat *st, vl_error *err)
 {
     struct extra_ctx *x = arg;
-    (void)err;
+    int known = 0, rc;
     (void)st;
     if (kind == VL_WALK_DIR)
         return 0;
-    if (json_object_get(x->o->expected, rel) ||
-        (!strncmp(rel, "0=", 2) && !strchr(rel, '/')) || !strncmp(rel, "extensions/", 11))
+    if ((rc = vl_pathset_has(x->o->expected, rel, &known, err)) != VL_OK)
+        return rc;
+    if (known || (!strncmp(rel, "0=", 2) && !strchr(rel, '/')) ||
+        !strncmp(rel, "extensions/", 11))
         return 0;
     if (VL_GROW(x->paths, x->cap, x->n + 1, NULL) != VL_OK ||
         !(x->paths[x->n] = vl_strdup(rel))) {
@@ -724,10 +729,8 @@ static int repair_copy(robj *o, struct copy *c, int head, vl_error *err)
             goto done;
         }
     }
-    if (!(o->expected = json_object())) {
-        rc = vl_error_oom(err);
+    if ((rc = vl_pathset_new(&o->expected, err)) != VL_OK)
         goto done;
-    }
     json_t *ij = json_pack("{s:s,s:s,s:i}", "id", o->id, "object", o->rel,
                            "version", o->version);
     char *intent = ij ? vl_json_dumps(ij, JSON_COMPACT) : NULL;
