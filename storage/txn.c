@@ -21,6 +21,7 @@
 #include "inventory_private.h"
 #include "vl_json.h"
 #include "repo_internal.h"
+#include "txn_index_private.h"
 
 #define LOCK_WAIT_SECONDS 120
 
@@ -39,11 +40,9 @@ struct vl_txn {
     char *scratch;            /* txn_dir/scratch */
     unsigned mask;
     pthread_mutex_t mu;
-    json_t *state;            /* logical path -> digest of the new version */
-    json_t *added;            /* logical paths given by this deposit (not kept) */
-    json_t *dirs;             /* staging folders already made */
-    json_t *staged;           /* digest -> logical path whose staged copy we keep */
-    json_t *fixity;           /* [alg, hex, logical] extra values */
+    /* the new state, staged content, staging folders made and extra fixity
+     * values: on disk, since they grow with the number of files */
+    vl_txn_index *ix;
     json_t *events;           /* events to record once committed */
     json_t *event_text;       /* [files_json, agents_json] per event, for rows */
 };
@@ -62,11 +61,7 @@ static void txn_free(vl_txn *t)
         return;
     vl_lock_release(t->lock);
     vl_inventory_free(t->inv);
-    json_decref(t->state);
-    json_decref(t->added);
-    json_decref(t->dirs);
-    json_decref(t->staged);
-    json_decref(t->fixity);
+    vl_txn_index_free(t->ix);
     json_decref(t->events);
     json_decref(t->event_text);
     pthread_mutex_destroy(&t->mu);
@@ -115,18 +110,13 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
     t->repo = r;
     t->id = vl_strdup(id);
     t->object_rel = vl_repo_object_path(r, id);
-    t->state = json_object();
-    t->added = json_object();
-    t->dirs = json_object();
-    t->staged = json_object();
-    t->fixity = json_array();
     t->events = json_array();
-    if (!t->id || !t->object_rel || !t->state || !t->added || !t->dirs || !t->staged ||
-        !t->fixity ||
-        !t->events) {
+    if (!t->id || !t->object_rel || !t->events) {
         rc = vl_error_oom(err);
         goto done;
     }
+    if ((rc = vl_txn_index_open(t->id, &t->ix, err)) != VL_OK)
+        goto done;
     if ((rc = vl_lock_object(r, id, LOCK_WAIT_SECONDS, &t->lock, err)) != VL_OK)
         goto done;
     rc = vl_repo_load_inventory(r, id, &t->inv, err);
@@ -186,24 +176,25 @@ int vl_txn_stage_path(vl_txn *t, const char *logical, char **out, vl_error *err)
     const char *slash = strrchr(logical, '/');
     char *dir = slash ? vl_strndup(logical, (size_t)(slash - logical)) : vl_strdup("");
     int known = 0;
-    if (dir) {
-        pthread_mutex_lock(&t->mu);
-        known = json_object_get(t->dirs, dir) != NULL;
-        pthread_mutex_unlock(&t->mu);
+    if (!dir) {
+        rc = vl_error_oom(err);
+        goto done;
     }
-    if (!known && (rc = vl_fs_mkdirs_parent(p, err)) != VL_OK) {
-        free(p);
-        free(dir);
-        return rc;
-    }
-    if (dir && !known) {
-        pthread_mutex_lock(&t->mu);
-        json_object_set_new(t->dirs, dir, json_true());
-        pthread_mutex_unlock(&t->mu);
-    }
+    pthread_mutex_lock(&t->mu);
+    rc = vl_txn_index_dir_known(t->ix, dir, &known, err);
+    pthread_mutex_unlock(&t->mu);
+    if (rc != VL_OK || known || (rc = vl_fs_mkdirs_parent(p, err)) != VL_OK)
+        goto done;
+    pthread_mutex_lock(&t->mu);
+    rc = vl_txn_index_dir_add(t->ix, dir, err);
+    pthread_mutex_unlock(&t->mu);
+done:
     free(dir);
-    *out = p;
-    return VL_OK;
+    if (rc != VL_OK)
+        free(p);
+    else
+        *out = p;
+    return rc;
 }
 
 static int content_path_of(vl_txn *t, const char *logical, char **out)
@@ -228,28 +219,32 @@ int vl_txn_add(vl_txn *t, const char *logical, const vl_digest_result *d,
     pthread_mutex_lock(&t->mu);
     /* A path kept from the head (merge) may be replaced; one given twice
      * by the deposit itself may not. */
-    if (json_object_get(t->added, logical)) {
-        rc = vl_error_set(err, VL_EINPUT, "\"%s\" is given twice in one deposit",
-                          logical);
+    if ((rc = vl_txn_index_put(t->ix, logical, hex, 1, err)) != VL_OK)
         goto done;
-    }
-    json_object_set_new(t->added, logical, json_true());
-    json_object_set_new(t->state, logical, json_string(hex));
-    int known = vl_inventory_content_path(t->inv, hex) != NULL ||
-                json_object_get(t->staged, hex) != NULL;
+    int known = vl_inventory_content_path(t->inv, hex) != NULL, is_new = 0;
     if (!known && staged) {
-        json_object_set_new(t->staged, hex, json_string(logical));
+        if ((rc = vl_txn_index_stage(t->ix, hex, logical, &is_new, err)) != VL_OK)
+            goto done;
+        known = !is_new;
+    } else if (!known) {
+        rc = vl_txn_index_staged(t->ix, hex, &known, err);
+    }
+    if (rc != VL_OK) {
+        goto done;
+    } else if (is_new) {
         /* Record the extra fixity algorithms for the new content. */
-        for (int a = 0; a < VL_DIGEST_COUNT; a++)
+        for (int a = 0; a < VL_DIGEST_COUNT && rc == VL_OK; a++)
             if (a != (int)alg && (t->repo->fixity_mask & VL_DIGEST_BIT(a)) &&
                 (d->mask & VL_DIGEST_BIT(a)))
-                json_array_append_new(t->fixity, json_pack("{s:i, s:s, s:s}",
-                                      "alg", a, "hex", d->hex[a], "logical", logical));
+                rc = vl_txn_index_fixity_add(t->ix, (vl_digest_alg)a, d->hex[a],
+                                             logical, err);
     } else if (staged) {
         /* Deduplication: the content is stored already. */
         pthread_mutex_unlock(&t->mu);
         stage = vl_path_join(t->content_root, logical);
-        if (stage && unlink(stage) != 0 && errno != ENOENT)
+        if (!stage)
+            rc = vl_error_oom(err);
+        else if (unlink(stage) != 0 && errno != ENOENT)
             rc = vl_error_sys(err, "cannot remove staged %s", stage);
         free(stage);
         return rc;
@@ -264,26 +259,28 @@ done:
 
 struct keep_ctx {
     vl_txn *t;
+    vl_error *err;
+    int rc;
 };
 
 static int keep_one(void *arg, const char *logical, const char *digest)
 {
-    vl_txn *t = ((struct keep_ctx *)arg)->t;
-    if (!json_object_get(t->state, logical) &&
-        json_object_set_new(t->state, logical, json_string(digest)) != 0)
-        return -1;
-    return 0;
+    struct keep_ctx *k = arg;
+    k->rc = vl_txn_index_put(k->t->ix, logical, digest, 0, k->err);
+    return k->rc == VL_OK ? 0 : -1;
 }
 
 int vl_txn_keep_all(vl_txn *t, vl_error *err)
 {
-    struct keep_ctx k = {t};
+    struct keep_ctx k = {t, err, VL_OK};
     if (t->is_new)
         return VL_OK;
     pthread_mutex_lock(&t->mu);
     /* a merge that kept only part of the head would drop files */
     int failed = vl_inventory_state_foreach(t->inv, t->num - 1, keep_one, &k) != 0;
     pthread_mutex_unlock(&t->mu);
+    if (k.rc != VL_OK)
+        return k.rc;
     if (failed)
         return vl_error_set(err, VL_ESYS, "cannot read the head state of %s: out of "
                             "memory or temporary space", vl_inventory_id(t->inv));
@@ -294,10 +291,9 @@ int vl_txn_add_fixity(vl_txn *t, const char *logical, vl_digest_alg alg,
                       const char *hex, vl_error *err)
 {
     pthread_mutex_lock(&t->mu);
-    int rc = json_array_append_new(t->fixity, json_pack("{s:i, s:s, s:s}", "alg",
-                                   (int)alg, "hex", hex, "logical", logical));
+    int rc = vl_txn_index_fixity_add(t->ix, alg, hex, logical, err);
     pthread_mutex_unlock(&t->mu);
-    return rc ? vl_error_oom(err) : VL_OK;
+    return rc;
 }
 
 int vl_txn_add_event(vl_txn *t, const vl_event *ev, vl_error *err)
@@ -345,28 +341,46 @@ int vl_txn_event_row(vl_txn *t, size_t i, vl_event_row *out)
     return 0;
 }
 
+struct same_ctx {
+    vl_txn *t;
+    const char *ignore;
+};
+
+static int same_as_head(void *arg, const char *logical, const char *digest)
+{
+    struct same_ctx *c = arg;
+    if (c->ignore && !strcmp(logical, c->ignore))
+        return 0;
+    const char *d = vl_inventory_lookup(c->t->inv, c->t->num - 1, logical);
+    return d && !strcmp(d, digest) ? 0 : -1;
+}
+
+/* *same: 1 when the new state equals the head state, both without the
+ * path ignore (may be NULL). */
+static int state_is_head(vl_txn *t, const char *ignore, int *same, vl_error *err)
+{
+    struct same_ctx c = {t, ignore};
+    vl_version_info vi;
+    size_t n;
+    int rc;
+    *same = 0;
+    if (t->is_new || vl_inventory_version_info(t->inv, t->num - 1, &vi) != 0)
+        return VL_OK;
+    size_t head_n = vi.file_count -
+        (ignore && vl_inventory_lookup(t->inv, t->num - 1, ignore) ? 1 : 0);
+    if ((rc = vl_txn_index_count(t->ix, ignore, &n, err)) != VL_OK || n != head_n)
+        return rc;
+    rc = vl_txn_index_state_foreach(t->ix, same_as_head, &c, err);
+    *same = rc == VL_OK;
+    return rc == -1 ? VL_OK : rc;
+}
+
 int vl_txn_unchanged_except(vl_txn *t, const char *ignore)
 {
-    if (t->is_new)
-        return 0;
-    vl_version_info vi;
-    if (vl_inventory_version_info(t->inv, t->num - 1, &vi) != 0)
-        return 0;
-    size_t head_n = vi.file_count - (vl_inventory_lookup(t->inv, t->num - 1, ignore) ? 1 : 0);
-    size_t new_n = json_object_size(t->state) - (json_object_get(t->state, ignore) ? 1 : 0);
-    if (head_n != new_n)
-        return 0;
-    const char *logical;
-    json_t *v;
-    json_object_foreach(t->state, logical, v)
-    {
-        if (!strcmp(logical, ignore))
-            continue;
-        const char *d = vl_inventory_lookup(t->inv, t->num - 1, logical);
-        if (!d || strcmp(d, json_string_value(v)) != 0)
-            return 0;
-    }
-    return 1;
+    vl_error err;
+    int same;
+    /* A failure here leaves the index broken, and the commit reports it. */
+    return state_is_head(t, ignore, &same, &err) == VL_OK && same;
 }
 
 /* Record the committed version's events (log, then catalog). */
@@ -386,25 +400,14 @@ static int record_events(vl_repo *r, json_t *events, vl_error *err)
 /* No logical path may also be a folder of another (E095). */
 static int check_conflicts(vl_txn *t, vl_error *err)
 {
-    const char *logical;
-    json_t *v;
-    json_object_foreach(t->state, logical, v)
-    {
-        char *p = vl_strdup(logical);
-        if (!p)
-            return vl_error_oom(err);
-        for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/')) {
-            *s = '\0';
-            if (json_object_get(t->state, p)) {
-                int rc = vl_error_set(err, VL_EINPUT, "\"%s\" is both a file and "
-                                      "the folder of \"%s\"", p, logical);
-                free(p);
-                return rc;
-            }
-        }
-        free(p);
-    }
-    return VL_OK;
+    char *file, *inner;
+    int rc = vl_txn_index_conflict(t->ix, &file, &inner, err);
+    if (rc == VL_OK && file)
+        rc = vl_error_set(err, VL_EINPUT, "\"%s\" is both a file and the folder of "
+                          "\"%s\"", file, inner);
+    free(file);
+    free(inner);
+    return rc;
 }
 
 /* Staged copies removed by deduplication can leave empty folders, which
@@ -431,43 +434,25 @@ static int prune_empty_dirs(const char *dir)
     return left == 0 && rmdir(dir) == 0;
 }
 
-static int apply_fixity(vl_txn *t, vl_error *err)
+struct fixity_ctx {
+    vl_txn *t;
+    vl_error *err;
+};
+
+static int apply_one_fixity(void *arg, vl_digest_alg alg, const char *hex,
+                            const char *digest)
 {
-    size_t i;
-    json_t *f;
-    json_array_foreach(t->fixity, i, f)
-    {
-        int alg = (int)json_integer_value(json_object_get(f, "alg"));
-        const char *hex = json_string_value(json_object_get(f, "hex"));
-        const char *logical = json_string_value(json_object_get(f, "logical"));
-        const char *digest = json_string_value(json_object_get(t->state, logical));
-        const char *cpath = digest ? vl_inventory_content_path(t->inv, digest) : NULL;
-        if (!cpath)
-            continue;   /* not part of the new state */
-        if (vl_inventory_fixity_add(t->inv, (vl_digest_alg)alg, hex, cpath) != 0)
-            return vl_error_oom(err);
-    }
+    struct fixity_ctx *c = arg;
+    const char *cpath = vl_inventory_content_path(c->t->inv, digest);
+    if (cpath && vl_inventory_fixity_add(c->t->inv, alg, hex, cpath) != 0)
+        return vl_error_oom(c->err);
     return VL_OK;
 }
 
-/* 1 when the new state equals the head state. */
-static int unchanged(vl_txn *t)
+static int apply_fixity(vl_txn *t, vl_error *err)
 {
-    if (t->is_new)
-        return 0;
-    vl_version_info vi;
-    if (vl_inventory_version_info(t->inv, t->num - 1, &vi) != 0 ||
-        vi.file_count != json_object_size(t->state))
-        return 0;
-    const char *logical;
-    json_t *v;
-    json_object_foreach(t->state, logical, v)
-    {
-        const char *d = vl_inventory_lookup(t->inv, t->num - 1, logical);
-        if (!d || strcmp(d, json_string_value(v)) != 0)
-            return 0;
-    }
-    return 1;
+    struct fixity_ctx c = {t, err};
+    return vl_txn_index_fixity_foreach(t->ix, apply_one_fixity, &c, err);
 }
 
 /* The inventory goes to its file through a buffer that also feeds the
@@ -572,31 +557,38 @@ done:
     return rc;
 }
 
-/* Build the new version's inventory in memory from the collected state. */
+static int manifest_one(void *arg, const char *digest, const char *logical)
+{
+    struct fixity_ctx *c = arg;
+    char *cpath;
+    if (content_path_of(c->t, logical, &cpath) != 0)
+        return vl_error_oom(c->err);
+    int bad = vl_inventory_manifest_add(c->t->inv, digest, cpath);
+    free(cpath);
+    return bad ? vl_error_oom(c->err) : VL_OK;
+}
+
+static int state_one(void *arg, const char *logical, const char *digest)
+{
+    struct fixity_ctx *c = arg;
+    return vl_inventory_state_add(c->t->inv, c->t->num, digest, logical)
+        ? vl_error_oom(c->err) : VL_OK;
+}
+
+/* Build the new version's inventory from the collected state. */
 static int build_inventory(vl_txn *t, const vl_txn_info *info, vl_error *err)
 {
+    struct fixity_ctx c = {t, err};
     char created[32];
-    const char *logical;
-    json_t *v;
+    int rc;
     vl_time_rfc3339(vl_time_now(), created);
     if (vl_inventory_version_add(t->inv, created, info ? info->message : NULL,
                                  info ? info->user_name : NULL,
                                  info ? info->user_address : NULL) != t->num)
         return vl_error_set(err, VL_ESYS, "internal: cannot add version %s", t->vname);
-    json_object_foreach(t->staged, logical, v)
-    {
-        /* key is the digest, value the logical path staged for it */
-        char *cpath;
-        if (content_path_of(t, json_string_value(v), &cpath) != 0)
-            return vl_error_oom(err);
-        int bad = vl_inventory_manifest_add(t->inv, logical, cpath);
-        free(cpath);
-        if (bad)
-            return vl_error_oom(err);
-    }
-    json_object_foreach(t->state, logical, v)
-        if (vl_inventory_state_add(t->inv, t->num, json_string_value(v), logical))
-            return vl_error_oom(err);
+    if ((rc = vl_txn_index_staged_foreach(t->ix, manifest_one, &c, err)) != VL_OK ||
+        (rc = vl_txn_index_state_foreach(t->ix, state_one, &c, err)) != VL_OK)
+        return rc;
     return apply_fixity(t, err);
 }
 
@@ -645,10 +637,14 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
     char *root_inv = NULL, *root_side = NULL, *ver_inv = NULL;
     vl_repo *r = t->repo;
     vl_digest_alg alg = vl_inventory_digest_alg(t->inv);
+    int same;
+    size_t nfiles;
     *version = 0;
-    if (unchanged(t))
+    if ((rc = state_is_head(t, NULL, &same, err)) != VL_OK || same)
         goto done; /* nothing to write: the deposit equals the head state */
-    if (json_object_size(t->state) == 0) {
+    if ((rc = vl_txn_index_count(t->ix, NULL, &nfiles, err)) != VL_OK)
+        goto done;
+    if (nfiles == 0) {
         rc = vl_error_set(err, VL_EINPUT, "nothing to deposit: no files");
         goto done;
     }
@@ -656,13 +652,10 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         goto done;
     if ((rc = build_inventory(t, info, err)) != VL_OK)
         goto done;
-    /* The inventory now holds the new state: drop the deposit's own maps
-     * before serializing, so a 100,000-file version is held once, not twice. */
-    json_decref(t->state);
-    json_decref(t->added);
-    json_decref(t->staged);
-    json_decref(t->dirs);
-    t->state = t->added = t->staged = t->dirs = NULL;
+    /* The inventory now holds the new state: drop the deposit's own index
+     * (and its page cache) before serializing. */
+    vl_txn_index_free(t->ix);
+    t->ix = NULL;
     vdir = vl_path_join(t->build_dir, t->vname);
     obj_vdir = vl_path_join(t->object_rel, t->vname);
     if (!vdir || !obj_vdir) {
