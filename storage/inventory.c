@@ -6,7 +6,13 @@
  * The index is a private SQLite database with no file name: SQLite keeps it
  * in its page cache (capped below) and spills to a temporary file beyond.
  * Version headers (created, message, user, counts) stay in memory: there
- * are few of them.  Conformance checking lives in the validator. */
+ * are few of them.  Conformance checking lives in the validator.
+ *
+ * A new version leaves the old ones' states as they were, and an object
+ * of V versions has V states: each is kept as the text the writer makes
+ * of it (laid out as it is parsed), written back as is, and made into rows
+ * only when a query asks for that version.  So adding a version costs a
+ * pass over the inventory's text, not an index of every version's rows. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -468,8 +474,6 @@ static void w_indent(writer *w, int level)
                                                               : sizeof spaces - 1);
 }
 
-/* A JSON string as jansson writes it: '"' and '\' escaped, control
- * characters as their short escape or \u00XX, everything else as is. */
 /* 1 when one of 8 bytes is a control character, '"' or '\\' (the
  * "has less than" and "has zero" tests of bit twiddling, exact as a
  * yes/no): every digest and path of every version passes here. */
@@ -480,6 +484,8 @@ static int any_escaped(uint64_t x)
     return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high ? 1 : 0;
 }
 
+/* A JSON string as jansson writes it: '"' and '\' escaped, control
+ * characters as their short escape or \u00XX, everything else as is. */
 static void w_json_string(writer *w, const char *s, size_t n)
 {
     size_t run = 0, i = 0;
@@ -492,7 +498,7 @@ static void w_json_string(writer *w, const char *s, size_t n)
         const char *esc = NULL;
         char u[8];
         if (c >= 0x20 && c != '"' && c != '\\')
-            continue; /* the common case first: most bytes pass as is */
+            continue;
         if (c == '"')
             esc = "\\\"";
         else if (c == '\\')
