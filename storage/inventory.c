@@ -6,9 +6,16 @@
  * The index is a private SQLite database with no file name: SQLite keeps it
  * in its page cache (capped below) and spills to a temporary file beyond.
  * Version headers (created, message, user, counts) stay in memory: there
- * are few of them.  Conformance checking lives in the validator. */
+ * are few of them.  Conformance checking lives in the validator.
+ *
+ * A new version leaves the old ones' states as they were, and an object
+ * of V versions has V states: each is kept as the text the writer makes
+ * of it (laid out as it is parsed), written back as is, and made into rows
+ * only when a query asks for that version.  So adding a version costs a
+ * pass over the inventory's text, not an index of every version's rows. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <malloc.h>
@@ -22,6 +29,10 @@
 /* Page cache of one inventory's index, KiB.  Enough to keep an ordinary
  * object's rows in memory; a huge one spills to the temporary file. */
 #define INDEX_CACHE_KIB 8192
+/* ...and of its spooled states: a few MiB of them stay in memory. */
+#define SPOOL_CACHE_KIB 4096
+#define VL_STR_(x) #x
+#define VL_STR(x) VL_STR_(x)
 
 typedef struct version {
     char *name;
@@ -29,6 +40,10 @@ typedef struct version {
                                  are not this object's version names */
     char *created, *message, *user_name, *user_address;
     int has_state;
+    /* Its state's text as the writer lays it out is in the vstate table,
+     * written back as is; its rows are in the state table only once
+     * loaded (read back from that text when a query needs them). */
+    int spooled, loaded;
     size_t file_count, metadata_count;
 } version;
 
@@ -40,6 +55,7 @@ enum {
     ST_STATE_ADD,
     ST_FIXITY_ADD,
     ST_FIXITY_HAS,
+    ST_SPOOL_ADD,
     ST_COUNT
 };
 
@@ -150,6 +166,15 @@ static const char *const schema =
     " path TEXT NOT NULL, k INTEGER NOT NULL);"
     "CREATE TABLE fixity (alg TEXT NOT NULL, digest TEXT NOT NULL,"
     " path TEXT NOT NULL, pver INTEGER NOT NULL, k INTEGER NOT NULL);"
+    /* Spooled states (see version) are written once and read once, in
+     * order, in 64 KiB pieces: a database of their own with pages that
+     * size takes a sixteenth of the system calls a 4 KiB page would. */
+    "ATTACH DATABASE '' AS spool;"
+    "PRAGMA spool.page_size=65536;"
+    "PRAGMA spool.journal_mode=OFF;"
+    "PRAGMA spool.cache_size=-" VL_STR(SPOOL_CACHE_KIB) ";"
+    "CREATE TABLE spool.vstate (ver INTEGER NOT NULL, text BLOB NOT NULL);"
+    "CREATE INDEX spool.vstate_v ON vstate (ver);"
     "BEGIN;";
 
 /* Built after a bulk load, which is faster than keeping them up to date
@@ -174,6 +199,7 @@ static const char *const statements[ST_COUNT] = {
     [ST_STATE_ADD] = "INSERT INTO state VALUES (?1, ?2, ?3, ?4)",
     [ST_FIXITY_ADD] = "INSERT INTO fixity VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_FIXITY_HAS] = "SELECT 1 FROM fixity WHERE alg = ?1 AND path = ?2 LIMIT 1",
+    [ST_SPOOL_ADD] = "INSERT INTO vstate VALUES (?1, ?2)",
 };
 
 static void lock(const vl_inventory *inv)
@@ -403,6 +429,119 @@ vl_inventory *vl_inventory_new(const char *id, vl_digest_alg alg)
     return inv;
 }
 
+/* ---- streaming write --------------------------------------------------
+ * The layout is jansson's JSON_INDENT(2) | JSON_SORT_KEYS, which vellum
+ * wrote before it streamed: keys in byte order, two spaces a level. */
+
+typedef struct writer {
+    vl_inventory_sink sink;
+    void *arg;
+    char buf[65536];
+    size_t len;
+    int failed;
+} writer;
+
+static void w_flush(writer *w)
+{
+    if (w->len && !w->failed && w->sink(w->buf, w->len, w->arg) != 0)
+        w->failed = 1;
+    w->len = 0;
+}
+
+static void w_put(writer *w, const char *s, size_t n)
+{
+    if (w->failed)
+        return;
+    if (w->len + n > sizeof w->buf) {
+        w_flush(w);
+        if (n > sizeof w->buf) {
+            if (!w->failed && w->sink(s, n, w->arg) != 0)
+                w->failed = 1;
+            return;
+        }
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void w_str(writer *w, const char *s) { w_put(w, s, strlen(s)); }
+
+static void w_indent(writer *w, int level)
+{
+    static const char spaces[] = "                                ";
+    w_put(w, "\n", 1);
+    w_put(w, spaces, (size_t)(2 * level) < sizeof spaces - 1 ? (size_t)(2 * level)
+                                                              : sizeof spaces - 1);
+}
+
+/* 1 when one of 8 bytes is a control character, '"' or '\\' (the
+ * "has less than" and "has zero" tests of bit twiddling, exact as a
+ * yes/no): every digest and path of every version passes here. */
+static int any_escaped(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high ? 1 : 0;
+}
+
+/* A JSON string as jansson writes it: '"' and '\' escaped, control
+ * characters as their short escape or \u00XX, everything else as is. */
+static void w_json_string(writer *w, const char *s, size_t n)
+{
+    size_t run = 0, i = 0;
+    uint64_t x;
+    w_put(w, "\"", 1);
+    while (i + 8 <= n && (memcpy(&x, s + i, 8), !any_escaped(x)))
+        i += 8;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[8];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c < 0x20) {
+            switch (c) {
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            default:
+                snprintf(u, sizeof u, "\\u%04X", c);
+                esc = u;
+            }
+        }
+        if (!esc)
+            continue;
+        w_put(w, s + run, i - run);
+        w_str(w, esc);
+        run = i + 1;
+    }
+    w_put(w, s + run, n - run);
+    w_put(w, "\"", 1);
+}
+
+static void w_key(writer *w, int level, int *first, const char *key)
+{
+    if (!*first)
+        w_put(w, ",", 1);
+    *first = 0;
+    w_indent(w, level);
+    w_json_string(w, key, strlen(key));
+    w_put(w, ": ", 2);
+}
+
+static void w_string_member(writer *w, int level, int *first, const char *key,
+                            const char *value)
+{
+    w_key(w, level, first, key);
+    w_json_string(w, value, strlen(value));
+}
+
 /* ---- streaming parse ------------------------------------------------- */
 
 typedef enum frame_kind {
@@ -448,6 +587,17 @@ typedef struct parser {
     int duplicate;
     int failed;               /* the index or memory failed */
     int done;                 /* the top-level object closed */
+    /* The state being read, laid out as the writer would (spool_sink puts
+     * it in the vstate table), and whether it is in the writer's order:
+     * digests strictly rising, each one's paths not falling, no empty
+     * array.  Only then is that text what the rows would write. */
+    writer *sw;
+    int canon;
+    int st_any;               /* a digest of this state was seen */
+    size_t npaths;            /* paths of its current digest so far */
+    char *last;               /* the previous of those paths */
+    size_t last_len, last_cap;
+    int load_ver;             /* load_rows: the version whose rows it reads */
     size_t reserve_used;      /* of reserve, below */
     /* yajl 2.1 uses what its allocator returns without a check: when an
      * allocation fails it gets a block from here instead, the parse is
@@ -584,6 +734,69 @@ static int take_string(char **slot, const unsigned char *s, size_t n, parser *p)
     return 1;
 }
 
+/* Byte order, as SQLite's BINARY collation sorts the rows. */
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+static int spool_sink(const char *data, size_t len, void *arg)
+{
+    parser *p = arg;
+    vl_inventory *inv = p->inv;
+    sqlite3_stmt *st = stmt(inv, ST_SPOOL_ADD);
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 1, inv->v[p->cur_index].num);
+    sqlite3_bind_blob(st, 2, data, (int)len, SQLITE_STATIC);
+    return step_insert(inv, st);
+}
+
+static int state_path(parser *p, const unsigned char *s, size_t n)
+{
+    const char *path = (const char *)s;
+    if (p->npaths) {
+        if (cmp_bytes(path, n, p->last, p->last_len) < 0)
+            p->canon = 0;
+        w_put(p->sw, ",", 1);
+    }
+    w_indent(p->sw, 5);
+    w_json_string(p->sw, path, n);
+    p->npaths++;
+    count_path(&p->inv->v[p->cur_index], path, n);
+    if (set_buf(&p->last, &p->last_len, &p->last_cap, s, n) != 0) {
+        p->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int unspool(vl_inventory *inv, version *v);
+
+/* The end of a version's state: its text is spooled; one not in the
+ * writer's order goes to rows now (as every state did before), so that the
+ * index checks for duplicate keys see it. */
+static int end_state(parser *p)
+{
+    writer *w = p->sw;
+    version *v = &p->inv->v[p->cur_index];
+    if (p->st_any) {
+        w_indent(w, 4);
+        w_put(w, "]", 1);
+        w_indent(w, 3);
+        w_put(w, "}", 1);
+    } else
+        w_put(w, "{}", 2);
+    w_flush(w);
+    v->spooled = 1;
+    if (w->failed || (!p->canon && unspool(p->inv, v) != 0)) {
+        p->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
 static int cb_string(void *ctx, const unsigned char *s, size_t n)
 {
     parser *p = ctx;
@@ -638,12 +851,9 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
         int rc = 0;
         if (p->paths_of == PATHS_MANIFEST)
             rc = insert_manifest(inv, p->digest, p->digest_len, (const char *)s, n, p->k);
-        else if (p->paths_of == PATHS_STATE) {
-            version *v = &inv->v[p->cur_index];
-            rc = insert_state(inv, v->num, p->digest, p->digest_len, (const char *)s,
-                              n, p->k);
-            count_path(v, (const char *)s, n);
-        } else
+        else if (p->paths_of == PATHS_STATE)
+            return state_path(p, s, n);
+        else
             rc = insert_fixity(inv, p->fix_alg, p->digest, p->digest_len,
                                (const char *)s, n, p->k);
         if (rc != 0) {
@@ -733,6 +943,10 @@ static int cb_start_map(void *ctx)
         if (key_is(p, "state")) {
             mark_version(p, 4);
             inv->v[p->cur_index].has_state = 1;
+            p->canon = 1;
+            p->st_any = 0;
+            p->sw->len = 0;
+            p->sw->failed = 0;
             return push(p, F_STATE);
         }
         if (key_is(p, "user")) {
@@ -771,6 +985,8 @@ static int cb_end_map(void *ctx)
         return 0;
     if (end_skipped(p))
         return 1;
+    if (top(p) == F_STATE && !end_state(p))
+        return 0;
     if (top(p) == F_FIXBLOCK) {
         free(p->fix_alg);
         p->fix_alg = NULL;
@@ -796,6 +1012,20 @@ static int cb_start_array(void *ctx)
         p->paths_of = top(p) == F_MANIFEST ? PATHS_MANIFEST
                       : top(p) == F_STATE  ? PATHS_STATE
                                            : PATHS_FIXITY;
+        if (p->paths_of == PATHS_STATE) {
+            if (p->st_any) {
+                if (cmp_bytes(p->key, p->key_len, p->digest, p->digest_len) <= 0)
+                    p->canon = 0;
+                w_indent(p->sw, 4);
+                w_put(p->sw, "],", 2);
+            } else
+                w_put(p->sw, "{", 1);
+            w_indent(p->sw, 4);
+            w_json_string(p->sw, p->key, p->key_len);
+            w_put(p->sw, ": [", 3);
+            p->st_any = 1;
+            p->npaths = 0;
+        }
         if (set_buf(&p->digest, &p->digest_len, &p->digest_cap,
                     (const unsigned char *)p->key, p->key_len) != 0) {
             p->failed = 1;
@@ -816,6 +1046,8 @@ static int cb_end_array(void *ctx)
         return 0;
     if (end_skipped(p))
         return 1;
+    if (p->paths_of == PATHS_STATE && !p->npaths)
+        p->canon = 0; /* the writer has no empty arrays */
     p->depth--;
     return 1;
 }
@@ -884,6 +1116,116 @@ static void y_free(void *ctx, void *ptr)
         free(ptr);
 }
 
+/* ---- a spooled state read back into rows ------------------------------ */
+
+static int ld_key(void *ctx, const unsigned char *s, size_t n)
+{
+    parser *p = ctx;
+    if (p->failed || set_buf(&p->digest, &p->digest_len, &p->digest_cap, s, n) != 0) {
+        p->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int ld_start_array(void *ctx)
+{
+    parser *p = ctx;
+    p->k++;
+    return !p->failed;
+}
+
+static int ld_string(void *ctx, const unsigned char *s, size_t n)
+{
+    parser *p = ctx;
+    if (p->failed || insert_state(p->inv, p->load_ver, p->digest, p->digest_len,
+                                  (const char *)s, n, p->k) != 0) {
+        p->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int ld_go_on(void *ctx) { return !((parser *)ctx)->failed; }
+
+static const yajl_callbacks load_callbacks = {
+    NULL, NULL, NULL, NULL, NULL, ld_string,
+    ld_go_on, ld_key, ld_go_on, ld_start_array, ld_go_on,
+};
+
+static int query(vl_inventory *inv, const char *sql, sqlite3_stmt **st);
+
+/* Make the rows of a spooled version's state, from its text, the first
+ * time a query needs them: a new version reads only the head's. */
+static int load_rows(vl_inventory *inv, version *v)
+{
+    parser *lp = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+    if (!v->spooled || v->loaded)
+        return 0;
+    if (inv->broken)
+        return -1;
+    if (!(lp = calloc(1, sizeof *lp))) {
+        vl_alloc_failed();
+        goto done;
+    }
+    lp->inv = inv;
+    lp->load_ver = v->num;
+    yajl_alloc_funcs funcs = {y_malloc, y_realloc, y_free, lp};
+    if (!(lp->h = yajl_alloc(&load_callbacks, &funcs, lp)) || lp->failed ||
+        query(inv, "SELECT text FROM vstate WHERE ver = ?1 ORDER BY rowid", &st) != 0)
+        goto done;
+    sqlite3_bind_int(st, 1, v->num);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *text = sqlite3_column_blob(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        if (!text || yajl_parse(lp->h, text, (size_t)n) != yajl_status_ok)
+            goto done;
+    }
+    if (step != SQLITE_DONE) {
+        index_failed(inv, step);
+        goto done;
+    }
+    if (yajl_complete_parse(lp->h) != yajl_status_ok)
+        goto done;
+    v->loaded = 1;
+    rc = 0;
+done:
+    if (rc != 0) {
+        /* rows of it may be in: a second try would double them */
+        inv->query_failed = 1;
+        if (lp && lp->k)
+            inv->broken = 1;
+    }
+    sqlite3_finalize(st);
+    if (lp) {
+        if (lp->h)
+            yajl_free(lp->h);
+        free(lp->digest);
+        free(lp);
+    }
+    return rc;
+}
+
+/* Rows only, from now on: before a version's state changes. */
+static int unspool(vl_inventory *inv, version *v)
+{
+    sqlite3_stmt *st = NULL;
+    if (!v->spooled)
+        return 0;
+    if (load_rows(inv, v) != 0 ||
+        query(inv, "DELETE FROM vstate WHERE ver = ?1", &st) != 0)
+        return -1;
+    sqlite3_bind_int(st, 1, v->num);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return index_failed(inv, step);
+    v->spooled = v->loaded = 0;
+    return 0;
+}
+
 
 int vl_inventory_parser_new(vl_inventory_parser **out, vl_error *err)
 {
@@ -897,10 +1239,13 @@ int vl_inventory_parser_new(vl_inventory_parser **out, vl_error *err)
         return vl_error_set(err, VL_ESYS, "inventory: cannot make its index");
     }
     yajl_alloc_funcs funcs = {y_malloc, y_realloc, y_free, p};
-    if (!(p->h = yajl_alloc(&callbacks, &funcs, p)) || p->failed) {
+    if (!(p->sw = calloc(1, sizeof *p->sw)) ||
+        !(p->h = yajl_alloc(&callbacks, &funcs, p)) || p->failed) {
         vl_inventory_parser_free(ip);
         return vl_error_oom(err);
     }
+    p->sw->sink = spool_sink;
+    p->sw->arg = p;
     *out = ip;
     return VL_OK;
 }
@@ -917,6 +1262,8 @@ void vl_inventory_parser_free(vl_inventory_parser *ip)
     free(p->digest);
     free(p->fix_alg);
     free(p->bad_alg);
+    free(p->sw);
+    free(p->last);
     free(ip);
 }
 
@@ -1027,104 +1374,6 @@ int vl_inventory_parse(const char *text, size_t len, vl_inventory **out,
     return rc;
 }
 
-/* ---- streaming write --------------------------------------------------
- * The layout is jansson's JSON_INDENT(2) | JSON_SORT_KEYS, which vellum
- * wrote before it streamed: keys in byte order, two spaces a level. */
-
-typedef struct writer {
-    vl_inventory_sink sink;
-    void *arg;
-    char buf[65536];
-    size_t len;
-    int failed;
-} writer;
-
-static void w_flush(writer *w)
-{
-    if (w->len && !w->failed && w->sink(w->buf, w->len, w->arg) != 0)
-        w->failed = 1;
-    w->len = 0;
-}
-
-static void w_put(writer *w, const char *s, size_t n)
-{
-    if (w->failed)
-        return;
-    if (w->len + n > sizeof w->buf) {
-        w_flush(w);
-        if (n > sizeof w->buf) {
-            if (!w->failed && w->sink(s, n, w->arg) != 0)
-                w->failed = 1;
-            return;
-        }
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-}
-
-static void w_str(writer *w, const char *s) { w_put(w, s, strlen(s)); }
-
-static void w_indent(writer *w, int level)
-{
-    static const char spaces[] = "                                ";
-    w_put(w, "\n", 1);
-    w_put(w, spaces, (size_t)(2 * level) < sizeof spaces - 1 ? (size_t)(2 * level)
-                                                              : sizeof spaces - 1);
-}
-
-/* A JSON string as jansson writes it: '"' and '\' escaped, control
- * characters as their short escape or \u00XX, everything else as is. */
-static void w_json_string(writer *w, const char *s, size_t n)
-{
-    size_t run = 0;
-    w_put(w, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char u[8];
-        if (c == '"')
-            esc = "\\\"";
-        else if (c == '\\')
-            esc = "\\\\";
-        else if (c < 0x20) {
-            switch (c) {
-            case '\b': esc = "\\b"; break;
-            case '\f': esc = "\\f"; break;
-            case '\n': esc = "\\n"; break;
-            case '\r': esc = "\\r"; break;
-            case '\t': esc = "\\t"; break;
-            default:
-                snprintf(u, sizeof u, "\\u%04X", c);
-                esc = u;
-            }
-        }
-        if (!esc)
-            continue;
-        w_put(w, s + run, i - run);
-        w_str(w, esc);
-        run = i + 1;
-    }
-    w_put(w, s + run, n - run);
-    w_put(w, "\"", 1);
-}
-
-static void w_key(writer *w, int level, int *first, const char *key)
-{
-    if (!*first)
-        w_put(w, ",", 1);
-    *first = 0;
-    w_indent(w, level);
-    w_json_string(w, key, strlen(key));
-    w_put(w, ": ", 2);
-}
-
-static void w_string_member(writer *w, int level, int *first, const char *key,
-                            const char *value)
-{
-    w_key(w, level, first, key);
-    w_json_string(w, value, strlen(value));
-}
-
 /* A {digest: [paths]} map from rows (digest, path) in digest then path
  * order, at `level` (the level of its key). */
 static int w_path_map(writer *w, vl_inventory *inv, sqlite3_stmt *st, int level)
@@ -1188,10 +1437,27 @@ static int cmp_version_name(const void *a, const void *b)
     return strcmp((*(version *const *)a)->name, (*(version *const *)b)->name);
 }
 
+/* A spooled state: its text as it was laid out when parsed. */
+static int w_spooled(writer *w, vl_inventory *inv, sqlite3_stmt *st, int ver)
+{
+    int step;
+    sqlite3_bind_int(st, 1, ver);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && !w->failed) {
+        const char *text = sqlite3_column_blob(st, 0);
+        if (!text) {
+            step = SQLITE_NOMEM;
+            break;
+        }
+        w_put(w, text, (size_t)sqlite3_column_bytes(st, 0));
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : index_failed(inv, step);
+}
+
 static int dump_versions(writer *w, vl_inventory *inv)
 {
     version **order = malloc((inv->nv ? inv->nv : 1) * sizeof *order);
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *sp = NULL;
     int rc = 0;
     if (!order)
         return -1;
@@ -1199,7 +1465,8 @@ static int dump_versions(writer *w, vl_inventory *inv)
         order[i] = &inv->v[i];
     qsort(order, inv->nv, sizeof *order, cmp_version_name);
     if (query(inv, "SELECT digest, path FROM state WHERE ver = ?1"
-                   " ORDER BY digest, path", &st) != 0) {
+                   " ORDER BY digest, path", &st) != 0 ||
+        query(inv, "SELECT text FROM vstate WHERE ver = ?1 ORDER BY rowid", &sp) != 0) {
         rc = -1;
         goto done;
     }
@@ -1219,9 +1486,13 @@ static int dump_versions(writer *w, vl_inventory *inv)
             w_string_member(w, 3, &first, "message", v->message);
         if (v->has_state) {
             w_key(w, 3, &first, "state");
-            sqlite3_bind_int(st, 1, v->num);
-            rc = w_path_map(w, inv, st, 3);
-            sqlite3_reset(st);
+            if (v->spooled)
+                rc = w_spooled(w, inv, sp, v->num);
+            else {
+                sqlite3_bind_int(st, 1, v->num);
+                rc = w_path_map(w, inv, st, 3);
+                sqlite3_reset(st);
+            }
         }
         if (v->user_name || v->user_address) {
             int ufirst = 1;
@@ -1245,6 +1516,7 @@ static int dump_versions(writer *w, vl_inventory *inv)
     w_put(w, "}", 1);
 done:
     sqlite3_finalize(st);
+    sqlite3_finalize(sp);
     free(order);
     return rc;
 }
@@ -1410,12 +1682,17 @@ vl_inventory *vl_inventory_copy(const vl_inventory *cinv)
     if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(inv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto done;
-    if (!(bk = sqlite3_backup_init(c->db, "main", inv->db, "main")) ||
-        sqlite3_backup_step(bk, -1) != SQLITE_DONE)
-        goto done;
-    int fin = sqlite3_backup_finish(bk);
-    bk = NULL;
-    if (fin != SQLITE_OK || sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    static const char *const dbs[] = {"main", "spool"};
+    for (int i = 0; i < 2; i++) {
+        if (!(bk = sqlite3_backup_init(c->db, dbs[i], inv->db, dbs[i])) ||
+            sqlite3_backup_step(bk, -1) != SQLITE_DONE)
+            goto done;
+        int fin = sqlite3_backup_finish(bk);
+        bk = NULL;
+        if (fin != SQLITE_OK)
+            goto done;
+    }
+    if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         goto done;
     ok = 1;
 done:
@@ -1518,7 +1795,7 @@ int vl_inventory_state_foreach(const vl_inventory *cinv, int num,
     int rc = -1;
     lock(inv);
     version *v = named_version(inv, num);
-    if (v && !inv->broken &&
+    if (v && !inv->broken && load_rows(inv, v) == 0 &&
         query(inv, "SELECT path, digest FROM state WHERE ver = ?1 ORDER BY path",
               &st) == 0) {
         sqlite3_bind_int(st, 1, v->num);
@@ -1588,10 +1865,14 @@ const char *vl_inventory_content_path(const vl_inventory *inv, const char *diges
 const char *vl_inventory_lookup(const vl_inventory *inv, int num,
                                 const char *logical)
 {
+    vl_inventory *w = (vl_inventory *)inv;
+    const char *out = NULL;
+    lock(w);
     version *v = named_version(inv, num);
-    if (!v)
-        return NULL;
-    return ask((vl_inventory *)inv, ST_LOOKUP, v->num, NULL, logical);
+    if (v && load_rows(w, v) == 0)
+        out = ask(w, ST_LOOKUP, v->num, NULL, logical);
+    unlock(w);
+    return out;
 }
 
 const char *vl_inventory_fixity(const vl_inventory *inv, vl_digest_alg alg,
@@ -1715,7 +1996,7 @@ int vl_inventory_state_add(vl_inventory *inv, int num, const char *digest,
     int rc = -1;
     lock(inv);
     version *v = named_version(inv, num);
-    if (v && !inv->broken) {
+    if (v && !inv->broken && unspool(inv, v) == 0) {
         size_t len = strlen(logical);
         rc = insert_state(inv, v->num, digest, strlen(digest), logical, len, 0);
         if (rc == 0)
@@ -1750,7 +2031,7 @@ int vl_inventory_states_equal(const vl_inventory *cinv, int a, int b)
     int eq = 0;
     lock(inv);
     version *va = named_version(inv, a), *vb = named_version(inv, b);
-    if (!va || !vb || inv->broken)
+    if (!va || !vb || inv->broken || load_rows(inv, va) != 0 || load_rows(inv, vb) != 0)
         goto done;
     /* The same number of distinct paths, and every (path, digest) of a in b:
      * a path given twice in one state counts once, as a map would. */
@@ -1791,8 +2072,9 @@ int vl_inventory_truncate(vl_inventory *inv, int num)
             inv->nv--;
         }
     const char *prune[] = {"DELETE FROM manifest WHERE pver > ?1",
-                           "DELETE FROM fixity WHERE pver > ?1"};
-    for (int i = 0; i < 2; i++) {
+                           "DELETE FROM fixity WHERE pver > ?1",
+                           "DELETE FROM vstate WHERE ver > ?1"};
+    for (int i = 0; i < 3; i++) {
         if (query(inv, prune[i], &st) != 0)
             goto done;
         sqlite3_bind_int(st, 1, num);
@@ -1821,9 +2103,32 @@ done:
 
 /* ---- reading from a store -------------------------------------------- */
 
+/* The sidecar's algorithm is the inventory's own, known once its
+ * digestAlgorithm is parsed (near the start of any inventory vellum
+ * wrote): both candidates are computed until then, only that one after. */
+struct load_feed {
+    vl_inventory_parser *p;
+    vl_digest_ctx *dc[2];     /* sha512, sha256 */
+};
+
 static int feed_chunk(void *arg, const void *data, size_t len, vl_error *err)
 {
-    return vl_inventory_parser_feed(arg, data, len, err);
+    struct load_feed *f = arg;
+    parser *p = &f->p->p;
+    const char *d = data;
+    int rc = VL_OK;
+    while (len && rc == VL_OK) {
+        int known = (p->seen & K_ALG) && !p->bad_shape;
+        /* small pieces until it is known, so that little is hashed twice */
+        size_t n = known || len < 4096 ? len : 4096;
+        for (int i = 0; i < 2; i++)
+            if (!known || p->inv->alg == (i ? VL_SHA256 : VL_SHA512))
+                vl_digest_update(f->dc[i], d, n);
+        rc = vl_inventory_parser_feed(f->p, d, n, err);
+        d += n;
+        len -= n;
+    }
+    return rc;
 }
 
 static ssize_t reader_read(void *arg, void *buf, size_t cap, vl_error *err)
@@ -1834,28 +2139,35 @@ static ssize_t reader_read(void *arg, void *buf, size_t cap, vl_error *err)
 int vl_inventory_load(vl_backend *b, const char *rel, vl_inventory **out,
                       char digest[VL_DIGEST_HEX_MAX], vl_error *err)
 {
-    vl_inventory_parser *p = NULL;
+    struct load_feed f = {NULL, {NULL, NULL}};
     vl_reader *rd = NULL;
     vl_digest_result res;
     vl_inventory *inv = NULL;
     int rc;
-    if ((rc = vl_inventory_parser_new(&p, err)) != VL_OK ||
-        (rc = vl_backend_open(b, rel, &rd, err)) != VL_OK)
+    if ((rc = vl_inventory_parser_new(&f.p, err)) != VL_OK)
         goto done;
-    /* Which algorithm the sidecar uses is known only once parsed: both
-     * candidates are computed on the way through. */
-    rc = vl_digest_pump(reader_read, rd, -1,
-                        VL_DIGEST_BIT(VL_SHA512) | VL_DIGEST_BIT(VL_SHA256), feed_chunk,
-                        p, &res, NULL, err);
-    if (rc != VL_OK)
+    if (!(f.dc[0] = vl_digest_new(VL_DIGEST_BIT(VL_SHA512))) ||
+        !(f.dc[1] = vl_digest_new(VL_DIGEST_BIT(VL_SHA256)))) {
+        rc = vl_error_oom(err);
         goto done;
-    if ((rc = vl_inventory_parser_finish(p, &inv, err)) != VL_OK)
+    }
+    if ((rc = vl_backend_open(b, rel, &rd, err)) != VL_OK ||
+        (rc = vl_digest_pump(reader_read, rd, -1, 0, feed_chunk, &f, NULL, NULL,
+                             err)) != VL_OK ||
+        (rc = vl_inventory_parser_finish(f.p, &inv, err)) != VL_OK)
         goto done;
+    vl_digest_alg alg = vl_inventory_digest_alg(inv);
+    if ((rc = vl_digest_final(f.dc[alg == VL_SHA256], &res, err)) != VL_OK) {
+        vl_inventory_free(inv);
+        goto done;
+    }
     if (digest)
-        memcpy(digest, res.hex[vl_inventory_digest_alg(inv)], VL_DIGEST_HEX_MAX);
+        memcpy(digest, res.hex[alg], VL_DIGEST_HEX_MAX);
     *out = inv;
 done:
     vl_reader_close(rd);
-    vl_inventory_parser_free(p);
+    vl_inventory_parser_free(f.p);
+    vl_digest_free(f.dc[0]);
+    vl_digest_free(f.dc[1]);
     return rc;
 }

@@ -300,7 +300,9 @@ static int inventory_run(const char *dir, seen *s, vl_error *err)
         rc = vl_error_set(err, VL_ESYS, "inventory building: out of memory");
         goto done;
     }
-    if (vl_inventory_state_foreach(copy, 3, seen_state, s) != 0) {
+    /* v2 read back from its spooled text, v3 from rows */
+    if (vl_inventory_state_foreach(copy, 2, seen_state, s) != 0 ||
+        vl_inventory_state_foreach(copy, 3, seen_state, s) != 0) {
         rc = vl_error_set(err, VL_ESYS, "inventory state: out of memory");
         goto done;
     }

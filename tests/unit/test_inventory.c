@@ -367,6 +367,225 @@ static void test_large_inventory_streamed(void **state)
     vl_inventory_free(inv);
 }
 
+/* ---- many versions: old states written back as they were read ---------- */
+
+/* Digest of file k: hex whose order is not the files' order. */
+static void file_digest(int k, char out[130])
+{
+    snprintf(out, 130, "%0120d%08x", 0, (unsigned)k * 2654435761u);
+}
+
+/* Path of file k: some need escapes, some are not ASCII. */
+static void file_path(int k, char out[64])
+{
+    snprintf(out, 64, k % 5 == 1 ? "data/\"q\"\t%d/\xc3\xa9/x" : "data/f/%d.txt", k);
+}
+
+/* An inventory of `versions` versions, version v holding files 1..v (file 3
+ * twice, under two paths), and an md5 fixity block: a document to compare
+ * with. */
+static json_t *many_versions(int versions)
+{
+    json_t *doc = json_object(), *manifest = json_object(), *vs = json_object();
+    json_t *md5 = json_object();
+    char d[130], path[64], name[16], cpath[96];
+    for (int v = 1; v <= versions; v++) {
+        json_t *state = json_object();
+        for (int k = 1; k <= v; k++) {
+            file_digest(k, d);
+            file_path(k, path);
+            json_t *arr = json_object_get(state, d);
+            if (!arr)
+                json_object_set_new(state, d, arr = json_array());
+            json_array_append_new(arr, json_string(path));
+            if (k == 3)
+                json_array_append_new(arr, json_string("data/again/3"));
+        }
+        file_digest(v, d);
+        file_path(v, path);
+        snprintf(cpath, sizeof cpath, "v%d/content/%s", v, path);
+        json_object_set_new(manifest, d, json_pack("[s]", cpath));
+        json_object_set_new(md5, d, json_pack("[s]", cpath));
+        snprintf(name, sizeof name, "v%d", v);
+        json_object_set_new(vs, name, json_pack("{s:s, s:s, s:o, s:{s:s, s:s}}", "created",
+                                                "2026-01-01T00:00:00Z", "message", "m\xc3\xa9",
+                                                "state", state, "user", "name", "U",
+                                                "address", "mailto:u@x"));
+    }
+    snprintf(name, sizeof name, "v%d", versions);
+    json_object_set_new(doc, "id", json_string("urn:many/\"versions\""));
+    json_object_set_new(doc, "type", json_string("https://ocfl.io/1.1/spec/#inventory"));
+    json_object_set_new(doc, "digestAlgorithm", json_string("sha512"));
+    json_object_set_new(doc, "head", json_string(name));
+    json_object_set_new(doc, "manifest", manifest);
+    json_object_set_new(doc, "fixity", json_pack("{s:o}", "md5", md5));
+    json_object_set_new(doc, "versions", vs);
+    return doc;
+}
+
+static char *layout_of(json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    assert_non_null(text);
+    char *out = jansson_layout(text);
+    free(text);
+    return out;
+}
+
+static int count_row(void *arg, const char *logical, const char *digest)
+{
+    (void)logical;
+    (void)digest;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Add version `num` (files 1..num) the way a transaction does. */
+static void add_version(vl_inventory *inv, int num)
+{
+    char d[130], path[64], cpath[96];
+    assert_int_equal(vl_inventory_version_add(inv, "2026-01-01T00:00:00Z", "m\xc3\xa9", "U",
+                                              "mailto:u@x"), num);
+    file_digest(num, d);
+    file_path(num, path);
+    snprintf(cpath, sizeof cpath, "v%d/content/%s", num, path);
+    assert_int_equal(vl_inventory_manifest_add(inv, d, cpath), 0);
+    assert_int_equal(vl_inventory_fixity_add(inv, VL_MD5, d, cpath), 0);
+    for (int k = 1; k <= num; k++) {
+        file_digest(k, d);
+        file_path(k, path);
+        assert_int_equal(vl_inventory_state_add(inv, num, d, path), 0);
+        if (k == 3)
+            assert_int_equal(vl_inventory_state_add(inv, num, d, "data/again/3"), 0);
+    }
+}
+
+/* Parse text, add version head+1, and compare what is written with the
+ * document writer's text of the same content; old versions still answer. */
+static void check_new_version(const char *text, int versions)
+{
+    vl_error err = {0};
+    vl_inventory *inv = NULL;
+    char d[130], path[64];
+    assert_int_equal(vl_inventory_parse(text, strlen(text), &inv, &err), VL_OK);
+    json_t *want = many_versions(versions);
+    char *before = layout_of(want);
+    char *ours = vl_inventory_serialize(inv, NULL);
+    assert_non_null(ours);
+    assert_string_equal(ours, before);
+    free(ours);
+    add_version(inv, versions + 1);
+    json_decref(want);
+    want = many_versions(versions + 1);
+    char *after = layout_of(want);
+    ours = vl_inventory_serialize(inv, NULL);
+    assert_non_null(ours);
+    assert_string_equal(ours, after);
+    free(ours);
+    /* a copy writes the same */
+    vl_inventory *copy = vl_inventory_copy(inv);
+    assert_non_null(copy);
+    ours = vl_inventory_serialize(copy, NULL);
+    assert_string_equal(ours, after);
+    free(ours);
+    vl_inventory_free(copy);
+    /* old versions answer from their text, read back when asked */
+    for (int v = 1; v <= versions + 1; v += 3) {
+        int rows = 0;
+        for (int k = 1; k <= versions + 1; k++) {
+            file_digest(k, d);
+            file_path(k, path);
+            const char *got = vl_inventory_lookup(inv, v, path);
+            if (k <= v)
+                assert_string_equal(got, d);
+            else
+                assert_null(got);
+        }
+        assert_int_equal(vl_inventory_state_foreach(inv, v, count_row, &rows), 0);
+        assert_int_equal(rows, v >= 3 ? v + 1 : v);
+    }
+    assert_true(vl_inventory_states_equal(inv, 2, 2));
+    assert_false(vl_inventory_states_equal(inv, 2, 3));
+    assert_false(vl_inventory_failed(inv));
+    /* written again after those reads, the same bytes */
+    ours = vl_inventory_serialize(inv, NULL);
+    assert_string_equal(ours, after);
+    free(ours);
+    /* and a version rolled back leaves the others as they were */
+    assert_int_equal(vl_inventory_truncate(inv, versions), 0);
+    ours = vl_inventory_serialize(inv, NULL);
+    assert_string_equal(ours, before);
+    free(ours);
+    free(before);
+    free(after);
+    json_decref(want);
+    vl_inventory_free(inv);
+}
+
+static void test_new_version_of_canonical_inventory(void **state)
+{
+    (void)state;
+    json_t *doc = many_versions(12);
+    char *text = layout_of(doc);
+    check_new_version(text, 12);
+    free(text);
+    json_decref(doc);
+}
+
+/* Another tool's layout: compact, keys unsorted, escapes vellum never
+ * writes (\/ and \uXXXX): what is written is still the canonical text. */
+static void test_new_version_of_foreign_inventory(void **state)
+{
+    (void)state;
+    json_t *doc = many_versions(12);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_ENSURE_ASCII);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\\/"));
+    assert_non_null(strcasestr(text, "\\u00e9"));
+    check_new_version(text, 12);
+    free(text);
+    json_decref(doc);
+}
+
+/* States not in the writer's order: digests falling, paths falling, a
+ * digest with no paths (which the writer leaves out), odd whitespace. */
+static void test_state_out_of_order(void **state)
+{
+    (void)state;
+    vl_error err = {0};
+    vl_inventory *inv = NULL;
+    const char *text =
+        "{ \"id\" :\"i\",\"type\":\"t\",\"digestAlgorithm\":\"sha512\",\"head\":\"v4\","
+        "\n\t\"manifest\":{\"b\":[\"v1/content/x\"],\"a\":[\"v1/content/y\"]},"
+        "\"versions\":{"
+        "\"v1\":{\"created\":\"c\",\"state\":{\"b\":[\"x\"],\"a\":[\"y\"]}},"
+        "\"v2\":{\"created\":\"c\",\"state\":{\"a\":[\"y\",\"\\u0041\"],\"b\":[\"x\"]}},"
+        "\"v3\":{\"created\":\"c\",\"state\":{\"a\":[\"y\"],\"b\":[],\"c\":[\"x\"]}},"
+        "\"v4\":{\"created\":\"c\",\"state\":{  \"a\" : [ \"x\" , \"y\" ] , \"b\":[\"z\"]  }}}}";
+    const char *same =
+        "{\"id\":\"i\",\"type\":\"t\",\"digestAlgorithm\":\"sha512\",\"head\":\"v4\","
+        "\"manifest\":{\"b\":[\"v1/content/x\"],\"a\":[\"v1/content/y\"]},"
+        "\"versions\":{"
+        "\"v1\":{\"created\":\"c\",\"state\":{\"b\":[\"x\"],\"a\":[\"y\"]}},"
+        "\"v2\":{\"created\":\"c\",\"state\":{\"a\":[\"y\",\"A\"],\"b\":[\"x\"]}},"
+        "\"v3\":{\"created\":\"c\",\"state\":{\"a\":[\"y\"],\"c\":[\"x\"]}},"
+        "\"v4\":{\"created\":\"c\",\"state\":{\"a\":[\"x\",\"y\"],\"b\":[\"z\"]}}}}";
+    assert_int_equal(vl_inventory_parse(text, strlen(text), &inv, &err), VL_OK);
+    char *ours = vl_inventory_serialize(inv, NULL);
+    char *theirs = jansson_layout(same);
+    assert_string_equal(ours, theirs);
+    assert_string_equal(vl_inventory_lookup(inv, 2, "A"), "a");
+    assert_string_equal(vl_inventory_lookup(inv, 3, "x"), "c");
+    assert_string_equal(vl_inventory_lookup(inv, 4, "z"), "b");
+    assert_string_equal(vl_inventory_lookup(inv, 1, "x"), "b");
+    vl_version_info vi;
+    assert_int_equal(vl_inventory_version_info(inv, 3, &vi), 0);
+    assert_int_equal(vi.file_count, 2);
+    free(ours);
+    free(theirs);
+    vl_inventory_free(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +596,9 @@ int main(void)
         cmocka_unit_test(test_zero_padded_and_building),
         cmocka_unit_test(test_lookups_from_threads),
         cmocka_unit_test(test_large_inventory_streamed),
+        cmocka_unit_test(test_new_version_of_canonical_inventory),
+        cmocka_unit_test(test_new_version_of_foreign_inventory),
+        cmocka_unit_test(test_state_out_of_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
