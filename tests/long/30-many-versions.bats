@@ -14,9 +14,10 @@
 # object, so the inventory of every version but the last two is removed as
 # the test goes (vellum reads only the root one when it adds a version; a
 # version folder without one is warning W010, which validate checks).  The
-# repository is on /dev/shm (1 GB at the end): on a disk, fsync of the two
-# copies of a 92 MB inventory is what would be measured, not vellum (156
-# MB/s durable here), so without 2 GiB free there the test is skipped.
+# repository is on /dev/shm (1 GB at the end) when it has 2 GiB free: on a
+# disk, fsync of the two copies of a 92 MB inventory is measured as well
+# as vellum (156 MB/s durable here), and the test may then fail for the
+# disk's sake; it is not skipped.
 # About 10 minutes on a quiet 2-core machine (the sum of all versions).
 
 load ../cli/helpers
@@ -32,10 +33,13 @@ teardown() {
 @test "$VERSIONS versions: each of the last $LAST costs <= 20 ms + its inventory at 100 MB/s" {
     [ "$VERSIONS" -gt "$LAST" ]
     free_kib=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
-    [ "${free_kib:-0}" -ge $((2 * 1024 * 1024)) ] ||
-        skip "needs 2 GiB free on /dev/shm (a tmpfs): on a disk fsync is measured"
-    SHM_DIR=$(mktemp -d /dev/shm/vellum-versions.XXXXXX)
-    base=$SHM_DIR
+    if [ "${free_kib:-0}" -ge $((2 * 1024 * 1024)) ]; then
+        SHM_DIR=$(mktemp -d /dev/shm/vellum-versions.XXXXXX)
+        base=$SHM_DIR
+    else
+        echo "# /dev/shm has under 2 GiB free: on disk, fsync is measured too" >&3
+        base=$BATS_TEST_TMPDIR
+    fi
     export REPO="$base/repo" VELLUM_REPO="$base/repo"
     "$VELLUM" init --repo "$REPO" --user-name "Test Depositor" \
         --user-address mailto:depositor@example.org >/dev/null
