@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "unit_files.h"
+#include "unit_repo.h"
 #include "vl_fixity.h"
 #include "vl_ingest.h"
 #include "vl_storage.h"
@@ -61,16 +62,7 @@ static void set_now(long long t)
 
 static vl_repo *new_repo_named(char **base_out, const char *name)
 {
-    char *base = tmpdir();
-    char *dir = vl_path_join(base, name);
-    vl_repo_options o = {VL_SHA512, 0, VL_SHARED_PRIVATE, NULL, NULL, 0};
-    vl_error err = {0};
-    vl_repo *r = NULL;
-    assert_int_equal(vl_repo_init(dir, &o, &err), VL_OK);
-    assert_int_equal(vl_repo_open(dir, &r, &err), VL_OK);
-    free(dir);
-    *base_out = base;
-    return r;
+    return unit_repo_new(base_out, name, VL_SHA512, 0);
 }
 
 static vl_repo *new_repo(char **base_out)

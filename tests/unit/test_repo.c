@@ -22,6 +22,7 @@
 #include "layout_private.h"
 #include "repo_internal.h"
 #include "unit_files.h"
+#include "unit_repo.h"
 #include "vl_ingest.h"
 #include "vl_storage.h"
 
@@ -72,16 +73,7 @@ static void assert_catalog_agrees(vl_repo *r, size_t expect_objects)
 
 static vl_repo *new_repo(char **dir_out, vl_digest_alg alg, unsigned fixity)
 {
-    char *base = tmpdir();
-    char *dir = vl_path_join(base, "repo");
-    vl_repo_options o = {alg, fixity, VL_SHARED_PRIVATE, NULL, NULL, 0};
-    vl_error err = {0};
-    vl_repo *r = NULL;
-    assert_int_equal(vl_repo_init(dir, &o, &err), VL_OK);
-    assert_int_equal(vl_repo_open(dir, &r, &err), VL_OK);
-    free(dir);
-    *dir_out = base;
-    return r;
+    return unit_repo_new(dir_out, "repo", alg, fixity);
 }
 
 static int ingest(vl_repo *r, const char *src, const char *id, int merge,
