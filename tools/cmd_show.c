@@ -24,23 +24,32 @@ struct row {
 };
 
 struct show_ctx {
-    json_t *files;
+    int json;
     vl_digest_alg alg;
     vl_catalog *cat;
     const char *id;
     struct row *rows;   /* text: the table, printed at the end */
     size_t n, cap;
     int oom;
+    /* --json: the document as jansson prints it with an empty files array,
+     * cut where that array opens; each file is printed as it comes. */
+    char *doc;
+    const char *tail;   /* from the array's "]" to the end */
+    int started;        /* doc up to the "[" printed */
+    size_t nfiles;
+    vl_error *err;      /* why a callback stopped the listing */
 };
 
 struct fmt_copy {
     char mime[128], puid[32], name[160];
     json_t *json;
+    int found;          /* the catalog has the file's format */
 };
 
 static int got_format(void *arg, const vl_catalog_format *f)
 {
     struct fmt_copy *c = arg;
+    c->found = 1;
     snprintf(c->mime, sizeof c->mime, "%s", f->mime ? f->mime : "");
     snprintf(c->puid, sizeof c->puid, "%s", f->puid ? f->puid : "");
     snprintf(c->name, sizeof c->name, "%s%s%s", f->format_name ? f->format_name : "",
@@ -72,16 +81,53 @@ static int inventory_bytes(vl_repo *repo, const char *path, const char *id,
     return rc;
 }
 
+/* The --json document up to its files array's "[", once. */
+static void json_start(struct show_ctx *s)
+{
+    if (!s->started)
+        fwrite(s->doc, 1, (size_t)(s->tail - s->doc), stdout);
+    s->started = 1;
+}
+
+/* One element of the files array, laid out as jansson lays it out two
+ * levels down (a newline inside a JSON string is always escaped, so each
+ * newline of the dump starts a line to indent). */
+static int json_file(struct show_ctx *s, json_t *file)
+{
+    char *one = file ? json_dumps(file, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(file);
+    if (!one)
+        return vl_error_oom(s->err);
+    json_start(s);
+    fputs(s->nfiles++ ? ",\n    " : "\n    ", stdout);
+    for (const char *p = one, *nl; *p; p = nl + 1) {
+        if (!(nl = strchr(p, '\n'))) {
+            fputs(p, stdout);
+            break;
+        }
+        fwrite(p, 1, (size_t)(nl + 1 - p), stdout);
+        fputs("    ", stdout);
+    }
+    free(one);
+    return VL_OK;
+}
+
 static int print_file(void *arg, const vl_catalog_file *f)
 {
     struct show_ctx *s = arg;
-    struct fmt_copy fc = {"", "", "", NULL};
-    vl_error err = {0};
-    vl_catalog_format_get(s->cat, s->id, f->digest, got_format, &fc, &err);
-    if (s->files) {
-        json_array_append_new(s->files, json_pack("{s:s, s:s, s:s, s:I, s:o*}", "path",
-                              f->logical, "content", f->content, "digest", f->digest,
-                              "size", (json_int_t)f->size, "format", fc.json));
+    struct fmt_copy fc = {"", "", "", NULL, 0};
+    int rc = vl_catalog_format_get(s->cat, s->id, f->digest, got_format, &fc, s->err);
+    if (rc != VL_OK) {
+        json_decref(fc.json);
+        return rc;
+    }
+    if (s->json) {
+        if (fc.found && !fc.json)   /* not copied: never left out */
+            return vl_error_oom(s->err);
+        return json_file(s, json_pack("{s:s, s:s, s:s, s:I, s:o*}", "path",
+                                      f->logical, "content", f->content, "digest",
+                                      f->digest, "size", (json_int_t)f->size,
+                                      "format", fc.json));
     } else {
         json_decref(fc.json);   /* only the --json listing takes it */
         if (s->n == s->cap) {
@@ -198,13 +244,13 @@ CLI_COMMAND(show)
                              num, head);
         goto done;
     }
-    struct show_ctx s = {c.json ? json_array() : NULL, vl_inventory_digest_alg(inv),
-                         vl_repo_catalog(repo), id, NULL, 0, 0, 0};
+    struct show_ctx s = {c.json, vl_inventory_digest_alg(inv), vl_repo_catalog(repo), id,
+                         NULL, 0, 0, 0, NULL, NULL, 0, 0, &err};
     json_t *versions = c.json ? json_array() : NULL;
+    int versions_ok = !c.json || versions;
     char *path = vl_repo_object_path(repo, id);
     uint64_t inv_bytes = 0;
     if (inventory_bytes(repo, path, id, &inv_bytes, &err) != VL_OK) {
-        json_decref(s.files);
         json_decref(versions);
         free(path);
         rc = cli_fail_object(repo, id, &err);
@@ -224,11 +270,11 @@ CLI_COMMAND(show)
         if (vl_inventory_version_info(inv, v, &vi) != 0)
             continue;
         if (versions)
-            json_array_append_new(versions, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I}",
+            versions_ok &= json_array_append_new(versions, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I}",
                                   "version", vname, "created", vi.created, "message",
                                   vi.message, "user", vi.user_name, "address",
                                   vi.user_address, "files", (json_int_t)(vi.file_count - vi.metadata_count),
-                                  "metadata_files", (json_int_t)vi.metadata_count));
+                                  "metadata_files", (json_int_t)vi.metadata_count)) == 0;
         else
             printf("  %-5s %s  %zu file%s%s  %s%s%s%s  %s\n", vname, cli_text(vi.created),
                    vi.file_count - vi.metadata_count,
@@ -237,26 +283,48 @@ CLI_COMMAND(show)
                    vi.user_address ? " <" : "", cli_text(vi.user_address),
                    vi.user_address ? ">" : "", cli_text(vi.message));
     }
-    if (!c.json)
+    if (c.json) {
+        /* Everything but the files, as cli_print_json prints it; the files
+         * array is cut out of it and written one file at a time. */
+        static const char marker[] = "\n  \"files\": []";
+        json_t *top = json_pack("{s:s, s:s?, s:s, s:i, s:I, s:o, s:i, s:o}", "id",
+                                id, "path", path, "digestAlgorithm",
+                                vl_digest_name(s.alg), "head", head,
+                                "inventory_bytes", (json_int_t)inv_bytes,
+                                "versions", versions, "version", num, "files",
+                                json_array());
+        char *cut;
+        s.doc = top ? json_dumps(top, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+        json_decref(top);
+        if (!versions_ok || !s.doc || !(cut = strstr(s.doc, marker))) {
+            vl_error_oom(&err);   /* the marker is always there */
+            free(s.doc);
+            free(path);
+            rc = cli_fail(&err);
+            goto done;
+        }
+        s.tail = cut + sizeof marker - 2;   /* at its "]" */
+    } else {
         printf("\nfiles in v%d:\n", num);
+    }
     rc = vl_catalog_files(vl_repo_catalog(repo), id, num, print_file, &s, &err);
     if (rc != VL_OK) {
-        json_decref(s.files);
-        json_decref(versions);
+        if (!err.msg[0])
+            vl_error_set(&err, VL_ESYS, "object \"%s\": cannot list its files", id);
+        if (s.started)   /* what was printed is cut short: say so */
+            fputs("\n", stdout);
+        fflush(stdout);
         rc = cli_fail_object(repo, id, &err);
     } else if (c.json) {
-        cli_print_json(json_pack("{s:s, s:s?, s:s, s:i, s:I, s:o, s:i, s:o}", "id",
-                                 id, "path", path, "digestAlgorithm",
-                                 vl_digest_name(s.alg), "head", head,
-                                 "inventory_bytes", (json_int_t)inv_bytes,
-                                 "versions", versions, "version", num, "files",
-                                 s.files));
+        json_start(&s);
+        printf("%s%s\n", s.nfiles ? "\n  " : "", s.tail);
     } else if (s.oom) {
         fputs("vellum: out of memory\n", stderr);
         rc = CLI_EXIT_SYSTEM;
     } else {
         print_rows(&s);
     }
+    free(s.doc);
     free_rows(&s);
     free(path);
 done:
