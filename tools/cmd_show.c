@@ -17,20 +17,14 @@ static const char usage[] =
     "--mets prints the METS.xml stored with the version instead (its digest\n"
     "checked as it is read); --json does not apply to it.\n";
 
-/* A file's line of the text table, kept until every width is known. */
-struct row {
-    uint64_t size;
-    char *logical, *content, *digest, *mime, *puid;
-};
-
 struct show_ctx {
     int json;
     vl_digest_alg alg;
-    vl_catalog *cat;
     const char *id;
-    struct row *rows;   /* text: the table, printed at the end */
-    size_t n, cap;
-    int oom;
+    /* text: the files are listed twice, first for the widths of the
+     * columns (measuring), then printed */
+    int measuring;
+    int mime_w, path_w;
     /* --json: the document as jansson prints it with an empty files array,
      * cut where that array opens; each file is printed as it comes. */
     char *doc;
@@ -43,17 +37,18 @@ struct show_ctx {
 struct fmt_copy {
     char mime[128], puid[32], name[160];
     json_t *json;
-    int found;          /* the catalog has the file's format */
+    int want_json;
 };
 
 static int got_format(void *arg, const vl_catalog_format *f)
 {
     struct fmt_copy *c = arg;
-    c->found = 1;
     snprintf(c->mime, sizeof c->mime, "%s", f->mime ? f->mime : "");
     snprintf(c->puid, sizeof c->puid, "%s", f->puid ? f->puid : "");
     snprintf(c->name, sizeof c->name, "%s%s%s", f->format_name ? f->format_name : "",
              f->format_version ? " " : "", f->format_version ? f->format_version : "");
+    if (!c->want_json)
+        return 0;
     c->json = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
                         "mime", f->mime, "encoding", f->encoding, "description",
                         f->description, "puid", f->puid, "name", f->format_name,
@@ -112,83 +107,65 @@ static int json_file(struct show_ctx *s, json_t *file)
     return VL_OK;
 }
 
-static int print_file(void *arg, const vl_catalog_file *f)
+static int print_file(void *arg, const vl_catalog_file_detail *d)
 {
     struct show_ctx *s = arg;
-    struct fmt_copy fc = {"", "", "", NULL, 0};
-    int rc = vl_catalog_format_get(s->cat, s->id, f->digest, got_format, &fc, s->err);
-    if (rc != VL_OK) {
-        json_decref(fc.json);
-        return rc;
-    }
+    const vl_catalog_file *f = &d->file;
+    struct fmt_copy fc = {"", "", "", NULL, s->json};
+    if (d->format)
+        got_format(&fc, d->format);
     if (s->json) {
-        if (fc.found && !fc.json)   /* not copied: never left out */
+        if (d->format && !fc.json)   /* not copied: never left out */
             return vl_error_oom(s->err);
         return json_file(s, json_pack("{s:s, s:s, s:s, s:I, s:o*}", "path",
                                       f->logical, "content", f->content, "digest",
                                       f->digest, "size", (json_int_t)f->size,
                                       "format", fc.json));
-    } else {
-        json_decref(fc.json);   /* only the --json listing takes it */
-        if (s->n == s->cap) {
-            size_t cap = s->cap ? s->cap * 2 : 64;
-            struct row *nr = realloc(s->rows, cap * sizeof *nr);
-            if (!nr) {
-                s->oom = 1;
-                return 0;
-            }
-            s->rows = nr;
-            s->cap = cap;
-        }
-        struct row *r = &s->rows[s->n];
-        r->size = f->size;
-        r->logical = strdup(f->logical);
-        r->content = strdup(f->content);
-        r->digest = strdup(f->digest);
-        r->mime = strdup(fc.mime[0] ? fc.mime : "-");
-        r->puid = strdup(fc.puid[0] ? fc.puid : "-");
-        s->n++;
-        if (!r->logical || !r->content || !r->digest || !r->mime || !r->puid)
-            s->oom = 1;
     }
+    const char *mime = fc.mime[0] ? fc.mime : "-";
+    if (s->measuring) {
+        int w = cli_text_width(mime);
+        if (w > s->mime_w)
+            s->mime_w = w > 40 ? 40 : w;
+        w = cli_text_width(f->logical);
+        if (w > s->path_w)
+            s->path_w = w > 60 ? 60 : w;
+        return 0;
+    }
+    /* The table: fixed columns first, then the logical path padded to the
+     * longest one (up to 60 columns: a longer path pushes only its own
+     * line's last column out), then where the file is stored. */
+    printf("  %12llu  %s:%.16s...  ", (unsigned long long)f->size,
+           vl_digest_name(s->alg), f->digest);
+    cli_print_padded(mime, s->mime_w);
+    printf("  %-10s  ", fc.puid[0] ? fc.puid : "-");
+    cli_print_padded(f->logical, s->path_w);
+    printf("  %s\n", cli_text(f->content));
     return 0;
 }
 
-/* The table: fixed columns first, then the logical path padded to the
- * longest one (up to 60 columns: a longer path pushes only its own line's
- * last column out), then where the file is stored. */
-static void print_rows(const struct show_ctx *s)
+static int got_head(void *arg, const vl_catalog_object *o)
 {
-    int mime_w = 10, path_w = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        int w = cli_text_width(s->rows[i].mime);
-        if (w > mime_w)
-            mime_w = w > 40 ? 40 : w;
-        w = cli_text_width(s->rows[i].logical);
-        if (w > path_w)
-            path_w = w > 60 ? 60 : w;
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        const struct row *r = &s->rows[i];
-        printf("  %12llu  %s:%.16s...  ", (unsigned long long)r->size,
-               vl_digest_name(s->alg), r->digest);
-        cli_print_padded(r->mime, mime_w);
-        printf("  %-10s  ", r->puid);
-        cli_print_padded(r->logical, path_w);
-        printf("  %s\n", cli_text(r->content));
-    }
+    *(int *)arg = o->head;
+    return 0;
 }
 
-static void free_rows(struct show_ctx *s)
+/* The version's files from the catalog, printed (text: measured first). */
+static int list_files(vl_repo *repo, struct show_ctx *s, int num, vl_error *err)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->rows[i].logical);
-        free(s->rows[i].content);
-        free(s->rows[i].digest);
-        free(s->rows[i].mime);
-        free(s->rows[i].puid);
-    }
-    free(s->rows);
+    vl_catalog *cat = vl_repo_catalog(repo);
+    int head = 0, rc = vl_catalog_get_object(cat, s->id, got_head, &head, err);
+    if (rc == VL_OK && (num < 1 || num > head))
+        rc = vl_error_set(err, VL_EINPUT, "object \"%s\" has no version %d",
+                          s->id, num);
+    s->measuring = !s->json;
+    s->mime_w = 10;
+    if (rc == VL_OK && s->measuring)
+        rc = vl_catalog_files_detail(cat, s->id, num, NULL, 0, print_file, s, err);
+    s->measuring = 0;
+    if (rc == VL_OK)
+        rc = vl_catalog_files_detail(cat, s->id, num, NULL, 0, print_file, s, err);
+    return rc;
 }
 
 CLI_COMMAND(show)
@@ -244,8 +221,8 @@ CLI_COMMAND(show)
                              num, head);
         goto done;
     }
-    struct show_ctx s = {c.json, vl_inventory_digest_alg(inv), vl_repo_catalog(repo), id,
-                         NULL, 0, 0, 0, NULL, NULL, 0, 0, &err};
+    struct show_ctx s = {.json = c.json, .alg = vl_inventory_digest_alg(inv),
+                         .id = id, .err = &err};
     json_t *versions = c.json ? json_array() : NULL;
     int versions_ok = !c.json || versions;
     char *path = vl_repo_object_path(repo, id);
@@ -307,7 +284,7 @@ CLI_COMMAND(show)
     } else {
         printf("\nfiles in v%d:\n", num);
     }
-    rc = vl_catalog_files(vl_repo_catalog(repo), id, num, print_file, &s, &err);
+    rc = list_files(repo, &s, num, &err);
     if (rc != VL_OK) {
         if (!err.msg[0])
             vl_error_set(&err, VL_ESYS, "object \"%s\": cannot list its files", id);
@@ -318,14 +295,8 @@ CLI_COMMAND(show)
     } else if (c.json) {
         json_start(&s);
         printf("%s%s\n", s.nfiles ? "\n  " : "", s.tail);
-    } else if (s.oom) {
-        fputs("vellum: out of memory\n", stderr);
-        rc = CLI_EXIT_SYSTEM;
-    } else {
-        print_rows(&s);
     }
     free(s.doc);
-    free_rows(&s);
     free(path);
 done:
     vl_inventory_free(inv);
