@@ -558,7 +558,7 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
     char *rel = NULL;
     vl_outside *outside = NULL;
     size_t left_out = 0;
-    const char *single_digest = NULL;
+    char *single_digest = NULL;   /* get --file: its digest */
     int rc, placed = 0;
     if (!o)
         o = &every;
@@ -591,7 +591,11 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
                               "file %s", id, num, o->file);
             goto done;
         }
-        single_digest = digest;
+        /* a lookup's answer lasts while this thread makes 15 more */
+        if (!(single_digest = vl_strdup(digest))) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
     }
     /* What a killed get or export to the same destination left goes
      * first; then ours is registered so recover can clear it after a kill.
@@ -614,11 +618,7 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
         goto done;
     c.err = err;
     if (single_digest) {
-        /* a lookup's answer lasts while this thread makes 15 more */
-        char *d = vl_strdup(single_digest);
-        rc = d ? collect(&c, o->file, d) : vl_error_oom(err);
-        free(d);
-        if (rc != VL_OK)
+        if ((rc = collect(&c, o->file, single_digest)) != VL_OK)
             goto done;
     } else if (vl_inventory_state_foreach(c.inv, num, collect, &c) != 0) {
         rc = c.rc != VL_OK ? c.rc
@@ -666,6 +666,7 @@ done:
         item_free(&c.bad[i]);
     free(c.items);
     free(c.bad);
+    free(single_digest);
     free(c.tmp);
     free(rel);
     vl_inventory_free(c.inv);

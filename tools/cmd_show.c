@@ -288,7 +288,7 @@ CLI_COMMAND(show)
     if (rc != VL_OK) {
         if (!err.msg[0])
             vl_error_set(&err, VL_ESYS, "object \"%s\": cannot list its files", id);
-        if (s.started)   /* what was printed is cut short: say so */
+        if (s.started)   /* end the cut-short document's line; stderr says why */
             fputs("\n", stdout);
         fflush(stdout);
         rc = cli_fail_object(repo, id, &err);
