@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "export_private.h"
 
@@ -20,11 +22,22 @@ typedef struct bag_file {
     char sha512[129], sha256[65];
 } bag_file;
 
+/* The payload is digested in batches of this many files through the pool
+ * as data/ is walked, each batch's manifest lines appended to the
+ * manifests as it is done: what is held does not grow with the payload. */
+#define BAG_BATCH 1024
+
 typedef struct bag_build {
     const char *dir;
-    bag_file *f;
+    bag_file *f;          /* the batch */
     size_t n, cap;
+    size_t files;         /* payload files so far */
+    uint64_t bytes;
+    int fd512, fd256;     /* manifest-sha512.txt, manifest-sha256.txt */
+    vl_buf m512, m256;    /* the batch's lines */
 } bag_build;
+
+static int flush_batch(bag_build *b, vl_error *err);
 
 static int bag_collect(void *arg, const char *rel, int kind,
                        const struct stat *st, vl_error *err)
@@ -39,26 +52,7 @@ static int bag_collect(void *arg, const char *rel, int kind,
     if (!(b->f[b->n].rel = vl_asprintf("data/%s", rel)))
         return vl_error_oom(err);
     b->n++;
-    return VL_OK;
-}
-
-static int bag_digest(void *ctx, size_t i, int worker, vl_error *err)
-{
-    bag_build *b = ctx;
-    bag_file *f = &b->f[i];
-    vl_digest_result d;
-    char *path = vl_path_join(b->dir, f->rel);
-    int rc;
-    if (!path)
-        return vl_error_oom(err);
-    rc = vl_digest_file(path, VL_DIGEST_BIT(VL_SHA512) | VL_DIGEST_BIT(VL_SHA256),
-                        &d, &f->size, err);
-    if (rc == VL_OK) {
-        memcpy(f->sha512, d.hex[VL_SHA512], sizeof f->sha512);
-        memcpy(f->sha256, d.hex[VL_SHA256], sizeof f->sha256);
-    }
-    free(path);
-    return rc;
+    return b->n == BAG_BATCH ? flush_batch(b, err) : VL_OK;
 }
 
 /* RFC 8493 2.1.3: in manifests, CR, LF and '%' in a path are
@@ -78,6 +72,72 @@ static int manifest_line(vl_buf *b, const char *hex, const char *path,
             rc = vl_buf_append(b, p, 1, err);
     }
     return rc == VL_OK ? vl_buf_append(b, "\n", 1, err) : rc;
+}
+
+static int bag_digest(void *ctx, size_t i, int worker, vl_error *err)
+{
+    bag_build *b = ctx;
+    bag_file *f = &b->f[i];
+    vl_digest_result d;
+    char *path = vl_path_join(b->dir, f->rel);
+    int rc;
+    (void)worker;
+    if (!path)
+        return vl_error_oom(err);
+    rc = vl_digest_file(path, VL_DIGEST_BIT(VL_SHA512) | VL_DIGEST_BIT(VL_SHA256),
+                        &d, &f->size, err);
+    if (rc == VL_OK) {
+        memcpy(f->sha512, d.hex[VL_SHA512], sizeof f->sha512);
+        memcpy(f->sha256, d.hex[VL_SHA256], sizeof f->sha256);
+    }
+    free(path);
+    return rc;
+}
+
+/* The batch's digests (the pool), then its lines of both manifests. */
+static int flush_batch(bag_build *b, vl_error *err)
+{
+    int rc = vl_pool_run(b->n, 0, bag_digest, b, err);
+    vl_buf_reset(&b->m512);
+    vl_buf_reset(&b->m256);
+    for (size_t i = 0; i < b->n && rc == VL_OK; i++) {
+        b->bytes += b->f[i].size;
+        rc = manifest_line(&b->m512, b->f[i].sha512, b->f[i].rel, err);
+        if (rc == VL_OK)
+            rc = manifest_line(&b->m256, b->f[i].sha256, b->f[i].rel, err);
+    }
+    if (rc == VL_OK &&
+        (vl_fs_write_all(b->fd512, b->m512.data, b->m512.len) != 0 ||
+         vl_fs_write_all(b->fd256, b->m256.data, b->m256.len) != 0))
+        rc = vl_error_sys(err, "cannot write the manifests in %s", b->dir);
+    for (size_t i = 0; i < b->n; i++)
+        free(b->f[i].rel);
+    b->files += b->n;
+    b->n = 0;
+    return rc;
+}
+
+/* A new manifest in dir, written as the payload is walked. */
+static int open_in(const char *dir, const char *name, int *fd, vl_error *err)
+{
+    char *path = vl_path_join(dir, name);
+    int rc = VL_OK;
+    if (!path)
+        return vl_error_oom(err);
+    if ((*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0)
+        rc = vl_error_sys(err, "cannot create %s", path);
+    free(path);
+    return rc;
+}
+
+/* Closed after an fsync, as vl_fs_write_atomic leaves a file. */
+static int close_in(int *fd, const char *dir, vl_error *err)
+{
+    int rc = VL_OK;
+    if (*fd >= 0 && (fsync(*fd) != 0 || close(*fd) != 0))
+        rc = vl_error_sys(err, "cannot write the manifests in %s", dir);
+    *fd = -1;
+    return rc;
 }
 
 static int write_in(const char *dir, const char *name, const vl_buf *b,
@@ -325,7 +385,7 @@ static int bag_info(bag_build *bb, vl_descriptive *desc, const char *id,
     if ((rc = info_line(b, "Internal-Sender-Identifier", id, err)) == VL_OK)
         rc = vl_buf_printf(b, err, "Bagging-Date: %s\nBag-Software-Agent: "
                            "vellum %s\nPayload-Oxum: %llu.%zu\n", now,
-                           VL_VERSION, (unsigned long long)bytes, bb->n);
+                           VL_VERSION, (unsigned long long)bytes, bb->files);
 done:
     donor_free(&donor);
     free(used);
@@ -366,34 +426,29 @@ static int write_bag(const char *dir, vl_descriptive *desc, const char *id,
         "bag-info.txt", "bagit.txt", "manifest-sha256.txt",
         "manifest-sha512.txt", "METS.xml",
     };
-    bag_build bb = {dir, NULL, 0, 0};
+    bag_build bb = {.dir = dir, .fd512 = -1, .fd256 = -1};
     tag_list tl = {NULL, 0, 0};
     char *bagdir = NULL;
     vl_buf m512, m256, info;
     char *data = vl_path_join(dir, "data");
-    uint64_t total = 0;
     int rc;
 
     vl_buf_init(&m512, 0);
     vl_buf_init(&m256, 0);
     vl_buf_init(&info, 0);
+    vl_buf_init(&bb.m512, 0);
+    vl_buf_init(&bb.m256, 0);
     if (!data) {
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = vl_fs_walk(data, 0, bag_collect, &bb, err)) != VL_OK ||
-        (rc = vl_pool_run(bb.n, 0, bag_digest, &bb, err)) != VL_OK)
-        goto done;
-    for (size_t i = 0; i < bb.n && rc == VL_OK; i++) {
-        total += bb.f[i].size;
-        rc = manifest_line(&m512, bb.f[i].sha512, bb.f[i].rel, err);
-        if (rc == VL_OK)
-            rc = manifest_line(&m256, bb.f[i].sha256, bb.f[i].rel, err);
-    }
-    if (rc != VL_OK ||
-        (rc = write_in(dir, "manifest-sha512.txt", &m512, err)) != VL_OK ||
-        (rc = write_in(dir, "manifest-sha256.txt", &m256, err)) != VL_OK ||
-        (rc = bag_info(&bb, desc, id, total, &info, err)) != VL_OK ||
+    if ((rc = open_in(dir, "manifest-sha512.txt", &bb.fd512, err)) != VL_OK ||
+        (rc = open_in(dir, "manifest-sha256.txt", &bb.fd256, err)) != VL_OK ||
+        (rc = vl_fs_walk(data, 0, bag_collect, &bb, err)) != VL_OK ||
+        (rc = flush_batch(&bb, err)) != VL_OK ||
+        (rc = close_in(&bb.fd512, dir, err)) != VL_OK ||
+        (rc = close_in(&bb.fd256, dir, err)) != VL_OK ||
+        (rc = bag_info(&bb, desc, id, bb.bytes, &info, err)) != VL_OK ||
         (rc = write_in(dir, "bag-info.txt", &info, err)) != VL_OK)
         goto done;
     vl_buf_reset(&info);
@@ -443,12 +498,18 @@ static int write_bag(const char *dir, vl_descriptive *desc, const char *id,
         (rc = write_in(dir, "tagmanifest-sha512.txt", &m512, err)) != VL_OK ||
         (rc = write_in(dir, "tagmanifest-sha256.txt", &m256, err)) != VL_OK)
         goto done;
-    *files = bb.n;
-    *bytes = total;
+    *files = bb.files;
+    *bytes = bb.bytes;
 done:
     for (size_t i = 0; i < bb.n; i++)
         free(bb.f[i].rel);
     free(bb.f);
+    if (bb.fd512 >= 0)
+        close(bb.fd512);
+    if (bb.fd256 >= 0)
+        close(bb.fd256);
+    vl_buf_release(&bb.m512);
+    vl_buf_release(&bb.m256);
     for (size_t i = 0; i < tl.n; i++)
         free(tl.rel[i]);
     free(tl.rel);

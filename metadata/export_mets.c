@@ -16,9 +16,11 @@
 typedef struct rfile {
     char *logical, *content, *digest;
     uint64_t size;
-    const char *fixity[VL_DIGEST_COUNT];   /* into the inventory */
+    char *fixity[VL_DIGEST_COUNT];   /* copies; the inventory's digest too */
     char *mime, *name, *version, *puid, *original, *encoding, *description;
     char *pronom[4];   /* basis, warning, others, signatures */
+    int has_modified;  /* the modification time as deposited */
+    int64_t modified_ns;
 } rfile;
 
 typedef struct revent {
@@ -36,13 +38,24 @@ typedef struct sfile {
     char *pronom[4];   /* basis, warning, others, signatures */
 } sfile;
 
+/* The files are read from the catalog a page at a time as the METS writer
+ * asks for them (it makes several passes), so what is held does not grow
+ * with the version. */
+#define REGEN_PAGE 512
+
 typedef struct regen {
     vl_repo *r;
     const vl_inventory *inv;
     const char *id;
     int num;
-    rfile *files;
+    vl_digest_alg alg;
+    rfile *files;        /* the page */
     size_t n, cap, pos;
+    size_t rows;         /* catalog rows of the page, data/ or not */
+    char *after;         /* the page's last logical path */
+    int last_page;       /* no page after this one */
+    size_t data_rows;    /* catalog files under data/ (count_catalog) */
+    vl_error err;        /* why a page could not be read */
     revent *events;
     size_t ne, ce, epos;
     sfile *stored;
@@ -108,45 +121,76 @@ static const sfile *stored_lookup(const regen *g, const char *logical)
     return g->ns ? bsearch(&key, g->stored, g->ns, sizeof key, cmp_sfile) : NULL;
 }
 
-static int catalog_file(void *arg, const vl_catalog_file *f)
+static void rfile_free(rfile *f)
+{
+    free(f->logical); free(f->content); free(f->digest); free(f->mime);
+    free(f->name); free(f->version); free(f->puid); free(f->original);
+    free(f->encoding); free(f->description);
+    for (int j = 0; j < 4; j++)
+        free(f->pronom[j]);
+    for (int a = 0; a < VL_DIGEST_COUNT; a++)
+        free(f->fixity[a]);
+}
+
+static void page_free(regen *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        rfile_free(&g->files[i]);
+    g->n = g->pos = 0;
+}
+
+static int catalog_format(void *arg, const vl_catalog_format *cf)
+{
+    rfile *f = arg;
+    f->mime = dup_or_null(cf->mime);
+    f->name = dup_or_null(cf->format_name);
+    f->version = dup_or_null(cf->format_version);
+    f->puid = dup_or_null(cf->puid);
+    f->encoding = dup_or_null(cf->encoding);
+    f->description = dup_or_null(cf->description);
+    const char *const notes[4] = {cf->basis, cf->warning, cf->others, cf->signatures};
+    return copy_pronom(f->pronom, notes) || (cf->mime && !f->mime) ||
+           (cf->format_name && !f->name) || (cf->format_version && !f->version) ||
+           (cf->puid && !f->puid) || (cf->encoding && !f->encoding) ||
+           (cf->description && !f->description);
+}
+
+static int catalog_file(void *arg, const vl_catalog_file_detail *d)
 {
     regen *g = arg;
+    const vl_catalog_file *f = &d->file;
     rfile *x;
+    char *after = vl_strdup(f->logical);
+    if (!after)
+        return vl_error_oom(&g->err);
+    free(g->after);
+    g->after = after;
+    g->rows++;
     /* The METS describes the deposit (data/); METS.xml and metadata/ are
      * about it, not part of it. */
     if (strncmp(f->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
         return 0;
-    if (VL_GROW(g->files, g->cap, g->n + 1, NULL) != VL_OK)
+    if (VL_GROW(g->files, g->cap, g->n + 1, &g->err) != VL_OK)
         return VL_ESYS;
     x = &g->files[g->n];
     memset(x, 0, sizeof *x);
+    g->n++;   /* page_free frees what was copied */
     x->logical = vl_strdup(f->logical);
     x->content = vl_strdup(f->content);
     x->digest = vl_strdup(f->digest);
     x->size = f->size;
-    g->n++;
-    return x->logical && x->content && x->digest ? 0 : VL_ESYS;
+    x->has_modified = d->has_modified;
+    x->modified_ns = d->modified_ns;
+    if (!x->logical || !x->content || !x->digest ||
+        (d->format && catalog_format(x, d->format)))
+        return vl_error_oom(&g->err);
+    return 0;
 }
 
-struct fmt_copy {
-    rfile *f;
-    int failed;
-};
-
-static int catalog_format(void *arg, const vl_catalog_format *cf)
+static int count_catalog(void *arg, const vl_catalog_file *f)
 {
-    struct fmt_copy *c = arg;
-    c->f->mime = dup_or_null(cf->mime);
-    c->f->name = dup_or_null(cf->format_name);
-    c->f->version = dup_or_null(cf->format_version);
-    c->f->puid = dup_or_null(cf->puid);
-    c->f->encoding = dup_or_null(cf->encoding);
-    c->f->description = dup_or_null(cf->description);
-    const char *const notes[4] = {cf->basis, cf->warning, cf->others, cf->signatures};
-    c->failed = copy_pronom(c->f->pronom, notes) || (cf->mime && !c->f->mime) || (cf->format_name && !c->f->name) ||
-                (cf->format_version && !c->f->version) ||
-                (cf->puid && !c->f->puid) || (cf->encoding && !c->f->encoding) ||
-                (cf->description && !c->f->description);
+    regen *g = arg;
+    g->data_rows += strncmp(f->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) == 0;
     return 0;
 }
 
@@ -188,14 +232,48 @@ static int count_data(void *arg, const char *logical, const char *digest)
     return 0;
 }
 
-static void g_rewind(void *arg) { ((regen *)arg)->pos = 0; }
+static int resolve_file(regen *g, rfile *f, vl_error *err);
+
+/* The next page of files, each with its fixity and format. */
+static int next_page(regen *g)
+{
+    page_free(g);
+    g->rows = 0;
+    int rc = vl_catalog_files_detail(vl_repo_catalog(g->r), g->id, g->num,
+                                     g->after, REGEN_PAGE, catalog_file, g,
+                                     &g->err);
+    if (rc != VL_OK) {
+        if (!g->err.msg[0])
+            vl_error_set(&g->err, VL_ESYS, "\"%s\" v%d: cannot list its files "
+                         "in the catalog", g->id, g->num);
+        return -1;
+    }
+    g->last_page = g->rows < REGEN_PAGE;
+    for (size_t i = 0; i < g->n; i++)
+        if (resolve_file(g, &g->files[i], &g->err) != VL_OK)
+            return -1;
+    return 0;
+}
+
+static void g_rewind(void *arg)
+{
+    regen *g = arg;
+    page_free(g);
+    free(g->after);
+    g->after = NULL;
+    g->last_page = 0;
+}
 
 static int g_next(void *arg, vl_mets_file *out)
 {
     regen *g = arg;
     const rfile *f;
-    if (g->pos >= g->n)
-        return 0;
+    while (g->pos >= g->n) {
+        if (g->last_page)
+            return 0;
+        if (next_page(g) != 0)
+            return -1;
+    }
     f = &g->files[g->pos++];
     memset(out, 0, sizeof *out);
     out->logical = f->logical;
@@ -215,10 +293,8 @@ static int g_next(void *arg, vl_mets_file *out)
     out->others = f->pronom[2];
     out->signatures = f->pronom[3];
     /* The modification time as deposited, when the catalog has it. */
-    int64_t ns;
-    if (vl_catalog_date_get(vl_repo_catalog(g->r), g->id, g->num, f->logical,
-                            &ns, NULL) == VL_OK) {
-        vl_time_rfc3339_ns(ns, g->modified);
+    if (f->has_modified) {
+        vl_time_rfc3339_ns(f->modified_ns, g->modified);
         out->modified = g->modified;
     }
     return 1;
@@ -288,15 +364,9 @@ static int collect_people(regen *g, vl_error *err)
 
 static void regen_free(regen *g)
 {
-    for (size_t i = 0; i < g->n; i++) {
-        rfile *f = &g->files[i];
-        free(f->logical); free(f->content); free(f->digest); free(f->mime);
-        free(f->name); free(f->version); free(f->puid); free(f->original);
-        free(f->encoding); free(f->description);
-        for (int j = 0; j < 4; j++)
-            free(f->pronom[j]);
-    }
+    page_free(g);
     free(g->files);
+    free(g->after);
     for (size_t i = 0; i < g->ne; i++) {
         revent *e = &g->events[i];
         free(e->id); free(e->type); free(e->datetime); free(e->outcome);
@@ -317,6 +387,49 @@ static void regen_free(regen *g)
         free(g->people[i]);
     free(g->people);
     free(g->agents);
+}
+
+/* A file's other digests (fixity) from the inventory, its format from the
+ * catalog or else the stored METS, and its original name. */
+static int resolve_file(regen *g, rfile *f, vl_error *err)
+{
+    const sfile *s = stored_lookup(g, f->logical);
+    int failed = 0;
+    if (!(f->fixity[g->alg] = vl_strdup(f->digest)))
+        return vl_error_oom(err);
+    for (int a = 0; a < VL_DIGEST_COUNT; a++) {
+        if (a == (int)g->alg)
+            continue;
+        const char *v = vl_inventory_fixity(g->inv, (vl_digest_alg)a, f->content);
+        if (!v && vl_inventory_failed(g->inv))
+            return vl_error_set(err, VL_ESYS, "\"%s\" v%d: cannot read its "
+                                "inventory's index", g->id, g->num);
+        if (v && !(f->fixity[a] = vl_strdup(v)))
+            return vl_error_oom(err);
+    }
+    if (s && !f->mime && !f->name && !f->puid) {
+        for (int j = 0; j < 4; j++) {   /* an empty catalog row's, if any */
+            free(f->pronom[j]);
+            f->pronom[j] = NULL;
+        }
+        free(f->version);
+        free(f->encoding);
+        free(f->description);
+        f->mime = dup_or_null(s->mime);
+        f->name = dup_or_null(s->name);
+        f->version = dup_or_null(s->version);
+        f->puid = dup_or_null(s->puid);
+        f->encoding = dup_or_null(s->encoding);
+        f->description = dup_or_null(s->description);
+        failed = copy_pronom(f->pronom, (const char *const *)s->pronom) ||
+                 (s->mime && !f->mime) || (s->name && !f->name) ||
+                 (s->version && !f->version) || (s->puid && !f->puid) ||
+                 (s->encoding && !f->encoding) ||
+                 (s->description && !f->description);
+    }
+    if (!failed && s && s->original && !(f->original = vl_strdup(s->original)))
+        failed = 1;
+    return failed ? vl_error_oom(err) : VL_OK;
 }
 
 static int desc_empty(vl_descriptive *d)
@@ -344,6 +457,7 @@ int vl_export_regenerate(vl_repo *r, const vl_inventory *inv, int num,
     g.inv = inv;
     g.id = vl_inventory_id(inv);
     g.num = num;
+    g.alg = alg;
     /* Descriptive metadata and original names live only in the METS
      * stored with the version. */
     if ((rc = vl_mets_read_stored_inv(r, inv, num, desc, stored_file, &g,
@@ -357,7 +471,7 @@ int vl_export_regenerate(vl_repo *r, const vl_inventory *inv, int num,
             goto done;
     if (g.ns > 1)
         qsort(g.stored, g.ns, sizeof *g.stored, cmp_sfile);
-    rc = vl_catalog_files(cat, g.id, num, catalog_file, &g, err);
+    rc = vl_catalog_files(cat, g.id, num, count_catalog, &g, err);
     if (rc != VL_OK) {
         if (err && !err->msg[0])
             vl_error_oom(err);
@@ -370,43 +484,11 @@ int vl_export_regenerate(vl_repo *r, const vl_inventory *inv, int num,
                           g.id, num);
         goto done;
     }
-    if (g.data_files != g.n) {
+    if (g.data_files != g.data_rows) {
         rc = vl_error_set(err, VL_ESYS, "the catalog lists %zu files under "
                           "data/ in \"%s\" v%d but the store has %zu; run "
-                          "vellum reindex", g.n, g.id, num, g.data_files);
+                          "vellum reindex", g.data_rows, g.id, num, g.data_files);
         goto done;
-    }
-    for (size_t i = 0; i < g.n; i++) {
-        rfile *f = &g.files[i];
-        struct fmt_copy fc = {f, 0};
-        const sfile *s = stored_lookup(&g, f->logical);
-        f->fixity[alg] = f->digest;   /* the catalog's copy: lasts */
-        for (int a = 0; a < VL_DIGEST_COUNT; a++)
-            if (a != (int)alg)
-                f->fixity[a] = vl_inventory_fixity(inv, (vl_digest_alg)a,
-                                                   f->content);
-        if ((rc = vl_catalog_format_get(cat, g.id, f->digest, catalog_format,
-                                        &fc, err)) != VL_OK)
-            goto done;
-        if (!fc.failed && s && !f->mime && !f->name && !f->puid) {
-            f->mime = dup_or_null(s->mime);
-            f->name = dup_or_null(s->name);
-            f->version = dup_or_null(s->version);
-            f->puid = dup_or_null(s->puid);
-            f->encoding = dup_or_null(s->encoding);
-            f->description = dup_or_null(s->description);
-            fc.failed = copy_pronom(f->pronom, (const char *const *)s->pronom) ||
-                        (s->mime && !f->mime) || (s->name && !f->name) ||
-                        (s->version && !f->version) || (s->puid && !f->puid) ||
-                        (s->encoding && !f->encoding) ||
-                        (s->description && !f->description);
-        }
-        if (!fc.failed && s && s->original && !(f->original = vl_strdup(s->original)))
-            fc.failed = 1;
-        if (fc.failed) {
-            rc = vl_error_oom(err);
-            goto done;
-        }
     }
     memset(&ef, 0, sizeof ef);
     ef.object_id = g.id;
@@ -433,6 +515,8 @@ int vl_export_regenerate(vl_repo *r, const vl_inventory *inv, int num,
     src.agents = g.agents;
     src.nagents = g.npeople;
     rc = vl_mets_write(&src, path, err);
+    if (rc != VL_OK && g.err.msg[0] && err)
+        *err = g.err;   /* the page that could not be read, not "the list" */
 done:
     regen_free(&g);
     return rc;

@@ -29,13 +29,21 @@ typedef struct ocfl_copy {
     char **skip;          /* top-level names left out (later versions, root
                              inventory and sidecar when they are replaced) */
     size_t nskip, cskip;
-    ocfl_file *files;     /* to copy, once the folders are made */
+    ocfl_file *files;     /* the batch to copy (its folders are made) */
     size_t nfiles, cfiles;
+    size_t copied;        /* files copied so far */
+    uint64_t bytes;
     char **bufs;          /* one per worker, for a store read through a
                              reader (S3); made when first needed */
     int nbufs;
     const char *dir_rel;  /* folder being listed, relative to the object */
 } ocfl_copy;
+
+/* Files are copied in batches of this many through the pool as the
+ * object's folders are listed: what is held does not grow with them. */
+#define OCFL_BATCH 1024
+
+static int copy_batch(ocfl_copy *c, vl_error *err);
 
 static int add_file(ocfl_copy *c, const char *rel, const char *dst_rel,
                     vl_error *err)
@@ -52,7 +60,7 @@ static int add_file(ocfl_copy *c, const char *rel, const char *dst_rel,
         return vl_error_oom(err);
     }
     c->nfiles++;
-    return VL_OK;
+    return c->nfiles == OCFL_BATCH ? copy_batch(c, err) : VL_OK;
 }
 
 static int copy_file(ocfl_copy *c, ocfl_file *f, int worker, vl_error *err)
@@ -128,6 +136,25 @@ static int copy_one(void *arg, size_t i, int worker, vl_error *err)
 {
     ocfl_copy *c = arg;
     return copy_file(c, &c->files[i], worker, err);
+}
+
+static void free_batch(ocfl_copy *c)
+{
+    for (size_t i = 0; i < c->nfiles; i++) {
+        free(c->files[i].rel);
+        free(c->files[i].dst_rel);
+    }
+    c->nfiles = 0;
+}
+
+static int copy_batch(ocfl_copy *c, vl_error *err)
+{
+    int rc = vl_pool_run(c->nfiles, c->nbufs, copy_one, c, err);
+    for (size_t i = 0; rc == VL_OK && i < c->nfiles; i++)
+        c->bytes += c->files[i].bytes;
+    c->copied += c->nfiles;
+    free_batch(c);
+    return rc;
 }
 
 static int copy_dir(ocfl_copy *c, const char *rel, vl_error *err);
@@ -250,7 +277,7 @@ int vl_export_ocfl(vl_repo *r, const vl_inventory *inv, int num,
         if ((rc = add_file(&c, src, sidecar, err)) != VL_OK)
             goto done;
     }
-    if ((rc = vl_pool_run(c.nfiles, c.nbufs, copy_one, &c, err)) != VL_OK)
+    if ((rc = copy_batch(&c, err)) != VL_OK)
         goto done;
     vl_lock_release(lock);
     lock = NULL;
@@ -270,20 +297,15 @@ int vl_export_ocfl(vl_repo *r, const vl_inventory *inv, int num,
                           note.first[0] ? note.first : "?");
         goto done;
     }
-    *files = c.nfiles;
-    *bytes = 0;
-    for (size_t i = 0; i < c.nfiles; i++)
-        *bytes += c.files[i].bytes;
+    *files = c.copied;
+    *bytes = c.bytes;
     rc = VL_OK;
 done:
     vl_lock_release(lock);
     for (size_t i = 0; i < c.nskip; i++)
         free(c.skip[i]);
     free(c.skip);
-    for (size_t i = 0; i < c.nfiles; i++) {
-        free(c.files[i].rel);
-        free(c.files[i].dst_rel);
-    }
+    free_batch(&c);
     free(c.files);
     for (int i = 0; c.bufs && i < c.nbufs; i++)
         free(c.bufs[i]);

@@ -1210,11 +1210,7 @@ int vl_catalog_files(vl_catalog *cat, const char *id, int version,
     /* Content = the first content path (byte order) holding the digest. */
     rc = prepare(cat,
                  "SELECT f.logical_path, c.content_path, f.digest, c.size"
-                 " FROM files f LEFT JOIN content c"
-                 "  ON c.object_id = f.object_id AND c.content_path ="
-                 "   (SELECT min(c2.content_path) FROM content c2"
-                 "     WHERE c2.object_id = f.object_id"
-                 "     AND c2.digest = f.digest)"
+                 VL_SQL_FILES_CONTENT
                  " WHERE f.object_id = ? AND f.version = ?"
                  " ORDER BY f.logical_path",
                  &st, err);

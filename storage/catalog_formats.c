@@ -1,6 +1,8 @@
 /* The catalog's format identification results, per object and content
  * digest (identical content has one format). */
 
+#include <stdlib.h>
+
 #include "catalog_private.h"
 #include "catalog_sql.h"
 
@@ -103,6 +105,72 @@ int vl_catalog_date_get(vl_catalog *cat, const char *object_id, int version,
     else
         rc = vl_sql_err(db, err, "reading a file date");
     vl_db_finalize(st);
+    return rc;
+}
+
+int vl_catalog_files_detail(vl_catalog *cat, const char *id, int version,
+                            const char *after, size_t limit,
+                            vl_catalog_file_detail_fn fn, void *arg,
+                            vl_error *err)
+{
+    vl_db *db = vl_catalog_vdb(cat);
+    vl_db_stmt *st = NULL;
+    char limit_sql[32] = "", *sql = NULL;
+    int rc = ensure(db, err), s;
+    if (rc != VL_OK)
+        return rc;
+    if (limit)
+        snprintf(limit_sql, sizeof limit_sql, " LIMIT %zu", limit);
+    /* As vl_catalog_format_get and vl_catalog_date_get give them. */
+    sql = vl_asprintf(
+        "SELECT f.logical_path, c.content_path, f.digest, c.size,"
+        " CASE WHEN fm.object_id IS NULL THEN 0 ELSE 1 END, fm.mime, fm.encoding, fm.description,"
+        " fm.puid, fm.format_name, fm.format_version, b.basis, b.warning,"
+        " b.others, b.signatures,"
+        " CASE WHEN d.object_id IS NULL THEN 0 ELSE 1 END, d.modified_ns"
+        VL_SQL_FILES_CONTENT
+        " LEFT JOIN formats fm ON fm.object_id = f.object_id"
+        "  AND fm.digest = f.digest"
+        " LEFT JOIN format_basis b ON b.object_id = f.object_id"
+        "  AND b.digest = f.digest"
+        " LEFT JOIN file_dates d ON d.object_id = f.object_id"
+        "  AND d.version = f.version AND d.logical_path = f.logical_path"
+        " WHERE f.object_id = ? AND f.version = ?%s"
+        " ORDER BY f.logical_path%s",
+        after ? " AND f.logical_path > ?" : "", limit_sql);
+    if (!sql)
+        return vl_error_oom(err);
+    if (vl_db_prepare(db, sql, &st) != VL_DB_OK) {
+        rc = vl_sql_err(db, err, "preparing a file listing");
+        goto done;
+    }
+    vl_sql_bind_text(st, 1, id);
+    vl_db_bind_int(st, 2, version);
+    if (after)
+        vl_sql_bind_text(st, 3, after);
+    while ((s = vl_db_step(st)) == VL_DB_ROW) {
+        vl_catalog_format fm = {
+            vl_db_column_text(st, 5), vl_db_column_text(st, 6),
+            vl_db_column_text(st, 7), vl_db_column_text(st, 8),
+            vl_db_column_text(st, 9), vl_db_column_text(st, 10),
+            vl_db_column_text(st, 11), vl_db_column_text(st, 12),
+            vl_db_column_text(st, 13), vl_db_column_text(st, 14)};
+        vl_catalog_file_detail d = {
+            .file = {vl_db_column_text(st, 0), vl_db_column_text(st, 1),
+                     vl_db_column_text(st, 2),
+                     (uint64_t)vl_db_column_int64(st, 3)},
+            .format = vl_db_column_int(st, 4) ? &fm : NULL,
+            .has_modified = vl_db_column_int(st, 15) != 0,
+            .modified_ns = vl_db_column_int64(st, 16),
+        };
+        if ((rc = fn(arg, &d)) != 0)
+            goto done;
+    }
+    if (s != VL_DB_DONE)
+        rc = vl_sql_err(db, err, "listing files");
+done:
+    vl_db_finalize(st);
+    free(sql);
     return rc;
 }
 

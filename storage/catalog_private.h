@@ -42,6 +42,15 @@ int vl_catalog_sync_new_version(vl_catalog *cat, vl_backend *b,
 unsigned long vl_catalog_incremental_syncs(const vl_catalog *cat);
 int vl_catalog_remove_object(vl_catalog *cat, const char *id, vl_error *err);
 int vl_catalog_clear(vl_catalog *cat, vl_error *err);
+/* A version's files (f) with their content (c): the first content path,
+ * in byte order, holding the file's digest.  For vl_catalog_files and
+ * vl_catalog_files_detail. */
+#define VL_SQL_FILES_CONTENT \
+    " FROM files f LEFT JOIN content c" \
+    "  ON c.object_id = f.object_id AND c.content_path =" \
+    "   (SELECT min(c2.content_path) FROM content c2" \
+    "     WHERE c2.object_id = f.object_id" \
+    "     AND c2.digest = f.digest)"
 /* One object's row; VL_EINPUT "no object" when absent. */
 int vl_catalog_get_object(vl_catalog *cat, const char *id, vl_catalog_object_fn fn,
                       void *arg, vl_error *err);

@@ -303,9 +303,16 @@ static int load_version(vl_repo *r, const char *id, int *num, vl_inventory **inv
 
 /* ---- get ---------------------------------------------------------------- */
 
+/* The version's files are copied in batches of this many through the
+ * pool as its state is read, so what get holds does not grow with the
+ * version; only the files whose primary copy was not good are kept (for
+ * the replicas, afterwards). */
+#define GET_BATCH 1024
+
 struct get_item {
-    const char *logical;
+    const char *logical;      /* these three in one block, owned */
     const char *digest;
+    const char *cpath;        /* its content path in the object */
     char *problem;            /* the primary's copy was not good: why */
     int status;               /* and as what (VL_FINDING or VL_ESYS) */
 };
@@ -320,44 +327,87 @@ struct get_ctx {
     int single;               /* tmp is the file itself */
     int num;                  /* the version */
     int set_aside;            /* a bad primary copy is kept for later, not fatal */
-    struct get_item *items;
+    struct get_item *items;   /* the batch */
     size_t n, cap;
+    struct get_item *bad;     /* set aside, in path order */
+    size_t nbad, cbad;
+    size_t total;             /* files of the version so far */
+    vl_error *err;            /* why collect stopped the state's listing */
+    int rc;
 };
 
+static void item_free(struct get_item *it)
+{
+    free(it->problem);
+    free((char *)it->logical);
+}
+
+static int copy_one(void *arg, size_t i, int worker, vl_error *err);
+
+/* Copy the batch (the pool), then keep what was set aside. */
+static int flush_batch(struct get_ctx *c)
+{
+    int rc = vl_pool_run(c->n, 0, copy_one, c, c->err);
+    size_t i = 0;
+    for (; rc == VL_OK && i < c->n; i++) {
+        if (!c->items[i].problem) {
+            item_free(&c->items[i]);
+            continue;
+        }
+        if (VL_GROW(c->bad, c->cbad, c->nbad + 1, NULL) != VL_OK) {
+            rc = vl_error_oom(c->err);
+            break;
+        }
+        c->bad[c->nbad++] = c->items[i];
+    }
+    for (; i < c->n; i++)
+        item_free(&c->items[i]);
+    c->n = 0;
+    return rc;
+}
+
+/* One file of the state: its content path looked up here, in the thread
+ * that reads the state (the workers never touch the inventory). */
 static int collect(void *arg, const char *logical, const char *digest)
 {
     struct get_ctx *c = arg;
+    struct get_item *it;
+    const char *cpath = vl_inventory_content_path(c->inv, digest);
+    if (!cpath && vl_inventory_failed(c->inv)) {
+        c->rc = vl_error_set(c->err, VL_ESYS, "%s: cannot read its inventory's "
+                             "index", c->id);
+        return c->rc;
+    }
+    if (!cpath) {
+        c->rc = vl_error_set(c->err, VL_FINDING, "%s: %s has digest %s that is "
+                             "not in the manifest", c->id, logical, digest);
+        return c->rc;
+    }
     if (VL_GROW(c->items, c->cap, c->n + 1, NULL) != VL_OK)
-        return VL_ESYS;
-    memset(&c->items[c->n], 0, sizeof c->items[c->n]);
-    /* the inventory's strings last only for the call: one block holds both */
-    size_t ll = strlen(logical) + 1, dl = strlen(digest) + 1;
-    char *mem = malloc(ll + dl);
+        return c->rc = vl_error_oom(c->err);
+    it = &c->items[c->n];
+    memset(it, 0, sizeof *it);
+    /* the inventory's strings last only for the call: one block holds them */
+    size_t ll = strlen(logical) + 1, dl = strlen(digest) + 1, cl = strlen(cpath) + 1;
+    char *mem = malloc(ll + dl + cl);
     if (!mem)
-        return VL_ESYS;
+        return c->rc = vl_error_oom(c->err);
     memcpy(mem, logical, ll);
     memcpy(mem + ll, digest, dl);
-    c->items[c->n].logical = mem;
-    c->items[c->n].digest = mem + ll;
+    memcpy(mem + ll + dl, cpath, cl);
+    it->logical = mem;
+    it->digest = mem + ll;
+    it->cpath = mem + ll + dl;
     c->n++;
+    c->total++;
+    if (c->n == GET_BATCH && (c->rc = flush_batch(c)) != VL_OK)
+        return c->rc;
     return 0;
 }
 
 static char *item_dest(const struct get_ctx *c, const struct get_item *it)
 {
     return c->single ? vl_strdup(c->tmp) : vl_path_join(c->tmp, it->logical);
-}
-
-static const char *item_content(const struct get_ctx *c, const struct get_item *it,
-                                vl_error *err)
-{
-    const char *cpath = vl_inventory_content_path(c->inv, it->digest);
-    if (!cpath && vl_inventory_failed(c->inv))
-        vl_error_set(err, VL_ESYS, "%s: cannot read its inventory's index", c->id);
-    else if (!cpath)
-        vl_error_set(err, VL_FINDING, "%s: %s has digest %s that is not in the "
-                     "manifest", c->id, it->logical, it->digest);
-    return cpath;
 }
 
 /* From the primary (a worker of the pool). */
@@ -370,8 +420,7 @@ static int copy_one(void *arg, size_t i, int worker, vl_error *err)
     copy_check *cc = NULL;
     int rc;
     (void)worker;
-    if (!(cpath = item_content(c, it, err)))
-        return err->status;
+    cpath = it->cpath;
     if ((rc = vl_logical_path_check(it->logical, err)) != VL_OK)
         return rc;
     dst = item_dest(c, it);
@@ -426,23 +475,16 @@ static int damaged_files(struct get_ctx *c, const vl_get_options *o,
         rc = vl_error_oom(err);
         goto done;
     }
-    for (size_t i = 0; i < c->n && rc == VL_OK; i++) {
-        struct get_item *it = &c->items[i];
+    for (size_t i = 0; i < c->nbad && rc == VL_OK; i++) {
+        struct get_item *it = &c->bad[i];
         int good;
-        if (!it->problem)
-            continue;
         free(dst);
         if (!(dst = item_dest(c, it))) {
             rc = vl_error_oom(err);
             break;
         }
         snprintf(problem, PROBLEM_MAX, "%s", it->problem);
-        const char *cpath = item_content(c, it, err);
-        if (!cpath) {
-            rc = err->status;
-            break;
-        }
-        if ((rc = from_replicas(&s, c->object_rel, cpath,
+        if ((rc = from_replicas(&s, c->object_rel, it->cpath,
                                 c->alg, it->digest, dst, &good, problem,
                                 PROBLEM_MAX, err)) != VL_OK)
             break;
@@ -516,6 +558,7 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
     char *rel = NULL;
     vl_outside *outside = NULL;
     size_t left_out = 0;
+    char *single_digest = NULL;   /* get --file: its digest */
     int rc, placed = 0;
     if (!o)
         o = &every;
@@ -548,13 +591,11 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
                               "file %s", id, num, o->file);
             goto done;
         }
-        if (collect(&c, o->file, digest) != 0) {
+        /* a lookup's answer lasts while this thread makes 15 more */
+        if (!(single_digest = vl_strdup(digest))) {
             rc = vl_error_oom(err);
             goto done;
         }
-    } else if (vl_inventory_state_foreach(c.inv, num, collect, &c) != 0) {
-        rc = vl_error_oom(err);
-        goto done;
     }
     /* What a killed get or export to the same destination left goes
      * first; then ours is registered so recover can clear it after a kill.
@@ -575,14 +616,19 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
     vl_fs_rmtree(c.tmp, NULL);
     if (!c.single && (rc = vl_fs_mkdirs(c.tmp, err)) != VL_OK)
         goto done;
-    if ((rc = vl_pool_run(c.n, 0, copy_one, &c, err)) != VL_OK)
+    c.err = err;
+    if (single_digest) {
+        if ((rc = collect(&c, o->file, single_digest)) != VL_OK)
+            goto done;
+    } else if (vl_inventory_state_foreach(c.inv, num, collect, &c) != 0) {
+        rc = c.rc != VL_OK ? c.rc
+                           : vl_error_set(err, VL_ESYS, "%s: cannot read its "
+                                          "inventory's index", id);
         goto done;
-    for (size_t i = 0; i < c.n; i++)
-        if (c.items[i].problem) {
-            rc = damaged_files(&c, o, &left_out, err);
-            break;
-        }
-    if (rc != VL_OK)
+    }
+    if ((rc = flush_batch(&c)) != VL_OK)
+        goto done;
+    if (c.nbad && (rc = damaged_files(&c, o, &left_out, err)) != VL_OK)
         goto done;
     if (c.single && left_out) {
         rc = vl_error_set(err, VL_FINDING, "%s: %s: no copy is good; nothing "
@@ -607,7 +653,7 @@ int vl_repo_get_opts(vl_repo *r, const char *id, int num, const char *dest,
         goto done;
     if (left_out)
         rc = vl_error_set(err, VL_FINDING, "%s: %zu of %zu files %s no good copy and "
-                          "%s left out of %s", id, left_out, c.n,
+                          "%s left out of %s", id, left_out, c.total,
                           left_out == 1 ? "has" : "have",
                           left_out == 1 ? "was" : "were", dest);
 done:
@@ -615,11 +661,12 @@ done:
         vl_fs_rmtree(c.tmp, NULL);
     vl_outside_end(outside);
     for (size_t i = 0; i < c.n; i++)
-    {
-        free(c.items[i].problem);
-        free((char *)c.items[i].logical);
-    }
+        item_free(&c.items[i]);
+    for (size_t i = 0; i < c.nbad; i++)
+        item_free(&c.bad[i]);
     free(c.items);
+    free(c.bad);
+    free(single_digest);
     free(c.tmp);
     free(rel);
     vl_inventory_free(c.inv);

@@ -264,6 +264,24 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
                           vl_error *err);
 /* fn is not called when nothing is recorded for the digest. */
 typedef int (*vl_catalog_format_fn)(void *arg, const vl_catalog_format *f);
+/* A version's files (version >= 1) with what the catalog records about
+ * each, one query for them all: its format (NULL when none is recorded)
+ * and its deposited modification time.  A page at a time: the first limit
+ * (0: every) files whose logical path sorts after after (NULL: from the
+ * first), in logical path order, so a reader can pull them in bounded
+ * memory. */
+typedef struct vl_catalog_file_detail {
+    vl_catalog_file file;
+    const vl_catalog_format *format;
+    int has_modified;
+    int64_t modified_ns;
+} vl_catalog_file_detail;
+typedef int (*vl_catalog_file_detail_fn)(void *arg,
+                                         const vl_catalog_file_detail *d);
+int vl_catalog_files_detail(vl_catalog *cat, const char *id, int version,
+                            const char *after, size_t limit,
+                            vl_catalog_file_detail_fn fn, void *arg,
+                            vl_error *err);
 int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
                           const char *digest, vl_catalog_format_fn fn,
                           void *arg, vl_error *err);

@@ -17,25 +17,27 @@ static const char usage[] =
     "--mets prints the METS.xml stored with the version instead (its digest\n"
     "checked as it is read); --json does not apply to it.\n";
 
-/* A file's line of the text table, kept until every width is known. */
-struct row {
-    uint64_t size;
-    char *logical, *content, *digest, *mime, *puid;
-};
-
 struct show_ctx {
-    json_t *files;
+    int json;
     vl_digest_alg alg;
-    vl_catalog *cat;
     const char *id;
-    struct row *rows;   /* text: the table, printed at the end */
-    size_t n, cap;
-    int oom;
+    /* text: the files are listed twice, first for the widths of the
+     * columns (measuring), then printed */
+    int measuring;
+    int mime_w, path_w;
+    /* --json: the document as jansson prints it with an empty files array,
+     * cut where that array opens; each file is printed as it comes. */
+    char *doc;
+    const char *tail;   /* from the array's "]" to the end */
+    int started;        /* doc up to the "[" printed */
+    size_t nfiles;
+    vl_error *err;      /* why a callback stopped the listing */
 };
 
 struct fmt_copy {
     char mime[128], puid[32], name[160];
     json_t *json;
+    int want_json;
 };
 
 static int got_format(void *arg, const vl_catalog_format *f)
@@ -45,6 +47,8 @@ static int got_format(void *arg, const vl_catalog_format *f)
     snprintf(c->puid, sizeof c->puid, "%s", f->puid ? f->puid : "");
     snprintf(c->name, sizeof c->name, "%s%s%s", f->format_name ? f->format_name : "",
              f->format_version ? " " : "", f->format_version ? f->format_version : "");
+    if (!c->want_json)
+        return 0;
     c->json = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
                         "mime", f->mime, "encoding", f->encoding, "description",
                         f->description, "puid", f->puid, "name", f->format_name,
@@ -72,77 +76,96 @@ static int inventory_bytes(vl_repo *repo, const char *path, const char *id,
     return rc;
 }
 
-static int print_file(void *arg, const vl_catalog_file *f)
+/* The --json document up to its files array's "[", once. */
+static void json_start(struct show_ctx *s)
+{
+    if (!s->started)
+        fwrite(s->doc, 1, (size_t)(s->tail - s->doc), stdout);
+    s->started = 1;
+}
+
+/* One element of the files array, laid out as jansson lays it out two
+ * levels down (a newline inside a JSON string is always escaped, so each
+ * newline of the dump starts a line to indent). */
+static int json_file(struct show_ctx *s, json_t *file)
+{
+    char *one = file ? json_dumps(file, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(file);
+    if (!one)
+        return vl_error_oom(s->err);
+    json_start(s);
+    fputs(s->nfiles++ ? ",\n    " : "\n    ", stdout);
+    for (const char *p = one, *nl; *p; p = nl + 1) {
+        if (!(nl = strchr(p, '\n'))) {
+            fputs(p, stdout);
+            break;
+        }
+        fwrite(p, 1, (size_t)(nl + 1 - p), stdout);
+        fputs("    ", stdout);
+    }
+    free(one);
+    return VL_OK;
+}
+
+static int print_file(void *arg, const vl_catalog_file_detail *d)
 {
     struct show_ctx *s = arg;
-    struct fmt_copy fc = {"", "", "", NULL};
-    vl_error err = {0};
-    vl_catalog_format_get(s->cat, s->id, f->digest, got_format, &fc, &err);
-    if (s->files) {
-        json_array_append_new(s->files, json_pack("{s:s, s:s, s:s, s:I, s:o*}", "path",
-                              f->logical, "content", f->content, "digest", f->digest,
-                              "size", (json_int_t)f->size, "format", fc.json));
-    } else {
-        json_decref(fc.json);   /* only the --json listing takes it */
-        if (s->n == s->cap) {
-            size_t cap = s->cap ? s->cap * 2 : 64;
-            struct row *nr = realloc(s->rows, cap * sizeof *nr);
-            if (!nr) {
-                s->oom = 1;
-                return 0;
-            }
-            s->rows = nr;
-            s->cap = cap;
-        }
-        struct row *r = &s->rows[s->n];
-        r->size = f->size;
-        r->logical = strdup(f->logical);
-        r->content = strdup(f->content);
-        r->digest = strdup(f->digest);
-        r->mime = strdup(fc.mime[0] ? fc.mime : "-");
-        r->puid = strdup(fc.puid[0] ? fc.puid : "-");
-        s->n++;
-        if (!r->logical || !r->content || !r->digest || !r->mime || !r->puid)
-            s->oom = 1;
+    const vl_catalog_file *f = &d->file;
+    struct fmt_copy fc = {"", "", "", NULL, s->json};
+    if (d->format)
+        got_format(&fc, d->format);
+    if (s->json) {
+        if (d->format && !fc.json)   /* not copied: never left out */
+            return vl_error_oom(s->err);
+        return json_file(s, json_pack("{s:s, s:s, s:s, s:I, s:o*}", "path",
+                                      f->logical, "content", f->content, "digest",
+                                      f->digest, "size", (json_int_t)f->size,
+                                      "format", fc.json));
     }
+    const char *mime = fc.mime[0] ? fc.mime : "-";
+    if (s->measuring) {
+        int w = cli_text_width(mime);
+        if (w > s->mime_w)
+            s->mime_w = w > 40 ? 40 : w;
+        w = cli_text_width(f->logical);
+        if (w > s->path_w)
+            s->path_w = w > 60 ? 60 : w;
+        return 0;
+    }
+    /* The table: fixed columns first, then the logical path padded to the
+     * longest one (up to 60 columns: a longer path pushes only its own
+     * line's last column out), then where the file is stored. */
+    printf("  %12llu  %s:%.16s...  ", (unsigned long long)f->size,
+           vl_digest_name(s->alg), f->digest);
+    cli_print_padded(mime, s->mime_w);
+    printf("  %-10s  ", fc.puid[0] ? fc.puid : "-");
+    cli_print_padded(f->logical, s->path_w);
+    printf("  %s\n", cli_text(f->content));
     return 0;
 }
 
-/* The table: fixed columns first, then the logical path padded to the
- * longest one (up to 60 columns: a longer path pushes only its own line's
- * last column out), then where the file is stored. */
-static void print_rows(const struct show_ctx *s)
+static int got_head(void *arg, const vl_catalog_object *o)
 {
-    int mime_w = 10, path_w = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        int w = cli_text_width(s->rows[i].mime);
-        if (w > mime_w)
-            mime_w = w > 40 ? 40 : w;
-        w = cli_text_width(s->rows[i].logical);
-        if (w > path_w)
-            path_w = w > 60 ? 60 : w;
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        const struct row *r = &s->rows[i];
-        printf("  %12llu  %s:%.16s...  ", (unsigned long long)r->size,
-               vl_digest_name(s->alg), r->digest);
-        cli_print_padded(r->mime, mime_w);
-        printf("  %-10s  ", r->puid);
-        cli_print_padded(r->logical, path_w);
-        printf("  %s\n", cli_text(r->content));
-    }
+    *(int *)arg = o->head;
+    return 0;
 }
 
-static void free_rows(struct show_ctx *s)
+/* The version's files from the catalog, printed (text: measured first). */
+static int list_files(vl_repo *repo, struct show_ctx *s, int num, vl_error *err)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->rows[i].logical);
-        free(s->rows[i].content);
-        free(s->rows[i].digest);
-        free(s->rows[i].mime);
-        free(s->rows[i].puid);
-    }
-    free(s->rows);
+    vl_catalog *cat = vl_repo_catalog(repo);
+    int head = 0, rc = vl_catalog_get_object(cat, s->id, got_head, &head, err);
+    if (rc == VL_OK && (num < 1 || num > head))
+        rc = vl_error_set(err, VL_EINPUT, "object \"%s\" has no version %d",
+                          s->id, num);
+    s->measuring = !s->json;
+    s->mime_w = 10;
+    if (rc == VL_OK && s->measuring)
+        rc = vl_catalog_files_detail(cat, s->id, num, NULL, 0, print_file, s, err);
+    s->measuring = 0;
+    if (rc == VL_OK)
+        rc = vl_catalog_files_detail(cat, s->id, num, NULL, 0, print_file, s, err);
+    return rc;
 }
 
 CLI_COMMAND(show)
@@ -198,13 +221,13 @@ CLI_COMMAND(show)
                              num, head);
         goto done;
     }
-    struct show_ctx s = {c.json ? json_array() : NULL, vl_inventory_digest_alg(inv),
-                         vl_repo_catalog(repo), id, NULL, 0, 0, 0};
+    struct show_ctx s = {.json = c.json, .alg = vl_inventory_digest_alg(inv),
+                         .id = id, .err = &err};
     json_t *versions = c.json ? json_array() : NULL;
+    int versions_ok = !c.json || versions;
     char *path = vl_repo_object_path(repo, id);
     uint64_t inv_bytes = 0;
     if (inventory_bytes(repo, path, id, &inv_bytes, &err) != VL_OK) {
-        json_decref(s.files);
         json_decref(versions);
         free(path);
         rc = cli_fail_object(repo, id, &err);
@@ -224,11 +247,11 @@ CLI_COMMAND(show)
         if (vl_inventory_version_info(inv, v, &vi) != 0)
             continue;
         if (versions)
-            json_array_append_new(versions, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I}",
+            versions_ok &= json_array_append_new(versions, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I}",
                                   "version", vname, "created", vi.created, "message",
                                   vi.message, "user", vi.user_name, "address",
                                   vi.user_address, "files", (json_int_t)(vi.file_count - vi.metadata_count),
-                                  "metadata_files", (json_int_t)vi.metadata_count));
+                                  "metadata_files", (json_int_t)vi.metadata_count)) == 0;
         else
             printf("  %-5s %s  %zu file%s%s  %s%s%s%s  %s\n", vname, cli_text(vi.created),
                    vi.file_count - vi.metadata_count,
@@ -237,27 +260,43 @@ CLI_COMMAND(show)
                    vi.user_address ? " <" : "", cli_text(vi.user_address),
                    vi.user_address ? ">" : "", cli_text(vi.message));
     }
-    if (!c.json)
+    if (c.json) {
+        /* Everything but the files, as cli_print_json prints it; the files
+         * array is cut out of it and written one file at a time. */
+        static const char marker[] = "\n  \"files\": []";
+        json_t *top = json_pack("{s:s, s:s?, s:s, s:i, s:I, s:o, s:i, s:o}", "id",
+                                id, "path", path, "digestAlgorithm",
+                                vl_digest_name(s.alg), "head", head,
+                                "inventory_bytes", (json_int_t)inv_bytes,
+                                "versions", versions, "version", num, "files",
+                                json_array());
+        char *cut;
+        s.doc = top ? json_dumps(top, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+        json_decref(top);
+        if (!versions_ok || !s.doc || !(cut = strstr(s.doc, marker))) {
+            vl_error_oom(&err);   /* the marker is always there */
+            free(s.doc);
+            free(path);
+            rc = cli_fail(&err);
+            goto done;
+        }
+        s.tail = cut + sizeof marker - 2;   /* at its "]" */
+    } else {
         printf("\nfiles in v%d:\n", num);
-    rc = vl_catalog_files(vl_repo_catalog(repo), id, num, print_file, &s, &err);
+    }
+    rc = list_files(repo, &s, num, &err);
     if (rc != VL_OK) {
-        json_decref(s.files);
-        json_decref(versions);
+        if (!err.msg[0])
+            vl_error_set(&err, VL_ESYS, "object \"%s\": cannot list its files", id);
+        if (s.started)   /* end the cut-short document's line; stderr says why */
+            fputs("\n", stdout);
+        fflush(stdout);
         rc = cli_fail_object(repo, id, &err);
     } else if (c.json) {
-        cli_print_json(json_pack("{s:s, s:s?, s:s, s:i, s:I, s:o, s:i, s:o}", "id",
-                                 id, "path", path, "digestAlgorithm",
-                                 vl_digest_name(s.alg), "head", head,
-                                 "inventory_bytes", (json_int_t)inv_bytes,
-                                 "versions", versions, "version", num, "files",
-                                 s.files));
-    } else if (s.oom) {
-        fputs("vellum: out of memory\n", stderr);
-        rc = CLI_EXIT_SYSTEM;
-    } else {
-        print_rows(&s);
+        json_start(&s);
+        printf("%s%s\n", s.nfiles ? "\n  " : "", s.tail);
     }
-    free_rows(&s);
+    free(s.doc);
     free(path);
 done:
     vl_inventory_free(inv);

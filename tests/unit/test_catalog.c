@@ -456,6 +456,86 @@ static void test_files(void **state)
     assert_string_equal(err.msg, "no object with id \"nope\"");
 }
 
+typedef struct detailrow {
+    char logical[64], content[64], mime[64], puid[32];
+    int has_format, has_modified;
+    int64_t modified_ns;
+} detailrow;
+
+typedef struct detaillist {
+    detailrow rows[8];
+    int n;
+} detaillist;
+
+static int collect_detail(void *arg, const vl_catalog_file_detail *d)
+{
+    detaillist *l = arg;
+    if (l->n >= 8)
+        return -1;
+    detailrow *r = &l->rows[l->n++];
+    copy_str(r->logical, sizeof r->logical, d->file.logical);
+    copy_str(r->content, sizeof r->content, d->file.content);
+    r->has_format = d->format != NULL;
+    copy_str(r->mime, sizeof r->mime, d->format ? d->format->mime : NULL);
+    copy_str(r->puid, sizeof r->puid, d->format ? d->format->puid : NULL);
+    r->has_modified = d->has_modified;
+    r->modified_ns = d->modified_ns;
+    return 0;
+}
+
+/* The files of a version with their formats and dates, whole or a page at
+ * a time (what show and the METS export read). */
+static void test_files_detail(void **state)
+{
+    fx *f = *state;
+    vl_error err = {0};
+    detaillist l = {0};
+    vl_catalog_format fmt = {.mime = "text/plain", .puid = "x-fmt/111"};
+    sync_ok(f, REL_A, f->inv_a);
+    assert_int_equal(vl_catalog_format_put(f->cat, OBJ_A, digest_of("hello"), &fmt,
+                                           &err), VL_OK);
+    assert_int_equal(vl_catalog_date_put(f->cat, OBJ_A, 2, "data/c.txt", -5, &err),
+                     VL_OK);
+
+    assert_int_equal(vl_catalog_files_detail(f->cat, OBJ_A, 2, NULL, 0,
+                                             collect_detail, &l, &err), VL_OK);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.rows[0].logical, "data/a.txt");
+    assert_string_equal(l.rows[0].content, "v1/content/data/a.txt");
+    assert_true(l.rows[0].has_format);
+    assert_string_equal(l.rows[0].mime, "text/plain");
+    assert_string_equal(l.rows[0].puid, "x-fmt/111");
+    assert_false(l.rows[0].has_modified);
+    assert_string_equal(l.rows[1].logical, "data/a2.txt");
+    assert_true(l.rows[1].has_format);   /* the same content */
+    assert_string_equal(l.rows[2].logical, "data/c.txt");
+    assert_false(l.rows[2].has_format);
+    assert_true(l.rows[2].has_modified);
+    assert_int_equal(l.rows[2].modified_ns, -5);
+
+    /* Pages: the first two, then what sorts after the last one given. */
+    memset(&l, 0, sizeof l);
+    assert_int_equal(vl_catalog_files_detail(f->cat, OBJ_A, 2, NULL, 2,
+                                             collect_detail, &l, &err), VL_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.rows[1].logical, "data/a2.txt");
+    memset(&l, 0, sizeof l);
+    assert_int_equal(vl_catalog_files_detail(f->cat, OBJ_A, 2, "data/a2.txt", 2,
+                                             collect_detail, &l, &err), VL_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.rows[0].logical, "data/c.txt");
+    memset(&l, 0, sizeof l);
+    assert_int_equal(vl_catalog_files_detail(f->cat, OBJ_A, 2, "data/c.txt", 2,
+                                             collect_detail, &l, &err), VL_OK);
+    assert_int_equal(l.n, 0);
+    /* v1 has its own files; a date of v2 is not v1's */
+    assert_int_equal(vl_catalog_files_detail(f->cat, OBJ_A, 1, NULL, 0,
+                                             collect_detail, &l, &err), VL_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.rows[1].logical, "data/b.txt");
+    assert_false(l.rows[0].has_modified);
+}
+
 static void test_resync_replaces(void **state)
 {
     fx *f = *state;
@@ -936,6 +1016,7 @@ int main(void)
         T(test_objects_callback_stops),
         T(test_object_lookup),
         T(test_files),
+        T(test_files_detail),
         T(test_resync_replaces),
         T(test_resync_keeps_foreign_rows),
         T(test_incremental_sync_equals_full),
