@@ -150,10 +150,14 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
         rc = vl_error_oom(err);
         goto done;
     }
-    if ((rc = vl_fs_read_file(path, TAG_FILE_MAX, &b, err)) == VL_OK &&
-        (rc = vl_bag_add_tag_file(c->bag, rel, b.data ? b.data : "", b.len,
-                                  err)) != VL_OK)
+    if (!vl_bag_tag_is_read(rel)) {
+        if ((rc = vl_bag_add_tag_path(c->bag, rel, path, err)) != VL_OK)
+            rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
+    } else if ((rc = vl_fs_read_file(path, TAG_FILE_MAX, &b, err)) == VL_OK &&
+               (rc = vl_bag_add_tag_file(c->bag, rel, b.data ? b.data : "", b.len,
+                                         err)) != VL_OK) {
         rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
+    }
 done:
     vl_buf_release(&b);
     free(path);

@@ -59,6 +59,7 @@ typedef struct tag_file {
     char *rel;
     char *data;
     size_t len;
+    char *path;      /* a tag file only digested: read from here, not held */
 } tag_file;
 
 typedef struct bag_manifest {
@@ -203,6 +204,7 @@ void vl_bag_free(vl_bag *b)
     for (i = 0; i < b->ntags; i++) {
         free(b->tags[i].rel);
         free(b->tags[i].data);
+        free(b->tags[i].path);
     }
     free(b->tags);
     json_decref(b->tagmap);
@@ -299,11 +301,20 @@ static int is_manifest_name(const char *rel, const char *prefix)
            strcmp(rel + n - 4, ".txt") == 0 && !strchr(rel, '/');
 }
 
-int vl_bag_add_tag_file(vl_bag *b, const char *rel, const void *data,
-                        size_t len, vl_error *err)
+int vl_bag_tag_is_read(const char *rel)
+{
+    return !strcmp(rel, "bagit.txt") || !strcmp(rel, "bag-info.txt") ||
+           !strcmp(rel, "package-info.txt") || !strcmp(rel, "fetch.txt") ||
+           is_manifest_name(rel, "manifest-") || is_manifest_name(rel, "tagmanifest-");
+}
+
+/* A new entry for tag file rel (checked: a path in normal form, not
+ * payload, not given before, at most cap bytes when len is known); the
+ * caller fills in its bytes or path. */
+static int tag_new(vl_bag *b, const char *rel, size_t len, size_t cap, tag_file **out,
+                   vl_error *err)
 {
     tag_file *t;
-    size_t cap;
     int rc;
 
     if (b->parsed)
@@ -339,10 +350,7 @@ int vl_bag_add_tag_file(vl_bag *b, const char *rel, const void *data,
         free(esc);
         return rc;
     }
-    cap = is_manifest_name(rel, "manifest-") ||
-                  is_manifest_name(rel, "tagmanifest-")
-              ? MANIFEST_FILE_MAX : TAG_FILE_MAX;
-    if (len > cap)
+    if (cap && len > cap)
         return vl_error_set(err, VL_EINPUT, "%s: tag file of %zu bytes; "
                             "vellum reads tag files up to %zu MiB", rel, len,
                             (size_t)(cap >> 20));
@@ -351,24 +359,51 @@ int vl_bag_add_tag_file(vl_bag *b, const char *rel, const void *data,
     if (VL_GROW(b->tags, b->tcap, b->ntags + 1, err) != VL_OK)
         return VL_ESYS;
     t = &b->tags[b->ntags];
-    t->rel = vl_strdup(rel);
-    t->data = malloc(len ? len : 1);
-    t->len = len;
-    if (!t->rel || !t->data) {
-        free(t->rel);
-        free(t->data);
-        return vl_error_sys(err, "%s", rel);
-    }
-    if (len)
-        memcpy(t->data, data, len);
-    if (json_object_set_new_nocheck(b->tagmap, rel,
+    memset(t, 0, sizeof *t);
+    if (!(t->rel = vl_strdup(rel)) ||
+        json_object_set_new_nocheck(b->tagmap, rel,
                                     json_integer((json_int_t)b->ntags)) != 0) {
         free(t->rel);
-        free(t->data);
         errno = ENOMEM;
         return vl_error_sys(err, "%s", rel);
     }
     b->ntags++;
+    *out = t;
+    return VL_OK;
+}
+
+int vl_bag_add_tag_file(vl_bag *b, const char *rel, const void *data,
+                        size_t len, vl_error *err)
+{
+    tag_file *t;
+    size_t cap = is_manifest_name(rel, "manifest-") ||
+                         is_manifest_name(rel, "tagmanifest-")
+                     ? MANIFEST_FILE_MAX : TAG_FILE_MAX;
+    int rc = tag_new(b, rel, len, cap, &t, err);
+    if (rc != VL_OK)
+        return rc;
+    if (!(t->data = malloc(len ? len : 1))) {
+        errno = ENOMEM;
+        return vl_error_sys(err, "%s", rel);
+    }
+    t->len = len;
+    if (len)
+        memcpy(t->data, data, len);
+    return VL_OK;
+}
+
+int vl_bag_add_tag_path(vl_bag *b, const char *rel, const char *path, vl_error *err)
+{
+    tag_file *t;
+    int rc;
+    if (vl_bag_tag_is_read(rel))
+        return vl_error_set(err, VL_ESYS, "internal: %s is read, not only digested", rel);
+    if ((rc = tag_new(b, rel, 0, 0, &t, err)) != VL_OK)
+        return rc;
+    if (!(t->path = vl_strdup(path))) {
+        errno = ENOMEM;
+        return vl_error_sys(err, "%s", rel);
+    }
     return VL_OK;
 }
 
@@ -1535,6 +1570,26 @@ static int check_tags(vl_bag *b, vl_error *err)
                                      "in %s but missing", esc, names.data);
                     vl_buf_release(&names);
                 }
+                free(esc);
+                continue;
+            }
+            if (t->path) {
+                /* streamed from the bag: a tag file of any size */
+                const char *names[1] = {b->tagm[k].evp};
+                char hex[1][VL_DIGEST_HEX_MAX];
+                vl_error fe = {0};
+                int frc = vl_digest_file_named(t->path, names, 1, hex, NULL, &fe);
+                if (frc != VL_OK && (fe.sys_errno == 0 || fe.sys_errno == ENOMEM)) {
+                    free(esc);
+                    return vl_error_set(err, VL_ESYS, "%s", fe.msg);
+                }
+                if (frc != VL_OK)
+                    rc = msg_add(b, &b->msgs, 0, path, err, "%s: cannot be read (%s)",
+                                 esc, fe.msg);
+                else if (strcmp(hex[0], want) != 0)
+                    rc = msg_add(b, &b->msgs, 0, path, err, "%s: %s expected %s "
+                                 "got %s (%s)", esc, b->tagm[k].shown, want, hex[0],
+                                 b->tagm[k].name);
                 free(esc);
                 continue;
             }

@@ -31,6 +31,14 @@ void vl_bag_set_payload_dir(vl_bag *bag, int present);
  * other tag files. */
 int vl_bag_add_tag_file(vl_bag *bag, const char *rel, const void *data,
                         size_t len, vl_error *err);
+/* 1 for the tag files the bag reads (bagit.txt, bag-info.txt,
+ * package-info.txt, fetch.txt, the manifests); any other is only digested
+ * for the tag manifests, and may be given by its local path instead
+ * (vl_bag_add_tag_path): then it is streamed, never held, whatever its
+ * size. */
+int vl_bag_tag_is_read(const char *rel);
+int vl_bag_add_tag_path(vl_bag *bag, const char *rel, const char *path,
+                        vl_error *err);
 /* Parse and check the declaration, manifests, fetch.txt and bag-info.txt
  * once every tag file is added.  Refuses (VL_EINPUT): no or bad bagit.txt,
  * unsupported version or encoding, no payload manifest, a manifest line

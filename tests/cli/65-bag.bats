@@ -85,6 +85,29 @@ bag: invalid: bag is not valid: 4 problems" ]
     [[ "$output" == "good: valid"*"bag: invalid: bag is not valid: 4 problems"*"vellum: no such file or folder: missing-path" ]]
 }
 
+@test "bag validate: a tag file only digested (not read) is checked streamed, in a folder and in a zip" {
+    make_bag "$B" 1.0 sha256 sha512
+    mkdir -p "$B/meta"
+    head -c 3000000 /dev/urandom > "$B/meta/big.bin"
+    printf 'notes\n' > "$B/notes.xml"
+    for a in sha256 sha512; do
+        printf '%s meta/big.bin\n%s notes.xml\n' "$(hexdigest $a "$B/meta/big.bin")" \
+            "$(hexdigest $a "$B/notes.xml")" >> "$B/tagmanifest-$a.txt"
+    done
+    run "$VELLUM" bag validate "$B"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    zip -qr bag.zip bag
+    run "$VELLUM" bag validate bag.zip
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    was=$(hexdigest sha256 "$B/notes.xml")
+    printf 'edited\n' > "$B/notes.xml"
+    now=$(hexdigest sha256 "$B/notes.xml")
+    run "$VELLUM" bag validate "$B"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"bag: notes.xml: sha256 expected $was got $now (tagmanifest-sha256.txt)"* ]]
+    [[ "$output" == *"bag: notes.xml: sha512 expected "* ]]
+}
+
 @test "bag validate --fast: Payload-Oxum only" {
     make_bag "$B" 1.0 sha256
     printf 'Dear Bob,\n' > "$B/data/letter.txt"     # same size, other bytes
