@@ -42,9 +42,12 @@ static const char *const schema_head =
     "PRAGMA synchronous=OFF;"
     "PRAGMA locking_mode=EXCLUSIVE;"
     "PRAGMA temp_store=FILE;"
+    /* No index while rows go in (keeping one up to date costs more than
+     * sorting once): the listing is sorted by the cursors that read it,
+     * the records by vl_deposit_sort, which indexes them then. */
     "CREATE TABLE entry (src TEXT NOT NULL, logical TEXT NOT NULL,"
     " size INTEGER NOT NULL, is_tag INTEGER NOT NULL);"
-    "CREATE INDEX entry_l ON entry (logical);"
+
     "CREATE TABLE name (key TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;";
 
 static int db_fail(vl_deposit *d, int src, vl_error *err)
@@ -93,7 +96,7 @@ static int db_open(vl_deposit *d, vl_error *err)
                       "from_archive INTEGER NOT NULL, mtime INTEGER, "
                       "kept INTEGER NOT NULL, fmt INTEGER", schema_head) != VL_OK ||
         columns(&b, "h", VL_DIGEST_COUNT, " TEXT") ||
-        vl_buf_printf(&b, NULL, ");CREATE INDEX rec_l ON rec (logical);BEGIN;") != VL_OK)
+        vl_buf_printf(&b, NULL, ");BEGIN;") != VL_OK)
         goto fail;
     if ((rc = sqlite3_open_v2("", &d->db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                               SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK ||
@@ -337,6 +340,7 @@ int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
     if (rc == VL_OK) {
         d->n++;
         d->bytes += size;
+        d->sorted = 0;   /* it comes last in the table */
     }
     pthread_mutex_unlock(&d->mu);
     return rc;
@@ -473,6 +477,29 @@ int vl_deposit_first_name(vl_deposit *d, const char *key, const char *name,
 
 /* ---- cursors ----------------------------------------------------------- */
 
+int vl_deposit_sort(vl_deposit *d, vl_error *err)
+{
+    int rc;
+    if (!d->db && !d->broken)
+        return VL_OK;
+    if ((rc = db_open(d, err)) != VL_OK)
+        return rc;
+    /* the kept statements name the old table: made again when next used */
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(d->db->st[i]);
+        d->db->st[i] = NULL;
+    }
+    rc = sqlite3_exec(d->db->db,
+                      "CREATE TABLE sorted AS SELECT * FROM rec ORDER BY logical, rowid;"
+                      "DROP TABLE rec;"
+                      "ALTER TABLE sorted RENAME TO rec;"
+                      "CREATE INDEX rec_l ON rec (logical);", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(d, rc, err);
+    d->sorted = 1;
+    return VL_OK;
+}
+
 int vl_deposit_open(vl_deposit *d, int flags, vl_deposit_cursor *c, vl_error *err)
 {
     vl_buf b;
@@ -491,7 +518,10 @@ int vl_deposit_open(vl_deposit *d, int flags, vl_deposit_cursor *c, vl_error *er
                       /* the index's range (see ST_PREFIX) */
                       flags & VL_DEP_PAYLOAD ? " AND logical >= '" VL_PAYLOAD_PREFIX
                       "' AND logical < '" VL_PAYLOAD_DIR "0'" : "",
-                      flags & VL_DEP_AS_ADDED ? "rowid" : "logical, rowid") != VL_OK) {
+                      /* sorted, the table is read straight through, not
+                       * looked up row by row from the index */
+                      flags & VL_DEP_AS_ADDED || (d->sorted && !(flags & VL_DEP_KEPT))
+                          ? "rowid" : "logical, rowid") != VL_OK) {
         vl_buf_release(&b);
         return vl_error_oom(err);
     }

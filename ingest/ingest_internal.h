@@ -26,6 +26,8 @@ typedef struct vl_deposit {
     uint64_t bytes;
     int broken;                 /* a write to the index failed: nothing it
                                    holds is sure any more */
+    int sorted;                 /* the records' rows are in logical path
+                                   order (vl_deposit_sort) */
     pthread_mutex_t mu;         /* vl_deposit_add and the listing's cursor
                                    are used by every worker */
     /* One copy of each format string (names, MIME types, signature
@@ -147,6 +149,12 @@ int vl_deposit_has(vl_deposit *d, const char *logical, int *found,
 int vl_deposit_first_name(vl_deposit *d, const char *key, const char *name,
                           char **first, vl_error *err);
 void vl_deposit_release(vl_deposit *d);
+
+/* Once every record is in (after staging, archive entries placed): the
+ * rows rewritten in logical path order, which cursors then read straight
+ * through (until a record is added; VL_DEP_AS_ADDED is that order then),
+ * and indexed by path, for the lookups (which read every row before). */
+int vl_deposit_sort(vl_deposit *d, vl_error *err);
 
 /* Cursors over the records (not while workers add): in logical path
  * order (ties as added) or as added; only data/ files; kept files too. */

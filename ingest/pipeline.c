@@ -1197,6 +1197,8 @@ static int check_deposit(ingest_job *j, vl_error *err)
      * and every listing is stable. */
     if (run->dep.n == 0)
         return vl_error_set(err, VL_EINPUT, "nothing to ingest: the sources hold no files");
+    if ((rc = vl_deposit_sort(&run->dep, err)) != VL_OK)
+        return rc;
     if (run->bag && (rc = check_bag(run, err)) != VL_OK)
         return rc;
     if (j->m && (rc = check_manifest(run, j->m, err)) != VL_OK)
