@@ -44,7 +44,8 @@ static const char *const schema_head =
     "PRAGMA temp_store=FILE;"
     /* No index while rows go in (keeping one up to date costs more than
      * sorting once): the listing is sorted by the cursors that read it,
-     * the records by vl_deposit_sort, which indexes them then. */
+     * the records come in order or are sorted by vl_deposit_sort, and are
+     * indexed when a lookup first needs it. */
     "CREATE TABLE entry (src TEXT NOT NULL, logical TEXT NOT NULL,"
     " size INTEGER NOT NULL, is_tag INTEGER NOT NULL);"
 
@@ -127,8 +128,9 @@ static sqlite3_stmt *stmt(vl_deposit *d, int which, vl_error *err)
     case ST_ADD:
         if (vl_buf_printf(&b, NULL, "INSERT INTO rec (" REC_COLS) == VL_OK &&
             !columns(&b, "h", VL_DIGEST_COUNT, "") &&
-            vl_buf_printf(&b, NULL, ") VALUES (?1") == VL_OK) {
-            for (int i = 2; i <= 8 + VL_DIGEST_COUNT; i++)
+            vl_buf_printf(&b, NULL, ", rowid) VALUES (?1") == VL_OK) {
+            /* rowid NULL: the next one */
+            for (int i = 2; i <= 9 + VL_DIGEST_COUNT; i++)
                 if (vl_buf_printf(&b, NULL, ", ?%d", i) != VL_OK)
                     goto done;
             vl_buf_printf(&b, NULL, ")");
@@ -289,7 +291,7 @@ static void format_strings(const vl_catalog_format *f, const char *s[NFMT])
 static int insert(vl_deposit *d, const char *logical, const char *staged,
                   const char *shown, uint64_t size, const char *const *hex,
                   const vl_catalog_format *fmt, int keep_empty, int from_archive,
-                  int64_t mtime_ns, int kept, vl_error *err)
+                  int64_t mtime_ns, int kept, int64_t rank, vl_error *err)
 {
     const char *fs[NFMT] = {0};
     size_t fid = 0;
@@ -315,13 +317,15 @@ static int insert(vl_deposit *d, const char *logical, const char *staged,
         sqlite3_bind_int64(st, 8, (sqlite3_int64)fid);
     for (int a = 0; a < VL_DIGEST_COUNT; a++)
         bind_text(st, 9 + a, hex[a]);
+    if (rank > 0)
+        sqlite3_bind_int64(st, 9 + VL_DIGEST_COUNT, rank);
     return run(d, st, err);
 }
 
 int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
                    const char *shown, uint64_t size, const vl_digest_result *res,
                    const vl_format *fmt, int from_archive, int64_t mtime_ns,
-                   vl_error *err)
+                   int64_t rank, vl_error *err)
 {
     const char *hex[VL_DIGEST_COUNT] = {0};
     vl_catalog_format f;
@@ -336,10 +340,12 @@ int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
                                 fmt->signatures};
     pthread_mutex_lock(&d->mu);
     rc = insert(d, logical, staged, shown, size, hex, fmt ? &f : NULL, 0,
-                from_archive, mtime_ns, 0, err);
+                from_archive, mtime_ns, 0, rank, err);
     if (rc == VL_OK) {
         d->n++;
         d->bytes += size;
+        if (rank <= 0)
+            d->unranked = 1;
         d->sorted = 0;   /* it comes last in the table */
     }
     pthread_mutex_unlock(&d->mu);
@@ -356,7 +362,7 @@ int vl_deposit_add_kept(vl_deposit *d, const char *logical, uint64_t size,
     hexes[alg] = hex;
     pthread_mutex_lock(&d->mu);
     /* The catalog's strings as they are: "" stays "" in the METS. */
-    rc = insert(d, logical, "", "", size, hexes, fmt, 1, 0, mtime_ns, 1, err);
+    rc = insert(d, logical, "", "", size, hexes, fmt, 1, 0, mtime_ns, 1, 0, err);
     pthread_mutex_unlock(&d->mu);
     return rc;
 }
@@ -386,6 +392,21 @@ int vl_deposit_set_digest(vl_deposit *d, int64_t id, vl_digest_alg alg,
     sqlite3_bind_int64(st, 1, id);
     bind_text(st, 2, hex);
     return run(d, st, err);
+}
+
+/* The records indexed by path, for lookups and for cursors in logical
+ * path order before the rows are: built when first needed (most deposits
+ * never look a path up). */
+static int ensure_index(vl_deposit *d, vl_error *err)
+{
+    int rc;
+    if (d->indexed)
+        return VL_OK;
+    if ((rc = sqlite3_exec(d->db->db, "CREATE INDEX IF NOT EXISTS rec_l ON rec (logical)",
+                           NULL, NULL, NULL)) != SQLITE_OK)
+        return db_fail(d, rc, err);
+    d->indexed = 1;
+    return VL_OK;
 }
 
 /* One row of a query of one value: *row = 1 and *value, or *row = 0. */
@@ -419,7 +440,7 @@ int vl_deposit_count_prefix(vl_deposit *d, const char *prefix, size_t max,
     *count = 0;
     if (!d->db && !d->broken)
         return VL_OK;
-    if ((rc = db_open(d, err)) != VL_OK)
+    if ((rc = db_open(d, err)) != VL_OK || (rc = ensure_index(d, err)) != VL_OK)
         return rc;
     if (!(st = stmt(d, ST_PREFIX, err)))
         return VL_ESYS;
@@ -447,7 +468,7 @@ int vl_deposit_has(vl_deposit *d, const char *logical, int *found, vl_error *err
     *found = 0;
     if (!d->db && !d->broken)
         return VL_OK;
-    if ((rc = db_open(d, err)) != VL_OK)
+    if ((rc = db_open(d, err)) != VL_OK || (rc = ensure_index(d, err)) != VL_OK)
         return rc;
     if (!(st = stmt(d, ST_HAS, err)))
         return VL_ESYS;
@@ -484,6 +505,12 @@ int vl_deposit_sort(vl_deposit *d, vl_error *err)
         return VL_OK;
     if ((rc = db_open(d, err)) != VL_OK)
         return rc;
+    /* Every record ranked: rowid order is the listing's, logical path
+     * order already. */
+    if (!d->unranked) {
+        d->sorted = 1;
+        return VL_OK;
+    }
     /* the kept statements name the old table: made again when next used */
     for (int i = 0; i < ST_COUNT; i++) {
         sqlite3_finalize(d->db->st[i]);
@@ -492,8 +519,8 @@ int vl_deposit_sort(vl_deposit *d, vl_error *err)
     rc = sqlite3_exec(d->db->db,
                       "CREATE TABLE sorted AS SELECT * FROM rec ORDER BY logical, rowid;"
                       "DROP TABLE rec;"
-                      "ALTER TABLE sorted RENAME TO rec;"
-                      "CREATE INDEX rec_l ON rec (logical);", NULL, NULL, NULL);
+                      "ALTER TABLE sorted RENAME TO rec;", NULL, NULL, NULL);
+    d->indexed = 0;   /* dropped with the table */
     if (rc != SQLITE_OK)
         return db_fail(d, rc, err);
     d->sorted = 1;
@@ -511,17 +538,21 @@ int vl_deposit_open(vl_deposit *d, int flags, vl_deposit_cursor *c, vl_error *er
     if ((rc = db_open(d, err)) != VL_OK)
         return rc;
     vl_buf_init(&b, 0);
+    /* Sorted, the table is read straight through, not looked up row by
+     * row from the index; NOT INDEXED, or SQLite would take the payload's
+     * range from the index and sort it back into rowid order every time. */
+    int by_rowid = flags & VL_DEP_AS_ADDED || (d->sorted && !(flags & VL_DEP_KEPT));
+    if (!by_rowid && (rc = ensure_index(d, err)) != VL_OK)
+        return rc;
     if (vl_buf_printf(&b, NULL, "SELECT rowid, " REC_COLS) != VL_OK ||
         columns(&b, "h", VL_DIGEST_COUNT, "") ||
-        vl_buf_printf(&b, NULL, " FROM rec WHERE %s%s ORDER BY %s",
+        vl_buf_printf(&b, NULL, " FROM rec%s WHERE %s%s ORDER BY %s",
+                      by_rowid ? " NOT INDEXED" : "",
                       flags & VL_DEP_KEPT ? "1" : "kept = 0",
                       /* the index's range (see ST_PREFIX) */
                       flags & VL_DEP_PAYLOAD ? " AND logical >= '" VL_PAYLOAD_PREFIX
                       "' AND logical < '" VL_PAYLOAD_DIR "0'" : "",
-                      /* sorted, the table is read straight through, not
-                       * looked up row by row from the index */
-                      flags & VL_DEP_AS_ADDED || (d->sorted && !(flags & VL_DEP_KEPT))
-                          ? "rowid" : "logical, rowid") != VL_OK) {
+                      by_rowid ? "rowid" : "logical, rowid") != VL_OK) {
         vl_buf_release(&b);
         return vl_error_oom(err);
     }

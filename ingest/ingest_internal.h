@@ -28,6 +28,8 @@ typedef struct vl_deposit {
                                    holds is sure any more */
     int sorted;                 /* the records' rows are in logical path
                                    order (vl_deposit_sort) */
+    int unranked;               /* a record was added without a rank */
+    int indexed;                /* the records are indexed by path */
     pthread_mutex_t mu;         /* vl_deposit_add and the listing's cursor
                                    are used by every worker */
     /* One copy of each format string (names, MIME types, signature
@@ -119,11 +121,14 @@ void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force
 int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Records: add one (thread-safe), fill it from a digest result and format. */
+/* Records: add one (thread-safe), fill it from a digest result and format.
+ * rank is a listed file's place in the listing's order (1, 2, ...: that
+ * order is logical path order, so ranked records need no sorting), 0 for
+ * an archive entry. */
 int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
                    const char *shown, uint64_t size, const vl_digest_result *res,
                    const vl_format *fmt, int from_archive, int64_t mtime_ns,
-                   vl_error *err);
+                   int64_t rank, vl_error *err);
 /* A file the new version keeps from the head (--merge), for the METS:
  * seen only by cursors opened with VL_DEP_KEPT, not counted in n. */
 int vl_deposit_add_kept(vl_deposit *d, const char *logical, uint64_t size,
@@ -151,9 +156,9 @@ int vl_deposit_first_name(vl_deposit *d, const char *key, const char *name,
 void vl_deposit_release(vl_deposit *d);
 
 /* Once every record is in (after staging, archive entries placed): the
- * rows rewritten in logical path order, which cursors then read straight
- * through (until a record is added; VL_DEP_AS_ADDED is that order then),
- * and indexed by path, for the lookups (which read every row before). */
+ * rows in logical path order (rewritten so unless every record was
+ * ranked), which cursors then read straight through until a record is
+ * added.  Lookups index the records by path when first needed. */
 int vl_deposit_sort(vl_deposit *d, vl_error *err);
 
 /* Cursors over the records (not while workers add): in logical path

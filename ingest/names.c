@@ -62,6 +62,7 @@ struct collide_ctx {
     vl_ingest_run *run;
     const UNormalizer2 *nfc;
     UCaseMap *cm;
+    vl_buf last;        /* the name before, in byte order */
 };
 
 static int check_one(void *arg, const vl_record *r, vl_error *err)
@@ -69,15 +70,19 @@ static int check_one(void *arg, const vl_record *r, vl_error *err)
     struct collide_ctx *c = arg;
     const char *name = r->logical;
     char *prev = NULL, *key = fold_key(c->nfc, c->cm, name);
-    int rc;
+    int rc = VL_OK;
     if (!key)
-        return VL_OK;
+        goto done;
     /* The first name in byte order with that key is the one kept.  Most
      * names are their own key and are not kept: a later name with that
      * key finds it among the records (it came earlier if it is less). */
     int own = !strcmp(key, name), found = 0;
     rc = vl_deposit_first_name(&c->run->dep, key, NULL, &prev, err);
-    if (rc == VL_OK && !prev && !own) {
+    if (rc == VL_OK && !prev && own && c->last.data && !strcmp(c->last.data, name)) {
+        /* the same path twice (a folder and an archive gave it) */
+        if (!(prev = vl_strdup(name)))
+            rc = vl_error_oom(err);
+    } else if (rc == VL_OK && !prev && !own) {
         if (strcmp(key, name) < 0 &&
             (rc = vl_deposit_has(&c->run->dep, key, &found, err)) == VL_OK && found) {
             if (!(prev = vl_strdup(key)))
@@ -97,19 +102,25 @@ static int check_one(void *arg, const vl_record *r, vl_error *err)
     }
     free(prev);
     free(key);
+done:
+    vl_buf_reset(&c->last);
+    if (rc == VL_OK)
+        rc = vl_buf_append(&c->last, name, strlen(name) + 1, err);
     return rc;
 }
 
 int vl_names_check_collisions(vl_ingest_run *run, vl_error *err)
 {
     UErrorCode ec = U_ZERO_ERROR;
-    struct collide_ctx c = {run, unorm2_getNFCInstance(&ec), NULL};
+    struct collide_ctx c = {run, unorm2_getNFCInstance(&ec), NULL, {0}};
     int rc = VL_OK;
     c.cm = ucasemap_open(NULL, 0, &ec);
+    vl_buf_init(&c.last, 0);
     if (!U_FAILURE(ec))
         rc = vl_deposit_foreach(&run->dep, 0, check_one, &c, err);
     if (c.cm)
         ucasemap_close(c.cm);
+    vl_buf_release(&c.last);
     return rc;
 }
 

@@ -195,6 +195,7 @@ int vl_source_collect(const char *path, const vl_ingest_options *o, int as_bag,
 struct stage_ctx {
     vl_ingest_run *run;
     vl_entry_cursor cur;      /* the listing, one entry per call (dep.mu) */
+    int64_t taken;            /* entries handed out (dep.mu) */
     vl_identifier **ids;      /* one per worker */
     vl_prefix *prefixes;      /* one per worker */
 };
@@ -207,6 +208,7 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
     vl_entry entry = {0}, *e = &entry;
     char *src = NULL, *logical = NULL;
     char *dst = NULL;
+    int64_t rank = 0;
     int in = -1, out = -1, rc;
     vl_copy_result cr;
     vl_format fmt, *fmtp = NULL;
@@ -217,6 +219,7 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
     pthread_mutex_lock(&run->dep.mu);
     if ((rc = vl_entry_next(&c->cur, &next, err)) == VL_OK && next) {
         entry = *next;
+        rank = ++c->taken;
         e->src = src = vl_strdup(next->src);
         e->logical = logical = vl_strdup(next->logical);
         if (!src || !logical)
@@ -281,7 +284,7 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
     }
     rc = vl_deposit_add(&run->dep, e->logical, dst, e->src, size, &cr.digests, fmtp, 0,
                         (int64_t)st.st_mtim.tv_sec * 1000000000 +
-                            st.st_mtim.tv_nsec, err);
+                            st.st_mtim.tv_nsec, rank, err);
     if (rc == VL_OK)
         vl_run_progress(run, 1, size, 0);
 done:
@@ -298,7 +301,7 @@ done:
 int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err)
 {
     int n = run->nthreads > 0 ? run->nthreads : vl_ncpu();
-    struct stage_ctx c = {run, {0}, calloc((size_t)n, sizeof *c.ids),
+    struct stage_ctx c = {run, {0}, 0, calloc((size_t)n, sizeof *c.ids),
                           calloc((size_t)n, sizeof *c.prefixes)};
     int rc = VL_OK;
     if (!c.ids || !c.prefixes) {

@@ -30,8 +30,9 @@ static void dep_free(vl_deposit *d)
     pthread_mutex_destroy(&d->mu);
 }
 
-static void add(vl_deposit *d, const char *logical, uint64_t size, const char *sha512,
-                const char *mime, int from_archive, int64_t mtime)
+static void add_ranked(vl_deposit *d, const char *logical, uint64_t size,
+                       const char *sha512, const char *mime, int from_archive,
+                       int64_t mtime, int64_t rank)
 {
     vl_digest_result res;
     vl_format f;
@@ -45,8 +46,14 @@ static void add(vl_deposit *d, const char *logical, uint64_t size, const char *s
     if (mime)
         snprintf(f.mime, sizeof f.mime, "%s", mime);
     if (vl_deposit_add(d, logical, "/staged", "shown.zip:x", size, &res,
-                       mime ? &f : NULL, from_archive, mtime, &err) != VL_OK)
+                       mime ? &f : NULL, from_archive, mtime, rank, &err) != VL_OK)
         fail_msg("add %s: %s", logical, err.msg);
+}
+
+static void add(vl_deposit *d, const char *logical, uint64_t size, const char *sha512,
+                const char *mime, int from_archive, int64_t mtime)
+{
+    add_ranked(d, logical, size, sha512, mime, from_archive, mtime, 0);
 }
 
 /* The logical paths a cursor gives, joined by spaces. */
@@ -239,7 +246,8 @@ static void test_listing(void **state)
     dep_free(&d);
 }
 
-/* Workers add at once: every record is kept once. */
+/* Workers add at once, each file with its rank in the listing: every
+ * record is kept once, and in logical path order without a sort. */
 struct adder {
     vl_deposit *d;
     int k;
@@ -251,7 +259,7 @@ static void *add_many(void *arg)
     char path[64];
     for (int i = 0; i < 2000; i++) {
         snprintf(path, sizeof path, "data/%05d", i * 4 + a->k);
-        add(a->d, path, 1, "ff", "text/plain", 0, i);
+        add_ranked(a->d, path, 1, "ff", "text/plain", 0, i, i * 4 + a->k + 1);
     }
     return NULL;
 }
@@ -275,13 +283,20 @@ static void test_threads(void **state)
     for (int k = 0; k < 4; k++)
         pthread_join(t[k], NULL);
     assert_int_equal(d.n, 8000);
-    assert_int_equal(vl_deposit_open(&d, 0, &c, &err), VL_OK);
-    while (vl_deposit_next(&c, &r, &err) == VL_OK && r) {
-        snprintf(want, sizeof want, "data/%05d", i++);
-        assert_string_equal(r->logical, want);
+    for (int pass = 0; pass < 2; pass++) {
+        /* by the index, then (sorted: every record ranked) by the table */
+        if (pass == 1)
+            assert_int_equal(vl_deposit_sort(&d, &err), VL_OK);
+        assert_int_equal(d.sorted, pass);
+        i = 0;
+        assert_int_equal(vl_deposit_open(&d, VL_DEP_PAYLOAD, &c, &err), VL_OK);
+        while (vl_deposit_next(&c, &r, &err) == VL_OK && r) {
+            snprintf(want, sizeof want, "data/%05d", i++);
+            assert_string_equal(r->logical, want);
+        }
+        vl_deposit_close(&c);
+        assert_int_equal(i, 8000);
     }
-    vl_deposit_close(&c);
-    assert_int_equal(i, 8000);
     dep_free(&d);
 }
 
@@ -307,7 +322,7 @@ static void test_bounded_memory(void **state)
                  "and-a-file-name-of-some-length-%07d.txt", i % 997, i);
         assert_int_equal(vl_entry_list_add(&l, path + 5, path, 10, 0, &err), VL_OK);
         assert_int_equal(vl_deposit_add(&d, path, path, path, 10, &res, NULL, 0, i,
-                                         &err), VL_OK);
+                                         0, &err), VL_OK);
     }
     size_t after = mallinfo2().uordblks;
     print_message("heap grew %zu KiB for 200,000 records\n", (after - before) >> 10);
