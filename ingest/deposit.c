@@ -48,7 +48,7 @@ static const char *const schema_head =
      * indexed when a lookup first needs it. */
     "CREATE TABLE entry (src TEXT NOT NULL, logical TEXT NOT NULL,"
     " size INTEGER NOT NULL, is_tag INTEGER NOT NULL);"
-
+    /* the collision check's first name for each key (vl_deposit_first_name) */
     "CREATE TABLE name (key TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;";
 
 static int db_fail(vl_deposit *d, int src, vl_error *err)
