@@ -15,29 +15,63 @@
 #include "vl_ingest.h"
 #include "vl_metadata.h"   /* the object's layout: VL_PAYLOAD_DIR... */
 
-/* A file listed from a folder source, not yet read. */
+/* The deposit's per-file records and the folder listing live in a private
+ * index on disk (a temporary SQLite database keeping a few MiB in memory),
+ * so that a deposit's memory does not grow with its file count. */
+struct vl_deposit_db;
+
+typedef struct vl_deposit {
+    struct vl_deposit_db *db;   /* opened on the first row */
+    size_t n;                   /* records (kept files not counted) */
+    uint64_t bytes;
+    int broken;                 /* a write to the index failed: nothing it
+                                   holds is sure any more */
+    int sorted;                 /* the records' rows are in logical path
+                                   order (vl_deposit_sort) */
+    int unranked;               /* a record was added without a rank */
+    int indexed;                /* the records are indexed by path */
+    pthread_mutex_t mu;         /* vl_deposit_add and the listing's cursor
+                                   are used by every worker */
+    /* One copy of each format string (names, MIME types, signature
+     * versions): thousands of files share a handful. */
+    char **strings;             /* by id - 1 */
+    size_t nstrings, capstrings;
+    size_t *slots;              /* open addressing: id, 0 = free slot */
+    size_t capslots;
+    const char *(*tuples)[10];  /* a record's format strings, by the id of
+                                   their joined form (most ids unused) */
+    size_t ntuples, captuples;
+} vl_deposit;
+
+/* A file listed from a folder source, not yet read; its strings are the
+ * cursor's, valid until the next row. */
 typedef struct vl_entry {
-    char *src;          /* path to read */
-    char *logical;      /* logical path in the object */
+    const char *src;    /* path to read */
+    const char *logical;/* logical path in the object */
     uint64_t size;      /* size seen when listed */
     int is_tag;         /* a bag tag file (its bytes also go to the bag) */
 } vl_entry;
 
+/* The folder listing: rows in the deposit's index. */
 typedef struct vl_entry_list {
-    vl_entry *items;
-    size_t n, cap;
+    vl_deposit *dep;
+    size_t n;
     uint64_t bytes;
 } vl_entry_list;
 
-/* What the deposit holds, one record per file, kept compact because a
- * deposit may hold 100,000 files. */
+/* What the deposit holds, one record per file, as a cursor gives it: the
+ * strings are the cursor's (valid until its next row), the format strings
+ * the deposit's (valid until it is released). */
 typedef struct vl_record {
-    char *logical;
-    char *staged;       /* where its bytes are in staging */
-    char *shown;        /* source name for messages */
+    int64_t id;         /* for vl_deposit_move / vl_deposit_set_digest */
+    const char *logical;
+    /* Archive entries only (else NULL): where the bytes were unpacked,
+     * until vl_deposit_move puts them where vl_txn_stage_path puts a
+     * listed file, and the entry's name in the archive. */
+    const char *staged;
+    const char *shown;
     uint64_t size;
-    char *hex[VL_DIGEST_COUNT];   /* only the algorithms computed */
-    /* Interned in the deposit's strings: never freed one by one. */
+    const char *hex[VL_DIGEST_COUNT];   /* only the algorithms computed */
     const char *mime, *encoding, *description, *puid, *format_name,
                *format_version;
     const char *basis, *warning, *others, *signatures;   /* PRONOM's, or NULL */
@@ -47,17 +81,6 @@ typedef struct vl_record {
 } vl_record;
 
 #define VL_MTIME_UNKNOWN INT64_MIN
-
-typedef struct vl_deposit {
-    vl_record *recs;
-    size_t n, cap;
-    uint64_t bytes;
-    pthread_mutex_t mu;
-    /* One copy of each format string (names, MIME types, signature
-     * versions): thousands of files share a handful. */
-    char **strings;             /* open addressing; NULL = free slot */
-    size_t nstrings, capstrings;
-} vl_deposit;
 
 /* The state of one ingest run, shared by the sources. */
 typedef struct vl_ingest_run {
@@ -98,17 +121,87 @@ void vl_run_progress(vl_ingest_run *run, size_t files, uint64_t bytes, int force
 int vl_run_refuse_size(vl_ingest_run *run, uint64_t need, vl_error *err,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Records: add one (thread-safe), fill it from a digest result and format. */
+/* Records: add one (thread-safe), fill it from a digest result and format.
+ * rank is a listed file's place in the listing's order (1, 2, ...: that
+ * order is logical path order, so ranked records need no sorting), 0 for
+ * an archive entry. */
 int vl_deposit_add(vl_deposit *d, const char *logical, const char *staged,
                    const char *shown, uint64_t size, const vl_digest_result *res,
                    const vl_format *fmt, int from_archive, int64_t mtime_ns,
+                   int64_t rank, vl_error *err);
+/* A file the new version keeps from the head (--merge), for the METS:
+ * seen only by cursors opened with VL_DEP_KEPT, not counted in n. */
+int vl_deposit_add_kept(vl_deposit *d, const char *logical, uint64_t size,
+                        vl_digest_alg alg, const char *hex,
+                        const vl_catalog_format *fmt, int64_t mtime_ns,
+                        vl_error *err);
+/* An archive entry's final logical path, its bytes moved to where
+ * vl_txn_stage_path puts it. */
+int vl_deposit_move(vl_deposit *d, int64_t id, const char *logical, vl_error *err);
+/* A digest computed after the record was added. */
+int vl_deposit_set_digest(vl_deposit *d, int64_t id, vl_digest_alg alg,
+                          const char *hex, vl_error *err);
+/* *count = the records whose logical path starts with prefix ("" for
+ * all), counting no further than max (0: no limit). */
+int vl_deposit_count_prefix(vl_deposit *d, const char *prefix, size_t max,
+                            size_t *count, vl_error *err);
+/* *found = 1 when a record has exactly this logical path. */
+int vl_deposit_has(vl_deposit *d, const char *logical, int *found,
                    vl_error *err);
+/* The first name given for key: *first = NULL (and name, unless NULL,
+ * kept as the first) when key is new, else a malloc'd copy of that first
+ * name. */
+int vl_deposit_first_name(vl_deposit *d, const char *key, const char *name,
+                          char **first, vl_error *err);
 void vl_deposit_release(vl_deposit *d);
+
+/* Once every record is in (after staging, archive entries placed): the
+ * rows in logical path order (rewritten so unless every record was
+ * ranked), which cursors then read straight through until a record is
+ * added.  Lookups index the records by path when first needed. */
+int vl_deposit_sort(vl_deposit *d, vl_error *err);
+
+/* Cursors over the records (not while workers add): in logical path
+ * order (ties as added) or as added; only data/ files; kept files too. */
+#define VL_DEP_AS_ADDED 1
+#define VL_DEP_PAYLOAD 2
+#define VL_DEP_KEPT 4
+typedef struct vl_deposit_cursor {
+    vl_deposit *d;
+    struct sqlite3_stmt *st;
+    vl_record r;
+} vl_deposit_cursor;
+int vl_deposit_open(vl_deposit *d, int flags, vl_deposit_cursor *c,
+                    vl_error *err);
+/* The next record in *r (NULL at the end). */
+int vl_deposit_next(vl_deposit_cursor *c, const vl_record **r, vl_error *err);
+/* Back to the first record. */
+void vl_deposit_rewind(vl_deposit_cursor *c);
+void vl_deposit_close(vl_deposit_cursor *c);
+/* fn for every record: a status other than VL_OK stops the walk, and is
+ * returned (VL_DEP_STOP to stop without an error). */
+#define VL_DEP_STOP (-1)
+int vl_deposit_foreach(vl_deposit *d, int flags,
+                       int (*fn)(void *arg, const vl_record *r, vl_error *err),
+                       void *arg, vl_error *err);
+
+/* The folder listing (vl_source_collect fills it). */
+int vl_entry_list_add(vl_entry_list *l, const char *src, const char *logical,
+                      uint64_t size, int is_tag, vl_error *err);
+/* A cursor over the listing in logical path order (ties as listed). */
+typedef struct vl_entry_cursor {
+    vl_deposit *d;
+    struct sqlite3_stmt *st;
+    vl_entry e;
+} vl_entry_cursor;
+int vl_entry_open(vl_entry_list *l, int tags_only, vl_entry_cursor *c,
+                  vl_error *err);
+int vl_entry_next(vl_entry_cursor *c, const vl_entry **e, vl_error *err);
+void vl_entry_close(vl_entry_cursor *c);
 
 /* Folder and single-file sources. */
 int vl_source_collect(const char *path, const vl_ingest_options *o,
                       int as_bag, vl_entry_list *list, vl_error *err);
-void vl_entry_list_release(vl_entry_list *l);
 /* Read, stage, hash and identify listed files on every core. */
 int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err);
 /* 1 when path is a folder holding bagit.txt. */
@@ -138,8 +231,8 @@ typedef struct vl_prefix {
 int vl_prefix_observe(void *arg, const void *data, size_t len, vl_error *err);
 
 /* Name collisions after Unicode normalization (NFC) or case folding: one
- * warning per pair. */
-void vl_names_check_collisions(vl_ingest_run *run);
+ * warning per pair; VL_ESYS when the deposit's index fails. */
+int vl_names_check_collisions(vl_ingest_run *run, vl_error *err);
 /* s in Unicode NFC, then (fold) with full case folding, as UTF-8;
  * malloc'd, or NULL (not UTF-8, or out of memory). */
 char *vl_name_key(const char *s, int fold);

@@ -9,8 +9,6 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
-#include <jansson.h>
-
 #include "ingest_internal.h"
 
 /* NFC, then (cm not NULL) full case folding, as UTF-8; malloc'd or NULL. */
@@ -60,37 +58,70 @@ done:
     return folded;
 }
 
-void vl_names_check_collisions(vl_ingest_run *run)
+struct collide_ctx {
+    vl_ingest_run *run;
+    const UNormalizer2 *nfc;
+    UCaseMap *cm;
+    vl_buf last;        /* the name before, in byte order */
+};
+
+static int check_one(void *arg, const vl_record *r, vl_error *err)
+{
+    struct collide_ctx *c = arg;
+    const char *name = r->logical;
+    char *prev = NULL, *key = fold_key(c->nfc, c->cm, name);
+    int rc = VL_OK;
+    if (!key)
+        goto done;
+    /* The first name in byte order with that key is the one kept.  Most
+     * names are their own key and are not kept: a later name with that
+     * key finds it among the records (it came earlier if it is less). */
+    int own = !strcmp(key, name), found = 0;
+    rc = vl_deposit_first_name(&c->run->dep, key, NULL, &prev, err);
+    if (rc == VL_OK && !prev && own && c->last.data && !strcmp(c->last.data, name)) {
+        /* the same path twice (a folder and an archive gave it) */
+        if (!(prev = vl_strdup(name)))
+            rc = vl_error_oom(err);
+    } else if (rc == VL_OK && !prev && !own) {
+        if (strcmp(key, name) < 0 &&
+            (rc = vl_deposit_has(&c->run->dep, key, &found, err)) == VL_OK && found) {
+            if (!(prev = vl_strdup(key)))
+                rc = vl_error_oom(err);
+        } else if (rc == VL_OK) {
+            rc = vl_deposit_first_name(&c->run->dep, key, name, &prev, err);
+        }
+    }
+    if (rc == VL_OK && prev) {
+        char *a = vl_name_escape(prev);
+        char *b = vl_name_escape(name);
+        vl_run_warn(c->run, "\"%s\" and \"%s\" differ only in Unicode normalization "
+                    "or case; they would collide on macOS or Windows filesystems",
+                    a ? a : "?", b ? b : "?");
+        free(a);
+        free(b);
+    }
+    free(prev);
+    free(key);
+done:
+    vl_buf_reset(&c->last);
+    if (rc == VL_OK)
+        rc = vl_buf_append(&c->last, name, strlen(name) + 1, err);
+    return rc;
+}
+
+int vl_names_check_collisions(vl_ingest_run *run, vl_error *err)
 {
     UErrorCode ec = U_ZERO_ERROR;
-    const UNormalizer2 *nfc = unorm2_getNFCInstance(&ec);
-    UCaseMap *cm = ucasemap_open(NULL, 0, &ec);
-    json_t *seen = json_object();
-    if (U_FAILURE(ec) || !seen)
-        goto done;
-    for (size_t i = 0; i < run->dep.n; i++) {
-        const char *name = run->dep.recs[i].logical;
-        char *key = fold_key(nfc, cm, name);
-        if (!key)
-            continue;
-        json_t *prev = json_object_get(seen, key);
-        if (prev) {
-            char *a = vl_name_escape(json_string_value(prev));
-            char *b = vl_name_escape(name);
-            vl_run_warn(run, "\"%s\" and \"%s\" differ only in Unicode normalization "
-                        "or case; they would collide on macOS or Windows filesystems",
-                        a ? a : "?", b ? b : "?");
-            free(a);
-            free(b);
-        } else {
-            json_object_set_new(seen, key, json_string(name));
-        }
-        free(key);
-    }
-done:
-    json_decref(seen);
-    if (cm)
-        ucasemap_close(cm);
+    struct collide_ctx c = {run, unorm2_getNFCInstance(&ec), NULL, {0}};
+    int rc = VL_OK;
+    c.cm = ucasemap_open(NULL, 0, &ec);
+    vl_buf_init(&c.last, 0);
+    if (!U_FAILURE(ec))
+        rc = vl_deposit_foreach(&run->dep, 0, check_one, &c, err);
+    if (c.cm)
+        ucasemap_close(c.cm);
+    vl_buf_release(&c.last);
+    return rc;
 }
 
 char *vl_name_key(const char *s, int fold)

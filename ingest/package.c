@@ -11,46 +11,50 @@
 #include "ingest_internal.h"
 #include "vl_metadata.h"
 
-struct pkg_file {
-    vl_mets_file f;
-    char *owned[12];     /* strings copied for kept files */
-    char modified[40];   /* RFC 3339, "" when not known */
-};
-
+/* The METS's files come from a cursor over the deposit's records, the
+ * kept ones (--merge) added to them, in logical path order. */
 struct pkg {
-    struct pkg_file *files;
-    size_t n, cap, pos;
+    vl_deposit_cursor files;
+    char modified[40];   /* RFC 3339 of the file last given */
     vl_txn *txn;
     size_t ev_pos;
     json_t *carried;     /* events recorded against the head since it was
                             committed (replication, recovery, quarantine) */
 };
 
-static int push(struct pkg *p, struct pkg_file *pf)
-{
-    if (VL_GROW(p->files, p->cap, p->n + 1, NULL) != VL_OK)
-        return -1;
-    p->files[p->n++] = *pf;
-    return 0;
-}
-
-static int file_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct pkg_file *)a)->f.logical,
-                  ((const struct pkg_file *)b)->f.logical);
-}
-
-static void rewind_files(void *arg) { ((struct pkg *)arg)->pos = 0; }
+static void rewind_files(void *arg) { vl_deposit_rewind(&((struct pkg *)arg)->files); }
 
 static int next_file(void *arg, vl_mets_file *out)
 {
     struct pkg *p = arg;
-    if (p->pos >= p->n)
+    const vl_record *r;
+    vl_error err = {0};
+    /* the METS writer reports a failure as the list of files unreadable */
+    if (vl_deposit_next(&p->files, &r, &err) != VL_OK)
+        return -1;
+    if (!r)
         return 0;
-    *out = p->files[p->pos].f;
-    out->modified = p->files[p->pos].modified[0] ? p->files[p->pos].modified
-                                                  : NULL;
-    p->pos++;
+    memset(out, 0, sizeof *out);
+    out->logical = r->logical;
+    out->size = r->size;
+    for (int a = 0; a < VL_DIGEST_COUNT; a++)
+        out->digests[a] = r->hex[a];
+    out->sha512 = r->hex[VL_SHA512];
+    out->mime = r->mime;
+    out->format_name = r->format_name;
+    out->format_version = r->format_version;
+    out->puid = r->puid;
+    out->encoding = r->encoding;
+    out->description = r->description;
+    out->basis = r->basis;
+    out->warning = r->warning;
+    out->others = r->others;
+    out->signatures = r->signatures;
+    out->original_name = r->from_archive ? r->shown : NULL;
+    if (r->mtime_ns != VL_MTIME_UNKNOWN) {
+        vl_time_rfc3339_ns(r->mtime_ns, p->modified);
+        out->modified = p->modified;
+    }
     return 1;
 }
 
@@ -113,112 +117,83 @@ static int carry_event(void *arg, const vl_event_row *row)
 
 /* Kept files (merge): what the catalog knows of the head version. */
 struct kept_ctx {
-    struct pkg *p;
-    json_t *given;
+    vl_deposit *dep;
     vl_catalog *cat;
     const char *id;
     const vl_inventory *head;
-    int failed;
+    int rc;
+    vl_error *err;
+};
+
+/* The catalog's format strings, copied (they live only in its callback). */
+#define KEPT_NFMT 10
+struct kept_format {
+    char *s[KEPT_NFMT];
+    int oom;
 };
 
 static int got_kept_format(void *arg, const vl_catalog_format *f)
 {
-    struct pkg_file *pf = arg;
-    pf->f.mime = pf->owned[1] = f->mime ? vl_strdup(f->mime) : NULL;
-    pf->f.format_name = pf->owned[2] = f->format_name ? vl_strdup(f->format_name) : NULL;
-    pf->f.format_version = pf->owned[3] = f->format_version ? vl_strdup(f->format_version) : NULL;
-    pf->f.puid = pf->owned[4] = f->puid ? vl_strdup(f->puid) : NULL;
-    pf->f.encoding = pf->owned[6] = f->encoding ? vl_strdup(f->encoding) : NULL;
-    pf->f.description = pf->owned[7] = f->description ? vl_strdup(f->description) : NULL;
-    pf->f.basis = pf->owned[8] = f->basis ? vl_strdup(f->basis) : NULL;
-    pf->f.warning = pf->owned[9] = f->warning ? vl_strdup(f->warning) : NULL;
-    pf->f.others = pf->owned[10] = f->others ? vl_strdup(f->others) : NULL;
-    pf->f.signatures = pf->owned[11] = f->signatures ? vl_strdup(f->signatures) : NULL;
+    struct kept_format *k = arg;
+    const char *in[KEPT_NFMT] = {f->mime, f->encoding, f->description, f->puid,
+                                 f->format_name, f->format_version, f->basis,
+                                 f->warning, f->others, f->signatures};
+    for (int i = 0; i < KEPT_NFMT; i++)
+        if (in[i] && !(k->s[i] = vl_strdup(in[i])))
+            k->oom = 1;
     return 0;
 }
 
 static int add_kept(void *arg, const vl_catalog_file *cf)
 {
     struct kept_ctx *k = arg;
-    struct pkg_file pf;
+    struct kept_format kf = {{0}, 0};
     vl_error err = {0};
-    if (strncmp(cf->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0 || json_object_get(k->given, cf->logical))
+    int given;
+    if (strncmp(cf->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
         return 0;
-    memset(&pf, 0, sizeof pf);
-    pf.f.logical = pf.owned[0] = vl_strdup(cf->logical);
-    pf.f.size = cf->size;
-    vl_digest_alg alg = vl_inventory_digest_alg(k->head);
-    pf.f.digests[alg] = pf.owned[5] = vl_strdup(cf->digest);
-    if (alg == VL_SHA512)
-        pf.f.sha512 = pf.f.digests[alg];
-    vl_catalog_format_get(k->cat, k->id, cf->digest, got_kept_format, &pf, &err);
+    if ((k->rc = vl_deposit_has(k->dep, cf->logical, &given, k->err)) != VL_OK)
+        return 1;
+    if (given)
+        return 0;
+    vl_catalog_format_get(k->cat, k->id, cf->digest, got_kept_format, &kf, &err);
+    vl_catalog_format f = {kf.s[0], kf.s[1], kf.s[2], kf.s[3], kf.s[4], kf.s[5],
+                           kf.s[6], kf.s[7], kf.s[8], kf.s[9]};
     int64_t ns;
     if (vl_catalog_date_get(k->cat, k->id, vl_inventory_head(k->head),
-                            cf->logical, &ns, &err) == VL_OK)
-        vl_time_rfc3339_ns(ns, pf.modified);
-    if (!pf.f.logical || push(k->p, &pf) != 0) {
-        k->failed = 1;
-        return 1;
-    }
-    return 0;
+                            cf->logical, &ns, &err) != VL_OK)
+        ns = VL_MTIME_UNKNOWN;
+    k->rc = kf.oom ? vl_error_oom(k->err)
+                   : vl_deposit_add_kept(k->dep, cf->logical, cf->size,
+                                         vl_inventory_digest_alg(k->head),
+                                         cf->digest, &f, ns, k->err);
+    for (int i = 0; i < KEPT_NFMT; i++)
+        free(kf.s[i]);
+    return k->rc != VL_OK;
 }
 
 int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
                          vl_error *err)
 {
     struct pkg p = {0};
-    json_t *given = json_object();
     char *path = NULL, created[32];
     int rc = VL_OK;
     p.txn = run->txn;
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
     vl_digest_alg inv_alg = head ? vl_inventory_digest_alg(head) : vl_repo_digest(run->repo);
-    if (!given) {
-        rc = vl_error_oom(err);
-        goto done;
-    }
-    for (size_t i = 0; i < run->dep.n; i++) {
-        vl_record *r = &run->dep.recs[i];
-        struct pkg_file pf;
-        if (strncmp(r->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
-            continue;
-        memset(&pf, 0, sizeof pf);
-        pf.f.logical = r->logical;
-        pf.f.size = r->size;
-        for (int a = 0; a < VL_DIGEST_COUNT; a++)
-            pf.f.digests[a] = r->hex[a];
-        pf.f.sha512 = r->hex[VL_SHA512];
-        pf.f.mime = r->mime;
-        pf.f.format_name = r->format_name;
-        pf.f.format_version = r->format_version;
-        pf.f.puid = r->puid;
-        pf.f.encoding = r->encoding;
-        pf.f.description = r->description;
-        pf.f.basis = r->basis;
-        pf.f.warning = r->warning;
-        pf.f.others = r->others;
-        pf.f.signatures = r->signatures;
-        pf.f.original_name = r->from_archive ? r->shown : NULL;
-        if (r->mtime_ns != VL_MTIME_UNKNOWN)
-            vl_time_rfc3339_ns(r->mtime_ns, pf.modified);
-        json_object_set_new(given, r->logical, json_true());
-        if (push(&p, &pf) != 0) {
-            rc = vl_error_oom(err);
-            goto done;
-        }
-    }
     if (run->o->merge && head) {
-        struct kept_ctx k = {&p, given, vl_repo_catalog(run->repo),
-                             vl_txn_object_id(run->txn), head, 0};
+        struct kept_ctx k = {&run->dep, vl_repo_catalog(run->repo),
+                             vl_txn_object_id(run->txn), head, VL_OK, err};
         rc = vl_catalog_files(vl_repo_catalog(run->repo), vl_txn_object_id(run->txn),
                               vl_inventory_head(head), add_kept, &k, err);
-        if (rc == VL_OK && k.failed)
-            rc = vl_error_oom(err);
+        if (rc == VL_OK)
+            rc = k.rc;
         if (rc != VL_OK)
             goto done;
     }
-    if (p.n)
-        qsort(p.files, p.n, sizeof *p.files, file_cmp);
+    if ((rc = vl_deposit_open(&run->dep, VL_DEP_PAYLOAD | VL_DEP_KEPT, &p.files,
+                              err)) != VL_OK)
+        goto done;
     if (!(p.carried = json_array())) {
         rc = vl_error_oom(err);
         goto done;
@@ -277,12 +252,8 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     memcpy(run->mets_digest, d.hex, sizeof run->mets_digest);
     rc = vl_txn_add(run->txn, VL_METS_FILE, &d, size, 1, err);
 done:
-    for (size_t i = 0; i < p.n; i++)
-        for (size_t j = 0; j < sizeof p.files[i].owned / sizeof *p.files[i].owned; j++)
-            free(p.files[i].owned[j]);
-    free(p.files);
+    vl_deposit_close(&p.files);
     json_decref(p.carried);
-    json_decref(given);
     free(path);
     return rc;
 }

@@ -110,8 +110,11 @@ static void record_result(const vl_record *r, vl_digest_result *d)
 
 /* Digests a check needs that the first read did not compute (a bag in an
  * archive names its algorithms only in manifests that may come after the
- * payload): read the staged copy again for just those. */
-static int add_missing_digests(vl_record *r, unsigned need, vl_error *err)
+ * payload): read the staged copy again for just those, into res (which
+ * holds the record's) and the record.  The record's strings are not used
+ * after it changes. */
+static int add_missing_digests(vl_deposit *dep, const vl_record *r, const char *staged,
+                               unsigned need, vl_digest_result *res, vl_error *err)
 {
     unsigned missing = 0;
     for (int a = 0; a < VL_DIGEST_COUNT; a++)
@@ -120,10 +123,14 @@ static int add_missing_digests(vl_record *r, unsigned need, vl_error *err)
     if (!missing)
         return VL_OK;
     vl_digest_result d;
-    int rc = vl_digest_file(r->staged, missing, &d, NULL, err);
+    int64_t id = r->id;
+    int rc = vl_digest_file(staged, missing, &d, NULL, err);
     for (int a = 0; rc == VL_OK && a < VL_DIGEST_COUNT; a++)
-        if ((missing & VL_DIGEST_BIT(a)) && !(r->hex[a] = vl_strdup(d.hex[a])))
-            rc = vl_error_oom(err);
+        if (missing & VL_DIGEST_BIT(a)) {
+            res->mask |= VL_DIGEST_BIT(a);
+            memcpy(res->hex[a], d.hex[a], sizeof res->hex[a]);
+            rc = vl_deposit_set_digest(dep, id, (vl_digest_alg)a, d.hex[a], err);
+        }
     return rc;
 }
 
@@ -141,28 +148,48 @@ static void report_problem(void *arg, const char *msg)
 
 /* ---- archive entries: final names ---------------------------------------- */
 
-/* A bag inside an archive sits at the top or in one top folder: 1 with
- * that folder ("" or "name/") in root (cap bytes), 0 when it is no bag. */
-static int archive_bag_root(const vl_ingest_run *run, char *root, size_t cap)
+/* The first bagit.txt (as added) at the top or in one top folder. */
+struct bag_root_ctx {
+    char *root;
+    size_t cap;
+};
+
+static int find_bagit(void *arg, const vl_record *r, vl_error *err)
 {
-    for (size_t i = 0; i < run->dep.n; i++) {
-        const char *l = run->dep.recs[i].logical;
-        if (!strcmp(l, "bagit.txt")) {
-            root[0] = '\0';
-            return 1;
-        }
-        const char *slash = strchr(l, '/');
-        if (slash && !strcmp(slash + 1, "bagit.txt") &&
-            (size_t)(slash - l) + 2 < cap) {
-            snprintf(root, cap, "%.*s/", (int)(slash - l), l);
-            /* every entry must be under that folder */
-            for (size_t j = 0; j < run->dep.n; j++)
-                if (strncmp(run->dep.recs[j].logical, root, strlen(root)) != 0)
-                    return 0;
-            return 1;
-        }
+    struct bag_root_ctx *c = arg;
+    const char *l = r->logical, *slash = strchr(l, '/');
+    (void)err;
+    if (!strcmp(l, "bagit.txt")) {
+        c->root[0] = '\0';
+        return VL_DEP_STOP;
     }
-    return 0;
+    if (slash && !strcmp(slash + 1, "bagit.txt") && (size_t)(slash - l) + 2 < c->cap) {
+        snprintf(c->root, c->cap, "%.*s/", (int)(slash - l), l);
+        return VL_DEP_STOP;
+    }
+    return VL_OK;
+}
+
+/* A bag inside an archive sits at the top or in one top folder: *is_bag = 1
+ * with that folder ("" or "name/") in root (cap bytes), 0 when it is no
+ * bag. */
+static int archive_bag_root(vl_ingest_run *run, char *root, size_t cap, int *is_bag,
+                            vl_error *err)
+{
+    struct bag_root_ctx c = {root, cap};
+    size_t under;
+    int rc;
+    *is_bag = 0;
+    root[0] = '\0';
+    rc = vl_deposit_foreach(&run->dep, VL_DEP_AS_ADDED, find_bagit, &c, err);
+    if (rc != VL_DEP_STOP)
+        return rc;
+    /* every entry must be under that folder */
+    if (root[0] &&
+        (rc = vl_deposit_count_prefix(&run->dep, root, 0, &under, err)) != VL_OK)
+        return rc;
+    *is_bag = !root[0] || under == run->dep.n;
+    return VL_OK;
 }
 
 /* Give archive entries their logical paths and move their staged bytes
@@ -172,50 +199,90 @@ static int is_payload_manifest(const char *name);
 static void report_line(void *arg, const char *msg);
 
 /* An archive whose top (or one top folder) has data/ and a payload manifest
- * but no bagit.txt: the manifest's name, else NULL. */
-static const char *archive_broken_bag(vl_ingest_run *run)
+ * but no bagit.txt: the manifest's name (the first as added) in name. */
+struct broken_bag_ctx {
+    vl_deposit *dep;
+    char *name;
+    size_t cap;
+};
+
+static int find_broken_bag(void *arg, const vl_record *r, vl_error *err)
 {
-    for (size_t i = 0; i < run->dep.n; i++) {
-        const char *l = run->dep.recs[i].logical, *slash = strchr(l, '/');
-        size_t rl = 0;
-        if (!is_payload_manifest(l)) {
-            if (!slash || !is_payload_manifest(slash + 1))
-                continue;
-            rl = (size_t)(slash - l) + 1;
-        }
-        for (size_t j = 0; j < run->dep.n; j++) {
-            const char *o = run->dep.recs[j].logical;
-            if (!strncmp(o, l, rl) && !strncmp(o + rl, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN))
-                return l + rl;
-        }
+    struct broken_bag_ctx *c = arg;
+    const char *l = r->logical, *slash = strchr(l, '/');
+    size_t rl = 0, n;
+    int rc;
+    if (!is_payload_manifest(l)) {
+        if (!slash || !is_payload_manifest(slash + 1))
+            return VL_OK;
+        rl = (size_t)(slash - l) + 1;
     }
-    return NULL;
+    char *data = vl_asprintf("%.*s" VL_PAYLOAD_PREFIX, (int)rl, l);
+    if (!data)
+        return vl_error_oom(err);
+    rc = vl_deposit_count_prefix(c->dep, data, 1, &n, err);
+    free(data);
+    if (rc != VL_OK || !n)
+        return rc;
+    snprintf(c->name, c->cap, "%s", l + rl);
+    return VL_DEP_STOP;
 }
+
+struct place_ctx {
+    vl_ingest_run *run;
+    const char *bag_root;
+    int has_data;
+};
+
+static int place_entry(void *arg, const vl_record *r, vl_error *err);
 
 static int place_archive_entries(vl_ingest_run *run, const char *source, int bag_ok,
                                  vl_error *err)
 {
-    char root[4096];
-    const char *bag_root =
-        bag_ok && archive_bag_root(run, root, sizeof root) ? root : NULL, *broken;
-    int rc = VL_OK, has_data = 0;
-    if (bag_ok && !bag_root && (broken = archive_broken_bag(run)) != NULL)
-        return refuse_broken_bag(source, broken, err);
+    char root[4096], broken[4096];
+    const char *bag_root = NULL;
+    int rc = VL_OK, is_bag = 0;
+    if (bag_ok && (rc = archive_bag_root(run, root, sizeof root, &is_bag, err)) != VL_OK)
+        return rc;
+    if (is_bag)
+        bag_root = root;
+    if (bag_ok && !bag_root) {
+        struct broken_bag_ctx bc = {&run->dep, broken, sizeof broken};
+        rc = vl_deposit_foreach(&run->dep, VL_DEP_AS_ADDED, find_broken_bag, &bc, err);
+        if (rc == VL_DEP_STOP)
+            return refuse_broken_bag(source, broken, err);
+        if (rc != VL_OK)
+            return rc;
+    }
     if (bag_root) {
         if (!(run->bag = vl_bag_new()))
             return vl_error_oom(err);
         vl_bag_set_warn(run->bag, report_line, run);
     }
-    for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
-        vl_record *r = &run->dep.recs[i];
-        char *logical = NULL, *dst = NULL;
-        vl_error why = {0};
-        if (!r->from_archive)
-            continue;
+    struct place_ctx pc = {run, bag_root, 0};
+    rc = vl_deposit_foreach(&run->dep, VL_DEP_AS_ADDED, place_entry, &pc, err);
+    /* Without a payload file, whether the archive had an empty data/
+     * folder is not known here: not checked then. */
+    if (rc == VL_OK && run->bag && pc.has_data)
+        vl_bag_set_payload_dir(run->bag, 1);
+    return rc;
+}
+
+static int place_entry(void *arg, const vl_record *r, vl_error *err)
+{
+    struct place_ctx *c = arg;
+    vl_ingest_run *run = c->run;
+    const char *bag_root = c->bag_root;
+    char *logical = NULL, *dst = NULL;
+    vl_error why = {0};
+    int rc = VL_OK;
+    if (!r->from_archive)
+        return VL_OK;
+    {
         if (bag_root) {
             const char *rel = r->logical + strlen(bag_root);
             if (!strncmp(rel, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN)) {
-                has_data = 1;
+                c->has_data = 1;
                 logical = vl_strdup(rel);
             } else {
                 logical = vl_path_join(VL_BAG_TAG_DIR, rel);
@@ -228,12 +295,12 @@ static int place_archive_entries(vl_ingest_run *run, const char *source, int bag
         } else {
             logical = vl_path_join(VL_PAYLOAD_DIR, r->logical);
         }
-        if (rc != VL_OK)
-            break;
-        if (!logical) {
-            rc = vl_error_oom(err);
-            break;
+        if (rc != VL_OK) {
+            free(logical);
+            return rc;
         }
+        if (!logical)
+            return vl_error_oom(err);
         /* The limits judge the path as stored, known only now (a bag's
          * root folder is dropped, its tag files go to metadata/bag/). */
         if (vl_logical_path_check(logical, &why) != VL_OK ||
@@ -243,29 +310,59 @@ static int place_archive_entries(vl_ingest_run *run, const char *source, int bag
                               shown ? shown : "?", why.msg);
             free(shown);
             free(logical);
-            break;
+            return rc;
         }
         if ((rc = vl_txn_stage_path(run->txn, logical, &dst, err)) == VL_OK &&
             rename(r->staged, dst) != 0)
             rc = vl_error_sys(err, "cannot move %s to %s", r->staged, dst);
-        if (rc == VL_OK) {
-            free(r->logical);
-            free(r->staged);
-            r->logical = logical;
-            r->staged = dst;
-        } else {
-            free(logical);
-            free(dst);
-        }
+        if (rc == VL_OK)
+            rc = vl_deposit_move(&run->dep, r->id, logical, err);
+        free(logical);
+        free(dst);
     }
-    /* Without a payload file, whether the archive had an empty data/
-     * folder is not known here: not checked then. */
-    if (rc == VL_OK && run->bag && has_data)
-        vl_bag_set_payload_dir(run->bag, 1);
     return rc;
 }
 
 /* ---- checks against a bag and a donor manifest ------------------------- */
+
+struct bag_seen_ctx {
+    vl_ingest_run *run;
+    const char **names;
+    size_t nextra;
+    char (*hex)[VL_DIGEST_HEX_MAX];
+    const char **extra;
+};
+
+static int bag_seen(void *arg, const vl_record *r, vl_error *err)
+{
+    struct bag_seen_ctx *c = arg;
+    vl_ingest_run *run = c->run;
+    vl_digest_result d;
+    char *logical = NULL, *staged = NULL;
+    uint64_t size = r->size;
+    int rc;
+    record_result(r, &d);
+    /* placed by now: every payload file is where the txn stages it */
+    if ((rc = vl_txn_stage_path(run->txn, r->logical, &staged, err)) != VL_OK)
+        return rc;
+    /* Algorithms outside the digest engine's (a manifest in sha384 or
+     * sha3-256) cost one more read of the staged copy. */
+    if (c->nextra && (rc = vl_digest_file_named(staged, c->names, c->nextra,
+                                                c->hex, NULL, err)) != VL_OK)
+        goto done;
+    if (!(logical = vl_strdup(r->logical))) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if ((rc = add_missing_digests(&run->dep, r, staged, vl_bag_payload_mask(run->bag),
+                                  &d, err)) == VL_OK)
+        rc = vl_bag_payload_seen(run->bag, logical, size, &d,
+                                 c->nextra ? c->extra : NULL, err);
+done:
+    free(logical);
+    free(staged);
+    return rc;
+}
 
 static int check_bag(vl_ingest_run *run, vl_error *err)
 {
@@ -279,22 +376,8 @@ static int check_bag(vl_ingest_run *run, vl_error *err)
         return vl_error_oom(err);
     for (size_t k = 0; k < nextra; k++)
         extra[k] = hex[k];
-    for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
-        vl_record *r = &run->dep.recs[i];
-        vl_digest_result d;
-        if (strncmp(r->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
-            continue;
-        if ((rc = add_missing_digests(r, vl_bag_payload_mask(run->bag), err)) != VL_OK)
-            break;
-        /* Algorithms outside the digest engine's (a manifest in sha384 or
-         * sha3-256) cost one more read of the staged copy. */
-        if (nextra && (rc = vl_digest_file_named(r->staged, names, nextra, hex, NULL,
-                                                 err)) != VL_OK)
-            break;
-        record_result(r, &d);
-        rc = vl_bag_payload_seen(run->bag, r->logical, r->size, &d,
-                                 nextra ? extra : NULL, err);
-    }
+    struct bag_seen_ctx c = {run, names, nextra, hex, extra};
+    rc = vl_deposit_foreach(&run->dep, VL_DEP_PAYLOAD, bag_seen, &c, err);
     free(hex);
     if (rc != VL_OK)
         return rc;
@@ -357,14 +440,29 @@ static const char *manifest_expect(const vl_manifest *m, const char *logical)
  * same folder ("dpkg/a.txt" against a deposit of the folder dpkg), which
  * none of the deposit's paths does, and taking it off makes paths match
  * (or it is the name of the folder deposited).  Said in one line. */
-static void manifest_prefix_hint(vl_ingest_run *run, const vl_manifest *m,
-                                 json_t *present)
+/* *found = 1 when the deposit has the payload file rel ("a/b.txt" for
+ * data/a/b.txt). */
+static int payload_has(vl_ingest_run *run, const char *rel, int *found, vl_error *err)
+{
+    char *logical = vl_path_join(VL_PAYLOAD_DIR, rel);
+    int rc;
+    *found = 0;
+    if (!logical)
+        return vl_error_oom(err);
+    rc = vl_deposit_has(&run->dep, logical, found, err);
+    free(logical);
+    return rc;
+}
+
+static int manifest_prefix_hint(vl_ingest_run *run, const vl_manifest *m,
+                                vl_error *err)
 {
     const char *first = NULL;
-    size_t plen = 0, n = vl_manifest_count(m), match = 0, named = 0;
-    char *prefix = NULL;
+    size_t plen = 0, n = vl_manifest_count(m), match = 0, named = 0, under;
+    char *prefix = NULL, *data = NULL;
+    int rc = VL_OK, found;
     if (n == 0)
-        return;
+        return VL_OK;
     for (size_t i = 0; i < n; i++) {
         const char *p, *hex, *slash;
         vl_manifest_entry(m, i, &p, &hex);
@@ -372,30 +470,32 @@ static void manifest_prefix_hint(vl_ingest_run *run, const vl_manifest *m,
             p += 2;
         if (!first) {
             if (!(slash = strchr(p, '/')) || slash == p)
-                return;
+                return VL_OK;
             first = p;
             plen = (size_t)(slash - p) + 1;
         } else if (strncmp(p, first, plen) != 0) {
-            return;
+            return VL_OK;
         }
     }
     /* "data/..." is read as the deposit's own data/ (manifest_expect). */
     if (plen == VL_PAYLOAD_PREFIX_LEN && !strncmp(first, VL_PAYLOAD_PREFIX, plen))
-        return;
-    if (!(prefix = vl_strndup(first, plen)))
-        return;
-    const char *key;
-    json_t *v;
-    json_object_foreach(present, key, v) {
-        if (!strncmp(key, prefix, plen))
-            goto done;   /* the deposit has that folder too */
+        return VL_OK;
+    if (!(prefix = vl_strndup(first, plen)) ||
+        !(data = vl_path_join(VL_PAYLOAD_DIR, prefix))) {
+        rc = vl_error_oom(err);
+        goto done;
     }
+    if ((rc = vl_deposit_count_prefix(&run->dep, data, 1, &under, err)) != VL_OK ||
+        under)
+        goto done;   /* the deposit has that folder too */
     for (size_t i = 0; i < n; i++) {
         const char *p, *hex;
         vl_manifest_entry(m, i, &p, &hex);
         while (p[0] == '.' && p[1] == '/')
             p += 2;
-        match += json_object_get(present, p + plen) != NULL;
+        if ((rc = payload_has(run, p + plen, &found, err)) != VL_OK)
+            goto done;
+        match += found;
     }
     for (size_t i = 0; i < run->nsources; i++) {
         const char *base = vl_path_basename(run->sources[i]);
@@ -414,48 +514,61 @@ static void manifest_prefix_hint(vl_ingest_run *run, const vl_manifest *m,
                    "to the deposit", prefix, match, n);
 done:
     free(prefix);
+    free(data);
+    return rc;
+}
+
+struct manifest_ctx {
+    vl_ingest_run *run;
+    const vl_manifest *m;
+    size_t problems;
+};
+
+static int manifest_file(void *arg, const vl_record *r, vl_error *err)
+{
+    struct manifest_ctx *c = arg;
+    vl_digest_alg alg = vl_manifest_alg(c->m);
+    const char *want = manifest_expect(c->m, r->logical);
+    (void)err;
+    if (!want) {
+        vl_run_problem(c->run, "%s: not listed in the manifest", r->logical + 5);
+        c->problems++;
+    } else if (!r->hex[alg] || strcasecmp(want, r->hex[alg]) != 0) {
+        vl_run_problem(c->run, "%s: %s mismatch: manifest says %s, file has %s",
+                       r->logical + 5, vl_digest_name(alg), want,
+                       r->hex[alg] ? r->hex[alg] : "?");
+        c->problems++;
+    }
+    return VL_OK;
 }
 
 static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *err)
 {
-    vl_digest_alg alg = vl_manifest_alg(m);
-    size_t problems = 0;
-    json_t *present = json_object();
-    if (!present)
-        return vl_error_oom(err);
-    for (size_t i = 0; i < run->dep.n; i++) {
-        vl_record *r = &run->dep.recs[i];
-        if (strncmp(r->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
-            continue;
-        json_object_set_new(present, r->logical + 5, json_true());
-        const char *want = manifest_expect(m, r->logical);
-        if (!want) {
-            vl_run_problem(run, "%s: not listed in the manifest", r->logical + 5);
-            problems++;
-        } else if (!r->hex[alg] || strcasecmp(want, r->hex[alg]) != 0) {
-            vl_run_problem(run, "%s: %s mismatch: manifest says %s, file has %s",
-                        r->logical + 5, vl_digest_name(alg), want,
-                        r->hex[alg] ? r->hex[alg] : "?");
-            problems++;
-        }
-    }
+    struct manifest_ctx c = {run, m, 0};
+    int rc, found;
+    if ((rc = vl_deposit_foreach(&run->dep, VL_DEP_PAYLOAD, manifest_file, &c,
+                                 err)) != VL_OK)
+        return rc;
     for (size_t i = 0; i < vl_manifest_count(m); i++) {
         const char *p, *hex;
         vl_manifest_entry(m, i, &p, &hex);
         const char *q = p;
         while (q[0] == '.' && q[1] == '/')
             q += 2;
-        if (!strncmp(q, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) && !json_object_get(present, q) &&
-            json_object_get(present, q + 5))
-            continue;
-        if (!json_object_get(present, q)) {
+        /* "data/x" names data/x, else the deposit's data/data/x */
+        if ((rc = payload_has(run, q, &found, err)) != VL_OK)
+            return rc;
+        if (!found && !strncmp(q, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) &&
+            (rc = payload_has(run, q + 5, &found, err)) != VL_OK)
+            return rc;
+        if (!found) {
             vl_run_problem(run, "%s: listed in the manifest but missing from the deposit", p);
-            problems++;
+            c.problems++;
         }
     }
-    if (problems)
-        manifest_prefix_hint(run, m, present);
-    json_decref(present);
+    size_t problems = c.problems;
+    if (problems && (rc = manifest_prefix_hint(run, m, err)) != VL_OK)
+        return rc;
     if (problems)
         return vl_error_set(err, VL_EINPUT, "refusing the deposit: %zu discrepanc%s "
                             "with the manifest (listed above); nothing was stored",
@@ -464,6 +577,31 @@ static int check_manifest(vl_ingest_run *run, const vl_manifest *m, vl_error *er
 }
 
 /* ---- events ------------------------------------------------------------- */
+
+/* Files whose format was not identified: counted, and the first (in
+ * logical path order) named by the event about them. */
+#define UNKNOWN_NAMED 1000
+struct unknown_ctx {
+    vl_ingest_run *run;
+    size_t with_puid, unknown;
+    char **names;        /* UNKNOWN_NAMED + 1, NULL-terminated */
+};
+
+static int count_unknown(void *arg, const vl_record *r, vl_error *err)
+{
+    struct unknown_ctx *c = arg;
+    if (r->puid)
+        c->with_puid++;
+    /* with signatures, unidentified means no PUID */
+    if (c->run->sigs ? !r->puid
+                     : (!r->mime || !strcmp(r->mime, "application/octet-stream"))) {
+        if (c->unknown < UNKNOWN_NAMED &&
+            !(c->names[c->unknown] = vl_strdup(r->logical)))
+            return vl_error_oom(err);
+        c->unknown++;
+    }
+    return VL_OK;
+}
 
 /* The version's PREMIS events.  Details are built in a vl_buf: source and
  * archive names have no length limit, and a cut one could end inside a
@@ -477,7 +615,7 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
     char depositor[512];
     const char *magic = vl_identify_library_version();
     const char *agents_ingest[3], *agents_digest[2], *agents_id[2], *agents_un[2];
-    const char **unk = NULL;
+    struct unknown_ctx uc = {run, 0, 0, NULL};
     int rc = VL_OK;
     vl_buf_init(&algs, 0);
     vl_buf_init(&detail, 0);
@@ -523,20 +661,14 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
         goto done;
 
     if (!run->o->no_identify) {
-        size_t with_puid = 0, unknown = 0;
-        if (!(unk = calloc(run->dep.n + 1, sizeof *unk))) {
+        if (!(uc.names = calloc(UNKNOWN_NAMED + 1, sizeof *uc.names))) {
             rc = vl_error_oom(err);
             goto done;
         }
-        for (size_t i = 0; i < run->dep.n; i++) {
-            if (run->dep.recs[i].puid)
-                with_puid++;
-            /* with signatures, unidentified means no PUID */
-            if (run->sigs ? !run->dep.recs[i].puid
-                          : (!run->dep.recs[i].mime ||
-                             !strcmp(run->dep.recs[i].mime, "application/octet-stream")))
-                unk[unknown++] = run->dep.recs[i].logical;
-        }
+        if ((rc = vl_deposit_foreach(&run->dep, 0, count_unknown, &uc, err)) != VL_OK)
+            goto done;
+        size_t with_puid = uc.with_puid, unknown = uc.unknown;
+        const char **unk = (const char **)uc.names;
         vl_buf_reset(&detail);
         if (run->sigs)
             rc = vl_buf_printf(&detail, err, "Identified the format of %zu %s "
@@ -593,7 +725,7 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
                                   : "Format not identified (application/octet-stream)";
             ev.outcome_detail = named.data;
             ev.files = unk;
-            ev.nfiles = unknown > 1000 ? 1000 : unknown;
+            ev.nfiles = unknown > UNKNOWN_NAMED ? UNKNOWN_NAMED : unknown;
             ev.agents = agents_id;
             ev.nagents = 2;
             if ((rc = vl_txn_add_event(t, &ev, err)) != VL_OK)
@@ -653,7 +785,9 @@ static int add_events(vl_ingest_run *run, const char *const *sources, size_t nso
             goto done;
     }
 done:
-    free(unk);
+    for (size_t i = 0; uc.names && i < UNKNOWN_NAMED && uc.names[i]; i++)
+        free(uc.names[i]);
+    free(uc.names);
     vl_buf_release(&algs);
     vl_buf_release(&detail);
     vl_buf_release(&named);
@@ -677,26 +811,35 @@ static void keep_bag_digest(void *arg, const char *rel, vl_digest_alg alg, const
     c->rc = vl_txn_add_fixity(c->run->txn, rel, alg, hex, c->err);
 }
 
+struct txn_add_ctx {
+    vl_ingest_run *run;
+    const vl_manifest *m;
+    vl_digest_alg inv_alg;
+};
+
+static int txn_add_one(void *arg, const vl_record *r, vl_error *err)
+{
+    struct txn_add_ctx *c = arg;
+    vl_ingest_run *run = c->run;
+    vl_digest_result d;
+    int rc;
+    record_result(r, &d);
+    rc = vl_txn_add(run->txn, r->logical, &d, r->size, 1, err);
+    /* digests computed for another reason go to the fixity block too */
+    for (int a = 0; rc == VL_OK && a < VL_DIGEST_COUNT; a++)
+        if (a != (int)c->inv_alg && r->hex[a] &&
+            ((c->m && a == (int)vl_manifest_alg(c->m)) ||
+             (run->bag && (vl_bag_payload_mask(run->bag) & VL_DIGEST_BIT(a)))))
+            rc = vl_txn_add_fixity(run->txn, r->logical, (vl_digest_alg)a, r->hex[a], err);
+    return rc;
+}
+
 static int add_to_txn(vl_ingest_run *run, const vl_manifest *m, vl_error *err)
 {
-    vl_digest_alg inv_alg = vl_repo_digest(run->repo);
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
-    int rc = VL_OK;
-    if (head)
-        inv_alg = vl_inventory_digest_alg(head);
-    for (size_t i = 0; i < run->dep.n && rc == VL_OK; i++) {
-        vl_record *r = &run->dep.recs[i];
-        vl_digest_result d;
-        record_result(r, &d);
-        rc = vl_txn_add(run->txn, r->logical, &d, r->size, 1, err);
-        /* digests computed for another reason go to the fixity block too */
-        for (int a = 0; rc == VL_OK && a < VL_DIGEST_COUNT; a++)
-            if (a != (int)inv_alg && r->hex[a] &&
-                ((m && a == (int)vl_manifest_alg(m)) ||
-                 (run->bag && (vl_bag_payload_mask(run->bag) & VL_DIGEST_BIT(a)))))
-                rc = vl_txn_add_fixity(run->txn, r->logical, (vl_digest_alg)a, r->hex[a], err);
-    }
-    return rc;
+    struct txn_add_ctx c = {run, m, head ? vl_inventory_digest_alg(head)
+                                         : vl_repo_digest(run->repo)};
+    return vl_deposit_foreach(&run->dep, 0, txn_add_one, &c, err);
 }
 
 static int classify_is_archive(vl_ingest_run *run, const char *path)
@@ -710,22 +853,39 @@ static int classify_is_archive(vl_ingest_run *run, const char *path)
     return vl_archive_is_container_file(path);
 }
 
-static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg)
+struct catalog_ctx {
+    vl_catalog *cat;
+    const char *id;
+    vl_digest_alg alg;
+    int num;
+};
+
+static int put_format(void *arg, const vl_record *r, vl_error *err)
+{
+    struct catalog_ctx *c = arg;
+    vl_error ignored = {0};
+    (void)err;
+    if (!r->mime || !r->hex[c->alg])
+        return VL_OK;
+    vl_catalog_format f = {r->mime, r->encoding, r->description, r->puid,
+                           r->format_name, r->format_version, r->basis,
+                           r->warning, r->others, r->signatures};
+    vl_catalog_format_put(c->cat, c->id, r->hex[c->alg], &f, &ignored);
+    return VL_OK;
+}
+
+/* Formats are best effort (a lost row only makes 'show' say less), but a
+ * deposit index that cannot be read refuses the commit. */
+static int record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg,
+                          vl_error *failed)
 {
     vl_catalog *cat = vl_repo_catalog(run->repo);
     vl_error err = {0};
+    struct catalog_ctx c = {cat, id, alg, 0};
     /* One transaction for all rows: one autocommit per file cost two locks
      * and a journal write each, more than identifying the file. */
     int txn = vl_catalog_begin(cat, &err) == VL_OK;
-    for (size_t i = 0; i < run->dep.n; i++) {
-        vl_record *r = &run->dep.recs[i];
-        if (!r->mime || !r->hex[alg])
-            continue;
-        vl_catalog_format f = {r->mime, r->encoding, r->description, r->puid,
-                               r->format_name, r->format_version, r->basis,
-                               r->warning, r->others, r->signatures};
-        vl_catalog_format_put(cat, id, r->hex[alg], &f, &err);
-    }
+    int rc = vl_deposit_foreach(&run->dep, 0, put_format, &c, failed);
     /* The version's own METS.xml: vellum wrote it, so its format is known. */
     if (run->mets_digest[alg][0]) {
         vl_catalog_format f = {"application/xml", "utf-8", "METS document (XML 1.0)",
@@ -735,60 +895,55 @@ static void record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg
     }
     if (txn)
         vl_catalog_commit(cat, &err);
+    return rc;
 }
 
 /* Each deposited file's modification time, for get to give back; with
  * --merge the files kept from the head keep theirs. */
-static void record_dates(vl_ingest_run *run, const char *id)
+static int put_date(void *arg, const vl_record *r, vl_error *err)
+{
+    struct catalog_ctx *c = arg;
+    vl_error ignored = {0};
+    (void)err;
+    if (r->mtime_ns != VL_MTIME_UNKNOWN)
+        vl_catalog_date_put(c->cat, c->id, c->num, r->logical, r->mtime_ns, &ignored);
+    return VL_OK;
+}
+
+static int record_dates(vl_ingest_run *run, const char *id, vl_error *failed)
 {
     vl_catalog *cat = vl_repo_catalog(run->repo);
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
     int num = head ? vl_inventory_head(head) + 1 : 1;
     vl_error err = {0};
+    struct catalog_ctx c = {cat, id, 0, num};
     int txn = vl_catalog_begin(cat, &err) == VL_OK;
-    for (size_t i = 0; i < run->dep.n; i++) {
-        vl_record *r = &run->dep.recs[i];
-        if (r->mtime_ns != VL_MTIME_UNKNOWN)
-            vl_catalog_date_put(cat, id, num, r->logical, r->mtime_ns, &err);
-    }
-    if (head && run->o->merge)
+    int rc = vl_deposit_foreach(&run->dep, 0, put_date, &c, failed);
+    if (rc == VL_OK && head && run->o->merge)
         vl_catalog_dates_carry(cat, id, num - 1, num, &err);
     if (txn)
         vl_catalog_commit(cat, &err);
+    return rc;
 }
 
 /* Per-file descriptive metadata must name files of the new state. */
 static int check_file_metadata(vl_ingest_run *run, const vl_descriptive *desc,
                                vl_error *err)
 {
-    json_t *have = json_object();
-    int rc = VL_OK;
-    if (!have)
-        return vl_error_oom(err);
-    for (size_t i = 0; i < run->dep.n; i++)
-        json_object_set_new(have, run->dep.recs[i].logical, json_true());
+    int rc = VL_OK, found;
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
     for (size_t i = 0; i < vl_descriptive_file_count(desc) && rc == VL_OK; i++) {
         const char *p = vl_descriptive_file_path(desc, i);
-        if (json_object_get(have, p))
+        if ((rc = vl_deposit_has(&run->dep, p, &found, err)) != VL_OK)
+            break;
+        if (found)
             continue;
         if (run->o->merge && head && vl_inventory_lookup(head, vl_inventory_head(head), p))
             continue;
         rc = vl_error_set(err, VL_EINPUT, "metadata describes %s, which is not in the "
                           "deposit", p);
     }
-    json_decref(have);
     return rc;
-}
-
-static int record_cmp(const void *a, const void *b)
-{
-    return strcmp(((const vl_record *)a)->logical, ((const vl_record *)b)->logical);
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-    return strcmp(((const vl_entry *)a)->logical, ((const vl_entry *)b)->logical);
 }
 
 /* The repository's PRONOM signature files (settings pronom.signatures and
@@ -874,6 +1029,33 @@ static int read_metadata(ingest_job *j, vl_error *err)
     return VL_OK;
 }
 
+/* Two sources giving the same logical path: the first pair in logical
+ * path order is refused. */
+static int check_names_unique(vl_entry_list *list, vl_error *err)
+{
+    vl_entry_cursor c;
+    const vl_entry *e;
+    char *prev = NULL, *prev_src = NULL;
+    int rc = vl_entry_open(list, 0, &c, err);
+    while (rc == VL_OK && (rc = vl_entry_next(&c, &e, err)) == VL_OK && e) {
+        if (prev && !strcmp(prev, e->logical)) {
+            rc = vl_error_set(err, VL_EINPUT, "%s and %s would both be stored as %s",
+                              prev_src, e->src, e->logical);
+            break;
+        }
+        free(prev);
+        free(prev_src);
+        prev = vl_strdup(e->logical);
+        prev_src = vl_strdup(e->src);
+        if (!prev || !prev_src)
+            rc = vl_error_oom(err);
+    }
+    vl_entry_close(&c);
+    free(prev);
+    free(prev_src);
+    return rc;
+}
+
 /* List and check every folder and plain file before writing anything;
  * archives are only noted (they are read once, while staged). */
 static int list_sources(ingest_job *j, vl_error *err)
@@ -898,14 +1080,7 @@ static int list_sources(ingest_job *j, vl_error *err)
                                     err)) != VL_OK)
             return rc;
     }
-    if (list->n)
-        qsort(list->items, list->n, sizeof *list->items, entry_cmp);
-    for (size_t i = 1; i < list->n; i++)
-        if (!strcmp(list->items[i].logical, list->items[i - 1].logical))
-            return vl_error_set(err, VL_EINPUT, "%s and %s would both be stored as %s",
-                                list->items[i - 1].src, list->items[i].src,
-                                list->items[i].logical);
-    return VL_OK;
+    return check_names_unique(list, err);
 }
 
 /* The deposit's limit is --max-bytes or the room staging has, whichever
@@ -965,19 +1140,19 @@ static int stage_listed(ingest_job *j, vl_error *err)
     if (run->bag) {
         /* The tag files say which digests the payload needs: read them
          * first (vl_source_stage_list does), parse, then hash. */
-        for (size_t i = 0; i < list->n; i++) {
+        vl_entry_cursor c;
+        const vl_entry *e;
+        rc = vl_entry_open(list, 1, &c, err);
+        while (rc == VL_OK && (rc = vl_entry_next(&c, &e, err)) == VL_OK && e) {
             vl_buf b;
-            if (!list->items[i].is_tag)
-                continue;
-            if ((rc = vl_fs_read_file(list->items[i].src, 256u << 20, &b, err)) != VL_OK)
-                return rc;
-            rc = vl_bag_add_tag_file(run->bag, list->items[i].logical +
-                                     strlen(VL_BAG_TAG_DIR) + 1, b.data, b.len, err);
+            if ((rc = vl_fs_read_file(e->src, 256u << 20, &b, err)) != VL_OK)
+                break;
+            rc = vl_bag_add_tag_file(run->bag, e->logical + strlen(VL_BAG_TAG_DIR) + 1,
+                                     b.data, b.len, err);
             vl_buf_release(&b);
-            if (rc != VL_OK)
-                return rc;
         }
-        if ((rc = vl_bag_parse(run->bag, err)) != VL_OK)
+        vl_entry_close(&c);
+        if (rc != VL_OK || (rc = vl_bag_parse(run->bag, err)) != VL_OK)
             return rc;
         run->mask |= vl_bag_payload_mask(run->bag);
     }
@@ -1017,18 +1192,18 @@ static int check_deposit(ingest_job *j, vl_error *err)
     vl_ingest_run *run = &j->run;
     int rc;
     vl_run_progress(run, 0, 0, 1);
-    /* Workers finish in any order: sort so that deduplication keeps the
-     * first path in byte order and every listing is stable. */
-    if (run->dep.n)
-        qsort(run->dep.recs, run->dep.n, sizeof *run->dep.recs, record_cmp);
+    /* Workers finish in any order: the cursors give the records in logical
+     * path order, so that deduplication keeps the first path in byte order
+     * and every listing is stable. */
     if (run->dep.n == 0)
         return vl_error_set(err, VL_EINPUT, "nothing to ingest: the sources hold no files");
+    if ((rc = vl_deposit_sort(&run->dep, err)) != VL_OK)
+        return rc;
     if (run->bag && (rc = check_bag(run, err)) != VL_OK)
         return rc;
     if (j->m && (rc = check_manifest(run, j->m, err)) != VL_OK)
         return rc;
-    vl_names_check_collisions(run);
-    return VL_OK;
+    return vl_names_check_collisions(run, err);
 }
 
 /* A bag's bag-info.txt becomes descriptive metadata too. */
@@ -1102,8 +1277,9 @@ static int commit_version(ingest_job *j, vl_error *err)
     /* Formats go to the catalog before the commit: rows are keyed by
      * content digest, so if the commit never happens they match no file,
      * and if it does they are already there when a crash follows it. */
-    record_formats(run, j->res->id, inv_alg);
-    record_dates(run, j->res->id);
+    if ((rc = record_formats(run, j->res->id, inv_alg, err)) != VL_OK ||
+        (rc = record_dates(run, j->res->id, err)) != VL_OK)
+        return rc;
     vl_txn *t = run->txn;
     run->txn = NULL;   /* commit frees it whatever happens */
     if ((rc = vl_txn_commit(t, &info, &j->res->version, err)) != VL_OK)
@@ -1215,6 +1391,7 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     vl_buf_init(&run->refusal, 0);
     run->nthreads = o->nthreads;
     pthread_mutex_init(&run->dep.mu, NULL);
+    j.list.dep = &run->dep;
     pthread_mutex_init(&run->prog_mu, NULL);
     memset(res, 0, sizeof *res);
     if (nsources == 0) {
@@ -1260,7 +1437,6 @@ done:
         rc = vl_error_set(err, VL_ESYS, "%s; nothing was stored", err->msg);
         err->sys_errno = ENOSPC;
     }
-    vl_entry_list_release(&j.list);
     vl_deposit_release(&run->dep);
     vl_bag_free(run->bag);
     vl_signatures_close(run->sigs);

@@ -254,7 +254,7 @@ static int stage_entry(vl_ingest_run *run, struct archive *a, const char *path,
         fmtp = &fmt;
     }
     if ((rc = vl_deposit_add(&run->dep, logical, staged, name, size, &res, fmtp, 1,
-                             mtime_ns, err)) != VL_OK)
+                             mtime_ns, 0, err)) != VL_OK)
         goto done;
     vl_run_progress(run, 1, size, 0);
     if (run->o->expand_nested && fmtp && is_archive_mime(fmt.mime) &&

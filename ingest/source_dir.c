@@ -1,7 +1,8 @@
-/* Folder and single-file sources: a sorted list of the regular files to
- * deposit, each with its logical path, checked before a byte is copied so a
- * refusal stores nothing; then every core reads, stages, hashes and
- * identifies them, each byte read once. */
+/* Folder and single-file sources: a list of the regular files to deposit
+ * (rows of the deposit's index, handed out in logical path order), each
+ * with its logical path, checked before a byte is copied so a refusal
+ * stores nothing; then every core reads, stages, hashes and identifies
+ * them, each byte read once. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,36 +12,6 @@
 #include <unistd.h>
 
 #include "ingest_internal.h"
-
-static int add_entry(vl_entry_list *l, const char *src, const char *logical,
-                     uint64_t size, int is_tag, vl_error *err)
-{
-    if (VL_GROW(l->items, l->cap, l->n + 1, err) != VL_OK)
-        return VL_ESYS;
-    vl_entry *e = &l->items[l->n];
-    e->src = vl_strdup(src);
-    e->logical = vl_strdup(logical);
-    e->size = size;
-    e->is_tag = is_tag;
-    if (!e->src || !e->logical) {
-        free(e->src);
-        free(e->logical);
-        return vl_error_oom(err);
-    }
-    l->n++;
-    l->bytes += size;
-    return VL_OK;
-}
-
-void vl_entry_list_release(vl_entry_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->items[i].src);
-        free(l->items[i].logical);
-    }
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
 
 int vl_source_is_bag_dir(const char *path)
 {
@@ -162,7 +133,8 @@ static int walk_one(void *arg, const char *rel, int kind, const struct stat *st,
             rc = refuse(err, src, why.msg);
             break;
         }
-        rc = add_entry(c->list, src, logical, (uint64_t)st->st_size, is_tag, err);
+        rc = vl_entry_list_add(c->list, src, logical, (uint64_t)st->st_size,
+                               is_tag, err);
         break;
     case VL_WALK_DIR:
         if (vl_fs_dir_empty(src) == 1) {
@@ -222,7 +194,8 @@ int vl_source_collect(const char *path, const vl_ingest_options *o, int as_bag,
 
 struct stage_ctx {
     vl_ingest_run *run;
-    vl_entry_list *list;
+    vl_entry_cursor cur;      /* the listing, one entry per call (dep.mu) */
+    int64_t taken;            /* entries handed out (dep.mu) */
     vl_identifier **ids;      /* one per worker */
     vl_prefix *prefixes;      /* one per worker */
 };
@@ -231,16 +204,34 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
 {
     struct stage_ctx *c = arg;
     vl_ingest_run *run = c->run;
-    const vl_entry *e = &c->list->items[i];
+    const vl_entry *next;
+    vl_entry entry = {0}, *e = &entry;
+    char *src = NULL, *logical = NULL;
     char *dst = NULL;
+    int64_t rank = 0;
     int in = -1, out = -1, rc;
     vl_copy_result cr;
     vl_format fmt, *fmtp = NULL;
     uint64_t size = 0;
     struct stat st;
     vl_prefix *pre = &c->prefixes[worker];
+    (void)i;   /* the workers take the listing's entries in turn */
+    pthread_mutex_lock(&run->dep.mu);
+    if ((rc = vl_entry_next(&c->cur, &next, err)) == VL_OK && next) {
+        entry = *next;
+        rank = ++c->taken;
+        e->src = src = vl_strdup(next->src);
+        e->logical = logical = vl_strdup(next->logical);
+        if (!src || !logical)
+            rc = vl_error_oom(err);
+    } else if (rc == VL_OK) {
+        rc = vl_error_set(err, VL_ESYS, "the deposit's file list ended early");
+    }
+    pthread_mutex_unlock(&run->dep.mu);
+    if (rc != VL_OK)
+        goto done;
     if ((rc = vl_txn_stage_path(run->txn, e->logical, &dst, err)) != VL_OK)
-        return rc;
+        goto done;
     in = open(e->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0) {
         rc = vl_error_sys(err, "cannot read %s", e->src);
@@ -293,7 +284,7 @@ static int stage_one(void *arg, size_t i, int worker, vl_error *err)
     }
     rc = vl_deposit_add(&run->dep, e->logical, dst, e->src, size, &cr.digests, fmtp, 0,
                         (int64_t)st.st_mtim.tv_sec * 1000000000 +
-                            st.st_mtim.tv_nsec, err);
+                            st.st_mtim.tv_nsec, rank, err);
     if (rc == VL_OK)
         vl_run_progress(run, 1, size, 0);
 done:
@@ -302,19 +293,23 @@ done:
     if (out >= 0)
         close(out);
     free(dst);
+    free(src);
+    free(logical);
     return rc;
 }
 
 int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err)
 {
     int n = run->nthreads > 0 ? run->nthreads : vl_ncpu();
-    struct stage_ctx c = {run, list, calloc((size_t)n, sizeof *c.ids),
+    struct stage_ctx c = {run, {0}, 0, calloc((size_t)n, sizeof *c.ids),
                           calloc((size_t)n, sizeof *c.prefixes)};
     int rc = VL_OK;
     if (!c.ids || !c.prefixes) {
         rc = vl_error_oom(err);
         goto done;
     }
+    if ((rc = vl_entry_open(list, 0, &c.cur, err)) != VL_OK)
+        goto done;
     for (int w = 0; w < n; w++) {
         c.prefixes[w].cap = vl_identify_prefix_bytes();
         if (!(c.prefixes[w].buf = malloc(c.prefixes[w].cap))) {
@@ -324,6 +319,7 @@ int vl_source_stage_list(vl_ingest_run *run, vl_entry_list *list, vl_error *err)
     }
     rc = vl_pool_run(list->n, n, stage_one, &c, err);
 done:
+    vl_entry_close(&c.cur);
     for (int w = 0; c.ids && w < n; w++)
         vl_identifier_close(c.ids[w]);
     for (int w = 0; c.prefixes && w < n; w++)
