@@ -38,10 +38,6 @@ struct vl_deposit_db {
 #define REC_COLS "logical, staged, shown, size, from_archive, mtime, kept, fmt"
 
 static const char *const schema_head =
-    "PRAGMA journal_mode=OFF;"
-    "PRAGMA synchronous=OFF;"
-    "PRAGMA locking_mode=EXCLUSIVE;"
-    "PRAGMA temp_store=FILE;"
     /* No index while rows go in (keeping one up to date costs more than
      * sorting once): the listing is sorted by the cursors that read it,
      * the records come in order or are sorted by vl_deposit_sort, and are
@@ -80,7 +76,6 @@ static int columns(vl_buf *b, const char *prefix, int n, const char *type)
 static int db_open(vl_deposit *d, vl_error *err)
 {
     vl_buf b;
-    char pragma[64];
     int rc = SQLITE_NOMEM;
     if (d->broken)
         return broken(err);
@@ -89,7 +84,6 @@ static int db_open(vl_deposit *d, vl_error *err)
     if (!(d->db = calloc(1, sizeof *d->db)))
         return vl_error_oom(err);
     vl_buf_init(&b, 0);
-    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d;", DEP_CACHE_KIB);
     /* staged and shown only for archive entries: a listed file's copy is
      * where vl_txn_stage_path puts it, and messages name it otherwise */
     if (vl_buf_printf(&b, NULL, "%sCREATE TABLE rec (logical TEXT NOT NULL, "
@@ -99,10 +93,7 @@ static int db_open(vl_deposit *d, vl_error *err)
         columns(&b, "h", VL_DIGEST_COUNT, " TEXT") ||
         vl_buf_printf(&b, NULL, ");BEGIN;") != VL_OK)
         goto fail;
-    if ((rc = sqlite3_open_v2("", &d->db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                              SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK ||
-        (rc = sqlite3_exec(d->db->db, pragma, NULL, NULL, NULL)) != SQLITE_OK ||
-        (rc = sqlite3_exec(d->db->db, b.data, NULL, NULL, NULL)) != SQLITE_OK)
+    if ((rc = vl_scratch_db_open(&d->db->db, DEP_CACHE_KIB, b.data)) != SQLITE_OK)
         goto fail;
     vl_buf_release(&b);
     return VL_OK;

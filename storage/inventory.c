@@ -156,10 +156,6 @@ static const char *answer(const unsigned char *text, int len)
 /* ---- the index ------------------------------------------------------- */
 
 static const char *const schema =
-    "PRAGMA journal_mode=OFF;"
-    "PRAGMA synchronous=OFF;"
-    "PRAGMA locking_mode=EXCLUSIVE;"
-    "PRAGMA temp_store=FILE;"
     "CREATE TABLE manifest (digest TEXT NOT NULL, path TEXT NOT NULL,"
     " pver INTEGER NOT NULL, k INTEGER NOT NULL);"
     "CREATE TABLE state (ver INTEGER NOT NULL, digest TEXT NOT NULL,"
@@ -277,12 +273,7 @@ static vl_inventory *index_new(void)
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&inv->mu, &ma);
     pthread_mutexattr_destroy(&ma);
-    char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d;", INDEX_CACHE_KIB);
-    if (sqlite3_open_v2("", &inv->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                          SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-        sqlite3_exec(inv->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(inv->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+    if (vl_scratch_db_open(&inv->db, INDEX_CACHE_KIB, schema) != SQLITE_OK) {
         vl_inventory_free(inv);
         return NULL;
     }

@@ -34,15 +34,8 @@ int vl_pathset_new(vl_pathset **out, vl_error *err)
     *out = NULL;
     if (!s)
         return vl_error_oom(err);
-    /* no file name: a temporary database, spilled to $TMPDIR when large;
-     * nothing to keep, so no journal, and one transaction throughout */
-    code = sqlite3_open_v2("", &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                           SQLITE_OPEN_NOMUTEX, NULL);
-    if (code == SQLITE_OK)
-        code = sqlite3_exec(s->db, "PRAGMA cache_size=-2048;"   /* KiB */
-                                   "PRAGMA journal_mode=OFF;"
-                                   "CREATE TABLE p(path TEXT PRIMARY KEY) WITHOUT ROWID;"
-                                   "BEGIN;", NULL, NULL, NULL);
+    code = vl_scratch_db_open(&s->db, 2048, "CREATE TABLE p(path TEXT PRIMARY KEY) "
+                                            "WITHOUT ROWID; BEGIN;");
     if (code == SQLITE_OK)
         code = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO p VALUES (?1)", -1,
                                   &s->add, NULL);

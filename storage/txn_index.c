@@ -18,10 +18,6 @@
 #define TXN_INDEX_CACHE_KIB 4096
 
 static const char *const schema =
-    "PRAGMA journal_mode=OFF;"
-    "PRAGMA synchronous=OFF;"
-    "PRAGMA locking_mode=EXCLUSIVE;"
-    "PRAGMA temp_store=FILE;"
     /* given: the deposit's own path (1), or kept from the head (0) */
     "CREATE TABLE state (path TEXT PRIMARY KEY, digest TEXT NOT NULL,"
     " given INTEGER NOT NULL) WITHOUT ROWID;"
@@ -111,19 +107,13 @@ void vl_txn_index_free(vl_txn_index *x)
 
 int vl_txn_index_open(const char *id, vl_txn_index **out, vl_error *err)
 {
-    char pragma[64];
     int code;
     vl_txn_index *x = calloc(1, sizeof *x);
     *out = NULL;
     if (!x)
         return vl_error_oom(err);
     x->id = id;
-    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d;", TXN_INDEX_CACHE_KIB);
-    code = sqlite3_open_v2("", &x->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                           SQLITE_OPEN_NOMUTEX, NULL);
-    if (code == SQLITE_OK &&
-        (code = sqlite3_exec(x->db, pragma, NULL, NULL, NULL)) == SQLITE_OK)
-        code = sqlite3_exec(x->db, schema, NULL, NULL, NULL);
+    code = vl_scratch_db_open(&x->db, TXN_INDEX_CACHE_KIB, schema);
     for (int i = 0; i < ST_COUNT && code == SQLITE_OK; i++)
         code = sqlite3_prepare_v2(x->db, statements[i], -1, &x->st[i], NULL);
     if (code != SQLITE_OK) {

@@ -139,6 +139,13 @@ typedef int (*vl_diff_fn)(void *arg, const vl_diff_entry *e);
 int vl_inventory_diff(const vl_inventory *inv, int from, int to,
                       vl_diff_fn fn, void *arg, vl_error *err);
 
+/* Scratch database: a private SQLite database with no file (kept in a
+ * page cache of cache_kib, spilled to a temporary file beyond), set up
+ * for speed over durability, then schema (may be NULL) run in it.  The
+ * SQLite result code; *db is to be closed whatever it is. */
+struct sqlite3;
+int vl_scratch_db_open(struct sqlite3 **db, int cache_kib, const char *schema);
+
 /* ======================================================================
  * Catalog: an index of objects, versions, files and events, rebuilt from the
  * store at will.  SQLite today, behind this interface so a shared database
