@@ -564,22 +564,32 @@ static int text_col(sqlite3_stmt *st, int i, const char **out)
     return *out || sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : -1;
 }
 
+/* The next row of a cursor's statement: *row 1 when there is one, 0 at the
+ * end (or for a cursor that never opened on an empty deposit). */
+static int cursor_step(vl_deposit *d, sqlite3_stmt *st, int *row, vl_error *err)
+{
+    int rc;
+    *row = 0;
+    if (d->broken)
+        return broken(err);
+    if (!st || (rc = sqlite3_step(st)) == SQLITE_DONE)
+        return VL_OK;
+    if (rc != SQLITE_ROW)
+        return db_fail(d, rc, err);
+    *row = 1;
+    return VL_OK;
+}
+
 int vl_deposit_next(vl_deposit_cursor *c, const vl_record **out, vl_error *err)
 {
     vl_record *r = &c->r;
     const char **fmt[NFMT] = {&r->mime, &r->encoding, &r->description, &r->puid,
                               &r->format_name, &r->format_version, &r->basis,
                               &r->warning, &r->others, &r->signatures};
-    int rc;
+    int rc, row;
     *out = NULL;
-    if (!c->st)
-        return c->d->broken ? broken(err) : VL_OK;
-    if (c->d->broken)
-        return broken(err);
-    if ((rc = sqlite3_step(c->st)) == SQLITE_DONE)
-        return VL_OK;
-    if (rc != SQLITE_ROW)
-        return db_fail(c->d, rc, err);
+    if ((rc = cursor_step(c->d, c->st, &row, err)) != VL_OK || !row)
+        return rc;
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(c->st, 0);
     if (text_col(c->st, 1, &r->logical) || text_col(c->st, 2, &r->staged) ||
@@ -671,16 +681,10 @@ int vl_entry_open(vl_entry_list *l, int tags_only, vl_entry_cursor *c, vl_error 
 
 int vl_entry_next(vl_entry_cursor *c, const vl_entry **out, vl_error *err)
 {
-    int rc;
+    int rc, row;
     *out = NULL;
-    if (!c->st)
-        return c->d->broken ? broken(err) : VL_OK;
-    if (c->d->broken)
-        return broken(err);
-    if ((rc = sqlite3_step(c->st)) == SQLITE_DONE)
-        return VL_OK;
-    if (rc != SQLITE_ROW)
-        return db_fail(c->d, rc, err);
+    if ((rc = cursor_step(c->d, c->st, &row, err)) != VL_OK || !row)
+        return rc;
     c->e.src = (const char *)sqlite3_column_text(c->st, 0);
     c->e.logical = (const char *)sqlite3_column_text(c->st, 1);
     c->e.size = (uint64_t)sqlite3_column_int64(c->st, 2);
