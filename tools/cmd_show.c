@@ -7,13 +7,17 @@
 #include "vl_metadata.h"
 
 static const char usage[] =
-    "usage: vellum show ID [--version vN] [--mets] [--repo DIR] [--json]\n"
+    "usage: vellum show ID [--version vN] [--limit N [--after PATH]] [--mets]\n"
+    "                   [--repo DIR] [--json]\n"
     "\n"
     "Show an object's versions (created, user, message) and the files of the\n"
     "head version, or of vN: size, digest, format (MIME type, PUID), logical\n"
     "path and where it is stored.  The size of the object's root\n"
     "inventory.json is given too (--json: inventory_bytes): it grows with\n"
     "every version and every file any version held.\n"
+    "--limit N lists at most N files, in path order; --after PATH starts after\n"
+    "that logical path.  When more files follow, the last line names the path\n"
+    "to give --after next (--json: next_after, null after the last page).\n"
     "--mets prints the METS.xml stored with the version instead (its digest\n"
     "checked as it is read); --json does not apply to it.\n";
 
@@ -31,6 +35,12 @@ struct show_ctx {
     const char *tail;   /* from the array's "]" to the end */
     int started;        /* doc up to the "[" printed */
     size_t nfiles;
+    /* a page: at most limit files (0: all) after `after`; one more is
+     * asked for, to tell whether another page follows */
+    const char *after;
+    size_t limit, seen;
+    char *last;         /* the page's last path, when more follow */
+    int more;
     vl_error *err;      /* why a callback stopped the listing */
 };
 
@@ -112,6 +122,15 @@ static int print_file(void *arg, const vl_catalog_file_detail *d)
     struct show_ctx *s = arg;
     const vl_catalog_file *f = &d->file;
     struct fmt_copy fc = {"", "", "", NULL, s->json};
+    if (s->limit && ++s->seen > s->limit) {
+        s->more = 1;
+        return 0;
+    }
+    if (s->limit && s->seen == s->limit && !s->measuring) {
+        free(s->last);
+        if (!(s->last = vl_strdup(f->logical)))
+            return vl_error_oom(s->err);
+    }
     if (d->format)
         got_format(&fc, d->format);
     if (s->json) {
@@ -158,13 +177,16 @@ static int list_files(vl_repo *repo, struct show_ctx *s, int num, vl_error *err)
     if (rc == VL_OK && (num < 1 || num > head))
         rc = vl_error_set(err, VL_EINPUT, "object \"%s\" has no version %d",
                           s->id, num);
+    size_t ask = s->limit ? s->limit + 1 : 0;
     s->measuring = !s->json;
     s->mime_w = 10;
     if (rc == VL_OK && s->measuring)
-        rc = vl_catalog_files_detail(cat, s->id, num, NULL, 0, print_file, s, err);
+        rc = vl_catalog_files_detail(cat, s->id, num, s->after, ask, print_file, s, err);
     s->measuring = 0;
+    s->seen = 0;
+    s->more = 0;
     if (rc == VL_OK)
-        rc = vl_catalog_files_detail(cat, s->id, num, NULL, 0, print_file, s, err);
+        rc = vl_catalog_files_detail(cat, s->id, num, s->after, ask, print_file, s, err);
     return rc;
 }
 
@@ -172,12 +194,15 @@ CLI_COMMAND(show)
 {
     static const struct option opts[] = {
         {"version", required_argument, NULL, 'v'}, {"mets", no_argument, NULL, 'm'},
+        {"limit", required_argument, NULL, 'l'}, {"after", required_argument, NULL, 'a'},
         CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
     vl_inventory *inv = NULL;
     int opt, rc, num = 0, mets = 0;
+    const char *after = NULL;
+    size_t limit = 0;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (cli_common_option(&c, opt, optarg))
             continue;
@@ -189,6 +214,18 @@ CLI_COMMAND(show)
         case 'm':
             mets = 1;
             break;
+        case 'l': {
+            char *end;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (!*optarg || *end || n == 0 || optarg[0] == '-' || n > (1ull << 40))
+                return cli_usage_error("show", "--limit takes a number of files, "
+                                       "1 or more");
+            limit = (size_t)n;
+            break;
+        }
+        case 'a':
+            after = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_EXIT_OK;
@@ -198,6 +235,10 @@ CLI_COMMAND(show)
     }
     if (optind + 1 != argc)
         return cli_usage_error("show", "give one object id");
+    if (after && !limit)
+        return cli_usage_error("show", "--after goes with --limit");
+    if (mets && limit)
+        return cli_usage_error("show", "--limit lists files; --mets prints the METS");
     if ((rc = cli_check_id(argv[optind])) != CLI_EXIT_OK)
         return rc;
     const char *id = argv[optind];
@@ -222,7 +263,7 @@ CLI_COMMAND(show)
         goto done;
     }
     struct show_ctx s = {.json = c.json, .alg = vl_inventory_digest_alg(inv),
-                         .id = id, .err = &err};
+                         .id = id, .after = after, .limit = limit, .err = &err};
     json_t *versions = c.json ? json_array() : NULL;
     int versions_ok = !c.json || versions;
     char *path = vl_repo_object_path(repo, id);
@@ -294,8 +335,27 @@ CLI_COMMAND(show)
         rc = cli_fail_object(repo, id, &err);
     } else if (c.json) {
         json_start(&s);
-        printf("%s%s\n", s.nfiles ? "\n  " : "", s.tail);
+        if (limit) {   /* the page's continuation, after the files array */
+            json_t *next = s.more ? json_string(s.last) : json_null();
+            char *one = next ? json_dumps(next, JSON_ENCODE_ANY) : NULL;
+            json_decref(next);
+            if (!one) {
+                vl_error_oom(&err);
+                rc = cli_fail(&err);
+                goto listed;
+            }
+            printf("%s],\n  \"next_after\": %s%s\n", s.nfiles ? "\n  " : "", one,
+                   s.tail + 1);
+            free(one);
+        } else {
+            printf("%s%s\n", s.nfiles ? "\n  " : "", s.tail);
+        }
+    } else if (s.more) {
+        printf("\nmore files follow: vellum show %s --limit %zu --after %s\n",
+               cli_text(id), limit, cli_text(s.last));
     }
+listed:
+    free(s.last);
     free(s.doc);
     free(path);
 done:

@@ -38,6 +38,28 @@ setup() {
     [[ "$output" == *'no object with id "urn:t:nope"'* ]]
 }
 
+@test "show --limit pages the files in path order; --after continues; the pages add up to the whole" {
+    # v2's files in path order: METS.xml data/d/blob.bin data/one.txt data/two.txt
+    run "$VELLUM" show urn:t:read --limit 3 --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jfield '" ".join(f["path"] for f in d["files"]), d["next_after"]')" = "METS.xml data/d/blob.bin data/one.txt data/one.txt" ]
+    run "$VELLUM" show urn:t:read --limit 3 --after data/one.txt --json
+    [ "$(echo "$output" | jfield '" ".join(f["path"] for f in d["files"]), d["next_after"]')" = "data/two.txt None" ]
+    # exactly a page's worth left: no next page
+    run "$VELLUM" show urn:t:read --limit 2 --after data/d/blob.bin --json
+    [ "$(echo "$output" | jfield 'len(d["files"]), d["next_after"]')" = "2 None" ]
+    # text: the table, then the command for the next page
+    run "$VELLUM" show urn:t:read --limit 1 --after METS.xml
+    [ "$status" -eq 0 ]
+    [ "$(printf '%s\n' "$output" | grep -c ' sha512:')" -eq 1 ]
+    [ "$(printf '%s\n' "$output" | tail -1)" = "more files follow: vellum show urn:t:read --limit 1 --after data/d/blob.bin" ]
+    run "$VELLUM" show urn:t:read --limit 0
+    [ "$status" -eq 2 ]
+    run "$VELLUM" show urn:t:read --after data/one.txt
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--after goes with --limit"* ]]
+}
+
 @test "show lines up names by terminal columns, not bytes (accents, CJK)" {
     mkdir -p "$BATS_TEST_TMPDIR/names"
     for n in plain.txt "résumé.txt" "日本語.txt"; do printf x > "$BATS_TEST_TMPDIR/names/$n"; done
