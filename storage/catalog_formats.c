@@ -108,6 +108,18 @@ int vl_catalog_date_get(vl_catalog *cat, const char *object_id, int version,
     return rc;
 }
 
+/* A format row's ten columns, from column first on. */
+static vl_catalog_format format_at(vl_db_stmt *st, int first)
+{
+    vl_catalog_format f = {
+        vl_db_column_text(st, first), vl_db_column_text(st, first + 1),
+        vl_db_column_text(st, first + 2), vl_db_column_text(st, first + 3),
+        vl_db_column_text(st, first + 4), vl_db_column_text(st, first + 5),
+        vl_db_column_text(st, first + 6), vl_db_column_text(st, first + 7),
+        vl_db_column_text(st, first + 8), vl_db_column_text(st, first + 9)};
+    return f;
+}
+
 int vl_catalog_files_detail(vl_catalog *cat, const char *id, int version,
                             const char *after, size_t limit,
                             vl_catalog_file_detail_fn fn, void *arg,
@@ -149,12 +161,7 @@ int vl_catalog_files_detail(vl_catalog *cat, const char *id, int version,
     if (after)
         vl_sql_bind_text(st, 3, after);
     while ((s = vl_db_step(st)) == VL_DB_ROW) {
-        vl_catalog_format fm = {
-            vl_db_column_text(st, 5), vl_db_column_text(st, 6),
-            vl_db_column_text(st, 7), vl_db_column_text(st, 8),
-            vl_db_column_text(st, 9), vl_db_column_text(st, 10),
-            vl_db_column_text(st, 11), vl_db_column_text(st, 12),
-            vl_db_column_text(st, 13), vl_db_column_text(st, 14)};
+        vl_catalog_format fm = format_at(st, 5);
         vl_catalog_file_detail d = {
             .file = {vl_db_column_text(st, 0), vl_db_column_text(st, 1),
                      vl_db_column_text(st, 2),
@@ -245,12 +252,7 @@ int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
     vl_sql_bind_text(st, 2, digest);
     int s = vl_db_step(st);
     if (s == VL_DB_ROW) {
-        vl_catalog_format f = {
-            vl_db_column_text(st, 0), vl_db_column_text(st, 1),
-            vl_db_column_text(st, 2), vl_db_column_text(st, 3),
-            vl_db_column_text(st, 4), vl_db_column_text(st, 5),
-            vl_db_column_text(st, 6), vl_db_column_text(st, 7),
-            vl_db_column_text(st, 8), vl_db_column_text(st, 9)};
+        vl_catalog_format f = format_at(st, 0);
         fn(arg, &f);
     } else if (s != VL_DB_DONE) {
         rc = vl_sql_err(db, err, "reading a format");
