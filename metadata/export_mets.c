@@ -4,6 +4,7 @@
  * version, descriptive metadata and original names from the METS stored
  * with the version; and the mets export kind, that METS beside data/. */
 #define VL_METADATA_INTERNAL
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,20 @@ typedef struct revent {
 } revent;
 
 /* What the stored METS says about a file (original name; format when the
- * catalog has none). */
+ * catalog has none): a row of the scratch table "stored", whose strings
+ * last until the next lookup. */
 typedef struct sfile {
-    char *logical, *mime, *name, *version, *puid, *original, *encoding,
+    const char *mime, *name, *version, *puid, *original, *encoding,
         *description;
-    char *pronom[4];   /* basis, warning, others, signatures */
+    const char *pronom[4];   /* basis, warning, others, signatures */
 } sfile;
+
+/* The stored METS's files, on disk: an object may hold a million. */
+static const char stored_schema[] =
+    "CREATE TABLE stored(logical TEXT PRIMARY KEY, mime TEXT, name TEXT,"
+    " version TEXT, puid TEXT, original TEXT, encoding TEXT,"
+    " description TEXT, basis TEXT, warning TEXT, others TEXT,"
+    " signatures TEXT) WITHOUT ROWID;";
 
 /* The files are read from the catalog a page at a time as the METS writer
  * asks for them (it makes several passes), so what is held does not grow
@@ -58,8 +67,9 @@ typedef struct regen {
     vl_error err;        /* why a page could not be read */
     revent *events;
     size_t ne, ce, epos;
-    sfile *stored;
-    size_t ns, cs;
+    struct sqlite3 *sdb;          /* table "stored" */
+    sqlite3_stmt *s_ins, *s_get;
+    sfile found;                 /* the last lookup's row */
     char **people;
     size_t npeople, cpeople;
     vl_mets_agent *agents;
@@ -83,42 +93,65 @@ static int copy_pronom(char *dst[4], const char *const src[4])
     return failed;
 }
 
+static int stored_fail(regen *g, vl_error *err)
+{
+    return vl_error_set(err, VL_ESYS, "\"%s\" v%d: scratch index of its "
+                        "METS.xml: %s", g->id, g->num,
+                        g->sdb ? sqlite3_errmsg(g->sdb) : "out of memory");
+}
+
 static int stored_file(void *arg, const vl_mets_file_info *f, vl_error *err)
 {
     regen *g = arg;
-    sfile *s;
-    const char *const notes[4] = {f->basis, f->warning, f->others, f->signatures};
-    if (VL_GROW(g->stored, g->cs, g->ns + 1, err) != VL_OK)
-        return VL_ESYS;
-    s = &g->stored[g->ns];
-    memset(s, 0, sizeof *s);
-    s->logical = vl_strdup(f->logical);
-    s->mime = dup_or_null(f->mime);
-    s->name = dup_or_null(f->format_name);
-    s->version = dup_or_null(f->format_version);
-    s->puid = dup_or_null(f->puid);
-    s->original = dup_or_null(f->original_name);
-    s->encoding = dup_or_null(f->encoding);
-    s->description = dup_or_null(f->description);
-    g->ns++;
-    if (copy_pronom(s->pronom, notes) || !s->logical || (f->mime && !s->mime) || (f->format_name && !s->name) ||
-        (f->format_version && !s->version) || (f->puid && !s->puid) ||
-        (f->original_name && !s->original) || (f->encoding && !s->encoding) ||
-        (f->description && !s->description))
-        return vl_error_oom(err);
-    return VL_OK;
+    const char *const v[] = {f->logical, f->mime, f->format_name,
+                             f->format_version, f->puid, f->original_name,
+                             f->encoding, f->description, f->basis,
+                             f->warning, f->others, f->signatures};
+    /* the first description of a path wins, as a lookup found it before */
+    if (!g->s_ins &&
+        sqlite3_prepare_v2(g->sdb, "INSERT OR IGNORE INTO stored VALUES"
+                           " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                           -1, &g->s_ins, NULL) != SQLITE_OK)
+        return stored_fail(g, err);
+    for (int i = 0; i < (int)(sizeof v / sizeof *v); i++)
+        if ((v[i] ? sqlite3_bind_text(g->s_ins, i + 1, v[i], -1, SQLITE_STATIC)
+                  : sqlite3_bind_null(g->s_ins, i + 1)) != SQLITE_OK)
+            return stored_fail(g, err);
+    int code = sqlite3_step(g->s_ins);
+    sqlite3_reset(g->s_ins);
+    return code == SQLITE_DONE ? VL_OK : stored_fail(g, err);
 }
 
-static int cmp_sfile(const void *a, const void *b)
+/* NULL when the stored METS does not describe the path; a failing lookup
+ * is said in *rc. */
+static const sfile *stored_lookup(regen *g, const char *logical, int *rc,
+                                  vl_error *err)
 {
-    return strcmp(((const sfile *)a)->logical, ((const sfile *)b)->logical);
-}
-
-static const sfile *stored_lookup(const regen *g, const char *logical)
-{
-    sfile key;
-    key.logical = (char *)logical;
-    return g->ns ? bsearch(&key, g->stored, g->ns, sizeof key, cmp_sfile) : NULL;
+    sfile *s = &g->found;
+    *rc = VL_OK;
+    if (!g->s_get &&
+        sqlite3_prepare_v2(g->sdb, "SELECT mime, name, version, puid, original,"
+                           " encoding, description, basis, warning, others,"
+                           " signatures FROM stored WHERE logical = ?1", -1,
+                           &g->s_get, NULL) != SQLITE_OK) {
+        *rc = stored_fail(g, err);
+        return NULL;
+    }
+    sqlite3_reset(g->s_get);
+    sqlite3_bind_text(g->s_get, 1, logical, -1, SQLITE_STATIC);
+    int code = sqlite3_step(g->s_get);
+    if (code != SQLITE_ROW) {
+        if (code != SQLITE_DONE)
+            *rc = stored_fail(g, err);
+        return NULL;
+    }
+    const char **col[] = {&s->mime, &s->name, &s->version, &s->puid,
+                          &s->original, &s->encoding, &s->description,
+                          &s->pronom[0], &s->pronom[1], &s->pronom[2],
+                          &s->pronom[3]};
+    for (int i = 0; i < (int)(sizeof col / sizeof *col); i++)
+        *col[i] = (const char *)sqlite3_column_text(g->s_get, i);
+    return s;
 }
 
 static void rfile_free(rfile *f)
@@ -374,15 +407,9 @@ static void regen_free(regen *g)
         free(e->files_json); free(e->agents_json);
     }
     free(g->events);
-    for (size_t i = 0; i < g->ns; i++) {
-        sfile *s = &g->stored[i];
-        free(s->logical); free(s->mime); free(s->name); free(s->version);
-        free(s->puid); free(s->original); free(s->encoding);
-        free(s->description);
-        for (int j = 0; j < 4; j++)
-            free(s->pronom[j]);
-    }
-    free(g->stored);
+    sqlite3_finalize(g->s_ins);
+    sqlite3_finalize(g->s_get);
+    sqlite3_close(g->sdb);
     for (size_t i = 0; i < g->npeople; i++)
         free(g->people[i]);
     free(g->people);
@@ -393,8 +420,10 @@ static void regen_free(regen *g)
  * catalog or else the stored METS, and its original name. */
 static int resolve_file(regen *g, rfile *f, vl_error *err)
 {
-    const sfile *s = stored_lookup(g, f->logical);
-    int failed = 0;
+    int failed = 0, rc;
+    const sfile *s = stored_lookup(g, f->logical, &rc, err);
+    if (rc != VL_OK)
+        return rc;
     if (!(f->fixity[g->alg] = vl_strdup(f->digest)))
         return vl_error_oom(err);
     for (int a = 0; a < VL_DIGEST_COUNT; a++) {
@@ -460,6 +489,10 @@ int vl_export_regenerate(vl_repo *r, const vl_inventory *inv, int num,
     g.alg = alg;
     /* Descriptive metadata and original names live only in the METS
      * stored with the version. */
+    if (vl_scratch_db_open(&g.sdb, 2048, stored_schema) != SQLITE_OK) {
+        rc = stored_fail(&g, err);
+        goto done;
+    }
     if ((rc = vl_mets_read_stored_inv(r, inv, num, desc, stored_file, &g,
                                       &found, err)) != VL_OK)
         goto done;
@@ -469,8 +502,6 @@ int vl_export_regenerate(vl_repo *r, const vl_inventory *inv, int num,
         if ((rc = vl_mets_read_stored_inv(r, inv, v, desc, NULL, NULL, &found,
                                           err)) != VL_OK)
             goto done;
-    if (g.ns > 1)
-        qsort(g.stored, g.ns, sizeof *g.stored, cmp_sfile);
     rc = vl_catalog_files(cat, g.id, num, count_catalog, &g, err);
     if (rc != VL_OK) {
         if (err && !err->msg[0])

@@ -4,8 +4,10 @@
  * This is what lets the store alone say what every file is when the
  * catalog is lost, and what an export regenerates its METS from.
  *
- * Streaming (xmlTextReader): only what must be joined at the end is kept,
- * a few strings per file.  Links are followed by the METS's own references,
+ * Streaming (xmlTextReader): what must be joined at the end (a few
+ * strings per file, and an object may hold a million files) goes to a
+ * private scratch database, so memory does not grow with the file count;
+ * only the dmdSecs are held in memory.  Links are followed by the METS's own references,
  * never by guessing from ID spelling:
  *   file   --ADMID-->  techMD (PREMIS object: the logical path)
  *   div    --DMDID-->  dmdSec, and the div's fptr --FILEID--> file
@@ -29,6 +31,7 @@
 
 #include <libxml/uri.h>
 #include <libxml/xmlreader.h>
+#include <sqlite3.h>
 
 #define METS_NAME_MAX 4096   /* an ID list or a path; longer is not ours */
 
@@ -53,12 +56,43 @@ typedef struct dmd {
     char *mods;
 } dmd;
 
-typedef struct item {
-    char *dmdid;
-    char *fileid;       /* NULL: the outermost div (the deposit) */
-} item;
-
 enum { SEC_NONE, SEC_DMD, SEC_TECHMD, SEC_FILESEC, SEC_STRUCT };
+
+/* The scratch tables, in the order things are met; ord keeps that order
+ * for the joins (IDs may repeat: the first one met wins). */
+static const char schema[] =
+    "CREATE TABLE t(ord INTEGER PRIMARY KEY, id TEXT, logical TEXT,"
+    " name TEXT, version TEXT, puid TEXT, original TEXT, encoding TEXT,"
+    " description TEXT, modified TEXT, basis TEXT, warning TEXT,"
+    " others TEXT, signatures TEXT, size INTEGER,"
+    " used INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE f(ord INTEGER PRIMARY KEY, id TEXT, admid TEXT, mime TEXT,"
+    " href TEXT);"
+    "CREATE TABLE it(ord INTEGER PRIMARY KEY, dmdid TEXT, fileid TEXT);";
+
+/* The PREMIS object columns, as report() reads them from column 2 on. */
+#define T_COLS "logical, name, version, puid, original, encoding,"          \
+               " description, modified, basis, warning, others, signatures," \
+               " size"
+
+enum { ST_INS_T, ST_INS_F, ST_INS_IT, ST_T_BY_ID, ST_T_USED, ST_F_BY_ID,
+       ST_F_ALL, ST_T_UNUSED, ST_IT_ALL, ST_COUNT };
+
+static const char *const sql[ST_COUNT] = {
+    [ST_INS_T] = "INSERT INTO t(id, " T_COLS ") VALUES"
+                 " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [ST_INS_F] = "INSERT INTO f(id, admid, mime, href) VALUES (?1, ?2, ?3, ?4)",
+    [ST_INS_IT] = "INSERT INTO it(dmdid, fileid) VALUES (?1, ?2)",
+    [ST_T_BY_ID] = "SELECT ord, used, " T_COLS " FROM t WHERE id = ?1"
+                   " ORDER BY ord LIMIT 1",
+    [ST_T_USED] = "UPDATE t SET used = 1 WHERE ord = ?1",
+    [ST_F_BY_ID] = "SELECT admid, href FROM f WHERE id = ?1 ORDER BY ord"
+                   " LIMIT 1",
+    [ST_F_ALL] = "SELECT admid, mime FROM f ORDER BY ord",
+    [ST_T_UNUSED] = "SELECT ord, used, " T_COLS " FROM t WHERE used = 0"
+                    " ORDER BY ord",
+    [ST_IT_ALL] = "SELECT dmdid, fileid FROM it ORDER BY ord",
+};
 
 typedef struct mr {
     xmlTextReaderPtr r;
@@ -72,15 +106,17 @@ typedef struct mr {
     int refused;        /* a DOCTYPE (or non-UTF-8 start) was seen */
     /* the first parser error */
     char perr[512];
-    /* what was read */
-    techmd *t;
-    size_t nt, ct;
-    mfile *f;
-    size_t nf, cf;
+    /* what was read: PREMIS objects, files and structMap links in the
+     * scratch database (tables t, f, it), dmdSecs here */
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    techmd cur_t;       /* the PREMIS object being read */
+    int in_t;
+    mfile cur_f;        /* the fileSec file being read (an FLocat after
+                           its end tag still belongs to it) */
+    int in_f;
     dmd *d;
     size_t nd, cd;
-    item *it;
-    size_t ni, ci;
     char **divs;        /* DMDID of each open div (or NULL) */
     size_t ndivs, cdivs;
     /* where we are */
@@ -89,7 +125,6 @@ typedef struct mr {
     char *sec_id;       /* ID of the open dmdSec/techMD */
     dmd *cur_dmd;       /* the dmdSec being read */
     int dc_depth;       /* depth of its oai_dc:dc, or -1 */
-    techmd *cur_t;      /* the PREMIS object being read */
     int obj_depth;
 } mr;
 
@@ -223,6 +258,106 @@ static const char *next_token(const char *s, char *out, size_t cap)
     return s;
 }
 
+/* ---- the scratch tables --------------------------------------------------- */
+
+static int db_fail(mr *m, vl_error *err)
+{
+    return vl_error_set(err, VL_ESYS, "%s: scratch index: %s", m->name,
+                        m->db ? sqlite3_errmsg(m->db) : "out of memory");
+}
+
+/* The prepared statement (prepared once), reset and unbound; NULL with
+ * err set on failure. */
+static sqlite3_stmt *stmt(mr *m, int which, vl_error *err)
+{
+    sqlite3_stmt **st = &m->st[which];
+    if (!*st && sqlite3_prepare_v2(m->db, sql[which], -1, st, NULL) != SQLITE_OK) {
+        db_fail(m, err);
+        return NULL;
+    }
+    sqlite3_reset(*st);
+    sqlite3_clear_bindings(*st);
+    return *st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Run a statement that returns no rows. */
+static int run(mr *m, sqlite3_stmt *st, vl_error *err)
+{
+    int code = sqlite3_step(st);
+    sqlite3_reset(st);
+    return code == SQLITE_DONE ? VL_OK : db_fail(m, err);
+}
+
+static void techmd_clear(techmd *t)
+{
+    free(t->id); free(t->logical); free(t->name); free(t->version);
+    free(t->puid); free(t->original); free(t->encoding); free(t->modified);
+    free(t->description); free(t->id_type); free(t->reg_name);
+    free(t->basis); free(t->warning); free(t->others); free(t->signatures);
+    memset(t, 0, sizeof *t);
+}
+
+static void mfile_clear(mfile *f)
+{
+    free(f->id); free(f->admid); free(f->mime); free(f->href);
+    memset(f, 0, sizeof *f);
+}
+
+/* The PREMIS object read so far goes to table t. */
+static int flush_t(mr *m, vl_error *err)
+{
+    techmd *t = &m->cur_t;
+    sqlite3_stmt *st;
+    int rc;
+    if (!m->in_t)
+        return VL_OK;
+    m->in_t = 0;
+    if (!(st = stmt(m, ST_INS_T, err))) {
+        techmd_clear(t);
+        return VL_ESYS;
+    }
+    const char *v[] = {t->id, t->logical, t->name, t->version, t->puid,
+                       t->original, t->encoding, t->description, t->modified,
+                       t->basis, t->warning, t->others, t->signatures};
+    for (int i = 0; i < (int)(sizeof v / sizeof *v); i++)
+        bind_text(st, i + 1, v[i]);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)t->size);
+    rc = run(m, st, err);
+    techmd_clear(t);
+    return rc;
+}
+
+/* The fileSec file read so far goes to table f (an absent ID is "", as
+ * an IDREF can never name it but an empty one). */
+static int flush_f(mr *m, vl_error *err)
+{
+    mfile *f = &m->cur_f;
+    sqlite3_stmt *st;
+    int rc;
+    if (!m->in_f)
+        return VL_OK;
+    m->in_f = 0;
+    if (!(st = stmt(m, ST_INS_F, err))) {
+        mfile_clear(f);
+        return VL_ESYS;
+    }
+    bind_text(st, 1, f->id ? f->id : "");
+    bind_text(st, 2, f->admid);
+    bind_text(st, 3, f->mime);
+    bind_text(st, 4, f->href);
+    rc = run(m, st, err);
+    mfile_clear(f);
+    return rc;
+}
+
 /* ---- descriptive sections ----------------------------------------------- */
 
 /* mods:mods as a document of its own, so that the namespaces declared on
@@ -332,19 +467,17 @@ static int format_note(mr *m, techmd *t)
 
 static int techmd_element(mr *m, int depth, vl_error *err)
 {
-    techmd *t = m->cur_t;
+    techmd *t = &m->cur_t;
     int rc = VL_OK;
 
-    if (!t) {
+    if (!m->in_t) {
         /* One PREMIS object per techMD (sec_id is taken by the first). */
         if (!is(m, VL_NS_PREMIS, "object") || !m->sec_id)
             return VL_OK;
-        if (VL_GROW(m->t, m->ct, m->nt + 1, err) != VL_OK)
-            return VL_ESYS;
-        t = m->cur_t = &m->t[m->nt++];
         memset(t, 0, sizeof *t);
         t->id = m->sec_id;
         m->sec_id = NULL;
+        m->in_t = 1;
         m->obj_depth = depth;
         return VL_OK;
     }
@@ -393,18 +526,17 @@ static int techmd_element(mr *m, int depth, vl_error *err)
 static int file_element(mr *m, vl_error *err)
 {
     if (is(m, VL_NS_METS, "file")) {
-        mfile *f;
-        if (VL_GROW(m->f, m->cf, m->nf + 1, err) != VL_OK)
+        mfile *f = &m->cur_f;
+        if (flush_f(m, err) != VL_OK)
             return VL_ESYS;
-        f = &m->f[m->nf++];
-        memset(f, 0, sizeof *f);
         f->id = attr(m, "ID");
         f->admid = attr(m, "ADMID");
         f->mime = attr(m, "MIMETYPE");
-    } else if (is(m, VL_NS_METS, "FLocat") && m->nf && !m->f[m->nf - 1].href) {
+        m->in_f = 1;
+    } else if (is(m, VL_NS_METS, "FLocat") && m->in_f && !m->cur_f.href) {
         xmlChar *h = xmlTextReaderGetAttributeNs(m->r, BAD_CAST "href",
                                                  BAD_CAST VL_NS_XLINK);
-        if (h && !(m->f[m->nf - 1].href = vl_strdup((const char *)h))) {
+        if (h && !(m->cur_f.href = vl_strdup((const char *)h))) {
             xmlFree(h);
             return vl_error_oom(err);
         }
@@ -415,19 +547,12 @@ static int file_element(mr *m, vl_error *err)
 
 static int add_item(mr *m, const char *dmdid, const char *fileid, vl_error *err)
 {
-    item *i;
-    if (VL_GROW(m->it, m->ci, m->ni + 1, err) != VL_OK)
+    sqlite3_stmt *st = stmt(m, ST_INS_IT, err);
+    if (!st)
         return VL_ESYS;
-    i = &m->it[m->ni];
-    i->dmdid = vl_strdup(dmdid);
-    i->fileid = fileid ? vl_strdup(fileid) : NULL;
-    if (!i->dmdid || (fileid && !i->fileid)) {
-        free(i->dmdid);
-        free(i->fileid);
-        return vl_error_oom(err);
-    }
-    m->ni++;
-    return VL_OK;
+    bind_text(st, 1, dmdid);
+    bind_text(st, 2, fileid);
+    return run(m, st, err);
 }
 
 static int struct_element(mr *m, int empty, vl_error *err)
@@ -457,14 +582,16 @@ static int struct_element(mr *m, int empty, vl_error *err)
 
 /* ---- the walk ----------------------------------------------------------- */
 
-static void end_section(mr *m)
+static int end_section(mr *m, vl_error *err)
 {
     free(m->sec_id);
     m->sec_id = NULL;
     m->sec = SEC_NONE;
     m->cur_dmd = NULL;
     m->dc_depth = -1;
-    m->cur_t = NULL;
+    if (flush_t(m, err) != VL_OK || flush_f(m, err) != VL_OK)
+        return VL_ESYS;
+    return VL_OK;
 }
 
 static int on_start(mr *m, int depth, int empty, int *skip, vl_error *err)
@@ -503,20 +630,19 @@ static int on_start(mr *m, int depth, int empty, int *skip, vl_error *err)
     return VL_OK;
 }
 
-static void on_end(mr *m, int depth)
+static int on_end(mr *m, int depth, vl_error *err)
 {
     if (m->sec == SEC_NONE)
-        return;
-    if (depth == m->sec_depth) {
-        end_section(m);
-        return;
-    }
+        return VL_OK;
+    if (depth == m->sec_depth)
+        return end_section(m, err);
     if (m->sec == SEC_DMD && depth == m->dc_depth)
         m->dc_depth = -1;
-    else if (m->sec == SEC_TECHMD && m->cur_t && depth == m->obj_depth)
-        m->cur_t = NULL;   /* one PREMIS object per techMD */
+    else if (m->sec == SEC_TECHMD && m->in_t && depth == m->obj_depth)
+        return flush_t(m, err);   /* one PREMIS object per techMD */
     else if (m->sec == SEC_STRUCT && is(m, VL_NS_METS, "div") && m->ndivs)
         free(m->divs[--m->ndivs]);
+    return VL_OK;
 }
 
 static int walk(mr *m, vl_error *err)
@@ -539,10 +665,12 @@ static int walk(mr *m, vl_error *err)
             int empty = xmlTextReaderIsEmptyElement(m->r);
             if ((rc = on_start(m, depth, empty, &skip, err)) != VL_OK)
                 goto done;
-            if (skip && m->sec != SEC_NONE && depth == m->sec_depth)
-                end_section(m);
-        } else if (type == XML_READER_TYPE_END_ELEMENT) {
-            on_end(m, depth);
+            if (skip && m->sec != SEC_NONE && depth == m->sec_depth &&
+                (rc = end_section(m, err)) != VL_OK)
+                goto done;
+        } else if (type == XML_READER_TYPE_END_ELEMENT &&
+                   (rc = on_end(m, depth, err)) != VL_OK) {
+            goto done;
         }
     }
     if (got == 0)
@@ -612,44 +740,94 @@ static void *idx_find(const idx *ix, const char *id)
     return NULL;
 }
 
-/* The logical path a file element stands for: its PREMIS object's local
- * identifier, else its FLocat href unescaped.  malloc'd or NULL. */
-static char *file_logical(const idx *tix, const mfile *f)
+/* The logical path the file with this ADMID and href stands for: its
+ * PREMIS object's local identifier, else its FLocat href unescaped.
+ * *out is malloc'd, or NULL when there is none. */
+static int file_logical(mr *m, const char *admid, const char *href,
+                        char **out, vl_error *err)
 {
     char tok[METS_NAME_MAX];
-    const char *s = f->admid;
+    const char *s = admid;
+    *out = NULL;
     while (s && (s = next_token(s, tok, sizeof tok)) != NULL) {
-        const techmd *t = idx_find(tix, tok);
-        if (t && t->logical)
-            return vl_strdup(t->logical);
+        sqlite3_stmt *st = stmt(m, ST_T_BY_ID, err);
+        if (!st)
+            return VL_ESYS;
+        bind_text(st, 1, tok);
+        int code = sqlite3_step(st);
+        const char *logical = code == SQLITE_ROW
+                                  ? (const char *)sqlite3_column_text(st, 2)
+                                  : NULL;
+        if (code != SQLITE_ROW && code != SQLITE_DONE)
+            return db_fail(m, err);
+        if (logical) {
+            *out = vl_strdup(logical);
+            sqlite3_reset(st);
+            return *out ? VL_OK : vl_error_oom(err);
+        }
+        sqlite3_reset(st);
     }
-    if (f->href)
-        return xmlURIUnescapeString(f->href, 0, NULL);
-    return NULL;
+    if (href && !(*out = xmlURIUnescapeString(href, 0, NULL)))
+        return vl_error_oom(err);
+    return VL_OK;
 }
 
-static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
-                            vl_descriptive *desc, vl_error *err)
+/* The logical path the structMap's FILEID stands for, or NULL (a link to
+ * nothing). */
+static int fileid_logical(mr *m, const char *fileid, char **out,
+                          vl_error *err)
+{
+    sqlite3_stmt *st = stmt(m, ST_F_BY_ID, err);
+    char *admid = NULL, *href = NULL;
+    int rc = VL_OK, code;
+    *out = NULL;
+    if (!st)
+        return VL_ESYS;
+    bind_text(st, 1, fileid);
+    if ((code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text(st, 0);
+        const char *h = (const char *)sqlite3_column_text(st, 1);
+        if ((a && !(admid = vl_strdup(a))) || (h && !(href = vl_strdup(h))))
+            rc = vl_error_oom(err);
+    } else if (code != SQLITE_DONE) {
+        rc = db_fail(m, err);
+    }
+    sqlite3_reset(st);
+    if (rc == VL_OK && code == SQLITE_ROW)
+        rc = file_logical(m, admid, href, out, err);
+    free(admid);
+    free(href);
+    return rc;
+}
+
+static int fill_descriptive(mr *m, vl_descriptive *desc, vl_error *err)
 {
     char tok[METS_NAME_MAX];
     idx dix = {0};
-    int rc = VL_OK, deposit_linked = 0;
+    int rc = VL_OK, deposit_linked = 0, code;
     vl_dc *dep = NULL;
+    sqlite3_stmt *items = NULL;
 
     if (idx_build(&dix, m->d, m->nd, sizeof *m->d) != 0)
         return vl_error_oom(err);
-    for (size_t i = 0; i < m->ni && rc == VL_OK; i++) {
-        const item *it = &m->it[i];
+    if (!(items = stmt(m, ST_IT_ALL, err))) {
+        rc = VL_ESYS;
+        goto done;
+    }
+    while (rc == VL_OK && (code = sqlite3_step(items)) == SQLITE_ROW) {
+        const char *dmdid = (const char *)sqlite3_column_text(items, 0);
+        const char *fileid = (const char *)sqlite3_column_text(items, 1);
         char *logical = NULL;
-        if (it->fileid) {
-            const mfile *f = idx_find(fix, it->fileid);
-            if (!f || !(logical = file_logical(tix, f)))
+        if (fileid) {
+            if ((rc = fileid_logical(m, fileid, &logical, err)) != VL_OK)
+                break;
+            if (!logical)
                 continue;   /* a link to nothing: nothing to restore */
         } else {
             deposit_linked = 1;
         }
-        for (const char *s = it->dmdid;
-             rc == VL_OK && (s = next_token(s, tok, sizeof tok)) != NULL;) {
+        for (const char *s = dmdid;
+             rc == VL_OK && s && (s = next_token(s, tok, sizeof tok)) != NULL;) {
             const dmd *d = idx_find(&dix, tok);
             if (!d)
                 continue;
@@ -666,6 +844,8 @@ static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
         }
         free(logical);
     }
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = db_fail(m, err);
     /* No structMap links: the IDs vl_mets_write gives the deposit. */
     if (rc == VL_OK && !deposit_linked) {
         const dmd *d = idx_find(&dix, "dmd-dc");
@@ -679,37 +859,41 @@ static int fill_descriptive(mr *m, const idx *tix, const idx *fix,
         if (rc == VL_OK && d && d->mods && !vl_descriptive_mods_xml(desc))
             rc = vl_descriptive_set_mods_xml(desc, d->mods, err);
     }
+done:
+    if (items)
+        sqlite3_reset(items);
     free(dix.ids);
     return rc;
 }
 
-static const char *nonempty(const char *s)
+static const char *col(sqlite3_stmt *st, int i)
 {
+    const char *s = (const char *)sqlite3_column_text(st, i);
     return s && *s ? s : NULL;
 }
 
-static int report(techmd *t, const char *mime, vl_mets_file_fn fn, void *arg,
-                  vl_error *err)
+/* Hand out the PREMIS object in the current row of st (ST_T_BY_ID or
+ * ST_T_UNUSED: ord, used, then T_COLS). */
+static int report(sqlite3_stmt *st, const char *mime, vl_mets_file_fn fn,
+                  void *arg, vl_error *err)
 {
     vl_mets_file_info fi;
     memset(&fi, 0, sizeof fi);
-    t->used = 1;
-    if (!t->logical)
+    if (!(fi.logical = (const char *)sqlite3_column_text(st, 2)))
         return VL_OK;
-    fi.logical = t->logical;
-    fi.size = t->size;
-    fi.mime = nonempty(mime);
-    fi.format_name = nonempty(t->name);
-    fi.format_version = nonempty(t->version);
-    fi.puid = nonempty(t->puid);
-    fi.encoding = nonempty(t->encoding);
-    fi.description = nonempty(t->description);
-    fi.basis = nonempty(t->basis);
-    fi.warning = nonempty(t->warning);
-    fi.others = nonempty(t->others);
-    fi.signatures = nonempty(t->signatures);
-    fi.original_name = nonempty(t->original);
-    fi.modified = nonempty(t->modified);
+    fi.format_name = col(st, 3);
+    fi.format_version = col(st, 4);
+    fi.puid = col(st, 5);
+    fi.original_name = col(st, 6);
+    fi.encoding = col(st, 7);
+    fi.description = col(st, 8);
+    fi.modified = col(st, 9);
+    fi.basis = col(st, 10);
+    fi.warning = col(st, 11);
+    fi.others = col(st, 12);
+    fi.signatures = col(st, 13);
+    fi.size = (uint64_t)sqlite3_column_int64(st, 14);
+    fi.mime = mime && *mime ? mime : NULL;
     /* vl_mets_write puts the MIME type in formatName when there is no
      * better name, and "unknown" when nothing was identified: neither is a
      * format name of its own. */
@@ -720,23 +904,58 @@ static int report(techmd *t, const char *mime, vl_mets_file_fn fn, void *arg,
     return fn(arg, &fi, err);
 }
 
-static int report_files(mr *m, const idx *tix, vl_mets_file_fn fn, void *arg,
-                        vl_error *err)
+/* The PREMIS object with this ID, unless handed out already. */
+static int report_id(mr *m, const char *id, const char *mime,
+                     vl_mets_file_fn fn, void *arg, vl_error *err)
+{
+    sqlite3_stmt *st = stmt(m, ST_T_BY_ID, err), *used;
+    sqlite3_int64 ord = 0;
+    int rc = VL_OK, code, todo = 0;
+    if (!st)
+        return VL_ESYS;
+    bind_text(st, 1, id);
+    if ((code = sqlite3_step(st)) == SQLITE_ROW &&
+        !sqlite3_column_int(st, 1)) {
+        todo = 1;
+        ord = sqlite3_column_int64(st, 0);
+        rc = report(st, mime, fn, arg, err);
+    } else if (code != SQLITE_ROW && code != SQLITE_DONE) {
+        rc = db_fail(m, err);
+    }
+    sqlite3_reset(st);
+    if (rc != VL_OK || !todo)
+        return rc;
+    if (!(used = stmt(m, ST_T_USED, err)))
+        return VL_ESYS;
+    sqlite3_bind_int64(used, 1, ord);
+    return run(m, used, err);
+}
+
+static int report_files(mr *m, vl_mets_file_fn fn, void *arg, vl_error *err)
 {
     char tok[METS_NAME_MAX];
-    int rc = VL_OK;
-    for (size_t i = 0; i < m->nf && rc == VL_OK; i++) {
-        const char *s = m->f[i].admid;
-        while (rc == VL_OK && s && (s = next_token(s, tok, sizeof tok)) != NULL) {
-            techmd *t = idx_find(tix, tok);
-            if (t && !t->used)
-                rc = report(t, m->f[i].mime, fn, arg, err);
-        }
+    sqlite3_stmt *files = stmt(m, ST_F_ALL, err), *rest = NULL;
+    int rc = VL_OK, code;
+    if (!files)
+        return VL_ESYS;
+    while (rc == VL_OK && (code = sqlite3_step(files)) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(files, 0);
+        const char *mime = (const char *)sqlite3_column_text(files, 1);
+        while (rc == VL_OK && s && (s = next_token(s, tok, sizeof tok)) != NULL)
+            rc = report_id(m, tok, mime, fn, arg, err);
     }
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = db_fail(m, err);
+    sqlite3_reset(files);
     /* PREMIS objects no file points at: still say what they are. */
-    for (size_t i = 0; i < m->nt && rc == VL_OK; i++)
-        if (!m->t[i].used)
-            rc = report(&m->t[i], NULL, fn, arg, err);
+    if (rc == VL_OK && !(rest = stmt(m, ST_T_UNUSED, err)))
+        rc = VL_ESYS;
+    while (rc == VL_OK && (code = sqlite3_step(rest)) == SQLITE_ROW)
+        rc = report(rest, NULL, fn, arg, err);
+    if (rc == VL_OK && rest && code != SQLITE_DONE)
+        rc = db_fail(m, err);
+    if (rest)
+        sqlite3_reset(rest);
     return rc;
 }
 
@@ -744,30 +963,17 @@ static int report_files(mr *m, const idx *tix, vl_mets_file_fn fn, void *arg,
 
 static void mr_free(mr *m)
 {
-    for (size_t i = 0; i < m->nt; i++) {
-        techmd *t = &m->t[i];
-        free(t->id); free(t->logical); free(t->name); free(t->version);
-        free(t->puid); free(t->original); free(t->encoding); free(t->modified);
-        free(t->description); free(t->id_type); free(t->reg_name);
-        free(t->basis); free(t->warning); free(t->others); free(t->signatures);
-    }
-    free(m->t);
-    for (size_t i = 0; i < m->nf; i++) {
-        free(m->f[i].id); free(m->f[i].admid); free(m->f[i].mime);
-        free(m->f[i].href);
-    }
-    free(m->f);
+    techmd_clear(&m->cur_t);
+    mfile_clear(&m->cur_f);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(m->st[i]);
+    sqlite3_close(m->db);
     for (size_t i = 0; i < m->nd; i++) {
         free(m->d[i].id);
         vl_dc_free(m->d[i].dc);
         free(m->d[i].mods);
     }
     free(m->d);
-    for (size_t i = 0; i < m->ni; i++) {
-        free(m->it[i].dmdid);
-        free(m->it[i].fileid);
-    }
-    free(m->it);
     for (size_t i = 0; i < m->ndivs; i++)
         free(m->divs[i]);
     free(m->divs);
@@ -784,7 +990,6 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
 {
     mr mt;
     mr *m = &mt;
-    idx tix = {0}, fix = {0};
     int rc;
     unsigned long failures = vl_alloc_failures();
 
@@ -794,6 +999,11 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
     m->rd_arg = rd_arg;
     m->prolog = 1;
     m->dc_depth = -1;
+    /* A small page cache: the files' parts spill to a temporary file. */
+    if (vl_scratch_db_open(&m->db, 2048, schema) != SQLITE_OK) {
+        rc = db_fail(m, err);
+        goto done;
+    }
     /* NONET and no NOENT: nothing fetched, nothing expanded (and a
      * DOCTYPE is refused before the parser sees it).  UTF-8 is forced:
      * vellum writes nothing else. */
@@ -815,18 +1025,19 @@ static int read_core(vl_read_fn rd, void *rd_arg, const char *name,
         goto done;
     if (check && (rc = check(check_arg, err)) != VL_OK)
         goto done;
-    if (idx_build(&tix, m->t, m->nt, sizeof *m->t) != 0 ||
-        idx_build(&fix, m->f, m->nf, sizeof *m->f) != 0) {
-        rc = vl_error_oom(err);
+    /* indexed once everything is in: faster than keeping them up to
+     * date row by row */
+    if (sqlite3_exec(m->db, "CREATE INDEX t_id ON t(id, ord);"
+                     "CREATE INDEX f_id ON f(id, ord);", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        rc = db_fail(m, err);
         goto done;
     }
-    if (desc && (rc = fill_descriptive(m, &tix, &fix, desc, err)) != VL_OK)
+    if (desc && (rc = fill_descriptive(m, desc, err)) != VL_OK)
         goto done;
     if (fn)
-        rc = report_files(m, &tix, fn, arg, err);
+        rc = report_files(m, fn, arg, err);
 done:
-    free(tix.ids);
-    free(fix.ids);
     if (m->r)
         xmlFreeTextReader(m->r);
     mr_free(m);
