@@ -125,30 +125,13 @@ struct kept_ctx {
     vl_error *err;
 };
 
-/* The catalog's format strings, copied (they live only in its callback). */
-#define KEPT_NFMT 10
-struct kept_format {
-    char *s[KEPT_NFMT];
-    int oom;
-};
-
-static int got_kept_format(void *arg, const vl_catalog_format *f)
-{
-    struct kept_format *k = arg;
-    const char *in[KEPT_NFMT] = {f->mime, f->encoding, f->description, f->puid,
-                                 f->format_name, f->format_version, f->basis,
-                                 f->warning, f->others, f->signatures};
-    for (int i = 0; i < KEPT_NFMT; i++)
-        if (in[i] && !(k->s[i] = vl_strdup(in[i])))
-            k->oom = 1;
-    return 0;
-}
-
-static int add_kept(void *arg, const vl_catalog_file *cf)
+/* Each file of the head version, with its format and date from the same
+ * catalog query (a lookup per file cost a statement each). */
+static int add_kept(void *arg, const vl_catalog_file_detail *d)
 {
     struct kept_ctx *k = arg;
-    struct kept_format kf = {{0}, 0};
-    vl_error err = {0};
+    const vl_catalog_file *cf = &d->file;
+    static const vl_catalog_format none;
     int given;
     if (strncmp(cf->logical, VL_PAYLOAD_PREFIX, VL_PAYLOAD_PREFIX_LEN) != 0)
         return 0;
@@ -156,20 +139,23 @@ static int add_kept(void *arg, const vl_catalog_file *cf)
         return 1;
     if (given)
         return 0;
-    vl_catalog_format_get(k->cat, k->id, cf->digest, got_kept_format, &kf, &err);
-    vl_catalog_format f = {kf.s[0], kf.s[1], kf.s[2], kf.s[3], kf.s[4], kf.s[5],
-                           kf.s[6], kf.s[7], kf.s[8], kf.s[9]};
-    int64_t ns;
-    if (vl_catalog_date_get(k->cat, k->id, vl_inventory_head(k->head),
-                            cf->logical, &ns, &err) != VL_OK)
-        ns = VL_MTIME_UNKNOWN;
-    k->rc = kf.oom ? vl_error_oom(k->err)
-                   : vl_deposit_add_kept(k->dep, cf->logical, cf->size,
-                                         vl_inventory_digest_alg(k->head),
-                                         cf->digest, &f, ns, k->err);
-    for (int i = 0; i < KEPT_NFMT; i++)
-        free(kf.s[i]);
+    k->rc = vl_deposit_add_kept(k->dep, cf->logical, cf->size,
+                                vl_inventory_digest_alg(k->head), cf->digest,
+                                d->format ? d->format : &none,
+                                d->has_modified ? d->modified_ns : VL_MTIME_UNKNOWN,
+                                k->err);
     return k->rc != VL_OK;
+}
+
+/* The catalog must know the head version whose files are kept. */
+static int head_known(void *arg, const vl_catalog_object *o)
+{
+    struct kept_ctx *k = arg;
+    if (o->head < vl_inventory_head(k->head))
+        k->rc = vl_error_set(k->err, VL_EINPUT, "object \"%s\" has no "
+                             "version %d in the catalog", k->id,
+                             vl_inventory_head(k->head));
+    return 0;
 }
 
 int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
@@ -184,9 +170,11 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     if (run->o->merge && head) {
         struct kept_ctx k = {&run->dep, vl_repo_catalog(run->repo),
                              vl_txn_object_id(run->txn), head, VL_OK, err};
-        rc = vl_catalog_files(vl_repo_catalog(run->repo), vl_txn_object_id(run->txn),
-                              vl_inventory_head(head), add_kept, &k, err);
-        if (rc == VL_OK)
+        rc = vl_catalog_get_object(k.cat, k.id, head_known, &k, err);
+        if (rc == VL_OK && (rc = k.rc) == VL_OK)
+            rc = vl_catalog_files_detail(k.cat, k.id, vl_inventory_head(head),
+                                         NULL, 0, add_kept, &k, err);
+        if (k.rc != VL_OK)
             rc = k.rc;
         if (rc != VL_OK)
             goto done;

@@ -285,7 +285,8 @@ static int create_schema(vl_catalog *cat, vl_error *err)
 done:
     if (scope_end(cat, &s, rc == VL_OK, err) != VL_OK && rc == VL_OK)
         rc = VL_ESYS;
-    if (rc == VL_OK)
+    /* SQLite's side tables are made after this (vl_catalog_open) */
+    if (rc == VL_OK && vl_db_kind(cat->db) == VL_DB_PG)
         vl_db_set_schema_ready(cat->db);
     return rc;
 }
@@ -504,6 +505,7 @@ int vl_catalog_open_readonly(const char *path, vl_catalog **out, vl_error *err)
         (rc = vl_sql_ensure_descriptive(cat->db, err)) == VL_OK)
         rc = vl_sql_ensure_copies(cat->db, err);
     if (rc == VL_OK) {
+        vl_db_set_schema_ready(cat->db);
         *out = cat;
         cat = NULL;
     }

@@ -71,9 +71,10 @@ int vl_db_set_user_version(vl_db *db, int v);
  * upgrading the schema (PostgreSQL: a transaction-scoped advisory lock;
  * SQLite's BEGIN IMMEDIATE already serializes). */
 int vl_db_schema_lock(vl_db *db);
-/* PostgreSQL: 1 once the side tables were made at open, so that later
- * "ensure" calls need not run DDL (concurrent CREATE TABLE IF NOT EXISTS
- * can collide there). */
+/* 1 once the side tables were made at open, so that later "ensure" calls
+ * need not run DDL: PostgreSQL's concurrent CREATE TABLE IF NOT EXISTS can
+ * collide, and in SQLite a statement of DDL per lookup made each file of
+ * a new version's METS cost a schema parse. */
 int vl_db_schema_ready(vl_db *db);
 void vl_db_set_schema_ready(vl_db *db);
 

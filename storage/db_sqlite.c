@@ -21,6 +21,7 @@ struct vl_db_stmt {
 typedef struct lite_db {
     int kind;
     int nomem;   /* the last prepare ran out of memory (vl_db_nomem) */
+    int tables_ready;   /* vl_db_set_schema_ready */
     sqlite3 *h;
 } lite_db;
 
@@ -186,13 +187,15 @@ int vl_db_schema_lock(vl_db *db)
 
 int vl_db_schema_ready(vl_db *db)
 {
-    return IS_PG(db) ? vl_pg_schema_ready(db) : 0;
+    return IS_PG(db) ? vl_pg_schema_ready(db) : ((lite_db *)db)->tables_ready;
 }
 
 void vl_db_set_schema_ready(vl_db *db)
 {
     if (IS_PG(db))
         vl_pg_set_schema_ready(db);
+    else
+        ((lite_db *)db)->tables_ready = 1;
 }
 
 int vl_db_prepare(vl_db *db, const char *sql, vl_db_stmt **out)
