@@ -58,6 +58,7 @@ const vv_version *vv_inventory_version(const vv_inv *inv, long num)
 static const char D_K[] = "DELETE FROM k WHERE inv = ?1";
 static const char D_E[] = "DELETE FROM e WHERE inv = ?1";
 static const char D_VOK[] = "DELETE FROM vok WHERE inv = ?1";
+static const char D_KUP[] = "DELETE FROM kup WHERE inv = ?1";
 static const char D_FOK[] = "DELETE FROM fok WHERE inv = ?1";
 
 void vv_inventory_free(vv_inv *inv)
@@ -67,7 +68,8 @@ void vv_inventory_free(vv_inv *inv)
         vl_error e = {0};
         if (vv_exec_inv(inv->db, D_K, inv->id, &e) == VL_OK &&
             vv_exec_inv(inv->db, D_E, inv->id, &e) == VL_OK &&
-            vv_exec_inv(inv->db, D_VOK, inv->id, &e) == VL_OK)
+            vv_exec_inv(inv->db, D_VOK, inv->id, &e) == VL_OK &&
+            vv_exec_inv(inv->db, D_KUP, inv->id, &e) == VL_OK)
             vv_exec_inv(inv->db, D_FOK, inv->id, &e);
     }
     free(inv->versions);
@@ -89,8 +91,14 @@ typedef struct map_walk {
 
 static const char Q_WALK[] =
     "SELECT a.k, a.digest, a.bad,"
-    " EXISTS (SELECT 1 FROM k b WHERE b.inv = a.inv AND b.sect = a.sect"
-    "  AND b.blk = a.blk AND b.ld = a.ld AND b.k < a.k),"
+    /* an earlier key alike but for case: one with an upper-case letter
+     * (kup), or a lower-case one when this key has one */
+    " EXISTS (SELECT 1 FROM kup u WHERE u.inv = a.inv AND u.sect = a.sect"
+    "  AND u.blk = a.blk AND u.lh = a.lh AND u.k < a.k"
+    "  AND u.ld = coalesce(a.ld, a.digest))"
+    " OR (a.ld IS NOT NULL AND EXISTS (SELECT 1 FROM k b INDEXED BY k_h"
+    "  WHERE b.inv = a.inv AND b.sect = a.sect AND b.dh = a.lh"
+    "  AND b.blk = a.blk AND b.k < a.k AND b.digest = a.ld)),"
     " e.e, e.path"
     " FROM k a LEFT JOIN e ON e.inv = a.inv AND e.sect = a.sect"
     "  AND e.blk = a.blk AND e.k = a.k"
@@ -196,12 +204,30 @@ static const char Q_PATH_HAS[] =
     "SELECT 1 FROM e WHERE inv = ?1 AND sect = ?2 AND blk = ?3 AND path = ?4"
     " LIMIT 1";
 
+/* Whether any path is a folder of another: one lookup per path, so that
+ * the lookups for each folder of each path are made only when one is. */
+static const char Q_ANY_FOLDER[] =
+    "SELECT EXISTS (SELECT 1 FROM e a WHERE a.inv = ?1 AND a.sect = ?2"
+    " AND a.blk = ?3 AND a.path IS NOT NULL AND EXISTS (SELECT 1 FROM e b"
+    "  WHERE b.inv = ?1 AND b.sect = ?2 AND b.blk = ?3"
+    "  AND b.path >= a.path || '/' AND b.path < a.path || '0'))";
+
 static int check_conflicts(ictx *x, int sect, long blk, const char *code,
                            const char *what)
 {
     vv_db *db = x->inv->db;
     sqlite3_stmt *st, *has;
-    int rc, step;
+    int rc, step, folders;
+    if ((rc = vv_q(db, Q_ANY_FOLDER, &st, x->err)))
+        return rc;
+    sqlite3_bind_int(st, 1, x->inv->id);
+    sqlite3_bind_int(st, 2, sect);
+    sqlite3_bind_int64(st, 3, blk);
+    step = sqlite3_step(st);
+    folders = step == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return vv_db_fail(db, step, x->err);
     if ((rc = vv_q(db, Q_PATHS_GROUPED, &st, x->err)) ||
         (rc = vv_q(db, Q_PATH_HAS, &has, x->err)))
         return rc;
@@ -224,6 +250,8 @@ static int check_conflicts(ictx *x, int sect, long blk, const char *code,
                       what, e ? e : "?");
             free(e);
         }
+        if (!folders)
+            continue;
         char *dup = vl_strdup(path);
         if (!dup) {
             rc = vl_error_oom(x->err);
@@ -443,7 +471,9 @@ static void check_logical(ictx *x, const char *vname, const char *p)
 }
 
 static const char Q_MANIFEST_KEY[] =
-    "SELECT 1 FROM k WHERE inv = ?1 AND sect = 0 AND blk = 0 AND digest = ?2";
+    "SELECT 1 FROM k INDEXED BY k_h WHERE inv = ?1 AND sect = 0 AND dh = ?3"
+    " AND blk = 0"
+    " AND digest = ?2";
 
 static int state_key(ictx *x, void *arg, const char *d, int bad,
                      int lower_dup)
@@ -457,6 +487,7 @@ static int state_key(ictx *x, void *arg, const char *d, int bad,
             return rc;
         sqlite3_bind_int(st, 1, x->inv->id);
         sqlite3_bind_text(st, 2, d, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, vv_hash(d, 0));
         int code = sqlite3_step(st);
         sqlite3_reset(st);
         if (code != SQLITE_ROW && code != SQLITE_DONE)
@@ -717,9 +748,9 @@ static const char Q_MANIFEST_PATHS[] =
     " AND path IS NOT NULL ORDER BY path";
 static const char Q_UNUSED[] =
     "SELECT a.digest FROM k a WHERE a.inv = ?1 AND a.sect = 0 AND a.blk = 0"
-    " AND NOT EXISTS (SELECT 1 FROM k s JOIN vok o ON o.inv = s.inv"
+    " AND NOT EXISTS (SELECT 1 FROM k s INDEXED BY k_h JOIN vok o ON o.inv = s.inv"
     "  AND o.blk = s.blk WHERE s.inv = a.inv AND s.sect = 1"
-    "  AND s.digest = a.digest)"
+    "  AND s.dh = a.dh AND s.digest = a.digest)"
     " ORDER BY a.k";
 
 static int check_manifest_usage(ictx *x)
@@ -902,8 +933,11 @@ int vv_inventory_check(vv_ctx *v, const char *file, int expect_spec,
                                        "versions", "fixity", NULL};
     ictx x = {.v = v, .file = file, .inv = inv, .err = err};
     if (!inv->root) {
-        vv_report(v, "E033", file, "not valid JSON: %s (line %ld)",
-                  inv->perr, inv->pline);
+        if (inv->pline)
+            vv_report(v, "E033", file, "not valid JSON: %s (line %ld)",
+                      inv->perr, inv->pline);
+        else
+            vv_report(v, "E033", file, "not valid JSON: %s", inv->perr);
         inv->fatal = 1;
         return VL_OK;
     }

@@ -340,8 +340,9 @@ done:
 /* ---- version inventories ------------------------------------------------- */
 
 static const char Q_MKEY[] =
-    "SELECT k, bad FROM k WHERE inv = ?1 AND sect = 0 AND blk = 0"
-    " AND digest = ?2";
+    "SELECT k, bad FROM k INDEXED BY k_h WHERE inv = ?1 AND sect = 0"
+    " AND dh = ?3"
+    " AND blk = 0 AND digest = ?2";
 static const char Q_SUBSET[] =
     "SELECT NOT EXISTS (SELECT 1 FROM e x WHERE x.inv = ?1 AND x.sect = 0"
     " AND x.blk = 0 AND x.k = ?2 AND NOT EXISTS (SELECT 1 FROM e y"
@@ -357,6 +358,7 @@ static long manifest_key(const vv_inv *inv, const char *d, vl_error *err)
         return -2;
     sqlite3_bind_int(st, 1, inv->id);
     sqlite3_bind_text(st, 2, d, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, vv_hash(d, 0));
     int code = sqlite3_step(st);
     long k = code == SQLITE_ROW && sqlite3_column_int(st, 1) != 1
                  ? (long)sqlite3_column_int64(st, 0) : -1;
@@ -613,9 +615,11 @@ static int fix_alg(const char *name)
     return strcmp(name, "size") ? -2 : -1;
 }
 
+/* CROSS JOIN: the blocks, then each one's index by path (the planner
+ * would scan every fixity row for each path). */
 static const char Q_FIX_PATH[] =
-    "SELECT f.alg, k.digest FROM fok f JOIN e ON e.inv = f.inv"
-    " AND e.sect = 2 AND e.blk = f.blk JOIN k ON k.inv = e.inv"
+    "SELECT f.alg, k.digest FROM fok f CROSS JOIN e ON e.inv = f.inv"
+    " AND e.sect = 2 AND e.blk = f.blk CROSS JOIN k ON k.inv = e.inv"
     " AND k.sect = 2 AND k.blk = e.blk AND k.k = e.k"
     " WHERE f.inv = ?1 AND e.path = ?2 ORDER BY f.alg, e.k";
 
@@ -665,9 +669,10 @@ static int fixity_of(const vv_inv *inv, const char *path, vfix **out,
 }
 
 static const char Q_MANIFEST_SAME[] =
-    "SELECT 1 FROM e JOIN k ON k.inv = e.inv AND k.sect = 0 AND k.blk = 0"
+    "SELECT 1 FROM e CROSS JOIN k ON k.inv = e.inv AND k.sect = 0 AND k.blk = 0"
     " AND k.k = e.k WHERE e.inv = ?1 AND e.sect = 0 AND e.blk = 0"
-    " AND e.path = ?2 AND k.ld = ?3 LIMIT 1";
+    " AND e.path = ?2 AND k.lh = ?4 AND coalesce(k.ld, k.digest) = ?3"
+    " LIMIT 1";
 
 static void lower_copy(char *dst, size_t cap, const char *s)
 {
@@ -698,6 +703,7 @@ static int root_says_same(const octx *o, const char *code, int alg,
         sqlite3_bind_int(st, 1, ri->id);
         sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, ld, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, vv_hash(ld, 0));
         int step = sqlite3_step(st);
         sqlite3_reset(st);
         free(ld);
@@ -1474,10 +1480,12 @@ static const char Q_JOBS[] =
     " AND sect = 0 AND blk = 0 AND path IS NOT NULL) m"
     " WHERE EXISTS (SELECT 1 FROM walked w WHERE w.path = m.path)"
     " UNION ALL SELECT path, 0 FROM cexists ORDER BY 1";
+/* CROSS JOIN: by path first (ordered by digest, the planner would scan
+ * every key for each path). */
 static const char Q_FIRST_DIGEST[] =
-    "SELECT k.digest FROM e JOIN k ON k.inv = e.inv AND k.sect = 0"
-    " AND k.blk = 0 AND k.k = e.k WHERE e.inv = ?1 AND e.sect = 0"
-    " AND e.blk = 0 AND e.path = ?2 ORDER BY k.digest LIMIT 1";
+    "SELECT MIN(k.digest) FROM e CROSS JOIN k ON k.inv = e.inv"
+    " AND k.sect = 0 AND k.blk = 0 AND k.k = e.k WHERE e.inv = ?1"
+    " AND e.sect = 0 AND e.blk = 0 AND e.path = ?2";
 
 /* A job's digests: the root manifest's (its smallest, as the old sorted
  * model had it), its root fixity entries, its claims. */

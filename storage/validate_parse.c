@@ -23,15 +23,20 @@
 /* k: one row per key of a streamed map (sect 0 manifest, 1 a version's
  * state, 2 a fixity block; blk the version's or algorithm's ordinal in its
  * map; k the key's ordinal), bad when its value is not a non-empty array
- * (1 not an array, 2 an empty one).
+ * (1 not an array, 2 an empty one).  Keys are found by a 64-bit hash of
+ * the digest (dh; an integer index is a fraction of the size of a text
+ * one, and the digest itself is compared once the hash matched).  ld is
+ * the lower-case form when that differs, lh its hash; such keys are also
+ * in kup, for E096/E097 (two keys alike but for case need one with an
+ * upper-case letter).
  * e: one row per element of such an array, path NULL when not a string. */
 static const char SCHEMA[] =
     "CREATE TABLE k(inv INTEGER, sect INTEGER, blk INTEGER, k INTEGER,"
-    " digest TEXT, ld TEXT, bad INTEGER, PRIMARY KEY(inv, sect, blk, k))"
-    " WITHOUT ROWID;"
-    "CREATE UNIQUE INDEX k_d ON k(inv, sect, blk, digest);"
-    "CREATE INDEX k_l ON k(inv, sect, blk, ld, k);"
-    "CREATE INDEX k_s ON k(inv, sect, digest);"
+    " digest TEXT, ld TEXT, dh INTEGER, lh INTEGER, bad INTEGER,"
+    " PRIMARY KEY(inv, sect, blk, k)) WITHOUT ROWID;"
+    "CREATE INDEX k_h ON k(inv, sect, dh, blk);"
+    "CREATE TABLE kup(inv INTEGER, sect INTEGER, blk INTEGER, lh INTEGER,"
+    " k INTEGER, ld TEXT, PRIMARY KEY(inv, sect, blk, lh, k)) WITHOUT ROWID;"
     "CREATE TABLE e(inv INTEGER, sect INTEGER, blk INTEGER, k INTEGER,"
     " e INTEGER, path TEXT, PRIMARY KEY(inv, sect, blk, k, e)) WITHOUT ROWID;"
     "CREATE INDEX e_p ON e(inv, sect, blk, path);"
@@ -46,6 +51,18 @@ static const char SCHEMA[] =
     " UNIQUE(code, alg, ld, path));"
     "CREATE INDEX claims_p ON claims(path, ord);"
     "CREATE TABLE cexists(path TEXT PRIMARY KEY) WITHOUT ROWID;";
+
+sqlite3_int64 vv_hash(const char *s, int lower)
+{
+    uint64_t h = 14695981039346656037ull;   /* FNV-1a */
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (lower && c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        h = (h ^ c) * 1099511628211ull;
+    }
+    return (sqlite3_int64)h;
+}
 
 /* Page cache of the scratch database; beyond it, rows spill to a
  * temporary file. */
@@ -269,7 +286,7 @@ typedef struct pctx {
     char badbuf[96];
     int failed;              /* out of memory or the scratch index failed */
     vl_error *err;
-    sqlite3_stmt *ins_k, *ins_e;
+    sqlite3_stmt *ins_k, *ins_e, *ins_up;
     size_t reserve_used;
     /* yajl 2.1 uses what its allocator returns without a check: when an
      * allocation fails it gets a block from here instead, the parse is
@@ -383,25 +400,44 @@ static int add_key_row(pctx *p, frame *f, int bad)
 {
     sqlite3_stmt *st = p->ins_k;
     size_t n = strlen(f->key);
-    char *ld = malloc(n + 1);
-    if (!ld)
-        return oom(p);
-    for (size_t i = 0; i <= n; i++)
+    sqlite3_int64 dh = vv_hash(f->key, 0), lh = dh;
+    int code;
+    char *ld = NULL;
+    for (size_t i = 0; i < n && !ld; i++)
+        if (f->key[i] >= 'A' && f->key[i] <= 'Z' && !(ld = malloc(n + 1)))
+            return oom(p);
+    for (size_t i = 0; ld && i <= n; i++)
         ld[i] = f->key[i] >= 'A' && f->key[i] <= 'Z'
                     ? (char)(f->key[i] - 'A' + 'a') : f->key[i];
+    if (ld)
+        lh = vv_hash(ld, 0);
     sqlite3_reset(st);
     sqlite3_bind_int(st, 1, p->inv);
     sqlite3_bind_int(st, 2, f->sect);
     sqlite3_bind_int64(st, 3, f->blk);
     sqlite3_bind_int64(st, 4, f->nkeys - 1);
     sqlite3_bind_text(st, 5, f->key, (int)n, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, ld, (int)n, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, bad);
-    int code = sqlite3_step(st);
+    if (ld)
+        sqlite3_bind_text(st, 6, ld, (int)n, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_int64(st, 7, dh);
+    sqlite3_bind_int64(st, 8, lh);
+    sqlite3_bind_int(st, 9, bad);
+    code = sqlite3_step(st);
     sqlite3_reset(st);
+    if (code == SQLITE_DONE && ld) {
+        st = p->ins_up;
+        sqlite3_bind_int(st, 1, p->inv);
+        sqlite3_bind_int(st, 2, f->sect);
+        sqlite3_bind_int64(st, 3, f->blk);
+        sqlite3_bind_int64(st, 4, lh);
+        sqlite3_bind_int64(st, 5, f->nkeys - 1);
+        sqlite3_bind_text(st, 6, ld, (int)n, SQLITE_STATIC);
+        code = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
     free(ld);
-    if (code == SQLITE_CONSTRAINT)
-        return not_json(p, "duplicate object key");
     return code == SQLITE_DONE ? 1 : db_failed(p, code);
 }
 
@@ -654,8 +690,19 @@ static const yajl_callbacks callbacks = {
 };
 
 static const char INS_K[] =
-    "INSERT INTO k(inv, sect, blk, k, digest, ld, bad)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO k(inv, sect, blk, k, digest, ld, dh, lh, bad)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char INS_UP[] =
+    "INSERT INTO kup(inv, sect, blk, lh, k, ld) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/* A key twice in a streamed map (not JSON to a document parser): found
+ * after the pass, in one scan of the hash index, rather than by a lookup
+ * for each key; a shared hash is then told from a shared key. */
+static const char Q_DUP_HASHES[] =
+    "SELECT sect, dh, blk FROM k INDEXED BY k_h WHERE inv = ?1"
+    " GROUP BY sect, dh, blk HAVING COUNT(*) > 1";
+static const char Q_DUP_KEYS[] =
+    "SELECT COUNT(DISTINCT digest) < COUNT(*) FROM k INDEXED BY k_h"
+    " WHERE inv = ?1 AND sect = ?2 AND dh = ?3 AND blk = ?4";
 static const char INS_E[] =
     "INSERT INTO e(inv, sect, blk, k, e, path) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
@@ -710,7 +757,8 @@ static int reading_new(vv_ctx *v, vv_inv *inv, vv_reading *r, vl_error *err)
     }
     yajl_config(p->h, yajl_dont_validate_strings, 1);  /* scan_feed does */
     if ((rc = vv_q(v->db, INS_K, &p->ins_k, err)) ||
-        (rc = vv_q(v->db, INS_E, &p->ins_e, err))) {
+        (rc = vv_q(v->db, INS_E, &p->ins_e, err)) ||
+        (rc = vv_q(v->db, INS_UP, &p->ins_up, err))) {
         reading_free(r);
         return rc;
     }
@@ -770,6 +818,31 @@ static int reading_feed(vv_reading *r, vv_inv *inv, const unsigned char *s,
     return VL_OK;
 }
 
+static int dup_keys(pctx *p, int *dup, vl_error *err)
+{
+    sqlite3_stmt *st, *keys;
+    int rc, code;
+    if ((rc = vv_q(p->db, Q_DUP_HASHES, &st, err)) ||
+        (rc = vv_q(p->db, Q_DUP_KEYS, &keys, err)))
+        return rc;
+    sqlite3_bind_int(st, 1, p->inv);
+    while (!*dup && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_bind_int(keys, 1, p->inv);
+        sqlite3_bind_int(keys, 2, sqlite3_column_int(st, 0));
+        sqlite3_bind_int64(keys, 3, sqlite3_column_int64(st, 1));
+        sqlite3_bind_int64(keys, 4, sqlite3_column_int64(st, 2));
+        if ((code = sqlite3_step(keys)) == SQLITE_ROW)
+            *dup = sqlite3_column_int(keys, 0);
+        sqlite3_reset(keys);
+        if (code != SQLITE_ROW)
+            break;
+    }
+    sqlite3_reset(st);
+    if (!*dup && code != SQLITE_DONE)
+        return vv_db_fail(p->db, code, err);
+    return VL_OK;
+}
+
 static int reading_finish(vv_reading *r, vv_inv *inv, vl_error *err)
 {
     pctx *p = r->p;
@@ -801,6 +874,16 @@ static int reading_finish(vv_reading *r, vv_inv *inv, vl_error *err)
             r->stopped = 1;
         } else if (r->sc.bad) {
             set_bad(inv, r->sc.bad, r->lines + 1);
+            r->stopped = 1;
+        }
+    }
+    if (!r->stopped) {
+        int dup = 0;
+        if ((rc = dup_keys(p, &dup, err)))
+            return rc;
+        if (dup) {
+            set_bad(inv, "duplicate object key in the manifest, a state or a "
+                         "fixity block", 0);
             r->stopped = 1;
         }
     }

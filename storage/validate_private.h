@@ -43,6 +43,9 @@ void vv_db_close(vv_db *d);
 int vv_q(vv_db *d, const char *sql, sqlite3_stmt **out, vl_error *err);
 /* Run sql with ?1 = inv to its end. */
 int vv_exec_inv(vv_db *d, const char *sql, int inv, vl_error *err);
+/* FNV-1a of a string (of its ASCII lower-case form when lower): the
+ * scratch index finds digests by it. */
+sqlite3_int64 vv_hash(const char *s, int lower);
 /* A failed SQLite call as a system error. */
 int vv_db_fail(vv_db *d, int code, vl_error *err);
 
