@@ -104,11 +104,32 @@ static const char Q_WALK[] =
     "  AND e.blk = a.blk AND e.k = a.k"
     " WHERE a.inv = ?1 AND a.sect = ?2 AND a.blk = ?3 ORDER BY a.k, e.e";
 
+/* Without a key that has an upper-case letter, no two keys are alike but
+ * for case: the lookup for each key is left out. */
+static const char Q_WALK_PLAIN[] =
+    "SELECT a.k, a.digest, a.bad, 0, e.e, e.path"
+    " FROM k a LEFT JOIN e ON e.inv = a.inv AND e.sect = a.sect"
+    "  AND e.blk = a.blk AND e.k = a.k"
+    " WHERE a.inv = ?1 AND a.sect = ?2 AND a.blk = ?3 ORDER BY a.k, e.e";
+static const char Q_ANY_UPPER[] =
+    "SELECT EXISTS (SELECT 1 FROM kup WHERE inv = ?1 AND sect = ?2"
+    " AND blk = ?3)";
+
 static int walk_map(ictx *x, int sect, long blk, const map_walk *w)
 {
     sqlite3_stmt *st;
-    int rc = vv_q(x->inv->db, Q_WALK, &st, x->err), code;
+    int rc = vv_q(x->inv->db, Q_ANY_UPPER, &st, x->err), code, upper;
     if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, x->inv->id);
+    sqlite3_bind_int(st, 2, sect);
+    sqlite3_bind_int64(st, 3, blk);
+    code = sqlite3_step(st);
+    upper = code == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (code != SQLITE_ROW)
+        return vv_db_fail(x->inv->db, code, x->err);
+    if ((rc = vv_q(x->inv->db, upper ? Q_WALK : Q_WALK_PLAIN, &st, x->err)))
         return rc;
     sqlite3_bind_int(st, 1, x->inv->id);
     sqlite3_bind_int(st, 2, sect);
@@ -196,47 +217,33 @@ static void check_content_path(ictx *x, const char *block, const char *p)
 }
 
 /* The paths of one streamed map, in order: report duplicates and a path
- * that is a prefix folder of another (E101 / E095). */
+ * that is a prefix folder of another (E101 / E095).  In path order, a path
+ * F that is a folder of P comes before P, and every path between them
+ * begins with F too; so the earlier paths that are prefixes of the current
+ * one, a chain kept on a stack, are all the candidates (the longest that
+ * is a folder of it is reported, as before).  Its depth is bounded by how
+ * deep one path nests, not by the file count. */
 static const char Q_PATHS_GROUPED[] =
     "SELECT path, COUNT(*) FROM e WHERE inv = ?1 AND sect = ?2 AND blk = ?3"
     " AND path IS NOT NULL GROUP BY path ORDER BY path";
-static const char Q_PATH_HAS[] =
-    "SELECT 1 FROM e WHERE inv = ?1 AND sect = ?2 AND blk = ?3 AND path = ?4"
-    " LIMIT 1";
 
-/* Whether any path is a folder of another: one lookup per path, so that
- * the lookups for each folder of each path are made only when one is. */
-static const char Q_ANY_FOLDER[] =
-    "SELECT EXISTS (SELECT 1 FROM e a WHERE a.inv = ?1 AND a.sect = ?2"
-    " AND a.blk = ?3 AND a.path IS NOT NULL AND EXISTS (SELECT 1 FROM e b"
-    "  WHERE b.inv = ?1 AND b.sect = ?2 AND b.blk = ?3"
-    "  AND b.path >= a.path || '/' AND b.path < a.path || '0'))";
+typedef struct prefix_stack {
+    char **p;
+    size_t n, cap;
+} prefix_stack;
 
 static int check_conflicts(ictx *x, int sect, long blk, const char *code,
                            const char *what)
 {
     vv_db *db = x->inv->db;
-    sqlite3_stmt *st, *has;
-    int rc, step, folders;
-    if ((rc = vv_q(db, Q_ANY_FOLDER, &st, x->err)))
+    sqlite3_stmt *st;
+    prefix_stack ps = {0};
+    int rc, step = SQLITE_DONE;
+    if ((rc = vv_q(db, Q_PATHS_GROUPED, &st, x->err)))
         return rc;
     sqlite3_bind_int(st, 1, x->inv->id);
     sqlite3_bind_int(st, 2, sect);
     sqlite3_bind_int64(st, 3, blk);
-    step = sqlite3_step(st);
-    folders = step == SQLITE_ROW && sqlite3_column_int(st, 0);
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW)
-        return vv_db_fail(db, step, x->err);
-    if ((rc = vv_q(db, Q_PATHS_GROUPED, &st, x->err)) ||
-        (rc = vv_q(db, Q_PATH_HAS, &has, x->err)))
-        return rc;
-    sqlite3_bind_int(st, 1, x->inv->id);
-    sqlite3_bind_int(st, 2, sect);
-    sqlite3_bind_int64(st, 3, blk);
-    sqlite3_bind_int(has, 1, x->inv->id);
-    sqlite3_bind_int(has, 2, sect);
-    sqlite3_bind_int64(has, 3, blk);
     while (rc == VL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *path = (const char *)sqlite3_column_text(st, 0);
         sqlite3_int64 n = sqlite3_column_int64(st, 1);
@@ -250,38 +257,32 @@ static int check_conflicts(ictx *x, int sect, long blk, const char *code,
                       what, e ? e : "?");
             free(e);
         }
-        if (!folders)
-            continue;
-        char *dup = vl_strdup(path);
-        if (!dup) {
-            rc = vl_error_oom(x->err);
+        while (ps.n && strncmp(path, ps.p[ps.n - 1], strlen(ps.p[ps.n - 1])))
+            free(ps.p[--ps.n]);
+        for (size_t i = ps.n; i-- > 0;) {
+            if (path[strlen(ps.p[i])] != '/')
+                continue;
+            char *e1 = vl_name_escape(ps.p[i]), *e2 = vl_name_escape(path);
+            vv_report(x->v, code, x->file,
+                      "%s '%s' is both a file and a folder of '%s'",
+                      what, e1 ? e1 : "?", e2 ? e2 : "?");
+            free(e1);
+            free(e2);
             break;
         }
-        for (char *s = strrchr(dup, '/'); s; s = strrchr(dup, '/')) {
-            *s = '\0';
-            sqlite3_reset(has);
-            sqlite3_bind_text(has, 4, dup, -1, SQLITE_STATIC);
-            int found = sqlite3_step(has);
-            sqlite3_reset(has);
-            if (found != SQLITE_ROW && found != SQLITE_DONE) {
-                rc = vv_db_fail(db, found, x->err);
-                break;
-            }
-            if (found == SQLITE_ROW) {
-                char *e1 = vl_name_escape(dup), *e2 = vl_name_escape(path);
-                vv_report(x->v, code, x->file,
-                          "%s '%s' is both a file and a folder of '%s'",
-                          what, e1 ? e1 : "?", e2 ? e2 : "?");
-                free(e1);
-                free(e2);
-                break;
-            }
-        }
-        free(dup);
+        if ((rc = VL_GROW(ps.p, ps.cap, ps.n + 1, x->err)))
+            break;
+        if (!(ps.p[ps.n] = vl_strdup(path)))
+            rc = vl_error_oom(x->err);
+        else
+            ps.n++;
     }
     if (rc == VL_OK && step != SQLITE_DONE)
         rc = vv_db_fail(db, step, x->err);
     sqlite3_reset(st);
+    while (ps.n)
+        free(ps.p[--ps.n]);
+    free(ps.p);
     return rc;
 }
 
