@@ -89,7 +89,9 @@ typedef struct map_walk {
     void *arg;
 } map_walk;
 
-static const char Q_WALK[] =
+/* The keys and the elements are read side by side, each in the order of
+ * its primary key (a join would look each key's elements up). */
+static const char Q_WALK_KEYS[] =
     "SELECT a.k, a.digest, a.bad,"
     /* an earlier key alike but for case: one with an upper-case letter
      * (kup), or a lower-case one when this key has one */
@@ -98,63 +100,69 @@ static const char Q_WALK[] =
     "  AND u.ld = coalesce(a.ld, a.digest))"
     " OR (a.ld IS NOT NULL AND EXISTS (SELECT 1 FROM k b INDEXED BY k_h"
     "  WHERE b.inv = a.inv AND b.sect = a.sect AND b.dh = a.lh"
-    "  AND b.blk = a.blk AND b.k < a.k AND b.digest = a.ld)),"
-    " e.e, e.path"
-    " FROM k a LEFT JOIN e ON e.inv = a.inv AND e.sect = a.sect"
-    "  AND e.blk = a.blk AND e.k = a.k"
-    " WHERE a.inv = ?1 AND a.sect = ?2 AND a.blk = ?3 ORDER BY a.k, e.e";
-
+    "  AND b.blk = a.blk AND b.k < a.k AND b.digest = a.ld))"
+    " FROM k a WHERE a.inv = ?1 AND a.sect = ?2 AND a.blk = ?3 ORDER BY a.k";
 /* Without a key that has an upper-case letter, no two keys are alike but
  * for case: the lookup for each key is left out. */
-static const char Q_WALK_PLAIN[] =
-    "SELECT a.k, a.digest, a.bad, 0, e.e, e.path"
-    " FROM k a LEFT JOIN e ON e.inv = a.inv AND e.sect = a.sect"
-    "  AND e.blk = a.blk AND e.k = a.k"
-    " WHERE a.inv = ?1 AND a.sect = ?2 AND a.blk = ?3 ORDER BY a.k, e.e";
+static const char Q_WALK_KEYS_PLAIN[] =
+    "SELECT k, digest, bad, 0 FROM k WHERE inv = ?1 AND sect = ?2"
+    " AND blk = ?3 ORDER BY k";
+static const char Q_WALK_ELEMS[] =
+    "SELECT k, path FROM e WHERE inv = ?1 AND sect = ?2 AND blk = ?3"
+    " ORDER BY k, e";
 static const char Q_ANY_UPPER[] =
     "SELECT EXISTS (SELECT 1 FROM kup WHERE inv = ?1 AND sect = ?2"
     " AND blk = ?3)";
 
-static int walk_map(ictx *x, int sect, long blk, const map_walk *w)
+static void bind_map(sqlite3_stmt *st, int inv, int sect, long blk)
 {
-    sqlite3_stmt *st;
-    int rc = vv_q(x->inv->db, Q_ANY_UPPER, &st, x->err), code, upper;
-    if (rc)
-        return rc;
-    sqlite3_bind_int(st, 1, x->inv->id);
+    sqlite3_bind_int(st, 1, inv);
     sqlite3_bind_int(st, 2, sect);
     sqlite3_bind_int64(st, 3, blk);
+}
+
+static int walk_map(ictx *x, int sect, long blk, const map_walk *w)
+{
+    vv_db *db = x->inv->db;
+    sqlite3_stmt *st, *el;
+    int rc = vv_q(db, Q_ANY_UPPER, &st, x->err), code, ecode, upper;
+    if (rc)
+        return rc;
+    bind_map(st, x->inv->id, sect, blk);
     code = sqlite3_step(st);
     upper = code == SQLITE_ROW && sqlite3_column_int(st, 0);
     sqlite3_reset(st);
     if (code != SQLITE_ROW)
-        return vv_db_fail(x->inv->db, code, x->err);
-    if ((rc = vv_q(x->inv->db, upper ? Q_WALK : Q_WALK_PLAIN, &st, x->err)))
+        return vv_db_fail(db, code, x->err);
+    if ((rc = vv_q(db, upper ? Q_WALK_KEYS : Q_WALK_KEYS_PLAIN, &st,
+                   x->err)) ||
+        (rc = vv_q(db, Q_WALK_ELEMS, &el, x->err)))
         return rc;
-    sqlite3_bind_int(st, 1, x->inv->id);
-    sqlite3_bind_int(st, 2, sect);
-    sqlite3_bind_int64(st, 3, blk);
-    long last = -1;
+    bind_map(st, x->inv->id, sect, blk);
+    bind_map(el, x->inv->id, sect, blk);
+    ecode = sqlite3_step(el);
     while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
-        long k = (long)sqlite3_column_int64(st, 0);
+        sqlite3_int64 k = sqlite3_column_int64(st, 0);
         const char *d = (const char *)sqlite3_column_text(st, 1);
+        int bad = sqlite3_column_int(st, 2);
         if (!d) {
             rc = vl_error_oom(x->err);
             break;
         }
-        if (k != last) {
-            last = k;
-            rc = w->key(x, w->arg, d, sqlite3_column_int(st, 2),
-                        sqlite3_column_int(st, 3));
-        }
-        if (rc == VL_OK && sqlite3_column_type(st, 4) != SQLITE_NULL &&
-            !sqlite3_column_int(st, 2))
-            rc = w->elem(x, w->arg, d,
-                         (const char *)sqlite3_column_text(st, 5));
+        rc = w->key(x, w->arg, d, bad, sqlite3_column_int(st, 3));
+        for (; rc == VL_OK && ecode == SQLITE_ROW &&
+               sqlite3_column_int64(el, 0) <= k;
+             ecode = sqlite3_step(el))
+            if (sqlite3_column_int64(el, 0) == k && !bad)
+                rc = w->elem(x, w->arg, d,
+                             (const char *)sqlite3_column_text(el, 1));
     }
     if (rc == VL_OK && code != SQLITE_DONE)
-        rc = vv_db_fail(x->inv->db, code, x->err);
+        rc = vv_db_fail(db, code, x->err);
+    if (rc == VL_OK && ecode != SQLITE_DONE && ecode != SQLITE_ROW)
+        rc = vv_db_fail(db, ecode, x->err);
     sqlite3_reset(st);
+    sqlite3_reset(el);
     return rc;
 }
 
