@@ -371,15 +371,22 @@ int vl_validate_inventory_buffer(const char *json, size_t len,
 {
     vv_ctx v = {.o = o, .c = c, .base = "", .spec = VV_SPEC_1_1,
                 .alloc_mark = vl_alloc_failures()};
+    vv_db db;
     vv_inv inv;
     vv_inventory_init(&inv);
-    vv_inventory_load(&inv, json, len);
-    int spec = vv_spec_from_type(
-        json_string_value(json_object_get(inv.root, "type")));
-    if (spec != VV_SPEC_UNKNOWN)
-        v.spec = spec;
-    int rc = vv_inventory_check(&v, VL_INVENTORY_FILE, json, len,
-                                VV_SPEC_UNKNOWN, &inv, err);
+    int rc = vv_db_open(&db, err);
+    if (rc)
+        return vv_finish(&v, rc, err);
+    v.db = &db;
+    if ((rc = vv_inventory_load(&v, &inv, json, len, err)) == VL_OK) {
+        int spec = vv_spec_from_type(
+            json_string_value(json_object_get(inv.root, "type")));
+        if (spec != VV_SPEC_UNKNOWN)
+            v.spec = spec;
+        rc = vv_inventory_check(&v, VL_INVENTORY_FILE, VV_SPEC_UNKNOWN, &inv,
+                                err);
+    }
+    vv_db_close(&db);   /* its rows go with it */
     vv_inventory_free(&inv);
     return vv_finish(&v, rc, err);
 }

@@ -11,23 +11,8 @@ typedef struct ictx {
     vv_ctx *v;
     const char *file;
     vv_inv *inv;
-    json_t *state_digests;   /* set of every state digest */
     vl_error *err;
 } ictx;
-
-static int pair_cmp(const void *a, const void *b)
-{
-    const vv_pair *x = a, *y = b;
-    int c = strcmp(x->path, y->path);
-    return c ? c : strcmp(x->digest, y->digest);
-}
-
-static int fix_cmp(const void *a, const void *b)
-{
-    const vv_fix *x = a, *y = b;
-    int c = strcmp(x->path, y->path);
-    return c ? c : strcmp(x->alg, y->alg);
-}
 
 static int version_cmp(const void *a, const void *b)
 {
@@ -35,17 +20,25 @@ static int version_cmp(const void *a, const void *b)
     return (x->num > y->num) - (x->num < y->num);
 }
 
-static int path_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const vv_pair *)elem)->path);
-}
+static const char Q_MANIFEST_HAS[] =
+    "SELECT 1 FROM e WHERE inv = ?1 AND sect = 0 AND blk = 0 AND path = ?2"
+    " LIMIT 1";
 
-const vv_pair *vv_manifest_find(const vv_inv *inv, const char *path)
+int vv_manifest_has(const vv_inv *inv, const char *path, vl_error *err)
 {
-    if (!inv->nmanifest)
-        return NULL;
-    return bsearch(path, inv->manifest, inv->nmanifest, sizeof(vv_pair),
-                   path_cmp);
+    sqlite3_stmt *st;
+    if (!inv->db || !inv->db->db || vv_q(inv->db, Q_MANIFEST_HAS, &st, err))
+        return -1;
+    sqlite3_bind_int(st, 1, inv->id);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    int code = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (code == SQLITE_ROW)
+        return 1;
+    if (code == SQLITE_DONE)
+        return 0;
+    vv_db_fail(inv->db, code, err);
+    return -1;
 }
 
 const vv_version *vv_inventory_version(const vv_inv *inv, long num)
@@ -62,16 +55,115 @@ const vv_version *vv_inventory_version(const vv_inv *inv, long num)
                ? &inv->versions[lo] : NULL;
 }
 
+static const char D_K[] = "DELETE FROM k WHERE inv = ?1";
+static const char D_E[] = "DELETE FROM e WHERE inv = ?1";
+static const char D_VOK[] = "DELETE FROM vok WHERE inv = ?1";
+static const char D_KUP[] = "DELETE FROM kup WHERE inv = ?1";
+static const char D_FOK[] = "DELETE FROM fok WHERE inv = ?1";
+
 void vv_inventory_free(vv_inv *inv)
 {
-    for (size_t i = 0; i < inv->nversions; i++)
-        free(inv->versions[i].state);
+    if (inv->db && inv->db->db && inv->id) {
+        /* a failure leaves rows no query will ask for */
+        vl_error e = {0};
+        if (vv_exec_inv(inv->db, D_K, inv->id, &e) == VL_OK &&
+            vv_exec_inv(inv->db, D_E, inv->id, &e) == VL_OK &&
+            vv_exec_inv(inv->db, D_VOK, inv->id, &e) == VL_OK &&
+            vv_exec_inv(inv->db, D_KUP, inv->id, &e) == VL_OK)
+            vv_exec_inv(inv->db, D_FOK, inv->id, &e);
+    }
     free(inv->versions);
-    free(inv->manifest);
-    free(inv->misplaced);
-    free(inv->fixity);
     json_decref(inv->root);
     memset(inv, 0, sizeof *inv);
+}
+
+/* ---- the streamed maps ---------------------------------------------------- */
+
+/* Every key of a streamed map in document order, then the elements of its
+ * array in order: key() for each key (lower_dup: an earlier key is the
+ * same ignoring case), elem() for each element of a key whose value is a
+ * non-empty array (path NULL: not a string). */
+typedef struct map_walk {
+    int (*key)(ictx *x, void *arg, const char *d, int bad, int lower_dup);
+    int (*elem)(ictx *x, void *arg, const char *d, const char *path);
+    void *arg;
+} map_walk;
+
+/* The keys and the elements are read side by side, each in the order of
+ * its primary key (a join would look each key's elements up). */
+static const char Q_WALK_KEYS[] =
+    "SELECT a.k, a.digest, a.bad,"
+    /* an earlier key alike but for case: one with an upper-case letter
+     * (kup), or a lower-case one when this key has one */
+    " EXISTS (SELECT 1 FROM kup u WHERE u.inv = a.inv AND u.sect = a.sect"
+    "  AND u.blk = a.blk AND u.lh = a.lh AND u.k < a.k"
+    "  AND u.ld = coalesce(a.ld, a.digest))"
+    " OR (a.ld IS NOT NULL AND EXISTS (SELECT 1 FROM k b INDEXED BY k_h"
+    "  WHERE b.inv = a.inv AND b.sect = a.sect AND b.dh = a.lh"
+    "  AND b.blk = a.blk AND b.k < a.k AND b.digest = a.ld))"
+    " FROM k a WHERE a.inv = ?1 AND a.sect = ?2 AND a.blk = ?3 ORDER BY a.k";
+/* Without a key that has an upper-case letter, no two keys are alike but
+ * for case: the lookup for each key is left out. */
+static const char Q_WALK_KEYS_PLAIN[] =
+    "SELECT k, digest, bad, 0 FROM k WHERE inv = ?1 AND sect = ?2"
+    " AND blk = ?3 ORDER BY k";
+static const char Q_WALK_ELEMS[] =
+    "SELECT k, path FROM e WHERE inv = ?1 AND sect = ?2 AND blk = ?3"
+    " ORDER BY k, e";
+static const char Q_ANY_UPPER[] =
+    "SELECT EXISTS (SELECT 1 FROM kup WHERE inv = ?1 AND sect = ?2"
+    " AND blk = ?3)";
+
+static void bind_map(sqlite3_stmt *st, int inv, int sect, long blk)
+{
+    sqlite3_bind_int(st, 1, inv);
+    sqlite3_bind_int(st, 2, sect);
+    sqlite3_bind_int64(st, 3, blk);
+}
+
+static int walk_map(ictx *x, int sect, long blk, const map_walk *w)
+{
+    vv_db *db = x->inv->db;
+    sqlite3_stmt *st, *el;
+    int rc = vv_q(db, Q_ANY_UPPER, &st, x->err), code, ecode, upper;
+    if (rc)
+        return rc;
+    bind_map(st, x->inv->id, sect, blk);
+    code = sqlite3_step(st);
+    upper = code == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (code != SQLITE_ROW)
+        return vv_db_fail(db, code, x->err);
+    if ((rc = vv_q(db, upper ? Q_WALK_KEYS : Q_WALK_KEYS_PLAIN, &st,
+                   x->err)) ||
+        (rc = vv_q(db, Q_WALK_ELEMS, &el, x->err)))
+        return rc;
+    bind_map(st, x->inv->id, sect, blk);
+    bind_map(el, x->inv->id, sect, blk);
+    ecode = sqlite3_step(el);
+    while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 k = sqlite3_column_int64(st, 0);
+        const char *d = (const char *)sqlite3_column_text(st, 1);
+        int bad = sqlite3_column_int(st, 2);
+        if (!d) {
+            rc = vl_error_oom(x->err);
+            break;
+        }
+        rc = w->key(x, w->arg, d, bad, sqlite3_column_int(st, 3));
+        for (; rc == VL_OK && ecode == SQLITE_ROW &&
+               sqlite3_column_int64(el, 0) <= k;
+             ecode = sqlite3_step(el))
+            if (sqlite3_column_int64(el, 0) == k && !bad)
+                rc = w->elem(x, w->arg, d,
+                             (const char *)sqlite3_column_text(el, 1));
+    }
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = vv_db_fail(db, code, x->err);
+    if (rc == VL_OK && ecode != SQLITE_DONE && ecode != SQLITE_ROW)
+        rc = vv_db_fail(db, ecode, x->err);
+    sqlite3_reset(st);
+    sqlite3_reset(el);
+    return rc;
 }
 
 /* ---- small checks -------------------------------------------------------- */
@@ -92,21 +184,6 @@ static void check_keys(ictx *x, json_t *obj, const char *const *allowed,
             free(e);
         }
     }
-}
-
-/* Lower-case copy into a set; 1 when it was already there, -1 on OOM. */
-static int seen_lower(json_t *set, const char *s)
-{
-    size_t n = strlen(s);
-    char *lc = malloc(n + 1);
-    if (!lc)
-        return -1;
-    for (size_t i = 0; i <= n; i++)
-        lc[i] = (char)tolower((unsigned char)s[i]);
-    int dup = json_object_get(set, lc) != NULL;
-    int rc = dup ? 1 : (json_object_set_new(set, lc, json_null()) ? -1 : 0);
-    free(lc);
-    return rc;
 }
 
 static const char *hex_code(int alg)
@@ -147,37 +224,74 @@ static void check_content_path(ictx *x, const char *block, const char *p)
     free(e);
 }
 
-/* Sorted paths: report duplicates and a path that is a prefix folder of
- * another (E101 / E095). */
-static int check_conflicts(ictx *x, const vv_pair *p, size_t n,
-                           const char *code, const char *what)
+/* The paths of one streamed map, in order: report duplicates and a path
+ * that is a prefix folder of another (E101 / E095).  In path order, a path
+ * F that is a folder of P comes before P, and every path between them
+ * begins with F too; so the earlier paths that are prefixes of the current
+ * one, a chain kept on a stack, are all the candidates (the longest that
+ * is a folder of it is reported, as before).  Its depth is bounded by how
+ * deep one path nests, not by the file count. */
+static const char Q_PATHS_GROUPED[] =
+    "SELECT path, COUNT(*) FROM e WHERE inv = ?1 AND sect = ?2 AND blk = ?3"
+    " AND path IS NOT NULL GROUP BY path ORDER BY path";
+
+typedef struct prefix_stack {
+    char **p;
+    size_t n, cap;
+} prefix_stack;
+
+static int check_conflicts(ictx *x, int sect, long blk, const char *code,
+                           const char *what)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n && !strcmp(p[i].path, p[i + 1].path)) {
-            char *e = vl_name_escape(p[i].path);
+    vv_db *db = x->inv->db;
+    sqlite3_stmt *st;
+    prefix_stack ps = {0};
+    int rc, step = SQLITE_DONE;
+    if ((rc = vv_q(db, Q_PATHS_GROUPED, &st, x->err)))
+        return rc;
+    sqlite3_bind_int(st, 1, x->inv->id);
+    sqlite3_bind_int(st, 2, sect);
+    sqlite3_bind_int64(st, 3, blk);
+    while (rc == VL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(st, 0);
+        sqlite3_int64 n = sqlite3_column_int64(st, 1);
+        if (!path) {
+            rc = vl_error_oom(x->err);
+            break;
+        }
+        for (sqlite3_int64 i = 1; i < n; i++) {
+            char *e = vl_name_escape(path);
             vv_report(x->v, code, x->file, "%s '%s' appears more than once",
                       what, e ? e : "?");
             free(e);
-            continue;
         }
-        char *dup = vl_strdup(p[i].path);
-        if (!dup)
-            return vl_error_oom(x->err);
-        for (char *s = strrchr(dup, '/'); s; s = strrchr(dup, '/')) {
-            *s = '\0';
-            if (bsearch(dup, p, n, sizeof *p, path_cmp)) {
-                char *e1 = vl_name_escape(dup), *e2 = vl_name_escape(p[i].path);
-                vv_report(x->v, code, x->file,
-                          "%s '%s' is both a file and a folder of '%s'",
-                          what, e1 ? e1 : "?", e2 ? e2 : "?");
-                free(e1);
-                free(e2);
-                break;
-            }
+        while (ps.n && strncmp(path, ps.p[ps.n - 1], strlen(ps.p[ps.n - 1])))
+            free(ps.p[--ps.n]);
+        for (size_t i = ps.n; i-- > 0;) {
+            if (path[strlen(ps.p[i])] != '/')
+                continue;
+            char *e1 = vl_name_escape(ps.p[i]), *e2 = vl_name_escape(path);
+            vv_report(x->v, code, x->file,
+                      "%s '%s' is both a file and a folder of '%s'",
+                      what, e1 ? e1 : "?", e2 ? e2 : "?");
+            free(e1);
+            free(e2);
+            break;
         }
-        free(dup);
+        if ((rc = VL_GROW(ps.p, ps.cap, ps.n + 1, x->err)))
+            break;
+        if (!(ps.p[ps.n] = vl_strdup(path)))
+            rc = vl_error_oom(x->err);
+        else
+            ps.n++;
     }
-    return VL_OK;
+    if (rc == VL_OK && step != SQLITE_DONE)
+        rc = vv_db_fail(db, step, x->err);
+    sqlite3_reset(st);
+    while (ps.n)
+        free(ps.p[--ps.n]);
+    free(ps.p);
+    return rc;
 }
 
 /* ---- top-level keys ------------------------------------------------------ */
@@ -200,8 +314,9 @@ static const char *req_string(ictx *x, const char *key, const char *bad_code)
 static void check_header(ictx *x, int expect_spec)
 {
     vv_inv *inv = x->inv;
-    if ((inv->id = req_string(x, "id", "E037")) && !vv_uri_ok(inv->id)) {
-        char *e = vl_name_escape(inv->id);
+    if ((inv->id_str = req_string(x, "id", "E037")) &&
+        !vv_uri_ok(inv->id_str)) {
+        char *e = vl_name_escape(inv->id_str);
         vv_report(x->v, "W005", x->file, "id '%s' is not a URI", e ? e : "?");
         free(e);
     }
@@ -258,8 +373,10 @@ static void check_header(ictx *x, int expect_spec)
 
 /* ---- manifest ------------------------------------------------------------ */
 
-static void check_manifest_digest(ictx *x, const char *d, json_t *lower)
+static int manifest_key(ictx *x, void *arg, const char *d, int bad,
+                        int lower_dup)
 {
+    (void)arg;
     char sd[20];
     short_digest(d, sd);
     int alg = x->inv->alg;
@@ -272,11 +389,27 @@ static void check_manifest_digest(ictx *x, const char *d, json_t *lower)
                       "manifest digest '%s' is not a %s digest (%zu hex "
                       "digits)", sd, x->inv->alg_name, strlen(d));
     }
-    int dup = seen_lower(lower, d);
-    if (dup == 1)
+    if (lower_dup)
         vv_report(x->v, "E096", x->file,
                   "manifest digest '%s' occurs more than once (ignoring case)",
                   sd);
+    if (bad)
+        vv_report(x->v, "E092", x->file,
+                  "manifest value for '%s' is not a non-empty array of "
+                  "content paths", sd);
+    return VL_OK;
+}
+
+static int manifest_elem(ictx *x, void *arg, const char *d, const char *p)
+{
+    (void)arg;
+    (void)d;
+    if (!p)
+        vv_report(x->v, "E092", x->file,
+                  "manifest has a content path that is not a string");
+    else
+        check_content_path(x, "manifest", p);
+    return VL_OK;
 }
 
 static int check_manifest(ictx *x)
@@ -291,45 +424,11 @@ static int check_manifest(ictx *x)
         vv_report(x->v, "E106|E041", x->file, "manifest is not a JSON object");
         return VL_OK;
     }
-    size_t cap = 0;
-    json_t *lower = json_object();
-    if (!lower)
-        return vl_error_oom(x->err);
-    const char *d;
-    json_t *arr;
-    int rc = VL_OK;
-    json_object_foreach(m, d, arr) {
-        check_manifest_digest(x, d, lower);
-        if (!json_is_array(arr) || json_array_size(arr) == 0) {
-            char sd[20];
-            short_digest(d, sd);
-            vv_report(x->v, "E092", x->file,
-                      "manifest value for '%s' is not a non-empty array of "
-                      "content paths", sd);
-            continue;
-        }
-        size_t i;
-        json_t *p;
-        json_array_foreach(arr, i, p) {
-            if (!json_is_string(p)) {
-                vv_report(x->v, "E092", x->file,
-                          "manifest has a content path that is not a string");
-                continue;
-            }
-            check_content_path(x, "manifest", json_string_value(p));
-            if ((rc = VL_GROW(inv->manifest, cap, inv->nmanifest + 1,
-                              x->err)) != VL_OK)
-                goto done;
-            inv->manifest[inv->nmanifest++] =
-                (vv_pair){d, json_string_value(p)};
-        }
-    }
-    if (inv->nmanifest)
-        qsort(inv->manifest, inv->nmanifest, sizeof(vv_pair), pair_cmp);
-    rc = check_conflicts(x, inv->manifest, inv->nmanifest, "E101",
-                         "content path");
-done:
-    json_decref(lower);
+    inv->have_manifest = 1;
+    map_walk w = {manifest_key, manifest_elem, NULL};
+    int rc = walk_map(x, VV_MANIFEST, 0, &w);
+    if (rc == VL_OK)
+        rc = check_conflicts(x, VV_MANIFEST, 0, "E101", "content path");
     return rc;
 }
 
@@ -363,15 +462,6 @@ static void check_user(ictx *x, const char *vname, json_t *u)
                   json_string_value(addr));
 }
 
-static int add_state(ictx *x, vv_version *ver, size_t *cap, const char *d,
-                     const char *p)
-{
-    if (VL_GROW(ver->state, *cap, ver->nstate + 1, x->err) != VL_OK)
-        return VL_ESYS;
-    ver->state[ver->nstate++] = (vv_pair){d, p};
-    return VL_OK;
-}
-
 static void check_logical(ictx *x, const char *vname, const char *p)
 {
     int shape = vv_path_shape(p);
@@ -389,56 +479,74 @@ static void check_logical(ictx *x, const char *vname, const char *p)
     free(e);
 }
 
-static int check_state_digest(ictx *x, const char *vname, const char *d)
+static const char Q_MANIFEST_KEY[] =
+    "SELECT 1 FROM k INDEXED BY k_h WHERE inv = ?1 AND sect = 0 AND dh = ?3"
+    " AND blk = 0"
+    " AND digest = ?2";
+
+static int state_key(ictx *x, void *arg, const char *d, int bad,
+                     int lower_dup)
 {
-    json_t *m = json_object_get(x->inv->root, "manifest");
-    if (json_is_object(m) && !json_object_get(m, d)) {
-        char sd[20];
-        short_digest(d, sd);
-        vv_report(x->v, "E050", x->file,
-                  "version %s: state digest '%s' is not in the manifest",
-                  vname, sd);
+    const vv_version *ver = arg;
+    (void)lower_dup;
+    if (x->inv->have_manifest) {
+        sqlite3_stmt *st;
+        int rc = vv_q(x->inv->db, Q_MANIFEST_KEY, &st, x->err);
+        if (rc)
+            return rc;
+        sqlite3_bind_int(st, 1, x->inv->id);
+        sqlite3_bind_text(st, 2, d, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, vv_hash(d, 0));
+        int code = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (code != SQLITE_ROW && code != SQLITE_DONE)
+            return vv_db_fail(x->inv->db, code, x->err);
+        if (code == SQLITE_DONE) {
+            char sd[20];
+            short_digest(d, sd);
+            vv_report(x->v, "E050", x->file,
+                      "version %s: state digest '%s' is not in the manifest",
+                      ver->name, sd);
+        }
     }
-    if (!json_object_get(x->state_digests, d) &&
-        json_object_set_new(x->state_digests, d, json_null()))
-        return vl_error_oom(x->err);
+    if (bad)
+        vv_report(x->v, "E051", x->file,
+                  "version %s: state value is not a non-empty array of "
+                  "logical paths", ver->name);
     return VL_OK;
 }
 
-static int check_state(ictx *x, vv_version *ver, json_t *st)
+static int state_elem(ictx *x, void *arg, const char *d, const char *p)
 {
-    size_t cap = 0;
-    const char *d;
-    json_t *arr;
-    int rc;
-    json_object_foreach(st, d, arr) {
-        if ((rc = check_state_digest(x, ver->name, d)) != VL_OK)
-            return rc;
-        if (!json_is_array(arr) || json_array_size(arr) == 0) {
-            vv_report(x->v, "E051", x->file,
-                      "version %s: state value is not a non-empty array of "
-                      "logical paths", ver->name);
-            continue;
-        }
-        size_t i;
-        json_t *p;
-        json_array_foreach(arr, i, p) {
-            if (!json_is_string(p)) {
-                vv_report(x->v, "E051", x->file,
-                          "version %s: logical path is not a string",
-                          ver->name);
-                continue;
-            }
-            check_logical(x, ver->name, json_string_value(p));
-            if ((rc = add_state(x, ver, &cap, d, json_string_value(p))))
-                return rc;
-        }
-    }
-    if (ver->nstate)
-        qsort(ver->state, ver->nstate, sizeof(vv_pair), pair_cmp);
+    const vv_version *ver = arg;
+    (void)d;
+    if (!p)
+        vv_report(x->v, "E051", x->file,
+                  "version %s: logical path is not a string", ver->name);
+    else
+        check_logical(x, ver->name, p);
+    return VL_OK;
+}
+
+static const char INS_VOK[] = "INSERT OR IGNORE INTO vok(inv, blk) VALUES (?1, ?2)";
+
+static int check_state(ictx *x, vv_version *ver)
+{
+    map_walk w = {state_key, state_elem, ver};
+    sqlite3_stmt *st;
+    int rc = walk_map(x, VV_STATE, ver->blk, &w);
+    if (rc || (rc = vv_q(x->inv->db, INS_VOK, &st, x->err)))
+        return rc;
+    /* its digests are used (E107) */
+    sqlite3_bind_int(st, 1, x->inv->id);
+    sqlite3_bind_int64(st, 2, ver->blk);
+    int code = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (code != SQLITE_DONE)
+        return vv_db_fail(x->inv->db, code, x->err);
     char what[64];
     snprintf(what, sizeof what, "version %s: logical path", ver->name);
-    return check_conflicts(x, ver->state, ver->nstate, "E095", what);
+    return check_conflicts(x, VV_STATE, ver->blk, "E095", what);
 }
 
 static int check_version(ictx *x, vv_version *ver)
@@ -479,7 +587,7 @@ static int check_version(ictx *x, vv_version *ver)
                   "version %s: state is not a JSON object", ver->name);
         return VL_OK;
     }
-    return check_state(x, ver, st);
+    return check_state(x, ver);
 }
 
 static void check_sequence(ictx *x)
@@ -544,8 +652,10 @@ static int check_versions(ictx *x)
         return vl_error_oom(x->err);
     const char *k;
     json_t *o;
+    long blk = -1;
     json_object_foreach(vs, k, o) {
         long num;
+        blk++;   /* the streamed state's rows are the version's ordinal */
         int pad, r = vv_version_parse(k, &num, &pad);
         char *e = r ? vl_name_escape(k) : NULL;
         if (r == -1)
@@ -563,7 +673,7 @@ static int check_versions(ictx *x)
                       k);
             continue;
         }
-        inv->versions[inv->nversions++] = (vv_version){k, num, o, NULL, 0};
+        inv->versions[inv->nversions++] = (vv_version){k, num, blk, o};
     }
     if (inv->nversions)
         qsort(inv->versions, inv->nversions, sizeof(vv_version), version_cmp);
@@ -597,9 +707,11 @@ static void check_head(ictx *x)
 
 /* Content paths must be VERSION/CONTENTDIR/... with a real version name;
  * 1 when not. */
-static int check_content_place(ictx *x, const char *p)
+int vv_content_misplaced(vv_ctx *v, const char *file, const vv_inv *inv,
+                         const char *p)
 {
-    vv_inv *inv = x->inv;
+    if (!inv->have_manifest || !inv->nversions || vv_path_shape(p))
+        return 0;   /* not checked (E099/E100 said why for a shape) */
     const char *s1 = strchr(p, '/');
     const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
     char vname[32];
@@ -610,54 +722,76 @@ static int check_content_place(ictx *x, const char *p)
     const vv_version *ver = NULL;
     if (vv_version_parse(vname, &num, &pad) == 0)
         ver = vv_inventory_version(inv, num);
-    char *e = vl_name_escape(p);
-    int bad = 1;
+    enum { PLACED, OTHER_NAME, GAP, NO_VERSION, NO_CONTENT } why = PLACED;
     if (ver && (vlen != strlen(ver->name) || strncmp(p, ver->name, vlen)))
-        vv_report(x->v, "E014", x->file,
-                  "content path '%s' does not use the version folder name %s",
-                  e ? e : "?", ver->name);
+        why = OTHER_NAME;
     else if (!ver && num > 0 && inv->nversions &&
              num < inv->versions[inv->nversions - 1].num)
-        ;   /* a version missing from the sequence: E009/E010 said so */
+        why = GAP;   /* a version missing from the sequence: E009/E010 */
     else if (!ver)
-        vv_report(x->v, "E042", x->file,
-                  "content path '%s' is not inside a version folder of this "
-                  "inventory", e ? e : "?");
+        why = NO_VERSION;
     else if (!s2 || (size_t)(s2 - s1 - 1) != strlen(inv->content_dir) ||
              strncmp(s1 + 1, inv->content_dir, strlen(inv->content_dir)))
-        vv_report(x->v, "E042", x->file,
+        why = NO_CONTENT;
+    if (!v || why == PLACED || why == GAP)
+        return why != PLACED;
+    char *e = vl_name_escape(p);
+    if (why == OTHER_NAME)
+        vv_report(v, "E014", file,
+                  "content path '%s' does not use the version folder name %s",
+                  e ? e : "?", ver->name);
+    else if (why == NO_VERSION)
+        vv_report(v, "E042", file,
+                  "content path '%s' is not inside a version folder of this "
+                  "inventory", e ? e : "?");
+    else
+        vv_report(v, "E042", file,
                   "content path '%s' is not inside %s/%s/", e ? e : "?",
                   ver->name, inv->content_dir);
-    else
-        bad = 0;
     free(e);
-    return bad;
+    return 1;
 }
+
+static const char Q_MANIFEST_PATHS[] =
+    "SELECT path FROM e WHERE inv = ?1 AND sect = 0 AND blk = 0"
+    " AND path IS NOT NULL ORDER BY path";
+static const char Q_UNUSED[] =
+    "SELECT a.digest FROM k a WHERE a.inv = ?1 AND a.sect = 0 AND a.blk = 0"
+    " AND NOT EXISTS (SELECT 1 FROM k s INDEXED BY k_h JOIN vok o ON o.inv = s.inv"
+    "  AND o.blk = s.blk WHERE s.inv = a.inv AND s.sect = 1"
+    "  AND s.dh = a.dh AND s.digest = a.digest)"
+    " ORDER BY a.k";
 
 static int check_manifest_usage(ictx *x)
 {
     vv_inv *inv = x->inv;
-    json_t *m = json_object_get(inv->root, "manifest");
-    if (!json_is_object(m) || !inv->nversions)
+    sqlite3_stmt *st;
+    int rc, code;
+    if (!inv->have_manifest || !inv->nversions)
         return VL_OK;
-    if (!(inv->misplaced = calloc(inv->nmanifest + 1, 1)))
-        return vl_error_oom(x->err);
-    for (size_t i = 0; i < inv->nmanifest; i++)
-        if (!vv_path_shape(inv->manifest[i].path))
-            inv->misplaced[i] =
-                (unsigned char)check_content_place(x, inv->manifest[i].path);
-    const char *d;
-    json_t *arr;
-    json_object_foreach(m, d, arr) {
-        if (!json_object_get(x->state_digests, d)) {
-            char sd[20];
-            short_digest(d, sd);
-            vv_report(x->v, "E107|-", x->file,
-                      "manifest digest '%s' is not used in any version state",
-                      sd);
-        }
+    if ((rc = vv_q(inv->db, Q_MANIFEST_PATHS, &st, x->err)))
+        return rc;
+    sqlite3_bind_int(st, 1, inv->id);
+    while ((code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(st, 0);
+        if (p)
+            vv_content_misplaced(x->v, x->file, inv, p);
     }
-    return VL_OK;
+    sqlite3_reset(st);
+    if (code != SQLITE_DONE)
+        return vv_db_fail(inv->db, code, x->err);
+    if ((rc = vv_q(inv->db, Q_UNUSED, &st, x->err)))
+        return rc;
+    sqlite3_bind_int(st, 1, inv->id);
+    while ((code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 0);
+        char sd[20];
+        short_digest(d ? d : "", sd);
+        vv_report(x->v, "E107|-", x->file,
+                  "manifest digest '%s' is not used in any version state", sd);
+    }
+    sqlite3_reset(st);
+    return code == SQLITE_DONE ? VL_OK : vv_db_fail(inv->db, code, x->err);
 }
 
 /* ---- fixity -------------------------------------------------------------- */
@@ -679,71 +813,68 @@ static int fixity_alg_known(const char *a, int *alg)
     return 0;
 }
 
-static int fixity_add(ictx *x, size_t *cap, const char *a, const char *d,
-                      const char *p)
+int vv_fixity_digest_ok(const char *a, int alg, const char *d)
 {
-    vv_inv *inv = x->inv;
-    if (VL_GROW(inv->fixity, *cap, inv->nfixity + 1, x->err) != VL_OK)
-        return VL_ESYS;
-    inv->fixity[inv->nfixity++] = (vv_fix){a, d, p};
-    return VL_OK;
-}
-
-/* 1 when the digest is well formed for its algorithm. */
-static int check_fixity_digest(ictx *x, const char *a, int alg,
-                               const char *d, json_t *lower)
-{
-    char sd[20];
-    short_digest(d, sd);
     int ok = 1;
     if (alg >= 0)
         ok = vv_hex_ok(d, vl_digest_hex_len(alg));
     else if (!strcmp(a, "size"))
         for (const char *c = d; ok && (*c || c == d); c++)
             ok = isdigit((unsigned char)*c);
-    if (!ok)
-        vv_report(x->v, alg >= 0 ? hex_code(alg) : "E057", x->file,
-                  "fixity %s digest '%s' is not a %s hex digest", a, sd, a);
-    if (seen_lower(lower, d) == 1)
-        vv_report(x->v, "E097", x->file,
-                  "fixity %s digest '%s' occurs more than once (ignoring "
-                  "case)", a, sd);
     return ok;
 }
 
-static int check_fixity_paths(ictx *x, size_t *cap, const char *a,
-                              const char *d, int well_formed, json_t *arr)
+typedef struct fix_walk {
+    const char *alg_name;
+    int alg;
+} fix_walk;
+
+static int fixity_key(ictx *x, void *arg, const char *d, int bad,
+                      int lower_dup)
 {
-    size_t i;
-    json_t *p;
-    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+    const fix_walk *f = arg;
+    const char *a = f->alg_name;
+    char sd[20];
+    short_digest(d, sd);
+    if (!vv_fixity_digest_ok(a, f->alg, d))
+        vv_report(x->v, f->alg >= 0 ? hex_code(f->alg) : "E057", x->file,
+                  "fixity %s digest '%s' is not a %s hex digest", a, sd, a);
+    if (lower_dup)
+        vv_report(x->v, "E097", x->file,
+                  "fixity %s digest '%s' occurs more than once (ignoring "
+                  "case)", a, sd);
+    if (bad)
         vv_report(x->v, "E057", x->file,
                   "fixity %s value is not a non-empty array of content paths",
                   a);
+    return VL_OK;
+}
+
+static int fixity_elem(ictx *x, void *arg, const char *d, const char *s)
+{
+    const fix_walk *f = arg;
+    (void)d;
+    if (!s) {
+        vv_report(x->v, "E057", x->file,
+                  "fixity %s content path is not a string", f->alg_name);
         return VL_OK;
     }
-    json_array_foreach(arr, i, p) {
-        if (!json_is_string(p)) {
-            vv_report(x->v, "E057", x->file,
-                      "fixity %s content path is not a string", a);
-            continue;
-        }
-        const char *s = json_string_value(p);
-        check_content_path(x, "fixity", s);
-        if (!vv_manifest_find(x->inv, s)) {
-            char *e = vl_name_escape(s);
-            vv_report(x->v, "E057", x->file,
-                      "fixity %s content path '%s' is not in the manifest", a,
-                      e ? e : "?");
-            free(e);
-            continue;
-        }
-        int rc = well_formed ? fixity_add(x, cap, a, d, s) : VL_OK;
-        if (rc)
-            return rc;
+    check_content_path(x, "fixity", s);
+    int has = vv_manifest_has(x->inv, s, x->err);
+    if (has < 0)
+        return VL_ESYS;
+    if (!has) {
+        char *e = vl_name_escape(s);
+        vv_report(x->v, "E057", x->file,
+                  "fixity %s content path '%s' is not in the manifest",
+                  f->alg_name, e ? e : "?");
+        free(e);
     }
     return VL_OK;
 }
+
+static const char INS_FOK[] =
+    "INSERT OR IGNORE INTO fok(inv, blk, alg) VALUES (?1, ?2, ?3)";
 
 static int check_fixity(ictx *x)
 {
@@ -754,11 +885,12 @@ static int check_fixity(ictx *x)
         vv_report(x->v, "E111|E056", x->file, "fixity is not a JSON object");
         return VL_OK;
     }
-    size_t cap = 0;
     const char *a;
     json_t *block;
+    long blk = -1;
     json_object_foreach(f, a, block) {
-        int alg;
+        int alg, rc;
+        blk++;   /* the streamed block's rows are its ordinal */
         if (!fixity_alg_known(a, &alg)) {
             char *e = vl_name_escape(a);
             vv_report(x->v, "E056", x->file,
@@ -772,23 +904,23 @@ static int check_fixity(ictx *x)
                       "fixity %s block is not a JSON object", a);
             continue;
         }
-        json_t *lower = json_object();
-        if (!lower)
-            return vl_error_oom(x->err);
-        const char *d;
-        json_t *arr;
-        int rc = VL_OK;
-        json_object_foreach(block, d, arr) {
-            int ok = check_fixity_digest(x, a, alg, d, lower);
-            if ((rc = check_fixity_paths(x, &cap, a, d, ok, arr)))
-                break;
-        }
-        json_decref(lower);
-        if (rc)
+        /* its entries are the inventory's fixity (with a well-formed
+         * digest and a path of the manifest) */
+        sqlite3_stmt *st;
+        if ((rc = vv_q(x->inv->db, INS_FOK, &st, x->err)))
+            return rc;
+        sqlite3_bind_int(st, 1, x->inv->id);
+        sqlite3_bind_int64(st, 2, blk);
+        sqlite3_bind_text(st, 3, a, -1, SQLITE_STATIC);
+        int code = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (code != SQLITE_DONE)
+            return vv_db_fail(x->inv->db, code, x->err);
+        fix_walk fw = {a, alg};
+        map_walk w = {fixity_key, fixity_elem, &fw};
+        if ((rc = walk_map(x, VV_FIXITY, blk, &w)))
             return rc;
     }
-    if (x->inv->nfixity)
-        qsort(x->inv->fixity, x->inv->nfixity, sizeof(vv_fix), fix_cmp);
     return VL_OK;
 }
 
@@ -802,25 +934,19 @@ void vv_inventory_init(vv_inv *inv)
     inv->spec = VV_SPEC_UNKNOWN;
 }
 
-void vv_inventory_load(vv_inv *inv, const char *data, size_t len)
-{
-    inv->loaded = 1;
-    inv->root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &inv->jerr);
-}
-
-int vv_inventory_check(vv_ctx *v, const char *file, const char *data,
-                       size_t len, int expect_spec, vv_inv *inv,
-                       vl_error *err)
+int vv_inventory_check(vv_ctx *v, const char *file, int expect_spec,
+                       vv_inv *inv, vl_error *err)
 {
     static const char *const keys[] = {"id", "type", "digestAlgorithm",
                                        "head", "contentDirectory", "manifest",
                                        "versions", "fixity", NULL};
     ictx x = {.v = v, .file = file, .inv = inv, .err = err};
-    if (!inv->loaded)
-        vv_inventory_load(inv, data, len);
     if (!inv->root) {
-        vv_report(v, "E033", file, "not valid JSON: %s (line %d)",
-                  inv->jerr.text, inv->jerr.line);
+        if (inv->pline)
+            vv_report(v, "E033", file, "not valid JSON: %s (line %ld)",
+                      inv->perr, inv->pline);
+        else
+            vv_report(v, "E033", file, "not valid JSON: %s", inv->perr);
         inv->fatal = 1;
         return VL_OK;
     }
@@ -829,8 +955,6 @@ int vv_inventory_check(vv_ctx *v, const char *file, const char *data,
         inv->fatal = 1;
         return VL_OK;
     }
-    if (!(x.state_digests = json_object()))
-        return vl_error_oom(err);
     int rc;
     check_keys(&x, inv->root, keys, "the inventory");
     check_header(&x, expect_spec);
@@ -841,6 +965,5 @@ int vv_inventory_check(vv_ctx *v, const char *file, const char *data,
         goto done;
     rc = check_fixity(&x);
 done:
-    json_decref(x.state_digests);
     return rc;
 }

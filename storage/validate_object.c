@@ -12,37 +12,24 @@
 
 #define ROOT_INV VL_INVENTORY_FILE
 
-/* A digest that a version inventory (not the root one) gives for a content
- * path, where the root inventory does not give the same: checked against
- * the file with that inventory's own algorithm (E092 manifest, E093
- * fixity). */
-typedef struct vclaim {
-    char *path;              /* content path */
-    char *digest;
-    int alg;                 /* vl_digest_alg, or -1 for fixity "size" */
-    const char *code;        /* "E092" or "E093" */
-    const char *file;        /* the inventory, e.g. "v1/inventory.json"
-                                (owned by octx.files) */
-    size_t order;            /* found order: inventories oldest first */
-    int exists;              /* the file is there (not in the root
-                                manifest: a job of its own) */
-} vclaim;
-
+/* What grows with the file count is in the run's scratch database (v->db):
+ * the files found on disk (walked), and the digests that version
+ * inventories (not the root one) give for content paths where the root
+ * inventory does not give the same (claims: checked against the file with
+ * that inventory's own algorithm, E092 manifest, E093 fixity; cexists:
+ * the paths of those not in the root manifest whose file is there, each a
+ * digest job of its own). */
 typedef struct octx {
     vv_ctx *v;
     vv_list root;            /* object root listing */
     vv_inv inv;              /* root inventory */
-    vl_buf inv_data;         /* its bytes */
     int have_inv;
     int declared;            /* a valid 0=ocfl_object_1.x was found */
-    unsigned char *seen;     /* per manifest entry: found on disk */
     size_t walked;           /* files found by the current content walk */
     size_t *ver_files;       /* per inventory version: manifest entries */
-    char **walked_paths;     /* content files found so far, in walk order */
-    size_t nwalked_paths, cap_walked;
-    vclaim *claims;          /* from version inventories */
-    size_t nclaims, cap_claims;
-    json_t *claim_keys;      /* claims already recorded */
+    char **absent;           /* versions whose content is missing: their
+                                files are not reported one by one */
+    size_t nabsent;
     char **files;            /* version inventory names the claims cite */
     size_t nfiles;
     vl_error *err;
@@ -135,9 +122,10 @@ static int parse_sidecar(const char *s, size_t len, char *digest, size_t cap)
            !memcmp(rest, VL_INVENTORY_FILE, VL_INVENTORY_FILE_LEN) ? 0 : -1;
 }
 
-/* Check dir/inventory.json.ALG against the inventory bytes. */
+/* Check dir/inventory.json.ALG against the inventory bytes (bytes: the
+ * inventory read whose digests are those of the file). */
 static int check_sidecar(octx *o, const char *dir, const vv_list *entries,
-                         const vv_inv *inv, const vl_buf *data)
+                         const vv_inv *inv, const vv_inv *bytes)
 {
     vv_ctx *v = o->v;
     int alg = inv->alg;
@@ -184,21 +172,18 @@ static int check_sidecar(octx *o, const char *dir, const vv_list *entries,
     vl_buf b;
     vl_buf_init(&b, 0);
     vl_error err = {0};
-    char want[VL_DIGEST_HEX_MAX], have[VL_DIGEST_HEX_MAX];
+    char have[VL_DIGEST_HEX_MAX];
+    /* digestAlgorithm is sha512 or sha256 when alg is set */
+    const char *want = alg == VL_SHA256 ? bytes->sha256 : bytes->sha512;
     if (vv_read(v, rel, 4096, &b, &err) != VL_OK)
         vv_report(v, "E061", rel, "cannot read the sidecar: %s", err.msg);
     else if (parse_sidecar(b.data, b.len, have, sizeof have))
         vv_report(v, "E061", rel, "not of the form 'DIGEST inventory.json'");
-    else {
-        if (vl_digest_buffer((vl_digest_alg)alg, data->data, data->len,
-                             want) != 0)
-            vl_alloc_failed();  /* ends the run: see vv_finish */
-        else if (strcasecmp(want, have)) {
-            vv_facts f = {VL_PROBLEM_MISMATCH, rel, alg_name, have, want};
-            vv_report_facts(v, "E060", rel, &f,
-                            "digest %.16s... does not match the inventory "
-                            "(computed %.16s...)", have, want);
-        }
+    else if (strcasecmp(want, have)) {
+        vv_facts f = {VL_PROBLEM_MISMATCH, rel, alg_name, have, want};
+        vv_report_facts(v, "E060", rel, &f,
+                        "digest %.16s... does not match the inventory "
+                        "(computed %.16s...)", have, want);
     }
     vl_buf_release(&b);
     free(rel);
@@ -290,37 +275,29 @@ static void check_root_entries(octx *o)
 
 /* ---- content folders ----------------------------------------------------- */
 
-static void mark_seen(octx *o, const char *path)
-{
-    const vv_pair *p = vv_manifest_find(&o->inv, path);
-    if (!p) {
-        vv_facts f = {.problem = VL_PROBLEM_UNEXPECTED, .content_path = path};
-        vv_report_facts(o->v, "E023", path, &f, "file is not in the manifest");
-        return;
-    }
-    size_t i = (size_t)(p - o->inv.manifest);
-    while (i > 0 && !strcmp(o->inv.manifest[i - 1].path, path))
-        i--;
-    for (; i < o->inv.nmanifest && !strcmp(o->inv.manifest[i].path, path); i++)
-        o->seen[i] = 1;
-}
+static const char INS_WALKED[] = "INSERT INTO walked(path) VALUES (?1)";
 
-/* Remember a content file found on disk: every version inventory must
- * list the files of its own and earlier versions (E023). */
+/* A content file found on disk: in the root manifest, else E023; and
+ * remembered, since every version inventory must list the files of its own
+ * and earlier versions (E023) and the root manifest's files found are
+ * those digested. */
 static int record_walked(octx *o, const char *path)
 {
-    if (o->nwalked_paths == o->cap_walked) {
-        size_t ncap = o->cap_walked ? o->cap_walked * 2 : 64;
-        char **n = realloc(o->walked_paths, ncap * sizeof *n);
-        if (!n)
-            return vl_error_oom(o->err);
-        o->walked_paths = n;
-        o->cap_walked = ncap;
+    int has = vv_manifest_has(&o->inv, path, o->err);
+    if (has < 0)
+        return VL_ESYS;
+    if (!has) {
+        vv_facts f = {.problem = VL_PROBLEM_UNEXPECTED, .content_path = path};
+        vv_report_facts(o->v, "E023", path, &f, "file is not in the manifest");
     }
-    if (!(o->walked_paths[o->nwalked_paths] = vl_strdup(path)))
-        return vl_error_oom(o->err);
-    o->nwalked_paths++;
-    return VL_OK;
+    sqlite3_stmt *st;
+    int rc = vv_q(o->v->db, INS_WALKED, &st, o->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    int code = sqlite3_step(st);
+    sqlite3_reset(st);
+    return code == SQLITE_DONE ? VL_OK : vv_db_fail(o->v->db, code, o->err);
 }
 
 static int walk_content(octx *o, const char *rel, int top)
@@ -348,7 +325,6 @@ static int walk_content(octx *o, const char *rel, int top)
             rc = walk_content(o, child, 0);
         } else if (l.e[i].kind == VL_WALK_FILE) {
             o->walked++;
-            mark_seen(o, child);
             rc = record_walked(o, child);
         } else
             vv_report(v, "E090", child,
@@ -363,58 +339,131 @@ done:
 
 /* ---- version inventories ------------------------------------------------- */
 
+static const char Q_MKEY[] =
+    "SELECT k, bad FROM k INDEXED BY k_h WHERE inv = ?1 AND sect = 0"
+    " AND dh = ?3"
+    " AND blk = 0 AND digest = ?2";
+static const char Q_SUBSET[] =
+    "SELECT NOT EXISTS (SELECT 1 FROM e x WHERE x.inv = ?1 AND x.sect = 0"
+    " AND x.blk = 0 AND x.k = ?2 AND NOT EXISTS (SELECT 1 FROM e y"
+    "  WHERE y.inv = ?3 AND y.sect = 0 AND y.blk = 0 AND y.k = ?4"
+    "  AND y.path IS x.path))";
+
+/* The manifest key of digest d: its ordinal, or -1 when there is none or
+ * its value is not an array; -2 on a failure (err). */
+static long manifest_key(const vv_inv *inv, const char *d, vl_error *err)
+{
+    sqlite3_stmt *st;
+    if (vv_q(inv->db, Q_MKEY, &st, err))
+        return -2;
+    sqlite3_bind_int(st, 1, inv->id);
+    sqlite3_bind_text(st, 2, d, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, vv_hash(d, 0));
+    int code = sqlite3_step(st);
+    long k = code == SQLITE_ROW && sqlite3_column_int(st, 1) != 1
+                 ? (long)sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (code != SQLITE_ROW && code != SQLITE_DONE) {
+        vv_db_fail(inv->db, code, err);
+        return -2;
+    }
+    return k;
+}
+
 /* 1 when every content path the manifest of a gives for digest da is among
  * those the manifest of b gives for db (a later inventory may add copies).
- * An unknown digest (E050, reported already) compares equal. */
+ * An unknown digest (E050, reported already) compares equal.  -1 on a
+ * failure. */
 static int same_content(const vv_inv *a, const char *da, const vv_inv *b,
-                        const char *db)
+                        const char *db, vl_error *err)
 {
-    json_t *pa = json_object_get(json_object_get(a->root, "manifest"), da);
-    json_t *pb = json_object_get(json_object_get(b->root, "manifest"), db);
-    size_t i, j;
-    json_t *x, *y;
-    if (!json_is_array(pa) || !json_is_array(pb))
+    long ka = manifest_key(a, da, err), kb;
+    if (ka == -2 || (ka >= 0 && (kb = manifest_key(b, db, err)) == -2))
+        return -1;
+    if (ka < 0 || kb < 0)
         return 1;
-    json_array_foreach(pa, i, x) {
-        int found = 0;
-        json_array_foreach(pb, j, y)
-            if (json_equal(x, y))
-                found = 1;
-        if (!found)
-            return 0;
-    }
-    return 1;
+    sqlite3_stmt *st;
+    if (vv_q(a->db, Q_SUBSET, &st, err))
+        return -1;
+    sqlite3_bind_int(st, 1, a->id);
+    sqlite3_bind_int64(st, 2, ka);
+    sqlite3_bind_int(st, 3, b->id);
+    sqlite3_bind_int64(st, 4, kb);
+    int code = sqlite3_step(st);
+    int r = code == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_reset(st);
+    if (r < 0)
+        vv_db_fail(a->db, code, err);
+    return r;
 }
+
+/* The same SQL twice: two cursors at once. */
+static const char Q_STATE_A[] =
+    "SELECT e.path, k.digest FROM e JOIN k ON k.inv = e.inv AND k.sect = 1"
+    " AND k.blk = e.blk AND k.k = e.k WHERE e.inv = ?1 AND e.sect = 1"
+    " AND e.blk = ?2 AND e.path IS NOT NULL ORDER BY e.path, k.digest";
+static const char Q_STATE_B[] =
+    "SELECT e.path, k.digest FROM e JOIN k ON k.inv = e.inv AND k.sect = 1"
+    " AND k.blk = e.blk AND k.k = e.k WHERE e.inv = ?1 AND e.sect = 1"
+    " AND e.blk = ?2 AND e.path IS NOT NULL ORDER BY e.path, k.digest";
 
 /* The same logical state: the same logical paths, each with the same
  * digest, or (the digest algorithm changed between the two inventories)
- * each naming the same content files. */
+ * each naming the same content files.  -1 on a failure. */
 static int same_state(const vv_inv *a, const vv_version *va,
-                      const vv_inv *b, const vv_version *vb)
+                      const vv_inv *b, const vv_version *vb, vl_error *err)
 {
-    if (va->nstate != vb->nstate)
-        return 0;
-    int digests = a->alg == b->alg;
-    for (size_t i = 0; i < va->nstate; i++) {
-        if (strcmp(va->state[i].path, vb->state[i].path))
-            return 0;
-        if (digests && strcasecmp(va->state[i].digest, vb->state[i].digest))
-            return 0;
-        if (!digests && !same_content(a, va->state[i].digest, b,
-                                      vb->state[i].digest))
-            return 0;
+    sqlite3_stmt *sa, *sb;
+    if (vv_q(a->db, Q_STATE_A, &sa, err) || vv_q(a->db, Q_STATE_B, &sb, err))
+        return -1;
+    sqlite3_bind_int(sa, 1, a->id);
+    sqlite3_bind_int64(sa, 2, va->blk);
+    sqlite3_bind_int(sb, 1, b->id);
+    sqlite3_bind_int64(sb, 2, vb->blk);
+    int digests = a->alg == b->alg, same = 1, ca, cb;
+    for (;;) {
+        ca = sqlite3_step(sa);
+        cb = sqlite3_step(sb);
+        if (ca != SQLITE_ROW || cb != SQLITE_ROW)
+            break;
+        const char *pa = (const char *)sqlite3_column_text(sa, 0);
+        const char *pb = (const char *)sqlite3_column_text(sb, 0);
+        const char *da = (const char *)sqlite3_column_text(sa, 1);
+        const char *db = (const char *)sqlite3_column_text(sb, 1);
+        if (!pa || !pb || !da || !db) {
+            same = -1;
+            vl_error_oom(err);
+            break;
+        }
+        if (strcmp(pa, pb) || (digests && strcasecmp(da, db))) {
+            same = 0;
+            break;
+        }
+        if (!digests && (same = same_content(a, da, b, db, err)) != 1)
+            break;
     }
-    return 1;
+    if (same == 1 && ca != cb)
+        same = ca == SQLITE_DONE || cb == SQLITE_DONE ? 0 : -1;
+    if (same == 1 && ca != SQLITE_DONE && ca != SQLITE_ROW)
+        same = -1;
+    if (same == -1 && !err->status)
+        vv_db_fail(a->db, ca != SQLITE_ROW ? ca : cb, err);
+    sqlite3_reset(sa);
+    sqlite3_reset(sb);
+    return same;
 }
 
-static void compare_blocks(octx *o, const char *file, const vv_inv *vi)
+static int compare_blocks(octx *o, const char *file, const vv_inv *vi)
 {
     for (size_t i = 0; i < vi->nversions; i++) {
         const vv_version *pv = &vi->versions[i];
         const vv_version *cv = vv_inventory_version(&o->inv, pv->num);
         if (!cv)
             continue;
-        if (!same_state(vi, pv, &o->inv, cv))
+        int same = same_state(vi, pv, &o->inv, cv, o->err);
+        if (same < 0)
+            return VL_ESYS;
+        if (!same)
             vv_report(o->v, "E066", file,
                       "version %s state differs from the root inventory",
                       pv->name);
@@ -428,6 +477,7 @@ static void compare_blocks(octx *o, const char *file, const vv_inv *vi)
                           "version %s %s differs from the root inventory",
                           pv->name, keys[k]);
     }
+    return VL_OK;
 }
 
 /* contentDirectory as usable: NULL when not set, "" when set but invalid
@@ -469,21 +519,22 @@ static void compare_content_dir(octx *o, const char *file,
                   ver->name, want);
 }
 
-/* Returns 1 when the inventory's content paths can be held against the
- * folders on disk: its version names and content directory agree with the
- * root inventory's (else E013/E019/E020 said why they cannot). */
+/* Sets *usable to 1 when the inventory's content paths can be held
+ * against the folders on disk: its version names and content directory
+ * agree with the root inventory's (else E013/E019/E020 said why they
+ * cannot). */
 static int compare_inventory(octx *o, const char *file, const vv_version *ver,
-                             const vv_inv *vi, int *prev_spec)
+                             const vv_inv *vi, int *prev_spec, int *usable)
 {
     vv_ctx *v = o->v;
     const vv_inv *ri = &o->inv;
     if (vi->head_num && vi->head_num != ver->num)
         vv_report(v, "E040", file, "head is '%s' in the inventory of %s",
                   vi->head, ver->name);
-    if (vi->id && ri->id && strcmp(vi->id, ri->id))
+    if (vi->id_str && ri->id_str && strcmp(vi->id_str, ri->id_str))
         vv_report(v, "E110|E037", file,
-                  "id '%s' differs from the root inventory id '%s'", vi->id,
-                  ri->id);
+                  "id '%s' differs from the root inventory id '%s'",
+                  vi->id_str, ri->id_str);
     /* Its other warnings repeat the root inventory's; not this one. */
     if (vi->alg == VL_SHA256 && ri->alg != VL_SHA256)
         vv_report(v, "W004", file, "digestAlgorithm is sha256 (the root "
@@ -503,115 +554,226 @@ static int compare_inventory(octx *o, const char *file, const vv_version *ver,
         else
             *prev_spec = vi->spec;
     }
-    compare_blocks(o, file, vi);
-    return (vi->pad < 0 || ri->pad < 0 || vi->pad == ri->pad) &&
-           !strcmp(vi->content_dir, ri->content_dir);
+    *usable = (vi->pad < 0 || ri->pad < 0 || vi->pad == ri->pad) &&
+              !strcmp(vi->content_dir, ri->content_dir);
+    return compare_blocks(o, file, vi);
 }
+
 
 /* Every content file of this version and the earlier ones must be in this
  * version's inventory too (E023): the files walked so far are exactly
  * those.  A file the root inventory does not list either was reported once
  * by it, not again by each version inventory. */
-static void check_prior_files(octx *o, const char *file, const vv_inv *vi)
+static const char Q_PRIOR[] =
+    "SELECT w.path FROM walked w WHERE NOT EXISTS (SELECT 1 FROM e"
+    " WHERE e.inv = ?1 AND e.sect = 0 AND e.blk = 0 AND e.path = w.path)"
+    " AND EXISTS (SELECT 1 FROM e WHERE e.inv = ?2 AND e.sect = 0"
+    " AND e.blk = 0 AND e.path = w.path) ORDER BY w.ord";
+
+static int check_prior_files(octx *o, const char *file, const vv_inv *vi)
 {
-    for (size_t i = 0; i < o->nwalked_paths; i++) {
-        const char *p = o->walked_paths[i];
-        if (vv_manifest_find(vi, p) || !vv_manifest_find(&o->inv, p))
-            continue;
+    sqlite3_stmt *st;
+    int rc = vv_q(o->v->db, Q_PRIOR, &st, o->err), code;
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, vi->id);
+    sqlite3_bind_int(st, 2, o->inv.id);
+    while ((code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(st, 0);
         vv_facts f = {.problem = VL_PROBLEM_UNEXPECTED, .content_path = p};
         vv_report_facts(o->v, "E023", file, &f,
                         "content file %s is not in the manifest of this "
-                        "version's inventory", p);
+                        "version's inventory", p ? p : "?");
     }
+    sqlite3_reset(st);
+    return code == SQLITE_DONE ? VL_OK : vv_db_fail(o->v->db, code, o->err);
+}
+
+/* One fixity entry of an inventory: a digest of a manifest path, well
+ * formed for its algorithm. */
+typedef struct vfix {
+    char *alg_name;
+    int alg;                 /* vl_digest_alg; -1 "size"; -2 another
+                                extension algorithm */
+    char *digest;
+} vfix;
+
+static void vfix_free(vfix *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(f[i].alg_name);
+        free(f[i].digest);
+    }
+    free(f);
+}
+
+static int fix_alg(const char *name)
+{
+    vl_digest_alg a;
+    if (vl_digest_from_name(name, &a) == 0)
+        return (int)a;
+    return strcmp(name, "size") ? -2 : -1;
+}
+
+/* CROSS JOIN: the blocks, then each one's index by path (the planner
+ * would scan every fixity row for each path). */
+static const char Q_FIX_PATH[] =
+    "SELECT f.alg, k.digest FROM fok f CROSS JOIN e ON e.inv = f.inv"
+    " AND e.sect = 2 AND e.blk = f.blk CROSS JOIN k ON k.inv = e.inv"
+    " AND k.sect = 2 AND k.blk = e.blk AND k.k = e.k"
+    " WHERE f.inv = ?1 AND e.path = ?2 ORDER BY f.alg, e.k";
+
+/* The fixity entries of an inventory for a content path, by algorithm. */
+static int fixity_of(const vv_inv *inv, const char *path, vfix **out,
+                     size_t *n, vl_error *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc, code;
+    *out = NULL;
+    *n = 0;
+    int has = vv_manifest_has(inv, path, err);
+    if (has <= 0)
+        return has < 0 ? VL_ESYS : VL_OK;
+    if ((rc = vv_q(inv->db, Q_FIX_PATH, &st, err)))
+        return rc;
+    sqlite3_bind_int(st, 1, inv->id);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text(st, 0);
+        const char *d = (const char *)sqlite3_column_text(st, 1);
+        if (!a || !d) {
+            rc = vl_error_oom(err);
+            break;
+        }
+        int alg = fix_alg(a);
+        if (!vv_fixity_digest_ok(a, alg < 0 ? -1 : alg, d))
+            continue;   /* E029-E032/E057 said so: not compared */
+        if ((rc = VL_GROW(*out, cap, *n + 1, err)))
+            break;
+        vfix *f = &(*out)[*n];
+        *f = (vfix){vl_strdup(a), alg, vl_strdup(d)};
+        (*n)++;
+        if (!f->alg_name || !f->digest)
+            rc = vl_error_oom(err);
+    }
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = vv_db_fail(inv->db, code, err);
+    sqlite3_reset(st);
+    if (rc) {
+        vfix_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static const char Q_MANIFEST_SAME[] =
+    "SELECT 1 FROM e CROSS JOIN k ON k.inv = e.inv AND k.sect = 0 AND k.blk = 0"
+    " AND k.k = e.k WHERE e.inv = ?1 AND e.sect = 0 AND e.blk = 0"
+    " AND e.path = ?2 AND k.lh = ?4 AND coalesce(k.ld, k.digest) = ?3"
+    " LIMIT 1";
+
+static void lower_copy(char *dst, size_t cap, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i < cap - 1; i++)
+        dst[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+    dst[i] = '\0';
 }
 
 /* 1 when the root manifest (code E092) or root fixity (E093) gives the
- * same digest for the path with the same algorithm. */
+ * same digest for the path with the same algorithm; -1 on a failure. */
 static int root_says_same(const octx *o, const char *code, int alg,
                           const char *path, const char *digest)
 {
     const vv_inv *ri = &o->inv;
     if (!strcmp(code, "E092")) {
-        const vv_pair *p = vv_manifest_find(ri, path);
-        if (!p || ri->alg != alg)
-            return 0;
-        size_t i = (size_t)(p - ri->manifest);
-        while (i > 0 && !strcmp(ri->manifest[i - 1].path, path))
-            i--;
-        for (; i < ri->nmanifest && !strcmp(ri->manifest[i].path, path); i++)
-            if (!strcasecmp(ri->manifest[i].digest, digest))
-                return 1;
-        return 0;
+        char *ld = vl_strdup(digest);
+        sqlite3_stmt *st;
+        if (!ld) {
+            vl_error_oom(o->err);
+            return -1;
+        }
+        lower_copy(ld, strlen(ld) + 1, digest);
+        if (ri->alg != alg || vv_q(ri->db, Q_MANIFEST_SAME, &st, o->err)) {
+            free(ld);
+            return ri->alg != alg ? 0 : -1;
+        }
+        sqlite3_bind_int(st, 1, ri->id);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, ld, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, vv_hash(ld, 0));
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        free(ld);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            vv_db_fail(ri->db, step, o->err);
+            return -1;
+        }
+        return step == SQLITE_ROW;
     }
-    size_t lo = 0, hi = ri->nfixity;
-    while (lo < hi) {      /* the fixity entries are sorted by path */
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(ri->fixity[mid].path, path) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < ri->nfixity && !strcmp(ri->fixity[lo].path, path); lo++) {
-        const vv_fix *f = &ri->fixity[lo];
-        vl_digest_alg a;
-        int fa = !strcmp(f->alg, "size") ? -1
-                 : vl_digest_from_name(f->alg, &a) == 0 ? (int)a : -2;
-        if (fa == alg && !strcasecmp(f->digest, digest))
-            return 1;
-    }
-    return 0;
+    vfix *f;
+    size_t n;
+    if (fixity_of(ri, path, &f, &n, o->err))
+        return -1;
+    int same = 0;
+    for (size_t i = 0; i < n && !same; i++)
+        same = f[i].alg == alg && !strcasecmp(f[i].digest, digest);
+    vfix_free(f, n);
+    return same;
 }
 
+static const char INS_CLAIM[] =
+    "INSERT OR IGNORE INTO claims(code, alg, ld, digest, path, file)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
 static int add_claim(octx *o, const char *code, int alg, const char *path,
-                     const char *digest, const char *file)
+                     const char *digest, size_t file)
 {
-    if (root_says_same(o, code, alg, path, digest))
-        return VL_OK;
+    int same = root_says_same(o, code, alg, path, digest);
+    if (same)
+        return same < 0 ? VL_ESYS : VL_OK;
     /* One claim per code, algorithm, digest and path (inventories of
      * successive versions repeat each other). */
-    char lower[VL_DIGEST_HEX_MAX + 32];
-    size_t len = 0;
-    for (; digest[len] && len < sizeof lower - 1; len++)
-        lower[len] = (char)tolower((unsigned char)digest[len]);
-    lower[len] = '\0';
-    char *key = vl_asprintf("%s %d %s %s", code, alg, lower, path);
-    if (!key)
+    char *ld = vl_strdup(digest);
+    sqlite3_stmt *st;
+    int rc;
+    if (!ld)
         return vl_error_oom(o->err);
-    int seen = json_object_get(o->claim_keys, key) != NULL;
-    int rc = seen ? 0 : json_object_set_new(o->claim_keys, key, json_null());
-    free(key);
-    if (rc)
-        return vl_error_oom(o->err);
-    if (seen)
-        return VL_OK;
-    if (o->nclaims == o->cap_claims) {
-        size_t ncap = o->cap_claims ? o->cap_claims * 2 : 16;
-        vclaim *n = realloc(o->claims, ncap * sizeof *n);
-        if (!n)
-            return vl_error_oom(o->err);
-        o->claims = n;
-        o->cap_claims = ncap;
+    lower_copy(ld, strlen(ld) + 1, digest);
+    if ((rc = vv_q(o->v->db, INS_CLAIM, &st, o->err))) {
+        free(ld);
+        return rc;
     }
-    vclaim *c = &o->claims[o->nclaims];
-    *c = (vclaim){.path = vl_strdup(path), .digest = vl_strdup(digest),
-                  .alg = alg, .code = code, .file = file,
-                  .order = o->nclaims};
-    if (!c->path || !c->digest) {
-        free(c->path);
-        free(c->digest);
-        return vl_error_oom(o->err);
-    }
-    o->nclaims++;
-    return VL_OK;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, alg);
+    sqlite3_bind_text(st, 3, ld, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)file);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    free(ld);
+    return step == SQLITE_DONE ? VL_OK : vv_db_fail(o->v->db, step, o->err);
 }
+
+static const char Q_PAIRS[] =
+    "SELECT e.path, k.digest FROM e JOIN k ON k.inv = e.inv AND k.sect = 0"
+    " AND k.blk = 0 AND k.k = e.k WHERE e.inv = ?1 AND e.sect = 0"
+    " AND e.blk = 0 AND e.path IS NOT NULL ORDER BY e.path, k.digest";
+static const char Q_FIX_ALL[] =
+    "SELECT e.path, f.alg, k.digest FROM fok f JOIN e ON e.inv = f.inv"
+    " AND e.sect = 2 AND e.blk = f.blk JOIN k ON k.inv = e.inv"
+    " AND k.sect = 2 AND k.blk = e.blk AND k.k = e.k"
+    " WHERE f.inv = ?1 AND e.path IS NOT NULL ORDER BY e.path, f.alg, e.k";
 
 /* Keep the digests of a version inventory that the root one does not
  * give, to check them against the files with their own algorithm. */
 static int collect_claims(octx *o, const char *file, const vv_inv *vi)
 {
-    int rc = VL_OK;
-    if (!o->claim_keys && !(o->claim_keys = json_object()))
-        return vl_error_oom(o->err);
+    sqlite3_stmt *st;
+    int rc = VL_OK, code = SQLITE_DONE;
     char **nf = realloc(o->files, (o->nfiles + 1) * sizeof *nf);
     if (!nf)
         return vl_error_oom(o->err);
@@ -619,28 +781,77 @@ static int collect_claims(octx *o, const char *file, const vv_inv *vi)
     char *owned = vl_strdup(file);
     if (!owned)
         return vl_error_oom(o->err);
+    size_t fi = o->nfiles;
     o->files[o->nfiles++] = owned;
-    for (size_t i = 0; i < vi->nmanifest && rc == VL_OK && vi->alg >= 0; i++) {
-        const vv_pair *m = &vi->manifest[i];
-        if ((vi->misplaced && vi->misplaced[i]) || vv_path_shape(m->path) ||
-            !vv_hex_ok(m->digest, vl_digest_hex_len((vl_digest_alg)vi->alg)))
-            continue;
-        rc = add_claim(o, "E092", vi->alg, m->path, m->digest, owned);
+    if (vi->alg >= 0) {
+        if ((rc = vv_q(o->v->db, Q_PAIRS, &st, o->err)))
+            return rc;
+        sqlite3_bind_int(st, 1, vi->id);
+        while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *p = (const char *)sqlite3_column_text(st, 0);
+            const char *d = (const char *)sqlite3_column_text(st, 1);
+            if (!p || !d) {
+                rc = vl_error_oom(o->err);
+                break;
+            }
+            if (vv_content_misplaced(NULL, NULL, vi, p) || vv_path_shape(p) ||
+                !vv_hex_ok(d, vl_digest_hex_len((vl_digest_alg)vi->alg)))
+                continue;
+            rc = add_claim(o, "E092", vi->alg, p, d, fi);
+        }
+        if (rc == VL_OK && code != SQLITE_DONE)
+            rc = vv_db_fail(o->v->db, code, o->err);
+        sqlite3_reset(st);
     }
-    for (size_t i = 0; i < vi->nfixity && rc == VL_OK; i++) {
-        const vv_fix *f = &vi->fixity[i];
-        vl_digest_alg a;
-        int alg = -2;
-        if (vl_digest_from_name(f->alg, &a) == 0)
-            alg = (int)a;
-        else if (!strcmp(f->alg, "size"))
-            alg = -1;
-        const vv_pair *m = vv_manifest_find(vi, f->path);
-        if (alg == -2 || !m || vv_path_shape(f->path) ||
-            (vi->misplaced && vi->misplaced[m - vi->manifest]))
+    if (rc || (rc = vv_q(o->v->db, Q_FIX_ALL, &st, o->err)))
+        return rc;
+    sqlite3_bind_int(st, 1, vi->id);
+    while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(st, 0);
+        const char *a = (const char *)sqlite3_column_text(st, 1);
+        const char *d = (const char *)sqlite3_column_text(st, 2);
+        if (!p || !a || !d) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        int alg = fix_alg(a);
+        if (alg == -2 || !vv_fixity_digest_ok(a, alg, d) ||
+            vv_path_shape(p) || vv_content_misplaced(NULL, NULL, vi, p))
             continue;   /* an algorithm we cannot compute is ignored */
-        rc = add_claim(o, "E093", alg, f->path, f->digest, owned);
+        int has = vv_manifest_has(vi, p, o->err);
+        if (has < 0)
+            rc = VL_ESYS;
+        else if (has)
+            rc = add_claim(o, "E093", alg, p, d, fi);
     }
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = vv_db_fail(o->v->db, code, o->err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The size and digests of a file, read once (the head version's
+ * inventory, compared with the root one before it is parsed). */
+static int digest_file(vv_ctx *v, const char *rel, vv_inv *out, vl_error *err)
+{
+    char *p = vv_join(v->base, rel);
+    vl_reader *r = NULL;
+    vl_digest_result res;
+    int rc;
+    if (!p)
+        return vl_error_oom(err);
+    if ((rc = vl_backend_open(v->b, p, &r, err)) == VL_OK &&
+        (rc = vl_digest_pump(vl_reader_read, r, -1,
+                             VL_DIGEST_BIT(VL_SHA512) |
+                                 VL_DIGEST_BIT(VL_SHA256),
+                             NULL, NULL, &res, &out->size, err)) == VL_OK) {
+        memcpy(out->sha512, res.hex[VL_SHA512], VL_DIGEST_HEX_MAX);
+        memcpy(out->sha256, res.hex[VL_SHA256], VL_DIGEST_HEX_MAX);
+    }
+    if (rc != VL_OK)
+        vv_note(err);
+    vl_reader_close(r);
+    free(p);
     return rc;
 }
 
@@ -648,10 +859,8 @@ static int check_version_inventory(octx *o, const vv_version *ver,
                                    const vv_list *entries, int *prev_spec)
 {
     vv_ctx *v = o->v;
-    int rc = VL_OK;
+    int rc = VL_OK, usable = 0;
     char *file = vv_join(ver->name, ROOT_INV);
-    vl_buf b;
-    vl_buf_init(&b, 0);
     vv_inv vi;
     vv_inventory_init(&vi);
     vl_error e = {0};
@@ -661,76 +870,107 @@ static int check_version_inventory(octx *o, const vv_version *ver,
         vv_report(v, "W010", ver->name, "version has no inventory.json");
         goto done;
     }
-    if (vv_read(v, file, VV_INVENTORY_MAX, &b, &e) != VL_OK) {
+    int is_head = ver->num == o->inv.head_num;
+    if (is_head) {
+        /* most often the root inventory's very bytes: checked already */
+        if (digest_file(v, file, &vi, &e) != VL_OK) {
+            vv_report(v, "E033", file, "cannot read: %s", e.msg);
+            goto done;
+        }
+        int same = vi.size == o->inv.size && !strcmp(vi.sha512, o->inv.sha512);
+        if (!same)
+            vv_report(v, "E064", file,
+                      "differs from the root inventory.json of the head version");
+        if (same) {
+            /* The root inventory, checked already; only its place in the
+             * sequence of specification versions is new. */
+            if (o->inv.spec != VV_SPEC_UNKNOWN && o->inv.spec < *prev_spec)
+                vv_report(v, "E103|-", file,
+                          "declares OCFL %s after an earlier version declared %s",
+                          vv_spec_name(o->inv.spec), vv_spec_name(*prev_spec));
+            rc = check_sidecar(o, ver->name, entries, &o->inv, &vi);
+            goto done;
+        }
+    }
+    if (vv_inventory_read(v, file, &vi, &e) != VL_OK) {
         vv_report(v, "E033", file, "cannot read: %s", e.msg);
         goto done;
     }
-    int is_head = ver->num == o->inv.head_num;
-    int same = b.len == o->inv_data.len &&
-               !memcmp(b.data, o->inv_data.data, b.len);
-    if (is_head && !same)
-        vv_report(v, "E064", file,
-                  "differs from the root inventory.json of the head version");
-    if (is_head && same) {
-        /* The root inventory, checked already; only its place in the
-         * sequence of specification versions is new. */
-        if (o->inv.spec != VV_SPEC_UNKNOWN && o->inv.spec < *prev_spec)
-            vv_report(v, "E103|-", file,
-                      "declares OCFL %s after an earlier version declared %s",
-                      vv_spec_name(o->inv.spec), vv_spec_name(*prev_spec));
-        rc = check_sidecar(o, ver->name, entries, &o->inv, &b);
-        goto done;
-    }
     v->quiet_warnings = 1;
-    rc = vv_inventory_check(v, file, b.data, b.len, VV_SPEC_UNKNOWN, &vi,
-                            o->err);
+    rc = vv_inventory_check(v, file, VV_SPEC_UNKNOWN, &vi, o->err);
     v->quiet_warnings = 0;
     if (rc || vi.fatal)
         goto done;
-    if ((rc = check_sidecar(o, ver->name, entries, &vi, &b)))
+    if ((rc = check_sidecar(o, ver->name, entries, &vi, &vi)))
         goto done;
-    if (compare_inventory(o, file, ver, &vi, prev_spec)) {
-        check_prior_files(o, file, &vi);
+    if ((rc = compare_inventory(o, file, ver, &vi, prev_spec, &usable)))
+        goto done;
+    if (usable && !(rc = check_prior_files(o, file, &vi)))
         rc = collect_claims(o, file, &vi);
-    }
 done:
     vv_inventory_free(&vi);
-    vl_buf_release(&b);
     free(file);
     return rc;
 }
 
 /* ---- version folders ----------------------------------------------------- */
 
-static void count_version_files(octx *o)
+static const char Q_VER_FILES[] =
+    "SELECT COUNT(*) FROM e WHERE inv = ?1 AND sect = 0 AND blk = 0"
+    " AND path >= ?2 AND path < ?3";
+
+/* Manifest entries under each version's folder. */
+static int count_version_files(octx *o)
 {
-    for (size_t i = 0; i < o->inv.nmanifest; i++) {
-        const char *p = o->inv.manifest[i].path;
-        size_t n = strcspn(p, "/");
-        char name[32];
-        long num;
-        int pad;
-        if (!p[n] || n >= sizeof name)
+    for (size_t i = 0; i < o->inv.nversions; i++) {
+        const vv_version *ver = &o->inv.versions[i];
+        char lo[40], hi[40];
+        sqlite3_stmt *st;
+        int rc;
+        /* a name of 32 characters or more is no version folder here; of
+         * two names with one number, the one found by number counts */
+        if (strlen(ver->name) >= 32 ||
+            vv_inventory_version(&o->inv, ver->num) != ver)
             continue;
-        memcpy(name, p, n);
-        name[n] = '\0';
-        const vv_version *ver = vv_version_parse(name, &num, &pad) ? NULL
-                                : vv_inventory_version(&o->inv, num);
-        if (ver && !strcmp(ver->name, name))
-            o->ver_files[ver - o->inv.versions]++;
+        snprintf(lo, sizeof lo, "%s/", ver->name);
+        snprintf(hi, sizeof hi, "%s0", ver->name);   /* '0' follows '/' */
+        if ((rc = vv_q(o->v->db, Q_VER_FILES, &st, o->err)))
+            return rc;
+        sqlite3_bind_int(st, 1, o->inv.id);
+        sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+        int code = sqlite3_step(st);
+        if (code == SQLITE_ROW)
+            o->ver_files[i] = (size_t)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (code != SQLITE_ROW)
+            return vv_db_fail(o->v->db, code, o->err);
     }
+    return VL_OK;
 }
 
 /* The content folder of a version is missing (E016): its files are not
  * reported one by one. */
-static void mark_version_absent(octx *o, const char *vname)
+static int mark_version_absent(octx *o, const char *vname)
 {
-    size_t n = strlen(vname);
-    for (size_t i = 0; i < o->inv.nmanifest; i++) {
-        const char *p = o->inv.manifest[i].path;
-        if (!strncmp(p, vname, n) && p[n] == '/' && !o->seen[i])
-            o->seen[i] = 2;
+    char **n = realloc(o->absent, (o->nabsent + 1) * sizeof *n);
+    if (!n)
+        return vl_error_oom(o->err);
+    o->absent = n;
+    if (!(o->absent[o->nabsent] = vl_strdup(vname)))
+        return vl_error_oom(o->err);
+    o->nabsent++;
+    return VL_OK;
+}
+
+static int in_absent_version(const octx *o, const char *p)
+{
+    for (size_t i = 0; i < o->nabsent; i++) {
+        size_t n = strlen(o->absent[i]);
+        if (!strncmp(p, o->absent[i], n) && p[n] == '/')
+            return 1;
     }
+    return 0;
 }
 
 static int check_version_dir(octx *o, size_t idx, int *prev_spec)
@@ -781,7 +1021,10 @@ static int check_version_dir(octx *o, size_t idx, int *prev_spec)
                         "missing, but the manifest lists %zu "
                   "file%s in it", o->ver_files[idx],
                   o->ver_files[idx] == 1 ? "" : "s");
-        mark_version_absent(o, ver->name);
+        if ((rc = mark_version_absent(o, ver->name))) {
+            free(crel);
+            goto done;
+        }
     }
     o->walked = 0;
     if (has_content)
@@ -807,7 +1050,8 @@ static int check_versions(octx *o)
     o->ver_files = calloc(o->inv.nversions, sizeof *o->ver_files);
     if (!o->ver_files)
         return vl_error_oom(o->err);
-    count_version_files(o);
+    if ((rc = count_version_files(o)))
+        return rc;
     size_t last_present = 0;   /* 1 + index of the last version folder */
     for (size_t i = 0; i < o->inv.nversions; i++) {
         const vv_entry *e = find_entry(&o->root, o->inv.versions[i].name);
@@ -837,7 +1081,7 @@ static int check_versions(octx *o)
         else
             vv_report(v, "E046", ver->name,
                       "version folder of the inventory is missing");
-        mark_version_absent(o, ver->name);
+        rc = mark_version_absent(o, ver->name);
     }
     for (size_t i = 0; i < o->root.n; i++) {
         long num;
@@ -858,50 +1102,97 @@ static int check_versions(octx *o)
 
 /* ---- manifest files on disk ---------------------------------------------- */
 
-static int claim_cmp(const void *a, const void *b)
+/* One digest a version inventory gives for a path (a row of claims). */
+typedef struct vclaim {
+    const char *code;        /* "E092" or "E093" (static) */
+    int alg;                 /* vl_digest_alg, or -1 for fixity "size" */
+    char *digest;
+    const char *file;        /* the inventory (owned by octx.files) */
+} vclaim;
+
+static void vclaim_free(vclaim *c, size_t n)
 {
-    const vclaim *x = a, *y = b;
-    int c = strcmp(x->path, y->path);
-    return c ? c : (x->order > y->order) - (x->order < y->order);
+    for (size_t i = 0; i < n; i++)
+        free(c[i].digest);
+    free(c);
 }
 
-/* 1 when the root fixity block gives a digest for the path (its entries
- * are sorted by path). */
-static int root_fixity_lists(const vv_inv *inv, const char *path)
+static const char Q_CLAIMS_PATH[] =
+    "SELECT code, alg, digest, file FROM claims WHERE path = ?1 ORDER BY ord";
+
+/* The claims for a path, in the order they were found (inventories oldest
+ * first). */
+static int claims_of(octx *o, const char *path, vclaim **out, size_t *n)
 {
-    size_t lo = 0, hi = inv->nfixity;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(inv->fixity[mid].path, path);
-        if (!c)
-            return 1;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = vv_q(o->v->db, Q_CLAIMS_PATH, &st, o->err), code;
+    *out = NULL;
+    *n = 0;
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(st, 0);
+        const char *d = (const char *)sqlite3_column_text(st, 2);
+        sqlite3_int64 fi = sqlite3_column_int64(st, 3);
+        if (!c || !d || fi < 0 || (size_t)fi >= o->nfiles) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        if ((rc = VL_GROW(*out, cap, *n + 1, o->err)))
+            break;
+        vclaim *k = &(*out)[(*n)++];
+        *k = (vclaim){strcmp(c, "E092") ? "E093" : "E092",
+                      sqlite3_column_int(st, 1), vl_strdup(d),
+                      o->files[fi]};
+        if (!k->digest)
+            rc = vl_error_oom(o->err);
     }
-    return 0;
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = vv_db_fail(o->v->db, code, o->err);
+    sqlite3_reset(st);
+    if (rc) {
+        vclaim_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
 }
+
+static const char INS_CEXISTS[] =
+    "INSERT OR IGNORE INTO cexists(path) VALUES (?1)";
 
 /* A content path that a version inventory lists but the root one does
  * not: a file to digest, or missing (E092 for its manifest, E093 for its
  * fixity block, once per inventory). */
-static void check_claim_path(octx *o, size_t lo, size_t hi)
+static int check_claim_path(octx *o, const char *path)
 {
     vv_ctx *v = o->v;
-    const char *path = o->claims[lo].path;
-    int kind = 0;
+    int kind = 0, rc;
     vl_error e = {0};
+    vclaim *c;
+    size_t n;
+    if ((rc = claims_of(o, path, &c, &n)))
+        return rc;
     if (vv_stat(v, path, &kind, &e) != VL_OK)
         kind = -1;
-    for (size_t k = lo; k < hi; k++) {
-        vclaim *c = &o->claims[k];
-        c->exists = kind == VL_WALK_FILE;
+    if (kind == VL_WALK_FILE) {
+        sqlite3_stmt *st;
+        if ((rc = vv_q(v->db, INS_CEXISTS, &st, o->err)) == VL_OK) {
+            sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+            int code = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (code != SQLITE_DONE)
+                rc = vv_db_fail(v->db, code, o->err);
+        }
+    }
+    for (size_t k = 0; k < n && rc == VL_OK; k++) {
         if (kind != 0 && kind != VL_WALK_DIR && kind != -1)
             continue;   /* a file, or a link the walk reported */
-        size_t prev = lo;
-        while (prev < k && (strcmp(o->claims[prev].code, c->code) ||
-                            o->claims[prev].file != c->file))
+        size_t prev = 0;
+        while (prev < k && (strcmp(c[prev].code, c[k].code) ||
+                            c[prev].file != c[k].file))
             prev++;
         if (prev < k)
             continue;   /* said once for this inventory */
@@ -909,66 +1200,99 @@ static void check_claim_path(octx *o, size_t lo, size_t hi)
                                             : VL_PROBLEM_MISSING,
                       .content_path = path};
         if (kind == -1)
-            vv_report_facts(v, c->code, c->file, &f, "cannot stat %s: %s",
-                            path, e.msg);
+            vv_report_facts(v, c[k].code, c[k].file, &f,
+                            "cannot stat %s: %s", path, e.msg);
         else
-            vv_report_facts(v, c->code, c->file, &f,
+            vv_report_facts(v, c[k].code, c[k].file, &f,
                             "%s content path %s does not exist",
-                            strcmp(c->code, "E092") ? "fixity" : "manifest",
+                            strcmp(c[k].code, "E092") ? "fixity" : "manifest",
                             path);
     }
+    vclaim_free(c, n);
+    return rc;
 }
+
+static const char Q_NOT_WALKED[] =
+    "SELECT DISTINCT path FROM e WHERE inv = ?1 AND sect = 0 AND blk = 0"
+    " AND path IS NOT NULL AND NOT EXISTS (SELECT 1 FROM walked w"
+    " WHERE w.path = e.path) ORDER BY path";
+static const char Q_CLAIM_ONLY[] =
+    "SELECT DISTINCT path FROM claims c WHERE NOT EXISTS (SELECT 1 FROM e"
+    " WHERE e.inv = ?1 AND e.sect = 0 AND e.blk = 0 AND e.path = c.path)"
+    " ORDER BY path";
 
 static int check_missing(octx *o)
 {
     vv_ctx *v = o->v;
-    for (size_t i = 0; i < o->inv.nmanifest; i++) {
-        const vv_pair *p = &o->inv.manifest[i];
-        if (o->seen[i] || (i > 0 && !strcmp(p->path, o->inv.manifest[i - 1].path)))
-            continue;
-        if (vv_path_shape(p->path) ||
-            (o->inv.misplaced && o->inv.misplaced[i]))
+    sqlite3_stmt *st;
+    int rc = vv_q(v->db, Q_NOT_WALKED, &st, o->err), code = SQLITE_DONE;
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, o->inv.id);
+    while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(st, 0);
+        if (!path) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        if (in_absent_version(o, path) || vv_path_shape(path) ||
+            vv_content_misplaced(NULL, NULL, &o->inv, path))
             continue;
         int kind = 0;
         vl_error e = {0};
-        if (vv_stat(v, p->path, &kind, &e) != VL_OK) {
-            vv_report_facts(v, "E092", p->path,
+        if (vv_stat(v, path, &kind, &e) != VL_OK) {
+            vv_report_facts(v, "E092", path,
                             &(vv_facts){.problem = VL_PROBLEM_UNREADABLE,
-                                        .content_path = p->path},
+                                        .content_path = path},
                             "cannot stat: %s", e.msg);
         } else if (kind == 0 || kind == VL_WALK_DIR) {
             vv_report_facts(v, "E092", ROOT_INV,
                             &(vv_facts){.problem = VL_PROBLEM_MISSING,
-                                        .content_path = p->path},
-                            "manifest content path %s does not exist", p->path);
+                                        .content_path = path},
+                            "manifest content path %s does not exist", path);
             /* Its fixity digests cannot match a file that is not there. */
-            if (root_fixity_lists(&o->inv, p->path))
+            vfix *f;
+            size_t n;
+            if ((rc = fixity_of(&o->inv, path, &f, &n, o->err)))
+                break;
+            vfix_free(f, n);
+            if (n)
                 vv_report_facts(v, "E093", ROOT_INV,
                                 &(vv_facts){.problem = VL_PROBLEM_MISSING,
-                                            .content_path = p->path},
+                                            .content_path = path},
                                 "fixity content path %s does not exist",
-                                p->path);
+                                path);
         }
     }
-    if (o->nclaims > 1)
-        qsort(o->claims, o->nclaims, sizeof *o->claims, claim_cmp);
-    for (size_t i = 0, j; i < o->nclaims; i = j) {
-        for (j = i + 1; j < o->nclaims &&
-                        !strcmp(o->claims[j].path, o->claims[i].path); j++)
-            ;
-        /* A path of the root manifest: present, digested with the root's
-         * digests; or missing, said once by the root inventory. */
-        if (!vv_manifest_find(&o->inv, o->claims[i].path))
-            check_claim_path(o, i, j);
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = vv_db_fail(v->db, code, o->err);
+    sqlite3_reset(st);
+    if (rc || (rc = vv_q(v->db, Q_CLAIM_ONLY, &st, o->err)))
+        return rc;
+    /* A path of the root manifest: present, digested with the root's
+     * digests; or missing, said once by the root inventory. */
+    sqlite3_bind_int(st, 1, o->inv.id);
+    while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(st, 0);
+        char *p = path ? vl_strdup(path) : NULL;
+        if (!p) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        rc = check_claim_path(o, p);
+        free(p);
     }
-    return VL_OK;
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = vv_db_fail(v->db, code, o->err);
+    sqlite3_reset(st);
+    return rc;
 }
 
 /* ---- digests --------------------------------------------------------------- */
 
 /* One problem found by a worker, reported later in manifest order (workers
  * run in any order; the output must not).  expected, algorithm and file
- * point into the inventories; actual is the worker's own result. */
+ * point into the job; actual is the worker's own result. */
 typedef struct dproblem {
     const char *code;        /* static */
     int problem;             /* vl_problem */
@@ -981,10 +1305,12 @@ typedef struct dproblem {
 
 /* One content file, read once for every digest given for it. */
 typedef struct djob {
-    const char *path;
-    const char *digest;      /* the root manifest's; NULL when it has none */
-    size_t fix_lo, fix_hi;   /* its root fixity entries */
-    size_t claim_lo, claim_hi; /* its version inventories' digests */
+    char *path;
+    char *digest;            /* the root manifest's; NULL when it has none */
+    vfix *fix;               /* its root fixity entries */
+    size_t nfix;
+    vclaim *claims;          /* its version inventories' digests */
+    size_t nclaims;
     dproblem *problems;
     size_t nproblems, cproblems;
     int oom;
@@ -993,9 +1319,12 @@ typedef struct djob {
 typedef struct dctx {
     vv_ctx *v;
     const vv_inv *inv;
-    const vclaim *claims;
     djob *jobs;
 } dctx;
+
+/* Jobs read and run at a time: memory for them stays a small constant
+ * whatever the file count. */
+#define DJOB_BATCH 2048
 
 /* Takes msg (malloc'd, may be NULL: then the job is out of memory). */
 static void add_problem(djob *j, const char *code, int problem,
@@ -1019,25 +1348,27 @@ static void add_problem(djob *j, const char *code, int problem,
 static void compare_fixity(const dctx *d, djob *j, const vl_digest_result *r,
                            const char *size)
 {
-    for (size_t f = j->fix_lo; f < j->fix_hi; f++) {
-        const vv_fix *fx = &d->inv->fixity[f];
+    (void)d;
+    for (size_t f = 0; f < j->nfix; f++) {
+        const vfix *fx = &j->fix[f];
         vl_digest_alg a;
-        if (!strcmp(fx->alg, "size")) {
+        if (!strcmp(fx->alg_name, "size")) {
             if (strcmp(size, fx->digest))
-                add_problem(j, "E093", VL_PROBLEM_MISMATCH, fx->alg,
+                add_problem(j, "E093", VL_PROBLEM_MISMATCH, fx->alg_name,
                             fx->digest, size, NULL,
                             vl_asprintf("fixity size %s for %s does not "
                                         "match the file (%s bytes)",
                                         fx->digest, j->path, size));
             continue;
         }
-        if (vl_digest_from_name(fx->alg, &a) != 0 ||
+        if (vl_digest_from_name(fx->alg_name, &a) != 0 ||
             strcasecmp(r->hex[a], fx->digest) == 0)
             continue;
-        add_problem(j, "E093", VL_PROBLEM_MISMATCH, fx->alg, fx->digest,
+        add_problem(j, "E093", VL_PROBLEM_MISMATCH, fx->alg_name, fx->digest,
                     r->hex[a], NULL,
                     vl_asprintf("fixity %s digest %.16s... for %s does not "
-                                "match the file (computed %.16s...)", fx->alg,
+                                "match the file (computed %.16s...)",
+                                fx->alg_name,
                                 fx->digest, j->path, r->hex[a]));
     }
 }
@@ -1046,8 +1377,9 @@ static void compare_fixity(const dctx *d, djob *j, const vl_digest_result *r,
 static void compare_claims(const dctx *d, djob *j, const vl_digest_result *r,
                            const char *size)
 {
-    for (size_t k = j->claim_lo; k < j->claim_hi; k++) {
-        const vclaim *c = &d->claims[k];
+    (void)d;
+    for (size_t k = 0; k < j->nclaims; k++) {
+        const vclaim *c = &j->claims[k];
         const char *alg = c->alg < 0 ? "size"
                                      : vl_digest_name((vl_digest_alg)c->alg);
         const char *have = c->alg < 0 ? size : r->hex[c->alg];
@@ -1068,14 +1400,12 @@ static int digest_one(void *arg, size_t index, int worker, vl_error *err)
     dctx *d = arg;
     djob *j = &d->jobs[index];
     unsigned mask = VL_DIGEST_BIT(d->inv->alg);
-    for (size_t f = j->fix_lo; f < j->fix_hi; f++) {
-        vl_digest_alg a;
-        if (vl_digest_from_name(d->inv->fixity[f].alg, &a) == 0)
-            mask |= VL_DIGEST_BIT(a);
-    }
-    for (size_t k = j->claim_lo; k < j->claim_hi; k++)
-        if (d->claims[k].alg >= 0)
-            mask |= VL_DIGEST_BIT(d->claims[k].alg);
+    for (size_t f = 0; f < j->nfix; f++)
+        if (j->fix[f].alg >= 0)
+            mask |= VL_DIGEST_BIT(j->fix[f].alg);
+    for (size_t k = 0; k < j->nclaims; k++)
+        if (j->claims[k].alg >= 0)
+            mask |= VL_DIGEST_BIT(j->claims[k].alg);
     char *rel = vv_join(d->v->base, j->path);
     vl_reader *r = NULL;
     vl_error e = {0};
@@ -1090,7 +1420,7 @@ static int digest_one(void *arg, size_t index, int worker, vl_error *err)
             j->oom = 1;     /* this process's failure, not the file's */
         else
             add_problem(j, "E092", VL_PROBLEM_UNREADABLE, NULL, NULL, NULL,
-                        j->digest ? NULL : d->claims[j->claim_lo].file,
+                        j->digest ? NULL : j->claims[0].file,
                         vl_asprintf("cannot read %s: %s", j->path, e.msg));
     } else {
         char sz[32];
@@ -1117,52 +1447,6 @@ static int digest_one(void *arg, size_t index, int worker, vl_error *err)
     return VL_OK;
 }
 
-/* Version inventory claims for paths before `before` (NULL = all), whose
- * files the root manifest does not list: jobs of their own when the file
- * is there. */
-static size_t claim_jobs(const octx *o, djob *jobs, size_t *n, size_t c,
-                         const char *before)
-{
-    while (c < o->nclaims &&
-           (!before || strcmp(o->claims[c].path, before) < 0)) {
-        size_t e = c + 1;
-        while (e < o->nclaims && !strcmp(o->claims[e].path, o->claims[c].path))
-            e++;
-        if (o->claims[c].exists)
-            jobs[(*n)++] = (djob){.path = o->claims[c].path, .claim_lo = c,
-                                  .claim_hi = e};
-        c = e;
-    }
-    return c;
-}
-
-static size_t build_jobs(octx *o, djob *jobs)
-{
-    const vv_inv *inv = &o->inv;
-    size_t n = 0, f = 0, c = 0;
-    for (size_t i = 0; i < inv->nmanifest; i++) {
-        const vv_pair *m = &inv->manifest[i];
-        if (i > 0 && !strcmp(m->path, inv->manifest[i - 1].path))
-            continue;
-        c = claim_jobs(o, jobs, &n, c, m->path);
-        size_t clo = c;
-        while (c < o->nclaims && !strcmp(o->claims[c].path, m->path))
-            c++;
-        if (o->seen[i] != 1)
-            continue;
-        while (f < inv->nfixity && strcmp(inv->fixity[f].path, m->path) < 0)
-            f++;
-        size_t hi = f;
-        while (hi < inv->nfixity && !strcmp(inv->fixity[hi].path, m->path))
-            hi++;
-        jobs[n++] = (djob){.path = m->path, .digest = m->digest, .fix_lo = f,
-                           .fix_hi = hi, .claim_lo = clo, .claim_hi = c};
-        f = hi;
-    }
-    claim_jobs(o, jobs, &n, c, NULL);
-    return n;
-}
-
 static void report_problems(vv_ctx *v, const djob *j)
 {
     for (size_t i = 0; i < j->nproblems; i++) {
@@ -1181,18 +1465,58 @@ static void djob_free(djob *j)
     for (size_t i = 0; i < j->nproblems; i++)
         free(j->problems[i].msg);
     free(j->problems);
+    free(j->path);
+    free(j->digest);
+    vfix_free(j->fix, j->nfix);
+    vclaim_free(j->claims, j->nclaims);
+    memset(j, 0, sizeof *j);
 }
 
-static int check_digests(octx *o)
+/* Every file to digest, in path order: the root manifest's paths found on
+ * disk, and the paths only version inventories list whose files are
+ * there. */
+static const char Q_JOBS[] =
+    "SELECT path, 1 FROM (SELECT DISTINCT path FROM e WHERE inv = ?1"
+    " AND sect = 0 AND blk = 0 AND path IS NOT NULL) m"
+    " WHERE EXISTS (SELECT 1 FROM walked w WHERE w.path = m.path)"
+    " UNION ALL SELECT path, 0 FROM cexists ORDER BY 1";
+/* CROSS JOIN: by path first (ordered by digest, the planner would scan
+ * every key for each path). */
+static const char Q_FIRST_DIGEST[] =
+    "SELECT MIN(k.digest) FROM e CROSS JOIN k ON k.inv = e.inv"
+    " AND k.sect = 0 AND k.blk = 0 AND k.k = e.k WHERE e.inv = ?1"
+    " AND e.sect = 0 AND e.blk = 0 AND e.path = ?2";
+
+/* A job's digests: the root manifest's (its smallest, as the old sorted
+ * model had it), its root fixity entries, its claims. */
+static int job_fill(octx *o, djob *j, int in_manifest)
 {
-    if (!o->v->o || !o->v->o->check_digests || o->inv.alg < 0 ||
-        (!o->inv.nmanifest && !o->nclaims))
-        return VL_OK;
-    djob *jobs = calloc(o->inv.nmanifest + o->nclaims + 1, sizeof *jobs);
-    if (!jobs)
-        return vl_error_oom(o->err);
-    size_t n = build_jobs(o, jobs);
-    dctx d = {o->v, &o->inv, o->claims, jobs};
+    int rc;
+    if (in_manifest) {
+        sqlite3_stmt *st;
+        if ((rc = vv_q(o->v->db, Q_FIRST_DIGEST, &st, o->err)))
+            return rc;
+        sqlite3_bind_int(st, 1, o->inv.id);
+        sqlite3_bind_text(st, 2, j->path, -1, SQLITE_STATIC);
+        int code = sqlite3_step(st);
+        const char *d = code == SQLITE_ROW
+                            ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        if (d && !(j->digest = vl_strdup(d)))
+            rc = vl_error_oom(o->err);
+        else if (code != SQLITE_ROW)
+            rc = vv_db_fail(o->v->db, code, o->err);
+        sqlite3_reset(st);
+        if (rc || (rc = fixity_of(&o->inv, j->path, &j->fix, &j->nfix,
+                                  o->err)))
+            return rc;
+    }
+    return claims_of(o, j->path, &j->claims, &j->nclaims);
+}
+
+/* Run and report one batch of jobs, then free them. */
+static int run_batch(octx *o, djob *jobs, size_t n)
+{
+    dctx d = {o->v, &o->inv, jobs};
     int rc = vl_pool_run(n, o->v->o->nthreads, digest_one, &d, o->err);
     for (size_t i = 0; i < n && rc == VL_OK; i++)
         if (jobs[i].oom)
@@ -1202,6 +1526,46 @@ static int check_digests(octx *o)
             report_problems(o->v, &jobs[i]);
         djob_free(&jobs[i]);
     }
+    return rc;
+}
+
+static int check_digests(octx *o)
+{
+    if (!o->v->o || !o->v->o->check_digests || o->inv.alg < 0)
+        return VL_OK;
+    djob *jobs = calloc(DJOB_BATCH, sizeof *jobs);
+    sqlite3_stmt *st;
+    size_t n = 0;
+    int rc, code = SQLITE_DONE;
+    if (!jobs)
+        return vl_error_oom(o->err);
+    if ((rc = vv_q(o->v->db, Q_JOBS, &st, o->err))) {
+        free(jobs);
+        return rc;
+    }
+    sqlite3_bind_int(st, 1, o->inv.id);
+    while (rc == VL_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(st, 0);
+        djob *j = &jobs[n++];
+        if (!p || !(j->path = vl_strdup(p))) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        if ((rc = job_fill(o, j, sqlite3_column_int(st, 1))))
+            break;
+        if (n == DJOB_BATCH) {
+            rc = run_batch(o, jobs, n);
+            n = 0;
+        }
+    }
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = vv_db_fail(o->v->db, code, o->err);
+    sqlite3_reset(st);
+    if (rc == VL_OK && n)
+        rc = run_batch(o, jobs, n);
+    else
+        for (size_t i = 0; i < n; i++)
+            djob_free(&jobs[i]);
     free(jobs);
     return rc;
 }
@@ -1215,14 +1579,13 @@ static int load_root_inventory(octx *o)
     vl_error err = {0};
     if (!e || e->kind != VL_WALK_FILE)
         return VL_OK;
-    if (vv_read(v, ROOT_INV, VV_INVENTORY_MAX, &o->inv_data, &err) != VL_OK) {
+    if (vv_inventory_read(v, ROOT_INV, &o->inv, &err) != VL_OK) {
         if (err.status == VL_ESYS && err.sys_errno == ENOMEM)
             return vl_error_oom(o->err);
         vv_report(v, "E063", ROOT_INV, "cannot read: %s", err.msg);
         return VL_OK;
     }
     o->have_inv = 1;
-    vv_inventory_load(&o->inv, o->inv_data.data, o->inv_data.len);
     json_t *id = json_object_get(o->inv.root, "id");
     if (json_is_string(id) && *json_string_value(id)) {
         free(v->label);
@@ -1244,19 +1607,21 @@ static int check_root_inventory(octx *o)
         return VL_OK;
     }
     int declared = o->declared ? v->spec : VV_SPEC_UNKNOWN;
-    rc = vv_inventory_check(v, ROOT_INV, o->inv_data.data, o->inv_data.len,
-                            declared, &o->inv, o->err);
+    rc = vv_inventory_check(v, ROOT_INV, declared, &o->inv, o->err);
     if (rc || o->inv.fatal)
         return rc;
-    return check_sidecar(o, "", &o->root, &o->inv, &o->inv_data);
+    return check_sidecar(o, "", &o->root, &o->inv, &o->inv);
 }
 
 int vv_object_run(vv_ctx *v, vl_error *err)
 {
     octx o = {.v = v, .err = err};
+    vv_db db;
     int rc;
     vv_inventory_init(&o.inv);
-    vl_buf_init(&o.inv_data, 0);
+    if ((rc = vv_db_open(&db, err)) != VL_OK)
+        return rc;
+    v->db = &db;
     if ((rc = vv_list_dir(v->b, v->base, &o.root, err)) != VL_OK)
         goto done;
     if ((rc = load_root_inventory(&o)) || (rc = check_namaste(&o)))
@@ -1273,30 +1638,21 @@ int vv_object_run(vv_ctx *v, vl_error *err)
     check_root_entries(&o);
     if (!o.have_inv || o.inv.fatal)
         goto done;
-    if (!(o.seen = calloc(o.inv.nmanifest + 1, 1))) {
-        rc = vl_error_oom(err);
-        goto done;
-    }
     if ((rc = check_versions(&o)) || (rc = check_missing(&o)))
         goto done;
     rc = check_digests(&o);
 done:
-    for (size_t i = 0; i < o.nwalked_paths; i++)
-        free(o.walked_paths[i]);
-    free(o.walked_paths);
-    for (size_t i = 0; i < o.nclaims; i++) {
-        free(o.claims[i].path);
-        free(o.claims[i].digest);
-    }
-    free(o.claims);
-    json_decref(o.claim_keys);
+    /* the rows go with the database, not one by one */
+    vv_db_close(&db);
+    v->db = NULL;
     for (size_t i = 0; i < o.nfiles; i++)
         free(o.files[i]);
     free(o.files);
-    free(o.seen);
+    for (size_t i = 0; i < o.nabsent; i++)
+        free(o.absent[i]);
+    free(o.absent);
     free(o.ver_files);
     vv_inventory_free(&o.inv);
-    vl_buf_release(&o.inv_data);
     vv_list_free(&o.root);
     return rc;
 }

@@ -7,6 +7,8 @@
 #endif
 
 #include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
 
 #include "vl_storage.h"
 
@@ -25,6 +27,28 @@ enum { VV_SPEC_UNKNOWN = -1, VV_SPEC_1_0 = 0, VV_SPEC_1_1 = 1 };
 #define VV_INVENTORY_MAX ((size_t)1 << 30)
 #define VV_SMALL_MAX ((size_t)1 << 20)
 
+/* The run's scratch database (validate_parse.c has its schema): what
+ * grows with an object's file count is kept in its tables, not in memory.
+ * Statements are prepared once, keyed by their SQL's address. */
+#define VV_DB_STMTS 96
+typedef struct vv_db {
+    sqlite3 *db;
+    struct { const char *sql; sqlite3_stmt *st; } st[VV_DB_STMTS];
+    size_t nst;
+    int next_inv;            /* ids of the inventories read */
+} vv_db;
+int vv_db_open(vv_db *d, vl_error *err);
+void vv_db_close(vv_db *d);
+/* The prepared statement of sql (a static string), reset. */
+int vv_q(vv_db *d, const char *sql, sqlite3_stmt **out, vl_error *err);
+/* Run sql with ?1 = inv to its end. */
+int vv_exec_inv(vv_db *d, const char *sql, int inv, vl_error *err);
+/* FNV-1a of a string (of its ASCII lower-case form when lower): the
+ * scratch index finds digests by it. */
+sqlite3_int64 vv_hash(const char *s, int lower);
+/* A failed SQLite call as a system error. */
+int vv_db_fail(vv_db *d, int code, vl_error *err);
+
 /* One validation run of one object or storage root. */
 typedef struct vv_ctx {
     vl_backend *b;
@@ -37,6 +61,8 @@ typedef struct vv_ctx {
     int quiet_warnings;  /* checking a prior version's inventory: its
                             warnings repeat the root inventory's */
     unsigned long alloc_mark; /* vl_alloc_failures() when the run began */
+    vv_db *db;               /* the scratch database of an inventory or
+                                object check */
 } vv_ctx;
 
 /* Running short of memory is never a finding about the object: once an
@@ -74,61 +100,68 @@ void vv_report_facts(vv_ctx *v, const char *codes, const char *rel,
                      const vv_facts *facts, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* (digest, path) pairs point into the inventory's JSON document. */
-typedef struct vv_pair {
-    const char *digest;
-    const char *path;
-} vv_pair;
-
-typedef struct vv_fix {
-    const char *alg;
-    const char *digest;
-    const char *path;
-} vv_fix;
+/* Sections of the streamed maps in the scratch database (table k: their
+ * keys, e: the elements of each key's array). */
+enum { VV_MANIFEST = 0, VV_STATE = 1, VV_FIXITY = 2 };
 
 typedef struct vv_version {
     const char *name;
     long num;
+    long blk;            /* its ordinal in versions: its state's rows */
     json_t *obj;         /* the version block */
-    vv_pair *state;      /* sorted by logical path */
-    size_t nstate;
 } vv_version;
 
 typedef struct vv_inv {
-    json_t *root;
-    const char *id, *type, *alg_name, *head, *content_dir;
+    json_t *root;        /* the document less the streamed maps (an empty
+                            object stands for each) */
+    vv_db *db;
+    int id;              /* its rows in db */
+    const char *id_str, *type, *alg_name, *head, *content_dir;
     int spec;            /* from type; VV_SPEC_UNKNOWN when not an OCFL type */
     int alg;             /* vl_digest_alg, -1 when unusable */
     long head_num;       /* 0 when unusable */
     int pad;             /* version name digits when zero-padded, 0 if not,
                             -1 unknown */
-    vv_pair *manifest;   /* sorted by content path */
-    size_t nmanifest;
+    int have_manifest;   /* the manifest is a JSON object */
     vv_version *versions; /* sorted by number */
     size_t nversions;
-    unsigned char *misplaced; /* per manifest entry: E014/E042 reported */
-    vv_fix *fixity;      /* sorted by content path */
-    size_t nfixity;
     int fatal;           /* not JSON or not an object: nothing usable */
-    int loaded;          /* vv_inventory_load ran */
-    json_error_t jerr;   /* why root is NULL */
+    int loaded;          /* read (vv_inventory_load/_read) */
+    char perr[160];      /* why root is NULL */
+    long pline;
+    uint64_t size;       /* the document's bytes and digests */
+    char sha512[VL_DIGEST_HEX_MAX], sha256[VL_DIGEST_HEX_MAX];
 } vv_inv;
 
-/* Reset; then parse a document (no findings yet: the object check wants
- * the id before it reports anything). */
+/* Reset; then read a document, in one pass, into the tree and v->db's
+ * rows (no findings yet: the object check wants the id before it reports
+ * anything).  A document that is not JSON is not an error here (perr
+ * says why; vv_inventory_check reports it); a read that fails is
+ * (vv_read's semantics). */
 void vv_inventory_init(vv_inv *inv);
-void vv_inventory_load(vv_inv *inv, const char *data, size_t len);
-/* Check an inventory document and build its model (loads it first unless
- * vv_inventory_load already ran).  file names it for
+int vv_inventory_load(vv_ctx *v, vv_inv *inv, const char *data, size_t len,
+                      vl_error *err);
+int vv_inventory_read(vv_ctx *v, const char *rel, vv_inv *inv, vl_error *err);
+/* Check an inventory document read by one of those.  file names it for
  * messages (relative to ctx->base).  expect_spec: the declared spec version
  * the type must match (E038), or VV_SPEC_UNKNOWN to accept either.  Returns
  * VL_OK (findings reported) or VL_ESYS on out-of-memory. */
-int vv_inventory_check(vv_ctx *v, const char *file, const char *data,
-                       size_t len, int expect_spec, vv_inv *inv,
-                       vl_error *err);
+int vv_inventory_check(vv_ctx *v, const char *file, int expect_spec,
+                       vv_inv *inv, vl_error *err);
+/* Drops the tree and (unless the database is closed) the rows. */
 void vv_inventory_free(vv_inv *inv);
 const vv_version *vv_inventory_version(const vv_inv *inv, long num);
-const vv_pair *vv_manifest_find(const vv_inv *inv, const char *content_path);
+/* 1 when the manifest lists the content path, 0 when not, -1 on a failure
+ * of the scratch database (err). */
+int vv_manifest_has(const vv_inv *inv, const char *content_path,
+                    vl_error *err);
+/* 1 when a content path is not VERSION/CONTENTDIR/... of a version of the
+ * inventory (E014/E042; reported when v is not NULL). */
+int vv_content_misplaced(vv_ctx *v, const char *file, const vv_inv *inv,
+                         const char *p);
+/* Whether a fixity digest is well formed for its algorithm (alg: the
+ * vl_digest_alg, or -1 for an extension algorithm). */
+int vv_fixity_digest_ok(const char *alg_name, int alg, const char *d);
 
 /* Object and storage root checks. */
 int vv_object_run(vv_ctx *v, vl_error *err);

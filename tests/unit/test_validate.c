@@ -443,6 +443,74 @@ static void test_inventory_buffer(void **state)
     assert_string_equal(got, "E056+W007");   /* 1.0 has no E111 */
 }
 
+/* An inventory with two files, manifest and state; MANIFEST, STATE and
+ * FIXITY are spliced in (with their leading comma) so that each case
+ * differs from it by one member. */
+static void strict_codes(const char *manifest_extra, const char *state_extra,
+                         const char *fixity, const char *message, char *out,
+                         size_t cap)
+{
+    char a[129], b[129], json[4096];
+    memset(a, 'a', 128);
+    memset(b, 'b', 128);
+    a[128] = b[128] = '\0';
+    snprintf(json, sizeof json,
+             "{\"id\":\"urn:x\",\"type\":\"https://ocfl.io/1.1/spec/"
+             "#inventory\",\"digestAlgorithm\":\"sha512\",\"head\":\"v1\","
+             "\"manifest\":{\"%s\":[\"v1/content/a\"],\"%s\":"
+             "[\"v1/content/b\"]%s},\"versions\":{\"v1\":{\"created\":"
+             "\"2024-01-01T00:00:00Z\",\"message\":%s,\"user\":{\"name\":"
+             "\"n\",\"address\":\"mailto:a@b\"},\"state\":{\"%s\":[\"a\"],"
+             "\"%s\":[\"b\"]%s}}}%s}",
+             a, b, manifest_extra, message, a, b, state_extra, fixity);
+    buffer_codes(json, out, cap);
+}
+
+/* The inventory is read streamed, its big maps into a scratch index; it
+ * must be as strict as a document parser was: a key twice in any map, a
+ * \u0000 or an unpaired surrogate in any string, a number no C type holds
+ * make it not JSON (E033, and nothing else). */
+static void test_inventory_strict(void **state)
+{
+    char got[1024], dup[300];
+    (void)state;
+    strict_codes("", "", "", "\"m\"", got, sizeof got);
+    assert_string_equal(got, "");
+    /* the same digest twice inside the manifest */
+    snprintf(dup, sizeof dup, ",\"%0128d\":[\"v1/content/c\"],"
+             "\"%0128d\":[\"v1/content/d\"]", 0, 0);
+    strict_codes(dup, "", "", "\"m\"", got, sizeof got);
+    assert_string_equal(got, "E033");
+    /* the same digest twice inside a version's state */
+    snprintf(dup, sizeof dup, ",\"%0128d\":[\"c\"],\"%0128d\":[\"d\"]",
+             0, 0);
+    strict_codes("", dup, "", "\"m\"", got, sizeof got);
+    assert_string_equal(got, "E033");
+    /* ... inside a fixity block, and inside a value the index drops */
+    strict_codes("", "", ",\"fixity\":{\"md5\":{\"0\":[\"v1/content/a\"],"
+                 "\"0\":[\"v1/content/b\"]}}", "\"m\"", got, sizeof got);
+    assert_string_equal(got, "E033");
+    strict_codes(",\"x\":{\"k\":1,\"k\":2}", "", "", "\"m\"", got,
+                 sizeof got);
+    assert_string_equal(got, "E033");
+    /* alike but for case is a finding, not a parse error */
+    snprintf(dup, sizeof dup, ",\"%0127dA\":[\"v1/content/c\"],"
+             "\"%0127da\":[\"v1/content/d\"]", 0, 0);
+    strict_codes(dup, "", "", "\"m\"", got, sizeof got);
+    assert_string_equal(got, "E096+E107");
+    strict_codes(",\"x\":[\"v1/content/\\u0000\"]", "", "", "\"m\"",
+                 got, sizeof got);
+    assert_string_equal(got, "E033");
+    strict_codes("", "", "", "\"\\ud834x\"", got, sizeof got);
+    assert_string_equal(got, "E033");
+    strict_codes("", "", "", "\"\\ud834\\udd1e\"", got, sizeof got);
+    assert_string_equal(got, "");
+    strict_codes("", "", "", "99999999999999999999", got, sizeof got);
+    assert_string_equal(got, "E033");
+    strict_codes("", "", "", "\"\xc0\xaf\"", got, sizeof got);
+    assert_string_equal(got, "E033");
+}
+
 int main(void)
 {
     const char *tests = getenv("VELLUM_TESTS");
@@ -469,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_not_ocfl),
         cmocka_unit_test(test_folder_without_declaration),
         cmocka_unit_test(test_inventory_buffer),
+        cmocka_unit_test(test_inventory_strict),
     };
     size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0, cap = 512;
     struct CMUnitTest *all = calloc(cap, sizeof *all);
