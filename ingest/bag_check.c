@@ -128,7 +128,6 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
 {
     check *c = arg;
     char *path = NULL;
-    vl_buf b;
     int rc = VL_OK;
 
     if (kind == VL_WALK_SYMLINK)
@@ -145,21 +144,14 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
         c->sizes[c->n++] = (uint64_t)st->st_size;
         return VL_OK;
     }
-    vl_buf_init(&b, 0);
     if (!(path = vl_path_join(c->path, rel))) {
         rc = vl_error_oom(err);
         goto done;
     }
-    if (!vl_bag_tag_is_read(rel)) {
-        if ((rc = vl_bag_add_tag_path(c->bag, rel, path, err)) != VL_OK)
-            rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
-    } else if ((rc = vl_fs_read_file(path, TAG_FILE_MAX, &b, err)) == VL_OK &&
-               (rc = vl_bag_add_tag_file(c->bag, rel, b.data ? b.data : "", b.len,
-                                         err)) != VL_OK) {
+    /* by path: manifests and other tag files are streamed, not held */
+    if ((rc = vl_bag_add_tag_path(c->bag, rel, path, err)) != VL_OK)
         rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
-    }
 done:
-    vl_buf_release(&b);
     free(path);
     return rc;
 }
