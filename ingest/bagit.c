@@ -109,7 +109,7 @@ static const char *const queries[Q_COUNT] = {
     "SELECT url, line FROM fetch WHERE path = ?1",
     "INSERT INTO fetch(path, url, line) VALUES (?1, ?2, ?3)",
     "INSERT INTO msg(cls, key, text) VALUES (?1, ?2, ?3)",
-    "INSERT INTO spool(data) VALUES (?1)",
+    "INSERT INTO spool(id, part, data) VALUES (?1, ?2, ?3)",
 };
 
 /* Per file state, on disk beyond the page cache (RFC 8493 checks become
@@ -122,7 +122,8 @@ static const char *const queries[Q_COUNT] = {
  * fetch    fetch.txt's entries kept
  * msg      discrepancies, reported ordered by (cls, key, seq)
  * miss, effx, claim: vl_bag_verify's working tables
- * spool    tag files handed in as bytes that are not kept whole */
+ * spool    tag files handed in as bytes that are not kept whole, in parts
+ *          of at most READ_CHUNK bytes */
 static const char schema[] =
     "CREATE TABLE entry(m INTEGER NOT NULL, path TEXT NOT NULL, hex TEXT NOT NULL,"
     " line INTEGER NOT NULL, fold TEXT, PRIMARY KEY(path, m)) WITHOUT ROWID;"
@@ -142,7 +143,8 @@ static const char schema[] =
     "CREATE TABLE effx(id INTEGER PRIMARY KEY, bits INTEGER NOT NULL,"
     " warned INTEGER NOT NULL);"
     "CREATE TABLE claim(nfc TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TABLE spool(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    "CREATE TABLE spool(id INTEGER NOT NULL, part INTEGER NOT NULL,"
+    " data BLOB NOT NULL, PRIMARY KEY(id, part));"
     "BEGIN;";
 
 struct vl_bag {
@@ -180,6 +182,7 @@ struct vl_bag {
     size_t to_fetch;
     /* the manifest being read: its id, for the sink */
     int cur_m;
+    sqlite3_int64 nspool;   /* tag files spooled so far */
 };
 
 /* A failure of the scratch index: the machine's (memory, temporary
@@ -430,39 +433,98 @@ static int tag_new(vl_bag *b, const char *rel, size_t len, size_t cap, tag_file 
     return VL_OK;
 }
 
+/* The cap of tag file rel when handed in as bytes. */
+static size_t tag_cap(const char *rel)
+{
+    return is_manifest_name(rel, "manifest-") || is_manifest_name(rel, "tagmanifest-")
+               ? MANIFEST_FILE_MAX : TAG_FILE_MAX;
+}
+
+int vl_bag_add_tag_stream(vl_bag *b, const char *rel, vl_bag_read_fn fn, void *arg,
+                          vl_error *err)
+{
+    size_t cap = tag_cap(rel), len = 0, got;
+    sqlite3_int64 id = b->nspool + 1, part = 0;
+    char *chunk = malloc(READ_CHUNK);
+    int rc = VL_OK, held = tag_is_held(rel);
+    vl_buf data;
+    tag_file *t;
+
+    vl_buf_init(&data, 0);
+    if (!chunk) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    /* Past the cap, bytes are only counted: the refusal gives the size. */
+    while ((rc = fn(arg, chunk, READ_CHUNK, &got, err)) == VL_OK && got) {
+        if (len + got <= cap) {
+            if (held) {
+                rc = vl_buf_append(&data, chunk, got, err);
+            } else {
+                /* spooled into the scratch index (beyond its page cache, to
+                 * its temporary file) and read back streamed */
+                sqlite3_stmt *s = stmt(b, Q_SPOOL_ADD);
+                if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+                    sqlite3_bind_int64(s, 2, part++) != SQLITE_OK ||
+                    sqlite3_bind_blob(s, 3, chunk, (int)got, SQLITE_STATIC) != SQLITE_OK)
+                    rc = db_fail(b, err, rel);
+                else
+                    rc = step_done(b, s, rel, err);
+                sqlite3_clear_bindings(s);
+            }
+            if (rc != VL_OK)
+                goto done;
+        }
+        len += got;
+    }
+    if (rc != VL_OK || (rc = tag_new(b, rel, len, cap, &t, err)) != VL_OK)
+        goto done;
+    t->len = len;
+    if (held) {
+        t->data = vl_buf_detach(&data);
+    } else {
+        t->spool = id;
+        b->nspool = id;
+    }
+done:
+    if (rc != VL_OK && !held && part) {
+        /* refused: its parts go, what else was spooled stays */
+        char sql[96];
+        snprintf(sql, sizeof sql, "DELETE FROM spool WHERE id = %lld", (long long)id);
+        sqlite3_exec(b->db, sql, NULL, NULL, NULL);
+    }
+    vl_buf_release(&data);
+    free(chunk);
+    return rc;
+}
+
+typedef struct mem_reader {
+    const char *data;
+    size_t len, off;
+} mem_reader;
+
+static int mem_read(void *arg, void *buf, size_t cap, size_t *got, vl_error *err)
+{
+    mem_reader *m = arg;
+
+    *got = m->len - m->off < cap ? m->len - m->off : cap;
+    if (*got)
+        memcpy(buf, m->data + m->off, *got);
+    m->off += *got;
+    return VL_OK;
+}
+
 int vl_bag_add_tag_file(vl_bag *b, const char *rel, const void *data,
                         size_t len, vl_error *err)
 {
-    tag_file *t;
-    sqlite3_stmt *s;
-    size_t cap = is_manifest_name(rel, "manifest-") ||
-                         is_manifest_name(rel, "tagmanifest-")
-                     ? MANIFEST_FILE_MAX : TAG_FILE_MAX;
-    int rc = tag_new(b, rel, len, cap, &t, err);
-    if (rc != VL_OK)
-        return rc;
-    if (tag_is_held(rel)) {
-        if (!(t->data = malloc(len ? len : 1))) {
-            errno = ENOMEM;
-            return vl_error_sys(err, "%s", rel);
-        }
-        t->len = len;
-        if (len)
-            memcpy(t->data, data, len);
-        return VL_OK;
+    mem_reader m = {data, len, 0};
+
+    /* refused before a byte is copied when too large */
+    if (len > tag_cap(rel)) {
+        tag_file *t;
+        return tag_new(b, rel, len, tag_cap(rel), &t, err);
     }
-    /* Not held: spooled into the scratch index (beyond its page cache, to
-     * its temporary file) and read back streamed, as a file would be. */
-    s = stmt(b, Q_SPOOL_ADD);
-    if (sqlite3_bind_blob64(s, 1, len ? data : "", len, SQLITE_STATIC) != SQLITE_OK ||
-        (rc = step_done(b, s, rel, err)) != VL_OK) {
-        sqlite3_clear_bindings(s);
-        return rc != VL_OK ? rc : db_fail(b, err, rel);
-    }
-    sqlite3_clear_bindings(s);
-    t->spool = sqlite3_last_insert_rowid(b->db);
-    t->len = len;
-    return VL_OK;
+    return vl_bag_add_tag_stream(b, rel, mem_read, &m, err);
 }
 
 int vl_bag_add_tag_path(vl_bag *b, const char *rel, const char *path, vl_error *err)
@@ -530,8 +592,11 @@ static int next_line(const char *d, size_t len, size_t *pos, const char **s,
 typedef struct byte_src {
     const tag_file *t;
     FILE *f;                 /* t->path */
-    sqlite3_blob *blob;      /* t->spool */
-    uint64_t off, size;      /* blob */
+    sqlite3_stmt *parts;     /* t->spool: its parts in order */
+    const char *part;        /* the current one, until the next step */
+    size_t part_len, part_off;
+    int parts_done;          /* stepped past the last (a step more restarts) */
+    uint64_t off;            /* t->data */
 } byte_src;
 
 static int src_open(vl_bag *b, const tag_file *t, byte_src *s, vl_error *err)
@@ -544,10 +609,10 @@ static int src_open(vl_bag *b, const tag_file *t, byte_src *s, vl_error *err)
         return VL_OK;
     }
     if (t->spool > 0) {
-        if (sqlite3_blob_open(b->db, "main", "spool", "data", t->spool, 0,
-                              &s->blob) != SQLITE_OK)
+        if (sqlite3_prepare_v2(b->db, "SELECT data FROM spool WHERE id = ?1 ORDER BY part",
+                               -1, &s->parts, NULL) != SQLITE_OK ||
+            sqlite3_bind_int64(s->parts, 1, t->spool) != SQLITE_OK)
             return db_fail(b, err, t->rel);
-        s->size = (uint64_t)sqlite3_blob_bytes(s->blob);
     }
     return VL_OK;   /* held: read from t->data */
 }
@@ -562,10 +627,23 @@ static int src_read(vl_bag *b, byte_src *s, char *buf, size_t cap, size_t *got,
         n = fread(buf, 1, cap, s->f);
         if (n == 0 && ferror(s->f))
             return vl_error_sys(err, "cannot read %s", s->t->path);
-    } else if (s->blob) {
-        n = s->size - s->off < cap ? (size_t)(s->size - s->off) : cap;
-        if (n && sqlite3_blob_read(s->blob, buf, (int)n, (int)s->off) != SQLITE_OK)
-            return db_fail(b, err, s->t->rel);
+    } else if (s->parts) {
+        if (s->part_off == s->part_len && !s->parts_done) {
+            int code = sqlite3_step(s->parts);
+            s->part_off = s->part_len = 0;
+            if (code == SQLITE_ROW) {
+                s->part = sqlite3_column_blob(s->parts, 0);
+                s->part_len = (size_t)sqlite3_column_bytes(s->parts, 0);
+            } else if (code == SQLITE_DONE) {
+                s->parts_done = 1;
+            } else {
+                return db_fail(b, err, s->t->rel);
+            }
+        }
+        n = s->part_len - s->part_off < cap ? s->part_len - s->part_off : cap;
+        if (n)
+            memcpy(buf, s->part + s->part_off, n);
+        s->part_off += n;
     } else {
         n = s->t->len - s->off < cap ? (size_t)(s->t->len - s->off) : cap;
         if (n)
@@ -580,10 +658,9 @@ static void src_close(byte_src *s)
 {
     if (s->f)
         fclose(s->f);
-    if (s->blob)
-        sqlite3_blob_close(s->blob);
+    sqlite3_finalize(s->parts);
     s->f = NULL;
-    s->blob = NULL;
+    s->parts = NULL;
 }
 
 /* The lines of a manifest or fetch.txt as UTF-8 text, one at a time: the

@@ -35,6 +35,12 @@ void vl_bag_set_payload_dir(vl_bag *bag, int present);
  * 16 MiB). */
 int vl_bag_add_tag_file(vl_bag *bag, const char *rel, const void *data,
                         size_t len, vl_error *err);
+/* The same, the bytes read from fn until it gives none (an archive
+ * entry): spooled a chunk at a time, never held whole. */
+typedef int (*vl_bag_read_fn)(void *arg, void *buf, size_t cap, size_t *got,
+                              vl_error *err);
+int vl_bag_add_tag_stream(vl_bag *bag, const char *rel, vl_bag_read_fn fn,
+                          void *arg, vl_error *err);
 /* 1 for the tag files the bag reads (bagit.txt, bag-info.txt,
  * package-info.txt, fetch.txt, the manifests); any other is only digested
  * for the tag manifests. */
