@@ -247,7 +247,11 @@ static int check_folder(check *c, vl_error *err)
     if ((rc = pay_open(c, err)) != VL_OK ||
         (rc = vl_fs_walk(c->path, 0, collect, c, err)) != VL_OK)
         return rc;
-    if ((rc = vl_bag_parse(c->bag, err)) != VL_OK)
+    /* a manifest that cannot be read, a scratch index that fails: the
+     * machine's, not the bag's */
+    if ((rc = vl_bag_parse(c->bag, err)) == VL_ESYS)
+        return rc;
+    if (rc != VL_OK)
         return vl_bag_refused_for_limit(c->bag) ? VL_EINPUT : VL_FINDING;
     take_algorithms(c);
     if (c->o->fast) {
@@ -567,7 +571,8 @@ static int check_archive(check *c, vl_error *err)
         (rc = archive_pass(c, root, PASS_TAGS, err)) != VL_OK)
         goto done;
     if ((rc = vl_bag_parse(c->bag, err)) != VL_OK) {
-        rc = vl_bag_refused_for_limit(c->bag) ? VL_EINPUT : VL_FINDING;
+        if (rc != VL_ESYS)
+            rc = vl_bag_refused_for_limit(c->bag) ? VL_EINPUT : VL_FINDING;
         goto done;
     }
     take_algorithms(c);

@@ -121,7 +121,8 @@ static const char *const queries[Q_COUNT] = {
  *          for manifests that do not list a file under its own name
  * fetch    fetch.txt's entries kept
  * msg      discrepancies, reported ordered by (cls, key, seq)
- * miss, effx, claim: vl_bag_verify's working tables
+ * miss, effx, claim: vl_bag_verify's working tables; look the lookalike
+ *          pairs of the manifest just read
  * spool    tag files handed in as bytes that are not kept whole, in parts
  *          of at most READ_CHUNK bytes */
 static const char schema[] =
@@ -143,6 +144,8 @@ static const char schema[] =
     "CREATE TABLE effx(id INTEGER PRIMARY KEY, bits INTEGER NOT NULL,"
     " warned INTEGER NOT NULL);"
     "CREATE TABLE claim(nfc TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE look(line INTEGER PRIMARY KEY, path TEXT NOT NULL,"
+    " first_line INTEGER NOT NULL, first TEXT NOT NULL);"
     "CREATE TABLE spool(id INTEGER NOT NULL, part INTEGER NOT NULL,"
     " data BLOB NOT NULL, PRIMARY KEY(id, part));"
     "BEGIN;";
@@ -1020,6 +1023,24 @@ static void warn_fwd(void *arg, const char *msg)
         b->warn(b->warn_arg, msg);
 }
 
+/* vl_name_key, without ICU for the usual all-ASCII name: NFC leaves ASCII
+ * as it is, and full case folding maps only A-Z there. */
+static char *name_key(const char *s, int fold)
+{
+    const unsigned char *p;
+    char *key;
+
+    for (p = (const unsigned char *)s; *p; p++)
+        if (*p >= 0x80)
+            return vl_name_key(s, fold);
+    if (!(key = vl_strdup(s)) || !fold)
+        return key;
+    for (p = (unsigned char *)key; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *(unsigned char *)p = (unsigned char)(*p + ('a' - 'A'));
+    return key;
+}
+
 /* The entry manifest m has for path: *found, and its checksum and line. */
 static int entry_get(vl_bag *b, int m, const char *path, int *found, char *hex,
                      size_t *line, vl_error *err)
@@ -1058,7 +1079,7 @@ static int sink_add(void *arg, const char *path, const char *hex, size_t line,
     sqlite3_stmt *s = stmt(b, Q_ENTRY_ADD);
     /* the lookalike key; NULL when not UTF-8 (refused before) or out of
      * memory, as the in-memory check skipped those */
-    char *fold = vl_name_key(path, 1);
+    char *fold = name_key(path, 1);
     int rc;
 
     if (sqlite3_bind_int(s, 1, b->cur_m) != SQLITE_OK || bind_text(s, 2, path) != SQLITE_OK ||
@@ -1075,19 +1096,59 @@ static int sink_add(void *arg, const char *path, const char *hex, size_t line,
 /* Entries of one manifest that name the same file on a filesystem that
  * normalises Unicode or ignores case (RFC 8493 6.1.1.3 asks for a
  * warning): each entry after the first with its key, against that first,
- * in line order. */
+ * in line order.  One scan in key order finds the pairs (usually none),
+ * then they are warned about in line order. */
 static int warn_lookalikes(vl_bag *b, const bag_manifest *bm, vl_error *err)
 {
-    static const char sql[] =
-        "SELECT a.line, a.path, f.line, f.path FROM entry a JOIN entry f"
-        " ON f.m = a.m AND f.fold = a.fold AND f.line ="
-        " (SELECT min(c.line) FROM entry c WHERE c.m = a.m AND c.fold = a.fold)"
-        " WHERE a.m = ?1 AND a.fold IS NOT NULL AND a.line > f.line ORDER BY a.line";
-    sqlite3_stmt *s = NULL;
+    sqlite3_stmt *s = NULL, *put = NULL;
+    char *key = NULL, *first = NULL;
+    sqlite3_int64 first_line = 0;
     int code, rc = VL_OK;
 
-    if (sqlite3_prepare_v2(b->db, sql, -1, &s, NULL) != SQLITE_OK ||
+    if ((rc = exec_sql(b, "DELETE FROM look", bm->name, err)) != VL_OK)
+        goto done;
+    if (sqlite3_prepare_v2(b->db, "SELECT fold, line, path FROM entry WHERE m = ?1 AND "
+                           "fold IS NOT NULL ORDER BY fold, line", -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(b->db, "INSERT INTO look(line, path, first_line, first) "
+                           "VALUES (?1, ?2, ?3, ?4)", -1, &put, NULL) != SQLITE_OK ||
         sqlite3_bind_int(s, 1, bm->id) != SQLITE_OK) {
+        rc = db_fail(b, err, bm->name);
+        goto done;
+    }
+    while ((code = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *fold = (const char *)sqlite3_column_text(s, 0);
+        const char *path = (const char *)sqlite3_column_text(s, 2);
+        if (key && strcmp(key, fold) == 0) {
+            sqlite3_reset(put);
+            if (sqlite3_bind_int64(put, 1, sqlite3_column_int64(s, 1)) != SQLITE_OK ||
+                bind_text(put, 2, path) != SQLITE_OK ||
+                sqlite3_bind_int64(put, 3, first_line) != SQLITE_OK ||
+                bind_text(put, 4, first) != SQLITE_OK) {
+                rc = db_fail(b, err, bm->name);
+                goto done;
+            }
+            if ((rc = step_done(b, put, bm->name, err)) != VL_OK)
+                goto done;
+            continue;
+        }
+        free(key);
+        free(first);
+        key = vl_strdup(fold);
+        first = vl_strdup(path);
+        first_line = sqlite3_column_int64(s, 1);
+        if (!key || !first) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+    }
+    if (code != SQLITE_DONE) {
+        rc = db_fail(b, err, bm->name);
+        goto done;
+    }
+    sqlite3_finalize(s);
+    if (sqlite3_prepare_v2(b->db, "SELECT line, path, first_line, first FROM look "
+                           "ORDER BY line", -1, &s, NULL) != SQLITE_OK) {
+        s = NULL;
         rc = db_fail(b, err, bm->name);
         goto done;
     }
@@ -1095,7 +1156,7 @@ static int warn_lookalikes(vl_bag *b, const bag_manifest *bm, vl_error *err)
         size_t li = (size_t)sqlite3_column_int64(s, 0), lj = (size_t)sqlite3_column_int64(s, 2);
         const char *path = (const char *)sqlite3_column_text(s, 1);
         const char *other = (const char *)sqlite3_column_text(s, 3);
-        char *nfc = vl_name_key(path, 0), *nfc_other = vl_name_key(other, 0);
+        char *nfc = name_key(path, 0), *nfc_other = name_key(other, 0);
         char *a = vl_name_escape(other), *c = vl_name_escape(path);
         if (nfc && nfc_other && strcmp(nfc, nfc_other) == 0)
             bag_warn(b, "%s lines %zu and %zu: \"%s\" and \"%s\" are the "
@@ -1115,6 +1176,9 @@ static int warn_lookalikes(vl_bag *b, const bag_manifest *bm, vl_error *err)
         rc = db_fail(b, err, bm->name);
 done:
     sqlite3_finalize(s);
+    sqlite3_finalize(put);
+    free(key);
+    free(first);
     return rc;
 }
 
@@ -1849,7 +1913,7 @@ int vl_bag_payload_seen(vl_bag *b, const char *rel, uint64_t size,
             goto done;
         }
     /* its NFC key, for an entry that lists it in another normalization */
-    nfc = vl_name_key(rel, 0);
+    nfc = name_key(rel, 0);
     s = stmt(b, Q_SEEN_ADD);
     if (bind_text(s, 1, rel) != SQLITE_OK ||
         sqlite3_bind_int64(s, 2, (sqlite3_int64)listed) != SQLITE_OK ||
@@ -1908,7 +1972,7 @@ static int entry_absent(vl_bag *b, size_t k, const char *path, const char *hex,
                         sqlite3_stmt **q, vl_error *err)
 {
     uint32_t bit = (uint32_t)1 << k;
-    char *key = vl_name_key(path, 0);
+    char *key = name_key(path, 0);
     char *disk = NULL, *listed = NULL, *seen_rel = NULL, *got = NULL;
     sqlite3_int64 id = 0;
     int rc = VL_OK, code, hits = 0, claimed = 0, warned = 0;
