@@ -3,8 +3,10 @@
  * with the validator ingest uses.  `vellum bag validate` runs it, and an
  * export checks the bag it wrote with it.
  *
- * Tag files (everything outside data/) are read whole, within the caps
- * vl_bag_add_tag_file applies; payload files are hashed with exactly the
+ * Tag files (everything outside data/) are given to the validator by path
+ * (a folder) or streamed to it (an archive entry, within the caps
+ * vl_bag_add_tag_stream applies), never held whole; the payload list of a
+ * folder is a scratch index; payload files are hashed with exactly the
  * algorithms the bag's manifests name, each byte read once (a folder on
  * every core; an archive as it streams).  An archive is read three times:
  * names (where the bag's top folder is), tag files (which algorithms the
@@ -26,9 +28,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "bagit_private.h"
 #include "ingest_internal.h"
+#include "vl_storage.h"
 
 #define TAG_FILE_MAX ((size_t)256 << 20)
 
@@ -37,9 +41,11 @@ typedef struct check {
     const vl_bag_check_options *o;
     vl_bag_check_result *res;
     vl_bag *bag;
-    char **pay;                       /* folder: payload paths ("data/...") */
-    uint64_t *sizes;
-    size_t n, cap, scap;
+    /* folder: payload paths ("data/...") and sizes, rows 1..n of a scratch
+     * index (its memory does not grow with the file count) */
+    sqlite3 *db;
+    sqlite3_stmt *put, *get;
+    size_t n;
     unsigned mask;
     const char *extra[32];
     size_t nextra;
@@ -123,12 +129,52 @@ static int refuse_entry(check *c, const char *rel, const char *why,
     return rc;
 }
 
+/* The payload list's index failed: memory or temporary space, never the
+ * bag's fault. */
+static int pay_failed(check *c, vl_error *err)
+{
+    if (sqlite3_errcode(c->db) == SQLITE_NOMEM)
+        return vl_error_oom(err);
+    return vl_error_set(err, VL_ESYS, "%s: the payload list's scratch index "
+                        "failed: %s", c->path, sqlite3_errmsg(c->db));
+}
+
+static int pay_open(check *c, vl_error *err)
+{
+    if (vl_scratch_db_open(&c->db, 1024, "CREATE TABLE pay(i INTEGER PRIMARY KEY, "
+                           "path TEXT NOT NULL, size INTEGER NOT NULL); BEGIN;")
+            != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "INSERT INTO pay(path, size) VALUES (?1, ?2)", -1,
+                           &c->put, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "SELECT path, size FROM pay WHERE i = ?1", -1,
+                           &c->get, NULL) != SQLITE_OK)
+        return c->db ? pay_failed(c, err) : vl_error_oom(err);
+    return VL_OK;
+}
+
+/* Payload file i (0-based) of the list: its path (malloc'd) and size. */
+static int pay_get(check *c, size_t i, char **rel, uint64_t *size, vl_error *err)
+{
+    int rc = VL_OK;
+
+    *rel = NULL;
+    sqlite3_reset(c->get);
+    if (sqlite3_bind_int64(c->get, 1, (sqlite3_int64)i + 1) != SQLITE_OK ||
+        sqlite3_step(c->get) != SQLITE_ROW)
+        rc = pay_failed(c, err);
+    else if (!(*rel = vl_strdup((const char *)sqlite3_column_text(c->get, 0))))
+        rc = vl_error_oom(err);
+    else
+        *size = (uint64_t)sqlite3_column_int64(c->get, 1);
+    sqlite3_reset(c->get);
+    return rc;
+}
+
 static int collect(void *arg, const char *rel, int kind, const struct stat *st,
                    vl_error *err)
 {
     check *c = arg;
     char *path = NULL;
-    vl_buf b;
     int rc = VL_OK;
 
     if (kind == VL_WALK_SYMLINK)
@@ -136,30 +182,22 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
     if (kind != VL_WALK_FILE)
         return refuse_entry(c, rel, "is not a regular file", err);
     if (!strncmp(rel, "data/", 5)) {
-        /* two arrays, one count: each keeps its own capacity */
-        if (VL_GROW(c->pay, c->cap, c->n + 1, err) != VL_OK ||
-            VL_GROW(c->sizes, c->scap, c->n + 1, err) != VL_OK)
-            return VL_ESYS;
-        if (!(c->pay[c->n] = vl_strdup(rel)))
-            return vl_error_oom(err);
-        c->sizes[c->n++] = (uint64_t)st->st_size;
+        sqlite3_reset(c->put);
+        if (sqlite3_bind_text(c->put, 1, rel, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+            sqlite3_bind_int64(c->put, 2, (sqlite3_int64)st->st_size) != SQLITE_OK ||
+            sqlite3_step(c->put) != SQLITE_DONE)
+            return pay_failed(c, err);
+        c->n++;
         return VL_OK;
     }
-    vl_buf_init(&b, 0);
     if (!(path = vl_path_join(c->path, rel))) {
         rc = vl_error_oom(err);
         goto done;
     }
-    if (!vl_bag_tag_is_read(rel)) {
-        if ((rc = vl_bag_add_tag_path(c->bag, rel, path, err)) != VL_OK)
-            rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
-    } else if ((rc = vl_fs_read_file(path, TAG_FILE_MAX, &b, err)) == VL_OK &&
-               (rc = vl_bag_add_tag_file(c->bag, rel, b.data ? b.data : "", b.len,
-                                         err)) != VL_OK) {
+    /* by path: manifests and other tag files are streamed, not held */
+    if ((rc = vl_bag_add_tag_path(c->bag, rel, path, err)) != VL_OK)
         rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
-    }
 done:
-    vl_buf_release(&b);
     free(path);
     return rc;
 }
@@ -167,22 +205,33 @@ done:
 static int hash_file(void *ctx, size_t i, int worker, vl_error *err)
 {
     check *c = ctx;
-    char *path = vl_path_join(c->path, c->pay[i]);
-    vl_fd_source src = {-1, path};
+    char *rel = NULL, *path = NULL;
+    uint64_t size;
+    vl_fd_source src = {-1, NULL};
     int rc;
 
-    if (!path)
-        return vl_error_oom(err);
+    /* the list's connection is one, the workers many */
+    pthread_mutex_lock(&c->mu);
+    rc = pay_get(c, i, &rel, &size, err);
+    pthread_mutex_unlock(&c->mu);
+    if (rc != VL_OK)
+        goto done;
+    if (!(path = vl_path_join(c->path, rel))) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    src.name = path;
     src.fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (src.fd < 0) {
         rc = vl_error_sys(err, "cannot read %s", path);
         goto done;
     }
-    rc = hash_record(c, c->pay[i], vl_fd_read, &src, err);
+    rc = hash_record(c, rel, vl_fd_read, &src, err);
 done:
     if (src.fd >= 0)
         close(src.fd);
     free(path);
+    free(rel);
     return rc;
 }
 
@@ -195,17 +244,26 @@ static int check_folder(check *c, vl_error *err)
         return vl_error_oom(err);
     vl_bag_set_payload_dir(c->bag, vl_fs_is_dir(data));
     free(data);
-    if ((rc = vl_fs_walk(c->path, 0, collect, c, err)) != VL_OK)
+    if ((rc = pay_open(c, err)) != VL_OK ||
+        (rc = vl_fs_walk(c->path, 0, collect, c, err)) != VL_OK)
         return rc;
-    if ((rc = vl_bag_parse(c->bag, err)) != VL_OK)
+    /* a manifest that cannot be read, a scratch index that fails: the
+     * machine's, not the bag's */
+    if ((rc = vl_bag_parse(c->bag, err)) == VL_ESYS)
+        return rc;
+    if (rc != VL_OK)
         return vl_bag_refused_for_limit(c->bag) ? VL_EINPUT : VL_FINDING;
     take_algorithms(c);
     if (c->o->fast) {
         for (size_t i = 0; i < c->n && rc == VL_OK; i++) {
-            rc = vl_bag_payload_seen(c->bag, c->pay[i], c->sizes[i], NULL,
-                                     NULL, err);
+            char *rel;
+            uint64_t size;
+            if ((rc = pay_get(c, i, &rel, &size, err)) != VL_OK)
+                break;
+            rc = vl_bag_payload_seen(c->bag, rel, size, NULL, NULL, err);
             c->res->files++;
-            c->res->bytes += c->sizes[i];
+            c->res->bytes += size;
+            free(rel);
         }
         return rc;
     }
@@ -416,6 +474,36 @@ static int entry_size(struct archive *a, struct archive_entry *e,
     return VL_OK;
 }
 
+/* A tag file's bytes from the archive, for vl_bag_add_tag_stream; its own
+ * failures (the archive's, or past vellum's cap) name the entry. */
+typedef struct tag_pull {
+    check *c;
+    struct archive *a;
+    const char *name;
+    uint64_t total;
+    int failed;
+} tag_pull;
+
+static int pull_tag(void *arg, void *buf, size_t cap, size_t *got, vl_error *err)
+{
+    tag_pull *tp = arg;
+    la_ssize_t n = archive_read_data(tp->a, buf, cap);
+
+    *got = 0;
+    if (n < 0) {
+        tp->failed = 1;
+        return bad_entry(tp->c, tp->name, archive_error_string(tp->a), err);
+    }
+    tp->total += (uint64_t)n;
+    if (tp->total > TAG_FILE_MAX) {
+        tp->failed = 1;
+        return bad_entry(tp->c, tp->name, "tag file larger than vellum reads "
+                         "(256 MiB)", err);
+    }
+    *got = (size_t)n;
+    return VL_OK;
+}
+
 /* One reading of the archive: the tag files (and whether data/ is there),
  * the payload's sizes (--fast), or the payload's digests. */
 static int archive_pass(check *c, const char *root, int pass, vl_error *err)
@@ -425,9 +513,7 @@ static int archive_pass(check *c, const char *root, int pass, vl_error *err)
     size_t rl = strlen(root);
     char *name = NULL;
     int more = 1, rc = VL_OK, has_data = 0;
-    vl_buf b;
 
-    vl_buf_init(&b, TAG_FILE_MAX);
     if (!a)
         return err->status;
     while ((rc = next_entry(c, a, &e, &name, &more, err)) == VL_OK && more) {
@@ -458,32 +544,19 @@ static int archive_pass(check *c, const char *root, int pass, vl_error *err)
         }
         if (pass != PASS_TAGS)
             continue;
-        vl_buf_reset(&b);
-        for (;;) {
-            char chunk[65536];
-            la_ssize_t n = archive_read_data(a, chunk, sizeof chunk);
-            if (n < 0) {
-                rc = bad_entry(c, name, archive_error_string(a), err);
+        {
+            /* streamed into the bag, which spools it: never held whole */
+            tag_pull tp = {c, a, name, 0, 0};
+            if ((rc = vl_bag_add_tag_stream(c->bag, rel, pull_tag, &tp, err)) != VL_OK) {
+                if (!tp.failed)
+                    rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
                 goto done;
             }
-            if (n == 0)
-                break;
-            if (vl_buf_append(&b, chunk, (size_t)n, err) != VL_OK) {
-                rc = bad_entry(c, name, "tag file larger than vellum reads "
-                               "(256 MiB)", err);
-                goto done;
-            }
-        }
-        if ((rc = vl_bag_add_tag_file(c->bag, rel, b.data ? b.data : "",
-                                      b.len, err)) != VL_OK) {
-            rc = vl_error_set(err, rc, "%s: %s", c->path, err->msg);
-            goto done;
         }
     }
     if (rc == VL_OK && pass == PASS_TAGS)
         vl_bag_set_payload_dir(c->bag, has_data);
 done:
-    vl_buf_release(&b);
     free(name);
     archive_read_free(a);
     return rc;
@@ -498,7 +571,8 @@ static int check_archive(check *c, vl_error *err)
         (rc = archive_pass(c, root, PASS_TAGS, err)) != VL_OK)
         goto done;
     if ((rc = vl_bag_parse(c->bag, err)) != VL_OK) {
-        rc = vl_bag_refused_for_limit(c->bag) ? VL_EINPUT : VL_FINDING;
+        if (rc != VL_ESYS)
+            rc = vl_bag_refused_for_limit(c->bag) ? VL_EINPUT : VL_FINDING;
         goto done;
     }
     take_algorithms(c);
@@ -547,10 +621,9 @@ int vl_bag_check_path(const char *path, const vl_bag_check_options *o,
         res->to_fetch = vl_bag_to_fetch(c.bag);
         res->valid = rc == VL_OK;
     }
-    for (size_t i = 0; i < c.n; i++)
-        free(c.pay[i]);
-    free(c.pay);
-    free(c.sizes);
+    sqlite3_finalize(c.put);
+    sqlite3_finalize(c.get);
+    sqlite3_close(c.db);
     pthread_mutex_destroy(&c.mu);
     vl_bag_free(c.bag);
     return rc;

@@ -11,8 +11,10 @@
 #include "vl_ingest.h"
 
 /* ======================================================================
- * BagIt (RFC 8493, and 0.97): tag files are handed in as bytes so that a
- * bag in a folder and a bag in an archive are checked the same way.
+ * BagIt (RFC 8493, and 0.97): tag files are handed in by local path or as
+ * bytes so that a bag in a folder and a bag in an archive are checked the
+ * same way.  Memory does not grow with the bag's file count: manifests and
+ * fetch.txt are streamed, per file state is kept in a scratch database.
  * ==================================================================== */
 typedef struct vl_bag vl_bag;
 vl_bag *vl_bag_new(void);
@@ -27,18 +29,32 @@ void vl_bag_set_payload_dir(vl_bag *bag, int present);
 /* A file in the bag's top folder or a tag folder (rel to the bag root, not
  * under data/): bagit.txt, bag-info.txt, manifest-*.txt, tagmanifest-*.txt,
  * fetch.txt, or any other tag file (its digest is checked by the tag
- * manifests).  Copies the bytes; capped at 256 MiB for manifests, 16 MiB for
- * other tag files. */
+ * manifests).  bagit.txt, bag-info.txt and package-info.txt are copied and
+ * held (16 MiB at most); any other is spooled to the bag's scratch database
+ * and streamed from there (a manifest up to 256 MiB, another tag file up to
+ * 16 MiB). */
 int vl_bag_add_tag_file(vl_bag *bag, const char *rel, const void *data,
                         size_t len, vl_error *err);
+/* The same, the bytes read from fn until it gives none (an archive
+ * entry): spooled a chunk at a time, never held whole. */
+typedef int (*vl_bag_read_fn)(void *arg, void *buf, size_t cap, size_t *got,
+                              vl_error *err);
+int vl_bag_add_tag_stream(vl_bag *bag, const char *rel, vl_bag_read_fn fn,
+                          void *arg, vl_error *err);
 /* 1 for the tag files the bag reads (bagit.txt, bag-info.txt,
  * package-info.txt, fetch.txt, the manifests); any other is only digested
- * for the tag manifests, and may be given by its local path instead
- * (vl_bag_add_tag_path): then it is streamed, never held, whatever its
- * size. */
+ * for the tag manifests. */
 int vl_bag_tag_is_read(const char *rel);
+/* Any tag file by its local path: bagit.txt, bag-info.txt and
+ * package-info.txt are read now (16 MiB at most); any other is streamed
+ * from path when the bag reads or digests it, whatever its size, so path
+ * must stay until vl_bag_verify. */
 int vl_bag_add_tag_path(vl_bag *bag, const char *rel, const char *path,
                         vl_error *err);
+/* For tests: read manifests and fetch.txt this many bytes at a time (0:
+ * the default, 64 KiB), so that lines and characters cut between reads
+ * are exercised. */
+void vl_bag_set_read_chunk(vl_bag *bag, size_t bytes);
 /* Parse and check the declaration, manifests, fetch.txt and bag-info.txt
  * once every tag file is added.  Refuses (VL_EINPUT): no or bad bagit.txt,
  * unsupported version or encoding, no payload manifest, a manifest line

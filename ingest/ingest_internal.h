@@ -253,6 +253,28 @@ typedef struct vl_manifest_opts {
 int vl_manifest_parse_opts(const char *data, size_t len,
                            const vl_manifest_opts *o, const char *source_name,
                            vl_manifest **out, vl_error *err);
+/* A manifest read a line at a time, held nowhere (bagit.c streams
+ * manifests that list millions of files): each entry goes to the sink,
+ * which also answers whether a path was listed before (find sets *found,
+ * and then the checksum, at most VL_DIGEST_HEX_MAX bytes with its NUL,
+ * and the line of that entry); the same rules and messages as
+ * vl_manifest_parse_opts.  Lines are given with their terminator removed,
+ * numbered from 1; a byte-order mark is the caller's to refuse. */
+typedef struct vl_manifest_sink {
+    int (*find)(void *arg, const char *path, int *found, char *hex,
+                size_t *line, vl_error *err);
+    int (*add)(void *arg, const char *path, const char *hex, size_t line,
+               vl_error *err);
+    void *arg;
+} vl_manifest_sink;
+typedef struct vl_manifest_stream vl_manifest_stream;
+int vl_manifest_stream_open(const vl_manifest_opts *o,
+                            const vl_manifest_sink *sink,
+                            const char *source_name, vl_manifest_stream **out,
+                            vl_error *err);
+int vl_manifest_stream_line(vl_manifest_stream *st, size_t line,
+                            const char *s, size_t n, vl_error *err);
+void vl_manifest_stream_close(vl_manifest_stream *st);
 /* A path as a BagIt manifest or fetch.txt writes it ([raw, raw+rawlen)),
  * decoded and in normal form as manifest.c describes, into *out (malloc'd);
  * warnings and refusals name source_name and line. */

@@ -212,6 +212,8 @@ typedef struct parse_ctx {
     vl_report_fn warn;
     void *warn_arg;
     vl_error *err;
+    const vl_manifest_sink *sink;  /* entries go here, not into m */
+    size_t kept;        /* entries handed to sink */
 } parse_ctx;
 
 static void line_warn(parse_ctx *c, size_t line, const char *fmt, ...)
@@ -486,12 +488,64 @@ static int read_path(parse_ctx *c, size_t line, const char *raw,
     return VL_OK;
 }
 
+/* An entry parsed: refused or warned about when its path was listed
+ * before, else kept (in the manifest, or handed to the sink). */
+static int keep_entry(parse_ctx *c, size_t line, const char *path,
+                      size_t plen, const char *hexbuf, size_t hlen)
+{
+    vl_manifest *m = c->m;
+    char prev_hex[VL_DIGEST_HEX_MAX];
+    size_t prev_line = 0, n;
+    int found = 0, rc;
+
+    if (c->sink) {
+        rc = c->sink->find(c->sink->arg, path, &found, prev_hex, &prev_line,
+                           c->err);
+        if (rc != VL_OK)
+            return rc;
+        n = c->kept;
+    } else {
+        size_t prev = find(m, path);
+        if (prev != (size_t)-1) {
+            found = 1;
+            snprintf(prev_hex, sizeof prev_hex, "%s",
+                     m->arena.data + m->e[prev].hex_off);
+            prev_line = m->e[prev].line;
+        }
+        n = m->n;
+    }
+    if (found) {
+        char msg[120];
+        if (strcmp(prev_hex, hexbuf) == 0) {
+            /* The same line twice says nothing new. */
+            char *esc;
+            if ((c->flags & VL_MF_BAGIT) && (esc = vl_name_escape(path))) {
+                line_warn(c, line, "\"%s\" listed again with the same "
+                          "checksum (first on line %zu)", esc, prev_line);
+                free(esc);
+            }
+            return VL_OK;
+        }
+        snprintf(msg, sizeof msg, "path listed again with a different "
+                 "checksum (first on line %zu)", prev_line);
+        return line_err(c, line, msg, path);
+    }
+    if (n >= MANIFEST_MAX_ENTRIES)
+        return line_err(c, line, "more than 20000000 entries; vellum refuses "
+                        "manifests this large", NULL);
+    if (!c->sink)
+        return add_entry(m, path, plen, hexbuf, hlen, line, c->err);
+    if ((rc = c->sink->add(c->sink->arg, path, hexbuf, line, c->err)) != VL_OK)
+        return rc;
+    c->kept++;
+    return VL_OK;
+}
+
 /* Parse one line (terminator removed, non-empty). */
 static int parse_line(parse_ctx *c, size_t line, const char *s, size_t n)
 {
-    vl_manifest *m = c->m;
     const char *hex, *path;
-    size_t hlen, plen, i, prev;
+    size_t hlen, plen, i;
     int gnu_escaped = 0, tag_alg = -1, rc;
     char hexbuf[VL_DIGEST_HEX_MAX];
 
@@ -601,28 +655,7 @@ static int parse_line(parse_ctx *c, size_t line, const char *s, size_t n)
     if ((c->flags & VL_MF_TAG) && strncmp(path, "data/", 5) == 0)
         return line_err(c, line, "tag manifest lists a payload file", path);
 
-    prev = find(m, path);
-    if (prev != (size_t)-1) {
-        char msg[120];
-        if (strcmp(m->arena.data + m->e[prev].hex_off, hexbuf) == 0) {
-            /* The same line twice says nothing new. */
-            char *esc;
-            if ((c->flags & VL_MF_BAGIT) && (esc = vl_name_escape(path))) {
-                line_warn(c, line, "\"%s\" listed again with the same "
-                          "checksum (first on line %zu)", esc,
-                          m->e[prev].line);
-                free(esc);
-            }
-            return VL_OK;
-        }
-        snprintf(msg, sizeof msg, "path listed again with a different "
-                 "checksum (first on line %zu)", m->e[prev].line);
-        return line_err(c, line, msg, path);
-    }
-    if (m->n >= MANIFEST_MAX_ENTRIES)
-        return line_err(c, line, "more than 20000000 entries; vellum refuses "
-                        "manifests this large", NULL);
-    return add_entry(m, path, plen, hexbuf, hlen, line, c->err);
+    return keep_entry(c, line, path, plen, hexbuf, hlen);
 }
 
 int vl_manifest_parse(const char *data, size_t len, int alg_hint, int bagit,
@@ -636,52 +669,82 @@ int vl_manifest_parse(const char *data, size_t len, int alg_hint, int bagit,
     return vl_manifest_parse_opts(data, len, &o, source_name, out, err);
 }
 
+/* c and its manifest set up for the options o (the algorithm fixed or
+ * inferred); *mp is the manifest, to free whatever happens. */
+static int ctx_open(parse_ctx *c, const vl_manifest_opts *o,
+                    const char *source_name, vl_manifest **mp, vl_error *err)
+{
+    vl_manifest *m;
+    int alg_hint = o->alg;
+
+    memset(c, 0, sizeof *c);
+    vl_buf_init(&c->path, 0);
+    vl_buf_init(&c->norm, 0);
+    *mp = m = calloc(1, sizeof *m);
+    if (!m)
+        return vl_error_sys(err, "%s", source_name);
+    vl_buf_init(&m->arena, 0);
+    c->m = m;
+    c->src = source_name;
+    c->flags = o->flags;
+    c->hint = alg_hint;
+    c->err = err;
+    c->warn = o->warn;
+    c->warn_arg = o->warn_arg;
+    if (alg_hint < 0 && o->hex_len) {
+        if (o->hex_len >= VL_DIGEST_HEX_MAX)
+            return vl_error_set(err, VL_EINPUT, "%s: checksums of %zu hex "
+                                "digits are longer than vellum reads",
+                                source_name, o->hex_len);
+        c->hex_len = o->hex_len;
+        c->alg_name = o->alg_name ? o->alg_name : "the";
+        m->alg_known = 1;   /* no vl_digest_alg: vl_manifest_alg means nothing */
+    } else if (alg_hint >= 0) {
+        if (alg_hint >= VL_DIGEST_COUNT)
+            return vl_error_set(err, VL_EINPUT, "%s: unknown algorithm %d",
+                                source_name, alg_hint);
+        m->alg = (vl_digest_alg)alg_hint;
+        m->alg_known = 1;
+    }
+    return VL_OK;
+}
+
+static void ctx_release(parse_ctx *c)
+{
+    vl_buf_release(&c->path);
+    vl_buf_release(&c->norm);
+}
+
+/* One line as read (terminator removed): blank lines and (donor files)
+ * '#' comments are skipped. */
+static int ctx_line(parse_ctx *c, size_t line, const char *s, size_t n)
+{
+    size_t k = 0;
+
+    /* Blank lines separate nothing; '#' comments only in donor files. */
+    while (k < n && (s[k] == ' ' || s[k] == '\t'))
+        k++;
+    if (k == n)
+        return VL_OK;
+    if (!(c->flags & VL_MF_BAGIT) && s[0] == '#')
+        return VL_OK;
+    return parse_line(c, line, s, n);
+}
+
 int vl_manifest_parse_opts(const char *data, size_t len,
                            const vl_manifest_opts *o, const char *source_name,
                            vl_manifest **out, vl_error *err)
 {
-    parse_ctx c = {0};
+    parse_ctx c;
     vl_manifest *m = NULL;
     size_t pos = 0, line = 0;
-    int rc = VL_OK, alg_hint = o->alg;
+    int rc;
 
     *out = NULL;
     if (!source_name)
         source_name = "manifest";
-    m = calloc(1, sizeof *m);
-    if (!m) {
-        rc = vl_error_sys(err, "%s", source_name);
+    if ((rc = ctx_open(&c, o, source_name, &m, err)) != VL_OK)
         goto done;
-    }
-    vl_buf_init(&m->arena, 0);
-    c.m = m;
-    c.src = source_name;
-    c.flags = o->flags;
-    c.hint = alg_hint;
-    c.err = err;
-    c.warn = o->warn;
-    c.warn_arg = o->warn_arg;
-    vl_buf_init(&c.path, 0);
-    vl_buf_init(&c.norm, 0);
-    if (alg_hint < 0 && o->hex_len) {
-        if (o->hex_len >= VL_DIGEST_HEX_MAX) {
-            rc = vl_error_set(err, VL_EINPUT, "%s: checksums of %zu hex "
-                              "digits are longer than vellum reads",
-                              source_name, o->hex_len);
-            goto done;
-        }
-        c.hex_len = o->hex_len;
-        c.alg_name = o->alg_name ? o->alg_name : "the";
-        m->alg_known = 1;   /* no vl_digest_alg: vl_manifest_alg means nothing */
-    } else if (alg_hint >= 0) {
-        if (alg_hint >= VL_DIGEST_COUNT) {
-            rc = vl_error_set(err, VL_EINPUT, "%s: unknown algorithm %d",
-                              source_name, alg_hint);
-            goto done;
-        }
-        m->alg = (vl_digest_alg)alg_hint;
-        m->alg_known = 1;
-    }
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
         /* BagIt forbids a UTF-8 byte-order mark; Windows tools writing
          * donor checksum files often add one. */
@@ -694,8 +757,7 @@ int vl_manifest_parse_opts(const char *data, size_t len,
         pos = 3;
     }
     while (pos < len) {
-        size_t start = pos, end, n;
-        const char *s;
+        size_t start = pos, end;
 
         while (pos < len && data[pos] != '\n' && data[pos] != '\r')
             pos++;
@@ -709,19 +771,7 @@ int vl_manifest_parse_opts(const char *data, size_t len,
             pos++;
         }
         line++;
-        s = data + start;
-        n = end - start;
-        /* Blank lines separate nothing; '#' comments only in donor files. */
-        {
-            size_t k = 0;
-            while (k < n && (s[k] == ' ' || s[k] == '\t'))
-                k++;
-            if (k == n)
-                continue;
-        }
-        if (!(c.flags & VL_MF_BAGIT) && s[0] == '#')
-            continue;
-        rc = parse_line(&c, line, s, n);
+        rc = ctx_line(&c, line, data + start, end - start);
         if (rc != VL_OK)
             goto done;
     }
@@ -733,10 +783,57 @@ int vl_manifest_parse_opts(const char *data, size_t len,
     *out = m;
     m = NULL;
 done:
-    vl_buf_release(&c.path);
-    vl_buf_release(&c.norm);
+    ctx_release(&c);
     vl_manifest_free(m);
     return rc;
+}
+
+struct vl_manifest_stream {
+    parse_ctx c;
+    vl_manifest *m;     /* holds the algorithm only: entries go to the sink */
+    vl_manifest_sink sink;
+    char *src;
+};
+
+int vl_manifest_stream_open(const vl_manifest_opts *o,
+                            const vl_manifest_sink *sink,
+                            const char *source_name, vl_manifest_stream **out,
+                            vl_error *err)
+{
+    vl_manifest_stream *st = calloc(1, sizeof *st);
+    int rc;
+
+    *out = NULL;
+    if (!st || !(st->src = vl_strdup(source_name ? source_name : "manifest"))) {
+        free(st);
+        return vl_error_sys(err, "%s", source_name ? source_name : "manifest");
+    }
+    rc = ctx_open(&st->c, o, st->src, &st->m, err);
+    st->sink = *sink;
+    st->c.sink = &st->sink;
+    if (rc != VL_OK) {
+        vl_manifest_stream_close(st);
+        return rc;
+    }
+    *out = st;
+    return VL_OK;
+}
+
+int vl_manifest_stream_line(vl_manifest_stream *st, size_t line,
+                            const char *s, size_t n, vl_error *err)
+{
+    st->c.err = err;
+    return ctx_line(&st->c, line, s, n);
+}
+
+void vl_manifest_stream_close(vl_manifest_stream *st)
+{
+    if (!st)
+        return;
+    ctx_release(&st->c);
+    vl_manifest_free(st->m);
+    free(st->src);
+    free(st);
 }
 
 size_t vl_manifest_entry_line(const vl_manifest *m, size_t i)

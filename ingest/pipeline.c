@@ -274,6 +274,7 @@ static int place_entry(void *arg, const vl_record *r, vl_error *err)
     vl_ingest_run *run = c->run;
     const char *bag_root = c->bag_root;
     char *logical = NULL, *dst = NULL;
+    const char *tag_rel = NULL;
     vl_error why = {0};
     int rc = VL_OK;
     if (!r->from_archive)
@@ -286,11 +287,7 @@ static int place_entry(void *arg, const vl_record *r, vl_error *err)
                 logical = vl_strdup(rel);
             } else {
                 logical = vl_path_join(VL_BAG_TAG_DIR, rel);
-                vl_buf b;
-                if ((rc = vl_fs_read_file(r->staged, 256u << 20, &b, err)) == VL_OK) {
-                    rc = vl_bag_add_tag_file(run->bag, rel, b.data, b.len, err);
-                    vl_buf_release(&b);
-                }
+                tag_rel = rel;   /* given to the bag where it is staged */
             }
         } else {
             logical = vl_path_join(VL_PAYLOAD_DIR, r->logical);
@@ -315,6 +312,9 @@ static int place_entry(void *arg, const vl_record *r, vl_error *err)
         if ((rc = vl_txn_stage_path(run->txn, logical, &dst, err)) == VL_OK &&
             rename(r->staged, dst) != 0)
             rc = vl_error_sys(err, "cannot move %s to %s", r->staged, dst);
+        /* streamed from there when the bag reads or digests it */
+        if (rc == VL_OK && tag_rel)
+            rc = vl_bag_add_tag_path(run->bag, tag_rel, dst, err);
         if (rc == VL_OK)
             rc = vl_deposit_move(&run->dep, r->id, logical, err);
         free(logical);
@@ -1143,14 +1143,9 @@ static int stage_listed(ingest_job *j, vl_error *err)
         vl_entry_cursor c;
         const vl_entry *e;
         rc = vl_entry_open(list, 1, &c, err);
-        while (rc == VL_OK && (rc = vl_entry_next(&c, &e, err)) == VL_OK && e) {
-            vl_buf b;
-            if ((rc = vl_fs_read_file(e->src, 256u << 20, &b, err)) != VL_OK)
-                break;
-            rc = vl_bag_add_tag_file(run->bag, e->logical + strlen(VL_BAG_TAG_DIR) + 1,
-                                     b.data, b.len, err);
-            vl_buf_release(&b);
-        }
+        while (rc == VL_OK && (rc = vl_entry_next(&c, &e, err)) == VL_OK && e)
+            rc = vl_bag_add_tag_path(run->bag, e->logical + strlen(VL_BAG_TAG_DIR) + 1,
+                                     e->src, err);
         vl_entry_close(&c);
         if (rc != VL_OK || (rc = vl_bag_parse(run->bag, err)) != VL_OK)
             return rc;

@@ -1,5 +1,7 @@
 /* libFuzzer target: bytes as a BagIt bag's manifest-sha256.txt (and, after a
- * NUL byte, tagmanifest-md5.txt) of a 1.0 or 0.97 bag (first byte picks),
+ * NUL byte, tagmanifest-md5.txt) of a 1.0 or 0.97 bag (the first byte's low
+ * bit picks; its next three the bytes read at a time, 1 to 7 or the
+ * default, so lines cut between reads are exercised),
  * through vl_bag_parse, vl_bag_payload_seen of every listed path (with a
  * wrong digest for some) and vl_bag_verify.  Nothing may crash, leak or
  * read out of bounds; every listed path must be found by lookup. */
@@ -49,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char d97[] = "BagIt-Version: 0.97\n"
                               "Tag-File-Character-Encoding: UTF-8\n";
     const uint8_t *nul;
-    size_t mlen, lines = 0;
+    size_t mlen, lines = 0, chunk;
     vl_error err = {0};
     walk w = {0};
     int legacy, rc;
@@ -57,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     legacy = data[0] & 1;
+    chunk = (size_t)(data[0] >> 1) & 7;
     data++;
     size--;
     nul = memchr(data, '\0', size);
@@ -64,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.b = vl_bag_new();
     if (!w.b)
         return 0;
+    vl_bag_set_read_chunk(w.b, chunk);
     if (vl_bag_add_tag_file(w.b, "bagit.txt", legacy ? d97 : d10,
                             legacy ? sizeof d97 - 1 : sizeof d10 - 1,
                             &err) != VL_OK ||

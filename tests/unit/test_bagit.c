@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1344,6 +1345,239 @@ static void test_payload_dir_and_oxum(void **state)
     vl_bag_free(b);
 }
 
+/* A file in a fresh temporary folder, for tag files given by path. */
+static char *write_temp(char *dir, const char *name, const void *data, size_t len)
+{
+    char *path = vl_asprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static void add_path(vl_bag *b, const char *rel, const char *path)
+{
+    vl_error err = {0};
+    if (vl_bag_add_tag_path(b, rel, path, &err) != VL_OK)
+        fail_msg("add %s by path: %s", rel, err.msg);
+}
+
+static void count_any(void *arg, const char *rel, vl_digest_alg alg, const char *hex)
+{
+    (*(size_t *)arg)++;
+}
+
+/* A manifest given by its path, of many entries, is streamed: every
+ * entry read (the last one too), duplicates and lookalikes warned about
+ * with their lines, missing and unlisted files reported by path. */
+static void test_manifest_by_path_many(void **state)
+{
+    enum { N = 20000 };
+    char dir[] = "/tmp/vl-bagit-XXXXXX";
+    char *mpath, *dpath, name[64], content[64], hex[VL_DIGEST_HEX_MAX];
+    vl_buf m;
+    report w, r;
+    vl_bag *b;
+    size_t i, nd = 0;
+
+    assert_non_null(mkdtemp(dir));
+    vl_buf_init(&m, 0);
+    for (i = 0; i < N; i++) {
+        snprintf(content, sizeof content, "file %zu", i);
+        vl_digest_buffer(VL_SHA256, content, strlen(content), hex);
+        vl_buf_printf(&m, NULL, "%s data/d%03zu/f%06zu.txt\n", hex, i / 1000, i);
+        if (i == 7)   /* the same line again: a warning naming line 8 */
+            vl_buf_printf(&m, NULL, "%s data/d000/f000007.txt\n", hex);
+    }
+    /* two names of one file on a case-insensitive disk, at the end */
+    vl_digest_buffer(VL_SHA256, "x", 1, hex);
+    vl_buf_printf(&m, NULL, "%s data/Readme\n%s data/README", hex, hex);
+    mpath = write_temp(dir, "manifest-sha256.txt", m.data, m.len);
+    dpath = write_temp(dir, "bagit.txt", decl10, strlen(decl10));
+    b = vl_bag_new();
+    assert_non_null(b);
+    memset(&w, 0, sizeof w);
+    vl_bag_set_warn(b, collect, &w);
+    add_path(b, "manifest-sha256.txt", mpath);
+    add_path(b, "bagit.txt", dpath);
+    parse_ok(b);
+    assert_string_equal(w.text,
+                        "manifest-sha256.txt line 9: \"data/d000/f000007.txt\" listed "
+                        "again with the same checksum (first on line 8)\n"
+                        "manifest-sha256.txt lines 20002 and 20003: \"data/Readme\" and "
+                        "\"data/README\" differ only in case\n");
+    vl_bag_foreach_digest(b, count_any, &nd);
+    assert_int_equal(nd, N + 2);
+    /* in reverse, all but f012345, and one file in no manifest */
+    for (i = N; i-- > 0;) {
+        if (i == 12345)
+            continue;
+        snprintf(name, sizeof name, "data/d%03zu/f%06zu.txt", i / 1000, i);
+        snprintf(content, sizeof content, "file %zu", i);
+        seen(b, name, i == 4 ? "changed" : content);
+    }
+    seen(b, "data/Readme", "x");
+    seen(b, "data/README", "x");
+    seen(b, "data/extra", "e");
+    assert_int_equal(verify(b, &r), VL_EINPUT);
+    assert_int_equal(r.n, 3);
+    vl_digest_buffer(VL_SHA256, "file 4", 6, hex);
+    {
+        char want[1024], got[VL_DIGEST_HEX_MAX];
+        vl_digest_buffer(VL_SHA256, "changed", 7, got);
+        snprintf(want, sizeof want,
+                 "data/d000/f000004.txt: sha256 expected %s got %s\n"
+                 "data/d012/f012345.txt: listed in manifest-sha256.txt but missing\n"
+                 "data/extra: present but in no payload manifest\n", hex, got);
+        assert_string_equal(r.text, want);
+    }
+    vl_bag_free(b);
+
+    /* The same manifest handed in as bytes is spooled in parts and read
+     * back the same; a tag manifest's digest of it is taken streamed. */
+    b = vl_bag_new();
+    assert_non_null(b);
+    memset(&w, 0, sizeof w);
+    vl_bag_set_warn(b, collect, &w);
+    add(b, "bagit.txt", decl10);
+    add(b, "manifest-sha256.txt", m.data);
+    {
+        char *tl = tag_line(VL_MD5, "manifest-sha256.txt", m.data, "\n");
+        add(b, "tagmanifest-md5.txt", tl);
+        free(tl);
+    }
+    parse_ok(b);
+    assert_non_null(strstr(w.text, "lines 20002 and 20003"));
+    for (i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "data/d%03zu/f%06zu.txt", i / 1000, i);
+        snprintf(content, sizeof content, "file %zu", i);
+        seen(b, name, content);
+    }
+    seen(b, "data/Readme", "x");
+    seen(b, "data/README", "x");
+    assert_int_equal(verify(b, &r), VL_OK);
+    assert_int_equal(r.n, 0);
+    vl_bag_free(b);
+    unlink(mpath);
+    unlink(dpath);
+    rmdir(dir);
+    free(mpath);
+    free(dpath);
+    vl_buf_release(&m);
+}
+
+/* One bag read with every chunk size from 1 byte up: lines (LF, CRLF, a
+ * lone CR, a CRLF cut between two reads), multi-byte names and UTF-16
+ * characters cut between reads give the same entries, warnings and report
+ * as when read whole. */
+static void run_chunked(size_t chunk, int utf16, const char *manifest,
+                        const char *fetch, report *w, report *r)
+{
+    static const char decl8[] = "BagIt-Version: 1.0\n"
+                                "Tag-File-Character-Encoding: UTF-8\n";
+    static const char decl16[] = "BagIt-Version: 1.0\n"
+                                 "Tag-File-Character-Encoding: UTF-16LE\n";
+    vl_bag *b = vl_bag_new();
+    vl_error err = {0};
+    char *u = NULL;
+    const char *files[][2] = {{"data/a", "1"}, {"data/b", "2"},
+                              {"data/\xc3\xa9t\xc3\xa9", "3"}, {"data/\xe2\x82\xac", "4"}};
+    size_t i, n;
+
+    assert_non_null(b);
+    vl_bag_set_read_chunk(b, chunk);
+    memset(w, 0, sizeof *w);
+    vl_bag_set_warn(b, collect, w);
+    add(b, "bagit.txt", utf16 ? decl16 : decl8);
+    for (i = 0; i < 2; i++) {
+        const char *text = i ? fetch : manifest;
+        const char *rel = i ? "fetch.txt" : "manifest-md5.txt";
+        if (!utf16) {
+            add(b, rel, text);
+            continue;
+        }
+        /* UTF-16LE with a BOM: every character of these is in the BMP */
+        n = strlen(text);
+        u = calloc(2 * n + 2, 1);
+        u[0] = (char)0xFF;
+        u[1] = (char)0xFE;
+        {
+            size_t o = 2, k = 0;
+            while (k < n) {
+                unsigned char c = (unsigned char)text[k];
+                unsigned cp;
+                if (c < 0x80) {
+                    cp = c;
+                    k += 1;
+                } else if (c < 0xE0) {
+                    cp = ((c & 0x1Fu) << 6) | ((unsigned char)text[k + 1] & 0x3Fu);
+                    k += 2;
+                } else {
+                    cp = ((c & 0x0Fu) << 12) | (((unsigned char)text[k + 1] & 0x3Fu) << 6) |
+                         ((unsigned char)text[k + 2] & 0x3Fu);
+                    k += 3;
+                }
+                u[o++] = (char)(cp & 0xFF);
+                u[o++] = (char)(cp >> 8);
+            }
+            assert_int_equal(vl_bag_add_tag_file(b, rel, u, o, &err), VL_OK);
+        }
+        free(u);
+    }
+    parse_ok(b);
+    assert_int_equal(vl_bag_fetch_count(b), 2);
+    for (i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (i != 1)   /* data/b: fetched */
+            seen(b, files[i][0], files[i][1]);
+    memset(r, 0, sizeof *r);
+    verify(b, r);
+    vl_bag_free(b);
+}
+
+static void test_stream_boundaries(void **state)
+{
+    char *l[6], *manifest, *fetch;
+    report w0, r0, w, r;
+    size_t chunk;
+    int utf16;
+
+    l[0] = mline("MD5", "1", "data/a");
+    l[1] = mline("MD5", "2", "data/b");
+    l[2] = mline("MD5", "3", "data/\xc3\xa9t\xc3\xa9");
+    l[3] = mline("MD5", "4", "data/\xe2\x82\xac");
+    l[4] = mline("MD5", "1", "data/a");          /* listed again: a warning */
+    l[5] = mline("MD5", "5", "data/./gone");     /* a warning, and missing */
+    l[0][strlen(l[0]) - 1] = '\r';               /* a lone CR */
+    manifest = vl_asprintf("%s%s\r\n%s\r\n\r\n%s%s%s", l[0], l[1], l[2], l[3], l[4], l[5]);
+    /* "\r\n" after l[1] and l[2]: their own '\n' is dropped below */
+    {
+        char *p;
+        while ((p = strstr(manifest, "\n\r\n")) != NULL)
+            memmove(p, p + 1, strlen(p + 1) + 1);
+    }
+    fetch = vl_asprintf("https://example.org/b 1 data/b\r\n"
+                        "https://example.org/e - data/\xe2\x82\xac\r");
+    for (utf16 = 0; utf16 < 2; utf16++) {
+        run_chunked(0, utf16, manifest, fetch, &w0, &r0);
+        assert_non_null(strstr(w0.text, "line 6: \"data/a\" listed again"));
+        assert_non_null(strstr(w0.text, "\"data/./gone\" has a \".\" segment"));
+        assert_non_null(strstr(r0.text, "data/gone: listed in manifest-md5.txt but missing\n"));
+        assert_non_null(strstr(r0.text, "data/b: listed in manifest-md5.txt but missing: "
+                               "still to be fetched from https://example.org/b (fetch.txt line 1"));
+        for (chunk = 1; chunk <= 9; chunk++) {
+            run_chunked(chunk, utf16, manifest, fetch, &w, &r);
+            assert_string_equal(w.text, w0.text);
+            assert_string_equal(r.text, r0.text);
+        }
+    }
+    for (chunk = 0; chunk < 6; chunk++)
+        free(l[chunk]);
+    free(manifest);
+    free(fetch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1368,6 +1602,8 @@ int main(void)
         cmocka_unit_test(test_other_algorithms),
         cmocka_unit_test(test_duplicates_normalization),
         cmocka_unit_test(test_payload_dir_and_oxum),
+        cmocka_unit_test(test_manifest_by_path_many),
+        cmocka_unit_test(test_stream_boundaries),
     };
     return cmocka_run_group_tests_name("bagit", tests, NULL, NULL);
 }
