@@ -116,11 +116,13 @@ static int write_intent(vl_txn *t, const char *sidecar, vl_error *err)
 /* No new root version while a staged head is active (extension 0005). */
 static int refuse_staged(vl_txn *t, vl_error *err)
 {
-    vl_mhead_probe p;
-    int rc;
-    if (t->is_new || (rc = vl_mhead_probe_at(t->repo->backend, t->object_rel, &p,
-                                             err)) != VL_OK || !p.active)
-        return t->is_new ? VL_OK : rc;
+    vl_mhead_probe p = {0, 0, 0};
+    int rc = VL_OK;
+    if (t->is_new)
+        return VL_OK;
+    if ((rc = vl_mhead_probe_at(t->repo->backend, t->object_rel, &p, err)) != VL_OK ||
+        !p.active)
+        return rc;
     return vl_error_set(err, VL_EINPUT, "\"%s\" has a staged head (%s, not yet "
                         "committed): commit it with 'vellum commit %s', or add to it "
                         "with 'vellum ingest --stage'", t->id, VL_MHEAD_DIR, t->id);
