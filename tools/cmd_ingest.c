@@ -8,8 +8,7 @@
 
 static const char usage[] =
     "usage: vellum ingest SOURCE... [--id ID] [--message TEXT]\n"
-    "                     [--user-name NAME --user-address URI] [--merge]\n"
-    "                     [--stage]\n"
+    "                     [--user-name NAME --user-address URI] [--merge] [--stage]\n"
     "                     [--manifest FILE] [--symlinks refuse|skip]\n"
     "                     [--expand-nested] [--no-unpack] [--no-identify]\n"
     "                     [--not-a-bag] [--dc ELEMENT=VALUE]... [--metadata FILE]\n"
