@@ -438,6 +438,36 @@ static json_t *commit_event(const char *id, int num, int revisions, const char *
     return vl_event_to_json(&ev);
 }
 
+/* replicate.after_ingest = true: the committed version goes to every
+ * replica now, as a deposit's does; it is committed whatever happens here
+ * ('vellum replicate' tries again). */
+static void note_replica(void *arg, const vl_replicate_result *rr)
+{
+    vl_mhead_commit_result *res = arg;
+    if (rr->state == VL_REPL_UPDATED || rr->state == VL_REPL_CURRENT) {
+        res->replicas_updated++;
+        return;
+    }
+    res->replicas_refused++;
+    if (!res->replica_problem[0])
+        snprintf(res->replica_problem, sizeof res->replica_problem, "%.64s: %.400s",
+                 rr->replica, rr->message ? rr->message : vl_repl_state_name(rr->state));
+}
+
+static void replicate_after(vl_repo *r, const char *id, vl_mhead_commit_result *res)
+{
+    const char *v = vl_repo_config_get(r, "replicate.after_ingest");
+    const char *ids[1] = {id};
+    vl_replicate_options ro = {.on_result = note_replica, .arg = res};
+    vl_error e = {0};
+    if (!v || (strcasecmp(v, "true") && strcmp(v, "1") && strcasecmp(v, "yes")) ||
+        vl_replica_count(r) == 0)
+        return;
+    int rc = vl_replicate(r, ids, 1, &ro, NULL, &e);
+    if (rc != VL_OK && rc != VL_FINDING && !res->replica_problem[0])
+        snprintf(res->replica_problem, sizeof res->replica_problem, "%.400s", e.msg);
+}
+
 int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
                     vl_mhead_commit_result *res, vl_error *err)
 {
@@ -563,6 +593,10 @@ int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
             goto done;
     }
     moved = 0;   /* all done: staging goes */
+    vl_fs_rmtree(txn, NULL);
+    vl_lock_release(lock);   /* replication takes the object's lock itself */
+    lock = NULL;
+    replicate_after(r, id, res);
 done:
     if (rc != VL_OK && moved) {
         rc = vl_error_set(err, rc, "%s (the commit of \"%s\" as %s is half done); run "

@@ -871,10 +871,15 @@ typedef struct vl_mhead_commit_result {
     int version;     /* the version made */
     int revisions;   /* revisions it batched */
     char vname[16];  /* "v3" (or "v003", as the object names them) */
+    /* replicate.after_ingest = true: replicas brought to the new version,
+     * as after a deposit, and the first problem when one was not */
+    size_t replicas_updated, replicas_refused;
+    char replica_problem[512];
 } vl_mhead_commit_result;
 /* Commit the staged head as vN: content paths rewritten to vN/..., head/
  * moved to vN, its inventory then the root inventory written, the
- * extension folder removed; then the catalog and a "creation" event.
+ * extension folder removed; then the catalog and a "creation" event, and
+ * with replicate.after_ingest = true the replicas, as after a deposit.
  * message (may be NULL) replaces the version's message.  VL_EINPUT when
  * there is no staged head, and on a version conflict (root-inventory
  * sidecar copy differs from the root sidecar, or vN exists): nothing is

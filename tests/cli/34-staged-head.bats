@@ -218,6 +218,25 @@ manifest_of() {
     [ "$(cat "$d/$EXT/revisions/r3")" = "r3" ]
 }
 
+@test "replicate.after_ingest: a staged deposit is not replicated, its commit is" {
+    R1="$T/replica"
+    "$VELLUM" replica add r1 "$R1" >/dev/null
+    "$VELLUM" config replicate.after_ingest true
+    "$VELLUM" ingest "$T/a" --id urn:s:rep "${USER_OPTS[@]}"
+    h=$(printf '%s' urn:s:rep | sha256sum | cut -c1-64)
+    rd="$R1/${h:0:3}/${h:3:3}/${h:6:3}/$h"
+    [ "$(inv "$rd/inventory.json" 'd["head"]')" = "v1" ]
+    "$VELLUM" ingest "$T/b" --id urn:s:rep --stage "${USER_OPTS[@]}"
+    [ ! -e "$rd/extensions" ]
+    [ "$(inv "$rd/inventory.json" 'd["head"]')" = "v1" ]
+    run "$VELLUM" commit urn:s:rep
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"replicated to 1 replica"* ]]
+    [ "$(inv "$rd/inventory.json" 'd["head"]')" = "v2" ]
+    cmp "$(object_dir urn:s:rep)/inventory.json" "$rd/inventory.json"
+    [ ! -e "$rd/extensions" ]
+}
+
 # ---- kills at every step ------------------------------------------------
 
 save_snapshot() {
