@@ -352,6 +352,10 @@ int vl_mhead_install(const char *object_dir, const char *built_head, int rev,
             goto done;
         *touched = 1;
         if ((rc = vl_mhead_write_marker(revs, rev, err)) != VL_OK ||
+            /* the folders just made (extensions/, the extension's) */
+            (rc = vl_fs_fsync_path(ext, err)) != VL_OK ||
+            (rc = vl_fs_fsync_parent(ext, err)) != VL_OK ||
+            (rc = vl_fs_fsync_path(object_dir, err)) != VL_OK ||
             (rc = vl_fs_write_atomic_readonly(copy, side.data, side.len, err)) != VL_OK ||
             (rc = move_synced(built_head, head, 0, err)) != VL_OK)
             goto done;
