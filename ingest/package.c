@@ -158,6 +158,56 @@ static int head_known(void *arg, const vl_catalog_object *o)
     return 0;
 }
 
+/* A staged head's state is not in the catalog (only committed versions
+ * are): its kept files come from its inventory, sizes from the store, and
+ * formats (by digest) and dates (of the staged version) from the catalog,
+ * where each staged deposit put them. */
+struct staged_kept {
+    struct kept_ctx *k;
+    vl_backend *b;
+    const char *object_rel;
+    vl_catalog_file_detail d;
+    int added;
+};
+
+static int staged_format(void *arg, const vl_catalog_format *f)
+{
+    struct staged_kept *s = arg;
+    s->d.format = f;   /* lives only in this call: used in it */
+    s->added = 1;
+    return add_kept(s->k, &s->d);
+}
+
+static int add_staged_kept(void *arg, const char *logical, const char *digest)
+{
+    struct staged_kept *s = arg;
+    const char *cpath = vl_inventory_content_path(s->k->head, digest);
+    char *rel = cpath ? vl_path_join(s->object_rel, cpath) : NULL;
+    vl_error ignored = {0};
+    uint64_t size = 0;
+    int kind = 0;
+    if (!rel) {
+        s->k->rc = cpath ? vl_error_oom(s->k->err)
+                         : vl_error_set(s->k->err, VL_ESYS, "the staged head of \"%s\" "
+                                        "lists no content for %s", s->k->id, logical);
+        return 1;
+    }
+    s->k->rc = vl_backend_stat(s->b, rel, &kind, &size, s->k->err);
+    free(rel);
+    if (s->k->rc != VL_OK)
+        return 1;
+    memset(&s->d, 0, sizeof s->d);
+    s->d.file = (vl_catalog_file){logical, cpath, digest, size};
+    s->d.has_modified = vl_catalog_date_get(s->k->cat, s->k->id,
+                                            vl_inventory_head(s->k->head), logical,
+                                            &s->d.modified_ns, &ignored) == VL_OK;
+    s->added = 0;
+    vl_catalog_format_get(s->k->cat, s->k->id, digest, staged_format, s, &ignored);
+    if (s->added)
+        return s->k->rc != VL_OK;
+    return add_kept(s->k, &s->d);
+}
+
 int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
                          vl_error *err)
 {
@@ -170,10 +220,23 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
     if (run->o->merge && head) {
         struct kept_ctx k = {&run->dep, vl_repo_catalog(run->repo),
                              vl_txn_object_id(run->txn), head, VL_OK, err};
-        rc = vl_catalog_get_object(k.cat, k.id, head_known, &k, err);
-        if (rc == VL_OK && (rc = k.rc) == VL_OK)
-            rc = vl_catalog_files_detail(k.cat, k.id, vl_inventory_head(head),
-                                         NULL, 0, add_kept, &k, err);
+        if (vl_txn_base_version(run->txn) == vl_txn_version(run->txn)) {
+            char *rel = vl_repo_object_path(run->repo, vl_txn_object_id(run->txn));
+            struct staged_kept sk = {.k = &k, .b = vl_repo_backend(run->repo),
+                                     .object_rel = rel};
+            rc = !rel ? vl_error_oom(err)
+                : vl_inventory_state_foreach(head, vl_txn_base_version(run->txn),
+                                             add_staged_kept, &sk) != 0 && k.rc == VL_OK
+                ? vl_error_set(err, VL_ESYS, "cannot read the staged head of \"%s\"",
+                               k.id)
+                : VL_OK;
+            free(rel);
+        } else {
+            rc = vl_catalog_get_object(k.cat, k.id, head_known, &k, err);
+            if (rc == VL_OK && (rc = k.rc) == VL_OK)
+                rc = vl_catalog_files_detail(k.cat, k.id, vl_inventory_head(head),
+                                             NULL, 0, add_kept, &k, err);
+        }
         if (k.rc != VL_OK)
             rc = k.rc;
         if (rc != VL_OK)

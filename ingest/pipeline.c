@@ -914,13 +914,14 @@ static int record_dates(vl_ingest_run *run, const char *id, vl_error *failed)
 {
     vl_catalog *cat = vl_repo_catalog(run->repo);
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
-    int num = head ? vl_inventory_head(head) + 1 : 1;
+    int num = vl_txn_version(run->txn), base = vl_txn_base_version(run->txn);
     vl_error err = {0};
     struct catalog_ctx c = {cat, id, 0, num};
     int txn = vl_catalog_begin(cat, &err) == VL_OK;
     int rc = vl_deposit_foreach(&run->dep, 0, put_date, &c, failed);
-    if (rc == VL_OK && head && run->o->merge)
-        vl_catalog_dates_carry(cat, id, num - 1, num, &err);
+    /* a staged head's dates are its own version's already */
+    if (rc == VL_OK && head && run->o->merge && base != num)
+        vl_catalog_dates_carry(cat, id, base, num, &err);
     if (txn)
         vl_catalog_commit(cat, &err);
     return rc;
@@ -1107,7 +1108,8 @@ static int begin_version(ingest_job *j, vl_error *err)
 {
     vl_ingest_run *run = &j->run;
     int rc;
-    if ((rc = vl_txn_begin(run->repo, run->o->id, &run->txn, err)) != VL_OK)
+    if ((rc = run->o->stage ? vl_txn_begin_staged(run->repo, run->o->id, &run->txn, err)
+                            : vl_txn_begin(run->repo, run->o->id, &run->txn, err)) != VL_OK)
         return rc;
     snprintf(j->res->id, sizeof j->res->id, "%s", vl_txn_object_id(run->txn));
     run->mask = vl_txn_digest_mask(run->txn);
@@ -1277,8 +1279,11 @@ static int commit_version(ingest_job *j, vl_error *err)
         return rc;
     vl_txn *t = run->txn;
     run->txn = NULL;   /* commit frees it whatever happens */
+    j->res->revision = vl_txn_revision(t);
     if ((rc = vl_txn_commit(t, &info, &j->res->version, err)) != VL_OK)
         return rc;
+    if (j->res->version == 0)
+        j->res->revision = 0;
     record_descriptive(j);
     j->res->files = run->dep.n;
     j->res->bytes = run->dep.bytes;
@@ -1415,8 +1420,8 @@ int vl_ingest(vl_repo *repo, const char *const *sources, size_t nsources,
     }
     if ((rc = add_events(run, sources, nsources, j.m, err)) == VL_OK &&
         (rc = vl_ingest_write_mets(run, j.desc, err)) == VL_OK &&
-        (rc = commit_version(&j, err)) == VL_OK && res->version > 0)
-        replicate_after(repo, res);
+        (rc = commit_version(&j, err)) == VL_OK && res->version > 0 && !o->stage)
+        replicate_after(repo, res);   /* a staged head is replicated once committed */
 done:
     vl_txn_abort(run->txn);
     run->txn = NULL;

@@ -22,6 +22,9 @@ typedef struct vl_ingest_options {
     const char *user_name;
     const char *user_address;
     int merge;                  /* add/replace on top of the head state */
+    int stage;                  /* a revision of the object's staged head
+                                   (OCFL extension 0005), not a new root
+                                   version: see vl_txn_begin_staged */
     int nthreads;               /* 0: one per core */
     const char *manifest_path;  /* donor checksum manifest to check against */
     int symlinks_skip;          /* leave symbolic and hard links out with a
@@ -52,7 +55,9 @@ typedef struct vl_ingest_options {
 
 typedef struct vl_ingest_result {
     char id[1024];
-    int version;                /* 0: nothing changed, no version written */
+    int version;                /* 0: nothing changed, no version written;
+                                   staged: the staged head's version */
+    int revision;               /* staged: the revision written (r1, r2...) */
     size_t files;               /* files in the deposit */
     uint64_t bytes;
     size_t stored;              /* files whose content was new to the object */

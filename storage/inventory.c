@@ -2092,6 +2092,87 @@ done:
     return rc;
 }
 
+/* Run sql with ?1 text, ?2 int, ?3 text bound (unused ones ignored). */
+static int exec_bound(vl_inventory *inv, const char *sql, const char *t1, int i2,
+                      const char *t3)
+{
+    sqlite3_stmt *st = NULL;
+    if (query(inv, sql, &st) != 0)
+        return -1;
+    int n = sqlite3_bind_parameter_count(st);
+    sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
+    if (n >= 2)
+        sqlite3_bind_int(st, 2, i2);
+    if (n >= 3)
+        sqlite3_bind_text(st, 3, t3, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : index_failed(inv, step);
+}
+
+int vl_inventory_prune_under(vl_inventory *inv, const char *prefix, int num)
+{
+    int rc = -1;
+    lock(inv);
+    version *v = named_version(inv, num);
+    /* substr, not LIKE: '_' in a path is no wildcard */
+    if (v && !inv->broken && load_rows(inv, v) == 0 &&
+        exec_bound(inv, "DELETE FROM manifest WHERE substr(path, 1, length(?1)) = ?1"
+                        " AND digest NOT IN (SELECT digest FROM state WHERE ver = ?2)",
+                   prefix, v->num, NULL) == 0 &&
+        exec_bound(inv, "DELETE FROM fixity WHERE substr(path, 1, length(?1)) = ?1"
+                        " AND path NOT IN (SELECT path FROM manifest)",
+                   prefix, 0, NULL) == 0)
+        rc = 0;
+    unlock(inv);
+    return rc;
+}
+
+int vl_inventory_rewrite_prefix(vl_inventory *inv, const char *from, int num,
+                                const char *to)
+{
+    int rc = -1;
+    lock(inv);
+    if (!inv->broken &&
+        exec_bound(inv, "UPDATE manifest SET path = ?3 || substr(path, length(?1) + 1),"
+                        " pver = ?2 WHERE substr(path, 1, length(?1)) = ?1",
+                   from, num, to) == 0 &&
+        exec_bound(inv, "UPDATE fixity SET path = ?3 || substr(path, length(?1) + 1),"
+                        " pver = ?2 WHERE substr(path, 1, length(?1)) = ?1",
+                   from, num, to) == 0)
+        rc = 0;
+    unlock(inv);
+    return rc;
+}
+
+int vl_inventory_version_describe(vl_inventory *inv, int num, const char *created,
+                                  const char *message)
+{
+    int rc = -1;
+    lock(inv);
+    version *v = named_version(inv, num);
+    char *c = v && created ? strdup(created) : NULL;
+    char *m = v && message ? strdup(message) : NULL;
+    if (v && (!created || c) && (!message || m)) {
+        if (c) {
+            free(v->created);
+            v->created = c;
+        }
+        if (m) {
+            free(v->message);
+            v->message = m;
+        }
+        rc = 0;
+    } else {
+        free(c);
+        free(m);
+        if (v)
+            vl_alloc_failed();
+    }
+    unlock(inv);
+    return rc;
+}
+
 /* ---- reading from a store -------------------------------------------- */
 
 /* The sidecar's algorithm is the inventory's own, known once its

@@ -6,6 +6,18 @@
 
 #ifndef VL_STORAGE_INTERNAL
 #error "inventory_private.h is private to storage/"
+/* The mutable head (mutable_head.c).  Drop manifest entries whose content
+ * path begins with prefix and whose digest version num's state no longer
+ * has, and the fixity entries of the paths dropped. */
+int vl_inventory_prune_under(vl_inventory *inv, const char *prefix, int num);
+/* Content paths (manifest and fixity) beginning with from get to instead,
+ * as content of version num. */
+int vl_inventory_rewrite_prefix(vl_inventory *inv, const char *from, int num,
+                                const char *to);
+/* Replace a version's created and (when not NULL) message. */
+int vl_inventory_version_describe(vl_inventory *inv, int num, const char *created,
+                                  const char *message);
+
 #endif
 
 #include "vl_storage.h"
@@ -48,5 +60,17 @@ int vl_inventory_states_equal(const vl_inventory *inv, int a, int b);
 /* Drop every version after num and manifest/fixity entries under them
  * (used to roll back an uncommitted in-memory version). */
 int vl_inventory_truncate(vl_inventory *inv, int num);
+
+/* The mutable head (mutable_head.c).  Drop manifest entries whose content
+ * path begins with prefix and whose digest version num's state no longer
+ * has, and the fixity entries of the paths dropped. */
+int vl_inventory_prune_under(vl_inventory *inv, const char *prefix, int num);
+/* Content paths (manifest and fixity) beginning with from get to instead,
+ * as content of version num. */
+int vl_inventory_rewrite_prefix(vl_inventory *inv, const char *from, int num,
+                                const char *to);
+/* Replace a version's created and (when not NULL) message. */
+int vl_inventory_version_describe(vl_inventory *inv, int num, const char *created,
+                                  const char *message);
 
 #endif

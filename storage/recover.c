@@ -15,6 +15,7 @@
 
 #include "backend_private.h"
 #include "catalog_private.h"
+#include "mutable_head_private.h"
 #include "repo_internal.h"
 
 /* Remove temp files a crashed atomic write left in an object root. */
@@ -383,12 +384,16 @@ static int recover_txn(vl_repo *r, const char *txn_dir, int *busy,
         rc = vl_recover_clean_temps(objdir, err);
         free(objdir);
     }
+    /* A staged head's revision or commit (extension 0005) has steps of its
+     * own on either side of the common settling. */
     if (rc != VL_OK ||
+        (rc = vl_mhead_recover_txn(r, txn_dir, intent, 0, err)) != VL_OK ||
         (rc = vl_recover_settle(r->backend, obj, num, &changed, &unhealed,
                                 out->on_removed, out->arg, err)) != VL_OK)
         goto done;
     if (!unhealed &&
-        ((rc = resync_catalog(r, id, obj, err)) != VL_OK ||
+        ((rc = vl_mhead_recover_txn(r, txn_dir, intent, 1, err)) != VL_OK ||
+         (rc = resync_catalog(r, id, obj, err)) != VL_OK ||
          (rc = record_pending_events(r, obj, num, json_object_get(intent, "events"),
                                      json_string_value(json_object_get(intent,
                                                                        "sidecar")),

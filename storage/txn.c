@@ -19,6 +19,7 @@
 #include "backend_private.h"
 #include "catalog_private.h"
 #include "inventory_private.h"
+#include "mutable_head_private.h"
 #include "vl_json.h"
 #include "repo_internal.h"
 #include "txn_index_private.h"
@@ -33,7 +34,15 @@ struct vl_txn {
     vl_inventory *inv;        /* head inventory copy, or a new one */
     int is_new;
     int num;                  /* version being built */
+    int base;                 /* version whose state a merge starts from */
     char vname[16];
+    /* Staged (OCFL extension 0005): the deposit is revision rev of the
+     * mutable head, version num, built in head_dir; had_head when the
+     * object has one already (num is then its version, base == num). */
+    int staged, rev, had_head;
+    char *head_dir;
+    char *cprefix;            /* content paths: "v3/content" or
+                                 "extensions/.../head/content/r2" */
     char *txn_dir;
     char *build_dir;          /* txn_dir/object */
     char *content_root;       /* build_dir/vN/<contentDirectory> */
@@ -50,6 +59,9 @@ struct vl_txn {
 const char *vl_txn_object_id(const vl_txn *t) { return t->id; }
 unsigned vl_txn_digest_mask(const vl_txn *t) { return t->mask; }
 const char *vl_txn_scratch_dir(const vl_txn *t) { return t->scratch; }
+int vl_txn_version(const vl_txn *t) { return t->num; }
+int vl_txn_base_version(const vl_txn *t) { return t->base; }
+int vl_txn_revision(const vl_txn *t) { return t->staged ? t->rev : 0; }
 const vl_inventory *vl_txn_head_inventory(const vl_txn *t)
 {
     return t->is_new ? NULL : t->inv;
@@ -71,6 +83,8 @@ static void txn_free(vl_txn *t)
     free(t->build_dir);
     free(t->content_root);
     free(t->scratch);
+    free(t->head_dir);
+    free(t->cprefix);
     free(t);
 }
 
@@ -79,9 +93,16 @@ static void txn_free(vl_txn *t)
  * writer's (several workers share an object store). */
 static int write_intent(vl_txn *t, const char *sidecar, vl_error *err)
 {
+    /* recover settles a staged new object as the v1 it lands with */
     json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O, s:s?}", "id", t->id, "object",
-                          t->object_rel, "version", t->num, "new", t->is_new,
-                          "events", t->events, "sidecar", sidecar);
+                          t->object_rel, "version", t->staged && t->is_new ? 1 : t->num,
+                          "new", t->is_new, "events", t->events, "sidecar", sidecar);
+    if (o && t->staged &&
+        (json_object_set_new(o, "mhead", json_string("revision")) != 0 ||
+         json_object_set_new(o, "revision", json_integer(t->rev)) != 0)) {
+        json_decref(o);
+        o = NULL;
+    }
     char *s = o ? vl_json_dumps(o, JSON_SORT_KEYS) : NULL;
     char *p = vl_path_join(t->txn_dir, VL_INTENT_FILE);
     int rc = (!s || !p) ? vl_error_oom(err)
@@ -92,7 +113,76 @@ static int write_intent(vl_txn *t, const char *sidecar, vl_error *err)
     return rc;
 }
 
-int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
+/* No new root version while a staged head is active (extension 0005). */
+static int refuse_staged(vl_txn *t, vl_error *err)
+{
+    vl_mhead_probe p = {0, 0, 0};
+    int rc = VL_OK;
+    if (t->is_new)
+        return VL_OK;
+    if ((rc = vl_mhead_probe_at(t->repo->backend, t->object_rel, &p, err)) != VL_OK ||
+        !p.active)
+        return rc;
+    return vl_error_set(err, VL_EINPUT, "\"%s\" has a staged head (%s, not yet "
+                        "committed): commit it with 'vellum commit %s', or add to it "
+                        "with 'vellum ingest --stage'", t->id, VL_MHEAD_DIR, t->id);
+}
+
+/* Staged: start from the mutable head when the object has one (its
+ * version and state), else from the root head; a new object starts from
+ * an empty v1, which lands with it. */
+static int begin_staged(vl_txn *t, vl_error *err)
+{
+    vl_repo *r = t->repo;
+    vl_mhead_probe p;
+    vl_inventory *head = NULL;
+    int rc, conflict = 0;
+    char created[32];
+    t->staged = 1;
+    t->rev = 1;
+    if (!r->backend->atomic_put)
+        return vl_error_set(err, VL_EINPUT, "staged heads need a store on a "
+                            "filesystem; %s is not", vl_repo_store(r));
+    if (t->is_new) {
+        vl_time_rfc3339(vl_time_now(), created);
+        if (vl_inventory_version_add(t->inv, created, "Empty first version: the "
+                                     "object was created with a staged head",
+                                     NULL, NULL) != 1)
+            return vl_error_oom(err);
+        t->num = 2;
+        t->base = 1;
+        return VL_OK;
+    }
+    if ((rc = vl_mhead_probe_at(r->backend, t->object_rel, &p, err)) != VL_OK)
+        return rc;
+    if (p.dir && !p.active)
+        return vl_error_set(err, VL_ESYS, "\"%s\" has an unfinished staged head (%s "
+                            "without head/inventory.json); run 'vellum recover'",
+                            t->id, VL_MHEAD_DIR);
+    if (!p.active)
+        return VL_OK;
+    if ((rc = vl_mhead_conflict_at(r->backend, t->object_rel,
+                                   vl_inventory_digest_alg(t->inv), &conflict, err)) != VL_OK)
+        return rc;
+    if (!conflict && (rc = vl_mhead_load_at(r->backend, t->object_rel, &head, NULL,
+                                            err)) != VL_OK)
+        return rc;
+    if (conflict || vl_inventory_head(head) != t->num) {
+        vl_inventory_free(head);
+        return vl_error_set(err, VL_EINPUT, "version conflict: \"%s\" got a new version "
+                            "after its head was staged; nothing staged: resolve it by "
+                            "hand, or purge the staged head (%s)", t->id, VL_MHEAD_DIR);
+    }
+    vl_inventory_free(t->inv);
+    t->inv = head;
+    t->had_head = 1;
+    t->base = t->num;
+    t->rev = p.revisions + 1;
+    return VL_OK;
+}
+
+static int txn_begin(vl_repo *r, const char *id, int staged, vl_txn **out,
+                     vl_error *err)
 {
     int rc = VL_OK;
     char uuid[37], minted[64];
@@ -133,6 +223,9 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
         goto done;
     }
     t->num = vl_inventory_head(t->inv) + 1;
+    t->base = t->num - 1;
+    if ((rc = staged ? begin_staged(t, err) : refuse_staged(t, err)) != VL_OK)
+        goto done;
     vl_inventory_version_name(t->inv, t->num, t->vname);
     t->mask = VL_DIGEST_BIT(vl_inventory_digest_alg(t->inv)) | r->fixity_mask;
     {
@@ -142,11 +235,23 @@ int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
             ? vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u) : NULL;
     }
     t->build_dir = t->txn_dir ? vl_path_join(t->txn_dir, "object") : NULL;
-    t->content_root = t->build_dir
-        ? vl_asprintf("%s/%s/%s", t->build_dir, t->vname, vl_inventory_content_dir(t->inv))
-        : NULL;
+    if (!t->staged) {
+        t->cprefix = vl_asprintf("%s/%s", t->vname, vl_inventory_content_dir(t->inv));
+    } else {
+        /* a new object lands whole, its head inside it; else only head/ */
+        t->cprefix = vl_asprintf(VL_MHEAD_HEAD "/%s/r%d",
+                                 vl_inventory_content_dir(t->inv), t->rev);
+        t->head_dir = !t->build_dir ? NULL
+            : t->is_new ? vl_path_join(t->build_dir, VL_MHEAD_HEAD)
+                        : vl_path_join(t->build_dir, "head");
+    }
+    t->content_root = !t->build_dir || !t->cprefix ? NULL
+        : !t->staged ? vl_path_join(t->build_dir, t->cprefix)
+        : !t->head_dir ? NULL
+        : vl_asprintf("%s/%s/r%d", t->head_dir, vl_inventory_content_dir(t->inv), t->rev);
     t->scratch = t->txn_dir ? vl_path_join(t->txn_dir, "scratch") : NULL;
-    if (!t->txn_dir || !t->build_dir || !t->content_root || !t->scratch) {
+    if (!t->txn_dir || !t->build_dir || !t->content_root || !t->scratch ||
+        (t->staged && !t->head_dir)) {
         rc = vl_error_oom(err);
         goto done;
     }
@@ -162,6 +267,16 @@ done:
         vl_fs_rmtree(t->txn_dir, NULL);
     txn_free(t);
     return rc;
+}
+
+int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
+{
+    return txn_begin(r, id, 0, out, err);
+}
+
+int vl_txn_begin_staged(vl_repo *r, const char *id, vl_txn **out, vl_error *err)
+{
+    return txn_begin(r, id, 1, out, err);
 }
 
 int vl_txn_stage_path(vl_txn *t, const char *logical, char **out, vl_error *err)
@@ -199,7 +314,7 @@ done:
 
 static int content_path_of(vl_txn *t, const char *logical, char **out)
 {
-    *out = vl_asprintf("%s/%s/%s", t->vname, vl_inventory_content_dir(t->inv), logical);
+    *out = vl_asprintf("%s/%s", t->cprefix, logical);
     return *out ? 0 : -1;
 }
 
@@ -277,7 +392,7 @@ int vl_txn_keep_all(vl_txn *t, vl_error *err)
         return VL_OK;
     pthread_mutex_lock(&t->mu);
     /* a merge that kept only part of the head would drop files */
-    int failed = vl_inventory_state_foreach(t->inv, t->num - 1, keep_one, &k) != 0;
+    int failed = vl_inventory_state_foreach(t->inv, t->base, keep_one, &k) != 0;
     pthread_mutex_unlock(&t->mu);
     if (k.rc != VL_OK)
         return k.rc;
@@ -351,7 +466,7 @@ static int same_as_head(void *arg, const char *logical, const char *digest)
     struct same_ctx *c = arg;
     if (c->ignore && !strcmp(logical, c->ignore))
         return 0;
-    const char *d = vl_inventory_lookup(c->t->inv, c->t->num - 1, logical);
+    const char *d = vl_inventory_lookup(c->t->inv, c->t->base, logical);
     return d && !strcmp(d, digest) ? 0 : -1;
 }
 
@@ -364,10 +479,10 @@ static int state_is_head(vl_txn *t, const char *ignore, int *same, vl_error *err
     size_t n;
     int rc;
     *same = 0;
-    if (t->is_new || vl_inventory_version_info(t->inv, t->num - 1, &vi) != 0)
+    if (t->is_new || vl_inventory_version_info(t->inv, t->base, &vi) != 0)
         return VL_OK;
     size_t head_n = vi.file_count -
-        (ignore && vl_inventory_lookup(t->inv, t->num - 1, ignore) ? 1 : 0);
+        (ignore && vl_inventory_lookup(t->inv, t->base, ignore) ? 1 : 0);
     if ((rc = vl_txn_index_count(t->ix, ignore, &n, err)) != VL_OK || n != head_n)
         return rc;
     rc = vl_txn_index_state_foreach(t->ix, same_as_head, &c, err);
@@ -491,7 +606,7 @@ static int inv_sink(const char *data, size_t len, void *arg)
 
 /* Write dir/inventory.json (temp, fsync, rename) and its sidecar; *sidecar
  * gets the sidecar's text (malloc'd) for the root inventory's copy. */
-static int write_inventory_pair(const char *dir, const vl_inventory *inv,
+int vl_txn_write_inventory_pair(const char *dir, const vl_inventory *inv,
                                 char **sidecar, vl_error *err)
 {
     vl_digest_alg alg = vl_inventory_digest_alg(inv);
@@ -582,14 +697,24 @@ static int build_inventory(vl_txn *t, const vl_txn_info *info, vl_error *err)
     char created[32];
     int rc;
     vl_time_rfc3339(vl_time_now(), created);
+    /* A staged head's version is rewritten whole, created and message too:
+     * content paths under the extension folder (none under vN) stay. */
+    if (t->had_head && vl_inventory_truncate(t->inv, t->num - 1) != 0)
+        return vl_error_set(err, VL_ESYS, "cannot edit the inventory of \"%s\": out of "
+                            "memory or temporary space", t->id);
     if (vl_inventory_version_add(t->inv, created, info ? info->message : NULL,
                                  info ? info->user_name : NULL,
                                  info ? info->user_address : NULL) != t->num)
         return vl_error_set(err, VL_ESYS, "internal: cannot add version %s", t->vname);
     if ((rc = vl_txn_index_staged_foreach(t->ix, manifest_one, &c, err)) != VL_OK ||
-        (rc = vl_txn_index_state_foreach(t->ix, state_one, &c, err)) != VL_OK)
+        (rc = vl_txn_index_state_foreach(t->ix, state_one, &c, err)) != VL_OK ||
+        (rc = apply_fixity(t, err)) != VL_OK)
         return rc;
-    return apply_fixity(t, err);
+    /* content of earlier revisions that the state no longer has */
+    if (t->had_head && vl_inventory_prune_under(t->inv, VL_MHEAD_HEAD "/", t->num) != 0)
+        return vl_error_set(err, VL_ESYS, "cannot edit the inventory of \"%s\": out of "
+                            "memory or temporary space", t->id);
+    return VL_OK;
 }
 
 /* On an object store, what a writer that died mid-upload left where this
@@ -629,6 +754,125 @@ static int reached_store(vl_backend *b, const char *rel)
     return vl_backend_stat(b, rel, &kind, NULL, NULL) != VL_OK || kind != 0;
 }
 
+/* Commit a staged revision (OCFL extension 0005): the head version folder
+ * is built in staging as a normal version would be, then installed in the
+ * extension folder (vl_mhead_install), or, for a new object, lands inside
+ * the object with its empty v1 in one rename.  Frees t. */
+static int commit_staged(vl_txn *t, const vl_txn_info *info, int *version,
+                         vl_error *err)
+{
+    vl_repo *r = t->repo;
+    vl_digest_alg alg = vl_inventory_digest_alg(t->inv);
+    char *side = NULL, *side1 = NULL, *v1 = NULL, *v1_inv = NULL, *namaste = NULL;
+    char *root_inv = NULL, *root_side = NULL, *copy = NULL, *revs = NULL;
+    char *cdir = NULL, *objdir = NULL;
+    vl_inventory *root = NULL;
+    int rc = VL_OK, touched = 0, keep = 0;
+    if (t->is_new) {
+        /* The empty v1 the extension asks for, as root and version
+         * inventory, serialized before the head's version is added. */
+        if (!(v1 = vl_path_join(t->build_dir, "v1")) ||
+            !(v1_inv = vl_path_join(v1, VL_INVENTORY_FILE)) ||
+            !(namaste = vl_path_join(t->build_dir, "0=ocfl_object_1.1")) ||
+            !(root_inv = vl_path_join(t->build_dir, VL_INVENTORY_FILE)) ||
+            !(root_side = vl_asprintf("%s/inventory.json.%s", t->build_dir,
+                                      vl_digest_name(alg))) ||
+            !(copy = vl_asprintf("%s/" VL_MHEAD_DIR "/" VL_MHEAD_ROOT_SIDECAR ".%s",
+                                 t->build_dir, vl_digest_name(alg))) ||
+            !(revs = vl_path_join(t->build_dir, VL_MHEAD_DIR "/" VL_MHEAD_REVISIONS))) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        /* v1 names the depositor of the head it was made for (an OCFL
+         * version should have a user) */
+        char created[32];
+        vl_version_info vi;
+        if (vl_inventory_version_info(t->inv, 1, &vi) != 0 ||
+            snprintf(created, sizeof created, "%s", vi.created) < 0 ||
+            vl_inventory_truncate(t->inv, 0) != 0 ||
+            vl_inventory_version_add(t->inv, created, "Empty first version: the object "
+                                     "was created with a staged head",
+                                     info ? info->user_name : NULL,
+                                     info ? info->user_address : NULL) != 1) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+        if ((rc = vl_fs_mkdirs(v1, err)) != VL_OK ||
+            (rc = vl_txn_write_inventory_pair(v1, t->inv, &side1, err)) != VL_OK ||
+            (rc = vl_fs_write_atomic(namaste, "ocfl_object_1.1\n", 16, err)) != VL_OK ||
+            (rc = vl_fs_copy_file(v1_inv, root_inv, err)) != VL_OK ||
+            (rc = vl_fs_write_atomic(root_side, side1, strlen(side1), err)) != VL_OK ||
+            (rc = vl_fs_write_atomic(copy, side1, strlen(side1), err)) != VL_OK ||
+            (rc = vl_mhead_write_marker(revs, 1, err)) != VL_OK)
+            goto done;
+    }
+    if ((rc = build_inventory(t, info, err)) != VL_OK)
+        goto done;
+    vl_txn_index_free(t->ix);
+    t->ix = NULL;
+    /* a revision with no new digests has no content/rN (nor content/) */
+    prune_empty_dirs(t->content_root);
+    if (!(cdir = vl_path_join(t->head_dir, vl_inventory_content_dir(t->inv))) ||
+        !(objdir = vl_path_join(r->store_dir, t->object_rel))) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if (!t->had_head)
+        rmdir(cdir);   /* only when empty */
+    if ((rc = vl_txn_write_inventory_pair(t->head_dir, t->inv, &side, err)) != VL_OK ||
+        (rc = write_intent(t, side, err)) != VL_OK ||
+        (rc = vl_fs_make_files_readonly(t->build_dir, err)) != VL_OK ||
+        (rc = vl_fs_syncfs(t->build_dir, err)) != VL_OK)
+        goto done;
+    if (t->is_new) {
+        rc = vl_backend_put(r->backend, t->build_dir, t->object_rel, err);
+        touched = rc != VL_OK && !vl_fs_exists(t->build_dir);
+    } else {
+        rc = vl_mhead_install(objdir, t->head_dir, t->rev, t->inv, &touched, err);
+    }
+    if (rc != VL_OK) {
+        if (touched) {
+            keep = 1;
+            rc = vl_error_set(err, rc, "%s; run 'vellum recover'", err->msg);
+        }
+        goto done;
+    }
+    *version = t->num;
+    if (t->is_new &&
+        ((rc = vl_repo_read_inventory_at(r, t->object_rel, &root, err)) != VL_OK ||
+         (rc = vl_catalog_sync_new_version(r->catalog, r->backend, t->object_rel, root,
+                                           err)) != VL_OK)) {
+        keep = 1;
+        rc = vl_error_set(err, rc, "\"%s\" is stored with its staged head, but the "
+                          "catalog could not be updated (%s); run 'vellum recover'",
+                          t->id, err->msg);
+        goto done;
+    }
+    if ((rc = record_events(r, t->events, err)) != VL_OK) {
+        keep = 1;
+        rc = vl_error_set(err, rc, "revision r%d of \"%s\" is staged, but its events "
+                          "could not be recorded (%s); run 'vellum recover'", t->rev,
+                          t->id, err->msg);
+    }
+done:
+    if (!keep)
+        vl_fs_rmtree(t->txn_dir, NULL);
+    txn_free(t);
+    vl_inventory_free(root);
+    free(side);
+    free(side1);
+    free(v1);
+    free(v1_inv);
+    free(namaste);
+    free(root_inv);
+    free(root_side);
+    free(copy);
+    free(revs);
+    free(cdir);
+    free(objdir);
+    return rc;
+}
+
 int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
                   vl_error *err)
 {
@@ -650,6 +894,11 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
     }
     if ((rc = check_conflicts(t, err)) != VL_OK)
         goto done;
+    if (t->staged) {
+        rc = commit_staged(t, info, version, err);
+        t = NULL;
+        goto done;
+    }
     if ((rc = build_inventory(t, info, err)) != VL_OK)
         goto done;
     /* The inventory now holds the new state: drop the deposit's own index
@@ -663,7 +912,7 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         goto done;
     }
     prune_empty_dirs(t->content_root);
-    if ((rc = write_inventory_pair(vdir, t->inv, &side, err)) != VL_OK)
+    if ((rc = vl_txn_write_inventory_pair(vdir, t->inv, &side, err)) != VL_OK)
         goto done;
     if (t->is_new) {
         namaste = vl_path_join(t->build_dir, "0=ocfl_object_1.1");

@@ -784,8 +784,25 @@ void vl_lock_release(vl_lock *l);
  * ==================================================================== */
 typedef struct vl_txn vl_txn;
 
-/* id NULL mints urn:uuid:<uuid4>.  Takes the object lock. */
+/* id NULL mints urn:uuid:<uuid4>.  Takes the object lock.  Refused
+ * (VL_EINPUT) for an object with a staged head (vl_mhead_get): no root
+ * version may be made until it is committed. */
 int vl_txn_begin(vl_repo *r, const char *id, vl_txn **out, vl_error *err);
+/* The same for a revision of the object's mutable head (OCFL extension
+ * 0005): the new state is the staged version N (its inventory and content
+ * under OBJECT/extensions/0005-mutable-head/head), not vN.  Starts from
+ * the mutable head if there is one, else from the root head (the head's
+ * version is then root head + 1); a new object gets an empty v1 first.
+ * Refused (VL_EINPUT) on a version conflict and on a store that is not a
+ * filesystem. */
+int vl_txn_begin_staged(vl_repo *r, const char *id, vl_txn **out,
+                        vl_error *err);
+/* The version being built (staged: the mutable head's), the version whose
+ * state a merge starts from (the head's own for a staged head that exists
+ * already), and the revision being staged (0 when not staged). */
+int vl_txn_version(const vl_txn *t);
+int vl_txn_base_version(const vl_txn *t);
+int vl_txn_revision(const vl_txn *t);
 const char *vl_txn_object_id(const vl_txn *t);
 /* Algorithms every added file must carry (inventory digest + fixity). */
 unsigned vl_txn_digest_mask(const vl_txn *t);
@@ -833,6 +850,42 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
                   vl_error *err);
 /* Abandon: staging removed, lock released, t freed. */
 void vl_txn_abort(vl_txn *t);
+
+/* ======================================================================
+ * Mutable head (OCFL Community Extension 0005): deposits staged with
+ * vl_txn_begin_staged accumulate in one version, N = root head + 1, kept
+ * in OBJECT/extensions/0005-mutable-head until committed as vN.  Readers
+ * other than vl_mhead_get see the committed versions only.
+ * ==================================================================== */
+typedef struct vl_mhead_info {
+    int active;      /* 1: the object has a staged head */
+    int version;     /* its version number */
+    int revisions;   /* the highest revision marker (r1, r2, ...) */
+    int conflict;    /* the root changed after the head was staged */
+} vl_mhead_info;
+/* info->active = 0 when the object has no staged head; inv (may be NULL)
+ * gets the head's inventory (sidecar checked) when it has one. */
+int vl_mhead_get(vl_repo *r, const char *id, vl_mhead_info *info,
+                 vl_inventory **inv, vl_error *err);
+typedef struct vl_mhead_commit_result {
+    int version;     /* the version made */
+    int revisions;   /* revisions it batched */
+    char vname[16];  /* "v3" (or "v003", as the object names them) */
+    /* replicate.after_ingest = true: replicas brought to the new version,
+     * as after a deposit, and the first problem when one was not */
+    size_t replicas_updated, replicas_refused;
+    char replica_problem[512];
+} vl_mhead_commit_result;
+/* Commit the staged head as vN: content paths rewritten to vN/..., head/
+ * moved to vN, its inventory then the root inventory written, the
+ * extension folder removed; then the catalog and a "creation" event, and
+ * with replicate.after_ingest = true the replicas, as after a deposit.
+ * message (may be NULL) replaces the version's message.  VL_EINPUT when
+ * there is no staged head, and on a version conflict (root-inventory
+ * sidecar copy differs from the root sidecar, or vN exists): nothing is
+ * changed then. */
+int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
+                    vl_mhead_commit_result *res, vl_error *err);
 
 /* ======================================================================
  * Validator (OCFL 1.0 and 1.1, codes from the spec's validation table).

@@ -99,6 +99,7 @@ json_t *cli_listing_json(const vl_catalog_listing *l);
 #define CLI_COMMAND(name) int cmd_##name(int argc, char **argv)
 CLI_COMMAND(init);
 CLI_COMMAND(ingest);
+CLI_COMMAND(commit);
 CLI_COMMAND(ls);
 CLI_COMMAND(show);
 CLI_COMMAND(get);

@@ -8,7 +8,7 @@
 
 static const char usage[] =
     "usage: vellum ingest SOURCE... [--id ID] [--message TEXT]\n"
-    "                     [--user-name NAME --user-address URI] [--merge]\n"
+    "                     [--user-name NAME --user-address URI] [--merge] [--stage]\n"
     "                     [--manifest FILE] [--symlinks refuse|skip]\n"
     "                     [--expand-nested] [--no-unpack] [--no-identify]\n"
     "                     [--not-a-bag] [--dc ELEMENT=VALUE]... [--metadata FILE]\n"
@@ -20,6 +20,16 @@ static const char usage[] =
     "the sources, or with --merge the head state with the sources' files added\n"
     "or replaced.  Files land under data/ (a bag's tag files under\n"
     "metadata/bag/).  A deposit that changes nothing writes no version.\n"
+    "  --stage           stage the deposit in the object's mutable head (OCFL\n"
+    "                    extension 0005-mutable-head) instead of making a\n"
+    "                    version: each staged deposit is a revision (r1, r2,\n"
+    "                    ...) of one version N+1, which 'vellum commit ID'\n"
+    "                    turns into vN+1.  It starts from the staged head's\n"
+    "                    state when there is one (else the head version's);\n"
+    "                    as without --stage, the sources are the new state,\n"
+    "                    or with --merge are added to it.  A new id gets an\n"
+    "                    empty v1 first.  While a head is staged, deposits\n"
+    "                    without --stage into the object are refused.\n"
     "  --manifest FILE   donor checksums (md5sum/sha*sum output or a BagIt\n"
     "                    manifest): any mismatch, missing or unlisted file\n"
     "                    refuses the whole deposit\n"
@@ -80,6 +90,7 @@ CLI_COMMAND(ingest)
         {"user-name", required_argument, NULL, 'n'},
         {"user-address", required_argument, NULL, 'a'},
         {"merge", no_argument, NULL, 'M'},
+        {"stage", no_argument, NULL, 'S'},
         {"manifest", required_argument, NULL, 'f'},
         {"symlinks", required_argument, NULL, 's'},
         {"expand-nested", no_argument, NULL, 'E'},
@@ -109,6 +120,7 @@ CLI_COMMAND(ingest)
         case 'n': o.user_name = optarg; break;
         case 'a': o.user_address = optarg; break;
         case 'M': o.merge = 1; break;
+        case 'S': o.stage = 1; break;
         case 'f': o.manifest_path = optarg; break;
         case 's':
             if (!strcmp(optarg, "skip"))
@@ -181,7 +193,7 @@ CLI_COMMAND(ingest)
         goto done;
     }
     if (c.json) {
-        cli_print_json(json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:I, s:s?, s:I, s:I, "
+        json_t *out = json_pack("{s:s, s:i, s:b, s:I, s:I, s:I, s:I, s:s?, s:I, s:I, "
                                  "s:s?}",
                                  "id", res.id,
                                  "version", res.version, "changed", res.version > 0,
@@ -193,14 +205,27 @@ CLI_COMMAND(ingest)
                                  "replicas_updated", (json_int_t)res.replicas_updated,
                                  "replicas_refused", (json_int_t)res.replicas_refused,
                                  "replica_problem",
-                                 res.replica_problem[0] ? res.replica_problem : NULL));
+                                 res.replica_problem[0] ? res.replica_problem : NULL);
+        /* staged: the head's version and this deposit's revision */
+        if (out && o.stage) {
+            json_object_set_new(out, "staged", json_true());
+            json_object_set_new(out, "revision", res.revision > 0
+                                                     ? json_integer(res.revision)
+                                                     : json_null());
+        }
+        cli_print_json(out);
     } else if (res.version == 0) {
         printf("%s: no changes; no version written\n", cli_text(res.id));
     } else {
         char counts[CLI_COUNTS_MAX];
         /* every version carries the METS.xml vellum wrote */
         cli_format_counts(res.files, res.bytes, 1, counts);
-        printf("%s v%d (%s)\n", cli_text(res.id), res.version, counts);
+        if (o.stage)
+            printf("%s v%d staged, revision r%d (%s); 'vellum commit %s' makes it a "
+                   "version\n", cli_text(res.id), res.version, res.revision, counts,
+                   cli_text(res.id));
+        else
+            printf("%s v%d (%s)\n", cli_text(res.id), res.version, counts);
         if (res.replicas_updated && !c.quiet)
             printf("replicated to %zu replica%s\n", res.replicas_updated,
                    res.replicas_updated == 1 ? "" : "s");

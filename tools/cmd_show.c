@@ -19,7 +19,11 @@ static const char usage[] =
     "that logical path.  When more files follow, the last line names the path\n"
     "to give --after next (--json: next_after, null after the last page).\n"
     "--mets prints the METS.xml stored with the version instead (its digest\n"
-    "checked as it is read); --json does not apply to it.\n";
+    "checked as it is read); --json does not apply to it.\n"
+    "A staged head (deposits made with 'vellum ingest --stage', not yet\n"
+    "committed) is shown apart: its version, revisions and files (--json:\n"
+    "staged, null when there is none).  --version, --limit and --mets, and\n"
+    "the other read commands, see the committed versions only.\n";
 
 struct show_ctx {
     int json;
@@ -163,6 +167,83 @@ static int print_file(void *arg, const vl_catalog_file_detail *d)
     return 0;
 }
 
+/* A staged head (OCFL extension 0005), which the catalog does not hold:
+ * its version, revisions and files from its own inventory.  Text is
+ * printed; --json gets *out (NULL when there is none). */
+struct staged_ctx {
+    json_t *state;    /* --json */
+    vl_digest_alg alg;
+    const vl_inventory *inv;
+};
+
+static int staged_file(void *arg, const char *logical, const char *digest)
+{
+    struct staged_ctx *c = arg;
+    const char *content = vl_inventory_content_path(c->inv, digest);
+    if (c->state)
+        return json_array_append_new(c->state, json_pack("{s:s, s:s, s:s?}", "path",
+                                                         logical, "digest", digest,
+                                                         "content", content));
+    printf("  %s:%.16s...  %s  %s\n", vl_digest_name(c->alg), digest, cli_text(logical),
+           cli_text(content));
+    return 0;
+}
+
+static int show_staged(vl_repo *repo, const char *id, int json, json_t **out,
+                       vl_error *err)
+{
+    vl_mhead_info mi;
+    vl_inventory *inv = NULL;
+    vl_version_info vi;
+    char vname[16];
+    struct staged_ctx c = {NULL, 0, NULL};
+    int rc = vl_mhead_get(repo, id, &mi, &inv, err);
+    *out = NULL;
+    if (rc != VL_OK || !mi.active)
+        goto done;
+    vl_inventory_version_name(inv, mi.version, vname);
+    if (vl_inventory_version_info(inv, mi.version, &vi) != 0) {
+        rc = vl_error_set(err, VL_ESYS, "object \"%s\": its staged head has no "
+                          "version %s", id, vname);
+        goto done;
+    }
+    c.alg = vl_inventory_digest_alg(inv);
+    c.inv = inv;
+    if (json) {
+        c.state = json_array();
+        *out = json_pack("{s:s, s:i, s:b, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:O*}",
+                         "version", vname, "revisions", mi.revisions, "conflict",
+                         mi.conflict, "created", vi.created, "message", vi.message,
+                         "user", vi.user_name, "address", vi.user_address, "files",
+                         (json_int_t)(vi.file_count - vi.metadata_count),
+                         "metadata_files", (json_int_t)vi.metadata_count, "state",
+                         c.state);
+        if (!*out) {
+            rc = vl_error_oom(err);
+            goto done;
+        }
+    } else {
+        printf("\nstaged head %s (not committed: 'vellum commit %s'), %d revision%s%s:\n"
+               "  %-5s %s  %zu file%s%s  %s  %s\n", vname, cli_text(id), mi.revisions,
+               mi.revisions == 1 ? "" : "s",
+               mi.conflict ? "; VERSION CONFLICT: the root changed since" : "", vname,
+               cli_text(vi.created), vi.file_count - vi.metadata_count,
+               vi.file_count - vi.metadata_count == 1 ? "" : "s",
+               vi.metadata_count ? " (+ METS.xml)" : "",
+               vi.user_name ? cli_text(vi.user_name) : "-", cli_text(vi.message));
+    }
+    if (vl_inventory_state_foreach(inv, mi.version, staged_file, &c) != 0)
+        rc = vl_error_set(err, VL_ESYS, "object \"%s\": cannot list its staged head", id);
+done:
+    json_decref(c.state);
+    if (rc != VL_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    vl_inventory_free(inv);
+    return rc;
+}
+
 static int got_head(void *arg, const vl_catalog_object *o)
 {
     *(int *)arg = o->head;
@@ -301,16 +382,23 @@ CLI_COMMAND(show)
                    vi.user_address ? " <" : "", cli_text(vi.user_address),
                    vi.user_address ? ">" : "", cli_text(vi.message));
     }
+    json_t *staged = NULL;
+    if (show_staged(repo, id, c.json, &staged, &err) != VL_OK) {
+        json_decref(versions);
+        free(path);
+        rc = cli_fail_object(repo, id, &err);
+        goto done;
+    }
     if (c.json) {
         /* Everything but the files, as cli_print_json prints it; the files
          * array is cut out of it and written one file at a time. */
         static const char marker[] = "\n  \"files\": []";
-        json_t *top = json_pack("{s:s, s:s?, s:s, s:i, s:I, s:o, s:i, s:o}", "id",
+        json_t *top = json_pack("{s:s, s:s?, s:s, s:i, s:I, s:o, s:i, s:o, s:o?}", "id",
                                 id, "path", path, "digestAlgorithm",
                                 vl_digest_name(s.alg), "head", head,
                                 "inventory_bytes", (json_int_t)inv_bytes,
                                 "versions", versions, "version", num, "files",
-                                json_array());
+                                json_array(), "staged", staged);
         char *cut;
         s.doc = top ? json_dumps(top, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
         json_decref(top);

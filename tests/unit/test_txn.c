@@ -260,6 +260,147 @@ static void test_a_file_may_not_be_a_folder(void **state)
     done_repo(r, base);
 }
 
+/* ---- staged heads (OCFL extension 0005) ---- */
+
+#define EXT "extensions/0005-mutable-head"
+
+static char *object_file(vl_repo *r, const char *id, const char *rel)
+{
+    char *obj = vl_repo_object_path(r, id);
+    char *p = vl_asprintf("%s/store/%s/%s", vl_repo_dir(r), obj, rel);
+    free(obj);
+    return p;
+}
+
+static int exists_in(vl_repo *r, const char *id, const char *rel)
+{
+    char *p = object_file(r, id, rel);
+    int e = vl_fs_exists(p);
+    free(p);
+    return e;
+}
+
+static int commit_staged(vl_txn *t, int *rev)
+{
+    *rev = vl_txn_revision(t);
+    return commit(t);
+}
+
+static void test_staged_revisions_without_new_digests_have_no_content_dir(void **state)
+{
+    (void)state;
+    char *base;
+    vl_repo *r = new_repo(&base);
+    vl_txn *t = NULL;
+    vl_error err = {0};
+    vl_mhead_info mi;
+    vl_inventory *inv = NULL;
+    int rev = 0;
+    const char *id = "urn:txn:staged";
+    make_v1(r, id);
+
+    /* r1: gamma is new, in content/r1 */
+    assert_int_equal(vl_txn_begin_staged(r, id, &t, &err), VL_OK);
+    assert_int_equal(vl_txn_version(t), 2);
+    assert_int_equal(add_text(t, "a.txt", "alpha\n", NULL, &err), VL_OK);
+    assert_int_equal(add_text(t, "c.txt", "gamma\n", NULL, &err), VL_OK);
+    assert_int_equal(commit_staged(t, &rev), 2);
+    assert_int_equal(rev, 1);
+    assert_true(exists_in(r, id, EXT "/head/content/r1/c.txt"));
+    assert_false(exists_in(r, id, "v2"));
+
+    /* r2: only digests stored already (a rename of c.txt): no content/r2 */
+    assert_int_equal(vl_txn_begin_staged(r, id, &t, &err), VL_OK);
+    assert_int_equal(vl_txn_version(t), 2);
+    assert_int_equal(vl_txn_base_version(t), 2);
+    assert_int_equal(add_text(t, "a.txt", "alpha\n", NULL, &err), VL_OK);
+    assert_int_equal(add_text(t, "renamed.txt", "gamma\n", NULL, &err), VL_OK);
+    assert_int_equal(commit_staged(t, &rev), 2);
+    assert_int_equal(rev, 2);
+    assert_true(exists_in(r, id, EXT "/revisions/r2"));
+    assert_false(exists_in(r, id, EXT "/head/content/r2"));
+    assert_true(exists_in(r, id, EXT "/head/content/r1/c.txt"));
+
+    /* r3: gamma leaves the state: its r1 file and manifest entry go, and
+     * content/ with it (nothing of the head is left there) */
+    assert_int_equal(vl_txn_begin_staged(r, id, &t, &err), VL_OK);
+    assert_int_equal(add_text(t, "a.txt", "alpha\n", NULL, &err), VL_OK);
+    assert_int_equal(commit_staged(t, &rev), 2);
+    assert_int_equal(rev, 3);
+    assert_false(exists_in(r, id, EXT "/head/content"));
+    assert_int_equal(vl_mhead_get(r, id, &mi, &inv, &err), VL_OK);
+    assert_int_equal(mi.active, 1);
+    assert_int_equal(mi.version, 2);
+    assert_int_equal(mi.revisions, 3);
+    assert_int_equal(mi.conflict, 0);
+    char *g = sha512_of("gamma\n"), *alpha = sha512_of("alpha\n");
+    assert_null(vl_inventory_content_path(inv, g));
+    assert_string_equal(vl_inventory_content_path(inv, alpha), "v1/content/a.txt");
+    vl_inventory_free(inv);
+
+    /* a root version is refused while the head is staged */
+    assert_int_equal(vl_txn_begin(r, id, &t, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "staged head"));
+
+    /* commit: v2 is the last revision's state, paths under v2 */
+    vl_mhead_commit_result res;
+    assert_int_equal(vl_mhead_commit(r, id, NULL, &res, &err), VL_OK);
+    assert_int_equal(res.version, 2);
+    assert_int_equal(res.revisions, 3);
+    assert_false(exists_in(r, id, "extensions"));
+    assert_int_equal(vl_repo_load_inventory(r, id, &inv, &err), VL_OK);
+    assert_int_equal(vl_inventory_head(inv), 2);
+    assert_string_equal(vl_inventory_lookup(inv, 2, "a.txt"), alpha);
+    assert_null(vl_inventory_lookup(inv, 2, "renamed.txt"));
+    assert_null(vl_inventory_content_path(inv, g));
+    vl_inventory_free(inv);
+    assert_int_equal(vl_mhead_commit(r, id, NULL, &res, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "nothing to commit"));
+    free(g);
+    free(alpha);
+    done_repo(r, base);
+}
+
+static void test_a_taken_revision_marker_refuses_the_revision(void **state)
+{
+    (void)state;
+    char *base;
+    vl_repo *r = new_repo(&base);
+    vl_txn *t = NULL;
+    vl_error err = {0};
+    vl_txn_info info = {"test", "Tester", "mailto:t@example.org"};
+    int rev = 0, version = -1;
+    const char *id = "urn:txn:race";
+    make_v1(r, id);
+    assert_int_equal(vl_txn_begin_staged(r, id, &t, &err), VL_OK);
+    assert_int_equal(add_text(t, "c.txt", "gamma\n", NULL, &err), VL_OK);
+    assert_int_equal(commit_staged(t, &rev), 2);
+    char *inv_path = object_file(r, id, EXT "/head/inventory.json");
+    vl_buf before, after;
+    vl_buf_init(&before, 1 << 20);
+    vl_buf_init(&after, 1 << 20);
+    assert_int_equal(vl_fs_read_file(inv_path, 1 << 20, &before, &err), VL_OK);
+
+    /* another writer (another repository on this store) takes r2 first */
+    assert_int_equal(vl_txn_begin_staged(r, id, &t, &err), VL_OK);
+    assert_int_equal(vl_txn_revision(t), 2);
+    char *marker = object_file(r, id, EXT "/revisions/r2");
+    assert_int_equal(vl_fs_write_atomic(marker, "r2", 2, &err), VL_OK);
+    assert_int_equal(add_text(t, "d.txt", "delta\n", NULL, &err), VL_OK);
+    assert_int_equal(vl_txn_commit(t, &info, &version, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "revision marker"));
+    /* nothing of ours reached the head */
+    assert_int_equal(vl_fs_read_file(inv_path, 1 << 20, &after, &err), VL_OK);
+    assert_int_equal(before.len, after.len);
+    assert_memory_equal(before.data, after.data, before.len);
+    assert_false(exists_in(r, id, EXT "/head/content/r2"));
+    vl_buf_release(&before);
+    vl_buf_release(&after);
+    free(marker);
+    free(inv_path);
+    done_repo(r, base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +409,8 @@ int main(void)
         cmocka_unit_test(test_identical_content_is_stored_once),
         cmocka_unit_test(test_an_unchanged_deposit_makes_no_version),
         cmocka_unit_test(test_a_file_may_not_be_a_folder),
+        cmocka_unit_test(test_staged_revisions_without_new_digests_have_no_content_dir),
+        cmocka_unit_test(test_a_taken_revision_marker_refuses_the_revision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
