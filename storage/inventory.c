@@ -18,12 +18,12 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <stdio.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
 #include "inventory_private.h"
+#include "yajl_alloc_private.h"
 #include "vl_storage.h"
 
 /* Page cache of one inventory's index, KiB.  Enough to keep an ordinary
@@ -589,11 +589,7 @@ typedef struct parser {
     char *last;               /* the previous of those paths */
     size_t last_len, last_cap;
     int load_ver;             /* load_rows: the version whose rows it reads */
-    size_t reserve_used;      /* of reserve, below */
-    /* yajl 2.1 uses what its allocator returns without a check: when an
-     * allocation fails it gets a block from here instead, the parse is
-     * marked failed, and the next callback stops it. */
-    _Alignas(16) char reserve[65536];
+    vl_yajl_alloc ya;         /* yajl's allocator (out of memory: failed) */
 } parser;
 
 struct vl_inventory_parser {
@@ -1048,65 +1044,6 @@ static const yajl_callbacks callbacks = {
     cb_start_map, cb_map_key, cb_end_map, cb_start_array, cb_end_array,
 };
 
-#define RESERVE_HEADER 16
-
-static void *from_reserve(parser *p, size_t n)
-{
-    size_t need = RESERVE_HEADER + ((n + 15) & ~(size_t)15);
-    vl_alloc_failed();
-    p->failed = 1;
-    if (need > sizeof p->reserve - p->reserve_used) {
-        /* only a token longer than the reserve, at the moment memory ran
-         * out: yajl would write through NULL */
-        fputs("vellum: out of memory inside the JSON parser\n", stderr);
-        abort();
-    }
-    char *blk = p->reserve + p->reserve_used;
-    p->reserve_used += need;
-    memcpy(blk, &n, sizeof n);
-    return blk + RESERVE_HEADER;
-}
-
-static int in_reserve(const parser *p, const void *ptr)
-{
-    return (const char *)ptr >= p->reserve &&
-           (const char *)ptr < p->reserve + sizeof p->reserve;
-}
-
-static void *y_malloc(void *ctx, size_t n)
-{
-    void *q = malloc(n);
-    return q ? q : from_reserve(ctx, n);
-}
-
-static void *y_realloc(void *ctx, void *old, size_t n)
-{
-    parser *p = ctx;
-    size_t had;
-    void *q;
-    if (!old)
-        return y_malloc(ctx, n);
-    if (in_reserve(p, old)) {
-        memcpy(&had, (char *)old - RESERVE_HEADER, sizeof had);
-    } else {
-        had = malloc_usable_size(old);
-        if ((q = realloc(old, n)))
-            return q;
-    }
-    if (!(q = malloc(n)))
-        q = from_reserve(p, n);
-    memcpy(q, old, had < n ? had : n);
-    if (!in_reserve(p, old))
-        free(old);
-    return q;
-}
-
-static void y_free(void *ctx, void *ptr)
-{
-    if (!in_reserve(ctx, ptr))
-        free(ptr);
-}
-
 /* ---- a spooled state read back into rows ------------------------------ */
 
 static int ld_key(void *ctx, const unsigned char *s, size_t n)
@@ -1163,7 +1100,8 @@ static int load_rows(vl_inventory *inv, version *v)
     }
     lp->inv = inv;
     lp->load_ver = v->num;
-    yajl_alloc_funcs funcs = {y_malloc, y_realloc, y_free, lp};
+    yajl_alloc_funcs funcs;
+    vl_yajl_alloc_init(&lp->ya, &lp->failed, &funcs);
     if (!(lp->h = yajl_alloc(&load_callbacks, &funcs, lp)) || lp->failed ||
         query(inv, "SELECT text FROM vstate WHERE ver = ?1 ORDER BY rowid", &st) != 0)
         goto done;
@@ -1229,7 +1167,8 @@ int vl_inventory_parser_new(vl_inventory_parser **out, vl_error *err)
         free(ip);
         return vl_error_set(err, VL_ESYS, "inventory: cannot make its index");
     }
-    yajl_alloc_funcs funcs = {y_malloc, y_realloc, y_free, p};
+    yajl_alloc_funcs funcs;
+    vl_yajl_alloc_init(&p->ya, &p->failed, &funcs);
     if (!(p->sw = calloc(1, sizeof *p->sw)) ||
         !(p->h = yajl_alloc(&callbacks, &funcs, p)) || p->failed) {
         vl_inventory_parser_free(ip);

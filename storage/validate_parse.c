@@ -8,7 +8,6 @@
  * \u0000, invalid UTF-8, a lone surrogate or an unrepresentable number make
  * the document not JSON (E033). */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "validate_private.h"
+#include "yajl_alloc_private.h"
 
 /* ---- the scratch database ---------------------------------------------- */
 
@@ -287,69 +287,8 @@ typedef struct pctx {
     int failed;              /* out of memory or the scratch index failed */
     vl_error *err;
     sqlite3_stmt *ins_k, *ins_e, *ins_up;
-    size_t reserve_used;
-    /* yajl 2.1 uses what its allocator returns without a check: when an
-     * allocation fails it gets a block from here instead, the parse is
-     * marked failed, and the next callback stops it (as in inventory.c). */
-    _Alignas(16) char reserve[65536];
+    vl_yajl_alloc ya;         /* yajl's allocator (out of memory: failed) */
 } pctx;
-
-#define RESERVE_HEADER 16
-
-static void *from_reserve(pctx *p, size_t n)
-{
-    size_t need = RESERVE_HEADER + ((n + 15) & ~(size_t)15);
-    vl_alloc_failed();
-    p->failed = 1;
-    if (need > sizeof p->reserve - p->reserve_used) {
-        fputs("vellum: out of memory inside the JSON parser\n", stderr);
-        abort();
-    }
-    char *blk = p->reserve + p->reserve_used;
-    p->reserve_used += need;
-    memcpy(blk, &n, sizeof n);
-    return blk + RESERVE_HEADER;
-}
-
-static int in_reserve(const pctx *p, const void *ptr)
-{
-    return (const char *)ptr >= p->reserve &&
-           (const char *)ptr < p->reserve + sizeof p->reserve;
-}
-
-static void *y_malloc(void *ctx, size_t n)
-{
-    void *q = malloc(n);
-    return q ? q : from_reserve(ctx, n);
-}
-
-static void *y_realloc(void *ctx, void *old, size_t n)
-{
-    pctx *p = ctx;
-    size_t had;
-    void *q;
-    if (!old)
-        return y_malloc(ctx, n);
-    if (in_reserve(p, old)) {
-        memcpy(&had, (char *)old - RESERVE_HEADER, sizeof had);
-    } else {
-        had = malloc_usable_size(old);
-        if ((q = realloc(old, n)))
-            return q;
-    }
-    if (!(q = malloc(n)))
-        q = from_reserve(p, n);
-    memcpy(q, old, had < n ? had : n);
-    if (!in_reserve(p, old))
-        free(old);
-    return q;
-}
-
-static void y_free(void *ctx, void *ptr)
-{
-    if (!in_reserve(ctx, ptr))
-        free(ptr);
-}
 
 static int oom(pctx *p)
 {
@@ -749,7 +688,8 @@ static int reading_new(vv_ctx *v, vv_inv *inv, vv_reading *r, vl_error *err)
     p->inv = inv->id = ++v->db->next_inv;
     inv->db = v->db;
     p->err = err;
-    yajl_alloc_funcs funcs = {y_malloc, y_realloc, y_free, p};
+    yajl_alloc_funcs funcs;
+    vl_yajl_alloc_init(&p->ya, &p->failed, &funcs);
     int rc;
     if (!(p->h = yajl_alloc(&callbacks, &funcs, p)) || p->failed) {
         reading_free(r);
