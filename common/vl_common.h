@@ -133,14 +133,12 @@ int vl_fs_syncfs(const char *path, vl_error *err);
 /* Bytes free to an unprivileged user on the filesystem holding path. */
 int vl_fs_free_bytes(const char *path, uint64_t *out, vl_error *err);
 
-/* Recursive directory listing in byte-sorted order, relative paths with '/'.
- * The callback gets each entry (files, symlinks, others; directories too when
- * with_dirs); returning non-zero stops the walk with that status. */
+/* Kinds of folder entries, and the callback of vl_tree_walk (vl_storage.h:
+ * a walk sorts names in bounded memory, which needs the storage layer's
+ * scratch databases). */
 enum { VL_WALK_FILE = 1, VL_WALK_DIR, VL_WALK_SYMLINK, VL_WALK_OTHER };
 typedef int (*vl_walk_fn)(void *arg, const char *rel, int kind,
                           const struct stat *st, vl_error *err);
-int vl_fs_walk(const char *root, int with_dirs, vl_walk_fn fn, void *arg,
-               vl_error *err);
 
 /* ---- sizes ---------------------------------------------------------------
  * Bytes, or with K, M, G, T (powers of 1024; "KiB", "MB" accepted too). */

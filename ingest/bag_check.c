@@ -245,7 +245,7 @@ static int check_folder(check *c, vl_error *err)
     vl_bag_set_payload_dir(c->bag, vl_fs_is_dir(data));
     free(data);
     if ((rc = pay_open(c, err)) != VL_OK ||
-        (rc = vl_fs_walk(c->path, 0, collect, c, err)) != VL_OK)
+        (rc = vl_tree_walk(c->path, 0, collect, c, err)) != VL_OK)
         return rc;
     /* a manifest that cannot be read, a scratch index that fails: the
      * machine's, not the bag's */

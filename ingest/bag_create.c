@@ -445,7 +445,7 @@ int vl_bag_create(const char *src, const char *dest,
         goto done;
     }
     /* Read and check every name before anything is written. */
-    if ((rc = vl_fs_walk(src, 1, collect, &b, err)) != VL_OK)
+    if ((rc = vl_tree_walk(src, 1, collect, &b, err)) != VL_OK)
         goto done;
     if (b.n)
         qsort(b.f, b.n, sizeof *b.f, file_cmp);

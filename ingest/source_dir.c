@@ -174,7 +174,7 @@ int vl_source_collect(const char *path, const vl_ingest_options *o, int as_bag,
     }
     if (S_ISDIR(st.st_mode)) {
         struct walk_ctx c = {path, list, o, as_bag};
-        return vl_fs_walk(path, 1, walk_one, &c, err);
+        return vl_tree_walk(path, 1, walk_one, &c, err);
     }
     if (S_ISREG(st.st_mode)) {
         char *dir = vl_path_dirname(path);

@@ -169,7 +169,7 @@ int vl_export_archive(const char *dir, const char *out, const char *dest,
     }
     opened = 1;
     if ((rc = arc_header(&c, c.top, 1, 0, NULL, err)) != VL_OK ||
-        (rc = vl_fs_walk(dir, 1, arc_entry, &c, err)) != VL_OK)
+        (rc = vl_tree_walk(dir, 1, arc_entry, &c, err)) != VL_OK)
         goto done;
     opened = 0;
     if (archive_write_close(c.a) != ARCHIVE_OK) {

@@ -444,7 +444,7 @@ static int write_bag(const char *dir, vl_descriptive *desc, const char *id,
     }
     if ((rc = open_in(dir, "manifest-sha512.txt", &bb.fd512, err)) != VL_OK ||
         (rc = open_in(dir, "manifest-sha256.txt", &bb.fd256, err)) != VL_OK ||
-        (rc = vl_fs_walk(data, 0, bag_collect, &bb, err)) != VL_OK ||
+        (rc = vl_tree_walk(data, 0, bag_collect, &bb, err)) != VL_OK ||
         (rc = flush_batch(&bb, err)) != VL_OK ||
         (rc = close_in(&bb.fd512, dir, err)) != VL_OK ||
         (rc = close_in(&bb.fd256, dir, err)) != VL_OK ||
@@ -474,7 +474,7 @@ static int write_bag(const char *dir, vl_descriptive *desc, const char *id,
         tl.n++;
     }
     if (vl_fs_is_dir(bagdir) &&
-        (rc = vl_fs_walk(bagdir, 0, tag_collect, &tl, err)) != VL_OK)
+        (rc = vl_tree_walk(bagdir, 0, tag_collect, &tl, err)) != VL_OK)
         goto done;
     qsort(tl.rel, tl.n, sizeof *tl.rel, cmp_str);
     vl_buf_reset(&m512);

@@ -598,7 +598,7 @@ int vl_export_mets(vl_repo *r, const char *id, const vl_inventory *inv,
     }
     if ((rc = vl_export_payload(r, id, num, tmp, err)) != VL_OK ||
         (rc = vl_export_regenerate(r, inv, num, mets, desc, err)) != VL_OK ||
-        (rc = vl_fs_walk(data, 0, data_count, counts, err)) != VL_OK)
+        (rc = vl_tree_walk(data, 0, data_count, counts, err)) != VL_OK)
         goto done;
     *files = (size_t)counts[0];
     *bytes = counts[1];

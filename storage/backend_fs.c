@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backend_private.h"
+#include "name_sort_private.h"
 #include "vl_storage.h"
 
 struct fs_reader {
@@ -139,9 +140,21 @@ done:
     return rc;
 }
 
-static int name_cmp(const void *a, const void *b)
+/* Each name's kind from the folder still open, as it is handed out. */
+struct list_ctx {
+    DIR *d;
+    vl_list_fn fn;
+    void *arg;
+};
+
+static int list_one(void *arg, const char *name, int kind, vl_error *err)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    struct list_ctx *c = arg;
+    struct stat st;
+    kind = VL_WALK_OTHER;
+    if (fstatat(dirfd(c->d), name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        kind = kind_of(st.st_mode);
+    return c->fn(c->arg, name, kind, err);
 }
 
 static int fs_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
@@ -150,8 +163,7 @@ static int fs_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
     int rc = VL_OK;
     char *p = abs_path(b, rel_dir);
     DIR *d = NULL;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
+    vl_name_sort *names = NULL;
     if (!p)
         return vl_error_oom(err);
     d = opendir(p);
@@ -159,31 +171,26 @@ static int fs_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
         rc = vl_error_sys(err, "cannot list %s", p);
         goto done;
     }
+    /* In byte order, for output that does not depend on the filesystem;
+     * a flat folder of a million files spills to disk (name_sort.c). */
+    if ((rc = vl_name_sort_new(&names, err)) != VL_OK)
+        goto done;
     struct dirent *e;
+    errno = 0;
     while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        if ((rc = VL_GROW(names, cap, n + 1, err)) != VL_OK)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            (rc = vl_name_sort_add(names, e->d_name, 0, err)) != VL_OK)
             goto done;
-        if (!(names[n] = vl_strdup(e->d_name))) {
-            rc = vl_error_oom(err);
-            goto done;
-        }
-        n++;
+        errno = 0;
     }
-    if (n)
-        qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i < n && rc == VL_OK; i++) {
-        struct stat st;
-        int kind = VL_WALK_OTHER;
-        if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
-            kind = kind_of(st.st_mode);
-        rc = fn(arg, names[i], kind, err);
+    if (errno) {
+        rc = vl_error_sys(err, "cannot list %s", p);
+        goto done;
     }
+    struct list_ctx c = {d, fn, arg};
+    rc = vl_name_sort_each(names, list_one, &c, err);
 done:
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    vl_name_sort_free(names);
     if (d)
         closedir(d);
     free(p);

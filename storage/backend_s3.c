@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backend_private.h"
+#include "name_sort_private.h"
 #include "s3_config_private.h"
 #include "s3_private.h"
 #include "vl_storage.h"
@@ -192,11 +193,6 @@ static int collect(void *arg, const char *name, int is_prefix, uint64_t size,
     return VL_OK;
 }
 
-static int entry_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
-}
-
 static void entries_free(struct entries *e)
 {
     for (size_t i = 0; i < e->n; i++)
@@ -204,17 +200,29 @@ static void entries_free(struct entries *e)
     free(e->v);
 }
 
+static int collect_sorted(void *arg, const char *name, int is_prefix,
+                          uint64_t size, vl_error *err)
+{
+    (void)size;
+    if (!*name)
+        return VL_OK;    /* the "folder" key some tools write */
+    return vl_name_sort_add(arg, name, is_prefix ? VL_WALK_DIR : VL_WALK_FILE, err);
+}
+
 static int s3_list(vl_backend *b, const char *rel_dir, vl_list_fn fn, void *arg,
                    vl_error *err)
 {
-    struct entries e = {0};
+    vl_name_sort *names = NULL;
     char *dir = dir_prefix_of(b, rel_dir);
     int rc = VL_OK;
     if (!dir)
         return vl_error_oom(err);
-    if ((rc = vl_s3_list(S3(b)->s3, dir, 0, collect, &e, err)) != VL_OK)
+    /* S3 pages keys and common prefixes apart: sorted here, in bounded
+     * memory (name_sort.c) */
+    if ((rc = vl_name_sort_new(&names, err)) != VL_OK ||
+        (rc = vl_s3_list(S3(b)->s3, dir, 0, collect_sorted, names, err)) != VL_OK)
         goto done;
-    if (!e.n && rel_dir && *rel_dir) {
+    if (!vl_name_sort_count(names) && rel_dir && *rel_dir) {
         /* No key under it: on S3 that is no folder at all. */
         rc = vl_error_set(err, VL_ESYS, "cannot list %s/%s: no such folder",
                           b->root, rel_dir);
@@ -222,12 +230,9 @@ static int s3_list(vl_backend *b, const char *rel_dir, vl_list_fn fn, void *arg,
             err->sys_errno = ENOENT;
         goto done;
     }
-    if (e.n > 1)
-        qsort(e.v, e.n, sizeof *e.v, entry_cmp);
-    for (size_t i = 0; i < e.n && rc == VL_OK; i++)
-        rc = fn(arg, e.v[i].name, e.v[i].kind, err);
+    rc = vl_name_sort_each(names, fn, arg, err);
 done:
-    entries_free(&e);
+    vl_name_sort_free(names);
     free(dir);
     return rc;
 }
@@ -358,7 +363,7 @@ static int s3_put(vl_backend *b, const char *local_path, const char *rel,
             rc = vl_error_sys(err, "cannot remove %s", local_path);
         goto done;
     }
-    if ((rc = vl_fs_walk(local_path, 0, put_walk_fn, &w, err)) != VL_OK)
+    if ((rc = vl_tree_walk(local_path, 0, put_walk_fn, &w, err)) != VL_OK)
         goto done;
     if (w.inv.n > 1)
         qsort(w.inv.v, w.inv.n, sizeof *w.inv.v, inventory_order);

@@ -294,7 +294,7 @@ static int sweep_head(const char *object_dir, const vl_inventory *inv, vl_error 
                                           vl_inventory_id(inv));
         goto done;
     }
-    if ((rc = vl_fs_walk(base, 0, sweep_one, &c, err)) != VL_OK)
+    if ((rc = vl_tree_walk(base, 0, sweep_one, &c, err)) != VL_OK)
         goto done;
     prune_empty(base);
     rc = vl_fs_fsync_parent(base, err);

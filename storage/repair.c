@@ -634,7 +634,7 @@ static int fix_extras(robj *o, vl_error *err)
     int rc = VL_OK;
     if (!dir)
         return vl_error_oom(err);
-    if ((rc = vl_fs_walk(dir, 0, note_file, &x, err)) != VL_OK)
+    if ((rc = vl_tree_walk(dir, 0, note_file, &x, err)) != VL_OK)
         goto done;
     if (x.oom) {
         rc = vl_error_oom(err);

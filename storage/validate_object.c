@@ -300,41 +300,53 @@ static int record_walked(octx *o, const char *path)
     return code == SQLITE_DONE ? VL_OK : vv_db_fail(o->v->db, code, o->err);
 }
 
+/* A content folder is walked as it is listed (the listing is not held:
+ * a flat folder of a million files would cost a hundred MiB). */
+struct walk {
+    octx *o;
+    const char *rel;
+    size_t seen;
+    int rc;                   /* a failure of ours, not of the listing */
+};
+
+static int walk_content(octx *o, const char *rel, int top);
+
+static int walk_entry(void *arg, const char *name, int kind, vl_error *err)
+{
+    struct walk *w = arg;
+    octx *o = w->o;
+    char *child = vv_join(w->rel, name);
+    (void)err;
+    w->seen++;
+    if (!child)
+        w->rc = vl_error_oom(o->err);
+    else if (kind == VL_WALK_DIR)
+        w->rc = walk_content(o, child, 0);
+    else if (kind == VL_WALK_FILE) {
+        o->walked++;
+        w->rc = record_walked(o, child);
+    } else
+        vv_report(o->v, "E090", child,
+                  "not a regular file (symbolic link or special file)");
+    free(child);
+    return w->rc;
+}
+
 static int walk_content(octx *o, const char *rel, int top)
 {
     vv_ctx *v = o->v;
-    vv_list l;
+    struct walk w = {o, rel, 0, VL_OK};
     vl_error e = {0};
-    int rc = VL_OK;
     char *p = vv_join(v->base, rel);
     if (!p)
         return vl_error_oom(o->err);
-    if (vv_list_dir(v->b, p, &l, &e) != VL_OK) {
+    if (vl_backend_list(v->b, p, walk_entry, &w, &e) != VL_OK && w.rc == VL_OK) {
+        vv_note(&e);
         vv_report(v, "E023", rel, "cannot list the folder: %s", e.msg);
-        goto done;
-    }
-    if (l.n == 0 && !top)
+    } else if (w.rc == VL_OK && w.seen == 0 && !top)
         vv_report(v, "E024", rel, "empty folder in a content directory");
-    for (size_t i = 0; i < l.n && rc == VL_OK; i++) {
-        char *child = vv_join(rel, l.e[i].name);
-        if (!child) {
-            rc = vl_error_oom(o->err);
-            break;
-        }
-        if (l.e[i].kind == VL_WALK_DIR) {
-            rc = walk_content(o, child, 0);
-        } else if (l.e[i].kind == VL_WALK_FILE) {
-            o->walked++;
-            rc = record_walked(o, child);
-        } else
-            vv_report(v, "E090", child,
-                      "not a regular file (symbolic link or special file)");
-        free(child);
-    }
-done:
-    vv_list_free(&l);
     free(p);
-    return rc;
+    return w.rc;
 }
 
 /* ---- version inventories ------------------------------------------------- */

@@ -41,6 +41,13 @@ typedef int (*vl_list_fn)(void *arg, const char *name, int kind,
 int vl_backend_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
                     void *arg, vl_error *err);
 
+/* A local folder tree in byte-sorted order, relative paths with '/'.  The
+ * callback gets each entry (files, symlinks, others; folders too when
+ * with_dirs); returning non-zero stops the walk with that status.  Memory
+ * does not grow with the number of names in a folder (tree_walk.c). */
+int vl_tree_walk(const char *root, int with_dirs, vl_walk_fn fn, void *arg,
+                 vl_error *err);
+
 /* ======================================================================
  * Inventory: an OCFL inventory.json, parsed into an on-disk index.
  * vl_inventory_parse checks only what vellum needs to use it; the validator

@@ -185,7 +185,7 @@ struct walk_ctx {
     int rc;   /* a CLI exit code that stops everything */
 };
 
-/* vl_fs_walk's callback: files are identified; a folder past ingest's
+/* vl_tree_walk's callback: files are identified; a folder past ingest's
  * depth limit stops the walk of that argument.  Links and special files
  * are neither followed nor identified. */
 static int walk_entry(void *arg, const char *rel, int kind, const struct stat *st,
@@ -218,7 +218,7 @@ static int walk(ident_run *r, const char *path)
     vl_error err = {0};
     if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return identify_one(r, path);
-    if (vl_fs_walk(path, 1, walk_entry, &w, &err) != VL_OK && !w.rc) {
+    if (vl_tree_walk(path, 1, walk_entry, &w, &err) != VL_OK && !w.rc) {
         fprintf(stderr, "vellum identify: cannot read '%s': %s\n", cli_text(path),
                 cli_text(err.msg));
         r->rc = CLI_EXIT_USAGE;

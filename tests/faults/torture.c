@@ -176,7 +176,7 @@ static int copy_tree(const char *from, const char *to, vl_error *err)
     if (rc == VL_OK && mkdir(to, 0777) != 0)
         rc = vl_error_sys(err, "mkdir %s", to);
     if (rc == VL_OK)
-        rc = vl_fs_walk(from, 1, copy_one, &c, err);
+        rc = vl_tree_walk(from, 1, copy_one, &c, err);
     /* folders' modes last (committed content folders are read-only) */
     return rc;
 }

@@ -23,6 +23,7 @@
 #define VL_COMMON_INTERNAL
 #include "common_private.h"
 #include "vl_common.h"
+#include "vl_storage.h"
 
 #define BIG_LEN ((size_t)(1u << 20) + 1)
 
@@ -449,13 +450,12 @@ static int walk_rec(void *arg, const char *rel, int kind, const struct stat *st,
     return vl_buf_printf(&log->out, err, "%c:%s\n", kinds[kind], rel);
 }
 
-static void test_walk(void **state)
+static void walk_checks(void)
 {
     char *dir = make_tmpdir();
     char *p;
     struct walk_log log;
     vl_error err;
-    (void)state;
 
     write_file(dir, "b/x.txt", "1");
     write_file(dir, "b/c/d.txt", "2");
@@ -476,7 +476,7 @@ static void test_walk(void **state)
     vl_buf_init(&log.out, 0);
     log.stop_at = -1;
     log.count = 0;
-    assert_int_equal(vl_fs_walk(dir, 0, walk_rec, &log, &err), VL_OK);
+    assert_int_equal(vl_tree_walk(dir, 0, walk_rec, &log, &err), VL_OK);
     /* Byte order ('B' < 'a', "a-" < "a2"), symlink not followed. */
     assert_string_equal(log.out.data,
                         "F:B\n"
@@ -489,7 +489,7 @@ static void test_walk(void **state)
                         "L:l\n");
     vl_buf_reset(&log.out);
     log.count = 0;
-    assert_int_equal(vl_fs_walk(dir, 1, walk_rec, &log, &err), VL_OK);
+    assert_int_equal(vl_tree_walk(dir, 1, walk_rec, &log, &err), VL_OK);
     assert_string_equal(log.out.data,
                         "F:B\n"
                         "F:a\n"
@@ -508,7 +508,7 @@ static void test_walk(void **state)
     vl_buf_reset(&log.out);
     log.count = 0;
     log.stop_at = 2;
-    assert_int_equal(vl_fs_walk(dir, 0, walk_rec, &log, &err), VL_FINDING);
+    assert_int_equal(vl_tree_walk(dir, 0, walk_rec, &log, &err), VL_FINDING);
     assert_string_equal(err.msg, "stopped at a-");
     assert_string_equal(log.out.data, "F:B\nF:a\n");
     vl_buf_release(&log.out);
@@ -517,13 +517,29 @@ static void test_walk(void **state)
     p = vl_path_join(dir, "nope");
     log.stop_at = -1;
     vl_buf_init(&log.out, 0);
-    assert_int_equal(vl_fs_walk(p, 0, walk_rec, &log, &err), VL_ESYS);
+    assert_int_equal(vl_tree_walk(p, 0, walk_rec, &log, &err), VL_ESYS);
     assert_non_null(strstr(err.msg, "nope"));
     free(p);
     vl_buf_release(&log.out);
 
     assert_int_equal(vl_fs_rmtree(dir, &err), VL_OK);
     free(dir);
+}
+
+static void test_walk(void **state)
+{
+    (void)state;
+    walk_checks();
+}
+
+/* The same walk with every folder of more than one name sorted on disk
+ * (a flat folder of a million files takes that path). */
+static void test_walk_spilled(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("VELLUM_LIST_MEMORY", "1", 1), 0);
+    walk_checks();
+    unsetenv("VELLUM_LIST_MEMORY");
 }
 
 /* ---- UTF-8 and logical paths ---------------------------------------------- */
@@ -1835,6 +1851,7 @@ int main(void)
         cmocka_unit_test(test_fs_modes),
         cmocka_unit_test(test_rmtree),
         cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_walk_spilled),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_name_escape),
         cmocka_unit_test(test_object_id),

@@ -20,6 +20,7 @@
 #include "catalog_private.h"
 #include "inventory_private.h"
 #include "layout_private.h"
+#include "name_sort_private.h"
 #include "repo_internal.h"
 #include "unit_files.h"
 #include "unit_repo.h"
@@ -758,6 +759,86 @@ static void test_read_only_open_makes_nothing(void **state)
     free(cat);
 }
 
+
+/* ---- folder names sorted in bounded memory (name_sort.c) ---------------- */
+
+struct sorted_log {
+    char **want;
+    size_t n, at;
+    size_t stop_at;
+};
+
+static int check_next(void *arg, const char *name, int kind, vl_error *err)
+{
+    struct sorted_log *l = arg;
+    if (l->at == l->stop_at)
+        return vl_error_set(err, VL_FINDING, "stopped at %s", name);
+    assert_true(l->at < l->n);
+    assert_string_equal(name, l->want[l->at]);
+    /* the kind travels with its name: the name's length, here */
+    assert_int_equal(kind, (int)strlen(name) % 4 + 1);
+    l->at++;
+    return VL_OK;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted as strcmp sorts (bytes as unsigned: UTF-8 after ASCII, 'B'
+ * before 'a'), in memory and once spilled, and a callback's status
+ * stops the listing. */
+static void sort_names(size_t n, const char *limit)
+{
+    vl_name_sort *s = NULL;
+    vl_error err = {0};
+    char **names = calloc(n, sizeof *names);
+    unsigned seed = 12345;
+    assert_non_null(names);
+    if (limit)
+        assert_int_equal(setenv("VELLUM_LIST_MEMORY", limit, 1), 0);
+    assert_int_equal(vl_name_sort_new(&s, &err), VL_OK);
+    for (size_t i = 0; i < n; i++) {
+        static const char *const parts[] = {"a", "B", "\xc3\xa9", "z", "a-", "a0", "~"};
+        char buf[64];
+        seed = seed * 1103515245u + 12345u;
+        snprintf(buf, sizeof buf, "%s%u%s", parts[(seed >> 8) % 7], (seed >> 12) % 100000,
+                 parts[(seed >> 20) % 7]);
+        assert_non_null(names[i] = strdup(buf));
+        assert_int_equal(vl_name_sort_add(s, names[i], (int)strlen(names[i]) % 4 + 1, &err),
+                         VL_OK);
+    }
+    assert_int_equal(vl_name_sort_count(s), n);
+    qsort(names, n, sizeof *names, cmp_names);
+    struct sorted_log l = {names, n, 0, (size_t)-1};
+    assert_int_equal(vl_name_sort_each(s, check_next, &l, &err), VL_OK);
+    assert_int_equal(l.at, n);
+    if (n > 3) {
+        struct sorted_log stop = {names, n, 0, 3};
+        assert_int_equal(vl_name_sort_each(s, check_next, &stop, &err), VL_FINDING);
+        assert_int_equal(stop.at, 3);
+        assert_non_null(strstr(err.msg, names[3]));
+    }
+    vl_name_sort_free(s);
+    unsetenv("VELLUM_LIST_MEMORY");
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static void test_name_sort(void **state)
+{
+    (void)state;
+    sort_names(0, NULL);
+    sort_names(1, NULL);
+    sort_names(500, NULL);           /* in memory */
+    sort_names(10000, NULL);         /* past the default: spilled */
+    sort_names(500, "0");            /* spilled from the first name */
+    sort_names(500, "499");          /* spilled at the last one */
+    sort_names(500, "500");          /* exactly the limit: in memory */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -773,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_space_keeps_the_floor),
         cmocka_unit_test(test_pending_work_is_told_from_live_work),
         cmocka_unit_test(test_read_only_open_makes_nothing),
+        cmocka_unit_test(test_name_sort),
     };
     return cmocka_run_group_tests_name("repo", tests, NULL, NULL);
 }
