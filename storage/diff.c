@@ -1,141 +1,138 @@
 /* Differences between two versions of an object, from its inventory: files
  * added, removed, changed (same path, other digest) and renamed (same
- * digest, other path). */
+ * digest, other path).  Both states go into a scratch database and the
+ * differences are queries on it: memory does not grow with the file count,
+ * and pairing renames is a join, not a search of every removed file for
+ * each added one. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vl_storage.h"
 
-typedef struct pd {
-    const char *path, *digest;
-    int used;
-} pd;
+#define DIFF_CACHE_KIB 4096
 
-typedef struct pd_list {
-    pd *v;
-    size_t n, cap;
-    vl_error *err;
-    int failed;
-} pd_list;
+static const char SCHEMA[] =
+    "CREATE TABLE a (path TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE b (path TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;"
+    /* paths only in a (old) and only in b (new), numbered in path order
+     * within each digest */
+    "CREATE TABLE olda (digest TEXT, k INTEGER, path TEXT,"
+    " PRIMARY KEY (digest, k)) WITHOUT ROWID;"
+    "CREATE TABLE newb (digest TEXT, k INTEGER, path TEXT,"
+    " PRIMARY KEY (digest, k)) WITHOUT ROWID;"
+    "BEGIN;";
 
-static int collect(void *arg, const char *logical, const char *digest)
+/* A new path takes the old path of the same digest that has the same rank
+ * in path order: the first new path the first old one, and so on, which
+ * is "each new path, in path order, takes the first old path of its
+ * digest that no earlier one took". */
+static const char PAIRS[] =
+    "INSERT INTO olda SELECT digest, ROW_NUMBER() OVER (PARTITION BY digest"
+    " ORDER BY path), path FROM a WHERE path NOT IN (SELECT path FROM b);"
+    "INSERT INTO newb SELECT digest, ROW_NUMBER() OVER (PARTITION BY digest"
+    " ORDER BY path), path FROM b WHERE path NOT IN (SELECT path FROM a);";
+
+static const char CHANGES[] =
+    "SELECT 'M', b.path, NULL, b.digest, a.digest FROM a JOIN b"
+    " ON a.path = b.path WHERE a.digest <> b.digest"
+    " UNION ALL"
+    " SELECT CASE WHEN o.path IS NULL THEN 'A' ELSE 'R' END, n.path, o.path,"
+    " n.digest, o.digest FROM newb n LEFT JOIN olda o"
+    " ON o.digest = n.digest AND o.k = n.k"
+    " UNION ALL"
+    " SELECT 'D', o.path, NULL, NULL, o.digest FROM olda o WHERE NOT EXISTS"
+    " (SELECT 1 FROM newb n WHERE n.digest = o.digest AND n.k = o.k)"
+    " ORDER BY 2";
+
+struct fill {
+    sqlite3_stmt *ins;
+    int code;
+};
+
+static int fill_one(void *arg, const char *logical, const char *digest)
 {
-    pd_list *l = arg;
-    if (VL_GROW(l->v, l->cap, l->n + 1, l->err) != VL_OK) {
-        l->failed = 1;
-        return 1;
-    }
-    /* the inventory's strings last only for the call: one block holds both */
-    size_t ll = strlen(logical) + 1, dl = strlen(digest) + 1;
-    char *mem = malloc(ll + dl);
-    if (!mem) {
-        vl_error_oom(l->err);
-        l->failed = 1;
-        return 1;
-    }
-    memcpy(mem, logical, ll);
-    memcpy(mem + ll, digest, dl);
-    l->v[l->n++] = (pd){mem, mem + ll, 0};
-    return 0;
+    struct fill *f = arg;
+    sqlite3_bind_text(f->ins, 1, logical, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f->ins, 2, digest, -1, SQLITE_STATIC);
+    f->code = sqlite3_step(f->ins);
+    sqlite3_reset(f->ins);
+    if (f->code == SQLITE_DONE)
+        f->code = SQLITE_OK;
+    return f->code != SQLITE_OK;
 }
 
-static int pd_cmp(const void *a, const void *b)
+static int db_failed(sqlite3 *db, int code, const vl_inventory *inv, vl_error *err)
 {
-    return strcmp(((const pd *)a)->path, ((const pd *)b)->path);
+    if (code == SQLITE_NOMEM)
+        vl_alloc_failed();
+    return vl_error_set(err, VL_ESYS, "cannot compare versions of \"%s\": out of "
+                        "memory or temporary space (%s)", vl_inventory_id(inv),
+                        db ? sqlite3_errmsg(db) : sqlite3_errstr(code));
 }
 
-static int entry_cmp(const void *a, const void *b)
+static int load(sqlite3 *db, const char *table, const vl_inventory *inv, int num,
+                vl_error *err)
 {
-    const vl_diff_entry *x = a, *y = b;
-    return strcmp(x->path, y->path);
+    struct fill f = {NULL, SQLITE_OK};
+    char sql[64];
+    snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s VALUES (?1, ?2)", table);
+    int code = sqlite3_prepare_v2(db, sql, -1, &f.ins, NULL), rc = VL_OK;
+    if (code != SQLITE_OK)
+        return db_failed(db, code, inv, err);
+    if (vl_inventory_state_foreach(inv, num, fill_one, &f) != 0)
+        rc = f.code != SQLITE_OK      ? db_failed(db, f.code, inv, err)
+             : vl_inventory_failed(inv) ? vl_error_set(err, VL_ESYS,
+                                                     "cannot read the inventory "
+                                                     "index of \"%s\"",
+                                                     vl_inventory_id(inv))
+                                      : vl_error_set(err, VL_EINPUT,
+                                                     "\"%s\" has no version v%d",
+                                                     vl_inventory_id(inv), num);
+    sqlite3_finalize(f.ins);
+    return rc;
 }
 
-static int load(const vl_inventory *inv, int num, pd_list *l, vl_error *err)
+static const char *col(sqlite3_stmt *st, int i)
 {
-    l->err = err;
-    if (vl_inventory_state_foreach(inv, num, collect, l) != 0) {
-        if (l->failed)
-            return VL_ESYS;
-        return vl_error_set(err, VL_EINPUT, "\"%s\" has no version v%d",
-                            vl_inventory_id(inv), num);
-    }
-    if (l->n)
-        qsort(l->v, l->n, sizeof *l->v, pd_cmp);
-    return VL_OK;
+    return (const char *)sqlite3_column_text(st, i);
 }
 
 int vl_inventory_diff(const vl_inventory *inv, int from, int to,
                       vl_diff_fn fn, void *arg, vl_error *err)
 {
-    pd_list a = {0}, b = {0};
-    vl_diff_entry *out = NULL;
-    size_t n = 0, cap = 0;
-    int rc = load(inv, from, &a, err);
-    if (rc == VL_OK)
-        rc = load(inv, to, &b, err);
-    if (rc != VL_OK)
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = VL_OK, code = vl_scratch_db_open(&db, DIFF_CACHE_KIB, SCHEMA);
+    if (code != SQLITE_OK) {
+        rc = db_failed(db, code, inv, err);
         goto done;
-    /* Same path in both: changed when the digests differ. */
-    for (size_t i = 0, j = 0; i < a.n && j < b.n;) {
-        int c = strcmp(a.v[i].path, b.v[j].path);
-        if (c < 0) {
-            i++;
-        } else if (c > 0) {
-            j++;
-        } else {
-            a.v[i].used = b.v[j].used = 1;
-            if (strcmp(a.v[i].digest, b.v[j].digest) != 0) {
-                if ((rc = VL_GROW(out, cap, n + 1, err)) != VL_OK)
-                    goto done;
-                out[n++] = (vl_diff_entry){VL_DIFF_CHANGED, b.v[j].path, NULL,
-                                           b.v[j].digest, a.v[i].digest};
-            }
-            i++;
-            j++;
-        }
     }
-    /* A path only in the new version whose digest a path only in the old
-     * one had: renamed (the first such old path, in path order). */
-    for (size_t j = 0; j < b.n; j++) {
-        if (b.v[j].used)
-            continue;
-        size_t i;
-        for (i = 0; i < a.n; i++)
-            if (!a.v[i].used && strcmp(a.v[i].digest, b.v[j].digest) == 0)
-                break;
-        if ((rc = VL_GROW(out, cap, n + 1, err)) != VL_OK)
-            goto done;
-        if (i < a.n) {
-            a.v[i].used = 1;
-            out[n++] = (vl_diff_entry){VL_DIFF_RENAMED, b.v[j].path, a.v[i].path,
-                                       b.v[j].digest, a.v[i].digest};
-        } else {
-            out[n++] = (vl_diff_entry){VL_DIFF_ADDED, b.v[j].path, NULL,
-                                       b.v[j].digest, NULL};
-        }
-        b.v[j].used = 1;
+    if ((rc = load(db, "a", inv, from, err)) != VL_OK ||
+        (rc = load(db, "b", inv, to, err)) != VL_OK)
+        goto done;
+    if ((code = sqlite3_exec(db, PAIRS, NULL, NULL, NULL)) != SQLITE_OK ||
+        (code = sqlite3_prepare_v2(db, CHANGES, -1, &st, NULL)) != SQLITE_OK) {
+        rc = db_failed(db, code, inv, err);
+        goto done;
     }
-    for (size_t i = 0; i < a.n; i++) {
-        if (a.v[i].used)
-            continue;
-        if ((rc = VL_GROW(out, cap, n + 1, err)) != VL_OK)
-            goto done;
-        out[n++] = (vl_diff_entry){VL_DIFF_REMOVED, a.v[i].path, NULL, NULL,
-                                   a.v[i].digest};
-    }
-    if (n)
-        qsort(out, n, sizeof *out, entry_cmp);
-    for (size_t k = 0; k < n; k++)
-        if (fn(arg, &out[k]) != 0)
+    while ((code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *kind = col(st, 0), *path = col(st, 1);
+        if (!kind || !path) {
+            code = SQLITE_NOMEM;
             break;
-    rc = VL_OK;
+        }
+        vl_diff_entry e = {(vl_diff_kind)kind[0], path, col(st, 2), col(st, 3),
+                           col(st, 4)};
+        if (fn(arg, &e) != 0) {
+            code = SQLITE_DONE;
+            break;
+        }
+    }
+    if (code != SQLITE_DONE)
+        rc = db_failed(db, code, inv, err);
 done:
-    for (size_t i = 0; i < a.n; i++)
-        free((char *)a.v[i].path);
-    for (size_t i = 0; i < b.n; i++)
-        free((char *)b.v[i].path);
-    free(a.v);
-    free(b.v);
-    free(out);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     return rc;
 }

@@ -1,5 +1,7 @@
 /* vellum diff: files added, removed, changed and renamed between two
  * versions of an object (vl_inventory_diff). */
+#include <string.h>
+
 #include "cli.h"
 
 static const char usage[] =
@@ -11,9 +13,32 @@ static const char usage[] =
     "same path, other digest), R old -> new (renamed: same digest).\n";
 
 struct diff_ctx {
-    json_t *rows;
+    int json, failed;   /* failed: a row could not be made (memory) */
+    size_t rows;        /* --json: rows printed */
     size_t counts[4];   /* A, D, M, R */
 };
+
+/* --json streams its "changes" rows as they come (a version of a million
+ * files may change them all), laid out as jansson lays them out two
+ * levels down; "counts" and the rest follow, keys in sorted order. */
+static int json_row(struct diff_ctx *d, json_t *row)
+{
+    char *one = row ? json_dumps(row, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(row);
+    if (!one)
+        return -1;
+    fputs(d->rows++ ? ",\n    " : "{\n  \"changes\": [\n    ", stdout);
+    for (const char *p = one, *nl; *p; p = nl + 1) {
+        if (!(nl = strchr(p, '\n'))) {
+            fputs(p, stdout);
+            break;
+        }
+        fwrite(p, 1, (size_t)(nl + 1 - p), stdout);
+        fputs("    ", stdout);
+    }
+    free(one);
+    return 0;
+}
 
 static int print_entry(void *arg, const vl_diff_entry *e)
 {
@@ -22,11 +47,12 @@ static int print_entry(void *arg, const vl_diff_entry *e)
             : e->kind == VL_DIFF_CHANGED ? 2 : 3;
     d->counts[k]++;
     static const char *const names[] = {"added", "removed", "changed", "renamed"};
-    if (d->rows) {
-        json_array_append_new(d->rows, json_pack("{s:s, s:s, s:s?, s:s?, s:s?}",
-                              "change", names[k], "path", e->path, "from",
-                              e->old_path, "digest", e->digest, "old_digest",
-                              e->old_digest));
+    if (d->json) {
+        d->failed = json_row(d, json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "change",
+                                          names[k], "path", e->path, "from", e->old_path,
+                                          "digest", e->digest, "old_digest",
+                                          e->old_digest)) != 0;
+        return d->failed;
     } else if (e->kind == VL_DIFF_RENAMED) {
         printf("R %s -> %s\n", cli_text(e->old_path), cli_text(e->path));
     } else {
@@ -82,9 +108,12 @@ CLI_COMMAND(diff)
                              cli_text(id), from > head ? from : to, head);
         goto done;
     }
-    struct diff_ctx d = {c.json ? json_array() : NULL, {0, 0, 0, 0}};
-    if (vl_inventory_diff(inv, from, to, print_entry, &d, &err) != VL_OK) {
-        json_decref(d.rows);
+    struct diff_ctx d = {c.json, 0, 0, {0, 0, 0, 0}};
+    if (vl_inventory_diff(inv, from, to, print_entry, &d, &err) != VL_OK ||
+        (d.failed && vl_error_oom(&err))) {
+        if (d.rows)   /* end the cut-short document's line; stderr says why */
+            fputs("\n", stdout);
+        fflush(stdout);
         rc = cli_fail(&err);
         goto done;
     }
@@ -92,12 +121,24 @@ CLI_COMMAND(diff)
         char fname[16], tname[16];
         vl_inventory_version_name(inv, from, fname);
         vl_inventory_version_name(inv, to, tname);
-        cli_print_json(json_pack("{s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I}}",
-                                 "object", id, "from", fname, "to", tname, "changes",
-                                 d.rows, "counts", "added", (json_int_t)d.counts[0],
-                                 "removed", (json_int_t)d.counts[1], "changed",
+        json_t *rest = json_pack("{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I}}", "object", id,
+                                 "from", fname, "to", tname, "counts", "added",
+                                 (json_int_t)d.counts[0], "removed",
+                                 (json_int_t)d.counts[1], "changed",
                                  (json_int_t)d.counts[2], "renamed",
-                                 (json_int_t)d.counts[3]));
+                                 (json_int_t)d.counts[3]);
+        char *tail = rest ? json_dumps(rest, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+        json_decref(rest);
+        if (!tail) {
+            if (d.rows)
+                fputs("\n", stdout);
+            vl_error_oom(&err);
+            rc = cli_fail(&err);
+            goto done;
+        }
+        /* tail is "{\n  \"counts\": ...": the rows' array goes before it */
+        printf("%s,\n%s\n", d.rows ? "\n  ]" : "{\n  \"changes\": []", tail + 2);
+        free(tail);
     }
     rc = CLI_EXIT_OK;
 done:

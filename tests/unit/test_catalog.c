@@ -946,6 +946,63 @@ static void test_inventory_diff(void **state)
     assert_int_equal(vl_inventory_diff(f->inv_a, 1, 3, on_diff, &d, &err), VL_EINPUT);
 }
 
+/* Renames pair old and new paths of one digest by rank in path order (the
+ * first new path takes the first old one), beside changes, additions and
+ * removals, every row in path order; both ways; a callback's stop. */
+static int stop_at_two(void *arg, const vl_diff_entry *e)
+{
+    struct diff_rows *d = arg;
+    on_diff(arg, e);
+    return d->n == 2;
+}
+
+static void test_inventory_diff_renames(void **state)
+{
+    (void)state;
+    vl_error err = {0};
+    vl_inventory *inv = vl_inventory_new("urn:diff", VL_SHA512);
+    assert_non_null(inv);
+    static const char *const v1[][2] = {
+        {"d1", "x1.txt"}, {"d1", "x2.txt"}, {"d2", "y.txt"}, {"d3", "m.txt"},
+        {"d4", "gone.txt"}, {"d5", "keep.txt"}};
+    static const char *const v2[][2] = {
+        {"d1", "n1.txt"}, {"d1", "n2.txt"}, {"d1", "n3.txt"}, {"d6", "m.txt"},
+        {"d5", "keep.txt"}, {"d2", "y2.txt"}, {"d7", "new.txt"}};
+    assert_int_equal(vl_inventory_version_add(inv, "2026-01-01T00:00:00Z", NULL, NULL,
+                                              NULL), 1);
+    for (size_t i = 0; i < sizeof v1 / sizeof *v1; i++)
+        assert_int_equal(vl_inventory_state_add(inv, 1, v1[i][0], v1[i][1]), 0);
+    assert_int_equal(vl_inventory_version_add(inv, "2026-01-02T00:00:00Z", NULL, NULL,
+                                              NULL), 2);
+    for (size_t i = 0; i < sizeof v2 / sizeof *v2; i++)
+        assert_int_equal(vl_inventory_state_add(inv, 2, v2[i][0], v2[i][1]), 0);
+
+    struct diff_rows d = {.n = 0};
+    assert_int_equal(vl_inventory_diff(inv, 1, 2, on_diff, &d, &err), VL_OK);
+    static const char *const want[] = {
+        "D gone.txt", "M m.txt", "R x1.txt -> n1.txt", "R x2.txt -> n2.txt",
+        "A n3.txt", "A new.txt", "R y.txt -> y2.txt"};
+    assert_int_equal(d.n, 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_string_equal(d.text[i], want[i]);
+
+    d.n = 0;
+    assert_int_equal(vl_inventory_diff(inv, 2, 1, on_diff, &d, &err), VL_OK);
+    static const char *const back[] = {
+        "A gone.txt", "M m.txt", "D n3.txt", "D new.txt", "R n1.txt -> x1.txt",
+        "R n2.txt -> x2.txt", "R y2.txt -> y.txt"};
+    assert_int_equal(d.n, 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_string_equal(d.text[i], back[i]);
+
+    d.n = 0;
+    assert_int_equal(vl_inventory_diff(inv, 1, 2, stop_at_two, &d, &err), VL_OK);
+    assert_int_equal(d.n, 2);
+    assert_int_equal(vl_inventory_diff(inv, 3, 1, on_diff, &d, &err), VL_EINPUT);
+    assert_non_null(strstr(err.msg, "v3"));
+    vl_inventory_free(inv);
+}
+
 /* Descriptive metadata: set at ingest, listed with titles, searched. */
 static const char *const desc_el[] = {"title", "creator", "subject"};
 static const char *const desc_val[] = {"Letters of Ann", "Smith, Ann", "100% cotton"};
@@ -1030,6 +1087,7 @@ int main(void)
         T(test_check_escapes_names),
         T(test_sync_100k),
         T(test_inventory_diff),
+        cmocka_unit_test(test_inventory_diff_renames),
         T(test_descriptive_search),
     };
     return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
