@@ -1177,7 +1177,8 @@ static int mh_check_markers(octx *o)
                                "markers (files named rN)");
             continue;
         }
-        b.len = 0;
+        vl_buf_release(&b);   /* a read starts its buffer afresh */
+        vl_buf_init(&b, 0);
         vl_error_clear(&e);
         if (vv_read(v, rel, 64, &b, &e) != VL_OK) {
             if (vv_note(&e))
