@@ -236,6 +236,19 @@ int vv_version_parse(const char *name, long *num, int *pad)
     return 0;
 }
 
+long vv_revision_parse(const char *s, size_t len)
+{
+    long n = 0;
+    if (len < 2 || len > 10 || s[0] != 'r' || s[1] < '1' || s[1] > '9')
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+        n = n * 10 + (s[i] - '0');
+    }
+    return n;
+}
+
 int vv_registered_extension(const char *name)
 {
     static const char *const known[] = {

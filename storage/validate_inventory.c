@@ -705,13 +705,40 @@ static void check_head(ictx *x)
 
 /* ---- manifest against versions ------------------------------------------ */
 
-/* Content paths must be VERSION/CONTENTDIR/... with a real version name;
- * 1 when not. */
+/* A staged head's content path under its head folder must be
+ * HEAD_DIR/CONTENTDIR/rN/... (extension 0005 files each revision's content
+ * in a folder of its own); 1 when not. */
+static int head_content_misplaced(vv_ctx *v, const char *file,
+                                  const vv_inv *inv, const char *p)
+{
+    const char *rest = p + strlen(inv->head_dir) + 1;
+    size_t cl = strlen(inv->content_dir);
+    const char *rev = !strncmp(rest, inv->content_dir, cl) && rest[cl] == '/'
+                          ? rest + cl + 1 : NULL;
+    const char *slash = rev ? strchr(rev, '/') : NULL;
+    if (slash && vv_revision_parse(rev, (size_t)(slash - rev)))
+        return 0;
+    if (v) {
+        char *e = vl_name_escape(p);
+        vv_report(v, "E042", file,
+                  "content path '%s' is not inside a revision folder %s/%s/rN/ "
+                  "of the staged head", e ? e : "?", inv->head_dir,
+                  inv->content_dir);
+        free(e);
+    }
+    return 1;
+}
+
+/* Content paths must be VERSION/CONTENTDIR/... with a real version name
+ * (a staged head's own version: inside its head folder); 1 when not. */
 int vv_content_misplaced(vv_ctx *v, const char *file, const vv_inv *inv,
                          const char *p)
 {
     if (!inv->have_manifest || !inv->nversions || vv_path_shape(p))
         return 0;   /* not checked (E099/E100 said why for a shape) */
+    size_t hl = inv->head_dir ? strlen(inv->head_dir) : 0;
+    if (hl && !strncmp(p, inv->head_dir, hl) && p[hl] == '/')
+        return head_content_misplaced(v, file, inv, p);
     const char *s1 = strchr(p, '/');
     const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
     char vname[32];
@@ -722,7 +749,8 @@ int vv_content_misplaced(vv_ctx *v, const char *file, const vv_inv *inv,
     const vv_version *ver = NULL;
     if (vv_version_parse(vname, &num, &pad) == 0)
         ver = vv_inventory_version(inv, num);
-    enum { PLACED, OTHER_NAME, GAP, NO_VERSION, NO_CONTENT } why = PLACED;
+    enum { PLACED, OTHER_NAME, GAP, NO_VERSION, NO_CONTENT, STAGED } why =
+        PLACED;
     if (ver && (vlen != strlen(ver->name) || strncmp(p, ver->name, vlen)))
         why = OTHER_NAME;
     else if (!ver && num > 0 && inv->nversions &&
@@ -730,13 +758,20 @@ int vv_content_misplaced(vv_ctx *v, const char *file, const vv_inv *inv,
         why = GAP;   /* a version missing from the sequence: E009/E010 */
     else if (!ver)
         why = NO_VERSION;
+    else if (hl && ver == &inv->versions[inv->nversions - 1])
+        why = STAGED;   /* the staged version has no folder of its own */
     else if (!s2 || (size_t)(s2 - s1 - 1) != strlen(inv->content_dir) ||
              strncmp(s1 + 1, inv->content_dir, strlen(inv->content_dir)))
         why = NO_CONTENT;
     if (!v || why == PLACED || why == GAP)
         return why != PLACED;
     char *e = vl_name_escape(p);
-    if (why == OTHER_NAME)
+    if (why == STAGED)
+        vv_report(v, "E042", file,
+                  "content path '%s' is in a folder of the staged head "
+                  "version %s, whose content is under %s/%s/", e ? e : "?",
+                  ver->name, inv->head_dir, inv->content_dir);
+    else if (why == OTHER_NAME)
         vv_report(v, "E014", file,
                   "content path '%s' does not use the version folder name %s",
                   e ? e : "?", ver->name);

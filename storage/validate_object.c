@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mutable_head_private.h"
 #include "validate_private.h"
 
 #define ROOT_INV VL_INVENTORY_FILE
@@ -32,6 +33,12 @@ typedef struct octx {
     size_t nabsent;
     char **files;            /* version inventory names the claims cite */
     size_t nfiles;
+    const vv_inv *walk_inv;  /* a staged head's inventory while its content
+                                is walked (else the root inventory's
+                                manifest is the one files must be in) */
+    int mhead_absent;        /* the staged head's content folder is
+                                missing (E016): its files are not reported
+                                one by one */
     vl_error *err;
 } octx;
 
@@ -283,13 +290,21 @@ static const char INS_WALKED[] = "INSERT INTO walked(path) VALUES (?1)";
  * those digested. */
 static int record_walked(octx *o, const char *path)
 {
-    int has = vv_manifest_has(&o->inv, path, o->err);
+    int has = vv_manifest_has(o->walk_inv ? o->walk_inv : &o->inv, path,
+                              o->err);
     if (has < 0)
         return VL_ESYS;
     if (!has) {
         vv_facts f = {.problem = VL_PROBLEM_UNEXPECTED, .content_path = path};
-        vv_report_facts(o->v, "E023", path, &f, "file is not in the manifest");
+        vv_report_facts(o->v, "E023", path, &f, o->walk_inv
+                            ? "file is not in the manifest of the staged "
+                              "head's inventory"
+                            : "file is not in the manifest");
     }
+    /* A staged file is the head's, never a version's: the claims digest
+     * it (collect_claims) */
+    if (o->walk_inv)
+        return VL_OK;
     sqlite3_stmt *st;
     int rc = vv_q(o->v->db, INS_WALKED, &st, o->err);
     if (rc)
@@ -1112,6 +1127,436 @@ static int check_versions(octx *o)
     return rc;
 }
 
+
+/* ---- staged head (OCFL Community Extension 0005) ------------------------- */
+
+/* extensions/0005-mutable-head holds a mutable head: a version N+1 that
+ * "MUST be a valid OCFL version" at VL_MHEAD_HEAD.  Its inventory is
+ * checked as a version inventory is (same codes), held against the root
+ * inventory, its content walked against its own manifest, and its manifest
+ * and fixity digests become claims (collect_claims), so check_missing and
+ * check_digests find a missing or corrupt staged file with the machinery
+ * and the bounded memory of the versions'.  What only the extension asks
+ * (its folder's children, revision markers, N+1, the root sidecar's copy)
+ * E0005 (VV_MHEAD_CODE). */
+
+#define MH_INV VL_MHEAD_HEAD "/" VL_INVENTORY_FILE
+
+static int mh_unexpected(octx *o, const char *rel, int kind, const char *why)
+{
+    if (kind == VL_WALK_SYMLINK) {
+        vv_report(o->v, "E090", rel, "symbolic link in an object");
+        return VL_OK;
+    }
+    vv_report_facts(o->v, VV_MHEAD_CODE, rel,
+                    &(vv_facts){.problem = VL_PROBLEM_UNEXPECTED,
+                                .content_path = rel},
+                    "unexpected %s %s", kind == VL_WALK_DIR ? "folder" : "file",
+                    why);
+    return VL_OK;
+}
+
+/* revisions/: only marker files rN whose content is exactly "rN". */
+static int mh_check_markers(octx *o)
+{
+    vv_ctx *v = o->v;
+    static const char dir[] = VL_MHEAD_DIR "/" VL_MHEAD_REVISIONS;
+    vv_list l = {0};
+    vl_error e = {0};
+    vl_buf b;
+    int rc = VL_OK;
+    char *p = vv_join(v->base, dir), *rel = NULL;
+    vl_buf_init(&b, 0);
+    if (!p)
+        return vl_error_oom(o->err);
+    if (vv_list_dir(v->b, p, &l, &e) != VL_OK) {
+        if (vv_note(&e))
+            rc = vl_error_oom(o->err);
+        else
+            vv_report(v, VV_MHEAD_CODE, dir, "cannot list the revision "
+                      "markers: %s", e.msg);
+        goto done;
+    }
+    for (size_t i = 0; i < l.n && rc == VL_OK; i++) {
+        const char *n = l.e[i].name;
+        free(rel);
+        if (!(rel = vv_join(dir, n))) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        if (l.e[i].kind != VL_WALK_FILE || !vv_revision_parse(n, strlen(n))) {
+            rc = mh_unexpected(o, rel, l.e[i].kind, "among the revision "
+                               "markers (files named rN)");
+            continue;
+        }
+        vl_buf_release(&b);   /* a read starts its buffer afresh */
+        vl_buf_init(&b, 0);
+        vl_error_clear(&e);
+        if (vv_read(v, rel, 64, &b, &e) != VL_OK) {
+            if (vv_note(&e))
+                rc = vl_error_oom(o->err);
+            else
+                vv_report(v, VV_MHEAD_CODE, rel, "cannot read the revision "
+                          "marker: %s", e.msg);
+        } else if (b.len != strlen(n) || memcmp(b.data, n, b.len)) {
+            vv_report(v, VV_MHEAD_CODE, rel, "revision marker does not hold "
+                      "exactly '%s' (no whitespace)", n);
+        }
+    }
+done:
+    vl_buf_release(&b);
+    vv_list_free(&l);
+    free(rel);
+    free(p);
+    return rc;
+}
+
+/* The children of head/CONTENTDIR are revision folders rN, each with its
+ * marker (a revision's marker is written before its content arrives). */
+static int mh_check_revision_dirs(octx *o, const char *crel)
+{
+    vv_ctx *v = o->v;
+    vv_list l = {0};
+    vl_error e = {0};
+    int rc = VL_OK;
+    char *p = vv_join(v->base, crel), *rel = NULL, *marker = NULL;
+    if (!p)
+        return vl_error_oom(o->err);
+    if (vv_list_dir(v->b, p, &l, &e) != VL_OK)
+        goto done;   /* walk_content says so */
+    for (size_t i = 0; i < l.n && rc == VL_OK; i++) {
+        const char *n = l.e[i].name;
+        int kind = 0;
+        if (l.e[i].kind != VL_WALK_DIR)
+            continue;   /* a file: walk_content holds it to the manifest */
+        free(rel);
+        free(marker);
+        marker = NULL;
+        if (!(rel = vv_join(crel, n))) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        if (!vv_revision_parse(n, strlen(n))) {
+            vv_report(v, VV_MHEAD_CODE, rel, "not a revision folder (rN) of "
+                      "the staged head");
+            continue;
+        }
+        if (!(marker = vl_asprintf(VL_MHEAD_DIR "/" VL_MHEAD_REVISIONS "/%s",
+                                   n))) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        vl_error_clear(&e);
+        if (vv_stat(v, marker, &kind, &e) != VL_OK && vv_note(&e))
+            rc = vl_error_oom(o->err);
+        else if (kind != VL_WALK_FILE)
+            vv_report(v, VV_MHEAD_CODE, rel, "revision folder has no revision "
+                      "marker %s", marker);
+    }
+done:
+    vv_list_free(&l);
+    free(rel);
+    free(marker);
+    free(p);
+    return rc;
+}
+
+/* root-inventory.json.ALG: there, and the root sidecar it copied.  A copy
+ * that differs is a version conflict (the root changed after staging):
+ * a warning, since the object root is valid; vellum then refuses to commit
+ * the head.  *conflict = 1 then. */
+static int mh_check_root_copy(octx *o, const vv_list *ext, int *conflict)
+{
+    vv_ctx *v = o->v;
+    char name[64], *rel = NULL, *root = NULL;
+    vl_buf a, c;
+    vl_error e = {0};
+    int rc = VL_OK;
+    vl_buf_init(&a, 0);
+    vl_buf_init(&c, 0);
+    *conflict = 0;
+    if (!o->inv.alg_name || o->inv.alg < 0)
+        return VL_OK;   /* E025: no sidecar name to expect */
+    snprintf(name, sizeof name, VL_MHEAD_ROOT_SIDECAR ".%s", o->inv.alg_name);
+    if (!(rel = vv_join(VL_MHEAD_DIR, name)) ||
+        !(root = vl_asprintf(VL_INVENTORY_FILE ".%s", o->inv.alg_name))) {
+        rc = vl_error_oom(o->err);
+        goto done;
+    }
+    const vv_entry *en = find_entry(ext, name);
+    if (!en) {
+        vv_report_facts(v, VV_MHEAD_CODE, rel,
+                        &(vv_facts){.problem = VL_PROBLEM_MISSING,
+                                    .content_path = rel},
+                        "missing: the copy of the root sidecar made when the "
+                        "head was staged");
+        goto done;
+    }
+    if (en->kind != VL_WALK_FILE) {
+        rc = mh_unexpected(o, rel, en->kind, "where the copy of the root "
+                           "sidecar belongs");
+        goto done;
+    }
+    if (vv_read(v, rel, 4096, &c, &e) != VL_OK) {
+        if (vv_note(&e))
+            rc = vl_error_oom(o->err);
+        else
+            vv_report(v, VV_MHEAD_CODE, rel, "cannot read: %s", e.msg);
+        goto done;
+    }
+    vl_error_clear(&e);
+    if (vv_read(v, root, 4096, &a, &e) != VL_OK) {
+        if (vv_note(&e))
+            rc = vl_error_oom(o->err);
+        goto done;   /* else E058/E061 said so */
+    }
+    /* byte for byte, as commit compares them */
+    if (a.len != c.len || memcmp(a.data, c.data, a.len)) {
+        *conflict = 1;
+        vv_report(v, VV_MHEAD_CONFLICT, rel,
+                  "differs from %s: version conflict, the root "
+                  "inventory changed after the head was staged; vellum "
+                  "will not commit the head until it is resolved (the "
+                  "staged head is not compared with the root's versions)",
+                  root);
+    }
+done:
+    vl_buf_release(&a);
+    vl_buf_release(&c);
+    free(rel);
+    free(root);
+    return rc;
+}
+
+/* The staged head against the root inventory: as a version inventory is
+ * (compare_inventory), but its head is the root's + 1 and it keeps the
+ * root's digest algorithm.  With a version conflict the root's versions
+ * are another history: the warning said so, nothing is compared. */
+static int mh_compare(octx *o, const vv_inv *hi, int conflict, int *usable)
+{
+    vv_ctx *v = o->v;
+    const vv_inv *ri = &o->inv;
+    *usable = (hi->pad < 0 || ri->pad < 0 || hi->pad == ri->pad) &&
+              !strcmp(hi->content_dir, ri->content_dir);
+    if (hi->id_str && ri->id_str && strcmp(hi->id_str, ri->id_str))
+        vv_report(v, "E110|E037", MH_INV,
+                  "id '%s' differs from the root inventory id '%s'",
+                  hi->id_str, ri->id_str);
+    if (hi->alg >= 0 && ri->alg >= 0 && hi->alg != ri->alg)
+        vv_report(v, VV_MHEAD_CODE, MH_INV,
+                  "digestAlgorithm %s differs from the root inventory's %s: "
+                  "a staged head keeps the object's", hi->alg_name,
+                  ri->alg_name);
+    if (hi->nversions)
+        compare_content_dir(o, MH_INV, &hi->versions[hi->nversions - 1], hi);
+    if (hi->pad >= 0 && ri->pad >= 0 && hi->pad != ri->pad)
+        vv_report(v, "E013", MH_INV,
+                  "version naming (%s) differs from the root inventory (%s)",
+                  hi->nversions ? hi->versions[0].name : "?",
+                  ri->nversions ? ri->versions[0].name : "?");
+    if (hi->spec != VV_SPEC_UNKNOWN && ri->spec != VV_SPEC_UNKNOWN &&
+        hi->spec < ri->spec)
+        vv_report(v, "E103|-", MH_INV,
+                  "declares OCFL %s after the root inventory declared %s",
+                  vv_spec_name(hi->spec), vv_spec_name(ri->spec));
+    if (conflict)
+        return VL_OK;
+    if (hi->head_num && ri->head_num && hi->head_num != ri->head_num + 1)
+        vv_report(v, "E040", MH_INV,
+                  "head is '%s' in the staged head's inventory, but the root "
+                  "inventory's head is %s: a staged head is the next version",
+                  hi->head, ri->head);
+    return compare_blocks(o, MH_INV, hi);
+}
+
+/* The head folder's children, as a version folder's (check_version_dir):
+ * *has_content when its content directory is there. */
+static int mh_head_entries(octx *o, const vv_list *l, const char *cd,
+                           int *has_content)
+{
+    vv_ctx *v = o->v;
+    *has_content = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *n = l->e[i].name;
+        char *rel = vv_join(VL_MHEAD_HEAD, n);
+        if (!rel)
+            return vl_error_oom(o->err);
+        if (l->e[i].kind == VL_WALK_DIR && !strcmp(n, cd))
+            *has_content = 1;
+        else if (l->e[i].kind == VL_WALK_DIR)
+            vv_report(v, "W002", rel, "folder other than the content "
+                      "directory '%s' in the staged head version", cd);
+        else if (l->e[i].kind != VL_WALK_FILE)
+            vv_report(v, "E090", rel, "not a regular file");
+        else if (strcmp(n, ROOT_INV) && strncmp(n, "inventory.json.", 15))
+            vv_report_facts(v, "E015", rel,
+                            &(vv_facts){.problem = VL_PROBLEM_UNEXPECTED,
+                                        .content_path = rel},
+                            "unexpected file in the staged head version "
+                            "folder");
+        free(rel);
+    }
+    return VL_OK;
+}
+
+/* Manifest entries of an inventory under prefix/ (Q_VER_FILES). */
+static int count_under(octx *o, const vv_inv *inv, const char *prefix,
+                       size_t *n)
+{
+    sqlite3_stmt *st;
+    char *lo = vl_asprintf("%s/", prefix), *hi = vl_asprintf("%s0", prefix);
+    int rc = VL_OK;
+    *n = 0;
+    if (!lo || !hi)
+        rc = vl_error_oom(o->err);
+    else if ((rc = vv_q(o->v->db, Q_VER_FILES, &st, o->err)) == VL_OK) {
+        sqlite3_bind_int(st, 1, inv->id);
+        sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);   /* '0' follows '/' */
+        int code = sqlite3_step(st);
+        if (code == SQLITE_ROW)
+            *n = (size_t)sqlite3_column_int64(st, 0);
+        else
+            rc = vv_db_fail(o->v->db, code, o->err);
+        sqlite3_reset(st);
+    }
+    free(lo);
+    free(hi);
+    return rc;
+}
+
+static int check_mhead(octx *o)
+{
+    vv_ctx *v = o->v;
+    vv_list ext = {0}, head = {0};
+    vv_inv hi;
+    vl_error e = {0};
+    int rc = VL_OK, kind = 0, conflict = 0, usable = 0, has_content = 0;
+    size_t nfiles = 0;
+    char *p = NULL, *crel = NULL;
+    vv_inventory_init(&hi);
+    if (vv_stat(v, VL_MHEAD_DIR, &kind, &e) != VL_OK || kind != VL_WALK_DIR)
+        goto done;   /* none; or check_extensions said what it is */
+    if (!(p = vv_join(v->base, VL_MHEAD_DIR))) {
+        rc = vl_error_oom(o->err);
+        goto done;
+    }
+    if (vv_list_dir(v->b, p, &ext, &e) != VL_OK)
+        goto done;   /* E067 from check_extensions would be the same */
+    const vv_entry *he = find_entry(&ext, "head");
+    const vv_entry *re = find_entry(&ext, VL_MHEAD_REVISIONS);
+    kind = 0;
+    if (he && he->kind == VL_WALK_DIR &&
+        vv_stat(v, MH_INV, &kind, &e) != VL_OK && vv_note(&e)) {
+        rc = vl_error_oom(o->err);
+        goto done;
+    }
+    if (kind != VL_WALK_FILE) {
+        vv_report(v, VV_MHEAD_CODE, VL_MHEAD_DIR,
+                  "extension folder without an active staged head (no "
+                  "head/inventory.json): it must not exist then; an "
+                  "interrupted staged revision leaves this, and 'vellum "
+                  "recover' settles it");
+        goto done;
+    }
+    /* Its children: head, revisions, root-inventory.json.ALG. */
+    for (size_t i = 0; i < ext.n && rc == VL_OK; i++) {
+        const char *n = ext.e[i].name;
+        if ((!strcmp(n, "head") || !strcmp(n, VL_MHEAD_REVISIONS)) &&
+            ext.e[i].kind == VL_WALK_DIR)
+            continue;
+        if (!strncmp(n, VL_MHEAD_ROOT_SIDECAR ".",
+                     sizeof VL_MHEAD_ROOT_SIDECAR) && o->inv.alg_name &&
+            !strcmp(n + sizeof VL_MHEAD_ROOT_SIDECAR, o->inv.alg_name))
+            continue;   /* mh_check_root_copy */
+        char *rel = vv_join(VL_MHEAD_DIR, n);
+        if (!rel) {
+            rc = vl_error_oom(o->err);
+            break;
+        }
+        rc = mh_unexpected(o, rel, ext.e[i].kind, "in the extension folder "
+                           "(it holds head, revisions and "
+                           VL_MHEAD_ROOT_SIDECAR ".ALG)");
+        free(rel);
+    }
+    if (rc || (rc = mh_check_root_copy(o, &ext, &conflict)))
+        goto done;
+    if (!re)
+        vv_report(v, VV_MHEAD_CODE, VL_MHEAD_DIR "/" VL_MHEAD_REVISIONS,
+                  "missing: the revision markers of the staged head");
+    else if (re->kind == VL_WALK_DIR && (rc = mh_check_markers(o)))
+        goto done;
+    /* The head version: its inventory and sidecar, as a version's. */
+    free(p);
+    if (!(p = vv_join(v->base, VL_MHEAD_HEAD))) {
+        rc = vl_error_oom(o->err);
+        goto done;
+    }
+    vl_error_clear(&e);
+    if (vv_list_dir(v->b, p, &head, &e) != VL_OK) {
+        vv_report(v, "E010", VL_MHEAD_HEAD, "cannot list the staged head "
+                  "version: %s", e.msg);
+        goto done;
+    }
+    vl_error_clear(&e);
+    if (vv_inventory_read(v, MH_INV, &hi, &e) != VL_OK) {
+        if (e.status == VL_ESYS && e.sys_errno == ENOMEM)
+            rc = vl_error_oom(o->err);
+        else
+            vv_report(v, "E033", MH_INV, "cannot read: %s", e.msg);
+        goto done;
+    }
+    hi.head_dir = VL_MHEAD_HEAD;
+    if ((rc = vv_inventory_check(v, MH_INV, VV_SPEC_UNKNOWN, &hi, o->err)) ||
+        hi.fatal)
+        goto done;
+    if ((rc = mh_head_entries(o, &head, hi.content_dir, &has_content)) ||
+        (rc = check_sidecar(o, VL_MHEAD_HEAD, &head, &hi, &hi)) ||
+        (rc = mh_compare(o, &hi, conflict, &usable)))
+        goto done;
+    /* Its content: files against its manifest, folders against markers. */
+    if (!(crel = vv_join(VL_MHEAD_HEAD, hi.content_dir))) {
+        rc = vl_error_oom(o->err);
+        goto done;
+    }
+    if ((rc = count_under(o, &hi, VL_MHEAD_HEAD, &nfiles)))
+        goto done;
+    if (!has_content && nfiles) {
+        vv_report_facts(v, "E016", crel,
+                        &(vv_facts){.problem = VL_PROBLEM_MISSING,
+                                    .content_path = crel},
+                        "missing, but the staged head's manifest lists %zu "
+                        "file%s in it", nfiles, nfiles == 1 ? "" : "s");
+        o->mhead_absent = 1;
+    }
+    if (has_content) {
+        if ((rc = mh_check_revision_dirs(o, crel)))
+            goto done;
+        o->walk_inv = &hi;
+        o->walked = 0;
+        rc = walk_content(o, crel, 1);
+        o->walk_inv = NULL;
+        if (rc)
+            goto done;
+        if (!nfiles && !o->walked)
+            vv_report(v, "W003", crel, "content directory of a staged head "
+                      "that adds no files");
+    }
+    /* Every version's content file is in its manifest too (E023); its
+     * digests are claims, checked with the versions' (E092, E093). */
+    if (usable && !conflict && (rc = check_prior_files(o, MH_INV, &hi)))
+        goto done;
+    if (usable)
+        rc = collect_claims(o, MH_INV, &hi);
+done:
+    vv_inventory_free(&hi);
+    vv_list_free(&ext);
+    vv_list_free(&head);
+    free(crel);
+    free(p);
+    return rc;
+}
+
 /* ---- manifest files on disk ---------------------------------------------- */
 
 /* One digest a version inventory gives for a path (a row of claims). */
@@ -1199,7 +1644,9 @@ static int check_claim_path(octx *o, const char *path)
                 rc = vv_db_fail(v->db, code, o->err);
         }
     }
-    for (size_t k = 0; k < n && rc == VL_OK; k++) {
+    int staged_absent = o->mhead_absent &&
+        !strncmp(path, VL_MHEAD_HEAD "/", sizeof VL_MHEAD_HEAD);
+    for (size_t k = 0; k < n && rc == VL_OK && !staged_absent; k++) {
         if (kind != 0 && kind != VL_WALK_DIR && kind != -1)
             continue;   /* a file, or a link the walk reported */
         size_t prev = 0;
@@ -1650,7 +2097,8 @@ int vv_object_run(vv_ctx *v, vl_error *err)
     check_root_entries(&o);
     if (!o.have_inv || o.inv.fatal)
         goto done;
-    if ((rc = check_versions(&o)) || (rc = check_missing(&o)))
+    if ((rc = check_versions(&o)) || (rc = check_mhead(&o)) ||
+        (rc = check_missing(&o)))
         goto done;
     rc = check_digests(&o);
 done:

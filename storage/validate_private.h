@@ -86,6 +86,13 @@ void vv_object_done(vv_ctx *v);
 void vv_report(vv_ctx *v, const char *codes, const char *rel,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Findings about OCFL Community Extension 0005 (a staged head) that no
+ * OCFL code covers: E0005, and W0005 for a version conflict (the letter is
+ * the severity, as in OCFL's codes; four digits never clash with them).
+ * What the head breaks as any version would carries the OCFL code. */
+#define VV_MHEAD_CODE "E0005"
+#define VV_MHEAD_CONFLICT "W0005"
+
 /* The facts of a finding (vl_finding's fields of the same names); strings
  * are borrowed for the call.  content_path is relative to ctx->base. */
 typedef struct vv_facts {
@@ -117,6 +124,10 @@ typedef struct vv_inv {
     vv_db *db;
     int id;              /* its rows in db */
     const char *id_str, *type, *alg_name, *head, *content_dir;
+    const char *head_dir; /* a staged head's inventory (extension 0005):
+                             the folder of its head version, whose content
+                             paths are HEAD_DIR/CONTENTDIR/rN/...; NULL
+                             for an inventory of the object's versions */
     int spec;            /* from type; VV_SPEC_UNKNOWN when not an OCFL type */
     int alg;             /* vl_digest_alg, -1 when unusable */
     long head_num;       /* 0 when unusable */
@@ -180,6 +191,9 @@ int vv_rfc3339_ok(const char *s);
  * else 0); -1 no "v" prefix (E104); -2 not a positive integer (E105). */
 int vv_version_parse(const char *name, long *num, int *pad);
 int vv_registered_extension(const char *name);
+/* A revision name of extension 0005 ("rN", N > 0, no leading zero) of
+ * len characters: N, else 0. */
+long vv_revision_parse(const char *s, size_t len);
 /* Path segments: 0 ok; 1 leading or trailing '/'; 2 empty, "." or ".."
  * segment. */
 int vv_path_shape(const char *p);

@@ -1168,6 +1168,8 @@ static const tcase cases[] = {
     {"get", repo_prepare, get_run, 0, 1},
     {"mets", NULL, mets_run, 0, 1},
     {"validate", repo_prepare, validate_run, 1, 1},
+    /* a staged head: its inventory, markers, content and digests */
+    {"validate-staged", stage_prepare, validate_run, 1, 1},
     {"pronom-compile", pronom_prepare, pronom_open, 0, 1},
     {"inventory", NULL, inventory_run, 1, 1},
     {"pronom-cache", pronom_cached_prepare, pronom_open, 0, 1},
