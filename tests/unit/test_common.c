@@ -967,6 +967,32 @@ static void test_uuid(void **state)
     }
     assert_int_equal(a[14], '4');
     assert_non_null(strchr("89ab", a[19]));
+
+    /* The test builds' sequence (VELLUM_UUID_SEED): distinct, still
+     * version 4, and the same from the same point of a forked child. */
+    char c[37], d[37];
+    assert_int_equal(setenv("VELLUM_UUID_SEED", "7", 1), 0);
+    vl_uuid4(a);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        vl_uuid4(c);
+        _exit(strcmp(c, "08000000-0000-4000-9a5a-5a5a5a5a5a5a") != 0);
+    }
+    vl_uuid4(b);
+    vl_uuid4(d);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    unsetenv("VELLUM_UUID_SEED");
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_string_equal(a, "07000000-0000-4000-9a5a-5a5a5a5a5a5a");
+    assert_string_equal(b, "08000000-0000-4000-9a5a-5a5a5a5a5a5a");
+    assert_string_not_equal(b, d);
+    assert_int_equal(b[14], '4');
+    assert_non_null(strchr("89ab", b[19]));
+    vl_uuid4(c);   /* the unseeded generator again */
+    assert_string_not_equal(c, d);
+    assert_int_equal(c[14], '4');
 }
 
 /* ---- digests -------------------------------------------------------------- */
