@@ -16,6 +16,7 @@
  * Agent and Payload-Oxum. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,13 @@
 #include "vl_metadata.h"
 
 #define MAX_ALGS 16
+
+/* Files are copied and hashed a batch at a time; what is known of every
+ * file (its size, then its digests) waits in a scratch index, so memory
+ * does not grow with the number of files bagged. */
+#define BATCH 2048
+/* Page cache of that index, KiB. */
+#define INDEX_CACHE_KIB 4096
 
 typedef struct src_file {
     char *rel;                      /* under SRC, "/"-separated */
@@ -41,12 +49,40 @@ typedef struct build {
     const char *evp[MAX_ALGS];
     char evp_buf[MAX_ALGS][VL_DIGEST_NAME_MAX];
     size_t nalg;
-    src_file *f;
-    size_t n, cap;
-    char **dirs;                    /* folders to make under data/ */
-    size_t ndirs, dcap;
+    sqlite3 *db;                    /* files (rel, size, hex), dirs (rel) */
+    sqlite3_stmt *add_file, *add_dir;
+    size_t n;                       /* files */
+    uint64_t bytes;
+    src_file batch[BATCH];          /* the files being copied */
+    size_t nb;
 } build;
 
+static const char INDEX_SCHEMA[] =
+    /* hex: every algorithm's digest, in order, separated by spaces */
+    "CREATE TABLE files (rel TEXT PRIMARY KEY, size INTEGER NOT NULL, hex TEXT)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE dirs (rel TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "BEGIN;";
+
+static int index_failed(const build *b, int code, vl_error *err)
+{
+    if (code == SQLITE_NOMEM)
+        vl_alloc_failed();
+    return vl_error_set(err, VL_ESYS, "cannot list the files of %s: out of memory "
+                        "or temporary space (%s)", b->src,
+                        b->db ? sqlite3_errmsg(b->db) : sqlite3_errstr(code));
+}
+
+static int index_add(const build *b, sqlite3_stmt *st, const char *rel, int with_size,
+                     uint64_t size, vl_error *err)
+{
+    sqlite3_bind_text(st, 1, rel, -1, SQLITE_STATIC);
+    if (with_size)
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+    int code = sqlite3_step(st);
+    sqlite3_reset(st);
+    return code == SQLITE_DONE ? VL_OK : index_failed(b, code, err);
+}
 
 static void warn(const build *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -99,31 +135,24 @@ static int collect(void *arg, const char *rel, int kind, const struct stat *st,
             free(shown);
             return VL_OK;
         }
-        if (VL_GROW(b->dirs, b->dcap, b->ndirs + 1, err) != VL_OK)
-            return VL_ESYS;
-        if (!(b->dirs[b->ndirs] = vl_strdup(rel)))
-            return vl_error_oom(err);
-        b->ndirs++;
-        return VL_OK;
+        return index_add(b, b->add_dir, rel, 0, 0, err);
     }
     default:
         break;
     }
-    if (VL_GROW(b->f, b->cap, b->n + 1, err) != VL_OK)
-        return VL_ESYS;
-    memset(&b->f[b->n], 0, sizeof b->f[b->n]);
-    if (!(b->f[b->n].rel = vl_strdup(rel)))
-        return vl_error_oom(err);
-    b->f[b->n].size = (uint64_t)st->st_size;
-    b->n++;
-    return VL_OK;
+    int rc = index_add(b, b->add_file, rel, 1, (uint64_t)st->st_size, err);
+    if (rc == VL_OK) {
+        b->n++;
+        b->bytes += (uint64_t)st->st_size;
+    }
+    return rc;
 }
 
 /* Copy one file into data/, hashing it on the way, and fsync it. */
 static int copy_one(void *ctx, size_t i, int worker, vl_error *err)
 {
     build *b = ctx;
-    src_file *f = &b->f[i];
+    src_file *f = &b->batch[i];
     char *from = vl_path_join(b->src, f->rel);
     char *to = vl_asprintf("%s/data/%s", b->tmp, f->rel);
     vl_digest_set *set = vl_digest_set_new(b->evp, b->nalg);
@@ -377,9 +406,175 @@ static int check_options(build *b, vl_error *err)
     return VL_OK;
 }
 
-static int file_cmp(const void *a, const void *b)
+/* Folders under data/ that hold files (in path order: parents first). */
+static int make_dirs(build *b, const char *data, vl_error *err)
 {
-    return strcmp(((const src_file *)a)->rel, ((const src_file *)b)->rel);
+    sqlite3_stmt *st = NULL;
+    int rc = VL_OK, code = sqlite3_prepare_v2(b->db, "SELECT rel FROM dirs ORDER BY rel",
+                                              -1, &st, NULL);
+    while (code == SQLITE_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *rel = (const char *)sqlite3_column_text(st, 0);
+        char *d = rel ? vl_path_join(data, rel) : NULL;
+        rc = d ? vl_fs_mkdirs(d, err) : vl_error_oom(err);
+        free(d);
+        if (rc != VL_OK)
+            break;
+        code = SQLITE_OK;
+    }
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = index_failed(b, code, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void batch_clear(build *b)
+{
+    for (size_t i = 0; i < b->nb; i++) {
+        free(b->batch[i].rel);
+        free(b->batch[i].hex);
+    }
+    memset(b->batch, 0, b->nb * sizeof *b->batch);
+    b->nb = 0;
+}
+
+/* The batch's digests into the index, every algorithm's in one column. */
+static int batch_record(build *b, vl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    vl_buf hex;
+    int rc = VL_OK, code = sqlite3_prepare_v2(b->db, "UPDATE files SET hex = ?2"
+                                              " WHERE rel = ?1", -1, &st, NULL);
+    vl_buf_init(&hex, 0);
+    if (code != SQLITE_OK)
+        rc = index_failed(b, code, err);
+    for (size_t i = 0; i < b->nb && rc == VL_OK; i++) {
+        vl_buf_reset(&hex);
+        for (size_t a = 0; a < b->nalg && rc == VL_OK; a++)
+            rc = vl_buf_printf(&hex, err, "%s%s", a ? " " : "", b->batch[i].hex[a]);
+        if (rc != VL_OK)
+            break;
+        sqlite3_bind_text(st, 1, b->batch[i].rel, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, hex.data, (int)hex.len, SQLITE_STATIC);
+        code = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (code != SQLITE_DONE)
+            rc = index_failed(b, code, err);
+    }
+    vl_buf_release(&hex);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Every file copied and hashed, BATCH at a time on every core. */
+static int copy_all(build *b, vl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char *last = NULL;
+    int rc = VL_OK, code = sqlite3_prepare_v2(b->db, "SELECT rel, size FROM files"
+                                              " WHERE ?1 IS NULL OR rel > ?1"
+                                              " ORDER BY rel LIMIT ?2",
+                                              -1, &st, NULL);
+    if (code != SQLITE_OK)
+        return index_failed(b, code, err);
+    for (;;) {
+        if (last)
+            sqlite3_bind_text(st, 1, last, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 1);
+        sqlite3_bind_int(st, 2, BATCH);
+        while ((code = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *rel = (const char *)sqlite3_column_text(st, 0);
+            src_file *f = &b->batch[b->nb];
+            if (!rel || !(f->rel = vl_strdup(rel))) {
+                code = SQLITE_NOMEM;
+                break;
+            }
+            f->size = (uint64_t)sqlite3_column_int64(st, 1);
+            b->nb++;
+        }
+        sqlite3_reset(st);
+        if (code != SQLITE_DONE) {
+            rc = index_failed(b, code, err);
+            break;
+        }
+        if (b->nb == 0)
+            break;
+        free(last);
+        if (!(last = vl_strdup(b->batch[b->nb - 1].rel))) {
+            rc = vl_error_oom(err);
+            break;
+        }
+        if ((rc = vl_pool_run(b->nb, b->o->nthreads, copy_one, b, err)) != VL_OK ||
+            (rc = batch_record(b, err)) != VL_OK)
+            break;
+        batch_clear(b);
+    }
+    batch_clear(b);
+    free(last);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* manifest-ALG.txt, written a line at a time from the index (the whole
+ * bag folder is flushed before it is renamed into place). */
+static int write_manifest(build *b, size_t a, const char *name, vl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    vl_buf line;
+    char *path = vl_path_join(b->tmp, name);
+    FILE *out = NULL;
+    int rc = VL_OK, code;
+    vl_buf_init(&line, 0);
+    if (!path) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if (!(out = fopen(path, "wbx"))) {
+        rc = vl_error_sys(err, "cannot create %s", path);
+        goto done;
+    }
+    code = sqlite3_prepare_v2(b->db, "SELECT rel, hex FROM files ORDER BY rel", -1,
+                              &st, NULL);
+    while (code == SQLITE_OK && (code = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *rel = (const char *)sqlite3_column_text(st, 0);
+        const char *hex = (const char *)sqlite3_column_text(st, 1);
+        char *file = rel ? vl_path_join("data", rel) : NULL;
+        /* the a-th of the space-separated digests */
+        for (size_t k = 0; hex && k < a; k++)
+            hex = (hex = strchr(hex, ' ')) ? hex + 1 : NULL;
+        size_t hlen = hex ? strcspn(hex, " ") : 0;
+        char one[VL_DIGEST_HEX_MAX];
+        if (!file || !hex || hlen == 0 || hlen >= sizeof one) {
+            free(file);
+            rc = file ? vl_error_set(err, VL_ESYS, "internal: no %s digest of %s",
+                                     b->names[a], rel)
+                      : vl_error_oom(err);
+            break;
+        }
+        memcpy(one, hex, hlen);
+        one[hlen] = '\0';
+        vl_buf_reset(&line);
+        rc = manifest_line(&line, one, file, err);
+        free(file);
+        if (rc != VL_OK)
+            break;
+        if (fwrite(line.data, 1, line.len, out) != line.len) {
+            rc = vl_error_sys(err, "cannot write %s", path);
+            break;
+        }
+        code = SQLITE_OK;
+    }
+    if (rc == VL_OK && code != SQLITE_DONE)
+        rc = index_failed(b, code, err);
+    if (rc == VL_OK && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+        rc = vl_error_sys(err, "cannot write %s", path);
+done:
+    if (out && fclose(out) != 0 && rc == VL_OK)
+        rc = vl_error_sys(err, "cannot write %s", path);
+    sqlite3_finalize(st);
+    vl_buf_release(&line);
+    free(path);
+    return rc;
 }
 
 static void written_problem(void *arg, const char *msg)
@@ -445,10 +640,19 @@ int vl_bag_create(const char *src, const char *dest,
         goto done;
     }
     /* Read and check every name before anything is written. */
+    int code = vl_scratch_db_open(&b.db, INDEX_CACHE_KIB, INDEX_SCHEMA);
+    if (code == SQLITE_OK)
+        code = sqlite3_prepare_v2(b.db, "INSERT INTO files (rel, size) VALUES (?1, ?2)",
+                                  -1, &b.add_file, NULL);
+    if (code == SQLITE_OK)
+        code = sqlite3_prepare_v2(b.db, "INSERT OR IGNORE INTO dirs VALUES (?1)", -1,
+                                  &b.add_dir, NULL);
+    if (code != SQLITE_OK) {
+        rc = index_failed(&b, code, err);
+        goto done;
+    }
     if ((rc = vl_tree_walk(src, 1, collect, &b, err)) != VL_OK)
         goto done;
-    if (b.n)
-        qsort(b.f, b.n, sizeof *b.f, file_cmp);
     if (!(tmp = vl_asprintf("%s.vellum-bag-%ld", dest, (long)getpid())) ||
         !(data = vl_path_join(tmp, "data"))) {
         rc = vl_error_oom(err);
@@ -459,32 +663,16 @@ int vl_bag_create(const char *src, const char *dest,
         goto done;
     made = 1;
     b.tmp = tmp;
-    for (size_t i = 0; i < b.ndirs && rc == VL_OK; i++) {
-        char *d = vl_path_join(data, b.dirs[i]);
-        rc = d ? vl_fs_mkdirs(d, err) : vl_error_oom(err);
-        free(d);
-    }
-    if (rc != VL_OK ||
-        (rc = vl_pool_run(b.n, o->nthreads, copy_one, &b, err)) != VL_OK)
+    if ((rc = make_dirs(&b, data, err)) != VL_OK ||
+        (rc = copy_all(&b, err)) != VL_OK)
         goto done;
-    for (size_t i = 0; i < b.n; i++)
-        bytes += b.f[i].size;
+    bytes = b.bytes;
     /* Payload manifests, bagit.txt, bag-info.txt, then the tag manifests
      * over those. */
     for (size_t a = 0; a < b.nalg && rc == VL_OK; a++) {
         char name[VL_DIGEST_NAME_MAX + 16];
-        vl_buf_reset(&buf);
-        for (size_t i = 0; i < b.n && rc == VL_OK; i++) {
-            char *path = vl_path_join("data", b.f[i].rel);
-            rc = path ? manifest_line(&buf, b.f[i].hex[a], path, err)
-                      : vl_error_oom(err);
-            free(path);
-        }
         snprintf(name, sizeof name, "manifest-%s.txt", b.names[a]);
-        if (rc == VL_OK && !buf.data)
-            rc = vl_buf_append(&buf, "", 0, err);
-        if (rc == VL_OK)
-            rc = write_tag(&b, name, &buf, err);
+        rc = write_manifest(&b, a, name, err);
     }
     vl_buf_reset(&buf);
     if (rc != VL_OK ||
@@ -554,14 +742,10 @@ int vl_bag_create(const char *src, const char *dest,
 done:
     if (made)
         vl_fs_rmtree(tmp, NULL);
-    for (size_t i = 0; i < b.n; i++) {
-        free(b.f[i].rel);
-        free(b.f[i].hex);
-    }
-    free(b.f);
-    for (size_t i = 0; i < b.ndirs; i++)
-        free(b.dirs[i]);
-    free(b.dirs);
+    batch_clear(&b);
+    sqlite3_finalize(b.add_file);
+    sqlite3_finalize(b.add_dir);
+    sqlite3_close(b.db);
     vl_buf_release(&buf);
     free(tmp);
     free(data);

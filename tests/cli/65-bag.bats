@@ -340,6 +340,27 @@ empty: invalid: bag is not valid: 1 problem" ]
 
 # ---- create ------------------------------------------------------------------
 
+@test "bag create: more files than one batch (2,048), every one copied and listed in path order, two algorithms" {
+    mkdir -p src/a src/a-b
+    # "a-b/..." sorts before "a/..." by bytes ('-' < '/'), though a walk
+    # meets folder a first: the manifest is in path order
+    for i in $(seq 1 2500); do printf '%d\n' "$i" > "src/a/f$i"; done
+    for i in $(seq 1 1700); do printf 'b%d\n' "$i" > "src/a-b/g$i"; done
+    run "$VELLUM" bag create src out --algorithm sha256 --algorithm md5
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"(4200 files, "* ]]
+    for alg in sha256 md5; do
+        [ "$(wc -l < out/manifest-$alg.txt)" -eq 4200 ]
+        cut -d' ' -f3- out/manifest-$alg.txt > "$BATS_TEST_TMPDIR/paths"
+        LC_ALL=C sort -c "$BATS_TEST_TMPDIR/paths"
+    done
+    [ "$(head -1 out/manifest-sha256.txt)" = "$(sha256sum src/a-b/g1 | cut -c1-64)  data/a-b/g1" ]
+    [ "$(grep ' data/a/f2500$' out/manifest-md5.txt)" = "$(md5sum src/a/f2500 | cut -c1-32)  data/a/f2500" ]
+    diff -r src out/data
+    run "$VELLUM" bag validate out
+    [ "$status" -eq 0 ]
+}
+
 @test "bag create: a valid RFC 8493 bag, sha512 by default, names percent-encoded" {
     mkdir -p src/sub src/empty
     printf 'hello\n' > src/a.txt
