@@ -1806,28 +1806,41 @@ size_t vl_bag_to_fetch(const vl_bag *b)
     return b->to_fetch;
 }
 
-void vl_bag_foreach_digest(const vl_bag *b, vl_bag_digest_fn fn, void *arg)
+int vl_bag_foreach_digest(const vl_bag *cb, vl_bag_digest_fn fn, void *arg,
+                          vl_error *err)
 {
+    vl_bag *b = (vl_bag *)cb;
     sqlite3_stmt *s = NULL;
-    size_t k;
+    int code = SQLITE_DONE;
 
-    /* A read-only scan; the index cannot fail here but for lack of memory
-     * or temporary space, and then fewer fixity values are kept (the
-     * payload was checked against every entry already). */
+    /* A read-only scan: it fails only for lack of memory or temporary
+     * space, and then says so (fixity values would be missing). */
     if (sqlite3_prepare_v2(b->db, "SELECT path, hex FROM entry WHERE m = ?1 "
                            "ORDER BY line", -1, &s, NULL) != SQLITE_OK)
-        return;
-    for (k = 0; k < b->npay; k++) {
+        return db_fail(b, err, "reading the payload manifests' digests");
+    for (size_t k = 0; k < b->npay && code == SQLITE_DONE; k++) {
         if (b->pay[k].known < 0)
             continue;   /* not an algorithm the fixity block names */
         sqlite3_reset(s);
-        if (sqlite3_bind_int(s, 1, b->pay[k].id) != SQLITE_OK)
+        if ((code = sqlite3_bind_int(s, 1, b->pay[k].id)) != SQLITE_OK)
             break;
-        while (sqlite3_step(s) == SQLITE_ROW)
-            fn(arg, (const char *)sqlite3_column_text(s, 0),
-               (vl_digest_alg)b->pay[k].known, (const char *)sqlite3_column_text(s, 1));
+        while ((code = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *path = (const char *)sqlite3_column_text(s, 0);
+            const char *hex = (const char *)sqlite3_column_text(s, 1);
+            if (!path || !hex) {
+                code = SQLITE_NOMEM;
+                break;
+            }
+            fn(arg, path, (vl_digest_alg)b->pay[k].known, hex);
+        }
     }
+    int rc = code == SQLITE_DONE
+                 ? VL_OK
+                 : code == SQLITE_NOMEM ? vl_error_oom(err)
+                                        : db_fail(b, err, "reading the payload "
+                                                  "manifests' digests");
     sqlite3_finalize(s);
+    return rc;
 }
 
 /* The digest computed for payload manifest k, or NULL. */

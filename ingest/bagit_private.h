@@ -107,6 +107,9 @@ void vl_bag_info_entry(const vl_bag *bag, size_t i, const char **label,
  * only). */
 typedef void (*vl_bag_digest_fn)(void *arg, const char *rel, vl_digest_alg alg,
                                  const char *hex);
-void vl_bag_foreach_digest(const vl_bag *bag, vl_bag_digest_fn fn, void *arg);
+/* VL_ESYS when the bag's scratch index cannot be read (memory, temporary
+ * space). */
+int vl_bag_foreach_digest(const vl_bag *bag, vl_bag_digest_fn fn, void *arg,
+                          vl_error *err);
 
 #endif

@@ -1233,8 +1233,8 @@ static int fill_version(ingest_job *j, vl_error *err)
         struct bag_fixity_ctx bc = {run, vl_repo_digest(run->repo), VL_OK, err};
         if (vl_txn_head_inventory(run->txn))
             bc.inv_alg = vl_inventory_digest_alg(vl_txn_head_inventory(run->txn));
-        vl_bag_foreach_digest(run->bag, keep_bag_digest, &bc);
-        if ((rc = bc.rc) != VL_OK)
+        if ((rc = vl_bag_foreach_digest(run->bag, keep_bag_digest, &bc, err)) != VL_OK ||
+            (rc = bc.rc) != VL_OK)
             return rc;
     }
     if (run->o->merge && (rc = vl_txn_keep_all(run->txn, err)) != VL_OK)

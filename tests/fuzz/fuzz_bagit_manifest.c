@@ -84,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (rc != VL_OK) {
         abort();
     } else {
-        vl_bag_foreach_digest(w.b, see, &w);
+        if (vl_bag_foreach_digest(w.b, see, &w, &err) != VL_OK)
+            abort();
         rc = vl_bag_verify(w.b, check_line, &lines, &err);
         if (rc == VL_OK ? lines != 0 : (rc != VL_EINPUT || lines == 0))
             abort();
