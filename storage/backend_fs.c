@@ -173,20 +173,9 @@ static int fs_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
     }
     /* In byte order, for output that does not depend on the filesystem;
      * a flat folder of a million files spills to disk (name_sort.c). */
-    if ((rc = vl_name_sort_new(&names, err)) != VL_OK)
+    if ((rc = vl_name_sort_new(&names, err)) != VL_OK ||
+        (rc = vl_name_sort_read_dir(names, d, p, err)) != VL_OK)
         goto done;
-    struct dirent *e;
-    errno = 0;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-            (rc = vl_name_sort_add(names, e->d_name, 0, err)) != VL_OK)
-            goto done;
-        errno = 0;
-    }
-    if (errno) {
-        rc = vl_error_sys(err, "cannot list %s", p);
-        goto done;
-    }
     struct list_ctx c = {d, fn, arg};
     rc = vl_name_sort_each(names, list_one, &c, err);
 done:

@@ -1,4 +1,5 @@
 /* Folder names in byte order, in bounded memory (name_sort_private.h). */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,20 @@ int vl_name_sort_add(vl_name_sort *s, const char *name, int kind, vl_error *err)
     s->v[s->n++].kind = kind;
     s->count++;
     return VL_OK;
+}
+
+int vl_name_sort_read_dir(vl_name_sort *s, DIR *d, const char *path, vl_error *err)
+{
+    struct dirent *e;
+    int rc;
+    errno = 0;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            (rc = vl_name_sort_add(s, e->d_name, 0, err)) != VL_OK)
+            return rc;
+        errno = 0;
+    }
+    return errno ? vl_error_sys(err, "cannot list %s", path) : VL_OK;
 }
 
 static int entry_cmp(const void *a, const void *b)

@@ -57,7 +57,6 @@ static int walk_dir(const char *root, const char *rel, int with_dirs,
 {
     vl_name_sort *names = NULL;
     DIR *d = NULL;
-    struct dirent *de;
     int rc = VL_OK;
     char *dir = rel[0] ? vl_path_join(root, rel) : vl_strdup(root);
     if (!dir) {
@@ -68,19 +67,9 @@ static int walk_dir(const char *root, const char *rel, int with_dirs,
         rc = vl_error_sys(err, "read directory %s", dir);
         goto done;
     }
-    if ((rc = vl_name_sort_new(&names, err)) != VL_OK)
+    if ((rc = vl_name_sort_new(&names, err)) != VL_OK ||
+        (rc = vl_name_sort_read_dir(names, d, dir, err)) != VL_OK)
         goto done;
-    errno = 0;
-    while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-            (rc = vl_name_sort_add(names, de->d_name, 0, err)) != VL_OK)
-            goto done;
-        errno = 0;
-    }
-    if (errno) {
-        rc = vl_error_sys(err, "read directory %s", dir);
-        goto done;
-    }
     closedir(d);
     d = NULL;
     struct walk w = {root, rel, dir, with_dirs, fn, arg};

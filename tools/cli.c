@@ -214,6 +214,24 @@ void cli_print_json(json_t *v)
     json_decref(v);
 }
 
+int cli_print_json_element(json_t *v, const char *indent)
+{
+    char *one = v ? json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(v);
+    if (!one)
+        return -1;
+    for (const char *p = one, *nl; *p; p = nl + 1) {
+        if (!(nl = strchr(p, '\n'))) {
+            fputs(p, stdout);
+            break;
+        }
+        fwrite(p, 1, (size_t)(nl + 1 - p), stdout);
+        fputs(indent, stdout);
+    }
+    free(one);
+    return 0;
+}
+
 void cli_format_size(uint64_t bytes, char out[32])
 {
     vl_size_format(bytes, out);

@@ -73,6 +73,11 @@ int cli_parse_version(const char *s);
 
 /* Print a JSON value on stdout (pretty, sorted keys) and free it. */
 void cli_print_json(json_t *v);
+/* One element of a JSON array that is printed as it goes: v dumped as
+ * cli_print_json lays it out, each of its lines indented by indent (a
+ * newline inside a JSON string is always escaped).  Takes v; -1 when it
+ * cannot be made (memory). */
+int cli_print_json_element(json_t *v, const char *indent);
 /* "1.2 MiB" style sizes for people. */
 void cli_format_size(uint64_t bytes, char out[32]);
 /* The one way to count an object (see vl_catalog_object): its deposited

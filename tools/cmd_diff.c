@@ -1,7 +1,5 @@
 /* vellum diff: files added, removed, changed and renamed between two
  * versions of an object (vl_inventory_diff). */
-#include <string.h>
-
 #include "cli.h"
 
 static const char usage[] =
@@ -23,21 +21,10 @@ struct diff_ctx {
  * levels down; "counts" and the rest follow, keys in sorted order. */
 static int json_row(struct diff_ctx *d, json_t *row)
 {
-    char *one = row ? json_dumps(row, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(row);
-    if (!one)
+    if (!row)
         return -1;
     fputs(d->rows++ ? ",\n    " : "{\n  \"changes\": [\n    ", stdout);
-    for (const char *p = one, *nl; *p; p = nl + 1) {
-        if (!(nl = strchr(p, '\n'))) {
-            fputs(p, stdout);
-            break;
-        }
-        fwrite(p, 1, (size_t)(nl + 1 - p), stdout);
-        fputs("    ", stdout);
-    }
-    free(one);
-    return 0;
+    return cli_print_json_element(row, "    ");
 }
 
 static int print_entry(void *arg, const vl_diff_entry *e)

@@ -103,22 +103,11 @@ static void json_start(struct show_ctx *s)
  * newline of the dump starts a line to indent). */
 static int json_file(struct show_ctx *s, json_t *file)
 {
-    char *one = file ? json_dumps(file, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(file);
-    if (!one)
+    if (!file)
         return vl_error_oom(s->err);
     json_start(s);
     fputs(s->nfiles++ ? ",\n    " : "\n    ", stdout);
-    for (const char *p = one, *nl; *p; p = nl + 1) {
-        if (!(nl = strchr(p, '\n'))) {
-            fputs(p, stdout);
-            break;
-        }
-        fwrite(p, 1, (size_t)(nl + 1 - p), stdout);
-        fputs("    ", stdout);
-    }
-    free(one);
-    return VL_OK;
+    return cli_print_json_element(file, "    ") == 0 ? VL_OK : vl_error_oom(s->err);
 }
 
 static int print_file(void *arg, const vl_catalog_file_detail *d)

@@ -9,6 +9,7 @@
 # 4 GiB of pages for the source, the store and the copy read back each.
 
 load ../cli/helpers
+load peak
 
 N=${MILLION_FILES:-1000000}
 LIMIT_KB=$((64 * 1024))
@@ -35,20 +36,6 @@ EOF
 
 teardown_file() {
     rm -rf "$M"
-}
-
-# Peak RSS (KiB) into $rss, exit status into $status, seconds into $secs;
-# files/s over PEAK_FILES (default N).
-peak() {
-    local label=$1; shift
-    set +e
-    /usr/bin/time -f '%e %M' -o "$M/time" "$@" >"$M/stdout" 2>"$M/stderr"
-    status=$?
-    set -e
-    read -r secs rss < <(tail -1 "$M/time")
-    printf '# %-34s exit %d  %8.1f s  %7.1f MiB  %8.0f files/s\n' "$label" "$status" \
-        "$secs" "$(echo "$rss / 1024" | bc -l)" "$(echo "${PEAK_FILES:-$N} / ($secs + 0.01)" | bc -l)" >&3
-    [ "$status" -eq 0 ] || cat "$M/stderr"
 }
 
 # Every file of DIR holds "file I\n" for its name fI.txt, and there are N.

@@ -7,6 +7,7 @@
 # On disk, as 55-million.bats (a million files want GiBs of pages).
 
 load ../cli/helpers
+load peak
 
 N=${FLAT_FILES:-1000000}
 LIMIT_KB=$((64 * 1024))
@@ -28,18 +29,6 @@ PY
 
 teardown_file() {
     rm -rf "$M"
-}
-
-peak() {   # as in 55-million.bats: $status, $secs, $rss (KiB)
-    local label=$1; shift
-    set +e
-    /usr/bin/time -f '%e %M' -o "$M/time" "$@" >"$M/stdout" 2>"$M/stderr"
-    status=$?
-    set -e
-    read -r secs rss < <(tail -1 "$M/time")
-    printf '# %-34s exit %d  %8.1f s  %7.1f MiB  %8.0f files/s\n' "$label" "$status" \
-        "$secs" "$(echo "$rss / 1024" | bc -l)" "$(echo "$N / ($secs + 0.01)" | bc -l)" >&3
-    [ "$status" -eq 0 ] || cat "$M/stderr"
 }
 
 @test "ingest of $N files in one folder: bounded memory" {
