@@ -180,8 +180,8 @@ check: deps-test
 	 set -a; [ -f $$S/ceph/env ] && . $$S/ceph/env; [ -f $$S/pg/env ] && . $$S/pg/env; set +a; \
 	 export VELLUM_TEST_S3CFG=$(abspath build/services/ceph/s3cfg) VELLUM_SERVICES=0; \
 	 echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"; \
-	 ( VELLUM_SPLIT=plain VELLUM_KILL_STRIDE=5 VELLUM_TORTURE_STRIDE=20 VELLUM_CRASH_TRIALS=12 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
-	 ( VELLUM_SPLIT=sanitized VELLUM_KILL_STRIDE=20 VELLUM_CRASH_TRIALS=5 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
+	 ( VELLUM_SPLIT=plain VELLUM_KILL_STRIDE=7 VELLUM_TORTURE_STRIDE=30 VELLUM_CRASH_TRIALS=12 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
+	 ( VELLUM_SPLIT=sanitized VELLUM_KILL_STRIDE=28 VELLUM_CRASH_TRIALS=5 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
 	 wait
 	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
 	@tests/run --total build/.counts build-san/.counts
