@@ -471,16 +471,14 @@ static int copy_all(build *b, vl_error *err)
     sqlite3_stmt *st = NULL;
     char *last = NULL;
     int rc = VL_OK, code = sqlite3_prepare_v2(b->db, "SELECT rel, size FROM files"
-                                              " WHERE ?1 IS NULL OR rel > ?1"
+                                              " WHERE rel > ?1"
                                               " ORDER BY rel LIMIT ?2",
                                               -1, &st, NULL);
     if (code != SQLITE_OK)
         return index_failed(b, code, err);
     for (;;) {
-        if (last)
-            sqlite3_bind_text(st, 1, last, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 1);
+        /* keyset paging on the primary key ("" sorts before every name) */
+        sqlite3_bind_text(st, 1, last ? last : "", -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, BATCH);
         while ((code = sqlite3_step(st)) == SQLITE_ROW) {
             const char *rel = (const char *)sqlite3_column_text(st, 0);

@@ -140,9 +140,10 @@ done:
     return rc;
 }
 
-/* Each name's kind from the folder still open, as it is handed out. */
+/* Each name's kind, by path: the folder is closed by then, so a caller
+ * that walks deeper from the callback holds no descriptor per level. */
 struct list_ctx {
-    DIR *d;
+    const char *dir;
     vl_list_fn fn;
     void *arg;
 };
@@ -151,9 +152,11 @@ static int list_one(void *arg, const char *name, int kind, vl_error *err)
 {
     struct list_ctx *c = arg;
     struct stat st;
-    kind = VL_WALK_OTHER;
-    if (fstatat(dirfd(c->d), name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-        kind = kind_of(st.st_mode);
+    char *full = vl_path_join(c->dir, name);
+    if (!full)
+        return vl_error_oom(err);
+    kind = lstat(full, &st) == 0 ? kind_of(st.st_mode) : VL_WALK_OTHER;
+    free(full);
     return c->fn(c->arg, name, kind, err);
 }
 
@@ -176,7 +179,9 @@ static int fs_list(vl_backend *b, const char *rel_dir, vl_list_fn fn,
     if ((rc = vl_name_sort_new(&names, err)) != VL_OK ||
         (rc = vl_name_sort_read_dir(names, d, p, err)) != VL_OK)
         goto done;
-    struct list_ctx c = {d, fn, arg};
+    closedir(d);
+    d = NULL;
+    struct list_ctx c = {p, fn, arg};
     rc = vl_name_sort_each(names, list_one, &c, err);
 done:
     vl_name_sort_free(names);
