@@ -154,16 +154,17 @@ $(BUILD)/tests/hooks.so: tests/cli/hooks.c $(BUILD)/.flags
 # One suite run: unit binaries and bats files, TAP counted by tests/run.
 check-suites: build
 	VELLUM_BUILD=$(abspath $(BUILD)) VELLUM_SHARED=$(SHARED) \
-	  VELLUM_FUZZ_REGRESS=$(VELLUM_FUZZ_REGRESS) tests/run $(BUILD)
+	  VELLUM_FUZZ_REGRESS=$(VELLUM_FUZZ_REGRESS) VELLUM_FUZZ_LIB=$(VELLUM_FUZZ_LIB) \
+	  tests/run $(BUILD)
 
 # The plain and the sanitizer suites run side by side (much of the time is
 # spent waiting on fsync and child processes); each writes its own log.
 # To stay within ten minutes on two cores, the plain suite kills before
-# every fifth step of each operation, fails every tenth allocation in
-# the torture (the first and last 100 of each case always), kills at 12
-# random moments and replays the fuzz corpora; the sanitizer suite, there
-# to catch memory errors, kills before every sixteenth step and at 5
-# random moments.  The S3 and PostgreSQL files run in one suite each (VELLUM_SPLIT,
+# every seventh step of each operation, fails every thirtieth allocation
+# in the torture (the first and last 100 of each case always), kills at 12
+# random moments and replays the fuzz corpora (the targets linked with
+# the sanitizer build's library); the sanitizer suite, there to catch
+# memory errors, kills before every 28th step and at 5 random moments.  The S3 and PostgreSQL files run in one suite each (VELLUM_SPLIT,
 # "# suite:" lines).  `make check-long` kills before every step, fails
 # every allocation and runs tests/long/ (the test servers' own test).
 check: deps-test
@@ -180,7 +181,7 @@ check: deps-test
 	 set -a; [ -f $$S/ceph/env ] && . $$S/ceph/env; [ -f $$S/pg/env ] && . $$S/pg/env; set +a; \
 	 export VELLUM_TEST_S3CFG=$(abspath build/services/ceph/s3cfg) VELLUM_SERVICES=0; \
 	 echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"; \
-	 ( VELLUM_SPLIT=plain VELLUM_KILL_STRIDE=7 VELLUM_TORTURE_STRIDE=30 VELLUM_CRASH_TRIALS=12 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 check-suites > build/check.log 2>&1 || true ) & \
+	 ( VELLUM_SPLIT=plain VELLUM_KILL_STRIDE=7 VELLUM_TORTURE_STRIDE=30 VELLUM_CRASH_TRIALS=12 $(MAKE) --no-print-directory BUILD=build VELLUM_FUZZ_REGRESS=1 VELLUM_FUZZ_LIB=$(abspath build-san) check-suites > build/check.log 2>&1 || true ) & \
 	 ( VELLUM_SPLIT=sanitized VELLUM_KILL_STRIDE=28 VELLUM_CRASH_TRIALS=5 $(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" check-suites > build-san/check.log 2>&1 || true ) & \
 	 wait
 	@grep -hE '^(  FAIL|-- )' build/check.log build-san/check.log || true
