@@ -164,7 +164,8 @@ check-suites: build
 # in the torture (the first and last 100 of each case always), kills at 12
 # random moments and replays the fuzz corpora (the targets linked with
 # the sanitizer build's library); the sanitizer suite, there to catch
-# memory errors, kills before every 28th step and at 5 random moments.  The S3 and PostgreSQL files run in one suite each (VELLUM_SPLIT,
+# memory errors, kills before every 28th step and at 5 random moments.
+# The S3 and PostgreSQL files run in one suite each (VELLUM_SPLIT,
 # "# suite:" lines).  `make check-long` kills before every step, fails
 # every allocation and runs tests/long/ (the test servers' own test).
 check: deps-test

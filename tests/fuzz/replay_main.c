@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 {
     int bad = 0;
     for (int i = 1; i < argc; i++)
-        bad |= replay(argv[i]) != 0;
-    printf("replayed %d inputs\n", argc - 1 - bad);
-    return bad;
+        bad += replay(argv[i]) != 0;
+    printf("replayed %d inputs, %d unreadable\n", argc - 1 - bad, bad);
+    return bad != 0;
 }
