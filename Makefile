@@ -170,15 +170,17 @@ check-suites: build
 # every allocation and runs tests/long/ (the test servers' own test).
 check: deps-test
 	@rm -f build/.counts build-san/.counts
-	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build build >/dev/null
-	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null
-	@mkdir -p build build-san
-	@echo "starting the S3 (Ceph) and PostgreSQL test servers, shared by both suites"
+	@mkdir -p build/services build-san
+	@echo "starting the S3 (Ceph) and PostgreSQL test servers, shared by both suites, while both builds compile"
 	@S=build/services; tools/test-ceph stop $$S/ceph --rm >/dev/null 2>&1; \
-	 tools/test-postgres stop $$S/pg --rm >/dev/null 2>&1; mkdir -p $$S; \
+	 tools/test-postgres stop $$S/pg --rm >/dev/null 2>&1; \
 	 trap 'tools/test-ceph stop $$S/ceph --rm >/dev/null 2>&1; tools/test-postgres stop $$S/pg --rm >/dev/null 2>&1' EXIT; \
-	 tools/test-ceph start $$S/ceph > $$S/ceph.log 2>&1 || { echo "the S3 test server did not start:"; tail -3 $$S/ceph.log; }; \
+	 ( tools/test-ceph start $$S/ceph > $$S/ceph.log 2>&1 || { echo "the S3 test server did not start:"; tail -3 $$S/ceph.log; } ) & ceph=$$!; \
 	 tools/test-postgres start $$S/pg > $$S/pg.log 2>&1 || { echo "the PostgreSQL test server did not start:"; tail -3 $$S/pg.log; }; \
+	 $(MAKE) --no-print-directory -j$$(nproc) BUILD=build build >/dev/null && \
+	 $(MAKE) --no-print-directory -j$$(nproc) BUILD=build-san SANITIZE=1 CFLAGS="-O1 -g" build >/dev/null || \
+	 { echo "the build failed"; wait $$ceph; exit 2; }; \
+	 wait $$ceph; \
 	 set -a; [ -f $$S/ceph/env ] && . $$S/ceph/env; [ -f $$S/pg/env ] && . $$S/pg/env; set +a; \
 	 export VELLUM_TEST_S3CFG=$(abspath build/services/ceph/s3cfg) VELLUM_SERVICES=0; \
 	 echo "running the plain and the ASan+UBSan suites (logs: build/check.log, build-san/check.log)"; \

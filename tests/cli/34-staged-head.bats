@@ -25,11 +25,11 @@ inv() {   # inv OBJECT_DIR/…/inventory.json PYTHON-EXPR
 }
 
 state_of() {   # the logical paths of version V in inventory FILE, sorted
-    inv "$1" "' '.join(sorted(p for ps in d['versions']['$2']['state'].values() for p in ps))"
+    jq -r --arg v "$2" '[.versions[$v].state[][]] | sort | join(" ")' "$1"
 }
 
 manifest_of() {
-    inv "$1" "' '.join(sorted(p for ps in d['manifest'].values() for p in ps))"
+    jq -r '[.manifest[][]] | sort | join(" ")' "$1"
 }
 
 @test "a new object staged: empty v1 first, then the head as v2 revision r1, laid out as 0005 says" {
@@ -255,7 +255,7 @@ staged_is() {
     cmp -s "$d/inventory.json.sha512" "$d/$EXT/root-inventory.json.sha512" || { echo "root sidecar copy"; return 1; }
     local want got
     want=$(cd "$dir" && find . -type f | sed 's|^\./|data/|' | sort | tr '\n' ' ')
-    got=$(state_of "$h/inventory.json" "$(inv "$h/inventory.json" 'd["head"]')" | tr ' ' '\n' | grep -v '^METS.xml$' | tr '\n' ' ')
+    got=$(state_of "$h/inventory.json" "$(jq -r .head "$h/inventory.json")" | tr ' ' '\n' | grep -v '^METS.xml$' | tr '\n' ' ')
     [ "$want" = "$got" ] || { echo "staged state: $got, not $want"; return 1; }
     # every file under head/content is in the manifest, and the reverse
     got=$(cd "$d" && find "$EXT/head/content" -type f 2>/dev/null | sort | tr '\n' ' ')
@@ -268,7 +268,7 @@ staged_is() {
 }
 
 ingestions_of() {   # ingestion events of version V of ID
-    "$VELLUM" events "$1" --type ingestion --json | jfield "sum(1 for e in d if e['version']==$2)"
+    "$VELLUM" events "$1" --type ingestion --json | jq --argjson v "$2" '[.[] | select(.version == $v)] | length'
 }
 
 @test "kill at every step: staging the first revision of an existing object" {
@@ -311,7 +311,7 @@ ingestions_of() {   # ingestion events of version V of ID
         local d
         d=$(object_dir urn:k:n)
         if [ -e "$d" ]; then
-            [ "$(inv "$d/inventory.json" 'd["head"]')" = "v1" ] || { echo "root head"; return 1; }
+            [ "$(jq -r .head "$d/inventory.json")" = "v1" ] || { echo "root head"; return 1; }
             staged_is urn:k:n "$T/a" "r1 " || return 1
         else
             [ ! -e "$REPO/store/$(printf '%s' urn:k:n | sha256sum | cut -c1-3)" ] || { echo "path left behind"; return 1; }
@@ -330,8 +330,8 @@ ingestions_of() {   # ingestion events of version V of ID
     ks_after_commit() {
         local d head n
         d=$(object_dir urn:k:c)
-        head=$("$VELLUM" show urn:k:c --json | jfield 'd["head"]')
-        n=$("$VELLUM" events urn:k:c --type creation --json | jfield 'len(d)')
+        head=$("$VELLUM" show urn:k:c --json | jq -r .head)
+        n=$("$VELLUM" events urn:k:c --type creation --json | jq length)
         case $head in
             1) staged_is urn:k:c "$T/bc" "r1 r2 " || return 1
                [ "$n" -eq 0 ] || { echo "creation event without a commit"; return 1; } ;;

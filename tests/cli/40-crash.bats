@@ -42,7 +42,7 @@ catalog_agrees() {
     "$VELLUM" reindex --repo "$copy" >/dev/null
     diff <("$VELLUM" ls --json | grep -v '"updated"\|"created"') \
          <("$VELLUM" ls --repo "$copy" --json | grep -v '"updated"\|"created"') || return 1
-    for id in $("$VELLUM" ls --repo "$copy" --json | jfield '" ".join(o["id"] for o in d)'); do
+    for id in $("$VELLUM" ls --repo "$copy" --json | jq -r '.[].id'); do
         diff <("$VELLUM" show "$id" --json) <("$VELLUM" show "$id" --repo "$copy" --json) || return 1
     done
 }

@@ -50,7 +50,7 @@ save_snapshot() {
     save_snapshot
     ks_after_version() {
         local head
-        head=$("$VELLUM" show urn:k:v --json | jfield 'd["head"]')
+        head=$("$VELLUM" show urn:k:v --json | jq -r .head)
         case $head in
             1) ks_reads_back urn:k:v "$T/a" || { echo "v1 changed"; return 1; } ;;
             2) ks_reads_back urn:k:v "$T/b" || { echo "v2 not whole"; return 1; } ;;
@@ -75,7 +75,7 @@ save_snapshot() {
                 { echo "partial export: $(ls "$T/exp")"; return 1; }
             diff -r -q "$T/b" "$T/exp/data" >/dev/null || { echo "export payload differs"; return 1; }
         fi
-        n=$("$VELLUM" events urn:k:v --type dissemination --json | jfield 'len(d)')
+        n=$("$VELLUM" events urn:k:v --type dissemination --json | jq length)
         [ "$n" -eq "$want" ] || { echo "$n dissemination events, export present: $want"; return 1; }
     }
     ks_before
@@ -102,7 +102,7 @@ save_snapshot() {
     ks_after_audit() {
         local id n
         for id in urn:k:v urn:k:w; do
-            n=$("$VELLUM" events "$id" --type "fixity check" --json | jfield 'len(d)')
+            n=$("$VELLUM" events "$id" --type "fixity check" --json | jq length)
             [ "$n" -le 1 ] || { echo "$id has $n fixity events"; return 1; }
         done
     }
@@ -131,7 +131,7 @@ save_snapshot() {
     [ "$status" -eq 1 ]
     [[ "$output" == *E060* ]]
     ks_settle
-    [ "$("$VELLUM" show urn:k:s --json | jfield 'd["head"]')" = 2 ]
+    [ "$("$VELLUM" show urn:k:s --json | jq -r .head)" = 2 ]
     ks_one_ingestion_each urn:k:s
 }
 
@@ -172,7 +172,7 @@ save_snapshot() {
     ks_kill $((moved + 1)) "$VELLUM" ingest "$T/b" --id urn:k:r "${USER_OPTS[@]}"
     save_snapshot
     ks_after_recover() {
-        [ "$("$VELLUM" show urn:k:r --json | jfield 'd["head"]')" = 2 ] || return 1
+        [ "$("$VELLUM" show urn:k:r --json | jq -r .head)" = 2 ] || return 1
         ks_reads_back urn:k:r "$T/b" && ks_one_ingestion_each urn:k:r
     }
     ks_every_step recover "$VELLUM" recover --quiet

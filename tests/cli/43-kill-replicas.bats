@@ -47,7 +47,7 @@ replica_sound() {
     local o head
     o=$(replica_object urn:k:one)
     [ -e "$o" ] || return 0
-    head=$(python3 -c "import json;print(json.load(open('$o/inventory.json'))['head'])")
+    head=$(jq -r .head "$o/inventory.json")
     cmp "$o/inventory.json" "$(object_dir urn:k:one)/$head/inventory.json" ||
         { echo "replica's $head is not the primary's"; return 1; }
 }
@@ -126,7 +126,7 @@ finish_and_compare() {
         finish_and_compare replicate --all || { echo "kill before step $n ($(ks_step_name "$n"))"; return 1; }
         [ -z "$(ls -A "$R1" | grep vellum-txn)" ] || { echo "step $n left: $(ls -A "$R1")"; return 1; }
         # every version that reached the replica is told by an event
-        ev=$("$VELLUM" events urn:k:one --type replication --json | jfield 'max(e["version"] for e in d)')
+        ev=$("$VELLUM" events urn:k:one --type replication --json | jq '[.[].version] | max')
         [ "$ev" = 2 ] || { echo "step $n: replication events end at v$ev"; return 1; }
     done
 }

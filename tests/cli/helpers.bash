@@ -32,5 +32,5 @@ object_count() {
 
 # JSON field from stdin: jfield 'expr' (python3 expression over `d`).
 jfield() {
-    python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+    python3 -I -S -c "import json,sys; d=json.load(sys.stdin); print($1)"
 }

@@ -46,7 +46,7 @@ ks_catalog_agrees() {
     "$VELLUM" reindex --repo "$copy" --quiet >/dev/null || { echo "reindex of a copy failed"; return 1; }
     diff <("$VELLUM" ls --json) <("$VELLUM" ls --repo "$copy" --json) || return 1
     local id
-    for id in $("$VELLUM" ls --repo "$copy" --json | jfield '" ".join(o["id"] for o in d)'); do
+    for id in $("$VELLUM" ls --repo "$copy" --json | jq -r '.[].id'); do
         diff <("$VELLUM" show "$id" --json) <("$VELLUM" show "$id" --repo "$copy" --json) || return 1
     done
     diff <("$VELLUM" events --json) <("$VELLUM" events --repo "$copy" --json) || return 1
@@ -99,9 +99,9 @@ ks_before() { :; }
 # ingestion events per version of ID are exactly one each
 ks_one_ingestion_each() {
     local id=$1 head counts c
-    head=$("$VELLUM" show "$id" --json | jfield 'd["head"]')
+    head=$("$VELLUM" show "$id" --json | jq -r .head)
     counts=$("$VELLUM" events "$id" --type ingestion --json |
-             jfield '" ".join(str(sum(1 for e in d if e["version"]==v)) for v in range(1, '"$head"'+1))')
+             jq -r --argjson h "$head" '[range(1; $h + 1) as $v | [.[] | select(.version == $v)] | length] | map(tostring) | join(" ")')
     for c in $counts; do
         [ "$c" -eq 1 ] || { echo "$id has ingestion events per version: $counts"; return 1; }
     done
