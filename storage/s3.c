@@ -46,6 +46,7 @@ struct vl_s3 {
     int max_retries;
     long timeout;
     int parallel;
+    double backoff_first; /* seconds */
     long max_keys;        /* 0: the server's default (test knob) */
     pthread_mutex_t lock; /* guards idle */
     CURL **idle;          /* easy handles kept for their connections */
@@ -439,9 +440,9 @@ static int transient_status(long status, const char *code)
 }
 
 /* Seconds to wait before attempt + 1: 0.2, 0.4, 0.8... at most 5. */
-static double backoff(int attempt)
+static double backoff(const vl_s3 *s, int attempt)
 {
-    double w = BACKOFF_FIRST;
+    double w = s->backoff_first;
 
     while (--attempt > 0 && w < BACKOFF_CAP)
         w *= 2;
@@ -719,7 +720,7 @@ static int request(vl_s3 *s, s3_req *q, vl_error *err)
                                attempt, err);
             goto done;
         }
-        sleep_seconds(backoff(attempt));
+        sleep_seconds(backoff(s, attempt));
     }
 done:
     /* the handle points at errbuf, headers and x: none outlive this call
@@ -819,6 +820,8 @@ int vl_s3_open(const vl_s3_config *c, const char *bucket, vl_s3 **out,
     s->max_retries = c->max_retries > 0 ? c->max_retries : c->max_retries < 0 ? 0 : 5;
     s->timeout = c->timeout_seconds > 0 ? c->timeout_seconds : 60;
     s->parallel = c->parallel > 0 ? c->parallel : 4;
+    s->backoff_first = c->backoff_first_seconds > 0 ? c->backoff_first_seconds
+                                                    : BACKOFF_FIRST;
     s->endpoint = vl_strdup(c->endpoint);
     s->bucket = vl_strdup(bucket);
     s->access_key = vl_strdup(c->access_key);
@@ -1195,7 +1198,7 @@ static int multipart(vl_s3 *s, const char *key, const char *path, int fd,
                               *q.message ? ": " : "", q.message, tries);
             goto done;
         }
-        sleep_seconds(backoff(attempt));
+        sleep_seconds(backoff(s, attempt));
     }
 done:
     if (rc != VL_OK && abort_query)

@@ -36,6 +36,8 @@ typedef struct vl_s3_config {
     int max_retries;           /* 0: the default (5) */
     long timeout_seconds;      /* per request without progress; 0: 60 */
     int parallel;              /* uploads in flight; 0: 4 */
+    double backoff_first_seconds; /* wait before the first retry, doubled
+                                     each retry up to 5 s; 0: 0.2 */
 } vl_s3_config;
 
 /* The strings are copied.  Nothing is sent yet. */
