@@ -101,6 +101,9 @@ struct carry_ctx {
 static int carry_event(void *arg, const vl_event_row *row)
 {
     struct carry_ctx *c = arg;
+    /* a discarded staged head of this number: what came before is its */
+    if (row->version == c->head && vl_event_is_discard(row))
+        return json_array_clear(c->list) != 0;
     if (row->version != c->head ||
         (strcmp(row->type, VL_EV_REPLICATION) && strcmp(row->type, VL_EV_RECOVERY) &&
          strcmp(row->type, VL_EV_QUARANTINE)))

@@ -227,6 +227,13 @@ static int count_catalog(void *arg, const vl_catalog_file *f)
     return 0;
 }
 
+static void revent_free(revent *e)
+{
+    free(e->id); free(e->type); free(e->datetime); free(e->outcome);
+    free(e->detail); free(e->outcome_detail); free(e->object_id);
+    free(e->files_json); free(e->agents_json);
+}
+
 static int event_row(void *arg, const vl_event_row *e)
 {
     regen *g = arg;
@@ -234,6 +241,19 @@ static int event_row(void *arg, const vl_event_row *e)
     /* Events about later versions are not about this one. */
     if (e->version > g->num)
         return 0;
+    /* A staged head of this version number was discarded: its events so
+     * far (given in log order), and the discard's, describe no version. */
+    if (vl_event_is_discard(e)) {
+        size_t kept = 0;
+        for (size_t i = 0; i < g->ne; i++) {
+            if (g->events[i].version == e->version)
+                revent_free(&g->events[i]);
+            else
+                g->events[kept++] = g->events[i];
+        }
+        g->ne = kept;
+        return 0;
+    }
     if (VL_GROW(g->events, g->ce, g->ne + 1, NULL) != VL_OK)
         return VL_ESYS;
     x = &g->events[g->ne++];
@@ -400,12 +420,8 @@ static void regen_free(regen *g)
     page_free(g);
     free(g->files);
     free(g->after);
-    for (size_t i = 0; i < g->ne; i++) {
-        revent *e = &g->events[i];
-        free(e->id); free(e->type); free(e->datetime); free(e->outcome);
-        free(e->detail); free(e->outcome_detail); free(e->object_id);
-        free(e->files_json); free(e->agents_json);
-    }
+    for (size_t i = 0; i < g->ne; i++)
+        revent_free(&g->events[i]);
     free(g->events);
     sqlite3_finalize(g->s_ins);
     sqlite3_finalize(g->s_get);

@@ -523,12 +523,11 @@ int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
     if (conflict || kind || num != vl_inventory_head(root) + 1) {
         rc = vl_error_set(err, VL_EINPUT, "version conflict: \"%s\" got a new version "
                           "after its head was staged (%s/%s.%s no longer matches "
-                          "inventory.json.%s, or %s exists); nothing committed: resolve "
-                          "it by hand, or purge the staged head by removing %s/%s",
+                          "inventory.json.%s, or %s exists); nothing committed: 'vellum "
+                          "discard %s' drops the staged head",
                           id, VL_MHEAD_DIR, VL_MHEAD_ROOT_SIDECAR,
                           vl_digest_name(vl_inventory_digest_alg(root)),
-                          vl_digest_name(vl_inventory_digest_alg(root)), vname,
-                          vl_repo_store(r), rel);
+                          vl_digest_name(vl_inventory_digest_alg(root)), vname, id);
         goto done;
     }
     free(vdir);
@@ -624,6 +623,155 @@ done:
     free(fin_s);
     free(to_i);
     free(to_s);
+    return rc;
+}
+
+/* ---- discard ------------------------------------------------------------ */
+
+int vl_event_is_discard(const vl_event_row *row)
+{
+    return row->version > 0 && row->type && !strcmp(row->type, VL_EV_DELETION);
+}
+
+static json_t *discard_event(const char *id, const vl_mhead_discard_result *d)
+{
+    vl_event ev;
+    const char *agents[1] = {vl_agent_vellum()};
+    char detail[384];
+    if (d->event_version)
+        snprintf(detail, sizeof detail, "Staged head of version %d discarded (%d "
+                 "revision%s; OCFL extension 0005-mutable-head): never committed, "
+                 "so the events of version %d before this one describe no version",
+                 d->version, d->revisions, d->revisions == 1 ? "" : "s", d->version);
+    else
+        snprintf(detail, sizeof detail, "Staged head of version %d discarded (%d "
+                 "revision%s; OCFL extension 0005-mutable-head): never committed; the "
+                 "object got a version %d of its own after the head was staged",
+                 d->version, d->revisions, d->revisions == 1 ? "" : "s", d->version);
+    vl_event_init(&ev, VL_EV_DELETION, id);
+    ev.outcome = "success";
+    ev.detail = detail;
+    ev.version = d->event_version;
+    ev.agents = agents;
+    ev.nagents = 1;
+    return vl_event_to_json(&ev);
+}
+
+/* The intent names the root's head, which a discard leaves as it is, so
+ * that recover's common settling finds nothing to do and then logs the
+ * event (record_pending_events: the version is committed, no sidecar). */
+static int write_discard_intent(const char *txn_dir, const char *id, const char *rel,
+                                int root_head, json_t *events, vl_error *err)
+{
+    json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O, s:s}", "id", id, "object", rel,
+                          "version", root_head, "new", 0, "events", events, "mhead",
+                          "discard");
+    char *s = o ? vl_json_dumps(o, JSON_SORT_KEYS) : NULL;
+    char *p = vl_path_join(txn_dir, VL_INTENT_FILE);
+    int rc = (!s || !p) ? vl_error_oom(err) : vl_fs_write_atomic(p, s, strlen(s), err);
+    json_decref(o);
+    free(s);
+    free(p);
+    return rc;
+}
+
+int vl_mhead_discard(vl_repo *r, const char *id, vl_mhead_discard_result *res,
+                     vl_error *err)
+{
+    vl_lock *lock = NULL;
+    vl_inventory *root = NULL, *head = NULL;
+    vl_mhead_probe p;
+    json_t *events = NULL;
+    char key[VL_DIGEST_HEX_MAX], u[37];
+    char *rel = NULL, *objdir = NULL, *ext = NULL, *exts = NULL, *txn = NULL;
+    char *gone = NULL;
+    int rc, conflict = 0, decided = 0;
+    memset(res, 0, sizeof *res);
+    if ((rc = vl_object_id_check(id, err)) != VL_OK)
+        return rc;
+    if (!(rel = vl_repo_object_path(r, id))) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    if ((rc = vl_lock_object(r, id, LOCK_WAIT_SECONDS, &lock, err)) != VL_OK ||
+        (rc = vl_repo_load_inventory(r, id, &root, err)) != VL_OK ||
+        (rc = vl_mhead_probe_at(r->backend, rel, &p, err)) != VL_OK)
+        goto done;
+    if (!p.dir) {
+        rc = vl_error_set(err, VL_EINPUT, "\"%s\" has no staged head: nothing to "
+                          "discard", id);
+        goto done;
+    }
+    if (!r->backend->atomic_put) {
+        rc = vl_error_set(err, VL_EINPUT, "staged heads need a store on a filesystem; "
+                          "%s is not", vl_repo_store(r));
+        goto done;
+    }
+    if ((rc = vl_mhead_conflict_at(r->backend, rel, vl_inventory_digest_alg(root),
+                                   &conflict, err)) != VL_OK)
+        goto done;
+    /* A head that cannot be read is discarded all the same: its number is
+     * then the one a staged head has, the root's head + 1. */
+    res->version = vl_inventory_head(root) + 1;
+    if (p.active && vl_mhead_load_at(r->backend, rel, &head, NULL, NULL) == VL_OK)
+        res->version = vl_inventory_head(head);
+    res->revisions = p.revisions;
+    res->conflict = conflict || res->version != vl_inventory_head(root) + 1;
+    /* When the object has a vN of its own, version N's events are partly
+     * that version's: the event then names no version, hiding nothing. */
+    res->event_version = res->version > vl_inventory_head(root) ? res->version : 0;
+    vl_uuid4(u);
+    if (vl_lock_key(id, key) != 0 ||
+        !(txn = vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u)) ||
+        !(gone = vl_path_join(txn, "discarded")) ||
+        !(objdir = vl_path_join(r->store_dir, rel)) ||
+        !(ext = vl_path_join(objdir, VL_MHEAD_DIR)) ||
+        !(exts = vl_path_join(objdir, "extensions")) || !(events = json_array()) ||
+        json_array_append_new(events, discard_event(id, res)) != 0) {
+        rc = vl_error_oom(err);
+        goto done;
+    }
+    /* The intent first: from then on recover finishes the discard. */
+    if ((rc = vl_fs_mkdirs(txn, err)) != VL_OK ||
+        (rc = write_discard_intent(txn, id, rel, vl_inventory_head(root), events,
+                                   err)) != VL_OK)
+        goto done;
+    decided = 1;
+    /* One rename takes the whole head out of the object (staging is on the
+     * same filesystem); then the folder it left is made durable. */
+    if ((rc = move_synced(ext, gone, 0, err)) != VL_OK ||
+        (rc = vl_fs_fsync_path(exts, err)) != VL_OK)
+        goto done;
+    if (vl_fs_dir_empty(exts) == 1 && rmdir(exts) != 0) {
+        rc = vl_error_sys(err, "cannot remove %s", exts);
+        goto done;
+    }
+    if ((rc = vl_fs_fsync_path(objdir, err)) != VL_OK)
+        goto done;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        if ((rc = vl_events_append_json(r, ev, err)) != VL_OK)
+            goto done;
+    }
+    decided = 0;   /* all done: staging goes */
+done:
+    if (rc != VL_OK && decided)
+        rc = vl_error_set(err, rc, "%s (the discard of the staged head of \"%s\" is "
+                          "half done); run 'vellum recover'", err->msg, id);
+    else if (txn)
+        vl_fs_rmtree(txn, NULL);
+    vl_lock_release(lock);
+    vl_inventory_free(root);
+    vl_inventory_free(head);
+    json_decref(events);
+    free(rel);
+    free(objdir);
+    free(ext);
+    free(exts);
+    free(txn);
+    free(gone);
     return rc;
 }
 
@@ -765,6 +913,9 @@ int vl_mhead_recover_txn(vl_repo *r, const char *txn_dir, json_t *intent, int af
         else if (vl_repo_read_inventory_at(r, rel, &root, NULL) == VL_OK &&
                  vl_inventory_head(root) >= num)
             rc = remove_extension(objdir, err);   /* committed: the head is vN */
+    } else if (!strcmp(kind, "discard")) {
+        if (after)
+            rc = remove_extension(objdir, err);   /* the intent was the decision */
     }
     vl_inventory_free(root);
     free(objdir);

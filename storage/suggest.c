@@ -93,7 +93,8 @@ int vl_repo_object_known(vl_repo *r, const char *id, int *known, vl_error *err)
 const char *const vl_event_types[] = {
     VL_EV_INGESTION, VL_EV_DIGEST, VL_EV_FORMAT_ID, VL_EV_FIXITY,
     VL_EV_UNPACKING, VL_EV_VALIDATION, VL_EV_METADATA, VL_EV_DISSEMINATION,
-    VL_EV_CREATION, VL_EV_REPLICATION, VL_EV_RECOVERY, VL_EV_QUARANTINE, NULL};
+    VL_EV_CREATION, VL_EV_REPLICATION, VL_EV_RECOVERY, VL_EV_QUARANTINE,
+    VL_EV_DELETION, NULL};
 
 static void list_types(char *buf, size_t n)
 {

@@ -170,8 +170,8 @@ static int begin_staged(vl_txn *t, vl_error *err)
     if (conflict || vl_inventory_head(head) != t->num) {
         vl_inventory_free(head);
         return vl_error_set(err, VL_EINPUT, "version conflict: \"%s\" got a new version "
-                            "after its head was staged; nothing staged: resolve it by "
-                            "hand, or purge the staged head (%s)", t->id, VL_MHEAD_DIR);
+                            "after its head was staged; nothing staged: 'vellum discard "
+                            "%s' drops the staged head (%s)", t->id, t->id, VL_MHEAD_DIR);
     }
     vl_inventory_free(t->inv);
     t->inv = head;

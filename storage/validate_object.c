@@ -1316,8 +1316,9 @@ static int mh_check_root_copy(octx *o, const vv_list *ext, int *conflict)
         vv_report(v, VV_MHEAD_CONFLICT, rel,
                   "differs from %s: version conflict, the root "
                   "inventory changed after the head was staged; vellum "
-                  "will not commit the head until it is resolved (the "
-                  "staged head is not compared with the root's versions)",
+                  "will not commit the head ('vellum discard' drops it; "
+                  "the staged head is not compared with the root's "
+                  "versions)",
                   root);
     }
 done:

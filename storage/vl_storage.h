@@ -704,6 +704,7 @@ int vl_repair(vl_repo *r, const char *const *ids, size_t n,
 #define VL_EV_METADATA "metadata extraction"
 #define VL_EV_DISSEMINATION "dissemination"
 #define VL_EV_CREATION "creation"
+#define VL_EV_DELETION "deletion"
 
 typedef struct vl_event {
     char id[64];                 /* urn:uuid:..., set by vl_event_init */
@@ -893,6 +894,28 @@ typedef struct vl_mhead_commit_result {
  * changed then. */
 int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
                     vl_mhead_commit_result *res, vl_error *err);
+typedef struct vl_mhead_discard_result {
+    int version;     /* the staged version number (N), as its head said */
+    int revisions;   /* the highest revision marker discarded */
+    int conflict;    /* the root had changed after the head was staged */
+    int event_version; /* the version the "deletion" event names: N, or 0
+                          when the object has a vN of its own (conflict) */
+} vl_mhead_discard_result;
+/* Discard the staged head: the extension folder leaves the object in one
+ * rename (into staging, then removed) and a "deletion" event naming
+ * version N is logged.  Works on a conflicting or damaged head too (that
+ * is what it is for); the committed versions are not touched.  An intent
+ * written first lets recover finish a discard that was killed part way.
+ * Events of version N logged before a discard are about content never
+ * committed: vl_event_is_discard() tells a METS writer to leave them out.
+ * VL_EINPUT when there is no staged head. */
+int vl_mhead_discard(vl_repo *r, const char *id, vl_mhead_discard_result *res,
+                     vl_error *err);
+/* For a reader going through an object's events in log order: 1 when row
+ * is a staged head's discard (a "deletion" event naming a version), after
+ * which the events of that version seen so far, and this one, describe
+ * no committed version. */
+int vl_event_is_discard(const vl_event_row *row);
 
 /* ======================================================================
  * Validator (OCFL 1.0 and 1.1, codes from the spec's validation table).

@@ -105,6 +105,7 @@ json_t *cli_listing_json(const vl_catalog_listing *l);
 CLI_COMMAND(init);
 CLI_COMMAND(ingest);
 CLI_COMMAND(commit);
+CLI_COMMAND(discard);
 CLI_COMMAND(ls);
 CLI_COMMAND(show);
 CLI_COMMAND(get);

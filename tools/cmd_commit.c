@@ -14,7 +14,7 @@ static const char usage[] =
     "message of the last staged deposit unless --message gives one.\n"
     "Exit 2 when the object has no staged head (nothing to commit), and on a\n"
     "version conflict (the object got a version after the head was staged):\n"
-    "nothing is changed then.\n";
+    "nothing is changed then ('vellum discard ID' drops the staged head).\n";
 
 CLI_COMMAND(commit)
 {

@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"init", cmd_init, "create a repository"},
     {"ingest", cmd_ingest, "deposit files as a new object or version"},
     {"commit", cmd_commit, "make an object's staged head (ingest --stage) a version"},
+    {"discard", cmd_discard, "drop an object's staged head uncommitted"},
     {"ls", cmd_ls, "list objects"},
     {"show", cmd_show, "show an object's versions and files"},
     {"search", cmd_search, "find objects by title, creator, subject, date, identifier"},

@@ -204,7 +204,133 @@ manifest_of() {
     [ "$(echo "$output" | jfield 'd["staged"]["conflict"]')" = "True" ]
     run "$VELLUM" validate urn:s:c
     [ "$status" -eq 0 ]
+    [[ "$output" == *"vellum discard"* ]]
     staging_clean
+    # discard settles it: the head goes, the committed v1 is as it was
+    v1=$(find "$d/v1" "$d/inventory.json" "$d/inventory.json.sha512" -type f | sort | xargs sha512sum)
+    run "$VELLUM" discard urn:s:c --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq -c '[.version, .revisions, .conflict]')" = "[2,1,true]" ]
+    [ ! -e "$d/extensions" ]
+    [ "$v1" = "$(find "$d/v1" "$d/inventory.json" "$d/inventory.json.sha512" -type f | sort | xargs sha512sum)" ]
+    run "$VELLUM" validate urn:s:c
+    [ "$status" -eq 0 ]
+    [[ "$output" == *" 0 errors, 0 warnings"* ]]
+    # and staging starts over at v2 r1, which commits
+    run "$VELLUM" ingest "$T/c" --id urn:s:c --stage --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq -c '[.version, .revision]')" = "[2,1]" ]
+    "$VELLUM" commit urn:s:c --quiet
+    ks_reads_back urn:s:c "$T/c"
+    staging_clean
+}
+
+@test "discard: the staged head leaves the object, a deletion event names it, a second discard exits 2" {
+    "$VELLUM" ingest "$T/a" --id urn:s:d "${USER_OPTS[@]}"
+    "$VELLUM" ingest "$T/b" --id urn:s:d --stage "${USER_OPTS[@]}"
+    "$VELLUM" ingest "$T/c" --id urn:s:d --stage --merge "${USER_OPTS[@]}"
+    d=$(object_dir urn:s:d)
+    [ -d "$d/$EXT/head" ]
+    committed=$(find "$d" -path "$d/extensions" -prune -o -type f -print | sort | xargs sha512sum)
+    run "$VELLUM" discard urn:s:d
+    [ "$status" -eq 0 ]
+    [ "$output" = "urn:s:d: staged head of version 2 discarded (2 revisions)" ]
+    # no extension folder (nor an empty extensions/), the rest byte-equal
+    [ ! -e "$d/extensions" ]
+    [ "$committed" = "$(find "$d" -type f | sort | xargs sha512sum)" ]
+    staging_clean
+    run "$VELLUM" show urn:s:d --json
+    [ "$(echo "$output" | jq -c '[.head, .staged]')" = "[1,null]" ]
+    ks_reads_back urn:s:d "$T/a"
+    run "$VELLUM" events urn:s:d --type deletion --json
+    [ "$(echo "$output" | jq -r '.[] | "\(.version) \(.outcome)"')" = "2 success" ]
+    [[ "$(echo "$output" | jq -r '.[0].detail')" == *"Staged head of version 2 discarded (2 revisions"* ]]
+    run "$VELLUM" events verify
+    [ "$status" -eq 0 ]
+    run "$VELLUM" validate --all
+    [ "$status" -eq 0 ]
+    [[ "$output" == *" 0 errors, 0 warnings"* ]]
+    # nothing left to discard; no such object; usage
+    run "$VELLUM" discard urn:s:d
+    [ "$status" -eq 2 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"no staged head: nothing to discard"* ]]
+    run "$VELLUM" discard urn:s:nothing
+    [ "$status" -eq 2 ]
+    run "$VELLUM" discard
+    [ "$status" -eq 2 ]
+    run "$VELLUM" discard --help
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"usage: vellum discard ID"* ]]
+    # the catalog agrees with one rebuilt from the store and the log
+    ks_catalog_agrees
+}
+
+@test "after a discard, version N's METS holds the events of the head committed as N, not the discarded one's" {
+    "$VELLUM" ingest "$T/a" --id urn:s:e "${USER_OPTS[@]}"
+    "$VELLUM" ingest "$T/b" --id urn:s:e --stage "${USER_OPTS[@]}"
+    "$VELLUM" discard urn:s:e --quiet
+    "$VELLUM" ingest "$T/c" --id urn:s:e --stage "${USER_OPTS[@]}"
+    "$VELLUM" commit urn:s:e --quiet
+    # the log keeps everything: two ingestions of v2, the discard between
+    run "$VELLUM" events urn:s:e --json
+    [ "$(echo "$output" | jq -r '[.[] | select(.version == 2 and (.type == "ingestion" or .type == "deletion" or .type == "creation")) | .type] | join(" ")')" = "ingestion deletion ingestion creation" ]
+    # the METS stored with v2 (its own deposit's events) and an exported
+    # one (every event so far): c's deposit, never b's
+    "$VELLUM" show urn:s:e --mets > "$T/stored.xml"
+    "$VELLUM" export urn:s:e "$T/exp" --format mets >/dev/null
+    [ "$(grep -c 'eventType>ingestion<' "$T/stored.xml")" -eq 1 ]
+    [ "$(grep -c 'eventType>ingestion<' "$T/exp/METS.xml")" -eq 2 ]
+    grep -q "from $T/a<" "$T/exp/METS.xml"
+    for m in "$T/stored.xml" "$T/exp/METS.xml"; do
+        ! grep -q 'eventType>deletion<' "$m"
+        grep -q "from $T/c<" "$m"
+        ! grep -q "from $T/b<" "$m"
+    done
+}
+
+@test "discard when the object has a vN of its own: the event names no version, vN's events stay" {
+    "$VELLUM" ingest "$T/a" --id urn:s:o "${USER_OPTS[@]}"
+    "$VELLUM" ingest "$T/b" --id urn:s:o --stage "${USER_OPTS[@]}"
+    d=$(object_dir urn:s:o)
+    # a head staged as v2 that is still there after v2 was made (as if
+    # another writer had committed): the extension folder put back
+    cp -a "$d/extensions" "$T/ext-copy"
+    "$VELLUM" commit urn:s:o --quiet
+    cp -a "$T/ext-copy" "$d/extensions"
+    run "$VELLUM" discard urn:s:o --json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq -c '[.version, .conflict]')" = "[2,true]" ]
+    [ ! -e "$d/extensions" ]
+    run "$VELLUM" events urn:s:o --type deletion --json
+    [ "$(echo "$output" | jq -r '.[0].version')" = "0" ]
+    "$VELLUM" export urn:s:o "$T/exp" --format mets >/dev/null
+    grep -q "from $T/b" "$T/exp/METS.xml"
+    ks_reads_back urn:s:o "$T/b"
+    run "$VELLUM" validate urn:s:o
+    [ "$status" -eq 0 ]
+}
+
+@test "discard drops a damaged staged head, and a new object's head (its empty v1 stays)" {
+    "$VELLUM" ingest "$T/a" --id urn:s:x "${USER_OPTS[@]}"
+    "$VELLUM" ingest "$T/b" --id urn:s:x --stage "${USER_OPTS[@]}"
+    d=$(object_dir urn:s:x)
+    chmod u+w "$d/$EXT/head/inventory.json"
+    printf '{' > "$d/$EXT/head/inventory.json"
+    run "$VELLUM" validate urn:s:x
+    [ "$status" -eq 1 ]
+    run "$VELLUM" discard urn:s:x
+    [ "$status" -eq 0 ]
+    [ ! -e "$d/extensions" ]
+    run "$VELLUM" validate urn:s:x
+    [ "$status" -eq 0 ]
+    "$VELLUM" ingest "$T/a" --id urn:s:n --stage "${USER_OPTS[@]}"
+    run "$VELLUM" discard urn:s:n
+    [ "$status" -eq 0 ]
+    run "$VELLUM" show urn:s:n --json
+    [ "$(echo "$output" | jq -c '[.head, .staged, ([.files[] | select(.path | startswith("data/"))] | length)]')" = "[1,null,0]" ]
+    run "$VELLUM" validate --all
+    [ "$status" -eq 0 ]
 }
 
 @test "the next revision number follows the markers (one another process took counts)" {
@@ -343,4 +469,26 @@ ingestions_of() {   # ingestion events of version V of ID
         esac
     }
     ks_every_step commit "$VELLUM" commit urn:k:c --quiet
+}
+
+@test "kill at every step: discard" {
+    "$VELLUM" ingest "$T/a" --id urn:k:d "${USER_OPTS[@]}" >/dev/null
+    "$VELLUM" ingest "$T/b" --id urn:k:d --stage "${USER_OPTS[@]}" >/dev/null
+    "$VELLUM" ingest "$T/c" --id urn:k:d --stage "${USER_OPTS[@]}" >/dev/null
+    save_snapshot
+    ks_after_discard() {
+        local d n
+        d=$(object_dir urn:k:d)
+        ks_reads_back urn:k:d "$T/a" || { echo "v1 changed"; return 1; }
+        n=$("$VELLUM" events urn:k:d --type deletion --json | jq length)
+        # before the intent: the head as it was, no event; after: no
+        # extension folder and one event (recover finished the discard)
+        if [ -e "$d/extensions" ]; then
+            staged_is urn:k:d "$T/c" "r1 r2 " || return 1
+            [ "$n" -eq 0 ] || { echo "$n deletion events, head still staged"; return 1; }
+        else
+            [ "$n" -eq 1 ] || { echo "$n deletion events, head discarded"; return 1; }
+        fi
+    }
+    ks_every_step discard "$VELLUM" discard urn:k:d --quiet
 }

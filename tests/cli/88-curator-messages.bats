@@ -59,10 +59,10 @@ setup() {
     [ "$(echo "$output" | jfield 'sorted(set(e["type"] for e in d)), len(d)')" = "['fixity check'] 1" ]
     run --separate-stderr "$VELLUM" events --type re
     [ "$status" -eq 2 ]
-    [ "${stderr_lines[0]}" = 'vellum events: --type: event type "re" is ambiguous (replication, recovery); the types are: ingestion, message digest calculation, format identification, fixity check, unpacking, validation, metadata extraction, dissemination, creation, replication, recovery, quarantine' ]
+    [ "${stderr_lines[0]}" = 'vellum events: --type: event type "re" is ambiguous (replication, recovery); the types are: ingestion, message digest calculation, format identification, fixity check, unpacking, validation, metadata extraction, dissemination, creation, replication, recovery, quarantine, deletion' ]
     run --separate-stderr "$VELLUM" events --type nonsense
     [ "$status" -eq 2 ]
-    [[ "${stderr_lines[0]}" == 'vellum events: --type: unknown event type "nonsense"; the types are: ingestion, '*', quarantine' ]]
+    [[ "${stderr_lines[0]}" == 'vellum events: --type: unknown event type "nonsense"; the types are: ingestion, '*', quarantine, deletion' ]]
     run "$VELLUM" events --type quar
     [ "$status" -eq 0 ]
     [ -z "$output" ]

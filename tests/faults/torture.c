@@ -951,6 +951,26 @@ static int commit_run(const char *dir, seen *s, vl_error *err)
     return rc;
 }
 
+/* A discard of the same two-revision head. */
+static int discard_run(const char *dir, seen *s, vl_error *err)
+{
+    char *path = vl_path_join(dir, "repo");
+    vl_repo *r = NULL;
+    vl_mhead_discard_result res;
+    int rc;
+    memset(&res, 0, sizeof res);
+    if (!path)
+        return vl_error_set(err, VL_ESYS, "out of memory");
+    if ((rc = vl_repo_open(path, &r, err)) == VL_OK)
+        rc = vl_mhead_discard(r, "urn:example:good", &res, err);
+    see_int(s, res.version);
+    see_int(s, res.revisions);
+    see_int(s, res.event_version);
+    vl_repo_close(r);
+    free(path);
+    return rc;
+}
+
 /* ---- get: the good object's head version out to a folder ------------- */
 
 static int get_run(const char *dir, seen *s, vl_error *err)
@@ -1168,6 +1188,7 @@ static const tcase cases[] = {
     {"ingest", ingest_prepare, ingest_run, 0, 1},
     {"stage", stage_prepare, stage_run, 0, 1},
     {"commit", commit_prepare, commit_run, 0, 1},
+    {"discard", commit_prepare, discard_run, 0, 1},
     {"catalog-open", catalog_prepare, catalog_run, 0, 1},
     {"get-replica", get_replica_prepare, get_replica_run, 0, 2},
     {"get", repo_prepare, get_run, 0, 1},
