@@ -212,10 +212,12 @@ static int show_staged(vl_repo *repo, const char *id, int json, json_t **out,
             goto done;
         }
     } else {
-        printf("\nstaged head %s (not committed: 'vellum commit %s'), %d revision%s%s:\n"
-               "  %-5s %s  %zu file%s%s  %s  %s\n", vname, cli_text(id), mi.revisions,
+        printf("\nstaged head %s (not committed: 'vellum %s %s'), %d revision%s%s:\n"
+               "  %-5s %s  %zu file%s%s  %s  %s\n", vname,
+               mi.conflict ? "discard" : "commit", cli_text(id), mi.revisions,
                mi.revisions == 1 ? "" : "s",
-               mi.conflict ? "; VERSION CONFLICT: the root changed since" : "", vname,
+               mi.conflict ? "; VERSION CONFLICT: the root changed since, so it "
+                             "cannot be committed" : "", vname,
                cli_text(vi.created), vi.file_count - vi.metadata_count,
                vi.file_count - vi.metadata_count == 1 ? "" : "s",
                vi.metadata_count ? " (+ METS.xml)" : "",

@@ -202,6 +202,8 @@ manifest_of() {
     [ "$snap" = "$(find "$d" -type f | sort | xargs sha512sum)" ]
     run "$VELLUM" show urn:s:c --json
     [ "$(echo "$output" | jfield 'd["staged"]["conflict"]')" = "True" ]
+    run "$VELLUM" show urn:s:c
+    [[ "$output" == *"staged head v2 (not committed: 'vellum discard urn:s:c'), 1 revision; VERSION CONFLICT"* ]]
     run "$VELLUM" validate urn:s:c
     [ "$status" -eq 0 ]
     [[ "$output" == *"vellum discard"* ]]
