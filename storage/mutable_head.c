@@ -407,15 +407,41 @@ static int remove_extension(const char *object_dir, vl_error *err)
     return rc;
 }
 
-/* ---- commit ------------------------------------------------------------- */
+/* ---- commit and discard -------------------------------------------------- */
 
-static int write_commit_intent(const char *txn_dir, const char *id, const char *rel,
-                               int num, json_t *events, const char *sidecar,
-                               vl_error *err)
+/* What commit and discard start from: the object locked, its root
+ * inventory and what it holds of a mutable head. */
+static int open_head(vl_repo *r, const char *id, char **rel, vl_lock **lock,
+                     vl_inventory **root, vl_mhead_probe *p, vl_error *err)
 {
-    json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O, s:s, s:s}", "id", id, "object",
+    int rc;
+    if ((rc = vl_object_id_check(id, err)) != VL_OK)
+        return rc;
+    if (!(*rel = vl_repo_object_path(r, id)))
+        return vl_error_oom(err);
+    if ((rc = vl_lock_object(r, id, LOCK_WAIT_SECONDS, lock, err)) != VL_OK ||
+        (rc = vl_repo_load_inventory(r, id, root, err)) != VL_OK)
+        return rc;
+    return vl_mhead_probe_at(r->backend, *rel, p, err);
+}
+
+/* The extension's steps are renames: an object store has none. */
+static int refuse_object_store(vl_repo *r, vl_error *err)
+{
+    return r->backend->atomic_put ? VL_OK
+        : vl_error_set(err, VL_EINPUT, "staged heads need a store on a filesystem; "
+                       "%s is not", vl_repo_store(r));
+}
+
+/* The intent of a commit or a discard (kind), read back by recover;
+ * sidecar may be NULL. */
+static int write_intent(const char *txn_dir, const char *kind, const char *id,
+                        const char *rel, int num, json_t *events, const char *sidecar,
+                        vl_error *err)
+{
+    json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O, s:s?, s:s}", "id", id, "object",
                           rel, "version", num, "new", 0, "events", events,
-                          "sidecar", sidecar, "mhead", "commit");
+                          "sidecar", sidecar, "mhead", kind);
     char *s = o ? vl_json_dumps(o, JSON_SORT_KEYS) : NULL;
     char *p = vl_path_join(txn_dir, VL_INTENT_FILE);
     int rc = (!s || !p) ? vl_error_oom(err) : vl_fs_write_atomic(p, s, strlen(s), err);
@@ -425,21 +451,27 @@ static int write_commit_intent(const char *txn_dir, const char *id, const char *
     return rc;
 }
 
-static json_t *commit_event(const char *id, int num, int revisions, const char *vname)
+/* A successful event of vellum's about version num of id. */
+static json_t *head_event(const char *type, const char *id, int num, const char *detail)
 {
     vl_event ev;
     const char *agents[1] = {vl_agent_vellum()};
-    char detail[256];
-    snprintf(detail, sizeof detail, "Staged head committed as version %s "
-             "(%d revision%s; OCFL extension 0005-mutable-head)", vname, revisions,
-             revisions == 1 ? "" : "s");
-    vl_event_init(&ev, VL_EV_CREATION, id);
+    vl_event_init(&ev, type, id);
     ev.outcome = "success";
     ev.detail = detail;
     ev.version = num;
     ev.agents = agents;
     ev.nagents = 1;
     return vl_event_to_json(&ev);
+}
+
+static json_t *commit_event(const char *id, int num, int revisions, const char *vname)
+{
+    char detail[256];
+    snprintf(detail, sizeof detail, "Staged head committed as version %s "
+             "(%d revision%s; OCFL extension 0005-mutable-head)", vname, revisions,
+             revisions == 1 ? "" : "s");
+    return head_event(VL_EV_CREATION, id, num, detail);
 }
 
 /* replicate.after_ingest = true: the committed version goes to every
@@ -479,21 +511,13 @@ int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
     vl_inventory *root = NULL, *inv = NULL;
     vl_mhead_probe p;
     json_t *events = NULL;
-    char vname[16], sname[32], from[40], key[VL_DIGEST_HEX_MAX], u[37], created[32];
+    char vname[16], sname[32], from[40], created[32];
     char *rel = NULL, *objdir = NULL, *head = NULL, *vdir = NULL, *txn = NULL;
     char *fin = NULL, *side = NULL, *prefix_to = NULL;
     char *fin_i = NULL, *fin_s = NULL, *to_i = NULL, *to_s = NULL;
     int rc, conflict = 0, moved = 0, kind = 0;
     memset(res, 0, sizeof *res);
-    if ((rc = vl_object_id_check(id, err)) != VL_OK)
-        return rc;
-    if (!(rel = vl_repo_object_path(r, id))) {
-        rc = vl_error_oom(err);
-        goto done;
-    }
-    if ((rc = vl_lock_object(r, id, LOCK_WAIT_SECONDS, &lock, err)) != VL_OK ||
-        (rc = vl_repo_load_inventory(r, id, &root, err)) != VL_OK ||
-        (rc = vl_mhead_probe_at(r->backend, rel, &p, err)) != VL_OK)
+    if ((rc = open_head(r, id, &rel, &lock, &root, &p, err)) != VL_OK)
         goto done;
     if (!p.active) {
         rc = p.dir ? vl_error_set(err, VL_ESYS, "\"%s\" has an unfinished staged head "
@@ -503,11 +527,8 @@ int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
                                   "to commit", id);
         goto done;
     }
-    if (!r->backend->atomic_put) {
-        rc = vl_error_set(err, VL_EINPUT, "staged heads need a store on a filesystem; "
-                          "%s is not", vl_repo_store(r));
+    if ((rc = refuse_object_store(r, err)) != VL_OK)
         goto done;
-    }
     if ((rc = vl_mhead_conflict_at(r->backend, rel, vl_inventory_digest_alg(root),
                                    &conflict, err)) != VL_OK ||
         (rc = vl_mhead_load_at(r->backend, rel, &inv, NULL, err)) != VL_OK)
@@ -544,12 +565,10 @@ int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
                           "of memory or temporary space", id);
         goto done;
     }
-    vl_uuid4(u);
     snprintf(sname, sizeof sname, "inventory.json.%s",
              vl_digest_name(vl_inventory_digest_alg(inv)));
     snprintf(from, sizeof from, "%s/inventory.json", vname);
-    if (vl_lock_key(id, key) != 0 ||
-        !(txn = vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u)) ||
+    if (!(txn = vl_repo_txn_dir_new(r, id)) ||
         !(fin = vl_path_join(txn, "final")) ||
         !(objdir = vl_path_join(r->store_dir, rel)) ||
         !(head = vl_path_join(objdir, VL_MHEAD_HEAD)) ||
@@ -568,7 +587,7 @@ int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
     if ((rc = vl_fs_mkdirs(fin, err)) != VL_OK ||
         (rc = vl_txn_write_inventory_pair(fin, inv, &side, err)) != VL_OK ||
         (rc = vl_fs_make_files_readonly(fin, err)) != VL_OK ||
-        (rc = write_commit_intent(txn, id, rel, num, events, side, err)) != VL_OK)
+        (rc = write_intent(txn, "commit", id, rel, num, events, side, err)) != VL_OK)
         goto done;
     /* The spec's order: head becomes vN, vN gets the rewritten inventory,
      * the root inventory is written last.  From the first rename on, a
@@ -635,8 +654,6 @@ int vl_event_is_discard(const vl_event_row *row)
 
 static json_t *discard_event(const char *id, const vl_mhead_discard_result *d)
 {
-    vl_event ev;
-    const char *agents[1] = {vl_agent_vellum()};
     char detail[384];
     if (d->event_version)
         snprintf(detail, sizeof detail, "Staged head of version %d discarded (%d "
@@ -648,31 +665,7 @@ static json_t *discard_event(const char *id, const vl_mhead_discard_result *d)
                  "revision%s; OCFL extension 0005-mutable-head): never committed; the "
                  "object got a version %d of its own after the head was staged",
                  d->version, d->revisions, d->revisions == 1 ? "" : "s", d->version);
-    vl_event_init(&ev, VL_EV_DELETION, id);
-    ev.outcome = "success";
-    ev.detail = detail;
-    ev.version = d->event_version;
-    ev.agents = agents;
-    ev.nagents = 1;
-    return vl_event_to_json(&ev);
-}
-
-/* The intent names the root's head, which a discard leaves as it is, so
- * that recover's common settling finds nothing to do and then logs the
- * event (record_pending_events: the version is committed, no sidecar). */
-static int write_discard_intent(const char *txn_dir, const char *id, const char *rel,
-                                int root_head, json_t *events, vl_error *err)
-{
-    json_t *o = json_pack("{s:s, s:s, s:i, s:b, s:O, s:s}", "id", id, "object", rel,
-                          "version", root_head, "new", 0, "events", events, "mhead",
-                          "discard");
-    char *s = o ? vl_json_dumps(o, JSON_SORT_KEYS) : NULL;
-    char *p = vl_path_join(txn_dir, VL_INTENT_FILE);
-    int rc = (!s || !p) ? vl_error_oom(err) : vl_fs_write_atomic(p, s, strlen(s), err);
-    json_decref(o);
-    free(s);
-    free(p);
-    return rc;
+    return head_event(VL_EV_DELETION, id, d->event_version, detail);
 }
 
 int vl_mhead_discard(vl_repo *r, const char *id, vl_mhead_discard_result *res,
@@ -682,31 +675,19 @@ int vl_mhead_discard(vl_repo *r, const char *id, vl_mhead_discard_result *res,
     vl_inventory *root = NULL, *head = NULL;
     vl_mhead_probe p;
     json_t *events = NULL;
-    char key[VL_DIGEST_HEX_MAX], u[37];
     char *rel = NULL, *objdir = NULL, *ext = NULL, *exts = NULL, *txn = NULL;
     char *gone = NULL;
     int rc, conflict = 0, decided = 0;
     memset(res, 0, sizeof *res);
-    if ((rc = vl_object_id_check(id, err)) != VL_OK)
-        return rc;
-    if (!(rel = vl_repo_object_path(r, id))) {
-        rc = vl_error_oom(err);
-        goto done;
-    }
-    if ((rc = vl_lock_object(r, id, LOCK_WAIT_SECONDS, &lock, err)) != VL_OK ||
-        (rc = vl_repo_load_inventory(r, id, &root, err)) != VL_OK ||
-        (rc = vl_mhead_probe_at(r->backend, rel, &p, err)) != VL_OK)
+    if ((rc = open_head(r, id, &rel, &lock, &root, &p, err)) != VL_OK)
         goto done;
     if (!p.dir) {
         rc = vl_error_set(err, VL_EINPUT, "\"%s\" has no staged head: nothing to "
                           "discard", id);
         goto done;
     }
-    if (!r->backend->atomic_put) {
-        rc = vl_error_set(err, VL_EINPUT, "staged heads need a store on a filesystem; "
-                          "%s is not", vl_repo_store(r));
+    if ((rc = refuse_object_store(r, err)) != VL_OK)
         goto done;
-    }
     if ((rc = vl_mhead_conflict_at(r->backend, rel, vl_inventory_digest_alg(root),
                                    &conflict, err)) != VL_OK)
         goto done;
@@ -720,9 +701,7 @@ int vl_mhead_discard(vl_repo *r, const char *id, vl_mhead_discard_result *res,
     /* When the object has a vN of its own, version N's events are partly
      * that version's: the event then names no version, hiding nothing. */
     res->event_version = res->version > vl_inventory_head(root) ? res->version : 0;
-    vl_uuid4(u);
-    if (vl_lock_key(id, key) != 0 ||
-        !(txn = vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u)) ||
+    if (!(txn = vl_repo_txn_dir_new(r, id)) ||
         !(gone = vl_path_join(txn, "discarded")) ||
         !(objdir = vl_path_join(r->store_dir, rel)) ||
         !(ext = vl_path_join(objdir, VL_MHEAD_DIR)) ||
@@ -731,10 +710,13 @@ int vl_mhead_discard(vl_repo *r, const char *id, vl_mhead_discard_result *res,
         rc = vl_error_oom(err);
         goto done;
     }
-    /* The intent first: from then on recover finishes the discard. */
+    /* The intent first: from then on recover finishes the discard.  It
+     * names the root's head, which a discard leaves as it is, so that
+     * recover's common settling finds nothing to do and then logs the
+     * event (the version is committed and there is no sidecar to match). */
     if ((rc = vl_fs_mkdirs(txn, err)) != VL_OK ||
-        (rc = write_discard_intent(txn, id, rel, vl_inventory_head(root), events,
-                                   err)) != VL_OK)
+        (rc = write_intent(txn, "discard", id, rel, vl_inventory_head(root), events,
+                           NULL, err)) != VL_OK)
         goto done;
     decided = 1;
     /* One rename takes the whole head out of the object (staging is on the

@@ -48,6 +48,9 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
 /* Object locks are keyed by the sha256 of the id; transaction folders are
  * named staging/txn-<key>-<uuid> so recover can tell a live one (locked). */
 int vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX]); /* -1: no memory */
+/* A new transaction folder's path, staging/txn-<lock key>-<uuid>
+ * (malloc'd; NULL: no memory): recover takes the lock the key names. */
+char *vl_repo_txn_dir_new(const vl_repo *r, const char *id);
 int vl_lock_by_key(vl_repo *r, const char *key, int wait_seconds,
                    vl_lock **out, vl_error *err);
 

@@ -228,12 +228,7 @@ static int txn_begin(vl_repo *r, const char *id, int staged, vl_txn **out,
         goto done;
     vl_inventory_version_name(t->inv, t->num, t->vname);
     t->mask = VL_DIGEST_BIT(vl_inventory_digest_alg(t->inv)) | r->fixity_mask;
-    {
-        char u[37], key[VL_DIGEST_HEX_MAX];
-        vl_uuid4(u);
-        t->txn_dir = vl_lock_key(id, key) == 0
-            ? vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u) : NULL;
-    }
+    t->txn_dir = vl_repo_txn_dir_new(r, id);
     t->build_dir = t->txn_dir ? vl_path_join(t->txn_dir, "object") : NULL;
     if (!t->staged) {
         t->cprefix = vl_asprintf("%s/%s", t->vname, vl_inventory_content_dir(t->inv));
