@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,25 +56,34 @@ void vl_time_rfc3339(int64_t t, char out[32])
 
 void vl_time_rfc3339_ns(int64_t ns, char out[40])
 {
+    /* Called once per file and METS pass, mostly within the same second:
+     * the seconds part is remembered rather than formatted each time. */
+    static _Thread_local int64_t last_sec = INT64_MIN;
+    static _Thread_local char last_whole[32];
     int64_t sec = ns / 1000000000, frac = ns % 1000000000;
-    char whole[32];
     if (frac < 0) {
         frac += 1000000000;
         sec--;
     }
-    vl_time_rfc3339(sec, whole);
-    if (!frac) {
-        snprintf(out, 40, "%s", whole);
-        return;
+    if (sec != last_sec) {
+        vl_time_rfc3339(sec, last_whole);
+        last_sec = sec;
     }
-    char digits9[16];
-    snprintf(digits9, sizeof digits9, "%09lld", (long long)frac);
+    size_t len = strlen(last_whole);   /* ends in Z */
+    memcpy(out, last_whole, len + 1);
+    if (!frac)
+        return;
+    char digits9[9];
+    for (int i = 8; i >= 0; i--, frac /= 10)
+        digits9[i] = (char)('0' + frac % 10);
     size_t n = 9;
-    while (n > 1 && digits9[n - 1] == '0')
+    while (digits9[n - 1] == '0')   /* frac != 0: one digit is not */
         n--;
-    digits9[n] = '\0';
-    whole[strlen(whole) - 1] = '\0';   /* the Z */
-    snprintf(out, 40, "%.28s.%.9sZ", whole, digits9);
+    size_t base = len - 1 < 28 ? len - 1 : 28;   /* fits 40 for any year */
+    out[base] = '.';
+    memcpy(out + base + 1, digits9, n);
+    out[base + 1 + n] = 'Z';
+    out[base + 2 + n] = '\0';
 }
 
 /* Exactly n decimal digits at *p; advances *p. */

@@ -853,6 +853,16 @@ static void test_time_ns(void **state)
     assert_string_equal(buf, "1969-12-31T23:59:59.5Z");
     vl_time_rfc3339_ns(1000000001LL, buf);
     assert_string_equal(buf, "1970-01-01T00:00:01.000000001Z");
+    /* The same second again (its text is reused), then a whole second
+     * and the one before it: each is written in full. */
+    vl_time_rfc3339_ns(1999999999LL, buf);
+    assert_string_equal(buf, "1970-01-01T00:00:01.999999999Z");
+    vl_time_rfc3339_ns(1000000000LL, buf);
+    assert_string_equal(buf, "1970-01-01T00:00:01Z");
+    vl_time_rfc3339_ns(999999999LL, buf);
+    assert_string_equal(buf, "1970-01-01T00:00:00.999999999Z");
+    vl_time_rfc3339_ns(INT64_MAX, buf);
+    assert_string_equal(buf, "2262-04-11T23:47:16.854775807Z");
     assert_int_equal(vl_time_parse_ns("2001-02-03T04:05:06.25Z", &t), 0);
     assert_true(t == 981173106250000000LL);
     assert_int_equal(vl_time_parse_ns("1969-12-31T23:59:59.5Z", &t), 0);
