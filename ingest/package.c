@@ -169,6 +169,7 @@ struct staged_kept {
     struct kept_ctx *k;
     vl_backend *b;
     const char *object_rel;
+    vl_catalog_facts *fx;
     vl_catalog_file_detail d;
     int added;
 };
@@ -201,11 +202,11 @@ static int add_staged_kept(void *arg, const char *logical, const char *digest)
         return 1;
     memset(&s->d, 0, sizeof s->d);
     s->d.file = (vl_catalog_file){logical, cpath, digest, size};
-    s->d.has_modified = vl_catalog_date_get(s->k->cat, s->k->id,
-                                            vl_inventory_head(s->k->head), logical,
-                                            &s->d.modified_ns, &ignored) == VL_OK;
+    s->d.has_modified = vl_catalog_facts_date(s->fx, vl_inventory_head(s->k->head),
+                                              logical, &s->d.modified_ns,
+                                              &ignored) == VL_OK;
     s->added = 0;
-    vl_catalog_format_get(s->k->cat, s->k->id, digest, staged_format, s, &ignored);
+    vl_catalog_facts_format(s->fx, digest, staged_format, s, &ignored);
     if (s->added)
         return s->k->rc != VL_OK;
     return add_kept(s->k, &s->d);
@@ -227,12 +228,13 @@ int vl_ingest_write_mets(vl_ingest_run *run, const vl_descriptive *desc,
             char *rel = vl_repo_object_path(run->repo, vl_txn_object_id(run->txn));
             struct staged_kept sk = {.k = &k, .b = vl_repo_backend(run->repo),
                                      .object_rel = rel};
-            rc = !rel ? vl_error_oom(err)
-                : vl_inventory_state_foreach(head, vl_txn_base_version(run->txn),
-                                             add_staged_kept, &sk) != 0 && k.rc == VL_OK
-                ? vl_error_set(err, VL_ESYS, "cannot read the staged head of \"%s\"",
-                               k.id)
-                : VL_OK;
+            rc = !rel ? vl_error_oom(err) : vl_catalog_facts_open(k.cat, k.id, &sk.fx, err);
+            if (rc == VL_OK &&
+                vl_inventory_state_foreach(head, vl_txn_base_version(run->txn),
+                                           add_staged_kept, &sk) != 0 && k.rc == VL_OK)
+                rc = vl_error_set(err, VL_ESYS, "cannot read the staged head of \"%s\"",
+                                  k.id);
+            vl_catalog_facts_close(sk.fx);
             free(rel);
         } else {
             rc = vl_catalog_get_object(k.cat, k.id, head_known, &k, err);

@@ -1233,6 +1233,7 @@ struct restore {
     const vl_inventory *inv;
     int num;
     size_t files;
+    vl_catalog_facts *fx;   /* the lookups, prepared once for every file */
 };
 
 static int has_format(void *arg, const vl_catalog_format *f)
@@ -1249,8 +1250,8 @@ static int fill_gap(struct restore *rs, const char *digest,
     int rc, known = 0;
     /* Only gaps are filled: what the catalog has came from identification
      * itself and may say more than the METS does. */
-    if ((rc = vl_catalog_format_get(rs->cat, id, digest, has_format, &known,
-                                    err)) != VL_OK || known)
+    if ((rc = vl_catalog_facts_format(rs->fx, digest, has_format, &known,
+                                      err)) != VL_OK || known)
         return rc;
     if ((rc = vl_catalog_format_put(rs->cat, id, digest, cf, err)) == VL_OK)
         rs->files++;
@@ -1267,8 +1268,7 @@ static int restore_one(void *arg, const vl_mets_file_info *f, vl_error *err)
     int64_t ns, had;
     /* The modification time as deposited, when the catalog lost it. */
     if (digest && f->modified && vl_time_parse_ns(f->modified, &ns) == 0 &&
-        vl_catalog_date_get(rs->cat, rs->id, rs->num, f->logical, &had,
-                            NULL) == VL_FINDING) {
+        vl_catalog_facts_date(rs->fx, rs->num, f->logical, &had, NULL) == VL_FINDING) {
         int rc = vl_catalog_date_put(rs->cat, rs->id, rs->num, f->logical, ns,
                                      err);
         if (rc != VL_OK)
@@ -1320,7 +1320,7 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
 {
     vl_catalog *cat = vl_repo_catalog(r);
     vl_inventory *inv = NULL;
-    struct restore rs = {cat, id, NULL, 0, 0};
+    struct restore rs = {cat, id, NULL, 0, 0, NULL};
     /* A copy: a lookup in another version invalidates what lookup gave. */
     char prev[VL_DIGEST_HEX_MAX] = "";
     int rc, in_txn = 0;
@@ -1335,6 +1335,8 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
         (rc = vl_catalog_begin(cat, err)) != VL_OK)
         goto done;
     in_txn = 1;
+    if ((rc = vl_catalog_facts_open(cat, id, &rs.fx, err)) != VL_OK)
+        goto done;
     for (int v = vl_inventory_head(inv); v >= 1; v--) {
         const char *d = vl_inventory_lookup(inv, v, VL_METS_FILE);
         if (!d || !strcmp(prev, d))
@@ -1361,12 +1363,15 @@ int vl_metadata_restore_formats(vl_repo *r, const char *id, size_t *files,
             have_desc = vl_dc_count(dc);
         }
     }
+    vl_catalog_facts_close(rs.fx);
+    rs.fx = NULL;
     if ((rc = vl_catalog_commit(cat, err)) != VL_OK)
         goto done;
     in_txn = 0;
     if (files)
         *files += rs.files;
 done:
+    vl_catalog_facts_close(rs.fx);
     if (in_txn)
         vl_catalog_rollback(cat);
     vl_descriptive_free(desc);

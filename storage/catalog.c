@@ -349,6 +349,11 @@ int vl_catalog_open(const char *path, vl_catalog **out, vl_error *err)
                   "setting the cache size", err);
     if (rc == VL_OK)
         rc = create_schema(cat, err);
+    /* The side tables too, once (outside any transaction, so that none is
+     * rolled back): otherwise each lookup runs its CREATE TABLE IF NOT
+     * EXISTS again, which cost more than the lookup when done per file. */
+    if (rc == VL_OK && (rc = ensure_side_tables(cat, err)) == VL_OK)
+        vl_db_set_schema_ready(cat->db);
 opened:
     if (rc != VL_OK)
         goto done;

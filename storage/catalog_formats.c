@@ -83,31 +83,6 @@ int vl_catalog_dates_carry(vl_catalog *cat, const char *object_id, int from,
     return rc;
 }
 
-int vl_catalog_date_get(vl_catalog *cat, const char *object_id, int version,
-                        const char *logical, int64_t *modified_ns,
-                        vl_error *err)
-{
-    vl_db *db = vl_catalog_vdb(cat);
-    vl_db_stmt *st = NULL;
-    int rc = ensure(db, err), s;
-    if (rc != VL_OK)
-        return rc;
-    if (vl_db_prepare(db, "SELECT modified_ns FROM file_dates WHERE "
-                           "object_id = ? AND version = ? AND logical_path = ?", &st) != VL_DB_OK)
-        return vl_sql_err(db, err, "preparing a file date lookup");
-    vl_sql_bind_text(st, 1, object_id);
-    vl_db_bind_int(st, 2, version);
-    vl_sql_bind_text(st, 3, logical);
-    if ((s = vl_db_step(st)) == VL_DB_ROW)
-        *modified_ns = vl_db_column_int64(st, 0);
-    else if (s == VL_DB_DONE)
-        rc = VL_FINDING;
-    else
-        rc = vl_sql_err(db, err, "reading a file date");
-    vl_db_finalize(st);
-    return rc;
-}
-
 /* A format row's ten columns, from column first on. */
 static vl_catalog_format format_at(vl_db_stmt *st, int first)
 {
@@ -233,31 +208,113 @@ int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
     return rc;
 }
 
-int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
-                          const char *digest, vl_catalog_format_fn fn,
-                          void *arg, vl_error *err)
+/* ---- one file at a time ------------------------------------------------ */
+
+struct vl_catalog_facts {
+    vl_catalog *cat;
+    char *object_id;
+    vl_db_stmt *format;   /* prepared on first use, then reset */
+    vl_db_stmt *date;
+};
+
+int vl_catalog_facts_open(vl_catalog *cat, const char *object_id,
+                          vl_catalog_facts **out, vl_error *err)
 {
-    vl_db *db = vl_catalog_vdb(cat);
-    vl_db_stmt *st = NULL;
-    int rc = ensure(db, err);
-    if (rc != VL_OK)
+    vl_catalog_facts *fx = calloc(1, sizeof *fx);
+    int rc = VL_OK;
+    *out = NULL;
+    if (!fx || !(fx->object_id = vl_strdup(object_id)))
+        rc = vl_error_oom(err);
+    else
+        rc = ensure(vl_catalog_vdb(cat), err);
+    if (rc != VL_OK) {
+        vl_catalog_facts_close(fx);
         return rc;
-    if (vl_db_prepare(db, "SELECT f.mime, f.encoding, f.description, f.puid, f.format_name,"
+    }
+    fx->cat = cat;
+    *out = fx;
+    return VL_OK;
+}
+
+void vl_catalog_facts_close(vl_catalog_facts *fx)
+{
+    if (!fx)
+        return;
+    vl_db_finalize(fx->format);
+    vl_db_finalize(fx->date);
+    free(fx->object_id);
+    free(fx);
+}
+
+int vl_catalog_facts_format(vl_catalog_facts *fx, const char *digest,
+                            vl_catalog_format_fn fn, void *arg, vl_error *err)
+{
+    vl_db *db = vl_catalog_vdb(fx->cat);
+    int rc = VL_OK;
+    if (!fx->format &&
+        vl_db_prepare(db, "SELECT f.mime, f.encoding, f.description, f.puid, f.format_name,"
             " f.format_version, b.basis, b.warning, b.others, b.signatures"
             " FROM formats f LEFT JOIN format_basis b"
             " ON b.object_id = f.object_id AND b.digest = f.digest"
-            " WHERE f.object_id = ? AND f.digest = ?", &st) != VL_DB_OK)
+            " WHERE f.object_id = ? AND f.digest = ?", &fx->format) != VL_DB_OK)
         return vl_sql_err(db, err, "reading a format");
-    vl_sql_bind_text(st, 1, object_id);
-    vl_sql_bind_text(st, 2, digest);
-    int s = vl_db_step(st);
+    vl_sql_bind_text(fx->format, 1, fx->object_id);
+    vl_sql_bind_text(fx->format, 2, digest);
+    int s = vl_db_step(fx->format);
     if (s == VL_DB_ROW) {
-        vl_catalog_format f = format_at(st, 0);
+        vl_catalog_format f = format_at(fx->format, 0);
         fn(arg, &f);
     } else if (s != VL_DB_DONE) {
         rc = vl_sql_err(db, err, "reading a format");
     }
-    vl_db_finalize(st);
+    vl_db_reset(fx->format);
+    return rc;
+}
+
+int vl_catalog_facts_date(vl_catalog_facts *fx, int version, const char *logical,
+                          int64_t *modified_ns, vl_error *err)
+{
+    vl_db *db = vl_catalog_vdb(fx->cat);
+    int rc = VL_OK, s;
+    if (!fx->date &&
+        vl_db_prepare(db, "SELECT modified_ns FROM file_dates WHERE "
+                          "object_id = ? AND version = ? AND logical_path = ?",
+                      &fx->date) != VL_DB_OK)
+        return vl_sql_err(db, err, "preparing a file date lookup");
+    vl_sql_bind_text(fx->date, 1, fx->object_id);
+    vl_db_bind_int(fx->date, 2, version);
+    vl_sql_bind_text(fx->date, 3, logical);
+    if ((s = vl_db_step(fx->date)) == VL_DB_ROW)
+        *modified_ns = vl_db_column_int64(fx->date, 0);
+    else if (s == VL_DB_DONE)
+        rc = VL_FINDING;
+    else
+        rc = vl_sql_err(db, err, "reading a file date");
+    vl_db_reset(fx->date);
+    return rc;
+}
+
+int vl_catalog_format_get(vl_catalog *cat, const char *object_id,
+                          const char *digest, vl_catalog_format_fn fn,
+                          void *arg, vl_error *err)
+{
+    vl_catalog_facts *fx = NULL;
+    int rc = vl_catalog_facts_open(cat, object_id, &fx, err);
+    if (rc == VL_OK)
+        rc = vl_catalog_facts_format(fx, digest, fn, arg, err);
+    vl_catalog_facts_close(fx);
+    return rc;
+}
+
+int vl_catalog_date_get(vl_catalog *cat, const char *object_id, int version,
+                        const char *logical, int64_t *modified_ns,
+                        vl_error *err)
+{
+    vl_catalog_facts *fx = NULL;
+    int rc = vl_catalog_facts_open(cat, object_id, &fx, err);
+    if (rc == VL_OK)
+        rc = vl_catalog_facts_date(fx, version, logical, modified_ns, err);
+    vl_catalog_facts_close(fx);
     return rc;
 }
 

@@ -536,6 +536,55 @@ static void test_files_detail(void **state)
     assert_false(l.rows[0].has_modified);
 }
 
+static int got_format(void *arg, const vl_catalog_format *fm)
+{
+    snprintf(arg, 64, "%s|%s", fm->puid ? fm->puid : "-",
+             fm->basis ? fm->basis : "-");
+    return 0;
+}
+
+/* Formats and dates looked up a file at a time through one handle (a
+ * staged head's kept files, a METS read back): each statement is used
+ * again after a hit and after a miss.  The side tables exist from the
+ * catalog's opening, before anything is written to them. */
+static void test_facts(void **state)
+{
+    fx *f = *state;
+    vl_error err = {0};
+    vl_catalog_facts *h = NULL;
+    char got[64];
+    int64_t ns = 0;
+    assert_int_equal(query_int(f, "SELECT count(*) FROM sqlite_master WHERE type = "
+                                  "'table' AND name IN ('formats', 'format_basis', "
+                                  "'file_dates', 'audits', 'events')"), 5);
+    sync_ok(f, REL_A, f->inv_a);
+    vl_catalog_format fm = {.mime = "text/plain", .puid = "fmt/1", .basis = "signature"};
+    assert_int_equal(vl_catalog_format_put(f->cat, OBJ_A, "d1", &fm, &err), VL_OK);
+    assert_int_equal(vl_catalog_date_put(f->cat, OBJ_A, 2, "data/a.txt", 42, &err), VL_OK);
+    assert_int_equal(vl_catalog_facts_open(f->cat, OBJ_A, &h, &err), VL_OK);
+    for (int i = 0; i < 3; i++) {
+        got[0] = '\0';
+        assert_int_equal(vl_catalog_facts_format(h, "d1", got_format, got, &err), VL_OK);
+        assert_string_equal(got, "fmt/1|signature");
+        got[0] = '\0';
+        assert_int_equal(vl_catalog_facts_format(h, "d2", got_format, got, &err), VL_OK);
+        assert_string_equal(got, "");
+        ns = 0;
+        assert_int_equal(vl_catalog_facts_date(h, 2, "data/a.txt", &ns, &err), VL_OK);
+        assert_true(ns == 42);
+        assert_int_equal(vl_catalog_facts_date(h, 1, "data/a.txt", &ns, &err), VL_FINDING);
+    }
+    vl_catalog_facts_close(h);
+    /* another object's handle sees none of them */
+    assert_int_equal(vl_catalog_facts_open(f->cat, OBJ_B, &h, &err), VL_OK);
+    got[0] = '\0';
+    assert_int_equal(vl_catalog_facts_format(h, "d1", got_format, got, &err), VL_OK);
+    assert_string_equal(got, "");
+    assert_int_equal(vl_catalog_facts_date(h, 2, "data/a.txt", &ns, &err), VL_FINDING);
+    vl_catalog_facts_close(h);
+    vl_catalog_facts_close(NULL);
+}
+
 static void test_resync_replaces(void **state)
 {
     fx *f = *state;
@@ -572,11 +621,11 @@ static void test_resync_keeps_foreign_rows(void **state)
     /* Another module's table referencing objects must survive a re-sync
      * (the objects row is updated, not deleted). */
     sync_ok(f, REL_A, f->inv_a);
-    exec_sql(f, "CREATE TABLE events (object_id TEXT REFERENCES objects(id) "
+    exec_sql(f, "CREATE TABLE other_module (object_id TEXT REFERENCES objects(id) "
                 "ON DELETE CASCADE, what TEXT)");
-    exec_sql(f, "INSERT INTO events VALUES ('" OBJ_A "', 'ingest')");
+    exec_sql(f, "INSERT INTO other_module VALUES ('" OBJ_A "', 'ingest')");
     sync_ok(f, REL_A, f->inv_a);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM events"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM other_module"), 1);
 }
 
 static void test_remove_object(void **state)
@@ -604,8 +653,9 @@ static void test_clear(void **state)
     objlist l = {0};
     sync_ok(f, REL_A, f->inv_a);
     sync_ok(f, REL_B, f->inv_b);
-    exec_sql(f, "CREATE TABLE formats (digest TEXT, puid TEXT)");
-    exec_sql(f, "INSERT INTO formats VALUES ('x', 'fmt/1')");
+    /* (the side tables exist from the catalog's opening) */
+    exec_sql(f, "INSERT INTO formats (object_id, digest, puid) VALUES ('"
+                OBJ_A "', 'x', 'fmt/1')");
     assert_int_equal(vl_catalog_clear(f->cat, &err), VL_OK);
     assert_int_equal(
         query_int(f, "SELECT (SELECT count(*) FROM objects) + (SELECT count(*) "
@@ -1076,6 +1126,7 @@ int main(void)
         T(test_files_detail),
         T(test_resync_replaces),
         T(test_resync_keeps_foreign_rows),
+        T(test_facts),
         T(test_incremental_sync_equals_full),
         T(test_remove_object),
         T(test_clear),

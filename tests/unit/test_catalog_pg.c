@@ -1092,6 +1092,22 @@ static void test_side_tables(void **state)
     assert_true(ns == INT64_C(1700000000123456789));
     assert_int_equal(vl_catalog_date_get(f->cat, OBJ_A, 3, "data/a.txt", &ns,
                                          &err), VL_FINDING);
+    /* the same through one handle, each statement used again */
+    vl_catalog_facts *h = NULL;
+    assert_int_equal(vl_catalog_facts_open(f->cat, OBJ_A, &h, &err), VL_OK);
+    for (int i = 0; i < 3; i++) {
+        got[0] = '\0';
+        assert_int_equal(vl_catalog_facts_format(h, "d1", got_format, got, &err), VL_OK);
+        assert_string_equal(got, "fmt/1|signature");
+        got[0] = '\0';
+        assert_int_equal(vl_catalog_facts_format(h, "d2", got_format, got, &err), VL_OK);
+        assert_string_equal(got, "");
+        ns = 0;
+        assert_int_equal(vl_catalog_facts_date(h, 2, "data/a.txt", &ns, &err), VL_OK);
+        assert_true(ns == INT64_C(1700000000123456789));
+        assert_int_equal(vl_catalog_facts_date(h, 3, "data/a.txt", &ns, &err), VL_FINDING);
+    }
+    vl_catalog_facts_close(h);
     /* audits, and the report queries over them */
     vl_audit_row a = {.object_id = OBJ_A, .started = "2026-03-01T00:00:00Z",
                       .finished = "2026-03-01T00:00:01Z", .outcome = "fail",
