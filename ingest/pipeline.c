@@ -854,8 +854,7 @@ static int classify_is_archive(vl_ingest_run *run, const char *path)
 }
 
 struct catalog_ctx {
-    vl_catalog *cat;
-    const char *id;
+    vl_catalog_facts *fx;   /* NULL: the catalog could not be used */
     vl_digest_alg alg;
     int num;
 };
@@ -870,7 +869,8 @@ static int put_format(void *arg, const vl_record *r, vl_error *err)
     vl_catalog_format f = {r->mime, r->encoding, r->description, r->puid,
                            r->format_name, r->format_version, r->basis,
                            r->warning, r->others, r->signatures};
-    vl_catalog_format_put(c->cat, c->id, r->hex[c->alg], &f, &ignored);
+    if (c->fx)
+        vl_catalog_facts_put_format(c->fx, r->hex[c->alg], &f, &ignored);
     return VL_OK;
 }
 
@@ -881,18 +881,20 @@ static int record_formats(vl_ingest_run *run, const char *id, vl_digest_alg alg,
 {
     vl_catalog *cat = vl_repo_catalog(run->repo);
     vl_error err = {0};
-    struct catalog_ctx c = {cat, id, alg, 0};
+    struct catalog_ctx c = {NULL, alg, 0};
     /* One transaction for all rows: one autocommit per file cost two locks
      * and a journal write each, more than identifying the file. */
     int txn = vl_catalog_begin(cat, &err) == VL_OK;
+    vl_catalog_facts_open(cat, id, &c.fx, &err);
     int rc = vl_deposit_foreach(&run->dep, 0, put_format, &c, failed);
     /* The version's own METS.xml: vellum wrote it, so its format is known. */
-    if (run->mets_digest[alg][0]) {
+    if (run->mets_digest[alg][0] && c.fx) {
         vl_catalog_format f = {"application/xml", "utf-8", "METS document (XML 1.0)",
                                "fmt/101", "Extensible Markup Language", "1.0",
                                NULL, NULL, NULL, NULL};
-        vl_catalog_format_put(cat, id, run->mets_digest[alg], &f, &err);
+        vl_catalog_facts_put_format(c.fx, run->mets_digest[alg], &f, &err);
     }
+    vl_catalog_facts_close(c.fx);
     if (txn)
         vl_catalog_commit(cat, &err);
     return rc;
@@ -905,8 +907,8 @@ static int put_date(void *arg, const vl_record *r, vl_error *err)
     struct catalog_ctx *c = arg;
     vl_error ignored = {0};
     (void)err;
-    if (r->mtime_ns != VL_MTIME_UNKNOWN)
-        vl_catalog_date_put(c->cat, c->id, c->num, r->logical, r->mtime_ns, &ignored);
+    if (r->mtime_ns != VL_MTIME_UNKNOWN && c->fx)
+        vl_catalog_facts_put_date(c->fx, c->num, r->logical, r->mtime_ns, &ignored);
     return VL_OK;
 }
 
@@ -916,9 +918,11 @@ static int record_dates(vl_ingest_run *run, const char *id, vl_error *failed)
     const vl_inventory *head = vl_txn_head_inventory(run->txn);
     int num = vl_txn_version(run->txn), base = vl_txn_base_version(run->txn);
     vl_error err = {0};
-    struct catalog_ctx c = {cat, id, 0, num};
+    struct catalog_ctx c = {NULL, 0, num};
     int txn = vl_catalog_begin(cat, &err) == VL_OK;
+    vl_catalog_facts_open(cat, id, &c.fx, &err);
     int rc = vl_deposit_foreach(&run->dep, 0, put_date, &c, failed);
+    vl_catalog_facts_close(c.fx);
     /* a staged head's dates are its own version's already */
     if (rc == VL_OK && head && run->o->merge && base != num)
         vl_catalog_dates_carry(cat, id, base, num, &err);

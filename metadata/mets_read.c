@@ -1246,14 +1246,13 @@ static int has_format(void *arg, const vl_catalog_format *f)
 static int fill_gap(struct restore *rs, const char *digest,
                     const vl_catalog_format *cf, vl_error *err)
 {
-    const char *id = vl_inventory_id(rs->inv);
     int rc, known = 0;
     /* Only gaps are filled: what the catalog has came from identification
      * itself and may say more than the METS does. */
     if ((rc = vl_catalog_facts_format(rs->fx, digest, has_format, &known,
                                       err)) != VL_OK || known)
         return rc;
-    if ((rc = vl_catalog_format_put(rs->cat, id, digest, cf, err)) == VL_OK)
+    if ((rc = vl_catalog_facts_put_format(rs->fx, digest, cf, err)) == VL_OK)
         rs->files++;
     return rc;
 }
@@ -1269,8 +1268,7 @@ static int restore_one(void *arg, const vl_mets_file_info *f, vl_error *err)
     /* The modification time as deposited, when the catalog lost it. */
     if (digest && f->modified && vl_time_parse_ns(f->modified, &ns) == 0 &&
         vl_catalog_facts_date(rs->fx, rs->num, f->logical, &had, NULL) == VL_FINDING) {
-        int rc = vl_catalog_date_put(rs->cat, rs->id, rs->num, f->logical, ns,
-                                     err);
+        int rc = vl_catalog_facts_put_date(rs->fx, rs->num, f->logical, ns, err);
         if (rc != VL_OK)
             return rc;
     }

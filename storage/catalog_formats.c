@@ -38,29 +38,6 @@ static int ensure(vl_db *db, vl_error *err)
     return rc == VL_OK ? vl_sql_ensure(db, "file_dates", dates_schema, err) : rc;
 }
 
-int vl_catalog_date_put(vl_catalog *cat, const char *object_id, int version,
-                        const char *logical, int64_t modified_ns,
-                        vl_error *err)
-{
-    vl_db *db = vl_catalog_vdb(cat);
-    vl_db_stmt *st = NULL;
-    int rc = ensure(db, err);
-    if (rc != VL_OK)
-        return rc;
-    if (vl_db_prepare(db, "INSERT INTO file_dates VALUES (?,?,?,?)"
-                           " ON CONFLICT (object_id, version, logical_path)"
-                           " DO UPDATE SET modified_ns = excluded.modified_ns", &st) != VL_DB_OK)
-        return vl_sql_err(db, err, "preparing a file date insert");
-    vl_sql_bind_text(st, 1, object_id);
-    vl_db_bind_int(st, 2, version);
-    vl_sql_bind_text(st, 3, logical);
-    vl_db_bind_int64(st, 4, modified_ns);
-    if (vl_db_step(st) != VL_DB_DONE)
-        rc = vl_sql_err(db, err, "recording a file date");
-    vl_db_finalize(st);
-    return rc;
-}
-
 int vl_catalog_dates_carry(vl_catalog *cat, const char *object_id, int from,
                            int to, vl_error *err)
 {
@@ -161,60 +138,13 @@ int vl_sql_ensure_formats(vl_db *db, vl_error *err)
     return ensure(db, err);
 }
 
-int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
-                          const char *digest, const vl_catalog_format *f,
-                          vl_error *err)
-{
-    vl_db *db = vl_catalog_vdb(cat);
-    vl_db_stmt *st = NULL;
-    int rc = ensure(db, err);
-    if (rc != VL_OK)
-        return rc;
-    if (vl_db_prepare(db, "INSERT INTO formats VALUES (?,?,?,?,?,?,?,?)"
-            " ON CONFLICT (object_id, digest) DO UPDATE SET"
-            " mime = excluded.mime, encoding = excluded.encoding,"
-            " description = excluded.description, puid = excluded.puid,"
-            " format_name = excluded.format_name,"
-            " format_version = excluded.format_version", &st) != VL_DB_OK)
-        return vl_sql_err(db, err, "preparing a format insert");
-    vl_sql_bind_text_known(st, 1, object_id);
-    vl_sql_bind_text_known(st, 2, digest);
-    vl_sql_bind_text_known(st, 3, f->mime);
-    vl_sql_bind_text_known(st, 4, f->encoding);
-    vl_sql_bind_text_known(st, 5, f->description);
-    vl_sql_bind_text_known(st, 6, f->puid);
-    vl_sql_bind_text_known(st, 7, f->format_name);
-    vl_sql_bind_text_known(st, 8, f->format_version);
-    if (vl_db_step(st) != VL_DB_DONE)
-        rc = vl_sql_err(db, err, "recording a format");
-    vl_db_finalize(st);
-    st = NULL;
-    if (rc != VL_OK || !(f->basis || f->warning || f->others || f->signatures))
-        return rc;
-    if (vl_db_prepare(db, "INSERT INTO format_basis VALUES (?,?,?,?,?,?)"
-            " ON CONFLICT (object_id, digest) DO UPDATE SET"
-            " basis = excluded.basis, warning = excluded.warning,"
-            " others = excluded.others, signatures = excluded.signatures", &st) != VL_DB_OK)
-        return vl_sql_err(db, err, "preparing a format basis insert");
-    vl_sql_bind_text_known(st, 1, object_id);
-    vl_sql_bind_text_known(st, 2, digest);
-    vl_sql_bind_text_known(st, 3, f->basis);
-    vl_sql_bind_text_known(st, 4, f->warning);
-    vl_sql_bind_text_known(st, 5, f->others);
-    vl_sql_bind_text_known(st, 6, f->signatures);
-    if (vl_db_step(st) != VL_DB_DONE)
-        rc = vl_sql_err(db, err, "recording a format basis");
-    vl_db_finalize(st);
-    return rc;
-}
-
 /* ---- one file at a time ------------------------------------------------ */
 
 struct vl_catalog_facts {
     vl_catalog *cat;
     char *object_id;
-    vl_db_stmt *format;   /* prepared on first use, then reset */
-    vl_db_stmt *date;
+    /* each prepared on first use, then reset after each */
+    vl_db_stmt *format, *date, *put_format, *put_basis, *put_date;
 };
 
 int vl_catalog_facts_open(vl_catalog *cat, const char *object_id,
@@ -242,6 +172,9 @@ void vl_catalog_facts_close(vl_catalog_facts *fx)
         return;
     vl_db_finalize(fx->format);
     vl_db_finalize(fx->date);
+    vl_db_finalize(fx->put_format);
+    vl_db_finalize(fx->put_basis);
+    vl_db_finalize(fx->put_date);
     free(fx->object_id);
     free(fx);
 }
@@ -291,6 +224,98 @@ int vl_catalog_facts_date(vl_catalog_facts *fx, int version, const char *logical
     else
         rc = vl_sql_err(db, err, "reading a file date");
     vl_db_reset(fx->date);
+    return rc;
+}
+
+int vl_catalog_facts_put_format(vl_catalog_facts *fx, const char *digest,
+                                const vl_catalog_format *f, vl_error *err)
+{
+    vl_db *db = vl_catalog_vdb(fx->cat);
+    int rc = VL_OK;
+    if (!fx->put_format &&
+        vl_db_prepare(db, "INSERT INTO formats VALUES (?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (object_id, digest) DO UPDATE SET"
+            " mime = excluded.mime, encoding = excluded.encoding,"
+            " description = excluded.description, puid = excluded.puid,"
+            " format_name = excluded.format_name,"
+            " format_version = excluded.format_version", &fx->put_format) != VL_DB_OK)
+        return vl_sql_err(db, err, "preparing a format insert");
+    vl_db_stmt *st = fx->put_format;
+    vl_sql_bind_text_known(st, 1, fx->object_id);
+    vl_sql_bind_text_known(st, 2, digest);
+    vl_sql_bind_text_known(st, 3, f->mime);
+    vl_sql_bind_text_known(st, 4, f->encoding);
+    vl_sql_bind_text_known(st, 5, f->description);
+    vl_sql_bind_text_known(st, 6, f->puid);
+    vl_sql_bind_text_known(st, 7, f->format_name);
+    vl_sql_bind_text_known(st, 8, f->format_version);
+    if (vl_db_step(st) != VL_DB_DONE)
+        rc = vl_sql_err(db, err, "recording a format");
+    vl_db_reset(st);
+    if (rc != VL_OK || !(f->basis || f->warning || f->others || f->signatures))
+        return rc;
+    if (!fx->put_basis &&
+        vl_db_prepare(db, "INSERT INTO format_basis VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (object_id, digest) DO UPDATE SET"
+            " basis = excluded.basis, warning = excluded.warning,"
+            " others = excluded.others, signatures = excluded.signatures",
+            &fx->put_basis) != VL_DB_OK)
+        return vl_sql_err(db, err, "preparing a format basis insert");
+    st = fx->put_basis;
+    vl_sql_bind_text_known(st, 1, fx->object_id);
+    vl_sql_bind_text_known(st, 2, digest);
+    vl_sql_bind_text_known(st, 3, f->basis);
+    vl_sql_bind_text_known(st, 4, f->warning);
+    vl_sql_bind_text_known(st, 5, f->others);
+    vl_sql_bind_text_known(st, 6, f->signatures);
+    if (vl_db_step(st) != VL_DB_DONE)
+        rc = vl_sql_err(db, err, "recording a format basis");
+    vl_db_reset(st);
+    return rc;
+}
+
+int vl_catalog_facts_put_date(vl_catalog_facts *fx, int version, const char *logical,
+                              int64_t modified_ns, vl_error *err)
+{
+    vl_db *db = vl_catalog_vdb(fx->cat);
+    int rc = VL_OK;
+    if (!fx->put_date &&
+        vl_db_prepare(db, "INSERT INTO file_dates VALUES (?,?,?,?)"
+                          " ON CONFLICT (object_id, version, logical_path)"
+                          " DO UPDATE SET modified_ns = excluded.modified_ns",
+                      &fx->put_date) != VL_DB_OK)
+        return vl_sql_err(db, err, "preparing a file date insert");
+    vl_sql_bind_text(fx->put_date, 1, fx->object_id);
+    vl_db_bind_int(fx->put_date, 2, version);
+    vl_sql_bind_text(fx->put_date, 3, logical);
+    vl_db_bind_int64(fx->put_date, 4, modified_ns);
+    if (vl_db_step(fx->put_date) != VL_DB_DONE)
+        rc = vl_sql_err(db, err, "recording a file date");
+    vl_db_reset(fx->put_date);
+    return rc;
+}
+
+int vl_catalog_format_put(vl_catalog *cat, const char *object_id,
+                          const char *digest, const vl_catalog_format *f,
+                          vl_error *err)
+{
+    vl_catalog_facts *fx = NULL;
+    int rc = vl_catalog_facts_open(cat, object_id, &fx, err);
+    if (rc == VL_OK)
+        rc = vl_catalog_facts_put_format(fx, digest, f, err);
+    vl_catalog_facts_close(fx);
+    return rc;
+}
+
+int vl_catalog_date_put(vl_catalog *cat, const char *object_id, int version,
+                        const char *logical, int64_t modified_ns,
+                        vl_error *err)
+{
+    vl_catalog_facts *fx = NULL;
+    int rc = vl_catalog_facts_open(cat, object_id, &fx, err);
+    if (rc == VL_OK)
+        rc = vl_catalog_facts_put_date(fx, version, logical, modified_ns, err);
+    vl_catalog_facts_close(fx);
     return rc;
 }
 

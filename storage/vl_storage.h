@@ -312,10 +312,11 @@ int vl_catalog_dates_carry(vl_catalog *cat, const char *object_id, int from,
 int vl_catalog_date_get(vl_catalog *cat, const char *object_id, int version,
                         const char *logical, int64_t *modified_ns,
                         vl_error *err);
-/* The two lookups above for many files of one object, one at a time: the
- * statements are prepared once for all of them (a staged head's kept
- * files, a METS read back), where each call of the functions above
- * prepares its own.  facts_date returns VL_FINDING when there is none. */
+/* The lookups and records above for many files of one object, one at a
+ * time: the statements are prepared once for all of them (a deposit's
+ * formats and dates, a staged head's kept files, a METS read back), where
+ * each call of the functions above prepares its own.  facts_date returns
+ * VL_FINDING when there is none. */
 typedef struct vl_catalog_facts vl_catalog_facts;
 int vl_catalog_facts_open(vl_catalog *cat, const char *object_id,
                           vl_catalog_facts **out, vl_error *err);
@@ -323,6 +324,10 @@ int vl_catalog_facts_format(vl_catalog_facts *fx, const char *digest,
                             vl_catalog_format_fn fn, void *arg, vl_error *err);
 int vl_catalog_facts_date(vl_catalog_facts *fx, int version, const char *logical,
                           int64_t *modified_ns, vl_error *err);
+int vl_catalog_facts_put_format(vl_catalog_facts *fx, const char *digest,
+                                const vl_catalog_format *f, vl_error *err);
+int vl_catalog_facts_put_date(vl_catalog_facts *fx, int version, const char *logical,
+                              int64_t modified_ns, vl_error *err);
 void vl_catalog_facts_close(vl_catalog_facts *fx);
 /* Every date recorded for a version; fn's non-VL_OK stops and is returned. */
 typedef int (*vl_catalog_date_fn)(void *arg, const char *logical,

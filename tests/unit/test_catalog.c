@@ -574,6 +574,20 @@ static void test_facts(void **state)
         assert_true(ns == 42);
         assert_int_equal(vl_catalog_facts_date(h, 1, "data/a.txt", &ns, &err), VL_FINDING);
     }
+    /* records through the handle, each statement used again: an upsert
+     * replaces, and a format with no basis keeps the basis row it had */
+    vl_catalog_format plain = {.mime = "text/plain", .puid = "fmt/2"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(vl_catalog_facts_put_format(h, "d3", &fm, &err), VL_OK);
+        assert_int_equal(vl_catalog_facts_put_format(h, "d3", &plain, &err), VL_OK);
+        assert_int_equal(vl_catalog_facts_put_date(h, 3, "data/n.txt", 7 + i, &err), VL_OK);
+    }
+    got[0] = '\0';
+    assert_int_equal(vl_catalog_facts_format(h, "d3", got_format, got, &err), VL_OK);
+    assert_string_equal(got, "fmt/2|signature");
+    assert_int_equal(vl_catalog_facts_date(h, 3, "data/n.txt", &ns, &err), VL_OK);
+    assert_true(ns == 8);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM file_dates WHERE version = 3"), 1);
     vl_catalog_facts_close(h);
     /* another object's handle sees none of them */
     assert_int_equal(vl_catalog_facts_open(f->cat, OBJ_B, &h, &err), VL_OK);
