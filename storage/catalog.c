@@ -227,9 +227,9 @@ static int user_version(vl_catalog *cat, int *out, vl_error *err)
     return VL_OK;
 }
 
-/* PostgreSQL: every side table is made as the catalog opens, under the
- * schema lock, rather than when first used: two processes making the same
- * table at once collide there. */
+/* Every side table, made as the catalog opens rather than when first used:
+ * on PostgreSQL under the schema lock (two processes making the same table
+ * at once collide there), on SQLite so that lookups need not ask again. */
 static int ensure_side_tables(vl_catalog *cat, vl_error *err)
 {
     int rc;
