@@ -24,6 +24,23 @@ int cli_common_option(cli_common *c, int opt, const char *arg)
     }
 }
 
+int cli_common_options_only(const char *cmd, const char *usage, int argc,
+                            char **argv, cli_common *c)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_common_option(c, opt, optarg))
+            continue;
+        if (opt == 'h') {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        return cli_option_error(cmd, argv);
+    }
+    return CLI_CONTINUE;
+}
+
 const char *cli_repo_dir(const cli_common *c)
 {
     if (c->repo && *c->repo)

@@ -32,6 +32,12 @@ typedef struct cli_common {
 
 /* Handle R/J/Q in a getopt switch: returns 1 when the option was common. */
 int cli_common_option(cli_common *c, int opt, const char *arg);
+/* The whole option loop of a command with no options of its own: returns
+ * CLI_CONTINUE, or the exit code once --help or an option error is
+ * printed. */
+#define CLI_CONTINUE (-1)
+int cli_common_options_only(const char *cmd, const char *usage, int argc,
+                            char **argv, cli_common *c);
 const char *cli_repo_dir(const cli_common *c);
 /* Open the repository; on failure print the error and return its exit code.
  * cli_open_repo is for commands that write (refused while a crash's work is

@@ -171,20 +171,12 @@ static const char *secret_masked(const char *key, const char *value)
 
 CLI_COMMAND(config)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_option(&c, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        return cli_option_error("config", argv);
-    }
+    int rc;
+    if ((rc = cli_common_options_only("config", usage, argc, argv, &c)) != CLI_CONTINUE)
+        return rc;
     int nargs = argc - optind;
     if (nargs > 2)
         return cli_usage_error("config", "give at most KEY and VALUE");

@@ -50,23 +50,13 @@ static int print_entry(void *arg, const vl_diff_entry *e)
 
 CLI_COMMAND(diff)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
     vl_inventory *inv = NULL;
-    int opt, rc, from = 0, to = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_option(&c, opt, optarg))
-            continue;
-        switch (opt) {
-        case 'h':
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_option_error("diff", argv);
-        }
-    }
+    int rc, from = 0, to = 0;
+    if ((rc = cli_common_options_only("diff", usage, argc, argv, &c)) != CLI_CONTINUE)
+        return rc;
     int nargs = argc - optind;
     if (nargs < 1 || nargs > 3)
         return cli_usage_error("diff", "give an object id and up to two versions");

@@ -18,21 +18,13 @@ static const char usage[] =
 
 CLI_COMMAND(discard)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
     vl_mhead_discard_result res;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_option(&c, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        return cli_option_error("discard", argv);
-    }
+    int rc;
+    if ((rc = cli_common_options_only("discard", usage, argc, argv, &c)) != CLI_CONTINUE)
+        return rc;
     if (optind + 1 != argc)
         return cli_usage_error("discard", "give one object id");
     const char *id = argv[optind];

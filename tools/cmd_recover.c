@@ -41,21 +41,13 @@ static void print_unhealed(void *arg, const char *object_id, const char *reason)
 
 CLI_COMMAND(recover)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
     vl_recover_counts n = {0};
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_option(&c, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        return cli_option_error("recover", argv);
-    }
+    int rc;
+    if ((rc = cli_common_options_only("recover", usage, argc, argv, &c)) != CLI_CONTINUE)
+        return rc;
     if (optind < argc)
         return cli_usage_error("recover", "unexpected argument '%s'", argv[optind]);
     if ((rc = cli_open_repo_mode(&c, VL_OPEN_RECOVER, &repo)) != CLI_EXIT_OK)

@@ -11,21 +11,13 @@ static const char usage[] =
 
 CLI_COMMAND(reindex)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
     size_t n = 0, formats = 0;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_option(&c, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        return cli_option_error("reindex", argv);
-    }
+    int rc;
+    if ((rc = cli_common_options_only("reindex", usage, argc, argv, &c)) != CLI_CONTINUE)
+        return rc;
     if (optind < argc)
         return cli_usage_error("reindex", "unexpected argument '%s'", argv[optind]);
     if ((rc = cli_open_repo(&c, &repo)) != CLI_EXIT_OK)

@@ -73,20 +73,12 @@ static int print_replica(void *arg, const vl_replica_info *ri)
 
 CLI_COMMAND(replica)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_option(&c, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        return cli_option_error("replica", argv);
-    }
+    int rc;
+    if ((rc = cli_common_options_only("replica", usage, argc, argv, &c)) != CLI_CONTINUE)
+        return rc;
     if (optind >= argc)
         return cli_usage_error("replica", "say add, ls or rm");
     const char *sub = argv[optind++];

@@ -36,20 +36,12 @@ static int print_row(void *arg, const vl_catalog_listing *l)
 
 CLI_COMMAND(search)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     vl_error err = {0};
     vl_repo *repo = NULL;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_option(&c, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        return cli_option_error("search", argv);
-    }
+    int rc;
+    if ((rc = cli_common_options_only("search", usage, argc, argv, &c)) != CLI_CONTINUE)
+        return rc;
     if (optind + 1 != argc)
         return cli_usage_error("search", "give one TEXT to look for");
     if (!argv[optind][0])
