@@ -291,6 +291,19 @@ done:
     return rc;
 }
 
+int vl_events_append_all(vl_repo *r, json_t *events, vl_error *err)
+{
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        int rc = vl_events_append_json(r, ev, err);
+        if (rc != VL_OK)
+            return rc;
+    }
+    return VL_OK;
+}
+
 int vl_events_append(vl_repo *r, const vl_event *ev, vl_error *err)
 {
     json_t *j = vl_event_to_json(ev);

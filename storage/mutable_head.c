@@ -607,13 +607,8 @@ int vl_mhead_commit(vl_repo *r, const char *id, const char *message,
         goto done;
     if ((rc = vl_catalog_sync_new_version(r->catalog, r->backend, rel, inv, err)) != VL_OK)
         goto done;
-    size_t i;
-    json_t *ev;
-    json_array_foreach(events, i, ev)
-    {
-        if ((rc = vl_events_append_json(r, ev, err)) != VL_OK)
-            goto done;
-    }
+    if ((rc = vl_events_append_all(r, events, err)) != VL_OK)
+        goto done;
     moved = 0;   /* all done: staging goes */
     vl_fs_rmtree(txn, NULL);
     vl_lock_release(lock);   /* replication takes the object's lock itself */
@@ -730,13 +725,8 @@ int vl_mhead_discard(vl_repo *r, const char *id, vl_mhead_discard_result *res,
     }
     if ((rc = vl_fs_fsync_path(objdir, err)) != VL_OK)
         goto done;
-    size_t i;
-    json_t *ev;
-    json_array_foreach(events, i, ev)
-    {
-        if ((rc = vl_events_append_json(r, ev, err)) != VL_OK)
-            goto done;
-    }
+    if ((rc = vl_events_append_all(r, events, err)) != VL_OK)
+        goto done;
     decided = 0;   /* all done: staging goes */
 done:
     if (rc != VL_OK && decided)
@@ -811,15 +801,8 @@ static int recover_revision(vl_repo *r, const char *objdir, const char *rel,
     }
     if ((rc = sweep_head(objdir, inv, err)) != VL_OK)
         goto done;
-    if (installed) {
-        size_t i;
-        json_t *ev;
-        json_array_foreach(json_object_get(intent, "events"), i, ev)
-        {
-            if ((rc = vl_events_append_json(r, ev, err)) != VL_OK)
-                goto done;
-        }
-    }
+    if (installed)
+        rc = vl_events_append_all(r, json_object_get(intent, "events"), err);
 done:
     vl_inventory_free(inv);
     free(root_inv);

@@ -282,8 +282,6 @@ static int record_pending_events(vl_repo *r, const char *object_rel, int num,
                                  vl_error *err)
 {
     vl_inventory *inv = NULL;
-    size_t i;
-    json_t *ev;
     char vname[16];
     if (json_array_size(events) == 0)
         return VL_OK;
@@ -311,13 +309,7 @@ static int record_pending_events(vl_repo *r, const char *object_rel, int num,
         if (!ours)
             return VL_OK;
     }
-    json_array_foreach(events, i, ev)
-    {
-        int rc = vl_events_append_json(r, ev, err);
-        if (rc != VL_OK)
-            return rc;
-    }
-    return VL_OK;
+    return vl_events_append_all(r, events, err);
 }
 
 /* One interrupted transaction.  *busy = 1 when its object is locked by a

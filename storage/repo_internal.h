@@ -48,8 +48,10 @@ int vl_repo_read_inventory_at(vl_repo *r, const char *object_rel,
 /* Object locks are keyed by the sha256 of the id; transaction folders are
  * named staging/txn-<key>-<uuid> so recover can tell a live one (locked). */
 int vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX]); /* -1: no memory */
-/* A new transaction folder's path, staging/txn-<lock key>-<uuid>
- * (malloc'd; NULL: no memory): recover takes the lock the key names. */
+/* A new transaction folder's path, PARENT/PREFIX<lock key>-<uuid>
+ * (malloc'd; NULL: no memory): recover takes the lock the key names.  The
+ * repo's own are staging/txn-<key>-<uuid>. */
+char *vl_txn_dir_new(const char *parent, const char *prefix, const char *id);
 char *vl_repo_txn_dir_new(const vl_repo *r, const char *id);
 int vl_lock_by_key(vl_repo *r, const char *key, int wait_seconds,
                    vl_lock **out, vl_error *err);
@@ -101,6 +103,9 @@ int vl_events_reindex(vl_repo *r, size_t *count, vl_error *err);
 #include <jansson.h>
 json_t *vl_event_to_json(const vl_event *ev);
 int vl_events_append_json(vl_repo *r, json_t *ev, vl_error *err);
+/* Each event of a JSON array, in order (vl_events_append_json); stops at
+ * the first failure.  A NULL or non-array events appends nothing. */
+int vl_events_append_all(vl_repo *r, json_t *events, vl_error *err);
 /* Copy log lines the catalog lacks (a crash between the two writes). */
 int vl_events_catch_up(vl_repo *r, vl_error *err);
 

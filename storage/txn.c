@@ -493,20 +493,6 @@ int vl_txn_unchanged_except(vl_txn *t, const char *ignore)
     return state_is_head(t, ignore, &same, &err) == VL_OK && same;
 }
 
-/* Record the committed version's events (log, then catalog). */
-static int record_events(vl_repo *r, json_t *events, vl_error *err)
-{
-    size_t i;
-    json_t *ev;
-    json_array_foreach(events, i, ev)
-    {
-        int rc = vl_events_append_json(r, ev, err);
-        if (rc != VL_OK)
-            return rc;
-    }
-    return VL_OK;
-}
-
 /* No logical path may also be a folder of another (E095). */
 static int check_conflicts(vl_txn *t, vl_error *err)
 {
@@ -843,7 +829,7 @@ static int commit_staged(vl_txn *t, const vl_txn_info *info, int *version,
                           t->id, err->msg);
         goto done;
     }
-    if ((rc = record_events(r, t->events, err)) != VL_OK) {
+    if ((rc = vl_events_append_all(r, t->events, err)) != VL_OK) {
         keep = 1;
         rc = vl_error_set(err, rc, "revision r%d of \"%s\" is staged, but its events "
                           "could not be recorded (%s); run 'vellum recover'", t->rev,
@@ -974,7 +960,7 @@ int vl_txn_commit(vl_txn *t, const vl_txn_info *info, int *version,
         t = NULL;
         goto done;
     }
-    if ((rc = record_events(r, t->events, err)) != VL_OK) {
+    if ((rc = vl_events_append_all(r, t->events, err)) != VL_OK) {
         rc = vl_error_set(err, rc, "version %s of \"%s\" is stored, but its events "
                           "could not be recorded (%s); run 'vellum recover'",
                           t->vname, t->id, err->msg);
