@@ -84,13 +84,18 @@ int vl_lock_key(const char *id, char out[VL_DIGEST_HEX_MAX])
     return vl_digest_buffer(VL_SHA256, id, strlen(id), out);
 }
 
-char *vl_repo_txn_dir_new(const vl_repo *r, const char *id)
+char *vl_txn_dir_new(const char *parent, const char *prefix, const char *id)
 {
     char key[VL_DIGEST_HEX_MAX], u[37];
     if (vl_lock_key(id, key) != 0)
         return NULL;
     vl_uuid4(u);
-    return vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, u);
+    return vl_asprintf("%s/%s%s-%s", parent, prefix, key, u);
+}
+
+char *vl_repo_txn_dir_new(const vl_repo *r, const char *id)
+{
+    return vl_txn_dir_new(r->staging_dir, "txn-", id);
 }
 
 int vl_lock_object(vl_repo *r, const char *id, int wait_seconds,

@@ -435,22 +435,18 @@ done:
 int vl_copy_txn_dir(vl_repo *r, const char *copy, const char *id,
                     const char *intent, char **out, vl_error *err)
 {
-    char key[VL_DIGEST_HEX_MAX], uuid[37];
     char *dir = NULL, *ipath = NULL;
     int rc = VL_OK;
     const char *root = vl_copy_root(r, copy);
     *out = NULL;
     if (!root)
         return vl_error_set(err, VL_EINPUT, "no replica named \"%s\"", copy);
-    if (vl_lock_key(id, key) != 0)
-        return vl_error_oom(err);
-    vl_uuid4(uuid);
     /* A copy on S3 has no filesystem of its own: it is built in staging,
      * and recover settles it by the intent's "replica". */
     if (!strcmp(copy, VL_PRIMARY_COPY) || vl_backend_is_s3_url(root))
-        dir = vl_asprintf("%s/txn-%s-%s", r->staging_dir, key, uuid);
+        dir = vl_repo_txn_dir_new(r, id);
     else
-        dir = vl_asprintf("%s/" REPLICA_TXN_PREFIX "%s-%s", root, key, uuid);
+        dir = vl_txn_dir_new(root, REPLICA_TXN_PREFIX, id);
     if (!dir) {
         rc = vl_error_oom(err);
         goto done;
